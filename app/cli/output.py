@@ -1,0 +1,32 @@
+"""Shared output helpers for commands: one console, and how schedule errors are shown."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from schedules.load import load_file
+from schedules.model import Schedule
+from schedules.problems import ScheduleError
+
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+INVALID = 2  # exit status for a schedule file that does not validate
+
+
+def load_or_exit(path: str) -> Schedule:
+    """Load a schedule or print every problem and exit with status 2 (never a traceback)."""
+    try:
+        return load_file(path)
+    except ScheduleError as exc:
+        for line in exc.render().splitlines():
+            errors.print(line, markup=False)
+        raise typer.Exit(INVALID) from None
+
+
+def write_bytes(data: bytes) -> None:
+    """Write raw bytes to stdout (ICS output)."""
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()

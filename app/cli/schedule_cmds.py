@@ -1,0 +1,98 @@
+"""Commands that only read schedule files: validate, plan, schema."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from app.cli import app
+from app.cli.output import INVALID, console, errors, load_or_exit, write_bytes
+from app.views import plan_json, segment_people
+from schedules.ics import to_ics
+from schedules.load import load_file
+from schedules.problems import ScheduleError
+from schedules.resolve import zone
+from schedules.schema import SCHEMA_PATH, schema_text
+from schedules.timeline import build_timeline
+
+
+class PlanFormat(StrEnum):
+    table = "table"
+    json = "json"
+    ics = "ics"
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="schedule files to check")]) -> None:
+    """Check schedule files; print every problem with file, line, field and fix. Exit 2 if any is invalid."""
+    bad = 0
+    for path in files:
+        try:
+            schedule = load_file(path)
+        except ScheduleError as exc:
+            bad += 1
+            for line in exc.render().splitlines():
+                errors.print(line, markup=False)
+            continue
+        console.print(f"{path}: ok ({schedule.event.title}, {len(schedule.segments)} segments, "
+                      f"{len(schedule.people)} people)", markup=False)
+    if bad:
+        raise typer.Exit(INVALID)
+
+
+@app.command()
+def plan(
+    file: Annotated[Path, typer.Argument(help="the schedule file")],
+    tz: Annotated[str | None, typer.Option("--tz", help="show times in this IANA zone")] = None,
+    fmt: Annotated[PlanFormat, typer.Option("--format", help="table, json or ics")] = PlanFormat.table,
+) -> None:
+    """Show the validated agenda and every planned cue."""
+    schedule = load_or_exit(str(file))
+    zone_name = tz or schedule.event.timezone
+    if zone(zone_name) is None:
+        errors.print(f"--tz: unknown time zone '{zone_name}'. Fix: use an IANA name such as Asia/Yangon")
+        raise typer.Exit(INVALID)
+    timeline = build_timeline(schedule)
+    if fmt is PlanFormat.json:
+        console.print_json(json.dumps(plan_json(schedule, timeline, zone_name)))
+    elif fmt is PlanFormat.ics:
+        write_bytes(to_ics(schedule, timeline.segments))
+    else:
+        _print_tables(schedule, timeline, zone_name)
+
+
+def _print_tables(schedule, timeline, zone_name: str) -> None:
+    tzinfo = zone(zone_name)
+    local = lambda moment: moment.astimezone(tzinfo).strftime("%H:%M")  # noqa: E731
+    day = timeline.segments[0].start.astimezone(tzinfo).strftime("%a %d %b %Y")
+    agenda = Table(title=f"{schedule.event.title} | {day} | times in {zone_name}", title_justify="left")
+    for column in ("Time", "Segment", "Kind", "People"):
+        agenda.add_column(column)
+    for row in timeline.segments:
+        seg = schedule.segments[row.index]
+        agenda.add_row(f"{local(row.start)}-{local(row.end)}", seg.title, seg.kind.value,
+                       segment_people(schedule, seg))
+    console.print(agenda)
+    cues = Table(title=f"{len(timeline.cues)} planned cues", title_justify="left")
+    for column in ("At", "Kind", "Cue", "Targets"):
+        cues.add_column(column)
+    for cue in timeline.cues:
+        cues.add_row(local(cue.at), cue.kind.value, cue.title, ", ".join(cue.targets) or "-")
+    console.print(cues)
+
+
+@app.command()
+def schema(
+    write: Annotated[bool, typer.Option("--write", help=f"update {SCHEMA_PATH.name} in place")] = False,
+) -> None:
+    """Print the JSON Schema of schedule files (editors use it to complete and check them)."""
+    if write:
+        SCHEMA_PATH.write_text(schema_text(), encoding="utf-8")
+        console.print(f"wrote {SCHEMA_PATH}")
+    else:
+        write_bytes(schema_text().encode())

@@ -1,0 +1,73 @@
+"""Plain-data views of a schedule and its timeline, shared by the CLI, the REST API and reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from schedules.messages_cues import respondent_label
+from schedules.model import Schedule, Segment
+from schedules.resolve import zone
+from schedules.timeline import Timeline
+
+
+def iso_utc(moment: datetime) -> str:
+    """2022-05-30T07:00:00Z."""
+    return moment.astimezone(zone("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_local(moment: datetime, zone_name: str) -> str:
+    """The same instant in a zone, with its offset."""
+    return moment.astimezone(zone(zone_name)).isoformat()
+
+
+def segment_people(schedule: Schedule, seg: Segment) -> str:
+    """Short one-line summary of who is on stage in a segment."""
+    names = lambda ids: ", ".join(p.name for i in ids if (p := schedule.person(i)))  # noqa: E731
+    parts = []
+    if seg.speakers:
+        parts.append(names(seg.speakers))
+    if seg.respondents:
+        r = seg.respondents
+        parts.append(f"+ {r.count} respondents x {r.minutes:g} min")
+    return " ".join(parts)
+
+
+def segment_json(schedule: Schedule, timeline: Timeline, zone_name: str) -> list[dict[str, Any]]:
+    """Every segment with planned and projected times, UTC and local."""
+    out = []
+    for row in timeline.segments:
+        seg = schedule.segments[row.index]
+        out.append({
+            "id": seg.id, "title": seg.title, "kind": seg.kind.value,
+            "start": iso_utc(row.start), "end": iso_utc(row.end),
+            "start_local": iso_local(row.start, zone_name), "end_local": iso_local(row.end, zone_name),
+            "planned_start": iso_utc(row.planned_start), "planned_end": iso_utc(row.planned_end),
+            "skipped": row.skipped, "flexible": seg.flexible,
+            "moderators": seg.moderators, "speakers": seg.speakers,
+            "respondents": None if seg.respondents is None else {
+                "count": seg.respondents.count, "minutes": seg.respondents.minutes,
+                "labels": [respondent_label(schedule, seg, i) for i in range(seg.respondents.count)],
+            },
+            "description": seg.description,
+        })
+    return out
+
+
+def cue_json(cue, zone_name: str) -> dict[str, Any]:
+    """One cue as JSON."""
+    return {"id": cue.id, "at": iso_utc(cue.at), "at_local": iso_local(cue.at, zone_name),
+            "kind": cue.kind.value, "segment": cue.segment, "title": cue.title, "message": cue.message,
+            "targets": list(cue.targets), "held": cue.held, "severity": cue.severity}
+
+
+def plan_json(schedule: Schedule, timeline: Timeline, zone_name: str) -> dict[str, Any]:
+    """The whole plan: event, segments and cues."""
+    event = schedule.event
+    return {
+        "event": {"id": event.id, "title": event.title, "timezone": event.timezone, "language": event.language,
+                  "date": event.date.isoformat()},
+        "timezone": zone_name,
+        "segments": segment_json(schedule, timeline, zone_name),
+        "cues": [cue_json(c, zone_name) for c in timeline.cues],
+    }

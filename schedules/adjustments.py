@@ -1,0 +1,131 @@
+"""Live adjustments a technical host makes during an event; the timeline replays them in order.
+
+They are plain values so the run engine can store them as an append-only log and rebuild the
+exact same timeline after a restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """Something a host did at `at` (UTC); `seq` orders actions made in the same instant."""
+
+    at: datetime
+    seq: int = 0
+    kind: ClassVar[str] = "adjustment"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Storable form: {'kind': ..., 'at': iso, ...fields}."""
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        return {"kind": self.kind, **data}
+
+
+@dataclass(frozen=True)
+class Delay(Adjustment):
+    """The current segment runs `seconds` late (negative: early); later segments shift or absorb it."""
+
+    seconds: int = 0
+    mode: Literal["absorb", "shift"] | None = None
+    kind: ClassVar[str] = "delay"
+
+
+@dataclass(frozen=True)
+class Advance(Adjustment):
+    """End the current segment now and start `to` (default: the next one)."""
+
+    to: str | None = None
+    kind: ClassVar[str] = "advance"
+
+
+@dataclass(frozen=True)
+class Hold(Adjustment):
+    """Stop auto-advance: the current segment runs until a host resumes or advances."""
+
+    kind: ClassVar[str] = "hold"
+
+
+@dataclass(frozen=True)
+class Resume(Adjustment):
+    """Resume auto-advance; an overrun while held becomes a delay."""
+
+    kind: ClassVar[str] = "resume"
+
+
+@dataclass(frozen=True)
+class EndEvent(Adjustment):
+    """End the event now; remaining segments are skipped."""
+
+    kind: ClassVar[str] = "end_event"
+
+
+@dataclass(frozen=True)
+class TimerStart(Adjustment):
+    """Start a countdown (a respondent's slot or any named timer)."""
+
+    timer_id: str = ""
+    seconds: int = 180
+    label: str = ""
+    segment: str | None = None
+    slot: int | None = None
+    person: str | None = None
+    kind: ClassVar[str] = "timer_start"
+
+
+@dataclass(frozen=True)
+class TimerPause(Adjustment):
+    timer_id: str = ""
+    kind: ClassVar[str] = "timer_pause"
+
+
+@dataclass(frozen=True)
+class TimerResume(Adjustment):
+    timer_id: str = ""
+    kind: ClassVar[str] = "timer_resume"
+
+
+@dataclass(frozen=True)
+class TimerAdd(Adjustment):
+    """Add (or with a negative number, remove) seconds on a running timer."""
+
+    timer_id: str = ""
+    seconds: int = 30
+    kind: ClassVar[str] = "timer_add"
+
+
+@dataclass(frozen=True)
+class TimerStop(Adjustment):
+    timer_id: str = ""
+    kind: ClassVar[str] = "timer_stop"
+
+
+@dataclass(frozen=True)
+class Announce(Adjustment):
+    """A one-off message from a host to chosen targets (empty: every target)."""
+
+    announcement_id: str = ""
+    message: str = ""
+    targets: tuple[str, ...] = field(default_factory=tuple)
+    kind: ClassVar[str] = "announce"
+
+
+KINDS: dict[str, type[Adjustment]] = {
+    cls.kind: cls
+    for cls in (Delay, Advance, Hold, Resume, EndEvent, TimerStart, TimerPause, TimerResume, TimerAdd,
+                TimerStop, Announce)
+}
+
+
+def from_dict(data: dict[str, Any]) -> Adjustment:
+    """Rebuild an adjustment from its stored form."""
+    values = dict(data)
+    cls = KINDS[values.pop("kind")]
+    values["at"] = datetime.fromisoformat(values["at"])
+    if "targets" in values:
+        values["targets"] = tuple(values["targets"])
+    return cls(**values)

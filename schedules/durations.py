@@ -1,0 +1,68 @@
+"""Parsing of the human time notations used in schedule files ("3m", "1h30m", "14:15")."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+_DURATION = re.compile(
+    r"^\s*(?P<sign>[-+])?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m(?:in)?)?\s*(?:(?P<s>\d+)\s*s)?\s*$"
+)
+DURATION_PATTERN = r"^[-+]?(\d+h)?(\d+m)?(\d+s)?$"
+TIME_PATTERN = r"^([01]?\d|2[0-3]):[0-5]\d$"
+
+
+def parse_duration(value: object) -> timedelta:
+    """Parse "90s", "3m", "1h30m" or "-2m" (a bare integer means minutes) into a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 3m, 90s or 1h30m")
+    if isinstance(value, int):
+        return timedelta(minutes=value)
+    if not isinstance(value, str):
+        raise ValueError("expected a duration such as 3m, 90s or 1h30m")
+    match = _DURATION.match(value)
+    if not match or not any(match.group(k) for k in ("h", "m", "s")):
+        raise ValueError(f"'{value}' is not a duration; write it like 3m, 90s or 1h30m")
+    seconds = int(match.group("h") or 0) * 3600 + int(match.group("m") or 0) * 60
+    seconds += int(match.group("s") or 0)
+    return timedelta(seconds=-seconds if match.group("sign") == "-" else seconds)
+
+
+def format_duration(delta: timedelta) -> str:
+    """Format a timedelta the way schedule files write it ("1h30m", "3m", "45s")."""
+    total = int(delta.total_seconds())
+    sign, total = ("-" if total < 0 else ""), abs(total)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{seconds}s" if seconds else ""]
+    return sign + ("".join(parts) or "0s")
+
+
+def parse_clock(value: object) -> time | datetime:
+    """Parse "14:15" (a time of day on the event's date) or an ISO date-time."""
+    if isinstance(value, time | datetime):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 14:15 as the sexagesimal integer 855.
+        hours, minutes = divmod(value, 60)
+        if 0 <= hours < 24:
+            return time(hours, minutes)
+    if isinstance(value, str):
+        text = value.strip()
+        if re.match(TIME_PATTERN, text):
+            hours, minutes = text.split(":")
+            return time(int(hours), int(minutes))
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    raise ValueError(f"'{value}' is not a time; write HH:MM (24-hour) or an ISO date-time")
+
+
+def combine_local(day: date, clock: time | datetime) -> datetime:
+    """A naive local datetime for a time of day on `day` (ISO date-times keep their own date)."""
+    if isinstance(clock, datetime):
+        return clock.replace(tzinfo=None) if clock.tzinfo is None else clock
+    return datetime.combine(day, clock)

@@ -1,0 +1,185 @@
+"""Read a schedule file, keeping YAML line/column marks so every problem can point at its source."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from schedules.model import Schedule
+from schedules.problems import Path, Problem, ScheduleError
+from schedules.rules import check_rules
+
+Marks = dict[Path, tuple[int, int]]
+
+
+def _build(node: yaml.Node, path: Path, marks: Marks, loader: yaml.SafeLoader) -> Any:
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = _build(value_node, (*path, key), marks, loader)
+            marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), marks, loader) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, Marks]:
+    """YAML text -> plain data plus a map from field path to (line, column)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        fix = "check indentation, colons and quotes around this line"
+        raise ScheduleError(file, [Problem(line, col, (), f"not valid YAML: {exc.problem}", fix, file)]) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise ScheduleError(file, [Problem(1, 1, (), "the file is empty", "start from schedules/events/example", file)])
+    marks: Marks = {}
+    data = _build(node, (), marks, yaml.SafeLoader(""))
+    return data, marks
+
+
+def locate(marks: Marks, path: Path) -> tuple[int, int]:
+    """The closest known mark for a path (falls back to the nearest parent)."""
+    for cut in range(len(path), -1, -1):
+        if path[:cut] in marks:
+            return marks[path[:cut]]
+    return (1, 1)
+
+
+def _pydantic_problems(exc: ValidationError, marks: Marks, file: str) -> list[Problem]:
+    from schedules.messages import explain
+
+    problems = []
+    for err in exc.errors():
+        path = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        message, fix = explain(err, path)
+        line, col = locate(marks, path)
+        problems.append(Problem(line, col, path, message, fix, file))
+    return problems
+
+
+def load_text(text: str, file: str = "<schedule>") -> Schedule:
+    """Parse and fully validate schedule text; raise ScheduleError listing every problem."""
+    data, marks = parse_yaml(text, file)
+    if not isinstance(data, dict):
+        raise ScheduleError(file, [Problem(1, 1, (), "the top level must be a mapping", "start with `event:`", file)])
+    try:
+        schedule = Schedule.model_validate(data)
+    except ValidationError as exc:
+        problems = _pydantic_problems(exc, marks, file)
+        repaired, dropped, index_map = _repair(data, exc)
+        if repaired is not None:
+            problems += _rule_problems(repaired, marks, file, skip=dropped, index_map=index_map)
+        raise ScheduleError(file, problems) from None
+    problems = _rule_problems(schedule, marks, file)
+    if problems:
+        raise ScheduleError(file, problems)
+    return schedule
+
+
+def _repair(data: dict, exc: ValidationError, rounds: int = 5):
+    """Remove what failed (a bad key, else its list item) so the cross-field rules can still run."""
+    data, dropped = copy.deepcopy(data), []
+    for _ in range(rounds):
+        for err in sorted(exc.errors(), key=lambda e: len(e["loc"]), reverse=True):
+            loc = tuple(err["loc"])
+            cut = _drop_point(loc, err["type"], dropped)
+            if cut and _delete(data, cut):
+                dropped.append(cut)
+        compacted, index_map = _compact(data, ())
+        try:
+            return Schedule.model_validate(compacted), [_remap(d, index_map) for d in dropped], index_map
+        except ValidationError as again:
+            exc = ValidationError.from_exception_data(again.title, [
+                {**e, "loc": _remap(tuple(e["loc"]), index_map)} for e in again.errors()])
+    return None, dropped, {}
+
+
+def _compact(data: Any, path: Path) -> tuple[Any, dict[Path, list[int]]]:
+    """Drop None items from lists; remember each kept item's original index per list path."""
+    maps: dict[Path, list[int]] = {}
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            out[key], sub = _compact(value, (*path, key))
+            maps.update(sub)
+        return out, maps
+    if isinstance(data, list):
+        kept = [(i, v) for i, v in enumerate(data) if v is not None]
+        maps[path] = [i for i, _ in kept]
+        items = []
+        for old, value in kept:
+            item, sub = _compact(value, (*path, old))
+            items.append(item)
+            maps.update(sub)
+        return items, maps
+    return data, maps
+
+
+def _remap(path: Path, index_map: dict[Path, list[int]]) -> Path:
+    """Translate a path in the compacted data back to the file's own indexes."""
+    out: list = []
+    for part in path:
+        table = index_map.get(tuple(out))
+        out.append(table[part] if isinstance(part, int) and table and part < len(table) else part)
+    return tuple(out)
+
+
+def _drop_point(loc: Path, kind: str, dropped: list[Path]) -> Path | None:
+    if kind == "missing" or any(loc[: len(d)] == d for d in dropped):
+        loc = loc[:-1] if kind == "missing" else loc
+        items = [i for i, part in enumerate(loc) if isinstance(part, int)]
+        return loc[: items[-1] + 1] if items else None
+    return loc
+
+
+def _delete(data: Any, path: Path) -> bool:
+    *parents, last = path
+    for part in parents:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(data, dict) and last in data:
+        del data[last]
+        return True
+    if isinstance(data, list) and isinstance(last, int) and last < len(data):
+        data[last] = None  # keep later indexes stable for the paths already reported
+        return True
+    return False
+
+
+def _rule_problems(schedule: Schedule, marks: Marks, file: str, skip: list[Path] = (),
+                   index_map: dict | None = None) -> list[Problem]:
+    problems = []
+    for path, message, fix in check_rules(schedule):
+        path = _remap(path, index_map or {})
+        if any(path[: len(d)] == d for d in skip):
+            continue
+        line, col = locate(marks, path)
+        problems.append(Problem(line, col, path, message, fix, file))
+    return problems
+
+
+def load_file(path: str | FsPath) -> Schedule:
+    """Read and validate a schedule file from disk."""
+    file = str(path)
+    try:
+        text = FsPath(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScheduleError(file, [Problem(0, 0, (), "file not found", "check the path", file)]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScheduleError(file, [Problem(0, 0, (), f"cannot read: {exc}", "save it as UTF-8", file)]) from None
+    return load_text(text, file)

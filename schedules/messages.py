@@ -1,0 +1,88 @@
+"""Turn pydantic's validation errors into sentences an organiser can act on."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+from schedules.model import Schedule
+from schedules.problems import Path
+
+
+def _model_at(path: Path) -> type[BaseModel] | None:
+    """The pydantic model that owns the mapping at `path` (walking lists and optionals)."""
+    current: Any = Schedule
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part) or next(
+            (f for f in current.model_fields.values() if f.alias == part), None
+        )
+        if field is None:
+            return None
+        current = _unwrap(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (list, typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            inner = _unwrap(arg)
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                return inner
+    return annotation
+
+
+def allowed_keys(path: Path) -> list[str]:
+    """The keys a mapping at `path` accepts."""
+    model = _model_at(path)
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def explain(err: dict[str, Any], path: Path) -> tuple[str, str]:
+    """(message, fix) for one pydantic error at `path`."""
+    kind, value = err["type"], err.get("input")
+    if kind == "extra_forbidden":
+        keys = ", ".join(allowed_keys(path[:-1]))
+        return f"unknown key '{path[-1]}'", f"remove it or use one of: {keys}"
+    if kind == "missing":
+        return f"required field '{path[-1]}' is missing", f"add `{path[-1]}:`"
+    if kind == "string_pattern_mismatch":
+        pattern = err.get("ctx", {}).get("pattern", "")
+        if "a-z0-9" in pattern:
+            return f"'{value}' is not a valid id", "use lower-case letters, digits, - or _ (max 64)"
+        if "A-Z_" in pattern:
+            return f"'{value}' is not an environment variable name", "use upper-case letters, digits and _"
+        return f"'{value}' does not match {pattern}", "correct the value"
+    if kind == "value_error" and "email" in err["msg"]:
+        return f"'{value}' is not a valid email address", "write it as name@domain.tld"
+    if kind in ("literal_error", "enum"):
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"'{value}' is not allowed", f"use one of: {expected}"
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        return f"'{value}' is not a date", "write it as YYYY-MM-DD"
+    if kind in ("string_too_long", "too_long"):
+        limit = err.get("ctx", {}).get("max_length")
+        return f"too long (at most {limit})", f"shorten it to {limit} or fewer"
+    if kind in ("string_too_short", "too_short"):
+        return "must not be empty", "give a value"
+    message = err["msg"].removeprefix("Value error, ")
+    return message, _fix_for(kind)
+
+
+def _fix_for(kind: str) -> str:
+    if kind.startswith(("int", "float", "greater", "less")):
+        return "give a number within the allowed range"
+    if kind.startswith("bool"):
+        return "write true or false"
+    if kind in ("list_type", "dict_type", "model_type", "model_attributes_type"):
+        return "check the indentation: this field has the wrong shape"
+    return "correct the value"

@@ -1,0 +1,271 @@
+"""The schedule file model: everything an organiser writes about one event (pydantic, strict keys)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
+
+from schedules.durations import (
+    DURATION_PATTERN,
+    TIME_PATTERN,
+    format_duration,
+    parse_clock,
+    parse_duration,
+)
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["3m", "90s", "1h30m"]}),
+]
+Clock = Annotated[
+    time | datetime,
+    BeforeValidator(parse_clock),
+    PlainSerializer(lambda v: v.strftime("%H:%M") if isinstance(v, time) else v.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "description": "HH:MM on the event date, or an ISO date-time",
+                    "anyOf": [{"pattern": TIME_PATTERN}, {"format": "date-time"}]}),
+]
+Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="lower-case id: a-z 0-9 - _")]
+
+
+class Strict(BaseModel):
+    """Base for every section: unknown keys are errors, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Role(StrEnum):
+    moderator = "moderator"
+    speaker = "speaker"
+    respondent = "respondent"
+    interpreter = "interpreter"
+    technical_host = "technical_host"
+    host = "host"
+    alternative_host = "alternative_host"
+    panelist = "panelist"
+    organiser = "organiser"
+
+
+class SegmentKind(StrEnum):
+    setup = "setup"
+    opening = "opening"
+    photo = "photo"
+    session = "session"
+    discussion = "discussion"
+    break_ = "break"
+    closing = "closing"
+    other = "other"
+
+
+class CueKind(StrEnum):
+    """Every kind of cue the timeline produces; targets filter on these names."""
+
+    segment_start = "segment_start"
+    segment_ending_soon = "segment_ending_soon"
+    segment_end = "segment_end"
+    respondent_slot = "respondent_slot"
+    reminder = "reminder"
+    readiness_check = "readiness_check"
+    timer_start = "timer_start"
+    timer_warning = "timer_warning"
+    timer_danger = "timer_danger"
+    timer_up = "timer_up"
+    announcement = "announcement"
+
+
+class Event(Strict):
+    id: Ident
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    date: date
+    timezone: str = Field(description="IANA time zone, e.g. Asia/Bangkok")
+    start: Clock | None = Field(None, description="when the event opens (default: first segment)")
+    end: Clock | None = Field(None, description="when the event closes (default: last segment)")
+    language: str = "English"
+    host_country: str | None = None
+    organisers: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+
+class Person(Strict):
+    id: Ident
+    name: Annotated[str, Field(min_length=1)]
+    title: str | None = None
+    honorific: str | None = None
+    organisation: str | None = None
+    country: str | None = None
+    email: EmailStr | None = None
+    roles: list[Role] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list, description="interpreters: e.g. [EN, KM]")
+
+
+class RespondentSlot(Strict):
+    person: Ident | None = Field(None, description="a person id, or empty while still to be invited")
+    country: str | None = None
+
+
+class Respondents(Strict):
+    count: Annotated[int, Field(ge=1, le=20)]
+    minutes: Annotated[float, Field(gt=0, le=60)]
+    slots: list[RespondentSlot] = Field(default_factory=list, description="named slots, in speaking order")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _slots_fit_count(self) -> Respondents:
+        if len(self.slots) > self.count:
+            raise ValueError(f"{len(self.slots)} slots named but count is {self.count}; raise count or remove slots")
+        return self
+
+
+class Segment(Strict):
+    id: Ident
+    title: Annotated[str, Field(min_length=1)]
+    kind: SegmentKind = SegmentKind.other
+    start: Clock
+    end: Clock | None = None
+    duration: Duration | None = None
+    description: str | None = None
+    moderators: list[Ident] = Field(default_factory=list)
+    speakers: list[Ident] = Field(default_factory=list)
+    respondents: Respondents | None = None
+    flexible: bool = Field(False, description="may shrink or grow to absorb a delay")
+    min_duration: Duration | None = Field(None, description="flexible segments never shrink below this")
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _end_or_duration(self) -> Segment:
+        if self.end is None and self.duration is None:
+            raise ValueError("give either end or duration")
+        if self.end is not None and self.duration is not None:
+            raise ValueError("give end or duration, not both")
+        return self
+
+
+class RelativeTo(StrEnum):
+    start = "start"
+    end = "end"
+
+
+class CueSpec(Strict):
+    """A reminder the organiser wants posted at a fixed moment or relative to a segment."""
+
+    id: Ident
+    message: Annotated[str, Field(min_length=1, max_length=2000)]
+    at: Clock | None = Field(None, description="absolute time (HH:MM on the event date)")
+    segment: Ident | None = Field(None, description="anchor segment for a relative cue")
+    anchor: RelativeTo = RelativeTo.start
+    offset: Duration = timedelta(0)
+    targets: list[Ident] = Field(default_factory=list, description="target ids; empty = every target")
+    title: str | None = None
+
+    @model_validator(mode="after")
+    def _at_or_segment(self) -> CueSpec:
+        if (self.at is None) == (self.segment is None):
+            raise ValueError("give either at (a time) or segment (+ anchor/offset)")
+        return self
+
+
+class BreakoutRoom(Strict):
+    name: Annotated[str, Field(min_length=1, max_length=64)]
+    participants: list[str] = Field(default_factory=list, description="person ids or emails")
+
+
+class Interpretation(Strict):
+    interpreter: str = Field(description="a person id or email")
+    languages: list[str] = Field(min_length=2, max_length=2, description="the pair, e.g. [EN, KM]")
+
+
+class ZoomSettings(Strict):
+    kind: Literal["meeting", "webinar"] = "meeting"
+    host: EmailStr | None = Field(None, description="the Zoom user that owns the meeting")
+    topic: str | None = Field(None, description="default: the event title")
+    agenda: str | None = None
+    password: Annotated[str, Field(max_length=10)] | None = None
+    waiting_room: bool = True
+    mute_upon_entry: bool = True
+    join_before_host: bool = False
+    auto_recording: Literal["none", "local", "cloud"] = "cloud"
+    registration: bool = False
+    alternative_hosts: list[str] = Field(default_factory=list, description="person ids or emails")
+    panelists: list[str] | None = Field(None, description="webinar: person ids (default: everyone on stage)")
+    interpretation: list[Interpretation] = Field(default_factory=list)
+    breakout_rooms: list[BreakoutRoom] = Field(default_factory=list)
+    invitees: list[str] = Field(default_factory=list, description="person ids or emails")
+    lead_time: Duration = Field(timedelta(minutes=30), description="open this long before the first segment")
+
+
+class TargetKind(StrEnum):
+    slack = "slack"
+    teams = "teams"
+    zoom_chat = "zoom_chat"
+    discord = "discord"
+    webhook = "webhook"
+
+
+class TargetFilter(Strict):
+    kinds: list[CueKind] = Field(default_factory=list, description="empty = every kind")
+    segments: list[Ident] = Field(default_factory=list, description="empty = every segment")
+
+
+EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="an environment variable name")]
+
+
+class Target(Strict):
+    id: Ident
+    kind: TargetKind
+    url_env: EnvName
+    token_env: EnvName | None = Field(None, description="zoom_chat: the verification token")
+    secret_env: EnvName | None = Field(None, description="webhook: the Standard Webhooks signing secret")
+    timezone: str | None = Field(None, description="show times in this zone instead of the event's")
+    filter: TargetFilter = Field(default_factory=TargetFilter)
+    template: str | None = Field(None, description="Jinja2 template for the message text")
+    hosts: bool = Field(False, description="receives readiness alerts and failures meant for hosts")
+
+
+class Timers(Strict):
+    warning: Duration = timedelta(seconds=60)
+    danger: Duration = timedelta(seconds=30)
+
+
+class Readiness(Strict):
+    before: Duration = timedelta(minutes=10)
+    enabled: bool = True
+
+
+class RunRules(Strict):
+    ending_soon: Duration = Field(timedelta(minutes=5), description="warn this long before a segment ends")
+    delay_mode: Literal["absorb", "shift"] = "absorb"
+
+
+class Schedule(Strict):
+    schema_: str | None = Field(None, alias="$schema")
+    version: Literal[1] = 1
+    event: Event
+    zoom: ZoomSettings = Field(default_factory=ZoomSettings)
+    people: list[Person] = Field(default_factory=list)
+    segments: list[Segment] = Field(min_length=1)
+    cues: list[CueSpec] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    timers: Timers = Field(default_factory=Timers)
+    readiness: Readiness = Field(default_factory=Readiness)
+    run: RunRules = Field(default_factory=RunRules)
+
+    def person(self, person_id: str) -> Person | None:
+        """The person with this id, if any."""
+        return next((p for p in self.people if p.id == person_id), None)
+
+    def segment(self, segment_id: str) -> Segment | None:
+        """The segment with this id, if any."""
+        return next((s for s in self.segments if s.id == segment_id), None)

@@ -1,0 +1,152 @@
+"""Replay live adjustments over the planned agenda: projected and actual segment times.
+
+The model is Ontime's running offset: a late start or a reported delay pushes every later segment
+back, unless flexible segments (open discussions) absorb it by shrinking, or grow to absorb an
+early finish, so the event still closes on time when it can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from schedules.adjustments import Adjustment, Advance, Delay, EndEvent, Hold, Resume
+from schedules.model import Schedule
+from schedules.resolve import planned_segments
+
+
+class SegmentStatus(StrEnum):
+    upcoming = "upcoming"
+    live = "live"
+    done = "done"
+    skipped = "skipped"
+
+
+@dataclass(frozen=True)
+class SegmentTiming:
+    """One segment: what the file planned and what is projected (or happened)."""
+
+    id: str
+    index: int
+    planned_start: datetime
+    planned_end: datetime
+    start: datetime
+    end: datetime
+    skipped: bool = False
+    occurrence: int = 1
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+    def status_at(self, now: datetime) -> SegmentStatus:
+        """Where this segment stands at `now`."""
+        if self.skipped:
+            return SegmentStatus.skipped
+        if now < self.start:
+            return SegmentStatus.upcoming
+        return SegmentStatus.live if now < self.end else SegmentStatus.done
+
+
+@dataclass
+class _Replay:
+    schedule: Schedule
+    rows: list[SegmentTiming]
+    held: tuple[int, datetime] | None = None
+    ended_at: datetime | None = None
+
+    def current(self, at: datetime) -> int | None:
+        """Index of the segment running at `at` (the held one while on hold)."""
+        if self.held is not None:
+            return self.held[0]
+        live = None
+        for row in self.rows:
+            if not row.skipped and row.start <= at:
+                live = row.index
+        return live
+
+    def reflow(self, first: int, offset: timedelta, mode: str) -> None:
+        """Shift segments from `first` on by `offset`, letting flexible ones absorb it in absorb mode."""
+        for k in range(first, len(self.rows)):
+            row = self.rows[k]
+            if row.skipped:
+                continue
+            start = row.start + offset
+            duration = row.duration
+            segment = self.schedule.segments[k]
+            if mode == "absorb" and segment.flexible and offset:
+                floor = segment.min_duration or (row.planned_end - row.planned_start) / 2
+                new_duration = max(floor, duration - offset)
+                offset -= duration - new_duration
+                duration = new_duration
+            self.rows[k] = replace(row, start=start, end=start + duration)
+
+    def apply(self, adj: Adjustment) -> None:
+        mode = self.schedule.run.delay_mode
+        if self.ended_at is not None:
+            return
+        i = self.current(adj.at)
+        if isinstance(adj, Delay):
+            offset = timedelta(seconds=adj.seconds)
+            if i is None:
+                self.reflow(0, offset, adj.mode or mode)
+                return
+            row = self.rows[i]
+            self.rows[i] = replace(row, end=max(adj.at, row.end + offset))
+            self.reflow(i + 1, self.rows[i].end - (row.end), adj.mode or mode)
+        elif isinstance(adj, Advance):
+            self._advance(i, adj, mode)
+        elif isinstance(adj, Hold):
+            if i is not None:
+                self.held = (i, adj.at)
+        elif isinstance(adj, Resume) and self.held is not None:
+            h, _ = self.held
+            self.held = None
+            row = self.rows[h]
+            if adj.at > row.end:
+                self.rows[h] = replace(row, end=adj.at)
+                self.reflow(h + 1, adj.at - row.end, mode)
+        elif isinstance(adj, EndEvent):
+            if i is not None:
+                self.rows[i] = replace(self.rows[i], end=max(adj.at, self.rows[i].start))
+            for k in range((i + 1) if i is not None else 0, len(self.rows)):
+                self.rows[k] = replace(self.rows[k], skipped=True)
+            self.ended_at = adj.at
+
+    def _advance(self, i: int | None, adj: Advance, mode: str) -> None:
+        if adj.to is not None:
+            j = [r.id for r in self.rows].index(adj.to)
+        else:
+            following = [r.index for r in self.rows if not r.skipped and (i is None or r.index > i)]
+            if not following:
+                self.apply(EndEvent(adj.at, adj.seq))
+                return
+            j = following[0]
+        self.held = None
+        if i is not None:
+            self.rows[i] = replace(self.rows[i], end=max(adj.at, self.rows[i].start))
+        if i is not None and j <= i:
+            # Jumping back re-runs segment j and what follows, re-planned from now.
+            for k in range(j, len(self.rows)):
+                row = self.rows[k]
+                again = row.occurrence + 1 if k <= i else row.occurrence
+                self.rows[k] = replace(row, skipped=False, occurrence=again,
+                                       start=row.planned_start, end=row.planned_end)
+            self.reflow(j, adj.at - self.rows[j].start, mode)
+            return
+        for k in range(i + 1 if i is not None else 0, j):
+            self.rows[k] = replace(self.rows[k], skipped=True)
+        # The segment starting now moves to now; if it is flexible it absorbs the offset itself.
+        self.reflow(j, adj.at - self.rows[j].start, mode)
+
+
+def replay(schedule: Schedule, adjustments: list[Adjustment]) -> tuple[list[SegmentTiming], tuple | None,
+                                                                     datetime | None]:
+    """Segment timings after replaying `adjustments`, plus the open hold and the early end, if any."""
+    rows = [SegmentTiming(p.id, p.index, p.start, p.end, p.start, p.end) for p in planned_segments(schedule)]
+    state = _Replay(schedule, rows)
+    for adj in sorted(adjustments, key=lambda a: (a.at, a.seq)):
+        if isinstance(adj, Delay | Advance | Hold | Resume | EndEvent):
+            state.apply(adj)
+    return state.rows, state.held, state.ended_at

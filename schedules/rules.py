@@ -1,0 +1,196 @@
+"""Cross-field checks a field-by-field model cannot make: references, overlaps, Zoom's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from pydantic import EmailStr, TypeAdapter, ValidationError
+
+from schedules.model import Schedule, ZoomSettings
+from schedules.problems import Path
+from schedules.resolve import event_window, planned_segments, zone
+
+Finding = tuple[Path, str, str]
+ZOOM_MAX_ROOMS = 100
+ZOOM_MAX_PREASSIGNED = 1000
+ZOOM_MAX_TOPIC = 200
+ZOOM_MAX_AGENDA = 2000
+_EMAIL = TypeAdapter(EmailStr)
+
+
+def is_email(value: str) -> bool:
+    """True if the text is a syntactically valid email address."""
+    try:
+        _EMAIL.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def check_rules(schedule: Schedule) -> list[Finding]:
+    """Every cross-field problem in a schedule that already passed the model."""
+    findings = [*_duplicates(schedule), *_references(schedule), *_zoom(schedule), *_targets(schedule)]
+    if zone(schedule.event.timezone) is None:
+        fix = "use an IANA name such as Asia/Bangkok, Europe/Paris or UTC"
+        findings.append((("event", "timezone"), f"unknown time zone '{schedule.event.timezone}'", fix))
+    else:
+        findings.extend(_times(schedule))
+    return findings
+
+
+def _duplicates(schedule: Schedule) -> Iterator[Finding]:
+    sections = {"people": schedule.people, "segments": schedule.segments, "cues": schedule.cues,
+                "targets": schedule.targets}
+    for section, items in sections.items():
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.id in seen:
+                yield ((section, i, "id"), f"duplicate id '{item.id}' (first used at {section}[{seen[item.id]}])",
+                       "give every item in this list its own id")
+            seen.setdefault(item.id, i)
+    rooms: set[str] = set()
+    for i, room in enumerate(schedule.zoom.breakout_rooms):
+        if room.name in rooms:
+            yield (("zoom", "breakout_rooms", i, "name"), f"duplicate room name '{room.name}'",
+                   "give every breakout room its own name")
+        rooms.add(room.name)
+
+
+def _person_ref(schedule: Schedule, path: Path, ref: str | None, *, email_ok: bool) -> Iterator[Finding]:
+    if ref is None or schedule.person(ref) is not None:
+        return
+    if email_ok and is_email(ref):
+        return
+    known = ", ".join(p.id for p in schedule.people[:8]) or "none defined"
+    allowed = "a person id from people: or an email" if email_ok else "a person id from people:"
+    yield (path, f"unknown person '{ref}'", f"use {allowed} (known: {known})")
+
+
+def _references(schedule: Schedule) -> Iterator[Finding]:
+    segment_ids = {s.id for s in schedule.segments}
+    for i, seg in enumerate(schedule.segments):
+        for field in ("moderators", "speakers"):
+            for j, ref in enumerate(getattr(seg, field)):
+                yield from _person_ref(schedule, ("segments", i, field, j), ref, email_ok=False)
+        for j, slot in enumerate(seg.respondents.slots if seg.respondents else []):
+            yield from _person_ref(schedule, ("segments", i, "respondents", "slots", j, "person"), slot.person,
+                                   email_ok=False)
+    target_ids = {t.id for t in schedule.targets}
+    for i, cue in enumerate(schedule.cues):
+        if cue.segment is not None and cue.segment not in segment_ids:
+            yield (("cues", i, "segment"), f"unknown segment '{cue.segment}'",
+                   f"use one of: {', '.join(sorted(segment_ids))}")
+        for j, target in enumerate(cue.targets):
+            if target not in target_ids:
+                yield (("cues", i, "targets", j), f"unknown target '{target}'",
+                       f"use one of: {', '.join(sorted(target_ids)) or 'define targets: first'}")
+    zoom = schedule.zoom
+    for field in ("alternative_hosts", "invitees", "panelists"):
+        for j, ref in enumerate(getattr(zoom, field) or []):
+            yield from _person_ref(schedule, ("zoom", field, j), ref, email_ok=True)
+    for j, item in enumerate(zoom.interpretation):
+        yield from _person_ref(schedule, ("zoom", "interpretation", j, "interpreter"), item.interpreter,
+                               email_ok=True)
+
+
+def email_of(schedule: Schedule, ref: str) -> str | None:
+    """The email a reference stands for: a person's email, or the reference itself if it is one."""
+    person = schedule.person(ref)
+    if person is not None:
+        return person.email
+    return ref if is_email(ref) else None
+
+
+def _zoom(schedule: Schedule) -> Iterator[Finding]:
+    zoom: ZoomSettings = schedule.zoom
+    topic = zoom.topic or schedule.event.title
+    if len(topic) > ZOOM_MAX_TOPIC:
+        where = ("zoom", "topic") if zoom.topic else ("event", "title")
+        yield (where, f"Zoom topic is {len(topic)} characters; Zoom allows at most {ZOOM_MAX_TOPIC}",
+               "set zoom.topic to a shorter title")
+    agenda = zoom.agenda or ""
+    if len(agenda) > ZOOM_MAX_AGENDA:
+        yield (("zoom", "agenda"), f"Zoom agenda is {len(agenda)} characters; Zoom allows at most {ZOOM_MAX_AGENDA}",
+               "shorten zoom.agenda")
+    if len(zoom.breakout_rooms) > ZOOM_MAX_ROOMS:
+        yield (("zoom", "breakout_rooms"), f"{len(zoom.breakout_rooms)} breakout rooms; Zoom pre-assigns at most "
+               f"{ZOOM_MAX_ROOMS}", "merge rooms or assign the rest live")
+    total = 0
+    for i, room in enumerate(zoom.breakout_rooms):
+        for j, ref in enumerate(room.participants):
+            total += 1
+            path = ("zoom", "breakout_rooms", i, "participants", j)
+            if schedule.person(ref) is None and not is_email(ref):
+                yield (path, f"'{ref}' is neither a person id nor an email",
+                       "pre-assigned participants must be emails of Zoom accounts (or people with an email)")
+            elif email_of(schedule, ref) is None:
+                yield (path, f"person '{ref}' has no email", "pre-assigned participants must be emails; add one")
+    if total > ZOOM_MAX_PREASSIGNED:
+        yield (("zoom", "breakout_rooms"), f"{total} pre-assigned participants; Zoom allows at most "
+               f"{ZOOM_MAX_PREASSIGNED}", "assign the rest live in the meeting")
+    for field in ("alternative_hosts", "panelists"):
+        for j, ref in enumerate(getattr(zoom, field) or []):
+            if schedule.person(ref) is not None and email_of(schedule, ref) is None:
+                yield (("zoom", field, j), f"person '{ref}' has no email", f"Zoom {field} need an email; add one")
+    if zoom.panelists is not None and zoom.kind != "webinar":
+        yield (("zoom", "panelists"), "panelists only exist in webinars", "set zoom.kind: webinar or remove it")
+
+
+def _targets(schedule: Schedule) -> Iterator[Finding]:
+    segment_ids = {s.id for s in schedule.segments}
+    for i, target in enumerate(schedule.targets):
+        if target.timezone and zone(target.timezone) is None:
+            yield (("targets", i, "timezone"), f"unknown time zone '{target.timezone}'",
+                   "use an IANA name such as Asia/Yangon")
+        for j, seg in enumerate(target.filter.segments):
+            if seg not in segment_ids:
+                yield (("targets", i, "filter", "segments", j), f"unknown segment '{seg}'",
+                       f"use one of: {', '.join(sorted(segment_ids))}")
+        if target.kind == "zoom_chat" and not target.token_env:
+            yield (("targets", i), "a zoom_chat target needs token_env (the verification token)",
+                   "add token_env: NAME_OF_THE_VARIABLE")
+
+
+def _times(schedule: Schedule) -> Iterator[Finding]:
+    planned = planned_segments(schedule)
+    for p in planned:
+        if p.end <= p.start:
+            yield (("segments", p.index, "end"), f"ends at or before it starts ({_hm(schedule, p.end)} <= "
+                   f"{_hm(schedule, p.start)})", "set end after start, or use duration")
+    ordered = sorted((p for p in planned if p.end > p.start), key=lambda p: p.start)
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        if after.start < before.end:
+            yield (("segments", after.index, "start"), f"overlaps '{before.id}', which runs until "
+                   f"{_hm(schedule, before.end)}", f"start at {_hm(schedule, before.end)} or later")
+    opens, closes = event_window(schedule)
+    for p in planned:
+        if p.start < opens or p.end > closes:
+            yield (("segments", p.index, "start" if p.start < opens else "end"),
+                   f"outside the event ({_hm(schedule, opens)}-{_hm(schedule, closes)})",
+                   "move the segment inside event.start/event.end or widen them")
+    for p, seg in zip(planned, schedule.segments, strict=True):
+        if seg.respondents and p.end > p.start:
+            need = timedelta(minutes=seg.respondents.minutes * seg.respondents.count)
+            if need > p.duration:
+                yield (("segments", p.index, "respondents"), f"{seg.respondents.count} x "
+                       f"{seg.respondents.minutes:g} min = {need.total_seconds() / 60:g} min of respondents "
+                       f"do not fit in a {p.duration.total_seconds() / 60:g} min segment",
+                       "lengthen the segment or reduce count/minutes")
+        if seg.min_duration is not None and seg.min_duration > p.duration:
+            yield (("segments", p.index, "min_duration"), "min_duration is longer than the segment",
+                   "make it shorter than the segment")
+    for i, cue in enumerate(schedule.cues):
+        if cue.at is None:
+            continue
+        from schedules.resolve import to_utc
+
+        when = to_utc(schedule, cue.at)
+        if not opens - timedelta(hours=24) <= when <= closes:
+            yield (("cues", i, "at"), f"{_hm(schedule, when)} is outside the event",
+                   "use a time between a day before the start and the end")
+
+
+def _hm(schedule: Schedule, moment) -> str:
+    tz = zone(schedule.event.timezone)
+    return moment.astimezone(tz).strftime("%H:%M")

@@ -1,0 +1,256 @@
+"""The timeline: schedule + live adjustments -> ordered, dated cues with stable ids, and run state.
+
+Pure and deterministic: the same inputs always give the same cues and the same ids, on any machine.
+A cue id names what the cue is about (kind, segment, slot, timer), never when it is due, so a delay
+reschedules a cue instead of creating a new one, and a delivery retried after a restart is never a
+second message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from schedules.adjustments import Adjustment, Announce, Resume
+from schedules.messages_cues import people_line, respondent_label, segment_start_text
+from schedules.model import CueKind, Schedule
+from schedules.plan import SegmentStatus, SegmentTiming, _Replay, replay
+from schedules.resolve import planned_segments
+from schedules.timers import Timer, TimerStatus, replay_timers
+
+# Within one instant: close what ends before announcing what starts.
+_ORDER = {k: i for i, k in enumerate([
+    CueKind.segment_end, CueKind.segment_start, CueKind.announcement, CueKind.reminder,
+    CueKind.respondent_slot, CueKind.timer_start, CueKind.timer_warning, CueKind.timer_danger,
+    CueKind.timer_up, CueKind.segment_ending_soon, CueKind.readiness_check])}
+_END_BOUND = {CueKind.segment_end, CueKind.segment_ending_soon, CueKind.respondent_slot}
+HOST_KINDS = {CueKind.readiness_check}
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One thing to post at one moment."""
+
+    id: str
+    at: datetime
+    kind: CueKind
+    segment: str | None
+    title: str
+    message: str
+    targets: tuple[str, ...]
+    held: bool = False
+    severity: str = "info"
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class RunState:
+    """Where the event stands at one instant."""
+
+    now: datetime
+    status: str
+    current: SegmentTiming | None
+    next: SegmentTiming | None
+    elapsed: timedelta | None
+    remaining: timedelta | None
+    delay: timedelta
+    projected_end: datetime
+    planned_end: datetime
+    held: bool
+    timers: list[Timer]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Segment timings, cues and timers for one event after a set of adjustments."""
+
+    event_id: str
+    segments: list[SegmentTiming]
+    cues: list[Cue]
+    timers: list[Timer]
+    held_segment: str | None
+    ended_at: datetime | None
+
+    def segment(self, segment_id: str) -> SegmentTiming:
+        """Timing of one segment by id."""
+        return next(s for s in self.segments if s.id == segment_id)
+
+    def state_at(self, now: datetime) -> RunState:
+        """Current, next, elapsed, remaining, delay and projected end at `now`."""
+        active = [s for s in self.segments if not s.skipped]
+        planned_end = max(s.planned_end for s in self.segments)
+        projected_end = max((s.end for s in active), default=planned_end)
+        held = self.held_segment is not None
+        current = next((s for s in active if s.id == self.held_segment), None) if held else next(
+            (s for s in active if s.status_at(now) is SegmentStatus.live), None)
+        upcoming = [s for s in active if s.start > now and (current is None or s.index > current.index)]
+        nxt = upcoming[0] if upcoming else None
+        if self.ended_at is not None and now >= self.ended_at or (not held and now >= projected_end):
+            status = "ended"
+        elif not active or now < active[0].start:
+            status = "scheduled"
+        else:
+            status = "live"
+        if nxt is not None:
+            delay = nxt.start - nxt.planned_start
+        else:
+            delay = (current.end - current.planned_end) if current else projected_end - planned_end
+        return RunState(
+            now=now, status=status, current=current if status == "live" else None, next=nxt,
+            elapsed=(now - current.start) if current and status == "live" else None,
+            remaining=(current.end - now) if current and status == "live" else None,
+            delay=delay, projected_end=projected_end, planned_end=planned_end, held=held,
+            timers=[t for t in self.timers if t.status is not TimerStatus.stopped],
+        )
+
+
+def build_timeline(schedule: Schedule, adjustments: list[Adjustment] | tuple = (),
+                   now: datetime | None = None) -> Timeline:
+    """Replay `adjustments` over `schedule` and derive every cue; `now` only matters during a hold."""
+    adjustments = list(adjustments)
+    rows, held, ended_at = replay(schedule, adjustments)
+    held_index = None
+    if held is not None:
+        held_index = held[0]
+        clock = now or max(a.at for a in adjustments)
+        projection = _Replay(schedule, list(rows), held=held)
+        projection.apply(Resume(max(clock, rows[held_index].end)))
+        rows = projection.rows
+    timers = list(replay_timers(adjustments).values())
+    cues = list(_segment_cues(schedule, rows, held_index))
+    cues += _reminder_cues(schedule, rows, held_index)
+    cues += _timer_cues(schedule, timers, now)
+    cues += [_announcement(schedule, a) for a in adjustments if isinstance(a, Announce)]
+    cues.sort(key=lambda c: (c.at, _ORDER[c.kind], c.id))
+    return Timeline(schedule.event.id, rows, cues, timers,
+                    rows[held_index].id if held_index is not None else None, ended_at)
+
+
+def plan_cues(schedule: Schedule) -> list[Cue]:
+    """The cues of the unadjusted plan."""
+    return build_timeline(schedule).cues
+
+
+def targets_for(schedule: Schedule, kind: CueKind, segment: str | None,
+                explicit: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+    """Which targets receive a cue: the named ones, host targets for host cues, else by filter."""
+    if explicit:
+        return tuple(explicit)
+    if kind in HOST_KINDS:
+        hosts = tuple(t.id for t in schedule.targets if t.hosts)
+        return hosts or tuple(t.id for t in schedule.targets)
+    out = []
+    for target in schedule.targets:
+        f = target.filter
+        if f.kinds and kind not in f.kinds:
+            continue
+        if f.segments and segment is not None and segment not in f.segments:
+            continue
+        out.append(target.id)
+    return tuple(out)
+
+
+def _cue(schedule: Schedule, ident: str, at: datetime, kind: CueKind, segment: str | None, title: str,
+         message: str, *, held: bool = False, severity: str = "info", explicit: tuple[str, ...] = (),
+         **data: Any) -> Cue:
+    return Cue(ident, at, kind, segment, title, message, targets_for(schedule, kind, segment, explicit),
+               held, severity, data)
+
+
+def _suffix(row: SegmentTiming) -> str:
+    return f"#{row.occurrence}" if row.occurrence > 1 else ""
+
+
+def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | None):
+    active = [r for r in rows if not r.skipped]
+    ending_soon = schedule.run.ending_soon
+    for pos, row in enumerate(active):
+        seg = schedule.segments[row.index]
+        nxt = active[pos + 1] if pos + 1 < len(active) else None
+        later = held is not None and row.index > held
+        at_end = later or held == row.index
+        sid, sfx = seg.id, _suffix(row)
+        times = {"start": row.start.isoformat(), "end": row.end.isoformat(),
+                 "next": nxt.id if nxt else None, "next_title": schedule.segments[nxt.index].title if nxt else None,
+                 "next_start": nxt.start.isoformat() if nxt else None}
+        yield _cue(schedule, f"segment_start/{sid}{sfx}", row.start, CueKind.segment_start, sid,
+                   f"Now: {seg.title}", segment_start_text(schedule, seg), held=later, **times)
+        if row.duration > ending_soon:
+            minutes = int(ending_soon.total_seconds() // 60)
+            upnext = f" Next: {schedule.segments[nxt.index].title}." if nxt else " It is the last segment."
+            yield _cue(schedule, f"segment_ending_soon/{sid}{sfx}", row.end - ending_soon,
+                       CueKind.segment_ending_soon, sid, f"{seg.title}: {minutes} min left",
+                       f"{seg.title} ends in {minutes} minutes.{upnext}", held=at_end, severity="warning", **times)
+        if nxt is None or nxt.start > row.end:
+            closing = " The event has ended." if nxt is None else ""
+            yield _cue(schedule, f"segment_end/{sid}{sfx}", row.end, CueKind.segment_end, sid,
+                       f"Ended: {seg.title}", f"{seg.title} has ended.{closing}", held=at_end, **times)
+        if seg.respondents:
+            r = seg.respondents
+            for slot in range(r.count):
+                at = row.end - timedelta(minutes=r.minutes * (r.count - slot))
+                who = respondent_label(schedule, seg, slot)
+                yield _cue(schedule, f"respondent_slot/{sid}/{slot + 1}{sfx}", at, CueKind.respondent_slot, sid,
+                           f"Respondent {slot + 1} of {r.count}: {seg.title}",
+                           f"Respondent {slot + 1} of {r.count} ({who}) has {r.minutes:g} minutes. "
+                           "Start their timer.", held=at_end, slot=slot + 1, minutes=r.minutes, **times)
+        expected = [*seg.moderators, *seg.speakers]
+        expected += [s.person for s in (seg.respondents.slots if seg.respondents else []) if s.person]
+        if schedule.readiness.enabled and expected:
+            before = int(schedule.readiness.before.total_seconds() // 60)
+            yield _cue(schedule, f"readiness_check/{sid}{sfx}", row.start - schedule.readiness.before,
+                       CueKind.readiness_check, sid, f"Readiness: {seg.title} in {before} min",
+                       f"{seg.title} starts in {before} minutes. Expected: {people_line(schedule, expected)}.",
+                       held=later, people=expected, **times)
+
+
+def _reminder_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | None):
+    by_id = {r.id: r for r in rows}
+    for spec in schedule.cues:
+        if spec.segment is not None:
+            row = by_id[spec.segment]
+            if row.skipped:
+                continue
+            base = row.start if spec.anchor == "start" else row.end
+            is_held = held is not None and (row.index > held or (row.index == held and spec.anchor == "end"))
+        else:
+            from schedules.resolve import to_utc
+
+            base, is_held = to_utc(schedule, spec.at), False
+        yield _cue(schedule, f"reminder/{spec.id}", base + spec.offset, CueKind.reminder, spec.segment,
+                   spec.title or "Reminder", spec.message, held=is_held, explicit=tuple(spec.targets))
+
+
+def _timer_cues(schedule: Schedule, timers: list[Timer], now: datetime | None):
+    thresholds = [(CueKind.timer_warning, schedule.timers.warning, "warning"),
+                  (CueKind.timer_danger, schedule.timers.danger, "danger")]
+    for timer in timers:
+        if timer.status is TimerStatus.stopped:
+            continue
+        paused = timer.status is TimerStatus.paused
+        ends = timer.ends_at or ((now or timer.paused_at) + timer.remaining_at(now or timer.paused_at))
+        label = timer.label or timer.id
+        data = {"timer": timer.id, "seconds": timer.seconds, "ends": ends.isoformat()}
+        yield _cue(schedule, f"timer_start/{timer.id}", timer.started_at, CueKind.timer_start, timer.segment,
+                   f"{label}: {_mmss(timer.seconds)} starts now", f"{label} has {_mmss(timer.seconds)}.", **data)
+        for kind, before, severity in thresholds:
+            if timedelta(seconds=timer.seconds) > before:
+                yield _cue(schedule, f"{kind.value}/{timer.id}", ends - before, kind, timer.segment,
+                           f"{label}: {_mmss(int(before.total_seconds()))} left",
+                           f"{label} has {_mmss(int(before.total_seconds()))} left.", held=paused,
+                           severity=severity, **data)
+        yield _cue(schedule, f"timer_up/{timer.id}", ends, CueKind.timer_up, timer.segment,
+                   f"{label}: time is up", f"{label}: time is up.", held=paused, severity="danger", **data)
+
+
+def _announcement(schedule: Schedule, a: Announce) -> Cue:
+    return _cue(schedule, f"announcement/{a.announcement_id}", a.at, CueKind.announcement, None,
+                "Announcement", a.message, explicit=a.targets)
+
+
+def _mmss(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+__all__ = ["Cue", "RunState", "Timeline", "build_timeline", "plan_cues", "planned_segments", "replace"]
