@@ -1,0 +1,103 @@
+"""Read endpoints: events, plan, live state, cue log and the server-sent-event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import EventId, Organiser, RuntimeDep, Viewer
+from app.api.schemas import CueOut, EventOut, StateOut
+from app.state_view import state_json
+from app.store import events_repo, outbox_repo
+from app.views import iso_utc, plan_json
+
+router = APIRouter(prefix="/api/events", tags=["events"])
+KEEPALIVE_SECONDS = 15
+
+
+@router.get("", response_model=list[EventOut], summary="List loaded events")
+async def list_events(runtime: RuntimeDep, _: Viewer):
+    async with runtime.db.begin() as conn:
+        rows = await events_repo.list_events(conn)
+    return [{"id": r.id, "title": r.title, "timezone": r.timezone, "source": r.source,
+             "loaded_at": iso_utc(r.loaded_at)} for r in rows]
+
+
+@router.post("", response_model=EventOut, status_code=201, summary="Load or replace a schedule (YAML body)",
+             openapi_extra={"requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}},
+                                             "required": True}})
+async def load_event(request: Request, runtime: RuntimeDep, _: Organiser):
+    """Validate a schedule file and (re)plan it; a bad file answers 422 with every located problem."""
+    text = (await request.body()).decode("utf-8", errors="replace")
+    schedule = await runtime.engine.load_schedule(text, request.headers.get("x-schedule-name", "api-upload.yaml"))
+    runtime.forget_targets(schedule.event.id)
+    async with runtime.db.begin() as conn:
+        row = await events_repo.get_event(conn, schedule.event.id)
+    return {"id": row.id, "title": row.title, "timezone": row.timezone, "source": row.source,
+            "loaded_at": iso_utc(row.loaded_at)}
+
+
+@router.get("/{event_id}/state", response_model=StateOut, summary="Live run state")
+async def get_state(event_id: EventId, runtime: RuntimeDep, _: Viewer):
+    """Current and next segment, elapsed/remaining, delay, projected end, running timers."""
+    return state_json(runtime.schedule(event_id), runtime.engine.timeline(event_id), runtime.clock.now())
+
+
+@router.get("/{event_id}/plan", summary="Segments and every planned cue")
+async def get_plan(event_id: EventId, runtime: RuntimeDep, _: Viewer, tz: str | None = None):
+    schedule = runtime.schedule(event_id)
+    return plan_json(schedule, runtime.engine.timeline(event_id), tz or schedule.event.timezone)
+
+
+@router.get("/{event_id}/cues", response_model=list[CueOut], summary="Cue log with delivery status")
+async def get_cues(event_id: EventId, runtime: RuntimeDep, _: Viewer):
+    async with runtime.db.begin() as conn:
+        rows = await outbox_repo.list_cues(conn, event_id)
+        sent = await outbox_repo.list_deliveries(conn, event_id)
+    by_cue: dict[str, list] = {}
+    for d in sent:
+        by_cue.setdefault(d.cue_id, []).append({"id": d.id, "target": d.target_id, "status": d.status,
+                                                "attempts": d.attempts, "error": d.last_error})
+    return [{"cue_id": r.cue_id, "kind": r.kind, "segment": r.segment, "status": r.status, "title": r.title,
+             "message": r.message, "due_at": iso_utc(r.due_at) if r.due_at else None,
+             "fired_at": iso_utc(r.fired_at) if r.fired_at else None, "late_ms": r.late_ms, "note": r.note,
+             "targets": r.targets, "deliveries": by_cue.get(r.cue_id, [])} for r in rows]
+
+
+@router.get("/{event_id}/log", summary="Host actions so far")
+async def get_log(event_id: EventId, runtime: RuntimeDep, _: Viewer):
+    async with runtime.db.begin() as conn:
+        rows = await events_repo.action_log(conn, event_id)
+    return [{"seq": r.seq, "at": iso_utc(r.at), "kind": r.kind, "actor": r.actor, "data": r.data} for r in rows]
+
+
+@router.get("/{event_id}/stream", summary="Server-sent events: the state after every change",
+            response_class=StreamingResponse)
+async def stream(event_id: EventId, runtime: RuntimeDep, _: Viewer, request: Request):
+    """`event: state` with the full state JSON on connect and after each change; a comment keeps it alive."""
+    queue = runtime.broadcaster.subscribe(event_id)
+
+    def frame(reason: str) -> str:
+        state = state_json(runtime.schedule(event_id), runtime.engine.timeline(event_id), runtime.clock.now())
+        return f"event: state\ndata: {json.dumps({'reason': reason, **state})}\n\n"
+
+    async def events():
+        try:
+            yield "retry: 2000\n\n" + frame("connected")
+            while True:
+                try:
+                    reason = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": keep-alive\n\n"
+                    continue
+                yield frame(reason)
+        finally:
+            runtime.broadcaster.unsubscribe(event_id, queue)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,32 @@
+"""In-process fan-out of "something changed" notices to server-sent-event streams."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+
+class Broadcaster:
+    """Each subscriber gets its own queue; a slow one drops old notices rather than blocking the engine."""
+
+    def __init__(self, depth: int = 64):
+        self._subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self._depth = depth
+
+    def subscribe(self, event_id: str) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(self._depth)
+        self._subscribers[event_id].add(queue)
+        return queue
+
+    def unsubscribe(self, event_id: str, queue: asyncio.Queue) -> None:
+        self._subscribers[event_id].discard(queue)
+
+    def publish(self, event_id: str, reason: str) -> None:
+        """Tell every subscriber of an event that its state changed and why."""
+        for queue in list(self._subscribers.get(event_id, ())):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(reason)
+
+    def subscribers(self, event_id: str) -> int:
+        return len(self._subscribers.get(event_id, ()))

@@ -1,0 +1,36 @@
+"""Build the neutral Notification for one delivery from a fired cue, in the target's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from integrations.notifiers.message import Notification
+from schedules.model import Schedule
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def compose(schedule: Schedule, cue, delivery_id: str, target_tz: str | None, links: list[tuple[str, str]]
+            ) -> Notification:
+    """The message a person sees for this cue: headline, text, time fields and useful links."""
+    data = cue.data or {}
+    segment = schedule.segment(cue.segment) if cue.segment else None
+    fields: list[tuple[str, object]] = []
+    if cue.kind in ("segment_start", "segment_ending_soon", "respondent_slot") and _when(data.get("end")):
+        fields.append(("Ends", _when(data["end"])))
+    if cue.kind == "readiness_check" and _when(data.get("start")):
+        fields.append(("Starts", _when(data["start"])))
+    if data.get("next_title") and cue.kind in ("segment_start", "segment_ending_soon", "segment_end"):
+        fields.append(("Next", f"{data['next_title']}"))
+        if _when(data.get("next_start")):
+            fields.append(("Next starts", _when(data["next_start"])))
+    if cue.kind.startswith("timer_") and _when(data.get("ends")):
+        fields.append(("Time up at", _when(data["ends"])))
+    return Notification(
+        delivery_id=delivery_id, event_id=schedule.event.id, event_title=schedule.event.title, cue_id=cue.cue_id,
+        kind=cue.kind, title=cue.title, text=cue.message, at=cue.due_at or cue.fired_at,
+        timezone=target_tz or schedule.event.timezone, segment_title=segment.title if segment else None,
+        fields=tuple(fields), links=tuple(links), severity=cue.severity,
+    )

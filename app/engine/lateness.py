@@ -1,0 +1,58 @@
+"""What to do with a cue that fires late: decided per kind, not by APScheduler's 1-second default.
+
+A transition is news even when late (say so); a countdown warning after its moment is noise;
+a reminder still helps while its segment lasts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+LATE_AFTER = timedelta(seconds=2)
+WARNING_TOLERANCE = timedelta(seconds=5)
+ALWAYS_DELIVER = {"segment_start", "segment_end", "announcement"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Fire (possibly flagged late) or skip, and until when deliveries are still worth retrying."""
+
+    fire: bool
+    late: bool
+    expires_at: datetime
+    reason: str = ""
+
+
+def _when(data: dict[str, Any], key: str) -> datetime | None:
+    value = data.get(key)
+    return datetime.fromisoformat(value) if value else None
+
+
+def deadline(kind: str, due: datetime, data: dict[str, Any], give_up: timedelta) -> datetime:
+    """The last moment a cue of this kind is still worth posting."""
+    segment_end, segment_start = _when(data, "end"), _when(data, "start")
+    if kind in ALWAYS_DELIVER:
+        return due + give_up
+    if kind in ("timer_warning", "timer_danger"):
+        return due + WARNING_TOLERANCE
+    if kind == "timer_up":
+        return due + timedelta(seconds=30)
+    if kind == "timer_start":
+        return _when(data, "ends") or due + timedelta(minutes=1)
+    if kind == "respondent_slot":
+        return due + timedelta(minutes=float(data.get("minutes", 3)))
+    if kind == "readiness_check":
+        return segment_start or due
+    if kind in ("segment_ending_soon", "reminder"):
+        return max(segment_end or due + give_up, due)
+    return due + give_up
+
+
+def decide(kind: str, due: datetime, now: datetime, data: dict[str, Any], give_up: timedelta) -> Decision:
+    """Whether a due cue still fires at `now`."""
+    until = deadline(kind, due, data, give_up)
+    if now > until:
+        return Decision(False, True, until, f"{int((now - due).total_seconds())} s late; no longer useful")
+    return Decision(True, now - due > LATE_AFTER, until)

@@ -1,0 +1,161 @@
+"""The run engine: host actions in, dated cues out, with the database as the source of truth.
+
+Every change is: append to the run log -> rebuild the timeline (pure) -> sync the outbox -> re-arm
+the timer. Nothing lives only in memory, so a restart rebuilds exactly the same state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.engine.broadcast import Broadcaster
+from app.engine.clock import Clock
+from app.engine.lateness import decide
+from app.store import events_repo, outbox_repo
+from schedules.adjustments import Adjustment
+from schedules.load import load_text
+from schedules.model import Schedule
+from schedules.timeline import Timeline, build_timeline
+
+log = logging.getLogger("showcaller.engine")
+FireHook = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
+FireListener = Callable[[str, Any, str], None]
+
+
+class UnknownEvent(LookupError):
+    """No event with that id is loaded."""
+
+
+@dataclass
+class Loaded:
+    """An event's schedule and run log, cached from the database."""
+
+    schedule: Schedule
+    actions: list[Adjustment]
+    timeline: Timeline | None = None
+
+
+@dataclass
+class RunEngine:
+    """Plans, fires and steers cues for every loaded event."""
+
+    db: AsyncEngine
+    clock: Clock
+    broadcaster: Broadcaster = field(default_factory=Broadcaster)
+    give_up: timedelta = timedelta(minutes=15)
+    resolve_targets: Callable[[Schedule], dict[str, str]] = lambda schedule: {}
+    hooks: dict[str, FireHook] = field(default_factory=dict)
+    listeners: list[FireListener] = field(default_factory=list)
+    on_change: Callable[[], None] = lambda: None
+    _events: dict[str, Loaded] = field(default_factory=dict)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def start(self) -> None:
+        """Load every stored event and bring its outbox up to date (used at start-up)."""
+        async with self.db.begin() as conn:
+            rows = await events_repo.list_events(conn)
+        for row in rows:
+            await self._reload(row.id)
+            await self._sync(row.id)
+
+    async def load_schedule(self, text: str, source: str) -> Schedule:
+        """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError."""
+        schedule = load_text(text, source)
+        async with self.db.begin() as conn:
+            await events_repo.upsert_event(conn, schedule, source, text, self.clock.now())
+        await self._reload(schedule.event.id)
+        await self._sync(schedule.event.id)
+        return schedule
+
+    def loaded(self, event_id: str) -> Loaded:
+        """The cached event; raises UnknownEvent."""
+        try:
+            return self._events[event_id]
+        except KeyError:
+            raise UnknownEvent(event_id) from None
+
+    def event_ids(self) -> list[str]:
+        return sorted(self._events)
+
+    def timeline(self, event_id: str) -> Timeline:
+        """The current timeline (recomputed so holds project against the present)."""
+        item = self.loaded(event_id)
+        return build_timeline(item.schedule, item.actions, self.clock.now())
+
+    async def act(self, event_id: str, make: Callable[[datetime], Adjustment], actor: str | None = None
+                  ) -> Adjustment:
+        """Record a host action taken now, re-plan and re-arm."""
+        item = self.loaded(event_id)
+        async with self._lock:
+            now = self.clock.now()
+            adjustment = make(now)
+            async with self.db.begin() as conn:
+                seq = await events_repo.append_action(conn, event_id, adjustment, actor)
+            item.actions.append(type(adjustment)(**{**adjustment.__dict__, "seq": seq}))
+        await self._sync(event_id)
+        self.broadcaster.publish(event_id, adjustment.kind)
+        return adjustment
+
+    async def _reload(self, event_id: str) -> None:
+        async with self.db.begin() as conn:
+            row = await events_repo.get_event(conn, event_id)
+            actions = await events_repo.load_actions(conn, event_id)
+        schedule = load_text(row.schedule_text, row.source)
+        self._events[event_id] = Loaded(schedule, actions)
+
+    async def _sync(self, event_id: str) -> None:
+        timeline = self.timeline(event_id)
+        self._events[event_id].timeline = timeline
+        async with self._lock, self.db.begin() as conn:
+            await outbox_repo.sync_cues(conn, event_id, timeline.cues, self.clock.now())
+        self.on_change()
+
+    async def next_wake(self) -> datetime | None:
+        """When the next pending cue is due."""
+        async with self.db.begin() as conn:
+            return await outbox_repo.next_cue_due(conn)
+
+    async def tick(self) -> list[tuple[Any, str]]:
+        """Fire (or skip) every due cue; returns (cue row, 'fired'|'late'|'skipped') in order."""
+        results = []
+        async with self._lock:
+            now = self.clock.now()
+            async with self.db.begin() as conn:
+                due = await outbox_repo.due_cues(conn, now)
+            for row in due:
+                results.append((row, await self._fire(row, now)))
+        for event_id in {row.event_id for row, _ in results}:
+            # Time-driven cues can change the projection (e.g. a held segment's end); re-plan.
+            await self._sync(event_id)
+            self.broadcaster.publish(event_id, "cue")
+        for row, outcome in results:
+            for listener in self.listeners:
+                listener(row.event_id, row, outcome)
+        return results
+
+    async def _fire(self, row, now: datetime) -> str:
+        decision = decide(row.kind, row.due_at, now, row.data, self.give_up)
+        late_ms = int((now - row.due_at).total_seconds() * 1000)
+        item = self._events.get(row.event_id)
+        async with self.db.begin() as conn:
+            if not decision.fire:
+                await outbox_repo.mark_cue(conn, row, "skipped", now, late_ms, decision.reason)
+                return "skipped"
+            hook = self.hooks.get(row.kind)
+            update = await hook(row.event_id, row) if hook else None
+            if update is not None:
+                row = row._replace(**{k: v for k, v in update.items() if k in row._fields})
+                await outbox_repo.set_cue_text(conn, row)
+            note = f"late by {late_ms / 1000:.1f} s" if decision.late else ""
+            if not await outbox_repo.mark_cue(conn, row, "fired", now, late_ms, note):
+                return "skipped"
+            parked = self.resolve_targets(item.schedule) if item else {}
+            await outbox_repo.add_deliveries(conn, row, list(row.targets), now, decision.expires_at, parked)
+        return "late" if decision.late else "fired"

@@ -1,0 +1,68 @@
+"""APScheduler 3 as the engine's alarm clock: one job, re-armed from the outbox after every change.
+
+The outbox table decides what is due; APScheduler only wakes us at the earliest due time. Its own
+misfire rule is switched off (misfire_grace_time=None) because lateness is decided per cue kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from app.engine.clock import Clock
+from app.engine.delivery import DeliveryWorker
+from app.engine.service import RunEngine
+
+log = logging.getLogger("showcaller.timer")
+JOB_ID = "showcaller-wake"
+
+
+class CueTimer:
+    """Wakes the engine when the next cue is due, then re-arms itself."""
+
+    def __init__(self, engine: RunEngine, worker: DeliveryWorker | None, clock: Clock):
+        self.engine, self.worker, self.clock = engine, worker, clock
+        self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={
+            "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+        self.scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
+        self._pending: asyncio.Task | None = None
+        self.armed_for: datetime | None = None
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def request_rearm(self) -> None:
+        """Re-arm soon (coalesces bursts of changes into one database look-up)."""
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.get_running_loop().create_task(self.rearm())
+
+    async def rearm(self) -> None:
+        """Point the single job at the earliest pending cue."""
+        wake = await self.engine.next_wake()
+        self.armed_for = wake
+        if wake is None:
+            if self.scheduler.get_job(JOB_ID):
+                self.scheduler.remove_job(JOB_ID)
+            return
+        run_at = datetime.now(UTC) + timedelta(seconds=self.clock.real_delay(wake))
+        self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id=JOB_ID, replace_existing=True)
+
+    async def _wake(self) -> None:
+        fired = await self.engine.tick()
+        if fired and self.worker is not None:
+            self.worker.kick()
+        await self.rearm()
+
+    def _failed(self, event: JobExecutionEvent) -> None:
+        # A failed wake must not leave the timer unarmed: report it and try again shortly.
+        log.error("cue timer job failed: %r", event.exception)
+        self.request_rearm()

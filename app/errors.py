@@ -1,0 +1,67 @@
+"""Application errors and the one place they become JSON HTTP responses: {"error", "reason"}."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from schedules.problems import ScheduleError
+
+
+class AppError(Exception):
+    """An error with an HTTP status, a stable code and a reason a person can act on."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, reason: str, **details):
+        super().__init__(reason)
+        self.reason, self.details = reason, details
+
+
+class NotFound(AppError):
+    status, code = 404, "not_found"
+
+
+class Conflict(AppError):
+    status, code = 409, "conflict"
+
+
+class Unauthorized(AppError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(AppError):
+    status, code = 403, "forbidden"
+
+
+def _json(status: int, code: str, reason: str, headers: dict | None = None, **details) -> JSONResponse:
+    return JSONResponse({"error": code, "reason": reason, **details}, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into the same JSON shape."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return _json(exc.status, exc.code, exc.reason, headers, **exc.details)
+
+    @app.exception_handler(ScheduleError)
+    async def _schedule_error(_: Request, exc: ScheduleError):
+        problems = [{"file": p.file, "line": p.line, "column": p.column, "path": p.render().split(": ")[1],
+                     "message": p.message, "fix": p.fix} for p in exc.problems]
+        return _json(422, "invalid_schedule", f"{len(problems)} problem(s) in the schedule", problems=problems)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError):
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        first = details[0] if details else {"field": "", "message": "invalid request"}
+        return _json(422, "invalid_request", f"{first['field']}: {first['message']}", details=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return _json(exc.status_code, code, str(exc.detail))

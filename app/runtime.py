@@ -1,0 +1,103 @@
+"""The running service's parts, built once and wired together (used by the web app and rehearsals)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.config import Settings
+from app.engine.broadcast import Broadcaster
+from app.engine.clock import Clock, SystemClock
+from app.engine.delivery import DeliveryWorker
+from app.engine.service import RunEngine
+from app.engine.targets import Resolved, resolve_targets
+from app.engine.timer import CueTimer
+from app.store.db import create_engine, migrate
+from app.store.tables import zoom_objects
+from integrations.notifiers.pacing import SlackPacer
+
+log = logging.getLogger("showcaller")
+
+
+@dataclass
+class Runtime:
+    """Database, HTTP client, engine, delivery worker and timer of one process."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    transport: httpx.AsyncBaseTransport | None = None
+    db: AsyncEngine | None = None
+    http: httpx.AsyncClient | None = None
+    broadcaster: Broadcaster = field(default_factory=Broadcaster)
+    engine: RunEngine | None = None
+    worker: DeliveryWorker | None = None
+    timer: CueTimer | None = None
+    links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    _targets: dict[str, Resolved] = field(default_factory=dict)
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def start(self, *, run_timer: bool = True, run_worker: bool = True) -> None:
+        """Migrate the database, restore every event and arm the timer."""
+        await migrate(self.settings.database_url)
+        self.db = create_engine(self.settings.database_url)
+        self.http = httpx.AsyncClient(timeout=self.settings.http_timeout_seconds, transport=self.transport)
+        self.engine = RunEngine(self.db, self.clock, self.broadcaster,
+                                give_up=timedelta(minutes=self.settings.delivery_give_up_minutes),
+                                resolve_targets=lambda schedule: self.targets(schedule.event.id).problems)
+        pacer = SlackPacer(enabled=self.settings.slack_pacing)
+        self.worker = DeliveryWorker(self.db, self.http, self.clock, schedules=self.schedule,
+                                     targets=self.targets, links=self.event_links, pacer=pacer,
+                                     timeout=self.settings.http_timeout_seconds,
+                                     on_change=lambda event_id, reason: self.broadcaster.publish(event_id, reason))
+        self.timer = CueTimer(self.engine, self.worker, self.clock)
+        self.engine.on_change = self.timer.request_rearm
+        await self.engine.start()
+        await self.refresh_links()
+        if run_timer:
+            self.timer.start()
+            await self.timer.rearm()
+        if run_worker:
+            self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
+            self.worker.kick()
+
+    async def stop(self) -> None:
+        """Stop background work and close connections."""
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.timer:
+            self.timer.shutdown()
+        if self.http:
+            await self.http.aclose()
+        if self.db:
+            await self.db.dispose()
+
+    def schedule(self, event_id: str):
+        return self.engine.loaded(event_id).schedule
+
+    def targets(self, event_id: str) -> Resolved:
+        """Resolved targets of an event (env read once per load of its schedule)."""
+        if event_id not in self._targets:
+            self._targets[event_id] = resolve_targets(self.schedule(event_id))
+        return self._targets[event_id]
+
+    def forget_targets(self, event_id: str) -> None:
+        self._targets.pop(event_id, None)
+
+    def event_links(self, event_id: str) -> list[tuple[str, str]]:
+        console = ("Host console", f"{self.settings.public_url.rstrip('/')}/console/{event_id}")
+        return [console, *self.links.get(event_id, [])]
+
+    async def refresh_links(self) -> None:
+        """Cache each event's Zoom join link for messages."""
+        async with self.db.begin() as conn:
+            rows = (await conn.execute(select(zoom_objects))).all()
+        self.links = {row.event_id: [("Join Zoom", row.join_url)] for row in rows if row.join_url}

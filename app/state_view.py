@@ -1,0 +1,66 @@
+"""The live state of an event as JSON: what the console, the API and the event stream show."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.views import iso_utc, segment_json
+from schedules.model import Schedule
+from schedules.plan import SegmentTiming
+from schedules.timeline import Timeline
+
+
+def _seconds(delta) -> float | None:
+    return None if delta is None else round(delta.total_seconds(), 3)
+
+
+def _segment(schedule: Schedule, row: SegmentTiming | None, now: datetime) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    seg = schedule.segments[row.index]
+    people = lambda ids: [{"id": i, "name": p.name, "organisation": p.organisation}  # noqa: E731
+                          for i in ids if (p := schedule.person(i))]
+    return {"id": seg.id, "title": seg.title, "kind": seg.kind.value, "start": iso_utc(row.start),
+            "end": iso_utc(row.end), "planned_start": iso_utc(row.planned_start),
+            "planned_end": iso_utc(row.planned_end), "starts_in": _seconds(row.start - now),
+            "moderators": people(seg.moderators), "speakers": people(seg.speakers),
+            "respondents": None if not seg.respondents else
+            {"count": seg.respondents.count, "minutes": seg.respondents.minutes}}
+
+
+def timer_level(remaining: float, warning: float, danger: float) -> str:
+    """ok, warning, danger or over: the colour a countdown shows."""
+    if remaining <= 0:
+        return "over"
+    if remaining <= danger:
+        return "danger"
+    return "warning" if remaining <= warning else "ok"
+
+
+def state_json(schedule: Schedule, timeline: Timeline, now: datetime) -> dict[str, Any]:
+    """Everything a host needs at a glance, times in UTC (the event's zone is named)."""
+    state = timeline.state_at(now)
+    warning = schedule.timers.warning.total_seconds()
+    danger = schedule.timers.danger.total_seconds()
+    timers = []
+    for timer in state.timers:
+        remaining = timer.remaining_at(now).total_seconds()
+        timers.append({"id": timer.id, "label": timer.label, "segment": timer.segment, "slot": timer.slot,
+                       "person": timer.person, "seconds": timer.seconds, "started_at": iso_utc(timer.started_at),
+                       "ends_at": iso_utc(timer.ends_at) if timer.ends_at else None, "status": timer.status.value,
+                       "remaining": round(remaining, 3), "level": timer_level(remaining, warning, danger)})
+    tz = schedule.event.timezone
+    return {
+        "event": {"id": schedule.event.id, "title": schedule.event.title, "timezone": tz,
+                  "date": schedule.event.date.isoformat(), "language": schedule.event.language},
+        "now": iso_utc(now), "status": state.status, "held": state.held,
+        "current": _segment(schedule, state.current, now), "next": _segment(schedule, state.next, now),
+        "elapsed": _seconds(state.elapsed), "remaining": _seconds(state.remaining),
+        "delay": _seconds(state.delay), "projected_end": iso_utc(state.projected_end),
+        "planned_end": iso_utc(state.planned_end), "overrun": _seconds(state.projected_end - state.planned_end),
+        "thresholds": {"warning": warning, "danger": danger,
+                       "ending_soon": schedule.run.ending_soon.total_seconds()},
+        "timers": timers,
+        "segments": segment_json(schedule, timeline, tz),
+    }

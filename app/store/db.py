@@ -1,0 +1,58 @@
+"""Database engine, sessions and migrations: SQLite (WAL) by default, PostgreSQL through a URL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain sqlite:/// and postgresql:// URLs and pick the async drivers."""
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # FULL: an acknowledged Zoom event or host action survives a power cut, not just a crash.
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic configured in code (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def _upgrade(url: str) -> None:
+    command.upgrade(alembic_config(url), "head")
+
+
+async def migrate(url: str) -> None:
+    """Bring the database schema to the newest migration (safe to call on every start)."""
+    await asyncio.to_thread(_upgrade, url)

@@ -1,0 +1,67 @@
+"""Loaded events and the append-only run log of host actions."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.store.tables import events, run_log
+from schedules.adjustments import Adjustment, from_dict
+from schedules.model import Schedule
+
+
+def text_hash(text: str) -> str:
+    """Fingerprint of a schedule's text."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def upsert_event(conn: AsyncConnection, schedule: Schedule, source: str, text: str, now: datetime) -> bool:
+    """Store (or replace) an event's schedule; True if its text changed."""
+    event = schedule.event
+    digest = text_hash(text)
+    row = (await conn.execute(select(events.c.schedule_hash).where(events.c.id == event.id))).first()
+    values = {"title": event.title, "timezone": event.timezone, "source": source, "schedule_text": text,
+              "schedule_hash": digest, "loaded_at": now}
+    if row is None:
+        await conn.execute(insert(events).values(id=event.id, **values))
+        return True
+    if row.schedule_hash != digest:
+        await conn.execute(update(events).where(events.c.id == event.id).values(**values))
+        return True
+    return False
+
+
+async def get_event(conn: AsyncConnection, event_id: str):
+    """The event row, or None."""
+    return (await conn.execute(select(events).where(events.c.id == event_id))).first()
+
+
+async def list_events(conn: AsyncConnection) -> list:
+    """All loaded events, by id."""
+    return list((await conn.execute(select(events).order_by(events.c.id))).all())
+
+
+async def append_action(conn: AsyncConnection, event_id: str, adjustment: Adjustment, actor: str | None) -> int:
+    """Append one host action to the run log; returns its sequence number."""
+    last = (await conn.execute(select(func.max(run_log.c.seq)).where(run_log.c.event_id == event_id))).scalar()
+    seq = (last or 0) + 1
+    data = adjustment.to_dict()
+    data["seq"] = seq
+    await conn.execute(insert(run_log).values(event_id=event_id, seq=seq, at=adjustment.at, kind=adjustment.kind,
+                                              data=data, actor=actor))
+    return seq
+
+
+async def load_actions(conn: AsyncConnection, event_id: str) -> list[Adjustment]:
+    """Every host action on an event, in order."""
+    rows = await conn.execute(select(run_log.c.data).where(run_log.c.event_id == event_id).order_by(run_log.c.seq))
+    return [from_dict(row.data) for row in rows]
+
+
+async def action_log(conn: AsyncConnection, event_id: str) -> list:
+    """The run log rows (for the API and reports)."""
+    query = select(run_log).where(run_log.c.event_id == event_id).order_by(run_log.c.seq)
+    return list((await conn.execute(query)).all())

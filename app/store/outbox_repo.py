@@ -1,0 +1,150 @@
+"""The outbox: planned cues (the source of truth for timing) and their deliveries to targets."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.store.tables import cues, deliveries
+from schedules.timeline import Cue
+
+OPEN = ("pending", "held")
+
+
+def delivery_id(event_id: str, cue_id: str, target_id: str) -> str:
+    """Stable delivery id (the webhook id): the same for every retry, on every machine."""
+    return "msg_" + hashlib.sha256(f"{event_id}|{cue_id}|{target_id}".encode()).hexdigest()[:26]
+
+
+async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue], now: datetime) -> int:
+    """Make the outbox match the timeline: add new cues, move open ones, cancel vanished ones."""
+    existing = {r.cue_id: r for r in await conn.execute(select(cues).where(cues.c.event_id == event_id))}
+    seen, changed = set(), 0
+    for cue in planned:
+        seen.add(cue.id)
+        values = {"kind": cue.kind.value, "segment": cue.segment, "due_at": None if cue.held else cue.at,
+                  "status": "held" if cue.held else "pending", "title": cue.title, "message": cue.message,
+                  "targets": list(cue.targets), "severity": cue.severity, "data": cue.data, "updated_at": now}
+        row = existing.get(cue.id)
+        if row is None:
+            await conn.execute(insert(cues).values(event_id=event_id, cue_id=cue.id, **values))
+            changed += 1
+        elif row.status in OPEN or row.status == "cancelled":
+            if (row.due_at, row.status, row.message, row.targets) != (values["due_at"], values["status"],
+                                                                       values["message"], values["targets"]):
+                await conn.execute(update(cues).where(cues.c.event_id == event_id, cues.c.cue_id == cue.id)
+                                   .values(**values))
+                changed += 1
+    gone = [cid for cid, row in existing.items() if cid not in seen and row.status in OPEN]
+    if gone:
+        await conn.execute(update(cues).where(cues.c.event_id == event_id, cues.c.cue_id.in_(gone))
+                           .values(status="cancelled", updated_at=now))
+    return changed + len(gone)
+
+
+async def set_cue_text(conn: AsyncConnection, row) -> None:
+    """Store a fire hook's rewrite of a cue (e.g. a readiness check naming who is missing)."""
+    await conn.execute(update(cues).where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id)
+                       .values(title=row.title, message=row.message, data=row.data))
+
+
+async def due_cues(conn: AsyncConnection, now: datetime) -> list:
+    """Pending cues whose moment has come, oldest first."""
+    query = select(cues).where(cues.c.status == "pending", cues.c.due_at <= now).order_by(cues.c.due_at)
+    return list((await conn.execute(query)).all())
+
+
+async def next_cue_due(conn: AsyncConnection) -> datetime | None:
+    """When the next pending cue is due."""
+    return (await conn.execute(select(func.min(cues.c.due_at)).where(cues.c.status == "pending"))).scalar()
+
+
+async def mark_cue(conn: AsyncConnection, row, status: str, now: datetime, late_ms: int, note: str = "") -> bool:
+    """Move a pending cue to fired/skipped; False if another pass got there first."""
+    result = await conn.execute(
+        update(cues).where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id, cues.c.status == "pending")
+        .values(status=status, fired_at=now, late_ms=late_ms, note=note or None, updated_at=now))
+    return result.rowcount == 1
+
+
+async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: datetime,
+                         expires_at: datetime, parked: dict[str, str]) -> list[str]:
+    """One delivery per target for a fired cue (parked at once if the target cannot be reached)."""
+    ids = []
+    seq = (await conn.execute(select(func.max(deliveries.c.seq)))).scalar() or 0
+    for target in targets:
+        seq += 1
+        did = delivery_id(row.event_id, row.cue_id, target)
+        exists = (await conn.execute(select(deliveries.c.id).where(deliveries.c.id == did))).first()
+        if exists:
+            continue
+        problem = parked.get(target)
+        await conn.execute(insert(deliveries).values(
+            id=did, seq=seq, event_id=row.event_id, cue_id=row.cue_id, target_id=target,
+            status="parked" if problem else "pending", attempts=0, next_attempt_at=now, expires_at=expires_at,
+            last_error=problem, created_at=now))
+        ids.append(did)
+    return ids
+
+
+async def claimable(conn: AsyncConnection, now: datetime) -> list:
+    """Deliveries that may be attempted now (pending and due, or a dead process's expired lease)."""
+    query = select(deliveries).where(or_(
+        and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now),
+        and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
+    )).order_by(deliveries.c.target_id, deliveries.c.seq)
+    return list((await conn.execute(query)).all())
+
+
+async def blocked_targets(conn: AsyncConnection, now: datetime) -> set[str]:
+    """Targets whose oldest unfinished delivery is still waiting for its retry time (keeps order)."""
+    query = select(deliveries.c.target_id).where(
+        deliveries.c.status.in_(("pending", "sending")),
+        or_(deliveries.c.next_attempt_at > now,
+            and_(deliveries.c.status == "sending", deliveries.c.lease_until >= now)))
+    return {r.target_id for r in await conn.execute(query)}
+
+
+async def lease(conn: AsyncConnection, did: str, now: datetime, until: datetime) -> bool:
+    """Claim a delivery for one attempt; False if someone else holds it."""
+    result = await conn.execute(update(deliveries).where(deliveries.c.id == did, or_(
+        deliveries.c.status == "pending", and_(deliveries.c.status == "sending", deliveries.c.lease_until < now)))
+        .values(status="sending", lease_until=until, attempts=deliveries.c.attempts + 1))
+    return result.rowcount == 1
+
+
+async def finish(conn: AsyncConnection, did: str, **values) -> None:
+    """Record the outcome of an attempt."""
+    await conn.execute(update(deliveries).where(deliveries.c.id == did).values(lease_until=None, **values))
+
+
+async def next_attempt(conn: AsyncConnection) -> datetime | None:
+    """When the next pending delivery may be attempted."""
+    query = select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == "pending")
+    return (await conn.execute(query)).scalar()
+
+
+async def list_deliveries(conn: AsyncConnection, event_id: str, status: str | None = None) -> list:
+    """Deliveries of an event, newest first, optionally by status."""
+    query = select(deliveries).where(deliveries.c.event_id == event_id)
+    if status:
+        query = query.where(deliveries.c.status == status)
+    return list((await conn.execute(query.order_by(deliveries.c.seq.desc()))).all())
+
+
+async def list_cues(conn: AsyncConnection, event_id: str) -> list:
+    """Every cue of an event in time order (held ones last)."""
+    query = select(cues).where(cues.c.event_id == event_id).order_by(cues.c.due_at.is_(None), cues.c.due_at)
+    return list((await conn.execute(query)).all())
+
+
+async def resend(conn: AsyncConnection, did: str, now: datetime, until: datetime) -> bool:
+    """Queue a parked, expired or sent delivery again (same id, so receivers can still dedupe)."""
+    result = await conn.execute(update(deliveries).where(
+        deliveries.c.id == did, deliveries.c.status.in_(("parked", "expired", "sent")))
+        .values(status="pending", next_attempt_at=now, expires_at=until, last_error=None))
+    return result.rowcount == 1

@@ -1,0 +1,153 @@
+"""Database tables (SQLAlchemy Core). The database is the source of truth; memory only caches it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone, so store naive UTC there)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s",
+})
+TS = UTCDateTime()
+
+events = Table(
+    "events", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("source", String(500), nullable=False, doc="the schedule file it was loaded from"),
+    Column("schedule_text", Text, nullable=False, doc="the YAML as loaded: restarts never need the file"),
+    Column("schedule_hash", String(64), nullable=False),
+    Column("loaded_at", TS, nullable=False),
+)
+
+run_log = Table(
+    "run_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", TS, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("actor", String(100), nullable=True),
+    UniqueConstraint("event_id", "seq"),
+)
+
+cues = Table(
+    "cues", metadata,
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("cue_id", String(200), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("segment", String(64), nullable=True),
+    Column("due_at", TS, nullable=True, doc="null while held"),
+    Column("status", String(16), nullable=False, doc="pending | held | fired | skipped | cancelled"),
+    Column("title", String(300), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("targets", JSON, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("fired_at", TS, nullable=True),
+    Column("late_ms", BigInteger, nullable=True),
+    Column("note", String(300), nullable=True),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_cues_status_due", "status", "due_at"),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", String(64), primary_key=True, doc="stable: the same webhook id on every retry"),
+    Column("seq", Integer, nullable=False, doc="creation order; each target's messages go out in this order"),
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("cue_id", String(200), nullable=False),
+    Column("target_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False, doc="pending | sending | sent | parked | expired"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("lease_until", TS, nullable=True),
+    Column("expires_at", TS, nullable=True, doc="after this the cue no longer matters: give up"),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("sent_at", TS, nullable=True),
+    UniqueConstraint("seq"),
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_deliveries_target", "target_id", "seq"),
+)
+
+inbox = Table(
+    "inbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(64), nullable=False, unique=True),
+    Column("event_name", String(100), nullable=False),
+    Column("meeting_id", String(64), nullable=True),
+    Column("event_ts", BigInteger, nullable=True),
+    Column("received_at", TS, nullable=False),
+    Column("body", Text, nullable=False, doc="the raw body exactly as Zoom sent it"),
+    Column("processed_at", TS, nullable=True),
+    Column("error", Text, nullable=True),
+    Index("ix_inbox_unprocessed", "processed_at"),
+)
+
+zoom_objects = Table(
+    "zoom_objects", metadata,
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("zoom_id", BigInteger, nullable=False),
+    Column("uuid", String(64), nullable=True),
+    Column("host", String(200), nullable=True),
+    Column("join_url", Text, nullable=True),
+    Column("start_url", Text, nullable=True),
+    Column("registration_url", Text, nullable=True),
+    Column("sandbox", Boolean, nullable=False),
+    Column("applied_spec", JSON, nullable=False),
+    Column("applied_at", TS, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False, doc="organiser | host | viewer"),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    Column("last_used_at", TS, nullable=True),
+    Column("revoked_at", TS, nullable=True),
+)

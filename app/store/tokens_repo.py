@@ -1,0 +1,46 @@
+"""API tokens: stored only as SHA-256 hashes; the plain token is shown once at creation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.store.tables import api_tokens
+
+ROLES = ("viewer", "host", "organiser")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_token(conn: AsyncConnection, name: str, role: str, now: datetime) -> tuple[str, str]:
+    """Create a token; returns (id, plain token)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role '{role}'; use one of: {', '.join(ROLES)}")
+    token = "sc_" + secrets.token_urlsafe(32)
+    token_id = secrets.token_hex(8)
+    await conn.execute(insert(api_tokens).values(id=token_id, name=name, role=role, token_hash=hash_token(token),
+                                                 created_at=now))
+    return token_id, token
+
+
+async def find_token(conn: AsyncConnection, token: str):
+    """The active token row for a presented token, or None."""
+    row = (await conn.execute(select(api_tokens).where(api_tokens.c.token_hash == hash_token(token),
+                                                       api_tokens.c.revoked_at.is_(None)))).first()
+    return row
+
+
+async def list_tokens(conn: AsyncConnection) -> list:
+    return list((await conn.execute(select(api_tokens).order_by(api_tokens.c.created_at))).all())
+
+
+async def revoke_token(conn: AsyncConnection, token_id: str, now: datetime) -> bool:
+    result = await conn.execute(update(api_tokens).where(api_tokens.c.id == token_id,
+                                                         api_tokens.c.revoked_at.is_(None)).values(revoked_at=now))
+    return result.rowcount == 1
