@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
+from app.config import Settings, env_value
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock, SystemClock
 from app.engine.delivery import DeliveryWorker
@@ -40,6 +40,7 @@ class Runtime:
     worker: DeliveryWorker | None = None
     timer: CueTimer | None = None
     links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    env_overrides: dict[str, str] = field(default_factory=dict)
     _targets: dict[str, Resolved] = field(default_factory=dict)
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -86,7 +87,8 @@ class Runtime:
     def targets(self, event_id: str) -> Resolved:
         """Resolved targets of an event (env read once per load of its schedule)."""
         if event_id not in self._targets:
-            self._targets[event_id] = resolve_targets(self.schedule(event_id))
+            lookup = lambda name: self.env_overrides.get(name) or env_value(name)  # noqa: E731
+            self._targets[event_id] = resolve_targets(self.schedule(event_id), lookup)
         return self._targets[event_id]
 
     def forget_targets(self, event_id: str) -> None:

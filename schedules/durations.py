@@ -17,11 +17,11 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as 3m, 90s or 1h30m")
+        raise ValueError("this is not a duration; write it like 3m, 90s or 1h30m")
     if isinstance(value, int):
         return timedelta(minutes=value)
     if not isinstance(value, str):
-        raise ValueError("expected a duration such as 3m, 90s or 1h30m")
+        raise ValueError("this is not a duration; write it like 3m, 90s or 1h30m")
     match = _DURATION.match(value)
     if not match or not any(match.group(k) for k in ("h", "m", "s")):
         raise ValueError(f"'{value}' is not a duration; write it like 3m, 90s or 1h30m")

@@ -1,4 +1,4 @@
-"""Read a schedule file, keeping YAML line/column marks so every problem can point at its source."""
+"""Load a schedule file: YAML with marks, then the model, then the cross-field rules; every problem at once."""
 
 from __future__ import annotations
 
@@ -6,56 +6,14 @@ import copy
 from pathlib import Path as FsPath
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from schedules.model import Schedule
 from schedules.problems import Path, Problem, ScheduleError
 from schedules.rules import check_rules
+from schedules.source import Marks, locate, parse_yaml
 
-Marks = dict[Path, tuple[int, int]]
-
-
-def _build(node: yaml.Node, path: Path, marks: Marks, loader: yaml.SafeLoader) -> Any:
-    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _build(value_node, (*path, key), marks, loader)
-            marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, i), marks, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
-
-
-def parse_yaml(text: str, file: str) -> tuple[Any, Marks]:
-    """YAML text -> plain data plus a map from field path to (line, column)."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        fix = "check indentation, colons and quotes around this line"
-        raise ScheduleError(file, [Problem(line, col, (), f"not valid YAML: {exc.problem}", fix, file)]) from None
-    finally:
-        loader.dispose()
-    if node is None:
-        raise ScheduleError(file, [Problem(1, 1, (), "the file is empty", "start from schedules/events/example", file)])
-    marks: Marks = {}
-    data = _build(node, (), marks, yaml.SafeLoader(""))
-    return data, marks
-
-
-def locate(marks: Marks, path: Path) -> tuple[int, int]:
-    """The closest known mark for a path (falls back to the nearest parent)."""
-    for cut in range(len(path), -1, -1):
-        if path[:cut] in marks:
-            return marks[path[:cut]]
-    return (1, 1)
+__all__ = ["Marks", "load_file", "load_text", "locate", "parse_yaml"]
 
 
 def _pydantic_problems(exc: ValidationError, marks: Marks, file: str) -> list[Problem]:
@@ -95,6 +53,9 @@ def _repair(data: dict, exc: ValidationError, rounds: int = 5):
     for _ in range(rounds):
         for err in sorted(exc.errors(), key=lambda e: len(e["loc"]), reverse=True):
             loc = tuple(err["loc"])
+            if loc in _PLACEHOLDERS and _put(data, loc, _PLACEHOLDERS[loc]):
+                dropped.append(loc)
+                continue
             cut = _drop_point(loc, err["type"], dropped)
             if cut and _delete(data, cut):
                 dropped.append(cut)
@@ -105,6 +66,21 @@ def _repair(data: dict, exc: ValidationError, rounds: int = 5):
             exc = ValidationError.from_exception_data(again.title, [
                 {**e, "loc": _remap(tuple(e["loc"]), index_map)} for e in again.errors()])
     return None, dropped, {}
+
+
+# Required fields outside any list cannot be dropped; no rule reads these, so a stand-in lets the
+# cross-field rules still report everything else in the same run.
+_PLACEHOLDERS: dict[Path, str] = {("event", "id"): "event", ("event", "title"): "event"}
+
+
+def _put(data: Any, path: Path, value: Any) -> bool:
+    *parents, last = path
+    for part in parents:
+        data = data.get(part) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return False
+    data[last] = value
+    return True
 
 
 def _compact(data: Any, path: Path) -> tuple[Any, dict[Path, list[int]]]:

@@ -66,7 +66,8 @@ def explain(err: dict[str, Any], path: Path) -> tuple[str, str]:
         return f"'{value}' is not a valid email address", "write it as name@domain.tld"
     if kind in ("literal_error", "enum"):
         expected = err.get("ctx", {}).get("expected", "")
-        return f"'{value}' is not allowed", f"use one of: {expected}"
+        shown = _found(value) if isinstance(value, bool) or value is None else f"'{value}'"
+        return f"{shown} is not allowed", f"use one of: {expected}"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
         return f"'{value}' is not a date", "write it as YYYY-MM-DD"
     if kind in ("string_too_long", "too_long"):
@@ -74,8 +75,51 @@ def explain(err: dict[str, Any], path: Path) -> tuple[str, str]:
         return f"too long (at most {limit})", f"shorten it to {limit} or fewer"
     if kind in ("string_too_short", "too_short"):
         return "must not be empty", "give a value"
+    if kind in _SHAPES:
+        return f"expected {_SHAPES[kind]}, found {_found(value)}", _SHAPE_FIX[_SHAPES[kind]]
+    if kind in _SCALARS:
+        return f"expected {_SCALARS[kind]}, found {_found(value)}", _fix_for(kind)
+    if kind == "string_type":
+        return f"expected text, found {_found(value)}", f'put it in quotes: "{_yaml_text(value)}"'
     message = err["msg"].removeprefix("Value error, ")
+    if kind == "value_error" and "; " in message:
+        # Our own validators write "what is wrong; how to fix it".
+        message, fix = message.split("; ", 1)
+        return message, fix
     return message, _fix_for(kind)
+
+
+_SCALARS = {"int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
+            "float_parsing": "a number", "float_type": "a number", "bool_parsing": "true or false",
+            "bool_type": "true or false"}
+_SHAPES = {"list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
+           "model_attributes_type": "a mapping"}
+_SHAPE_FIX = {"a list": "write one `- item` per line under this key, or [a, b] (check the indentation)",
+              "a mapping": "write `key: value` lines indented under this key (check the indentation)"}
+
+
+def _found(value: Any) -> str:
+    """How a wrong YAML value reads to its author: 'a list', 'the number 3', 'nothing'."""
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (YAML reads yes/no/on/off/true/false as true or false)"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"{value!r}"
+
+
+def _yaml_text(value: Any) -> str:
+    """The value as the author probably typed it (YAML turned NO into false)."""
+    if isinstance(value, bool):
+        return "NO" if value is False else "YES"
+    return str(value)
 
 
 def _fix_for(kind: str) -> str:
@@ -83,6 +127,4 @@ def _fix_for(kind: str) -> str:
         return "give a number within the allowed range"
     if kind.startswith("bool"):
         return "write true or false"
-    if kind in ("list_type", "dict_type", "model_type", "model_attributes_type"):
-        return "check the indentation: this field has the wrong shape"
     return "correct the value"

@@ -108,7 +108,7 @@ class Person(Strict):
     country: str | None = None
     email: EmailStr | None = None
     roles: list[Role] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=list, description="interpreters: e.g. [EN, KM]")
+    languages: list[str] = Field(default_factory=list, description="interpreters: e.g. [Khmer, English]")
 
 
 class RespondentSlot(Strict):
@@ -147,9 +147,9 @@ class Segment(Strict):
     @model_validator(mode="after")
     def _end_or_duration(self) -> Segment:
         if self.end is None and self.duration is None:
-            raise ValueError("give either end or duration")
+            raise ValueError("the segment has neither end nor duration; add end: HH:MM or duration: 30m")
         if self.end is not None and self.duration is not None:
-            raise ValueError("give end or duration, not both")
+            raise ValueError("the segment has both end and duration; keep only one of them")
         return self
 
 
@@ -173,7 +173,9 @@ class CueSpec(Strict):
     @model_validator(mode="after")
     def _at_or_segment(self) -> CueSpec:
         if (self.at is None) == (self.segment is None):
-            raise ValueError("give either at (a time) or segment (+ anchor/offset)")
+            which = "neither" if self.at is None else "both"
+            raise ValueError(f"the cue has {which} at and segment; give either at: HH:MM, or segment: ID "
+                             "(with anchor and offset)")
         return self
 
 
@@ -184,7 +186,8 @@ class BreakoutRoom(Strict):
 
 class Interpretation(Strict):
     interpreter: str = Field(description="a person id or email")
-    languages: list[str] = Field(min_length=2, max_length=2, description="the pair, e.g. [EN, KM]")
+    languages: list[str] = Field(min_length=2, max_length=2,
+                                 description="the pair of language names Zoom shows, e.g. [Khmer, English]")
 
 
 class ZoomSettings(Strict):

@@ -133,6 +133,9 @@ def _zoom(schedule: Schedule) -> Iterator[Finding]:
         for j, ref in enumerate(getattr(zoom, field) or []):
             if schedule.person(ref) is not None and email_of(schedule, ref) is None:
                 yield (("zoom", field, j), f"person '{ref}' has no email", f"Zoom {field} need an email; add one")
+    if zoom.breakout_rooms and zoom.kind == "webinar":
+        yield (("zoom", "breakout_rooms"), "breakout rooms only exist in meetings; Zoom webinars have none",
+               "set zoom.kind: meeting or remove breakout_rooms")
     if zoom.panelists is not None and zoom.kind != "webinar":
         yield (("zoom", "panelists"), "panelists only exist in webinars", "set zoom.kind: webinar or remove it")
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from app.cli import app
 from app.cli.output import INVALID, console, errors, load_or_exit, write_bytes
@@ -55,7 +56,8 @@ def plan(
     schedule = load_or_exit(str(file))
     zone_name = tz or schedule.event.timezone
     if zone(zone_name) is None:
-        errors.print(f"--tz: unknown time zone '{zone_name}'. Fix: use an IANA name such as Asia/Yangon")
+        errors.print(f"--tz: unknown time zone '{zone_name}'. Fix: use an IANA name such as Asia/Yangon",
+                     markup=False)
         raise typer.Exit(INVALID)
     timeline = build_timeline(schedule)
     if fmt is PlanFormat.json:
@@ -70,19 +72,20 @@ def _print_tables(schedule, timeline, zone_name: str) -> None:
     tzinfo = zone(zone_name)
     local = lambda moment: moment.astimezone(tzinfo).strftime("%H:%M")  # noqa: E731
     day = timeline.segments[0].start.astimezone(tzinfo).strftime("%a %d %b %Y")
-    agenda = Table(title=f"{schedule.event.title} | {day} | times in {zone_name}", title_justify="left")
+    # Text, not str: titles written by organisers must never be read as rich markup ("[Draft]").
+    agenda = Table(title=Text(f"{schedule.event.title} | {day} | times in {zone_name}"), title_justify="left")
     for column in ("Time", "Segment", "Kind", "People"):
         agenda.add_column(column)
     for row in timeline.segments:
         seg = schedule.segments[row.index]
-        agenda.add_row(f"{local(row.start)}-{local(row.end)}", seg.title, seg.kind.value,
-                       segment_people(schedule, seg))
+        agenda.add_row(f"{local(row.start)}-{local(row.end)}", Text(seg.title), seg.kind.value,
+                       Text(segment_people(schedule, seg)))
     console.print(agenda)
     cues = Table(title=f"{len(timeline.cues)} planned cues", title_justify="left")
     for column in ("At", "Kind", "Cue", "Targets"):
         cues.add_column(column)
     for cue in timeline.cues:
-        cues.add_row(local(cue.at), cue.kind.value, cue.title, ", ".join(cue.targets) or "-")
+        cues.add_row(local(cue.at), cue.kind.value, Text(cue.title), ", ".join(cue.targets) or "-")
     console.print(cues)
 
 
@@ -93,6 +96,6 @@ def schema(
     """Print the JSON Schema of schedule files (editors use it to complete and check them)."""
     if write:
         SCHEMA_PATH.write_text(schema_text(), encoding="utf-8")
-        console.print(f"wrote {SCHEMA_PATH}")
+        console.print(f"wrote {SCHEMA_PATH}", markup=False)
     else:
         write_bytes(schema_text().encode())
