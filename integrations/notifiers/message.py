@@ -1,0 +1,113 @@
+"""The neutral notification every target kind renders, and how times are shown to people."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+
+class Severity(StrEnum):
+    """How loudly a target should show a notification."""
+
+    info = "info"
+    warning = "warning"
+    danger = "danger"
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone `name`; ValueError with a readable message when it does not exist."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"'{name}' is not an IANA time zone (e.g. Asia/Bangkok)") from exc
+
+
+def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("datetime must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+def _known_zone(name: str) -> str:
+    zone(name)
+    return name
+
+
+AwareUTC = Annotated[datetime, AfterValidator(_aware_utc)]
+ZoneName = Annotated[str, AfterValidator(_known_zone)]
+
+
+def gmt_offset(at: datetime, tz: str) -> str:
+    """The offset of `tz` at instant `at` as people read it: GMT+7, GMT+5:30, GMT-3, GMT."""
+    offset = _aware_utc(at).astimezone(zone(tz)).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    if minutes == 0:
+        return "GMT"
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def format_local(at: datetime, tz: str, *, with_date: bool = False) -> str:
+    """Show an aware instant in zone `tz`: "14:15 (GMT+7)", or "Tue 14 Jan 14:15 (GMT+7)"."""
+    local = _aware_utc(at).astimezone(zone(tz))
+    clock = local.strftime("%H:%M")
+    if with_date:
+        clock = f"{local.strftime('%a')} {local.day} {local.strftime('%b')} {clock}"
+    return f"{clock} ({gmt_offset(at, tz)})"
+
+
+FieldValue = str | AwareUTC
+
+
+class Notification(BaseModel):
+    """One message for one target: what happened, when, and what people need to act on it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    delivery_id: str = Field(min_length=1, max_length=200, description="stable across retries")
+    event_id: str
+    event_title: str
+    cue_id: str
+    kind: str = Field(min_length=1, description="cue kind, e.g. segment_start, timer_warning")
+    title: str = Field(min_length=1, description="short headline")
+    text: str = ""
+    at: AwareUTC
+    timezone: ZoneName = "UTC"
+    segment_title: str | None = None
+    fields: tuple[tuple[str, FieldValue], ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+    severity: Severity = Severity.info
+
+    @field_validator("links")
+    @classmethod
+    def _http_links(cls, links: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+        for label, url in links:
+            if not url.startswith(("https://", "http://")):
+                raise ValueError(f"link '{label}' must be an http(s) URL")
+        return links
+
+    def local(self, at: datetime | None = None, *, tz: str | None = None) -> str:
+        """`at` (default: this notification's time) shown in `tz` (default: its timezone)."""
+        return format_local(at or self.at, tz or self.timezone)
+
+    def display_fields(self, tz: str | None = None) -> list[tuple[str, str]]:
+        """Fields as text; datetime values are shown in `tz` (default: the notification's zone)."""
+        zone_name = tz or self.timezone
+        return [
+            (label, format_local(value, zone_name) if isinstance(value, datetime) else value)
+            for label, value in self.fields
+        ]
+
+    def in_zone(self, tz: str | None) -> Notification:
+        """This notification displayed in `tz` instead (unchanged when `tz` is None)."""
+        if not tz or tz == self.timezone:
+            return self
+        zone(tz)
+        return self.model_copy(update={"timezone": tz})

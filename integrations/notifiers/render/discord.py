@@ -1,0 +1,77 @@
+"""Discord webhooks: a short `content` line plus one embed, within Discord's size limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.notifiers.message import Notification, Severity
+from integrations.notifiers.render.common import context_line, headline, truncate
+
+# https://discord.com/developers/docs/resources/message#embed-object-embed-limits
+CONTENT_MAX = 2000
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+EMBED_TOTAL_MAX = 6000
+INLINE_UNDER = 40
+EMPTY = "\u200b"  # Discord refuses empty field names and values.
+
+COLORS = {Severity.info: 0x5865F2, Severity.warning: 0xF1C40F, Severity.danger: 0xE74C3C}
+
+
+def build(n: Notification, text: str) -> dict[str, Any]:
+    """The webhook JSON for `n` with body `text`; no mention in it can ping anyone."""
+    links = " · ".join(f"[{label.replace(']', ')')}]({url})" for label, url in n.links)
+    fields = [
+        {
+            "name": truncate(label, FIELD_NAME_MAX) or EMPTY,
+            "value": truncate(value, FIELD_VALUE_MAX) or EMPTY,
+            "inline": len(value) < INLINE_UNDER,
+        }
+        for label, value in n.display_fields()[:FIELDS_MAX]
+    ]
+    embed: dict[str, Any] = {
+        "title": truncate(n.title, TITLE_MAX),
+        "color": COLORS[n.severity],
+        "timestamp": n.at.isoformat().replace("+00:00", "Z"),
+        "footer": {"text": truncate(context_line(n), FOOTER_MAX)},
+        "fields": fields,
+    }
+    if n.links:
+        embed["url"] = n.links[0][1]
+    fixed = _size(embed)
+    budget = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - fixed)
+    while budget < 0 and embed["fields"]:
+        # Fields alone break the 6000 total: drop from the end until the rest fits.
+        embed["fields"].pop()
+        budget = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - _size(embed))
+    description = _description(text, links, max(budget, 0))
+    if description:
+        embed["description"] = description
+    if not embed["fields"]:
+        del embed["fields"]
+    return {
+        "content": truncate(headline(n), CONTENT_MAX),
+        "embeds": [embed],
+        "allowed_mentions": {"parse": []},
+    }
+
+
+def _description(text: str, links: str, budget: int) -> str:
+    if not links:
+        return truncate(text, budget)
+    if len(links) + 2 >= budget:
+        return truncate(text or links, budget)
+    body = truncate(text, budget - len(links) - 2)
+    return f"{body}\n\n{links}" if body else links
+
+
+def _size(embed: dict[str, Any]) -> int:
+    """Characters Discord counts towards the 6000 embed total."""
+    total = len(embed.get("title", "")) + len(embed.get("description", ""))
+    total += len(embed.get("footer", {}).get("text", ""))
+    total += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    return total

@@ -1,0 +1,150 @@
+"""Send one notification to one target and report what happened; never raise for remote failures."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import httpx
+
+from integrations.notifiers.errors import NotifierError
+from integrations.notifiers.masking import redact
+from integrations.notifiers.message import Notification
+from integrations.notifiers.outcome import (
+    ANSWER_MAX,
+    DeliveryOutcome,
+    DeliveryResult,
+    classify,
+)
+from integrations.notifiers.pacing import SlackPacer
+from integrations.notifiers.render import Template, render_for
+from integrations.notifiers.target import TargetConfig, TargetKind
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Showcaller-Notifier/0.1 (+https://github.com/showcaller)"
+_READ_LIMIT = 16 * 1024  # bytes of a receiver's answer worth keeping
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def send(
+    http: httpx.AsyncClient,
+    target: TargetConfig,
+    notification: Notification,
+    *,
+    template: Template = None,
+    timeout: float = 10.0,
+    pacer: SlackPacer | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+) -> DeliveryOutcome:
+    """POST `notification` to `target`; ok on 2xx, retry on 429/5xx/network, else permanent.
+
+    Slack targets wait on `pacer` (if given) first, and a Slack 429 holds the URL back for its
+    Retry-After. The same `delivery_id` is sent on every retry (webhook-id for webhooks).
+    """
+    ids = {"target_id": target.id, "delivery_id": notification.delivery_id}
+    secrets = target.secrets()
+    try:
+        request = render_for(target, notification, template, clock=clock)
+    except NotifierError as exc:
+        return _logged(target, DeliveryOutcome(DeliveryResult.permanent, error=f"cannot render: {exc}", **ids))
+    is_slack = target.kind is TargetKind.slack
+    if is_slack and pacer is not None:
+        await pacer.wait(target.url_key)
+    headers = {"user-agent": USER_AGENT, **request.headers}
+    try:
+        async with http.stream(
+            "POST",
+            target.url.get_secret_value(),
+            content=request.body,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=False,
+        ) as response:
+            raw = await _read_capped(response)
+            status = response.status_code
+            retry_after = response.headers.get("retry-after")
+            encoding = response.encoding or "utf-8"
+    except httpx.HTTPError as exc:
+        return _logged(target, _transport_outcome(exc, timeout, secrets, ids))
+    answer = redact(raw.decode(encoding, errors="replace"), secrets)[:ANSWER_MAX]
+    outcome = classify(status, answer, retry_after, now=clock(), slack=is_slack)
+    outcome = replace(outcome, **ids)
+    if is_slack and pacer is not None and status == 429 and outcome.retry_after:
+        pacer.defer(target.url_key, outcome.retry_after)
+    return _logged(target, outcome)
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= _READ_LIMIT:
+                break
+    except httpx.DecodingError:
+        # The status is what matters; a body we cannot decode is not worth failing over.
+        pass
+    return b"".join(chunks)[:_READ_LIMIT]
+
+
+def _transport_outcome(
+    exc: httpx.HTTPError, timeout: float, secrets: list[str], ids: dict[str, str]
+) -> DeliveryOutcome:
+    name = type(exc).__name__
+    detail = redact(str(exc), secrets)[:300]
+    if isinstance(exc, httpx.TimeoutException):
+        sent = not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+        return DeliveryOutcome(
+            DeliveryResult.retry,
+            error=f"timed out after {timeout:g}s ({name})",
+            vendor_code="timeout",
+            maybe_delivered=sent,
+            **ids,
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return DeliveryOutcome(
+            DeliveryResult.retry,
+            error=f"cannot connect: {detail}",
+            vendor_code="connect_error",
+            **ids,
+        )
+    if isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.UnsupportedProtocol):
+        # Read/write/protocol errors: the request may have reached the receiver.
+        return DeliveryOutcome(
+            DeliveryResult.retry,
+            error=f"connection failed: {name}: {detail}",
+            vendor_code="network_error",
+            maybe_delivered=True,
+            **ids,
+        )
+    return DeliveryOutcome(
+        DeliveryResult.permanent,
+        error=f"request failed: {name}: {detail}",
+        vendor_code="request_error",
+        **ids,
+    )
+
+
+def _logged(target: TargetConfig, outcome: DeliveryOutcome) -> DeliveryOutcome:
+    level = logging.INFO if outcome.ok else logging.WARNING
+    log.log(
+        level,
+        "delivery %s to %s (%s %s): %s status=%s code=%s %s",
+        outcome.delivery_id,
+        target.id,
+        target.kind.value,
+        target.masked_url,
+        outcome.result.value,
+        outcome.status_code,
+        outcome.vendor_code,
+        outcome.error or "",
+    )
+    return outcome

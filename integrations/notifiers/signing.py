@@ -1,0 +1,86 @@
+"""Standard Webhooks signing (via the `standardwebhooks` package) and strict verification."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from standardwebhooks import Webhook
+
+from integrations.notifiers.errors import SignatureError
+
+DEFAULT_TOLERANCE = timedelta(minutes=5)
+
+
+def _webhook(secret: str | bytes) -> Webhook:
+    try:
+        return Webhook(secret)
+    except Exception as exc:  # the package raises several unrelated types for bad keys
+        raise SignatureError("invalid webhook secret") from exc
+
+
+def sign_headers(secret: str | bytes, msg_id: str, body: bytes, at: datetime) -> dict[str, str]:
+    """The `webhook-id`, `webhook-timestamp` and `webhook-signature` headers for `body`."""
+    if at.tzinfo is None:
+        raise ValueError("signing time must be timezone-aware")
+    # The package reads the timestamp as UTC wall time, so hand it a UTC datetime.
+    at_utc = at.astimezone(UTC)
+    signature = _webhook(secret).sign(msg_id=msg_id, timestamp=at_utc, data=body.decode("utf-8"))
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at_utc.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def verify_signature(
+    secret: str | bytes,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    now: datetime,
+    tolerance: timedelta = DEFAULT_TOLERANCE,
+) -> str:
+    """Check a signed request; return its webhook-id or raise SignatureError.
+
+    Stricter than `Webhook.verify`: the clock is injected, malformed headers raise
+    SignatureError (not ValueError), and only canonical base64 signatures are accepted, so
+    no altered signature string verifies.
+    """
+    lower = {k.lower(): v for k, v in headers.items()}
+    msg_id = lower.get("webhook-id", "")
+    stamp = lower.get("webhook-timestamp", "")
+    signatures = lower.get("webhook-signature", "")
+    if not (msg_id and stamp and signatures):
+        raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature")
+    if not stamp.isascii() or not stamp.isdigit():
+        raise SignatureError("webhook-timestamp must be integer Unix seconds")
+    sent = datetime.fromtimestamp(int(stamp), tz=UTC)
+    if abs(now - sent) > tolerance:
+        raise SignatureError("webhook-timestamp is outside the allowed tolerance")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SignatureError("body is not UTF-8") from None
+    expected = _webhook(secret).sign(msg_id=msg_id, timestamp=sent, data=text)
+    expected_raw = base64.b64decode(expected.split(",", 1)[1])
+    for candidate in signatures.split(" "):
+        version, _, encoded = candidate.partition(",")
+        if version != "v1":
+            continue
+        raw = _canonical_b64(encoded)
+        if raw is not None and hmac.compare_digest(raw, expected_raw):
+            return msg_id
+    raise SignatureError("no matching v1 signature")
+
+
+def _canonical_b64(encoded: str) -> bytes | None:
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    # Non-canonical spellings (stray low bits in the last character) decode to the same bytes.
+    return raw if base64.b64encode(raw).decode() == encoded else None
