@@ -1,0 +1,314 @@
+"""Bring a Zoom meeting/webinar to a MeetingSpec with the fewest write calls.
+
+`plan_changes` is pure: it compares the spec with the state read from Zoom and lists what would
+change. `apply_plan` performs the plan. With nothing changed the plan is empty and applying it
+makes no call at all, so re-running `apply` on an unchanged schedule never touches Zoom's
+100-writes-per-host-per-day budget.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from integrations.zoom.client import ZoomClient
+from integrations.zoom.errors import ZoomNotFound
+from integrations.zoom.models import Panelist, ZoomMeeting
+from integrations.zoom.spec import MeetingSpec, settings_body, to_create_body, to_patch_body
+
+Action = Literal["create", "recreate", "update", "add_panelist", "remove_panelist"]
+
+
+@dataclass(frozen=True)
+class ZoomObjectState:
+    """What Zoom currently holds for one meeting/webinar (GET object + panelists)."""
+
+    kind: Literal["meeting", "webinar"]
+    meeting: ZoomMeeting
+    panelists: tuple[Panelist, ...] = ()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One planned change; `field` uses create-body names ("topic", "settings.waiting_room")."""
+
+    action: Action
+    field: str | None = None
+    old: Any = None
+    new: Any = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    """The ordered changes needed to make Zoom match a spec."""
+
+    kind: Literal["meeting", "webinar"]
+    items: tuple[Change, ...]
+    current: ZoomObjectState | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when Zoom already matches the spec."""
+        return not self.items
+
+    @property
+    def creates(self) -> bool:
+        """True when the plan makes a new meeting/webinar."""
+        return any(c.action in ("create", "recreate") for c in self.items)
+
+    @property
+    def updated_fields(self) -> set[str]:
+        """Field names to send in the PATCH."""
+        return {c.field for c in self.items if c.action == "update" and c.field}
+
+    def render(self) -> str:
+        """A diff-like, human-readable description of the plan."""
+        if self.is_empty:
+            return f"= {self.kind} is up to date"
+        lines = []
+        for c in self.items:
+            if c.action in ("create", "recreate"):
+                lines.append(f"+ {c.action} {self.kind}: {c.note}")
+            elif c.action == "update":
+                lines.append(f"~ {c.field}: {c.old!r} -> {c.new!r}")
+            elif c.action == "add_panelist":
+                lines.append(f"+ panelist {c.new}")
+            else:
+                lines.append(f"- panelist {c.old}")
+        return "\n".join(lines)
+
+
+@dataclass
+class ApplyResult:
+    """Outcome of `apply_plan`: identifiers and links of the object, and what it cost."""
+
+    id: int | None
+    uuid: str | None = None
+    join_url: str | None = None
+    start_url: str | None = None
+    registration_url: str | None = None
+    write_calls: int = 0
+    created: bool = False
+    recreated: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+_SPLIT = re.compile(r"[;,]")
+
+
+def _emails(values: Any) -> frozenset[str]:
+    return frozenset(v.strip().lower() for v in values if v and v.strip())
+
+
+def _desired(spec: MeetingSpec) -> dict[str, Any]:
+    """Comparable values of every managed field, keyed like the create body."""
+    body = to_create_body(spec)
+    out: dict[str, Any] = {
+        "topic": spec.topic,
+        "agenda": spec.agenda,
+        "start_time": spec.start_time,
+        "duration": spec.duration_minutes,
+        "timezone": spec.timezone,
+    }
+    if "password" in body:
+        out["password"] = spec.password
+    s = settings_body(spec)
+    managed = ("approval_type", "registration_type", "waiting_room", "mute_upon_entry")
+    for key in (*managed, "join_before_host", "auto_recording"):
+        if key in s:
+            out[f"settings.{key}"] = s[key]
+    out["settings.alternative_hosts"] = _emails(spec.alternative_hosts)
+    out["settings.language_interpretation"] = frozenset(
+        (i.email.lower(), i.interpreter_languages.lower()) for i in spec.interpreters
+    )
+    if spec.kind == "meeting":
+        out["settings.breakout_room"] = frozenset((r.name, _emails(r.participants)) for r in spec.breakout_rooms)
+        out["settings.meeting_invitees"] = _emails(spec.meeting_invitees)
+    return out
+
+
+def _current(meeting: ZoomMeeting, key: str) -> Any:
+    s = meeting.settings
+    if key == "start_time":
+        return meeting.start_time.astimezone(UTC) if meeting.start_time else None
+    if key == "agenda":
+        return meeting.agenda or ""
+    if not key.startswith("settings."):
+        return getattr(meeting, key)
+    name = key.removeprefix("settings.")
+    if name == "alternative_hosts":
+        return _emails(_SPLIT.split(s.alternative_hosts or ""))
+    if name == "language_interpretation":
+        li = s.language_interpretation
+        if li is None or not li.enable:
+            return frozenset()
+        return frozenset(
+            (i.email.lower(), (i.interpreter_languages or "").replace(" ", "").lower()) for i in li.interpreters
+        )
+    if name == "breakout_room":
+        br = s.breakout_room
+        if br is None or not br.enable:
+            return frozenset()
+        return frozenset((r.name, _emails(r.participants)) for r in br.rooms)
+    if name == "meeting_invitees":
+        return _emails(i.email for i in s.meeting_invitees or ())
+    return getattr(s, name)
+
+
+def _show(value: Any) -> Any:
+    if isinstance(value, frozenset):
+        return sorted(value, key=repr)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def _host_matches(spec: MeetingSpec, meeting: ZoomMeeting) -> bool:
+    wanted = spec.host_user.lower()
+    return wanted in {(meeting.host_id or "").lower(), (meeting.host_email or "").lower()}
+
+
+def plan_changes(spec: MeetingSpec, current: ZoomObjectState | None) -> ChangePlan:
+    """Compare `spec` with `current` (None: nothing in Zoom) and list the needed changes."""
+    summary = f"{spec.topic!r} for {spec.host_user} at {_show(spec.start_time)}"
+    if current is None:
+        return ChangePlan(spec.kind, (Change("create", note=summary),), None)
+    if current.kind != spec.kind or not _host_matches(spec, current.meeting):
+        why = "kind changed" if current.kind != spec.kind else "host changed"
+        return ChangePlan(spec.kind, (Change("recreate", note=f"{summary} ({why})"),), current)
+    items: list[Change] = []
+    for key, want in _desired(spec).items():
+        have = _current(current.meeting, key)
+        if have != want:
+            items.append(Change("update", key, _show(have), _show(want)))
+    if spec.kind == "webinar":
+        items.extend(_panelist_changes(spec, current.panelists))
+    return ChangePlan(spec.kind, tuple(items), current)
+
+
+def _panelist_changes(spec: MeetingSpec, existing: tuple[Panelist, ...]) -> list[Change]:
+    wanted = {p.email.lower(): p.name for p in spec.panelists}
+    have = {p.email.lower(): p for p in existing}
+    changes = [
+        Change("remove_panelist", old=f"{p.name} <{p.email}>", note=p.id or "")
+        for email, p in have.items()
+        if wanted.get(email) != p.name
+    ]
+    changes += [
+        Change("add_panelist", new=f"{name} <{email}>", note=email)
+        for email, name in wanted.items()
+        if email not in have or have[email].name != name
+    ]
+    return changes
+
+
+async def fetch_state(
+    client: ZoomClient, kind: Literal["meeting", "webinar"], existing_id: int | str
+) -> ZoomObjectState | None:
+    """Read the current object (and panelists); None when Zoom says it does not exist."""
+    try:
+        if kind == "meeting":
+            return ZoomObjectState(kind, await client.get_meeting(existing_id))
+        webinar = await client.get_webinar(existing_id)
+        return ZoomObjectState(kind, webinar, tuple(await client.list_panelists(existing_id)))
+    except ZoomNotFound:
+        return None
+
+
+def _result_from(meeting: ZoomMeeting, result: ApplyResult) -> ApplyResult:
+    result.id = meeting.id
+    result.uuid = meeting.uuid
+    result.join_url = meeting.join_url
+    result.start_url = meeting.start_url
+    result.registration_url = meeting.registration_url
+    return result
+
+
+async def _create(client: ZoomClient, spec: MeetingSpec, result: ApplyResult) -> ApplyResult:
+    body = to_create_body(spec)
+    if spec.kind == "meeting":
+        made = await client.create_meeting(spec.host_user, body)
+    else:
+        made = await client.create_webinar(spec.host_user, body)
+    result.write_calls += 1
+    result.created = True
+    if spec.kind == "webinar" and spec.panelists:
+        batches = await client.add_panelists(made.id, [{"name": p.name, "email": p.email} for p in spec.panelists])
+        result.write_calls += len(batches)
+    return _result_from(made, result)
+
+
+async def apply_plan(
+    client: ZoomClient, spec: MeetingSpec, plan: ChangePlan, existing_id: int | str | None
+) -> ApplyResult:
+    """Perform `plan`; a stored id that Zoom no longer knows is recreated (and reported)."""
+    result = ApplyResult(id=int(existing_id) if existing_id is not None else None)
+    if plan.creates:
+        if existing_id is not None:
+            result.recreated = True
+            if plan.current is None:
+                result.notes.append(f"{spec.kind} {existing_id} no longer exists in Zoom; recreated")
+            else:
+                result.notes.append(f"{spec.kind} {existing_id} replaced: {plan.items[0].note}")
+                await _delete_quietly(client, plan.current.kind, existing_id, result)
+        return await _create(client, spec, result)
+    assert existing_id is not None, "a plan without create needs the existing id"
+    try:
+        await _apply_updates(client, spec, plan, existing_id, result)
+    except ZoomNotFound:
+        result.recreated = True
+        result.notes.append(f"{spec.kind} {existing_id} was deleted in Zoom; recreated")
+        return await _create(client, spec, result)
+    return result
+
+
+async def _apply_updates(
+    client: ZoomClient,
+    spec: MeetingSpec,
+    plan: ChangePlan,
+    existing_id: int | str,
+    result: ApplyResult,
+) -> None:
+    if plan.updated_fields:
+        body = to_patch_body(spec, plan.updated_fields)
+        result.write_calls += 1  # counted when issued: a failed write still reached Zoom
+        if spec.kind == "meeting":
+            await client.update_meeting(existing_id, body)
+        else:
+            await client.update_webinar(existing_id, body)
+    for change in plan.items:
+        if change.action == "remove_panelist" and change.note:
+            result.write_calls += 1
+            await client.remove_panelist(existing_id, change.note)
+    adds = {c.note for c in plan.items if c.action == "add_panelist"}
+    if adds:
+        batch = [{"name": p.name, "email": p.email} for p in spec.panelists if p.email.lower() in adds]
+        result.write_calls += len(await client.add_panelists(existing_id, batch))
+    if plan.is_empty and plan.current is not None:
+        _result_from(plan.current.meeting, result)
+        return
+    fresh = await (client.get_meeting(existing_id) if spec.kind == "meeting" else client.get_webinar(existing_id))
+    _result_from(fresh, result)
+
+
+async def _delete_quietly(client: ZoomClient, kind: str, existing_id: int | str, result: ApplyResult) -> None:
+    try:
+        if kind == "meeting":
+            await client.delete_meeting(existing_id)
+        else:
+            await client.delete_webinar(existing_id)
+        result.write_calls += 1
+    except ZoomNotFound:
+        pass
+
+
+async def converge(
+    client: ZoomClient, spec: MeetingSpec, existing_id: int | str | None
+) -> tuple[ChangePlan, ApplyResult]:
+    """Fetch current state, plan and apply in one go (the usual `apply` path)."""
+    current = await fetch_state(client, spec.kind, existing_id) if existing_id is not None else None
+    plan = plan_changes(spec, current)
+    return plan, await apply_plan(client, spec, plan, existing_id)

@@ -1,0 +1,262 @@
+"""Live simulation: start/end instances, move people around, emit signed webhooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from integrations.zoom_emulator.delivery import DeliveryRecord
+from integrations.zoom_emulator.errors import EmuError, meeting_not_found
+from integrations.zoom_emulator.payloads import (
+    MeetingRef,
+    Person,
+    breakout_row,
+    lifecycle_event,
+    participant_event,
+    past_row,
+)
+from integrations.zoom_emulator.render import zoom_time
+from integrations.zoom_emulator.state import PastInstance, StoredMeeting
+
+if TYPE_CHECKING:
+    from integrations.zoom_emulator.app import ZoomEmulator
+    from integrations.zoom_emulator.crowd import Crowd
+
+
+@dataclass
+class _Session:
+    person: Person
+    user_id: str
+    joined: datetime
+    breakout: tuple[str, str, datetime] | None = None  # room uuid, breakout user_id, since
+
+
+@dataclass
+class _Live:
+    ref: MeetingRef
+    instance: PastInstance
+    sessions: dict[str, _Session] = field(default_factory=dict)
+    waiting: dict[str, tuple[Person, str]] = field(default_factory=dict)
+    rooms: dict[str, str] = field(default_factory=dict)
+
+
+class LiveSimulator:
+    """Python API for what happens during a meeting; every step is delivered as a webhook."""
+
+    def __init__(self, emu: ZoomEmulator) -> None:
+        self._emu = emu
+        self._live: dict[int, _Live] = {}
+
+    def _meeting(self, meeting_id: int | str) -> StoredMeeting:
+        m = self._emu.state.meetings.get(int(meeting_id))
+        if m is None:
+            raise meeting_not_found(meeting_id)
+        return m
+
+    def _running(self, meeting_id: int | str) -> _Live:
+        live = self._live.get(int(meeting_id))
+        if live is None:
+            raise EmuError(400, 3000, f"Meeting {meeting_id} is not in progress.")
+        return live
+
+    def meeting_ref(self, meeting_id: int | str) -> MeetingRef:
+        """Identity of the next (or running) instance; the first instance reuses the meeting UUID."""
+        m = self._meeting(meeting_id)
+        if m.live_instance:
+            uuid = m.live_instance
+        else:
+            if m.next_uuid is None:
+                held = self._emu.state.instance_order.get(m.id)
+                m.next_uuid = self._emu.state.ids.uuid() if held else m.uuid
+            uuid = m.next_uuid
+        return MeetingRef(
+            kind=m.kind,
+            id=str(m.id),
+            uuid=uuid,
+            host_id=m.host.id,
+            host_email=m.host.email,
+            topic=m.fields["topic"],
+            type=m.fields["type"],
+            start_time=zoom_time(m.fields["start_time"]),
+            timezone=m.fields["timezone"],
+            duration=m.fields["duration"],
+            account_id=self._emu.state.account_id,
+        )
+
+    def _open_instance(self, ref: MeetingRef, at: datetime) -> PastInstance:
+        state = self._emu.state
+        inst = PastInstance(ref.uuid, int(ref.id), ref.kind, at)  # type: ignore[arg-type]
+        state.instances[ref.uuid] = inst
+        state.instance_order.setdefault(int(ref.id), []).append(ref.uuid)
+        return inst
+
+    async def _send(self, payloads: list[dict[str, Any]]) -> list[DeliveryRecord]:
+        out = []
+        for payload in payloads:
+            self._emu.state.events.append(payload)
+            out.append(await self._emu.sender.deliver(payload))
+        return out
+
+    async def start(self, meeting_id: int | str, at: datetime | None = None) -> list[DeliveryRecord]:
+        """Start an instance: emits `<kind>.started`."""
+        at = at or self._emu.clock()
+        m = self._meeting(meeting_id)
+        if m.live_instance:
+            raise EmuError(400, 3000, f"Meeting {m.id} is already in progress.")
+        ref = self.meeting_ref(m.id)
+        m.live_instance, m.next_uuid, m.status = ref.uuid, None, "started"
+        self._live[m.id] = _Live(ref, self._open_instance(ref, at))
+        return await self._send([lifecycle_event(ref, "started", at)])
+
+    async def end(self, meeting_id: int | str, at: datetime | None = None) -> list[DeliveryRecord]:
+        """End the instance: everyone still in leaves ("Host ended the meeting."), then ended."""
+        at = at or self._emu.clock()
+        live = self._running(meeting_id)
+        payloads = []
+        for key in list(live.sessions):
+            payloads += self._leave(live, key, at, "Host ended the meeting.")
+        live.waiting.clear()
+        payloads.append(lifecycle_event(live.ref, "ended", at))
+        live.instance.ended_at = at
+        m = self._emu.state.meetings.get(int(meeting_id))
+        if m is not None:
+            m.live_instance, m.status = None, "waiting"
+        del self._live[int(meeting_id)]
+        return await self._send(payloads)
+
+    def person(
+        self, name: str, email: str = "", *, registrant_id: str | None = None, signed_in: bool = False
+    ) -> Person:
+        """A participant identity (stable participant_uuid per person)."""
+        ids = self._emu.state.ids
+        return Person(name, email, ids.guid(), ids.user_id() if signed_in else "", registrant_id)
+
+    async def join(self, meeting_id: int | str, who: Person, at: datetime | None = None) -> list[DeliveryRecord]:
+        """`who` joins the main room (new in-meeting user_id)."""
+        at = at or self._emu.clock()
+        live = self._running(meeting_id)
+        if who.key in live.sessions:
+            raise EmuError(400, 3000, f"{who.key} is already in the meeting.")
+        live.waiting.pop(who.key, None)
+        session = _Session(who, self._emu.state.ids.session_user_id(), at)
+        live.sessions[who.key] = session
+        return await self._send([participant_event(live.ref, "participant_joined", who, session.user_id, at)])
+
+    def _leave(self, live: _Live, key: str, at: datetime, reason: str | None) -> list[dict[str, Any]]:
+        session = live.sessions.pop(key)
+        out = []
+        if session.breakout is not None:
+            out.append(self._leave_room(live, session, at))
+        live.instance.rows.append(past_row(session.person, session.user_id, session.joined, at))
+        out.append(
+            participant_event(live.ref, "participant_left", session.person, session.user_id, at, leave_reason=reason)
+        )
+        return out
+
+    async def leave(
+        self, meeting_id: int | str, who: Person, at: datetime | None = None, reason: str | None = None
+    ) -> list[DeliveryRecord]:
+        """`who` leaves the meeting (from a breakout room too, if in one)."""
+        live = self._running(meeting_id)
+        if who.key not in live.sessions:
+            raise EmuError(400, 3000, f"{who.key} is not in the meeting.")
+        return await self._send(self._leave(live, who.key, at or self._emu.clock(), reason))
+
+    async def join_breakout(
+        self, meeting_id: int | str, who: Person, room: str, at: datetime | None = None
+    ) -> list[DeliveryRecord]:
+        """`who` moves into breakout room `room` (leaving any other room first)."""
+        if self._running(meeting_id).ref.kind != "meeting":
+            raise EmuError(400, 3000, "Webinars have no breakout rooms.")
+        at = at or self._emu.clock()
+        live = self._running(meeting_id)
+        session = live.sessions.get(who.key)
+        if session is None:
+            raise EmuError(400, 3000, f"{who.key} is not in the meeting.")
+        payloads = [self._leave_room(live, session, at)] if session.breakout else []
+        room_uuid = live.rooms.setdefault(room, self._emu.state.ids.uuid())
+        bo_user = self._emu.state.ids.session_user_id()
+        session.breakout = (room_uuid, bo_user, at)
+        payloads.append(
+            participant_event(
+                live.ref,
+                "participant_joined_breakout_room",
+                who,
+                bo_user,
+                at,
+                parent_user_id=session.user_id,
+                breakout_room_uuid=room_uuid,
+            )
+        )
+        return await self._send(payloads)
+
+    def _leave_room(self, live: _Live, session: _Session, at: datetime) -> dict[str, Any]:
+        assert session.breakout is not None
+        room_uuid, bo_user, since = session.breakout
+        session.breakout = None
+        live.instance.breakout_rows.append(breakout_row(session.person, bo_user, room_uuid, since, at))
+        return participant_event(
+            live.ref,
+            "participant_left_breakout_room",
+            session.person,
+            bo_user,
+            at,
+            parent_user_id=session.user_id,
+            breakout_room_uuid=room_uuid,
+        )
+
+    async def leave_breakout(
+        self, meeting_id: int | str, who: Person, at: datetime | None = None
+    ) -> list[DeliveryRecord]:
+        """`who` returns from a breakout room to the main room."""
+        live = self._running(meeting_id)
+        session = live.sessions.get(who.key)
+        if session is None or session.breakout is None:
+            raise EmuError(400, 3000, f"{who.key} is not in a breakout room.")
+        return await self._send([self._leave_room(live, session, at or self._emu.clock())])
+
+    async def join_waiting_room(
+        self, meeting_id: int | str, who: Person, at: datetime | None = None
+    ) -> list[DeliveryRecord]:
+        """`who` lands in the waiting room."""
+        live = self._running(meeting_id)
+        user_id = self._emu.state.ids.session_user_id()
+        live.waiting[who.key] = (who, user_id)
+        at = at or self._emu.clock()
+        return await self._send([participant_event(live.ref, "participant_joined_waiting_room", who, user_id, at)])
+
+    async def leave_waiting_room(
+        self, meeting_id: int | str, who: Person, at: datetime | None = None
+    ) -> list[DeliveryRecord]:
+        """`who` gives up waiting."""
+        live = self._running(meeting_id)
+        if who.key not in live.waiting:
+            raise EmuError(400, 3000, f"{who.key} is not in the waiting room.")
+        _, user_id = live.waiting.pop(who.key)
+        at = at or self._emu.clock()
+        return await self._send([participant_event(live.ref, "participant_left_waiting_room", who, user_id, at)])
+
+    async def admit(self, meeting_id: int | str, who: Person, at: datetime | None = None) -> list[DeliveryRecord]:
+        """The host admits `who`: emits participant_admitted, then participant_joined."""
+        live = self._running(meeting_id)
+        if who.key not in live.waiting:
+            raise EmuError(400, 3000, f"{who.key} is not in the waiting room.")
+        _, user_id = live.waiting[who.key]
+        at = at or self._emu.clock()
+        admitted = await self._send([participant_event(live.ref, "participant_admitted", who, user_id, at)])
+        return admitted + await self.join(meeting_id, who, at)
+
+    async def play(self, crowd: Crowd) -> list[DeliveryRecord]:
+        """Deliver a simulated crowd's event stream and record its ground truth as past rows."""
+        ref = crowd.meeting
+        if int(ref.id) in self._live:
+            raise EmuError(400, 3000, f"Meeting {ref.id} is in progress; end it first.")
+        inst = self._open_instance(ref, crowd.start)
+        inst.rows = crowd.past_rows()
+        inst.breakout_rows = crowd.breakout_rows()
+        inst.ended_at = crowd.end
+        m = self._emu.state.meetings.get(int(ref.id))
+        if m is not None and m.next_uuid == ref.uuid:
+            m.next_uuid = None
+        return await self._send(list(crowd.events))
