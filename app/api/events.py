@@ -18,6 +18,11 @@ router = APIRouter(prefix="/api/events", tags=["events"])
 KEEPALIVE_SECONDS = 15
 
 
+@router.get("/me", summary="Who the token belongs to, and its role", tags=["auth"])
+async def me(caller: Viewer):
+    return {"name": caller.name, "role": caller.role}
+
+
 @router.get("", response_model=list[EventOut], summary="List loaded events")
 async def list_events(runtime: RuntimeDep, _: Viewer):
     async with runtime.db.begin() as conn:

@@ -20,6 +20,8 @@ class Clock(Protocol):
 class SystemClock:
     """Wall-clock time."""
 
+    speed = 1.0
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
@@ -45,6 +47,8 @@ class ScaledClock:
 
 class ManualClock:
     """A clock tests move by hand; real_delay is 0 so nothing ever really waits."""
+
+    speed = 1.0
 
     def __init__(self, start: datetime):
         self._now = start

@@ -50,9 +50,11 @@ def deadline(kind: str, due: datetime, data: dict[str, Any], give_up: timedelta)
     return due + give_up
 
 
-def decide(kind: str, due: datetime, now: datetime, data: dict[str, Any], give_up: timedelta) -> Decision:
-    """Whether a due cue still fires at `now`."""
+def decide(kind: str, due: datetime, now: datetime, data: dict[str, Any], give_up: timedelta,
+           grace: timedelta = timedelta(0)) -> Decision:
+    """Whether a due cue still fires at `now`; lateness within `grace` (machine jitter) does not count."""
     until = deadline(kind, due, data, give_up)
-    if now > until:
+    effective = max(due, now - grace)
+    if effective > until:
         return Decision(False, True, until, f"{int((now - due).total_seconds())} s late; no longer useful")
-    return Decision(True, now - due > LATE_AFTER, until)
+    return Decision(True, effective - due > LATE_AFTER, until)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -141,7 +142,9 @@ class RunEngine:
         return results
 
     async def _fire(self, row, now: datetime) -> str:
-        decision = decide(row.kind, row.due_at, now, row.data, self.give_up)
+        # Half a real second of wake-up jitter is not lateness, however fast a rehearsal runs.
+        grace = timedelta(seconds=0.5 * getattr(self.clock, "speed", 1.0))
+        decision = decide(row.kind, row.due_at, now, row.data, self.give_up, grace)
         late_ms = int((now - row.due_at).total_seconds() * 1000)
         item = self._events.get(row.event_id)
         async with self.db.begin() as conn:
@@ -151,7 +154,8 @@ class RunEngine:
             hook = self.hooks.get(row.kind)
             update = await hook(row.event_id, row) if hook else None
             if update is not None:
-                row = row._replace(**{k: v for k, v in update.items() if k in row._fields})
+                # SQLAlchemy rows are immutable and have no _replace: copy into a plain namespace.
+                row = SimpleNamespace(**{**row._mapping, **{k: v for k, v in update.items() if k in row._fields}})
                 await outbox_repo.set_cue_text(conn, row)
             note = f"late by {late_ms / 1000:.1f} s" if decision.late else ""
             if not await outbox_repo.mark_cue(conn, row, "fired", now, late_ms, note):

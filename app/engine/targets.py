@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.config import env_value
@@ -18,26 +19,29 @@ class Resolved:
     problems: dict[str, str]
 
 
-def _one(target: Target) -> TargetConfig:
-    url = env_value(target.url_env)
+Lookup = Callable[[str], str | None]
+
+
+def _one(target: Target, env: Lookup) -> TargetConfig:
+    url = env(target.url_env)
     if url is None:
         raise NotifierError(f"environment variable {target.url_env} is not set (the URL of target '{target.id}')")
     values: dict = {"id": target.id, "kind": target.kind.value, "url": url, "timezone": target.timezone}
-    for field, env in (("token", target.token_env), ("secret", target.secret_env)):
-        if env:
-            value = env_value(env)
+    for field, name in (("token", target.token_env), ("secret", target.secret_env)):
+        if name:
+            value = env(name)
             if value is None:
-                raise NotifierError(f"environment variable {env} is not set ({field} of target '{target.id}')")
+                raise NotifierError(f"environment variable {name} is not set ({field} of target '{target.id}')")
             values[field] = value
     return TargetConfig.build(**values)
 
 
-def resolve_targets(schedule: Schedule) -> Resolved:
+def resolve_targets(schedule: Schedule, env: Lookup = env_value) -> Resolved:
     """Every target of a schedule, built from the environment; problems never echo secrets."""
     configs, problems = {}, {}
     for target in schedule.targets:
         try:
-            configs[target.id] = _one(target)
+            configs[target.id] = _one(target, env)
         except NotifierError as exc:
             problems[target.id] = str(exc)
     return Resolved(configs, problems)

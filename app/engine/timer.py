@@ -27,8 +27,10 @@ class CueTimer:
 
     def __init__(self, engine: RunEngine, worker: DeliveryWorker | None, clock: Clock):
         self.engine, self.worker, self.clock = engine, worker, clock
+        # Several instances may overlap (a wake re-arming for "now" while it still runs): the
+        # engine's own lock serialises them, and a skipped run would leave cues unfired.
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={
-            "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+            "misfire_grace_time": None, "coalesce": True, "max_instances": 8})
         self.scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
         self._pending: asyncio.Task | None = None
         self.armed_for: datetime | None = None

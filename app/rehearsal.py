@@ -1,0 +1,181 @@
+"""A rehearsal: the whole agenda at N times speed against the sandbox Zoom and local receivers.
+
+Everything is real except the clock and the destinations: the same engine, store, timer and
+delivery worker as on the day, with each target pointed at a local receiver that prints what
+people would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import secrets
+import socket
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import uvicorn
+from rich.console import Console
+
+from app.config import Settings
+from app.engine.clock import ScaledClock
+from app.main import create_app
+from app.runtime import Runtime
+from app.store import outbox_repo, tokens_repo
+from integrations.receivers.app import create_receivers
+from schedules.adjustments import TimerStart
+from schedules.load import load_text
+from schedules.model import Schedule
+from schedules.resolve import event_window, zone
+
+
+def free_port(preferred: int) -> int:
+    """`preferred` if it is free on 127.0.0.1, else any free port."""
+    for port in (preferred, 0):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return sock.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+def receiver_env(schedule: Schedule, base: str, token: str, secret: str) -> dict[str, str]:
+    """Environment values that point every target of a schedule at the local receivers."""
+    env = {}
+    for target in schedule.targets:
+        suffix = "?format=full" if target.kind == "zoom_chat" else ""
+        env[target.url_env] = f"{base}/{target.kind.value}/{target.id}{suffix}"
+        if target.token_env:
+            env[target.token_env] = token
+        if target.secret_env:
+            env[target.secret_env] = secret
+    return env
+
+
+@dataclass
+class Summary:
+    """What happened in a rehearsal."""
+
+    fired: int = 0
+    late: int = 0
+    skipped: int = 0
+    timers: int = 0
+    deliveries: dict[str, int] = field(default_factory=dict)
+    received: dict[str, int] = field(default_factory=dict)
+
+
+async def _serve(app, port: int) -> tuple[uvicorn.Server, asyncio.Task]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+        if task.done():
+            task.result()
+    return server, task
+
+
+async def rehearse(path: str, *, speed: float, console: Console, port: int = 8000, receivers_port: int = 9902,
+                   database_url: str | None = None, auto_timers: bool = True, lead: timedelta = timedelta(minutes=2),
+                   keep_open: float = 0.0) -> Summary:
+    """Run the agenda of `path` from just before its start to its end at `speed`, then summarise."""
+    text = Path(path).read_text(encoding="utf-8")
+    schedule = load_text(text, path)
+    tz = zone(schedule.event.timezone)
+    opens, closes = event_window(schedule)
+    port, receivers_port = free_port(port), free_port(receivers_port)
+    token = secrets.token_urlsafe(16)
+    secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    receivers = create_receivers(zoom_chat_token=token, webhook_secret=secret, console=console)
+    settings = Settings(_env_file=None, database_url=database_url or "sqlite+aiosqlite:///./showcaller-rehearsal.db",
+                        public_url=f"http://127.0.0.1:{port}", slack_pacing=False)
+    clock = ScaledClock(opens - lead, speed)
+    runtime = Runtime(settings, clock=clock,
+                      env_overrides=receiver_env(schedule, f"http://127.0.0.1:{receivers_port}", token, secret))
+    summary = Summary()
+    receiver_server, receiver_task = await _serve(receivers, receivers_port)
+    app = create_app(settings, runtime=runtime)
+    await runtime.start()
+    try:
+        # A rehearsal replays from scratch: a previous run's log and cues would make it a resumption.
+        await _reset(runtime, schedule.event.id)
+        await runtime.engine.load_schedule(text, path)
+        runtime.forget_targets(schedule.event.id)
+        async with runtime.db.begin() as conn:
+            _, host_token = await tokens_repo.create_token(conn, "rehearsal", "host", clock.now())
+        server, server_task = await _serve(app, port)
+        console.print(f"[bold]Rehearsal of {schedule.event.title}[/] at {speed:g}x: "
+                      f"{opens.astimezone(tz):%H:%M}-{closes.astimezone(tz):%H:%M} {schedule.event.timezone} "
+                      f"in about {(closes - opens + lead).total_seconds() / speed:.0f} s")
+        console.print(f"Console: http://127.0.0.1:{port}/console/{schedule.event.id}  (host token: {host_token})")
+        console.print(f"Agenda:  http://127.0.0.1:{port}/agenda/{schedule.event.id}")
+        console.print(f"Local receivers: http://127.0.0.1:{receivers_port}/_received")
+
+        def on_fire(event_id: str, row, outcome: str) -> None:
+            stamp = row.due_at.astimezone(tz).strftime("%H:%M:%S")
+            if outcome == "skipped":
+                summary.skipped += 1
+                console.print(f"[dim]{stamp} skipped {row.kind}: {row.title} ({row.note})[/]")
+                return
+            summary.fired += 1
+            summary.late += outcome == "late"
+            flag = " [yellow](late)[/]" if outcome == "late" else ""
+            console.print(f"[bold cyan]{stamp}[/] {row.kind:<20} {row.title}{flag} -> {len(row.targets)} target(s)")
+            if auto_timers and row.kind == "respondent_slot":
+                summary.timers += 1
+                seconds = round(float(row.data.get("minutes", 3)) * 60)
+                make = lambda at: TimerStart(at, timer_id=f"rehearsal-{row.cue_id.replace('/', '-')}",  # noqa: E731
+                                             seconds=seconds, label=row.title.split(":")[0],
+                                             segment=row.segment, slot=row.data.get("slot"))
+                asyncio.get_running_loop().create_task(runtime.engine.act(event_id, make, actor="rehearsal"))
+
+        runtime.engine.listeners.append(on_fire)
+        end = runtime.engine.timeline(schedule.event.id).state_at(clock.now()).projected_end
+        while clock.now() < end + timedelta(seconds=30):
+            await asyncio.sleep(0.1)
+            end = runtime.engine.timeline(schedule.event.id).state_at(clock.now()).projected_end
+        await _drain(runtime, schedule.event.id)
+        if keep_open:
+            console.print(f"Rehearsal over; the console stays up for {keep_open:g} s.")
+            await asyncio.sleep(keep_open)
+        async with runtime.db.begin() as conn:
+            for row in await outbox_repo.list_deliveries(conn, schedule.event.id):
+                summary.deliveries[row.status] = summary.deliveries.get(row.status, 0) + 1
+        for message in receivers.state.inbox:
+            summary.received[message.kind] = summary.received.get(message.kind, 0) + 1
+        server.should_exit = True
+        await server_task
+    finally:
+        await runtime.stop()
+        receiver_server.should_exit = True
+        with contextlib.suppress(Exception):
+            await receiver_task
+    return summary
+
+
+async def _drain(runtime: Runtime, event_id: str, limit: float = 20.0) -> None:
+    """Wait (bounded) until no delivery of the event is pending."""
+    deadline = asyncio.get_running_loop().time() + limit
+    while asyncio.get_running_loop().time() < deadline:
+        async with runtime.db.begin() as conn:
+            pending = await outbox_repo.list_deliveries(conn, event_id, "pending")
+            sending = await outbox_repo.list_deliveries(conn, event_id, "sending")
+        if not pending and not sending:
+            return
+        runtime.worker.kick()
+        await asyncio.sleep(0.1)
+
+
+async def _reset(runtime: Runtime, event_id: str) -> None:
+    from sqlalchemy import delete
+
+    from app.store.tables import cues, deliveries, events, run_log
+
+    async with runtime.db.begin() as conn:
+        for table in (deliveries, cues, run_log):
+            await conn.execute(delete(table).where(table.c.event_id == event_id))
+        await conn.execute(delete(events).where(events.c.id == event_id))
+    runtime.engine._events.pop(event_id, None)
