@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     zoom_webhook_max_age_minutes: int = Field(90, ge=1, description="oldest x-zm-request-timestamp accepted")
     zoom_webhook_max_future_minutes: int = Field(5, ge=0)
     sandbox_webhook_secret: SecretStr = SecretStr("emulator-secret-token")
+    sandbox_state_path: str = Field(".showcaller-sandbox-zoom.json", description="where the sandbox Zoom keeps state")
     http_timeout_seconds: float = Field(10.0, gt=0)
     delivery_give_up_minutes: int = Field(15, ge=1, description="stop retrying a cue this long after it fired")
     slack_pacing: bool = Field(True, description="at most one message per second per Slack URL")

@@ -17,7 +17,7 @@ def main() -> None:
     """Entry point of the `showcaller` script."""
     from app.cli import schedule_cmds  # noqa: F401  (registers commands)
 
-    for module in ("zoom_cmds", "run_cmds", "report_cmds"):
+    for module in ("run_cmds", "zoom_cmds", "report_cmds"):
         try:
             __import__(f"app.cli.{module}")
         except ModuleNotFoundError as exc:

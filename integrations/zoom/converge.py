@@ -171,6 +171,12 @@ def _host_matches(spec: MeetingSpec, meeting: ZoomMeeting) -> bool:
     return wanted in {(meeting.host_id or "").lower(), (meeting.host_email or "").lower()}
 
 
+def _past_start_kept(want: datetime, have: datetime | None, meeting: ZoomMeeting) -> bool:
+    """Zoom stores "now" for a start time in the past: that is not drift, and a PATCH cannot fix it."""
+    created = meeting.created_at.astimezone(UTC) if meeting.created_at else None
+    return have is not None and created is not None and want < created and want <= have
+
+
 def plan_changes(spec: MeetingSpec, current: ZoomObjectState | None) -> ChangePlan:
     """Compare `spec` with `current` (None: nothing in Zoom) and list the needed changes."""
     summary = f"{spec.topic!r} for {spec.host_user} at {_show(spec.start_time)}"
@@ -182,6 +188,8 @@ def plan_changes(spec: MeetingSpec, current: ZoomObjectState | None) -> ChangePl
     items: list[Change] = []
     for key, want in _desired(spec).items():
         have = _current(current.meeting, key)
+        if key == "start_time" and _past_start_kept(want, have, current.meeting):
+            continue
         if have != want:
             items.append(Change("update", key, _show(have), _show(want)))
     if spec.kind == "webinar":

@@ -1,0 +1,142 @@
+"""showcaller apply against the sandbox emulator: create, no-op, edit, batches, recreate, REST roles."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+import yaml
+
+from app.config import Settings
+from app.engine.clock import ManualClock
+from app.main import create_app
+from app.runtime import Runtime
+from app.store import tokens_repo
+from app.zoom_sync import apply_schedule, spec_from_schedule, zoom_access
+from integrations.zoom_emulator import create_emulator
+from integrations.zoom_emulator.persist import restore
+from schedules.load import load_text
+from tests.conftest import MEKONG, ROOT
+
+WEBINAR = ROOT / "schedules" / "events" / "examples" / "webinar-with-interpreters.yaml"
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def _settings(tmp_path, database_url) -> Settings:
+    return Settings(_env_file=None, database_url=database_url, sandbox_state_path=str(tmp_path / "zoom.json"))
+
+
+def _emulator_state(tmp_path):
+    emulator = create_emulator()
+    restore(emulator.state, json.loads((tmp_path / "zoom.json").read_text()))
+    return emulator.state
+
+
+async def _apply(runtime, schedule):
+    from app.zoom_sync import sandbox_users
+
+    async with zoom_access(runtime.settings, sandbox_users(schedule)) as access:
+        return await apply_schedule(runtime.db, access, schedule, NOW)
+
+
+async def _runtime(tmp_path, database_url, text):
+    runtime = Runtime(_settings(tmp_path, database_url), clock=ManualClock(NOW))
+    await runtime.start(run_timer=False, run_worker=False)
+    schedule = await runtime.engine.load_schedule(text, "test.yaml")
+    return runtime, schedule
+
+
+async def test_mekong_created_with_alternative_hosts_then_no_writes(tmp_path, database_url):
+    runtime, schedule = await _runtime(tmp_path, database_url, MEKONG.read_text())
+    try:
+        plan, result = await _apply(runtime, schedule)
+        assert result.created and [c.action for c in plan.items] == ["create"]
+        meeting = next(iter(_emulator_state(tmp_path).meetings.values())).fields
+        settings = meeting["settings"]
+        assert set(settings["alternative_hosts"].split(";")) == {"pinsuda.alexander@example.org",
+                                                                 "geertrui.lanneau@example.org"}
+        assert settings["waiting_room"] is True and settings["auto_recording"] == "cloud"
+        assert meeting["topic"] == "Mekong Dialogue on Labour Mobility" and meeting["duration"] == 240
+        plan, again = await _apply(runtime, schedule)
+        assert plan.is_empty and again.write_calls == 0 and again.id == result.id
+    finally:
+        await runtime.stop()
+
+
+async def test_edit_is_planned_then_patched(tmp_path, database_url):
+    runtime, schedule = await _runtime(tmp_path, database_url, MEKONG.read_text())
+    try:
+        _, first = await _apply(runtime, schedule)
+        edited = MEKONG.read_text().replace("mute_upon_entry: true", "mute_upon_entry: false")
+        schedule = await runtime.engine.load_schedule(edited, "test.yaml")
+        plan, result = await _apply(runtime, schedule)
+        assert [(c.action, c.field, c.old, c.new) for c in plan.items] == [
+            ("update", "settings.mute_upon_entry", True, False)]
+        assert result.id == first.id and result.write_calls == 1
+    finally:
+        await runtime.stop()
+
+
+async def test_webinar_panelists_added_in_batches_of_30(tmp_path, database_url):
+    data = yaml.safe_load(WEBINAR.read_text())
+    extra = [{"id": f"guest-{i}", "name": f"Guest Speaker {i}", "email": f"guest{i}@example.org", "roles": ["panelist"]}
+             for i in range(40)]
+    data["people"] += extra
+    data["zoom"]["panelists"] = [p["id"] for p in extra]
+    runtime, schedule = await _runtime(tmp_path, database_url, yaml.safe_dump(data, sort_keys=False))
+    try:
+        assert len(spec_from_schedule(schedule).panelists) == 40
+        plan, result = await _apply(runtime, schedule)
+        state = _emulator_state(tmp_path)
+        webinar = next(iter(state.meetings.values()))
+        assert webinar.kind == "webinar" and len(webinar.panelists) == 40
+        assert result.write_calls == 3  # one create + two panelist batches (30 + 10)
+        plan, again = await _apply(runtime, schedule)
+        assert plan.is_empty and again.write_calls == 0
+    finally:
+        await runtime.stop()
+
+
+async def test_meeting_deleted_in_zoom_is_recreated(tmp_path, database_url):
+    runtime, schedule = await _runtime(tmp_path, database_url, MEKONG.read_text())
+    try:
+        _, first = await _apply(runtime, schedule)
+        state_file = tmp_path / "zoom.json"
+        data = json.loads(state_file.read_text())
+        data["meetings"] = []
+        state_file.write_text(json.dumps(data))
+        plan, result = await _apply(runtime, schedule)
+        assert result.id != first.id and (result.created or result.recreated)
+        assert any("recreat" in note.lower() or "deleted" in note.lower() for note in result.notes)
+    finally:
+        await runtime.stop()
+
+
+async def test_rest_apply_needs_organiser_and_shows_links(tmp_path, database_url):
+    runtime, _ = await _runtime(tmp_path, database_url, MEKONG.read_text())
+    async with runtime.db.begin() as conn:
+        _, organiser = await tokens_repo.create_token(conn, "org", "organiser", NOW)
+        _, host = await tokens_repo.create_token(conn, "host", "host", NOW)
+    app = create_app(runtime.settings, runtime=runtime)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            app.state.runtime = runtime
+            url = "/api/events/mekong-dialogue-2022"
+            denied = await client.post(f"{url}/apply", headers={"Authorization": f"Bearer {host}"})
+            assert denied.status_code == 403 and denied.json()["error"] == "forbidden"
+            missing = await client.get(f"{url}/zoom", headers={"Authorization": f"Bearer {host}"})
+            assert missing.status_code == 404 and "apply" in missing.json()["reason"]
+            done = await client.post(f"{url}/apply", headers={"Authorization": f"Bearer {organiser}"})
+            assert done.status_code == 200 and done.json()["result"]["created"] is True
+            links = await client.get(f"{url}/zoom", headers={"Authorization": f"Bearer {host}"})
+            assert links.json()["join_url"].startswith("https://zoom.us/j/") and links.json()["sandbox"] is True
+    finally:
+        await runtime.stop()
+
+
+def test_spec_uses_event_window_and_zone():
+    schedule = load_text(MEKONG.read_text(), "mekong.yaml")
+    spec = spec_from_schedule(schedule)
+    assert spec.start_time == datetime(2022, 5, 30, 6, 30, tzinfo=UTC)
+    assert spec.timezone == "Asia/Bangkok" and spec.duration_minutes == 240 and spec.registration is True
