@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 
@@ -35,6 +34,10 @@ router = APIRouter(prefix="/api/events/{event_id}", tags=["run control"])
 
 async def _act(runtime, event_id: str, make: Callable[[datetime], Adjustment], caller, **extra) -> dict:
     adjustment = await runtime.engine.act(event_id, make, actor=caller.name)
+    return _answer(runtime, event_id, adjustment, **extra)
+
+
+def _answer(runtime, event_id: str, adjustment: Adjustment, **extra) -> dict:
     state = state_json(runtime.schedule(event_id), runtime.engine.timeline(event_id), runtime.clock.now())
     seq = runtime.engine.loaded(event_id).actions[-1].seq
     return {"kind": adjustment.kind, "at": iso_utc(adjustment.at), "seq": seq, "state": state, **extra}
@@ -107,10 +110,20 @@ async def start_timer(event_id: EventId, body: TimerIn, runtime: RuntimeDep, cal
         label = label or person.name
     if seconds is None:
         raise Conflict("give seconds, or a respondent slot whose minutes the schedule sets")
-    timer_id = f"t{secrets.token_hex(4)}"
-    make = lambda at: TimerStart(at, timer_id=timer_id, seconds=seconds, label=label or "Timer",  # noqa: E731
-                                 segment=segment_id, slot=body.slot, person=body.person)
-    return await _act(runtime, event_id, make, caller, timer_id=timer_id)
+    made: list[str] = []
+
+    def make(at):
+        # Ids follow the run log (t1, t2, ...): deterministic, and assigned under the engine's lock.
+        made.append(f"t{_count(runtime, event_id, TimerStart) + 1}")
+        return TimerStart(at, timer_id=made[0], seconds=seconds, label=label or "Timer", segment=segment_id,
+                          slot=body.slot, person=body.person)
+
+    adjustment = await runtime.engine.act(event_id, make, actor=caller.name)
+    return _answer(runtime, event_id, adjustment, timer_id=made[0])
+
+
+def _count(runtime, event_id: str, kind: type) -> int:
+    return sum(isinstance(a, kind) for a in runtime.engine.loaded(event_id).actions)
 
 
 def _timer(runtime, event_id: str, timer_id: str):
@@ -155,7 +168,6 @@ async def announce(event_id: EventId, body: AnnounceIn, runtime: RuntimeDep, cal
     unknown = [t for t in body.targets if t not in known]
     if unknown:
         raise NotFound(f"unknown target(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    ident = secrets.token_hex(6)
-    make = lambda at: Announce(at, announcement_id=ident, message=body.message,  # noqa: E731
-                               targets=tuple(body.targets))
+    make = lambda at: Announce(at, announcement_id=f"a{_count(runtime, event_id, Announce) + 1}",  # noqa: E731
+                               message=body.message, targets=tuple(body.targets))
     return await _act(runtime, event_id, make, caller)

@@ -42,7 +42,9 @@ def deadline(kind: str, due: datetime, data: dict[str, Any], give_up: timedelta)
     if kind == "timer_start":
         return _when(data, "ends") or due + timedelta(minutes=1)
     if kind == "respondent_slot":
-        return due + timedelta(minutes=float(data.get("minutes", 3)))
+        # A slot is over when its minutes are, or when the segment has ended, whichever is first.
+        slot_over = due + timedelta(minutes=float(data.get("minutes", 3)))
+        return min(slot_over, segment_end - timedelta(seconds=1)) if segment_end else slot_over
     if kind == "readiness_check":
         return segment_start or due
     if kind in ("segment_ending_soon", "reminder"):
