@@ -167,3 +167,17 @@ def demo(
     load_or_exit(str(file))
     plan(file, tz=None)
     rehearse(file, speed=speed, port=8000, auto_timers=True, keep_open=0.0, database_url=None)
+
+
+@app.command()
+def receiver(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9902,
+    webhook_secret: Annotated[str | None, typer.Option(help="whsec_... key to verify signed webhooks")] = None,
+    zoom_chat_token: Annotated[str | None, typer.Option(help="verification token zoom_chat must send")] = None,
+) -> None:
+    """Run local receivers for every target kind and print what people would see in each tool."""
+    from integrations.receivers.server import run
+
+    console.print(f"Local receivers on http://127.0.0.1:{port}: /slack/NAME /teams/NAME /zoom_chat/NAME "
+                  f"/discord/NAME /webhook/NAME; received messages at /_received")
+    run(port=port, webhook_secret=webhook_secret, zoom_chat_token=zoom_chat_token, console=console)
