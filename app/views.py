@@ -70,4 +70,5 @@ def plan_json(schedule: Schedule, timeline: Timeline, zone_name: str) -> dict[st
         "timezone": zone_name,
         "segments": segment_json(schedule, timeline, zone_name),
         "cues": [cue_json(c, zone_name) for c in timeline.cues],
+        "targets": [{"id": t.id, "kind": t.kind.value, "hosts": t.hosts} for t in schedule.targets],
     }

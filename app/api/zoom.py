@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from app.api.deps import EventId, Organiser, RuntimeDep, Viewer
+from app.api.deps import RANK, EventId, Organiser, RuntimeDep, Viewer
 from app.errors import AppError, NotFound
 from app.views import iso_utc
 from app.zoom_sync import ZoomSetupError, apply_schedule, plan_only, sandbox_users, stored, zoom_access
@@ -18,12 +18,14 @@ class ZoomFailed(AppError):
 
 
 @router.get("/zoom", summary="The Zoom meeting or webinar of an event: ids and links")
-async def get_zoom(event_id: EventId, runtime: RuntimeDep, _: Viewer):
+async def get_zoom(event_id: EventId, runtime: RuntimeDep, caller: Viewer):
+    """The start link carries the host's start token, so only hosts and organisers see it."""
     row = await stored(runtime.db, event_id)
     if row is None:
         raise NotFound(f"{event_id} has not been applied to Zoom yet (POST /api/events/{event_id}/apply)")
     return {"kind": row.kind, "zoom_id": row.zoom_id, "uuid": row.uuid, "host": row.host, "join_url": row.join_url,
-            "start_url": row.start_url, "registration_url": row.registration_url, "sandbox": row.sandbox,
+            "start_url": row.start_url if RANK[caller.role] >= RANK["host"] else None,
+            "registration_url": row.registration_url, "sandbox": row.sandbox,
             "applied_at": iso_utc(row.applied_at)}
 
 

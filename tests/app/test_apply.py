@@ -131,6 +131,11 @@ async def test_rest_apply_needs_organiser_and_shows_links(tmp_path, database_url
             assert done.status_code == 200 and done.json()["result"]["created"] is True
             links = await client.get(f"{url}/zoom", headers={"Authorization": f"Bearer {host}"})
             assert links.json()["join_url"].startswith("https://zoom.us/j/") and links.json()["sandbox"] is True
+            assert links.json()["start_url"].startswith("https://zoom.us/s/")
+            async with runtime.db.begin() as conn:
+                _, viewer = await tokens_repo.create_token(conn, "viewer", "viewer", NOW)
+            seen = await client.get(f"{url}/zoom", headers={"Authorization": f"Bearer {viewer}"})
+            assert seen.json()["start_url"] is None and seen.json()["join_url"]
     finally:
         await runtime.stop()
 

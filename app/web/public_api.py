@@ -1,0 +1,71 @@
+"""Public, read-only agenda API: JSON and a server-sent-event stream, no token needed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import EventId, RuntimeDep
+from app.errors import AppError
+from app.web.agenda import agenda_json
+from app.web.agenda_hub import AgendaHub, frame
+
+router = APIRouter(prefix="/api/public/events", tags=["public agenda"])
+KEEPALIVE_SECONDS = 15
+# Anyone can open these streams; a cap keeps one process from being tied up by idle connections.
+MAX_PUBLIC_STREAMS = 2000
+
+
+class TooManyStreams(AppError):
+    """The public stream is at capacity; clients fall back to polling the agenda."""
+
+    status, code = 503, "too_many_streams"
+
+
+def _agenda(runtime, event_id: str) -> dict:
+    timeline = runtime.engine.timeline(event_id)
+    return agenda_json(runtime.schedule(event_id), timeline, runtime.clock.now())
+
+
+def _hub(request: Request) -> AgendaHub:
+    state = request.app.state
+    if getattr(state, "agenda_hub", None) is None:
+        state.agenda_hub = AgendaHub()
+    return state.agenda_hub
+
+
+@router.get("/{event_id}/agenda",
+            summary="Public agenda: segments, speakers, current and next (no token)")
+async def public_agenda(event_id: EventId, runtime: RuntimeDep):
+    """Titles, UTC times, kinds, speakers' names/titles/organisations, run status; no emails."""
+    return _agenda(runtime, event_id)
+
+
+@router.get("/{event_id}/stream",
+            summary="Server-sent events: the public agenda after every change",
+            response_class=StreamingResponse)
+async def public_stream(event_id: EventId, runtime: RuntimeDep, request: Request):
+    """`event: agenda` with the agenda JSON on connect and after each change (503 when full)."""
+    hub = _hub(request)
+    if hub.clients() >= MAX_PUBLIC_STREAMS:
+        raise TooManyStreams("too many open agenda streams; poll /agenda every few seconds instead")
+
+    async def events():
+        # Joined here, not in the handler, so a stream that never starts is never counted.
+        queue = hub.join(runtime.broadcaster, event_id, lambda: _agenda(runtime, event_id))
+        try:
+            yield "retry: 3000\n\n" + frame(_agenda(runtime, event_id))
+            while True:
+                try:
+                    yield await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": keep-alive\n\n"
+        finally:
+            hub.leave(event_id, queue)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,74 @@
+"""Mounts the host console, the public agenda pages, their static files and the public API."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app.web import public_api
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+STATIC_PREFIX = "/web-static"
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+# Pages load only same-origin scripts, styles and streams: a pasted token can't leak elsewhere.
+PAGE_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'; form-action 'self'"),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
+class Assets(StaticFiles):
+    """Static files browsers revalidate (cheap 304s), so imported modules are never stale."""
+
+    async def get_response(self, path: str, scope):
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def asset_version() -> str:
+    """A short hash of the static files, added to their URLs so browsers never run stale code."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC_DIR.iterdir()):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
+    runtime = request.app.state.runtime
+    if event_id not in runtime.engine.event_ids():
+        return templates.TemplateResponse(request, "missing.html", {"event_id": event_id},
+                                          status_code=404, headers=PAGE_HEADERS)
+    event = runtime.schedule(event_id).event
+    context = {"event_id": event_id, "title": event.title,
+               "static": STATIC_PREFIX, "version": request.app.state.web_asset_version}
+    return templates.TemplateResponse(request, template, context, headers=PAGE_HEADERS)
+
+
+def include(app: FastAPI) -> None:
+    """Add the console, the agenda, their assets and the public agenda API to the app."""
+    app.state.web_asset_version = asset_version()
+    app.mount(STATIC_PREFIX, Assets(directory=str(STATIC_DIR)), name="web-static")
+    app.include_router(public_api.router)
+
+    @app.get("/console/{event_id}", response_class=HTMLResponse, tags=["pages"],
+             summary="Host console (sign in with a host or viewer token)")
+    async def console_page(event_id: str, request: Request):
+        return _page(request, "console.html", event_id)
+
+    @app.get("/agenda/{event_id}", response_class=HTMLResponse, tags=["pages"],
+             summary="Public agenda in the viewer's own time zone")
+    async def agenda_page(event_id: str, request: Request):
+        return _page(request, "agenda.html", event_id)

@@ -1,0 +1,230 @@
+// The console's live part: state from the stream rendered, countdowns ticking locally every 250 ms.
+import { clockText, countdownText, h, minutesText, zoneFormat } from './common.js';
+import { $, act, app, changed } from './console-core.js';
+import { loadCues } from './console-panels.js';
+
+export function applyState(state) {
+  app.state = state;
+  app.receivedAt = performance.now();
+  if (!app.fmt || app.fmt.timeZone !== state.event.timezone) app.fmt = zoneFormat(state.event.timezone);
+  renderState(state);
+  tick();
+  clearTimeout(app.cueReload);
+  app.cueReload = setTimeout(loadCues, 400); // a change usually means new cues or deliveries
+}
+
+function peopleLine(segment) {
+  if (!segment) return '';
+  const names = (list) => list.map((p) => (p.organisation ? `${p.name} (${p.organisation})` : p.name)).join(', ');
+  const parts = [];
+  if (segment.moderators?.length) parts.push(`Moderators: ${names(segment.moderators)}`);
+  if (segment.speakers?.length) parts.push(`Speakers: ${names(segment.speakers)}`);
+  if (segment.respondents) {
+    parts.push(`${segment.respondents.count} respondents × ${clockText(segment.respondents.minutes * 60)}`);
+  }
+  return parts.join(' · ');
+}
+
+function rangeText(segment) {
+  const f = app.fmt;
+  let text = `${f.time(segment.start)}–${f.label(segment.end)}`;
+  if (segment.start !== segment.planned_start || segment.end !== segment.planned_end) {
+    text += ` (planned ${f.time(segment.planned_start)}–${f.time(segment.planned_end)})`;
+  }
+  return text;
+}
+
+function renderState(s) {
+  const f = app.fmt;
+  const status = $('run-status');
+  status.textContent = s.held ? 'ON HOLD' : s.status.toUpperCase();
+  status.className = `badge status-${s.held ? 'held' : s.status}`;
+
+  const current = s.current;
+  $('current-title').textContent = current ? current.title
+    : s.status === 'ended' ? 'The event has ended' : 'Not started yet';
+  $('current-times').textContent = current ? rangeText(current)
+    : s.status === 'scheduled' && s.next ? `Starts at ${f.label(s.next.start)}` : '';
+  $('current-people').textContent = peopleLine(current);
+
+  $('next-title').textContent = s.next ? s.next.title : 'Nothing after this';
+  $('next-people').textContent = peopleLine(s.next);
+
+  const delay = s.delay || 0;
+  $('delay').textContent = Math.abs(delay) < 1 ? 'On time'
+    : delay > 0 ? `${minutesText(delay)} late` : `${minutesText(delay)} early`;
+  $('delay').className = delay >= 60 ? 'late' : '';
+  const over = s.overrun || 0;
+  $('projected-end').textContent = f.label(s.projected_end)
+    + (over >= 60 ? ` (${minutesText(over)} over)` : over <= -60 ? ` (${minutesText(over)} early)` : '');
+  $('planned-end').textContent = f.label(s.planned_end);
+
+  $('btn-hold').hidden = s.held;
+  $('btn-resume').hidden = !s.held;
+  $('btn-hold').disabled = !current;
+  $('btn-advance').disabled = s.status === 'ended';
+  $('btn-advance').textContent = s.next ? `Next segment: ${s.next.title}` : 'Finish the last segment';
+  $('btn-end').disabled = s.status === 'ended';
+
+  renderJump(s);
+  renderRespondents(s);
+  renderTimers(s);
+  renderSegments(s);
+}
+
+function renderJump(s) {
+  const options = s.segments.filter((seg) => !seg.skipped).map((seg) => [seg.id, seg.title, seg.start]);
+  if (!changed('jump', options)) return;
+  const select = $('jump-select');
+  const previous = select.value;
+  select.replaceChildren(...options.map(([id, title, start]) => h('option', { value: id },
+    `${app.fmt.time(start)} ${title}`)));
+  select.value = options.some(([id]) => id === previous) ? previous : (s.next?.id || options[0]?.[0] || '');
+}
+
+function renderRespondents(s) {
+  const groups = [s.current, s.next].filter((seg) => seg?.respondents).map((seg) => {
+    const full = s.segments.find((x) => x.id === seg.id);
+    const running = s.timers.filter((t) => t.segment === seg.id && t.slot).map((t) => t.slot);
+    return { id: seg.id, title: seg.title, count: seg.respondents.count, minutes: seg.respondents.minutes,
+             labels: full?.respondents?.labels || [], running };
+  });
+  if (!changed('respondents', groups)) return;
+  $('respondent-buttons').replaceChildren(...groups.map((g) => h('div', { class: 'respondents' },
+    h('p', { class: 'muted' }, `Respondents: ${g.title}`),
+    h('div', { class: 'buttons' }, Array.from({ length: g.count }, (_, i) => {
+      const slot = i + 1;
+      const who = (g.labels[i] || 'to be invited').replace(/^respondent\s+/i, '');
+      const label = `Respondent ${slot} (${who})`;
+      const text = `${label} ${clockText(g.minutes * 60)}`;
+      const button = h('button', { type: 'button', class: g.running.includes(slot) ? 'started' : '',
+                                   title: g.running.includes(slot) ? 'A timer for this slot is running' : null },
+        text);
+      button.addEventListener('click', () => act(button, 'timers', { segment: g.id, slot, label }, `${label} started`));
+      return button;
+    })))));
+}
+
+function makeTimerRow(timer) {
+  const label = h('span', { class: 'timer-label' });
+  const status = h('span', { class: 'timer-status' });
+  const value = h('span', { class: 'value' });
+  const levelText = h('span', { class: 'level-text' });
+  const countdown = h('div', { class: 'countdown small lvl-ok' }, value, levelText);
+  const pause = h('button', { type: 'button' }, 'Pause');
+  const resume = h('button', { type: 'button' }, 'Resume');
+  const add = h('button', { type: 'button' }, '+30 s');
+  const stop = h('button', { type: 'button', class: 'danger-button' }, 'Stop');
+  const path = (what) => `timers/${encodeURIComponent(timer.id)}/${what}`;
+  pause.addEventListener('click', () => act(pause, path('pause')));
+  resume.addEventListener('click', () => act(resume, path('resume')));
+  add.addEventListener('click', () => act(add, path('add'), { seconds: 30 }));
+  stop.addEventListener('click', () => act(stop, path('stop')));
+  const el = h('li', { class: 'timer', dataset: { timer: timer.id } },
+    h('div', { class: 'timer-head' }, label, status), countdown,
+    h('div', { class: 'buttons host-only' }, pause, resume, add, stop));
+  const row = {
+    el, timer, countdown, value, levelText,
+    update(next) {
+      row.timer = next;
+      label.textContent = next.label;
+      status.textContent = next.status === 'paused' ? 'PAUSED' : '';
+      pause.hidden = next.status !== 'running';
+      resume.hidden = next.status !== 'paused';
+      for (const [button, verb] of [[pause, 'Pause'], [resume, 'Resume'], [add, 'Add 30 seconds to'],
+        [stop, 'Stop']]) button.setAttribute('aria-label', `${verb} ${next.label}`);
+    },
+  };
+  return row;
+}
+
+function renderTimers(s) {
+  const seen = new Set();
+  for (const timer of s.timers) {
+    seen.add(timer.id);
+    let row = app.timerRows.get(timer.id);
+    if (!row) {
+      row = makeTimerRow(timer);
+      app.timerRows.set(timer.id, row);
+      $('timers').append(row.el);
+    }
+    row.update(timer);
+  }
+  for (const [id, row] of app.timerRows) {
+    if (!seen.has(id)) {
+      row.el.remove();
+      app.timerRows.delete(id);
+    }
+  }
+  $('no-timers').hidden = s.timers.length > 0;
+}
+
+function renderSegments(s) {
+  const now = Date.parse(s.now);
+  const rows = s.segments.map((seg) => {
+    let status = seg.skipped ? 'skipped' : Date.parse(seg.end) <= now ? 'done' : 'upcoming';
+    if (s.current?.id === seg.id) status = 'live';
+    else if (s.next?.id === seg.id) status = 'next';
+    return { id: seg.id, title: seg.title, start: seg.start, end: seg.end, status };
+  });
+  if (!changed('segments', rows)) return;
+  const words = { live: 'NOW', next: 'NEXT', done: 'done', skipped: 'skipped', upcoming: '' };
+  $('segments').replaceChildren(...rows.map((seg) => h('li', { class: `segment ${seg.status}` },
+    h('span', { class: 'seg-time' }, `${app.fmt.time(seg.start)}–${app.fmt.time(seg.end)}`),
+    h('span', { class: 'seg-title' }, seg.title),
+    h('span', { class: 'seg-status' }, words[seg.status]))));
+  $('agenda-h').textContent = `Agenda (times in ${app.fmt.zone(s.now)}, ${s.event.timezone})`;
+}
+
+// ---- the local countdown (every 250 ms, from the last state) ------------------------------------
+
+function setCountdown(el, remaining, level, words) {
+  el.className = `${el.className.replace(/\blvl-\w+/g, '').trim()} lvl-${level}`;
+  el.dataset.level = level;
+  el.querySelector('.value').textContent = remaining === null ? '--:--' : countdownText(remaining);
+  el.querySelector('.level-text').textContent = words;
+}
+
+function timerLevel(remaining, thresholds) {
+  if (remaining <= 0) return 'over';
+  if (remaining <= thresholds.danger) return 'danger';
+  return remaining <= thresholds.warning ? 'warning' : 'ok';
+}
+
+const LEVEL_WORDS = { ok: '', warning: 'WARNING', danger: 'DANGER', over: 'OVER' };
+
+export function tick() {
+  const s = app.state;
+  if (!s) return;
+  const since = (performance.now() - app.receivedAt) / 1000;
+  $('clock').textContent = app.fmt.label(Date.parse(s.now) + since * 1000);
+
+  const segmentBox = $('segment-countdown');
+  if (s.current && s.remaining !== null) {
+    const remaining = s.remaining - since;
+    const level = remaining <= 0 ? 'over' : remaining <= s.thresholds.ending_soon ? 'warning' : 'ok';
+    const words = { ok: s.held ? 'ON HOLD' : '', warning: 'ENDING SOON', over: 'OVER' }[level];
+    setCountdown(segmentBox, remaining, level, words);
+    const total = (s.elapsed || 0) + s.remaining;
+    $('progress-bar').style.width = `${total > 0 ? Math.min(100, (100 * ((s.elapsed || 0) + since)) / total) : 0}%`;
+  } else if (s.status === 'scheduled' && s.next) {
+    setCountdown(segmentBox, s.next.starts_in - since, 'ok', 'TO START');
+    $('progress-bar').style.width = '0%';
+  } else {
+    setCountdown(segmentBox, null, 'ok', s.status === 'ended' ? 'ENDED' : '');
+  }
+
+  $('next-times').textContent = s.next
+    ? `at ${app.fmt.label(s.next.start)} · in ${countdownText(s.next.starts_in - since)}` : '';
+
+  for (const row of app.timerRows.values()) {
+    const t = row.timer;
+    const remaining = t.status === 'running' ? t.remaining - since : t.remaining;
+    const level = timerLevel(remaining, s.thresholds);
+    setCountdown(row.countdown, remaining, level, LEVEL_WORDS[level]);
+    row.el.dataset.level = level;
+  }
+}
+
+
+app.applyState = applyState;

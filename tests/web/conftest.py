@@ -1,0 +1,153 @@
+"""Fixtures for the console and agenda: the real app on loopback (uvicorn) and real Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from app.engine.clock import ManualClock
+from app.main import create_app
+from app.runtime import Runtime
+from app.store import tokens_repo
+from app.store.tables import zoom_objects
+from tests.conftest import IN_CI, MEKONG, ROOT
+
+EVENT = "mekong-dialogue-2022"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+ZOOM_JOIN = "https://zoom.example/j/85012345678?pwd=abc"
+ZOOM_START = "https://zoom.example/s/85012345678?zak=host-only"
+
+
+def receivers(request: httpx.Request) -> httpx.Response:
+    """Answer like the Mekong targets, except Discord, which refuses all (failed deliveries)."""
+    kind = request.url.path.split("/")[1]
+    if kind == "discord":
+        return httpx.Response(404, json={"message": "Unknown Webhook", "code": 10015})
+    return httpx.Response(202 if kind == "teams" else 200, text="ok")
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield  # the test runner keeps its own Ctrl-C handling
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The app on 127.0.0.1 with a manual clock, restartable on the same port and database."""
+
+    def __init__(self, settings, clock: ManualClock):
+        self.settings, self.clock = settings, clock
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.runtime: Runtime | None = None
+        self.tokens: dict[str, str] = {}
+        self.page_errors: list = []  # uncaught errors of pages opened against this server
+        self._server: _Server | None = None
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Start the runtime (timer and worker are driven by the test) and serve it."""
+        self.runtime = Runtime(self.settings, clock=self.clock,
+                               transport=httpx.MockTransport(receivers))
+        await self.runtime.start(run_timer=False, run_worker=False)
+        if EVENT not in self.runtime.engine.event_ids():
+            await self.runtime.engine.load_schedule(MEKONG.read_text(), str(MEKONG))
+        if not self.tokens:
+            async with self.runtime.db.begin() as conn:
+                for name, role in (("Hana (host)", "host"), ("Vic (viewer)", "viewer")):
+                    _, self.tokens[role] = await tokens_repo.create_token(conn, name, role,
+                                                                          self.clock.now())
+        app = create_app(self.settings, runtime=self.runtime)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                lifespan="on", timeout_graceful_shutdown=1)
+        self._server = _Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        """Stop like a killed process: open streams are cut, not drained."""
+        server = self._server
+        for connection in list(server.server_state.connections):
+            connection.transport.abort()
+        server.should_exit = True
+        await self._task
+        await self.runtime.stop()
+
+    async def record_zoom_meeting(self) -> None:
+        """Store a meeting as `showcaller apply` would (the console only reads it)."""
+        async with self.runtime.db.begin() as conn:
+            await conn.execute(zoom_objects.insert().values(
+                event_id=EVENT, kind="meeting", zoom_id=85012345678, uuid="aBcD1234==",
+                host="host@example.org", join_url=ZOOM_JOIN, start_url=ZOOM_START,
+                registration_url=None, sandbox=True, applied_spec={}, applied_at=self.clock.now()))
+
+    async def advance(self, **delta: float) -> None:
+        """Move event time on, fire what fell due and send it (as the timer and worker do)."""
+        self.clock.advance(**delta)
+        await self.runtime.engine.tick()
+        await self.runtime.worker.drain()
+
+
+@pytest.fixture
+def make_server(tmp_path, settings_for, receiver_env):
+    """Build (not start) a LiveServer whose event time starts at the given moment."""
+    receiver_env("http://127.0.0.1:9")  # unreachable loopback; the MockTransport answers anyway
+
+    def make(start: datetime) -> LiveServer:
+        settings = settings_for(f"sqlite+aiosqlite:///{tmp_path / 'web.db'}", public_url="http://127.0.0.1")
+        return LiveServer(settings, ManualClock(start))
+
+    return make
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        message = "install Debian's chromium: apt-get install -y chromium"
+        if IN_CI or os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but /usr/bin/chromium is missing: {message}")
+        pytest.skip(message)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                    args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+def shot():
+    """Save a screenshot under test-artifacts/web/ (gitignored) for a person to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    async def take(page, name: str, *, full_page: bool = True) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        await page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take

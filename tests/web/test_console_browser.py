@@ -1,0 +1,218 @@
+"""The console and the agenda in real Chromium against the real app; the test moves event time."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import httpx
+import pytest
+from playwright.async_api import expect
+
+from tests.conftest import bangkok
+from tests.web.conftest import EVENT, ZOOM_JOIN, ZOOM_START
+
+pytestmark = pytest.mark.browser
+
+SESSION_1 = "Session 1: Preparing for safe migration"
+DISCUSSION_1 = "Open discussion (Session 1)"
+# Parts that land separately; the console hides their panels when the server lacks them.
+OPTIONAL = {name: importlib.util.find_spec(f"app.api.{name}") is not None
+            for name in ("zoom", "attendance")}
+
+
+async def sign_in(browser, server, role: str, **context_options):
+    options = {"viewport": {"width": 1280, "height": 900}, "locale": "en-GB",
+               "timezone_id": "Europe/London", **context_options}
+    context = await browser.new_context(**options)
+    page = await context.new_page()
+    page.on("pageerror", lambda error: server.page_errors.append(str(error)))
+    await page.goto(f"{server.url}/console/{EVENT}")
+    await page.get_by_label("Paste your host (or viewer) token").fill(server.tokens[role])
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#whoami")).to_contain_text(role)
+    return page
+
+
+async def check_side_panels(host, viewer) -> None:
+    """Zoom links and attendance show when this server has those parts, and are hidden otherwise."""
+    if OPTIONAL["zoom"]:
+        start = host.get_by_role("link", name="Start as host")
+        join = viewer.get_by_role("link", name="Join link")
+        await expect(start).to_have_attribute("href", ZOOM_START)
+        await expect(join).to_have_attribute("href", ZOOM_JOIN)
+        await expect(viewer.get_by_role("link", name="Start as host")).to_have_count(0)
+    else:
+        await expect(host.locator("#zoom-card")).to_be_hidden()
+    if OPTIONAL["attendance"]:
+        # Nobody has joined the meeting: both moderators of the next segment are missing.
+        readiness = host.locator("#readiness")
+        await expect(readiness).to_contain_text("Readiness for Open discussion (Session 1)")
+        await expect(host.locator("#readiness .missing li")).to_have_text(
+            ["MISSING: Pinsuda Alexander (moderator)", "MISSING: Geertrui Lanneau (moderator)"])
+    else:
+        await expect(host.locator("#attendance-card")).to_be_hidden()
+
+
+async def test_host_runs_timers_and_advance_while_viewer_follows(browser, make_server, shot):
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    try:
+        await server.record_zoom_meeting()
+        host = await sign_in(browser, server, "host")
+        viewer = await sign_in(browser, server, "viewer", viewport={"width": 390, "height": 844},
+                               is_mobile=True, has_touch=True)
+        await check_side_panels(host, viewer)
+        for page in (host, viewer):
+            await expect(page.get_by_test_id("current-title")).to_have_text(SESSION_1)
+            # Times are the event's (Bangkok), labelled, whatever the browser's own zone is.
+            await expect(page.locator("#current-times")).to_have_text("14:15–14:45 GMT+7")
+            countdown = page.get_by_test_id("segment-countdown")
+            await expect(countdown).to_have_attribute("data-level", "ok")
+
+        await host.get_by_role("button", name="Respondent 1 (to be invited) 3:00").click()
+        host_timer = host.locator("li.timer", has_text="Respondent 1 (to be invited)")
+        viewer_timer = viewer.locator("li.timer", has_text="Respondent 1 (to be invited)")
+        full = re.compile(r"^(3:00|2:5\d)$")
+        await expect(host_timer.locator(".value")).to_have_text(full)
+        await expect(viewer_timer.locator(".value")).to_have_text(full, timeout=1000)
+        await expect(host_timer).to_have_attribute("data-level", "ok")
+        # The countdown runs in the browser between server frames (event time is frozen meanwhile).
+        first = await host_timer.locator(".value").text_content()
+        await expect(host_timer.locator(".value")).not_to_have_text(first, timeout=2500)
+
+        await server.advance(seconds=125)  # 55 s left: past the 60 s warning threshold
+        for timer in (host_timer, viewer_timer):
+            await expect(timer).to_have_attribute("data-level", "warning", timeout=1000)
+            await expect(timer.locator(".level-text")).to_have_text("WARNING")
+        await server.advance(seconds=30)  # 25 s left: past the 30 s danger threshold
+        for timer in (host_timer, viewer_timer):
+            await expect(timer).to_have_attribute("data-level", "danger", timeout=1000)
+            await expect(timer.locator(".level-text")).to_have_text("DANGER")
+        await host.get_by_role("button", name="Add 30 seconds to Respondent 1 (to be invited)") \
+            .click()
+        await expect(host_timer).to_have_attribute("data-level", "warning")  # about 55 s again
+
+        # The warning cue went to Discord too, which rejects it: highlighted, re-send for hosts.
+        failed = host.locator("#cues li.delivery.failed", has_text="speakers-discord").first
+        await expect(failed).to_contain_text("FAILED")
+        await expect(host.locator("#failed-count")).to_have_text(re.compile(r"^\d+ failed$"))
+        await shot(host, "console-host-timer")
+        await shot(viewer, "console-viewer-phone")
+        async with host.expect_response(re.compile(r"/api/deliveries/.+/resend$")) as answer:
+            await failed.get_by_role("button", name=re.compile("^Re-send")).click()
+        assert (await answer.value).status == 200
+
+        await host.get_by_role("button", name=f"Next segment: {DISCUSSION_1}").click()
+        await expect(viewer.get_by_test_id("current-title")).to_have_text(DISCUSSION_1,
+                                                                          timeout=1000)
+        await expect(host.get_by_test_id("current-title")).to_have_text(DISCUSSION_1)
+
+        # A viewer sees everything but has no controls at all.
+        buttons = await viewer.get_by_role("button").all_text_contents()
+        assert "Sign out" in buttons and set(buttons) <= {"Sign out", "Copy join link"}, buttons
+        for name in ("Pause", "Re-send", "Next segment", "Hold", "Send announcement"):
+            await expect(viewer.get_by_role("button", name=re.compile(name))).to_have_count(0)
+        await expect(viewer_timer).to_be_visible()
+        await shot(viewer, "console-viewer-after-advance", full_page=False)
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
+async def test_hold_delay_jump_and_sign_out(browser, make_server, shot):
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    try:
+        host = await sign_in(browser, server, "host")
+        await host.get_by_role("button", name="Delay by 5 minutes").click()
+        await expect(host.get_by_test_id("delay")).to_have_text("5 min late")
+        await host.get_by_role("button", name="Hold", exact=True).click()
+        await expect(host.get_by_test_id("run-status")).to_have_text("ON HOLD")
+        await host.get_by_role("button", name="Resume").click()
+        await expect(host.get_by_test_id("run-status")).to_have_text("LIVE")
+        await host.get_by_label("Jump to").select_option("session-2")
+        await host.get_by_role("button", name="Jump", exact=True).click()
+        await expect(host.get_by_test_id("current-title")).to_have_text(
+            "Session 2: Promoting healthy labour mobility")
+        await host.get_by_label("Message").fill("Coffee break after Session 2.")
+        await host.get_by_role("checkbox", name=re.compile("^speakers-discord")).uncheck()
+        async with host.expect_response(re.compile(r"/announcements$")) as answer:
+            await host.get_by_role("button", name="Send announcement").click()
+        assert (await answer.value).status == 201
+        await expect(host.locator("#announce-text")).to_have_value("")
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            auth = {"Authorization": f"Bearer {server.tokens['host']}"}
+            cues = (await client.get(f"/api/events/{EVENT}/cues", headers=auth)).json()
+        announced = [c for c in cues if c["kind"] == "announcement"]
+        assert announced[0]["message"] == "Coffee break after Session 2."
+        targets = announced[0]["targets"]
+        assert "speakers-discord" not in targets and "hosts-slack" in targets
+
+        # The token survives a reload (local storage) and is gone after signing out.
+        await host.reload()
+        await expect(host.get_by_test_id("current-title")).to_have_text(re.compile("^Session 2"))
+        await host.get_by_role("button", name="Sign out").click()
+        await expect(host.get_by_label("Paste your host (or viewer) token")).to_be_visible()
+        assert await host.evaluate("localStorage.getItem('showcaller.token')") is None
+        await host.get_by_label("Paste your host (or viewer) token").fill("sc_not-a-token")
+        await host.get_by_role("button", name="Sign in").click()
+        await expect(host.locator("#signin-error")).to_contain_text("not valid")
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
+async def test_console_reconnects_after_a_restart(browser, make_server, shot):
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    try:
+        host = await sign_in(browser, server, "host")
+        await expect(host.get_by_test_id("current-title")).to_have_text(SESSION_1)
+        await server.stop()
+        badge = host.locator("#conn")
+        await expect(badge).to_have_text("Reconnecting…")
+        await shot(host, "console-reconnecting")
+        server.clock.set(bangkok(14, 50))  # time moved on while the service was down
+        await server.start()
+        await expect(badge).to_be_hidden(timeout=6000)
+        await expect(host.get_by_test_id("current-title")).to_have_text(DISCUSSION_1)
+        # Controls work against the new process.
+        await host.get_by_role("button", name="Delay by 1 minute").click()
+        await expect(host.get_by_test_id("delay")).to_have_text("1 min late")
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
+async def test_agenda_shows_the_viewers_time_zone_and_follows_the_run(browser, make_server, shot):
+    server = make_server(bangkok(13, 0))
+    await server.start()
+    try:
+        context = await browser.new_context(timezone_id="Asia/Yangon", locale="en-GB",
+                                            viewport={"width": 390, "height": 844}, is_mobile=True)
+        page = await context.new_page()
+        page.on("pageerror", lambda error: server.page_errors.append(str(error)))
+        await page.goto(f"{server.url}/agenda/{EVENT}")
+        # Chromium's ICU still calls Yangon by its old name, Rangoon.
+        await expect(page.get_by_test_id("zone-note")).to_have_text(re.compile(
+            r"^Times are in your time zone: Myanmar Time, GMT\+6:30 \(Asia/(Yangon|Rangoon)\)$"))
+        opening = page.locator("li[data-segment=opening]")
+        await expect(opening.locator(".item-time")).to_have_text("13:30–13:45")  # 14:00 in Bangkok
+        await expect(opening).to_contain_text("Chuop Narath — Deputy Director General")
+        await expect(page.get_by_test_id("hero-title")).to_have_text("Starts at 13:00 GMT+6:30")
+        await expect(page.get_by_test_id("hero-countdown").locator(".value")).to_have_text(
+            re.compile(r"^(30:00|29:\d\d)$"))
+        assert "example.org" not in await page.content()
+        await shot(page, "agenda-yangon-phone")
+
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            answer = await client.post(f"/api/events/{EVENT}/advance", json={},
+                                       headers={"Authorization": f"Bearer {server.tokens['host']}"})
+        assert answer.status_code == 200
+        await expect(page.get_by_test_id("hero-title")).to_have_text(
+            "Technical set up and registration", timeout=1000)
+        await expect(page.locator("li[data-segment=setup] .item-flag")).to_have_text("NOW")
+        assert server.page_errors == []
+    finally:
+        await server.stop()
