@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/hadolint Dockerfile
 
 bench: $(STAMP)
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache showcaller.db

@@ -3,27 +3,32 @@
 Each target's messages go out in creation order (a message waiting for its retry holds back the
 ones behind it), targets are served concurrently, every retry carries the same delivery id, and a
 delivery stops being retried once its cue no longer matters.
+
+Database work is kept off the sending path: a lane claims its messages in batches (one statement,
+one query for their cues), and outcomes are written behind the sender, many per transaction, in
+order. A crash between a POST and its "sent" row only means that message goes again under the
+same id, which receivers dedupe; that window existed with one transaction per message too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import groupby
+from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.engine.clock import Clock
 from app.engine.compose import compose
 from app.engine.targets import Resolved
 from app.store import outbox_repo
-from app.store.tables import cues
 from integrations.notifiers.backoff import retry_delay
 from integrations.notifiers.outcome import DeliveryResult
 from integrations.notifiers.pacing import SlackPacer
@@ -32,6 +37,51 @@ from schedules.model import Schedule
 
 log = logging.getLogger("showcaller.delivery")
 LEASE = timedelta(seconds=60)
+CLAIM_BATCH = 50
+LINGER = 0.02  # seconds an outcome may wait for others to share its commit
+
+
+def _explain(outcome) -> str:
+    """What went wrong, with the receiver's own answer: hosts fix targets from this text."""
+    error = outcome.error or f"HTTP {outcome.status_code}"
+    answer = (outcome.answer or "").strip()
+    return (f"{error}; the receiver said: {answer}" if answer else error)[:2048]
+
+
+class _Recorder:
+    """Writes attempt outcomes in the background, in order, many per transaction.
+
+    Outcomes linger a few milliseconds so one commit covers many messages (group commit); a
+    crash inside that window only re-sends those messages under their same ids.
+    """
+
+    def __init__(self, db: AsyncEngine, on_change: Callable[[str, str], None]):
+        self.db, self.on_change = db, on_change
+        self._queue: list[tuple[Any, dict[str, Any]]] = []
+        self._task: asyncio.Task | None = None
+        self._now = asyncio.Event()
+
+    def add(self, row, **values: Any) -> None:
+        self._queue.append((row, values))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        while self._queue:
+            if len(self._queue) < CLAIM_BATCH and not self._now.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._now.wait(), LINGER)
+            batch, self._queue = self._queue, []
+            async with self.db.begin() as conn:
+                await outbox_repo.finish_many(conn, [(row.id, values) for row, values in batch])
+            for row, values in batch:
+                self.on_change(row.event_id, values.get("status", ""))
+
+    async def flush(self) -> None:
+        """Store every queued outcome now and wait for it (raises if storing failed)."""
+        self._now.set()
+        if self._task is not None:
+            await self._task
 
 
 @dataclass
@@ -54,8 +104,20 @@ class DeliveryWorker:
         """Something may be due now."""
         self._kick.set()
 
+    async def recover(self) -> int:
+        """Release the leases a killed process left behind (call once, before serving)."""
+        async with self.db.begin() as conn:
+            released = await outbox_repo.release_leases(conn)
+        if released:
+            log.warning("released %d delivery lease(s) left by a previous process", released)
+        return released
+
     async def run(self) -> None:
-        """Serve forever: a pass, then sleep until the next retry or a kick."""
+        """Serve forever: recover leases, then a pass and sleep until the next retry or a kick."""
+        try:
+            await self.recover()
+        except Exception:  # a lease left behind only delays its lane until it times out
+            log.exception("could not release leases left by a previous process")
         while True:
             self._kick.clear()
             try:
@@ -76,16 +138,38 @@ class DeliveryWorker:
         async with self.db.begin() as conn:
             rows = await outbox_repo.claimable(conn, now)
             blocked = await outbox_repo.blocked_targets(conn, now)
-        lanes = [list(group) for target, group in groupby(rows, key=lambda r: r.target_id) if target not in blocked]
-        counts = await asyncio.gather(*(self._lane(lane) for lane in lanes))
+        lanes = [list(group) for target, group in groupby(rows, key=lambda r: r.target_id)
+                 if target not in blocked]
+        recorder = _Recorder(self.db, self.on_change)
+        # Every lane finishes and its outcomes are stored even if another lane fails.
+        counts = await asyncio.gather(*(self._lane(lane, recorder) for lane in lanes),
+                                      return_exceptions=True)
+        await recorder.flush()
+        for count in counts:
+            if isinstance(count, BaseException):
+                raise count
         return sum(counts)
 
-    async def _lane(self, rows: list) -> int:
+    async def _lane(self, rows: list, recorder: _Recorder) -> int:
         attempts = 0
-        for row in rows:
-            attempts += 1
-            if not await self._attempt(row):
-                break  # keep this target's order: later messages wait for this one
+        for first in range(0, len(rows), CLAIM_BATCH):
+            chunk = rows[first:first + CLAIM_BATCH]
+            now = self.clock.now()
+            # Long enough for every message of the batch to time out once.
+            until = now + LEASE + timedelta(seconds=self.timeout * len(chunk))
+            async with self.db.begin() as conn:
+                claimed = await outbox_repo.claim(conn, [r.id for r in chunk], now, until)
+                cues = await outbox_repo.cues_of(conn, chunk)
+            for position, row in enumerate(chunk):
+                go_on = row.id in claimed  # unclaimed: someone else holds it; keep the order
+                if go_on:
+                    attempts += 1
+                    go_on = await self._attempt(row, cues.get((row.event_id, row.cue_id)), recorder)
+                if not go_on:
+                    for later in chunk[position + 1:]:
+                        if later.id in claimed:  # back to the queue, as if never claimed
+                            recorder.add(later, status="pending", attempts=later.attempts)
+                    return attempts
         return attempts
 
     def _expired(self, row, at) -> bool:
@@ -93,48 +177,41 @@ class DeliveryWorker:
         grace = timedelta(seconds=2 * getattr(self.clock, "speed", 1.0))
         return row.expires_at is not None and at > row.expires_at + grace
 
-    async def _attempt(self, row) -> bool:
-        """Try one delivery; True when the lane may go on to the next message."""
-        now = self.clock.now()
-        if self._expired(row, now):
-            await self._finish(row, status="expired", last_error="gave up: the cue no longer matters")
+    async def _attempt(self, row, cue, recorder: _Recorder) -> bool:
+        """Try one claimed delivery; True when the lane may go on to the next message."""
+        if self._expired(row, self.clock.now()):
+            recorder.add(row, status="expired", attempts=row.attempts,
+                         last_error="gave up: the cue no longer matters")
             return True
-        async with self.db.begin() as conn:
-            if not await outbox_repo.lease(conn, row.id, now, now + LEASE):
-                return False
-            cue = (await conn.execute(select(cues).where(cues.c.event_id == row.event_id,
-                                                         cues.c.cue_id == row.cue_id))).first()
         resolved = self.targets(row.event_id)
         target = resolved.configs.get(row.target_id)
+        problem = None if cue is not None else f"cue '{row.cue_id}' no longer exists"
         if target is None:
-            problem = resolved.problems.get(row.target_id, f"target '{row.target_id}' is not in the schedule")
-            await self._finish(row, status="parked", last_error=problem)
+            problem = resolved.problems.get(row.target_id,
+                                            f"target '{row.target_id}' is not in the schedule")
+        if problem:
+            recorder.add(row, status="parked", attempts=row.attempts, last_error=problem)
             return True
         schedule = self.schedules(row.event_id)
         notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id))
         template = next((t.template for t in schedule.targets if t.id == row.target_id), None)
         # Signatures and Retry-After dates are about real time, even in a rehearsal's fast clock.
-        outcome = await send(self.http, target, notification, template=template, timeout=self.timeout,
-                             pacer=self.pacer)
+        outcome = await send(self.http, target, notification, template=template,
+                             timeout=self.timeout, pacer=self.pacer)
         if outcome.result is DeliveryResult.ok:
-            await self._finish(row, status="sent", sent_at=self.clock.now(), last_status=outcome.status_code,
-                               last_error=None)
+            recorder.add(row, status="sent", sent_at=self.clock.now(),
+                         last_status=outcome.status_code, last_error=None)
             return True
-        error = outcome.error or f"HTTP {outcome.status_code}: {outcome.answer}"[:2048]
+        error = _explain(outcome)
         if outcome.result is DeliveryResult.permanent:
-            await self._finish(row, status="parked", last_status=outcome.status_code, last_error=error)
+            recorder.add(row, status="parked", last_status=outcome.status_code, last_error=error)
             return True
         wait = retry_delay(outcome, row.attempts + 1, rng=self.rng)
         retry_at = self.clock.now() + timedelta(seconds=wait)
         if self._expired(row, retry_at):
-            await self._finish(row, status="expired", last_status=outcome.status_code,
-                               last_error=f"gave up after {row.attempts + 1} attempts: {error}")
+            recorder.add(row, status="expired", last_status=outcome.status_code,
+                         last_error=f"gave up after {row.attempts + 1} attempts: {error}")
             return True
-        await self._finish(row, status="pending", next_attempt_at=retry_at, last_status=outcome.status_code,
-                           last_error=error)
+        recorder.add(row, status="pending", next_attempt_at=retry_at,
+                     last_status=outcome.status_code, last_error=error)
         return False
-
-    async def _finish(self, row, **values) -> None:
-        async with self.db.begin() as conn:
-            await outbox_repo.finish(conn, row.id, **values)
-        self.on_change(row.event_id, values.get("status", ""))

@@ -18,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
-from app.engine.lateness import decide
+from app.engine.lateness import Decision, decide
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import load_text
 from schedules.model import Schedule
 from schedules.timeline import Timeline, build_timeline
+from schedules.timers import TimerStatus
 
 log = logging.getLogger("showcaller.engine")
 FireHook = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
@@ -41,6 +42,15 @@ class Loaded:
     schedule: Schedule
     actions: list[Adjustment]
     timeline: Timeline | None = None
+
+
+def _moves_with_time(item: Loaded | None) -> bool:
+    """Whether re-planning later can change the cues: only a hold or a paused timer projects from
+    the present; otherwise the timeline is the same whenever it is built, so re-planning after a
+    fire would be wasted work between two cues."""
+    timeline = item.timeline if item else None
+    return timeline is None or timeline.held_segment is not None or any(
+        t.status is TimerStatus.paused for t in timeline.timers)
 
 
 @dataclass
@@ -128,38 +138,59 @@ class RunEngine:
         results = []
         async with self._lock:
             now = self.clock.now()
+            # One transaction for every due cue: a cue counts as fired when it commits, and a
+            # catch-up after a restart commits once, not once per cue. Hooks run first, before
+            # anything is written, so a hook reading through its own connection never waits.
             async with self.db.begin() as conn:
-                due = await outbox_repo.due_cues(conn, now)
-            for row in due:
-                results.append((row, await self._fire(row, now)))
-        for event_id in {row.event_id for row, _ in results}:
-            # Time-driven cues can change the projection (e.g. a held segment's end); re-plan.
-            await self._sync(event_id)
-            self.broadcaster.publish(event_id, "cue")
+                rows = self._in_plan_order(await outbox_repo.due_cues(conn, now))
+                due = [await self._prepare(row, now) for row in rows]
+                for row, decision in due:
+                    results.append((row, await self._record(conn, row, decision, now)))
+        # Listeners (the timer kicks the delivery worker from one) hear before the re-plan below.
         for row, outcome in results:
             for listener in self.listeners:
                 listener(row.event_id, row, outcome)
+        for event_id in {row.event_id for row, _ in results}:
+            if _moves_with_time(self._events.get(event_id)):
+                await self._sync(event_id)
+            self.broadcaster.publish(event_id, "cue")
         return results
 
-    async def _fire(self, row, now: datetime) -> str:
+    def _in_plan_order(self, rows: list) -> list:
+        """Cues due at one instant fire in the timeline's order (what ends before what starts),
+        not in whatever order the database returns ties."""
+        ranks: dict[tuple[str, str], int] = {}
+        for event_id in {row.event_id for row in rows}:
+            item = self._events.get(event_id)
+            for index, cue in enumerate(item.timeline.cues if item and item.timeline else ()):
+                ranks[(event_id, cue.id)] = index
+        last = len(ranks)
+        return sorted(rows, key=lambda r: (r.due_at, ranks.get((r.event_id, r.cue_id), last), r.cue_id))
+
+    async def _prepare(self, row, now: datetime) -> tuple[Any, Decision]:
         # Half a real second of wake-up jitter is not lateness, however fast a rehearsal runs.
         grace = timedelta(seconds=0.5 * getattr(self.clock, "speed", 1.0))
         decision = decide(row.kind, row.due_at, now, row.data, self.give_up, grace)
+        hook = self.hooks.get(row.kind)
+        update = await hook(row.event_id, row) if hook and decision.fire else None
+        if update is not None:
+            # SQLAlchemy rows are immutable and have no _replace: copy into a plain namespace.
+            changed = {k: v for k, v in update.items() if k in row._fields}
+            row = SimpleNamespace(**{**row._mapping, **changed}, rewritten=True)
+        return row, decision
+
+    async def _record(self, conn, row, decision: Decision, now: datetime) -> str:
         late_ms = int((now - row.due_at).total_seconds() * 1000)
+        if not decision.fire:
+            await outbox_repo.mark_cue(conn, row, "skipped", now, late_ms, decision.reason)
+            return "skipped"
+        if getattr(row, "rewritten", False):
+            await outbox_repo.set_cue_text(conn, row)
+        note = f"late by {late_ms / 1000:.1f} s" if decision.late else ""
+        if not await outbox_repo.mark_cue(conn, row, "fired", now, late_ms, note):
+            return "skipped"
         item = self._events.get(row.event_id)
-        async with self.db.begin() as conn:
-            if not decision.fire:
-                await outbox_repo.mark_cue(conn, row, "skipped", now, late_ms, decision.reason)
-                return "skipped"
-            hook = self.hooks.get(row.kind)
-            update = await hook(row.event_id, row) if hook else None
-            if update is not None:
-                # SQLAlchemy rows are immutable and have no _replace: copy into a plain namespace.
-                row = SimpleNamespace(**{**row._mapping, **{k: v for k, v in update.items() if k in row._fields}})
-                await outbox_repo.set_cue_text(conn, row)
-            note = f"late by {late_ms / 1000:.1f} s" if decision.late else ""
-            if not await outbox_repo.mark_cue(conn, row, "fired", now, late_ms, note):
-                return "skipped"
-            parked = self.resolve_targets(item.schedule) if item else {}
-            await outbox_repo.add_deliveries(conn, row, list(row.targets), now, decision.expires_at, parked)
+        parked = self.resolve_targets(item.schedule) if item else {}
+        await outbox_repo.add_deliveries(conn, row, list(row.targets), now, decision.expires_at,
+                                         parked)
         return "late" if decision.late else "fired"

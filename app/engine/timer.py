@@ -32,6 +32,8 @@ class CueTimer:
         self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={
             "misfire_grace_time": None, "coalesce": True, "max_instances": 8})
         self.scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
+        # Deliveries start as soon as a cue commits, while the engine is still re-planning.
+        engine.listeners.append(self._fired)
         self._pending: asyncio.Task | None = None
         self.armed_for: datetime | None = None
 
@@ -57,6 +59,10 @@ class CueTimer:
             return
         run_at = datetime.now(UTC) + timedelta(seconds=self.clock.real_delay(wake))
         self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id=JOB_ID, replace_existing=True)
+
+    def _fired(self, event_id: str, row, outcome: str) -> None:
+        if outcome != "skipped" and self.worker is not None:
+            self.worker.kick()
 
     async def _wake(self) -> None:
         fired = await self.engine.tick()

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.store.tables import cues, deliveries
@@ -74,21 +74,28 @@ async def mark_cue(conn: AsyncConnection, row, status: str, now: datetime, late_
 async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: datetime,
                          expires_at: datetime, parked: dict[str, str]) -> list[str]:
     """One delivery per target for a fired cue (parked at once if the target cannot be reached)."""
-    ids = []
-    seq = (await conn.execute(select(func.max(deliveries.c.seq)))).scalar() or 0
-    for target in targets:
-        seq += 1
-        did = delivery_id(row.event_id, row.cue_id, target)
-        exists = (await conn.execute(select(deliveries.c.id).where(deliveries.c.id == did))).first()
-        if exists:
+    wanted = {delivery_id(row.event_id, row.cue_id, target): target for target in targets}
+    if not wanted:
+        return []
+    # One round trip for both the last sequence number and the deliveries that already exist.
+    last = select(func.max(deliveries.c.seq)).scalar_subquery()
+    found = (await conn.execute(select(deliveries.c.id, deliveries.c.seq).where(
+        or_(deliveries.c.id.in_(list(wanted)), deliveries.c.seq == last)))).all()
+    seq = max((r.seq for r in found), default=0)
+    exists = {r.id for r in found}
+    values = []
+    for did, target in wanted.items():
+        if did in exists:
             continue
+        seq += 1
         problem = parked.get(target)
-        await conn.execute(insert(deliveries).values(
-            id=did, seq=seq, event_id=row.event_id, cue_id=row.cue_id, target_id=target,
-            status="parked" if problem else "pending", attempts=0, next_attempt_at=now, expires_at=expires_at,
-            last_error=problem, created_at=now))
-        ids.append(did)
-    return ids
+        values.append({"id": did, "seq": seq, "event_id": row.event_id, "cue_id": row.cue_id,
+                       "target_id": target, "status": "parked" if problem else "pending",
+                       "attempts": 0, "next_attempt_at": now, "expires_at": expires_at,
+                       "last_error": problem, "created_at": now})
+    if values:
+        await conn.execute(insert(deliveries), values)
+    return [v["id"] for v in values]
 
 
 async def claimable(conn: AsyncConnection, now: datetime) -> list:
@@ -117,9 +124,53 @@ async def lease(conn: AsyncConnection, did: str, now: datetime, until: datetime)
     return result.rowcount == 1
 
 
+async def claim(conn: AsyncConnection, ids: list[str], now: datetime, until: datetime) -> set[str]:
+    """Lease several deliveries at once (one statement); returns the ids actually claimed."""
+    free = or_(deliveries.c.status == "pending",
+               and_(deliveries.c.status == "sending", deliveries.c.lease_until < now))
+    result = await conn.execute(
+        update(deliveries).where(deliveries.c.id.in_(ids), free)
+        .values(status="sending", lease_until=until, attempts=deliveries.c.attempts + 1)
+        .returning(deliveries.c.id))
+    return {r.id for r in result}
+
+
+async def cues_of(conn: AsyncConnection, rows: Iterable) -> dict[tuple[str, str], object]:
+    """The cue rows behind some deliveries, by (event id, cue id), in one query."""
+    keys = {(r.event_id, r.cue_id) for r in rows}
+    if not keys:
+        return {}
+    query = select(cues).where(tuple_(cues.c.event_id, cues.c.cue_id).in_(list(keys)))
+    return {(r.event_id, r.cue_id): r for r in await conn.execute(query)}
+
+
+async def release_leases(conn: AsyncConnection) -> int:
+    """Put every leased delivery back in the queue; returns how many.
+
+    Only for a worker that is starting: Showcaller runs one process per database, so a lease
+    found then was left by a process that died mid-attempt. Waiting for it to time out would
+    hold that target's whole lane back; sending again is safe because the id is the same.
+    """
+    result = await conn.execute(update(deliveries).where(deliveries.c.status == "sending")
+                                .values(status="pending", lease_until=None))
+    return result.rowcount
+
+
 async def finish(conn: AsyncConnection, did: str, **values) -> None:
     """Record the outcome of an attempt."""
     await conn.execute(update(deliveries).where(deliveries.c.id == did).values(lease_until=None, **values))
+
+
+async def finish_many(conn: AsyncConnection, outcomes: list[tuple[str, dict]]) -> None:
+    """Record many outcomes: one executemany per shape of values instead of a statement each."""
+    shapes: dict[tuple[str, ...], list[dict]] = {}
+    for did, values in outcomes:
+        shapes.setdefault(tuple(sorted(values)), []).append(
+            {"b_id": did, **{f"b_{k}": v for k, v in values.items()}})
+    for keys, params in shapes.items():
+        statement = update(deliveries).where(deliveries.c.id == bindparam("b_id")).values(
+            lease_until=None, **{k: bindparam(f"b_{k}") for k in keys})
+        await conn.execute(statement, params)
 
 
 async def next_attempt(conn: AsyncConnection) -> datetime | None:

@@ -1,0 +1,235 @@
+"""Shared pieces of the engine's reliability tests: generated schedules, a local receiver server,
+and `showcaller serve` as a real subprocess that can be killed with SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+import yaml
+
+from integrations.receivers import create_receivers
+
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Drill:
+    """A schedule generated around a moment: back-to-back segments, reminders, webhook targets."""
+
+    event_id: str
+    start: datetime
+    segments: list[tuple[str, float]]
+    reminders: list[float] = field(default_factory=list)
+    targets: list[str] = field(default_factory=lambda: ["ops"])
+    respondents: dict[str, tuple[int, float]] = field(default_factory=dict)
+    ending_soon: str = "1s"
+    timers: tuple[str, str] = ("2s", "1s")
+
+    def at(self, seconds: float) -> datetime:
+        """The moment `seconds` after the first segment starts."""
+        return self.start + timedelta(seconds=seconds)
+
+    @property
+    def end(self) -> datetime:
+        """When the last segment ends as planned."""
+        return self.at(sum(length for _, length in self.segments))
+
+    def env(self, base: str) -> dict[str, str]:
+        """Environment variables pointing every target at `base`/webhook/<target>."""
+        env = {}
+        for target in self.targets:
+            env[f"DRILL_{target.upper()}_URL"] = f"{base}/webhook/{target}"
+            env[f"DRILL_{target.upper()}_SECRET"] = SECRET
+        return env
+
+    def yaml(self) -> str:
+        """The schedule file text (times as ISO date-times with fractions of a second)."""
+        segments, offset = [], 0.0
+        for seg_id, length in self.segments:
+            item: dict[str, Any] = {
+                "id": seg_id,
+                "title": seg_id.title(),
+                "start": self.at(offset).isoformat(),
+                "end": self.at(offset + length).isoformat(),
+            }
+            if seg_id in self.respondents:
+                count, minutes = self.respondents[seg_id]
+                item["respondents"] = {"count": count, "minutes": minutes}
+            segments.append(item)
+            offset += length
+        doc = {
+            "version": 1,
+            "event": {
+                "id": self.event_id,
+                "title": f"Drill {self.event_id}",
+                "date": self.start.date().isoformat(),
+                "timezone": "UTC",
+                "start": self.start.isoformat(),
+                "end": self.end.isoformat(),
+            },
+            "segments": segments,
+            "cues": [
+                {"id": f"r{i:03d}", "at": self.at(when).isoformat(), "message": f"Reminder {i}"}
+                for i, when in enumerate(self.reminders, 1)
+            ],
+            "targets": [
+                {
+                    "id": t,
+                    "kind": "webhook",
+                    "url_env": f"DRILL_{t.upper()}_URL",
+                    "secret_env": f"DRILL_{t.upper()}_SECRET",
+                }
+                for t in self.targets
+            ],
+            "timers": {"warning": self.timers[0], "danger": self.timers[1]},
+            "readiness": {"enabled": False},
+            "run": {"ending_soon": self.ending_soon, "delay_mode": "shift"},
+        }
+        return yaml.safe_dump(doc, sort_keys=False)
+
+
+class ReceiverServer:
+    """The local receivers (dedupe by webhook-id, fault injection) under uvicorn in this loop."""
+
+    def __init__(self, port: int | None = None, **options: Any):
+        self.port = port or free_port()
+        self.app = create_receivers(**options)
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def inbox(self):
+        """The receivers' Inbox: messages (first arrival of each id) and the duplicate count."""
+        return self.app.state.receivers.inbox
+
+    def ids(self, path: str = "/webhook/ops") -> list[str]:
+        """Webhook ids recorded on one path, in arrival order."""
+        kind, channel = path.strip("/").split("/")
+        return [m.message_id for m in self.inbox.select(kind, channel)]
+
+    async def start(self) -> None:
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, 5)
+        self._server = self._task = None
+
+
+def _showcaller() -> list[str]:
+    script = Path(sys.executable).with_name("showcaller")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from app.cli import main; main()"]
+
+
+class ServiceProcess:
+    """`showcaller serve FILE --port N` as a child process (stdout/stderr go to a log file)."""
+
+    def __init__(
+        self,
+        schedule: Path,
+        database_url: str,
+        env: dict[str, str],
+        log: Path,
+        port: int | None = None,
+    ):
+        self.schedule, self.log, self.port = schedule, log, port or free_port()
+        self.env = {
+            **os.environ,
+            **env,
+            "SHOWCALLER_DATABASE_URL": database_url,
+            "SHOWCALLER_SLACK_PACING": "false",
+            "SHOWCALLER_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+        }
+        self.proc: asyncio.subprocess.Process | None = None
+        self.lives = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        """Start (or start again) the service; returns as soon as the process exists."""
+        self.lives += 1
+        with self.log.open("a") as out:
+            out.write(f"\n----- start #{self.lives} -----\n")
+            out.flush()
+            self.proc = await asyncio.create_subprocess_exec(
+                *_showcaller(),
+                "serve",
+                str(self.schedule),
+                "--port",
+                str(self.port),
+                env=self.env,
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+                cwd=str(self.log.parent),
+            )
+
+    async def wait_healthy(self, limit: float = 15.0) -> None:
+        """Poll GET /healthz until it answers 200 (fails if the process dies or `limit` passes)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            while loop.time() < deadline:
+                if self.proc is not None and self.proc.returncode is not None:
+                    raise RuntimeError(f"service exited with {self.proc.returncode}: {self.tail()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{self.base}/healthz")).status_code == 200:
+                        return
+                await asyncio.sleep(0.05)
+        raise TimeoutError(f"service not healthy within {limit} s: {self.tail()}")
+
+    async def kill9(self) -> None:
+        """SIGKILL: no shutdown hooks, no flushing, exactly like a crash."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        await self.proc.wait()
+
+    async def stop(self) -> None:
+        """Graceful stop (SIGTERM), then SIGKILL if it lingers."""
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        self.proc.terminate()
+        try:
+            await asyncio.wait_for(self.proc.wait(), 10)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+    def tail(self, lines: int = 40) -> str:
+        """The end of the service log (for failure messages)."""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
