@@ -138,8 +138,9 @@ class DeliveryWorker:
         async with self.db.begin() as conn:
             rows = await outbox_repo.claimable(conn, now)
             blocked = await outbox_repo.blocked_targets(conn, now)
-        lanes = [list(group) for target, group in groupby(rows, key=lambda r: r.target_id)
-                 if target not in blocked]
+        # A lane is one event's target: the same target id in two events never shares an order.
+        lanes = [list(group) for lane, group in groupby(rows, key=lambda r: (r.event_id, r.target_id))
+                 if lane not in blocked]
         recorder = _Recorder(self.db, self.on_change)
         # Every lane finishes and its outcomes are stored even if another lane fails.
         counts = await asyncio.gather(*(self._lane(lane, recorder) for lane in lanes),

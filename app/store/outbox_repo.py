@@ -103,17 +103,17 @@ async def claimable(conn: AsyncConnection, now: datetime) -> list:
     query = select(deliveries).where(or_(
         and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now),
         and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
-    )).order_by(deliveries.c.target_id, deliveries.c.seq)
+    )).order_by(deliveries.c.event_id, deliveries.c.target_id, deliveries.c.seq)
     return list((await conn.execute(query)).all())
 
 
-async def blocked_targets(conn: AsyncConnection, now: datetime) -> set[str]:
+async def blocked_targets(conn: AsyncConnection, now: datetime) -> set[tuple[str, str]]:
     """Targets whose oldest unfinished delivery is still waiting for its retry time (keeps order)."""
-    query = select(deliveries.c.target_id).where(
+    query = select(deliveries.c.event_id, deliveries.c.target_id).where(
         deliveries.c.status.in_(("pending", "sending")),
         or_(deliveries.c.next_attempt_at > now,
             and_(deliveries.c.status == "sending", deliveries.c.lease_until >= now)))
-    return {r.target_id for r in await conn.execute(query)}
+    return {(r.event_id, r.target_id) for r in await conn.execute(query)}
 
 
 async def lease(conn: AsyncConnection, did: str, now: datetime, until: datetime) -> bool:
