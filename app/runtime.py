@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -40,8 +42,12 @@ class Runtime:
     worker: DeliveryWorker | None = None
     timer: CueTimer | None = None
     links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    zoom_client_factory: Callable[[], Any] | None = None  # builds a ZoomClient (reconciliation, apply)
+    attendance: Any = None
+    readiness: Any = None
     env_overrides: dict[str, str] = field(default_factory=dict)
     _targets: dict[str, Resolved] = field(default_factory=dict)
+    _zoom: Any = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self, *, run_timer: bool = True, run_worker: bool = True) -> None:
@@ -60,7 +66,12 @@ class Runtime:
         self.timer = CueTimer(self.engine, self.worker, self.clock)
         self.engine.on_change = self.timer.request_rearm
         await self.engine.start()
+        if self.zoom_client_factory is None and not self.settings.sandbox:
+            self.zoom_client_factory = self._zoom_client
         await self.refresh_links()
+        from app.attendance import wiring as attendance
+
+        await attendance.start(self)
         if run_timer:
             self.timer.start()
             await self.timer.rearm()
@@ -70,6 +81,9 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop background work and close connections."""
+        from app.attendance import wiring as attendance
+
+        await attendance.stop(self)
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -80,6 +94,17 @@ class Runtime:
             await self.http.aclose()
         if self.db:
             await self.db.dispose()
+
+    def _zoom_client(self):
+        """A client for the real Zoom on the shared HTTP client (reconciliation after a meeting)."""
+        from integrations.zoom import ZoomClient
+
+        if self._zoom is None:  # one client, so one cached OAuth token for the whole process
+            s = self.settings
+            self._zoom = ZoomClient(self.http, api_base=s.zoom_api_base, oauth_base=s.zoom_oauth_base,
+                                    account_id=s.zoom_account_id, client_id=s.zoom_client_id,
+                                    client_secret=s.zoom_client_secret.get_secret_value())
+        return self._zoom
 
     def schedule(self, event_id: str):
         return self.engine.loaded(event_id).schedule

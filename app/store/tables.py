@@ -151,3 +151,54 @@ api_tokens = Table(
     Column("last_used_at", TS, nullable=True),
     Column("revoked_at", TS, nullable=True),
 )
+
+# --- attendance (derived from the inbox, so it can always be rebuilt from it) -------------------
+
+attendance_facts = Table(
+    "attendance_facts", metadata,
+    Column("inbox_id", Integer, ForeignKey("inbox.id", ondelete="CASCADE"), primary_key=True),
+    Column("meeting_id", String(64), nullable=False),
+    Column("meeting_uuid", String(64), nullable=False),
+    Column("object", String(16), nullable=False, doc="meeting | webinar"),
+    Column("kind", String(24), nullable=False, doc="started, ended, joined, left, room_joined, ..."),
+    Column("occurred_at", TS, nullable=False, doc="the payload's own time, never arrival"),
+    Column("event_ts", BigInteger, nullable=False),
+    Column("user_id", String(64), nullable=True),
+    Column("parent_user_id", String(64), nullable=True),
+    Column("participant_uuid", String(64), nullable=True),
+    Column("zoom_user_id", String(64), nullable=True),
+    Column("registrant_id", String(64), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("name", String(300), nullable=True),
+    Column("room", String(64), nullable=True),
+    Index("ix_attendance_facts_meeting", "meeting_id", "occurred_at"),
+)
+
+attendance_past_rows = Table(
+    "attendance_past_rows", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("meeting_id", String(64), nullable=False),
+    Column("meeting_uuid", String(64), nullable=False),
+    Column("user_id", String(64), nullable=True),
+    Column("zoom_user_id", String(64), nullable=True),
+    Column("registrant_id", String(64), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("name", String(300), nullable=True),
+    Column("join_time", TS, nullable=False),
+    Column("leave_time", TS, nullable=False),
+    Index("ix_attendance_past_rows_meeting", "meeting_id"),
+)
+
+attendance_reconciliations = Table(
+    "attendance_reconciliations", metadata,
+    Column("meeting_uuid", String(64), primary_key=True),
+    Column("meeting_id", String(64), nullable=False),
+    Column("object", String(16), nullable=False),
+    Column("status", String(16), nullable=False, doc="pending | done | failed"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("rows", Integer, nullable=True, doc="rows Zoom returned on the last successful fetch"),
+    Column("error", Text, nullable=True),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_attendance_reconciliations_due", "status", "next_attempt_at"),
+)

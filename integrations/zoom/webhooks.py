@@ -157,7 +157,7 @@ def parse_event(payload: Mapping[str, Any]) -> ZoomEvent:
         raise ValueError("not a Zoom webhook: missing event or event_ts")
     try:
         ts = datetime.fromtimestamp(int(payload["event_ts"]) / 1000, UTC)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise ValueError("bad event_ts") from exc
     inner = payload.get("payload") or {}
     obj = inner.get("object") or {}

@@ -1,0 +1,1 @@
+"""Attendance: Zoom webhooks in (durable inbox), intervals, readiness alerts, reports out."""

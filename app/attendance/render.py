@@ -1,0 +1,114 @@
+"""The report as CSV (one row per participant) or a self-contained HTML page with an SVG chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from schedules.resolve import zone
+
+_env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+_HERE = Path(__file__).parent
+# Templates ship beside this module (package data): the SVG chart and the HTML page around it.
+_SVG = (_HERE / "chart.svg.html").read_text(encoding="utf-8")
+_PAGE = (_HERE / "report.html").read_text(encoding="utf-8")
+
+
+def to_csv(report: dict[str, Any]) -> str:
+    """Participants with total and per-segment minutes (segments in agenda order)."""
+    segments = [s["id"] for s in report["segments"] if not s["skipped"]]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "name",
+            "email",
+            "person_id",
+            "roles",
+            "total_minutes",
+            "sessions",
+            "first_join",
+            "last_leave",
+            "reconciled",
+            *[f"minutes:{s}" for s in segments],
+        ]
+    )
+    for p in report["participants"]:
+        writer.writerow(
+            [
+                p["name"],
+                p["email"] or "",
+                p["person_id"] or "",
+                " ".join(p["roles"]),
+                p["total_minutes"],
+                p["sessions"],
+                p["first_join"] or "",
+                p["last_leave"] or "",
+                "yes" if p["reconciled"] else "no",
+                *[p["segments"].get(s, 0) for s in segments],
+            ]
+        )
+    return out.getvalue()
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def chart_svg(report: dict[str, Any], width: int = 880, height: int = 240) -> str:
+    """Attendance over time as a step chart (inline SVG, no script), with segment boundaries."""
+    tz = zone(report["event"]["timezone"])
+    points = [(_parse(t), c) for t, c in report["attendance"]["series"]]
+    bounds = [(_parse(s["start"]), s["title"]) for s in report["segments"] if not s["skipped"]]
+    moments = [t for t, _ in points] + [t for t, _ in bounds]
+    if not points:
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60" role="img">'
+            '<text x="10" y="30">No attendance recorded.</text></svg>'
+        )
+    # The axis spans the event (first join or segment to the last segment's end), not "now":
+    # a report made days later must not squeeze the afternoon into one pixel.
+    ends = [_parse(s["end"]) for s in report["segments"] if not s["skipped"]]
+    t0, t1 = min(moments), max([*moments, *ends])
+    span = max((t1 - t0).total_seconds(), 1.0)
+    top = max(c for _, c in points) or 1
+    left, right, pad_top, bottom = 40, width - 10, 10, height - 30
+    x = lambda t: left + (right - left) * (t - t0).total_seconds() / span  # noqa: E731
+    y = lambda c: bottom - (bottom - pad_top) * c / top  # noqa: E731
+    path, last = [f"M{x(t0):.1f},{y(0):.1f}"], 0
+    for t, c in points:
+        path.append(f"L{x(t):.1f},{y(last):.1f} L{x(t):.1f},{y(c):.1f}")
+        last = c
+    path.append(f"L{x(min(t1, _parse(report['generated_at']))):.1f},{y(last):.1f}")
+    return _env.from_string(_SVG).render(
+        width=width,
+        height=height,
+        left=left,
+        right=right,
+        top=pad_top,
+        bottom=bottom,
+        path=" ".join(path),
+        peak=top,
+        peak_y=y(top),
+        lines=[(x(t), title, t.astimezone(tz).strftime("%H:%M")) for t, title in bounds],
+    )
+
+
+def to_html(report: dict[str, Any]) -> str:
+    """A self-contained page: no scripts, no external resources."""
+    tz = zone(report["event"]["timezone"])
+    local = lambda v: _parse(v).astimezone(tz).strftime("%H:%M") if v else ""  # noqa: E731
+    signed = lambda s: ("+" if s > 0 else "-" if s < 0 else "") + _mmss(abs(s))  # noqa: E731
+    return _env.from_string(_PAGE).render(
+        r=report, chart=Markup(chart_svg(report)), local=local, signed=signed, mmss=_mmss
+    )
+
+
+def _mmss(seconds: int) -> str:
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"

@@ -1,0 +1,35 @@
+"""Hooks attendance into a Runtime: started after the engine, stopped before the database."""
+
+from __future__ import annotations
+
+from app.attendance.readiness import Readiness
+from app.attendance.service import AttendanceService
+
+
+async def start(runtime) -> None:
+    """Build the attendance service, install the readiness hook, catch up on the inbox, run it."""
+    readiness: Readiness | None = None
+
+    async def changed(event_id: str) -> None:
+        runtime.broadcaster.publish(event_id, "attendance")
+        if readiness is not None:
+            await readiness.follow_up(event_id)
+
+    service = AttendanceService(
+        runtime.db,
+        runtime.clock.now,
+        client_factory=getattr(runtime, "zoom_client_factory", None),
+        on_change=changed,
+    )
+    readiness = Readiness(service, runtime.engine)
+    readiness.install()
+    runtime.attendance = service
+    runtime.readiness = readiness
+    await service.start()
+
+
+async def stop(runtime) -> None:
+    """Stop the background tasks (idempotent; safe if start never ran)."""
+    service = getattr(runtime, "attendance", None)
+    if service is not None:
+        await service.stop()
