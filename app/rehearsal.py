@@ -10,22 +10,28 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import random
 import secrets
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import uvicorn
 from rich.console import Console
 
+from app.attendance.report import attendance_json
 from app.config import Settings
 from app.engine.clock import ScaledClock
 from app.main import create_app
+from app.rehearsal_zoom import plan_meeting, run_meeting
 from app.runtime import Runtime
 from app.store import outbox_repo, tokens_repo
+from app.zoom_sync import SANDBOX_BASE, _sandbox_client, apply_schedule, sandbox_users, zoom_access
 from integrations.receivers.app import create_receivers
-from schedules.adjustments import TimerStart
+from integrations.zoom_emulator import create_emulator
+from schedules.adjustments import TimerStart, TimerStop
 from schedules.load import load_text
 from schedules.model import Schedule
 from schedules.resolve import event_window, zone
@@ -66,6 +72,8 @@ class Summary:
     timers: int = 0
     deliveries: dict[str, int] = field(default_factory=dict)
     received: dict[str, int] = field(default_factory=dict)
+    webhooks: int = 0
+    attendance: dict[str, int] = field(default_factory=dict)
 
 
 async def _serve(app, port: int) -> tuple[uvicorn.Server, asyncio.Task]:
@@ -80,7 +88,7 @@ async def _serve(app, port: int) -> tuple[uvicorn.Server, asyncio.Task]:
 
 async def rehearse(path: str, *, speed: float, console: Console, port: int = 8000, receivers_port: int = 9902,
                    database_url: str | None = None, auto_timers: bool = True, lead: timedelta = timedelta(minutes=2),
-                   keep_open: float = 0.0) -> Summary:
+                   keep_open: float = 0.0, zoom: bool = True, audience: int = 40) -> Summary:
     """Run the agenda of `path` from just before its start to its end at `speed`, then summarise."""
     text = Path(path).read_text(encoding="utf-8")
     schedule = load_text(text, path)
@@ -90,12 +98,21 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
     token = secrets.token_urlsafe(16)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     receivers = create_receivers(zoom_chat_token=token, webhook_secret=secret, console=console)
+    emulator = None
     settings = Settings(_env_file=None, database_url=database_url or "sqlite+aiosqlite:///./showcaller-rehearsal.db",
                         public_url=f"http://127.0.0.1:{port}", slack_pacing=False)
     clock = ScaledClock(opens - lead, speed)
     runtime = Runtime(settings, clock=clock,
                       env_overrides=receiver_env(schedule, f"http://127.0.0.1:{receivers_port}", token, secret))
+    if zoom:
+        # The rehearsal's own Zoom: it signs with the service's webhook secret on the same fast clock.
+        emulator = create_emulator(webhook_url=f"http://127.0.0.1:{port}/webhooks/zoom",
+                                   webhook_secret=settings.webhook_secret, clock=clock.now,
+                                   users=sandbox_users(schedule), retry_scale=0.001)
+        zoom_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE)
+        runtime.zoom_client_factory = lambda: _sandbox_client(zoom_http, emulator)
     summary = Summary()
+    rng = random.Random(11)
     receiver_server, receiver_task = await _serve(receivers, receivers_port)
     app = create_app(settings, runtime=runtime)
     await runtime.start()
@@ -106,7 +123,17 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
         runtime.forget_targets(schedule.event.id)
         async with runtime.db.begin() as conn:
             _, host_token = await tokens_repo.create_token(conn, "rehearsal", "host", clock.now())
+        meeting_task = None
+        if emulator is not None:
+            async with zoom_access(settings, sandbox_users(schedule), emulator=emulator) as access:
+                _, applied = await apply_schedule(runtime.db, access, schedule, clock.now())
+            await runtime.refresh_links()
+            moves, late = plan_meeting(schedule, audience=audience)
         server, server_task = await _serve(app, port)
+        if emulator is not None:
+            meeting_task = asyncio.create_task(run_meeting(emulator, applied.id, moves, clock))
+            console.print(f"Sandbox Zoom meeting {applied.id}: {len(moves)} joins and leaves will arrive as "
+                          f"signed webhooks ({late} joins late, to show a readiness alert)")
         console.print(f"[bold]Rehearsal of {schedule.event.title}[/] at {speed:g}x: "
                       f"{opens.astimezone(tz):%H:%M}-{closes.astimezone(tz):%H:%M} {schedule.event.timezone} "
                       f"in about {(closes - opens + lead).total_seconds() / speed:.0f} s")
@@ -126,17 +153,19 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
             console.print(f"[bold cyan]{stamp}[/] {row.kind:<20} {row.title}{flag} -> {len(row.targets)} target(s)")
             if auto_timers and row.kind == "respondent_slot":
                 summary.timers += 1
-                seconds = round(float(row.data.get("minutes", 3)) * 60)
-                make = lambda at: TimerStart(at, timer_id=f"rehearsal-{row.cue_id.replace('/', '-')}",  # noqa: E731
-                                             seconds=seconds, label=row.title.split(":")[0],
-                                             segment=row.segment, slot=row.data.get("slot"))
-                asyncio.get_running_loop().create_task(runtime.engine.act(event_id, make, actor="rehearsal"))
+                asyncio.get_running_loop().create_task(_respond(runtime, event_id, row, rng))
 
         runtime.engine.listeners.append(on_fire)
         end = runtime.engine.timeline(schedule.event.id).state_at(clock.now()).projected_end
         while clock.now() < end + timedelta(seconds=30):
             await asyncio.sleep(0.1)
             end = runtime.engine.timeline(schedule.event.id).state_at(clock.now()).projected_end
+        if meeting_task is not None:
+            summary.webhooks = await meeting_task
+            await runtime.attendance.drain()
+            figures = attendance_json(schedule, runtime.engine.timeline(schedule.event.id),
+                                      await runtime.attendance.attendance(schedule.event.id), clock.now())
+            summary.attendance = {"unique": figures["total_unique"], "peak": figures["peak"]}
         await _drain(runtime, schedule.event.id)
         if keep_open:
             console.print(f"Rehearsal over; the console stays up for {keep_open:g} s.")
@@ -150,10 +179,25 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
         await server_task
     finally:
         await runtime.stop()
+        if emulator is not None:
+            await zoom_http.aclose()
+            await emulator.aclose()
         receiver_server.should_exit = True
         with contextlib.suppress(Exception):
             await receiver_task
     return summary
+
+
+async def _respond(runtime: Runtime, event_id: str, row, rng: random.Random) -> None:
+    """A host starts the respondent's timer; the respondent speaks a bit less or a bit more."""
+    seconds = round(float(row.data.get("minutes", 3)) * 60)
+    timer_id = f"rehearsal-{row.cue_id.replace('/', '-')}"
+    start = lambda at: TimerStart(at, timer_id=timer_id, seconds=seconds, label=row.title.split(":")[0],  # noqa: E731
+                                  segment=row.segment, slot=row.data.get("slot"))
+    started = await runtime.engine.act(event_id, start, actor="rehearsal")
+    spoke = timedelta(seconds=seconds * rng.uniform(0.8, 1.15))
+    await asyncio.sleep(runtime.clock.real_delay(started.at + spoke))
+    await runtime.engine.act(event_id, lambda at: TimerStop(at, timer_id=timer_id), actor="rehearsal")
 
 
 async def _drain(runtime: Runtime, event_id: str, limit: float = 20.0) -> None:

@@ -22,7 +22,7 @@ from app.store.tables import zoom_objects
 from integrations.zoom import ApplyResult, ChangePlan, MeetingSpec, ZoomClient, converge, make_http_client
 from integrations.zoom.converge import fetch_state, plan_changes
 from integrations.zoom.spec import BreakoutRoom, Interpreter, PanelistSpec
-from integrations.zoom_emulator import create_emulator
+from integrations.zoom_emulator import ZoomEmulator, create_emulator
 from integrations.zoom_emulator.persist import restore, snapshot
 from schedules.model import Schedule
 from schedules.resolve import event_window
@@ -100,8 +100,15 @@ class ZoomAccess:
 
 
 @contextlib.asynccontextmanager
-async def zoom_access(settings: Settings, users: tuple[str, ...] = ()) -> AsyncIterator[ZoomAccess]:
-    """A ZoomClient for the real Zoom (credentials set) or the persisted sandbox emulator."""
+async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator: ZoomEmulator | None = None
+                      ) -> AsyncIterator[ZoomAccess]:
+    """A ZoomClient for the real Zoom (credentials set), a given emulator, or the persisted sandbox one."""
+    if emulator is not None:
+        for email in users:
+            emulator.state.add_user(email)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE) as http:
+            yield ZoomAccess(_sandbox_client(http, emulator), True)
+        return
     if not settings.sandbox:
         async with make_http_client() as http:
             yield ZoomAccess(ZoomClient(http, api_base=settings.zoom_api_base, oauth_base=settings.zoom_oauth_base,
@@ -116,11 +123,15 @@ async def zoom_access(settings: Settings, users: tuple[str, ...] = ()) -> AsyncI
         emulator.state.add_user(email)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE) as http:
         try:
-            yield ZoomAccess(ZoomClient(http, api_base=f"{SANDBOX_BASE}/v2", oauth_base=SANDBOX_BASE,
-                                        account_id=emulator.state.account_id, client_id=emulator.state.client_id,
-                                        client_secret=emulator.state.client_secret), True)
+            yield ZoomAccess(_sandbox_client(http, emulator), True)
         finally:
             path.write_text(json.dumps(snapshot(emulator.state), indent=1), encoding="utf-8")
+
+
+def _sandbox_client(http: httpx.AsyncClient, emulator: ZoomEmulator) -> ZoomClient:
+    state = emulator.state
+    return ZoomClient(http, api_base=f"{SANDBOX_BASE}/v2", oauth_base=SANDBOX_BASE, account_id=state.account_id,
+                      client_id=state.client_id, client_secret=state.client_secret)
 
 
 def sandbox_users(schedule: Schedule) -> tuple[str, ...]:

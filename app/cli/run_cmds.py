@@ -152,6 +152,10 @@ def rehearse(
     console.print("Deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.deliveries.items())))
     console.print("Received by the local receivers: "
                   + ", ".join(f"{k} {v}" for k, v in sorted(summary.received.items())))
+    if summary.webhooks:
+        console.print(f"Zoom webhooks from the sandbox meeting: {summary.webhooks}; attendance: "
+                      f"{summary.attendance.get('unique', 0)} people, peak {summary.attendance.get('peak', 0)} "
+                      "(see `showcaller report` with --database-url ./showcaller-rehearsal.db)")
     if summary.deliveries.get("parked") or summary.deliveries.get("expired"):
         raise typer.Exit(1)
 

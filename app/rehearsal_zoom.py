@@ -1,0 +1,85 @@
+"""The sandbox Zoom meeting during a rehearsal: people join and leave as signed webhooks.
+
+The emulator starts the meeting at the event's opening, brings each person on stage in a little
+before their first segment (one speaker deliberately late, so a readiness alert fires and then the
+"has joined" follow-up), lets an audience come and go, and ends the meeting at the close. Every
+event reaches the service's own /webhooks/zoom, so attendance, readiness and the report are real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.engine.clock import Clock
+from integrations.zoom_emulator import ZoomEmulator
+from schedules.model import Schedule
+from schedules.resolve import event_window, planned_segments
+
+
+@dataclass(frozen=True)
+class Move:
+    """One thing that happens in the meeting at one moment."""
+
+    at: datetime
+    action: str  # start | join | leave | end
+    name: str = ""
+    email: str = ""
+
+
+def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tuple[list[Move], str | None]:
+    """Everything that happens in the meeting, and the name of the speaker who arrives late."""
+    rng = random.Random(seed)
+    opens, closes = event_window(schedule)
+    planned = {p.id: p for p in planned_segments(schedule)}
+    moves = [Move(opens, "start")]
+    first: dict[str, datetime] = {}
+    last: dict[str, datetime] = {}
+    for seg in schedule.segments:
+        for ref in [*seg.moderators, *seg.speakers]:
+            first.setdefault(ref, planned[seg.id].start)
+            last[ref] = planned[seg.id].end
+    on_stage = [ref for ref in first if schedule.person(ref)]
+    late = on_stage[len(on_stage) // 2] if on_stage else None
+    for ref in on_stage:
+        person = schedule.person(ref)
+        if ref == late:
+            # Two minutes after their readiness check: the hosts see "missing", then "has joined".
+            arrive = first[ref] - schedule.readiness.before + timedelta(minutes=2)
+        else:
+            arrive = max(opens, first[ref] - timedelta(minutes=rng.randint(12, 25)))
+        leave = min(closes, last[ref] + timedelta(minutes=rng.randint(2, 15)))
+        moves += [Move(arrive, "join", person.name, person.email or ""), Move(leave, "leave", person.name,
+                                                                           person.email or "")]
+    span = int((closes - opens).total_seconds())
+    for i in range(audience):
+        name, email = f"Participant {i + 1:03d}", f"participant{i + 1:03d}@example.org"
+        arrive = opens + timedelta(seconds=rng.randint(0, span // 4))
+        leave = closes - timedelta(seconds=rng.randint(0, span // 6))
+        moves += [Move(arrive, "join", name, email), Move(leave, "leave", name, email)]
+    moves.append(Move(closes, "end"))
+    order = {"start": 0, "join": 1, "leave": 2, "end": 3}
+    moves.sort(key=lambda m: (m.at, order[m.action]))
+    return moves, schedule.person(late).name if late else None
+
+
+async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move], clock: Clock) -> int:
+    """Play the moves at their moments on `clock`; returns how many webhooks were delivered."""
+    sent = 0
+    people = {}
+    for move in moves:
+        await asyncio.sleep(clock.real_delay(move.at))
+        if move.action == "start":
+            records = await emulator.live.start(meeting_id, at=move.at)
+        elif move.action == "end":
+            records = await emulator.live.end(meeting_id, at=move.at)
+        else:
+            who = people.setdefault(move.email or move.name, emulator.person_for(meeting_id, move.name, move.email))
+            if move.action == "join":
+                records = await emulator.live.join(meeting_id, who, at=move.at)
+            else:
+                records = await emulator.live.leave(meeting_id, who, at=move.at)
+        sent += len(records)
+    return sent
