@@ -18,7 +18,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def run_bounded(banner: str, run, limit: float) -> int:
+    """Print the banner and run the benchmark coroutine within `limit` seconds; the exit status."""
+    print(f"{banner}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    try:
+        return asyncio.run(asyncio.wait_for(run(), timeout=limit))
+    except TimeoutError:
+        print(f"FAIL: benchmark exceeded {limit} s")
+        return 1
 
 
 def free_port() -> int:

@@ -24,7 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ReceiverProcess, Report, ServiceProcess, schedule_yaml, target_env  # noqa: E402
+from bench._common import (  # noqa: E402
+    ReceiverProcess,
+    Report,
+    ServiceProcess,
+    run_bounded,
+    schedule_yaml,
+    target_env,
+)
 
 TARGETS = [f"t{i}" for i in range(1, 6)]
 IN_FLIGHT = len(TARGETS)
@@ -163,16 +170,8 @@ async def run() -> int:
 
 
 def main() -> int:
-    print(
-        f"B5 crash catch-up: {IN_FLIGHT} in flight + {DUE_IN_OUTAGE} due during "
-        f"a {OUTAGE:g} s outage, "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
-    )
-    try:
-        return asyncio.run(asyncio.wait_for(run(), timeout=LIMIT_SECONDS))
-    except TimeoutError:
-        print(f"FAIL: benchmark exceeded {LIMIT_SECONDS} s")
-        return 1
+    banner = f"B5 crash catch-up: {IN_FLIGHT} in flight + {DUE_IN_OUTAGE} due during a {OUTAGE:g} s outage"
+    return run_bounded(banner, run, LIMIT_SECONDS)
 
 
 if __name__ == "__main__":

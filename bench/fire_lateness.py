@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ReceiverProcess, Report, schedule_yaml, spread, target_env  # noqa: E402
+from bench._common import ReceiverProcess, Report, run_bounded, schedule_yaml, spread, target_env  # noqa: E402
 
 N = 200
 SPACING = 0.05
@@ -140,15 +140,7 @@ async def run() -> int:
 
 
 def main() -> int:
-    print(
-        f"B4 fire lateness: {N} cues {SPACING * 1000:g} ms apart, "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
-    )
-    try:
-        return asyncio.run(asyncio.wait_for(run(), timeout=LIMIT_SECONDS))
-    except TimeoutError:
-        print(f"FAIL: benchmark exceeded {LIMIT_SECONDS} s")
-        return 1
+    return run_bounded(f"B4 fire lateness: {N} cues {SPACING * 1000:g} ms apart", run, LIMIT_SECONDS)
 
 
 if __name__ == "__main__":

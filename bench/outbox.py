@@ -17,18 +17,17 @@ and in every round 1,000 of 1,000 received exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ReceiverProcess, Report, median, schedule_yaml, target_env  # noqa: E402
+from bench._common import ReceiverProcess, Report, median, run_bounded, schedule_yaml, target_env  # noqa: E402
 
 N = 1000
 BLOCK = 200
@@ -149,15 +148,7 @@ async def run() -> int:
 
 
 def main() -> int:
-    print(
-        f"B3 outbox dispatch: {N} deliveries x {ROUNDS} rounds, "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
-    )
-    try:
-        return asyncio.run(asyncio.wait_for(run(), timeout=LIMIT_SECONDS))
-    except TimeoutError:
-        print(f"FAIL: benchmark exceeded {LIMIT_SECONDS} s")
-        return 1
+    return run_bounded(f"B3 outbox dispatch: {N} deliveries x {ROUNDS} rounds", run, LIMIT_SECONDS)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,8 @@ class RunEngine:
     on_change: Callable[[], None] = lambda: None
     _events: dict[str, Loaded] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Deliveries are numbered here: one engine per database writes them, under its lock.
+    _next_seq: int | None = None
 
     async def start(self) -> None:
         """Load every stored event and bring its outbox up to date (used at start-up)."""
@@ -191,6 +193,8 @@ class RunEngine:
             return "skipped"
         item = self._events.get(row.event_id)
         parked = self.resolve_targets(item.schedule) if item else {}
-        await outbox_repo.add_deliveries(conn, row, list(row.targets), now, decision.expires_at,
-                                         parked)
+        if self._next_seq is None:
+            self._next_seq = await outbox_repo.last_delivery_seq(conn) + 1
+        self._next_seq = await outbox_repo.add_deliveries(conn, row, list(row.targets), now, decision.expires_at,
+                                                          parked, self._next_seq)
         return "late" if decision.late else "fired"

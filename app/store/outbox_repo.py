@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.store.tables import cues, deliveries
@@ -71,31 +73,29 @@ async def mark_cue(conn: AsyncConnection, row, status: str, now: datetime, late_
     return result.rowcount == 1
 
 
+async def last_delivery_seq(conn: AsyncConnection) -> int:
+    """The highest delivery sequence number so far (0 for an empty table)."""
+    return (await conn.execute(select(func.max(deliveries.c.seq)))).scalar() or 0
+
+
 async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: datetime,
-                         expires_at: datetime, parked: dict[str, str]) -> list[str]:
-    """One delivery per target for a fired cue (parked at once if the target cannot be reached)."""
-    wanted = {delivery_id(row.event_id, row.cue_id, target): target for target in targets}
-    if not wanted:
-        return []
-    # One round trip for both the last sequence number and the deliveries that already exist.
-    last = select(func.max(deliveries.c.seq)).scalar_subquery()
-    found = (await conn.execute(select(deliveries.c.id, deliveries.c.seq).where(
-        or_(deliveries.c.id.in_(list(wanted)), deliveries.c.seq == last)))).all()
-    seq = max((r.seq for r in found), default=0)
-    exists = {r.id for r in found}
+                         expires_at: datetime, parked: dict[str, str], first_seq: int) -> int:
+    """One delivery per target for a fired cue (parked at once if the target cannot be reached).
+
+    One statement: sequence numbers come from the caller (the engine, the only writer, counts
+    them), and a delivery that already exists is left as it is. Returns the next free number.
+    """
     values = []
-    for did, target in wanted.items():
-        if did in exists:
-            continue
-        seq += 1
+    for seq, target in enumerate(targets, start=first_seq):
         problem = parked.get(target)
-        values.append({"id": did, "seq": seq, "event_id": row.event_id, "cue_id": row.cue_id,
-                       "target_id": target, "status": "parked" if problem else "pending",
-                       "attempts": 0, "next_attempt_at": now, "expires_at": expires_at,
-                       "last_error": problem, "created_at": now})
+        values.append({"id": delivery_id(row.event_id, row.cue_id, target), "seq": seq, "event_id": row.event_id,
+                       "cue_id": row.cue_id, "target_id": target, "status": "parked" if problem else "pending",
+                       "attempts": 0, "next_attempt_at": now, "expires_at": expires_at, "last_error": problem,
+                       "created_at": now})
     if values:
-        await conn.execute(insert(deliveries), values)
-    return [v["id"] for v in values]
+        dialect = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+        await conn.execute(dialect(deliveries).on_conflict_do_nothing(index_elements=["id"]), values)
+    return first_seq + len(values)
 
 
 async def claimable(conn: AsyncConnection, now: datetime) -> list:
