@@ -8,11 +8,12 @@ from dataclasses import fields
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.attendance.facts import Fact
 from app.attendance.intervals import PastRow
+from app.store.db import insert_ignoring_duplicates
 from app.store.tables import (
     attendance_facts,
     attendance_past_rows,
@@ -23,15 +24,6 @@ from app.store.tables import (
 
 _FACT_COLUMNS = [c.name for c in attendance_facts.columns if c.name != "inbox_id"]
 _FACT_FIELDS = [f.name for f in fields(Fact)]
-
-
-def _insert_ignoring_duplicates(conn: AsyncConnection, table):
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"no duplicate-tolerant insert for {dialect}")
 
 
 async def add_to_inbox(conn: AsyncConnection, rows: list[dict]) -> list[bool]:
@@ -54,7 +46,7 @@ async def add_to_inbox(conn: AsyncConnection, rows: list[dict]) -> list[bool]:
             fresh.append(row)
     if fresh:
         # Another process may insert the same key meanwhile: it is stored once either way.
-        await conn.execute(_insert_ignoring_duplicates(conn, inbox), fresh)
+        await conn.execute(insert_ignoring_duplicates(conn, inbox), fresh)
     return stored
 
 
@@ -270,7 +262,7 @@ async def request_reconciliation(
     now: datetime,
 ) -> None:
     """Queue a past-participants fetch for an ended instance (once per instance)."""
-    statement = _insert_ignoring_duplicates(conn, attendance_reconciliations)
+    statement = insert_ignoring_duplicates(conn, attendance_reconciliations)
     await conn.execute(
         statement.values(
             meeting_uuid=meeting_uuid,

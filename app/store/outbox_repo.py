@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.store.db import insert_ignoring_duplicates
 from app.store.tables import cues, deliveries
 from schedules.timeline import Cue
 
@@ -93,8 +92,7 @@ async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: da
                        "attempts": 0, "next_attempt_at": now, "expires_at": expires_at, "last_error": problem,
                        "created_at": now})
     if values:
-        dialect = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
-        await conn.execute(dialect(deliveries).on_conflict_do_nothing(index_elements=["id"]), values)
+        await conn.execute(insert_ignoring_duplicates(conn, deliveries), values)
     return first_seq + len(values)
 
 
