@@ -9,10 +9,11 @@ import httpx
 from fastapi import FastAPI
 
 from app import errors
-from app.api import control, deliveries, events
+from app.api import attendance, control, deliveries, events, webhooks, zoom
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
 from app.runtime import Runtime
+from app.web import routes as web_routes
 
 DESCRIPTION = """Run a live online event on Zoom from one schedule file.
 
@@ -51,21 +52,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     async def healthz():
         return {"status": "ok"}
 
+    # webhooks.include puts its route first: it is the hot path and routes match in order.
+    webhooks.include(app)
     for module in (events, control, deliveries):
         app.include_router(module.router)
-    for optional in ("app.api.zoom", "app.api.webhooks", "app.api.attendance", "app.web.routes"):
-        _include(app, optional)
+    for module in (zoom, attendance, web_routes):
+        module.include(app)
     return app
 
-
-def _include(app: FastAPI, module_name: str) -> None:
-    """Mount a router module if that part is installed (each part lands in its own change)."""
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if not module_name.startswith(exc.name or "?"):
-            raise
-        return
-    module.include(app)

@@ -15,12 +15,7 @@ app = typer.Typer(
 
 def main() -> None:
     """Entry point of the `showcaller` script."""
-    from app.cli import schedule_cmds  # noqa: F401  (registers commands)
+    # Importing the command modules registers their commands on `app`.
+    from app.cli import report_cmds, run_cmds, schedule_cmds, zoom_cmds  # noqa: F401
 
-    for module in ("run_cmds", "zoom_cmds", "report_cmds"):
-        try:
-            __import__(f"app.cli.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"app.cli.{module}":
-                raise
     app()
