@@ -28,7 +28,7 @@ from app.main import create_app
 from app.rehearsal_zoom import plan_meeting, run_meeting
 from app.runtime import Runtime
 from app.store import outbox_repo, tokens_repo
-from app.zoom_sync import SANDBOX_BASE, _sandbox_client, apply_schedule, sandbox_users, zoom_access
+from app.zoom_sync import SANDBOX_BASE, apply_schedule, sandbox_client, sandbox_users, zoom_access
 from integrations.receivers.app import create_receivers
 from integrations.zoom_emulator import create_emulator
 from schedules.adjustments import TimerStart, TimerStop
@@ -110,7 +110,7 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
                                    webhook_secret=settings.webhook_secret, clock=clock.now,
                                    users=sandbox_users(schedule), retry_scale=0.001)
         zoom_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE)
-        runtime.zoom_client_factory = lambda: _sandbox_client(zoom_http, emulator)
+        runtime.zoom_client_factory = lambda: sandbox_client(zoom_http, emulator)
     summary = Summary()
     rng = random.Random(11)
     receiver_server, receiver_task = await _serve(receivers, receivers_port)
@@ -118,7 +118,7 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
     await runtime.start()
     try:
         # A rehearsal replays from scratch: a previous run's log and cues would make it a resumption.
-        await _reset(runtime, schedule.event.id)
+        await runtime.engine.forget(schedule.event.id)
         await runtime.engine.load_schedule(text, path)
         runtime.forget_targets(schedule.event.id)
         async with runtime.db.begin() as conn:
@@ -212,14 +212,3 @@ async def _drain(runtime: Runtime, event_id: str, limit: float = 20.0) -> None:
         runtime.worker.kick()
         await asyncio.sleep(0.1)
 
-
-async def _reset(runtime: Runtime, event_id: str) -> None:
-    from sqlalchemy import delete
-
-    from app.store.tables import cues, deliveries, events, run_log
-
-    async with runtime.db.begin() as conn:
-        for table in (deliveries, cues, run_log):
-            await conn.execute(delete(table).where(table.c.event_id == event_id))
-        await conn.execute(delete(events).where(events.c.id == event_id))
-    runtime.engine._events.pop(event_id, None)

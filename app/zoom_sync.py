@@ -107,7 +107,7 @@ async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator:
         for email in users:
             emulator.state.add_user(email)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE) as http:
-            yield ZoomAccess(_sandbox_client(http, emulator), True)
+            yield ZoomAccess(sandbox_client(http, emulator), True)
         return
     if not settings.sandbox:
         async with make_http_client() as http:
@@ -123,12 +123,13 @@ async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator:
         emulator.state.add_user(email)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE) as http:
         try:
-            yield ZoomAccess(_sandbox_client(http, emulator), True)
+            yield ZoomAccess(sandbox_client(http, emulator), True)
         finally:
             path.write_text(json.dumps(snapshot(emulator.state), indent=1), encoding="utf-8")
 
 
-def _sandbox_client(http: httpx.AsyncClient, emulator: ZoomEmulator) -> ZoomClient:
+def sandbox_client(http: httpx.AsyncClient, emulator: ZoomEmulator) -> ZoomClient:
+    """A ZoomClient talking to an in-process emulator over `http`."""
     state = emulator.state
     return ZoomClient(http, api_base=f"{SANDBOX_BASE}/v2", oauth_base=SANDBOX_BASE, account_id=state.account_id,
                       client_id=state.client_id, client_secret=state.client_secret)

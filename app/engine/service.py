@@ -94,6 +94,12 @@ class RunEngine:
         except KeyError:
             raise UnknownEvent(event_id) from None
 
+    async def forget(self, event_id: str) -> None:
+        """Delete an event and everything it ran (used before a rehearsal replays it)."""
+        async with self._lock, self.db.begin() as conn:
+            await events_repo.delete_event(conn, event_id)
+        self._events.pop(event_id, None)
+
     def event_ids(self) -> list[str]:
         return sorted(self._events)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.store.tables import events, run_log
+from app.store.tables import cues, deliveries, events, run_log
 from schedules.adjustments import Adjustment, from_dict
 from schedules.model import Schedule
 
@@ -32,6 +32,13 @@ async def upsert_event(conn: AsyncConnection, schedule: Schedule, source: str, t
         await conn.execute(update(events).where(events.c.id == event.id).values(**values))
         return True
     return False
+
+
+async def delete_event(conn: AsyncConnection, event_id: str) -> None:
+    """Remove an event with its run log, cues and deliveries (a rehearsal starts from scratch)."""
+    for table in (deliveries, cues, run_log):
+        await conn.execute(delete(table).where(table.c.event_id == event_id))
+    await conn.execute(delete(events).where(events.c.id == event_id))
 
 
 async def get_event(conn: AsyncConnection, event_id: str):
