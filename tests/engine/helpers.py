@@ -156,11 +156,11 @@ def _showcaller() -> list[str]:
 
 
 class ServiceProcess:
-    """`showcaller serve FILE --port N` as a child process (stdout/stderr go to a log file)."""
+    """`showcaller serve [FILE] --port N` as a child process (stdout/stderr go to a log file)."""
 
     def __init__(
         self,
-        schedule: Path,
+        schedule: Path | None,
         database_url: str,
         env: dict[str, str],
         log: Path,
@@ -190,7 +190,7 @@ class ServiceProcess:
             self.proc = await asyncio.create_subprocess_exec(
                 *_showcaller(),
                 "serve",
-                str(self.schedule),
+                *([str(self.schedule)] if self.schedule else []),
                 "--port",
                 str(self.port),
                 env=self.env,

@@ -54,7 +54,7 @@ async def _host_token(database_url: str) -> str:
     db = create_engine(database_url)
     try:
         async with db.begin() as conn:
-            _, token = await tokens_repo.create_token(conn, "drill", "host", datetime.now(UTC))
+            _, token = await tokens_repo.create_token(conn, "drill", "organiser", datetime.now(UTC))
     finally:
         await db.dispose()
     return token
@@ -86,7 +86,9 @@ async def _settled(database_url: str, limit: float = 10.0):
 
 
 def _drill() -> Drill:
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    # Made once the service answers, so however long a loaded machine takes to start a process,
+    # the kill lands while cues are still coming due.
+    start = datetime.now(UTC) + timedelta(seconds=1.5)
     # Reminders every 150 ms for the whole event: some come due while the service is dead.
     reminders = [round(0.2 + 0.15 * i, 2) for i in range(52)]
     return Drill(
@@ -124,16 +126,18 @@ async def test_kill_9_mid_event_loses_nothing_and_repeats_nothing(database_url, 
     receiver = ReceiverServer(webhook_secret=SECRET, sink=sink)
     await receiver.start()
     token = await _host_token(database_url)
-    drill = _drill()
-    path = tmp_path / "drill.yaml"
-    path.write_text(drill.yaml())
-    schedule = load_text(path.read_text(), str(path))
-    service = ServiceProcess(path, database_url, drill.env(receiver.base), tmp_path / "service.log")
+    # The service starts empty and the drill is loaded over REST once it answers (it is stored,
+    # so the restart below brings it back from the database alone).
+    service = ServiceProcess(None, database_url, _drill().env(receiver.base), tmp_path / "service.log")
     auth = {"authorization": f"Bearer {token}"}
     try:
         await service.start()
         await service.wait_healthy()
         async with httpx.AsyncClient(base_url=service.base, headers=auth, timeout=5) as api:
+            drill = _drill()
+            loaded = await api.post("/api/events", content=drill.yaml(), headers={"x-schedule-name": "drill.yaml"})
+            assert loaded.status_code == 201, loaded.text
+            schedule = load_text(drill.yaml(), "drill.yaml")
             await _until(drill.at(0.3))
             answer = await api.post(
                 f"/api/events/{EVENT}/timers", json={"label": "Panel", "seconds": 4}
