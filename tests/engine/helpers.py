@@ -199,7 +199,7 @@ class ServiceProcess:
                 cwd=str(self.log.parent),
             )
 
-    async def wait_healthy(self, limit: float = 15.0) -> None:
+    async def wait_healthy(self, limit: float = 60.0) -> None:
         """Poll GET /healthz until it answers 200 (fails if the process dies or `limit` passes)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit

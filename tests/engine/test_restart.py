@@ -40,7 +40,7 @@ async def _until(moment: datetime) -> None:
         await asyncio.sleep(delay)
 
 
-async def _wait_for(condition, what: str, limit: float = 5.0) -> None:
+async def _wait_for(condition, what: str, limit: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     while not condition():
@@ -72,7 +72,7 @@ async def _stored(database_url: str):
         await db.dispose()
 
 
-async def _settled(database_url: str, limit: float = 10.0):
+async def _settled(database_url: str, limit: float = 30.0):
     """Cues and deliveries once nothing is pending or in flight (bounded wait)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
