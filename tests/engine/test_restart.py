@@ -155,7 +155,7 @@ async def test_kill_9_mid_event_loses_nothing_and_repeats_nothing(database_url, 
         # Everything about the state is computed from the log at the moment the server answered,
         # never pinned to a segment: on a loaded machine the answer may come a segment later.
         expected_before, _ = _expected_state(schedule, log_before, datetime.fromisoformat(before["now"]))
-        assert _current_id(before) == _segment_id(expected_before) and before["delay"] == 1.0
+        assert (_current_id(before), before["delay"]) == (_segment_id(expected_before), 1.0), (before, log_before)
         stall.set()
         await _wait_for(lambda: held, "a delivery in flight")
         await service.kill9()
