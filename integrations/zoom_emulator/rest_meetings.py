@@ -111,6 +111,34 @@ async def _create(request: Request, user_id: str, kind: str) -> Response:
     return Response(json.dumps(render_meeting(meeting)), 201, media_type="application/json")
 
 
+def _summary(m: StoredMeeting) -> dict[str, Any]:
+    full = render_meeting(m)
+    row = {k: full[k] for k in ("uuid", "id", "host_id", "topic", "type", "start_time", "duration", "timezone",
+                                "created_at", "join_url")}
+    row["agenda"] = full["agenda"][:250]  # Zoom truncates the agenda in lists
+    return row
+
+
+def _list(request: Request, user_id: str, kind: str) -> dict[str, Any]:
+    from integrations.zoom_emulator.rest_people import paginate
+
+    host = _host(request, user_id)
+    rows = [_summary(m) for m in emulator(request).state.meetings.values() if m.kind == kind and m.host.id == host.id]
+    return paginate(request, rows, "meetings" if kind == "meeting" else "webinars")
+
+
+@router.get("/users/{user_id}/meetings")
+async def list_meetings(request: Request, user_id: str) -> dict[str, Any]:
+    """GET /users/{userId}/meetings (scheduled meetings of the user, paginated)."""
+    return _list(request, user_id, "meeting")
+
+
+@router.get("/users/{user_id}/webinars")
+async def list_webinars(request: Request, user_id: str) -> dict[str, Any]:
+    """GET /users/{userId}/webinars (paginated)."""
+    return _list(request, user_id, "webinar")
+
+
 @router.post("/users/{user_id}/meetings")
 async def create_meeting(request: Request, user_id: str) -> Response:
     """POST /users/{userId}/meetings."""

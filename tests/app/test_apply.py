@@ -13,7 +13,8 @@ from app.engine.clock import ManualClock
 from app.main import create_app
 from app.runtime import Runtime
 from app.store import tokens_repo
-from app.zoom_sync import apply_schedule, spec_from_schedule, zoom_access
+from app.zoom.mapping import spec_from_schedule
+from app.zoom.service import ZoomSetup
 from integrations.zoom_emulator import create_emulator
 from integrations.zoom_emulator.persist import restore
 from schedules.load import load_text
@@ -33,11 +34,9 @@ def _emulator_state(tmp_path):
     return emulator.state
 
 
-async def _apply(runtime, schedule):
-    from app.zoom_sync import sandbox_users
-
-    async with zoom_access(runtime.settings, sandbox_users(schedule)) as access:
-        return await apply_schedule(runtime.db, access, schedule, NOW)
+async def _apply(runtime, schedule, **kw):
+    applied = await ZoomSetup(runtime.db, runtime.settings, lambda: NOW).apply(schedule, **kw)
+    return applied.plan, applied.result
 
 
 async def _runtime(tmp_path, database_url, text):
@@ -145,3 +144,35 @@ def test_spec_uses_event_window_and_zone():
     spec = spec_from_schedule(schedule)
     assert spec.start_time == datetime(2022, 5, 30, 6, 30, tzinfo=UTC)
     assert spec.timezone == "Asia/Bangkok" and spec.duration_minutes == 240 and spec.registration is True
+
+
+async def test_kind_change_needs_replace_then_deletes_the_meeting(tmp_path, database_url):
+    import pytest
+
+    from integrations.zoom import ReplaceRequired
+
+    runtime, schedule = await _runtime(tmp_path, database_url, MEKONG.read_text())
+    try:
+        _, first = await _apply(runtime, schedule)
+        data = yaml.safe_load(MEKONG.read_text())
+        data["zoom"]["kind"] = "webinar"
+        for key in ("waiting_room", "mute_upon_entry"):
+            data["zoom"].pop(key, None)
+        schedule = await runtime.engine.load_schedule(yaml.safe_dump(data, sort_keys=False), "test.yaml")
+        with pytest.raises(ReplaceRequired, match="--replace"):
+            await _apply(runtime, schedule)
+        assert [m.kind for m in _emulator_state(tmp_path).meetings.values()] == ["meeting"]
+        dry = await ZoomSetup(runtime.db, runtime.settings, lambda: NOW).plan(schedule)
+        assert dry.plan.render().splitlines()[:2] == [
+            f"- delete meeting {first.id}: zoom.kind changed from meeting to webinar",
+            dry.plan.render().splitlines()[1]]
+        assert dry.plan.render().splitlines()[1].startswith("+ create webinar")
+        plan, result = await _apply(runtime, schedule, replace=True)
+        kinds = {m.id: m.kind for m in _emulator_state(tmp_path).meetings.values()}
+        assert kinds == {result.id: "webinar"} and result.recreated
+        from app.zoom.journal import stored
+
+        row = await stored(runtime.db, schedule.event.id)
+        assert row.kind == "webinar" and row.zoom_id == result.id
+    finally:
+        await runtime.stop()
