@@ -17,6 +17,7 @@ from integrations.zoom_emulator.delivery import ZOOM_RETRY_DELAYS, Sleep, Webhoo
 from integrations.zoom_emulator.errors import EmuError, emu_error_handler
 from integrations.zoom_emulator.guard import Fault, check_bearer, check_per_second
 from integrations.zoom_emulator.live import LiveSimulator
+from integrations.zoom_emulator.network import EmulatorTransport
 from integrations.zoom_emulator.payloads import Person
 from integrations.zoom_emulator.state import CallRecord, EmulatorState, Ids
 
@@ -102,7 +103,7 @@ class ZoomEmulator:
 
     async def _answer(self, request: Request, call_next: Any, api: bool) -> Response:
         for fault in self.faults:
-            if fault.matches(request.method, request.url.path):
+            if fault.drop is None and fault.take(request.method, request.url.path):
                 return fault.response()
         if api:
             try:
@@ -116,6 +117,10 @@ class ZoomEmulator:
         """Answer the next matching calls with a canned response."""
         self.faults.append(fault)
         return fault
+
+    def transport(self) -> EmulatorTransport:
+        """An httpx transport to this emulator that also plays `drop` faults (answer lost in transit)."""
+        return EmulatorTransport(self)
 
     def expire_tokens(self) -> int:
         """Make every issued token expired now; returns how many there were."""
