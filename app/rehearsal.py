@@ -127,7 +127,7 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
             _, host_token = await tokens_repo.create_token(conn, "rehearsal", "host", clock.now())
         meeting_task = None
         if emulator is not None:
-            applied = (await ZoomSetup.for_runtime(runtime).apply(schedule)).result
+            applied = (await ZoomSetup.for_runtime(runtime).apply(schedule, doctor=False)).result
             await runtime.refresh_links()
             moves, late = plan_meeting(schedule, audience=audience)
         server, server_task = await _serve(app, port)

@@ -8,7 +8,7 @@ from app.api.deps import RANK, EventId, Organiser, RuntimeDep, Viewer
 from app.errors import AppError, Conflict, NotFound
 from app.views import iso_utc
 from app.zoom.mapping import ZoomSetupError
-from app.zoom.service import ZoomSetup
+from app.zoom.service import DoctorFailed, ZoomSetup
 from integrations.zoom import ReplaceRequired, ZoomError
 
 router = APIRouter(prefix="/api/events/{event_id}", tags=["zoom"])
@@ -16,6 +16,10 @@ router = APIRouter(prefix="/api/events/{event_id}", tags=["zoom"])
 
 class ZoomFailed(AppError):
     status, code = 502, "zoom_error"
+
+
+class PreflightFailed(AppError):
+    status, code = 409, "preflight_failed"
 
 
 def _zoom_failed(exc: ZoomError) -> AppError:
@@ -58,6 +62,8 @@ async def post_apply(event_id: EventId, runtime: RuntimeDep, _: Organiser, dry_r
         outcome = await (service.plan(schedule) if dry_run else service.apply(schedule, replace=replace))
     except ZoomSetupError as exc:
         raise AppError(str(exc)) from None
+    except DoctorFailed as exc:
+        raise PreflightFailed(f"apply stopped before writing to Zoom: {exc}") from None
     except ZoomError as exc:
         raise _zoom_failed(exc) from None
     result = None if dry_run else outcome.result
@@ -67,6 +73,17 @@ async def post_apply(event_id: EventId, runtime: RuntimeDep, _: Organiser, dry_r
             "result": None if result is None else {
                 "id": result.id, "join_url": result.join_url, "created": result.created,
                 "recreated": result.recreated, "write_calls": result.write_calls, "notes": result.notes}}
+
+
+@router.post("/doctor", summary="Read-only pre-flight: what the real Zoom would refuse for this schedule")
+async def post_doctor(event_id: EventId, runtime: RuntimeDep, _: Organiser):
+    """Every check with pass/warn/fail and the fix; `ok` is false when a check failed."""
+    schedule = runtime.schedule(event_id)
+    try:
+        report = await ZoomSetup.for_runtime(runtime).doctor(schedule)
+    except ZoomSetupError as exc:
+        raise AppError(str(exc)) from None
+    return report.as_json()
 
 
 def include(app: FastAPI) -> None:

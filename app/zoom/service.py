@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.zoom.access import ZoomAccess, zoom_access
+from app.zoom.doctor import DoctorReport, check_date, check_webhook
 from app.zoom.journal import (
     db_journal,
     forget_pending_create,
@@ -29,6 +31,7 @@ from app.zoom.journal import (
 )
 from app.zoom.mapping import sandbox_users, spec_from_schedule
 from integrations.zoom import ApplyResult, ChangePlan, ZoomClient, converge, fetch_state, find_created, plan_changes
+from integrations.zoom.preflight import preflight
 from integrations.zoom_emulator import ZoomEmulator
 from schedules.model import Schedule
 
@@ -52,6 +55,15 @@ class Applied:
     plan: ChangePlan
     result: ApplyResult
     sandbox: bool
+    doctor: DoctorReport | None = None
+
+
+class DoctorFailed(Exception):
+    """A pre-flight check failed, so apply did not write to Zoom."""
+
+    def __init__(self, report: DoctorReport) -> None:
+        super().__init__("; ".join(f"{c.name}: {c.detail}" for c in report.failures))
+        self.report = report
 
 
 class ZoomSetup:
@@ -59,17 +71,19 @@ class ZoomSetup:
 
     def __init__(self, db: AsyncEngine, settings: Settings, now: Callable[[], datetime], *,
                  client_factory: Callable[[], ZoomClient] | None = None,
-                 emulator: ZoomEmulator | None = None) -> None:
+                 emulator: ZoomEmulator | None = None, http: httpx.AsyncClient | None = None) -> None:
         self.db = db
         self.settings = settings
         self.now = now
         self.client_factory = client_factory
         self.emulator = emulator
+        self.http = http  # for the webhook probe; a short-lived client when None
 
     @classmethod
     def for_runtime(cls, runtime: Any) -> ZoomSetup:
         """The service on a running service's database, clock and Zoom client."""
-        return cls(runtime.db, runtime.settings, runtime.clock.now, client_factory=runtime.zoom_client_factory)
+        return cls(runtime.db, runtime.settings, runtime.clock.now, client_factory=runtime.zoom_client_factory,
+                   http=runtime.http)
 
     @contextlib.asynccontextmanager
     async def access(self, schedule: Schedule | None) -> AsyncIterator[ZoomAccess]:
@@ -104,9 +118,17 @@ class ZoomSetup:
             state = await fetch_state(access.client, kind, existing) if existing is not None and kind else None
             return Planned(plan_changes(spec, state), access.sandbox, notes)
 
-    async def apply(self, schedule: Schedule, *, replace: bool = False) -> Applied:
-        """Converge Zoom to the schedule, recording each step; `replace` allows deleting the old object."""
+    async def apply(self, schedule: Schedule, *, replace: bool = False, doctor: bool = True) -> Applied:
+        """Converge Zoom to the schedule, recording each step; `replace` allows deleting the old object.
+
+        The doctor runs first (unless `doctor=False`); a failed check stops apply against the real
+        Zoom (DoctorFailed). In the sandbox it is reported and apply goes on: the emulated account
+        is not the one the event will use.
+        """
         spec = spec_from_schedule(schedule)
+        report = await self.doctor(schedule) if doctor else None
+        if report is not None and not report.ok and not report.sandbox:
+            raise DoctorFailed(report)
         event_id, now = schedule.event.id, self.now()
         async with self.access(schedule) as access:
             existing, kind, notes = await self._locate(access.client, event_id)
@@ -118,7 +140,17 @@ class ZoomSetup:
             result.notes[:0] = notes
             if result.id is not None:
                 await record_object(self.db, event_id, spec.kind, links_of(result), spec, access.sandbox, now)
-            return Applied(plan, result, access.sandbox)
+            return Applied(plan, result, access.sandbox, report)
+
+    async def doctor(self, schedule: Schedule) -> DoctorReport:
+        """Read-only checks of everything the real Zoom would refuse or drop for this schedule."""
+        spec = spec_from_schedule(schedule)
+        async with self.access(None) as access:
+            checks = await preflight(access.client, spec)
+            sandbox = access.sandbox
+        checks.append(check_date(spec, self.now()))
+        checks.append(await check_webhook(self.settings, self.http, self.now()))
+        return DoctorReport(checks, sandbox)
 
     async def host_links(self, event_id: str) -> Any:
         """The recorded object with a start link younger than 90 minutes (read again from Zoom if older)."""

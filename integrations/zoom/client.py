@@ -79,6 +79,10 @@ class ZoomClient:
         body = await self.api.json("GET", f"/users/{quote_id(user_id)}")
         return _model(ZoomUser, body, "user")
 
+    async def get_user_settings(self, user_id: str) -> dict[str, Any]:
+        """GET /users/{userId}/settings (features, in-meeting, recording settings) as Zoom sends it."""
+        return await self.api.json("GET", f"/users/{quote_id(user_id)}/settings")
+
     # --- meetings ----------------------------------------------------------------------
     async def create_meeting(self, user_id: str, body: Mapping[str, Any]) -> ZoomMeeting:
         """POST /users/{userId}/meetings -> the created meeting (201)."""

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from integrations.zoom_emulator.errors import EmuError, meeting_not_found
 from integrations.zoom_emulator.guard import count_daily_write
-from integrations.zoom_emulator.render import default_settings, merge_settings, render_meeting
+from integrations.zoom_emulator.render import default_settings, merge_settings, render_meeting, user_settings
 from integrations.zoom_emulator.state import StoredMeeting
 from integrations.zoom_emulator.validation import (
     parse_start_time,
@@ -66,8 +66,8 @@ async def get_user(request: Request, user_id: str) -> dict[str, Any]:
         "first_name": user.first_name,
         "last_name": user.last_name,
         "display_name": f"{user.first_name} {user.last_name}",
-        "type": 2,
-        "status": "active",
+        "type": user.type,
+        "status": user.status,
         "timezone": "UTC",
         "account_id": emu.state.account_id,
         "role_name": "Member",
@@ -75,9 +75,18 @@ async def get_user(request: Request, user_id: str) -> dict[str, Any]:
     }
 
 
+@router.get("/users/{user_id}/settings")
+async def get_user_settings(request: Request, user_id: str) -> dict[str, Any]:
+    """GET /users/{userId}/settings: the features and settings the account gives this user."""
+    return user_settings(emulator(request).state.account, _host(request, user_id))
+
+
 async def _create(request: Request, user_id: str, kind: str) -> Response:
     emu = emulator(request)
     host = _host(request, user_id)
+    if kind == "webinar" and not host.webinar:
+        raise EmuError(400, 200, f"Webinar plan is missing. You must subscribe to the webinar plan and enable "
+                                 f"webinars for user {host.id} before you can create webinars.")
     body = validate_meeting_body(await json_body(request), kind, partial=False)
     count_daily_write(emu, host.id)
     now = emu.clock()
