@@ -8,9 +8,11 @@ interrupted apply is resumed by the next one without repeating what Zoom already
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,10 +32,21 @@ from app.zoom.journal import (
     stored,
 )
 from app.zoom.mapping import sandbox_users, spec_from_schedule
-from integrations.zoom import ApplyResult, ChangePlan, ZoomClient, converge, fetch_state, find_created, plan_changes
+from integrations.zoom import (
+    ApplyResult,
+    ChangePlan,
+    ZoomClient,
+    ZoomError,
+    converge,
+    fetch_state,
+    find_created,
+    plan_changes,
+)
 from integrations.zoom.preflight import preflight
 from integrations.zoom_emulator import ZoomEmulator
 from schedules.model import Schedule
+
+log = logging.getLogger(__name__)
 
 # Zoom: a start_url "expires after 2 hours" (API notes §3); refresh well before that.
 START_URL_MAX_AGE = timedelta(minutes=90)
@@ -160,9 +173,20 @@ class ZoomSetup:
         now = self.now()
         if row.start_url and row.start_url_at is not None and now - row.start_url_at < START_URL_MAX_AGE:
             return row
-        async with self.access(None) as access:
-            current = await fetch_state(access.client, row.kind, row.zoom_id)
+        if self._no_sandbox_yet():
+            return row
+        try:
+            async with self.access(None) as access:
+                current = await fetch_state(access.client, row.kind, row.zoom_id)
+        except ZoomError as exc:
+            log.warning("could not refresh the start link of %s: %s", event_id, exc)
+            return row  # the stored link may still work; the host can reload later
         if current is None:
             return row  # deleted in Zoom: `apply` will say so; the old link is all there is
         await record_start_url(self.db, event_id, current.meeting.start_url, now)
         return await stored(self.db, event_id)
+
+    def _no_sandbox_yet(self) -> bool:
+        """The persisted sandbox has never been created, so it holds no meeting to read."""
+        return (self.client_factory is None and self.emulator is None and self.settings.sandbox
+                and not Path(self.settings.sandbox_state_path).exists())

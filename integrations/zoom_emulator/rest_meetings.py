@@ -161,7 +161,10 @@ async def create_webinar(request: Request, user_id: str) -> Response:
 
 
 def _get(request: Request, ref: str, kind: str) -> dict[str, Any]:
-    return render_meeting(lookup(request, ref, kind))
+    m = lookup(request, ref, kind)
+    # Zoom hands out a new start token with each read; the old one expires on its own (about 2 h).
+    m.zak = emulator(request).state.ids.token(40)
+    return render_meeting(m)
 
 
 async def _patch(request: Request, ref: str, kind: str) -> Response:

@@ -176,3 +176,39 @@ async def test_kind_change_needs_replace_then_deletes_the_meeting(tmp_path, data
         assert row.kind == "webinar" and row.zoom_id == result.id
     finally:
         await runtime.stop()
+
+
+async def test_start_link_is_read_again_after_90_minutes_and_never_shown_to_viewers(tmp_path, database_url):
+    from datetime import timedelta
+
+    from app.engine.clock import ManualClock
+
+    clock = ManualClock(NOW)
+    runtime = Runtime(_settings(tmp_path, database_url), clock=clock)
+    await runtime.start(run_timer=False, run_worker=False)
+    schedule = await runtime.engine.load_schedule(MEKONG.read_text(), "test.yaml")
+    try:
+        service = ZoomSetup(runtime.db, runtime.settings, clock.now)
+        applied = (await service.apply(schedule)).result
+        clock.advance(minutes=89)
+        kept = await service.host_links(schedule.event.id)
+        assert kept.start_url == applied.start_url and kept.start_url_at == NOW
+        clock.advance(minutes=2)
+        fresh = await service.host_links(schedule.event.id)
+        assert fresh.start_url != applied.start_url and fresh.start_url.startswith(f"https://zoom.us/s/{applied.id}")
+        assert fresh.start_url_at == NOW + timedelta(minutes=91) and fresh.join_url == applied.join_url
+        async with runtime.db.begin() as conn:
+            _, host = await tokens_repo.create_token(conn, "host", "host", NOW)
+            _, viewer = await tokens_repo.create_token(conn, "viewer", "viewer", NOW)
+        app = create_app(runtime.settings, runtime=runtime)
+        app.state.runtime = runtime
+        clock.advance(minutes=100)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            url = f"/api/events/{schedule.event.id}/zoom"
+            seen = (await client.get(url, headers={"Authorization": f"Bearer {viewer}"})).json()
+            assert seen["start_url"] is None and seen["start_url_at"] is None
+            hosted = (await client.get(url, headers={"Authorization": f"Bearer {host}"})).json()
+            assert hosted["start_url"] not in (None, fresh.start_url)
+            assert hosted["start_url_at"].startswith((NOW + timedelta(minutes=191)).strftime("%Y-%m-%dT%H:%M"))
+    finally:
+        await runtime.stop()
