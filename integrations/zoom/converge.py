@@ -49,6 +49,7 @@ class ChangePlan:
     kind: Literal["meeting", "webinar"]
     items: tuple[Change, ...]
     current: ZoomObjectState | None = None
+    sends: tuple[str, ...] = ()  # for a create: every field, setting and panelist it would send
 
     @property
     def is_empty(self) -> bool:
@@ -80,6 +81,7 @@ class ChangePlan:
                 lines.append(f"- delete {c.old}: {c.note}")
             elif c.action in ("create", "recreate"):
                 lines.append(f"+ {c.action} {self.kind}: {c.note}")
+                lines.extend(f"    {line}" for line in self.sends)
             elif c.action == "update":
                 lines.append(f"~ {c.field}: {c.old!r} -> {c.new!r}")
             elif c.action == "add_panelist":
@@ -185,18 +187,43 @@ def _past_start_kept(want: datetime, have: datetime | None, meeting: ZoomMeeting
     return have is not None and created is not None and want < created and want <= have
 
 
+def create_lines(spec: MeetingSpec) -> tuple[str, ...]:
+    """Everything a create sends, one line each: fields, settings, interpreters, rooms, panelists."""
+    body = to_create_body(spec)
+    settings = dict(body.pop("settings"))
+    lines = [f"{key}: {value!r}" for key, value in body.items() if key != "password"]
+    if "password" in body:
+        lines.append("password: (set)")
+    li = settings.pop("language_interpretation")
+    rooms = settings.pop("breakout_room", None)
+    invitees = settings.pop("meeting_invitees", None)
+    lines += [f"settings.{key}: {value!r}" for key, value in settings.items()]
+    lines.append(f"settings.language_interpretation.enable: {li['enable']!r}")
+    lines += [f"interpreter: {i['email']} ({i['interpreter_languages']})" for i in li["interpreters"]]
+    if rooms is not None:
+        lines.append(f"settings.breakout_room.enable: {rooms['enable']!r}")
+        lines += [f"breakout room {r['name']!r}: {', '.join(r['participants']) or '(nobody pre-assigned)'}"
+                  for r in rooms["rooms"]]
+    lines += [f"invitee: {i['email']}" for i in invitees or ()]
+    lines += [f"panelist: {p.name} <{p.email}>" for p in spec.panelists]
+    if spec.panelists:
+        batches = -(-len(spec.panelists) // PANELISTS_PER_CALL)
+        lines.append(f"({len(spec.panelists)} panelists, sent in {batches} call(s) of at most {PANELISTS_PER_CALL})")
+    return tuple(lines)
+
+
 def plan_changes(spec: MeetingSpec, current: ZoomObjectState | None) -> ChangePlan:
     """Compare `spec` with `current` (None: nothing in Zoom) and list the needed changes."""
     summary = f"{spec.topic!r} for {spec.host_user} at {_show(spec.start_time)}"
     if current is None:
-        return ChangePlan(spec.kind, (Change("create", note=summary),), None)
+        return ChangePlan(spec.kind, (Change("create", note=summary),), None, create_lines(spec))
     if current.kind != spec.kind or not _host_matches(spec, current.meeting):
         if current.kind != spec.kind:
             why = f"zoom.kind changed from {current.kind} to {spec.kind}"
         else:
             why = f"host changed from {current.meeting.host_email or current.meeting.host_id} to {spec.host_user}"
         gone = Change("delete", old=f"{current.kind} {current.meeting.id}", note=why)
-        return ChangePlan(spec.kind, (gone, Change("create", note=summary)), current)
+        return ChangePlan(spec.kind, (gone, Change("create", note=summary)), current, create_lines(spec))
     items: list[Change] = []
     for key, want in _desired(spec).items():
         have = _current(current.meeting, key)

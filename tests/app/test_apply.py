@@ -212,3 +212,27 @@ async def test_start_link_is_read_again_after_90_minutes_and_never_shown_to_view
             assert hosted["start_url_at"].startswith((NOW + timedelta(minutes=191)).strftime("%Y-%m-%dT%H:%M"))
     finally:
         await runtime.stop()
+
+
+async def test_dry_run_of_a_first_create_lists_everything_it_would_send(tmp_path, database_url):
+    from tests.conftest import ROOT as _root
+
+    breakout = _root / "schedules" / "events" / "examples" / "meeting-with-breakout-rooms.yaml"
+    runtime, webinar = await _runtime(tmp_path, database_url, WEBINAR.read_text())
+    try:
+        service = ZoomSetup(runtime.db, runtime.settings, lambda: NOW)
+        text = (await service.plan(webinar)).plan.render()
+        for person in webinar.people:
+            if person.email and person.id in (webinar.zoom.panelists or []):
+                assert f"panelist: {person.name} <{person.email}>" in text
+        assert "interpreter: sophea.chan@example.org (Khmer,English)" in text
+        assert "settings.auto_recording: 'cloud'" in text and "settings.approval_type: 0" in text
+        assert "settings.alternative_hosts: 'somchai.phan@example.org'" in text and "duration: 105" in text
+        meeting = await runtime.engine.load_schedule(breakout.read_text(), "breakout.yaml")
+        text = (await service.plan(meeting)).plan.render()
+        rooms = [line.strip() for line in text.splitlines() if line.strip().startswith("breakout room")]
+        assert len(rooms) == len(meeting.zoom.breakout_rooms) and "dara.keo@example.org" in rooms[0]
+        assert "settings.waiting_room: True" in text
+        assert not _emulator_state(tmp_path).meetings  # a dry run writes nothing
+    finally:
+        await runtime.stop()
