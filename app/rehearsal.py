@@ -28,7 +28,9 @@ from app.main import create_app
 from app.rehearsal_zoom import plan_meeting, run_meeting
 from app.runtime import Runtime
 from app.store import outbox_repo, tokens_repo
-from app.zoom_sync import SANDBOX_BASE, apply_schedule, sandbox_client, sandbox_users, zoom_access
+from app.zoom.access import SANDBOX_BASE, sandbox_client
+from app.zoom.mapping import sandbox_users
+from app.zoom.service import ZoomSetup
 from integrations.receivers.app import create_receivers
 from integrations.zoom_emulator import create_emulator
 from schedules.adjustments import TimerStart, TimerStop
@@ -125,8 +127,7 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
             _, host_token = await tokens_repo.create_token(conn, "rehearsal", "host", clock.now())
         meeting_task = None
         if emulator is not None:
-            async with zoom_access(settings, sandbox_users(schedule), emulator=emulator) as access:
-                _, applied = await apply_schedule(runtime.db, access, schedule, clock.now())
+            applied = (await ZoomSetup.for_runtime(runtime).apply(schedule, doctor=False)).result
             await runtime.refresh_links()
             moves, late = plan_meeting(schedule, audience=audience)
         server, server_task = await _serve(app, port)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from app.api.deps import RANK, EventId, Organiser, RuntimeDep, Viewer
-from app.errors import AppError, NotFound
+from app.errors import AppError, Conflict, NotFound
 from app.views import iso_utc
-from app.zoom_sync import ZoomSetupError, apply_schedule, plan_only, sandbox_users, stored, zoom_access
-from integrations.zoom import ZoomError
+from app.zoom.mapping import ZoomSetupError
+from app.zoom.service import DoctorFailed, ZoomSetup
+from integrations.zoom import ReplaceRequired, ZoomError
 
 router = APIRouter(prefix="/api/events/{event_id}", tags=["zoom"])
 
@@ -17,37 +18,72 @@ class ZoomFailed(AppError):
     status, code = 502, "zoom_error"
 
 
+class PreflightFailed(AppError):
+    status, code = 409, "preflight_failed"
+
+
+def _zoom_failed(exc: ZoomError) -> AppError:
+    if isinstance(exc, ReplaceRequired):
+        return Conflict(exc.message)
+    return ZoomFailed(f"Zoom refused: HTTP {exc.status} code {exc.code}: {exc.message}")
+
+
 @router.get("/zoom", summary="The Zoom meeting or webinar of an event: ids and links")
 async def get_zoom(event_id: EventId, runtime: RuntimeDep, caller: Viewer):
-    """The start link carries the host's start token, so only hosts and organisers see it."""
-    row = await stored(runtime.db, event_id)
+    """The start link carries the host's start token, so only hosts and organisers see it (read fresh)."""
+    host = RANK[caller.role] >= RANK["host"]
+    service = ZoomSetup.for_runtime(runtime)
+    try:
+        row = await (service.host_links(event_id) if host else _stored(service, event_id))
+    except ZoomError as exc:
+        raise _zoom_failed(exc) from None
     if row is None:
         raise NotFound(f"{event_id} has not been applied to Zoom yet (POST /api/events/{event_id}/apply)")
     return {"kind": row.kind, "zoom_id": row.zoom_id, "uuid": row.uuid, "host": row.host, "join_url": row.join_url,
-            "start_url": row.start_url if RANK[caller.role] >= RANK["host"] else None,
+            "start_url": row.start_url if host else None,
+            "start_url_at": iso_utc(row.start_url_at) if host and row.start_url_at else None,
             "registration_url": row.registration_url, "sandbox": row.sandbox,
             "applied_at": iso_utc(row.applied_at)}
 
 
+async def _stored(service: ZoomSetup, event_id: str):
+    from app.zoom.journal import stored
+
+    return await stored(service.db, event_id)
+
+
 @router.post("/apply", summary="Converge Zoom to the schedule (dry_run=true only shows the plan)")
-async def post_apply(event_id: EventId, runtime: RuntimeDep, _: Organiser, dry_run: bool = False):
+async def post_apply(event_id: EventId, runtime: RuntimeDep, _: Organiser, dry_run: bool = False,
+                     replace: bool = False):
+    """`replace=true` allows deleting the Zoom object when zoom.kind or zoom.host changed."""
     schedule = runtime.schedule(event_id)
+    service = ZoomSetup.for_runtime(runtime)
     try:
-        async with zoom_access(runtime.settings, sandbox_users(schedule)) as access:
-            if dry_run:
-                plan, result = await plan_only(runtime.db, access, schedule), None
-            else:
-                plan, result = await apply_schedule(runtime.db, access, schedule, runtime.clock.now())
+        outcome = await (service.plan(schedule) if dry_run else service.apply(schedule, replace=replace))
     except ZoomSetupError as exc:
         raise AppError(str(exc)) from None
+    except DoctorFailed as exc:
+        raise PreflightFailed(f"apply stopped before writing to Zoom: {exc}") from None
     except ZoomError as exc:
-        raise ZoomFailed(f"Zoom refused: HTTP {exc.status} code {exc.code}: {exc.message}") from None
+        raise _zoom_failed(exc) from None
+    result = None if dry_run else outcome.result
     if result is not None:
         await runtime.refresh_links()
-    return {"sandbox": runtime.settings.sandbox, "changes": plan.render(), "empty": plan.is_empty,
+    return {"sandbox": outcome.sandbox, "changes": outcome.plan.render(), "empty": outcome.plan.is_empty,
             "result": None if result is None else {
                 "id": result.id, "join_url": result.join_url, "created": result.created,
                 "recreated": result.recreated, "write_calls": result.write_calls, "notes": result.notes}}
+
+
+@router.post("/doctor", summary="Read-only pre-flight: what the real Zoom would refuse for this schedule")
+async def post_doctor(event_id: EventId, runtime: RuntimeDep, _: Organiser):
+    """Every check with pass/warn/fail and the fix; `ok` is false when a check failed."""
+    schedule = runtime.schedule(event_id)
+    try:
+        report = await ZoomSetup.for_runtime(runtime).doctor(schedule)
+    except ZoomSetupError as exc:
+        raise AppError(str(exc)) from None
+    return report.as_json()
 
 
 def include(app: FastAPI) -> None:

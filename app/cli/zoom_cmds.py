@@ -19,13 +19,74 @@ SANDBOX_NOTE = ("SANDBOX: no Zoom credentials are set (SHOWCALLER_ZOOM_ACCOUNT_I
                 "so the local Zoom emulator stands in; nothing is created in your Zoom account.")
 
 
+def _service(runtime):
+    from app.zoom.service import ZoomSetup
+
+    return ZoomSetup(runtime.db, runtime.settings, lambda: datetime.now(UTC))
+
+
+def _zoom_failed(exc: ZoomError) -> None:
+    from integrations.zoom import ReplaceRequired
+
+    if isinstance(exc, ReplaceRequired):
+        errors.print(str(exc.message))
+    else:
+        errors.print(f"Zoom refused: HTTP {exc.status} code {exc.code}: {exc.message}")
+    raise typer.Exit(1) from None
+
+
+_MARK = {"pass": "[green]pass[/]", "warn": "[yellow]warn[/]", "fail": "[bold red]FAIL[/]"}
+
+
+def print_report(report) -> None:
+    """The doctor's checks as a table: status, check, what was found and what to change."""
+    from rich.table import Table
+
+    table = Table(show_lines=False, expand=False)
+    for column in ("", "check", "finding", "fix"):
+        table.add_column(column, overflow="fold")
+    for c in report.checks:
+        table.add_row(_MARK[c.status], c.name, c.detail, c.fix or "")
+    console.print(table)
+    for c in report.failures:  # unwrapped, so a fix can be copied whole
+        console.print(f"FAIL {c.name}: {c.detail}\n  fix: {c.fix}", markup=False, soft_wrap=True)
+    failed = len(report.failures)
+    warned = sum(c.status == "warn" for c in report.checks)
+    console.print(f"{failed} failed, {warned} warnings, {len(report.checks) - failed - warned} passed"
+                  + (" (sandbox emulator)" if report.sandbox else ""))
+
+
+@app.command()
+def doctor(file: Annotated[Path, typer.Argument(help="the schedule file")]) -> None:
+    """Check, read-only, what the real Zoom would refuse for this schedule; exit 1 when a check fails."""
+    from app.zoom.mapping import ZoomSetupError
+
+    schedule = load_or_exit(str(file))
+    settings = get_settings()
+    if settings.sandbox:
+        errors.print(SANDBOX_NOTE)
+    try:
+        report = asyncio.run(_with_runtime(lambda rt: _service(rt).doctor(schedule)))
+    except ZoomSetupError as exc:
+        errors.print(f"{file}: {exc}")
+        raise typer.Exit(2) from None
+    print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @app.command()
 def apply(
     file: Annotated[Path, typer.Argument(help="the schedule file")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show the changes without making them")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="allow deleting the Zoom object when zoom.kind or "
+                                          "zoom.host changed (its links stop working)")] = False,
+    skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="do not run the pre-flight checks "
+                                              "first")] = False,
 ) -> None:
-    """Create or update the Zoom meeting/webinar (hosts, panelists, interpreters, rooms) and plan every cue."""
-    from app.zoom_sync import ZoomSetupError, apply_schedule, plan_only, sandbox_users, zoom_access
+    """Run the doctor, then create or update the Zoom meeting/webinar (hosts, panelists, interpreters, rooms)."""
+    from app.zoom.mapping import ZoomSetupError
+    from app.zoom.service import DoctorFailed
 
     schedule = load_or_exit(str(file))
     text = file.read_text(encoding="utf-8")
@@ -34,25 +95,34 @@ def apply(
         errors.print(SANDBOX_NOTE)
 
     async def run(runtime):
-        if not dry_run:
-            await runtime.engine.load_schedule(text, str(file))
-        async with zoom_access(settings, sandbox_users(schedule)) as access:
-            if dry_run:
-                return await plan_only(runtime.db, access, schedule), None
-            return await apply_schedule(runtime.db, access, schedule, datetime.now(UTC))
+        await runtime.engine.load_schedule(text, str(file))
+        service = _service(runtime)
+        if dry_run:
+            return await service.plan(schedule)
+        return await service.apply(schedule, replace=replace, doctor=not skip_doctor)
 
     try:
-        plan, result = asyncio.run(_with_runtime(run))
+        outcome = asyncio.run(_with_runtime(run))
     except ZoomSetupError as exc:
         errors.print(f"{file}: {exc}")
         raise typer.Exit(2) from None
-    except ZoomError as exc:
-        errors.print(f"Zoom refused: HTTP {exc.status} code {exc.code}: {exc.message}")
+    except DoctorFailed as exc:
+        print_report(exc.report)
+        errors.print("apply stopped before writing to Zoom: fix the failed checks above (or --skip-doctor)")
         raise typer.Exit(1) from None
-    console.print(plan.render(), markup=False)
-    if result is None:
+    except ZoomError as exc:
+        _zoom_failed(exc)
+    report = getattr(outcome, "doctor", None)
+    if report is not None and not report.ok:
+        print_report(report)
+        errors.print("sandbox: the failed checks above do not stop apply here; against Zoom they would")
+    console.print(outcome.plan.render(), markup=False)
+    if dry_run:
+        for note in outcome.notes:
+            console.print(f"note: {note}", markup=False)
         console.print("dry run: nothing was changed")
         return
+    result = outcome.result
     for note in result.notes:
         console.print(f"note: {note}", markup=False)
     verb = "created" if result.created else "updated" if result.write_calls else "unchanged"
@@ -72,11 +142,16 @@ async def _count_cues(runtime, event_id: str):
 
 @app.command()
 def status(file: Annotated[Path, typer.Argument(help="the schedule file")]) -> None:
-    """Show the Zoom meeting recorded for a schedule: ids, links, when it was applied."""
-    from app.zoom_sync import stored
-
+    """Show the Zoom meeting recorded for a schedule: ids, links (a fresh host link), when it was applied."""
     schedule = load_or_exit(str(file))
-    row = asyncio.run(_with_runtime(lambda rt: stored(rt.db, schedule.event.id)))
+
+    async def run(runtime):
+        return await _service(runtime).host_links(schedule.event.id)
+
+    try:
+        row = asyncio.run(_with_runtime(run))
+    except ZoomError as exc:
+        _zoom_failed(exc)
     if row is None:
         errors.print(f"{schedule.event.id}: not applied yet; run `showcaller apply {file}`")
         raise typer.Exit(1)

@@ -144,6 +144,18 @@ zoom_objects = Table(
     Column("sandbox", Boolean, nullable=False),
     Column("applied_spec", JSON, nullable=False),
     Column("applied_at", TS, nullable=False),
+    Column("start_url_at", TS, nullable=True, doc="when start_url was read from Zoom (it expires)"),
+)
+
+# A create sent to Zoom whose answer was not recorded yet: the next apply looks for the object
+# in the host's list before creating again, so an answer lost in transit never makes a duplicate.
+zoom_creates = Table(
+    "zoom_creates", metadata,
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("host", String(200), nullable=False),
+    Column("topic", String(300), nullable=False),
+    Column("requested_at", TS, nullable=False),
 )
 
 idempotency_keys = Table(

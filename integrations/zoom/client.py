@@ -79,6 +79,10 @@ class ZoomClient:
         body = await self.api.json("GET", f"/users/{quote_id(user_id)}")
         return _model(ZoomUser, body, "user")
 
+    async def get_user_settings(self, user_id: str) -> dict[str, Any]:
+        """GET /users/{userId}/settings (features, in-meeting, recording settings) as Zoom sends it."""
+        return await self.api.json("GET", f"/users/{quote_id(user_id)}/settings")
+
     # --- meetings ----------------------------------------------------------------------
     async def create_meeting(self, user_id: str, body: Mapping[str, Any]) -> ZoomMeeting:
         """POST /users/{userId}/meetings -> the created meeting (201)."""
@@ -103,7 +107,19 @@ class ZoomClient:
         path = f"/meetings/{encode_meeting_ref(meeting_id)}/status"
         await self.api.request("PUT", path, json={"action": "end"})
 
+    async def list_meetings(self, user_id: str) -> list[ZoomMeeting]:
+        """GET /users/{userId}/meetings?type=scheduled, across pages (summaries: agenda truncated)."""
+        path = f"/users/{quote_id(user_id)}/meetings"
+        rows = self.api.paginate(path, "meetings", {"type": "scheduled"})
+        return [_model(ZoomMeeting, m, "meeting") async for m in rows]
+
     # --- webinars ----------------------------------------------------------------------
+    async def list_webinars(self, user_id: str) -> list[ZoomWebinar]:
+        """GET /users/{userId}/webinars?type=scheduled, across pages."""
+        path = f"/users/{quote_id(user_id)}/webinars"
+        rows = self.api.paginate(path, "webinars", {"type": "scheduled"})
+        return [_model(ZoomWebinar, m, "webinar") async for m in rows]
+
     async def create_webinar(self, user_id: str, body: Mapping[str, Any]) -> ZoomWebinar:
         """POST /users/{userId}/webinars -> the created webinar (201)."""
         data = await self.api.json("POST", f"/users/{quote_id(user_id)}/webinars", json=dict(body))

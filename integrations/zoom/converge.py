@@ -9,16 +9,17 @@ makes no call at all, so re-running `apply` on an unchanged schedule never touch
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from integrations.zoom.client import ZoomClient
-from integrations.zoom.errors import ZoomNotFound
+from integrations.zoom.client import PANELISTS_PER_CALL, ZoomClient
+from integrations.zoom.errors import ZoomError, ZoomNotFound
 from integrations.zoom.models import Panelist, ZoomMeeting
 from integrations.zoom.spec import MeetingSpec, settings_body, to_create_body, to_patch_body
 
-Action = Literal["create", "recreate", "update", "add_panelist", "remove_panelist"]
+Action = Literal["create", "recreate", "delete", "update", "add_panelist", "remove_panelist"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ChangePlan:
     kind: Literal["meeting", "webinar"]
     items: tuple[Change, ...]
     current: ZoomObjectState | None = None
+    sends: tuple[str, ...] = ()  # for a create: every field, setting and panelist it would send
 
     @property
     def is_empty(self) -> bool:
@@ -60,6 +62,11 @@ class ChangePlan:
         return any(c.action in ("create", "recreate") for c in self.items)
 
     @property
+    def replaces(self) -> bool:
+        """True when the plan deletes the existing object first (kind or host changed)."""
+        return any(c.action == "delete" for c in self.items)
+
+    @property
     def updated_fields(self) -> set[str]:
         """Field names to send in the PATCH."""
         return {c.field for c in self.items if c.action == "update" and c.field}
@@ -70,8 +77,11 @@ class ChangePlan:
             return f"= {self.kind} is up to date"
         lines = []
         for c in self.items:
-            if c.action in ("create", "recreate"):
+            if c.action == "delete":
+                lines.append(f"- delete {c.old}: {c.note}")
+            elif c.action in ("create", "recreate"):
                 lines.append(f"+ {c.action} {self.kind}: {c.note}")
+                lines.extend(f"    {line}" for line in self.sends)
             elif c.action == "update":
                 lines.append(f"~ {c.field}: {c.old!r} -> {c.new!r}")
             elif c.action == "add_panelist":
@@ -177,14 +187,43 @@ def _past_start_kept(want: datetime, have: datetime | None, meeting: ZoomMeeting
     return have is not None and created is not None and want < created and want <= have
 
 
+def create_lines(spec: MeetingSpec) -> tuple[str, ...]:
+    """Everything a create sends, one line each: fields, settings, interpreters, rooms, panelists."""
+    body = to_create_body(spec)
+    settings = dict(body.pop("settings"))
+    lines = [f"{key}: {value!r}" for key, value in body.items() if key != "password"]
+    if "password" in body:
+        lines.append("password: (set)")
+    li = settings.pop("language_interpretation")
+    rooms = settings.pop("breakout_room", None)
+    invitees = settings.pop("meeting_invitees", None)
+    lines += [f"settings.{key}: {value!r}" for key, value in settings.items()]
+    lines.append(f"settings.language_interpretation.enable: {li['enable']!r}")
+    lines += [f"interpreter: {i['email']} ({i['interpreter_languages']})" for i in li["interpreters"]]
+    if rooms is not None:
+        lines.append(f"settings.breakout_room.enable: {rooms['enable']!r}")
+        lines += [f"breakout room {r['name']!r}: {', '.join(r['participants']) or '(nobody pre-assigned)'}"
+                  for r in rooms["rooms"]]
+    lines += [f"invitee: {i['email']}" for i in invitees or ()]
+    lines += [f"panelist: {p.name} <{p.email}>" for p in spec.panelists]
+    if spec.panelists:
+        batches = -(-len(spec.panelists) // PANELISTS_PER_CALL)
+        lines.append(f"({len(spec.panelists)} panelists, sent in {batches} call(s) of at most {PANELISTS_PER_CALL})")
+    return tuple(lines)
+
+
 def plan_changes(spec: MeetingSpec, current: ZoomObjectState | None) -> ChangePlan:
     """Compare `spec` with `current` (None: nothing in Zoom) and list the needed changes."""
     summary = f"{spec.topic!r} for {spec.host_user} at {_show(spec.start_time)}"
     if current is None:
-        return ChangePlan(spec.kind, (Change("create", note=summary),), None)
+        return ChangePlan(spec.kind, (Change("create", note=summary),), None, create_lines(spec))
     if current.kind != spec.kind or not _host_matches(spec, current.meeting):
-        why = "kind changed" if current.kind != spec.kind else "host changed"
-        return ChangePlan(spec.kind, (Change("recreate", note=f"{summary} ({why})"),), current)
+        if current.kind != spec.kind:
+            why = f"zoom.kind changed from {current.kind} to {spec.kind}"
+        else:
+            why = f"host changed from {current.meeting.host_email or current.meeting.host_id} to {spec.host_user}"
+        gone = Change("delete", old=f"{current.kind} {current.meeting.id}", note=why)
+        return ChangePlan(spec.kind, (gone, Change("create", note=summary)), current, create_lines(spec))
     items: list[Change] = []
     for key, want in _desired(spec).items():
         have = _current(current.meeting, key)
@@ -235,42 +274,107 @@ def _result_from(meeting: ZoomMeeting, result: ApplyResult) -> ApplyResult:
     return result
 
 
-async def _create(client: ZoomClient, spec: MeetingSpec, result: ApplyResult) -> ApplyResult:
+async def _noop(*_args: object) -> None:
+    return None
+
+
+@dataclass
+class Journal:
+    """Hooks that record progress as it happens, so a failed `apply` resumes without repeats.
+
+    `creating(spec)` runs before the create request is sent (remember the intent: if the answer
+    is lost, the next run looks for the object instead of creating another). `created(meeting)`
+    runs the moment Zoom answers the create, before any panelist is added: the id is never lost.
+    `deleted(kind, id)` runs after a replaced object was deleted.
+    """
+
+    creating: Callable[[MeetingSpec], Awaitable[None]] = _noop
+    created: Callable[[ZoomMeeting], Awaitable[None]] = _noop
+    deleted: Callable[[str, int], Awaitable[None]] = _noop
+
+
+class ReplaceRequired(ZoomError):
+    """The plan deletes the existing object (kind or host changed) and `replace` was not given."""
+
+
+def _panelist_body(spec: MeetingSpec, emails: set[str] | None = None) -> list[dict[str, str]]:
+    return [{"name": p.name, "email": p.email} for p in spec.panelists if emails is None or p.email.lower() in emails]
+
+
+async def _create(client: ZoomClient, spec: MeetingSpec, result: ApplyResult, journal: Journal) -> ApplyResult:
     body = to_create_body(spec)
+    await journal.creating(spec)
+    result.write_calls += 1  # counted when issued: a failed write may still have reached Zoom
     if spec.kind == "meeting":
         made = await client.create_meeting(spec.host_user, body)
     else:
         made = await client.create_webinar(spec.host_user, body)
-    result.write_calls += 1
     result.created = True
+    _result_from(made, result)
+    await journal.created(made)
     if spec.kind == "webinar" and spec.panelists:
-        batches = await client.add_panelists(made.id, [{"name": p.name, "email": p.email} for p in spec.panelists])
-        result.write_calls += len(batches)
-    return _result_from(made, result)
+        await _add_panelists(client, made.id, _panelist_body(spec), result)
+    return result
+
+
+async def _add_panelists(client: ZoomClient, webinar_id: int | str, batch: list[dict[str, str]],
+                         result: ApplyResult) -> None:
+    for start in range(0, len(batch), PANELISTS_PER_CALL):
+        result.write_calls += 1
+        await client.add_panelists(webinar_id, batch[start : start + PANELISTS_PER_CALL])
 
 
 async def apply_plan(
-    client: ZoomClient, spec: MeetingSpec, plan: ChangePlan, existing_id: int | str | None
+    client: ZoomClient,
+    spec: MeetingSpec,
+    plan: ChangePlan,
+    existing_id: int | str | None,
+    *,
+    journal: Journal | None = None,
+    replace: bool = False,
 ) -> ApplyResult:
-    """Perform `plan`; a stored id that Zoom no longer knows is recreated (and reported)."""
+    """Perform `plan`, recording progress in `journal`; deleting an object needs `replace=True`.
+
+    A 404 on a sub-resource never counts as the parent's deletion: the parent is read back first.
+    """
+    journal = journal or Journal()
     result = ApplyResult(id=int(existing_id) if existing_id is not None else None)
+    if plan.replaces:
+        gone = plan.items[0]
+        if not replace:
+            raise ReplaceRequired(
+                f"{gone.note}: applying would delete {gone.old} (its join link stops working) and create a new "
+                f"{spec.kind}; run apply again with --replace to do that"
+            )
+        assert plan.current is not None
+        result.recreated = True
+        result.notes.append(f"{gone.old} deleted and replaced: {gone.note}")
+        await _delete_quietly(client, plan.current.kind, plan.current.meeting.id, result)
+        await journal.deleted(plan.current.kind, plan.current.meeting.id)
+        return await _create(client, spec, result, journal)
     if plan.creates:
         if existing_id is not None:
             result.recreated = True
-            if plan.current is None:
-                result.notes.append(f"{spec.kind} {existing_id} no longer exists in Zoom; recreated")
-            else:
-                result.notes.append(f"{spec.kind} {existing_id} replaced: {plan.items[0].note}")
-                await _delete_quietly(client, plan.current.kind, existing_id, result)
-        return await _create(client, spec, result)
+            result.notes.append(f"{spec.kind} {existing_id} no longer exists in Zoom; recreated")
+        return await _create(client, spec, result, journal)
     assert existing_id is not None, "a plan without create needs the existing id"
     try:
         await _apply_updates(client, spec, plan, existing_id, result)
     except ZoomNotFound:
+        if await _exists(client, spec.kind, existing_id):
+            raise
         result.recreated = True
         result.notes.append(f"{spec.kind} {existing_id} was deleted in Zoom; recreated")
-        return await _create(client, spec, result)
+        return await _create(client, spec, result, journal)
     return result
+
+
+async def _exists(client: ZoomClient, kind: str, object_id: int | str) -> bool:
+    try:
+        await (client.get_meeting(object_id) if kind == "meeting" else client.get_webinar(object_id))
+    except ZoomNotFound:
+        return False
+    return True
 
 
 async def _apply_updates(
@@ -290,11 +394,16 @@ async def _apply_updates(
     for change in plan.items:
         if change.action == "remove_panelist" and change.note:
             result.write_calls += 1
-            await client.remove_panelist(existing_id, change.note)
+            try:
+                await client.remove_panelist(existing_id, change.note)
+            except ZoomNotFound:
+                if not await _exists(client, spec.kind, existing_id):
+                    raise
+                # The webinar is there, the panelist is not: already removed (e.g. by a run whose answer was lost).
+                result.notes.append(f"panelist {change.old} was already removed")
     adds = {c.note for c in plan.items if c.action == "add_panelist"}
     if adds:
-        batch = [{"name": p.name, "email": p.email} for p in spec.panelists if p.email.lower() in adds]
-        result.write_calls += len(await client.add_panelists(existing_id, batch))
+        await _add_panelists(client, existing_id, _panelist_body(spec, adds), result)
     if plan.is_empty and plan.current is not None:
         _result_from(plan.current.meeting, result)
         return
@@ -304,19 +413,53 @@ async def _apply_updates(
 
 async def _delete_quietly(client: ZoomClient, kind: str, existing_id: int | str, result: ApplyResult) -> None:
     try:
+        result.write_calls += 1
         if kind == "meeting":
             await client.delete_meeting(existing_id)
         else:
             await client.delete_webinar(existing_id)
-        result.write_calls += 1
     except ZoomNotFound:
-        pass
+        pass  # already gone: the goal of the step is reached
+
+
+ADOPT_SKEW = timedelta(minutes=5)
+
+
+async def find_created(
+    client: ZoomClient, kind: str, host: str, topic: str, since: datetime, exclude: set[int] | None = None
+) -> ZoomMeeting | None:
+    """The object a create with a lost answer made: same host, kind and topic, created at or after `since`.
+
+    Zoom has no idempotency key for creates, so the host's list is the only way to find it.
+    The newest match wins; ids in `exclude` (recorded for other events) are never adopted.
+    """
+    listing = await (client.list_meetings(host) if kind == "meeting" else client.list_webinars(host))
+    floor = since.astimezone(UTC) - ADOPT_SKEW
+    found = [
+        m for m in listing
+        if m.topic == topic and m.id not in (exclude or set())
+        and m.created_at is not None and m.created_at.astimezone(UTC) >= floor
+    ]
+    return max(found, key=lambda m: m.created_at or floor, default=None)
 
 
 async def converge(
-    client: ZoomClient, spec: MeetingSpec, existing_id: int | str | None
+    client: ZoomClient,
+    spec: MeetingSpec,
+    existing_id: int | str | None,
+    *,
+    existing_kind: Literal["meeting", "webinar"] | None = None,
+    journal: Journal | None = None,
+    replace: bool = False,
 ) -> tuple[ChangePlan, ApplyResult]:
-    """Fetch current state, plan and apply in one go (the usual `apply` path)."""
-    current = await fetch_state(client, spec.kind, existing_id) if existing_id is not None else None
+    """Fetch current state, plan and apply in one go (the usual `apply` path).
+
+    `existing_kind` is the kind the stored id was created as (default: the spec's kind); when
+    it differs, the plan deletes the old object and creates the new one (needs `replace`).
+    """
+    kind = existing_kind or spec.kind
+    current = await fetch_state(client, kind, existing_id) if existing_id is not None else None
     plan = plan_changes(spec, current)
-    return plan, await apply_plan(client, spec, plan, existing_id)
+    if current is None and existing_id is not None and kind != spec.kind:
+        existing_id = None  # the old object is gone already: a plain create
+    return plan, await apply_plan(client, spec, plan, existing_id, journal=journal, replace=replace)

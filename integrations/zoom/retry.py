@@ -18,6 +18,7 @@ from integrations.zoom.errors import (
 Sleep = Callable[[float], Awaitable[None]]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
+READ_METHODS = frozenset({"GET", "HEAD"})
 RETRYABLE_5XX = frozenset({502, 503, 504})
 
 
@@ -83,12 +84,16 @@ def may_retry(method: str, error: ZoomError) -> bool:
     A create (POST) is repeated only when Zoom provably did not act on it: the connection was
     never made, or Zoom refused it with a per-second 429. After a read timeout or a 5xx the
     meeting may already exist, so a blind repeat could create a duplicate.
+    A write of any method whose answer was lost in transit (read timeout, reset) is not repeated
+    either: Zoom may have applied it, and convergence re-reads Zoom and plans only what is left.
     """
     idempotent = method.upper() in IDEMPOTENT_METHODS
     if isinstance(error, ZoomRateLimited):
         return not error.daily
     if isinstance(error, ZoomTransportError):
-        return idempotent or error.reached_zoom is False
+        if error.reached_zoom is False:
+            return True
+        return method.upper() in READ_METHODS
     if isinstance(error, ZoomServerError):
         return idempotent and error.status in RETRYABLE_5XX
     return False

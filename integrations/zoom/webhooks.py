@@ -92,15 +92,32 @@ def _participant(payload: Mapping[str, Any]) -> Mapping[str, Any]:
     return obj.get("participant") or {}
 
 
+def _when_field(event: str) -> str:
+    """The participant field that says when `event` happened, per the events spec."""
+    if event.endswith(("_left", "_left_breakout_room")):
+        return "leave_time"
+    if event.endswith(("_joined", "_joined_breakout_room")):
+        return "join_time"
+    return "date_time"
+
+
 def dedupe_key(payload: Mapping[str, Any]) -> str:
-    """Stable key for one logical event, identical across Zoom's re-deliveries of it."""
+    """Stable key for one logical event, identical across Zoom's re-deliveries of it.
+
+    A re-delivery repeats the body byte for byte, while a rejoin gets a new in-meeting
+    `user_id` and its own millisecond `event_ts`, so both go into the key: a person who leaves
+    and rejoins within one second (same `participant_uuid`, same whole-second times) is two events.
+    """
+    event = str(payload.get("event", ""))
     obj = (payload.get("payload") or {}).get("object") or {}
     part = _participant(payload)
-    when = part.get("join_time") or part.get("leave_time") or part.get("date_time") or ""
+    when = part.get(_when_field(event)) or part.get("date_time") or ""
     fields = [
-        str(payload.get("event", "")),
+        event,
         str(obj.get("uuid", "")),
-        str(part.get("participant_uuid") or part.get("user_id") or ""),
+        str(obj.get("breakout_room_uuid") or ""),
+        str(part.get("participant_uuid") or ""),
+        str(part.get("user_id") or ""),
         str(when),
         str(payload.get("event_ts", "")),
     ]
@@ -147,8 +164,18 @@ class ZoomEvent(BaseModel):
 
     @property
     def occurred_at(self) -> datetime:
-        """When it happened per the payload's own times (fallback: event_ts)."""
-        return self.join_time or self.leave_time or self.date_time or self.end_time or self.event_ts
+        """When it happened per the payload's own time for this event (fallback: event_ts).
+
+        The field is chosen by the event, never by presence: a `participant_left` that also
+        carries `join_time` happened at its `leave_time`.
+        """
+        field = _when_field(self.event)
+        if self.event.endswith(".ended"):
+            return self.end_time or self.event_ts
+        if self.event.endswith(".started"):
+            return self.event_ts
+        chosen = {"join_time": self.join_time, "leave_time": self.leave_time, "date_time": self.date_time}[field]
+        return chosen or self.date_time or self.event_ts
 
 
 def parse_event(payload: Mapping[str, Any]) -> ZoomEvent:

@@ -17,10 +17,14 @@ from integrations.zoom_emulator.delivery import ZOOM_RETRY_DELAYS, Sleep, Webhoo
 from integrations.zoom_emulator.errors import EmuError, emu_error_handler
 from integrations.zoom_emulator.guard import Fault, check_bearer, check_per_second
 from integrations.zoom_emulator.live import LiveSimulator
+from integrations.zoom_emulator.network import EmulatorTransport
 from integrations.zoom_emulator.payloads import Person
-from integrations.zoom_emulator.state import CallRecord, EmulatorState, Ids
+from integrations.zoom_emulator.state import AccountSettings, CallRecord, EmulatorState, Ids
 
 DEFAULT_HOST = "host@example.org"
+# The emulated account's own people besides the host (Licensed, no Webinar licence): the
+# co-moderators the bundled example schedules name as alternative hosts.
+DEMO_USERS = ("pinsuda.alexander@example.org", "geertrui.lanneau@example.org", "somchai.phan@example.org")
 
 
 def _utc_now() -> datetime:
@@ -52,15 +56,15 @@ class ZoomEmulator:
         retry_delays: tuple[float, ...],
         retry_scale: float,
         sleep: Sleep,
-        interpretation_enabled: bool,
+        account: AccountSettings,
     ) -> None:
         self.clock = clock or _utc_now
         self.per_second_limit = per_second_limit
         self.daily_cap = daily_cap
         self.token_ttl = token_ttl
-        self.interpretation_enabled = interpretation_enabled
-        self.state = EmulatorState(account_id, client_id, client_secret, Ids(random.Random(seed)))
-        for email in (DEFAULT_HOST, *users):
+        self.state = EmulatorState(account_id, client_id, client_secret, Ids(random.Random(seed)), account)
+        self.state.add_user(DEFAULT_HOST, webinar=True)
+        for email in (*DEMO_USERS, *users):
             self.state.add_user(email)
         self.faults: list[Fault] = []
         self.sender = WebhookSender(
@@ -102,7 +106,7 @@ class ZoomEmulator:
 
     async def _answer(self, request: Request, call_next: Any, api: bool) -> Response:
         for fault in self.faults:
-            if fault.matches(request.method, request.url.path):
+            if fault.drop is None and fault.take(request.method, request.url.path):
                 return fault.response()
         if api:
             try:
@@ -112,10 +116,19 @@ class ZoomEmulator:
                 return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
         return await call_next(request)
 
+    @property
+    def interpretation_enabled(self) -> bool:
+        """Whether the account has the language interpretation feature."""
+        return self.state.account.interpretation
+
     def add_fault(self, fault: Fault) -> Fault:
         """Answer the next matching calls with a canned response."""
         self.faults.append(fault)
         return fault
+
+    def transport(self) -> EmulatorTransport:
+        """An httpx transport to this emulator that also plays `drop` faults (answer lost in transit)."""
+        return EmulatorTransport(self)
 
     def expire_tokens(self) -> int:
         """Make every issued token expired now; returns how many there were."""
@@ -154,8 +167,23 @@ def create_emulator(
     retry_scale: float = 1.0,
     sleep: Sleep = asyncio.sleep,
     interpretation_enabled: bool = True,
+    custom_languages: Iterable[str] = (),
+    breakout_pre_assign: bool = True,
+    cloud_recording: bool = True,
+    scopes: str | None = None,
 ) -> ZoomEmulator:
-    """Build a Zoom emulator (an ASGI app). `http` delivers webhooks; `clock` drives all times."""
+    """Build a Zoom emulator (an ASGI app). `http` delivers webhooks; `clock` drives all times.
+
+    Its account (the default state): `host@example.org` (Licensed, with a Webinar licence) and the
+    DEMO_USERS plus `users` (Licensed, no Webinar licence); language interpretation on with only
+    Zoom's system languages (add others with `custom_languages`), breakout pre-assignment and cloud
+    recording on, and a token with the meeting, webinar, user and report scopes. Change users'
+    `type`/`webinar` and `emu.state.account` to model other accounts.
+    """
+    account = AccountSettings(interpretation=interpretation_enabled, custom_languages=list(custom_languages),
+                              breakout_pre_assign=breakout_pre_assign, cloud_recording=cloud_recording)
+    if scopes is not None:
+        account.scopes = scopes
     return ZoomEmulator(
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
@@ -172,5 +200,5 @@ def create_emulator(
         retry_delays=retry_delays,
         retry_scale=retry_scale,
         sleep=sleep,
-        interpretation_enabled=interpretation_enabled,
+        account=account,
     )

@@ -19,27 +19,44 @@ if TYPE_CHECKING:
 
 @dataclass
 class Fault:
-    """A canned answer for the next `times` matching calls (test and benchmark fault injection)."""
+    """A canned answer for the next `times` matching calls (test and benchmark fault injection).
 
-    status: int
+    `skip` lets that many matching calls through first. `drop` ("reset" or "timeout") lets the
+    call reach Zoom and be applied, then loses the answer in transit; it takes effect only through
+    `ZoomEmulator.transport()`, the way an HTTP client would see it.
+    """
+
+    status: int = 0
     method: str | None = None
     path: str = ""
     times: int = 1
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     hits: int = 0
+    skip: int = 0
+    drop: str | None = None
+    seen: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        """True if this fault still applies to `method path`."""
+        """True if this fault still applies to `method path` (does not count the call)."""
         if self.hits >= self.times:
             return False
         if self.method and self.method.upper() != method.upper():
             return False
         return re.search(self.path, path) is not None
 
+    def take(self, method: str, path: str) -> bool:
+        """Count a matching call; True when this one is to be faulted (after `skip` passed)."""
+        if not self.matches(method, path):
+            return False
+        self.seen += 1
+        if self.seen <= self.skip:
+            return False
+        self.hits += 1
+        return True
+
     def response(self) -> Response:
         """The answer to send instead of the real one."""
-        self.hits += 1
         if isinstance(self.body, bytes | str):
             content = self.body
         elif self.body is None:

@@ -47,6 +47,7 @@ class LiveSimulator:
     def __init__(self, emu: ZoomEmulator) -> None:
         self._emu = emu
         self._live: dict[int, _Live] = {}
+        self._last_ts = 0
 
     def _meeting(self, meeting_id: int | str) -> StoredMeeting:
         m = self._emu.state.meetings.get(int(meeting_id))
@@ -94,6 +95,8 @@ class LiveSimulator:
     async def _send(self, payloads: list[dict[str, Any]]) -> list[DeliveryRecord]:
         out = []
         for payload in payloads:
+            # Zoom stamps each event with its own millisecond; steps at one instant stay distinct.
+            payload["event_ts"] = self._last_ts = max(int(payload["event_ts"]), self._last_ts + 1)
             self._emu.state.events.append(payload)
             out.append(await self._emu.sender.deliver(payload))
         return out

@@ -52,6 +52,6 @@ async def token(request: Request) -> Any:
         "access_token": value,
         "token_type": "bearer",
         "expires_in": emu.token_ttl,
-        "scope": "meeting:read:admin meeting:write:admin user:read:admin report:read:admin",
+        "scope": emu.state.account.scopes,
         "api_url": str(request.base_url).rstrip("/"),
     }

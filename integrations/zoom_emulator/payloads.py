@@ -48,8 +48,8 @@ class Person:
 
 
 def event_ts(at: datetime, extra_ms: int = 0) -> int:
-    """Epoch milliseconds, as Zoom's `event_ts`."""
-    return int(at.timestamp()) * 1000 + extra_ms
+    """Epoch milliseconds of `at` (its own milliseconds kept), as Zoom's `event_ts`."""
+    return round(at.timestamp() * 1000) + extra_ms
 
 
 def _base_object(ref: MeetingRef, with_email: bool) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from integrations.zoom_emulator.state import EmulatedUser, EmulatorState, StoredMeeting
+from integrations.zoom_emulator.state import AccountSettings, EmulatedUser, EmulatorState, StoredMeeting
 
 VERSION = 1
 
@@ -42,13 +42,16 @@ def snapshot(state: EmulatorState) -> dict[str, Any]:
     for meeting in state.meetings.values():
         meetings.append(_tag(asdict(meeting)))
     return {"version": VERSION, "users": [asdict(u) for u in state.users.values()], "meetings": meetings,
-            "daily_writes": [[k[0], k[1], v] for k, v in state.daily_writes.items()]}
+            "daily_writes": [[k[0], k[1], v] for k, v in state.daily_writes.items()],
+            "account": asdict(state.account)}
 
 
 def restore(state: EmulatorState, data: dict[str, Any]) -> None:
     """Load a snapshot into a fresh emulator state (unknown versions are ignored)."""
     if data.get("version") != VERSION:
         return
+    if "account" in data:
+        state.account = AccountSettings(**data["account"])
     for user in data.get("users", []):
         state.users[user["email"].lower()] = EmulatedUser(**user)
     for item in data.get("meetings", []):

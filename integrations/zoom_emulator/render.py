@@ -6,7 +6,13 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from integrations.zoom_emulator.state import StoredMeeting
+from integrations.zoom_emulator.state import (
+    SYSTEM_LANGUAGES,
+    USER_LICENSED,
+    AccountSettings,
+    EmulatedUser,
+    StoredMeeting,
+)
 
 MEETING_DEFAULTS: dict[str, Any] = {
     "host_video": False,
@@ -100,3 +106,32 @@ def render_meeting(m: StoredMeeting) -> dict[str, Any]:
     if registration_on(m):
         out["registration_url"] = f"https://zoom.us/meeting/register/{m.registration_token}"
     return out
+
+
+def user_settings(account: AccountSettings, user: EmulatedUser) -> dict[str, Any]:
+    """The GET /users/{userId}/settings body (the parts Showcaller's pre-flight reads, per the users spec)."""
+    licensed = user.type == USER_LICENSED
+    return {
+        "feature": {
+            "meeting_capacity": 300 if licensed else 100,
+            "large_meeting": False,
+            "webinar": user.webinar,
+            **({"webinar_capacity": 500} if user.webinar else {}),
+        },
+        "in_meeting": {
+            "breakout_room": account.breakout_room,
+            "breakout_room_schedule": account.breakout_room and account.breakout_pre_assign,
+            "language_interpretation": {
+                "enable": account.interpretation,
+                "languages": list(SYSTEM_LANGUAGES),
+                "custom_languages": list(account.custom_languages),
+            },
+            "waiting_room": False,
+        },
+        "recording": {
+            "local_recording": account.local_recording,
+            "cloud_recording": account.cloud_recording and licensed,
+            "auto_recording": "none",
+        },
+        "schedule_meeting": {"host_video": False, "participants_video": False},
+    }

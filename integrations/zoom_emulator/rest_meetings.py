@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 
 from integrations.zoom_emulator.errors import EmuError, meeting_not_found
 from integrations.zoom_emulator.guard import count_daily_write
-from integrations.zoom_emulator.render import default_settings, merge_settings, render_meeting
+from integrations.zoom_emulator.render import default_settings, merge_settings, render_meeting, user_settings
 from integrations.zoom_emulator.state import StoredMeeting
 from integrations.zoom_emulator.validation import (
     parse_start_time,
@@ -66,8 +66,8 @@ async def get_user(request: Request, user_id: str) -> dict[str, Any]:
         "first_name": user.first_name,
         "last_name": user.last_name,
         "display_name": f"{user.first_name} {user.last_name}",
-        "type": 2,
-        "status": "active",
+        "type": user.type,
+        "status": user.status,
         "timezone": "UTC",
         "account_id": emu.state.account_id,
         "role_name": "Member",
@@ -75,9 +75,18 @@ async def get_user(request: Request, user_id: str) -> dict[str, Any]:
     }
 
 
+@router.get("/users/{user_id}/settings")
+async def get_user_settings(request: Request, user_id: str) -> dict[str, Any]:
+    """GET /users/{userId}/settings: the features and settings the account gives this user."""
+    return user_settings(emulator(request).state.account, _host(request, user_id))
+
+
 async def _create(request: Request, user_id: str, kind: str) -> Response:
     emu = emulator(request)
     host = _host(request, user_id)
+    if kind == "webinar" and not host.webinar:
+        raise EmuError(400, 200, f"Webinar plan is missing. You must subscribe to the webinar plan and enable "
+                                 f"webinars for user {host.id} before you can create webinars.")
     body = validate_meeting_body(await json_body(request), kind, partial=False)
     count_daily_write(emu, host.id)
     now = emu.clock()
@@ -111,6 +120,34 @@ async def _create(request: Request, user_id: str, kind: str) -> Response:
     return Response(json.dumps(render_meeting(meeting)), 201, media_type="application/json")
 
 
+def _summary(m: StoredMeeting) -> dict[str, Any]:
+    full = render_meeting(m)
+    row = {k: full[k] for k in ("uuid", "id", "host_id", "topic", "type", "start_time", "duration", "timezone",
+                                "created_at", "join_url")}
+    row["agenda"] = full["agenda"][:250]  # Zoom truncates the agenda in lists
+    return row
+
+
+def _list(request: Request, user_id: str, kind: str) -> dict[str, Any]:
+    from integrations.zoom_emulator.rest_people import paginate
+
+    host = _host(request, user_id)
+    rows = [_summary(m) for m in emulator(request).state.meetings.values() if m.kind == kind and m.host.id == host.id]
+    return paginate(request, rows, "meetings" if kind == "meeting" else "webinars")
+
+
+@router.get("/users/{user_id}/meetings")
+async def list_meetings(request: Request, user_id: str) -> dict[str, Any]:
+    """GET /users/{userId}/meetings (scheduled meetings of the user, paginated)."""
+    return _list(request, user_id, "meeting")
+
+
+@router.get("/users/{user_id}/webinars")
+async def list_webinars(request: Request, user_id: str) -> dict[str, Any]:
+    """GET /users/{userId}/webinars (paginated)."""
+    return _list(request, user_id, "webinar")
+
+
 @router.post("/users/{user_id}/meetings")
 async def create_meeting(request: Request, user_id: str) -> Response:
     """POST /users/{userId}/meetings."""
@@ -124,7 +161,10 @@ async def create_webinar(request: Request, user_id: str) -> Response:
 
 
 def _get(request: Request, ref: str, kind: str) -> dict[str, Any]:
-    return render_meeting(lookup(request, ref, kind))
+    m = lookup(request, ref, kind)
+    # Zoom hands out a new start token with each read; the old one expires on its own (about 2 h).
+    m.zak = emulator(request).state.ids.token(40)
+    return render_meeting(m)
 
 
 async def _patch(request: Request, ref: str, kind: str) -> Response:

@@ -48,14 +48,39 @@ class Ids:
         return "".join(self.rng.choice(alphabet) for _ in range(n))
 
 
+USER_BASIC = 1
+USER_LICENSED = 2
+DEFAULT_SCOPES = ("user:read:admin meeting:read:admin meeting:write:admin webinar:read:admin "
+                  "webinar:write:admin report:read:admin")
+# Zoom's system-supported interpretation languages (users spec, language_interpretation.languages).
+SYSTEM_LANGUAGES = ("English", "Chinese", "Japanese", "German", "French", "Russian", "Portuguese", "Spanish",
+                    "Korean")
+
+
 @dataclass
 class EmulatedUser:
-    """A user of the emulated account."""
+    """A user of the emulated account: plan type (1 Basic, 2 Licensed) and a Webinar licence or not."""
 
     id: str
     email: str
     first_name: str = "Emulated"
     last_name: str = "Host"
+    type: int = USER_LICENSED
+    webinar: bool = False
+    status: str = "active"
+
+
+@dataclass
+class AccountSettings:
+    """Account-wide features and settings every user inherits (as Zoom's account settings lock them)."""
+
+    interpretation: bool = True
+    custom_languages: list[str] = field(default_factory=list)
+    breakout_room: bool = True
+    breakout_pre_assign: bool = True
+    cloud_recording: bool = True
+    local_recording: bool = True
+    scopes: str = DEFAULT_SCOPES
 
 
 @dataclass
@@ -109,6 +134,7 @@ class EmulatorState:
     client_id: str
     client_secret: str
     ids: Ids
+    account: AccountSettings = field(default_factory=AccountSettings)
     users: dict[str, EmulatedUser] = field(default_factory=dict)
     meetings: dict[int, StoredMeeting] = field(default_factory=dict)
     instances: dict[str, PastInstance] = field(default_factory=dict)
@@ -123,11 +149,12 @@ class EmulatorState:
     events: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[Any] = field(default_factory=list)
 
-    def add_user(self, email: str, first_name: str = "Emulated", last_name: str = "Host") -> EmulatedUser:
-        """Register a user (idempotent by email)."""
+    def add_user(self, email: str, first_name: str = "Emulated", last_name: str = "Host", *,
+                 type: int = USER_LICENSED, webinar: bool = False) -> EmulatedUser:
+        """Register a user (idempotent by email: an existing user is returned unchanged)."""
         key = email.lower()
         if key not in self.users:
-            self.users[key] = EmulatedUser(self.ids.user_id(), email, first_name, last_name)
+            self.users[key] = EmulatedUser(self.ids.user_id(), email, first_name, last_name, type, webinar)
         return self.users[key]
 
     def find_user(self, user_ref: str) -> EmulatedUser | None:

@@ -13,7 +13,8 @@ from app.engine.clock import ManualClock
 from app.main import create_app
 from app.runtime import Runtime
 from app.store import tokens_repo
-from app.zoom_sync import apply_schedule, spec_from_schedule, zoom_access
+from app.zoom.mapping import spec_from_schedule
+from app.zoom.service import ZoomSetup
 from integrations.zoom_emulator import create_emulator
 from integrations.zoom_emulator.persist import restore
 from schedules.load import load_text
@@ -33,11 +34,9 @@ def _emulator_state(tmp_path):
     return emulator.state
 
 
-async def _apply(runtime, schedule):
-    from app.zoom_sync import sandbox_users
-
-    async with zoom_access(runtime.settings, sandbox_users(schedule)) as access:
-        return await apply_schedule(runtime.db, access, schedule, NOW)
+async def _apply(runtime, schedule, **kw):
+    applied = await ZoomSetup(runtime.db, runtime.settings, lambda: NOW).apply(schedule, **kw)
+    return applied.plan, applied.result
 
 
 async def _runtime(tmp_path, database_url, text):
@@ -145,3 +144,95 @@ def test_spec_uses_event_window_and_zone():
     spec = spec_from_schedule(schedule)
     assert spec.start_time == datetime(2022, 5, 30, 6, 30, tzinfo=UTC)
     assert spec.timezone == "Asia/Bangkok" and spec.duration_minutes == 240 and spec.registration is True
+
+
+async def test_kind_change_needs_replace_then_deletes_the_meeting(tmp_path, database_url):
+    import pytest
+
+    from integrations.zoom import ReplaceRequired
+
+    runtime, schedule = await _runtime(tmp_path, database_url, MEKONG.read_text())
+    try:
+        _, first = await _apply(runtime, schedule)
+        data = yaml.safe_load(MEKONG.read_text())
+        data["zoom"]["kind"] = "webinar"
+        for key in ("waiting_room", "mute_upon_entry"):
+            data["zoom"].pop(key, None)
+        schedule = await runtime.engine.load_schedule(yaml.safe_dump(data, sort_keys=False), "test.yaml")
+        with pytest.raises(ReplaceRequired, match="--replace"):
+            await _apply(runtime, schedule)
+        assert [m.kind for m in _emulator_state(tmp_path).meetings.values()] == ["meeting"]
+        dry = await ZoomSetup(runtime.db, runtime.settings, lambda: NOW).plan(schedule)
+        assert dry.plan.render().splitlines()[:2] == [
+            f"- delete meeting {first.id}: zoom.kind changed from meeting to webinar",
+            dry.plan.render().splitlines()[1]]
+        assert dry.plan.render().splitlines()[1].startswith("+ create webinar")
+        plan, result = await _apply(runtime, schedule, replace=True)
+        kinds = {m.id: m.kind for m in _emulator_state(tmp_path).meetings.values()}
+        assert kinds == {result.id: "webinar"} and result.recreated
+        from app.zoom.journal import stored
+
+        row = await stored(runtime.db, schedule.event.id)
+        assert row.kind == "webinar" and row.zoom_id == result.id
+    finally:
+        await runtime.stop()
+
+
+async def test_start_link_is_read_again_after_90_minutes_and_never_shown_to_viewers(tmp_path, database_url):
+    from datetime import timedelta
+
+    from app.engine.clock import ManualClock
+
+    clock = ManualClock(NOW)
+    runtime = Runtime(_settings(tmp_path, database_url), clock=clock)
+    await runtime.start(run_timer=False, run_worker=False)
+    schedule = await runtime.engine.load_schedule(MEKONG.read_text(), "test.yaml")
+    try:
+        service = ZoomSetup(runtime.db, runtime.settings, clock.now)
+        applied = (await service.apply(schedule)).result
+        clock.advance(minutes=89)
+        kept = await service.host_links(schedule.event.id)
+        assert kept.start_url == applied.start_url and kept.start_url_at == NOW
+        clock.advance(minutes=2)
+        fresh = await service.host_links(schedule.event.id)
+        assert fresh.start_url != applied.start_url and fresh.start_url.startswith(f"https://zoom.us/s/{applied.id}")
+        assert fresh.start_url_at == NOW + timedelta(minutes=91) and fresh.join_url == applied.join_url
+        async with runtime.db.begin() as conn:
+            _, host = await tokens_repo.create_token(conn, "host", "host", NOW)
+            _, viewer = await tokens_repo.create_token(conn, "viewer", "viewer", NOW)
+        app = create_app(runtime.settings, runtime=runtime)
+        app.state.runtime = runtime
+        clock.advance(minutes=100)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            url = f"/api/events/{schedule.event.id}/zoom"
+            seen = (await client.get(url, headers={"Authorization": f"Bearer {viewer}"})).json()
+            assert seen["start_url"] is None and seen["start_url_at"] is None
+            hosted = (await client.get(url, headers={"Authorization": f"Bearer {host}"})).json()
+            assert hosted["start_url"] not in (None, fresh.start_url)
+            assert hosted["start_url_at"].startswith((NOW + timedelta(minutes=191)).strftime("%Y-%m-%dT%H:%M"))
+    finally:
+        await runtime.stop()
+
+
+async def test_dry_run_of_a_first_create_lists_everything_it_would_send(tmp_path, database_url):
+    from tests.conftest import ROOT as _root
+
+    breakout = _root / "schedules" / "events" / "examples" / "meeting-with-breakout-rooms.yaml"
+    runtime, webinar = await _runtime(tmp_path, database_url, WEBINAR.read_text())
+    try:
+        service = ZoomSetup(runtime.db, runtime.settings, lambda: NOW)
+        text = (await service.plan(webinar)).plan.render()
+        for person in webinar.people:
+            if person.email and person.id in (webinar.zoom.panelists or []):
+                assert f"panelist: {person.name} <{person.email}>" in text
+        assert "interpreter: sophea.chan@example.org (Khmer,English)" in text
+        assert "settings.auto_recording: 'cloud'" in text and "settings.approval_type: 0" in text
+        assert "settings.alternative_hosts: 'somchai.phan@example.org'" in text and "duration: 105" in text
+        meeting = await runtime.engine.load_schedule(breakout.read_text(), "breakout.yaml")
+        text = (await service.plan(meeting)).plan.render()
+        rooms = [line.strip() for line in text.splitlines() if line.strip().startswith("breakout room")]
+        assert len(rooms) == len(meeting.zoom.breakout_rooms) and "dara.keo@example.org" in rooms[0]
+        assert "settings.waiting_room: True" in text
+        assert not _emulator_state(tmp_path).meetings  # a dry run writes nothing
+    finally:
+        await runtime.stop()

@@ -85,6 +85,9 @@ async def run_scenario(client, emulator) -> None:
         await emulator.live.play(crowd)
         await client.list_past_participants(ref.uuid, webinar=kind == "webinar")
         await client.list_past_participants(obj.id, webinar=kind == "webinar", report=True)
+    await client.get_user_settings("host@example.org")
+    assert {m.id for m in await client.list_meetings("host@example.org")} == {meeting.id}
+    assert {w.id for w in await client.list_webinars("host@example.org")} == {webinar.id}
     await client.end_meeting(meeting.id)
     await client.end_webinar(webinar.id)
     await client.remove_all_panelists(webinar.id)
@@ -114,6 +117,9 @@ async def test_every_request_and_response_matches_the_spec(client, emulator, cap
             assert set(error) <= {"code", "message", "errors"} and isinstance(error["code"], int)
     expected = {
         "GET /users/{userId}",
+        "GET /users/{userId}/settings",
+        "GET /users/{userId}/meetings",
+        "GET /users/{userId}/webinars",
         "POST /users/{userId}/meetings",
         "GET /meetings/{meetingId}",
         "PATCH /meetings/{meetingId}",
@@ -211,3 +217,43 @@ def test_contract_helper_catches_a_bad_body(contract) -> None:
         contract.validate_request("POST", "/users/h/meetings", {"settings": {"auto_recording": "tape"}})
     with pytest.raises(AssertionError):
         contract.validate_request("GET", "/meetings/not-a-number", None)
+
+
+async def test_apply_and_doctor_through_the_app_service_send_only_spec_valid_requests(contract, tmp_path) -> None:
+    """The service's whole path (doctor, lookups, creates, edits, panelists) for a meeting and a webinar."""
+    from app.config import Settings
+    from app.engine.clock import ManualClock
+    from app.runtime import Runtime
+    from app.zoom.service import ZoomSetup
+    from integrations.zoom import ZoomClient
+    from integrations.zoom_emulator import create_emulator
+    from tests.conftest import MEKONG
+    from tests.zoom.test_fault_matrix import SCENARIOS
+
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    runtime = Runtime(settings, clock=ManualClock(now))
+    await runtime.start(run_timer=False, run_worker=False)
+    emu = create_emulator(clock=lambda: now, seed=9, custom_languages=["Khmer", "Lao"])
+    transport = emu.transport()
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://z") as http:
+            client = ZoomClient(http, api_base="http://z/v2", oauth_base="http://z", account_id=emu.state.account_id,
+                                client_id=emu.state.client_id, client_secret=emu.state.client_secret, clock=lambda: now)
+            service = ZoomSetup(runtime.db, settings, lambda: now, client_factory=lambda: client)
+            texts = [MEKONG.read_text(), *SCENARIOS["mekong-edit"][1:], *SCENARIOS["webinar-edit"]]
+            for text in texts:
+                schedule = await runtime.engine.load_schedule(text, "contract.yaml")
+                await service.plan(schedule)
+                applied = await service.apply(schedule)
+                assert applied.doctor is not None and applied.doctor.ok
+    finally:
+        await runtime.stop()
+    ops = set()
+    for x in transport.exchanges:
+        if x.path.startswith("/v2/"):
+            op = contract.validate_request(x.method, x.path.removeprefix("/v2"), body_of(x.body))
+            ops.add(f"{x.method} {op.template}")
+    assert {"GET /users/{userId}/settings", "POST /users/{userId}/meetings", "PATCH /meetings/{meetingId}",
+            "POST /users/{userId}/webinars", "PATCH /webinars/{webinarId}", "POST /webinars/{webinarId}/panelists",
+            "DELETE /webinars/{webinarId}/panelists/{panelistId}"} <= ops, ops

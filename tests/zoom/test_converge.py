@@ -11,6 +11,7 @@ from integrations.zoom import (
     BreakoutRoom,
     MeetingSpec,
     PanelistSpec,
+    ReplaceRequired,
     ZoomObjectState,
     converge,
     fetch_state,
@@ -106,7 +107,9 @@ async def test_second_run_makes_zero_write_calls(client, emulator) -> None:
         plan2, second = await converge(client, spec, first.id)
         assert plan2.is_empty, plan2.render()
         assert second.write_calls == 0 and emulator.state.write_calls == writes
-        assert (second.id, second.join_url, second.start_url) == (first.id, first.join_url, first.start_url)
+        assert (second.id, second.join_url) == (first.id, first.join_url)
+        # Each read hands out a new start token (the old one expires on its own), as Zoom does.
+        assert second.start_url.startswith(f"https://zoom.us/s/{first.id}?zak=")
         assert plan2.render() == f"= {spec.kind} is up to date"
 
 
@@ -160,10 +163,14 @@ async def test_deleted_in_zoom_is_recreated_and_reported(client, emulator) -> No
     assert any("no longer exists" in n for n in out.notes)
 
 
-async def test_host_change_replaces_the_meeting(client, emulator) -> None:
+async def test_host_change_replaces_the_meeting_only_with_replace(client, emulator) -> None:
     _, res = await converge(client, simple(), None)
-    plan, out = await converge(client, simple(host_user="other-host@example.org"), res.id)
-    assert [c.action for c in plan.items] == ["recreate"] and "host changed" in plan.render()
+    moved = simple(host_user="other-host@example.org")
+    with pytest.raises(ReplaceRequired, match="--replace"):
+        await converge(client, moved, res.id)
+    assert res.id in emulator.state.meetings and len(emulator.state.meetings) == 1
+    plan, out = await converge(client, moved, res.id, replace=True)
+    assert [c.action for c in plan.items] == ["delete", "create"] and "host changed" in plan.render()
     assert out.recreated and res.id not in emulator.state.meetings
     assert emulator.state.meetings[out.id].host.email == "other-host@example.org"
     assert out.write_calls == 2
@@ -218,3 +225,53 @@ def test_plan_is_pure_over_a_given_state() -> None:
         ("duration", 60, 90),
         ("settings.alternative_hosts", [], ["a@x.org"]),
     ]
+
+
+async def test_kind_change_deletes_the_old_object_and_needs_replace(client, emulator) -> None:
+    _, meeting = await converge(client, simple(), None)
+    webinar = simple(kind="webinar")
+    with pytest.raises(ReplaceRequired, match="zoom.kind changed from meeting to webinar"):
+        await converge(client, webinar, meeting.id, existing_kind="meeting")
+    assert list(emulator.state.meetings) == [meeting.id]
+    plan, out = await converge(client, webinar, meeting.id, existing_kind="meeting", replace=True)
+    lines = plan.render().splitlines()
+    assert lines[0].startswith(f"- delete meeting {meeting.id}") and lines[1].startswith("+ create webinar")
+    assert [m.kind for m in emulator.state.meetings.values()] == ["webinar"] and out.id in emulator.state.meetings
+
+
+async def test_404_on_a_panelist_is_not_the_webinars_deletion(client, emulator) -> None:
+    from integrations.zoom_emulator import Fault
+
+    _, res = await converge(client, webinar_spec(3), None)
+    fewer = webinar_spec(3).model_copy(update={"panelists": webinar_spec(3).panelists[1:]})
+    emulator.add_fault(Fault(404, method="DELETE", path=r"/panelists/", body={"code": 3001, "message": "gone"}))
+    plan, out = await converge(client, fewer, res.id)
+    assert [c.action for c in plan.items] == ["remove_panelist"]
+    assert not out.recreated and not out.created and list(emulator.state.meetings) == [res.id]
+    assert any("already removed" in n for n in out.notes)
+
+
+async def test_404_on_patch_with_the_parent_present_is_raised_not_recreated(client, emulator) -> None:
+    from integrations.zoom import ZoomNotFound
+    from integrations.zoom_emulator import Fault
+
+    _, res = await converge(client, simple(), None)
+    emulator.add_fault(Fault(404, method="PATCH", path=r"/meetings/", body={"code": 3001, "message": "odd"}))
+    with pytest.raises(ZoomNotFound):
+        await converge(client, simple(topic="Changed"), res.id)
+    assert list(emulator.state.meetings) == [res.id]
+
+
+async def test_find_created_adopts_the_object_whose_answer_was_lost(client, emulator, clock) -> None:
+    from integrations.zoom import find_created
+
+    since = clock()
+    _, res = await converge(client, simple(topic="Lost answer"), None)
+    await converge(client, simple(topic="Another"), None)
+    args = ("meeting", "host@example.org", "Lost answer")
+    found = await find_created(client, *args, since)
+    assert found is not None and found.id == res.id
+    assert await find_created(client, *args, since, exclude={res.id}) is None
+    assert await find_created(client, "webinar", "host@example.org", "Lost answer", since) is None
+    clock.advance(hours=1)
+    assert await find_created(client, *args, clock()) is None

@@ -329,8 +329,10 @@ async def test_meeting_deleted_behind_our_back_is_recreated(mock, issuer, zc) ->
         start_time=datetime(2030, 1, 1, 10, tzinfo=UTC),
         duration_minutes=60,
     )
-    mock.get(f"{API}/meetings/81234567890").respond(200, json=MEETING)
-    # Deleted between our GET and our PATCH.
+    # Deleted between our GET and our PATCH; the GET that confirms the 404 finds it gone too.
+    reads = mock.get(f"{API}/meetings/81234567890").mock(
+        side_effect=[httpx.Response(200, json=MEETING), httpx.Response(404, json={"code": 3001, "message": "gone"})]
+    )
     mock.patch(f"{API}/meetings/81234567890").respond(404, json={"code": 3001, "message": "gone"})
     fresh = {**MEETING, "id": 89999999999, "topic": "Renamed"}
     create = mock.post(f"{API}/users/host@example.org/meetings").respond(201, json=fresh)
@@ -338,7 +340,7 @@ async def test_meeting_deleted_behind_our_back_is_recreated(mock, issuer, zc) ->
     assert [c.field for c in plan.items] == ["topic"]
     assert result.recreated and result.created and result.id == 89999999999
     assert any("deleted in Zoom" in n for n in result.notes)
-    assert create.call_count == 1 and result.write_calls == 2
+    assert create.call_count == 1 and result.write_calls == 2 and reads.call_count == 2
     assert create.calls[0].request.content.count(b'"Renamed"') == 1
 
 

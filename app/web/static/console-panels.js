@@ -142,8 +142,17 @@ function renderZoom(z) {
   const start = safeUrl(z.start_url);
   const registration = safeUrl(z.registration_url);
   if (start && RANK[app.me.role] >= RANK.host) {
-    links.push(h('a', { class: 'button primary', href: start, target: '_blank', rel: 'noopener noreferrer' },
-      'Start as host'));
+    const startLink = h('a', { class: 'button primary', href: start, target: '_blank', rel: 'noopener noreferrer' },
+      'Start as host');
+    // Zoom's start links expire after about two hours; the server re-reads one older than 90 minutes.
+    startLink.addEventListener('click', (event) => {
+      event.preventDefault();
+      const tab = window.open('', '_blank');
+      if (tab) tab.opener = null;
+      const go = (url) => { if (tab) tab.location.href = url; else window.location.href = url; };
+      api(`${base}/zoom`).then((fresh) => go(safeUrl(fresh.start_url) || start), () => go(start));
+    });
+    links.push(startLink);
   }
   if (join) {
     links.push(h('a', { class: 'button', href: join, target: '_blank', rel: 'noopener noreferrer' }, 'Join link'));

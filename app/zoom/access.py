@@ -1,0 +1,66 @@
+"""A Zoom client for the real Zoom, a given emulator, or the persisted sandbox emulator.
+
+In the sandbox (no Zoom credentials) the local Zoom emulator stands in, in-process, and its state
+is kept in a JSON file so that a second `apply` sees what the first one created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from app.config import Settings
+from integrations.zoom import ZoomClient, make_http_client
+from integrations.zoom_emulator import ZoomEmulator, create_emulator
+from integrations.zoom_emulator.persist import restore, snapshot
+
+SANDBOX_BASE = "http://zoom-emulator.local"
+
+
+@dataclass
+class ZoomAccess:
+    """A Zoom client and whether it talks to the sandbox emulator."""
+
+    client: ZoomClient
+    sandbox: bool
+
+
+@contextlib.asynccontextmanager
+async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator: ZoomEmulator | None = None
+                      ) -> AsyncIterator[ZoomAccess]:
+    """A ZoomClient for the real Zoom (credentials set), a given emulator, or the persisted sandbox one."""
+    if emulator is not None:
+        for email in users:
+            emulator.state.add_user(email)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE) as http:
+            yield ZoomAccess(sandbox_client(http, emulator), True)
+        return
+    if not settings.sandbox:
+        async with make_http_client() as http:
+            yield ZoomAccess(ZoomClient(http, api_base=settings.zoom_api_base, oauth_base=settings.zoom_oauth_base,
+                                        account_id=settings.zoom_account_id, client_id=settings.zoom_client_id,
+                                        client_secret=settings.zoom_client_secret.get_secret_value()), False)
+        return
+    path = Path(settings.sandbox_state_path)
+    emulator = create_emulator(users=users)
+    if path.exists():
+        restore(emulator.state, json.loads(path.read_text(encoding="utf-8")))
+    for email in users:
+        emulator.state.add_user(email)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE) as http:
+        try:
+            yield ZoomAccess(sandbox_client(http, emulator), True)
+        finally:
+            path.write_text(json.dumps(snapshot(emulator.state), indent=1), encoding="utf-8")
+
+
+def sandbox_client(http: httpx.AsyncClient, emulator: ZoomEmulator) -> ZoomClient:
+    """A ZoomClient talking to an in-process emulator over `http`."""
+    state = emulator.state
+    return ZoomClient(http, api_base=f"{SANDBOX_BASE}/v2", oauth_base=SANDBOX_BASE, account_id=state.account_id,
+                      client_id=state.client_id, client_secret=state.client_secret)

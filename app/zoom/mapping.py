@@ -1,0 +1,74 @@
+"""The Zoom meeting or webinar a schedule asks for, as a neutral MeetingSpec."""
+
+from __future__ import annotations
+
+from integrations.zoom import MeetingSpec
+from integrations.zoom.spec import BreakoutRoom, Interpreter, PanelistSpec
+from schedules.model import Schedule
+from schedules.resolve import event_window
+from schedules.rules import email_of
+
+
+class ZoomSetupError(ValueError):
+    """The schedule cannot be applied to Zoom as written (e.g. no host)."""
+
+
+def _emails(schedule: Schedule, refs: list[str]) -> tuple[str, ...]:
+    out = []
+    for ref in refs:
+        email = email_of(schedule, ref)
+        if email and email.lower() not in {e.lower() for e in out}:
+            out.append(email)
+    return tuple(out)
+
+
+def _panelists(schedule: Schedule) -> tuple[PanelistSpec, ...]:
+    zoom = schedule.zoom
+    if zoom.kind != "webinar":
+        return ()
+    refs = zoom.panelists
+    if refs is None:  # default: everyone on stage
+        refs = []
+        for seg in schedule.segments:
+            named = [s.person for s in (seg.respondents.slots if seg.respondents else []) if s.person]
+            refs += [*seg.moderators, *seg.speakers, *named]
+    out, seen = [], set()
+    for ref in refs:
+        person = schedule.person(ref)
+        email = email_of(schedule, ref)
+        if email is None or email.lower() in seen or (zoom.host and email.lower() == zoom.host.lower()):
+            continue
+        seen.add(email.lower())
+        out.append(PanelistSpec(name=person.name if person else email.split("@")[0], email=email))
+    return tuple(out)
+
+
+def spec_from_schedule(schedule: Schedule) -> MeetingSpec:
+    """The Zoom meeting or webinar a schedule asks for."""
+    zoom, event = schedule.zoom, schedule.event
+    if not zoom.host:
+        raise ZoomSetupError("zoom.host is not set: name the Zoom user (email) that owns the meeting")
+    meeting = zoom.kind == "meeting"
+    opens, closes = event_window(schedule)
+    minutes = max(1, round((closes - opens).total_seconds() / 60))
+    return MeetingSpec(
+        kind=zoom.kind, host_user=zoom.host, topic=zoom.topic or event.title,
+        agenda=zoom.agenda or "", start_time=opens, duration_minutes=minutes, timezone=event.timezone,
+        password=zoom.password, auto_recording=zoom.auto_recording, registration=zoom.registration,
+        # Webinars have no waiting room, mute-on-entry or join-before-host: leave them unmanaged there.
+        waiting_room=zoom.waiting_room if meeting else None,
+        mute_upon_entry=zoom.mute_upon_entry if meeting else None,
+        join_before_host=zoom.join_before_host if meeting else None,
+        alternative_hosts=_emails(schedule, zoom.alternative_hosts),
+        interpreters=tuple(Interpreter(email=email_of(schedule, i.interpreter), languages=tuple(i.languages))
+                           for i in zoom.interpretation if email_of(schedule, i.interpreter)),
+        breakout_rooms=tuple(BreakoutRoom(name=r.name, participants=_emails(schedule, r.participants))
+                             for r in zoom.breakout_rooms),
+        meeting_invitees=_emails(schedule, zoom.invitees),
+        panelists=_panelists(schedule),
+    )
+
+
+def sandbox_users(schedule: Schedule) -> tuple[str, ...]:
+    """The emulated account's users: the host and the alternative hosts (Zoom wants them licensed)."""
+    return tuple(e for e in (schedule.zoom.host, *_emails(schedule, schedule.zoom.alternative_hosts)) if e)

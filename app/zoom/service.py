@@ -1,0 +1,192 @@
+"""The one Zoom set-up service: plan, apply and host links for a schedule.
+
+The CLI, the REST API and the rehearsal all call it; they only format its answers. Every step
+of apply is written to the database as it happens (app/zoom/journal.py), so a failed or
+interrupted apply is resumed by the next one without repeating what Zoom already did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.config import Settings
+from app.zoom.access import ZoomAccess, zoom_access
+from app.zoom.doctor import DoctorReport, check_date, check_webhook
+from app.zoom.journal import (
+    db_journal,
+    forget_pending_create,
+    links_of,
+    other_ids,
+    pending_create,
+    record_object,
+    record_start_url,
+    stored,
+)
+from app.zoom.mapping import sandbox_users, spec_from_schedule
+from integrations.zoom import (
+    ApplyResult,
+    ChangePlan,
+    ZoomClient,
+    ZoomError,
+    converge,
+    fetch_state,
+    find_created,
+    plan_changes,
+)
+from integrations.zoom.preflight import preflight
+from integrations.zoom_emulator import ZoomEmulator
+from schedules.model import Schedule
+
+log = logging.getLogger(__name__)
+
+# Zoom: a start_url "expires after 2 hours" (API notes §3); refresh well before that.
+START_URL_MAX_AGE = timedelta(minutes=90)
+
+
+@dataclass
+class Planned:
+    """What apply would do (a dry run): the plan and what was found on the way."""
+
+    plan: ChangePlan
+    sandbox: bool
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Applied:
+    """What apply did."""
+
+    plan: ChangePlan
+    result: ApplyResult
+    sandbox: bool
+    doctor: DoctorReport | None = None
+
+
+class DoctorFailed(Exception):
+    """A pre-flight check failed, so apply did not write to Zoom."""
+
+    def __init__(self, report: DoctorReport) -> None:
+        super().__init__("; ".join(f"{c.name}: {c.detail}" for c in report.failures))
+        self.report = report
+
+
+class ZoomSetup:
+    """Plans and applies a schedule's Zoom object and keeps its host link fresh."""
+
+    def __init__(self, db: AsyncEngine, settings: Settings, now: Callable[[], datetime], *,
+                 client_factory: Callable[[], ZoomClient] | None = None,
+                 emulator: ZoomEmulator | None = None, http: httpx.AsyncClient | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.now = now
+        self.client_factory = client_factory
+        self.emulator = emulator
+        self.http = http  # for the webhook probe; a short-lived client when None
+
+    @classmethod
+    def for_runtime(cls, runtime: Any) -> ZoomSetup:
+        """The service on a running service's database, clock and Zoom client."""
+        return cls(runtime.db, runtime.settings, runtime.clock.now, client_factory=runtime.zoom_client_factory,
+                   http=runtime.http)
+
+    @contextlib.asynccontextmanager
+    async def access(self, schedule: Schedule | None) -> AsyncIterator[ZoomAccess]:
+        """A Zoom client: the injected one, a given emulator, the real Zoom or the persisted sandbox."""
+        if self.client_factory is not None and self.emulator is None:
+            yield ZoomAccess(self.client_factory(), self.settings.sandbox)
+            return
+        users = sandbox_users(schedule) if schedule is not None else ()
+        async with zoom_access(self.settings, users, emulator=self.emulator) as access:
+            yield access
+
+    async def _locate(self, client: ZoomClient, event_id: str) -> tuple[int | None, str | None, list[str]]:
+        """The object apply should converge: one whose create answer was lost, else the recorded one."""
+        row = await stored(self.db, event_id)
+        intent = await pending_create(self.db, event_id)
+        if intent is not None:
+            found = await find_created(client, intent.kind, intent.host, intent.topic, intent.requested_at,
+                                       await other_ids(self.db, event_id))
+            if found is not None:
+                note = (f"{intent.kind} {found.id} was created by an earlier apply whose answer was lost; "
+                        "using it instead of creating another")
+                return found.id, intent.kind, [note]
+        if row is not None:
+            return row.zoom_id, row.kind, []
+        return None, None, []
+
+    async def plan(self, schedule: Schedule) -> Planned:
+        """What apply would change in Zoom, without writing anything."""
+        spec = spec_from_schedule(schedule)
+        async with self.access(schedule) as access:
+            existing, kind, notes = await self._locate(access.client, schedule.event.id)
+            state = await fetch_state(access.client, kind, existing) if existing is not None and kind else None
+            return Planned(plan_changes(spec, state), access.sandbox, notes)
+
+    async def apply(self, schedule: Schedule, *, replace: bool = False, doctor: bool = True) -> Applied:
+        """Converge Zoom to the schedule, recording each step; `replace` allows deleting the old object.
+
+        The doctor runs first (unless `doctor=False`); a failed check stops apply against the real
+        Zoom (DoctorFailed). In the sandbox it is reported and apply goes on: the emulated account
+        is not the one the event will use.
+        """
+        spec = spec_from_schedule(schedule)
+        report = await self.doctor(schedule) if doctor else None
+        if report is not None and not report.ok and not report.sandbox:
+            raise DoctorFailed(report)
+        event_id, now = schedule.event.id, self.now()
+        async with self.access(schedule) as access:
+            existing, kind, notes = await self._locate(access.client, event_id)
+            if existing is None:
+                await forget_pending_create(self.db, event_id)
+            journal = db_journal(self.db, event_id, spec, access.sandbox, now)
+            plan, result = await converge(access.client, spec, existing, existing_kind=kind, journal=journal,
+                                          replace=replace)
+            result.notes[:0] = notes
+            if result.id is not None:
+                await record_object(self.db, event_id, spec.kind, links_of(result), spec, access.sandbox, now)
+            return Applied(plan, result, access.sandbox, report)
+
+    async def doctor(self, schedule: Schedule) -> DoctorReport:
+        """Read-only checks of everything the real Zoom would refuse or drop for this schedule."""
+        spec = spec_from_schedule(schedule)
+        async with self.access(None) as access:
+            checks = await preflight(access.client, spec)
+            sandbox = access.sandbox
+        checks.append(check_date(spec, self.now()))
+        checks.append(await check_webhook(self.settings, self.http, self.now()))
+        return DoctorReport(checks, sandbox)
+
+    async def host_links(self, event_id: str) -> Any:
+        """The recorded object with a start link younger than 90 minutes (read again from Zoom if older)."""
+        row = await stored(self.db, event_id)
+        if row is None:
+            return None
+        now = self.now()
+        if row.start_url and row.start_url_at is not None and now - row.start_url_at < START_URL_MAX_AGE:
+            return row
+        if self._no_sandbox_yet():
+            return row
+        try:
+            async with self.access(None) as access:
+                current = await fetch_state(access.client, row.kind, row.zoom_id)
+        except ZoomError as exc:
+            log.warning("could not refresh the start link of %s: %s", event_id, exc)
+            return row  # the stored link may still work; the host can reload later
+        if current is None:
+            return row  # deleted in Zoom: `apply` will say so; the old link is all there is
+        await record_start_url(self.db, event_id, current.meeting.start_url, now)
+        return await stored(self.db, event_id)
+
+    def _no_sandbox_yet(self) -> bool:
+        """The persisted sandbox has never been created, so it holds no meeting to read."""
+        return (self.client_factory is None and self.emulator is None and self.settings.sandbox
+                and not Path(self.settings.sandbox_state_path).exists())
