@@ -114,10 +114,27 @@ class Announce(Adjustment):
     kind: ClassVar[str] = "announce"
 
 
+@dataclass(frozen=True)
+class StageMessage(Adjustment):
+    """A message shown on the presenter view until cleared; never posted to chat targets."""
+
+    text: str = ""
+    flash: bool = False
+    blackout: bool = False
+    kind: ClassVar[str] = "stage_message"
+
+
+@dataclass(frozen=True)
+class StageClear(Adjustment):
+    """Clear the presenter view's message (and blackout)."""
+
+    kind: ClassVar[str] = "stage_clear"
+
+
 KINDS: dict[str, type[Adjustment]] = {
     cls.kind: cls
     for cls in (Delay, Advance, Hold, Resume, EndEvent, TimerStart, TimerPause, TimerResume, TimerAdd,
-                TimerStop, Announce)
+                TimerStop, Announce, StageMessage, StageClear)
 }
 
 

@@ -109,6 +109,7 @@ class Person(Strict):
     email: EmailStr | None = None
     roles: list[Role] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list, description="interpreters: e.g. [Khmer, English]")
+    timezone: str | None = Field(None, description="their own IANA zone: invites and run sheets show it too")
 
 
 class RespondentSlot(Strict):
@@ -252,6 +253,16 @@ class RunRules(Strict):
     delay_mode: Literal["absorb", "shift"] = "absorb"
 
 
+class StageSettings(Strict):
+    """The presenter view: preset messages for the stage, and when each role is called before its slot."""
+
+    messages: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=lambda: ["Please wrap up", "30 seconds", "Time is up"],
+        description="preset stage messages the console offers")
+    call_before: dict[Role, Duration] = Field(
+        default_factory=dict, description="per role, e.g. {speaker: 20m}: invites start this long before a slot")
+
+
 class Schedule(Strict):
     schema_: str | None = Field(None, alias="$schema")
     version: Literal[1] = 1
@@ -264,6 +275,7 @@ class Schedule(Strict):
     timers: Timers = Field(default_factory=Timers)
     readiness: Readiness = Field(default_factory=Readiness)
     run: RunRules = Field(default_factory=RunRules)
+    stage: StageSettings = Field(default_factory=StageSettings)
 
     def person(self, person_id: str) -> Person | None:
         """The person with this id, if any."""

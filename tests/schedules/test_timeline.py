@@ -16,6 +16,8 @@ from schedules.adjustments import (
     EndEvent,
     Hold,
     Resume,
+    StageClear,
+    StageMessage,
     TimerAdd,
     TimerPause,
     TimerResume,
@@ -458,6 +460,8 @@ EXAMPLES = [
     TimerAdd(bangkok(14, 41), timer_id="t1", seconds=-15),
     TimerStop(bangkok(14, 42), timer_id="t1"),
     Announce(bangkok(15, 0), announcement_id="a", message="Hi", targets=("x", "y")),
+    StageMessage(bangkok(15, 1), text="Please wrap up", flash=True, blackout=False),
+    StageClear(bangkok(15, 2)),
 ]
 
 

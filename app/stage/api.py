@@ -1,0 +1,124 @@
+"""The presenter view's API: its state and stream (stage tokens and up), and stage messages (hosts)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from app.api.deps import Caller, EventId, Host, RuntimeDep, StageReader, Viewer
+from app.errors import Conflict, NotFound
+from app.stage.presence import Connection, StagePresence
+from app.stage.view import stage_json
+from app.state_view import state_json
+from app.views import iso_utc
+from schedules.adjustments import StageClear, StageMessage
+from schedules.stage import stage_message
+
+router = APIRouter(prefix="/api/events/{event_id}/stage", tags=["stage"])
+KEEPALIVE_SECONDS = 15
+
+
+class StageIn(BaseModel):
+    """A message for the presenter view."""
+
+    model_config = {"extra": "forbid",
+                    "json_schema_extra": {"examples": [{"message": "Please wrap up", "flash": True}]}}
+    message: str = Field(min_length=1, max_length=200, description="shown until cleared")
+    flash: bool = Field(False, description="flash the screen a few times to catch the speaker's eye")
+    blackout: bool = Field(False, description="black out the presenter view, showing only this message")
+
+
+def presence(request: Request) -> StagePresence:
+    state = request.app.state
+    if getattr(state, "stage_presence", None) is None:
+        state.stage_presence = StagePresence()
+    return state.stage_presence
+
+
+def _person(runtime, event_id: str, caller: Caller, asked: str | None) -> str | None:
+    """A stage link always shows its own person; other tokens may ask for anyone's view."""
+    person = caller.person or asked
+    if person is not None and runtime.schedule(event_id).person(person) is None:
+        raise NotFound(f"no person '{person}' in {event_id}")
+    return person
+
+
+def _view(runtime, event_id: str, person: str | None) -> dict:
+    loaded = runtime.engine.loaded(event_id)
+    return stage_json(loaded.schedule, runtime.engine.timeline(event_id), loaded.actions, runtime.clock.now(),
+                      person)
+
+
+@router.get("", summary="The presenter view: current segment, running timer, stage message (stage token)")
+async def stage_state(event_id: EventId, runtime: RuntimeDep, caller: StageReader, person: str | None = None):
+    """`?person=` adds that person's next slot; a personal stage link always shows its own person."""
+    return _view(runtime, event_id, _person(runtime, event_id, caller, person))
+
+
+@router.get("/stream", summary="Server-sent events: the presenter view after every change",
+            response_class=StreamingResponse)
+async def stage_stream(event_id: EventId, runtime: RuntimeDep, caller: StageReader, request: Request,
+                       person: str | None = None):
+    """`event: stage` with the presenter JSON on connect and after each change."""
+    who = _person(runtime, event_id, caller, person)
+    seen = presence(request)
+    queue = runtime.broadcaster.subscribe(event_id)
+
+    def frame() -> str:
+        return f"event: stage\ndata: {json.dumps(_view(runtime, event_id, who))}\n\n"
+
+    async def events():
+        key = seen.join(event_id, Connection(caller.token_id, caller.name, caller.role, who, runtime.clock.now()))
+        runtime.broadcaster.publish(event_id, "stage_connected")
+        try:
+            yield "retry: 2000\n\n" + frame()
+            while True:
+                try:
+                    reason = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": keep-alive\n\n"
+                    continue
+                if reason not in ("stage_connected", "stage_disconnected"):
+                    yield frame()
+        finally:
+            runtime.broadcaster.unsubscribe(event_id, queue)
+            seen.leave(event_id, key)
+            runtime.broadcaster.publish(event_id, "stage_disconnected")
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/connected", summary="Presenter views open right now")
+async def stage_connected(event_id: EventId, _: Viewer, request: Request):
+    return [{"token_id": c.token_id, "name": c.name, "role": c.role, "person": c.person, "since": iso_utc(c.since)}
+            for c in presence(request).connected(event_id)]
+
+
+async def _act(runtime, event_id: str, make, caller: Caller) -> dict:
+    adjustment = await runtime.engine.act(event_id, make, actor=caller.name)
+    loaded = runtime.engine.loaded(event_id)
+    state = state_json(loaded.schedule, runtime.engine.timeline(event_id), runtime.clock.now())
+    return {"kind": adjustment.kind, "at": iso_utc(adjustment.at), "seq": loaded.actions[-1].seq, "state": state}
+
+
+@router.post("", status_code=201, summary="Show a message on the presenter view (never posted to chat)")
+async def stage_post(event_id: EventId, body: StageIn, runtime: RuntimeDep, caller: Host):
+    text = " ".join(body.message.split())
+    if not text:
+        raise Conflict("the message is empty")
+    make = lambda at: StageMessage(at, text=text, flash=body.flash, blackout=body.blackout)  # noqa: E731
+    return await _act(runtime, event_id, make, caller)
+
+
+@router.post("/clear", summary="Clear the presenter view's message and blackout")
+async def stage_clear(event_id: EventId, runtime: RuntimeDep, caller: Host):
+    if stage_message(runtime.engine.loaded(event_id).actions) is None:
+        raise Conflict("no stage message is shown")
+    return await _act(runtime, event_id, lambda at: StageClear(at), caller)
