@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     for module in (events, control, deliveries):
         app.include_router(module.router)
     app.include_router(stage_api.router)
+    app.include_router(stage_api.people_router)
     for module in (zoom, attendance, web_routes):
         module.include(app)
     return app

@@ -6,10 +6,10 @@ import asyncio
 import json
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from app.api.deps import Caller, EventId, Host, RuntimeDep, StageReader, Viewer
+from app.api.deps import Caller, EventId, Host, Organiser, RuntimeDep, StageReader, Viewer
 from app.errors import Conflict, NotFound
 from app.stage.presence import Connection, StagePresence
 from app.stage.view import stage_json
@@ -122,3 +122,22 @@ async def stage_clear(event_id: EventId, runtime: RuntimeDep, caller: Host):
     if stage_message(runtime.engine.loaded(event_id).actions) is None:
         raise Conflict("no stage message is shown")
     return await _act(runtime, event_id, lambda at: StageClear(at), caller)
+
+
+people_router = APIRouter(prefix="/api/events/{event_id}/people", tags=["stage"])
+
+
+@people_router.get("/{person}/invite.ics", summary="A person's calendar invite (METHOD:REQUEST, organiser)",
+                   response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+async def person_invite(event_id: EventId, person: str, runtime: RuntimeDep, _: Organiser):
+    """Their call time, slots, role, moderators, the Zoom link that fits them and their presenter link."""
+    from app.stage.invites import build_invites
+
+    schedule = runtime.schedule(event_id)
+    if schedule.person(person) is None:
+        raise NotFound(f"no person '{person}' in {event_id}")
+    made = await build_invites(runtime.db, runtime.settings, schedule, runtime.clock.now(), only=person)
+    if not made:
+        raise NotFound(f"'{person}' has no slot in {event_id}, so there is nothing to invite them to")
+    return Response(made[0].ics, media_type="text/calendar; charset=utf-8; method=REQUEST",
+                    headers={"Content-Disposition": f'attachment; filename="{made[0].filename}"'})
