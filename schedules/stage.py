@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from schedules.adjustments import Adjustment, StageClear, StageMessage
+from schedules.adjustments import Adjustment, StageClear, StageMessage, effective
 from schedules.model import Role, Schedule
 from schedules.plan import SegmentTiming
 
@@ -52,9 +52,9 @@ def call_time(schedule: Schedule, slots: list[Slot]) -> datetime | None:
 
 
 def stage_message(adjustments: list[Adjustment] | tuple) -> StageMessage | None:
-    """The message on the presenter view after these host actions (None once cleared)."""
+    """The message on the presenter view after these host actions (None once cleared; undo counts)."""
     shown = None
-    for adj in sorted(adjustments, key=lambda a: (a.at, a.seq)):
+    for adj in sorted(effective(adjustments), key=lambda a: (a.at, a.seq)):
         if isinstance(adj, StageMessage):
             shown = adj
         elif isinstance(adj, StageClear):

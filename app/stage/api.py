@@ -9,14 +9,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from app.api.deps import Caller, EventId, Host, Organiser, RuntimeDep, StageReader, Viewer
-from app.errors import Conflict, NotFound
+from app.api.control import REFUSALS
+from app.api.deps import (
+    Caller,
+    EventId,
+    Host,
+    IdempotencyKey,
+    Organiser,
+    RunDep,
+    RuntimeDep,
+    StageReader,
+    Viewer,
+    respond,
+)
+from app.api.schemas import ActionOut
+from app.errors import NotFound
 from app.stage.presence import Connection, StagePresence
 from app.stage.view import stage_json
-from app.state_view import state_json
 from app.views import iso_utc
-from schedules.adjustments import StageClear, StageMessage
-from schedules.stage import stage_message
 
 router = APIRouter(prefix="/api/events/{event_id}/stage", tags=["stage"])
 KEEPALIVE_SECONDS = 15
@@ -101,27 +111,18 @@ async def stage_connected(event_id: EventId, _: Viewer, request: Request):
             for c in presence(request).connected(event_id)]
 
 
-async def _act(runtime, event_id: str, make, caller: Caller) -> dict:
-    adjustment = await runtime.engine.act(event_id, make, actor=caller.name)
-    loaded = runtime.engine.loaded(event_id)
-    state = state_json(loaded.schedule, runtime.engine.timeline(event_id), runtime.clock.now())
-    return {"kind": adjustment.kind, "at": iso_utc(adjustment.at), "seq": loaded.actions[-1].seq, "state": state}
+@router.post("", status_code=201, response_model=ActionOut, responses=REFUSALS,
+             summary="Show a message on the presenter view (recorded; never posted to chat)")
+async def stage_post(event_id: EventId, body: StageIn, run: RunDep, caller: Host, intent: IdempotencyKey):
+    """Shown until cleared or replaced; `flash` catches the speaker's eye, `blackout` leaves only the message."""
+    return respond(await run.stage_message(event_id, caller.name, body.message, flash=body.flash,
+                                           blackout=body.blackout, intent=intent))
 
 
-@router.post("", status_code=201, summary="Show a message on the presenter view (never posted to chat)")
-async def stage_post(event_id: EventId, body: StageIn, runtime: RuntimeDep, caller: Host):
-    text = " ".join(body.message.split())
-    if not text:
-        raise Conflict("the message is empty")
-    make = lambda at: StageMessage(at, text=text, flash=body.flash, blackout=body.blackout)  # noqa: E731
-    return await _act(runtime, event_id, make, caller)
-
-
-@router.post("/clear", summary="Clear the presenter view's message and blackout")
-async def stage_clear(event_id: EventId, runtime: RuntimeDep, caller: Host):
-    if stage_message(runtime.engine.loaded(event_id).actions) is None:
-        raise Conflict("no stage message is shown")
-    return await _act(runtime, event_id, lambda at: StageClear(at), caller)
+@router.post("/clear", response_model=ActionOut, responses=REFUSALS,
+             summary="Clear the presenter view's message and blackout")
+async def stage_clear(event_id: EventId, run: RunDep, caller: Host, intent: IdempotencyKey):
+    return respond(await run.stage_clear(event_id, caller.name, intent=intent))
 
 
 people_router = APIRouter(prefix="/api/events/{event_id}/people", tags=["stage"])

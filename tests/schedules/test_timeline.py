@@ -460,8 +460,10 @@ EXAMPLES = [
     TimerAdd(bangkok(14, 41), timer_id="t1", seconds=-15),
     TimerStop(bangkok(14, 42), timer_id="t1"),
     Announce(bangkok(15, 0), announcement_id="a", message="Hi", targets=("x", "y")),
-    StageMessage(bangkok(15, 1), text="Please wrap up", flash=True, blackout=False),
-    StageClear(bangkok(15, 2)),
+    adj.Undo(bangkok(15, 1), seq=12, target=11,
+             corrections=(("x", "Correction: S1 is still running", "Correction: ...; please disregard 'Hi'."),)),
+    StageMessage(bangkok(15, 2), text="Please wrap up", flash=True, blackout=False),
+    StageClear(bangkok(15, 3)),
 ]
 
 

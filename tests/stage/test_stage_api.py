@@ -115,3 +115,17 @@ async def test_stage_message_survives_a_restart(live, settings_for):
         assert view["message"]["text"] == "Blackout" and view["message"]["blackout"] is True
     finally:
         await again.stop()
+
+
+async def test_undo_takes_a_stage_message_back(live):
+    url = f"/api/events/{EVENT}"
+    sent = await live.client.post(f"{url}/stage", headers=live.auth("host"), json={"message": "30 seconds"})
+    state = sent.json()["state"]
+    assert state["undo"]["seq"] == sent.json()["seq"] and state["undo"]["summary"] == "Stage message: 30 seconds"
+    undone = await live.client.post(f"{url}/undo", headers=live.auth("host"), json={"seq": sent.json()["seq"]})
+    assert undone.status_code == 200 and undone.json()["undone"] == {"seq": sent.json()["seq"],
+                                                                      "kind": "stage_message"}
+    view = (await live.client.get(f"{url}/stage", headers=live.auth("stage"))).json()
+    assert view["message"] is None
+    refused = await live.client.post(f"{url}/stage/clear", headers=live.auth("host"))
+    assert refused.status_code == 409 and "state" in refused.json()

@@ -1,7 +1,7 @@
 """stage links and invites
 
 Revision ID: 0003_stage
-Revises: 0002
+Revises: 0003_runsvc
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import app.store.tables
 
 revision = "0003_stage"
-down_revision = "0002"
+down_revision = "0003_runsvc"
 branch_labels = None
 depends_on = None
 
