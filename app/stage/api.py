@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from app.api.control import REFUSALS
 from app.api.deps import (
+    RANK,
     Caller,
     EventId,
     Host,
@@ -24,9 +25,12 @@ from app.api.deps import (
 )
 from app.api.schemas import ActionOut
 from app.errors import NotFound
+from app.stage.links import ensure_links, link_url, stage_people
 from app.stage.presence import Connection, StagePresence
 from app.stage.view import stage_json
+from app.store import tokens_repo
 from app.views import iso_utc
+from schedules.stage import stage_message
 
 router = APIRouter(prefix="/api/events/{event_id}/stage", tags=["stage"])
 KEEPALIVE_SECONDS = 15
@@ -109,6 +113,53 @@ async def stage_stream(event_id: EventId, runtime: RuntimeDep, caller: StageRead
 async def stage_connected(event_id: EventId, _: Viewer, request: Request):
     return [{"token_id": c.token_id, "name": c.name, "role": c.role, "person": c.person, "since": iso_utc(c.since)}
             for c in presence(request).connected(event_id)]
+
+
+@router.get("/panel", summary="The console's stage card: presets, the message shown, links and who is connected")
+async def stage_panel(event_id: EventId, runtime: RuntimeDep, caller: Viewer, request: Request):
+    """Everyone who takes the stage with their presenter link (hosts only) and whether it is open right now."""
+    loaded = runtime.engine.loaded(event_id)
+    schedule = loaded.schedule
+    shown = stage_message(loaded.actions)
+    open_now = presence(request).connected(event_id)
+    async with runtime.db.begin() as conn:
+        tokens = await tokens_repo.stage_links(conn, event_id)
+    people = []
+    for person in stage_people(schedule):
+        row = tokens.get(person.id)
+        mine = [c for c in open_now if row is not None and c.token_id == row.id]
+        link = link_url(runtime.settings.public_url, event_id, person.id, row.link_token) \
+            if row is not None and row.link_token and RANK[caller.role] >= RANK["host"] else None
+        people.append({"person": person.id, "name": person.name, "roles": [r.value for r in person.roles],
+                       "has_link": row is not None, "link": link, "connected": len(mine),
+                       "since": iso_utc(mine[0].since) if mine else None})
+    linked = {row.id for row in tokens.values()}
+    others = [{"name": c.name, "role": c.role, "person": c.person, "since": iso_utc(c.since)}
+              for c in open_now if c.token_id not in linked]
+    return {"presets": schedule.stage.messages,
+            "message": None if shown is None else {"text": shown.text, "flash": shown.flash,
+                                                   "blackout": shown.blackout, "at": iso_utc(shown.at),
+                                                   "seq": shown.seq},
+            "people": people, "others": others}
+
+
+@router.post("/links", summary="Make the missing personal presenter links (hosts)")
+async def stage_make_links(event_id: EventId, runtime: RuntimeDep, _: Host):
+    async with runtime.db.begin() as conn:
+        made = await ensure_links(conn, runtime.schedule(event_id), runtime.settings.public_url,
+                                  runtime.clock.now())
+    runtime.broadcaster.publish(event_id, "stage_links")
+    return [{"person": m.person, "name": m.name, "link": m.url, "created": m.created} for m in made]
+
+
+@router.delete("/links/{person}", summary="Revoke a person's presenter link (organiser)")
+async def stage_revoke_link(event_id: EventId, person: str, runtime: RuntimeDep, _: Organiser):
+    async with runtime.db.begin() as conn:
+        revoked = await tokens_repo.revoke_stage_link(conn, event_id, person, runtime.clock.now())
+    if not revoked:
+        raise NotFound(f"'{person}' has no active presenter link in {event_id}")
+    runtime.broadcaster.publish(event_id, "stage_links")
+    return {"person": person, "revoked": revoked}
 
 
 @router.post("", status_code=201, response_model=ActionOut, responses=REFUSALS,

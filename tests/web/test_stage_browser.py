@@ -122,3 +122,46 @@ async def test_presenter_view_reconnects_and_refuses_a_revoked_link(browser, mak
         assert server.page_errors == []
     finally:
         await server.stop()
+
+
+async def test_console_sends_a_preset_and_lists_connected_presenter_links(browser, make_server, shot):
+    from tests.web.test_console_browser import sign_in
+
+    server = make_server(bangkok(14, 36))
+    await server.start()
+    try:
+        host = await sign_in(browser, server, "host")
+        card = host.locator("#stage-card")
+        await host.get_by_role("button", name="Make missing presenter links").click()
+        speaker = card.locator("li.stage-person", has_text="Nilim Baruah")
+        await expect(speaker).to_contain_text("not connected")
+        async with httpx.AsyncClient(base_url=server.url,
+                                     headers={"Authorization": f"Bearer {server.tokens['host']}"}) as api:
+            links = (await api.get(f"/api/events/{EVENT}/stage/panel")).json()["people"]
+        link = next(p["link"] for p in links if p["person"] == "nilim-baruah")
+        context = await browser.new_context(viewport=SCREENS["phone"], is_mobile=True, has_touch=True,
+                                            locale="en-GB", timezone_id="Europe/London")
+        stage = await context.new_page()
+        stage.on("pageerror", lambda error: server.page_errors.append(str(error)))
+        await stage.goto(link.replace("http://127.0.0.1", server.url))
+        # The personal link shows their own slot: Session 1 started at 14:15, so it is on now.
+        await expect(stage.get_by_test_id("stage-you")).to_have_text(
+            "Nilim Baruah, your slot (speaker): 14:15 GMT+7, now")
+        await expect(speaker).to_contain_text("CONNECTED since 14:36", timeout=3000)
+        await expect(host.get_by_test_id("stage-connected")).to_have_text("1 connected")
+
+        await host.get_by_role("button", name="Use the preset: Please wrap up").click()
+        await host.get_by_label("Flash").check()
+        await host.get_by_role("button", name="Show on stage").click()
+        await expect(host.get_by_test_id("stage-shown")).to_have_text("On stage now: “Please wrap up” (flash)")
+        message = stage.get_by_test_id("stage-message")
+        await expect(message).to_have_text("Please wrap up", timeout=2000)
+        await expect(message).to_have_class("stage-message flash")
+        await shot(host, "console-stage-card")
+        await host.get_by_role("button", name="Clear stage").click()
+        await expect(message).to_be_hidden(timeout=2000)
+        await stage.close()
+        await expect(speaker).to_contain_text("not connected", timeout=20000)
+        assert server.page_errors == []
+    finally:
+        await server.stop()
