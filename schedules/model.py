@@ -111,6 +111,7 @@ class Person(Strict):
     roles: list[Role] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list, description="interpreters: e.g. [Khmer, English]")
     timezone: str | None = Field(None, description="their own IANA zone: invites and run sheets show it too")
+    prepare: str | None = Field(None, description="what they should prepare (on their run sheet)")
 
 
 class RespondentSlot(Strict):
@@ -123,6 +124,7 @@ class Respondents(Strict):
     minutes: Annotated[float, Field(gt=0, le=60)]
     slots: list[RespondentSlot] = Field(default_factory=list, description="named slots, in speaking order")
     note: str | None = None
+    question: str | None = Field(None, description="the question respondents answer (on their run sheets)")
 
     @model_validator(mode="after")
     def _slots_fit_count(self) -> Respondents:

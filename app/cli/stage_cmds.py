@@ -76,3 +76,32 @@ def invites(
         console.print(f"{out / invite.filename}\tSEQUENCE {invite.sequence}\tcall {call:%Y-%m-%d %H:%M} UTC",
                       markup=False)
     console.print(f"{len(made)} invites for {schedule.event.id} in {out}")
+
+
+@app.command()
+def runsheet(
+    file: Annotated[Path, typer.Argument(help="the schedule file")],
+    person: Annotated[str, typer.Option(help="the person's id in the file")],
+    format: Annotated[str, typer.Option("--format", help="html or pdf (printed by Chromium)")] = "html",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="where to write (default: <person>-runsheet.<format>)")
+                   ] = None,
+) -> None:
+    """A person's run sheet: their times in their own zone, what to prepare, who introduces them, their question."""
+    from app.config import get_settings
+    from app.stage.runsheet import RunSheetError, print_pdf, runsheet_html
+
+    if format not in ("html", "pdf"):
+        errors.print(f"--format: '{format}' is not html or pdf")
+        raise typer.Exit(2)
+    schedule = load_or_exit(str(file))
+    target = out or Path(f"{person}-runsheet.{format}")
+    try:
+        html = runsheet_html(schedule, person)
+        if format == "pdf":
+            print_pdf(html, target, get_settings().chromium)
+        else:
+            target.write_text(html, encoding="utf-8")
+    except RunSheetError as exc:
+        errors.print(f"{file}: {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"wrote {target}", markup=False)
