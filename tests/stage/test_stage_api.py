@@ -129,3 +129,39 @@ async def test_undo_takes_a_stage_message_back(live):
     assert view["message"] is None
     refused = await live.client.post(f"{url}/stage/clear", headers=live.auth("host"))
     assert refused.status_code == 409 and "state" in refused.json()
+
+
+async def test_each_of_the_six_respondent_slots_drives_the_presenter_view(live):
+    """The Mekong rehearsal's six 3-minute country slots: each one's timer is what its presenter link shows."""
+    from datetime import timedelta
+
+    from app.store import tokens_repo
+    from schedules.stage import segment_slots
+
+    url = f"/api/events/{EVENT}"
+    runtime = live.runtime
+    schedule = runtime.schedule(EVENT)
+    rows = runtime.engine.timeline(EVENT).segments
+    slots = [s for row in rows for s in segment_slots(schedule, row) if s.number is not None]
+    assert [(s.segment, s.number) for s in slots] == [(f"session-{n}", k) for n in (1, 2, 3) for k in (1, 2)]
+    links = {}
+    async with runtime.db.begin() as conn:
+        for slot in slots:
+            _, links[slot.person] = await tokens_repo.create_token(conn, slot.person, "stage", live.clock.now(),
+                                                                   event_id=EVENT, person=slot.person)
+    for slot in slots:
+        live.clock.set(slot.start)
+        mine = {"Authorization": f"Bearer {links[slot.person]}"}
+        before = (await live.client.get(f"{url}/stage", headers=mine)).json()
+        assert before["person"]["next_slot"]["starts_in"] == 0 and before["current"]["id"] == slot.segment
+        started = await live.client.post(f"{url}/timers", headers=live.auth("host"),
+                                         json={"segment": slot.segment, "slot": slot.number})
+        assert started.status_code == 201, started.text
+        live.clock.set(slot.start + timedelta(seconds=150))  # 30 s left: danger
+        view = (await live.client.get(f"{url}/stage", headers=mine)).json()
+        assert view["timer"]["label"] == f"Respondent {slot.number} ({schedule.person(slot.person).name} " \
+                                         f"({slot.country}))"
+        assert (view["timer"]["remaining"], view["timer"]["level"]) == (30, "danger")
+        stopped = await live.client.post(f"{url}/timers/{started.json()['timer_id']}/stop",
+                                         headers=live.auth("host"))
+        assert stopped.status_code == 200
