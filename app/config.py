@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     timer_over_grace_seconds: int = Field(30, ge=0, le=3600,
                                           description="how long a timer shows OVER before it stops by itself")
     log_level: str = "INFO"
+    chromium: str = Field("chromium", description="the Chromium that prints run sheets as PDF (name or path)")
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

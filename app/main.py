@@ -13,6 +13,7 @@ from app.api import attendance, control, deliveries, events, webhooks, zoom
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
 from app.runtime import Runtime
+from app.stage import api as stage_api
 from app.web import routes as web_routes
 
 DESCRIPTION = """Run a live online event on Zoom from one schedule file.
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     webhooks.include(app)
     for module in (events, control, deliveries):
         app.include_router(module.router)
+    app.include_router(stage_api.router)
+    app.include_router(stage_api.people_router)
     for module in (zoom, attendance, web_routes):
         module.include(app)
     return app

@@ -115,6 +115,23 @@ class Announce(Adjustment):
 
 
 @dataclass(frozen=True)
+class StageMessage(Adjustment):
+    """A message shown on the presenter view until cleared; never posted to chat targets."""
+
+    text: str = ""
+    flash: bool = False
+    blackout: bool = False
+    kind: ClassVar[str] = "stage_message"
+
+
+@dataclass(frozen=True)
+class StageClear(Adjustment):
+    """Clear the presenter view's message (and blackout)."""
+
+    kind: ClassVar[str] = "stage_clear"
+
+
+@dataclass(frozen=True)
 class Undo(Adjustment):
     """Cancel the host action numbered `target`; `corrections` are (target id, title, message) to post."""
 
@@ -126,7 +143,7 @@ class Undo(Adjustment):
 KINDS: dict[str, type[Adjustment]] = {
     cls.kind: cls
     for cls in (Delay, Advance, Hold, Resume, EndEvent, TimerStart, TimerPause, TimerResume, TimerAdd,
-                TimerStop, Announce, Undo)
+                TimerStop, Announce, Undo, StageMessage, StageClear)
 }
 
 

@@ -110,6 +110,8 @@ class Person(Strict):
     email: EmailStr | None = None
     roles: list[Role] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list, description="interpreters: e.g. [Khmer, English]")
+    timezone: str | None = Field(None, description="their own IANA zone: invites and run sheets show it too")
+    prepare: str | None = Field(None, description="what they should prepare (on their run sheet)")
 
 
 class RespondentSlot(Strict):
@@ -122,6 +124,7 @@ class Respondents(Strict):
     minutes: Annotated[float, Field(gt=0, le=60)]
     slots: list[RespondentSlot] = Field(default_factory=list, description="named slots, in speaking order")
     note: str | None = None
+    question: str | None = Field(None, description="the question respondents answer (on their run sheets)")
 
     @model_validator(mode="after")
     def _slots_fit_count(self) -> Respondents:
@@ -253,6 +256,16 @@ class RunRules(Strict):
     delay_mode: Literal["absorb", "shift"] = "absorb"
 
 
+class StageSettings(Strict):
+    """The presenter view: preset messages for the stage, and when each role is called before its slot."""
+
+    messages: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=lambda: ["Please wrap up", "30 seconds", "Time is up"],
+        description="preset stage messages the console offers")
+    call_before: dict[Role, Duration] = Field(
+        default_factory=dict, description="per role, e.g. {speaker: 20m}: invites start this long before a slot")
+
+
 class Schedule(Strict):
     schema_: str | None = Field(None, alias="$schema")
     version: Literal[1] = 1
@@ -265,6 +278,7 @@ class Schedule(Strict):
     timers: Timers = Field(default_factory=Timers)
     readiness: Readiness = Field(default_factory=Readiness)
     run: RunRules = Field(default_factory=RunRules)
+    stage: StageSettings = Field(default_factory=StageSettings)
 
     def person(self, person_id: str) -> Person | None:
         """The person with this id, if any."""

@@ -30,7 +30,8 @@ def is_email(value: str) -> bool:
 
 def check_rules(schedule: Schedule) -> list[Finding]:
     """Every cross-field problem in a schedule that already passed the model."""
-    findings = [*_duplicates(schedule), *_references(schedule), *_zoom(schedule), *_targets(schedule)]
+    findings = [*_duplicates(schedule), *_references(schedule), *_zoom(schedule), *_targets(schedule),
+                *_people_zones(schedule)]
     if zone(schedule.event.timezone) is None:
         fix = "use an IANA name such as Asia/Bangkok, Europe/Paris or UTC"
         findings.append((("event", "timezone"), f"unknown time zone '{schedule.event.timezone}'", fix))
@@ -138,6 +139,13 @@ def _zoom(schedule: Schedule) -> Iterator[Finding]:
                "set zoom.kind: meeting or remove breakout_rooms")
     if zoom.panelists is not None and zoom.kind != "webinar":
         yield (("zoom", "panelists"), "panelists only exist in webinars", "set zoom.kind: webinar or remove it")
+
+
+def _people_zones(schedule: Schedule) -> Iterator[Finding]:
+    for i, person in enumerate(schedule.people):
+        if person.timezone and zone(person.timezone) is None:
+            yield (("people", i, "timezone"), f"unknown time zone '{person.timezone}'",
+                   "use an IANA name such as Asia/Yangon, or leave it out to use the event's")
 
 
 def _targets(schedule: Schedule) -> Iterator[Finding]:

@@ -17,7 +17,7 @@ from app.runtime import Runtime
 from app.store import tokens_repo
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `showcaller token create`")
-RANK = {"viewer": 0, "host": 1, "organiser": 2}
+RANK = {"stage": -1, "viewer": 0, "host": 1, "organiser": 2}
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -63,10 +63,13 @@ def respond(answer: Answer) -> JSONResponse:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: token name and role."""
+    """Who is calling: token name and role (a stage token may be bound to one event and person)."""
 
     name: str
     role: str
+    event_id: str | None = None
+    person: str | None = None
+    token_id: str | None = None
 
 
 async def current_caller(runtime: RuntimeDep, request: Request,
@@ -79,7 +82,7 @@ async def current_caller(runtime: RuntimeDep, request: Request,
         row = await tokens_repo.find_token(conn, token)
     if row is None:
         raise Unauthorized("unknown or revoked token; create one with `showcaller token create`")
-    return Caller(row.name, row.role)
+    return Caller(row.name, row.role, row.event_id, row.person, row.id)
 
 
 def require(role: str):
@@ -107,3 +110,13 @@ def valid_event(event_id: str, runtime: RuntimeDep) -> str:
 
 
 EventId = Annotated[str, Depends(valid_event)]
+
+
+async def _stage_reader(event_id: EventId, caller: Annotated[Caller, Depends(require("stage"))]) -> Caller:
+    if caller.event_id is not None and caller.event_id != event_id:
+        raise Forbidden(f"this stage token '{caller.name}' opens only the event '{caller.event_id}'")
+    return caller
+
+
+# The presenter view: any token, but a stage token only for the event it was made for.
+StageReader = Annotated[Caller, Depends(_stage_reader)]

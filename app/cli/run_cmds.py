@@ -26,6 +26,7 @@ class Role(StrEnum):
     organiser = "organiser"
     host = "host"
     viewer = "viewer"
+    stage = "stage"
 
 
 async def _with_runtime(action):
@@ -83,7 +84,8 @@ def _safe_url(url: str) -> str:
 
 @token_app.command("create")
 def token_create(
-    role: Annotated[Role, typer.Option(help="organiser: everything; host: run controls; viewer: read only")],
+    role: Annotated[Role, typer.Option(help="organiser: everything; host: run controls; viewer: read only; "
+                                                "stage: the presenter view only")],
     name: Annotated[str, typer.Option(help="who or what uses it")] = "token",
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""

@@ -16,6 +16,7 @@ from typing import Any
 from app.engine.service import RunEngine, Txn
 from app.errors import AppError, Conflict, Invalid, error_body
 from app.run import rules, undo
+from app.stage import rules as stage_rules
 from app.state_view import state_json
 from app.store import idempotency_repo
 from app.views import iso_utc
@@ -137,6 +138,15 @@ class RunService:
                        intent: Intent | None = None) -> Answer:
         return await self._act(event_id, actor, intent, lambda txn: rules.announce(txn, message, targets),
                                status=201)
+
+    async def stage_message(self, event_id: str, actor: str | None, text: str, *, flash: bool = False,
+                            blackout: bool = False, intent: Intent | None = None) -> Answer:
+        """Show a message on the presenter view until cleared (recorded, never posted to chat targets)."""
+        return await self._act(event_id, actor, intent, lambda txn: stage_rules.show(txn, text, flash, blackout),
+                               status=201)
+
+    async def stage_clear(self, event_id: str, actor: str | None, intent: Intent | None = None) -> Answer:
+        return await self._act(event_id, actor, intent, stage_rules.clear)
 
     async def undo(self, event_id: str, actor: str | None, seq: int | None = None,
                    intent: Intent | None = None) -> Answer:

@@ -22,6 +22,8 @@ from schedules.adjustments import (
     EndEvent,
     Hold,
     Resume,
+    StageClear,
+    StageMessage,
     TimerAdd,
     TimerPause,
     TimerResume,
@@ -78,7 +80,10 @@ def summary(schedule: Schedule, actions: list[Adjustment], action: Adjustment) -
     if isinstance(action, Announce):
         text = action.message if len(action.message) <= 60 else action.message[:57] + "..."
         return f"Announcement: {text}"
-    simple = {Hold: "Hold", Resume: "Resume", EndEvent: "End the event", TimerPause: "Pause timer",
+    if isinstance(action, StageMessage):
+        return f"Stage message: {action.text}"
+    simple = {StageClear: "Clear the stage message",
+              Hold: "Hold", Resume: "Resume", EndEvent: "End the event", TimerPause: "Pause timer",
               TimerResume: "Resume timer", TimerAdd: "Add time to timer", TimerStop: "Stop timer"}
     words = next((v for k, v in simple.items() if isinstance(action, k)), action.kind)
     timer = getattr(action, "timer_id", "")

@@ -174,11 +174,25 @@ api_tokens = Table(
     "api_tokens", metadata,
     Column("id", String(32), primary_key=True),
     Column("name", String(100), nullable=False),
-    Column("role", String(16), nullable=False, doc="organiser | host | viewer"),
+    Column("role", String(16), nullable=False, doc="organiser | host | viewer | stage"),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", TS, nullable=False),
     Column("last_used_at", TS, nullable=True),
     Column("revoked_at", TS, nullable=True),
+    Column("event_id", String(64), nullable=True, doc="stage tokens: the only event they open"),
+    Column("person", String(64), nullable=True, doc="stage links: whose presenter link this is"),
+    Column("link_token", String(100), nullable=True,
+           doc="stage links only: kept so the link can be shown again (it opens nothing but the presenter view)"),
+)
+
+# One row per person and event invited: SEQUENCE rises when the content of their invite changes.
+invites = Table(
+    "invites", metadata,
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("person", String(64), primary_key=True),
+    Column("sequence", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("updated_at", TS, nullable=False),
 )
 
 # --- attendance (derived from the inbox, so it can always be rebuilt from it) -------------------

@@ -72,3 +72,8 @@ def include(app: FastAPI) -> None:
              summary="Public agenda in the viewer's own time zone")
     async def agenda_page(event_id: str, request: Request):
         return _page(request, "agenda.html", event_id)
+
+    @app.get("/stage/{event_id}", response_class=HTMLResponse, tags=["pages"],
+             summary="Presenter view for the person speaking (opened by a stage link)")
+    async def stage_page(event_id: str, request: Request):
+        return _page(request, "stage.html", event_id)

@@ -16,6 +16,8 @@ from schedules.adjustments import (
     EndEvent,
     Hold,
     Resume,
+    StageClear,
+    StageMessage,
     TimerAdd,
     TimerPause,
     TimerResume,
@@ -460,6 +462,8 @@ EXAMPLES = [
     Announce(bangkok(15, 0), announcement_id="a", message="Hi", targets=("x", "y")),
     adj.Undo(bangkok(15, 1), seq=12, target=11,
              corrections=(("x", "Correction: S1 is still running", "Correction: ...; please disregard 'Hi'."),)),
+    StageMessage(bangkok(15, 2), text="Please wrap up", flash=True, blackout=False),
+    StageClear(bangkok(15, 3)),
 ]
 
 

@@ -3,6 +3,7 @@ import { followStream, reopenWhenVisible, showConnection } from './common.js';
 import { $, ApiError, RANK, TOKEN_KEY, act, api, app, base, toast } from './console-core.js';
 import { applyState, tick } from './console-live.js';
 import { loadAttendance, loadCues, loadPlan, loadZoom } from './console-panels.js';
+import { loadStage, stageChanged, wireStage } from './console-stage.js';
 
 // ---- sign-in ----------------------------------------------------------------------------------
 
@@ -36,12 +37,14 @@ async function signIn(token) {
     onData: (state, resynced) => {
       applyState(state);
       if (resynced) resync();
+      else if (stageChanged(state.reason)) loadStage();
     },
     onStatus: (status) => showConnection($('conn'), status),
     onRefused: () => checkToken(),
   });
   resync();
-  app.polls.push(setInterval(loadAttendance, 10000), setInterval(loadCues, 30000), setInterval(loadZoom, 60000));
+  app.polls.push(setInterval(loadAttendance, 10000), setInterval(loadCues, 30000), setInterval(loadZoom, 60000),
+                 setInterval(loadStage, 30000));
 }
 
 /** When the stream is refused, find out whether the token was revoked (api() signs out on 401). */
@@ -80,6 +83,7 @@ function resync() {
   loadCues();
   loadAttendance();
   loadZoom();
+  loadStage();
 }
 
 // ---- wiring -----------------------------------------------------------------------------------
@@ -128,6 +132,7 @@ function wire() {
       `Announcement sent to ${targets.length} target${targets.length > 1 ? 's' : ''}`);
     if (result) $('announce-text').value = '';
   });
+  wireStage();
   reopenWhenVisible(() => app.stream);
   setInterval(tick, 250);
 }

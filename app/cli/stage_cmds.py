@@ -1,0 +1,107 @@
+"""Commands for the people on stage: their presenter links, calendar invites and run sheets."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.cli import app
+from app.cli.output import console, errors, load_or_exit
+from app.cli.run_cmds import _with_runtime
+
+
+def _store(file: Path):
+    """Load and validate the file; the command then stores it (as `apply` does) so links and invites stick."""
+    return load_or_exit(str(file)), file.read_text(encoding="utf-8")
+
+
+@app.command("stage-links")
+def stage_links(
+    file: Annotated[Path, typer.Argument(help="the schedule file")],
+    revoke: Annotated[str | None, typer.Option(help="revoke this person's link (a new one is made next time)")] = None,
+) -> None:
+    """Each speaker's, moderator's and named respondent's personal presenter link (made once, then shown again)."""
+    from app.config import get_settings
+    from app.stage.links import ensure_links
+    from app.store import tokens_repo
+
+    schedule, text = _store(file)
+    settings = get_settings()
+
+    async def run(runtime):
+        await runtime.engine.load_schedule(text, str(file))
+        async with runtime.db.begin() as conn:
+            if revoke:
+                if schedule.person(revoke) is None:
+                    return None
+                return await tokens_repo.revoke_stage_link(conn, schedule.event.id, revoke, datetime.now(UTC))
+            return await ensure_links(conn, schedule, settings.public_url, datetime.now(UTC))
+
+    result = asyncio.run(_with_runtime(run))
+    if revoke:
+        if result is None:
+            errors.print(f"{file}: no person '{revoke}' in {schedule.event.id}")
+            raise typer.Exit(2)
+        console.print(f"revoked {result} stage link(s) of {revoke}; run stage-links again for a new one")
+        return
+    for link in result:
+        console.print(f"{link.person}\t{link.name}\t{link.url}{'  (new)' if link.created else ''}", markup=False)
+
+
+@app.command()
+def invites(
+    file: Annotated[Path, typer.Argument(help="the schedule file")],
+    out: Annotated[Path, typer.Option(help="directory for the .ics files")] = Path("invites"),
+) -> None:
+    """One calendar invite (.ics, METHOD:REQUEST) per named person; re-run after an edit to send updates."""
+    from app.config import get_settings
+    from app.stage.invites import build_invites
+
+    schedule, text = _store(file)
+    settings = get_settings()
+
+    async def run(runtime):
+        await runtime.engine.load_schedule(text, str(file))
+        return await build_invites(runtime.db, settings, schedule, datetime.now(UTC))
+
+    made = asyncio.run(_with_runtime(run))
+    out.mkdir(parents=True, exist_ok=True)
+    for invite in made:
+        (out / invite.filename).write_bytes(invite.ics)
+        call = invite.part.call
+        console.print(f"{out / invite.filename}\tSEQUENCE {invite.sequence}\tcall {call:%Y-%m-%d %H:%M} UTC",
+                      markup=False)
+    console.print(f"{len(made)} invites for {schedule.event.id} in {out}")
+
+
+@app.command()
+def runsheet(
+    file: Annotated[Path, typer.Argument(help="the schedule file")],
+    person: Annotated[str, typer.Option(help="the person's id in the file")],
+    format: Annotated[str, typer.Option("--format", help="html or pdf (printed by Chromium)")] = "html",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="where to write (default: <person>-runsheet.<format>)")
+                   ] = None,
+) -> None:
+    """A person's run sheet: their times in their own zone, what to prepare, who introduces them, their question."""
+    from app.config import get_settings
+    from app.stage.runsheet import RunSheetError, print_pdf, runsheet_html
+
+    if format not in ("html", "pdf"):
+        errors.print(f"--format: '{format}' is not html or pdf")
+        raise typer.Exit(2)
+    schedule = load_or_exit(str(file))
+    target = out or Path(f"{person}-runsheet.{format}")
+    try:
+        html = runsheet_html(schedule, person)
+        if format == "pdf":
+            print_pdf(html, target, get_settings().chromium)
+        else:
+            target.write_text(html, encoding="utf-8")
+    except RunSheetError as exc:
+        errors.print(f"{file}: {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"wrote {target}", markup=False)

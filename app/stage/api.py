@@ -1,0 +1,195 @@
+"""The presenter view's API: its state and stream (stage tokens and up), and stage messages (hosts)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from app.api.control import REFUSALS
+from app.api.deps import (
+    RANK,
+    Caller,
+    EventId,
+    Host,
+    IdempotencyKey,
+    Organiser,
+    RunDep,
+    RuntimeDep,
+    StageReader,
+    Viewer,
+    respond,
+)
+from app.api.schemas import ActionOut
+from app.errors import NotFound
+from app.stage.links import ensure_links, link_url, stage_people
+from app.stage.presence import Connection, StagePresence
+from app.stage.view import stage_json
+from app.store import tokens_repo
+from app.views import iso_utc
+from schedules.stage import stage_message
+
+router = APIRouter(prefix="/api/events/{event_id}/stage", tags=["stage"])
+KEEPALIVE_SECONDS = 15
+
+
+class StageIn(BaseModel):
+    """A message for the presenter view."""
+
+    model_config = {"extra": "forbid",
+                    "json_schema_extra": {"examples": [{"message": "Please wrap up", "flash": True}]}}
+    message: str = Field(min_length=1, max_length=200, description="shown until cleared")
+    flash: bool = Field(False, description="flash the screen a few times to catch the speaker's eye")
+    blackout: bool = Field(False, description="black out the presenter view, showing only this message")
+
+
+def presence(request: Request) -> StagePresence:
+    state = request.app.state
+    if getattr(state, "stage_presence", None) is None:
+        state.stage_presence = StagePresence()
+    return state.stage_presence
+
+
+def _person(runtime, event_id: str, caller: Caller, asked: str | None) -> str | None:
+    """A stage link always shows its own person; other tokens may ask for anyone's view."""
+    person = caller.person or asked
+    if person is not None and runtime.schedule(event_id).person(person) is None:
+        raise NotFound(f"no person '{person}' in {event_id}")
+    return person
+
+
+def _view(runtime, event_id: str, person: str | None) -> dict:
+    loaded = runtime.engine.loaded(event_id)
+    return stage_json(loaded.schedule, runtime.engine.timeline(event_id), loaded.actions, runtime.clock.now(),
+                      person)
+
+
+@router.get("", summary="The presenter view: current segment, running timer, stage message (stage token)")
+async def stage_state(event_id: EventId, runtime: RuntimeDep, caller: StageReader, person: str | None = None):
+    """`?person=` adds that person's next slot; a personal stage link always shows its own person."""
+    return _view(runtime, event_id, _person(runtime, event_id, caller, person))
+
+
+@router.get("/stream", summary="Server-sent events: the presenter view after every change",
+            response_class=StreamingResponse)
+async def stage_stream(event_id: EventId, runtime: RuntimeDep, caller: StageReader, request: Request,
+                       person: str | None = None):
+    """`event: stage` with the presenter JSON on connect and after each change."""
+    who = _person(runtime, event_id, caller, person)
+    seen = presence(request)
+    queue = runtime.broadcaster.subscribe(event_id)
+
+    def frame() -> str:
+        return f"event: stage\ndata: {json.dumps(_view(runtime, event_id, who))}\n\n"
+
+    async def events():
+        key = seen.join(event_id, Connection(caller.token_id, caller.name, caller.role, who, runtime.clock.now()))
+        runtime.broadcaster.publish(event_id, "stage_connected")
+        try:
+            yield "retry: 2000\n\n" + frame()
+            while True:
+                try:
+                    reason = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield ": keep-alive\n\n"
+                    continue
+                if reason not in ("stage_connected", "stage_disconnected"):
+                    yield frame()
+        finally:
+            runtime.broadcaster.unsubscribe(event_id, queue)
+            seen.leave(event_id, key)
+            runtime.broadcaster.publish(event_id, "stage_disconnected")
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/connected", summary="Presenter views open right now")
+async def stage_connected(event_id: EventId, _: Viewer, request: Request):
+    return [{"token_id": c.token_id, "name": c.name, "role": c.role, "person": c.person, "since": iso_utc(c.since)}
+            for c in presence(request).connected(event_id)]
+
+
+@router.get("/panel", summary="The console's stage card: presets, the message shown, links and who is connected")
+async def stage_panel(event_id: EventId, runtime: RuntimeDep, caller: Viewer, request: Request):
+    """Everyone who takes the stage with their presenter link (hosts only) and whether it is open right now."""
+    loaded = runtime.engine.loaded(event_id)
+    schedule = loaded.schedule
+    shown = stage_message(loaded.actions)
+    open_now = presence(request).connected(event_id)
+    async with runtime.db.begin() as conn:
+        tokens = await tokens_repo.stage_links(conn, event_id)
+    people = []
+    for person in stage_people(schedule):
+        row = tokens.get(person.id)
+        mine = [c for c in open_now if row is not None and c.token_id == row.id]
+        link = link_url(runtime.settings.public_url, event_id, person.id, row.link_token) \
+            if row is not None and row.link_token and RANK[caller.role] >= RANK["host"] else None
+        people.append({"person": person.id, "name": person.name, "roles": [r.value for r in person.roles],
+                       "has_link": row is not None, "link": link, "connected": len(mine),
+                       "since": iso_utc(mine[0].since) if mine else None})
+    linked = {row.id for row in tokens.values()}
+    others = [{"name": c.name, "role": c.role, "person": c.person, "since": iso_utc(c.since)}
+              for c in open_now if c.token_id not in linked]
+    return {"presets": schedule.stage.messages,
+            "message": None if shown is None else {"text": shown.text, "flash": shown.flash,
+                                                   "blackout": shown.blackout, "at": iso_utc(shown.at),
+                                                   "seq": shown.seq},
+            "people": people, "others": others}
+
+
+@router.post("/links", summary="Make the missing personal presenter links (hosts)")
+async def stage_make_links(event_id: EventId, runtime: RuntimeDep, _: Host):
+    async with runtime.db.begin() as conn:
+        made = await ensure_links(conn, runtime.schedule(event_id), runtime.settings.public_url,
+                                  runtime.clock.now())
+    runtime.broadcaster.publish(event_id, "stage_links")
+    return [{"person": m.person, "name": m.name, "link": m.url, "created": m.created} for m in made]
+
+
+@router.delete("/links/{person}", summary="Revoke a person's presenter link (organiser)")
+async def stage_revoke_link(event_id: EventId, person: str, runtime: RuntimeDep, _: Organiser):
+    async with runtime.db.begin() as conn:
+        revoked = await tokens_repo.revoke_stage_link(conn, event_id, person, runtime.clock.now())
+    if not revoked:
+        raise NotFound(f"'{person}' has no active presenter link in {event_id}")
+    runtime.broadcaster.publish(event_id, "stage_links")
+    return {"person": person, "revoked": revoked}
+
+
+@router.post("", status_code=201, response_model=ActionOut, responses=REFUSALS,
+             summary="Show a message on the presenter view (recorded; never posted to chat)")
+async def stage_post(event_id: EventId, body: StageIn, run: RunDep, caller: Host, intent: IdempotencyKey):
+    """Shown until cleared or replaced; `flash` catches the speaker's eye, `blackout` leaves only the message."""
+    return respond(await run.stage_message(event_id, caller.name, body.message, flash=body.flash,
+                                           blackout=body.blackout, intent=intent))
+
+
+@router.post("/clear", response_model=ActionOut, responses=REFUSALS,
+             summary="Clear the presenter view's message and blackout")
+async def stage_clear(event_id: EventId, run: RunDep, caller: Host, intent: IdempotencyKey):
+    return respond(await run.stage_clear(event_id, caller.name, intent=intent))
+
+
+people_router = APIRouter(prefix="/api/events/{event_id}/people", tags=["stage"])
+
+
+@people_router.get("/{person}/invite.ics", summary="A person's calendar invite (METHOD:REQUEST, organiser)",
+                   response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+async def person_invite(event_id: EventId, person: str, runtime: RuntimeDep, _: Organiser):
+    """Their call time, slots, role, moderators, the Zoom link that fits them and their presenter link."""
+    from app.stage.invites import build_invites
+
+    schedule = runtime.schedule(event_id)
+    if schedule.person(person) is None:
+        raise NotFound(f"no person '{person}' in {event_id}")
+    made = await build_invites(runtime.db, runtime.settings, schedule, runtime.clock.now(), only=person)
+    if not made:
+        raise NotFound(f"'{person}' has no slot in {event_id}, so there is nothing to invite them to")
+    return Response(made[0].ics, media_type="text/calendar; charset=utf-8; method=REQUEST",
+                    headers={"Content-Disposition": f'attachment; filename="{made[0].filename}"'})

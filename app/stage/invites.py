@@ -1,0 +1,121 @@
+"""Personal invites: the Zoom link that fits each person, their presenter link, and SEQUENCE from the store.
+
+SEQUENCE is kept per person and event with a hash of what the invite says: generating the invites
+again with nothing changed keeps it, and any change to the person's part (a moved session, a new
+link) raises it by one, so calendars update the invite they have.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.config import Settings
+from app.stage.links import ensure_links
+from app.store.tables import invites, zoom_objects
+from integrations.zoom.errors import ZoomError
+from schedules.invites import InvitePart, JoinLink, invite_ics, invite_part
+from schedules.model import Person, Schedule
+from schedules.timeline import build_timeline
+
+log = logging.getLogger("showcaller.invites")
+
+
+@dataclass(frozen=True)
+class Invite:
+    """One person's invite, ready to send."""
+
+    person: str
+    part: InvitePart
+    sequence: int
+    ics: bytes
+
+    @property
+    def filename(self) -> str:
+        return f"{self.person}.ics"
+
+
+def join_link(schedule: Schedule, person: Person, row, personal: dict[str, JoinLink]) -> JoinLink | None:
+    """Their own panelist or registrant link when Zoom has one, else the registration page or the join link.
+
+    Never the start link: that one makes whoever opens it the host.
+    """
+    if row is None:
+        return None
+    email = (person.email or "").lower()
+    if email and email in personal:
+        return personal[email]
+    if row.kind == "webinar" and email in _panelists(schedule):
+        return None  # the attendee link would seat a panelist in the audience; Zoom emails theirs
+    if schedule.zoom.registration and row.registration_url:
+        return JoinLink(row.registration_url, "Register for Zoom (Zoom then emails you your own join link)")
+    return JoinLink(row.join_url, "Join Zoom") if row.join_url else None
+
+
+def _panelists(schedule: Schedule) -> set[str]:
+    from app.zoom_sync import spec_from_schedule
+
+    return {p.email.lower() for p in spec_from_schedule(schedule).panelists}
+
+
+async def personal_links(settings: Settings, schedule: Schedule, row) -> dict[str, JoinLink]:
+    """Panelists' and registrants' own join links, read from Zoom (nothing is written there)."""
+    if row is None:
+        return {}
+    from app.zoom_sync import sandbox_users, zoom_access
+
+    links: dict[str, JoinLink] = {}
+    webinar = row.kind == "webinar"
+    try:
+        async with zoom_access(settings, sandbox_users(schedule)) as access:
+            if webinar:
+                for p in await access.client.list_panelists(row.zoom_id):
+                    if p.join_url:
+                        links[p.email.lower()] = JoinLink(p.join_url, "Your panelist link")
+            if schedule.zoom.registration:
+                for r in await access.client.list_registrants(row.zoom_id, webinar=webinar):
+                    if r.join_url and r.email:
+                        links.setdefault(r.email.lower(), JoinLink(r.join_url, "Your registrant join link"))
+    except ZoomError as exc:
+        log.warning("could not read personal Zoom links (%s); invites use the shared links", exc)
+    return links
+
+
+async def _sequence(conn: AsyncConnection, event_id: str, person: str, fingerprint: str, now: datetime) -> int:
+    row = (await conn.execute(select(invites).where(invites.c.event_id == event_id,
+                                                    invites.c.person == person))).first()
+    if row is None:
+        await conn.execute(insert(invites).values(event_id=event_id, person=person, sequence=0,
+                                                  content_hash=fingerprint, updated_at=now))
+        return 0
+    if row.content_hash == fingerprint:
+        return row.sequence
+    await conn.execute(update(invites).where(invites.c.event_id == event_id, invites.c.person == person)
+                       .values(sequence=row.sequence + 1, content_hash=fingerprint, updated_at=now))
+    return row.sequence + 1
+
+
+async def build_invites(db: AsyncEngine, settings: Settings, schedule: Schedule, now: datetime,
+                        only: str | None = None) -> list[Invite]:
+    """Every named person's invite (or one person's), from the stored Zoom links and their stage links."""
+    event_id = schedule.event.id
+    rows = build_timeline(schedule).segments  # the plan, not the live run: invites go out before the day
+    async with db.begin() as conn:
+        zoom = (await conn.execute(select(zoom_objects).where(zoom_objects.c.event_id == event_id))).first()
+    personal = await personal_links(settings, schedule, zoom)
+    people = [p for p in schedule.people if only is None or p.id == only]
+    out = []
+    async with db.begin() as conn:
+        links = {link.person: link.url for link in await ensure_links(conn, schedule, settings.public_url, now)}
+        for person in people:
+            part = invite_part(schedule, rows, person, join_link(schedule, person, zoom, personal),
+                               links.get(person.id))
+            if part is None:
+                continue
+            sequence = await _sequence(conn, event_id, person.id, part.fingerprint(), now)
+            out.append(Invite(person.id, part, sequence, invite_ics(schedule, part, sequence, now)))
+    return out

@@ -1,0 +1,123 @@
+"""A person's run sheet: their slots in their own time zone, what to prepare, who introduces them.
+
+HTML from a template; PDF printed by headless Chromium (the same browser the console tests drive).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from schedules.invites import invite_slots
+from schedules.messages_cues import person_line
+from schedules.model import Role, Schedule
+from schedules.resolve import zone
+from schedules.stage import Slot, call_time
+from schedules.timeline import build_timeline
+
+_env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html"]),
+                   trim_blocks=True, lstrip_blocks=True)
+PDF_TIMEOUT_SECONDS = 60
+
+
+class RunSheetError(Exception):
+    """The run sheet cannot be made (unknown person, no slot, Chromium missing or failing)."""
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One of the person's slots as the sheet shows it."""
+
+    slot: Slot
+    theirs: str
+    event: str
+    minutes: float
+    introduced_by: str
+    question: str | None
+
+
+def _clock(moment: datetime, zone_name: str) -> str:
+    local = moment.astimezone(zone(zone_name))
+    return f"{local:%H:%M}"
+
+
+def _offset(moment: datetime, zone_name: str) -> str:
+    local = moment.astimezone(zone(zone_name))
+    minutes = int(local.utcoffset().total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def _advice(schedule: Schedule, slot: Slot) -> str:
+    warning = int(schedule.timers.warning.total_seconds())
+    danger = int(schedule.timers.danger.total_seconds())
+    if slot.role is Role.respondent:
+        return (f"You have {(slot.end - slot.start).total_seconds() / 60:g} minutes. Your presenter view turns "
+                f"amber with WARNING at {warning} s left and red with DANGER at {danger} s left.")
+    if slot.role is Role.speaker:
+        return "Share slides from your own computer if you use any; test screen sharing at your call time."
+    if slot.role is Role.moderator:
+        return "Introduce each speaker and respondent by name and organisation, and keep the segment on time."
+    return "Join at your call time; the technical hosts will brief you."
+
+
+def runsheet_html(schedule: Schedule, person_id: str) -> str:
+    """The run sheet of one person as a standalone HTML page (print-friendly, no external files)."""
+    person = schedule.person(person_id)
+    if person is None:
+        known = ", ".join(p.id for p in schedule.people) or "none"
+        raise RunSheetError(f"no person '{person_id}' in {schedule.event.id} (known: {known})")
+    rows = build_timeline(schedule).segments
+    slots = invite_slots(schedule, rows, person)
+    if not slots:
+        raise RunSheetError(f"'{person_id}' has no slot in {schedule.event.id}; nothing to put on a run sheet")
+    theirs = person.timezone or schedule.event.timezone
+    event_zone = schedule.event.timezone
+    sheet = []
+    for slot in slots:
+        seg = schedule.segment(slot.segment)
+        hosts = [ref for ref in (seg.moderators if seg else []) if ref != person.id]
+        question = None
+        if slot.role is Role.respondent and seg and seg.respondents:
+            question = seg.respondents.question or seg.respondents.note
+        intro = "; ".join(person_line(p) for ref in hosts if (p := schedule.person(ref)))
+        sheet.append(SheetRow(slot, f"{_clock(slot.start, theirs)}–{_clock(slot.end, theirs)}",
+                              f"{_clock(slot.start, event_zone)}–{_clock(slot.end, event_zone)}",
+                              (slot.end - slot.start).total_seconds() / 60, intro, question))
+    call = call_time(schedule, slots)
+    agenda = [(schedule.segments[r.index], f"{_clock(r.start, theirs)}–{_clock(r.end, theirs)}",
+               any(s.segment == r.id for s in slots)) for r in rows if not r.skipped]
+    advice = list(dict.fromkeys(_advice(schedule, s) for s in slots))
+    return _env.get_template("runsheet.html").render(
+        schedule=schedule, person=person, who=person_line(person), rows=sheet, agenda=agenda, advice=advice,
+        theirs=theirs, event_zone=event_zone, same_zone=theirs == event_zone,
+        their_offset=_offset(call, theirs), event_offset=_offset(call, event_zone),
+        call_theirs=_clock(call, theirs), call_event=_clock(call, event_zone),
+        date=call.astimezone(zone(theirs)).strftime("%A %d %B %Y"),
+        roles=", ".join(dict.fromkeys(s.role.value.replace("_", " ") for s in slots)))
+
+
+def print_pdf(html: str, out: Path, chromium: str) -> None:
+    """Print an HTML page to PDF with headless Chromium."""
+    with tempfile.TemporaryDirectory(prefix="showcaller-runsheet-") as work:
+        page = Path(work) / "runsheet.html"
+        page.write_text(html, encoding="utf-8")
+        args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", f"--user-data-dir={Path(work) / 'profile'}",
+                "--no-pdf-header-footer", f"--print-to-pdf={out.resolve()}", page.as_uri()]
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, timeout=PDF_TIMEOUT_SECONDS, check=False)
+        except FileNotFoundError:
+            raise RunSheetError(f"Chromium not found as '{chromium}'; install it (apt-get install chromium) "
+                                "or set SHOWCALLER_CHROMIUM to its path") from None
+        except subprocess.TimeoutExpired:
+            raise RunSheetError(f"Chromium did not print the PDF within {PDF_TIMEOUT_SECONDS} s") from None
+        if done.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+            last = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
+            raise RunSheetError(f"Chromium could not print the PDF (exit {done.returncode}): {last[0]}")

@@ -1,0 +1,188 @@
+// The presenter view: the running timer (or the segment countdown) as large as the screen allows,
+// the next segment, and messages from the hosts. Read-only; opened by a stage link.
+import { countdownText, followStream, reopenWhenVisible, showConnection, zoneFormat } from './common.js';
+
+const EVENT = document.body.dataset.event;
+const PERSON = new URLSearchParams(location.search).get('person');
+const TOKEN_KEY = `showcaller.stage.${EVENT}`;
+const $ = (id) => document.getElementById(id);
+
+const TIMER_WORDS = { ok: '', warning: 'WARNING', danger: 'DANGER', over: 'TIME UP' };
+const SEGMENT_WORDS = { ok: '', warning: 'ENDING SOON', danger: 'ENDING SOON', over: 'OVER', held: 'ON HOLD' };
+
+let frame = null; // the last presenter JSON
+let receivedAt = 0; // performance.now() when it came
+let lastMessageSeq = null;
+
+/** The stage link's token: taken from the link's #token=, then kept for this tab only and wiped from the
+ * address bar (a shared screen must never show it). */
+function stageToken() {
+  const fromLink = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromLink) {
+    sessionStorage.setItem(TOKEN_KEY, fromLink);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** The one place the stream authenticates (EventSource cannot send an Authorization header). */
+function streamUrl(token) {
+  const params = new URLSearchParams({ token });
+  if (PERSON) params.set('person', PERSON);
+  return `/api/events/${encodeURIComponent(EVENT)}/stage/stream?${params}`;
+}
+
+function timerLevel(remaining, thresholds) {
+  if (remaining <= 0) return 'over';
+  if (remaining <= thresholds.danger) return 'danger';
+  return remaining <= thresholds.warning ? 'warning' : 'ok';
+}
+
+function segmentLevel(remaining, thresholds) {
+  if (remaining <= 0) return 'over';
+  return remaining <= thresholds.ending_soon ? 'warning' : 'ok';
+}
+
+/** Seconds since the last frame; countdowns run in the browser between frames, never by polling. */
+function sinceFrame() {
+  return (performance.now() - receivedAt) / 1000;
+}
+
+function renderClock() {
+  if (!frame) return;
+  const stage = $('stage');
+  const digits = $('digits');
+  let text = '--:--';
+  let level = 'idle';
+  let word = '';
+  let label = '';
+  const { timer, current, thresholds } = frame;
+  if (timer) {
+    const remaining = timer.status === 'running' ? timer.remaining - sinceFrame() : timer.remaining;
+    text = countdownText(remaining);
+    level = timerLevel(remaining, thresholds);
+    word = timer.status === 'paused' ? 'PAUSED' : TIMER_WORDS[level];
+    label = timer.label;
+  } else if (current) {
+    const remaining = frame.held ? current.remaining : current.remaining - sinceFrame();
+    text = countdownText(remaining);
+    level = frame.held ? 'ok' : segmentLevel(remaining, thresholds);
+    word = frame.held ? SEGMENT_WORDS.held : SEGMENT_WORDS[level];
+    label = 'Time left in this segment';
+  } else if (frame.status === 'scheduled' && frame.next) {
+    text = countdownText(frame.next.starts_in - sinceFrame());
+    level = 'ok';
+    label = 'Starts in';
+  } else if (frame.status === 'ended') {
+    text = 'END';
+    label = 'The event has ended';
+  }
+  if (digits.textContent !== text) digits.textContent = text;
+  digits.toggleAttribute('data-long', text.length > 6);
+  stage.dataset.level = level;
+  $('level-word').textContent = word;
+  $('clock-label').textContent = label;
+  renderYou();
+}
+
+function renderYou() {
+  const you = $('you');
+  const person = frame.person;
+  if (!person) {
+    you.hidden = true;
+    return;
+  }
+  const slot = person.next_slot;
+  const zone = zoneFormat(person.timezone);
+  you.hidden = false;
+  if (!slot) {
+    you.textContent = `${person.name}: no more slots today`;
+  } else {
+    const part = slot.role === 'respondent' ? `Respondent ${slot.number ?? ''}`.trim() : slot.role;
+    const startsIn = slot.starts_in - sinceFrame();
+    const when = startsIn > 0 ? `in ${countdownText(startsIn)}` : 'now';
+    you.textContent = `${person.name}, your slot (${part}): ${zone.label(slot.start)}, ${when}`;
+  }
+}
+
+function renderFrame() {
+  const zone = zoneFormat(frame.event.timezone);
+  $('segment-title').textContent = frame.current ? frame.current.title : frame.event.title;
+  $('next').textContent = frame.next ? `Next: ${frame.next.title} · ${zone.label(frame.next.start)}` : '';
+  renderMessage(frame.message);
+  renderClock();
+}
+
+function renderMessage(message) {
+  const box = $('message');
+  document.body.classList.toggle('blackout', Boolean(message?.blackout));
+  if (!message) {
+    box.hidden = true;
+    box.classList.remove('flash');
+    lastMessageSeq = null;
+    return;
+  }
+  $('message-text').textContent = message.text;
+  box.hidden = false;
+  if (message.seq !== lastMessageSeq) {
+    lastMessageSeq = message.seq;
+    box.classList.remove('flash');
+    if (message.flash) {
+      void box.offsetWidth; // restart the animation for a new message
+      box.classList.add('flash');
+    }
+  }
+}
+
+function notice(text) {
+  const box = $('notice');
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+async function explainRefusal(token) {
+  // EventSource hides the status; ask the same endpoint once to say why.
+  try {
+    const answer = await fetch(`/api/events/${encodeURIComponent(EVENT)}/stage`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    if (answer.status === 401 || answer.status === 403) {
+      notice('This presenter link no longer works. Ask the host for a new one.');
+    }
+  } catch {
+    /* offline: keep retrying quietly */
+  }
+}
+
+function keepAwake() {
+  // Phones and laptops must not dim while someone speaks.
+  const ask = () => navigator.wakeLock?.request('screen').catch(() => {});
+  ask();
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) ask();
+  });
+}
+
+function start() {
+  const token = stageToken();
+  if (!token) {
+    notice('This page needs a presenter link. Ask the host for yours.');
+    return;
+  }
+  $('fullscreen').addEventListener('click', () => document.documentElement.requestFullscreen?.().catch(() => {}));
+  const stream = followStream(() => streamUrl(token), 'stage', {
+    onData(data) {
+      frame = data;
+      receivedAt = performance.now();
+      notice('');
+      renderFrame();
+    },
+    onStatus: (status) => showConnection($('conn'), status),
+    onRefused: () => explainRefusal(token),
+  });
+  reopenWhenVisible(() => stream);
+  keepAwake();
+  setInterval(renderClock, 250);
+}
+
+start();
