@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app import errors
 from app.api import attendance, control, deliveries, events, webhooks, zoom
+from app.api.text_guard import TextGuard
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
 from app.runtime import Runtime
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     app = FastAPI(title="Showcaller", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
+    app.add_middleware(TextGuard)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: answers as soon as the service is up")
     async def healthz():

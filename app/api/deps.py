@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.errors import Forbidden, NotFound, Unauthorized
+from app.errors import Conflict, Forbidden, NotFound, Unauthorized
 from app.runtime import Runtime
 from app.store import tokens_repo
 
@@ -62,6 +62,10 @@ Organiser = Annotated[Caller, Depends(require("organiser"))]
 
 def valid_event(event_id: str, runtime: RuntimeDep) -> str:
     """The path's event id, or 404."""
+    if event_id in runtime.quarantined:
+        raise Conflict(f"event '{event_id}' is quarantined: {runtime.quarantined[event_id]}; "
+                       f"load a corrected schedule, or run `showcaller events repair {event_id}` "
+                       f"or `showcaller events remove {event_id}`", quarantined=True)
     if event_id not in runtime.engine.event_ids():
         known = ", ".join(runtime.engine.event_ids()) or "none loaded"
         raise NotFound(f"no event '{event_id}' (loaded: {known})")

@@ -28,7 +28,7 @@ async def list_events(runtime: RuntimeDep, _: Viewer):
     async with runtime.db.begin() as conn:
         rows = await events_repo.list_events(conn)
     return [{"id": r.id, "title": r.title, "timezone": r.timezone, "source": r.source,
-             "loaded_at": iso_utc(r.loaded_at)} for r in rows]
+             "loaded_at": iso_utc(r.loaded_at), "quarantined": runtime.quarantined.get(r.id)} for r in rows]
 
 
 @router.post("", response_model=EventOut, status_code=201, summary="Load or replace a schedule (YAML body)",

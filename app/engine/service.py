@@ -19,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
 from app.engine.lateness import Decision, decide
+from app.schedule_intake import parse_checked
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import load_text
 from schedules.model import Schedule
+from schedules.problems import ScheduleError
 from schedules.timeline import Timeline, build_timeline
 from schedules.timers import TimerStatus
 
@@ -42,6 +44,16 @@ class Loaded:
     schedule: Schedule
     actions: list[Adjustment]
     timeline: Timeline | None = None
+
+
+def quarantine_reason(exc: Exception) -> str:
+    """One line saying why a stored event could not be loaded."""
+    if isinstance(exc, ScheduleError):
+        first = exc.problems[0].render() if exc.problems else str(exc)
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+        return f"stored schedule is invalid: {first}{more}"
+    text = " ".join(str(exc).split())[:300]
+    return f"stored run log or schedule cannot be loaded: {type(exc).__name__}: {text}"
 
 
 def _moves_with_time(item: Loaded | None) -> bool:
@@ -65,6 +77,9 @@ class RunEngine:
     hooks: dict[str, FireHook] = field(default_factory=dict)
     listeners: list[FireListener] = field(default_factory=list)
     on_change: Callable[[], None] = lambda: None
+    # Events whose stored schedule or run log could not be loaded at start-up: id -> reason.
+    # Shared with Runtime.quarantined; their cues are neither fired nor re-planned.
+    quarantined: dict[str, str] = field(default_factory=dict)
     _events: dict[str, Loaded] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Deliveries are numbered here: one engine per database writes them, under its lock.
@@ -75,16 +90,28 @@ class RunEngine:
         async with self.db.begin() as conn:
             rows = await events_repo.list_events(conn)
         for row in rows:
-            await self._reload(row.id)
-            await self._sync(row.id)
+            try:
+                await self._reload(row.id)
+                await self._sync(row.id)
+            except Exception as exc:  # one bad event must never stop the others
+                self._quarantine(row.id, exc)
 
-    async def load_schedule(self, text: str, source: str) -> Schedule:
-        """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError."""
-        schedule = load_text(text, source)
+    def _quarantine(self, event_id: str, exc: Exception) -> None:
+        self._events.pop(event_id, None)
+        reason = quarantine_reason(exc)
+        self.quarantined[event_id] = reason
+        log.error("event %s quarantined (its cues will not fire): %s; fix it with `showcaller events "
+                  "repair %s` or `showcaller events remove %s`", event_id, reason, event_id, event_id)
+
+    async def load_schedule(self, text: str, source: str, schedule: Schedule | None = None) -> Schedule:
+        """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError.
+        `schedule` is the text already parsed by parse_checked (off the event loop, for uploads)."""
+        schedule = schedule or parse_checked(text, source)
         async with self.db.begin() as conn:
             await events_repo.upsert_event(conn, schedule, source, text, self.clock.now())
         await self._reload(schedule.event.id)
         await self._sync(schedule.event.id)
+        self.quarantined.pop(schedule.event.id, None)  # a good schedule replaces a quarantined one
         return schedule
 
     def loaded(self, event_id: str) -> Loaded:
@@ -99,6 +126,7 @@ class RunEngine:
         async with self._lock, self.db.begin() as conn:
             await events_repo.delete_event(conn, event_id)
         self._events.pop(event_id, None)
+        self.quarantined.pop(event_id, None)
 
     def event_ids(self) -> list[str]:
         return sorted(self._events)
@@ -139,7 +167,7 @@ class RunEngine:
     async def next_wake(self) -> datetime | None:
         """When the next pending cue is due."""
         async with self.db.begin() as conn:
-            return await outbox_repo.next_cue_due(conn)
+            return await outbox_repo.next_cue_due(conn, exclude=self.quarantined)
 
     async def tick(self) -> list[tuple[Any, str]]:
         """Fire (or skip) every due cue; returns (cue row, 'fired'|'late'|'skipped') in order."""
@@ -150,7 +178,7 @@ class RunEngine:
             # catch-up after a restart commits once, not once per cue. Hooks run first, before
             # anything is written, so a hook reading through its own connection never waits.
             async with self.db.begin() as conn:
-                rows = self._in_plan_order(await outbox_repo.due_cues(conn, now))
+                rows = self._in_plan_order(await outbox_repo.due_cues(conn, now, exclude=self.quarantined))
                 due = [await self._prepare(row, now) for row in rows]
                 for row, decision in due:
                     results.append((row, await self._record(conn, row, decision, now)))

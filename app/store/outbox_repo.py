@@ -53,15 +53,20 @@ async def set_cue_text(conn: AsyncConnection, row) -> None:
                        .values(title=row.title, message=row.message, data=row.data))
 
 
-async def due_cues(conn: AsyncConnection, now: datetime) -> list:
-    """Pending cues whose moment has come, oldest first."""
+async def due_cues(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
+    """Pending cues whose moment has come, oldest first (none of the `exclude`d events)."""
     query = select(cues).where(cues.c.status == "pending", cues.c.due_at <= now).order_by(cues.c.due_at)
+    if exclude:
+        query = query.where(cues.c.event_id.not_in(list(exclude)))
     return list((await conn.execute(query)).all())
 
 
-async def next_cue_due(conn: AsyncConnection) -> datetime | None:
-    """When the next pending cue is due."""
-    return (await conn.execute(select(func.min(cues.c.due_at)).where(cues.c.status == "pending"))).scalar()
+async def next_cue_due(conn: AsyncConnection, exclude: Iterable[str] = ()) -> datetime | None:
+    """When the next pending cue is due (ignoring the `exclude`d events, e.g. quarantined ones)."""
+    query = select(func.min(cues.c.due_at)).where(cues.c.status == "pending")
+    if exclude:
+        query = query.where(cues.c.event_id.not_in(list(exclude)))
+    return (await conn.execute(query)).scalar()
 
 
 async def mark_cue(conn: AsyncConnection, row, status: str, now: datetime, late_ms: int, note: str = "") -> bool:
@@ -96,12 +101,14 @@ async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: da
     return first_seq + len(values)
 
 
-async def claimable(conn: AsyncConnection, now: datetime) -> list:
+async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
     """Deliveries that may be attempted now (pending and due, or a dead process's expired lease)."""
     query = select(deliveries).where(or_(
         and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now),
         and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
     )).order_by(deliveries.c.event_id, deliveries.c.target_id, deliveries.c.seq)
+    if exclude:
+        query = query.where(deliveries.c.event_id.not_in(list(exclude)))
     return list((await conn.execute(query)).all())
 
 
