@@ -82,7 +82,9 @@ class RunEngine:
     quarantined: dict[str, str] = field(default_factory=dict)
     _events: dict[str, Loaded] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Deliveries are numbered here: one engine per database writes them, under its lock.
+    # The next delivery number, valid only inside the current tick's transaction: it is read from
+    # the database in that transaction, never carried over (a number cached across transactions
+    # collided with another writer's, and the duplicate-tolerant insert then dropped deliveries).
     _next_seq: int | None = None
 
     async def start(self) -> None:
@@ -178,6 +180,7 @@ class RunEngine:
             # catch-up after a restart commits once, not once per cue. Hooks run first, before
             # anything is written, so a hook reading through its own connection never waits.
             async with self.db.begin() as conn:
+                self._next_seq = None
                 rows = self._in_plan_order(await outbox_repo.due_cues(conn, now, exclude=self.quarantined))
                 due = [await self._prepare(row, now) for row in rows]
                 for row, decision in due:

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.store.db import insert_ignoring_duplicates
 from app.store.tables import cues, deliveries
 from schedules.timeline import Cue
 
@@ -86,8 +85,10 @@ async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: da
                          expires_at: datetime, parked: dict[str, str], first_seq: int) -> int:
     """One delivery per target for a fired cue (parked at once if the target cannot be reached).
 
-    One statement: sequence numbers come from the caller (the engine, the only writer, counts
-    them), and a delivery that already exists is left as it is. Returns the next free number.
+    One statement, in the transaction that marks the cue fired: sequence numbers come from the
+    caller (read in that transaction). A conflicting row makes the insert fail, and with it the
+    whole transaction, so a cue is never marked fired without its deliveries. Returns the next
+    free number.
     """
     values = []
     for seq, target in enumerate(targets, start=first_seq):
@@ -97,7 +98,7 @@ async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: da
                        "attempts": 0, "next_attempt_at": now, "expires_at": expires_at, "last_error": problem,
                        "created_at": now})
     if values:
-        await conn.execute(insert_ignoring_duplicates(conn, deliveries), values)
+        await conn.execute(insert(deliveries), values)
     return first_seq + len(values)
 
 
