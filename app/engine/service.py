@@ -130,6 +130,11 @@ class RunEngine:
         self._events.pop(event_id, None)
         self.quarantined.pop(event_id, None)
 
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held while the engine writes the outbox (firing cues numbers deliveries)."""
+        return self._lock
+
     def event_ids(self) -> list[str]:
         return sorted(self._events)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -15,9 +15,11 @@ from schedules.timeline import Cue
 OPEN = ("pending", "held")
 
 
-def delivery_id(event_id: str, cue_id: str, target_id: str) -> str:
-    """Stable delivery id (the webhook id): the same for every retry, on every machine."""
-    return "msg_" + hashlib.sha256(f"{event_id}|{cue_id}|{target_id}".encode()).hexdigest()[:26]
+def new_delivery_id() -> str:
+    """A fresh delivery id (the webhook id): random, so unique per database and per run (a rehearsal
+    re-run or another database never reuses one a receiver may remember); it is stored with the
+    delivery, so every retry of that delivery sends the same id."""
+    return "msg_" + secrets.token_hex(13)
 
 
 async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue], now: datetime) -> int:
@@ -93,7 +95,7 @@ async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: da
     values = []
     for seq, target in enumerate(targets, start=first_seq):
         problem = parked.get(target)
-        values.append({"id": delivery_id(row.event_id, row.cue_id, target), "seq": seq, "event_id": row.event_id,
+        values.append({"id": new_delivery_id(), "seq": seq, "event_id": row.event_id,
                        "cue_id": row.cue_id, "target_id": target, "status": "parked" if problem else "pending",
                        "attempts": 0, "next_attempt_at": now, "expires_at": expires_at, "last_error": problem,
                        "created_at": now})
@@ -199,9 +201,30 @@ async def list_cues(conn: AsyncConnection, event_id: str) -> list:
     return list((await conn.execute(query)).all())
 
 
+FAILED = ("parked", "expired")
+
+
+async def get_delivery(conn: AsyncConnection, did: str):
+    """One delivery row, or None."""
+    return (await conn.execute(select(deliveries).where(deliveries.c.id == did))).first()
+
+
 async def resend(conn: AsyncConnection, did: str, now: datetime, until: datetime) -> bool:
-    """Queue a parked, expired or sent delivery again (same id, so receivers can still dedupe)."""
+    """Queue a failed (parked or expired) delivery again under its own id; False if it is not failed.
+
+    A sent delivery is never queued again this way: that would post the message twice."""
     result = await conn.execute(update(deliveries).where(
-        deliveries.c.id == did, deliveries.c.status.in_(("parked", "expired", "sent")))
+        deliveries.c.id == did, deliveries.c.status.in_(FAILED))
         .values(status="pending", next_attempt_at=now, expires_at=until, last_error=None))
     return result.rowcount == 1
+
+
+async def resend_again(conn: AsyncConnection, original, now: datetime, until: datetime) -> str:
+    """A deliberate repeat: a new delivery (new id, next number) of the same cue to the same target,
+    recorded with `resend_of`. Call under the engine's lock (it numbers deliveries too)."""
+    did = new_delivery_id()
+    await conn.execute(insert(deliveries).values(
+        id=did, seq=await last_delivery_seq(conn) + 1, event_id=original.event_id, cue_id=original.cue_id,
+        target_id=original.target_id, status="pending", attempts=0, next_attempt_at=now, expires_at=until,
+        created_at=now, resend_of=original.id))
+    return did
