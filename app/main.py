@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app import errors
 from app.api import attendance, control, deliveries, events, webhooks, zoom
+from app.api.stream_tickets import StreamTickets, install_log_redaction
 from app.api.text_guard import TextGuard
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             # collector, whose full passes over it stalled the event loop for ~50 ms at a time.
             gc.freeze()
         app.state.runtime = runtime
+        install_log_redaction()  # again: uvicorn may have configured its loggers since create_app
         try:
             yield
         finally:
@@ -49,6 +51,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app = FastAPI(title="Showcaller", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     app.add_middleware(TextGuard)
+    app.state.stream_tickets = StreamTickets()
+    install_log_redaction()
 
     @app.get("/healthz", tags=["health"], summary="Liveness: answers as soon as the service is up")
     async def healthz():

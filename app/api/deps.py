@@ -31,10 +31,11 @@ class Caller:
     role: str
 
 
-async def current_caller(runtime: RuntimeDep, request: Request,
+async def current_caller(runtime: RuntimeDep,
                          credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
-    """Resolve the bearer token (header, or ?token= for browser event streams)."""
-    token = credentials.credentials if credentials else request.query_params.get("token")
+    """Resolve the bearer token: the header only (never the URL, which ends up in logs); browser
+    event streams use a single-use ticket instead (see stream_caller)."""
+    token = credentials.credentials if credentials else None
     if not token:
         raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
     async with runtime.db.begin() as conn:
@@ -73,3 +74,20 @@ def valid_event(event_id: str, runtime: RuntimeDep) -> str:
 
 
 EventId = Annotated[str, Depends(valid_event)]
+
+
+async def stream_caller(event_id: str, runtime: RuntimeDep, request: Request,
+                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    """A viewer of an event stream: the bearer header, or `?ticket=` from POST .../stream/ticket."""
+    if credentials is not None:
+        return await require("viewer")(await current_caller(runtime, credentials))
+    ticket = request.query_params.get("ticket")
+    if not ticket:
+        raise Unauthorized("missing bearer token or stream ticket: POST /api/events/{id}/stream/ticket first")
+    caller = request.app.state.stream_tickets.redeem(ticket, event_id)
+    if caller is None:
+        raise Unauthorized("unknown, used or expired stream ticket: ask for a new one")
+    return caller
+
+
+StreamViewer = Annotated[Caller, Depends(stream_caller)]

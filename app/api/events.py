@@ -8,7 +8,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import EventId, Organiser, RuntimeDep, Viewer
+from app.api.deps import EventId, Organiser, RuntimeDep, StreamViewer, Viewer
 from app.api.schemas import CueOut, EventOut, StateOut
 from app.state_view import state_json
 from app.store import events_repo, outbox_repo
@@ -79,10 +79,19 @@ async def get_log(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     return [{"seq": r.seq, "at": iso_utc(r.at), "kind": r.kind, "actor": r.actor, "data": r.data} for r in rows]
 
 
+@router.post("/{event_id}/stream/ticket", summary="A single-use ticket to open the event stream (browsers)")
+async def stream_ticket(event_id: EventId, caller: Viewer, request: Request):
+    """For EventSource, which cannot send a header: open `/stream?ticket=...` within `expires_in`
+    seconds; the ticket works once, for this event only, and keeps the token out of URLs and logs."""
+    tickets = request.app.state.stream_tickets
+    return {"ticket": tickets.issue(caller, event_id), "expires_in": tickets.ttl}
+
+
 @router.get("/{event_id}/stream", summary="Server-sent events: the state after every change",
             response_class=StreamingResponse)
-async def stream(event_id: EventId, runtime: RuntimeDep, _: Viewer, request: Request):
-    """`event: state` with the full state JSON on connect and after each change; a comment keeps it alive."""
+async def stream(event_id: EventId, runtime: RuntimeDep, _: StreamViewer, request: Request):
+    """`event: state` with the full state JSON on connect and after each change; a comment keeps it
+    alive. Authenticate with the bearer header, or `?ticket=` from POST .../stream/ticket."""
     queue = runtime.broadcaster.subscribe(event_id)
 
     def frame(reason: str) -> str:
