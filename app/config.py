@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     delivery_give_up_minutes: int = Field(15, ge=1, description="stop retrying a cue this long after it fired")
     slack_pacing: bool = Field(True, description="at most one message per second per Slack URL")
     readiness_grace_seconds: int = 0
+    max_schedule_bytes: int = Field(1024 * 1024, ge=1024, description="largest schedule upload accepted (413 above)")
+    schedule_parse_seconds: float = Field(10.0, gt=0, description="time bound for parsing one uploaded schedule")
+    schedule_parse_memory_mb: int = Field(1024, ge=0, description="memory bound of the parsing process (0: none)")
+    schedule_parse_workers: int = Field(2, ge=1, description="uploads parsed at the same time (others wait)")
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from app.api.text_guard import TextGuard
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
 from app.runtime import Runtime
+from app.schedule_worker import BoundedParser
 from app.web import routes as web_routes
 
 DESCRIPTION = """Run a live online event on Zoom from one schedule file.
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     errors.install(app)
     app.add_middleware(TextGuard)
     app.state.stream_tickets = StreamTickets()
+    app.state.schedule_parser = BoundedParser(settings.schedule_parse_seconds, settings.schedule_parse_memory_mb,
+                                              settings.schedule_parse_workers)
     install_log_redaction()
 
     @app.get("/healthz", tags=["health"], summary="Liveness: answers as soon as the service is up")

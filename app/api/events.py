@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from app.api.deps import EventId, Organiser, RuntimeDep, StreamViewer, Viewer
 from app.api.schemas import CueOut, EventOut, StateOut
+from app.errors import AppError
 from app.state_view import state_json
 from app.store import events_repo, outbox_repo
 from app.views import iso_utc, plan_json
@@ -35,14 +36,38 @@ async def list_events(runtime: RuntimeDep, _: Viewer):
              openapi_extra={"requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}},
                                              "required": True}})
 async def load_event(request: Request, runtime: RuntimeDep, _: Organiser):
-    """Validate a schedule file and (re)plan it; a bad file answers 422 with every located problem."""
-    text = (await request.body()).decode("utf-8", errors="replace")
-    schedule = await runtime.engine.load_schedule(text, request.headers.get("x-schedule-name", "api-upload.yaml"))
+    """Validate a schedule file and (re)plan it; a bad file answers 422 with every located problem,
+    one over `max_schedule_bytes` 413. Parsing runs in a bounded child process, off the event loop."""
+    body = await _bounded_body(request, runtime.settings.max_schedule_bytes)
+    text = body.decode("utf-8", errors="replace")
+    source = request.headers.get("x-schedule-name", "api-upload.yaml")
+    parsed = await request.app.state.schedule_parser.parse(text, source)
+    schedule = await runtime.engine.load_schedule(text, source, schedule=parsed)
     runtime.forget_targets(schedule.event.id)
     async with runtime.db.begin() as conn:
         row = await events_repo.get_event(conn, schedule.event.id)
     return {"id": row.id, "title": row.title, "timezone": row.timezone, "source": row.source,
             "loaded_at": iso_utc(row.loaded_at)}
+
+
+class TooLarge(AppError):
+    status, code = 413, "payload_too_large"
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The body, refused before it is read whole (or parsed at all) when it is over `limit` bytes."""
+    reason = (f"the schedule is over {limit} bytes (SHOWCALLER_MAX_SCHEDULE_BYTES); "
+              "split the event or remove what it does not need")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(reason, limit=limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(reason, limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.get("/{event_id}/state", response_model=StateOut, summary="Live run state")
