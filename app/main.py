@@ -10,10 +10,13 @@ from fastapi import FastAPI
 
 from app import errors
 from app.api import attendance, control, deliveries, events, webhooks, zoom
+from app.api.stream_tickets import StreamTickets, install_log_redaction
+from app.api.text_guard import TextGuard
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
 from app.runtime import Runtime
 from app.stage import api as stage_api
+from app.schedule_worker import BoundedParser
 from app.web import routes as web_routes
 
 DESCRIPTION = """Run a live online event on Zoom from one schedule file.
@@ -40,6 +43,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             # collector, whose full passes over it stalled the event loop for ~50 ms at a time.
             gc.freeze()
         app.state.runtime = runtime
+        install_log_redaction()  # again: uvicorn may have configured its loggers since create_app
         try:
             yield
         finally:
@@ -48,6 +52,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     app = FastAPI(title="Showcaller", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
+    app.add_middleware(TextGuard)
+    app.state.stream_tickets = StreamTickets()
+    app.state.schedule_parser = BoundedParser(settings.schedule_parse_seconds, settings.schedule_parse_memory_mb,
+                                              settings.schedule_parse_workers)
+    install_log_redaction()
 
     @app.get("/healthz", tags=["health"], summary="Liveness: answers as soon as the service is up")
     async def healthz():

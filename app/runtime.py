@@ -48,6 +48,8 @@ class Runtime:
     attendance: Any = None
     readiness: Any = None
     env_overrides: dict[str, str] = field(default_factory=dict)
+    # Events that could not be loaded at start-up: id -> reason (the engine fills it; /readyz lists it).
+    quarantined: dict[str, str] = field(default_factory=dict)
     _targets: dict[str, Resolved] = field(default_factory=dict)
     _zoom: Any = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
@@ -60,12 +62,14 @@ class Runtime:
         self.engine = RunEngine(self.db, self.clock, self.broadcaster,
                                 give_up=timedelta(minutes=self.settings.delivery_give_up_minutes),
                                 resolve_targets=lambda schedule: self.targets(schedule.event.id).problems,
-                                timer_grace=timedelta(seconds=self.settings.timer_over_grace_seconds))
+                                timer_grace=timedelta(seconds=self.settings.timer_over_grace_seconds),
+                                quarantined=self.quarantined)
         pacer = SlackPacer(enabled=self.settings.slack_pacing)
         self.worker = DeliveryWorker(self.db, self.http, self.clock, schedules=self.schedule,
                                      targets=self.targets, links=self.event_links, pacer=pacer,
                                      timeout=self.settings.http_timeout_seconds,
-                                     on_change=lambda event_id, reason: self.broadcaster.publish(event_id, reason))
+                                     on_change=lambda event_id, reason: self.broadcaster.publish(event_id, reason),
+                                     skip_events=self.quarantined)
         self.run = RunService(self.engine, undo_window=timedelta(seconds=self.settings.undo_window_seconds),
                               forget_targets=self.forget_targets)
         self.timer = CueTimer(self.engine, self.worker, self.clock)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Literal
 
 from fastapi import APIRouter
 
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
-from app.errors import Conflict
+from app.errors import Conflict, NotFound
 from app.store import outbox_repo
 from app.views import iso_utc
 
 router = APIRouter(prefix="/api", tags=["deliveries"])
+log = logging.getLogger("showcaller.deliveries")
 Status = Literal["pending", "sending", "sent", "parked", "expired", "failed"]
 
 
@@ -20,7 +22,7 @@ def _out(row) -> dict:
     return {"id": row.id, "cue_id": row.cue_id, "target": row.target_id, "status": row.status,
             "attempts": row.attempts, "last_status": row.last_status, "error": row.last_error,
             "created_at": iso_utc(row.created_at), "sent_at": iso_utc(row.sent_at) if row.sent_at else None,
-            "next_attempt_at": iso_utc(row.next_attempt_at)}
+            "next_attempt_at": iso_utc(row.next_attempt_at), "resend_of": row.resend_of}
 
 
 @router.get("/events/{event_id}/deliveries", summary="Deliveries of an event (status=failed: parked or expired)")
@@ -34,12 +36,33 @@ async def list_deliveries(event_id: EventId, runtime: RuntimeDep, _: Viewer, sta
     return [_out(r) for r in rows]
 
 
-@router.post("/deliveries/{delivery_id}/resend", summary="Send a failed delivery again (same webhook id)")
-async def resend(delivery_id: str, runtime: RuntimeDep, _: Host):
+@router.post("/deliveries/{delivery_id}/resend",
+             summary="Send a failed delivery again (same webhook id); ?again=true: a new delivery")
+async def resend(delivery_id: str, runtime: RuntimeDep, caller: Host, again: bool = False):
+    """A failed (parked or expired) delivery is queued again under its own webhook id. One that was
+    sent answers 409: sending it again would post the message twice. `?again=true` deliberately
+    makes a new delivery of the same cue to the same target, with a new id and `resend_of` set."""
     now = runtime.clock.now()
-    async with runtime.db.begin() as conn:
-        ok = await outbox_repo.resend(conn, delivery_id, now, now + timedelta(minutes=15))
-    if not ok:
-        raise Conflict(f"delivery '{delivery_id}' does not exist or is not parked, expired or sent")
+    until = now + timedelta(minutes=15)
+    async with runtime.engine.lock, runtime.db.begin() as conn:
+        row = await outbox_repo.get_delivery(conn, delivery_id)
+        if row is None:
+            raise NotFound(f"no delivery '{delivery_id}'")
+        if again:
+            if row.status in ("pending", "sending"):
+                raise Conflict(f"delivery '{delivery_id}' is still being delivered ({row.status})")
+            new_id = await outbox_repo.resend_again(conn, row, now, until)
+        elif row.status in outbox_repo.FAILED:
+            await outbox_repo.resend(conn, delivery_id, now, until)
+        elif row.status == "sent":
+            raise Conflict(f"delivery '{delivery_id}' was already sent"
+                           f"{' at ' + iso_utc(row.sent_at) if row.sent_at else ''}; add ?again=true to send "
+                           "it once more as a new delivery (new webhook id)", delivery_status="sent")
+        else:
+            raise Conflict(f"delivery '{delivery_id}' is still being delivered ({row.status})",
+                           delivery_status=row.status)
     runtime.worker.kick()
+    if again:
+        log.info("delivery %s sent again as new delivery %s by %s", delivery_id, new_id, caller.name)
+        return {"id": new_id, "status": "pending", "resend_of": delivery_id}
     return {"id": delivery_id, "status": "pending"}

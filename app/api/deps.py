@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.errors import Forbidden, Invalid, NotFound, Unauthorized
+from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.run.service import Answer, Intent, RunService
 from app.runtime import Runtime
 from app.store import tokens_repo
@@ -72,10 +72,11 @@ class Caller:
     token_id: str | None = None
 
 
-async def current_caller(runtime: RuntimeDep, request: Request,
+async def current_caller(runtime: RuntimeDep,
                          credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
-    """Resolve the bearer token (header, or ?token= for browser event streams)."""
-    token = credentials.credentials if credentials else request.query_params.get("token")
+    """Resolve the bearer token: the header only (never the URL, which ends up in logs); browser
+    event streams use a single-use ticket instead (see stream_caller)."""
+    token = credentials.credentials if credentials else None
     if not token:
         raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
     async with runtime.db.begin() as conn:
@@ -103,6 +104,10 @@ Organiser = Annotated[Caller, Depends(require("organiser"))]
 
 def valid_event(event_id: str, runtime: RuntimeDep) -> str:
     """The path's event id, or 404."""
+    if event_id in runtime.quarantined:
+        raise Conflict(f"event '{event_id}' is quarantined: {runtime.quarantined[event_id]}; "
+                       f"load a corrected schedule, or run `showcaller events repair {event_id}` "
+                       f"or `showcaller events remove {event_id}`", quarantined=True)
     if event_id not in runtime.engine.event_ids():
         known = ", ".join(runtime.engine.event_ids()) or "none loaded"
         raise NotFound(f"no event '{event_id}' (loaded: {known})")
@@ -120,3 +125,18 @@ async def _stage_reader(event_id: EventId, caller: Annotated[Caller, Depends(req
 
 # The presenter view: any token, but a stage token only for the event it was made for.
 StageReader = Annotated[Caller, Depends(_stage_reader)]
+async def stream_caller(event_id: str, runtime: RuntimeDep, request: Request,
+                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    """A viewer of an event stream: the bearer header, or `?ticket=` from POST .../stream/ticket."""
+    if credentials is not None:
+        return await require("viewer")(await current_caller(runtime, credentials))
+    ticket = request.query_params.get("ticket")
+    if not ticket:
+        raise Unauthorized("missing bearer token or stream ticket: POST /api/events/{id}/stream/ticket first")
+    caller = request.app.state.stream_tickets.redeem(ticket, event_id)
+    if caller is None:
+        raise Unauthorized("unknown, used or expired stream ticket: ask for a new one")
+    return caller
+
+
+StreamViewer = Annotated[Caller, Depends(stream_caller)]

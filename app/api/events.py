@@ -8,8 +8,9 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import EventId, Organiser, RunDep, RuntimeDep, Viewer
+from app.api.deps import EventId, Organiser, RunDep, RuntimeDep, StreamViewer, Viewer
 from app.api.schemas import CueOut, EventOut, StateOut
+from app.errors import AppError
 from app.store import events_repo, outbox_repo
 from app.views import iso_utc, plan_json
 
@@ -27,20 +28,44 @@ async def list_events(runtime: RuntimeDep, _: Viewer):
     async with runtime.db.begin() as conn:
         rows = await events_repo.list_events(conn)
     return [{"id": r.id, "title": r.title, "timezone": r.timezone, "source": r.source,
-             "loaded_at": iso_utc(r.loaded_at)} for r in rows]
+             "loaded_at": iso_utc(r.loaded_at), "quarantined": runtime.quarantined.get(r.id)} for r in rows]
 
 
 @router.post("", response_model=EventOut, status_code=201, summary="Load or replace a schedule (YAML body)",
              openapi_extra={"requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}},
                                              "required": True}})
 async def load_event(request: Request, runtime: RuntimeDep, run: RunDep, _: Organiser):
-    """Validate a schedule file and (re)plan it; a bad file answers 422 with every located problem."""
-    text = (await request.body()).decode("utf-8", errors="replace")
-    schedule = await run.load_schedule(text, request.headers.get("x-schedule-name", "api-upload.yaml"))
+    """Validate a schedule file and (re)plan it; a bad file answers 422 with every located problem,
+    one over `max_schedule_bytes` 413. Parsing runs in a bounded child process, off the event loop."""
+    body = await _bounded_body(request, runtime.settings.max_schedule_bytes)
+    text = body.decode("utf-8", errors="replace")
+    source = request.headers.get("x-schedule-name", "api-upload.yaml")
+    parsed = await request.app.state.schedule_parser.parse(text, source)
+    schedule = await run.load_schedule(text, source, schedule=parsed)
     async with runtime.db.begin() as conn:
         row = await events_repo.get_event(conn, schedule.event.id)
     return {"id": row.id, "title": row.title, "timezone": row.timezone, "source": row.source,
             "loaded_at": iso_utc(row.loaded_at)}
+
+
+class TooLarge(AppError):
+    status, code = 413, "payload_too_large"
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The body, refused before it is read whole (or parsed at all) when it is over `limit` bytes."""
+    reason = (f"the schedule is over {limit} bytes (SHOWCALLER_MAX_SCHEDULE_BYTES); "
+              "split the event or remove what it does not need")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(reason, limit=limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(reason, limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.get("/{event_id}/state", response_model=StateOut, summary="Live run state")
@@ -77,10 +102,19 @@ async def get_log(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     return [{"seq": r.seq, "at": iso_utc(r.at), "kind": r.kind, "actor": r.actor, "data": r.data} for r in rows]
 
 
+@router.post("/{event_id}/stream/ticket", summary="A single-use ticket to open the event stream (browsers)")
+async def stream_ticket(event_id: EventId, caller: Viewer, request: Request):
+    """For EventSource, which cannot send a header: open `/stream?ticket=...` within `expires_in`
+    seconds; the ticket works once, for this event only, and keeps the token out of URLs and logs."""
+    tickets = request.app.state.stream_tickets
+    return {"ticket": tickets.issue(caller, event_id), "expires_in": tickets.ttl}
+
+
 @router.get("/{event_id}/stream", summary="Server-sent events: the state after every change",
             response_class=StreamingResponse)
-async def stream(event_id: EventId, runtime: RuntimeDep, _: Viewer, request: Request):
-    """`event: state` with the full state JSON on connect and after each change; a comment keeps it alive."""
+async def stream(event_id: EventId, runtime: RuntimeDep, _: StreamViewer, request: Request):
+    """`event: state` with the full state JSON on connect and after each change; a comment keeps it
+    alive. Authenticate with the bearer header, or `?ticket=` from POST .../stream/ticket."""
     queue = runtime.broadcaster.subscribe(event_id)
 
     def frame(reason: str) -> str:

@@ -13,6 +13,8 @@ class EventOut(BaseModel):
     timezone: str
     source: str
     loaded_at: str
+    quarantined: str | None = Field(None, description="why the stored event could not be loaded at start-up "
+                                                      "(its cues do not fire); null when it runs")
 
 
 class StateOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from app.text_rules import neutralise
 from integrations.zoom.webhooks import ZoomEvent
 
 # Zoom event suffix -> our fact kind.
@@ -88,8 +89,9 @@ class NotAttendance(ValueError):
 def _clean(value: str | None, limit: int) -> str | None:
     if value is None:
         return None
-    # PostgreSQL text refuses NUL and lone surrogates; neither can be part of a real name or id.
-    value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    # The text rule (app/text_rules.py): kept, not refused (a join must count), but with NUL,
+    # control characters and lone surrogates replaced by U+FFFD so every store accepts it.
+    value = neutralise(value)
     return value[:limit] or None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from app.text_rules import first_forbidden
 from integrations.zoom.webhooks import dedupe_key
 
 
@@ -18,13 +19,9 @@ class NotStorable(ValueError):
 
 
 def _storable(text: str) -> bool:
-    if "\x00" in text:  # PostgreSQL text cannot hold NUL
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, from a \ud800 escape in the JSON
-        return False
-    return True
+    # The text rule (app/text_rules.py): PostgreSQL cannot hold NUL or a lone surrogate (from a
+    # \ud800 escape in the JSON), and no real event name or meeting id holds a control character.
+    return first_forbidden(text) is None
 
 
 def inbox_row(payload: dict[str, Any], body: str, received_at: datetime) -> dict[str, Any]:
@@ -43,7 +40,8 @@ def inbox_row(payload: dict[str, Any], body: str, received_at: datetime) -> dict
         raise NotStorable("event name or object.id too long")
     if not (_storable(name) and _storable(meeting_id or "")):
         # A database refusing the row would answer 5xx, and fail its whole group commit.
-        raise NotStorable("event name or object.id holds NUL or a lone surrogate")
+        field = "event" if not _storable(name) else "payload.object.id"
+        raise NotStorable(f"{field} holds NUL, a control character or a lone surrogate")
     return {
         "dedupe_key": dedupe_key(payload),
         "event_name": name,

@@ -16,6 +16,6 @@ app = typer.Typer(
 def main() -> None:
     """Entry point of the `showcaller` script."""
     # Importing the command modules registers their commands on `app`.
-    from app.cli import report_cmds, run_cmds, schedule_cmds, stage_cmds, zoom_cmds  # noqa: F401
+    from app.cli import event_cmds, report_cmds, run_cmds, schedule_cmds, stage_cmds, zoom_cmds  # noqa: F401
 
     app()

@@ -14,6 +14,7 @@ from rich.table import Table
 from app.cli import app
 from app.cli.output import INVALID, console, errors, load_or_exit
 from app.config import get_settings
+from app.store.instance_lock import EXIT_ALREADY_RUNNING, AlreadyRunning, InstanceLock
 
 token_app = typer.Typer(help="Create, list and revoke API tokens (stored hashed).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -65,12 +66,23 @@ def serve(
         return runtime.engine.event_ids()
 
     settings = get_settings()
-    loaded = asyncio.run(_with_runtime(preload))
-    mode = "SANDBOX (local Zoom emulator; no Zoom credentials set)" if settings.sandbox else "Zoom API"
-    console.print(f"Showcaller on http://{host}:{port}  database: {_safe_url(settings.database_url)}  zoom: {mode}")
-    for event_id in loaded:
-        console.print(f"  console: http://{host}:{port}/console/{event_id}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    lock = InstanceLock(settings.database_url)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        errors.print(f"error: another `showcaller serve` is already running on this database: {exc}; "
+                     "stop it first (one process per database)", markup=False)
+        raise typer.Exit(EXIT_ALREADY_RUNNING) from None
+    try:
+        loaded = asyncio.run(_with_runtime(preload))
+        mode = "SANDBOX (local Zoom emulator; no Zoom credentials set)" if settings.sandbox else "Zoom API"
+        console.print(f"Showcaller on http://{host}:{port}  database: {_safe_url(settings.database_url)}  "
+                      f"zoom: {mode}")
+        for event_id in loaded:
+            console.print(f"  console: http://{host}:{port}/console/{event_id}")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    finally:
+        lock.release()
 
 
 def _safe_url(url: str) -> str:

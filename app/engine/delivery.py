@@ -98,6 +98,8 @@ class DeliveryWorker:
     timeout: float = 10.0
     rng: random.Random = field(default_factory=random.Random)
     on_change: Callable[[str, str], None] = lambda event_id, reason: None
+    # Quarantined events (id -> reason): their schedule is not loaded, so their deliveries wait.
+    skip_events: dict[str, str] = field(default_factory=dict)
     _kick: asyncio.Event = field(default_factory=asyncio.Event)
 
     def kick(self) -> None:
@@ -136,7 +138,7 @@ class DeliveryWorker:
         """One pass over everything claimable now; returns how many attempts were made."""
         now = self.clock.now()
         async with self.db.begin() as conn:
-            rows = await outbox_repo.claimable(conn, now)
+            rows = await outbox_repo.claimable(conn, now, exclude=self.skip_events)
             blocked = await outbox_repo.blocked_targets(conn, now)
         # A lane is one event's target: the same target id in two events never shares an order.
         lanes = [list(group) for lane, group in groupby(rows, key=lambda r: (r.event_id, r.target_id))

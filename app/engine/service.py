@@ -25,10 +25,12 @@ from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
 from app.engine.lateness import Decision, decide
 from app.errors import NotFound, NotRecorded
+from app.schedule_intake import parse_checked
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import load_text
 from schedules.model import Schedule
+from schedules.problems import ScheduleError
 from schedules.timeline import TIMER_OVER_GRACE, Timeline, build_timeline
 from schedules.timers import TimerStatus
 
@@ -85,6 +87,16 @@ class Txn:
         return numbered
 
 
+def quarantine_reason(exc: Exception) -> str:
+    """One line saying why a stored event could not be loaded."""
+    if isinstance(exc, ScheduleError):
+        first = exc.problems[0].render() if exc.problems else str(exc)
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+        return f"stored schedule is invalid: {first}{more}"
+    text = " ".join(str(exc).split())[:300]
+    return f"stored run log or schedule cannot be loaded: {type(exc).__name__}: {text}"
+
+
 def _moves_with_time(item: Loaded | None) -> bool:
     """Whether re-planning later can change the cues: only a hold or a paused timer projects from
     the present; otherwise the timeline is the same whenever it is built, so re-planning after a
@@ -107,9 +119,14 @@ class RunEngine:
     listeners: list[FireListener] = field(default_factory=list)
     on_change: Callable[[], None] = lambda: None
     timer_grace: timedelta | None = TIMER_OVER_GRACE
+    # Events whose stored schedule or run log could not be loaded at start-up: id -> reason.
+    # Shared with Runtime.quarantined; their cues are neither fired nor re-planned.
+    quarantined: dict[str, str] = field(default_factory=dict)
     _events: dict[str, Loaded] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Deliveries are numbered here: one engine per database writes them, under its lock.
+    # The next delivery number, valid only inside the current tick's transaction: it is read from
+    # the database in that transaction, never carried over (a number cached across transactions
+    # collided with another writer's, and the duplicate-tolerant insert then dropped deliveries).
     _next_seq: int | None = None
 
     async def start(self) -> None:
@@ -117,12 +134,23 @@ class RunEngine:
         async with self.db.begin() as conn:
             rows = await events_repo.list_events(conn)
         for row in rows:
-            await self._reload(row.id)
-            await self._sync(row.id)
+            try:
+                await self._reload(row.id)
+                await self._sync(row.id)
+            except Exception as exc:  # one bad event must never stop the others
+                self._quarantine(row.id, exc)
 
-    async def load_schedule(self, text: str, source: str) -> Schedule:
-        """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError."""
-        schedule = load_text(text, source)
+    def _quarantine(self, event_id: str, exc: Exception) -> None:
+        self._events.pop(event_id, None)
+        reason = quarantine_reason(exc)
+        self.quarantined[event_id] = reason
+        log.error("event %s quarantined (its cues will not fire): %s; fix it with `showcaller events "
+                  "repair %s` or `showcaller events remove %s`", event_id, reason, event_id, event_id)
+
+    async def load_schedule(self, text: str, source: str, schedule: Schedule | None = None) -> Schedule:
+        """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError.
+        `schedule` is the text already parsed by parse_checked (off the event loop, for uploads)."""
+        schedule = schedule or parse_checked(text, source)
         event_id = schedule.event.id
         async with self._lock:
             now = self.clock.now()
@@ -133,6 +161,7 @@ class RunEngine:
                 item.timeline = build_timeline(schedule, item.actions, now, self.timer_grace)
                 await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now)
             self._events[event_id] = item
+            self.quarantined.pop(event_id, None)  # a good schedule replaces a quarantined one
         self.on_change()
         return schedule
 
@@ -148,6 +177,12 @@ class RunEngine:
         async with self._lock, self.db.begin() as conn:
             await events_repo.delete_event(conn, event_id)
         self._events.pop(event_id, None)
+        self.quarantined.pop(event_id, None)
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held while the engine writes the outbox (firing cues numbers deliveries)."""
+        return self._lock
 
     def event_ids(self) -> list[str]:
         return sorted(self._events)
@@ -208,7 +243,7 @@ class RunEngine:
     async def next_wake(self) -> datetime | None:
         """When the next pending cue is due."""
         async with self.db.begin() as conn:
-            return await outbox_repo.next_cue_due(conn)
+            return await outbox_repo.next_cue_due(conn, exclude=self.quarantined)
 
     async def tick(self) -> list[tuple[Any, str]]:
         """Fire (or skip) every due cue; returns (cue row, 'fired'|'late'|'skipped') in order."""
@@ -219,7 +254,8 @@ class RunEngine:
             # catch-up after a restart commits once, not once per cue. Hooks run first, before
             # anything is written, so a hook reading through its own connection never waits.
             async with self.db.begin() as conn:
-                rows = self._in_plan_order(await outbox_repo.due_cues(conn, now))
+                self._next_seq = None
+                rows = self._in_plan_order(await outbox_repo.due_cues(conn, now, exclude=self.quarantined))
                 due = [await self._prepare(row, now) for row in rows]
                 for row, decision in due:
                     results.append((row, await self._record(conn, row, decision, now)))

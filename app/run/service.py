@@ -87,9 +87,10 @@ class RunService:
 
     # --- loading -------------------------------------------------------------------------------
 
-    async def load_schedule(self, text: str, source: str) -> Schedule:
-        """Validate, store and plan a schedule (new or edited); raises ScheduleError."""
-        schedule = await self.engine.load_schedule(text, source)
+    async def load_schedule(self, text: str, source: str, schedule: Schedule | None = None) -> Schedule:
+        """Validate, store and plan a schedule (new or edited); raises ScheduleError. `schedule` is the
+        text already parsed off the event loop (uploads), so it is not parsed twice."""
+        schedule = await self.engine.load_schedule(text, source, schedule=schedule)
         self.forget_targets(schedule.event.id)
         return schedule
 

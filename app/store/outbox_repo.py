@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.store.db import insert_ignoring_duplicates
 from app.store.tables import cues, deliveries
 from schedules.timeline import Cue
 
 OPEN = ("pending", "held")
 
 
-def delivery_id(event_id: str, cue_id: str, target_id: str, generation: int = 0) -> str:
-    """Stable delivery id (the webhook id): the same for every retry, on every machine.
-
-    A cue fired again after an undo withdrew its first firing is a new message, so its
-    generation is part of the id (the first generation keeps the original form).
-    """
-    key = f"{event_id}|{cue_id}|{target_id}" + (f"|{generation}" if generation else "")
-    return "msg_" + hashlib.sha256(key.encode()).hexdigest()[:26]
+def new_delivery_id() -> str:
+    """A fresh delivery id (the webhook id): random, so unique per database and per run (a rehearsal
+    re-run or another database never reuses one a receiver may remember); it is stored with the
+    delivery, so every retry of that delivery sends the same id."""
+    return "msg_" + secrets.token_hex(13)
 
 
 REOPENABLE = ("cancelled", "superseded")
@@ -112,15 +108,20 @@ async def set_cue_text(conn: AsyncConnection, row) -> None:
                        .values(title=row.title, message=row.message, data=row.data))
 
 
-async def due_cues(conn: AsyncConnection, now: datetime) -> list:
-    """Pending cues whose moment has come, oldest first."""
+async def due_cues(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
+    """Pending cues whose moment has come, oldest first (none of the `exclude`d events)."""
     query = select(cues).where(cues.c.status == "pending", cues.c.due_at <= now).order_by(cues.c.due_at)
+    if exclude:
+        query = query.where(cues.c.event_id.not_in(list(exclude)))
     return list((await conn.execute(query)).all())
 
 
-async def next_cue_due(conn: AsyncConnection) -> datetime | None:
-    """When the next pending cue is due."""
-    return (await conn.execute(select(func.min(cues.c.due_at)).where(cues.c.status == "pending"))).scalar()
+async def next_cue_due(conn: AsyncConnection, exclude: Iterable[str] = ()) -> datetime | None:
+    """When the next pending cue is due (ignoring the `exclude`d events, e.g. quarantined ones)."""
+    query = select(func.min(cues.c.due_at)).where(cues.c.status == "pending")
+    if exclude:
+        query = query.where(cues.c.event_id.not_in(list(exclude)))
+    return (await conn.execute(query)).scalar()
 
 
 async def mark_cue(conn: AsyncConnection, row, status: str, now: datetime, late_ms: int, note: str = "") -> bool:
@@ -140,29 +141,31 @@ async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: da
                          expires_at: datetime, parked: dict[str, str], first_seq: int) -> int:
     """One delivery per target for a fired cue (parked at once if the target cannot be reached).
 
-    One statement: sequence numbers come from the caller (the engine, the only writer, counts
-    them), and a delivery that already exists is left as it is. Returns the next free number.
+    One statement, in the transaction that marks the cue fired: sequence numbers come from the
+    caller (read in that transaction). A conflicting row makes the insert fail, and with it the
+    whole transaction, so a cue is never marked fired without its deliveries. Returns the next
+    free number.
     """
     values = []
     for seq, target in enumerate(targets, start=first_seq):
         problem = parked.get(target)
-        generation = getattr(row, "generation", 0) or 0
-        values.append({"id": delivery_id(row.event_id, row.cue_id, target, generation), "seq": seq,
-                       "event_id": row.event_id, "cue_id": row.cue_id, "target_id": target,
-                       "status": "parked" if problem else "pending",
+        values.append({"id": new_delivery_id(), "seq": seq, "event_id": row.event_id,
+                       "cue_id": row.cue_id, "target_id": target, "status": "parked" if problem else "pending",
                        "attempts": 0, "next_attempt_at": now, "expires_at": expires_at, "last_error": problem,
                        "created_at": now})
     if values:
-        await conn.execute(insert_ignoring_duplicates(conn, deliveries), values)
+        await conn.execute(insert(deliveries), values)
     return first_seq + len(values)
 
 
-async def claimable(conn: AsyncConnection, now: datetime) -> list:
+async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
     """Deliveries that may be attempted now (pending and due, or a dead process's expired lease)."""
     query = select(deliveries).where(or_(
         and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now),
         and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
     )).order_by(deliveries.c.event_id, deliveries.c.target_id, deliveries.c.seq)
+    if exclude:
+        query = query.where(deliveries.c.event_id.not_in(list(exclude)))
     return list((await conn.execute(query)).all())
 
 
@@ -252,9 +255,30 @@ async def list_cues(conn: AsyncConnection, event_id: str) -> list:
     return list((await conn.execute(query)).all())
 
 
+FAILED = ("parked", "expired")
+
+
+async def get_delivery(conn: AsyncConnection, did: str):
+    """One delivery row, or None."""
+    return (await conn.execute(select(deliveries).where(deliveries.c.id == did))).first()
+
+
 async def resend(conn: AsyncConnection, did: str, now: datetime, until: datetime) -> bool:
-    """Queue a parked, expired or sent delivery again (same id, so receivers can still dedupe)."""
+    """Queue a failed (parked or expired) delivery again under its own id; False if it is not failed.
+
+    A sent delivery is never queued again this way: that would post the message twice."""
     result = await conn.execute(update(deliveries).where(
-        deliveries.c.id == did, deliveries.c.status.in_(("parked", "expired", "sent")))
+        deliveries.c.id == did, deliveries.c.status.in_(FAILED))
         .values(status="pending", next_attempt_at=now, expires_at=until, last_error=None))
     return result.rowcount == 1
+
+
+async def resend_again(conn: AsyncConnection, original, now: datetime, until: datetime) -> str:
+    """A deliberate repeat: a new delivery (new id, next number) of the same cue to the same target,
+    recorded with `resend_of`. Call under the engine's lock (it numbers deliveries too)."""
+    did = new_delivery_id()
+    await conn.execute(insert(deliveries).values(
+        id=did, seq=await last_delivery_seq(conn) + 1, event_id=original.event_id, cue_id=original.cue_id,
+        target_id=original.target_id, status="pending", attempts=0, next_attempt_at=now, expires_at=until,
+        created_at=now, resend_of=original.id))
+    return did

@@ -112,6 +112,7 @@ deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", TS, nullable=False),
     Column("sent_at", TS, nullable=True),
+    Column("resend_of", String(64), nullable=True, doc="a deliberate resend (?again=true): the delivery it repeats"),
     UniqueConstraint("seq"),
     Index("ix_deliveries_due", "status", "next_attempt_at"),
     Index("ix_deliveries_target", "target_id", "seq"),

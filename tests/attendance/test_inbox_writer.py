@@ -20,6 +20,7 @@ from app.attendance.sqlite_inbox import SqliteInboxWriter
 from app.store import attendance_repo
 from app.store.db import create_engine, migrate
 from app.store.tables import inbox
+from app.text_rules import first_forbidden
 from integrations.zoom.webhooks import parse_event
 from integrations.zoom_emulator.payloads import Person
 from tests.attendance.conftest import MEETING_ID
@@ -289,11 +290,7 @@ def test_request_path_row_accepts_exactly_what_parse_event_accepts(
 
 
 def _fits(text_value: str) -> bool:
-    try:
-        text_value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return "\x00" not in text_value
+    return first_forbidden(text_value) is None
 
 
 async def test_processor_writes_through_the_writer_thread_like_the_engine_does(sqlite_file):

@@ -227,3 +227,47 @@ async def test_a_delivery_whose_cue_no_longer_matters_expires(make_rig):
     assert rig.receiver.ids("/webhook/ops")[-1] == start.id
     assert warning.id not in rig.receiver.ids("/webhook/ops")
     assert {d.status for d in await rig.deliveries()} == {"sent", "expired"}
+
+
+async def test_resend_refuses_a_sent_delivery_and_again_makes_a_new_one(make_rig):
+    rig = await make_rig()
+    await rig.fire(3)
+    await rig.runtime.worker.drain()
+    ops = await rig.deliveries("ops")
+    assert {d.status for d in ops} == {"sent"}
+    app = create_app(rig.runtime.settings, runtime=rig.runtime)
+    app.state.runtime = rig.runtime
+    async with rig.runtime.db.begin() as conn:
+        _, token = await tokens_repo.create_token(conn, "host", "host", rig.clock.now())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://showcaller",
+                                 headers={"authorization": f"Bearer {token}"}) as api:
+        refused = await api.post(f"/api/deliveries/{ops[0].id}/resend")
+        assert refused.status_code == 409 and "already sent" in refused.json()["reason"]
+        assert "again=true" in refused.json()["reason"]
+        assert (await api.post("/api/deliveries/msg_nope/resend")).status_code == 404
+        assert await rig.runtime.worker.drain() == 0  # nothing was queued
+        again = await api.post(f"/api/deliveries/{ops[0].id}/resend", params={"again": "true"})
+        assert again.status_code == 200, again.text
+        new_id = again.json()["id"]
+        assert new_id != ops[0].id and again.json()["resend_of"] == ops[0].id
+        assert await rig.runtime.worker.drain() == 1
+        listed = {d["id"]: d for d in (await api.get(f"/api/events/{EVENT}/deliveries")).json()}
+    assert listed[new_id]["status"] == "sent" and listed[new_id]["resend_of"] == ops[0].id
+    assert listed[ops[0].id]["resend_of"] is None
+    assert rig.receiver.ids("/webhook/ops")[-1] == new_id
+    assert rig.sent_ids("ops").count(ops[0].id) == 1  # the original went out once, never again
+
+
+async def test_webhook_ids_are_new_for_each_run_of_an_event(make_rig):
+    rig = await make_rig()
+    await rig.fire(3)
+    first_run = {(d.cue_id, d.target_id): d.id for d in await rig.deliveries()}
+    # A rehearsal re-run: the event is forgotten and loaded again, then the same cues fire.
+    await rig.runtime.engine.forget(EVENT)
+    rig.clock.set(START - timedelta(minutes=1))
+    await rig.runtime.engine.load_schedule(rig.drill.yaml(), "drill.yaml")
+    await rig.fire(3)
+    second_run = {(d.cue_id, d.target_id): d.id for d in await rig.deliveries()}
+    assert set(first_run) == set(second_run) and first_run
+    assert not set(first_run.values()) & set(second_run.values())
+    assert len(set(second_run.values())) == len(second_run)

@@ -95,10 +95,32 @@ export function followStream(url, eventName, { onData, onStatus = () => {}, onRe
   let lost = false;
   let attempt = 0;
 
-  function open() {
+  // A function URL may be async and single-use (a stream ticket): EventSource's own retry would
+  // reuse it, so every reconnect goes through open() for a fresh one.
+  const singleUse = typeof url === 'function';
+
+  function retry() {
+    attempt += 1;
+    onRefused(attempt);
+    timer = setTimeout(open, Math.min(30000, 1000 * 2 ** Math.min(attempt, 5)));
+  }
+
+  async function open() {
     clearTimeout(timer);
     if (source) source.close();
-    source = new EventSource(typeof url === 'function' ? url() : url);
+    source = null;
+    let target;
+    try {
+      target = singleUse ? await url() : url;
+    } catch {
+      if (stopped) return;
+      lost = true;
+      onStatus('reconnecting');
+      retry();
+      return;
+    }
+    if (stopped) return;
+    source = new EventSource(target);
     source.addEventListener(eventName, (message) => {
       attempt = 0;
       const resynced = lost;
@@ -110,11 +132,8 @@ export function followStream(url, eventName, { onData, onStatus = () => {}, onRe
       if (stopped) return;
       lost = true;
       onStatus('reconnecting');
-      if (source.readyState === EventSource.CLOSED) {
-        attempt += 1;
-        onRefused(attempt);
-        timer = setTimeout(open, Math.min(30000, 1000 * 2 ** Math.min(attempt, 5)));
-      }
+      if (singleUse) source.close();
+      if (source.readyState === EventSource.CLOSED) retry();
     });
   }
 

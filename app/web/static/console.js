@@ -33,7 +33,12 @@ async function signIn(token) {
   document.body.classList.add('signed-in');
   document.body.classList.toggle('can-control', canControl);
   $('whoami').textContent = `${app.me.name} · ${app.me.role}${canControl ? '' : ' (read only)'}`;
-  app.stream = followStream(() => `${base}/stream?token=${encodeURIComponent(app.token)}`, 'state', {
+  // A single-use ticket, never the token, goes in the stream's URL (URLs end up in logs).
+  const streamUrl = async () => {
+    const { ticket } = await api(`${base}/stream/ticket`, { method: 'POST' });
+    return `${base}/stream?ticket=${encodeURIComponent(ticket)}`;
+  };
+  app.stream = followStream(streamUrl, 'state', {
     onData: (state, resynced) => {
       applyState(state);
       if (resynced) resync();

@@ -1,0 +1,99 @@
+"""Bounded parsing of uploaded schedules: size limit before parsing, alias bombs and deep nesting
+refused (4xx, JSON) by a bounded child process, nothing stored, and every event starts afterwards."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from app.engine.clock import ManualClock
+from app.runtime import Runtime
+from app.schedule_worker import BoundedParser
+from app.store import events_repo, tokens_repo
+from tests.attendance.conftest import EVENT, start_harness
+from tests.conftest import MEKONG, bangkok
+
+GOOD_TEXT = MEKONG.read_text()
+
+
+def alias_bomb() -> str:
+    """The 'billion laughs': nine levels of nine aliases, a few hundred bytes of YAML."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, 9):
+        refs = ",".join([f"*a{level - 1}"] * 9)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def deep(levels: int = 500) -> str:
+    return "version: 1\nevent: " + "[" * levels + "]" * levels + "\n"
+
+
+@pytest.fixture
+async def api(database_url, settings_for, receiver_env):
+    h = await start_harness(database_url, settings_for, receiver_env, bangkok(14, 20),
+                            settings={"max_schedule_bytes": 64 * 1024, "schedule_parse_seconds": 5,
+                                      "schedule_parse_memory_mb": 512})
+    async with h.runtime.db.begin() as conn:
+        _, organiser = await tokens_repo.create_token(conn, "org", "organiser", h.clock.now())
+    h.client.headers["authorization"] = f"Bearer {organiser}"
+    try:
+        yield h
+    finally:
+        await h.client.aclose()
+        await h.runtime.stop()
+
+
+async def _unchanged(h) -> None:
+    async with h.runtime.db.begin() as conn:
+        rows = await events_repo.list_events(conn)
+    assert [(r.id, r.schedule_text) for r in rows] == [(EVENT, GOOD_TEXT)]
+
+
+@pytest.mark.parametrize("name", ["alias bomb", "nested 500 deep", "nested 5000 deep"])
+async def test_hostile_schedules_are_refused_with_a_located_4xx_and_nothing_is_stored(api, name):
+    text = {"alias bomb": alias_bomb(), "nested 500 deep": deep(500), "nested 5000 deep": deep(5000)}[name]
+    assert len(text.encode()) < 64 * 1024
+    answer = await api.client.post("/api/events", content=text.encode(),
+                                   headers={"content-type": "application/yaml", "x-schedule-name": "hostile.yaml"})
+    assert 400 <= answer.status_code < 500, answer.text
+    refusal = answer.json()
+    assert refusal["error"] == "invalid_schedule" and refusal["problems"], refusal
+    problem = refusal["problems"][0]
+    assert problem["file"] == "hostile.yaml" and problem["line"] >= 1 and problem["message"]
+    await _unchanged(api)
+    # The service is still there and still steers its event.
+    assert (await api.client.get(f"/api/events/{EVENT}/state")).status_code == 200
+
+
+async def test_a_schedule_over_the_size_limit_is_413_before_parsing(api):
+    big = GOOD_TEXT + "\n# " + "x" * (64 * 1024) + "\n"
+    answer = await api.client.post("/api/events", content=big.encode(),
+                                   headers={"content-type": "application/yaml"})
+    assert answer.status_code == 413
+    assert answer.json()["error"] == "payload_too_large" and "SHOWCALLER_MAX_SCHEDULE_BYTES" in answer.json()["reason"]
+    assert answer.json()["limit"] == 64 * 1024
+    await _unchanged(api)
+    ok = await api.client.post("/api/events", content=GOOD_TEXT.encode(),
+                               headers={"content-type": "application/yaml"})
+    assert ok.status_code == 201, ok.text
+
+
+async def test_after_hostile_uploads_a_restart_starts_every_event(api, database_url, settings_for):
+    for text in (alias_bomb(), deep(500), GOOD_TEXT.replace("title: Mekong", 'title: "\\0Mekong', 1)):
+        answer = await api.client.post("/api/events", content=text.encode())
+        assert 400 <= answer.status_code < 500
+    again = Runtime(settings_for(database_url), clock=ManualClock(bangkok(14, 30)),
+                    transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    await again.start(run_timer=False, run_worker=False)
+    try:
+        assert again.engine.event_ids() == [EVENT] and again.quarantined == {}
+    finally:
+        await again.stop()
+
+
+async def test_the_time_bound_gives_up_on_a_slow_parse():
+    parser = BoundedParser(seconds=0, memory_mb=0, workers=1)  # no child answers in no time
+    with pytest.raises(Exception) as caught:
+        await parser.parse(GOOD_TEXT, "slow.yaml")
+    assert "took longer than" in str(caught.value)
