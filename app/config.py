@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     delivery_give_up_minutes: int = Field(15, ge=1, description="stop retrying a cue this long after it fired")
     slack_pacing: bool = Field(True, description="at most one message per second per Slack URL")
     readiness_grace_seconds: int = 0
+    max_schedule_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024,
+                                    description="largest schedule file accepted, in bytes (validate, serve, API)")
     log_level: str = "INFO"
 
     @model_validator(mode="after")

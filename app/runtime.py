@@ -57,7 +57,8 @@ class Runtime:
         self.http = httpx.AsyncClient(timeout=self.settings.http_timeout_seconds, transport=self.transport)
         self.engine = RunEngine(self.db, self.clock, self.broadcaster,
                                 give_up=timedelta(minutes=self.settings.delivery_give_up_minutes),
-                                resolve_targets=lambda schedule: self.targets(schedule.event.id).problems)
+                                resolve_targets=lambda schedule: self.targets(schedule.event.id).problems,
+                                max_schedule_bytes=self.settings.max_schedule_bytes)
         pacer = SlackPacer(enabled=self.settings.slack_pacing)
         self.worker = DeliveryWorker(self.db, self.http, self.clock, schedules=self.schedule,
                                      targets=self.targets, links=self.event_links, pacer=pacer,

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from app.cli import app
-from app.cli.output import INVALID, console, errors, load_or_exit, write_bytes
+from app.cli.output import INVALID, console, errors, load_or_exit, max_schedule_bytes, write_bytes
 from app.views import plan_json, segment_people
 from schedules.ics import to_ics
 from schedules.load import load_file
@@ -31,10 +31,10 @@ class PlanFormat(StrEnum):
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="schedule files to check")]) -> None:
     """Check schedule files; print every problem with file, line, field and fix. Exit 2 if any is invalid."""
-    bad = 0
+    bad, limit = 0, max_schedule_bytes()
     for path in files:
         try:
-            schedule = load_file(path)
+            schedule = load_file(path, limit)
         except ScheduleError as exc:
             bad += 1
             for line in exc.render().splitlines():

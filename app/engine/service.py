@@ -21,7 +21,7 @@ from app.engine.clock import Clock
 from app.engine.lateness import Decision, decide
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
-from schedules.load import load_text
+from schedules.load import MAX_BYTES, load_text
 from schedules.model import Schedule
 from schedules.timeline import Timeline, build_timeline
 from schedules.timers import TimerStatus
@@ -65,6 +65,7 @@ class RunEngine:
     hooks: dict[str, FireHook] = field(default_factory=dict)
     listeners: list[FireListener] = field(default_factory=list)
     on_change: Callable[[], None] = lambda: None
+    max_schedule_bytes: int = MAX_BYTES
     _events: dict[str, Loaded] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Deliveries are numbered here: one engine per database writes them, under its lock.
@@ -80,7 +81,7 @@ class RunEngine:
 
     async def load_schedule(self, text: str, source: str) -> Schedule:
         """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError."""
-        schedule = load_text(text, source)
+        schedule = load_text(text, source, self.max_schedule_bytes)
         async with self.db.begin() as conn:
             await events_repo.upsert_event(conn, schedule, source, text, self.clock.now())
         await self._reload(schedule.event.id)
@@ -126,7 +127,7 @@ class RunEngine:
         async with self.db.begin() as conn:
             row = await events_repo.get_event(conn, event_id)
             actions = await events_repo.load_actions(conn, event_id)
-        schedule = load_text(row.schedule_text, row.source)
+        schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes)
         self._events[event_id] = Loaded(schedule, actions)
 
     async def _sync(self, event_id: str) -> None:
