@@ -100,7 +100,7 @@ async def start_timer(event_id: EventId, body: TimerIn, runtime: RuntimeDep, cal
             raise Conflict(f"segment '{segment_id}' has no respondent slots")
         if body.slot > segment.respondents.count:
             raise NotFound(f"segment '{segment_id}' has {segment.respondents.count} respondent slots")
-        seconds = seconds or round(segment.respondents.minutes * 60)
+        seconds = seconds or segment.respondents.slot_seconds(body.slot)
         who = respondent_label(schedule, segment, body.slot - 1)
         label = label or f"Respondent {body.slot} ({who})"
     if body.person is not None:
