@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     undo_window_seconds: int = Field(120, ge=0, le=3600, description="how long after a host action it can be undone")
     timer_over_grace_seconds: int = Field(30, ge=0, le=3600,
                                           description="how long a timer shows OVER before it stops by itself")
-    max_schedule_bytes: int = Field(1024 * 1024, ge=1024, description="largest schedule upload accepted (413 above)")
+    max_schedule_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024,
+                                    description="largest schedule file accepted, in bytes (validate, serve, API)")
     schedule_parse_seconds: float = Field(10.0, gt=0, description="time bound for parsing one uploaded schedule")
     schedule_parse_memory_mb: int = Field(1024, ge=0, description="memory bound of the parsing process (0: none)")
     schedule_parse_workers: int = Field(2, ge=1, description="uploads parsed at the same time (others wait)")

@@ -63,7 +63,8 @@ class Runtime:
                                 give_up=timedelta(minutes=self.settings.delivery_give_up_minutes),
                                 resolve_targets=lambda schedule: self.targets(schedule.event.id).problems,
                                 timer_grace=timedelta(seconds=self.settings.timer_over_grace_seconds),
-                                quarantined=self.quarantined)
+                                quarantined=self.quarantined,
+                                max_schedule_bytes=self.settings.max_schedule_bytes)
         pacer = SlackPacer(enabled=self.settings.slack_pacing)
         self.worker = DeliveryWorker(self.db, self.http, self.clock, schedules=self.schedule,
                                      targets=self.targets, links=self.event_links, pacer=pacer,

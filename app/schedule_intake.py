@@ -8,7 +8,7 @@ characters written raw in the file, or produced by a YAML escape such as "Openin
 from __future__ import annotations
 
 from app.text_rules import describe, first_forbidden, problems
-from schedules.load import load_text
+from schedules.load import MAX_BYTES, load_text
 from schedules.model import Schedule
 from schedules.problems import Problem, ScheduleError
 
@@ -41,9 +41,9 @@ def check_storable(schedule: Schedule, text: str, source: str) -> None:
     raise ScheduleError(source, located)
 
 
-def parse_checked(text: str, source: str) -> Schedule:
+def parse_checked(text: str, source: str, max_bytes: int = MAX_BYTES) -> Schedule:
     """Validate schedule text with the loader and the text rule; raises ScheduleError."""
     check_text(text, source)
-    schedule = load_text(text, source)
+    schedule = load_text(text, source, max_bytes)
     check_storable(schedule, text, source)
     return schedule

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from schedules.clock import change_between, describe_change, utc_offset
 from schedules.messages_cues import respondent_label
 from schedules.model import Schedule, Segment
 from schedules.resolve import zone
@@ -29,7 +30,8 @@ def segment_people(schedule: Schedule, seg: Segment) -> str:
         parts.append(names(seg.speakers))
     if seg.respondents:
         r = seg.respondents
-        parts.append(f"+ {r.count} respondents x {r.minutes:g} min")
+        parts.append(f"+ {r.count} respondents x {r.minutes:g} min" if r.summary().startswith(f"{r.count} x")
+                     else f"+ {r.count} respondents ({r.summary()})")
     return " ".join(parts)
 
 
@@ -43,15 +45,28 @@ def segment_json(schedule: Schedule, timeline: Timeline, zone_name: str) -> list
             "start": iso_utc(row.start), "end": iso_utc(row.end),
             "start_local": iso_local(row.start, zone_name), "end_local": iso_local(row.end, zone_name),
             "planned_start": iso_utc(row.planned_start), "planned_end": iso_utc(row.planned_end),
+            "duration_seconds": int(row.duration.total_seconds()),
+            "clock_change": clock_change_json(row.start, row.end, zone_name),
             "skipped": row.skipped, "flexible": seg.flexible,
             "moderators": seg.moderators, "speakers": seg.speakers,
             "respondents": None if seg.respondents is None else {
                 "count": seg.respondents.count, "minutes": seg.respondents.minutes,
+                "slot_minutes": [seg.respondents.slot_minutes(n) for n in range(1, seg.respondents.count + 1)],
                 "labels": [respondent_label(schedule, seg, i) for i in range(seg.respondents.count)],
             },
             "description": seg.description,
         })
     return out
+
+
+def clock_change_json(start: datetime, end: datetime, zone_name: str) -> dict[str, str] | None:
+    """The clock change inside a segment, in the shown zone: when, the offsets, and a sentence."""
+    found = change_between(zone(zone_name), start, end)
+    if found is None:
+        return None
+    at, before, after = found
+    return {"at": iso_utc(at), "from": utc_offset(before), "to": utc_offset(after),
+            "text": describe_change(at, before, after)}
 
 
 def cue_json(cue, zone_name: str) -> dict[str, Any]:

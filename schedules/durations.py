@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 _DURATION = re.compile(
     r"^\s*(?P<sign>[-+])?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m(?:in)?)?\s*(?:(?P<s>\d+)\s*s)?\s*$"
 )
 DURATION_PATTERN = r"^[-+]?(\d+h)?(\d+m)?(\d+s)?$"
-TIME_PATTERN = r"^([01]?\d|2[0-3]):[0-5]\d$"
+TIME_PATTERN = r"^([01]?\d|2[0-3]):[0-5]\d([+-]([01]\d|2[0-3]):[0-5]\d|Z)?$"
 
 
 def parse_duration(value: object) -> timedelta:
@@ -52,8 +52,10 @@ def parse_clock(value: object) -> time | datetime:
     if isinstance(value, str):
         text = value.strip()
         if re.match(TIME_PATTERN, text):
-            hours, minutes = text.split(":")
-            return time(int(hours), int(minutes))
+            # "02:30+01:00": a wall time with the offset that picks one reading on a clock-change day.
+            hours, rest = text.split(":", 1)
+            offset = rest[2:]
+            return time(int(hours), int(rest[:2]), tzinfo=_offset(offset) if offset else None)
         try:
             return datetime.fromisoformat(text)
         except ValueError:
@@ -61,8 +63,29 @@ def parse_clock(value: object) -> time | datetime:
     raise ValueError(f"'{value}' is not a time; write HH:MM (24-hour) or an ISO date-time")
 
 
+def _offset(text: str) -> timezone:
+    if text == "Z":
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    hours, minutes = text[1:].split(":")
+    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+
+def format_clock(value: time | datetime) -> str:
+    """A clock value the way a schedule file writes it: 14:15, 02:30+01:00 or an ISO date-time."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    offset = value.utcoffset()
+    if offset is None:
+        return value.strftime("%H:%M")
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return value.strftime("%H:%M") + f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def combine_local(day: date, clock: time | datetime) -> datetime:
-    """A naive local datetime for a time of day on `day` (ISO date-times keep their own date)."""
+    """A local datetime for a time of day on `day` (ISO date-times keep their own date); aware if the
+    file wrote an offset."""
     if isinstance(clock, datetime):
-        return clock.replace(tzinfo=None) if clock.tzinfo is None else clock
+        return clock
     return datetime.combine(day, clock)

@@ -33,7 +33,7 @@ def to_ics(schedule: Schedule, segments: list[SegmentTiming]) -> bytes:
         if seg.speakers:
             lines.append(f"Speakers: {people_line(schedule, seg.speakers)}")
         if seg.respondents:
-            lines.append(f"Respondents: {seg.respondents.count} x {seg.respondents.minutes:g} min")
+            lines.append(f"Respondents: {seg.respondents.summary()}")
         if seg.description:
             lines.append(seg.description)
         if lines:

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from schedules.model import Schedule
 from schedules.problems import Path, Problem, ScheduleError
 from schedules.rules import check_rules
-from schedules.source import Marks, locate, parse_yaml
+from schedules.source import MAX_BYTES, Marks, locate, parse_yaml, too_large
 
-__all__ = ["Marks", "load_file", "load_text", "locate", "parse_yaml"]
+__all__ = ["MAX_BYTES", "Marks", "load_file", "load_text", "locate", "parse_yaml"]
 
 
 def _pydantic_problems(exc: ValidationError, marks: Marks, file: str) -> list[Problem]:
@@ -28,9 +28,9 @@ def _pydantic_problems(exc: ValidationError, marks: Marks, file: str) -> list[Pr
     return problems
 
 
-def load_text(text: str, file: str = "<schedule>") -> Schedule:
+def load_text(text: str, file: str = "<schedule>", max_bytes: int = MAX_BYTES) -> Schedule:
     """Parse and fully validate schedule text; raise ScheduleError listing every problem."""
-    data, marks = parse_yaml(text, file)
+    data, marks = parse_yaml(text, file, max_bytes)
     if not isinstance(data, dict):
         raise ScheduleError(file, [Problem(1, 1, (), "the top level must be a mapping", "start with `event:`", file)])
     try:
@@ -149,13 +149,27 @@ def _rule_problems(schedule: Schedule, marks: Marks, file: str, skip: list[Path]
     return problems
 
 
-def load_file(path: str | FsPath) -> Schedule:
-    """Read and validate a schedule file from disk."""
+def load_file(path: str | FsPath, max_bytes: int = MAX_BYTES) -> Schedule:
+    """Read and validate a schedule file from disk (never more than `max_bytes` of it)."""
     file = str(path)
     try:
-        text = FsPath(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            # Read one byte past the limit, so a huge file or a device never fills memory.
+            raw = handle.read(max_bytes + 1)
+            if len(raw) > max_bytes:
+                size = max(FsPath(path).stat().st_size, len(raw))
+                raise ScheduleError(file, [too_large(file, size, max_bytes)])
     except FileNotFoundError:
         raise ScheduleError(file, [Problem(0, 0, (), "file not found", "check the path", file)]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScheduleError(file, [Problem(0, 0, (), f"cannot read: {exc}", "save it as UTF-8", file)]) from None
-    return load_text(text, file)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ScheduleError(file, [Problem(0, 0, (), f"cannot read: {reason}", "check the path", file)]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = len(raw[raw.rfind(b"\n", 0, exc.start) + 1: exc.start].decode("utf-8", "replace")) + 1
+        message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be read)"
+        raise ScheduleError(file, [Problem(line, column, (), message, "save it as UTF-8 text (a schedule is a "
+                                           "YAML file, not a document or a binary)", file)]) from None
+    return load_text(text, file, max_bytes)

@@ -38,5 +38,5 @@ def segment_start_text(schedule: Schedule, segment: Segment) -> str:
     if segment.respondents:
         r = segment.respondents
         who = ", ".join(respondent_label(schedule, segment, i) for i in range(r.count))
-        parts.append(f"Respondents: {r.count} x {r.minutes:g} min ({who}).")
+        parts.append(f"Respondents: {r.summary()} ({who}).")
     return " ".join(parts)

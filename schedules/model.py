@@ -20,6 +20,7 @@ from pydantic import (
 from schedules.durations import (
     DURATION_PATTERN,
     TIME_PATTERN,
+    format_clock,
     format_duration,
     parse_clock,
     parse_duration,
@@ -34,8 +35,9 @@ Duration = Annotated[
 Clock = Annotated[
     time | datetime,
     BeforeValidator(parse_clock),
-    PlainSerializer(lambda v: v.strftime("%H:%M") if isinstance(v, time) else v.isoformat(), return_type=str),
-    WithJsonSchema({"type": "string", "description": "HH:MM on the event date, or an ISO date-time",
+    PlainSerializer(format_clock, return_type=str),
+    WithJsonSchema({"type": "string", "description": "HH:MM on the event date (HH:MM+01:00 picks one reading "
+                    "on a clock-change day), or an ISO date-time",
                     "anyOf": [{"pattern": TIME_PATTERN}, {"format": "date-time"}]}),
 ]
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="lower-case id: a-z 0-9 - _")]
@@ -117,14 +119,37 @@ class Person(Strict):
 class RespondentSlot(Strict):
     person: Ident | None = Field(None, description="a person id, or empty while still to be invited")
     country: str | None = None
+    minutes: Annotated[float, Field(gt=0, le=60)] | None = Field(
+        None, description="this respondent's own minutes (default: the respondents' minutes)")
 
 
 class Respondents(Strict):
     count: Annotated[int, Field(ge=1, le=20)]
-    minutes: Annotated[float, Field(gt=0, le=60)]
+    minutes: Annotated[float, Field(gt=0, le=60)] = Field(description="minutes per respondent (a slot may "
+                                                                      "give its own)")
     slots: list[RespondentSlot] = Field(default_factory=list, description="named slots, in speaking order")
     note: str | None = None
     question: str | None = Field(None, description="the question respondents answer (on their run sheets)")
+
+    def slot_minutes(self, number: int) -> float:
+        """Minutes of respondent slot `number` (1-based): its own, else the shared default."""
+        named = self.slots[number - 1] if 0 < number <= len(self.slots) else None
+        return named.minutes if named is not None and named.minutes is not None else self.minutes
+
+    def slot_seconds(self, number: int) -> int:
+        """Seconds of respondent slot `number` (1-based), for its timer."""
+        return round(self.slot_minutes(number) * 60)
+
+    def total_minutes(self) -> float:
+        """Minutes of all slots together."""
+        return sum(self.slot_minutes(n) for n in range(1, self.count + 1))
+
+    def summary(self) -> str:
+        """'2 x 3 min', or '5 + 3 min' when slots differ."""
+        each = [self.slot_minutes(n) for n in range(1, self.count + 1)]
+        if len(set(each)) == 1:
+            return f"{self.count} x {self.minutes:g} min"
+        return " + ".join(f"{m:g}" for m in each) + " min"
 
     @model_validator(mode="after")
     def _slots_fit_count(self) -> Respondents:

@@ -51,19 +51,21 @@ class SegmentTiming:
 
 @dataclass
 class _Replay:
+    """Rows in time order; `held` and every `i`/`k` here are positions in `rows`, not file indexes."""
+
     schedule: Schedule
     rows: list[SegmentTiming]
     held: tuple[int, datetime] | None = None
     ended_at: datetime | None = None
 
     def current(self, at: datetime) -> int | None:
-        """Index of the segment running at `at` (the held one while on hold)."""
+        """Position of the segment running at `at` (the held one while on hold)."""
         if self.held is not None:
             return self.held[0]
         live = None
-        for row in self.rows:
+        for k, row in enumerate(self.rows):
             if not row.skipped and row.start <= at:
-                live = row.index
+                live = k
         return live
 
     def reflow(self, first: int, offset: timedelta, mode: str) -> None:
@@ -74,7 +76,7 @@ class _Replay:
                 continue
             start = row.start + offset
             duration = row.duration
-            segment = self.schedule.segments[k]
+            segment = self.schedule.segments[row.index]
             if mode == "absorb" and segment.flexible and offset:
                 floor = segment.min_duration or (row.planned_end - row.planned_start) / 2
                 new_duration = max(floor, duration - offset)
@@ -118,7 +120,7 @@ class _Replay:
         if adj.to is not None:
             j = [r.id for r in self.rows].index(adj.to)
         else:
-            following = [r.index for r in self.rows if not r.skipped and (i is None or r.index > i)]
+            following = [k for k, r in enumerate(self.rows) if not r.skipped and (i is None or k > i)]
             if not following:
                 self.apply(EndEvent(adj.at, adj.seq))
                 return
@@ -143,8 +145,11 @@ class _Replay:
 
 def replay(schedule: Schedule, adjustments: list[Adjustment]) -> tuple[list[SegmentTiming], tuple | None,
                                                                      datetime | None]:
-    """Segment timings after replaying `adjustments`, plus the open hold and the early end, if any."""
-    rows = [SegmentTiming(p.id, p.index, p.start, p.end, p.start, p.end) for p in planned_segments(schedule)]
+    """Segment timings in time order after replaying `adjustments`, plus the open hold (its position in
+    the rows) and the early end, if any."""
+    # Validation refuses segments out of time order; sorting here keeps the run right regardless.
+    planned = sorted(planned_segments(schedule), key=lambda p: (p.start, p.index))
+    rows = [SegmentTiming(p.id, p.index, p.start, p.end, p.start, p.end) for p in planned]
     state = _Replay(schedule, rows)
     for adj in sorted(adjustments, key=lambda a: (a.at, a.seq)):
         if isinstance(adj, Delay | Advance | Hold | Resume | EndEvent):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from schedules.clock import read_local
 from schedules.durations import combine_local
 from schedules.model import Schedule, Segment
 
@@ -33,11 +34,15 @@ class PlannedSegment:
 
 
 def to_utc(schedule: Schedule, clock: time | datetime) -> datetime:
-    """A time in the file (on the event date, in the event zone) as aware UTC."""
-    if isinstance(clock, datetime) and clock.tzinfo is not None:
-        return clock.astimezone(UTC)
-    tz = zone(schedule.event.timezone) or UTC
-    return combine_local(schedule.event.date, clock).replace(tzinfo=tz).astimezone(UTC)
+    """A time in the file (on the event date, in the event zone) as aware UTC.
+
+    A local time that does not exist or happens twice on a clock-change day takes its first
+    reading here; the rules report it as an error, so a valid schedule never relies on that.
+    """
+    moment = combine_local(schedule.event.date, clock)
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    return read_local(moment, zone(schedule.event.timezone) or UTC).instant
 
 
 def segment_bounds(schedule: Schedule, segment: Segment) -> tuple[datetime, datetime]:
@@ -59,6 +64,6 @@ def planned_segments(schedule: Schedule) -> list[PlannedSegment]:
 def event_window(schedule: Schedule) -> tuple[datetime, datetime]:
     """The event's opening and closing instants in UTC (defaults: first start, last end)."""
     planned = planned_segments(schedule)
-    start = to_utc(schedule, schedule.event.start) if schedule.event.start else planned[0].start
+    start = to_utc(schedule, schedule.event.start) if schedule.event.start else min(p.start for p in planned)
     end = to_utc(schedule, schedule.event.end) if schedule.event.end else max(p.end for p in planned)
     return start, end

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
+from schedules.clock import change_between, read_local, utc_label, utc_offset, wall
+from schedules.durations import combine_local, format_clock
 from schedules.model import Schedule, ZoomSettings
 from schedules.problems import Path
 from schedules.resolve import event_window, planned_segments, zone
@@ -36,8 +38,61 @@ def check_rules(schedule: Schedule) -> list[Finding]:
         fix = "use an IANA name such as Asia/Bangkok, Europe/Paris or UTC"
         findings.append((("event", "timezone"), f"unknown time zone '{schedule.event.timezone}'", fix))
     else:
-        findings.extend(_times(schedule))
+        clock_problems = list(_clock_changes(schedule))
+        # Derived checks would quote times the author never wrote; the clock problems come first.
+        findings.extend(clock_problems or _times(schedule))
     return findings
+
+
+def _clock_fields(schedule: Schedule) -> Iterator[tuple[Path, time | datetime]]:
+    for name in ("start", "end"):
+        if getattr(schedule.event, name) is not None:
+            yield ("event", name), getattr(schedule.event, name)
+    for i, seg in enumerate(schedule.segments):
+        yield ("segments", i, "start"), seg.start
+        if seg.end is not None:
+            yield ("segments", i, "end"), seg.end
+    for i, cue in enumerate(schedule.cues):
+        if cue.at is not None:
+            yield ("cues", i, "at"), cue.at
+
+
+def _clock_changes(schedule: Schedule) -> Iterator[Finding]:
+    """Local times that do not exist, or exist twice, on a clock-change day (from the zone database)."""
+    tz = zone(schedule.event.timezone)
+    for path, clock in _clock_fields(schedule):
+        moment = combine_local(schedule.event.date, clock)
+        short = isinstance(clock, time)
+        show = (lambda d: d.strftime("%H:%M")) if short else (lambda d: d.isoformat(timespec="minutes"))
+        if moment.tzinfo is not None:
+            wall = moment.replace(tzinfo=None)
+            around = read_local(wall, tz)
+            if short and moment.utcoffset() not in (around.before, around.after):
+                offsets = " or ".join(dict.fromkeys(utc_label(o) for o in (around.before, around.after)))
+                yield (path, f"{format_clock(clock)} is not a time in {schedule.event.timezone} on "
+                       f"{moment.date()} (the zone is at {offsets} then)",
+                       f"write the offset the zone has, or just {show(moment)}")
+            continue
+        reading = read_local(moment, tz)
+        if reading.kind == "gap":
+            gap = reading.after - reading.before
+            found = change_between(tz, moment.replace(tzinfo=UTC) - reading.after,
+                                   moment.replace(tzinfo=UTC) - reading.before + timedelta(seconds=1))
+            at = found[0] if found else reading.instant
+            yield (path, f"{show(moment)} does not exist on {moment.date()} in {schedule.event.timezone}: "
+                   f"clocks go from {(at + reading.before).strftime('%H:%M')} to "
+                   f"{(at + reading.after).strftime('%H:%M')}",
+                   f"write {show(moment - gap)} or {show(moment + gap)}, or {show(moment)}"
+                   f"{utc_offset(reading.before)} for {utc_label(reading.before)}")
+        elif reading.kind == "ambiguous":
+            found = change_between(tz, moment.replace(tzinfo=UTC) - reading.before,
+                                   moment.replace(tzinfo=UTC) - reading.after + timedelta(seconds=1))
+            at = found[0] if found else reading.instant
+            yield (path, f"{show(moment)} happens twice on {moment.date()} in {schedule.event.timezone}: "
+                   f"clocks go back from {(at + reading.before).strftime('%H:%M')} to "
+                   f"{(at + reading.after).strftime('%H:%M')}",
+                   f"write {show(moment)}{utc_offset(reading.before)} for the first ({utc_label(reading.before)}) "
+                   f"or {show(moment)}{utc_offset(reading.after)} for the second ({utc_label(reading.after)})")
 
 
 def _duplicates(schedule: Schedule) -> Iterator[Finding]:
@@ -165,6 +220,11 @@ def _targets(schedule: Schedule) -> Iterator[Finding]:
 
 def _times(schedule: Schedule) -> Iterator[Finding]:
     planned = planned_segments(schedule)
+    for before, after in zip(planned, planned[1:], strict=False):
+        if after.start < before.start:
+            yield (("segments", after.index, "start"), f"'{after.id}' starts at {_hm(schedule, after.start)}, "
+                   f"before '{before.id}' ({_hm(schedule, before.start)}), which comes earlier in the file",
+                   f"move '{after.id}' above '{before.id}': write segments in time order")
     for p in planned:
         if p.end <= p.start:
             yield (("segments", p.index, "end"), f"ends at or before it starts ({_hm(schedule, p.end)} <= "
@@ -182,10 +242,10 @@ def _times(schedule: Schedule) -> Iterator[Finding]:
                    "move the segment inside event.start/event.end or widen them")
     for p, seg in zip(planned, schedule.segments, strict=True):
         if seg.respondents and p.end > p.start:
-            need = timedelta(minutes=seg.respondents.minutes * seg.respondents.count)
+            need = timedelta(minutes=seg.respondents.total_minutes())
             if need > p.duration:
-                yield (("segments", p.index, "respondents"), f"{seg.respondents.count} x "
-                       f"{seg.respondents.minutes:g} min = {need.total_seconds() / 60:g} min of respondents "
+                yield (("segments", p.index, "respondents"), f"{seg.respondents.summary()} = "
+                       f"{need.total_seconds() / 60:g} min of respondents "
                        f"do not fit in a {p.duration.total_seconds() / 60:g} min segment",
                        "lengthen the segment or reduce count/minutes")
         if seg.min_duration is not None and seg.min_duration > p.duration:
@@ -203,5 +263,5 @@ def _times(schedule: Schedule) -> Iterator[Finding]:
 
 
 def _hm(schedule: Schedule, moment) -> str:
-    tz = zone(schedule.event.timezone)
-    return moment.astimezone(tz).strftime("%H:%M")
+    """HH:MM in the event's zone, with the offset when that wall time happens twice that day."""
+    return wall(moment, zone(schedule.event.timezone))

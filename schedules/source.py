@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -11,6 +12,94 @@ from schedules.problems import Path, Problem, ScheduleError
 Marks = dict[Path, tuple[int, int]]
 _SYNTAX_FIX = "check indentation, colons and quotes around this line"
 _MERGE = "tag:yaml.org,2002:merge"
+
+MAX_BYTES = 1024 * 1024
+# A schedule nests about six levels deep; the cap keeps the recursive composer far from Python's limit.
+MAX_DEPTH = 32
+# Aliases (*name) may repeat this many values in all: enough for merge keys, far too few for a "billion laughs".
+MAX_ALIAS_VALUES = 10_000
+# The Mekong file holds about 600 values; this bounds the time and memory of everything after parsing.
+MAX_VALUES = 20_000
+# What PostgreSQL or YAML cannot store: C0 controls except tab and line breaks, DEL, C1 (but NEL), surrogates.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_NAMES = {0: "NUL", 7: "BEL", 8: "backspace", 0x0B: "vertical tab", 0x0C: "form feed", 0x1B: "ESC",
+          0x7F: "DEL"}
+_CONTROL_FIX = "remove it: only tab and newline are allowed (is this a text file?)"
+
+
+def char_name(char: str) -> str:
+    """'U+0000 (NUL)': how a refused character is named in a message."""
+    code = ord(char)
+    name = _NAMES.get(code, "a control character" if code < 0xA0 else "not a character")
+    return f"U+{code:04X} ({name})"
+
+
+class _Limit(Exception):
+    """A bound was exceeded while reading; carries the located problem."""
+
+    def __init__(self, mark: yaml.Mark | None, message: str, fix: str):
+        super().__init__(message)
+        self.line, self.column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        self.message, self.fix = message, fix
+
+
+class _BoundedComposer(yaml.composer.Composer):
+    """PyYAML's composer with a nesting cap (the recursive part; the scanner and parser are iterative)."""
+
+    depth = 0
+    count = 0
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        self.count += 1
+        try:
+            if self.count > MAX_VALUES:
+                raise _Limit(self.peek_event().start_mark, f"the file holds more than {MAX_VALUES:,} values",
+                             "a schedule is far smaller: is this the right file?")
+            if self.depth > MAX_DEPTH:
+                raise _Limit(self.peek_event().start_mark, f"nested more than {MAX_DEPTH} levels deep",
+                             "a schedule needs only a few levels; check the indentation and brackets")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _Slow(_BoundedComposer, yaml.SafeLoader):
+    """The pure-Python loader with the nesting cap: its syntax messages are the clearer ones."""
+
+
+if getattr(yaml, "__with_libyaml__", False):
+    import yaml._yaml as _yaml
+
+    class _Fast(_BoundedComposer, _yaml.CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """libyaml's parser (about ten times faster) under the same Python composer and cap."""
+
+        def __init__(self, stream):
+            _yaml.CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:  # pragma: no cover - libyaml ships in PyYAML's wheels
+    _Fast = _Slow
+
+# Below this size a syntax error is re-read by the pure-Python parser for its clearer message.
+_EXPLAIN_BELOW = 64 * 1024
+
+
+def _compose(text: str):
+    loader = _Fast(text)
+    try:
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError:
+        if len(text) > _EXPLAIN_BELOW or _Fast is _Slow:
+            raise
+    finally:
+        loader.dispose()
+    slow = _Slow(text)
+    try:
+        return slow.get_single_node()
+    finally:
+        slow.dispose()
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -35,11 +124,37 @@ class _Builder:
         self.marks: Marks = {}
         self.problems: list[Problem] = []
         self.loader = yaml.SafeLoader("")
+        self.built: set[int] = set()
+        self.open: set[int] = set()
+        self.repeated = 0
+        self.inside_alias = 0
 
     def problem(self, node: yaml.Node, path: Path, message: str, fix: str) -> None:
         self.problems.append(Problem(*_mark(node), path, message, fix, self.file))
 
     def build(self, node: yaml.Node, path: Path) -> Any:
+        if id(node) in self.open:
+            raise _Limit(node.start_mark, "an alias (*name) refers to the value that contains it",
+                         "a schedule cannot contain itself; write the value out")
+        again = id(node) in self.built
+        self.built.add(id(node))
+        self.inside_alias += again
+        self.open.add(id(node))
+        try:
+            return self._build(node, path)
+        finally:
+            self.open.discard(id(node))
+            self.inside_alias -= again
+
+    def _build(self, node: yaml.Node, path: Path) -> Any:
+        if self.inside_alias:
+            self.repeated += 1
+            if self.repeated > MAX_ALIAS_VALUES:
+                raise _Limit(node.start_mark, f"aliases (*name) repeat more than {MAX_ALIAS_VALUES:,} values",
+                             "write the values out instead of repeating them with aliases")
+        if len(path) > MAX_DEPTH:
+            raise _Limit(node.start_mark, f"nested more than {MAX_DEPTH} levels deep",
+                         "a schedule needs only a few levels; check the indentation and brackets")
         self.marks[path] = _mark(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
@@ -49,7 +164,12 @@ class _Builder:
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
+            if isinstance(value, str) and (bad := FORBIDDEN.search(value)):
+                # Escapes in double quotes ("\0", "\x07") produce what the raw-text scan cannot see.
+                self.problem(node, path, f"the text contains {char_name(bad.group())}", _CONTROL_FIX)
+                return None
+            return value
         except yaml.MarkedYAMLError as exc:
             fix = "remove the !tag or quote the value"
             self.problem(node, path, f"cannot read this value: {exc.problem}", fix)
@@ -100,11 +220,37 @@ class _Builder:
         return out
 
 
-def parse_yaml(text: str, file: str) -> tuple[Any, Marks]:
-    """YAML text -> plain data plus a map from field path to (line, column)."""
-    loader = yaml.SafeLoader(text)
+def check_text(text: str, file: str, max_bytes: int = MAX_BYTES) -> None:
+    """Refuse text that is too large or holds characters no store accepts, before any parsing."""
+    size = len(text) if len(text) > max_bytes else len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise ScheduleError(file, [too_large(file, size, max_bytes)])
+    bad = FORBIDDEN.search(text)
+    if bad is None:
+        return
+    pos = bad.start()
+    line = text.count("\n", 0, pos) + 1
+    column = pos - text.rfind("\n", 0, pos)
+    more = sum(1 for _ in FORBIDDEN.finditer(text)) - 1
+    others = f" ({more:,} more in the file)" if more else ""
+    problem = Problem(line, column, (), f"{char_name(bad.group())} is not allowed{others}", _CONTROL_FIX, file)
+    raise ScheduleError(file, [problem])
+
+
+def too_large(file: str, size: int, max_bytes: int) -> Problem:
+    """The problem for a file over the size limit."""
+    return Problem(1, 1, (), f"the file is {size:,} bytes; schedules may be at most {max_bytes:,}",
+                   "a schedule is a few kilobytes: is this the right file? (the limit is the "
+                   "max_schedule_bytes setting)", file)
+
+
+def parse_yaml(text: str, file: str, max_bytes: int = MAX_BYTES) -> tuple[Any, Marks]:
+    """YAML text -> plain data plus a map from field path to (line, column), within bounded size and depth."""
+    check_text(text, file, max_bytes)
     try:
-        node = loader.get_single_node()
+        node = _compose(text)
+    except _Limit as exc:
+        raise ScheduleError(file, [Problem(exc.line, exc.column, (), exc.message, exc.fix, file)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -114,13 +260,14 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Marks]:
             line, col, (), f"not valid YAML: {exc.problem}{context}", _SYNTAX_FIX, file
         )
         raise ScheduleError(file, [problem]) from None
-    finally:
-        loader.dispose()
     if node is None:
         fix = "start from an example in schedules/events/"
         raise ScheduleError(file, [Problem(1, 1, (), "the file is empty", fix, file)])
     builder = _Builder(file)
-    data = builder.build(node, ())
+    try:
+        data = builder.build(node, ())
+    except _Limit as exc:
+        raise ScheduleError(file, [Problem(exc.line, exc.column, (), exc.message, exc.fix, file)]) from None
     if builder.problems:
         raise ScheduleError(file, builder.problems)
     return data, builder.marks

@@ -86,7 +86,8 @@ class Timeline:
         held = self.held_segment is not None
         current = next((s for s in active if s.id == self.held_segment), None) if held else next(
             (s for s in active if s.status_at(now) is SegmentStatus.live), None)
-        upcoming = [s for s in active if s.start > now and (current is None or s.index > current.index)]
+        position = {s.id: k for k, s in enumerate(self.segments)}
+        upcoming = [s for s in active if s.start > now and (current is None or position[s.id] > position[current.id])]
         nxt = upcoming[0] if upcoming else None
         if self.ended_at is not None and now >= self.ended_at or (not held and now >= projected_end):
             status = "ended"
@@ -174,13 +175,14 @@ def _suffix(row: SegmentTiming) -> str:
 
 
 def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | None):
-    active = [r for r in rows if not r.skipped]
+    """Cues of every segment; `held` is the held row's position in `rows` (time order)."""
+    active = [(k, r) for k, r in enumerate(rows) if not r.skipped]
     ending_soon = schedule.run.ending_soon
-    for pos, row in enumerate(active):
+    for pos, (k, row) in enumerate(active):
         seg = schedule.segments[row.index]
-        nxt = active[pos + 1] if pos + 1 < len(active) else None
-        later = held is not None and row.index > held
-        at_end = later or held == row.index
+        nxt = active[pos + 1][1] if pos + 1 < len(active) else None
+        later = held is not None and k > held
+        at_end = later or held == k
         sid, sfx = seg.id, _suffix(row)
         times = {"start": row.start.isoformat(), "end": row.end.isoformat(),
                  "next": nxt.id if nxt else None, "next_title": schedule.segments[nxt.index].title if nxt else None,
@@ -199,13 +201,15 @@ def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | Non
                        f"Ended: {seg.title}", f"{seg.title} has ended.{closing}", held=at_end, **times)
         if seg.respondents:
             r = seg.respondents
+            # The slots close the segment, back to back, each with its own minutes.
             for slot in range(r.count):
-                at = row.end - timedelta(minutes=r.minutes * (r.count - slot))
-                who = respondent_label(schedule, seg, slot)
+                later_minutes = sum(r.slot_minutes(n) for n in range(slot + 1, r.count + 1))
+                at = row.end - timedelta(minutes=later_minutes)
+                who, minutes = respondent_label(schedule, seg, slot), r.slot_minutes(slot + 1)
                 yield _cue(schedule, f"respondent_slot/{sid}/{slot + 1}{sfx}", at, CueKind.respondent_slot, sid,
                            f"Respondent {slot + 1} of {r.count}: {seg.title}",
-                           f"Respondent {slot + 1} of {r.count} ({who}) has {r.minutes:g} minutes. "
-                           "Start their timer.", held=at_end, slot=slot + 1, minutes=r.minutes, **times)
+                           f"Respondent {slot + 1} of {r.count} ({who}) has {minutes:g} minutes. "
+                           "Start their timer.", held=at_end, slot=slot + 1, minutes=minutes, **times)
         expected = [*seg.moderators, *seg.speakers]
         expected += [s.person for s in (seg.respondents.slots if seg.respondents else []) if s.person]
         if schedule.readiness.enabled and expected:
@@ -217,14 +221,14 @@ def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | Non
 
 
 def _reminder_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | None):
-    by_id = {r.id: r for r in rows}
+    by_id = {r.id: (k, r) for k, r in enumerate(rows)}
     for spec in schedule.cues:
         if spec.segment is not None:
-            row = by_id[spec.segment]
+            k, row = by_id[spec.segment]
             if row.skipped:
                 continue
             base = row.start if spec.anchor == "start" else row.end
-            is_held = held is not None and (row.index > held or (row.index == held and spec.anchor == "end"))
+            is_held = held is not None and (k > held or (k == held and spec.anchor == "end"))
         else:
             from schedules.resolve import to_utc
 

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from schedules.load import load_file
+from schedules.load import MAX_BYTES, load_file
 from schedules.model import Schedule
 from schedules.problems import ScheduleError
 
@@ -16,10 +16,22 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 INVALID = 2  # exit status for a schedule file that does not validate
 
 
+def max_schedule_bytes() -> int:
+    """The size limit from the settings (the default when the settings themselves are invalid)."""
+    from pydantic import ValidationError
+
+    from app.config import get_settings
+
+    try:
+        return get_settings().max_schedule_bytes
+    except ValidationError:
+        return MAX_BYTES  # validate must still work; commands that need the settings report them
+
+
 def load_or_exit(path: str) -> Schedule:
     """Load a schedule or print every problem and exit with status 2 (never a traceback)."""
     try:
-        return load_file(path)
+        return load_file(path, max_schedule_bytes())
     except ScheduleError as exc:
         for line in exc.render().splitlines():
             errors.print(line, markup=False)

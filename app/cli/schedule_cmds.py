@@ -12,8 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from app.cli import app
-from app.cli.output import INVALID, console, errors, load_or_exit, write_bytes
+from app.cli.output import INVALID, console, errors, load_or_exit, max_schedule_bytes, write_bytes
 from app.views import plan_json, segment_people
+from schedules.clock import change_between, describe_change, wall
+from schedules.durations import format_duration
 from schedules.ics import to_ics
 from schedules.load import load_file
 from schedules.problems import ScheduleError
@@ -31,10 +33,10 @@ class PlanFormat(StrEnum):
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="schedule files to check")]) -> None:
     """Check schedule files; print every problem with file, line, field and fix. Exit 2 if any is invalid."""
-    bad = 0
+    bad, limit = 0, max_schedule_bytes()
     for path in files:
         try:
-            schedule = load_file(path)
+            schedule = load_file(path, limit)
         except ScheduleError as exc:
             bad += 1
             for line in exc.render().splitlines():
@@ -70,17 +72,25 @@ def plan(
 
 def _print_tables(schedule, timeline, zone_name: str) -> None:
     tzinfo = zone(zone_name)
-    local = lambda moment: moment.astimezone(tzinfo).strftime("%H:%M")  # noqa: E731
+    local = lambda moment: wall(moment, tzinfo)  # noqa: E731
     day = timeline.segments[0].start.astimezone(tzinfo).strftime("%a %d %b %Y")
     # Text, not str: titles written by organisers must never be read as rich markup ("[Draft]").
     agenda = Table(title=Text(f"{schedule.event.title} | {day} | times in {zone_name}"), title_justify="left")
-    for column in ("Time", "Segment", "Kind", "People"):
+    agenda.add_column("Time", no_wrap=True)
+    for column in ("Length", "Segment", "Kind", "People"):
         agenda.add_column(column)
+    changes = []
     for row in timeline.segments:
         seg = schedule.segments[row.index]
-        agenda.add_row(f"{local(row.start)}-{local(row.end)}", Text(seg.title), seg.kind.value,
+        when = f"{local(row.start)}-{local(row.end)}"
+        if found := change_between(tzinfo, row.start, row.end):
+            changes.append(f"* {seg.title}: {describe_change(*found)}; the length is real elapsed time")
+            when += " *"
+        agenda.add_row(when, format_duration(row.duration), Text(seg.title), seg.kind.value,
                        Text(segment_people(schedule, seg)))
     console.print(agenda)
+    for line in changes:
+        console.print(line, markup=False)
     cues = Table(title=f"{len(timeline.cues)} planned cues", title_justify="left")
     for column in ("At", "Kind", "Cue", "Targets"):
         cues.add_column(column)

@@ -28,7 +28,7 @@ from app.errors import NotFound, NotRecorded
 from app.schedule_intake import parse_checked
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
-from schedules.load import load_text
+from schedules.load import MAX_BYTES, load_text
 from schedules.model import Schedule
 from schedules.problems import ScheduleError
 from schedules.timeline import TIMER_OVER_GRACE, Timeline, build_timeline
@@ -122,6 +122,7 @@ class RunEngine:
     # Events whose stored schedule or run log could not be loaded at start-up: id -> reason.
     # Shared with Runtime.quarantined; their cues are neither fired nor re-planned.
     quarantined: dict[str, str] = field(default_factory=dict)
+    max_schedule_bytes: int = MAX_BYTES
     _events: dict[str, Loaded] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The next delivery number, valid only inside the current tick's transaction: it is read from
@@ -150,7 +151,7 @@ class RunEngine:
     async def load_schedule(self, text: str, source: str, schedule: Schedule | None = None) -> Schedule:
         """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError.
         `schedule` is the text already parsed by parse_checked (off the event loop, for uploads)."""
-        schedule = schedule or parse_checked(text, source)
+        schedule = schedule or parse_checked(text, source, self.max_schedule_bytes)
         event_id = schedule.event.id
         async with self._lock:
             now = self.clock.now()
@@ -229,7 +230,7 @@ class RunEngine:
         async with self.db.begin() as conn:
             row = await events_repo.get_event(conn, event_id)
             log_rows = await events_repo.load_log(conn, event_id)
-        schedule = load_text(row.schedule_text, row.source)
+        schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes)
         self._events[event_id] = Loaded(schedule, [a for a, _ in log_rows],
                                         actors={a.seq: who for a, who in log_rows})
 

@@ -139,7 +139,7 @@ def start_timer(txn: Txn, *, segment: str | None, slot: int | None, person: str 
             raise Conflict(f"the timer of respondent {slot} in '{segment_id}' is already {running.status.value} "
                            f"({running.id}, started at {_hhmmss(txn, running.started_at)} by "
                            f"{_starter(txn, running)})")
-        seconds = seconds or round(seg.respondents.minutes * 60)
+        seconds = seconds or seg.respondents.slot_seconds(slot)
         label = label or f"Respondent {slot} ({respondent_label(schedule, seg, slot - 1)})"
     if person is not None:
         who = schedule.person(person)

@@ -83,8 +83,11 @@ def test_plan_json_acceptance(run):
     assert segments["session-1"]["respondents"] == {
         "count": 2,
         "minutes": 3,
+        "slot_minutes": [3, 3],
         "labels": ["respondent to be invited"] * 2,
     }
+    assert segments["session-1"]["duration_seconds"] == 30 * 60
+    assert segments["session-1"]["clock_change"] is None
     assert len(plan["cues"]) == 35
     assert [c["at"] for c in plan["cues"]] == sorted(c["at"] for c in plan["cues"])
 
