@@ -15,8 +15,8 @@ from app.api.text_guard import TextGuard
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
 from app.runtime import Runtime
-from app.stage import api as stage_api
 from app.schedule_worker import BoundedParser
+from app.stage import api as stage_api
 from app.web import routes as web_routes
 
 DESCRIPTION = """Run a live online event on Zoom from one schedule file.
