@@ -12,7 +12,7 @@ from alembic import op
 import app.store.tables
 
 revision = "0003_zoom"
-down_revision = "0002"
+down_revision = "0003_stage"
 branch_labels = None
 depends_on = None
 
