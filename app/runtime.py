@@ -90,6 +90,7 @@ class Runtime:
                 await task
         if self.timer:
             self.timer.shutdown()
+            await self.timer.settle()
         if self.http:
             await self.http.aclose()
         if self.db:

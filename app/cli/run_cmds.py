@@ -12,7 +12,8 @@ import typer
 from rich.table import Table
 
 from app.cli import app
-from app.cli.output import INVALID, console, errors, load_or_exit
+from app.cli.failures import ExitCode, Failure, check_sqlite_folder, listen
+from app.cli.output import INVALID, console, errors, load_or_exit, safe_url
 from app.config import get_settings
 
 token_app = typer.Typer(help="Create, list and revoke API tokens (stored hashed).", no_args_is_help=True)
@@ -32,7 +33,9 @@ async def _with_runtime(action):
     """Run `action(runtime)` against the configured database with no timer or worker running."""
     from app.runtime import Runtime
 
-    runtime = Runtime(get_settings())
+    settings = get_settings()
+    check_sqlite_folder(settings.database_url)
+    runtime = Runtime(settings)
     await runtime.start(run_timer=False, run_worker=False)
     try:
         return await action(runtime)
@@ -40,45 +43,77 @@ async def _with_runtime(action):
         await runtime.stop()
 
 
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 @app.command()
 def serve(
     files: Annotated[list[Path] | None, typer.Argument(help="schedule files to load (stored in the database)")] = None,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
+    log_format: Annotated[LogFormat, typer.Option(help="text, or json: one object per line with event, cue "
+                                                       "and delivery ids")] = LogFormat.text,
+    allow_missing_targets: Annotated[bool, typer.Option(
+        help="start even if a target's variables are unset (its deliveries are parked)")] = False,
 ) -> None:
     """Run the service: REST API, console, Zoom webhooks, cue timer and deliveries."""
     import uvicorn
 
+    from app.logs import log_config
     from app.main import create_app
 
+    for path in files or []:
+        load_or_exit(str(path))
     texts = [(str(path), path.read_text(encoding="utf-8")) for path in files or []]
-    for path, _ in texts:
-        load_or_exit(path)
+    settings = get_settings()
+    # Listen first: a port in use is found before any database work, and nothing can take it after.
+    sock = listen(host, port)
 
     async def preload(runtime):
         for path, text in texts:
             schedule = await runtime.engine.load_schedule(text, path)
             runtime.forget_targets(schedule.event.id)
-            for target, problem in runtime.targets(schedule.event.id).problems.items():
-                errors.print(f"warning: target '{target}' cannot be used: {problem}", markup=False)
-        return runtime.engine.event_ids()
+        return {event_id: runtime.targets(event_id).problems for event_id in runtime.engine.event_ids()}
 
-    settings = get_settings()
-    loaded = asyncio.run(_with_runtime(preload))
+    try:
+        loaded = asyncio.run(_with_runtime(preload))
+    except BaseException:
+        sock.close()
+        raise
+    missing = [(event_id, target, problem) for event_id, problems in loaded.items()
+               for target, problem in problems.items()]
+    if missing and not allow_missing_targets:
+        sock.close()
+        unset = sorted({_variable(problem) for _, _, problem in missing if _variable(problem)})
+        other = [f"target '{target}': {problem}" for _, target, problem in missing if not _variable(problem)]
+        reasons = "; ".join(([f"{', '.join(unset)} not set"] if unset else []) + other)
+        raise Failure(f"{len(missing)} target(s) cannot be used: {reasons}. Fix: set them in the "
+                      "environment or .env (`showcaller config FILE` lists them), or pass --allow-missing-targets "
+                      "to start anyway and park their messages", ExitCode.TARGETS)
+    for event_id, target, problem in missing:
+        errors.print(f"warning: {event_id}: target '{target}' cannot be used: {problem}", markup=False)
     mode = "SANDBOX (local Zoom emulator; no Zoom credentials set)" if settings.sandbox else "Zoom API"
-    console.print(f"Showcaller on http://{host}:{port}  database: {_safe_url(settings.database_url)}  zoom: {mode}")
+    shown = _shown_host(host)
+    console.print(f"Showcaller on http://{shown}:{port}  database: {safe_url(settings.database_url)}  zoom: {mode}")
     for event_id in loaded:
-        console.print(f"  console: http://{host}:{port}/console/{event_id}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+        console.print(f"  console: http://{shown}:{port}/console/{event_id}")
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
+                            log_config=log_config(log_format.value, settings.log_level))
+    uvicorn.Server(config).run(sockets=[sock])
 
 
-def _safe_url(url: str) -> str:
-    """A database URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':')[0]}:***@{host}" if ":" in creds else url
-    return url
+def _variable(problem: str) -> str | None:
+    """The variable an "environment variable X is not set" problem names; None for other problems."""
+    if "is not set" not in problem:
+        return None
+    return next((w for w in problem.split() if w.isupper() and w.isidentifier()), None)
+
+
+def _shown_host(host: str) -> str:
+    """The host to print in URLs: a wildcard address is not somewhere a browser can go."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
 @token_app.command("create")
@@ -107,10 +142,12 @@ def token_list() -> None:
         async with runtime.db.begin() as conn:
             return await tokens_repo.list_tokens(conn)
 
-    table = Table("id", "name", "role", "created", "revoked")
+    table = Table("name", "role", "created", "revoked")
+    # The id is what `token revoke` needs: it must never be cut, whatever the terminal's width.
+    table.add_column("id", no_wrap=True, min_width=16)
     for row in asyncio.run(_with_runtime(rows)):
-        table.add_row(row.id, row.name, row.role, f"{row.created_at:%Y-%m-%d %H:%M}",
-                      f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "")
+        table.add_row(row.name, row.role, f"{row.created_at:%Y-%m-%d %H:%M}",
+                      f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "", row.id)
     console.print(table)
 
 
