@@ -214,3 +214,28 @@ def test_real_process_port_in_use_prints_one_line(tmp_path):
         f"port {port} on 127.0.0.1 is already in use. Fix: stop the other process or pass --port with a free port"
     ]
     assert proc.stdout == ""
+
+
+def test_config_shows_sources_and_masks_secrets(cli, tmp_path):
+    (tmp_path / ".env").write_text(
+        "SHOWCALLER_LOG_LEVEL=debug\nSHOWCALLER_ZOOM_CLIENT_SECRET=s3cr3t-value\n"
+        "SHOWCALLER_TEAMS_URL=https://example.webhook.office.com/webhookb2/abc/def\n",
+        encoding="utf-8",
+    )
+    result = cli(
+        "config",
+        mekong(),
+        "--database-url",
+        "postgresql://me:hunter2@db/x",
+        env={"SHOWCALLER_HTTP_TIMEOUT_SECONDS": "4", "SHOWCALLER_LOG_LEVEL": "warning"},
+    )
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert rows["SHOWCALLER_DATABASE_URL"][1:] == ["postgresql://me:***@db/x", "option"]
+    assert rows["SHOWCALLER_HTTP_TIMEOUT_SECONDS"][1:] == ["4.0", "environment"]
+    assert rows["SHOWCALLER_LOG_LEVEL"][1:] == ["warning", "environment"]  # the environment wins over .env
+    assert rows["SHOWCALLER_ZOOM_CLIENT_SECRET"][1:] == ["***", "(12", "characters)", ".env"]
+    assert rows["SHOWCALLER_PUBLIC_URL"][1:] == ["http://127.0.0.1:8000", "default"]
+    assert rows["SHOWCALLER_TEAMS_URL"][-1] == ".env"
+    assert rows["SHOWCALLER_DISCORD_URL"][-1] == "unset"
+    assert "s3cr3t" not in result.stdout and "hunter2" not in result.stdout and "abc/def" not in result.stdout
