@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from app import errors
-from app.api import attendance, control, deliveries, events, webhooks, zoom
+from app import __version__, errors
+from app.api import attendance, control, deliveries, events, ops, webhooks, zoom
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
+from app.metrics import WebhookTiming
 from app.runtime import Runtime
 from app.web import routes as web_routes
 
@@ -45,8 +46,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             if owned:
                 await runtime.stop()
 
-    app = FastAPI(title="Showcaller", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Showcaller", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served by app.api.ops from local files
     errors.install(app)
+    app.add_middleware(WebhookTiming, metrics_of=lambda: runtime.metrics)
+    runtime.hub_of = lambda: getattr(app.state, "agenda_hub", None)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: answers as soon as the service is up")
     async def healthz():
@@ -56,7 +60,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     webhooks.include(app)
     for module in (events, control, deliveries):
         app.include_router(module.router)
-    for module in (zoom, attendance, web_routes):
+    for module in (zoom, attendance, web_routes, ops):
         module.include(app)
     return app
 

@@ -19,9 +19,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        from app import __version__
 
-        typer.echo(f"showcaller {version('showcaller')}")
+        typer.echo(f"showcaller {__version__}")
         raise typer.Exit()
 
 

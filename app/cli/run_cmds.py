@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -170,20 +171,57 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="the id shown by `
 def rehearse(
     file: Annotated[Path, typer.Argument(help="the schedule file")],
     speed: Annotated[float, typer.Option(help="how many times faster than real time")] = 60.0,
-    port: Annotated[int, typer.Option(help="port for the console and API (a free one if taken)")] = 8000,
+    host: Annotated[str, typer.Option(help="interface for the console and API")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port for the console and API (a free one if taken)",
+                                      min=1, max=65535)] = 8000,
+    receivers_port: Annotated[int, typer.Option(help="port of the local receivers (a free one if taken)",
+                                                min=1, max=65535)] = 9902,
     auto_timers: Annotated[bool, typer.Option(help="start each respondent's timer when their slot comes")] = True,
-    keep_open: Annotated[float, typer.Option(help="seconds to keep the console up after the end")] = 0.0,
-    database_url: Annotated[str | None, typer.Option(help="default: ./showcaller-rehearsal.db")] = None,
+    keep_open: Annotated[bool, typer.Option(help="keep the console up after the end, until Ctrl-C")] = True,
+    messages: Annotated[bool, typer.Option(help="print every received message in full, as each tool shows it")
+                        ] = False,
+    database_url: Annotated[str | None, typer.Option(help="default: sqlite:///showcaller-rehearsal.db")] = None,
 ) -> None:
     """Run the whole agenda at N times speed against the sandbox Zoom and local receivers."""
+    import logging
+    import math
+
+    from app.rehearsal import Summary
     from app.rehearsal import rehearse as run
 
     load_or_exit(str(file))
     if speed <= 0 or speed > 3600:
         errors.print("--speed must be between 0 and 3600")
         raise typer.Exit(INVALID)
-    summary = asyncio.run(run(str(file), speed=speed, console=console, port=port, auto_timers=auto_timers,
-                              database_url=database_url, keep_open=keep_open))
+    if database_url:
+        check_sqlite_folder(database_url)
+    summary = Summary()
+    url = database_url or "sqlite:///showcaller-rehearsal.db"
+    # The transcript already shows every cue and delivery; their log lines would say it twice.
+    logging.getLogger("showcaller.run").setLevel(logging.ERROR)
+
+    def done(summary: Summary, console_line: str) -> None:
+        _print_summary(summary)
+        console.print(f"Report:  {_command()} report {shlex.quote(str(file))} --database-url {shlex.quote(url)} "
+                      "--format html -o report.html", markup=False)
+        console.print(console_line, markup=False)
+        if keep_open:
+            console.print("The console stays up: press Ctrl-C to stop.")
+
+    try:
+        asyncio.run(run(str(file), speed=speed, console=console, port=port, receivers_port=receivers_port,
+                        host=host, auto_timers=auto_timers, database_url=database_url,
+                        keep_open=math.inf if keep_open else 0.0, show_messages=messages, summary=summary,
+                        on_done=done))
+    except KeyboardInterrupt:
+        if not summary.finished:
+            errors.print("rehearsal interrupted before the end of the agenda")
+            raise typer.Exit(130) from None
+    if summary.deliveries.get("parked") or summary.deliveries.get("expired"):
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _print_summary(summary) -> None:
     console.print(f"\n[bold]Rehearsal finished[/]: {summary.fired} cues fired ({summary.late} late), "
                   f"{summary.skipped} skipped, {summary.timers} respondent timers run")
     console.print("Deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.deliveries.items())))
@@ -191,23 +229,46 @@ def rehearse(
                   + ", ".join(f"{k} {v}" for k, v in sorted(summary.received.items())))
     if summary.webhooks:
         console.print(f"Zoom webhooks from the sandbox meeting: {summary.webhooks}; attendance: "
-                      f"{summary.attendance.get('unique', 0)} people, peak {summary.attendance.get('peak', 0)} "
-                      "(see `showcaller report` with --database-url ./showcaller-rehearsal.db)")
-    if summary.deliveries.get("parked") or summary.deliveries.get("expired"):
-        raise typer.Exit(1)
+                      f"{summary.attendance.get('unique', 0)} people, peak {summary.attendance.get('peak', 0)}")
+
+
+def _command() -> str:
+    """How to run this same `showcaller` again from here: its name if on PATH, else the path used."""
+    import shutil
+    import sys
+
+    used = Path(sys.argv[0])
+    found = shutil.which("showcaller")
+    if found and used.name == "showcaller" and Path(found).resolve() == used.resolve():
+        return "showcaller"
+    if used.name == "showcaller" and used.exists():
+        return shlex.quote(str(used))
+    return "showcaller"
 
 
 @app.command()
 def demo(
     file: Annotated[Path, typer.Argument(help="the schedule file")] = MEKONG,
     speed: Annotated[float, typer.Option(help="how many times faster than real time")] = 180.0,
+    host: Annotated[str, typer.Option(help="interface for the console and API")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port for the console and API (a free one if taken)",
+                                      min=1, max=65535)] = 8000,
+    receivers_port: Annotated[int, typer.Option(help="port of the local receivers (a free one if taken)",
+                                                min=1, max=65535)] = 9902,
+    keep_open: Annotated[bool, typer.Option(help="keep the console up after the end, until Ctrl-C")] = True,
+    messages: Annotated[bool, typer.Option(help="print every received message in full")] = False,
+    database_url: Annotated[str | None, typer.Option(help="default: sqlite:///showcaller-rehearsal.db")] = None,
 ) -> None:
     """The quick-start demo: validate and plan the schedule, then rehearse it at high speed."""
-    from app.cli.schedule_cmds import plan
+    from app.cli.schedule_cmds import _print_tables
+    from schedules.timeline import build_timeline
 
-    load_or_exit(str(file))
-    plan(file, tz=None)
-    rehearse(file, speed=speed, port=8000, auto_timers=True, keep_open=0.0, database_url=None)
+    schedule = load_or_exit(str(file))
+    console.print(f"{file}: valid. Its agenda:", markup=False)
+    # The agenda only: each cue appears in the transcript as it fires.
+    _print_tables(schedule, build_timeline(schedule), schedule.event.timezone, cues_table=False)
+    rehearse(file, speed=speed, host=host, port=port, receivers_port=receivers_port, auto_timers=True,
+             keep_open=keep_open, messages=messages, database_url=database_url)
 
 
 @app.command()

@@ -68,7 +68,7 @@ def plan(
         _print_tables(schedule, timeline, zone_name)
 
 
-def _print_tables(schedule, timeline, zone_name: str) -> None:
+def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True) -> None:
     tzinfo = zone(zone_name)
     local = lambda moment: moment.astimezone(tzinfo).strftime("%H:%M")  # noqa: E731
     day = timeline.segments[0].start.astimezone(tzinfo).strftime("%a %d %b %Y")
@@ -81,6 +81,9 @@ def _print_tables(schedule, timeline, zone_name: str) -> None:
         agenda.add_row(f"{local(row.start)}-{local(row.end)}", Text(seg.title), seg.kind.value,
                        Text(segment_people(schedule, seg)))
     console.print(agenda)
+    if not cues_table:
+        console.print(f"{len(timeline.cues)} planned cues (`showcaller plan FILE` lists them)", markup=False)
+        return
     cues = Table(title=f"{len(timeline.cues)} planned cues", title_justify="left")
     for column in ("At", "Kind", "Cue", "Targets"):
         cues.add_column(column)

@@ -19,5 +19,7 @@ async def test_rehearsal_posts_to_every_kind_of_receiver(tmp_path):
     assert summary.deliveries == {"sent": sum(summary.received.values())}
     assert summary.fired >= 35 and summary.timers == 6
     text = out.getvalue()
-    assert "[Slack #hosts-slack] Now: Opening remarks" in text
-    assert "Group photo" in text
+    assert "Now: Opening remarks" in text and "Group photo" in text
+    # Compact: one line per cue and one per cue's deliveries, never a panel per message.
+    assert "[Slack #hosts-slack]" not in text and "╭" not in text
+    assert "segment_start delivered 5/5 hosts-slack, hosts-zoom-chat, ops-webhook, speakers-discord, team-teams" in text
