@@ -104,10 +104,10 @@ class Summary:
     finished: bool = False
 
 
-async def _wait(seconds: float, server: uvicorn.Server) -> None:
-    """Keep serving for `seconds` (math.inf: until Ctrl-C stops the server)."""
+async def _wait(seconds: float, server: uvicorn.Server, stop: asyncio.Event) -> None:
+    """Keep serving for `seconds` (math.inf: until Ctrl-C stops the server or `stop` is set)."""
     deadline = asyncio.get_running_loop().time() + seconds
-    while not server.should_exit and asyncio.get_running_loop().time() < deadline:
+    while not (server.should_exit or stop.is_set()) and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.2)
 
 
@@ -133,12 +133,13 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
                    database_url: str | None = None, auto_timers: bool = True, lead: timedelta = timedelta(minutes=2),
                    keep_open: float = 0.0, zoom: bool = True, audience: int = 40, host: str = "127.0.0.1",
                    show_messages: bool = False, summary: Summary | None = None,
-                   on_done: Callable[[Summary, str], None] | None = None) -> Summary:
+                   on_done: Callable[[Summary, str], None] | None = None,
+                   stop: asyncio.Event | None = None) -> Summary:
     """Run the agenda of `path` from just before its start to its end at `speed`, then summarise.
 
     `on_done(summary, console_line)` runs once the agenda is over, before the console is kept
-    open for `keep_open` seconds (math.inf: until interrupted); pass `summary` to see the figures
-    even when the wait is interrupted.
+    open for `keep_open` seconds (math.inf: until interrupted or `stop` is set); pass `summary`
+    to see the figures even when the wait is interrupted.
     """
     text = Path(path).read_text(encoding="utf-8")
     schedule = load_text(text, path)
@@ -179,7 +180,8 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
             _, host_token = await tokens_repo.create_token(conn, "rehearsal", "host", clock.now())
         meeting_task = None
         if emulator is not None:
-            async with zoom_access(settings, sandbox_users(schedule), emulator=emulator) as access:
+            async with zoom_access(settings, sandbox_users(schedule), emulator=emulator,
+                                   event_hooks=runtime.metrics.zoom_hooks(SANDBOX_BASE)) as access:
                 _, applied = await apply_schedule(runtime.db, access, schedule, clock.now())
             await runtime.refresh_links()
             moves, late = plan_meeting(schedule, audience=audience)
@@ -241,7 +243,7 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
         if on_done is not None:
             on_done(summary, console_line)
         if keep_open:
-            await _wait(keep_open, server)
+            await _wait(keep_open, server, stop or asyncio.Event())
         server.should_exit = True
         await server_task
     finally:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI
 from app.api.deps import RANK, EventId, Organiser, RuntimeDep, Viewer
 from app.errors import AppError, NotFound
 from app.views import iso_utc
-from app.zoom_sync import ZoomSetupError, apply_schedule, plan_only, sandbox_users, stored, zoom_access
+from app.zoom_sync import SANDBOX_BASE, ZoomSetupError, apply_schedule, plan_only, sandbox_users, stored, zoom_access
 from integrations.zoom import ZoomError
 
 router = APIRouter(prefix="/api/events/{event_id}", tags=["zoom"])
@@ -33,7 +33,9 @@ async def get_zoom(event_id: EventId, runtime: RuntimeDep, caller: Viewer):
 async def post_apply(event_id: EventId, runtime: RuntimeDep, _: Organiser, dry_run: bool = False):
     schedule = runtime.schedule(event_id)
     try:
-        async with zoom_access(runtime.settings, sandbox_users(schedule)) as access:
+        hooks = runtime.metrics.zoom_hooks(runtime.settings.zoom_api_base, runtime.settings.zoom_oauth_base,
+                                           SANDBOX_BASE)
+        async with zoom_access(runtime.settings, sandbox_users(schedule), event_hooks=hooks) as access:
             if dry_run:
                 plan, result = await plan_only(runtime.db, access, schedule), None
             else:
