@@ -48,8 +48,10 @@ class Transcript:
             return
         flag = " [yellow](late)[/]" if outcome == "late" else ""
         targets = len(row.targets)
-        self._print(f"[bold cyan]{stamp}[/] {row.kind:<{KIND_WIDTH}} {title}{flag}"
-                    + ("" if targets else " [dim](no targets)[/]"))
+        self._print(
+            f"[bold cyan]{stamp}[/] {row.kind:<{KIND_WIDTH}} {title}{flag}"
+            + ("" if targets else " [dim](no targets)[/]")
+        )
         if targets:
             self._groups[(event_id, row.cue_id)] = _Group(stamp, row.kind, targets)
 

@@ -24,8 +24,20 @@ def _port() -> int:
 def test_demo_transcript_is_compact_and_its_report_command_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     port, receivers_port = _port(), _port()
-    result = CliRunner().invoke(app, ["demo", str(MEKONG), "--speed", "2400", "--no-keep-open",
-                                      "--port", str(port), "--receivers-port", str(receivers_port)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "demo",
+            str(MEKONG),
+            "--speed",
+            "2400",
+            "--no-keep-open",
+            "--port",
+            str(port),
+            "--receivers-port",
+            str(receivers_port),
+        ],
+    )
     lines = result.stdout.splitlines()
     # Status 1 means some messages were not delivered: on a busy machine at 2400x that can happen,
     # and the test is about what is printed, not about this machine's speed.
@@ -36,8 +48,11 @@ def test_demo_transcript_is_compact_and_its_report_command_runs(tmp_path, monkey
     assert "0.0.0.0" not in result.stdout and "╭" not in result.stdout
     assert f"Local receivers: http://127.0.0.1:{receivers_port}/_received" in result.stdout
     console = lines[-1]
-    assert re.fullmatch(rf"Console: http://127\.0\.0\.1:{port}/console/mekong-dialogue-2022  "
-                        r"\(sign in with host token \S+\)", console), console
+    assert re.fullmatch(
+        rf"Console: http://127\.0\.0\.1:{port}/console/mekong-dialogue-2022  "
+        r"\(sign in with host token \S+\)",
+        console,
+    ), console
     report = next(line for line in lines if line.startswith("Report:  "))
     assert lines.index(report) > len(lines) - 5  # at the end, where it does not scroll away
     words = shlex.split(report.removeprefix("Report:  "))
