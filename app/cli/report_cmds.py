@@ -46,6 +46,11 @@ def report(
     schedule = load_or_exit(str(file))
     url = normalise_url(database_url or get_settings().database_url)
     check_sqlite_folder(url)
+    sqlite_file = url.removeprefix("sqlite+aiosqlite:///") if url.startswith("sqlite+aiosqlite:///") else None
+    if sqlite_file and not Path(sqlite_file).exists():
+        raise Failure(f"no database file {sqlite_file}. Fix: pass --database-url with the service's database "
+                      "(SHOWCALLER_DATABASE_URL; a rehearsal's is sqlite:///showcaller-rehearsal.db)",
+                      ExitCode.DATABASE)
     try:
         text = asyncio.run(_report(url, schedule, fmt))
     except (SQLAlchemyError, OSError) as exc:

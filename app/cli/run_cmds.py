@@ -273,13 +273,14 @@ def demo(
 
 @app.command()
 def receiver(
-    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9902,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1", min=1, max=65535)] = 9902,
     webhook_secret: Annotated[str | None, typer.Option(help="whsec_... key to verify signed webhooks")] = None,
     zoom_chat_token: Annotated[str | None, typer.Option(help="verification token zoom_chat must send")] = None,
 ) -> None:
     """Run local receivers for every target kind and print what people would see in each tool."""
     from integrations.receivers.server import run
 
+    listen("127.0.0.1", port).close()  # a port in use is one line (exit 6), not uvicorn's error
     console.print(f"Local receivers on http://127.0.0.1:{port}: /slack/NAME /teams/NAME /zoom_chat/NAME "
                   f"/discord/NAME /webhook/NAME; received messages at /_received")
     run(port=port, webhook_secret=webhook_secret, zoom_chat_token=zoom_chat_token, console=console)

@@ -239,3 +239,23 @@ def test_config_shows_sources_and_masks_secrets(cli, tmp_path):
     assert rows["SHOWCALLER_TEAMS_URL"][-1] == ".env"
     assert rows["SHOWCALLER_DISCORD_URL"][-1] == "unset"
     assert "s3cr3t" not in result.stdout and "hunter2" not in result.stdout and "abc/def" not in result.stdout
+
+
+def test_report_on_a_database_file_that_does_not_exist(cli, tmp_path):
+    result = cli("report", mekong(), "--database-url", "sqlite:///nothere.db")
+    assert result.exit_code == ExitCode.DATABASE
+    assert one_line(result) == (
+        "no database file nothere.db. Fix: pass --database-url with the service's database "
+        "(SHOWCALLER_DATABASE_URL; a rehearsal's is sqlite:///showcaller-rehearsal.db)"
+    )
+    assert not (tmp_path / "nothere.db").exists()  # looking did not create it
+
+
+def test_receiver_port_in_use(cli):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = cli("receiver", "--port", str(port))
+    assert result.exit_code == ExitCode.PORT
+    assert one_line(result).startswith(f"port {port} on 127.0.0.1 is already in use.")
