@@ -48,14 +48,16 @@ class Failure(Exception):
 
 
 def settings_failure(exc) -> Failure:
-    """A pydantic ValidationError from Settings as one line naming the variable."""
+    """A pydantic ValidationError from Settings as one line naming the variable (never a secret's value)."""
+    from app.config import is_secret
+
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__")
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     if field:
         where = f"SHOWCALLER_{field.upper()}"
         value = first.get("input")
-        shown = f" (got {value!r})" if isinstance(value, str | int | float) and "secret" not in field else ""
+        shown = f" (got {value!r})" if isinstance(value, str | int | float) and not is_secret(field) else ""
         return Failure(
             f"setting {where} is invalid{shown}: {message}. Fix: correct it in the environment "
             "or .env (`showcaller config` shows every setting and where it comes from)",
