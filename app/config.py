@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,8 @@ class Settings(BaseSettings):
     schedule_parse_workers: int = Field(2, ge=1, description="uploads parsed at the same time (others wait)")
     log_level: str = "INFO"
     chromium: str = Field("chromium", description="the Chromium that prints run sheets as PDF (name or path)")
+    server: str | None = Field(None, description="the service the remote commands talk to (showcaller --server)")
+    token: SecretStr | None = Field(None, description="the API token the remote commands send (--token)")
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:
@@ -65,10 +68,80 @@ class Settings(BaseSettings):
         return self.sandbox_webhook_secret.get_secret_value()
 
 
+ENV_FILE = Path(".env")
+SECRET_WORDS = ("secret", "token", "password", "key")
+
+
+def env_file_values(path: Path = ENV_FILE) -> dict[str, str]:
+    """The variables a .env file in the working directory sets (empty when there is none)."""
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {name: value for name, value in dotenv_values(path).items() if value}
+
+
 def env_value(name: str) -> str | None:
-    """A variable named by a schedule file (target URLs and secrets); None when unset or empty."""
-    value = os.environ.get(name)
+    """A variable named by a schedule file (target URLs and secrets): the environment, else .env; None if unset."""
+    value = os.environ.get(name) or env_file_values().get(name)
     return value if value else None
+
+
+def env_source(name: str) -> str:
+    """Where a variable comes from: "environment", ".env" or "unset"."""
+    if os.environ.get(name):
+        return "environment"
+    return ".env" if env_file_values().get(name) else "unset"
+
+
+def is_secret(name: str) -> bool:
+    """True for variables whose values must never be printed (tokens, secrets, passwords, keys)."""
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def mask(value: str) -> str:
+    """A secret shown as its length only: enough to see it is set, nothing to copy."""
+    return f"*** ({len(value)} characters)"
+
+
+def setting_sources(settings: Settings, options: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(variable, shown value, source) for every setting; secrets are masked, URLs lose their password.
+
+    `options` names the settings a command-line option set (source "option").
+    """
+    environ = {k.upper(): v for k, v in os.environ.items() if v}
+    dotenv = {k.upper(): v for k, v in env_file_values().items()}
+    rows = []
+    for name in Settings.model_fields:
+        variable = f"SHOWCALLER_{name.upper()}"
+        value = getattr(settings, name)
+        if options and name in options:
+            source = "option"
+        elif variable in environ:
+            source = "environment"
+        elif variable in dotenv:
+            source = ".env"
+        else:
+            source = "default"
+        if value is None:
+            shown = "(unset)"
+        elif isinstance(value, SecretStr):
+            shown = mask(value.get_secret_value())
+        else:
+            shown = without_password(str(value))
+        rows.append((variable, shown, source))
+    return rows
+
+
+def without_password(value: str) -> str:
+    """A URL with its password replaced by ***."""
+    if "://" in value and "@" in value:
+        scheme, rest = value.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        if ":" in creds:
+            return f"{scheme}://{creds.split(':')[0]}:***@{host}"
+    return value
 
 
 @lru_cache

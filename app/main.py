@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from app import errors
-from app.api import attendance, control, deliveries, events, webhooks, zoom
+from app import __version__, errors
+from app.api import attendance, control, deliveries, events, ops, webhooks, zoom
 from app.api.stream_tickets import StreamTickets, install_log_redaction
 from app.api.text_guard import TextGuard
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
+from app.metrics import WebhookTiming
 from app.runtime import Runtime
 from app.schedule_worker import BoundedParser
 from app.stage import api as stage_api
@@ -50,13 +51,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             if owned:
                 await runtime.stop()
 
-    app = FastAPI(title="Showcaller", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Showcaller", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # served by app.api.ops from local files
     errors.install(app)
     app.add_middleware(TextGuard)
     app.state.stream_tickets = StreamTickets()
     app.state.schedule_parser = BoundedParser(settings.schedule_parse_seconds, settings.schedule_parse_memory_mb,
                                               settings.schedule_parse_workers)
     install_log_redaction()
+    app.add_middleware(WebhookTiming, metrics_of=lambda: runtime.metrics)
+    runtime.hub_of = lambda: getattr(app.state, "agenda_hub", None)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: answers as soon as the service is up")
     async def healthz():
@@ -68,7 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         app.include_router(module.router)
     app.include_router(stage_api.router)
     app.include_router(stage_api.people_router)
-    for module in (zoom, attendance, web_routes):
+    for module in (zoom, attendance, web_routes, ops):
         module.include(app)
     return app
 

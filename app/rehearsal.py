@@ -13,6 +13,8 @@ import contextlib
 import random
 import secrets
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +30,7 @@ from app.main import create_app
 from app.rehearsal_zoom import plan_meeting, run_meeting
 from app.runtime import Runtime
 from app.store import outbox_repo, tokens_repo
+from app.transcript import Transcript
 from app.zoom.access import SANDBOX_BASE, sandbox_client
 from app.zoom.mapping import sandbox_users
 from app.zoom.service import ZoomSetup
@@ -39,12 +42,12 @@ from schedules.model import Schedule
 from schedules.resolve import event_window, zone
 
 
-def free_port(preferred: int) -> int:
-    """`preferred` if it is free on 127.0.0.1, else any free port."""
+def free_port(preferred: int, host: str = "127.0.0.1") -> int:
+    """`preferred` if it is free on `host`, else any free port."""
     for port in (preferred, 0):
         with socket.socket() as sock:
             try:
-                sock.bind(("127.0.0.1", port))
+                sock.bind((host, port))
             except OSError:
                 continue
             return sock.getsockname()[1]
@@ -64,6 +67,30 @@ def receiver_env(schedule: Schedule, base: str, token: str, secret: str) -> dict
     return env
 
 
+class RehearsalClock(ScaledClock):
+    """A fast clock that stands still at the rehearsal's start until `go()`.
+
+    Setting up (database, Zoom sandbox, servers) takes real seconds, which at 180x are minutes of
+    the agenda: on a busy machine the first cues were skipped before anyone could watch them.
+    """
+
+    def __init__(self, start, speed: float):
+        super().__init__(start, speed)
+        self.going = False
+
+    def now(self):
+        return super().now() if self.going else self.start
+
+    def real_delay(self, until) -> float:
+        if self.going:
+            return super().real_delay(until)
+        return 0.0 if until <= self.start else 3600.0  # re-armed by go()
+
+    def go(self) -> None:
+        self._t0 = time.monotonic()
+        self.going = True
+
+
 @dataclass
 class Summary:
     """What happened in a rehearsal."""
@@ -76,10 +103,18 @@ class Summary:
     received: dict[str, int] = field(default_factory=dict)
     webhooks: int = 0
     attendance: dict[str, int] = field(default_factory=dict)
+    finished: bool = False
 
 
-async def _serve(app, port: int) -> tuple[uvicorn.Server, asyncio.Task]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+async def _wait(seconds: float, server: uvicorn.Server, stop: asyncio.Event) -> None:
+    """Keep serving for `seconds` (math.inf: until Ctrl-C stops the server or `stop` is set)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not (server.should_exit or stop.is_set()) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.2)
+
+
+async def _serve(app, port: int, host: str) -> tuple[uvicorn.Server, asyncio.Task]:
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
@@ -88,22 +123,40 @@ async def _serve(app, port: int) -> tuple[uvicorn.Server, asyncio.Task]:
     return server, task
 
 
+DEFAULT_DATABASE = "sqlite+aiosqlite:///./showcaller-rehearsal.db"
+
+
+def shown_host(host: str) -> str:
+    """The host to print in URLs: a wildcard address is not somewhere a browser can go."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
 async def rehearse(path: str, *, speed: float, console: Console, port: int = 8000, receivers_port: int = 9902,
                    database_url: str | None = None, auto_timers: bool = True, lead: timedelta = timedelta(minutes=2),
-                   keep_open: float = 0.0, zoom: bool = True, audience: int = 40) -> Summary:
-    """Run the agenda of `path` from just before its start to its end at `speed`, then summarise."""
+                   keep_open: float = 0.0, zoom: bool = True, audience: int = 40, host: str = "127.0.0.1",
+                   show_messages: bool = False, summary: Summary | None = None,
+                   on_done: Callable[[Summary, str], None] | None = None,
+                   stop: asyncio.Event | None = None) -> Summary:
+    """Run the agenda of `path` from just before its start to its end at `speed`, then summarise.
+
+    `on_done(summary, console_line)` runs once the agenda is over, before the console is kept
+    open for `keep_open` seconds (math.inf: until interrupted or `stop` is set); pass `summary`
+    to see the figures even when the wait is interrupted.
+    """
     text = Path(path).read_text(encoding="utf-8")
     schedule = load_text(text, path)
     tz = zone(schedule.event.timezone)
     opens, closes = event_window(schedule)
-    port, receivers_port = free_port(port), free_port(receivers_port)
+    port, receivers_port = free_port(port, host), free_port(receivers_port)
+    shown = shown_host(host)
     token = secrets.token_urlsafe(16)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-    receivers = create_receivers(zoom_chat_token=token, webhook_secret=secret, console=console)
+    receivers = create_receivers(zoom_chat_token=token, webhook_secret=secret,
+                                 console=console if show_messages else None)
     emulator = None
-    settings = Settings(_env_file=None, database_url=database_url or "sqlite+aiosqlite:///./showcaller-rehearsal.db",
-                        public_url=f"http://127.0.0.1:{port}", slack_pacing=False)
-    clock = ScaledClock(opens - lead, speed)
+    settings = Settings(_env_file=None, database_url=database_url or DEFAULT_DATABASE,
+                        public_url=f"http://{shown}:{port}", slack_pacing=False)
+    clock = RehearsalClock(opens - lead, speed)
     runtime = Runtime(settings, clock=clock,
                       env_overrides=receiver_env(schedule, f"http://127.0.0.1:{receivers_port}", token, secret))
     if zoom:
@@ -112,10 +165,12 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
                                    webhook_secret=settings.webhook_secret, clock=clock.now,
                                    users=sandbox_users(schedule), retry_scale=0.001)
         zoom_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE)
+        zoom_http.event_hooks = runtime.metrics.zoom_hooks(SANDBOX_BASE)
         runtime.zoom_client_factory = lambda: sandbox_client(zoom_http, emulator)
-    summary = Summary()
+    summary = summary if summary is not None else Summary()
+    transcript = Transcript(console, tz)
     rng = random.Random(11)
-    receiver_server, receiver_task = await _serve(receivers, receivers_port)
+    receiver_server, receiver_task = await _serve(receivers, receivers_port, "127.0.0.1")
     app = create_app(settings, runtime=runtime)
     await runtime.start()
     try:
@@ -130,7 +185,17 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
             applied = (await ZoomSetup.for_runtime(runtime).apply(schedule, doctor=False)).result
             await runtime.refresh_links()
             moves, late = plan_meeting(schedule, audience=audience)
-        server, server_task = await _serve(app, port)
+        server, server_task = await _serve(app, port, host)
+        observe = runtime.worker.on_outcome
+
+        def on_delivery(row, values) -> None:
+            if observe is not None:
+                observe(row, values)
+            transcript.delivery(row, values)
+
+        runtime.worker.on_outcome = on_delivery
+        clock.go()
+        runtime.timer.request_rearm()
         if emulator is not None:
             meeting_task = asyncio.create_task(run_meeting(emulator, applied.id, moves, clock))
             console.print(f"Sandbox Zoom meeting {applied.id}: {len(moves)} joins and leaves will arrive as "
@@ -138,20 +203,21 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
         console.print(f"[bold]Rehearsal of {schedule.event.title}[/] at {speed:g}x: "
                       f"{opens.astimezone(tz):%H:%M}-{closes.astimezone(tz):%H:%M} {schedule.event.timezone} "
                       f"in about {(closes - opens + lead).total_seconds() / speed:.0f} s")
-        console.print(f"Console: http://127.0.0.1:{port}/console/{schedule.event.id}  (host token: {host_token})")
-        console.print(f"Agenda:  http://127.0.0.1:{port}/agenda/{schedule.event.id}")
-        console.print(f"Local receivers: http://127.0.0.1:{receivers_port}/_received")
+        console_line = (f"Console: http://{shown}:{port}/console/{schedule.event.id}  "
+                        f"(sign in with host token {host_token})")
+        console.print(console_line, markup=False)
+        console.print(f"Agenda:  http://{shown}:{port}/agenda/{schedule.event.id}   "
+                      f"Metrics: http://{shown}:{port}/metrics", markup=False)
+        console.print(f"Local receivers: http://127.0.0.1:{receivers_port}/_received (every message in full)",
+                      markup=False)
 
         def on_fire(event_id: str, row, outcome: str) -> None:
-            stamp = row.due_at.astimezone(tz).strftime("%H:%M:%S")
+            transcript.cue(event_id, row, outcome)
             if outcome == "skipped":
                 summary.skipped += 1
-                console.print(f"[dim]{stamp} skipped {row.kind}: {row.title} ({row.note})[/]")
                 return
             summary.fired += 1
             summary.late += outcome == "late"
-            flag = " [yellow](late)[/]" if outcome == "late" else ""
-            console.print(f"[bold cyan]{stamp}[/] {row.kind:<20} {row.title}{flag} -> {len(row.targets)} target(s)")
             if auto_timers and row.kind == "respondent_slot":
                 summary.timers += 1
                 asyncio.get_running_loop().create_task(_respond(runtime, event_id, row, rng))
@@ -168,14 +234,16 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
                                       await runtime.attendance.attendance(schedule.event.id), clock.now())
             summary.attendance = {"unique": figures["total_unique"], "peak": figures["peak"]}
         await _drain(runtime, schedule.event.id)
-        if keep_open:
-            console.print(f"Rehearsal over; the console stays up for {keep_open:g} s.")
-            await asyncio.sleep(keep_open)
         async with runtime.db.begin() as conn:
             for row in await outbox_repo.list_deliveries(conn, schedule.event.id):
                 summary.deliveries[row.status] = summary.deliveries.get(row.status, 0) + 1
         for message in receivers.state.inbox:
             summary.received[message.kind] = summary.received.get(message.kind, 0) + 1
+        summary.finished = True
+        if on_done is not None:
+            on_done(summary, console_line)
+        if keep_open:
+            await _wait(keep_open, server, stop or asyncio.Event())
         server.should_exit = True
         await server_task
     finally:

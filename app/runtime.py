@@ -21,6 +21,7 @@ from app.engine.delivery import DeliveryWorker
 from app.engine.service import RunEngine
 from app.engine.targets import Resolved, resolve_targets
 from app.engine.timer import CueTimer
+from app.metrics import Metrics
 from app.run.service import RunService
 from app.store.db import create_engine, migrate
 from app.store.tables import zoom_objects
@@ -50,6 +51,8 @@ class Runtime:
     env_overrides: dict[str, str] = field(default_factory=dict)
     # Events that could not be loaded at start-up: id -> reason (the engine fills it; /readyz lists it).
     quarantined: dict[str, str] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+    hub_of: Callable[[], Any] = lambda: None  # the public agenda's stream hub, once the web app has one
     _targets: dict[str, Resolved] = field(default_factory=dict)
     _zoom: Any = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
@@ -58,7 +61,9 @@ class Runtime:
         """Migrate the database, restore every event and arm the timer."""
         await migrate(self.settings.database_url)
         self.db = create_engine(self.settings.database_url)
-        self.http = httpx.AsyncClient(timeout=self.settings.http_timeout_seconds, transport=self.transport)
+        zoom_hooks = self.metrics.zoom_hooks(self.settings.zoom_api_base, self.settings.zoom_oauth_base)
+        self.http = httpx.AsyncClient(timeout=self.settings.http_timeout_seconds, transport=self.transport,
+                                      event_hooks=zoom_hooks)
         self.engine = RunEngine(self.db, self.clock, self.broadcaster,
                                 give_up=timedelta(minutes=self.settings.delivery_give_up_minutes),
                                 resolve_targets=lambda schedule: self.targets(schedule.event.id).problems,
@@ -70,11 +75,14 @@ class Runtime:
                                      targets=self.targets, links=self.event_links, pacer=pacer,
                                      timeout=self.settings.http_timeout_seconds,
                                      on_change=lambda event_id, reason: self.broadcaster.publish(event_id, reason),
-                                     skip_events=self.quarantined)
+                                     skip_events=self.quarantined,
+                                     on_outcome=self.metrics.on_delivery(self.clock, self.target_kind))
         self.run = RunService(self.engine, undo_window=timedelta(seconds=self.settings.undo_window_seconds),
                               forget_targets=self.forget_targets)
         self.timer = CueTimer(self.engine, self.worker, self.clock)
         self.engine.on_change = self.timer.request_rearm
+        self.engine.listeners.append(self.metrics.on_cue(self.clock))
+        self.metrics.watch_streams(self.broadcaster, lambda: self.hub_of())
         await self.engine.start()
         if self.zoom_client_factory is None and not self.settings.sandbox:
             self.zoom_client_factory = self._zoom_client
@@ -100,6 +108,7 @@ class Runtime:
                 await task
         if self.timer:
             self.timer.shutdown()
+            await self.timer.settle()
         if self.http:
             await self.http.aclose()
         if self.db:
@@ -125,6 +134,20 @@ class Runtime:
             lookup = lambda name: self.env_overrides.get(name) or env_value(name)  # noqa: E731
             self._targets[event_id] = resolve_targets(self.schedule(event_id), lookup)
         return self._targets[event_id]
+
+    def target_kind(self, event_id: str, target_id: str) -> str:
+        """A target's kind (slack, teams, ...) for metrics; "unknown" if the event no longer has it."""
+        try:
+            target = next((t for t in self.schedule(event_id).targets if t.id == target_id), None)
+        except Exception:  # the event was removed meanwhile
+            return "unknown"
+        return target.kind.value if target is not None else "unknown"
+
+    def running(self) -> dict[str, bool]:
+        """Whether the cue timer and the delivery worker are running (for /readyz)."""
+        worker = next((t for t in self._tasks if t.get_name() == "delivery-worker"), None)
+        return {"timer": bool(self.timer and self.timer.scheduler.running),
+                "delivery_worker": worker is not None and not worker.done()}
 
     def forget_targets(self, event_id: str) -> None:
         self._targets.pop(event_id, None)

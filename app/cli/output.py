@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -26,10 +27,27 @@ def max_schedule_bytes() -> int:
         return get_settings().max_schedule_bytes
     except ValidationError:
         return MAX_BYTES  # validate must still work; commands that need the settings report them
+def require_file(path: str | Path) -> None:
+    """Exit with one line (status 3) when a file to read is missing or is not a file."""
+    from app.cli.failures import ExitCode, Failure
+
+    file = Path(path)
+    if not file.exists():
+        raise Failure(f"{path}: file not found. Fix: check the path (relative paths start in {Path.cwd().name}/)",
+                      ExitCode.NO_FILE)
+    if not file.is_file():
+        raise Failure(f"{path}: is a folder, not a file. Fix: name the schedule file itself", ExitCode.NO_FILE)
+    try:
+        with file.open("rb"):
+            pass
+    except OSError as exc:
+        raise Failure(f"{path}: cannot read it ({exc.strerror}). Fix: check its permissions",
+                      ExitCode.NO_FILE) from None
 
 
 def load_or_exit(path: str) -> Schedule:
-    """Load a schedule or print every problem and exit with status 2 (never a traceback)."""
+    """Load a schedule or print every problem and exit with status 2 (3 if the file is missing)."""
+    require_file(path)
     try:
         return load_file(path, max_schedule_bytes())
     except ScheduleError as exc:
@@ -42,3 +60,10 @@ def write_bytes(data: bytes) -> None:
     """Write raw bytes to stdout (ICS output)."""
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password."""
+    from app.config import without_password
+
+    return without_password(url)

@@ -11,7 +11,8 @@ import typer
 
 from app.attendance.export import ReportFormat, render_report, report_from_db
 from app.cli import app
-from app.cli.output import console, errors, load_or_exit
+from app.cli.failures import ExitCode, Failure, check_sqlite_folder
+from app.cli.output import console, load_or_exit, safe_url
 from app.store.db import create_engine, normalise_url
 
 
@@ -44,15 +45,19 @@ def report(
 
     schedule = load_or_exit(str(file))
     url = normalise_url(database_url or get_settings().database_url)
+    check_sqlite_folder(url)
+    sqlite_file = url.removeprefix("sqlite+aiosqlite:///") if url.startswith("sqlite+aiosqlite:///") else None
+    if sqlite_file and not Path(sqlite_file).exists():
+        raise Failure(f"no database file {sqlite_file}. Fix: pass --database-url with the service's database "
+                      "(SHOWCALLER_DATABASE_URL; a rehearsal's is sqlite:///showcaller-rehearsal.db)",
+                      ExitCode.DATABASE)
     try:
         text = asyncio.run(_report(url, schedule, fmt))
     except (SQLAlchemyError, OSError) as exc:
-        errors.print(
-            f"cannot read the database {url.split('@')[-1]}: {exc}. Fix: pass --database-url "
-            "(the service's SHOWCALLER_DATABASE_URL) and run the service once so it is migrated",
-            markup=False,
-        )
-        raise typer.Exit(1) from None
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise Failure(f"cannot read the database {safe_url(url)}: {detail}. Fix: pass --database-url "
+                      "(the service's SHOWCALLER_DATABASE_URL) and run the service once so it is migrated",
+                      ExitCode.DATABASE) from None
     if output is not None:
         output.write_text(text, encoding="utf-8")
         console.print(f"wrote {output}", markup=False)

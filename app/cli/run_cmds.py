@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -12,9 +13,10 @@ import typer
 from rich.table import Table
 
 from app.cli import app
-from app.cli.output import INVALID, console, errors, load_or_exit
+from app.cli.failures import ExitCode, Failure, check_sqlite_folder, listen
+from app.cli.output import INVALID, console, errors, load_or_exit, safe_url
 from app.config import get_settings
-from app.store.instance_lock import EXIT_ALREADY_RUNNING, AlreadyRunning, InstanceLock
+from app.store.instance_lock import AlreadyRunning, InstanceLock
 
 token_app = typer.Typer(help="Create, list and revoke API tokens (stored hashed).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -34,7 +36,9 @@ async def _with_runtime(action):
     """Run `action(runtime)` against the configured database with no timer or worker running."""
     from app.runtime import Runtime
 
-    runtime = Runtime(get_settings())
+    settings = get_settings()
+    check_sqlite_folder(settings.database_url)
+    runtime = Runtime(settings)
     await runtime.start(run_timer=False, run_worker=False)
     try:
         return await action(runtime)
@@ -42,56 +46,95 @@ async def _with_runtime(action):
         await runtime.stop()
 
 
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 @app.command()
 def serve(
     files: Annotated[list[Path] | None, typer.Argument(help="schedule files to load (stored in the database)")] = None,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
+    log_format: Annotated[LogFormat, typer.Option(help="text, or json: one object per line with event, cue "
+                                                       "and delivery ids")] = LogFormat.text,
+    allow_missing_targets: Annotated[bool, typer.Option(
+        help="start even if a target's variables are unset (its deliveries are parked)")] = False,
 ) -> None:
     """Run the service: REST API, console, Zoom webhooks, cue timer and deliveries."""
-    import uvicorn
-
     from app.main import create_app
 
+    for path in files or []:
+        load_or_exit(str(path))
     texts = [(str(path), path.read_text(encoding="utf-8")) for path in files or []]
-    for path, _ in texts:
-        load_or_exit(path)
+    settings = get_settings()
+    # Listen first: a port in use is found before any database work, and nothing can take it after.
+    sock = listen(host, port)
 
     async def preload(runtime):
         for path, text in texts:
             schedule = await runtime.engine.load_schedule(text, path)
             runtime.forget_targets(schedule.event.id)
-            for target, problem in runtime.targets(schedule.event.id).problems.items():
-                errors.print(f"warning: target '{target}' cannot be used: {problem}", markup=False)
-        return runtime.engine.event_ids()
+        return {event_id: runtime.targets(event_id).problems for event_id in runtime.engine.event_ids()}
 
-    settings = get_settings()
     lock = InstanceLock(settings.database_url)
     try:
         lock.acquire()
     except AlreadyRunning as exc:
-        errors.print(f"error: another `showcaller serve` is already running on this database: {exc}; "
-                     "stop it first (one process per database)", markup=False)
-        raise typer.Exit(EXIT_ALREADY_RUNNING) from None
+        sock.close()
+        raise Failure(f"another `showcaller serve` is already running on this database: {exc}. Fix: stop it "
+                      "first, or give this one its own database (one process per database)",
+                      ExitCode.ALREADY_RUNNING) from None
     try:
-        loaded = asyncio.run(_with_runtime(preload))
-        mode = "SANDBOX (local Zoom emulator; no Zoom credentials set)" if settings.sandbox else "Zoom API"
-        console.print(f"Showcaller on http://{host}:{port}  database: {_safe_url(settings.database_url)}  "
-                      f"zoom: {mode}")
-        for event_id in loaded:
-            console.print(f"  console: http://{host}:{port}/console/{event_id}")
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+        _serve_locked(settings, sock, host, port, log_format, allow_missing_targets, preload, create_app)
     finally:
         lock.release()
 
 
-def _safe_url(url: str) -> str:
-    """A database URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':')[0]}:***@{host}" if ":" in creds else url
-    return url
+def _serve_locked(settings, sock, host: str, port: int, log_format: LogFormat, allow_missing_targets: bool,
+                  preload, create_app) -> None:
+    """Load the files and serve, with the database's instance lock held."""
+    import uvicorn
+
+    from app.logs import log_config
+
+    try:
+        loaded = asyncio.run(_with_runtime(preload))
+    except BaseException:
+        sock.close()
+        raise
+    missing = [(event_id, target, problem) for event_id, problems in loaded.items()
+               for target, problem in problems.items()]
+    if missing and not allow_missing_targets:
+        sock.close()
+        unset = sorted({_variable(problem) for _, _, problem in missing if _variable(problem)})
+        other = [f"target '{target}': {problem}" for _, target, problem in missing if not _variable(problem)]
+        reasons = "; ".join(([f"{', '.join(unset)} not set"] if unset else []) + other)
+        raise Failure(f"{len(missing)} target(s) cannot be used: {reasons}. Fix: set them in the "
+                      "environment or .env (`showcaller config FILE` lists them), or pass --allow-missing-targets "
+                      "to start anyway and park their messages", ExitCode.TARGETS)
+    for event_id, target, problem in missing:
+        errors.print(f"warning: {event_id}: target '{target}' cannot be used: {problem}", markup=False)
+    mode = "SANDBOX (local Zoom emulator; no Zoom credentials set)" if settings.sandbox else "Zoom API"
+    shown = _shown_host(host)
+    console.print(f"Showcaller on http://{shown}:{port}  database: {safe_url(settings.database_url)}  zoom: {mode}")
+    for event_id in loaded:
+        console.print(f"  console: http://{shown}:{port}/console/{event_id}")
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
+                            log_config=log_config(log_format.value, settings.log_level))
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _variable(problem: str) -> str | None:
+    """The variable an "environment variable X is not set" problem names; None for other problems."""
+    if "is not set" not in problem:
+        return None
+    return next((w for w in problem.split() if w.isupper() and w.isidentifier()), None)
+
+
+def _shown_host(host: str) -> str:
+    """The host to print in URLs: a wildcard address is not somewhere a browser can go."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
 @token_app.command("create")
@@ -121,10 +164,12 @@ def token_list() -> None:
         async with runtime.db.begin() as conn:
             return await tokens_repo.list_tokens(conn)
 
-    table = Table("id", "name", "role", "created", "revoked")
+    table = Table("name", "role", "created", "revoked")
+    # The id is what `token revoke` needs: it must never be cut, whatever the terminal's width.
+    table.add_column("id", no_wrap=True, min_width=16)
     for row in asyncio.run(_with_runtime(rows)):
-        table.add_row(row.id, row.name, row.role, f"{row.created_at:%Y-%m-%d %H:%M}",
-                      f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "")
+        table.add_row(row.name, row.role, f"{row.created_at:%Y-%m-%d %H:%M}",
+                      f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "", row.id)
     console.print(table)
 
 
@@ -147,20 +192,57 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="the id shown by `
 def rehearse(
     file: Annotated[Path, typer.Argument(help="the schedule file")],
     speed: Annotated[float, typer.Option(help="how many times faster than real time")] = 60.0,
-    port: Annotated[int, typer.Option(help="port for the console and API (a free one if taken)")] = 8000,
+    host: Annotated[str, typer.Option(help="interface for the console and API")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port for the console and API (a free one if taken)",
+                                      min=1, max=65535)] = 8000,
+    receivers_port: Annotated[int, typer.Option(help="port of the local receivers (a free one if taken)",
+                                                min=1, max=65535)] = 9902,
     auto_timers: Annotated[bool, typer.Option(help="start each respondent's timer when their slot comes")] = True,
-    keep_open: Annotated[float, typer.Option(help="seconds to keep the console up after the end")] = 0.0,
-    database_url: Annotated[str | None, typer.Option(help="default: ./showcaller-rehearsal.db")] = None,
+    keep_open: Annotated[bool, typer.Option(help="keep the console up after the end, until Ctrl-C")] = True,
+    messages: Annotated[bool, typer.Option(help="print every received message in full, as each tool shows it")
+                        ] = False,
+    database_url: Annotated[str | None, typer.Option(help="default: sqlite:///showcaller-rehearsal.db")] = None,
 ) -> None:
     """Run the whole agenda at N times speed against the sandbox Zoom and local receivers."""
+    import logging
+    import math
+
+    from app.rehearsal import Summary
     from app.rehearsal import rehearse as run
 
     load_or_exit(str(file))
     if speed <= 0 or speed > 3600:
         errors.print("--speed must be between 0 and 3600")
         raise typer.Exit(INVALID)
-    summary = asyncio.run(run(str(file), speed=speed, console=console, port=port, auto_timers=auto_timers,
-                              database_url=database_url, keep_open=keep_open))
+    if database_url:
+        check_sqlite_folder(database_url)
+    summary = Summary()
+    url = database_url or "sqlite:///showcaller-rehearsal.db"
+    # The transcript already shows every cue and delivery; their log lines would say it twice.
+    logging.getLogger("showcaller.run").setLevel(logging.ERROR)
+
+    def done(summary: Summary, console_line: str) -> None:
+        _print_summary(summary)
+        console.print(f"Report:  {_command()} report {shlex.quote(str(file))} --database-url {shlex.quote(url)} "
+                      "--format html -o report.html", markup=False)
+        console.print(console_line, markup=False)
+        if keep_open:
+            console.print("The console stays up: press Ctrl-C to stop.")
+
+    try:
+        asyncio.run(run(str(file), speed=speed, console=console, port=port, receivers_port=receivers_port,
+                        host=host, auto_timers=auto_timers, database_url=database_url,
+                        keep_open=math.inf if keep_open else 0.0, show_messages=messages, summary=summary,
+                        on_done=done))
+    except KeyboardInterrupt:
+        if not summary.finished:
+            errors.print("rehearsal interrupted before the end of the agenda")
+            raise typer.Exit(130) from None
+    if summary.deliveries.get("parked") or summary.deliveries.get("expired"):
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _print_summary(summary) -> None:
     console.print(f"\n[bold]Rehearsal finished[/]: {summary.fired} cues fired ({summary.late} late), "
                   f"{summary.skipped} skipped, {summary.timers} respondent timers run")
     console.print("Deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.deliveries.items())))
@@ -168,34 +250,58 @@ def rehearse(
                   + ", ".join(f"{k} {v}" for k, v in sorted(summary.received.items())))
     if summary.webhooks:
         console.print(f"Zoom webhooks from the sandbox meeting: {summary.webhooks}; attendance: "
-                      f"{summary.attendance.get('unique', 0)} people, peak {summary.attendance.get('peak', 0)} "
-                      "(see `showcaller report` with --database-url ./showcaller-rehearsal.db)")
-    if summary.deliveries.get("parked") or summary.deliveries.get("expired"):
-        raise typer.Exit(1)
+                      f"{summary.attendance.get('unique', 0)} people, peak {summary.attendance.get('peak', 0)}")
+
+
+def _command() -> str:
+    """How to run this same `showcaller` again from here: its name if on PATH, else the path used."""
+    import shutil
+    import sys
+
+    used = Path(sys.argv[0])
+    found = shutil.which("showcaller")
+    if found and used.name == "showcaller" and Path(found).resolve() == used.resolve():
+        return "showcaller"
+    if used.name == "showcaller" and used.exists():
+        return shlex.quote(str(used))
+    return "showcaller"
 
 
 @app.command()
 def demo(
     file: Annotated[Path, typer.Argument(help="the schedule file")] = MEKONG,
     speed: Annotated[float, typer.Option(help="how many times faster than real time")] = 180.0,
+    host: Annotated[str, typer.Option(help="interface for the console and API")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port for the console and API (a free one if taken)",
+                                      min=1, max=65535)] = 8000,
+    receivers_port: Annotated[int, typer.Option(help="port of the local receivers (a free one if taken)",
+                                                min=1, max=65535)] = 9902,
+    keep_open: Annotated[bool, typer.Option(help="keep the console up after the end, until Ctrl-C")] = True,
+    messages: Annotated[bool, typer.Option(help="print every received message in full")] = False,
+    database_url: Annotated[str | None, typer.Option(help="default: sqlite:///showcaller-rehearsal.db")] = None,
 ) -> None:
     """The quick-start demo: validate and plan the schedule, then rehearse it at high speed."""
-    from app.cli.schedule_cmds import plan
+    from app.cli.schedule_cmds import _print_tables
+    from schedules.timeline import build_timeline
 
-    load_or_exit(str(file))
-    plan(file, tz=None)
-    rehearse(file, speed=speed, port=8000, auto_timers=True, keep_open=0.0, database_url=None)
+    schedule = load_or_exit(str(file))
+    console.print(f"{file}: valid. Its agenda:", markup=False)
+    # The agenda only: each cue appears in the transcript as it fires.
+    _print_tables(schedule, build_timeline(schedule), schedule.event.timezone, cues_table=False)
+    rehearse(file, speed=speed, host=host, port=port, receivers_port=receivers_port, auto_timers=True,
+             keep_open=keep_open, messages=messages, database_url=database_url)
 
 
 @app.command()
 def receiver(
-    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9902,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1", min=1, max=65535)] = 9902,
     webhook_secret: Annotated[str | None, typer.Option(help="whsec_... key to verify signed webhooks")] = None,
     zoom_chat_token: Annotated[str | None, typer.Option(help="verification token zoom_chat must send")] = None,
 ) -> None:
     """Run local receivers for every target kind and print what people would see in each tool."""
     from integrations.receivers.server import run
 
+    listen("127.0.0.1", port).close()  # a port in use is one line (exit 6), not uvicorn's error
     console.print(f"Local receivers on http://127.0.0.1:{port}: /slack/NAME /teams/NAME /zoom_chat/NAME "
                   f"/discord/NAME /webhook/NAME; received messages at /_received")
     run(port=port, webhook_secret=webhook_secret, zoom_chat_token=zoom_chat_token, console=console)

@@ -70,7 +70,7 @@ def plan(
         _print_tables(schedule, timeline, zone_name)
 
 
-def _print_tables(schedule, timeline, zone_name: str) -> None:
+def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True) -> None:
     tzinfo = zone(zone_name)
     local = lambda moment: wall(moment, tzinfo)  # noqa: E731
     day = timeline.segments[0].start.astimezone(tzinfo).strftime("%a %d %b %Y")
@@ -91,6 +91,9 @@ def _print_tables(schedule, timeline, zone_name: str) -> None:
     console.print(agenda)
     for line in changes:
         console.print(line, markup=False)
+    if not cues_table:
+        console.print(f"{len(timeline.cues)} planned cues (`showcaller plan FILE` lists them)", markup=False)
+        return
     cues = Table(title=f"{len(timeline.cues)} planned cues", title_justify="left")
     for column in ("At", "Kind", "Cue", "Targets"):
         cues.add_column(column)

@@ -166,13 +166,15 @@ def status(file: Annotated[Path, typer.Argument(help="the schedule file")]) -> N
 
 @app.command("zoom-emulator")
 def zoom_emulator(
-    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9901,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1", min=1, max=65535)] = 9901,
     webhook_url: Annotated[str | None, typer.Option(help="where simulated meeting events are sent")] = None,
     secret: Annotated[str, typer.Option(help="webhook secret token it signs with")] = "emulator-secret-token",
 ) -> None:
     """Run the local Zoom emulator as a server (REST API, OAuth token endpoint, live meeting simulation)."""
+    from app.cli.failures import listen
     from integrations.zoom_emulator.server import run
 
+    listen("127.0.0.1", port).close()  # a port in use is one line (exit 6), not uvicorn's error
     console.print(f"Zoom emulator on http://127.0.0.1:{port} (REST under /v2, token at /oauth/token, "
                   f"admin under /_emulator); webhooks to {webhook_url or 'nowhere'}")
     # Compress Zoom's 5/20/60-minute webhook retries so a failing receiver does not hold a request for an hour.

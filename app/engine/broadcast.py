@@ -30,3 +30,7 @@ class Broadcaster:
 
     def subscribers(self, event_id: str) -> int:
         return len(self._subscribers.get(event_id, ()))
+
+    def total(self) -> int:
+        """Subscribers over all events (the /metrics stream gauge)."""
+        return sum(len(queues) for queues in self._subscribers.values())

@@ -55,8 +55,9 @@ class _Recorder:
     crash inside that window only re-sends those messages under their same ids.
     """
 
-    def __init__(self, db: AsyncEngine, on_change: Callable[[str, str], None]):
-        self.db, self.on_change = db, on_change
+    def __init__(self, db: AsyncEngine, on_change: Callable[[str, str], None],
+                 on_outcome: Callable[[Any, dict[str, Any]], None] | None = None):
+        self.db, self.on_change, self.on_outcome = db, on_change, on_outcome
         self._queue: list[tuple[Any, dict[str, Any]]] = []
         self._task: asyncio.Task | None = None
         self._now = asyncio.Event()
@@ -75,6 +76,8 @@ class _Recorder:
             async with self.db.begin() as conn:
                 await outbox_repo.finish_many(conn, [(row.id, values) for row, values in batch])
             for row, values in batch:
+                if self.on_outcome is not None:
+                    self.on_outcome(row, values)
                 self.on_change(row.event_id, values.get("status", ""))
 
     async def flush(self) -> None:
@@ -100,6 +103,7 @@ class DeliveryWorker:
     on_change: Callable[[str, str], None] = lambda event_id, reason: None
     # Quarantined events (id -> reason): their schedule is not loaded, so their deliveries wait.
     skip_events: dict[str, str] = field(default_factory=dict)
+    on_outcome: Callable[[Any, dict[str, Any]], None] | None = None  # each stored outcome (metrics, logs)
     _kick: asyncio.Event = field(default_factory=asyncio.Event)
 
     def kick(self) -> None:
@@ -143,7 +147,7 @@ class DeliveryWorker:
         # A lane is one event's target: the same target id in two events never shares an order.
         lanes = [list(group) for lane, group in groupby(rows, key=lambda r: (r.event_id, r.target_id))
                  if lane not in blocked]
-        recorder = _Recorder(self.db, self.on_change)
+        recorder = _Recorder(self.db, self.on_change, self.on_outcome)
         # Every lane finishes and its outcomes are stored even if another lane fails.
         counts = await asyncio.gather(*(self._lane(lane, recorder) for lane in lanes),
                                       return_exceptions=True)

@@ -7,6 +7,7 @@ misfire rule is switched off (misfire_grace_time=None) because lateness is decid
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -39,6 +40,21 @@ class CueTimer:
 
     def start(self) -> None:
         self.scheduler.start()
+
+    async def settle(self) -> None:
+        """Let a requested re-arm finish its database look-up (before the database is closed).
+
+        Cancelling it instead cut an SQLite call in half, which SQLAlchemy reported with a
+        traceback ("Exception during reset") on some starts of `serve`.
+        """
+        while self._pending is not None and not self._pending.done():
+            pending = self._pending
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(pending), timeout=10)
+            if not pending.done():  # a look-up stuck for 10 s: give up on it
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pending
 
     def shutdown(self) -> None:
         if self.scheduler.running:

@@ -57,7 +57,7 @@ def join_link(schedule: Schedule, person: Person, row, personal: dict[str, JoinL
 
 
 def _panelists(schedule: Schedule) -> set[str]:
-    from app.zoom_sync import spec_from_schedule
+    from app.zoom.mapping import spec_from_schedule
 
     return {p.email.lower() for p in spec_from_schedule(schedule).panelists}
 
@@ -66,7 +66,8 @@ async def personal_links(settings: Settings, schedule: Schedule, row) -> dict[st
     """Panelists' and registrants' own join links, read from Zoom (nothing is written there)."""
     if row is None:
         return {}
-    from app.zoom_sync import sandbox_users, zoom_access
+    from app.zoom.access import zoom_access
+    from app.zoom.mapping import sandbox_users
 
     links: dict[str, JoinLink] = {}
     webinar = row.kind == "webinar"

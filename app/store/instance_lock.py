@@ -18,7 +18,6 @@ from pathlib import Path
 from app.store.db import normalise_url
 
 ADVISORY_KEY = 0x5C0_11E5  # "Showcaller serve": one key per database, any number works
-EXIT_ALREADY_RUNNING = 3
 
 
 class AlreadyRunning(RuntimeError):

@@ -31,17 +31,22 @@ class ZoomAccess:
 
 
 @contextlib.asynccontextmanager
-async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator: ZoomEmulator | None = None
-                      ) -> AsyncIterator[ZoomAccess]:
-    """A ZoomClient for the real Zoom (credentials set), a given emulator, or the persisted sandbox one."""
+async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator: ZoomEmulator | None = None,
+                      event_hooks: dict | None = None) -> AsyncIterator[ZoomAccess]:
+    """A ZoomClient for the real Zoom (credentials set), a given emulator, or the persisted sandbox one.
+
+    `event_hooks` go on its HTTP client (the service counts Zoom calls and 429s with them).
+    """
+    hooks = event_hooks or {}
     if emulator is not None:
         for email in users:
             emulator.state.add_user(email)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE) as http:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE,
+                                     event_hooks=hooks) as http:
             yield ZoomAccess(sandbox_client(http, emulator), True)
         return
     if not settings.sandbox:
-        async with make_http_client() as http:
+        async with make_http_client(event_hooks=hooks) as http:
             yield ZoomAccess(ZoomClient(http, api_base=settings.zoom_api_base, oauth_base=settings.zoom_oauth_base,
                                         account_id=settings.zoom_account_id, client_id=settings.zoom_client_id,
                                         client_secret=settings.zoom_client_secret.get_secret_value()), False)
@@ -52,7 +57,8 @@ async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator:
         restore(emulator.state, json.loads(path.read_text(encoding="utf-8")))
     for email in users:
         emulator.state.add_user(email)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE) as http:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE,
+                                     event_hooks=hooks) as http:
         try:
             yield ZoomAccess(sandbox_client(http, emulator), True)
         finally:

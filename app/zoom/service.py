@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
-from app.zoom.access import ZoomAccess, zoom_access
+from app.zoom.access import SANDBOX_BASE, ZoomAccess, zoom_access
 from app.zoom.doctor import DoctorReport, check_date, check_webhook
 from app.zoom.journal import (
     db_journal,
@@ -84,8 +84,10 @@ class ZoomSetup:
 
     def __init__(self, db: AsyncEngine, settings: Settings, now: Callable[[], datetime], *,
                  client_factory: Callable[[], ZoomClient] | None = None,
-                 emulator: ZoomEmulator | None = None, http: httpx.AsyncClient | None = None) -> None:
+                 emulator: ZoomEmulator | None = None, http: httpx.AsyncClient | None = None,
+                 event_hooks: dict | None = None) -> None:
         self.db = db
+        self.event_hooks = event_hooks  # on the Zoom clients it makes (the service's metrics count calls)
         self.settings = settings
         self.now = now
         self.client_factory = client_factory
@@ -95,8 +97,10 @@ class ZoomSetup:
     @classmethod
     def for_runtime(cls, runtime: Any) -> ZoomSetup:
         """The service on a running service's database, clock and Zoom client."""
-        return cls(runtime.db, runtime.settings, runtime.clock.now, client_factory=runtime.zoom_client_factory,
-                   http=runtime.http)
+        settings = runtime.settings
+        hooks = runtime.metrics.zoom_hooks(settings.zoom_api_base, settings.zoom_oauth_base, SANDBOX_BASE)
+        return cls(runtime.db, settings, runtime.clock.now, client_factory=runtime.zoom_client_factory,
+                   http=runtime.http, event_hooks=hooks)
 
     @contextlib.asynccontextmanager
     async def access(self, schedule: Schedule | None) -> AsyncIterator[ZoomAccess]:
@@ -105,7 +109,7 @@ class ZoomSetup:
             yield ZoomAccess(self.client_factory(), self.settings.sandbox)
             return
         users = sandbox_users(schedule) if schedule is not None else ()
-        async with zoom_access(self.settings, users, emulator=self.emulator) as access:
+        async with zoom_access(self.settings, users, emulator=self.emulator, event_hooks=self.event_hooks) as access:
             yield access
 
     async def _locate(self, client: ZoomClient, event_id: str) -> tuple[int | None, str | None, list[str]]:

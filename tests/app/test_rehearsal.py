@@ -19,5 +19,44 @@ async def test_rehearsal_posts_to_every_kind_of_receiver(tmp_path):
     assert summary.deliveries == {"sent": sum(summary.received.values())}
     assert summary.fired >= 35 and summary.timers == 6
     text = out.getvalue()
-    assert "[Slack #hosts-slack] Now: Opening remarks" in text
-    assert "Group photo" in text
+    assert "Now: Opening remarks" in text and "Group photo" in text
+    # Compact: one line per cue and one per cue's deliveries, never a panel per message.
+    assert "[Slack #hosts-slack]" not in text and "╭" not in text
+    assert "segment_start delivered 5/5 hosts-slack, hosts-zoom-chat, ops-webhook, speakers-discord, team-teams" in text
+
+
+async def test_metrics_during_a_rehearsal_count_cues_and_deliveries(tmp_path):
+    """What `curl /metrics` shows while a rehearsal's console is up."""
+    import asyncio
+    import math
+
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    done, stop = asyncio.Event(), asyncio.Event()
+    lines: list[str] = []
+    task = asyncio.create_task(rehearse(
+        str(MEKONG), speed=2400, console=Console(file=StringIO(), width=120), port=18767, receivers_port=18768,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", keep_open=math.inf, stop=stop,
+        on_done=lambda summary, line: (lines.append(line), done.set())))
+    try:
+        await asyncio.wait_for(done.wait(), 300)
+        # The port actually used (a taken one is replaced), from the console line the rehearsal prints.
+        base = lines[0].split()[1].split("/console/")[0]
+        async with httpx.AsyncClient() as client:
+            text = (await client.get(f"{base}/metrics")).text
+    finally:
+        stop.set()
+    summary = await task
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            values[sample.name] = values.get(sample.name, 0) + sample.value
+    fired_or_late = sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                        if s.name == "showcaller_cues_total" and s.labels["outcome"] in ("fired", "late"))
+    sent = sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
+               if s.name == "showcaller_deliveries_total" and s.labels["status"] == "sent")
+    assert fired_or_late == summary.fired > 0
+    assert sent == summary.deliveries.get("sent", 0) > 0
+    assert values["showcaller_zoom_api_calls_total"] > 0  # the sandbox meeting was created over the API
+    assert values["showcaller_webhooks_total"] >= summary.webhooks > 0  # plus the sandbox's own (meeting started)

@@ -92,7 +92,7 @@ async def test_a_second_serve_on_the_same_database_is_refused(database_url, tmp_
         code = await asyncio.wait_for(second.proc.wait(), 60)
         lines = [line for line in (tmp_path / "second.log").read_text().splitlines()
                  if line and not line.startswith("-----")]
-        assert code == 3, lines
+        assert code == 13, lines  # ExitCode.ALREADY_RUNNING
         assert len(lines) == 1 and "another `showcaller serve` is already running" in lines[0], lines
         assert "Traceback" not in (tmp_path / "second.log").read_text()
         assert first.proc.returncode is None

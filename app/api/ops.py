@@ -1,0 +1,96 @@
+"""Operations endpoints: readiness, Prometheus metrics, and the API docs served from local files."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from app.metrics import CONTENT_TYPE
+from app.store.db import alembic_config
+
+DOCS_STATIC = "/docs-static"
+
+
+@lru_cache
+def migration_heads() -> frozenset[str]:
+    """The newest migration revisions this code knows."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+async def readiness(runtime) -> tuple[bool, dict]:
+    """Database reachable, migrations current, timer and delivery worker running; quarantined events listed."""
+    checks: dict[str, dict] = {}
+    try:
+        async with runtime.db.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            current = {row[0] for row in await conn.execute(text("SELECT version_num FROM alembic_version"))}
+        checks["database"] = {"ok": True}
+        heads = migration_heads()
+        checks["migrations"] = {"ok": current == heads, "current": sorted(current), "expected": sorted(heads)}
+    except Exception as exc:  # any failure to reach the database is the answer, not an error
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+        checks["database"] = {"ok": False, "reason": reason}
+        checks["migrations"] = {"ok": False, "reason": "database unreachable"}
+    running = runtime.running()
+    checks["dispatcher"] = {"ok": all(running.values()), **running}
+    ready = all(check["ok"] for check in checks.values())
+    return ready, {"checks": checks, "quarantined": dict(runtime.quarantined)}
+
+
+def _assets() -> Path:
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).resolve().parent / "static"
+
+
+def include(app: FastAPI) -> None:
+    """Add /readyz, /metrics, /docs and /redoc (Swagger UI and ReDoc from packaged files, no CDN)."""
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: database, migrations, cue timer and delivery worker",
+        responses={503: {"description": "not ready: `reason` and `checks` say what is wrong"}},
+    )
+    async def readyz(request: Request):
+        ready, body = await readiness(request.app.state.runtime)
+        if ready:
+            return {"status": "ready", **body}
+        failing = [name for name, check in body["checks"].items() if not check["ok"]]
+        return JSONResponse(
+            {"error": "not_ready", "reason": f"not ready: {', '.join(failing)}", **body}, status_code=503
+        )
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text format)", response_class=Response)
+    async def metrics(request: Request):
+        return Response(request.app.state.runtime.metrics.exposition(), media_type=CONTENT_TYPE)
+
+    app.mount(DOCS_STATIC, StaticFiles(directory=str(_assets())), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title} - API",
+            swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc():
+        return get_redoc_html(
+            openapi_url=app.openapi_url,
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_STATIC}/favicon.png",
+            with_google_fonts=False,
+        )

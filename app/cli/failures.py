@@ -1,0 +1,181 @@
+"""How commands fail: one line saying what is wrong and how to fix it, and a distinct exit status.
+
+Commands raise `Failure` for what they recognise; `ShowcallerGroup` turns the usual start-up
+problems (bad settings, unreachable database, a port in use) into the same one-line shape, so no
+traceback reaches a person in normal operation. The exit statuses are listed in README "Exit codes".
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from enum import IntEnum
+
+import click
+import typer
+from typer.core import TyperGroup
+
+
+class ExitCode(IntEnum):
+    """Every exit status a command uses (README "Exit codes")."""
+
+    OK = 0
+    FAILED = 1  # the command ran and reports a failure (undelivered messages, unknown token id)
+    INVALID = 2  # an invalid schedule file or command line
+    NO_FILE = 3  # a file is missing or unreadable
+    SETTINGS = 4  # a setting is invalid or a placeholder
+    DATABASE = 5  # the database cannot be reached or migrated
+    PORT = 6  # the port is in use or cannot be listened on
+    TARGETS = 7  # a schedule's target variables are not set
+    UNREACHABLE = 8  # (remote CLI) the server cannot be reached
+    AUTH = 9  # (remote CLI) 401/403: token missing, unknown or too small a role
+    NOT_FOUND = 10  # (remote CLI) 404: no such event, segment, timer, delivery
+    CONFLICT = 11  # (remote CLI) 409: the action does not fit the event's state
+    REFUSED = 12  # (remote CLI) any other error answer (422 invalid request, 5xx)
+    ALREADY_RUNNING = 13  # another `serve` holds this database
+
+
+class Failure(Exception):
+    """A failure a person can fix: printed as one line on stderr, exits with `code`."""
+
+    def __init__(self, message: str, code: ExitCode):
+        super().__init__(message)
+        self.message, self.exit_code = message, int(code)
+
+    def show(self) -> None:
+        from app.cli.output import errors
+
+        errors.print(self.message, markup=False, soft_wrap=True)
+
+
+def settings_failure(exc) -> Failure:
+    """A pydantic ValidationError from Settings as one line naming the variable (never a secret's value)."""
+    from app.config import is_secret
+
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__")
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    if field:
+        where = f"SHOWCALLER_{field.upper()}"
+        value = first.get("input")
+        shown = f" (got {value!r})" if isinstance(value, str | int | float) and not is_secret(field) else ""
+        return Failure(
+            f"setting {where} is invalid{shown}: {message}. Fix: correct it in the environment "
+            "or .env (`showcaller config` shows every setting and where it comes from)",
+            ExitCode.SETTINGS,
+        )
+    return Failure(f"settings: {message}. Fix: correct it in the environment or .env", ExitCode.SETTINGS)
+
+
+def database_failure(url: str, exc: BaseException) -> Failure:
+    """A database that cannot be opened, reached or migrated, as one line."""
+    from app.cli.output import safe_url
+
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return Failure(
+        f"cannot use the database {safe_url(url)}: {detail}. Fix: check SHOWCALLER_DATABASE_URL "
+        "(or --database-url); for PostgreSQL, check the server is running and the database exists",
+        ExitCode.DATABASE,
+    )
+
+
+def check_sqlite_folder(url: str) -> None:
+    """Fail early, in one line, when a SQLite database's folder does not exist (SQLite cannot create it)."""
+    from pathlib import Path
+
+    from app.store.db import normalise_url
+
+    url = normalise_url(url)
+    if not url.startswith("sqlite+aiosqlite:///"):
+        return
+    path = url.removeprefix("sqlite+aiosqlite:///").split("?", 1)[0]
+    if path in ("", ":memory:"):
+        return
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise Failure(
+            f"cannot use the database {url}: the folder {folder} does not exist. Fix: create it, or "
+            "point SHOWCALLER_DATABASE_URL (or --database-url) at a file in an existing folder",
+            ExitCode.DATABASE,
+        )
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, SQLAlchemyError | ConnectionError | socket.gaierror):
+        return True
+    module = type(exc).__module__
+    return module.startswith(("asyncpg", "sqlite3", "aiosqlite"))
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or a Failure saying why not (used before uvicorn starts)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise Failure(
+            f"cannot listen on {host}:{port}: unknown host ({exc.strerror}). Fix: pass --host 127.0.0.1 or 0.0.0.0",
+            ExitCode.PORT,
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise Failure(
+                f"port {port} on {host} is already in use. Fix: stop the other process or pass --port with a free port",
+                ExitCode.PORT,
+            ) from None
+        raise Failure(
+            f"cannot listen on {host}:{port}: {exc.strerror}. Fix: pass --host 127.0.0.1 or a port above 1023",
+            ExitCode.PORT,
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class ShowcallerGroup(TyperGroup):
+    """The command group: known start-up problems become a Failure instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return self._invoke(ctx)
+        except Failure as failure:
+            failure.show()
+            raise typer.Exit(failure.exit_code) from None
+
+    def _invoke(self, ctx: click.Context):
+        from pydantic import ValidationError
+
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            if exc.title == "Settings":
+                raise settings_failure(exc) from None
+            raise
+        except ModuleNotFoundError as exc:
+            if exc.name in ("MySQLdb", "psycopg2", "pymysql", "cx_Oracle", "pyodbc"):
+                raise Failure(
+                    f"unsupported database driver '{exc.name}'. Fix: set SHOWCALLER_DATABASE_URL to "
+                    "sqlite:///FILE or postgresql://USER@HOST/DB",
+                    ExitCode.SETTINGS,
+                ) from None
+            raise
+        except Exception as exc:
+            if _is_database_error(exc):
+                from app.config import get_settings
+
+                raise database_failure(_settings_url(get_settings), exc) from None
+            raise
+
+
+def _settings_url(get_settings) -> str:
+    try:
+        return get_settings().database_url
+    except Exception:  # the settings themselves are broken: that is reported elsewhere
+        return "(configured database)"

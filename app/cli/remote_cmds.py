@@ -1,0 +1,317 @@
+"""Remote commands: drive a running service over its REST API (`showcaller --server URL --token T ...`).
+
+Each command takes the event id as its first argument, optional when the server runs exactly one
+event. An error answer is printed as the API's own `reason`, with an exit status per HTTP status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from app.cli import app
+from app.cli.failures import ExitCode, Failure
+from app.cli.output import console, errors, require_file
+from app.cli.watch_view import _duration
+from app.remote import Remote, RemoteError, Unreachable
+
+timer_app = typer.Typer(
+    help="Control countdowns on a running service: start, pause, resume, add, stop.", no_args_is_help=True
+)
+app.add_typer(timer_app, name="timer")
+STATUS_CODES = {401: ExitCode.AUTH, 403: ExitCode.AUTH, 404: ExitCode.NOT_FOUND, 409: ExitCode.CONFLICT}
+
+EventArg = Annotated[
+    str | None, typer.Argument(help="event id (optional when the server runs one event)", show_default=False)
+]
+
+
+class DelayMode(StrEnum):
+    absorb = "absorb"
+    shift = "shift"
+
+
+@contextlib.contextmanager
+def remote(ctx: typer.Context) -> Iterator[Remote]:
+    """A client for --server/--token (or SHOWCALLER_SERVER/SHOWCALLER_TOKEN); API errors become one line."""
+    from app.config import get_settings
+
+    given = (ctx.find_root().obj or {}) if ctx is not None else {}
+    settings = get_settings()
+    server = given.get("server") or settings.server
+    token = given.get("token") or (settings.token.get_secret_value() if settings.token else None)
+    if not server:
+        raise Failure(
+            "no server given. Fix: pass --server URL before the command (showcaller --server "
+            "http://127.0.0.1:8000 --token T state) or set SHOWCALLER_SERVER",
+            ExitCode.SETTINGS,
+        )
+    if not token:
+        raise Failure(
+            "no API token given. Fix: pass --token T before the command or set SHOWCALLER_TOKEN "
+            "(create one on the server: showcaller token create --role host)",
+            ExitCode.AUTH,
+        )
+    client = Remote(server, token)
+    try:
+        yield client
+    except RemoteError as exc:
+        code = STATUS_CODES.get(exc.status, ExitCode.INVALID if exc.error == "which_event" else ExitCode.REFUSED)
+        shown = exc.reason if exc.error == "which_event" else f"{exc.reason} (HTTP {exc.status} {exc.error})"
+        raise Failure(shown, code) from None
+    except Unreachable as exc:
+        raise Failure(
+            f"cannot reach {server}: {exc}. Fix: check --server (or SHOWCALLER_SERVER) and that "
+            "`showcaller serve` runs there",
+            ExitCode.UNREACHABLE,
+        ) from None
+    finally:
+        client.close()
+
+
+def _clock(iso: str | None, tz) -> str:
+    if not iso:
+        return "-"
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(tz).strftime("%H:%M:%S")
+
+
+def state_lines(state: dict) -> list[str]:
+    """The live state as a few plain lines (times in the event's zone)."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(state["event"]["timezone"])
+    lines = [
+        f"{state['event']['title']} ({state['event']['id']}): {state['status']}"
+        + (" (on hold)" if state.get("held") else "")
+    ]
+    current, upcoming = state.get("current"), state.get("next")
+    if current:
+        lines.append(
+            f"now:   {current['title']} [{current['id']}] until {_clock(current['end'], tz)}, "
+            f"{_duration(state.get('remaining'))} left"
+        )
+    if upcoming:
+        lines.append(f"next:  {upcoming['title']} [{upcoming['id']}] at {_clock(upcoming['start'], tz)}")
+    lines.append(
+        f"delay: {_duration(state.get('delay'))}   projected end: {_clock(state.get('projected_end'), tz)} "
+        f"(planned {_clock(state.get('planned_end'), tz)})"
+    )
+    for timer in state.get("timers", []):
+        lines.append(f"timer {timer['id']}: {timer['label']} {timer['status']}, {_duration(timer['remaining'])} left")
+    return lines
+
+
+def _show_action(answer: dict) -> None:
+    extra = f" timer {answer['timer_id']}" if answer.get("timer_id") else ""
+    console.print(f"{answer['kind']}{extra} recorded (seq {answer['seq']})", markup=False)
+    for line in state_lines(answer["state"]):
+        console.print(line, markup=False)
+
+
+def _act(ctx: typer.Context, event: str | None, name: str, **values: Any) -> None:
+    with remote(ctx) as client:
+        _show_action(client.act(client.event_id(event), name, **values))
+
+
+@app.command()
+def state(
+    ctx: typer.Context,
+    event: EventArg = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the API's JSON")] = False,
+) -> None:
+    """(remote) The live state: current and next segment, remaining, delay, projected end, timers."""
+    with remote(ctx) as client:
+        answer = client.call("GET", f"/api/events/{client.event_id(event)}/state")
+    if as_json:
+        console.print_json(json.dumps(answer))
+        return
+    for line in state_lines(answer):
+        console.print(line, markup=False)
+
+
+@app.command()
+def advance(
+    ctx: typer.Context,
+    event: EventArg = None,
+    to: Annotated[str | None, typer.Option(help="jump to this segment id")] = None,
+) -> None:
+    """(remote) Advance to the next segment, or jump with --to."""
+    _act(ctx, event, "advance", to=to)
+
+
+@app.command()
+def hold(ctx: typer.Context, event: EventArg = None) -> None:
+    """(remote) Hold auto-advance on the current segment."""
+    _act(ctx, event, "hold")
+
+
+@app.command()
+def resume(ctx: typer.Context, event: EventArg = None) -> None:
+    """(remote) Resume auto-advance (an overrun becomes a delay)."""
+    _act(ctx, event, "resume")
+
+
+@app.command()
+def delay(
+    ctx: typer.Context,
+    event: EventArg = None,
+    minutes: Annotated[float, typer.Option(help="minutes late (negative: ahead)")] = 5.0,
+    mode: Annotated[DelayMode | None, typer.Option(help="absorb or shift (default: the schedule's)")] = None,
+) -> None:
+    """(remote) Report a delay: flexible segments absorb it, or everything shifts."""
+    _act(ctx, event, "delay", minutes=minutes, mode=mode.value if mode else None)
+
+
+def _split(args: list[str], names: tuple[str, ...], optional: int = 0) -> tuple[str | None, list[str]]:
+    """[EVENT] followed by `names` (the last `optional` of them may be left out): (event, values)."""
+    least, most = len(names) - optional, len(names)
+    if least <= len(args) <= most:
+        return None, args
+    if least + 1 <= len(args) <= most + 1:
+        return args[0], args[1:]
+    usage = " ".join(["[EVENT]", *[n.upper() if i < least else f"[{n.upper()}]" for i, n in enumerate(names)]])
+    raise Failure(f"expected {usage}, got {len(args)} argument(s). Fix: quote a message with spaces", ExitCode.INVALID)
+
+
+@app.command()
+def announce(
+    ctx: typer.Context,
+    args: Annotated[list[str], typer.Argument(help="[EVENT] MESSAGE (quote the message)", metavar="[EVENT] MESSAGE")],
+    to: Annotated[list[str] | None, typer.Option("--to", help="a target id (repeat; default: all)")] = None,
+) -> None:
+    """(remote) Post a one-off message to every target, or to the --to targets."""
+    event, (message,) = _split(args, ("message",))
+    _act(ctx, event, "announce", message=message, targets=list(to or []))
+
+
+@timer_app.command("start")
+def timer_start(
+    ctx: typer.Context,
+    event: EventArg = None,
+    slot: Annotated[int | None, typer.Option(help="respondent slot (its minutes come from the file)")] = None,
+    segment: Annotated[str | None, typer.Option(help="segment id (default: the current one)")] = None,
+    seconds: Annotated[int | None, typer.Option(help="duration, for a timer that is not a slot")] = None,
+    label: Annotated[str | None, typer.Option(help="what the countdown is for")] = None,
+) -> None:
+    """(remote) Start a countdown: a respondent slot, or any timer with --seconds and --label."""
+    _act(ctx, event, "timer_start", slot=slot, segment=segment, seconds=seconds, label=label)
+
+
+def _timer_command(name: str, doc: str):
+    def command(
+        ctx: typer.Context,
+        args: Annotated[list[str], typer.Argument(help="[EVENT] TIMER (t1, t2, ...)", metavar="[EVENT] TIMER")],
+    ) -> None:
+        event, (timer_id,) = _split(args, ("timer",))
+        _act(ctx, event, f"timer_{name}", timer_id=timer_id)
+
+    command.__doc__ = doc
+    timer_app.command(name)(command)
+
+
+_timer_command("pause", "(remote) Pause a running timer.")
+_timer_command("resume", "(remote) Resume a paused timer.")
+_timer_command("stop", "(remote) Stop a timer.")
+
+
+@timer_app.command("add")
+def timer_add(
+    ctx: typer.Context,
+    args: Annotated[list[str], typer.Argument(help="[EVENT] TIMER", metavar="[EVENT] TIMER")],
+    seconds: Annotated[int, typer.Option(help="seconds to add (negative: remove)")] = 30,
+) -> None:
+    """(remote) Add (or remove) time on a timer."""
+    event, (timer_id,) = _split(args, ("timer",))
+    _act(ctx, event, "timer_add", timer_id=timer_id, seconds=seconds)
+
+
+@app.command()
+def cues(ctx: typer.Context, event: EventArg = None) -> None:
+    """(remote) The cue log: each cue's status and its deliveries."""
+    with remote(ctx) as client:
+        rows = client.call("GET", f"/api/events/{client.event_id(event)}/cues")
+    for row in rows:
+        sent = sum(d["status"] == "sent" for d in row["deliveries"])
+        failed = [d for d in row["deliveries"] if d["status"] in ("parked", "expired")]
+        flag = f", {len(failed)} failed" if failed else ""
+        console.print(
+            f"{(row['due_at'] or '-')[11:19]} {row['status']:<9} {row['kind']:<20} {row['title']} "
+            f"({sent}/{len(row['deliveries'])} sent{flag})",
+            markup=False,
+        )
+
+
+@app.command()
+def deliveries(
+    ctx: typer.Context,
+    event: EventArg = None,
+    failed: Annotated[bool, typer.Option("--failed", help="only parked or expired ones")] = False,
+) -> None:
+    """(remote) Deliveries with the receiver's answer; `resend ID` sends a failed one again."""
+    with remote(ctx) as client:
+        rows = client.call(
+            "GET", f"/api/events/{client.event_id(event)}/deliveries", params={"status": "failed"} if failed else None
+        )
+    for row in rows:
+        error = f"  {row['error']}" if row.get("error") else ""
+        console.print(f"{row['id']}  {row['status']:<8} {row['target']:<20} {row['cue_id']}{error}", markup=False)
+    if not rows:
+        console.print("no failed deliveries" if failed else "no deliveries yet")
+
+
+@app.command()
+def resend(ctx: typer.Context, delivery_id: Annotated[str, typer.Argument(help="an id from `deliveries`")]) -> None:
+    """(remote) Send a failed delivery again (same webhook id)."""
+    with remote(ctx) as client:
+        answer = client.call("POST", f"/api/deliveries/{delivery_id}/resend")
+    console.print(f"{answer['id']}: {answer['status']}", markup=False)
+
+
+@app.command()
+def load(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="the schedule file to load or replace")]
+) -> None:
+    """(remote) Load or replace a schedule on the server (organiser token); problems are listed like `validate`."""
+    require_file(file)
+    with remote(ctx) as client:
+        try:
+            answer = client.call(
+                "POST",
+                "/api/events",
+                content=file.read_bytes(),
+                headers={"content-type": "application/yaml", "x-schedule-name": file.name},
+            )
+        except RemoteError as exc:
+            if exc.status != 422 or "problems" not in exc.body:
+                raise
+            for problem in exc.body["problems"]:
+                errors.print(
+                    f"{file}:{problem['line']}:{problem['column']}: {problem['path']}: "
+                    f"{problem['message']}. Fix: {problem['fix']}",
+                    markup=False,
+                )
+            raise Failure(f"{file}: {exc.reason}", ExitCode.INVALID) from None
+    console.print(f"loaded {answer['id']}: {answer['title']} ({answer['timezone']})", markup=False)
+
+
+@app.command()
+def watch(
+    ctx: typer.Context,
+    event: EventArg = None,
+    once: Annotated[bool, typer.Option(help="print the first state and stop (scripts, tests)")] = False,
+    until_ended: Annotated[bool, typer.Option(help="stop when the event has ended")] = True,
+) -> None:
+    """(remote) A live view from the event stream: current segment with its countdown, next, delay, timers."""
+    from app.cli.watch_view import follow
+
+    with remote(ctx) as client:
+        event_id = client.event_id(event)
+        follow(client.stream(event_id), console, once=once, until_ended=until_ended, now=time.monotonic)

@@ -1,0 +1,194 @@
+"""What the service counts for /metrics (Prometheus text format), and the log lines that go with it.
+
+Each Runtime has its own registry, so two runtimes in one process (tests, a rehearsal next to a
+server) never mix their numbers. The hooks here only observe: a failing hook must never stop a cue
+or a delivery, so each one swallows its own errors after logging them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import httpx
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+log = logging.getLogger("showcaller.run")
+CUE_OUTCOMES = ("fired", "late", "skipped", "superseded")
+# Seconds, real time: a message should land within a second; a few take retries.
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900)
+LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 30, 120, 600)
+WEBHOOK_PATH = "/webhooks/zoom"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    """The service's counters, gauges and histograms in one registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.cues = Counter(
+            "showcaller_cues",
+            "Cues by kind and outcome (fired, late, skipped, superseded)",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self.deliveries = Counter(
+            "showcaller_deliveries",
+            "Delivery attempt outcomes by status (sent, retrying, parked, expired) and target kind",
+            ["status", "target_kind"],
+            registry=r,
+        )
+        self.delivery_latency = Histogram(
+            "showcaller_delivery_latency_seconds",
+            "From a cue firing to its message being accepted, real seconds",
+            ["target_kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.zoom_calls = Counter(
+            "showcaller_zoom_api_calls",
+            "Calls to the Zoom API and OAuth by method and HTTP status",
+            ["method", "status"],
+            registry=r,
+        )
+        self.zoom_rate_limited = Counter(
+            "showcaller_zoom_api_rate_limited", "Zoom API answers with HTTP 429", registry=r
+        )
+        self.webhooks = Counter("showcaller_webhooks", "Zoom webhook requests by HTTP status", ["status"], registry=r)
+        self.webhook_latency = Histogram(
+            "showcaller_webhook_seconds", "Time to answer a Zoom webhook", buckets=LATENCY_BUCKETS, registry=r
+        )
+        self.sse_clients = Gauge(
+            "showcaller_sse_clients", "Open server-sent-event streams by page", ["stream"], registry=r
+        )
+        self.timer_lag = Histogram(
+            "showcaller_timer_lag_seconds",
+            "How long after its due time a cue fired, real seconds",
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus text format."""
+        return generate_latest(self.registry)
+
+    # -- hooks ---------------------------------------------------------------------------------
+
+    def zoom_hooks(self, *bases: str) -> dict[str, list]:
+        """httpx event hooks that count the client's calls to Zoom (URLs under any of `bases`)."""
+        prefixes = tuple(base.rstrip("/") for base in bases if base)
+
+        async def response(resp: httpx.Response) -> None:
+            if prefixes and not str(resp.request.url).startswith(prefixes):
+                return
+            self.zoom_calls.labels(resp.request.method, str(resp.status_code)).inc()
+            if resp.status_code == 429:
+                self.zoom_rate_limited.inc()
+
+        return {"response": [response]}
+
+    def watch_streams(self, broadcaster, hub_of) -> None:
+        """Gauge the open streams at scrape time: host console/API streams, and public agenda ones."""
+
+        def agenda() -> int:
+            hub = hub_of()
+            return hub.clients() if hub is not None else 0
+
+        def console() -> int:
+            hub = hub_of()
+            relays = len(getattr(hub, "_relays", ())) if hub is not None else 0
+            return max(0, broadcaster.total() - relays)  # each agenda relay is one broadcaster subscriber
+
+        self.sse_clients.labels("console").set_function(console)
+        self.sse_clients.labels("agenda").set_function(agenda)
+
+    def on_cue(self, clock) -> Any:
+        """An engine listener: counts each cue, observes how late the timer fired it, logs it."""
+        speed = float(getattr(clock, "speed", 1.0)) or 1.0
+        for outcome in CUE_OUTCOMES:
+            self.cues.labels("segment_start", outcome)  # the series exist (at 0) before the first cue
+
+        def listener(event_id: str, row, outcome: str) -> None:
+            try:
+                self.cues.labels(row.kind, outcome).inc()
+                if outcome in ("fired", "late") and row.due_at is not None:
+                    self.timer_lag.observe(max(0.0, (clock.now() - row.due_at).total_seconds() / speed))
+                level = logging.WARNING if outcome == "late" else logging.INFO
+                log.log(
+                    level,
+                    "cue %s %s: %s",
+                    outcome,
+                    row.kind,
+                    row.title,
+                    extra={"event_id": event_id, "cue_id": row.cue_id},
+                )
+            except Exception:  # observing must never stop the engine
+                log.exception("metrics: could not record a cue")
+
+        return listener
+
+    def on_delivery(self, clock, target_kind) -> Any:
+        """A delivery-worker hook: counts each attempt's outcome, observes latency, logs it."""
+        speed = float(getattr(clock, "speed", 1.0)) or 1.0
+
+        def hook(row, values: dict) -> None:
+            try:
+                status = values.get("status")
+                if status == "pending":
+                    if "next_attempt_at" not in values:
+                        return  # put back in the queue untried: not an attempt
+                    status = "retrying"
+                kind = target_kind(row.event_id, row.target_id)
+                self.deliveries.labels(status, kind).inc()
+                if status == "sent" and row.created_at is not None:
+                    seconds = (clock.now() - row.created_at).total_seconds() / speed
+                    self.delivery_latency.labels(kind).observe(max(0.0, seconds))
+                level = logging.INFO if status == "sent" else logging.WARNING
+                log.log(
+                    level,
+                    "delivery %s to %s%s",
+                    status,
+                    row.target_id,
+                    f": {values['last_error']}" if values.get("last_error") else "",
+                    extra={
+                        "event_id": row.event_id,
+                        "cue_id": row.cue_id,
+                        "delivery_id": row.id,
+                        "target_id": row.target_id,
+                    },
+                )
+            except Exception:  # observing must never stop a delivery
+                log.exception("metrics: could not record a delivery")
+
+        return hook
+
+
+class WebhookTiming:
+    """ASGI middleware: counts and times POST /webhooks/zoom without touching its handler."""
+
+    def __init__(self, app, metrics_of) -> None:
+        self.app, self.metrics_of = app, metrics_of
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("path") != WEBHOOK_PATH:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            metrics = self.metrics_of()
+            if metrics is not None:
+                metrics.webhooks.labels(str(status["code"])).inc()
+                metrics.webhook_latency.observe(time.perf_counter() - started)

@@ -1,0 +1,151 @@
+"""The remote CLI against a real server on loopback: actions, API error texts and exit codes, watch."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from typer.testing import CliRunner
+
+import app.cli.remote_cmds  # noqa: F401  (registers the commands, as app.cli.main does)
+from app.cli import app
+from app.cli.failures import ExitCode
+from app.store import tokens_repo
+from tests.conftest import MEKONG, bangkok
+from tests.web.conftest import EVENT
+
+
+@pytest.fixture
+async def server(make_server):
+    server = make_server(bangkok(14, 20))  # Session 1 is running
+    await server.start()
+    async with server.runtime.db.begin() as conn:
+        _, server.tokens["organiser"] = await tokens_repo.create_token(conn, "Olga", "organiser", server.clock.now())
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def cli(server, *args: str, role: str = "host", url: str | None = None):
+    """`showcaller --server URL --token T ARGS` in a thread: the server runs on this test's loop."""
+    argv = ["--server", url or server.url, "--token", server.tokens[role], *args]
+    return await asyncio.to_thread(CliRunner().invoke, app, argv)
+
+
+def one_line(result) -> str:
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    return lines[0]
+
+
+async def test_state_and_advance_without_naming_the_only_event(server):
+    result = await cli(server, "state")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "Mekong Dialogue on Labour Mobility (mekong-dialogue-2022): live"
+    assert "now:   Session 1: Preparing for safe migration [session-1]" in result.stdout
+    result = await cli(server, "advance", EVENT, "--to", "session-2")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("advance recorded (seq ")
+    assert "now:   Session 2: Promoting healthy labour mobility [session-2]" in result.stdout
+    assert server.runtime.engine.timeline(EVENT).state_at(server.clock.now()).current.id == "session-2"
+
+
+async def test_api_error_texts_and_exit_codes(server):
+    assert (await cli(server, "hold")).exit_code == 0
+    again = await cli(server, "hold")
+    assert again.exit_code == ExitCode.CONFLICT
+    assert one_line(again) == "already on hold (HTTP 409 conflict)"
+
+    viewer = await cli(server, "resume", role="viewer")
+    assert viewer.exit_code == ExitCode.AUTH
+    assert one_line(viewer) == (
+        "this needs the 'host' role; your token 'Vic (viewer)' is 'viewer' (HTTP 403 forbidden)"
+    )
+
+    missing = await cli(server, "state", "no-such-event")
+    assert missing.exit_code == ExitCode.NOT_FOUND
+    assert one_line(missing) == f"no event 'no-such-event' (loaded: {EVENT}) (HTTP 404 not_found)"
+
+    bad = await cli(server, "advance", "--to", "no-such-segment")
+    assert bad.exit_code == ExitCode.NOT_FOUND
+    assert one_line(bad) == f"no segment 'no-such-segment' in {EVENT} (HTTP 404 not_found)"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    down = await cli(server, "state", url=closed)
+    assert down.exit_code == ExitCode.UNREACHABLE
+    assert one_line(down).startswith(f"cannot reach {closed}: ConnectError")
+
+
+async def test_timers_announce_delay(server):
+    started = await cli(server, "timer", "start", "--segment", "session-1", "--slot", "1")
+    assert started.exit_code == 0, started.output
+    assert started.stdout.startswith("timer_start timer t1 recorded")
+    assert "timer t1: Respondent 1 (" in started.stdout and "3:00 left" in started.stdout
+    for args in (("add", "t1", "--seconds", "30"), ("pause", EVENT, "t1"), ("resume", "t1"), ("stop", "t1")):
+        result = await cli(server, "timer", *args)
+        assert result.exit_code == 0, (args, result.output)
+    stopped = await cli(server, "timer", "stop", "t1")
+    assert stopped.exit_code == ExitCode.CONFLICT
+    assert one_line(stopped) == "the timer is already stopped (HTTP 409 conflict)"
+    kinds = [a.kind for a in server.runtime.engine.loaded(EVENT).actions]
+    assert kinds[-5:] == ["timer_start", "timer_add", "timer_pause", "timer_resume", "timer_stop"]
+
+    said = await cli(server, "announce", EVENT, "Coffee in 5 minutes", "--to", "hosts-slack")
+    assert said.exit_code == 0, said.output
+    unknown = await cli(server, "announce", "Hello", "--to", "nowhere")
+    assert unknown.exit_code == ExitCode.NOT_FOUND and one_line(unknown).startswith("unknown target(s): nowhere;")
+
+    late = await cli(server, "delay", "--minutes", "5", "--mode", "shift")
+    assert late.exit_code == 0, late.output
+    assert "delay: 5:00" in late.stdout
+
+
+async def test_cues_failed_deliveries_and_resend(server):
+    await server.advance(minutes=30)  # Session 1 ends: its cues fire; Discord refuses every message
+    cues = await cli(server, "cues")
+    assert cues.exit_code == 0, cues.output
+    assert any("fired" in line and "segment_start" in line for line in cues.stdout.splitlines())
+    failed = await cli(server, "deliveries", "--failed")
+    assert failed.exit_code == 0, failed.output
+    rows = failed.stdout.splitlines()
+    assert rows and all(" parked " in row and "speakers-discord" in row for row in rows)
+    assert "Unknown Webhook" in rows[0]  # the receiver's own answer
+    delivery_id = rows[0].split()[0]
+    again = await cli(server, "resend", delivery_id)
+    assert again.exit_code == 0 and again.stdout.strip() == f"{delivery_id}: pending"
+    nothing = await cli(server, "resend", "msg_nope")
+    assert nothing.exit_code == ExitCode.CONFLICT
+
+
+async def test_load_needs_an_organiser_and_lists_problems(server, tmp_path):
+    host = await cli(server, "load", str(MEKONG))
+    assert host.exit_code == ExitCode.AUTH
+    loaded = await cli(server, "load", str(MEKONG), role="organiser")
+    assert loaded.exit_code == 0, loaded.output
+    assert loaded.stdout.strip() == f"loaded {EVENT}: Mekong Dialogue on Labour Mobility (Asia/Bangkok)"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(MEKONG.read_text().replace("timezone: Asia/Bangkok", "timezone: Mars/Olympus"), "utf-8")
+    bad = await cli(server, "load", str(broken), role="organiser")
+    assert bad.exit_code == ExitCode.INVALID
+    assert "Mars/Olympus" in bad.stderr and bad.stderr.splitlines()[-1].startswith(f"{broken}: 1 problem")
+
+
+async def test_watch_shows_the_countdown_and_follows_to_the_end(server):
+    once = await cli(server, "watch", "--once")
+    assert once.exit_code == 0, once.output
+    assert "Mekong Dialogue on Labour Mobility" in once.stdout
+    assert "Session 1: Preparing for safe migration" in once.stdout and "left" in once.stdout
+
+    following = asyncio.create_task(cli(server, "watch", EVENT))
+    await asyncio.sleep(0)
+    while server.runtime.broadcaster.subscribers(EVENT) == 0:  # the stream is open
+        assert not following.done(), following.result().output
+        await asyncio.sleep(0.05)
+    await server.advance(hours=4)  # past the end: the stream sends the ended state
+    result = await asyncio.wait_for(following, 60)
+    assert result.exit_code == 0, result.output
+    assert "ended" in result.stdout
