@@ -193,6 +193,7 @@ class ServiceProcess:
                 *([str(self.schedule)] if self.schedule else []),
                 "--port",
                 str(self.port),
+                "--allow-missing-targets",  # tests point only the targets they watch at a receiver
                 env=self.env,
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
