@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
-from app.engine.lateness import Decision, decide
+from app.engine.lateness import Decision, decide, stale
 from app.errors import NotFound, NotRecorded
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
@@ -173,7 +173,9 @@ class RunEngine:
                 result = await work(txn)
                 if txn.appended:
                     timeline = txn.timeline()
-                    await outbox_repo.sync_cues(conn, event_id, timeline.cues, now, action=txn.appended[-1].seq)
+                    gone = {c.id for c in timeline.cues if stale(c.kind.value, now, c.data)}
+                    await outbox_repo.sync_cues(conn, event_id, timeline.cues, now, action=txn.appended[-1].seq,
+                                                stale=gone)
             if txn.appended:
                 item.actions, item.actors, item.timeline = txn.actions, txn.actors, timeline
         if txn.appended:
