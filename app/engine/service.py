@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.engine.broadcast import Broadcaster
@@ -282,10 +282,12 @@ async def _recording():
     """A database refusal becomes one clear error; the transaction has rolled back by then."""
     try:
         yield
-    except (DataError, IntegrityError) as exc:
-        raise NotRecorded(f"the database refused it ({_first_line(exc)}); nothing was changed", status=422) from exc
-    except DBAPIError as exc:
+    except (OperationalError, InterfaceError) as exc:
         raise NotRecorded(f"the database is not available ({_first_line(exc)}); nothing was changed") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise NotRecorded(f"the database is not available ({_first_line(exc)}); nothing was changed") from exc
+        raise NotRecorded(f"the database refused it ({_first_line(exc)}); nothing was changed", status=422) from exc
 
 
 def _first_line(exc: DBAPIError) -> str:

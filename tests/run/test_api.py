@@ -156,3 +156,20 @@ async def test_preview_names_what_a_jump_would_post(host):
     assert await host.log() == []
     end = (await host.post("/preview", {"action": "end"})).json()["messages"]
     assert [m["cue_id"] for m in end] == ["segment_end/session-1"]
+
+
+async def test_text_the_database_refuses_records_nothing_and_later_actions_work(host):
+    # PostgreSQL refuses NUL in text; SQLite stores it. Either way the run log and the cache agree,
+    # and the next action is recorded normally (before, every later action answered 500).
+    from app.errors import NotRecorded
+
+    try:
+        await host.runtime.run.announce("mekong-dialogue-2022", "Hana", "nul \x00 x", [])
+    except NotRecorded as exc:
+        assert exc.status == 422 and exc.reason.startswith("the action was not recorded: the database refused it")
+        assert await host.log() == []
+        assert host.runtime.engine.loaded("mekong-dialogue-2022").actions == []
+    else:
+        assert [r.kind for r in await host.log()] == ["announce"]
+    answer = await host.post("/hold")
+    assert answer.status_code == 200 and answer.json()["seq"] == len(await host.log())
