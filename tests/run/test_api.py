@@ -39,6 +39,9 @@ async def test_two_concurrent_advances_from_the_same_segment_move_once(host):
     await host.at(bangkok(14, 40))
     starts = [m["data"]["cue_id"] for m in host.received() if m["type"] == "cue.segment_start"]
     assert starts == ["segment_start/discussion-1"]  # one set of messages
+    cues = {c["cue_id"]: c for c in (await host.api.get("/api/events/mekong-dialogue-2022/cues")).json()}
+    assert cues["segment_ending_soon/session-1"]["status"] == "superseded"
+    assert cues["segment_ending_soon/session-1"]["superseded_by"] == won["seq"]
     assert [r.kind for r in await host.log()] == ["advance"]
 
 
