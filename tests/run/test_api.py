@@ -176,3 +176,16 @@ async def test_text_the_database_refuses_records_nothing_and_later_actions_work(
         assert [r.kind for r in await host.log()] == ["announce"]
     answer = await host.post("/hold")
     assert answer.status_code == 200 and answer.json()["seq"] == len(await host.log())
+
+
+async def test_a_timer_shows_over_for_the_grace_then_stops_by_itself(host):
+    started = (await host.post("/timers", {"label": "Q&A", "seconds": 60})).json()
+    [timer] = started["state"]["timers"]
+    assert timer["ends_at"] == "2022-05-30T07:31:00Z" and timer["stops_at"] == "2022-05-30T07:31:30Z"
+    host.clock.set(bangkok(14, 31, 29))
+    [timer] = (await host.state())["timers"]
+    assert timer["level"] == "over" and timer["remaining"] == -29
+    host.clock.set(bangkok(14, 31, 30))
+    assert (await host.state())["timers"] == []
+    stop = await host.post(f"/timers/{started['timer_id']}/stop")
+    assert stop.status_code == 409 and stop.json()["reason"] == "the timer is already stopped"
