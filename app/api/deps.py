@@ -117,26 +117,43 @@ def valid_event(event_id: str, runtime: RuntimeDep) -> str:
 EventId = Annotated[str, Depends(valid_event)]
 
 
-async def _stage_reader(event_id: EventId, caller: Annotated[Caller, Depends(require("stage"))]) -> Caller:
+def _for_event(caller: Caller, event_id: str) -> Caller:
+    """A token made for one event (a presenter link) opens only that event."""
     if caller.event_id is not None and caller.event_id != event_id:
         raise Forbidden(f"this stage token '{caller.name}' opens only the event '{caller.event_id}'")
     return caller
 
 
+async def _stage_reader(event_id: EventId, caller: Annotated[Caller, Depends(require("stage"))]) -> Caller:
+    return _for_event(caller, event_id)
+
+
 # The presenter view: any token, but a stage token only for the event it was made for.
 StageReader = Annotated[Caller, Depends(_stage_reader)]
-async def stream_caller(event_id: str, runtime: RuntimeDep, request: Request,
-                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
-    """A viewer of an event stream: the bearer header, or `?ticket=` from POST .../stream/ticket."""
-    if credentials is not None:
-        return await require("viewer")(await current_caller(runtime, credentials))
-    ticket = request.query_params.get("ticket")
-    if not ticket:
-        raise Unauthorized("missing bearer token or stream ticket: POST /api/events/{id}/stream/ticket first")
-    caller = request.app.state.stream_tickets.redeem(ticket, event_id)
-    if caller is None:
-        raise Unauthorized("unknown, used or expired stream ticket: ask for a new one")
-    return caller
 
 
-StreamViewer = Annotated[Caller, Depends(stream_caller)]
+def stream_caller(role: str):
+    """A reader of an event stream with at least `role`: the bearer header, or `?ticket=` from
+    POST .../stream/ticket (EventSource cannot send a header, and a token in a URL ends up in logs)."""
+
+    async def _check(event_id: str, runtime: RuntimeDep, request: Request,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+        if credentials is not None:
+            caller = await require(role)(await current_caller(runtime, credentials))
+            return _for_event(caller, event_id)
+        ticket = request.query_params.get("ticket")
+        if not ticket:
+            raise Unauthorized("missing bearer token or stream ticket: POST /api/events/{id}/stream/ticket first")
+        caller = request.app.state.stream_tickets.redeem(ticket, event_id)
+        if caller is None:
+            raise Unauthorized("unknown, used or expired stream ticket: ask for a new one")
+        if RANK[caller.role] < RANK[role]:
+            raise Forbidden(f"this stream needs the '{role}' role; the ticket's token '{caller.name}' is "
+                            f"'{caller.role}'")
+        return caller
+
+    return _check
+
+
+StreamViewer = Annotated[Caller, Depends(stream_caller("viewer"))]
+StageStreamReader = Annotated[Caller, Depends(stream_caller("stage"))]

@@ -8,7 +8,7 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import EventId, Organiser, RunDep, RuntimeDep, StreamViewer, Viewer
+from app.api.deps import EventId, Organiser, RunDep, RuntimeDep, StageReader, StreamViewer, Viewer
 from app.api.schemas import CueOut, EventOut, StateOut
 from app.errors import AppError
 from app.store import events_repo, outbox_repo
@@ -92,20 +92,24 @@ async def get_cues(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     return [{"cue_id": r.cue_id, "kind": r.kind, "segment": r.segment, "status": r.status, "title": r.title,
              "message": r.message, "due_at": iso_utc(r.due_at) if r.due_at else None,
              "fired_at": iso_utc(r.fired_at) if r.fired_at else None, "late_ms": r.late_ms, "note": r.note,
+             "superseded_by": r.superseded_by,
              "targets": r.targets, "deliveries": by_cue.get(r.cue_id, [])} for r in rows]
 
 
-@router.get("/{event_id}/log", summary="Host actions so far")
+@router.get("/{event_id}/log", summary="Host actions so far (with who took each, and which undo reverted it)")
 async def get_log(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     async with runtime.db.begin() as conn:
         rows = await events_repo.action_log(conn, event_id)
-    return [{"seq": r.seq, "at": iso_utc(r.at), "kind": r.kind, "actor": r.actor, "data": r.data} for r in rows]
+    undone_by = {r.data.get("target"): r.seq for r in rows if r.kind == "undo"}
+    return [{"seq": r.seq, "at": iso_utc(r.at), "kind": r.kind, "actor": r.actor, "data": r.data,
+             "undone_by": undone_by.get(r.seq)} for r in rows]
 
 
 @router.post("/{event_id}/stream/ticket", summary="A single-use ticket to open the event stream (browsers)")
-async def stream_ticket(event_id: EventId, caller: Viewer, request: Request):
-    """For EventSource, which cannot send a header: open `/stream?ticket=...` within `expires_in`
-    seconds; the ticket works once, for this event only, and keeps the token out of URLs and logs."""
+async def stream_ticket(event_id: EventId, caller: StageReader, request: Request):
+    """For EventSource, which cannot send a header: open `/stream?ticket=...` (or the presenter view's
+    `/stage/stream?ticket=...`) within `expires_in` seconds; the ticket works once, for this event only,
+    for the streams its token's role may read, and keeps the token out of URLs and logs."""
     tickets = request.app.state.stream_tickets
     return {"ticket": tickets.issue(caller, event_id), "expires_in": tickets.ttl}
 

@@ -73,8 +73,7 @@ def serve(
 
     async def preload(runtime):
         for path, text in texts:
-            schedule = await runtime.engine.load_schedule(text, path)
-            runtime.forget_targets(schedule.event.id)
+            await runtime.run.load_schedule(text, path)
         return {event_id: runtime.targets(event_id).problems for event_id in runtime.engine.event_ids()}
 
     lock = InstanceLock(settings.database_url)

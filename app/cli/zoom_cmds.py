@@ -95,7 +95,8 @@ def apply(
         errors.print(SANDBOX_NOTE)
 
     async def run(runtime):
-        await runtime.engine.load_schedule(text, str(file))
+        if not dry_run:  # a dry run changes nothing, not even the stored schedule
+            await runtime.run.load_schedule(text, str(file))
         service = _service(runtime)
         if dry_run:
             return await service.plan(schedule)

@@ -20,6 +20,7 @@ from app.api.deps import (
     RunDep,
     RuntimeDep,
     StageReader,
+    StageStreamReader,
     Viewer,
     respond,
 )
@@ -75,9 +76,10 @@ async def stage_state(event_id: EventId, runtime: RuntimeDep, caller: StageReade
 
 @router.get("/stream", summary="Server-sent events: the presenter view after every change",
             response_class=StreamingResponse)
-async def stage_stream(event_id: EventId, runtime: RuntimeDep, caller: StageReader, request: Request,
+async def stage_stream(event_id: EventId, runtime: RuntimeDep, caller: StageStreamReader, request: Request,
                        person: str | None = None):
-    """`event: stage` with the presenter JSON on connect and after each change."""
+    """`event: stage` with the presenter JSON on connect and after each change. Authenticate with the
+    bearer header, or `?ticket=` from POST /api/events/{id}/stream/ticket (what the page does)."""
     who = _person(runtime, event_id, caller, person)
     seen = presence(request)
     queue = runtime.broadcaster.subscribe(event_id)

@@ -26,8 +26,15 @@ function stageToken() {
 }
 
 /** The one place the stream authenticates (EventSource cannot send an Authorization header). */
-function streamUrl(token) {
-  const params = new URLSearchParams({ token });
+async function streamUrl(token) {
+  // A single-use ticket, never the token, goes in the URL (URLs end up in logs and proxies).
+  const answer = await fetch(`/api/events/${encodeURIComponent(EVENT)}/stream/ticket`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  if (!answer.ok) throw new Error(`stream ticket refused: HTTP ${answer.status}`);
+  const { ticket } = await answer.json();
+  const params = new URLSearchParams({ ticket });
   if (PERSON) params.set('person', PERSON);
   return `/api/events/${encodeURIComponent(EVENT)}/stage/stream?${params}`;
 }
