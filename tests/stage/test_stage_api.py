@@ -6,7 +6,9 @@ import re
 
 from tests.stage.conftest import EVENT
 
-STAGE_ROUTES = {("GET", "/api/events/{event_id}/stage"), ("GET", "/api/events/{event_id}/stage/stream")}
+# The presenter view, its stream, and the single-use ticket the page opens that stream with.
+STAGE_ROUTES = {("GET", "/api/events/{event_id}/stage"), ("GET", "/api/events/{event_id}/stage/stream"),
+                ("POST", "/api/events/{event_id}/stream/ticket")}
 
 
 def _routes_with_tokens(app) -> list[tuple[str, str]]:
@@ -29,6 +31,16 @@ async def test_stage_token_gets_403_on_every_route_but_the_presenter_view(live):
     for role in ("viewer", "host", "organiser"):
         assert (await live.client.get(f"/api/events/{EVENT}/stage", headers=live.auth(role))).status_code == 200
     assert (await live.client.get(f"/api/events/{EVENT}/stage")).status_code == 401
+
+
+async def test_a_stage_ticket_opens_the_presenter_stream_only(live):
+    """A stage token's ticket is refused by the full state stream (403) and is single-use."""
+    url = f"/api/events/{EVENT}"
+    ticket = (await live.client.post(f"{url}/stream/ticket", headers=live.auth("stage"))).json()["ticket"]
+    refused = await live.client.get(f"{url}/stream", params={"ticket": ticket})
+    assert refused.status_code == 403 and "'viewer'" in refused.json()["reason"]
+    again = await live.client.get(f"{url}/stream", params={"ticket": ticket})
+    assert again.status_code == 401  # redeemed (and refused) once: gone
 
 
 async def test_stage_token_bound_to_another_event_is_refused(live):
