@@ -52,17 +52,15 @@ def deadline(kind: str, due: datetime, data: dict[str, Any], give_up: timedelta)
     return due + give_up
 
 
-def stale(kind: str, now: datetime, data: dict[str, Any]) -> str:
-    """Why a cue about a segment must not be posted at `now` at all ('' if it may be).
-
-    No jitter allowance here: a readiness check for a segment that has started, or a "5 min left"
-    for a segment that is over, is wrong however little late it is.
-    """
+def stale(kind: str, moment: datetime, data: dict[str, Any]) -> str:
+    """Why a cue about a segment must not be posted at `moment` at all ('' if it may be): a
+    readiness check once its segment has started, a start, "ending soon" or respondent slot once
+    its segment has ended."""
     segment_end, segment_start = _when(data, "end"), _when(data, "start")
-    if kind == "readiness_check" and segment_start is not None and now >= segment_start:
+    if kind == "readiness_check" and segment_start is not None and moment >= segment_start:
         return "its segment has already started"
     if kind in ("segment_start", "segment_ending_soon", "respondent_slot") and segment_end is not None \
-            and now >= segment_end:
+            and moment >= segment_end:
         return "its segment has already ended"
     return ""
 
@@ -71,9 +69,10 @@ def decide(kind: str, due: datetime, now: datetime, data: dict[str, Any], give_u
            grace: timedelta = timedelta(0)) -> Decision:
     """Whether a due cue still fires at `now`; lateness within `grace` (machine jitter) does not count."""
     until = deadline(kind, due, data, give_up)
-    if reason := stale(kind, now, data):
-        return Decision(False, now > due, until, reason)
     effective = max(due, now - grace)
+    # Wake-up jitter counts as on time here too; anything later must not cross the segment's edge.
+    if reason := stale(kind, effective, data):
+        return Decision(False, now > due, until, reason)
     if effective > until:
         return Decision(False, True, until, f"{int((now - due).total_seconds())} s late; no longer useful")
     return Decision(True, effective - due > LATE_AFTER, until)
