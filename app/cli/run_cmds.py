@@ -53,8 +53,9 @@ def serve(
     from app.main import create_app
 
     texts = [(str(path), path.read_text(encoding="utf-8")) for path in files or []]
-    for path, _ in texts:
+    for path, text in texts:
         load_or_exit(path)
+        _storable_or_exit(text, path)
 
     async def preload(runtime):
         for path, text in texts:
@@ -82,6 +83,19 @@ def serve(
         uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
     finally:
         lock.release()
+
+
+def _storable_or_exit(text: str, path: str) -> None:
+    """The text rule on top of the loader (what every store accepts): located problems, exit 2."""
+    from app.schedule_intake import parse_checked
+    from schedules.problems import ScheduleError
+
+    try:
+        parse_checked(text, path)
+    except ScheduleError as exc:
+        for line in exc.render().splitlines():
+            errors.print(line, markup=False)
+        raise typer.Exit(INVALID) from None
 
 
 def _safe_url(url: str) -> str:
