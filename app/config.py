@@ -40,8 +40,8 @@ class Settings(BaseSettings):
     max_schedule_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024,
                                     description="largest schedule file accepted, in bytes (validate, serve, API)")
     schedule_parse_seconds: float = Field(10.0, gt=0, description="time bound for parsing one uploaded schedule")
-    schedule_parse_memory_mb: int = Field(1024, ge=0, description="memory bound of the parsing process (0: none)")
-    schedule_parse_workers: int = Field(2, ge=1, description="uploads parsed at the same time (others wait)")
+    schedule_parse_memory_mb: int = Field(512, ge=0, description="memory bound of the parsing process (0: none)")
+    schedule_parse_workers: int = Field(1, ge=1, description="uploads parsed at the same time (others wait)")
     log_level: str = "INFO"
     chromium: str = Field("chromium", description="the Chromium that prints run sheets as PDF (name or path)")
     server: str | None = Field(None, description="the service the remote commands talk to (showcaller --server)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import resource
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -18,12 +19,15 @@ from multiprocessing.connection import Connection
 from schedules.model import Schedule
 from schedules.problems import Problem, ScheduleError
 
+NICE = 19
 _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(["app.schedule_intake"])
 
 
 def _child(send: Connection, text: str, source: str, memory_mb: int) -> None:
     """In the child: parse, and send back ('ok', schedule) or why not (never raises)."""
+    # Below the service in the CPU queue: on a busy machine the timer and the API go first.
+    os.nice(NICE)
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -75,8 +79,8 @@ class BoundedParser:
     """Parses schedule uploads off the event loop: at most `workers` at once, each within bounds."""
 
     seconds: float = 10.0
-    memory_mb: int = 1024
-    workers: int = 2
+    memory_mb: int = 512
+    workers: int = 1
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
 
     async def parse(self, text: str, source: str) -> Schedule:

@@ -152,3 +152,17 @@ async def test_a_zoom_webhook_with_control_characters_in_its_keys_is_refused_bef
     assert answer.status_code == 400 and "holds NUL, a control character" in answer.json()["reason"]
     async with api.runtime.db.begin() as conn:
         assert (await conn.execute(select(func.count()).select_from(inbox))).scalar_one() == 0
+
+
+def test_serve_refuses_a_file_with_nul_in_a_title_with_exit_2_and_a_located_problem(tmp_path):
+    from typer.testing import CliRunner
+
+    from app.cli import app as cli
+    from app.cli import run_cmds  # noqa: F401  (registers serve)
+
+    path = tmp_path / "nul.yaml"
+    path.write_text(GOOD_TEXT.replace("title: Mekong Dialogue on Labour Mobility", 'title: "Opening\\0remarks"', 1))
+    result = CliRunner().invoke(cli, ["serve", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{path}:" in result.stderr and "NUL (U+0000)" in result.stderr and "event.title" in result.stderr
+    assert "Traceback" not in result.output
