@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.conftest import bangkok
-from tests.web.conftest import EVENT, ZOOM_JOIN, ZOOM_START
+from tests.web.conftest import EVENT, ZOOM_JOIN, ZOOM_START, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,19 +19,6 @@ DISCUSSION_1 = "Open discussion (Session 1)"
 # Parts that land separately; the console hides their panels when the server lacks them.
 OPTIONAL = {name: importlib.util.find_spec(f"app.api.{name}") is not None
             for name in ("zoom", "attendance")}
-
-
-async def sign_in(browser, server, role: str, **context_options):
-    options = {"viewport": {"width": 1280, "height": 900}, "locale": "en-GB",
-               "timezone_id": "Europe/London", **context_options}
-    context = await browser.new_context(**options)
-    page = await context.new_page()
-    page.on("pageerror", lambda error: server.page_errors.append(str(error)))
-    await page.goto(f"{server.url}/console/{EVENT}")
-    await page.get_by_label("Paste your host (or viewer) token").fill(server.tokens[role])
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.locator("#whoami")).to_contain_text(role)
-    return page
 
 
 async def check_side_panels(host, viewer) -> None:

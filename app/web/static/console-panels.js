@@ -90,7 +90,8 @@ function undoneSeqs(log) {
     .filter((seq) => seq !== undefined));
 }
 
-const WITHDRAWN = new Set(['superseded', 'withdrawn', 'cancelled']);
+// Cues a host action overtook: never posted. (`cancelled` cues simply left the plan and stay out of the log.)
+const WITHDRAWN = new Set(['superseded']);
 
 function cueStatusText(cue) {
   if (cue.status === 'skipped') return `SKIPPED: ${cue.note || ''}`;
@@ -104,8 +105,11 @@ function renderCues(cues, log = []) {
   if (!f) return;
   const shown = (c) => c.status === 'fired' || c.status === 'skipped' || WITHDRAWN.has(c.status);
   const undone = undoneSeqs(log);
+  const nowIso = app.state?.now || '';
+  // A withdrawn cue sits at the moment it was due, or now if that moment has not come yet.
+  const when = (cue) => cue.fired_at || (cue.due_at && cue.due_at < nowIso ? cue.due_at : nowIso);
   const entries = [
-    ...cues.filter(shown).map((cue) => ({ at: cue.fired_at || cue.due_at || '', cue })),
+    ...cues.filter(shown).map((cue) => ({ at: when(cue), cue })),
     ...log.map((row) => ({ at: row.at, action: row })),
   ].sort((a, b) => b.at.localeCompare(a.at) || (b.action ? 1 : 0) - (a.action ? 1 : 0)).slice(0, 40);
   const now = app.state ? Date.parse(app.state.now) : 0;
@@ -129,7 +133,7 @@ function renderCues(cues, log = []) {
     const withdrawn = WITHDRAWN.has(cue.status);
     return h('li', { class: `cue ${cue.status}${withdrawn ? ' withdrawn' : ''}${failed.length ? ' has-failed' : ''}` },
       h('div', { class: 'cue-head' },
-        h('span', { class: 'cue-time' }, f.seconds(cue.fired_at || cue.due_at)),
+        h('span', { class: 'cue-time' }, f.seconds(cue.fired_at || cue.due_at || nowIso)),
         h('span', { class: 'cue-title' }, cue.title),
         h('span', { class: 'cue-status' }, cueStatusText(cue))),
       h('ul', { class: 'deliveries' }, cue.deliveries.map((d) => deliveryItem(cue, d))));
