@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections import Counter
 
@@ -238,6 +239,38 @@ async def test_two_hosts_press_next_together_and_the_show_moves_once(browser, ma
         await expect(notice).to_contain_text(f"Now: {DISCUSSION_1}")
         assert len(await run_log(server, "advance")) == 1
         await shot(loser, "console-refused-move", full_page=False)
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
+async def test_countdown_follows_the_servers_clock_rate(browser, make_server):
+    """A rehearsal at 60x: one real second takes a minute off the countdown, between server frames."""
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            answer = await client.get(f"/api/events/{EVENT}/state",
+                                      headers={"Authorization": f"Bearer {server.tokens['viewer']}"})
+        state = {**answer.json(), "clock_rate": 60.0}
+        context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        # The page's monotonic clock stands still unless the test moves it.
+        await context.add_init_script("window.__t = 1000; performance.now = () => window.__t;")
+        frame = f"retry: 600000\n\nevent: state\ndata: {json.dumps(state)}\n\n"
+        await context.route(re.compile(r"/stream\?"), lambda route: route.fulfill(
+            status=200, body=frame, headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}))
+        page = await context.new_page()
+        page.on("pageerror", lambda error: server.page_errors.append(str(error)))
+        await page.goto(f"{server.url}/console/{EVENT}")
+        await page.get_by_label("Paste your host (or viewer) token").fill(server.tokens["viewer"])
+        await page.get_by_role("button", name="Sign in").click()
+        value = page.get_by_test_id("segment-countdown").locator(".value")
+        await expect(value).to_have_text("25:00")
+        await page.evaluate("window.__t += 1000")
+        await expect(value).to_have_text("24:00")
+        await expect(page.locator("#clock")).to_have_text("14:21 GMT+7")
+        await page.evaluate("window.__t += 500")
+        await expect(value).to_have_text("23:30")
         assert server.page_errors == []
     finally:
         await server.stop()
