@@ -77,7 +77,9 @@ function renderState(s) {
  * the choice moves to it. A host's own choice stays only while the show has not moved.
  */
 function renderJump(s) {
-  const options = s.segments.filter((seg) => !seg.skipped).map((seg) => [seg.id, seg.title, seg.start]);
+  // A segment run again appears twice in the timeline: offer it once, at its latest occurrence.
+  const latest = new Map(s.segments.filter((seg) => !seg.skipped).map((seg) => [seg.id, seg]));
+  const options = [...latest.values()].map((seg) => [seg.id, seg.title, seg.start]);
   const select = $('jump-select');
   const nextId = s.next?.id || '';
   const showMoved = app.jumpFollows !== nextId;

@@ -156,10 +156,10 @@ async function jump() {
   const to = $('jump-select').value;
   if (!to || button.disabled) return;
   const from = shownCurrent();
-  const title = $('jump-select').selectedOptions[0]?.textContent || to;
+  const title = app.state?.segments.find((seg) => seg.id === to)?.title || to;
   const currentTitle = app.state?.current?.title;
   const confirmed = await confirmAction({
-    title: `Jump to ${title.replace(/ \((now|next)\)/g, '')}?`,
+    title: `Jump to ${title}?`,
     lead: currentTitle ? `“${currentTitle}” ends now.` : '',
     details: previewNodes({ action: 'jump', to }),
     ok: 'Jump',
