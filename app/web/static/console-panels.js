@@ -68,7 +68,7 @@ const ACTION_WORDS = {
   advance: (d) => (d.to ? `Jump to ${segmentTitle(d.to)}` : 'Next segment'),
   hold: () => 'Hold', resume: () => 'Resume',
   delay: (d) => `Delay ${d.seconds >= 0 ? '+' : ''}${Math.round((d.seconds || 0) / 60)} min`,
-  end_event: () => 'End event', undo: (d) => `Undo #${d.undoes ?? d.undone_seq ?? d.target_seq ?? '?'}`,
+  end_event: () => 'End event', undo: (d) => `Undo of #${d.target ?? '?'}`,
   timer_start: (d) => `Timer started: ${d.label || d.timer_id}`, timer_pause: (d) => `Timer paused: ${d.timer_id}`,
   timer_resume: (d) => `Timer resumed: ${d.timer_id}`, timer_add: (d) => `Timer ${d.timer_id} +${d.seconds} s`,
   timer_stop: (d) => `Timer stopped: ${d.timer_id}`, announce: () => 'Announcement',
@@ -83,11 +83,9 @@ function actionTitle(row) {
   return words ? words(row.data || {}) : row.kind;
 }
 
-/** Undone actions: from the run log's undo entries, whichever name the seq is stored under. */
+/** Undone actions: the run log's undo entries name the action they cancel (`target`, its seq). */
 function undoneSeqs(log) {
-  return new Set(log.filter((r) => r.kind === 'undo')
-    .map((r) => r.data?.undoes ?? r.data?.undone_seq ?? r.data?.target_seq ?? r.data?.undone?.seq)
-    .filter((seq) => seq !== undefined));
+  return new Set(log.filter((r) => r.kind === 'undo').map((r) => r.data?.target).filter((seq) => seq != null));
 }
 
 // Cues a host action overtook: never posted. (`cancelled` cues simply left the plan and stay out of the log.)
@@ -95,7 +93,10 @@ const WITHDRAWN = new Set(['superseded']);
 
 function cueStatusText(cue) {
   if (cue.status === 'skipped') return `SKIPPED: ${cue.note || ''}`;
-  if (WITHDRAWN.has(cue.status)) return `WITHDRAWN${cue.note ? `: ${cue.note}` : ''}`;
+  if (WITHDRAWN.has(cue.status)) {
+    const by = cue.superseded_by ? ` by #${cue.superseded_by}` : '';
+    return `WITHDRAWN (overtaken${by}, never posted)${cue.note ? `: ${cue.note}` : ''}`;
+  }
   const late = cue.late_ms > 1500 ? ` · late ${Math.round(cue.late_ms / 1000)} s` : '';
   return `sent${late}`;
 }
