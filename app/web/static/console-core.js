@@ -86,6 +86,9 @@ export function showNotice(reason, state) {
   const next = state?.next ? ` · Next: ${state.next.title}` : '';
   $('notice-state').textContent = now ? `${now}${next}` : '';
   $('notice').hidden = false;
+  // A shortcut may have been pressed with the Controls card out of view: bring the note in.
+  const box = $('notice').getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight) $('notice').scrollIntoView({ block: 'nearest' });
 }
 
 export function clearNotice() {
