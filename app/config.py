@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     delivery_give_up_minutes: int = Field(15, ge=1, description="stop retrying a cue this long after it fired")
     slack_pacing: bool = Field(True, description="at most one message per second per Slack URL")
     readiness_grace_seconds: int = 0
+    undo_window_seconds: int = Field(120, ge=0, le=3600, description="how long after a host action it can be undone")
+    timer_over_grace_seconds: int = Field(30, ge=0, le=3600,
+                                          description="how long a timer shows OVER before it stops by itself")
     log_level: str = "INFO"
 
     @model_validator(mode="after")

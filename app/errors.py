@@ -29,6 +29,21 @@ class Conflict(AppError):
     status, code = 409, "conflict"
 
 
+class Invalid(AppError):
+    status, code = 422, "invalid_request"
+
+
+class NotRecorded(AppError):
+    """The store refused a change: nothing was recorded (503 when unavailable, 422 for refused data)."""
+
+    status, code = 503, "not_recorded"
+
+    def __init__(self, reason: str, status: int | None = None, **details):
+        super().__init__(f"the action was not recorded: {reason}", **details)
+        if status is not None:
+            self.status = status
+
+
 class Unauthorized(AppError):
     status, code = 401, "unauthorized"
 
@@ -39,6 +54,11 @@ class Forbidden(AppError):
 
 def _json(status: int, code: str, reason: str, headers: dict | None = None, **details) -> JSONResponse:
     return JSONResponse({"error": code, "reason": reason, **details}, status_code=status, headers=headers)
+
+
+def error_body(exc: AppError) -> dict:
+    """The JSON body of an application error (also what an idempotent retry replays)."""
+    return {"error": exc.code, "reason": exc.reason, **exc.details}
 
 
 def install(app: FastAPI) -> None:

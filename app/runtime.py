@@ -21,6 +21,7 @@ from app.engine.delivery import DeliveryWorker
 from app.engine.service import RunEngine
 from app.engine.targets import Resolved, resolve_targets
 from app.engine.timer import CueTimer
+from app.run.service import RunService
 from app.store.db import create_engine, migrate
 from app.store.tables import zoom_objects
 from integrations.notifiers.pacing import SlackPacer
@@ -39,6 +40,7 @@ class Runtime:
     http: httpx.AsyncClient | None = None
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
     engine: RunEngine | None = None
+    run: RunService | None = None
     worker: DeliveryWorker | None = None
     timer: CueTimer | None = None
     links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
@@ -57,12 +59,15 @@ class Runtime:
         self.http = httpx.AsyncClient(timeout=self.settings.http_timeout_seconds, transport=self.transport)
         self.engine = RunEngine(self.db, self.clock, self.broadcaster,
                                 give_up=timedelta(minutes=self.settings.delivery_give_up_minutes),
-                                resolve_targets=lambda schedule: self.targets(schedule.event.id).problems)
+                                resolve_targets=lambda schedule: self.targets(schedule.event.id).problems,
+                                timer_grace=timedelta(seconds=self.settings.timer_over_grace_seconds))
         pacer = SlackPacer(enabled=self.settings.slack_pacing)
         self.worker = DeliveryWorker(self.db, self.http, self.clock, schedules=self.schedule,
                                      targets=self.targets, links=self.event_links, pacer=pacer,
                                      timeout=self.settings.http_timeout_seconds,
                                      on_change=lambda event_id, reason: self.broadcaster.publish(event_id, reason))
+        self.run = RunService(self.engine, undo_window=timedelta(seconds=self.settings.undo_window_seconds),
+                              forget_targets=self.forget_targets)
         self.timer = CueTimer(self.engine, self.worker, self.clock)
         self.engine.on_change = self.timer.request_rearm
         await self.engine.start()

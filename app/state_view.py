@@ -38,8 +38,13 @@ def timer_level(remaining: float, warning: float, danger: float) -> str:
     return "warning" if remaining <= warning else "ok"
 
 
-def state_json(schedule: Schedule, timeline: Timeline, now: datetime) -> dict[str, Any]:
-    """Everything a host needs at a glance, times in UTC (the event's zone is named)."""
+def state_json(schedule: Schedule, timeline: Timeline, now: datetime, *, clock_rate: float = 1.0,
+               undo: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a host needs at a glance, times in UTC (the event's zone is named).
+
+    `clock_rate` is event seconds per real second (N in a rehearsal at N x) so a client's countdown
+    ticks at the server's speed; `undo` is what POST /undo would revert now, and until when.
+    """
     state = timeline.state_at(now)
     warning = schedule.timers.warning.total_seconds()
     danger = schedule.timers.danger.total_seconds()
@@ -54,7 +59,7 @@ def state_json(schedule: Schedule, timeline: Timeline, now: datetime) -> dict[st
     return {
         "event": {"id": schedule.event.id, "title": schedule.event.title, "timezone": tz,
                   "date": schedule.event.date.isoformat(), "language": schedule.event.language},
-        "now": iso_utc(now), "status": state.status, "held": state.held,
+        "now": iso_utc(now), "clock_rate": clock_rate, "status": state.status, "held": state.held,
         "current": _segment(schedule, state.current, now), "next": _segment(schedule, state.next, now),
         "elapsed": _seconds(state.elapsed), "remaining": _seconds(state.remaining),
         "delay": _seconds(state.delay), "projected_end": iso_utc(state.projected_end),
@@ -62,5 +67,6 @@ def state_json(schedule: Schedule, timeline: Timeline, now: datetime) -> dict[st
         "thresholds": {"warning": warning, "danger": danger,
                        "ending_soon": schedule.run.ending_soon.total_seconds()},
         "timers": timers,
+        "undo": undo,
         "segments": segment_json(schedule, timeline, tz),
     }

@@ -114,11 +114,26 @@ class Announce(Adjustment):
     kind: ClassVar[str] = "announce"
 
 
+@dataclass(frozen=True)
+class Undo(Adjustment):
+    """Cancel the host action numbered `target`; `corrections` are (target id, title, message) to post."""
+
+    target: int = 0
+    corrections: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
+    kind: ClassVar[str] = "undo"
+
+
 KINDS: dict[str, type[Adjustment]] = {
     cls.kind: cls
     for cls in (Delay, Advance, Hold, Resume, EndEvent, TimerStart, TimerPause, TimerResume, TimerAdd,
-                TimerStop, Announce)
+                TimerStop, Announce, Undo)
 }
+
+
+def effective(adjustments: list[Adjustment] | tuple) -> list[Adjustment]:
+    """The actions that still count: every action except undo entries and the actions they cancel."""
+    undone = {a.target for a in adjustments if isinstance(a, Undo)}
+    return [a for a in adjustments if not isinstance(a, Undo) and a.seq not in undone]
 
 
 def from_dict(data: dict[str, Any]) -> Adjustment:
@@ -128,4 +143,6 @@ def from_dict(data: dict[str, Any]) -> Adjustment:
     values["at"] = datetime.fromisoformat(values["at"])
     if "targets" in values:
         values["targets"] = tuple(values["targets"])
+    if "corrections" in values:
+        values["corrections"] = tuple(tuple(c) for c in values["corrections"])
     return cls(**values)

@@ -84,6 +84,7 @@ class CueKind(StrEnum):
     timer_danger = "timer_danger"
     timer_up = "timer_up"
     announcement = "announcement"
+    correction = "correction"
 
 
 class Event(Strict):

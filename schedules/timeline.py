@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from schedules.adjustments import Adjustment, Announce, Resume
+from schedules.adjustments import Adjustment, Announce, Resume, Undo, effective
 from schedules.messages_cues import people_line, respondent_label, segment_start_text
 from schedules.model import CueKind, Schedule
 from schedules.plan import SegmentStatus, SegmentTiming, _Replay, replay
@@ -21,11 +21,13 @@ from schedules.timers import Timer, TimerStatus, replay_timers
 
 # Within one instant: close what ends before announcing what starts.
 _ORDER = {k: i for i, k in enumerate([
-    CueKind.segment_end, CueKind.segment_start, CueKind.announcement, CueKind.reminder,
+    CueKind.segment_end, CueKind.correction, CueKind.segment_start, CueKind.announcement, CueKind.reminder,
     CueKind.respondent_slot, CueKind.timer_start, CueKind.timer_warning, CueKind.timer_danger,
     CueKind.timer_up, CueKind.segment_ending_soon, CueKind.readiness_check])}
 _END_BOUND = {CueKind.segment_end, CueKind.segment_ending_soon, CueKind.respondent_slot}
 HOST_KINDS = {CueKind.readiness_check}
+# How long a timer shows OVER after time-up before it stops by itself (the service's setting overrides).
+TIMER_OVER_GRACE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -106,22 +108,31 @@ class Timeline:
 
 
 def build_timeline(schedule: Schedule, adjustments: list[Adjustment] | tuple = (),
-                   now: datetime | None = None) -> Timeline:
-    """Replay `adjustments` over `schedule` and derive every cue; `now` only matters during a hold."""
-    adjustments = list(adjustments)
+                   now: datetime | None = None, timer_grace: timedelta | None = TIMER_OVER_GRACE) -> Timeline:
+    """Replay `adjustments` over `schedule` and derive every cue.
+
+    Undone actions do not count (each undo adds its correction cues instead). `now` matters during
+    a hold and for timers that stop by themselves `timer_grace` after time-up. Nothing is planned
+    after an early end.
+    """
+    undos = [a for a in adjustments if isinstance(a, Undo)]
+    adjustments = effective(adjustments)
     rows, held, ended_at = replay(schedule, adjustments)
     held_index = None
     if held is not None:
         held_index = held[0]
-        clock = now or max(a.at for a in adjustments)
+        clock = now or max((a.at for a in adjustments), default=rows[held_index].end)
         projection = _Replay(schedule, list(rows), held=held)
         projection.apply(Resume(max(clock, rows[held_index].end)))
         rows = projection.rows
-    timers = list(replay_timers(adjustments).values())
+    timers = list(replay_timers(adjustments, timer_grace, now).values())
     cues = list(_segment_cues(schedule, rows, held_index))
     cues += _reminder_cues(schedule, rows, held_index)
     cues += _timer_cues(schedule, timers, now)
     cues += [_announcement(schedule, a) for a in adjustments if isinstance(a, Announce)]
+    if ended_at is not None:
+        cues = [c for c in cues if c.held is False and c.at <= ended_at]
+    cues += [_correction(schedule, u, *c) for u in undos for c in u.corrections]
     cues.sort(key=lambda c: (c.at, _ORDER[c.kind], c.id))
     return Timeline(schedule.event.id, rows, cues, timers,
                     rows[held_index].id if held_index is not None else None, ended_at)
@@ -247,6 +258,12 @@ def _timer_cues(schedule: Schedule, timers: list[Timer], now: datetime | None):
 def _announcement(schedule: Schedule, a: Announce) -> Cue:
     return _cue(schedule, f"announcement/{a.announcement_id}", a.at, CueKind.announcement, None,
                 "Announcement", a.message, explicit=a.targets)
+
+
+def _correction(schedule: Schedule, undo: Undo, target: str, title: str, message: str) -> Cue:
+    # One per target and undo: the id names both, so a retry is never a second correction.
+    return _cue(schedule, f"correction/{undo.seq}/{target}", undo.at, CueKind.correction, None, title, message,
+                explicit=(target,), severity="warning", undone=undo.target)
 
 
 def _mmss(seconds: int) -> str:

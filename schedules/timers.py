@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from schedules.adjustments import (
     Adjustment,
+    EndEvent,
     TimerAdd,
     TimerPause,
     TimerResume,
@@ -58,10 +59,35 @@ class Timer:
         return timedelta(seconds=self.seconds) - used
 
 
-def replay_timers(adjustments: list[Adjustment]) -> dict[str, Timer]:
-    """Every timer's state after the host actions, keyed by timer id (in start order)."""
+def replay_timers(adjustments: list[Adjustment], over_grace: timedelta | None = None,
+                  until: datetime | None = None) -> dict[str, Timer]:
+    """Every timer's state after the host actions, keyed by timer id (in start order).
+
+    A timer that ran out stops by itself `over_grace` after time-up (None: it runs on until a host
+    stops it); the end of the event stops every timer. `until` is the moment the state is wanted for.
+    """
     timers: dict[str, Timer] = {}
+    changed: dict[str, datetime] = {}  # a timer never stops before the action that last changed it
+
+    def expire(at: datetime) -> None:
+        if over_grace is None:
+            return
+        for timer in list(timers.values()):
+            ends = timer.ends_at
+            if ends is not None and ends + over_grace <= at:
+                timers[timer.id] = replace(timer, stopped_at=max(ends + over_grace, changed[timer.id]))
+
+    ended = False
     for adj in sorted(adjustments, key=lambda a: (a.at, a.seq)):
+        expire(adj.at)
+        if isinstance(adj, EndEvent) and not ended:
+            ended = True
+            for timer in list(timers.values()):
+                if timer.status is not TimerStatus.stopped:
+                    timers[timer.id] = replace(timer, stopped_at=adj.at)
+            continue
+        if hasattr(adj, "timer_id"):
+            changed[adj.timer_id] = adj.at
         if isinstance(adj, TimerStart):
             timers[adj.timer_id] = Timer(adj.timer_id, adj.label, adj.at, adj.seconds, adj.segment,
                                          adj.slot, adj.person)
@@ -78,4 +104,6 @@ def replay_timers(adjustments: list[Adjustment]) -> dict[str, Timer]:
             timers[timer.id] = replace(timer, seconds=max(0, timer.seconds + adj.seconds))
         elif isinstance(adj, TimerStop):
             timers[timer.id] = replace(timer, stopped_at=adj.at)
+    if until is not None:
+        expire(until)
     return timers

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.errors import Forbidden, NotFound, Unauthorized
+from app.errors import Forbidden, Invalid, NotFound, Unauthorized
+from app.run.service import Answer, Intent, RunService
 from app.runtime import Runtime
 from app.store import tokens_repo
 
@@ -21,6 +25,40 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_run(request: Request) -> RunService:
+    return request.app.state.runtime.run
+
+
+RunDep = Annotated[RunService, Depends(get_run)]
+MAX_KEY = 200
+
+
+async def idempotency(request: Request, key: Annotated[str | None, Header(
+        alias="Idempotency-Key", description="any unique string per user action (e.g. a UUID): a retry with the "
+        "same key and body within 24 h gets the first answer again without acting twice")] = None) -> Intent | None:
+    """The request's Idempotency-Key with a fingerprint of what it asks (method, path, body)."""
+    if key is None:
+        return None
+    if not key or len(key) > MAX_KEY or not key.isprintable() or not key.isascii():
+        raise Invalid(f"Idempotency-Key: give 1 to {MAX_KEY} printable ASCII characters")
+    raw = await request.body()
+    try:
+        body = json.dumps(json.loads(raw) if raw.strip() else {}, sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        body = raw.decode("utf-8", errors="replace")
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n{body}".encode()).hexdigest()
+    return Intent(key, digest)
+
+
+IdempotencyKey = Annotated[Intent | None, Depends(idempotency)]
+
+
+def respond(answer: Answer) -> JSONResponse:
+    """An action's answer as HTTP (a replayed one says so in a header)."""
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ import json
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import EventId, Organiser, RuntimeDep, Viewer
+from app.api.deps import EventId, Organiser, RunDep, RuntimeDep, Viewer
 from app.api.schemas import CueOut, EventOut, StateOut
-from app.state_view import state_json
 from app.store import events_repo, outbox_repo
 from app.views import iso_utc, plan_json
 
@@ -34,11 +33,10 @@ async def list_events(runtime: RuntimeDep, _: Viewer):
 @router.post("", response_model=EventOut, status_code=201, summary="Load or replace a schedule (YAML body)",
              openapi_extra={"requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}},
                                              "required": True}})
-async def load_event(request: Request, runtime: RuntimeDep, _: Organiser):
+async def load_event(request: Request, runtime: RuntimeDep, run: RunDep, _: Organiser):
     """Validate a schedule file and (re)plan it; a bad file answers 422 with every located problem."""
     text = (await request.body()).decode("utf-8", errors="replace")
-    schedule = await runtime.engine.load_schedule(text, request.headers.get("x-schedule-name", "api-upload.yaml"))
-    runtime.forget_targets(schedule.event.id)
+    schedule = await run.load_schedule(text, request.headers.get("x-schedule-name", "api-upload.yaml"))
     async with runtime.db.begin() as conn:
         row = await events_repo.get_event(conn, schedule.event.id)
     return {"id": row.id, "title": row.title, "timezone": row.timezone, "source": row.source,
@@ -46,9 +44,9 @@ async def load_event(request: Request, runtime: RuntimeDep, _: Organiser):
 
 
 @router.get("/{event_id}/state", response_model=StateOut, summary="Live run state")
-async def get_state(event_id: EventId, runtime: RuntimeDep, _: Viewer):
-    """Current and next segment, elapsed/remaining, delay, projected end, running timers."""
-    return state_json(runtime.schedule(event_id), runtime.engine.timeline(event_id), runtime.clock.now())
+async def get_state(event_id: EventId, run: RunDep, _: Viewer):
+    """Current and next segment, elapsed/remaining, delay, projected end, running timers, clock rate, undo."""
+    return run.state(event_id)
 
 
 @router.get("/{event_id}/plan", summary="Segments and every planned cue")
@@ -86,7 +84,7 @@ async def stream(event_id: EventId, runtime: RuntimeDep, _: Viewer, request: Req
     queue = runtime.broadcaster.subscribe(event_id)
 
     def frame(reason: str) -> str:
-        state = state_json(runtime.schedule(event_id), runtime.engine.timeline(event_id), runtime.clock.now())
+        state = runtime.run.state(event_id)
         return f"event: state\ndata: {json.dumps({'reason': reason, **state})}\n\n"
 
     async def events():

@@ -24,6 +24,7 @@ class StateOut(BaseModel):
 
     event: dict[str, Any]
     now: str
+    clock_rate: float = Field(1.0, description="event seconds per real second (N in a rehearsal at N x)")
     status: Literal["scheduled", "live", "ended"]
     held: bool
     current: dict[str, Any] | None
@@ -36,6 +37,8 @@ class StateOut(BaseModel):
     overrun: float
     thresholds: dict[str, float]
     timers: list[dict[str, Any]]
+    undo: dict[str, Any] | None = Field(None, description="what POST /undo would revert now: seq, kind, summary, "
+                                                          "actor, until (UTC)")
     segments: list[dict[str, Any]]
 
 
@@ -55,14 +58,58 @@ class CueOut(BaseModel):
 
 
 class AdvanceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"to": "session-2"}]})
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={"examples": [
+        {"from": "session-1"}, {"to": "session-2", "from": "session-1"}, {}]})
     to: str | None = Field(None, description="segment id to jump to (default: the next one)")
+    from_: str | None = Field(None, alias="from", description="the segment the caller believes is current; "
+                              "409 if the show has moved on (null: nothing running)")
+
+    @property
+    def expected(self):
+        """The caller's `from`, or UNSET when the body did not say."""
+        from app.run.service import UNSET
+
+        return self.from_ if "from_" in self.model_fields_set else UNSET
+
+
+class UndoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"seq": 12}]})
+    seq: int | None = Field(None, ge=1, description="the action the caller means to undo (409 if it is no longer "
+                                                    "the last undoable one)")
+
+
+class PreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={"examples": [
+        {"action": "jump", "to": "closing"}, {"action": "end"}]})
+    action: Literal["advance", "jump", "end"]
+    to: str | None = Field(None, description="segment id (jump)")
+    from_: str | None = Field(None, alias="from")
+
+    @property
+    def expected(self):
+        from app.run.service import UNSET
+
+        return self.from_ if "from_" in self.model_fields_set else UNSET
+
+
+class PreviewMessage(BaseModel):
+    cue_id: str
+    kind: str
+    title: str
+    text: str
+    targets: list[str]
+
+
+class PreviewOut(BaseModel):
+    action: str
+    messages: list[PreviewMessage]
 
 
 class DelayIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"minutes": 5, "mode": "absorb"}]})
-    minutes: float | None = Field(None, ge=-120, le=240)
-    seconds: int | None = Field(None, ge=-7200, le=14400)
+    # 24 h at most here; the run service also caps a delay at the event's own length.
+    minutes: float | None = Field(None, ge=-1440, le=1440)
+    seconds: int | None = Field(None, ge=-86400, le=86400)
     mode: Literal["absorb", "shift"] | None = Field(None, description="default: the schedule's run.delay_mode")
 
     @model_validator(mode="after")
@@ -101,6 +148,7 @@ class AnnounceIn(BaseModel):
 class ActionOut(BaseModel):
     kind: str
     at: str
-    seq: int
+    seq: int = Field(description="this action's own number in the run log")
     state: StateOut
     timer_id: str | None = None
+    undone: dict[str, Any] | None = Field(None, description="undo only: the action reverted, {seq, kind}")

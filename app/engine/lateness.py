@@ -52,10 +52,27 @@ def deadline(kind: str, due: datetime, data: dict[str, Any], give_up: timedelta)
     return due + give_up
 
 
+def stale(kind: str, now: datetime, data: dict[str, Any]) -> str:
+    """Why a cue about a segment must not be posted at `now` at all ('' if it may be).
+
+    No jitter allowance here: a readiness check for a segment that has started, or a "5 min left"
+    for a segment that is over, is wrong however little late it is.
+    """
+    segment_end, segment_start = _when(data, "end"), _when(data, "start")
+    if kind == "readiness_check" and segment_start is not None and now >= segment_start:
+        return "its segment has already started"
+    if kind in ("segment_start", "segment_ending_soon", "respondent_slot") and segment_end is not None \
+            and now >= segment_end:
+        return "its segment has already ended"
+    return ""
+
+
 def decide(kind: str, due: datetime, now: datetime, data: dict[str, Any], give_up: timedelta,
            grace: timedelta = timedelta(0)) -> Decision:
     """Whether a due cue still fires at `now`; lateness within `grace` (machine jitter) does not count."""
     until = deadline(kind, due, data, give_up)
+    if reason := stale(kind, now, data):
+        return Decision(False, now > due, until, reason)
     effective = max(due, now - grace)
     if effective > until:
         return Decision(False, True, until, f"{int((now - due).total_seconds())} s late; no longer useful")

@@ -1,12 +1,16 @@
 """The run engine: host actions in, dated cues out, with the database as the source of truth.
 
-Every change is: append to the run log -> rebuild the timeline (pure) -> sync the outbox -> re-arm
-the timer. Nothing lives only in memory, so a restart rebuilds exactly the same state.
+Every change is one transaction: append to the run log -> rebuild the timeline (pure) -> sync the
+outbox; only after it commits does the cached state change and the timer re-arm. A change that
+cannot be stored leaves no trace. Nothing lives only in memory, so a restart rebuilds exactly the
+same state. The rules for host actions live in the run service (app/run/), which acts through
+`transact` under the engine's lock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,16 +18,18 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
 from app.engine.lateness import Decision, decide
+from app.errors import NotFound, NotRecorded
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import load_text
 from schedules.model import Schedule
-from schedules.timeline import Timeline, build_timeline
+from schedules.timeline import TIMER_OVER_GRACE, Timeline, build_timeline
 from schedules.timers import TimerStatus
 
 log = logging.getLogger("showcaller.engine")
@@ -31,17 +37,52 @@ FireHook = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
 FireListener = Callable[[str, Any, str], None]
 
 
-class UnknownEvent(LookupError):
+class UnknownEvent(NotFound, LookupError):
     """No event with that id is loaded."""
+
+    def __init__(self, event_id: str):
+        super().__init__(f"no event '{event_id}' is loaded")
 
 
 @dataclass
 class Loaded:
-    """An event's schedule and run log, cached from the database."""
+    """An event's schedule and run log (with who took each action), cached from the database."""
 
     schedule: Schedule
     actions: list[Adjustment]
     timeline: Timeline | None = None
+    actors: dict[int, str | None] = field(default_factory=dict)
+
+
+@dataclass
+class Txn:
+    """One change being recorded under the engine's lock: what is known now, and what to append.
+
+    Everything written through `conn` commits together with the outbox sync, or not at all.
+    """
+
+    event_id: str
+    schedule: Schedule
+    now: datetime
+    conn: AsyncConnection
+    actions: list[Adjustment]
+    actors: dict[int, str | None]
+    timer_grace: timedelta | None
+    appended: list[Adjustment] = field(default_factory=list)
+
+    def timeline(self, extra: Adjustment | None = None) -> Timeline:
+        """The timeline with what is appended so far (plus `extra`, to preview an action)."""
+        actions = self.actions if extra is None else [*self.actions, extra]
+        return build_timeline(self.schedule, actions, self.now, self.timer_grace)
+
+    async def append(self, adjustment: Adjustment, actor: str | None) -> Adjustment:
+        """Append a host action to the run log; returns it with its own sequence number."""
+        seq = await events_repo.append_action(self.conn, self.event_id, adjustment, actor)
+        numbered = type(adjustment)(**{**adjustment.__dict__, "seq": seq})
+        self.actions.append(numbered)
+        self.actors[seq] = actor
+        self.appended.append(numbered)
+        return numbered
 
 
 def _moves_with_time(item: Loaded | None) -> bool:
@@ -65,6 +106,7 @@ class RunEngine:
     hooks: dict[str, FireHook] = field(default_factory=dict)
     listeners: list[FireListener] = field(default_factory=list)
     on_change: Callable[[], None] = lambda: None
+    timer_grace: timedelta | None = TIMER_OVER_GRACE
     _events: dict[str, Loaded] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Deliveries are numbered here: one engine per database writes them, under its lock.
@@ -81,10 +123,17 @@ class RunEngine:
     async def load_schedule(self, text: str, source: str) -> Schedule:
         """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError."""
         schedule = load_text(text, source)
-        async with self.db.begin() as conn:
-            await events_repo.upsert_event(conn, schedule, source, text, self.clock.now())
-        await self._reload(schedule.event.id)
-        await self._sync(schedule.event.id)
+        event_id = schedule.event.id
+        async with self._lock:
+            now = self.clock.now()
+            async with _recording(), self.db.begin() as conn:
+                await events_repo.upsert_event(conn, schedule, source, text, now)
+                log_rows = await events_repo.load_log(conn, event_id)
+                item = Loaded(schedule, [a for a, _ in log_rows], actors={a.seq: who for a, who in log_rows})
+                item.timeline = build_timeline(schedule, item.actions, now, self.timer_grace)
+                await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now)
+            self._events[event_id] = item
+        self.on_change()
         return schedule
 
     def loaded(self, event_id: str) -> Loaded:
@@ -104,30 +153,50 @@ class RunEngine:
         return sorted(self._events)
 
     def timeline(self, event_id: str) -> Timeline:
-        """The current timeline (recomputed so holds project against the present)."""
+        """The current timeline (recomputed so holds and timers project against the present)."""
         item = self.loaded(event_id)
-        return build_timeline(item.schedule, item.actions, self.clock.now())
+        return build_timeline(item.schedule, item.actions, self.clock.now(), self.timer_grace)
+
+    async def transact(self, event_id: str, work: Callable[[Txn], Awaitable[Any]]) -> Any:
+        """Run `work` under the engine's lock in one transaction with the outbox sync it causes.
+
+        `work` checks its rules against `txn` (the state now) and appends through it. If it raises,
+        or the database refuses anything, nothing is stored and the cached state is unchanged.
+        """
+        async with self._lock:
+            item = self.loaded(event_id)
+            now = self.clock.now()
+            timeline = None
+            async with _recording(), self.db.begin() as conn:
+                txn = Txn(event_id, item.schedule, now, conn, list(item.actions), dict(item.actors),
+                          self.timer_grace)
+                result = await work(txn)
+                if txn.appended:
+                    timeline = txn.timeline()
+                    await outbox_repo.sync_cues(conn, event_id, timeline.cues, now, action=txn.appended[-1].seq)
+            if txn.appended:
+                item.actions, item.actors, item.timeline = txn.actions, txn.actors, timeline
+        if txn.appended:
+            self.on_change()
+            self.broadcaster.publish(event_id, txn.appended[-1].kind)
+        return result
 
     async def act(self, event_id: str, make: Callable[[datetime], Adjustment], actor: str | None = None
                   ) -> Adjustment:
-        """Record a host action taken now, re-plan and re-arm."""
-        item = self.loaded(event_id)
-        async with self._lock:
-            now = self.clock.now()
-            adjustment = make(now)
-            async with self.db.begin() as conn:
-                seq = await events_repo.append_action(conn, event_id, adjustment, actor)
-            item.actions.append(type(adjustment)(**{**adjustment.__dict__, "seq": seq}))
-        await self._sync(event_id)
-        self.broadcaster.publish(event_id, adjustment.kind)
-        return adjustment
+        """Record an action taken now without rules (system actors; hosts go through the run service)."""
+
+        async def work(txn: Txn) -> Adjustment:
+            return await txn.append(make(txn.now), actor)
+
+        return await self.transact(event_id, work)
 
     async def _reload(self, event_id: str) -> None:
         async with self.db.begin() as conn:
             row = await events_repo.get_event(conn, event_id)
-            actions = await events_repo.load_actions(conn, event_id)
+            log_rows = await events_repo.load_log(conn, event_id)
         schedule = load_text(row.schedule_text, row.source)
-        self._events[event_id] = Loaded(schedule, actions)
+        self._events[event_id] = Loaded(schedule, [a for a, _ in log_rows],
+                                        actors={a.seq: who for a, who in log_rows})
 
     async def _sync(self, event_id: str) -> None:
         timeline = self.timeline(event_id)
@@ -178,7 +247,7 @@ class RunEngine:
     async def _prepare(self, row, now: datetime) -> tuple[Any, Decision]:
         # Half a real second of wake-up jitter is not lateness, however fast a rehearsal runs.
         grace = timedelta(seconds=0.5 * getattr(self.clock, "speed", 1.0))
-        decision = decide(row.kind, row.due_at, now, row.data, self.give_up, grace)
+        decision = decide(row.kind, row.due_at, now, row.data or {}, self.give_up, grace)
         hook = self.hooks.get(row.kind)
         update = await hook(row.event_id, row) if hook and decision.fire else None
         if update is not None:
@@ -204,3 +273,19 @@ class RunEngine:
         self._next_seq = await outbox_repo.add_deliveries(conn, row, list(row.targets), now, decision.expires_at,
                                                           parked, self._next_seq)
         return "late" if decision.late else "fired"
+
+
+@contextlib.asynccontextmanager
+async def _recording():
+    """A database refusal becomes one clear error; the transaction has rolled back by then."""
+    try:
+        yield
+    except (DataError, IntegrityError) as exc:
+        raise NotRecorded(f"the database refused it ({_first_line(exc)}); nothing was changed", status=422) from exc
+    except DBAPIError as exc:
+        raise NotRecorded(f"the database is not available ({_first_line(exc)}); nothing was changed") from exc
+
+
+def _first_line(exc: DBAPIError) -> str:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return (text.strip().splitlines() or ["unknown error"])[0][:200]

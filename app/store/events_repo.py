@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.store.tables import cues, deliveries, events, run_log
+from app.store.tables import cues, deliveries, events, idempotency_keys, run_log
 from schedules.adjustments import Adjustment, from_dict
 from schedules.model import Schedule
 
@@ -36,7 +36,7 @@ async def upsert_event(conn: AsyncConnection, schedule: Schedule, source: str, t
 
 async def delete_event(conn: AsyncConnection, event_id: str) -> None:
     """Remove an event with its run log, cues and deliveries (a rehearsal starts from scratch)."""
-    for table in (deliveries, cues, run_log):
+    for table in (deliveries, cues, idempotency_keys, run_log):
         await conn.execute(delete(table).where(table.c.event_id == event_id))
     await conn.execute(delete(events).where(events.c.id == event_id))
 
@@ -60,6 +60,12 @@ async def append_action(conn: AsyncConnection, event_id: str, adjustment: Adjust
     await conn.execute(insert(run_log).values(event_id=event_id, seq=seq, at=adjustment.at, kind=adjustment.kind,
                                               data=data, actor=actor))
     return seq
+
+
+async def load_log(conn: AsyncConnection, event_id: str) -> list[tuple[Adjustment, str | None]]:
+    """Every host action on an event with who took it, in order."""
+    query = select(run_log.c.data, run_log.c.actor).where(run_log.c.event_id == event_id).order_by(run_log.c.seq)
+    return [(from_dict(row.data), row.actor) for row in await conn.execute(query)]
 
 
 async def load_actions(conn: AsyncConnection, event_id: str) -> list[Adjustment]:

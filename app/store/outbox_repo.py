@@ -16,13 +16,28 @@ from schedules.timeline import Cue
 OPEN = ("pending", "held")
 
 
-def delivery_id(event_id: str, cue_id: str, target_id: str) -> str:
-    """Stable delivery id (the webhook id): the same for every retry, on every machine."""
-    return "msg_" + hashlib.sha256(f"{event_id}|{cue_id}|{target_id}".encode()).hexdigest()[:26]
+def delivery_id(event_id: str, cue_id: str, target_id: str, generation: int = 0) -> str:
+    """Stable delivery id (the webhook id): the same for every retry, on every machine.
+
+    A cue fired again after an undo withdrew its first firing is a new message, so its
+    generation is part of the id (the first generation keeps the original form).
+    """
+    key = f"{event_id}|{cue_id}|{target_id}" + (f"|{generation}" if generation else "")
+    return "msg_" + hashlib.sha256(key.encode()).hexdigest()[:26]
 
 
-async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue], now: datetime) -> int:
-    """Make the outbox match the timeline: add new cues, move open ones, cancel vanished ones."""
+REOPENABLE = ("cancelled", "superseded")
+
+
+async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue], now: datetime,
+                    action: int | None = None) -> int:
+    """Make the outbox match the timeline: add new cues, move open ones, retire vanished ones.
+
+    With `action` (the run-log seq of the host action being recorded, at `now`), a cue that the
+    action moves into the past, or whose segment it leaves, is `superseded` by it and never
+    posted; a cue already overdue before the action (the service was busy or down) is left to the
+    lateness policy. Without an action (start-up, a hold's projection) vanished cues are cancelled.
+    """
     existing = {r.cue_id: r for r in await conn.execute(select(cues).where(cues.c.event_id == event_id))}
     seen, changed = set(), 0
     for cue in planned:
@@ -31,20 +46,64 @@ async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue]
                   "status": "held" if cue.held else "pending", "title": cue.title, "message": cue.message,
                   "targets": list(cue.targets), "severity": cue.severity, "data": cue.data, "updated_at": now}
         row = existing.get(cue.id)
+        overtaken = action is not None and not cue.held and cue.at < now
         if row is None:
-            await conn.execute(insert(cues).values(event_id=event_id, cue_id=cue.id, **values))
+            if overtaken:
+                values.update(status="superseded", superseded_by=action)
+            await conn.execute(insert(cues).values(event_id=event_id, cue_id=cue.id, caused_by=action, **values))
             changed += 1
-        elif row.status in OPEN or row.status == "cancelled":
-            if (row.due_at, row.status, row.message, row.targets) != (values["due_at"], values["status"],
-                                                                       values["message"], values["targets"]):
-                await conn.execute(update(cues).where(cues.c.event_id == event_id, cues.c.cue_id == cue.id)
-                                   .values(**values))
-                changed += 1
+            continue
+        if row.status not in OPEN and row.status not in REOPENABLE:
+            continue
+        if (row.due_at, row.status, row.message, row.targets) == (values["due_at"], values["status"],
+                                                                   values["message"], values["targets"]):
+            continue
+        if row.status in REOPENABLE and not cue.held and cue.at < now:
+            continue  # stays retired: its moment passed while it was withdrawn
+        if overtaken and not (row.status == "pending" and row.due_at == cue.at):
+            values.update(status="superseded", superseded_by=action)
+        elif action is not None:
+            values.update(caused_by=action, superseded_by=None)
+        await conn.execute(update(cues).where(cues.c.event_id == event_id, cues.c.cue_id == cue.id)
+                           .values(**values))
+        changed += 1
     gone = [cid for cid, row in existing.items() if cid not in seen and row.status in OPEN]
     if gone:
+        retired = {"status": "cancelled"} if action is None else {"status": "superseded", "superseded_by": action}
         await conn.execute(update(cues).where(cues.c.event_id == event_id, cues.c.cue_id.in_(gone))
-                           .values(status="cancelled", updated_at=now))
+                           .values(updated_at=now, **retired))
     return changed + len(gone)
+
+
+async def caused_cues(conn: AsyncConnection, event_id: str, seq: int) -> list:
+    """Cues the host action `seq` planned or moved that have fired since (what an undo corrects)."""
+    query = select(cues).where(cues.c.event_id == event_id, cues.c.caused_by == seq, cues.c.status == "fired")
+    return list((await conn.execute(query.order_by(cues.c.fired_at, cues.c.cue_id))).all())
+
+
+async def withdraw_firing(conn: AsyncConnection, row, undo_seq: int, now: datetime) -> dict[str, str]:
+    """Withdraw a fired cue after an undo: keep its firing under an archived id, stop its unsent
+    deliveries, and leave the cue id free to be planned (and fired) again as a new generation.
+
+    Returns {target id: delivery status} of the withdrawn firing's deliveries.
+    """
+    archived = f"{row.cue_id}~undo{undo_seq}"
+    values = {k: v for k, v in row._mapping.items() if k not in ("cue_id",)}
+    values.update(cue_id=archived, status="withdrawn", note=f"withdrawn by undo #{undo_seq}", updated_at=now)
+    await conn.execute(insert(cues).values(**values))
+    sent = {d.target_id: d.status for d in await conn.execute(
+        select(deliveries).where(deliveries.c.event_id == row.event_id, deliveries.c.cue_id == row.cue_id))}
+    await conn.execute(update(deliveries).where(deliveries.c.event_id == row.event_id,
+                                                deliveries.c.cue_id == row.cue_id,
+                                                deliveries.c.status.in_(("pending", "parked")))
+                       .values(status="withdrawn", last_error=f"withdrawn by undo #{undo_seq}"))
+    await conn.execute(update(deliveries).where(deliveries.c.event_id == row.event_id,
+                                                deliveries.c.cue_id == row.cue_id).values(cue_id=archived))
+    # The live row becomes a new generation: whatever the replay plans for it next is a new message.
+    await conn.execute(update(cues).where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id)
+                       .values(status="cancelled", fired_at=None, late_ms=None, note=None, caused_by=undo_seq,
+                               generation=row.generation + 1, updated_at=now))
+    return sent
 
 
 async def set_cue_text(conn: AsyncConnection, row) -> None:
@@ -87,8 +146,10 @@ async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: da
     values = []
     for seq, target in enumerate(targets, start=first_seq):
         problem = parked.get(target)
-        values.append({"id": delivery_id(row.event_id, row.cue_id, target), "seq": seq, "event_id": row.event_id,
-                       "cue_id": row.cue_id, "target_id": target, "status": "parked" if problem else "pending",
+        generation = getattr(row, "generation", 0) or 0
+        values.append({"id": delivery_id(row.event_id, row.cue_id, target, generation), "seq": seq,
+                       "event_id": row.event_id, "cue_id": row.cue_id, "target_id": target,
+                       "status": "parked" if problem else "pending",
                        "attempts": 0, "next_attempt_at": now, "expires_at": expires_at, "last_error": problem,
                        "created_at": now})
     if values:

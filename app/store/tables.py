@@ -78,7 +78,8 @@ cues = Table(
     Column("kind", String(32), nullable=False),
     Column("segment", String(64), nullable=True),
     Column("due_at", TS, nullable=True, doc="null while held"),
-    Column("status", String(16), nullable=False, doc="pending | held | fired | skipped | cancelled"),
+    Column("status", String(16), nullable=False,
+           doc="pending | held | fired | skipped | cancelled | superseded | withdrawn"),
     Column("title", String(300), nullable=False),
     Column("message", Text, nullable=False),
     Column("targets", JSON, nullable=False),
@@ -88,6 +89,10 @@ cues = Table(
     Column("late_ms", BigInteger, nullable=True),
     Column("note", String(300), nullable=True),
     Column("updated_at", TS, nullable=False),
+    Column("superseded_by", Integer, nullable=True, doc="the host action (run log seq) that overtook it"),
+    Column("caused_by", Integer, nullable=True, doc="the host action that last planned or moved it"),
+    Column("generation", Integer, nullable=False, default=0, server_default="0",
+           doc="how many earlier firings an undo withdrew (part of the delivery ids)"),
     Index("ix_cues_status_due", "status", "due_at"),
 )
 
@@ -139,6 +144,18 @@ zoom_objects = Table(
     Column("sandbox", Boolean, nullable=False),
     Column("applied_spec", JSON, nullable=False),
     Column("applied_at", TS, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("key", String(200), primary_key=True, doc="the client's Idempotency-Key header"),
+    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("fingerprint", String(64), nullable=False, doc="hash of method, path and body"),
+    Column("status", Integer, nullable=False),
+    Column("answer", JSON, nullable=False, doc="the first answer's body, replayed to retries"),
+    Column("seq", Integer, nullable=True, doc="the run-log entry it recorded, if any"),
+    Column("created_at", TS, nullable=False),
+    Index("ix_idempotency_keys_created", "created_at"),
 )
 
 api_tokens = Table(

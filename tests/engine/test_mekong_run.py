@@ -68,6 +68,7 @@ async def _run(database_url, settings_for, receiver_env) -> tuple[list[str], dic
                     timer = response.json().get("timer_id") or timer
                     transcript.append(f"{clock.now().astimezone(_bkk()):%H:%M:%S} host   {path.format(t='T')}")
                     states[path] = response.json()["state"]
+                    transcript += await _superseded(runtime, response.json()["seq"])
                 for row, outcome in await runtime.engine.tick():
                     transcript.append(f"{row.due_at.astimezone(_bkk()):%H:%M:%S} {outcome:<6} {row.cue_id}")
                 await runtime.worker.drain()
@@ -78,6 +79,14 @@ async def _run(database_url, settings_for, receiver_env) -> tuple[list[str], dic
     finally:
         await runtime.stop()
     return transcript, states
+
+
+async def _superseded(runtime, seq: int) -> list[str]:
+    """Cues the host action `seq` overtook: withdrawn, never posted (shown at their planned moment)."""
+    async with runtime.db.begin() as conn:
+        rows = [r for r in await outbox_repo.list_cues(conn, "mekong-dialogue-2022") if r.superseded_by == seq]
+    return [f"{(r.due_at or r.updated_at).astimezone(_bkk()):%H:%M:%S} superseded {r.cue_id} (by #{seq})"
+            for r in sorted(rows, key=lambda r: (r.due_at or r.updated_at, r.cue_id))]
 
 
 def _bkk():

@@ -458,6 +458,8 @@ EXAMPLES = [
     TimerAdd(bangkok(14, 41), timer_id="t1", seconds=-15),
     TimerStop(bangkok(14, 42), timer_id="t1"),
     Announce(bangkok(15, 0), announcement_id="a", message="Hi", targets=("x", "y")),
+    adj.Undo(bangkok(15, 1), seq=12, target=11,
+             corrections=(("x", "Correction: S1 is still running", "Correction: ...; please disregard 'Hi'."),)),
 ]
 
 

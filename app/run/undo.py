@@ -1,0 +1,124 @@
+"""Undo: which host action can still be reverted, how it reads, and the corrections it owes.
+
+Undo is an entry in the run log that cancels one earlier action; the timeline replays without it.
+Messages the undone action already caused are withdrawn: a message not yet delivered is never
+sent, and each target that did receive one gets a single correction naming what to disregard.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.engine.service import Txn
+from app.errors import Conflict
+from app.store import outbox_repo
+from schedules.adjustments import (
+    Adjustment,
+    Advance,
+    Announce,
+    Delay,
+    EndEvent,
+    Hold,
+    Resume,
+    TimerAdd,
+    TimerPause,
+    TimerResume,
+    TimerStart,
+    TimerStop,
+    Undo,
+    effective,
+)
+from schedules.model import Schedule
+from schedules.timeline import RunState, build_timeline
+
+# Actions taken by the service itself (readiness follow-ups) are not what a host means to undo.
+SYSTEM_ACTORS = frozenset({"readiness"})
+RECEIVED = ("sent", "sending")
+
+
+def last_undoable(actions: list[Adjustment], actors: dict[int, str | None], now: datetime,
+                  window: timedelta) -> Adjustment | None:
+    """The action an undo would revert now: the latest one still in effect, if within the window."""
+    for action in reversed(effective(actions)):
+        if actors.get(action.seq) in SYSTEM_ACTORS:
+            continue
+        return action if now - action.at <= window else None
+    return None
+
+
+def refuse(actions: list[Adjustment], window: timedelta) -> Conflict:
+    """Why there is nothing to undo."""
+    last = effective(actions)
+    if not last:
+        return Conflict("nothing to undo: no host action is in effect")
+    minutes = window.total_seconds() / 60
+    return Conflict(f"nothing to undo: the last action (#{last[-1].seq} {last[-1].kind}) is older than "
+                    f"{minutes:g} min")
+
+
+def _title(schedule: Schedule, segment_id: str | None) -> str:
+    segment = schedule.segment(segment_id) if segment_id else None
+    return segment.title if segment else str(segment_id)
+
+
+def summary(schedule: Schedule, actions: list[Adjustment], action: Adjustment) -> str:
+    """One line a host recognises: 'Next segment: Open discussion', 'Delay +5 min', ..."""
+    if isinstance(action, Advance):
+        before = [a for a in effective(actions) if a.seq <= action.seq]
+        state = build_timeline(schedule, before, action.at).state_at(action.at)
+        landed = _title(schedule, state.current.id) if state.current else "the end"
+        return f"Jump to {landed}" if action.to else f"Next segment: {landed}"
+    if isinstance(action, Delay):
+        minutes = action.seconds / 60
+        return f"Delay {minutes:+g} min" + (f" ({action.mode})" if action.mode else "")
+    if isinstance(action, TimerStart):
+        return f"Start timer: {action.label}"
+    if isinstance(action, Announce):
+        text = action.message if len(action.message) <= 60 else action.message[:57] + "..."
+        return f"Announcement: {text}"
+    simple = {Hold: "Hold", Resume: "Resume", EndEvent: "End the event", TimerPause: "Pause timer",
+              TimerResume: "Resume timer", TimerAdd: "Add time to timer", TimerStop: "Stop timer"}
+    words = next((v for k, v in simple.items() if isinstance(action, k)), action.kind)
+    timer = getattr(action, "timer_id", "")
+    return f"{words} {timer}".strip()
+
+
+def situation(schedule: Schedule, state: RunState) -> str:
+    """Where the event stands after the undo, in words for a correction."""
+    if state.status == "ended":
+        return f"{schedule.event.title} has ended"
+    if state.status == "scheduled" or state.current is None:
+        return f"{schedule.event.title} has not started yet"
+    title = _title(schedule, state.current.id)
+    return f"{title} is on hold" if state.held else f"{title} is still running"
+
+
+def _quoted(titles: list[str]) -> str:
+    quoted = [f"'{t}'" for t in titles]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+async def withdraw(txn: Txn, target: Adjustment, undo_seq: int) -> tuple[tuple[str, str, str], ...]:
+    """Withdraw what `target` caused and return one correction (target id, title, message) per
+    target that received any of it."""
+    conn: AsyncConnection = txn.conn
+    received: dict[str, list[str]] = {}
+    for row in await outbox_repo.caused_cues(conn, txn.event_id, target.seq):
+        statuses = await outbox_repo.withdraw_firing(conn, row, undo_seq, txn.now)
+        for target_id, status in statuses.items():
+            if status in RECEIVED:
+                received.setdefault(target_id, []).append(row.title)
+    if not received:
+        return ()
+    after = txn.timeline(Undo(txn.now, undo_seq, target=target.seq)).state_at(txn.now)
+    where = situation(txn.schedule, after)
+    order = [t.id for t in txn.schedule.targets]
+    return tuple((target_id, f"Correction: {where}",
+                  f"Correction: {where}; please disregard {_quoted(titles)}.")
+                 for target_id, titles in sorted(received.items(), key=lambda kv: _rank(order, kv[0])))
+
+
+def _rank(order: list[str], target_id: str) -> int:
+    return order.index(target_id) if target_id in order else len(order)
