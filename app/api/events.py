@@ -67,7 +67,8 @@ async def get_cues(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     return [{"cue_id": r.cue_id, "kind": r.kind, "segment": r.segment, "status": r.status, "title": r.title,
              "message": r.message, "due_at": iso_utc(r.due_at) if r.due_at else None,
              "fired_at": iso_utc(r.fired_at) if r.fired_at else None, "late_ms": r.late_ms, "note": r.note,
-             "targets": r.targets, "deliveries": by_cue.get(r.cue_id, [])} for r in rows]
+             "targets": r.targets, "deliveries": by_cue.get(r.cue_id, []), "superseded_by": r.superseded_by}
+            for r in rows]
 
 
 @router.get("/{event_id}/log", summary="Host actions so far")

@@ -55,6 +55,7 @@ class CueOut(BaseModel):
     note: str | None
     targets: list[str]
     deliveries: list[dict[str, Any]]
+    superseded_by: int | None = Field(None, description="the host action (run log seq) that withdrew this cue")
 
 
 class AdvanceIn(BaseModel):

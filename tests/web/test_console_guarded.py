@@ -48,7 +48,7 @@ async def test_misclicked_next_is_undone_and_the_receivers_get_a_correction(brow
 
         bar = host.get_by_test_id("undo-bar")
         await expect(bar).to_be_visible()
-        await expect(bar).to_contain_text("Hana (host)")
+        await expect(bar).to_contain_text("by Hana (host)")
         await expect(host.locator("#undo-left")).to_have_text(re.compile(r"^[0-2]:\d\d$"))
         before = len(server.received)
         await server.advance(seconds=0)  # the worker posts what the advance caused
@@ -64,6 +64,8 @@ async def test_misclicked_next_is_undone_and_the_receivers_get_a_correction(brow
         corrections = Counter(path for path, body in server.received[mark:] if "Correction" in body)
         # Every receiver that got a message caused by the mis-click gets exactly one correction.
         assert set(corrections) == caused and set(corrections.values()) == {1}, server.received[mark:]
+        slack = next(body for path, body in server.received[mark:] if path == "/slack/hosts")
+        assert f"{SESSION_1} is still running; please disregard 'Now: {DISCUSSION_1}'" in slack
 
         # The cue log names who did it, and marks the undone action.
         undone = host.locator("#cues li.cue.action.undone")
@@ -143,6 +145,9 @@ async def test_jump_list_follows_the_show_across_three_advances(browser, make_se
         await host.get_by_role("button", name=f"Next segment: {DISCUSSION_1}").click()
         await expect(current).to_have_text(DISCUSSION_1)
         await expect(select).to_have_value("session-2")
+        # Session 1's "5 min left" (due at 14:40) was overtaken by the early advance: never posted.
+        withdrawn = host.locator("#cues li.cue.withdrawn", has_text=f"{SESSION_1}: 5 min left")
+        await expect(withdrawn).to_contain_text("WITHDRAWN (overtaken by #1, never posted)")
 
         # Typing "n" in a field is text, not a shortcut; on the page it is Next.
         await host.locator("#announce-text").press("n")

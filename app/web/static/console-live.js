@@ -1,9 +1,10 @@
 // The console's live part: state from the stream rendered, countdowns ticking locally at the server's clock rate.
 import { clockText, countdownText, h, minutesText, zoneFormat } from './common.js';
 import { $, act, app, changed } from './console-core.js';
-import { loadCues } from './console-panels.js';
+import { loadAttendance, loadCues } from './console-panels.js';
 
 export function applyState(state) {
+  const before = app.state;
   app.state = state;
   app.receivedAt = performance.now();
   if (!app.fmt || app.fmt.timeZone !== state.event.timezone) app.fmt = zoneFormat(state.event.timezone);
@@ -11,6 +12,8 @@ export function applyState(state) {
   tick();
   clearTimeout(app.cueReload);
   app.cueReload = setTimeout(loadCues, 400); // a change usually means new cues or deliveries
+  // Readiness is about the next segment: check it again as soon as the show moves.
+  if (before && (before.current?.id !== state.current?.id || before.status !== state.status)) loadAttendance();
 }
 
 function peopleLine(segment) {
@@ -62,7 +65,8 @@ function renderState(s) {
   $('btn-hold').hidden = s.held;
   $('btn-resume').hidden = !s.held;
   $('btn-hold').dataset.off = current ? '' : '1';
-  $('btn-advance').textContent = s.next ? `Next segment: ${s.next.title}` : 'Finish the last segment';
+  $('btn-advance').textContent = s.next ? `Next segment: ${s.next.title}`
+    : s.status === 'ended' ? 'Next segment' : 'Finish the last segment';
 
   renderJump(s);
   renderRespondents(s);
@@ -219,7 +223,7 @@ function renderUndo(s) {
     $('undo-bar').hidden = true;
     return;
   }
-  const who = undo.actor ? ` (${undo.actor})` : '';
+  const who = undo.actor ? ` · by ${undo.actor}` : '';
   $('undo-text').textContent = `${undo.summary}${who}`;
   $('btn-undo').setAttribute('aria-label', `Undo ${undo.summary}`);
 }
