@@ -1,6 +1,6 @@
 // Console panels loaded on demand: announcement targets, cue log, attendance, Zoom links.
 import { h } from './common.js';
-import { $, ApiError, FAILED, RANK, api, app, base, changed, toast } from './console-core.js';
+import { $, ApiError, FAILED, RANK, api, app, base, changed, post, toast } from './console-core.js';
 
 export async function loadPlan() {
   try {
@@ -157,7 +157,7 @@ function deliveryItem(cue, d) {
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
-        await api(`/api/deliveries/${encodeURIComponent(d.id)}/resend`, { method: 'POST' });
+        await post(`/api/deliveries/${encodeURIComponent(d.id)}/resend`); // with an Idempotency-Key
         toast(`Queued again for ${d.target}`);
         loadCues();
       } catch (error) {
