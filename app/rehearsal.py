@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import random
 import secrets
 import socket
@@ -24,6 +25,7 @@ from rich.console import Console
 from app.attendance.report import attendance_json
 from app.config import Settings
 from app.engine.clock import ScaledClock
+from app.errors import AppError
 from app.main import create_app
 from app.rehearsal_zoom import plan_meeting, run_meeting
 from app.runtime import Runtime
@@ -31,10 +33,11 @@ from app.store import outbox_repo, tokens_repo
 from app.zoom_sync import SANDBOX_BASE, apply_schedule, sandbox_client, sandbox_users, zoom_access
 from integrations.receivers.app import create_receivers
 from integrations.zoom_emulator import create_emulator
-from schedules.adjustments import TimerStart, TimerStop
 from schedules.load import load_text
 from schedules.model import Schedule
 from schedules.resolve import event_window, zone
+
+log = logging.getLogger("showcaller.rehearsal")
 
 
 def free_port(preferred: int) -> int:
@@ -119,8 +122,7 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
     try:
         # A rehearsal replays from scratch: a previous run's log and cues would make it a resumption.
         await runtime.engine.forget(schedule.event.id)
-        await runtime.engine.load_schedule(text, path)
-        runtime.forget_targets(schedule.event.id)
+        await runtime.run.load_schedule(text, path)
         async with runtime.db.begin() as conn:
             _, host_token = await tokens_repo.create_token(conn, "rehearsal", "host", clock.now())
         meeting_task = None
@@ -190,14 +192,14 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
 
 async def _respond(runtime: Runtime, event_id: str, row, rng: random.Random) -> None:
     """A host starts the respondent's timer; the respondent speaks a bit less or a bit more."""
-    seconds = round(float(row.data.get("minutes", 3)) * 60)
-    timer_id = f"rehearsal-{row.cue_id.replace('/', '-')}"
-    start = lambda at: TimerStart(at, timer_id=timer_id, seconds=seconds, label=row.title.split(":")[0],  # noqa: E731
-                                  segment=row.segment, slot=row.data.get("slot"))
-    started = await runtime.engine.act(event_id, start, actor="rehearsal")
-    spoke = timedelta(seconds=seconds * rng.uniform(0.8, 1.15))
-    await asyncio.sleep(runtime.clock.real_delay(started.at + spoke))
-    await runtime.engine.act(event_id, lambda at: TimerStop(at, timer_id=timer_id), actor="rehearsal")
+    try:
+        started = await runtime.run.start_timer(event_id, "rehearsal", segment=row.segment, slot=row.data.get("slot"))
+        timer_id, seconds = started.body["timer_id"], round(float(row.data.get("minutes", 3)) * 60)
+        spoke = timedelta(seconds=seconds * rng.uniform(0.8, 1.15))
+        await asyncio.sleep(runtime.clock.real_delay(runtime.clock.now() + spoke))
+        await runtime.run.timer(event_id, "rehearsal", timer_id, "stop")
+    except AppError as exc:  # e.g. the timer already stopped by itself, or the host moved on
+        log.info("rehearsal timer for %s: %s", row.cue_id, exc.reason)
 
 
 async def _drain(runtime: Runtime, event_id: str, limit: float = 20.0) -> None:

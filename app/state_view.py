@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.views import iso_utc, segment_json
@@ -39,11 +39,12 @@ def timer_level(remaining: float, warning: float, danger: float) -> str:
 
 
 def state_json(schedule: Schedule, timeline: Timeline, now: datetime, *, clock_rate: float = 1.0,
-               undo: dict[str, Any] | None = None) -> dict[str, Any]:
+               undo: dict[str, Any] | None = None, timer_grace: timedelta | None = None) -> dict[str, Any]:
     """Everything a host needs at a glance, times in UTC (the event's zone is named).
 
     `clock_rate` is event seconds per real second (N in a rehearsal at N x) so a client's countdown
-    ticks at the server's speed; `undo` is what POST /undo would revert now, and until when.
+    ticks at the server's speed; `undo` is what POST /undo would revert now, and until when; a
+    running timer's `stops_at` is when it stops by itself (`timer_grace` after time-up).
     """
     state = timeline.state_at(now)
     warning = schedule.timers.warning.total_seconds()
@@ -53,7 +54,9 @@ def state_json(schedule: Schedule, timeline: Timeline, now: datetime, *, clock_r
         remaining = timer.remaining_at(now).total_seconds()
         timers.append({"id": timer.id, "label": timer.label, "segment": timer.segment, "slot": timer.slot,
                        "person": timer.person, "seconds": timer.seconds, "started_at": iso_utc(timer.started_at),
-                       "ends_at": iso_utc(timer.ends_at) if timer.ends_at else None, "status": timer.status.value,
+                       "ends_at": iso_utc(timer.ends_at) if timer.ends_at else None,
+                       "stops_at": iso_utc(timer.ends_at + timer_grace) if timer.ends_at and timer_grace is not None
+                       else None, "status": timer.status.value,
                        "remaining": round(remaining, 3), "level": timer_level(remaining, warning, danger)})
     tz = schedule.event.timezone
     return {

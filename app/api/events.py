@@ -67,15 +67,17 @@ async def get_cues(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     return [{"cue_id": r.cue_id, "kind": r.kind, "segment": r.segment, "status": r.status, "title": r.title,
              "message": r.message, "due_at": iso_utc(r.due_at) if r.due_at else None,
              "fired_at": iso_utc(r.fired_at) if r.fired_at else None, "late_ms": r.late_ms, "note": r.note,
-             "targets": r.targets, "deliveries": by_cue.get(r.cue_id, []), "superseded_by": r.superseded_by}
-            for r in rows]
+             "superseded_by": r.superseded_by,
+             "targets": r.targets, "deliveries": by_cue.get(r.cue_id, [])} for r in rows]
 
 
-@router.get("/{event_id}/log", summary="Host actions so far")
+@router.get("/{event_id}/log", summary="Host actions so far (with who took each, and which undo reverted it)")
 async def get_log(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     async with runtime.db.begin() as conn:
         rows = await events_repo.action_log(conn, event_id)
-    return [{"seq": r.seq, "at": iso_utc(r.at), "kind": r.kind, "actor": r.actor, "data": r.data} for r in rows]
+    undone_by = {r.data.get("target"): r.seq for r in rows if r.kind == "undo"}
+    return [{"seq": r.seq, "at": iso_utc(r.at), "kind": r.kind, "actor": r.actor, "data": r.data,
+             "undone_by": undone_by.get(r.seq)} for r in rows]
 
 
 @router.get("/{event_id}/stream", summary="Server-sent events: the state after every change",

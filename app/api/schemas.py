@@ -53,9 +53,9 @@ class CueOut(BaseModel):
     fired_at: str | None
     late_ms: int | None
     note: str | None
+    superseded_by: int | None = Field(None, description="the host action (run-log seq) that overtook this cue")
     targets: list[str]
     deliveries: list[dict[str, Any]]
-    superseded_by: int | None = Field(None, description="the host action (run log seq) that withdrew this cue")
 
 
 class AdvanceIn(BaseModel):

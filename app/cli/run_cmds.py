@@ -57,8 +57,7 @@ def serve(
 
     async def preload(runtime):
         for path, text in texts:
-            schedule = await runtime.engine.load_schedule(text, path)
-            runtime.forget_targets(schedule.event.id)
+            schedule = await runtime.run.load_schedule(text, path)
             for target, problem in runtime.targets(schedule.event.id).problems.items():
                 errors.print(f"warning: target '{target}' cannot be used: {problem}", markup=False)
         return runtime.engine.event_ids()

@@ -35,7 +35,7 @@ def apply(
 
     async def run(runtime):
         if not dry_run:
-            await runtime.engine.load_schedule(text, str(file))
+            await runtime.run.load_schedule(text, str(file))
         async with zoom_access(settings, sandbox_users(schedule)) as access:
             if dry_run:
                 return await plan_only(runtime.db, access, schedule), None

@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
-from app.engine.lateness import Decision, decide
+from app.engine.lateness import Decision, decide, stale
 from app.errors import NotFound, NotRecorded
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
@@ -173,7 +173,9 @@ class RunEngine:
                 result = await work(txn)
                 if txn.appended:
                     timeline = txn.timeline()
-                    await outbox_repo.sync_cues(conn, event_id, timeline.cues, now, action=txn.appended[-1].seq)
+                    gone = {c.id for c in timeline.cues if stale(c.kind.value, now, c.data)}
+                    await outbox_repo.sync_cues(conn, event_id, timeline.cues, now, action=txn.appended[-1].seq,
+                                                stale=gone)
             if txn.appended:
                 item.actions, item.actors, item.timeline = txn.actions, txn.actors, timeline
         if txn.appended:
@@ -280,10 +282,12 @@ async def _recording():
     """A database refusal becomes one clear error; the transaction has rolled back by then."""
     try:
         yield
-    except (DataError, IntegrityError) as exc:
-        raise NotRecorded(f"the database refused it ({_first_line(exc)}); nothing was changed", status=422) from exc
-    except DBAPIError as exc:
+    except (OperationalError, InterfaceError) as exc:
         raise NotRecorded(f"the database is not available ({_first_line(exc)}); nothing was changed") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise NotRecorded(f"the database is not available ({_first_line(exc)}); nothing was changed") from exc
+        raise NotRecorded(f"the database refused it ({_first_line(exc)}); nothing was changed", status=422) from exc
 
 
 def _first_line(exc: DBAPIError) -> str:

@@ -58,7 +58,7 @@ class RunService:
     def __init__(self, engine: RunEngine, undo_window: timedelta = timedelta(minutes=2),
                  forget_targets: Callable[[str], None] = lambda event_id: None):
         self.engine, self.undo_window, self.forget_targets = engine, undo_window, forget_targets
-        self._summaries: dict[tuple[str, int], str] = {}
+        self._summaries: dict[tuple, str] = {}
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -73,13 +73,13 @@ class RunService:
         last = undo.last_undoable(actions, actors, now, self.undo_window)
         offer = None
         if last is not None:
-            key = (event_id, last.seq)
+            key = (event_id, last.seq, last.at, last.kind)  # a rehearsal re-run reuses numbers
             if key not in self._summaries:
                 self._summaries[key] = undo.summary(schedule, actions, last)
             offer = {"seq": last.seq, "kind": last.kind, "summary": self._summaries[key],
                      "actor": actors.get(last.seq), "until": iso_utc(last.at + self.undo_window)}
         rate = float(getattr(self.engine.clock, "speed", 1.0))
-        return state_json(schedule, timeline, now, clock_rate=rate, undo=offer)
+        return state_json(schedule, timeline, now, clock_rate=rate, undo=offer, timer_grace=self.engine.timer_grace)
 
     def _txn_state(self, txn: Txn) -> dict[str, Any]:
         return self._state(txn.event_id, txn.schedule, txn.timeline(), txn.actions, txn.actors, txn.now)

@@ -30,13 +30,15 @@ REOPENABLE = ("cancelled", "superseded")
 
 
 async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue], now: datetime,
-                    action: int | None = None) -> int:
+                    action: int | None = None, stale: frozenset[str] | set[str] = frozenset()) -> int:
     """Make the outbox match the timeline: add new cues, move open ones, retire vanished ones.
 
     With `action` (the run-log seq of the host action being recorded, at `now`), a cue that the
     action moves into the past, or whose segment it leaves, is `superseded` by it and never
     posted; a cue already overdue before the action (the service was busy or down) is left to the
-    lateness policy. Without an action (start-up, a hold's projection) vanished cues are cancelled.
+    lateness policy. `stale` names cues whose segment the action has already started or ended
+    (they are superseded too). Without an action (start-up, a hold's projection) vanished cues
+    are cancelled.
     """
     existing = {r.cue_id: r for r in await conn.execute(select(cues).where(cues.c.event_id == event_id))}
     seen, changed = set(), 0
@@ -46,7 +48,7 @@ async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue]
                   "status": "held" if cue.held else "pending", "title": cue.title, "message": cue.message,
                   "targets": list(cue.targets), "severity": cue.severity, "data": cue.data, "updated_at": now}
         row = existing.get(cue.id)
-        overtaken = action is not None and not cue.held and cue.at < now
+        overtaken = action is not None and not cue.held and (cue.at < now or cue.id in stale)
         if row is None:
             if overtaken:
                 values.update(status="superseded", superseded_by=action)
@@ -55,12 +57,12 @@ async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue]
             continue
         if row.status not in OPEN and row.status not in REOPENABLE:
             continue
-        if (row.due_at, row.status, row.message, row.targets) == (values["due_at"], values["status"],
-                                                                   values["message"], values["targets"]):
+        if (row.due_at, row.status, row.message, row.targets, row.data) == (
+                values["due_at"], values["status"], values["message"], values["targets"], values["data"]):
             continue
-        if row.status in REOPENABLE and not cue.held and cue.at < now:
+        if row.status in REOPENABLE and not cue.held and (cue.at < now or cue.id in stale):
             continue  # stays retired: its moment passed while it was withdrawn
-        if overtaken and not (row.status == "pending" and row.due_at == cue.at):
+        if overtaken and (cue.id in stale or not (row.status == "pending" and row.due_at == cue.at)):
             values.update(status="superseded", superseded_by=action)
         elif action is not None:
             values.update(caused_by=action, superseded_by=None)

@@ -3,12 +3,20 @@
 The clock jumps from one due moment to the next (no real waiting). Host actions: a 5-minute delay
 in Session 1 absorbed by its open discussion, respondent timers (one paused and given extra time),
 a hold in Session 2 followed by a late manual advance, and an announcement. The transcript of
-every cue (time in Bangkok, kind, id, outcome) must equal the reviewed expected file.
+every cue (time in Bangkok, kind, id, outcome; cues a host action overtook are listed as
+superseded under it) must equal the reviewed expected file.
+
+A second afternoon has mistakes in it (an early advance, a mis-clicked jump undone 40 s later, a
+delay, an early end); its transcript adds what the ops webhook received, and the receivers must
+show no readiness "in 0 min", no "ending soon" for a segment already left, one correction per
+target that got the mis-click, and nothing after the end.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -39,11 +47,29 @@ def _script():
     ]
 
 
-async def _run(database_url, settings_for, receiver_env) -> tuple[list[str], dict]:
+def _mistakes():
+    """A host's afternoon with mistakes: an early advance, a mis-clicked jump undone, a delay, an end."""
+    return [
+        (bangkok(14, 20), "POST", "/delay", {"minutes": 5, "mode": "absorb"}),
+        (bangkok(14, 40), "POST", "/advance", {"from": "session-1"}),
+        (bangkok(15, 30), "POST", "/advance", {"to": "closing", "from": "session-2"}),
+        (bangkok(15, 30, 40), "POST", "/undo", {}),
+        (bangkok(16, 30), "POST", "/delay", {"minutes": 3}),
+        (bangkok(16, 50), "POST", "/end", {}),
+    ]
+
+
+async def _run(database_url, settings_for, receiver_env, script=None) -> tuple[list[str], dict]:
     receiver_env("http://127.0.0.1:9")
     recorder = Recorder()
     clock = ManualClock(bangkok(13, 0))
-    runtime = Runtime(settings_for(database_url), clock=clock, transport=httpx.MockTransport(recorder))
+    received: list[tuple] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        received.append((clock.now(), request))
+        return recorder(request)
+
+    runtime = Runtime(settings_for(database_url), clock=clock, transport=httpx.MockTransport(receive))
     await runtime.start(run_timer=False, run_worker=False)
     app = create_app(runtime.settings, runtime=runtime)
     app.state.runtime = runtime
@@ -53,7 +79,7 @@ async def _run(database_url, settings_for, receiver_env) -> tuple[list[str], dic
         async with runtime.db.begin() as conn:
             _, token = await tokens_repo.create_token(conn, "host", "host", clock.now())
         headers = {"Authorization": f"Bearer {token}"}
-        script, timer = _script(), None
+        script, timer = script or _script(), None
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as api:
             while True:
                 wake = await runtime.engine.next_wake()
@@ -67,6 +93,10 @@ async def _run(database_url, settings_for, receiver_env) -> tuple[list[str], dic
                     assert response.status_code in (200, 201), response.text
                     timer = response.json().get("timer_id") or timer
                     transcript.append(f"{clock.now().astimezone(_bkk()):%H:%M:%S} host   {path.format(t='T')}")
+                    if path == "/undo":
+                        undone = response.json()["undone"]
+                        transcript.append(f"{clock.now().astimezone(_bkk()):%H:%M:%S} undone #{undone['seq']} "
+                                          f"{undone['kind']}")
                     states[path] = response.json()["state"]
                     transcript += await _superseded(runtime, response.json()["seq"])
                 for row, outcome in await runtime.engine.tick():
@@ -75,6 +105,7 @@ async def _run(database_url, settings_for, receiver_env) -> tuple[list[str], dic
         async with runtime.db.begin() as conn:
             statuses = {d.status for d in await outbox_repo.list_deliveries(conn, "mekong-dialogue-2022")}
         states["delivery_statuses"] = statuses
+        states["received"] = received
         states["final"] = runtime.engine.timeline("mekong-dialogue-2022")
     finally:
         await runtime.stop()
@@ -111,4 +142,38 @@ async def test_full_mekong_run_matches_transcript(database_url, settings_for, re
     assert final.segment("session-3").start == bangkok(16, 15)
     assert final.segment("closing").end == bangkok(17, 30)
     # Every delivery was sent exactly once to every target.
+    assert states["delivery_statuses"] == {"sent"}
+
+
+MISTAKES = Path(__file__).with_name("mekong_mistakes.expected")
+
+
+def _said(request: httpx.Request) -> str:
+    return request.content.decode()
+
+
+async def test_mekong_run_with_mistakes_posts_nothing_wrong(database_url, settings_for, receiver_env):
+    transcript, states = await _run(database_url, settings_for, receiver_env, _mistakes())
+    received = states["received"]
+    ops = [(at, json.loads(r.content)["data"]) for at, r in received if r.url.path.startswith("/webhook")]
+    transcript += [f"{at.astimezone(_bkk()):%H:%M:%S} ops    {d['kind']:<20} {d['title']}" for at, d in ops]
+    if os.environ.get("UPDATE_GOLDEN"):
+        MISTAKES.write_text("\n".join(transcript) + "\n")
+    assert transcript == MISTAKES.read_text().splitlines()
+    # No readiness "in 0 min", at any receiver.
+    assert not [r for _, r in received if "in 0 min" in _said(r)]
+    # No "ending soon" for a segment already left: each was posted while its segment ran.
+    final = states["final"]
+    for at, data in ops:
+        if data["kind"] == "segment_ending_soon":
+            segment = data["cue_id"].split("/")[1].split("#")[0]
+            assert any(s.start <= at < s.end for s in final.segments if s.id == segment), data["cue_id"]
+    # The mis-clicked jump posted 'Now: Closing remarks' to all five targets; each got one correction.
+    corrections = Counter(r.url.path.split("/")[1] for _, r in received if "Correction:" in _said(r))
+    assert corrections == Counter({"slack": 1, "teams": 1, "zoom_chat": 1, "discord": 1, "webhook": 1})
+    [correction] = [d for _, d in ops if d["kind"] == "correction"]
+    assert correction["text"] == ("Correction: Session 2: Promoting healthy labour mobility is still running; "
+                                  "please disregard 'Now: Closing remarks'.")
+    # Nothing after the end (16:50), which posted its own 'Ended' message.
+    assert max(at for at, _ in received) == bangkok(16, 50)
     assert states["delivery_statuses"] == {"sent"}

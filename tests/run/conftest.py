@@ -75,6 +75,10 @@ class Host:
         async with self.runtime.db.begin() as conn:
             return {r.cue_id: r for r in await outbox_repo.list_cues(conn, EVENT)}
 
+    async def deliveries(self) -> list:
+        async with self.runtime.db.begin() as conn:
+            return await outbox_repo.list_deliveries(conn, EVENT)
+
     def received(self, kind: str = "webhook") -> list[dict]:
         """Bodies the receivers of one kind got, in order."""
         return [json.loads(r.content) for r in self.recorder.requests if r.url.path.split("/")[1] == kind]

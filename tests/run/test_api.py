@@ -39,6 +39,9 @@ async def test_two_concurrent_advances_from_the_same_segment_move_once(host):
     await host.at(bangkok(14, 40))
     starts = [m["data"]["cue_id"] for m in host.received() if m["type"] == "cue.segment_start"]
     assert starts == ["segment_start/discussion-1"]  # one set of messages
+    cues = {c["cue_id"]: c for c in (await host.api.get("/api/events/mekong-dialogue-2022/cues")).json()}
+    assert cues["segment_ending_soon/session-1"]["status"] == "superseded"
+    assert cues["segment_ending_soon/session-1"]["superseded_by"] == won["seq"]
     assert [r.kind for r in await host.log()] == ["advance"]
 
 
@@ -156,3 +159,33 @@ async def test_preview_names_what_a_jump_would_post(host):
     assert await host.log() == []
     end = (await host.post("/preview", {"action": "end"})).json()["messages"]
     assert [m["cue_id"] for m in end] == ["segment_end/session-1"]
+
+
+async def test_text_the_database_refuses_records_nothing_and_later_actions_work(host):
+    # PostgreSQL refuses NUL in text; SQLite stores it. Either way the run log and the cache agree,
+    # and the next action is recorded normally (before, every later action answered 500).
+    from app.errors import NotRecorded
+
+    try:
+        await host.runtime.run.announce("mekong-dialogue-2022", "Hana", "nul \x00 x", [])
+    except NotRecorded as exc:
+        assert exc.status == 422 and exc.reason.startswith("the action was not recorded: the database refused it")
+        assert await host.log() == []
+        assert host.runtime.engine.loaded("mekong-dialogue-2022").actions == []
+    else:
+        assert [r.kind for r in await host.log()] == ["announce"]
+    answer = await host.post("/hold")
+    assert answer.status_code == 200 and answer.json()["seq"] == len(await host.log())
+
+
+async def test_a_timer_shows_over_for_the_grace_then_stops_by_itself(host):
+    started = (await host.post("/timers", {"label": "Q&A", "seconds": 60})).json()
+    [timer] = started["state"]["timers"]
+    assert timer["ends_at"] == "2022-05-30T07:31:00Z" and timer["stops_at"] == "2022-05-30T07:31:30Z"
+    host.clock.set(bangkok(14, 31, 29))
+    [timer] = (await host.state())["timers"]
+    assert timer["level"] == "over" and timer["remaining"] == -29
+    host.clock.set(bangkok(14, 31, 30))
+    assert (await host.state())["timers"] == []
+    stop = await host.post(f"/timers/{started['timer_id']}/stop")
+    assert stop.status_code == 409 and stop.json()["reason"] == "the timer is already stopped"

@@ -67,7 +67,9 @@ async def test_misclicked_next_is_undone_and_the_receivers_get_a_correction(brow
         slack = next(body for path, body in server.received[mark:] if path == "/slack/hosts")
         assert f"{SESSION_1} is still running; please disregard 'Now: {DISCUSSION_1}'" in slack
 
-        # The cue log names who did it, and marks the undone action.
+        # The cue log names who did it, marks the undone action and what it had posted.
+        taken_back = host.locator("#cues li.cue.withdrawn", has_text=f"Now: {DISCUSSION_1}")
+        await expect(taken_back).to_contain_text("TAKEN BACK (withdrawn by undo #2; correction sent)")
         undone = host.locator("#cues li.cue.action.undone")
         await expect(undone).to_contain_text("Next segment")
         await expect(undone).to_contain_text("by Hana (host)")

@@ -83,19 +83,22 @@ function actionTitle(row) {
   return words ? words(row.data || {}) : row.kind;
 }
 
-/** Undone actions: the run log's undo entries name the action they cancel (`target`, its seq). */
+/** Undone actions: marked `undone_by` in the log, and named (`target`) by the undo entries. */
 function undoneSeqs(log) {
-  return new Set(log.filter((r) => r.kind === 'undo').map((r) => r.data?.target).filter((seq) => seq != null));
+  return new Set([...log.filter((r) => r.undone_by != null).map((r) => r.seq),
+    ...log.filter((r) => r.kind === 'undo').map((r) => r.data?.target).filter((seq) => seq != null)]);
 }
 
-// Cues a host action overtook: never posted. (`cancelled` cues simply left the plan and stay out of the log.)
-const WITHDRAWN = new Set(['superseded']);
+// `superseded`: a host action overtook the cue, never posted. `withdrawn`: posted, then taken back by an
+// undo (its targets got a correction). `cancelled` cues simply left the plan and stay out of the log.
+const WITHDRAWN = new Set(['superseded', 'withdrawn']);
 
 function cueStatusText(cue) {
   if (cue.status === 'skipped') return `SKIPPED: ${cue.note || ''}`;
-  if (WITHDRAWN.has(cue.status)) {
+  if (cue.status === 'withdrawn') return `TAKEN BACK (${cue.note || 'by an undo'}; correction sent)`;
+  if (cue.status === 'superseded') {
     const by = cue.superseded_by ? ` by #${cue.superseded_by}` : '';
-    return `WITHDRAWN (overtaken${by}, never posted)${cue.note ? `: ${cue.note}` : ''}`;
+    return `WITHDRAWN (overtaken${by}, never posted)`;
   }
   const late = cue.late_ms > 1500 ? ` · late ${Math.round(cue.late_ms / 1000)} s` : '';
   return `sent${late}`;
