@@ -38,6 +38,18 @@ def receivers(request: httpx.Request) -> httpx.Response:
     return httpx.Response(202 if kind == "teams" else 200, text="ok")
 
 
+def recording(received: list[tuple[str, str]]):
+    """The receivers above, keeping (path, body) of every message they accepted."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        response = receivers(request)
+        if response.status_code < 300:
+            received.append((request.url.path, request.content.decode("utf-8", "replace")))
+        return response
+
+    return answer
+
+
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self):
@@ -58,7 +70,8 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.runtime: Runtime | None = None
-        self.tokens: dict[str, str] = {}
+        self.tokens: dict[str, str] = {}  # "host", "host2" (a second host) and "viewer"
+        self.received: list[tuple[str, str]] = []  # (path, body) the receivers accepted
         self.page_errors: list = []  # uncaught errors of pages opened against this server
         self._server: _Server | None = None
         self._task: asyncio.Task | None = None
@@ -66,15 +79,16 @@ class LiveServer:
     async def start(self) -> None:
         """Start the runtime (timer and worker are driven by the test) and serve it."""
         self.runtime = Runtime(self.settings, clock=self.clock,
-                               transport=httpx.MockTransport(receivers))
+                               transport=httpx.MockTransport(recording(self.received)))
         await self.runtime.start(run_timer=False, run_worker=False)
         if EVENT not in self.runtime.engine.event_ids():
             await self.runtime.engine.load_schedule(MEKONG.read_text(), str(MEKONG))
         if not self.tokens:
             async with self.runtime.db.begin() as conn:
-                for name, role in (("Hana (host)", "host"), ("Vic (viewer)", "viewer")):
-                    _, self.tokens[role] = await tokens_repo.create_token(conn, name, role,
-                                                                          self.clock.now())
+                for key, name, role in (("host", "Hana (host)", "host"), ("host2", "Ola (host)", "host"),
+                                        ("viewer", "Vic (viewer)", "viewer")):
+                    _, self.tokens[key] = await tokens_repo.create_token(conn, name, role,
+                                                                         self.clock.now())
         app = create_app(self.settings, runtime=self.runtime)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on", timeout_graceful_shutdown=1)
@@ -107,6 +121,22 @@ class LiveServer:
         self.clock.advance(**delta)
         await self.runtime.engine.tick()
         await self.runtime.worker.drain()
+
+
+async def sign_in(browser, server: LiveServer, role: str, *, key: str | None = None, **context_options):
+    """A new browser context signed in to the console with the token of `key` (default: the role)."""
+    from playwright.async_api import expect
+
+    options = {"viewport": {"width": 1280, "height": 900}, "locale": "en-GB",
+               "timezone_id": "Europe/London", **context_options}
+    context = await browser.new_context(**options)
+    page = await context.new_page()
+    page.on("pageerror", lambda error: server.page_errors.append(str(error)))
+    await page.goto(f"{server.url}/console/{EVENT}")
+    await page.get_by_label("Paste your host (or viewer) token").fill(server.tokens[key or role])
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#whoami")).to_contain_text(role)
+    return page
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.conftest import bangkok
-from tests.web.conftest import EVENT, ZOOM_JOIN, ZOOM_START
+from tests.web.conftest import EVENT, ZOOM_JOIN, ZOOM_START, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,19 +19,6 @@ DISCUSSION_1 = "Open discussion (Session 1)"
 # Parts that land separately; the console hides their panels when the server lacks them.
 OPTIONAL = {name: importlib.util.find_spec(f"app.api.{name}") is not None
             for name in ("zoom", "attendance")}
-
-
-async def sign_in(browser, server, role: str, **context_options):
-    options = {"viewport": {"width": 1280, "height": 900}, "locale": "en-GB",
-               "timezone_id": "Europe/London", **context_options}
-    context = await browser.new_context(**options)
-    page = await context.new_page()
-    page.on("pageerror", lambda error: server.page_errors.append(str(error)))
-    await page.goto(f"{server.url}/console/{EVENT}")
-    await page.get_by_label("Paste your host (or viewer) token").fill(server.tokens[role])
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.locator("#whoami")).to_contain_text(role)
-    return page
 
 
 async def check_side_panels(host, viewer) -> None:
@@ -132,11 +119,20 @@ async def test_hold_delay_jump_and_sign_out(browser, make_server, shot):
         await host.get_by_role("button", name="Resume").click()
         await expect(host.get_by_test_id("run-status")).to_have_text("LIVE")
         await host.get_by_label("Jump to").select_option("session-2")
-        await host.get_by_role("button", name="Jump", exact=True).click()
+        await host.get_by_role("button", name="Jump…", exact=True).click()
+        await host.get_by_role("dialog").get_by_role("button", name="Jump", exact=True).click()
         await expect(host.get_by_test_id("current-title")).to_have_text(
             "Session 2: Promoting healthy labour mobility")
         await host.get_by_label("Message").fill("Coffee break after Session 2.")
-        await host.get_by_role("checkbox", name=re.compile("^speakers-discord")).uncheck()
+        # Only host-facing targets start ticked; the team's Teams channel takes a deliberate tick.
+        discord = host.get_by_role("checkbox", name=re.compile("^speakers-discord"))
+        await expect(discord).not_to_be_checked()
+        await expect(host.get_by_role("checkbox", name=re.compile("^hosts-slack"))).to_be_checked()
+        await host.get_by_role("checkbox", name=re.compile("^team-teams")).check()
+        preview = host.get_by_test_id("announce-preview")
+        await expect(preview.locator("li[data-target=team-teams]")).to_contain_text(
+            "Announcement: Coffee break after Session 2.")
+        await expect(preview.locator("li[data-target=speakers-discord]")).to_have_count(0)
         async with host.expect_response(re.compile(r"/announcements$")) as answer:
             await host.get_by_role("button", name="Send announcement").click()
         assert (await answer.value).status == 201
@@ -147,12 +143,20 @@ async def test_hold_delay_jump_and_sign_out(browser, make_server, shot):
         announced = [c for c in cues if c["kind"] == "announcement"]
         assert announced[0]["message"] == "Coffee break after Session 2."
         targets = announced[0]["targets"]
-        assert "speakers-discord" not in targets and "hosts-slack" in targets
+        assert sorted(targets) == ["hosts-slack", "hosts-zoom-chat", "team-teams"]
+        await expect(host.get_by_role("checkbox", name=re.compile("^team-teams"))).not_to_be_checked()
 
         # The token survives a reload (local storage) and is gone after signing out.
         await host.reload()
         await expect(host.get_by_test_id("current-title")).to_have_text(re.compile("^Session 2"))
         await host.get_by_role("button", name="Sign out").click()
+        dialog = host.get_by_role("dialog")
+        await expect(dialog).to_contain_text("Sign out of this console?")
+        await dialog.get_by_role("button", name="Cancel").click()
+        await expect(host.get_by_test_id("current-title")).to_have_text(re.compile("^Session 2"))
+        assert await host.evaluate("localStorage.getItem('showcaller.token')") is not None
+        await host.get_by_role("button", name="Sign out").click()
+        await dialog.get_by_role("button", name="Sign out").click()
         await expect(host.get_by_label("Paste your host (or viewer) token")).to_be_visible()
         assert await host.evaluate("localStorage.getItem('showcaller.token')") is None
         await host.get_by_label("Paste your host (or viewer) token").fill("sc_not-a-token")

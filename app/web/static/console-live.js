@@ -1,9 +1,10 @@
-// The console's live part: state from the stream rendered, countdowns ticking locally every 250 ms.
+// The console's live part: state from the stream rendered, countdowns ticking locally at the server's clock rate.
 import { clockText, countdownText, h, minutesText, zoneFormat } from './common.js';
 import { $, act, app, changed } from './console-core.js';
-import { loadCues } from './console-panels.js';
+import { loadAttendance, loadCues } from './console-panels.js';
 
 export function applyState(state) {
+  const before = app.state;
   app.state = state;
   app.receivedAt = performance.now();
   if (!app.fmt || app.fmt.timeZone !== state.event.timezone) app.fmt = zoneFormat(state.event.timezone);
@@ -11,6 +12,8 @@ export function applyState(state) {
   tick();
   clearTimeout(app.cueReload);
   app.cueReload = setTimeout(loadCues, 400); // a change usually means new cues or deliveries
+  // Readiness is about the next segment: check it again as soon as the show moves.
+  if (before && (before.current?.id !== state.current?.id || before.status !== state.status)) loadAttendance();
 }
 
 function peopleLine(segment) {
@@ -61,25 +64,41 @@ function renderState(s) {
 
   $('btn-hold').hidden = s.held;
   $('btn-resume').hidden = !s.held;
-  $('btn-hold').disabled = !current;
-  $('btn-advance').disabled = s.status === 'ended';
-  $('btn-advance').textContent = s.next ? `Next segment: ${s.next.title}` : 'Finish the last segment';
-  $('btn-end').disabled = s.status === 'ended';
+  $('btn-hold').dataset.off = current ? '' : '1';
+  $('btn-advance').textContent = s.next ? `Next segment: ${s.next.title}`
+    : s.status === 'ended' ? 'Next segment' : 'Finish the last segment';
 
   renderJump(s);
   renderRespondents(s);
   renderTimers(s);
   renderSegments(s);
+  renderUndo(s);
+  lockControls();
 }
 
+/**
+ * The Jump list defaults to the next segment and follows the show: whenever the next segment changes,
+ * the choice moves to it. A host's own choice stays only while the show has not moved.
+ */
 function renderJump(s) {
-  const options = s.segments.filter((seg) => !seg.skipped).map((seg) => [seg.id, seg.title, seg.start]);
-  if (!changed('jump', options)) return;
+  // A segment run again appears twice in the timeline: offer it once, at its latest occurrence.
+  const latest = new Map(s.segments.filter((seg) => !seg.skipped).map((seg) => [seg.id, seg]));
+  const options = [...latest.values()].map((seg) => [seg.id, seg.title, seg.start]);
   const select = $('jump-select');
-  const previous = select.value;
-  select.replaceChildren(...options.map(([id, title, start]) => h('option', { value: id },
-    `${app.fmt.time(start)} ${title}`)));
-  select.value = options.some(([id]) => id === previous) ? previous : (s.next?.id || options[0]?.[0] || '');
+  const nextId = s.next?.id || '';
+  const showMoved = app.jumpFollows !== nextId;
+  app.jumpFollows = nextId;
+  if (changed('jump', [options, s.current?.id || null])) {
+    const previous = select.value;
+    select.replaceChildren(
+      h('option', { value: '', disabled: true }, 'Choose a segment…'),
+      ...options.map(([id, title, start]) => h('option', { value: id },
+        `${app.fmt.time(start)} ${title}${id === s.current?.id ? ' (now)' : ''}${id === nextId ? ' (next)' : ''}`)));
+    select.value = !showMoved && options.some(([id]) => id === previous) ? previous : nextId;
+  } else if (showMoved) {
+    select.value = nextId;
+  }
+  $('btn-jump').dataset.off = select.value ? '' : '1';
 }
 
 function renderRespondents(s) {
@@ -176,7 +195,62 @@ function renderSegments(s) {
   $('agenda-h').textContent = `Agenda (times in ${app.fmt.zone(s.now)}, ${s.event.timezone})`;
 }
 
-// ---- the local countdown (every 250 ms, from the last state) ------------------------------------
+// ---- controls that the state allows ------------------------------------------------------------
+
+const CONTROLS = ['#controls-card button:not(#notice-close)', '#controls-card select', '#respondent-buttons button',
+  '#timers .buttons button', '#timer-form input', '#timer-form button', '#announce-form textarea',
+  '#announce-form input', '#announce-form button', '#btn-undo'].join(', ');
+
+/**
+ * Enable what the state allows: after the end every control is off except Undo (within its window);
+ * a button whose request is in flight stays off (no double advance).
+ */
+export function lockControls() {
+  const ended = app.state?.status === 'ended';
+  document.body.classList.toggle('ended', ended);
+  $('ended-note').hidden = !ended;
+  for (const el of document.querySelectorAll(CONTROLS)) {
+    el.disabled = Boolean(el.dataset.busy) || el.dataset.off === '1' || (ended && el.id !== 'btn-undo');
+  }
+}
+
+// ---- the undo bar ------------------------------------------------------------------------------
+
+function renderUndo(s) {
+  const undo = s.undo || null;
+  app.undo = undo;
+  if (!undo) {
+    $('undo-bar').hidden = true;
+    return;
+  }
+  const who = undo.actor ? ` · by ${undo.actor}` : '';
+  $('undo-text').textContent = `${undo.summary}${who}`;
+  $('btn-undo').setAttribute('aria-label', `Undo ${undo.summary}`);
+}
+
+/** Real seconds left to undo (the window is on the server's clock, which may run at N x in a rehearsal). */
+export function undoLeft() {
+  const s = app.state;
+  if (!s || !app.undo) return 0;
+  return (Date.parse(app.undo.until) - eventNowMs()) / 1000 / rate();
+}
+
+// ---- the local countdown (from the last state, at the server's clock rate) -------------------------
+
+/** Event seconds per real second: 1 normally, N in a rehearsal at N x. */
+export function rate() {
+  const r = Number(app.state?.clock_rate);
+  return Number.isFinite(r) && r > 0 ? r : 1;
+}
+
+/** Event seconds since the last state arrived. */
+function sinceState() {
+  return ((performance.now() - app.receivedAt) / 1000) * rate();
+}
+
+function eventNowMs() {
+  return Date.parse(app.state.now) + sinceState() * 1000;
+}
 
 function setCountdown(el, remaining, level, words) {
   el.className = `${el.className.replace(/\blvl-\w+/g, '').trim()} lvl-${level}`;
@@ -193,11 +267,23 @@ function timerLevel(remaining, thresholds) {
 
 const LEVEL_WORDS = { ok: '', warning: 'WARNING', danger: 'DANGER', over: 'OVER' };
 
+/** The timer shown beside the main countdown: a respondent's in this segment first. */
+function mainTimer(s) {
+  const live = s.timers.filter((t) => t.status !== 'stopped');
+  const running = live.filter((t) => t.status === 'running');
+  return running.find((t) => t.slot && t.segment === s.current?.id) || running.find((t) => t.slot)
+    || running[0] || live[0] || null;
+}
+
+function timerRemaining(t, since) {
+  return t.status === 'running' ? t.remaining - since : t.remaining;
+}
+
 export function tick() {
   const s = app.state;
   if (!s) return;
-  const since = (performance.now() - app.receivedAt) / 1000;
-  $('clock').textContent = app.fmt.label(Date.parse(s.now) + since * 1000);
+  const since = sinceState();
+  $('clock').textContent = app.fmt.label(eventNowMs());
 
   const segmentBox = $('segment-countdown');
   if (s.current && s.remaining !== null) {
@@ -218,13 +304,30 @@ export function tick() {
     ? `at ${app.fmt.label(s.next.start)} · in ${countdownText(s.next.starts_in - since)}` : '';
 
   for (const row of app.timerRows.values()) {
-    const t = row.timer;
-    const remaining = t.status === 'running' ? t.remaining - since : t.remaining;
+    const remaining = timerRemaining(row.timer, since);
     const level = timerLevel(remaining, s.thresholds);
     setCountdown(row.countdown, remaining, level, LEVEL_WORDS[level]);
     row.el.dataset.level = level;
   }
+
+  const main = mainTimer(s);
+  const box = $('now-timer');
+  box.hidden = !main;
+  if (main) {
+    const remaining = timerRemaining(main, since);
+    const level = timerLevel(remaining, s.thresholds);
+    box.querySelector('.timer-label').textContent = main.label + (main.status === 'paused' ? ' · PAUSED' : '');
+    setCountdown(box.querySelector('.countdown'), remaining, level, LEVEL_WORDS[level]);
+    box.dataset.level = level;
+  }
+
+  const left = undoLeft();
+  const bar = $('undo-bar');
+  bar.hidden = !app.undo || left <= 0;
+  document.body.classList.toggle('has-undo', !bar.hidden);
+  if (!bar.hidden) $('undo-left').textContent = clockText(Math.ceil(left));
 }
 
 
 app.applyState = applyState;
+app.lockControls = lockControls;

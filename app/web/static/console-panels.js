@@ -1,40 +1,121 @@
 // Console panels loaded on demand: announcement targets, cue log, attendance, Zoom links.
 import { h } from './common.js';
-import { $, ApiError, FAILED, RANK, api, app, base, changed, toast } from './console-core.js';
+import { $, ApiError, FAILED, RANK, api, app, base, changed, post, toast } from './console-core.js';
 
 export async function loadPlan() {
   try {
     const plan = await api(`${base}/plan`);
-    const targets = plan.targets?.length ? plan.targets.map((t) => ({ id: t.id, kind: t.kind }))
-      : [...new Set(plan.cues.flatMap((c) => c.targets))].map((id) => ({ id }));
+    const targets = plan.targets?.length
+      ? plan.targets.map((t) => ({ id: t.id, kind: t.kind, hosts: Boolean(t.hosts) }))
+      : [...new Set(plan.cues.flatMap((c) => c.targets))].map((id) => ({ id, hosts: false }));
     renderTargets(targets);
   } catch (error) {
     if (error instanceof ApiError) toast(`Could not load the plan: ${error.message}`, 'error');
   }
 }
 
+/** Only host-facing targets start ticked: posting to speakers or the public takes a deliberate tick. */
 function renderTargets(targets) {
   if (!changed('targets', targets)) return;
+  app.targets = targets;
   const box = $('announce-targets');
-  box.replaceChildren(h('legend', {}, 'Send to'), ...targets.map((t) => h('label', { class: 'check' },
-    h('input', { type: 'checkbox', name: 'target', value: t.id, checked: true }),
-    t.kind ? `${t.id} (${t.kind})` : t.id)));
+  box.replaceChildren(h('legend', {}, 'Send to'), ...targets.map((t) => {
+    const input = h('input', { type: 'checkbox', name: 'target', value: t.id, checked: t.hosts,
+                               dataset: { hosts: t.hosts ? '1' : '' } });
+    return h('label', { class: `check${t.hosts ? ' hosts' : ''}` }, input,
+      `${t.id}${t.kind ? ` (${t.kind}${t.hosts ? ', hosts' : ''})` : ''}`);
+  }));
+  renderAnnouncePreview();
+}
+
+/** Resets the ticks to the host-facing targets (after each announcement sent). */
+export function resetTargets() {
+  for (const input of document.querySelectorAll('#announce-targets input')) input.checked = input.dataset.hosts === '1';
+  renderAnnouncePreview();
+}
+
+/** What each ticked target will receive, and a reminder of who reads it. */
+export function renderAnnouncePreview() {
+  const text = $('announce-text').value.trim();
+  const ticked = [...document.querySelectorAll('#announce-targets input:checked')].map((i) => i.value);
+  const byId = new Map((app.targets || []).map((t) => [t.id, t]));
+  const box = $('announce-preview');
+  if (!ticked.length) {
+    box.replaceChildren(h('p', { class: 'muted' }, 'No target ticked: nothing would be sent.'));
+    return;
+  }
+  box.replaceChildren(h('p', { class: 'muted' }, text ? 'Will be posted:' : 'Type a message to see what will be posted.'),
+    h('ul', { class: 'preview-list' }, ticked.map((id) => {
+      const target = byId.get(id);
+      const audience = target?.hosts ? 'hosts' : 'not host-facing: speakers, staff or public may read it';
+      return h('li', { class: `preview-item${target?.hosts ? '' : ' outward'}`, dataset: { target: id } },
+        h('span', { class: 'preview-target' }, `${id}${target?.kind ? ` (${target.kind})` : ''} · ${audience}`),
+        text ? h('span', { class: 'preview-text' }, `Announcement: ${text}`) : null);
+    })));
 }
 
 export async function loadCues() {
   if (!app.me) return;
   try {
-    renderCues(await api(`${base}/cues`));
+    const [cues, log] = await Promise.all([api(`${base}/cues`), api(`${base}/log`).catch(() => [])]);
+    renderCues(cues, log);
   } catch {
     // The stream shows the connection problem; the next state change reloads the log.
   }
 }
 
-function renderCues(cues) {
+const ACTION_WORDS = {
+  advance: (d) => (d.to ? `Jump to ${segmentTitle(d.to)}` : 'Next segment'),
+  hold: () => 'Hold', resume: () => 'Resume',
+  delay: (d) => `Delay ${d.seconds >= 0 ? '+' : ''}${Math.round((d.seconds || 0) / 60)} min`,
+  end_event: () => 'End event', undo: (d) => `Undo of #${d.target ?? '?'}`,
+  timer_start: (d) => `Timer started: ${d.label || d.timer_id}`, timer_pause: (d) => `Timer paused: ${d.timer_id}`,
+  timer_resume: (d) => `Timer resumed: ${d.timer_id}`, timer_add: (d) => `Timer ${d.timer_id} +${d.seconds} s`,
+  timer_stop: (d) => `Timer stopped: ${d.timer_id}`, announce: () => 'Announcement',
+};
+
+function segmentTitle(id) {
+  return app.state?.segments.find((s) => s.id === id)?.title || id;
+}
+
+function actionTitle(row) {
+  const words = ACTION_WORDS[row.kind];
+  return words ? words(row.data || {}) : row.kind;
+}
+
+/** Undone actions: marked `undone_by` in the log, and named (`target`) by the undo entries. */
+function undoneSeqs(log) {
+  return new Set([...log.filter((r) => r.undone_by != null).map((r) => r.seq),
+    ...log.filter((r) => r.kind === 'undo').map((r) => r.data?.target).filter((seq) => seq != null)]);
+}
+
+// `superseded`: a host action overtook the cue, never posted. `withdrawn`: posted, then taken back by an
+// undo (its targets got a correction). `cancelled` cues simply left the plan and stay out of the log.
+const WITHDRAWN = new Set(['superseded', 'withdrawn']);
+
+function cueStatusText(cue) {
+  if (cue.status === 'skipped') return `SKIPPED: ${cue.note || ''}`;
+  if (cue.status === 'withdrawn') return `TAKEN BACK (${cue.note || 'by an undo'}; correction sent)`;
+  if (cue.status === 'superseded') {
+    const by = cue.superseded_by ? ` by #${cue.superseded_by}` : '';
+    return `WITHDRAWN (overtaken${by}, never posted)`;
+  }
+  const late = cue.late_ms > 1500 ? ` · late ${Math.round(cue.late_ms / 1000)} s` : '';
+  return `sent${late}`;
+}
+
+function renderCues(cues, log = []) {
   const f = app.fmt;
   if (!f) return;
-  const recent = cues.filter((c) => c.status === 'fired' || c.status === 'skipped')
-    .sort((a, b) => (b.fired_at || '').localeCompare(a.fired_at || '')).slice(0, 25);
+  const shown = (c) => c.status === 'fired' || c.status === 'skipped' || WITHDRAWN.has(c.status);
+  const undone = undoneSeqs(log);
+  const nowIso = app.state?.now || '';
+  // A withdrawn cue sits at the moment it was due, or now if that moment has not come yet.
+  const when = (cue) => cue.fired_at || (cue.due_at && cue.due_at < nowIso ? cue.due_at : nowIso);
+  const entries = [
+    ...cues.filter(shown).map((cue) => ({ at: when(cue), cue })),
+    ...log.map((row) => ({ at: row.at, action: row })),
+  ].sort((a, b) => b.at.localeCompare(a.at) || (b.action ? 1 : 0) - (a.action ? 1 : 0)).slice(0, 40);
   const now = app.state ? Date.parse(app.state.now) : 0;
   const upcoming = cues.filter((c) => (c.status === 'pending' && Date.parse(c.due_at) >= now)
     || c.status === 'held').slice(0, 5);
@@ -43,14 +124,22 @@ function renderCues(cues) {
   badge.hidden = failedTotal === 0;
   badge.textContent = `${failedTotal} failed`;
 
-  $('cues').replaceChildren(...recent.map((cue) => {
+  $('cues').replaceChildren(...entries.map(({ cue, action }) => {
+    if (action) {
+      const isUndone = undone.has(action.seq);
+      return h('li', { class: `cue action${isUndone ? ' undone' : ''}`, dataset: { seq: String(action.seq) } },
+        h('div', { class: 'cue-head' },
+          h('span', { class: 'cue-time' }, f.seconds(action.at)),
+          h('span', { class: 'cue-title' }, `#${action.seq} ${actionTitle(action)}${isUndone ? ' (undone)' : ''}`),
+          h('span', { class: 'cue-actor' }, `by ${action.actor || 'the schedule'}`)));
+    }
     const failed = cue.deliveries.filter((d) => FAILED.has(d.status));
-    const late = cue.late_ms > 1500 && cue.status === 'fired' ? ` · late ${Math.round(cue.late_ms / 1000)} s` : '';
-    return h('li', { class: `cue ${cue.status}${failed.length ? ' has-failed' : ''}` },
+    const withdrawn = WITHDRAWN.has(cue.status);
+    return h('li', { class: `cue ${cue.status}${withdrawn ? ' withdrawn' : ''}${failed.length ? ' has-failed' : ''}` },
       h('div', { class: 'cue-head' },
-        h('span', { class: 'cue-time' }, f.seconds(cue.fired_at || cue.due_at)),
+        h('span', { class: 'cue-time' }, f.seconds(cue.fired_at || cue.due_at || nowIso)),
         h('span', { class: 'cue-title' }, cue.title),
-        h('span', { class: 'cue-status' }, cue.status === 'skipped' ? `SKIPPED: ${cue.note || ''}` : `sent${late}`)),
+        h('span', { class: 'cue-status' }, cueStatusText(cue))),
       h('ul', { class: 'deliveries' }, cue.deliveries.map((d) => deliveryItem(cue, d))));
   }));
   $('upcoming').replaceChildren(...upcoming.map((cue) => h('li', { class: `cue ${cue.status}` },
@@ -71,7 +160,7 @@ function deliveryItem(cue, d) {
     button.addEventListener('click', async () => {
       button.disabled = true;
       try {
-        await api(`/api/deliveries/${encodeURIComponent(d.id)}/resend`, { method: 'POST' });
+        await post(`/api/deliveries/${encodeURIComponent(d.id)}/resend`); // with an Idempotency-Key
         toast(`Queued again for ${d.target}`);
         loadCues();
       } catch (error) {

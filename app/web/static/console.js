@@ -1,8 +1,10 @@
 // The host console: sign-in, the live stream, and the controls' wiring (see console-*.js for the parts).
-import { followStream, reopenWhenVisible, showConnection } from './common.js';
-import { $, ApiError, RANK, TOKEN_KEY, act, api, app, base, toast } from './console-core.js';
-import { applyState, tick } from './console-live.js';
-import { loadAttendance, loadCues, loadPlan, loadZoom } from './console-panels.js';
+import { followStream, h, reopenWhenVisible, showConnection } from './common.js';
+import { $, ApiError, RANK, TOKEN_KEY, act, api, app, base, clearNotice, toast } from './console-core.js';
+import { applyState, rate, tick, undoLeft } from './console-live.js';
+import {
+  loadAttendance, loadCues, loadPlan, loadZoom, renderAnnouncePreview, resetTargets,
+} from './console-panels.js';
 import { loadStage, stageChanged, wireStage } from './console-stage.js';
 
 // ---- sign-in ----------------------------------------------------------------------------------
@@ -72,6 +74,11 @@ function signOut(message = '') {
   app.signatures.clear();
   app.timerRows.forEach((row) => row.el.remove());
   app.timerRows.clear();
+  app.undo = null;
+  app.jumpFollows = undefined;
+  $('undo-bar').hidden = true;
+  clearNotice();
+  if ($('confirm').open) $('confirm').close();
   localStorage.removeItem(TOKEN_KEY);
   document.body.classList.remove('signed-in', 'can-control');
   document.body.classList.add('signed-out');
@@ -91,7 +98,144 @@ function resync() {
   loadStage();
 }
 
+// ---- confirmations -----------------------------------------------------------------------------
+
+/**
+ * Ask before acting, in a modal dialog. `details` may be a promise of nodes (the preview loads while
+ * the dialog is open). Enter confirms, Esc cancels. Resolves true when confirmed.
+ */
+function confirmAction({ title, lead = '', details = null, ok = 'Confirm', danger = false }) {
+  const dialog = $('confirm');
+  if (dialog.open) return Promise.resolve(false);
+  $('confirm-title').textContent = title;
+  $('confirm-lead').textContent = lead;
+  const body = $('confirm-body');
+  body.replaceChildren();
+  const okButton = $('confirm-ok');
+  okButton.textContent = ok;
+  okButton.className = danger ? 'danger-solid' : 'primary';
+  if (details) {
+    body.replaceChildren(h('p', { class: 'muted' }, 'Loading what will be posted…'));
+    Promise.resolve(details).then((nodes) => {
+      if (dialog.open) body.replaceChildren(...[nodes].flat());
+    });
+  }
+  dialog.returnValue = '';
+  dialog.showModal();
+  okButton.focus();
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true });
+  });
+}
+
+/** What an action would post now, and to whom (POST /preview: nothing is recorded). */
+async function previewNodes(body) {
+  try {
+    const answer = await api(`${base}/preview`, { method: 'POST', body });
+    const messages = answer?.messages || [];
+    if (!messages.length) return h('p', { class: 'muted' }, 'Nothing will be posted to any channel.');
+    return [h('p', {}, `Will post ${messages.length} message${messages.length > 1 ? 's' : ''}:`),
+      h('ul', { class: 'preview-list', dataset: { testid: 'confirm-messages' } }, messages.map((m) => h('li',
+        { class: 'preview-item', dataset: { cue: m.cue_id || '' } },
+        h('span', { class: 'preview-text' }, m.text),
+        h('span', { class: 'preview-target' }, `to ${(m.targets || []).join(', ') || 'no target'}`))))];
+  } catch (error) {
+    return h('p', { class: 'error-text' }, `Could not load the preview (${error.message}); the action can still be confirmed.`);
+  }
+}
+
+// ---- actions ------------------------------------------------------------------------------------
+
+const nowTitle = (r) => `Now: ${r.state.current?.title || 'the event has ended'}`;
+
+/** Every move names the segment this console shows as current, so a move made elsewhere first is refused. */
+function shownCurrent() {
+  return app.state?.current?.id ?? null;
+}
+
+function advance() {
+  const button = $('btn-advance');
+  if (button.disabled) return;
+  act(button, 'advance', { to: null, from: shownCurrent() }, nowTitle);
+}
+
+async function jump() {
+  const button = $('btn-jump');
+  const to = $('jump-select').value;
+  if (!to || button.disabled) return;
+  const from = shownCurrent();
+  const title = app.state?.segments.find((seg) => seg.id === to)?.title || to;
+  const currentTitle = app.state?.current?.title;
+  const confirmed = await confirmAction({
+    title: `Jump to ${title}?`,
+    lead: currentTitle ? `“${currentTitle}” ends now.` : '',
+    details: previewNodes({ action: 'jump', to }),
+    ok: 'Jump',
+  });
+  if (confirmed) act(button, 'advance', { to, from }, (r) => `Now: ${r.state.current?.title || to}`);
+}
+
+async function end() {
+  const button = $('btn-end');
+  if (button.disabled) return;
+  const confirmed = await confirmAction({
+    title: 'End the event now?',
+    lead: 'Every remaining cue is cancelled. Undo re-opens the event while its bar shows.',
+    details: previewNodes({ action: 'end' }),
+    ok: 'End the event',
+    danger: true,
+  });
+  if (confirmed) act(button, 'end', {}, 'The event has ended');
+}
+
+function holdOrResume() {
+  const button = app.state?.held ? $('btn-resume') : $('btn-hold');
+  if (button.disabled) return;
+  if (app.state?.held) act(button, 'resume', {}, 'Resumed');
+  else act(button, 'hold', {}, 'On hold: auto-advance paused');
+}
+
+function undo() {
+  const button = $('btn-undo');
+  const pending = app.undo;
+  if (!pending || button.disabled || undoLeft() <= 0) return;
+  act(button, 'undo', { seq: pending.seq }, (r) => `Undone: ${pending.summary}${r.state.current
+    ? ` · Now: ${r.state.current.title}` : ''}`);
+}
+
+async function askSignOut() {
+  const confirmed = await confirmAction({
+    title: 'Sign out of this console?',
+    lead: 'The token is removed from this browser; you will need to paste it again to control the event.',
+    ok: 'Sign out',
+  });
+  if (confirmed) signOut();
+}
+
+// ---- keyboard shortcuts ---------------------------------------------------------------------------
+
+const SHORTCUTS = { n: advance, j: jump, e: end, h: holdOrResume, u: undo,
+  '?': () => { $('shortcuts').open = true; $('shortcuts').scrollIntoView({ block: 'nearest' }); } };
+
+/** Single keys act like their buttons, never while typing, in a dialog, with a modifier, or held down. */
+function onKey(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || event.repeat || event.isComposing) return;
+  if (!document.body.classList.contains('can-control') || $('confirm').open) return;
+  const target = event.target;
+  if (target instanceof Element && target.closest('input, textarea, select, [contenteditable]')) return;
+  const action = SHORTCUTS[event.key.length === 1 ? event.key.toLowerCase() : ''];
+  if (!action) return;
+  event.preventDefault();
+  action();
+}
+
 // ---- wiring -----------------------------------------------------------------------------------
+
+function loop() {
+  tick();
+  // Faster frames when the server's clock runs fast, so a rehearsal's countdown moves smoothly.
+  setTimeout(loop, Math.max(40, 250 / rate()));
+}
 
 function wire() {
   app.onUnauthorized = signOut;
@@ -100,22 +244,22 @@ function wire() {
     const token = $('token-input').value.trim();
     if (token) signIn(token);
   });
-  $('sign-out').addEventListener('click', () => signOut());
-  $('btn-advance').addEventListener('click', (e) => act(e.currentTarget, 'advance', {}, (r) =>
-    `Now: ${r.state.current?.title || 'the event has ended'}`));
-  $('btn-hold').addEventListener('click', (e) => act(e.currentTarget, 'hold', {}, 'On hold: auto-advance paused'));
-  $('btn-resume').addEventListener('click', (e) => act(e.currentTarget, 'resume', {}, 'Resumed'));
+  $('sign-out').addEventListener('click', askSignOut);
+  $('btn-advance').addEventListener('click', advance);
+  $('btn-hold').addEventListener('click', holdOrResume);
+  $('btn-resume').addEventListener('click', holdOrResume);
   $('btn-delay-1').addEventListener('click', (e) => act(e.currentTarget, 'delay', { minutes: 1 }, 'Delay +1 min'));
   $('btn-delay-5').addEventListener('click', (e) => act(e.currentTarget, 'delay', { minutes: 5 }, 'Delay +5 min'));
-  $('btn-end').addEventListener('click', (e) => {
-    if (window.confirm('End the event now? Every remaining cue is cancelled.')) {
-      act(e.currentTarget, 'end', {}, 'The event has ended');
-    }
-  });
+  $('btn-end').addEventListener('click', end);
+  $('btn-undo').addEventListener('click', undo);
+  $('notice-close').addEventListener('click', clearNotice);
   $('jump-form').addEventListener('submit', (e) => {
     e.preventDefault();
-    const to = $('jump-select').value;
-    if (to) act(e.submitter, 'advance', { to }, (r) => `Now: ${r.state.current?.title || to}`);
+    jump();
+  });
+  $('jump-select').addEventListener('change', () => {
+    $('btn-jump').dataset.off = $('jump-select').value ? '' : '1';
+    app.lockControls();
   });
   $('timer-form').addEventListener('submit', (e) => {
     e.preventDefault();
@@ -124,6 +268,8 @@ function wire() {
     const label = $('timer-label').value.trim() || 'Timer';
     return act(e.submitter, 'timers', { label, seconds: Math.round(minutes * 60) }, `${label} started`);
   });
+  $('announce-text').addEventListener('input', renderAnnouncePreview);
+  $('announce-targets').addEventListener('change', renderAnnouncePreview);
   $('announce-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const message = $('announce-text').value.trim();
@@ -135,11 +281,15 @@ function wire() {
     }
     const result = await act(e.submitter, 'announcements', { message, targets },
       `Announcement sent to ${targets.length} target${targets.length > 1 ? 's' : ''}`);
-    if (result) $('announce-text').value = '';
+    if (result) {
+      $('announce-text').value = '';
+      resetTargets();
+    }
   });
   wireStage();
+  document.addEventListener('keydown', onKey);
   reopenWhenVisible(() => app.stream);
-  setInterval(tick, 250);
+  loop();
 }
 
 wire();
