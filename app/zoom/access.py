@@ -16,6 +16,7 @@ import httpx
 
 from app.config import Settings
 from integrations.zoom import ZoomClient, make_http_client
+from integrations.zoom.pacing import Pacer, RateLimits
 from integrations.zoom_emulator import ZoomEmulator, create_emulator
 from integrations.zoom_emulator.persist import restore, snapshot
 
@@ -42,9 +43,11 @@ async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator:
         return
     if not settings.sandbox:
         async with make_http_client() as http:
+            pacer = None if settings.zoom_rate_plan == "off" else Pacer(RateLimits.plan(settings.zoom_rate_plan))
             yield ZoomAccess(ZoomClient(http, api_base=settings.zoom_api_base, oauth_base=settings.zoom_oauth_base,
                                         account_id=settings.zoom_account_id, client_id=settings.zoom_client_id,
-                                        client_secret=settings.zoom_client_secret.get_secret_value()), False)
+                                        client_secret=settings.zoom_client_secret.get_secret_value(),
+                                        pacer=pacer), False)
         return
     path = Path(settings.sandbox_state_path)
     emulator = create_emulator(users=users)
