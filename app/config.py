@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     zoom_oauth_base: str = "https://zoom.us"
     zoom_webhook_max_age_minutes: int = Field(90, ge=1, description="oldest x-zm-request-timestamp accepted")
     zoom_webhook_max_future_minutes: int = Field(5, ge=0)
+    zoom_rate_plan: str = Field("pro", pattern="^(free|pro|business|off)$",
+                                description="Zoom plan whose per-category rate limits the client keeps under")
     sandbox_webhook_secret: SecretStr = SecretStr("emulator-secret-token")
     sandbox_state_path: str = Field(".showcaller-sandbox-zoom.json", description="where the sandbox Zoom keeps state")
     http_timeout_seconds: float = Field(10.0, gt=0)

@@ -116,13 +116,14 @@ class Runtime:
 
     def _zoom_client(self):
         """A client for the real Zoom on the shared HTTP client (reconciliation after a meeting)."""
+        from app.zoom.access import zoom_pacer
         from integrations.zoom import ZoomClient
 
-        if self._zoom is None:  # one client, so one cached OAuth token for the whole process
+        if self._zoom is None:  # one client, so one cached OAuth token and one pacer for the whole process
             s = self.settings
             self._zoom = ZoomClient(self.http, api_base=s.zoom_api_base, oauth_base=s.zoom_oauth_base,
                                     account_id=s.zoom_account_id, client_id=s.zoom_client_id,
-                                    client_secret=s.zoom_client_secret.get_secret_value())
+                                    client_secret=s.zoom_client_secret.get_secret_value(), pacer=zoom_pacer(s))
         return self._zoom
 
     def schedule(self, event_id: str):

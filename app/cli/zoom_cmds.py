@@ -75,9 +75,20 @@ def doctor(file: Annotated[Path, typer.Argument(help="the schedule file")]) -> N
         raise typer.Exit(1)
 
 
+def schedule_files(paths: list[Path]) -> list[Path]:
+    """The files named, with each folder replaced by its *.yaml / *.yml files (sorted)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        else:
+            out.append(path)
+    return out
+
+
 @app.command()
 def apply(
-    file: Annotated[Path, typer.Argument(help="the schedule file")],
+    files: Annotated[list[Path], typer.Argument(help="schedule files or folders of them")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show the changes without making them")] = False,
     replace: Annotated[bool, typer.Option("--replace", help="allow deleting the Zoom object when zoom.kind or "
                                           "zoom.host changed (its links stop working)")] = False,
@@ -85,6 +96,53 @@ def apply(
                                               "first")] = False,
 ) -> None:
     """Run the doctor, then create or update the Zoom meeting/webinar (hosts, panelists, interpreters, rooms)."""
+    paths = schedule_files(files)
+    if not paths:
+        errors.print("no schedule files found")
+        raise typer.Exit(2)
+    if len(paths) > 1:
+        _apply_many(paths, dry_run=dry_run, replace=replace, skip_doctor=skip_doctor)
+        return
+    _apply_one(paths[0], dry_run=dry_run, replace=replace, skip_doctor=skip_doctor)
+
+
+def _apply_many(paths: list[Path], *, dry_run: bool, replace: bool, skip_doctor: bool) -> None:
+    schedules = [load_or_exit(str(p)) for p in paths]
+    settings = get_settings()
+    if settings.sandbox:
+        errors.print(SANDBOX_NOTE)
+
+    async def run(runtime):
+        for path in paths:
+            await runtime.engine.load_schedule(path.read_text(encoding="utf-8"), str(path))
+        service = _service(runtime)
+        if dry_run:
+            return [(s.event.id, await service.plan(s)) for s in schedules]
+        return await service.apply_many(schedules, replace=replace, doctor=not skip_doctor)
+
+    outcome = asyncio.run(_with_runtime(run))
+    if dry_run:
+        for event_id, planned in outcome:
+            console.print(f"{event_id}:", markup=False)
+            console.print(planned.plan.render(), markup=False)
+        console.print(f"dry run: nothing was changed ({len(outcome)} schedules)")
+        return
+    for event_id, applied in outcome.done:
+        result = applied.result
+        verb = "created" if result.created else "updated" if result.write_calls else "unchanged"
+        console.print(f"{event_id}: {applied.plan.kind} {result.id} {verb} ({result.write_calls} write calls)",
+                      markup=False)
+    for event_id, why in outcome.failed:
+        errors.print(f"{event_id}: FAILED: {why}")
+    console.print(f"{len(outcome.done)} applied, {len(outcome.failed)} failed, {len(outcome.left)} left")
+    if outcome.stopped:
+        errors.print(f"stopped: {outcome.stopped}. Left to do (run apply again after 00:00 UTC): "
+                     + ", ".join(outcome.left))
+    if outcome.failed or outcome.stopped:
+        raise typer.Exit(1)
+
+
+def _apply_one(file: Path, *, dry_run: bool, replace: bool, skip_doctor: bool) -> None:
     from app.zoom.mapping import ZoomSetupError
     from app.zoom.service import DoctorFailed
 

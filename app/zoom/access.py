@@ -16,6 +16,7 @@ import httpx
 
 from app.config import Settings
 from integrations.zoom import ZoomClient, make_http_client
+from integrations.zoom.pacing import Pacer, RateLimits
 from integrations.zoom_emulator import ZoomEmulator, create_emulator
 from integrations.zoom_emulator.persist import restore, snapshot
 
@@ -47,9 +48,11 @@ async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator:
         return
     if not settings.sandbox:
         async with make_http_client(event_hooks=hooks) as http:
+            pacer = zoom_pacer(settings)
             yield ZoomAccess(ZoomClient(http, api_base=settings.zoom_api_base, oauth_base=settings.zoom_oauth_base,
                                         account_id=settings.zoom_account_id, client_id=settings.zoom_client_id,
-                                        client_secret=settings.zoom_client_secret.get_secret_value()), False)
+                                        client_secret=settings.zoom_client_secret.get_secret_value(),
+                                        pacer=pacer), False)
         return
     path = Path(settings.sandbox_state_path)
     emulator = create_emulator(users=users)
@@ -63,6 +66,11 @@ async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator:
             yield ZoomAccess(sandbox_client(http, emulator), True)
         finally:
             path.write_text(json.dumps(snapshot(emulator.state), indent=1), encoding="utf-8")
+
+
+def zoom_pacer(settings: Settings) -> Pacer | None:
+    """The client-side pacing for the account's rate-limit plan (None when it is switched off)."""
+    return None if settings.zoom_rate_plan == "off" else Pacer(RateLimits.plan(settings.zoom_rate_plan))
 
 
 def sandbox_client(http: httpx.AsyncClient, emulator: ZoomEmulator) -> ZoomClient:

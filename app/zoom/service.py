@@ -7,6 +7,7 @@ interrupted apply is resumed by the next one without repeating what Zoom already
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -31,12 +32,14 @@ from app.zoom.journal import (
     record_start_url,
     stored,
 )
-from app.zoom.mapping import sandbox_users, spec_from_schedule
+from app.zoom.mapping import ZoomSetupError, sandbox_users, spec_from_schedule
 from integrations.zoom import (
     ApplyResult,
     ChangePlan,
+    MeetingSpec,
     ZoomClient,
     ZoomError,
+    ZoomRateLimited,
     converge,
     fetch_state,
     find_created,
@@ -71,6 +74,16 @@ class Applied:
     doctor: DoctorReport | None = None
 
 
+@dataclass
+class ManyApplied:
+    """What an apply of several schedules did: done, failed (with why), and what a stop left."""
+
+    done: list[tuple[str, Applied]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+    stopped: str | None = None
+
+
 class DoctorFailed(Exception):
     """A pre-flight check failed, so apply did not write to Zoom."""
 
@@ -103,13 +116,18 @@ class ZoomSetup:
                    http=runtime.http, event_hooks=hooks)
 
     @contextlib.asynccontextmanager
-    async def access(self, schedule: Schedule | None) -> AsyncIterator[ZoomAccess]:
-        """A Zoom client: the injected one, a given emulator, the real Zoom or the persisted sandbox."""
+    async def access(self, schedules: Schedule | list[Schedule] | None) -> AsyncIterator[ZoomAccess]:
+        """A Zoom client: the injected one, a given emulator, the real Zoom or the persisted sandbox.
+
+        In the sandbox the schedules' hosts and alternative hosts are added to the emulated account.
+        """
         if self.client_factory is not None and self.emulator is None:
             yield ZoomAccess(self.client_factory(), self.settings.sandbox)
             return
-        users = sandbox_users(schedule) if schedule is not None else ()
-        async with zoom_access(self.settings, users, emulator=self.emulator, event_hooks=self.event_hooks) as access:
+        many = schedules if isinstance(schedules, list) else [schedules] if schedules is not None else []
+        users = tuple(dict.fromkeys(u for s in many for u in sandbox_users(s)))
+        async with zoom_access(self.settings, users, emulator=self.emulator,
+                               event_hooks=self.event_hooks) as access:
             yield access
 
     async def _locate(self, client: ZoomClient, event_id: str) -> tuple[int | None, str | None, list[str]]:
@@ -135,7 +153,8 @@ class ZoomSetup:
             state = await fetch_state(access.client, kind, existing) if existing is not None and kind else None
             return Planned(plan_changes(spec, state), access.sandbox, notes)
 
-    async def apply(self, schedule: Schedule, *, replace: bool = False, doctor: bool = True) -> Applied:
+    async def apply(self, schedule: Schedule, *, replace: bool = False, doctor: bool = True,
+                    access: ZoomAccess | None = None) -> Applied:
         """Converge Zoom to the schedule, recording each step; `replace` allows deleting the old object.
 
         The doctor runs first (unless `doctor=False`); a failed check stops apply against the real
@@ -143,26 +162,72 @@ class ZoomSetup:
         is not the one the event will use.
         """
         spec = spec_from_schedule(schedule)
-        report = await self.doctor(schedule) if doctor else None
+        report = await self.doctor(schedule, access=access) if doctor else None
         if report is not None and not report.ok and not report.sandbox:
             raise DoctorFailed(report)
-        event_id, now = schedule.event.id, self.now()
-        async with self.access(schedule) as access:
-            existing, kind, notes = await self._locate(access.client, event_id)
-            if existing is None:
-                await forget_pending_create(self.db, event_id)
-            journal = db_journal(self.db, event_id, spec, access.sandbox, now)
-            plan, result = await converge(access.client, spec, existing, existing_kind=kind, journal=journal,
-                                          replace=replace)
-            result.notes[:0] = notes
-            if result.id is not None:
-                await record_object(self.db, event_id, spec.kind, links_of(result), spec, access.sandbox, now)
-            return Applied(plan, result, access.sandbox, report)
+        if access is None:
+            async with self.access(schedule) as opened:
+                return await self._apply(opened, schedule, spec, replace, report)
+        return await self._apply(access, schedule, spec, replace, report)
 
-    async def doctor(self, schedule: Schedule) -> DoctorReport:
+    async def _apply(self, access: ZoomAccess, schedule: Schedule, spec: MeetingSpec, replace: bool,
+                     report: DoctorReport | None) -> Applied:
+        event_id, now = schedule.event.id, self.now()
+        existing, kind, notes = await self._locate(access.client, event_id)
+        if existing is None:
+            await forget_pending_create(self.db, event_id)
+        journal = db_journal(self.db, event_id, spec, access.sandbox, now)
+        plan, result = await converge(access.client, spec, existing, existing_kind=kind, journal=journal,
+                                      replace=replace)
+        result.notes[:0] = notes
+        if result.id is not None:
+            await record_object(self.db, event_id, spec.kind, links_of(result), spec, access.sandbox, now)
+        return Applied(plan, result, access.sandbox, report)
+
+    async def apply_many(self, schedules: list[Schedule], *, replace: bool = False, doctor: bool = True,
+                         concurrency: int = 4) -> ManyApplied:
+        """Apply several schedules over one Zoom client (one token, one pacer), `concurrency` at a time.
+
+        The pacer, not the number of workers, keeps the calls under Zoom's limits; workers only let
+        one schedule's database work overlap another's wait. A schedule that fails is reported and
+        the others go on; a spent daily limit stops the run cleanly and lists what is left to do.
+        """
+        out = ManyApplied()
+        queue = list(enumerate(schedules))
+        results: dict[int, Applied] = {}
+
+        async def worker(access: ZoomAccess) -> None:
+            while queue and out.stopped is None:
+                index, schedule = queue.pop(0)
+                event_id = schedule.event.id
+                try:
+                    results[index] = await self.apply(schedule, replace=replace, doctor=doctor, access=access)
+                except ZoomRateLimited as exc:
+                    if not exc.daily:
+                        out.failed.append((event_id, f"Zoom rate limit: {exc.message}"))
+                        continue
+                    out.stopped = f"daily limit reached: {exc.message}"
+                    out.left.append(event_id)
+                except DoctorFailed as exc:
+                    out.failed.append((event_id, f"pre-flight failed: {exc}"))
+                except (ZoomError, ZoomSetupError) as exc:
+                    out.failed.append((event_id, getattr(exc, "message", None) or str(exc)))
+
+        async with self.access(schedules) as access:
+            await asyncio.gather(*(worker(access) for _ in range(max(1, concurrency))))
+        out.left += [s.event.id for _, s in queue]
+        out.left.sort(key=[s.event.id for s in schedules].index)
+        out.done = [(schedules[i].event.id, results[i]) for i in sorted(results)]
+        return out
+
+    async def doctor(self, schedule: Schedule, *, access: ZoomAccess | None = None) -> DoctorReport:
         """Read-only checks of everything the real Zoom would refuse or drop for this schedule."""
         spec = spec_from_schedule(schedule)
-        async with self.access(None) as access:
+        if access is None:
+            async with self.access(None) as opened:
+                checks = await preflight(opened.client, spec)
+                sandbox = opened.sandbox
+        else:
             checks = await preflight(access.client, spec)
             sandbox = access.sandbox
         checks.append(check_date(spec, self.now()))

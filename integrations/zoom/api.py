@@ -25,6 +25,7 @@ from integrations.zoom.errors import (
     ZoomTransportError,
     ZoomValidationError,
 )
+from integrations.zoom.pacing import Pacer, category_of
 from integrations.zoom.retry import RETRYABLE_5XX, RetryPolicy, Sleep, may_retry, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,10 @@ class ZoomApi:
         sleep: Sleep = asyncio.sleep,
         clock: Clock = utc_now,
         rand: Callable[[], float] = random.random,
+        pacer: Pacer | None = None,
     ) -> None:
         self._http = http
+        self.pacer = pacer
         self._tokens = tokens
         self._base = api_base.rstrip("/")
         self._policy = policy
@@ -133,6 +136,8 @@ class ZoomApi:
                     await self._sleep(self._policy.backoff(attempt, self._rand))
                     continue
                 raise
+            if self.pacer is not None:
+                await self.pacer.acquire(category_of(method, path))
             result = await self._send(method, path, params, json, token)
             if isinstance(result, httpx.Response):
                 if result.status_code == 401 and not replayed_401:

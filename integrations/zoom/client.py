@@ -24,6 +24,7 @@ from integrations.zoom.models import (
     ZoomUser,
     ZoomWebinar,
 )
+from integrations.zoom.pacing import Pacer
 from integrations.zoom.retry import RetryPolicy, Sleep
 
 PANELISTS_PER_CALL = 30
@@ -62,6 +63,7 @@ class ZoomClient:
         clock: Clock = utc_now,
         rand: Callable[[], float] = random.random,
         token_provider: S2STokenProvider | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.tokens = token_provider or S2STokenProvider(
             http,
@@ -71,7 +73,8 @@ class ZoomClient:
             client_secret=client_secret,
             clock=clock,
         )
-        self.api = ZoomApi(http, self.tokens, api_base=api_base, policy=policy, sleep=sleep, clock=clock, rand=rand)
+        self.api = ZoomApi(http, self.tokens, api_base=api_base, policy=policy, sleep=sleep, clock=clock, rand=rand,
+                           pacer=pacer)
 
     # --- users -------------------------------------------------------------------------
     async def get_user(self, user_id: str) -> ZoomUser:

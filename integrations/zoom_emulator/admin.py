@@ -69,6 +69,7 @@ async def state(request: Request) -> dict[str, Any]:
         "meetings": {str(m.id): {"kind": m.kind, "topic": m.fields["topic"]} for m in s.meetings.values()},
         "users": [u.email for u in s.users.values()],
         "events": len(s.events),
+        "rate_limited": sum(1 for c in s.calls if c.status == 429),
     }
 
 

@@ -57,9 +57,11 @@ class ZoomEmulator:
         retry_scale: float,
         sleep: Sleep,
         account: AccountSettings,
+        rate_limits: dict[str, float] | None = None,
     ) -> None:
         self.clock = clock or _utc_now
         self.per_second_limit = per_second_limit
+        self.rate_limits = dict(rate_limits or {})
         self.daily_cap = daily_cap
         self.token_ttl = token_ttl
         self.state = EmulatorState(account_id, client_id, client_secret, Ids(random.Random(seed)), account)
@@ -111,7 +113,7 @@ class ZoomEmulator:
         if api:
             try:
                 check_bearer(self, request)
-                check_per_second(self)
+                check_per_second(self, request.method, request.url.path)
             except EmuError as exc:
                 return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
         return await call_next(request)
@@ -171,6 +173,7 @@ def create_emulator(
     breakout_pre_assign: bool = True,
     cloud_recording: bool = True,
     scopes: str | None = None,
+    rate_limits: dict[str, float] | None = None,
 ) -> ZoomEmulator:
     """Build a Zoom emulator (an ASGI app). `http` delivers webhooks; `clock` drives all times.
 
@@ -201,4 +204,5 @@ def create_emulator(
         retry_scale=retry_scale,
         sleep=sleep,
         account=account,
+        rate_limits=rate_limits,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from integrations.zoom.pacing import category_of
 from integrations.zoom_emulator.errors import EmuError
 
 if TYPE_CHECKING:
@@ -82,28 +84,35 @@ def check_bearer(emu: ZoomEmulator, request: Request) -> None:
         raise EmuError(401, 124, "Access token has expired.")
 
 
-def check_per_second(emu: ZoomEmulator) -> None:
-    """429/4001 when more than `per_second_limit` calls arrived within the last second."""
-    if emu.per_second_limit is None:
-        return
+def _per_second(emu: ZoomEmulator, window: deque[datetime], limit: float, category: str) -> None:
     now = emu.clock()
-    window = emu.state.recent_calls
     while window and window[0] <= now - timedelta(seconds=1):
         window.popleft()
-    if len(window) >= emu.per_second_limit:
+    if len(window) >= limit:
         raise EmuError(
             429,
             4001,
             "You have reached the maximum per-second rate limit for this API. Try again later.",
             headers={
-                "X-RateLimit-Category": "Light",
+                "X-RateLimit-Category": category.replace("_", "-").title(),
                 "X-RateLimit-Type": "QPS",
-                "X-RateLimit-Limit": str(emu.per_second_limit),
+                "X-RateLimit-Limit": f"{limit:g}",
                 "X-RateLimit-Remaining": "0",
                 "Retry-After": "1",
             },
         )
     window.append(now)
+
+
+def check_per_second(emu: ZoomEmulator, method: str = "GET", path: str = "") -> None:
+    """429/4001 over `per_second_limit` (all calls) or over the category's limit in `rate_limits`."""
+    if emu.per_second_limit is not None:
+        _per_second(emu, emu.state.recent_calls, emu.per_second_limit, "light")
+    if emu.rate_limits:
+        category = category_of(method, path.removeprefix("/v2"))
+        limit = emu.rate_limits.get(category)
+        if limit is not None:
+            _per_second(emu, emu.state.recent_by_category.setdefault(category, deque()), limit, category)
 
 
 def count_daily_write(emu: ZoomEmulator, host_id: str) -> None:

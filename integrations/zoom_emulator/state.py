@@ -145,6 +145,7 @@ class EmulatorState:
     calls: list[CallRecord] = field(default_factory=list)
     daily_writes: dict[tuple[str, str], int] = field(default_factory=dict)
     recent_calls: deque[datetime] = field(default_factory=deque)
+    recent_by_category: dict[str, deque[datetime]] = field(default_factory=dict)
     page_tokens: dict[str, tuple[int, datetime]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[Any] = field(default_factory=list)
