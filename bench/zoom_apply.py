@@ -1,4 +1,4 @@
-"""Benchmark B7: `apply` of 100 schedule files in one run, paced under Zoom's rate limits (extends B6).
+"""Benchmark B6b: `apply` of 100 schedule files in one run, paced under Zoom's rate limits (extends B6).
 
 Setup (B6 conventions): the Zoom emulator runs under uvicorn on 127.0.0.1 (a free port), here
 with Zoom's Pro per-category limits (LIGHT 30/s, MEDIUM 20/s; 429/4001 beyond). A temporary
