@@ -26,6 +26,7 @@ from integrations.zoom_emulator import ZoomEmulator, create_emulator
 from integrations.zoom_emulator.persist import restore, snapshot
 from schedules.model import Schedule
 from schedules.resolve import event_window
+from schedules.roster import panelist_refs
 from schedules.rules import email_of
 
 SANDBOX_BASE = "http://zoom-emulator.local"
@@ -48,14 +49,8 @@ def _panelists(schedule: Schedule) -> tuple[PanelistSpec, ...]:
     zoom = schedule.zoom
     if zoom.kind != "webinar":
         return ()
-    refs = zoom.panelists
-    if refs is None:  # default: everyone on stage
-        refs = []
-        for seg in schedule.segments:
-            named = [s.person for s in (seg.respondents.slots if seg.respondents else []) if s.person]
-            refs += [*seg.moderators, *seg.speakers, *named]
     out, seen = [], set()
-    for ref in refs:
+    for _, ref in panelist_refs(schedule):
         person = schedule.person(ref)
         email = email_of(schedule, ref)
         if email is None or email.lower() in seen or (zoom.host and email.lower() == zoom.host.lower()):

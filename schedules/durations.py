@@ -19,6 +19,8 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, bool):
         raise ValueError("this is not a duration; write it like 3m, 90s or 1h30m")
     if isinstance(value, int):
+        if abs(value) > MAX_DURATION.total_seconds() // 60:
+            raise ValueError(f"'{value}' minutes is longer than 7 days; write a duration such as 30m or 1h30m")
         return timedelta(minutes=value)
     if not isinstance(value, str):
         raise ValueError("this is not a duration; write it like 3m, 90s or 1h30m")
@@ -27,7 +29,17 @@ def parse_duration(value: object) -> timedelta:
         raise ValueError(f"'{value}' is not a duration; write it like 3m, 90s or 1h30m")
     seconds = int(match.group("h") or 0) * 3600 + int(match.group("m") or 0) * 60
     seconds += int(match.group("s") or 0)
-    return timedelta(seconds=-seconds if match.group("sign") == "-" else seconds)
+    return _bounded(timedelta(seconds=-seconds if match.group("sign") == "-" else seconds), value)
+
+
+MAX_DURATION = timedelta(days=7)
+
+
+def _bounded(delta: timedelta, written: object) -> timedelta:
+    """No duration in an event is longer than a week; larger numbers are typos (and overflow dates)."""
+    if abs(delta) > MAX_DURATION:
+        raise ValueError(f"'{written}' is longer than 7 days; write a duration such as 30m or 1h30m")
+    return delta
 
 
 def format_duration(delta: timedelta) -> str:

@@ -68,6 +68,8 @@ def explain(err: dict[str, Any], path: Path) -> tuple[str, str]:
         expected = err.get("ctx", {}).get("expected", "")
         shown = _found(value) if isinstance(value, bool) or value is None else f"'{value}'"
         return f"{shown} is not allowed", f"use one of: {expected}"
+    if kind in ("greater_than_equal", "less_than_equal") and path and path[-1] == "date":
+        return f"{value} is outside the dates a schedule may use", "write a date between 2000-01-01 and 2099-12-31"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
         return f"'{value}' is not a date", "write it as YYYY-MM-DD"
     if kind in ("string_too_long", "too_long"):
