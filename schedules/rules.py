@@ -13,6 +13,7 @@ from schedules.model import Role, Schedule, ZoomSettings
 from schedules.problems import Path
 from schedules.resolve import event_window, planned_segments, to_utc, zone
 from schedules.roster import panelist_refs
+from schedules.suggest import did_you_mean, known_list, time_zones
 
 Finding = tuple[Path, str, str]
 ZOOM_MAX_ROOMS = 100
@@ -36,8 +37,7 @@ def check_rules(schedule: Schedule) -> list[Finding]:
     """Every cross-field problem in a schedule that already passed the model."""
     findings = [*_duplicates(schedule), *_references(schedule), *_zoom(schedule), *_targets(schedule)]
     if zone(schedule.event.timezone) is None:
-        fix = "use an IANA name such as Asia/Bangkok, Europe/Paris or UTC"
-        findings.append((("event", "timezone"), f"unknown time zone '{schedule.event.timezone}'", fix))
+        findings.append((("event", "timezone"), *_unknown_zone(schedule.event.timezone)))
     else:
         clock_problems = list(_clock_ranges(schedule)) or list(_clock_changes(schedule))
         # Derived checks would quote times the author never wrote; the clock problems come first.
@@ -128,9 +128,9 @@ def _person_ref(schedule: Schedule, path: Path, ref: str | None, *, email_ok: bo
         return
     if email_ok and is_email(ref):
         return
-    known = ", ".join(p.id for p in schedule.people[:8]) or "none defined"
+    ids = [p.id for p in schedule.people]
     allowed = "a person id from people: or an email" if email_ok else "a person id from people:"
-    yield (path, f"unknown person '{ref}'", f"use {allowed} (known: {known})")
+    yield (path, f"unknown person '{ref}'", f"{did_you_mean(ref, ids)}use {allowed} (known: {known_list(ids)})")
 
 
 def _references(schedule: Schedule) -> Iterator[Finding]:
@@ -146,11 +146,12 @@ def _references(schedule: Schedule) -> Iterator[Finding]:
     for i, cue in enumerate(schedule.cues):
         if cue.segment is not None and cue.segment not in segment_ids:
             yield (("cues", i, "segment"), f"unknown segment '{cue.segment}'",
-                   f"use one of: {', '.join(sorted(segment_ids))}")
+                   f"{did_you_mean(cue.segment, segment_ids)}use one of: {known_list(sorted(segment_ids))}")
         for j, target in enumerate(cue.targets):
             if target not in target_ids:
                 yield (("cues", i, "targets", j), f"unknown target '{target}'",
-                       f"use one of: {', '.join(sorted(target_ids)) or 'define targets: first'}")
+                       f"{did_you_mean(target, target_ids)}use one of: "
+                       f"{known_list(sorted(target_ids)) if target_ids else 'define targets: first'}")
     zoom = schedule.zoom
     for field in ("alternative_hosts", "invitees", "panelists"):
         for j, ref in enumerate(getattr(zoom, field) or []):
@@ -251,15 +252,19 @@ def _targets(schedule: Schedule) -> Iterator[Finding]:
     segment_ids = {s.id for s in schedule.segments}
     for i, target in enumerate(schedule.targets):
         if target.timezone and zone(target.timezone) is None:
-            yield (("targets", i, "timezone"), f"unknown time zone '{target.timezone}'",
-                   "use an IANA name such as Asia/Yangon")
+            yield (("targets", i, "timezone"), *_unknown_zone(target.timezone))
         for j, seg in enumerate(target.filter.segments):
             if seg not in segment_ids:
                 yield (("targets", i, "filter", "segments", j), f"unknown segment '{seg}'",
-                       f"use one of: {', '.join(sorted(segment_ids))}")
+                       f"{did_you_mean(seg, segment_ids)}use one of: {known_list(sorted(segment_ids))}")
         if target.kind == "zoom_chat" and not target.token_env:
             yield (("targets", i), "a zoom_chat target needs token_env (the verification token)",
                    "add token_env: NAME_OF_THE_VARIABLE")
+
+
+def _unknown_zone(name: str) -> tuple[str, str]:
+    hint = did_you_mean(name, time_zones())
+    return f"unknown time zone '{name}'", f"{hint}use an IANA name such as Asia/Bangkok, Europe/Paris or UTC"
 
 
 def _times(schedule: Schedule) -> Iterator[Finding]:
