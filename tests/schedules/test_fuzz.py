@@ -3,6 +3,7 @@ files either load or fail with located problems; `validate` exits 0 or 2 in a bo
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import random
@@ -86,14 +87,14 @@ def mutate(data: Any, rng: random.Random, rounds: int) -> Any:
         if action == "drop":
             del parent[last]
         elif action == "duplicate" and isinstance(parent, list):
-            parent.insert(last, parent[last])
+            parent.insert(last, copy.deepcopy(parent[last]))
         elif action == "nest":
             value = parent[last]
             for _ in range(rng.choice([2, 10, 40])):
                 value = [value]
             parent[last] = value
         else:
-            parent[last] = rng.choice(WEIRD)
+            parent[last] = copy.deepcopy(rng.choice(WEIRD))
     return data
 
 
