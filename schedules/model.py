@@ -14,7 +14,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
-    field_validator,
     model_validator,
 )
 
@@ -48,13 +47,6 @@ class Strict(BaseModel):
     """Base for every section: unknown keys are errors, so typos never pass silently."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-def _not_empty(value: object) -> object:
-    """`end:` with nothing after it is a slip, not a wish to leave the field out."""
-    if value is None:
-        raise ValueError("the value is empty (nothing after the colon); write one, or remove the key")
-    return value
 
 
 class Role(StrEnum):
@@ -110,8 +102,6 @@ class Event(Strict):
     host_country: str | None = None
     organisers: list[str] = Field(default_factory=list)
     description: str | None = None
-
-    _filled = field_validator("start", "end", mode="before")(_not_empty)
 
 
 class Person(Strict):
@@ -181,8 +171,6 @@ class Segment(Strict):
     flexible: bool = Field(False, description="may shrink or grow to absorb a delay")
     min_duration: Duration | None = Field(None, description="flexible segments never shrink below this")
     notes: str | None = None
-
-    _filled = field_validator("end", "duration", "min_duration", mode="before")(_not_empty)
 
     @model_validator(mode="after")
     def _end_or_duration(self) -> Segment:
