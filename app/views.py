@@ -9,6 +9,8 @@ from schedules.clock import change_between, describe_change, utc_offset
 from schedules.messages_cues import respondent_label
 from schedules.model import Schedule, Segment
 from schedules.resolve import zone
+from schedules.roster import panelist_refs
+from schedules.rules import email_of
 from schedules.timeline import Timeline
 
 
@@ -86,4 +88,17 @@ def plan_json(schedule: Schedule, timeline: Timeline, zone_name: str) -> dict[st
         "segments": segment_json(schedule, timeline, zone_name),
         "cues": [cue_json(c, zone_name) for c in timeline.cues],
         "targets": [{"id": t.id, "kind": t.kind.value, "hosts": t.hosts} for t in schedule.targets],
+        "panelists": panelists_json(schedule),
     }
+
+
+def panelists_json(schedule: Schedule) -> list[dict[str, Any]]:
+    """A webinar's panelists (roles: [panelist] plus zoom.panelists); empty for a meeting."""
+    if schedule.zoom.kind != "webinar":
+        return []
+    out = []
+    for _, ref in panelist_refs(schedule):
+        person = schedule.person(ref)
+        out.append({"id": person.id if person else None, "name": person.name if person else ref,
+                    "email": email_of(schedule, ref)})
+    return out

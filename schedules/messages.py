@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from schedules.model import Schedule
 from schedules.problems import Path
+from schedules.suggest import did_you_mean
 
 
 def _model_at(path: Path) -> type[BaseModel] | None:
@@ -51,8 +52,9 @@ def explain(err: dict[str, Any], path: Path) -> tuple[str, str]:
     """(message, fix) for one pydantic error at `path`."""
     kind, value = err["type"], err.get("input")
     if kind == "extra_forbidden":
-        keys = ", ".join(allowed_keys(path[:-1]))
-        return f"unknown key '{path[-1]}'", f"remove it or use one of: {keys}"
+        known = allowed_keys(path[:-1])
+        hint = did_you_mean(str(path[-1]), known)
+        return f"unknown key '{path[-1]}'", f"{hint}remove it or use one of: {', '.join(known)}"
     if kind == "missing":
         return f"required field '{path[-1]}' is missing", f"add `{path[-1]}:`"
     if kind == "string_pattern_mismatch":
@@ -68,6 +70,8 @@ def explain(err: dict[str, Any], path: Path) -> tuple[str, str]:
         expected = err.get("ctx", {}).get("expected", "")
         shown = _found(value) if isinstance(value, bool) or value is None else f"'{value}'"
         return f"{shown} is not allowed", f"use one of: {expected}"
+    if kind in ("greater_than_equal", "less_than_equal") and path and path[-1] == "date":
+        return f"{value} is outside the dates a schedule may use", "write a date between 2000-01-01 and 2099-12-31"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
         return f"'{value}' is not a date", "write it as YYYY-MM-DD"
     if kind in ("string_too_long", "too_long"):

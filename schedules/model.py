@@ -89,10 +89,13 @@ class CueKind(StrEnum):
     correction = "correction"
 
 
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+
+
 class Event(Strict):
     id: Ident
     title: Annotated[str, Field(min_length=1, max_length=300)]
-    date: date
+    date: Annotated[date, Field(ge=FIRST_DATE, le=LAST_DATE, description="the event's day (2000-2099)")]
     timezone: str = Field(description="IANA time zone, e.g. Asia/Bangkok")
     start: Clock | None = Field(None, description="when the event opens (default: first segment)")
     end: Clock | None = Field(None, description="when the event closes (default: last segment)")

@@ -15,7 +15,7 @@ def zone(name: str) -> ZoneInfo | None:
     """The ZoneInfo for an IANA name, or None if unknown."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file path
         return None
 
 

@@ -8,16 +8,19 @@ from datetime import UTC, datetime, time, timedelta
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from schedules.clock import change_between, read_local, utc_label, utc_offset, wall
-from schedules.durations import combine_local, format_clock
-from schedules.model import Schedule, ZoomSettings
+from schedules.durations import combine_local, format_clock, format_duration
+from schedules.model import Role, Schedule, ZoomSettings
 from schedules.problems import Path
-from schedules.resolve import event_window, planned_segments, zone
+from schedules.resolve import event_window, planned_segments, to_utc, zone
+from schedules.roster import panelist_refs
+from schedules.suggest import did_you_mean, known_list, time_zones
 
 Finding = tuple[Path, str, str]
 ZOOM_MAX_ROOMS = 100
 ZOOM_MAX_PREASSIGNED = 1000
 ZOOM_MAX_TOPIC = 200
 ZOOM_MAX_AGENDA = 2000
+ZOOM_MAX_MINUTES = 1440  # a scheduled meeting's duration: 1-1440 minutes (docs/zoom-api-notes.md)
 _EMAIL = TypeAdapter(EmailStr)
 
 
@@ -35,13 +38,21 @@ def check_rules(schedule: Schedule) -> list[Finding]:
     findings = [*_duplicates(schedule), *_references(schedule), *_zoom(schedule), *_targets(schedule),
                 *_people_zones(schedule)]
     if zone(schedule.event.timezone) is None:
-        fix = "use an IANA name such as Asia/Bangkok, Europe/Paris or UTC"
-        findings.append((("event", "timezone"), f"unknown time zone '{schedule.event.timezone}'", fix))
+        findings.append((("event", "timezone"), *_unknown_zone(schedule.event.timezone)))
     else:
-        clock_problems = list(_clock_changes(schedule))
+        clock_problems = list(_clock_ranges(schedule)) or list(_clock_changes(schedule))
         # Derived checks would quote times the author never wrote; the clock problems come first.
-        findings.extend(clock_problems or _times(schedule))
+        findings.extend(clock_problems or [*_times(schedule), *_zoom_duration(schedule)])
     return findings
+
+
+def _clock_ranges(schedule: Schedule) -> Iterator[Finding]:
+    """Date-times written in full stay within a week of the event's date."""
+    day = schedule.event.date
+    for path, clock in _clock_fields(schedule):
+        if isinstance(clock, datetime) and abs((clock.date() - day).days) > 7:
+            yield (path, f"{clock.isoformat()} is more than a week from the event's date ({day})",
+                   f"write HH:MM for a time on {day}, or correct the date")
 
 
 def _clock_fields(schedule: Schedule) -> Iterator[tuple[Path, time | datetime]]:
@@ -118,9 +129,9 @@ def _person_ref(schedule: Schedule, path: Path, ref: str | None, *, email_ok: bo
         return
     if email_ok and is_email(ref):
         return
-    known = ", ".join(p.id for p in schedule.people[:8]) or "none defined"
+    ids = [p.id for p in schedule.people]
     allowed = "a person id from people: or an email" if email_ok else "a person id from people:"
-    yield (path, f"unknown person '{ref}'", f"use {allowed} (known: {known})")
+    yield (path, f"unknown person '{ref}'", f"{did_you_mean(ref, ids)}use {allowed} (known: {known_list(ids)})")
 
 
 def _references(schedule: Schedule) -> Iterator[Finding]:
@@ -136,11 +147,12 @@ def _references(schedule: Schedule) -> Iterator[Finding]:
     for i, cue in enumerate(schedule.cues):
         if cue.segment is not None and cue.segment not in segment_ids:
             yield (("cues", i, "segment"), f"unknown segment '{cue.segment}'",
-                   f"use one of: {', '.join(sorted(segment_ids))}")
+                   f"{did_you_mean(cue.segment, segment_ids)}use one of: {known_list(sorted(segment_ids))}")
         for j, target in enumerate(cue.targets):
             if target not in target_ids:
                 yield (("cues", i, "targets", j), f"unknown target '{target}'",
-                       f"use one of: {', '.join(sorted(target_ids)) or 'define targets: first'}")
+                       f"{did_you_mean(target, target_ids)}use one of: "
+                       f"{known_list(sorted(target_ids)) if target_ids else 'define targets: first'}")
     zoom = schedule.zoom
     for field in ("alternative_hosts", "invitees", "panelists"):
         for j, ref in enumerate(getattr(zoom, field) or []):
@@ -185,15 +197,56 @@ def _zoom(schedule: Schedule) -> Iterator[Finding]:
     if total > ZOOM_MAX_PREASSIGNED:
         yield (("zoom", "breakout_rooms"), f"{total} pre-assigned participants; Zoom allows at most "
                f"{ZOOM_MAX_PREASSIGNED}", "assign the rest live in the meeting")
-    for field in ("alternative_hosts", "panelists"):
-        for j, ref in enumerate(getattr(zoom, field) or []):
-            if schedule.person(ref) is not None and email_of(schedule, ref) is None:
-                yield (("zoom", field, j), f"person '{ref}' has no email", f"Zoom {field} need an email; add one")
+    for j, ref in enumerate(zoom.alternative_hosts):
+        if schedule.person(ref) is not None and email_of(schedule, ref) is None:
+            yield (("zoom", "alternative_hosts", j), f"person '{ref}' has no email",
+                   "Zoom names alternative hosts by email; add one to the person")
+    yield from _interpreters(schedule)
     if zoom.breakout_rooms and zoom.kind == "webinar":
         yield (("zoom", "breakout_rooms"), "breakout rooms only exist in meetings; Zoom webinars have none",
                "set zoom.kind: meeting or remove breakout_rooms")
-    if zoom.panelists is not None and zoom.kind != "webinar":
-        yield (("zoom", "panelists"), "panelists only exist in webinars", "set zoom.kind: webinar or remove it")
+    if zoom.kind == "webinar":
+        for path, ref in panelist_refs(schedule):
+            if schedule.person(ref) is not None and email_of(schedule, ref) is None:
+                yield (path, f"panelist '{ref}' has no email",
+                       "Zoom invites panelists by email; add one to the person")
+    else:
+        if zoom.panelists is not None:
+            yield (("zoom", "panelists"), "panelists only exist in webinars", "set zoom.kind: webinar or remove it")
+        for i, person in enumerate(schedule.people):
+            if Role.panelist in person.roles:
+                yield (("people", i, "roles", person.roles.index(Role.panelist)),
+                       "panelists only exist in webinars", "set zoom.kind: webinar or remove the panelist role")
+
+
+def _zoom_duration(schedule: Schedule) -> Iterator[Finding]:
+    zoom = schedule.zoom
+    opens, closes = event_window(schedule)
+    minutes = (closes - opens).total_seconds() / 60
+    if minutes > ZOOM_MAX_MINUTES:
+        where = ("event", "end") if schedule.event.end else ("segments", len(schedule.segments) - 1, "end")
+        yield (where, f"the event runs {minutes:,.0f} minutes; Zoom schedules a {zoom.kind} for at most "
+               f"{ZOOM_MAX_MINUTES:,} minutes (24 hours)", f"split it into {zoom.kind}s of 24 hours or less")
+
+
+def _interpreters(schedule: Schedule) -> Iterator[Finding]:
+    listed = set()
+    for j, item in enumerate(schedule.zoom.interpretation):
+        listed.add(item.interpreter)
+        path = ("zoom", "interpretation", j)
+        if schedule.person(item.interpreter) is not None and email_of(schedule, item.interpreter) is None:
+            yield ((*path, "interpreter"), f"interpreter '{item.interpreter}' has no email",
+                   "Zoom assigns interpreters by email; add one to the person")
+        if len({lang.strip().lower() for lang in item.languages}) < 2:
+            yield ((*path, "languages"), f"the languages are the same ({item.languages[0]})",
+                   "Zoom needs a pair of two different languages, e.g. [Khmer, English]")
+    for i, person in enumerate(schedule.people):
+        if Role.interpreter in person.roles and person.id not in listed:
+            pair = person.languages if len(person.languages) == 2 else ["Khmer", "English"]
+            yield (("people", i, "roles", person.roles.index(Role.interpreter)),
+                   f"'{person.id}' has the interpreter role but no zoom.interpretation entry, so Zoom would "
+                   "not set up their channel",
+                   f"add {{interpreter: {person.id}, languages: [{', '.join(pair)}]}} under zoom.interpretation")
 
 
 def _people_zones(schedule: Schedule) -> Iterator[Finding]:
@@ -207,15 +260,19 @@ def _targets(schedule: Schedule) -> Iterator[Finding]:
     segment_ids = {s.id for s in schedule.segments}
     for i, target in enumerate(schedule.targets):
         if target.timezone and zone(target.timezone) is None:
-            yield (("targets", i, "timezone"), f"unknown time zone '{target.timezone}'",
-                   "use an IANA name such as Asia/Yangon")
+            yield (("targets", i, "timezone"), *_unknown_zone(target.timezone))
         for j, seg in enumerate(target.filter.segments):
             if seg not in segment_ids:
                 yield (("targets", i, "filter", "segments", j), f"unknown segment '{seg}'",
-                       f"use one of: {', '.join(sorted(segment_ids))}")
+                       f"{did_you_mean(seg, segment_ids)}use one of: {known_list(sorted(segment_ids))}")
         if target.kind == "zoom_chat" and not target.token_env:
             yield (("targets", i), "a zoom_chat target needs token_env (the verification token)",
                    "add token_env: NAME_OF_THE_VARIABLE")
+
+
+def _unknown_zone(name: str) -> tuple[str, str]:
+    hint = did_you_mean(name, time_zones())
+    return f"unknown time zone '{name}'", f"{hint}use an IANA name such as Asia/Bangkok, Europe/Paris or UTC"
 
 
 def _times(schedule: Schedule) -> Iterator[Finding]:
@@ -251,15 +308,22 @@ def _times(schedule: Schedule) -> Iterator[Finding]:
         if seg.min_duration is not None and seg.min_duration > p.duration:
             yield (("segments", p.index, "min_duration"), "min_duration is longer than the segment",
                    "make it shorter than the segment")
+    starts = {p.id: p for p in planned}
     for i, cue in enumerate(schedule.cues):
-        if cue.at is None:
-            continue
-        from schedules.resolve import to_utc
-
-        when = to_utc(schedule, cue.at)
-        if not opens - timedelta(hours=24) <= when <= closes:
-            yield (("cues", i, "at"), f"{_hm(schedule, when)} is outside the event",
-                   "use a time between a day before the start and the end")
+        if cue.at is not None:
+            when = to_utc(schedule, cue.at)
+            if not opens - timedelta(hours=24) <= when <= closes:
+                yield (("cues", i, "at"), f"{_hm(schedule, when)} is outside the event",
+                       "use a time between a day before the start and the end")
+        elif cue.segment in starts:
+            base = starts[cue.segment].start if cue.anchor == "start" else starts[cue.segment].end
+            when = base + cue.offset
+            if not opens - timedelta(hours=24) <= when <= closes:
+                shown = _hm(schedule, when) if abs(when - opens) < timedelta(hours=24) else str(when.date())
+                yield (("cues", i, "offset"), f"{format_duration(cue.offset)} from the {cue.anchor.value} of "
+                       f"'{cue.segment}' lands at {shown}, outside the event ({_hm(schedule, opens)}-"
+                       f"{_hm(schedule, closes)})", "use an offset that lands between a day before the start "
+                       "and the end")
 
 
 def _hm(schedule: Schedule, moment) -> str:

@@ -7,11 +7,13 @@ from typing import Any
 
 import yaml
 
+from schedules.durations import YamlNumber
 from schedules.problems import Path, Problem, ScheduleError
 
 Marks = dict[Path, tuple[int, int]]
 _SYNTAX_FIX = "check indentation, colons and quotes around this line"
 _MERGE = "tag:yaml.org,2002:merge"
+_INT = "tag:yaml.org,2002:int"
 
 MAX_BYTES = 1024 * 1024
 # A schedule nests about six levels deep; the cap keeps the recursive composer far from Python's limit.
@@ -163,6 +165,8 @@ class _Builder:
         return self._scalar(node, path)
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
+        if node.tag == _INT and ":" in node.value and not node.style:  # plain: None, or "" from libyaml
+            return YamlNumber(node.value)
         try:
             value = self.loader.construct_object(node, deep=True)
             if isinstance(value, str) and (bad := FORBIDDEN.search(value)):
@@ -237,6 +241,13 @@ def check_text(text: str, file: str, max_bytes: int = MAX_BYTES) -> None:
     raise ScheduleError(file, [problem])
 
 
+def _tab_at(text: str, line: int) -> bool:
+    """Whether a syntax error's line (or the one before it) is indented with a tab."""
+    lines = text.splitlines()
+    near = lines[max(0, line - 2): line]
+    return any("\t" in row[: len(row) - len(row.lstrip())] for row in near)
+
+
 def too_large(file: str, size: int, max_bytes: int) -> Problem:
     """The problem for a file over the size limit."""
     return Problem(1, 1, (), f"the file is {size:,} bytes; schedules may be at most {max_bytes:,}",
@@ -254,6 +265,10 @@ def parse_yaml(text: str, file: str, max_bytes: int = MAX_BYTES) -> tuple[Any, M
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if _tab_at(text, line):
+            problem = Problem(line, col, (), "a tab is used for indentation here; YAML allows only spaces",
+                              "use spaces to indent (set your editor to insert spaces for the Tab key)", file)
+            raise ScheduleError(file, [problem]) from None
         where = exc.context_mark
         context = f" ({exc.context} at line {where.line + 1})" if exc.context and where else ""
         problem = Problem(

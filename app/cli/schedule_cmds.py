@@ -13,7 +13,7 @@ from rich.text import Text
 
 from app.cli import app
 from app.cli.output import INVALID, console, errors, load_or_exit, max_schedule_bytes, write_bytes
-from app.views import plan_json, segment_people
+from app.views import panelists_json, plan_json, segment_people
 from schedules.clock import change_between, describe_change, wall
 from schedules.durations import format_duration
 from schedules.ics import to_ics
@@ -91,6 +91,10 @@ def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True
     console.print(agenda)
     for line in changes:
         console.print(line, markup=False)
+    if panelists := panelists_json(schedule):
+        names = ", ".join(p["name"] for p in panelists)
+        console.print(f"Panelists ({len(panelists)}, roles: [panelist] plus zoom.panelists): {names}",
+                      markup=False)
     if not cues_table:
         console.print(f"{len(timeline.cues)} planned cues (`showcaller plan FILE` lists them)", markup=False)
         return

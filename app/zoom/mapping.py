@@ -6,6 +6,7 @@ from integrations.zoom import MeetingSpec
 from integrations.zoom.spec import BreakoutRoom, Interpreter, PanelistSpec
 from schedules.model import Schedule
 from schedules.resolve import event_window
+from schedules.roster import panelist_refs
 from schedules.rules import email_of
 
 
@@ -26,14 +27,8 @@ def _panelists(schedule: Schedule) -> tuple[PanelistSpec, ...]:
     zoom = schedule.zoom
     if zoom.kind != "webinar":
         return ()
-    refs = zoom.panelists
-    if refs is None:  # default: everyone on stage
-        refs = []
-        for seg in schedule.segments:
-            named = [s.person for s in (seg.respondents.slots if seg.respondents else []) if s.person]
-            refs += [*seg.moderators, *seg.speakers, *named]
     out, seen = [], set()
-    for ref in refs:
+    for _, ref in panelist_refs(schedule):  # roles: [panelist] plus zoom.panelists (schedules/roster.py)
         person = schedule.person(ref)
         email = email_of(schedule, ref)
         if email is None or email.lower() in seen or (zoom.host and email.lower() == zoom.host.lower()):

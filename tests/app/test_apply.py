@@ -85,12 +85,14 @@ async def test_webinar_panelists_added_in_batches_of_30(tmp_path, database_url):
     data["zoom"]["panelists"] = [p["id"] for p in extra]
     runtime, schedule = await _runtime(tmp_path, database_url, yaml.safe_dump(data, sort_keys=False))
     try:
-        assert len(spec_from_schedule(schedule).panelists) == 40
+        # The panelists: everyone with roles: [panelist] (the file's four and the 40 guests), plus
+        # zoom.panelists (the same 40 again), once each.
+        assert len(spec_from_schedule(schedule).panelists) == 44
         plan, result = await _apply(runtime, schedule)
         state = _emulator_state(tmp_path)
         webinar = next(iter(state.meetings.values()))
-        assert webinar.kind == "webinar" and len(webinar.panelists) == 40
-        assert result.write_calls == 3  # one create + two panelist batches (30 + 10)
+        assert webinar.kind == "webinar" and len(webinar.panelists) == 44
+        assert result.write_calls == 3  # one create + two panelist batches (30 + 14)
         plan, again = await _apply(runtime, schedule)
         assert plan.is_empty and again.write_calls == 0
     finally:

@@ -189,3 +189,13 @@ def test_titles_are_printed_verbatim_never_as_markup(run, tmp_path):
         "14:00-14:15" in line and "[b]Q&A[/x]" in line for line in result.stdout.splitlines()
     )
     assert "Now: [b]Q&A[/x]" in result.stdout
+
+
+def test_plan_lists_the_webinar_panelists(run):
+    plan = json.loads(run("plan", WEBINAR, "--format", "json").stdout)
+    assert [p["id"] for p in plan["panelists"]] == ["somchai-phan", "dara-keo", "lina-marsh", "noy-vongsa"]
+    assert plan["panelists"][0]["email"] == "somchai.phan@example.org"
+    table = run("plan", WEBINAR).stdout
+    assert ("Panelists (4, roles: [panelist] plus zoom.panelists): Somchai Phan, Dara Keo, Lina Marsh, "
+            "Noy Vongsa") in table
+    assert json.loads(run("plan", MEKONG, "--format", "json").stdout)["panelists"] == []

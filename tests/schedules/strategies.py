@@ -117,10 +117,12 @@ def schedule_data(draw) -> dict:
     for i in range(draw(st.integers(0, 3))):
         cue: dict = {"id": f"cue-{i}", "message": f"Reminder {i}"}
         if draw(st.booleans()):
+            anchor = draw(st.sampled_from(["start", "end"]))
+            # A cue must land inside the event, so it never passes the end of the last segment.
             cue |= {
                 "segment": draw(st.sampled_from(ids)),
-                "anchor": draw(st.sampled_from(["start", "end"])),
-                "offset": f"{draw(st.integers(-10, 10))}m",
+                "anchor": anchor,
+                "offset": f"{draw(st.integers(-10, 2 if anchor == 'start' else 0))}m",  # segments last 2m+
             }
         else:
             cue["at"] = segments[0]["start"]

@@ -131,3 +131,14 @@ def test_validate_on_hostile_files_prints_one_problem_and_exits_2(tmp_path):
     lines = proc.stderr.splitlines()
     assert [line.split(":")[0] for line in lines[::2]] == names
     assert lines[1::2] == [f"{name}: 1 problem" for name in names]
+
+
+def test_suggestions_use_edit_distance_and_short_lists_are_shown_in_full():
+    from schedules.suggest import distance, known_list, nearest
+
+    assert distance("kitten", "sitting") == 3 and distance("Asia/Bankok", "asia/bangkok") == 1
+    assert nearest("moderater", ["moderators", "speakers"]) == "moderators"
+    assert nearest("zzz", ["moderators", "speakers"]) is None
+    names = [f"p{i}" for i in range(20)]
+    assert known_list(names) == ", ".join(names)
+    assert known_list([*names, "p20"]).endswith(", p19, ... (21 in all)")

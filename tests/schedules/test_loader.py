@@ -173,7 +173,7 @@ def test_parse_duration(text, expected):
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "m", "3x", "1.5m", True, None, [3]])
+@pytest.mark.parametrize("text", ["", "m", "3x", "1.5m", True, [3]])
 def test_parse_duration_rejects(text):
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)
