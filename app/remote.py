@@ -7,6 +7,7 @@ endpoint is one line here and one small command. Errors keep the API's own `reas
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,8 @@ class Action:
 
 
 ACTIONS: dict[str, Action] = {
-    "advance": Action("advance", ("to",)),
+    "advance": Action("advance", ("to", "from")),
+    "undo": Action("undo", ("seq",)),
     "hold": Action("hold"),
     "resume": Action("resume"),
     "delay": Action("delay", ("minutes", "seconds", "mode")),
@@ -108,11 +110,13 @@ class Remote:
         )
 
     def act(self, event_id: str, name: str, **values: Any) -> dict:
-        """Run one entry of ACTIONS on the event."""
+        """Run one entry of ACTIONS on the event, under a fresh Idempotency-Key (one per command), so a
+        request that is retried on the way is acted on once."""
         action = ACTIONS[name]
         path = action.path.format(**values)
         body = {key: values[key] for key in action.body if values.get(key) is not None}
-        return self.call("POST", f"/api/events/{event_id}/{path}", json_body=body)
+        return self.call("POST", f"/api/events/{event_id}/{path}", json_body=body,
+                         headers={"Idempotency-Key": f"cli-{uuid.uuid4()}"})
 
     def stream(self, event_id: str) -> Iterator[dict]:
         """The event's server-sent states, one dict per `event: state` frame (forever)."""

@@ -70,7 +70,7 @@ async def test_api_error_texts_and_exit_codes(server):
 
     bad = await cli(server, "advance", "--to", "no-such-segment")
     assert bad.exit_code == ExitCode.NOT_FOUND
-    assert one_line(bad) == f"no segment 'no-such-segment' in {EVENT} (HTTP 404 not_found)"
+    assert one_line(bad).startswith(f"no segment 'no-such-segment' in {EVENT} (known: setup, opening, session-1,")
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -118,7 +118,9 @@ async def test_cues_failed_deliveries_and_resend(server):
     again = await cli(server, "resend", delivery_id)
     assert again.exit_code == 0 and again.stdout.strip() == f"{delivery_id}: pending"
     nothing = await cli(server, "resend", "msg_nope")
-    assert nothing.exit_code == ExitCode.CONFLICT
+    assert nothing.exit_code == ExitCode.NOT_FOUND
+    sent_twice = await cli(server, "resend", delivery_id)  # pending again, not failed: nothing to re-send
+    assert sent_twice.exit_code == ExitCode.CONFLICT
 
 
 async def test_load_needs_an_organiser_and_lists_problems(server, tmp_path):
@@ -149,3 +151,18 @@ async def test_watch_shows_the_countdown_and_follows_to_the_end(server):
     result = await asyncio.wait_for(following, 60)
     assert result.exit_code == 0, result.output
     assert "ended" in result.stdout
+
+
+async def test_advance_from_a_segment_already_left_is_refused_and_undo_takes_a_move_back(server):
+    """`advance --from` names what the host saw: once another host moved the show, it is refused (exit 11,
+    the server's reason naming who moved it), nothing is recorded; `undo` then takes the move back."""
+    moved = await cli(server, "advance", "--from", "session-1")
+    assert moved.exit_code == 0, moved.output
+    late = await cli(server, "advance", "--from", "session-1")
+    assert late.exit_code == ExitCode.CONFLICT
+    assert one_line(late).startswith("already moved from 'session-1' to 'discussion-1' at ")
+    log = server.runtime.engine.loaded(EVENT).actions
+    assert [a.kind for a in log] == ["advance"]
+    undone = await cli(server, "undo")
+    assert undone.exit_code == 0, undone.output
+    assert server.runtime.engine.timeline(EVENT).state_at(server.clock.now()).current.id == "session-1"
