@@ -87,7 +87,9 @@ async def test_every_log_line_of_a_served_process_is_free_of_the_tokens_it_was_g
             assert await _first_frame(client, f"{base}/stream", params={"token": viewer}) == 401
             announce = await client.post(f"{base}/announcements", json={"message": "log check"},
                                          headers={"authorization": f"Bearer {host}"})
-            assert announce.status_code == 201
+            # The Mekong Dialogue (2022) is over on the real clock, so the host's action is refused
+            # (409): still a request that carried the host token through the server.
+            assert announce.status_code == 409 and "ended" in announce.json()["reason"]
     finally:
         if service.proc is not None and service.proc.returncode is None:
             os.kill(service.proc.pid, 15)
