@@ -176,7 +176,7 @@ async def test_kill_9_mid_event_loses_nothing_and_repeats_nothing(database_url, 
         ]
         now = datetime.fromisoformat(after["now"])
         expected, actions = _expected_state(schedule, log_after, now)
-        assert _current_id(after) == _segment_id(expected)
+        assert _current_id(after) == _segment_id(expected), (after, log_after)
         assert after["delay"] == expected.delay.total_seconds() == before["delay"]
         assert [(t["id"], t["ends_at"], t["status"]) for t in after["timers"]] == [
             (t["id"], t["ends_at"], t["status"]) for t in before["timers"]

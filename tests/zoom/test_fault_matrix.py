@@ -40,7 +40,12 @@ def _webinar_text(n_extra: int = 27, drop: int | None = None, topic: str | None 
     data["people"] += extra
     panelists = [*data["zoom"]["panelists"], *(p["id"] for p in extra)]
     if drop is not None:
-        panelists.pop(drop)
+        # A panelist leaves the webinar: out of zoom.panelists and, if they had it, without the panelist
+        # role (the panelist set is both, see schedules/roster.py).
+        gone = panelists.pop(drop)
+        for person in data["people"]:
+            if person["id"] == gone:
+                person["roles"] = [r for r in person.get("roles", []) if r != "panelist"]
     data["zoom"]["panelists"] = panelists
     if topic:
         data["zoom"]["topic"] = topic
