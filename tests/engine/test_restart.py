@@ -108,6 +108,14 @@ def _segment_id(expected) -> str | None:
     return expected.current.id if expected.current is not None else None
 
 
+def _possible_segments(schedule, log: list[dict], shown_now: str) -> set[str | None]:
+    """The segments the schedule and the log give while the server's clock read `shown_now`: the
+    state shows its moment to the second, so its real moment lies in [shown_now, shown_now + 1 s)."""
+    start = datetime.fromisoformat(shown_now)
+    return {_segment_id(_expected_state(schedule, log, start + timedelta(milliseconds=ms))[0])
+            for ms in range(0, 1000, 50)}
+
+
 def _expected_state(schedule, log: list[dict], now: datetime):
     actions = [from_dict(entry["data"]) for entry in log]
     return build_timeline(schedule, actions, now).state_at(now), actions
@@ -154,8 +162,8 @@ async def test_kill_9_mid_event_loses_nothing_and_repeats_nothing(database_url, 
             log_before = (await api.get(f"/api/events/{EVENT}/log")).json()
         # Everything about the state is computed from the log at the moment the server answered,
         # never pinned to a segment: on a loaded machine the answer may come a segment later.
-        expected_before, _ = _expected_state(schedule, log_before, datetime.fromisoformat(before["now"]))
-        assert (_current_id(before), before["delay"]) == (_segment_id(expected_before), 1.0), (before, log_before)
+        assert _current_id(before) in _possible_segments(schedule, log_before, before["now"]), (before, log_before)
+        assert before["delay"] == 1.0
         stall.set()
         await _wait_for(lambda: held, "a delivery in flight")
         await service.kill9()
@@ -176,7 +184,7 @@ async def test_kill_9_mid_event_loses_nothing_and_repeats_nothing(database_url, 
         ]
         now = datetime.fromisoformat(after["now"])
         expected, actions = _expected_state(schedule, log_after, now)
-        assert _current_id(after) == _segment_id(expected), (after, log_after)
+        assert _current_id(after) in _possible_segments(schedule, log_after, after["now"]), (after, log_after)
         assert after["delay"] == expected.delay.total_seconds() == before["delay"]
         assert [(t["id"], t["ends_at"], t["status"]) for t in after["timers"]] == [
             (t["id"], t["ends_at"], t["status"]) for t in before["timers"]
