@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.schedule_intake import parse_checked
 from app.store import events_repo
 from app.store.tables import events, run_log
 from schedules.adjustments import from_dict
+from schedules.load import load_text
 from schedules.problems import ScheduleError
 from schedules.timeline import build_timeline
 
@@ -31,7 +31,7 @@ async def repair_event(conn: AsyncConnection, event_id: str, text: str | None, s
         raise RepairError(f"no event '{event_id}' in this database", missing=True)
     text, source = (text, source) if text is not None else (row.schedule_text, row.source)
     try:
-        schedule = parse_checked(text, source)
+        schedule = load_text(text, source)
     except ScheduleError as exc:
         raise RepairError(f"{exc.render()}\nfix the file and run `showcaller events repair {event_id} "
                           f"--file FILE`, or `showcaller events remove {event_id}`") from None

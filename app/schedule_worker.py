@@ -21,7 +21,7 @@ from schedules.problems import Problem, ScheduleError
 
 NICE = 19
 _context = multiprocessing.get_context("forkserver")
-_context.set_forkserver_preload(["app.schedule_intake"])
+_context.set_forkserver_preload(["schedules.load"])
 
 
 def _child(send: Connection, text: str, source: str, memory_mb: int) -> None:
@@ -31,10 +31,10 @@ def _child(send: Connection, text: str, source: str, memory_mb: int) -> None:
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from app.schedule_intake import parse_checked
+    from schedules.load import load_text
 
     try:
-        outcome = ("ok", parse_checked(text, source))
+        outcome = ("ok", load_text(text, source))
     except ScheduleError as exc:
         outcome = ("invalid", exc.file, exc.problems)
     except MemoryError:

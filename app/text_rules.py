@@ -9,12 +9,14 @@ nothing a person types needs them, and they garble chat messages and terminals. 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
-# C0 controls except tab (09), LF (0a) and CR (0d); lone UTF-16 surrogates (from a \ud800 escape).
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+from schedules.source import FORBIDDEN as SCHEDULE_FORBIDDEN
+
+# The same characters the schedule loader refuses, so every edge applies one rule: C0 controls but
+# tab, LF and CR; DEL and C1 controls; lone UTF-16 surrogates (from a \ud800 escape); U+FFFE/U+FFFF.
+FORBIDDEN = SCHEDULE_FORBIDDEN
 REPLACEMENT = "\ufffd"
 
 
@@ -25,6 +27,8 @@ def describe(char: str) -> str:
         return f"NUL ({code})"
     if "\ud800" <= char <= "\udfff":
         return f"lone surrogate {code}"
+    if char in "\ufffe\uffff":
+        return f"noncharacter {code}"
     return f"control character {code}"
 
 

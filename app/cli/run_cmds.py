@@ -67,8 +67,6 @@ def serve(
     for path in files or []:
         load_or_exit(str(path))
     texts = [(str(path), path.read_text(encoding="utf-8")) for path in files or []]
-    for path, text in texts:
-        _storable_or_exit(text, path)
     settings = get_settings()
     # Listen first: a port in use is found before any database work, and nothing can take it after.
     sock = listen(host, port)
@@ -136,19 +134,6 @@ def _variable(problem: str) -> str | None:
 def _shown_host(host: str) -> str:
     """The host to print in URLs: a wildcard address is not somewhere a browser can go."""
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-
-
-def _storable_or_exit(text: str, path: str) -> None:
-    """The text rule on top of the loader (what every store accepts): located problems, exit 2."""
-    from app.schedule_intake import parse_checked
-    from schedules.problems import ScheduleError
-
-    try:
-        parse_checked(text, path)
-    except ScheduleError as exc:
-        for line in exc.render().splitlines():
-            errors.print(line, markup=False)
-        raise typer.Exit(INVALID) from None
 
 
 @token_app.command("create")

@@ -25,7 +25,6 @@ from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
 from app.engine.lateness import Decision, decide, stale
 from app.errors import NotFound, NotRecorded
-from app.schedule_intake import parse_checked
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import MAX_BYTES, load_text
@@ -150,8 +149,8 @@ class RunEngine:
 
     async def load_schedule(self, text: str, source: str, schedule: Schedule | None = None) -> Schedule:
         """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError.
-        `schedule` is the text already parsed by parse_checked (off the event loop, for uploads)."""
-        schedule = schedule or parse_checked(text, source, self.max_schedule_bytes)
+        `schedule` is the text already parsed (off the event loop, for uploads)."""
+        schedule = schedule or load_text(text, source, self.max_schedule_bytes)
         event_id = schedule.event.id
         async with self._lock:
             now = self.clock.now()
