@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+from contextlib import aclosing
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import EventId, Organiser, RunDep, RuntimeDep, StageReader, StreamViewer, Viewer
 from app.api.schemas import CueOut, EventOut, StateOut
+from app.api.sse import KEEPALIVE, changes, sse_response
 from app.errors import AppError
 from app.store import events_repo, outbox_repo
 from app.views import iso_utc, plan_json
 
 router = APIRouter(prefix="/api/events", tags=["events"])
-KEEPALIVE_SECONDS = 15
 
 
 @router.get("/me", summary="Who the token belongs to, and its role", tags=["auth"])
@@ -126,19 +126,10 @@ async def stream(event_id: EventId, runtime: RuntimeDep, _: StreamViewer, reques
         return f"event: state\ndata: {json.dumps({'reason': reason, **state})}\n\n"
 
     async def events():
-        try:
-            yield "retry: 2000\n\n" + frame("connected")
-            while True:
-                try:
-                    reason = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
-                except TimeoutError:
-                    if await request.is_disconnected():
-                        return
-                    yield ": keep-alive\n\n"
-                    continue
-                yield frame(reason)
-        finally:
-            runtime.broadcaster.unsubscribe(event_id, queue)
+        yield "retry: 2000\n\n" + frame("connected")
+        # aclosing: a client that leaves closes this generator, and with it the subscription, at once.
+        async with aclosing(changes(runtime.broadcaster, event_id, queue, request)) as reasons:
+            async for reason in reasons:
+                yield frame(reason) if reason is not None else KEEPALIVE
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return sse_response(events())

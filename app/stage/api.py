@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+from contextlib import aclosing
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -25,6 +25,7 @@ from app.api.deps import (
     respond,
 )
 from app.api.schemas import ActionOut
+from app.api.sse import KEEPALIVE, changes, sse_response
 from app.errors import NotFound
 from app.stage.links import ensure_links, link_url, stage_people
 from app.stage.presence import Connection, StagePresence
@@ -34,7 +35,6 @@ from app.views import iso_utc
 from schedules.stage import stage_message
 
 router = APIRouter(prefix="/api/events/{event_id}/stage", tags=["stage"])
-KEEPALIVE_SECONDS = 15
 
 
 class StageIn(BaseModel):
@@ -92,23 +92,17 @@ async def stage_stream(event_id: EventId, runtime: RuntimeDep, caller: StageStre
         runtime.broadcaster.publish(event_id, "stage_connected")
         try:
             yield "retry: 2000\n\n" + frame()
-            while True:
-                try:
-                    reason = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
-                except TimeoutError:
-                    if await request.is_disconnected():
-                        return
-                    yield ": keep-alive\n\n"
-                    continue
-                if reason not in ("stage_connected", "stage_disconnected"):
-                    yield frame()
+            async with aclosing(changes(runtime.broadcaster, event_id, queue, request)) as reasons:
+                async for reason in reasons:
+                    if reason is None:
+                        yield KEEPALIVE
+                    elif reason not in ("stage_connected", "stage_disconnected"):
+                        yield frame()
         finally:
-            runtime.broadcaster.unsubscribe(event_id, queue)
             seen.leave(event_id, key)
             runtime.broadcaster.publish(event_id, "stage_disconnected")
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return sse_response(events())
 
 
 @router.get("/connected", summary="Presenter views open right now")
