@@ -15,8 +15,7 @@ PLACEHOLDERS = {"changethis", "change-me", "secret", "xxx"}
 class Settings(BaseSettings):
     """Every setting of the service; see README "Settings" for each one."""
 
-    model_config = SettingsConfigDict(env_prefix="SHOWCALLER_", env_file=".env", extra="ignore",
-                                      env_ignore_empty=True)
+    model_config = SettingsConfigDict(env_prefix="SHOWCALLER_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     database_url: str = Field("sqlite+aiosqlite:///./showcaller.db", description="SQLite file or PostgreSQL URL")
     public_url: str = Field("http://127.0.0.1:8000", description="where hosts reach this service (links)")
@@ -28,8 +27,11 @@ class Settings(BaseSettings):
     zoom_oauth_base: str = "https://zoom.us"
     zoom_webhook_max_age_minutes: int = Field(90, ge=1, description="oldest x-zm-request-timestamp accepted")
     zoom_webhook_max_future_minutes: int = Field(5, ge=0)
-    zoom_rate_plan: str = Field("pro", pattern="^(free|pro|business|off)$",
-                                description="Zoom plan whose per-category rate limits the client keeps under")
+    zoom_rate_plan: str = Field(
+        "pro",
+        pattern="^(free|pro|business|off)$",
+        description="Zoom plan whose per-category rate limits the client keeps under",
+    )
     sandbox_webhook_secret: SecretStr = SecretStr("emulator-secret-token")
     sandbox_state_path: str = Field(".showcaller-sandbox-zoom.json", description="where the sandbox Zoom keeps state")
     http_timeout_seconds: float = Field(10.0, gt=0)
@@ -37,10 +39,15 @@ class Settings(BaseSettings):
     slack_pacing: bool = Field(True, description="at most one message per second per Slack URL")
     readiness_grace_seconds: int = 0
     undo_window_seconds: int = Field(120, ge=0, le=3600, description="how long after a host action it can be undone")
-    timer_over_grace_seconds: int = Field(30, ge=0, le=3600,
-                                          description="how long a timer shows OVER before it stops by itself")
-    max_schedule_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024,
-                                    description="largest schedule file accepted, in bytes (validate, serve, API)")
+    timer_over_grace_seconds: int = Field(
+        30, ge=0, le=3600, description="how long a timer shows OVER before it stops by itself"
+    )
+    max_schedule_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="largest schedule file accepted, in bytes (validate, serve, API)",
+    )
     schedule_parse_seconds: float = Field(10.0, gt=0, description="time bound for parsing one uploaded schedule")
     schedule_parse_memory_mb: int = Field(512, ge=0, description="memory bound of the parsing process (0: none)")
     schedule_parse_workers: int = Field(1, ge=1, description="uploads parsed at the same time (others wait)")

@@ -71,8 +71,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ScheduleError)
     async def _schedule_error(_: Request, exc: ScheduleError):
-        problems = [{"file": p.file, "line": p.line, "column": p.column, "path": p.render().split(": ")[1],
-                     "message": p.message, "fix": p.fix} for p in exc.problems]
+        problems = [
+            {
+                "file": p.file,
+                "line": p.line,
+                "column": p.column,
+                "path": p.render().split(": ")[1],
+                "message": p.message,
+                "fix": p.fix,
+            }
+            for p in exc.problems
+        ]
         return _json(422, "invalid_schedule", f"{len(problems)} problem(s) in the schedule", problems=problems)
 
     @app.exception_handler(RequestValidationError)

@@ -28,9 +28,15 @@ Authenticate with `Authorization: Bearer <token>`; create tokens with
 """
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
-               transport: httpx.AsyncBaseTransport | None = None, runtime: Runtime | None = None,
-               run_timer: bool = True, run_worker: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    runtime: Runtime | None = None,
+    run_timer: bool = True,
+    run_worker: bool = True,
+) -> FastAPI:
     """Build the app; tests pass a clock, an HTTP transport or a ready runtime."""
     settings = settings or get_settings()
     owned = runtime is None
@@ -51,13 +57,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             if owned:
                 await runtime.stop()
 
-    app = FastAPI(title="Showcaller", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)  # served by app.api.ops from local files
+    app = FastAPI(
+        title="Showcaller",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )  # served by app.api.ops from local files
     errors.install(app)
     app.add_middleware(TextGuard)
     app.state.stream_tickets = StreamTickets()
-    app.state.schedule_parser = BoundedParser(settings.schedule_parse_seconds, settings.schedule_parse_memory_mb,
-                                              settings.schedule_parse_workers)
+    app.state.schedule_parser = BoundedParser(
+        settings.schedule_parse_seconds, settings.schedule_parse_memory_mb, settings.schedule_parse_workers
+    )
     install_log_redaction()
     app.add_middleware(WebhookTiming, metrics_of=lambda: runtime.metrics)
     runtime.hub_of = lambda: getattr(app.state, "agenda_hub", None)
@@ -75,4 +88,3 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     for module in (zoom, attendance, web_routes, ops):
         module.include(app)
     return app
-

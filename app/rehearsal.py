@@ -134,12 +134,25 @@ def shown_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
-async def rehearse(path: str, *, speed: float, console: Console, port: int = 8000, receivers_port: int = 9902,
-                   database_url: str | None = None, auto_timers: bool = True, lead: timedelta = timedelta(minutes=2),
-                   keep_open: float = 0.0, zoom: bool = True, audience: int = 40, host: str = "127.0.0.1",
-                   show_messages: bool = False, summary: Summary | None = None,
-                   on_done: Callable[[Summary, str], None] | None = None,
-                   stop: asyncio.Event | None = None) -> Summary:
+async def rehearse(
+    path: str,
+    *,
+    speed: float,
+    console: Console,
+    port: int = 8000,
+    receivers_port: int = 9902,
+    database_url: str | None = None,
+    auto_timers: bool = True,
+    lead: timedelta = timedelta(minutes=2),
+    keep_open: float = 0.0,
+    zoom: bool = True,
+    audience: int = 40,
+    host: str = "127.0.0.1",
+    show_messages: bool = False,
+    summary: Summary | None = None,
+    on_done: Callable[[Summary, str], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> Summary:
     """Run the agenda of `path` from just before its start to its end at `speed`, then summarise.
 
     `on_done(summary, console_line)` runs once the agenda is over, before the console is kept
@@ -154,19 +167,29 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
     shown = shown_host(host)
     token = secrets.token_urlsafe(16)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-    receivers = create_receivers(zoom_chat_token=token, webhook_secret=secret,
-                                 console=console if show_messages else None)
+    receivers = create_receivers(
+        zoom_chat_token=token, webhook_secret=secret, console=console if show_messages else None
+    )
     emulator = None
-    settings = Settings(_env_file=None, database_url=database_url or DEFAULT_DATABASE,
-                        public_url=f"http://{shown}:{port}", slack_pacing=False)
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url or DEFAULT_DATABASE,
+        public_url=f"http://{shown}:{port}",
+        slack_pacing=False,
+    )
     clock = RehearsalClock(opens - lead, speed)
-    runtime = Runtime(settings, clock=clock,
-                      env_overrides=receiver_env(schedule, f"http://127.0.0.1:{receivers_port}", token, secret))
+    runtime = Runtime(
+        settings, clock=clock, env_overrides=receiver_env(schedule, f"http://127.0.0.1:{receivers_port}", token, secret)
+    )
     if zoom:
         # The rehearsal's own Zoom: it signs with the service's webhook secret on the same fast clock.
-        emulator = create_emulator(webhook_url=f"http://127.0.0.1:{port}/webhooks/zoom",
-                                   webhook_secret=settings.webhook_secret, clock=clock.now,
-                                   users=sandbox_users(schedule), retry_scale=0.001)
+        emulator = create_emulator(
+            webhook_url=f"http://127.0.0.1:{port}/webhooks/zoom",
+            webhook_secret=settings.webhook_secret,
+            clock=clock.now,
+            users=sandbox_users(schedule),
+            retry_scale=0.001,
+        )
         zoom_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE)
         zoom_http.event_hooks = runtime.metrics.zoom_hooks(SANDBOX_BASE)
         runtime.zoom_client_factory = lambda: sandbox_client(zoom_http, emulator)
@@ -200,18 +223,26 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
         runtime.timer.request_rearm()
         if emulator is not None:
             meeting_task = asyncio.create_task(run_meeting(emulator, applied.id, moves, clock))
-            console.print(f"Sandbox Zoom meeting {applied.id}: {len(moves)} joins and leaves will arrive as "
-                          f"signed webhooks ({late} joins late, to show a readiness alert)")
-        console.print(f"[bold]Rehearsal of {schedule.event.title}[/] at {speed:g}x: "
-                      f"{opens.astimezone(tz):%H:%M}-{closes.astimezone(tz):%H:%M} {schedule.event.timezone} "
-                      f"in about {(closes - opens + lead).total_seconds() / speed:.0f} s")
-        console_line = (f"Console: http://{shown}:{port}/console/{schedule.event.id}  "
-                        f"(sign in with host token {host_token})")
+            console.print(
+                f"Sandbox Zoom meeting {applied.id}: {len(moves)} joins and leaves will arrive as "
+                f"signed webhooks ({late} joins late, to show a readiness alert)"
+            )
+        console.print(
+            f"[bold]Rehearsal of {schedule.event.title}[/] at {speed:g}x: "
+            f"{opens.astimezone(tz):%H:%M}-{closes.astimezone(tz):%H:%M} {schedule.event.timezone} "
+            f"in about {(closes - opens + lead).total_seconds() / speed:.0f} s"
+        )
+        console_line = (
+            f"Console: http://{shown}:{port}/console/{schedule.event.id}  (sign in with host token {host_token})"
+        )
         console.print(console_line, markup=False)
-        console.print(f"Agenda:  http://{shown}:{port}/agenda/{schedule.event.id}   "
-                      f"Metrics: http://{shown}:{port}/metrics", markup=False)
-        console.print(f"Local receivers: http://127.0.0.1:{receivers_port}/_received (every message in full)",
-                      markup=False)
+        console.print(
+            f"Agenda:  http://{shown}:{port}/agenda/{schedule.event.id}   Metrics: http://{shown}:{port}/metrics",
+            markup=False,
+        )
+        console.print(
+            f"Local receivers: http://127.0.0.1:{receivers_port}/_received (every message in full)", markup=False
+        )
 
         def on_fire(event_id: str, row, outcome: str) -> None:
             transcript.cue(event_id, row, outcome)
@@ -232,8 +263,12 @@ async def rehearse(path: str, *, speed: float, console: Console, port: int = 800
         if meeting_task is not None:
             summary.webhooks = await meeting_task
             await runtime.attendance.drain()
-            figures = attendance_json(schedule, runtime.engine.timeline(schedule.event.id),
-                                      await runtime.attendance.attendance(schedule.event.id), clock.now())
+            figures = attendance_json(
+                schedule,
+                runtime.engine.timeline(schedule.event.id),
+                await runtime.attendance.attendance(schedule.event.id),
+                clock.now(),
+            )
             summary.attendance = {"unique": figures["total_unique"], "peak": figures["peak"]}
         await _drain(runtime, schedule.event.id)
         async with runtime.db.begin() as conn:
@@ -282,4 +317,3 @@ async def _drain(runtime: Runtime, event_id: str, limit: float = 20.0) -> None:
             return
         runtime.worker.kick()
         await asyncio.sleep(0.1)
-

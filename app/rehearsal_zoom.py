@@ -51,8 +51,10 @@ def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tu
         else:
             arrive = max(opens, first[ref] - timedelta(minutes=rng.randint(12, 25)))
         leave = min(closes, last[ref] + timedelta(minutes=rng.randint(2, 15)))
-        moves += [Move(arrive, "join", person.name, person.email or ""), Move(leave, "leave", person.name,
-                                                                           person.email or "")]
+        moves += [
+            Move(arrive, "join", person.name, person.email or ""),
+            Move(leave, "leave", person.name, person.email or ""),
+        ]
     span = int((closes - opens).total_seconds())
     for i in range(audience):
         name, email = f"Participant {i + 1:03d}", f"participant{i + 1:03d}@example.org"

@@ -115,8 +115,9 @@ class Remote:
         action = ACTIONS[name]
         path = action.path.format(**values)
         body = {key: values[key] for key in action.body if values.get(key) is not None}
-        return self.call("POST", f"/api/events/{event_id}/{path}", json_body=body,
-                         headers={"Idempotency-Key": f"cli-{uuid.uuid4()}"})
+        return self.call(
+            "POST", f"/api/events/{event_id}/{path}", json_body=body, headers={"Idempotency-Key": f"cli-{uuid.uuid4()}"}
+        )
 
     def stream(self, event_id: str) -> Iterator[dict]:
         """The event's server-sent states, one dict per `event: state` frame (forever)."""

@@ -62,23 +62,38 @@ class Runtime:
         await migrate(self.settings.database_url)
         self.db = create_engine(self.settings.database_url)
         zoom_hooks = self.metrics.zoom_hooks(self.settings.zoom_api_base, self.settings.zoom_oauth_base)
-        self.http = httpx.AsyncClient(timeout=self.settings.http_timeout_seconds, transport=self.transport,
-                                      event_hooks=zoom_hooks)
-        self.engine = RunEngine(self.db, self.clock, self.broadcaster,
-                                give_up=timedelta(minutes=self.settings.delivery_give_up_minutes),
-                                resolve_targets=lambda schedule: self.targets(schedule.event.id).problems,
-                                timer_grace=timedelta(seconds=self.settings.timer_over_grace_seconds),
-                                quarantined=self.quarantined,
-                                max_schedule_bytes=self.settings.max_schedule_bytes)
+        self.http = httpx.AsyncClient(
+            timeout=self.settings.http_timeout_seconds, transport=self.transport, event_hooks=zoom_hooks
+        )
+        self.engine = RunEngine(
+            self.db,
+            self.clock,
+            self.broadcaster,
+            give_up=timedelta(minutes=self.settings.delivery_give_up_minutes),
+            resolve_targets=lambda schedule: self.targets(schedule.event.id).problems,
+            timer_grace=timedelta(seconds=self.settings.timer_over_grace_seconds),
+            quarantined=self.quarantined,
+            max_schedule_bytes=self.settings.max_schedule_bytes,
+        )
         pacer = SlackPacer(enabled=self.settings.slack_pacing)
-        self.worker = DeliveryWorker(self.db, self.http, self.clock, schedules=self.schedule,
-                                     targets=self.targets, links=self.event_links, pacer=pacer,
-                                     timeout=self.settings.http_timeout_seconds,
-                                     on_change=lambda event_id, reason: self.broadcaster.publish(event_id, reason),
-                                     skip_events=self.quarantined,
-                                     on_outcome=self.metrics.on_delivery(self.clock, self.target_kind))
-        self.run = RunService(self.engine, undo_window=timedelta(seconds=self.settings.undo_window_seconds),
-                              forget_targets=self.forget_targets)
+        self.worker = DeliveryWorker(
+            self.db,
+            self.http,
+            self.clock,
+            schedules=self.schedule,
+            targets=self.targets,
+            links=self.event_links,
+            pacer=pacer,
+            timeout=self.settings.http_timeout_seconds,
+            on_change=lambda event_id, reason: self.broadcaster.publish(event_id, reason),
+            skip_events=self.quarantined,
+            on_outcome=self.metrics.on_delivery(self.clock, self.target_kind),
+        )
+        self.run = RunService(
+            self.engine,
+            undo_window=timedelta(seconds=self.settings.undo_window_seconds),
+            forget_targets=self.forget_targets,
+        )
         self.timer = CueTimer(self.engine, self.worker, self.clock)
         self.engine.on_change = self.timer.request_rearm
         self.engine.listeners.append(self.metrics.on_cue(self.clock))
@@ -121,9 +136,15 @@ class Runtime:
 
         if self._zoom is None:  # one client, so one cached OAuth token and one pacer for the whole process
             s = self.settings
-            self._zoom = ZoomClient(self.http, api_base=s.zoom_api_base, oauth_base=s.zoom_oauth_base,
-                                    account_id=s.zoom_account_id, client_id=s.zoom_client_id,
-                                    client_secret=s.zoom_client_secret.get_secret_value(), pacer=zoom_pacer(s))
+            self._zoom = ZoomClient(
+                self.http,
+                api_base=s.zoom_api_base,
+                oauth_base=s.zoom_oauth_base,
+                account_id=s.zoom_account_id,
+                client_id=s.zoom_client_id,
+                client_secret=s.zoom_client_secret.get_secret_value(),
+                pacer=zoom_pacer(s),
+            )
         return self._zoom
 
     def schedule(self, event_id: str):
@@ -147,8 +168,10 @@ class Runtime:
     def running(self) -> dict[str, bool]:
         """Whether the cue timer and the delivery worker are running (for /readyz)."""
         worker = next((t for t in self._tasks if t.get_name() == "delivery-worker"), None)
-        return {"timer": bool(self.timer and self.timer.scheduler.running),
-                "delivery_worker": worker is not None and not worker.done()}
+        return {
+            "timer": bool(self.timer and self.timer.scheduler.running),
+            "delivery_worker": worker is not None and not worker.done(),
+        }
 
     def forget_targets(self, event_id: str) -> None:
         self._targets.pop(event_id, None)

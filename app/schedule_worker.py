@@ -52,8 +52,7 @@ def _child(send: Connection, text: str, source: str, memory_mb: int) -> None:
 def _run(text: str, source: str, seconds: float, memory_mb: int) -> tuple:
     """In a thread of the service: start a child, wait at most `seconds`, kill it if it overstays."""
     receive, send = _context.Pipe(duplex=False)
-    child = _context.Process(target=_child, args=(send, text, source, memory_mb), daemon=True,
-                             name="schedule-parser")
+    child = _context.Process(target=_child, args=(send, text, source, memory_mb), daemon=True, name="schedule-parser")
     child.start()
     send.close()
     try:
@@ -70,8 +69,10 @@ def _run(text: str, source: str, seconds: float, memory_mb: int) -> tuple:
         receive.close()
 
 
-FIX = ("keep the file small and plain: no YAML anchors or aliases (&x, *x), no deep nesting; "
-       "check it with `showcaller validate`")
+FIX = (
+    "keep the file small and plain: no YAML anchors or aliases (&x, *x), no deep nesting; "
+    "check it with `showcaller validate`"
+)
 
 
 @dataclass

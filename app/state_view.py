@@ -19,14 +19,25 @@ def _segment(schedule: Schedule, row: SegmentTiming | None, now: datetime) -> di
     if row is None:
         return None
     seg = schedule.segments[row.index]
-    people = lambda ids: [{"id": i, "name": p.name, "organisation": p.organisation}  # noqa: E731
-                          for i in ids if (p := schedule.person(i))]
-    return {"id": seg.id, "title": seg.title, "kind": seg.kind.value, "start": iso_utc(row.start),
-            "end": iso_utc(row.end), "planned_start": iso_utc(row.planned_start),
-            "planned_end": iso_utc(row.planned_end), "starts_in": _seconds(row.start - now),
-            "moderators": people(seg.moderators), "speakers": people(seg.speakers),
-            "respondents": None if not seg.respondents else
-            {"count": seg.respondents.count, "minutes": seg.respondents.minutes}}
+
+    def people(ids: list[str]) -> list[dict[str, Any]]:
+        return [{"id": i, "name": p.name, "organisation": p.organisation} for i in ids if (p := schedule.person(i))]
+
+    return {
+        "id": seg.id,
+        "title": seg.title,
+        "kind": seg.kind.value,
+        "start": iso_utc(row.start),
+        "end": iso_utc(row.end),
+        "planned_start": iso_utc(row.planned_start),
+        "planned_end": iso_utc(row.planned_end),
+        "starts_in": _seconds(row.start - now),
+        "moderators": people(seg.moderators),
+        "speakers": people(seg.speakers),
+        "respondents": None
+        if not seg.respondents
+        else {"count": seg.respondents.count, "minutes": seg.respondents.minutes},
+    }
 
 
 def timer_level(remaining: float, warning: float, danger: float) -> str:
@@ -38,8 +49,15 @@ def timer_level(remaining: float, warning: float, danger: float) -> str:
     return "warning" if remaining <= warning else "ok"
 
 
-def state_json(schedule: Schedule, timeline: Timeline, now: datetime, *, clock_rate: float = 1.0,
-               undo: dict[str, Any] | None = None, timer_grace: timedelta | None = None) -> dict[str, Any]:
+def state_json(
+    schedule: Schedule,
+    timeline: Timeline,
+    now: datetime,
+    *,
+    clock_rate: float = 1.0,
+    undo: dict[str, Any] | None = None,
+    timer_grace: timedelta | None = None,
+) -> dict[str, Any]:
     """Everything a host needs at a glance, times in UTC (the event's zone is named).
 
     `clock_rate` is event seconds per real second (N in a rehearsal at N x) so a client's countdown
@@ -52,23 +70,44 @@ def state_json(schedule: Schedule, timeline: Timeline, now: datetime, *, clock_r
     timers = []
     for timer in state.timers:
         remaining = timer.remaining_at(now).total_seconds()
-        timers.append({"id": timer.id, "label": timer.label, "segment": timer.segment, "slot": timer.slot,
-                       "person": timer.person, "seconds": timer.seconds, "started_at": iso_utc(timer.started_at),
-                       "ends_at": iso_utc(timer.ends_at) if timer.ends_at else None,
-                       "stops_at": iso_utc(timer.ends_at + timer_grace) if timer.ends_at and timer_grace is not None
-                       else None, "status": timer.status.value,
-                       "remaining": round(remaining, 3), "level": timer_level(remaining, warning, danger)})
+        timers.append(
+            {
+                "id": timer.id,
+                "label": timer.label,
+                "segment": timer.segment,
+                "slot": timer.slot,
+                "person": timer.person,
+                "seconds": timer.seconds,
+                "started_at": iso_utc(timer.started_at),
+                "ends_at": iso_utc(timer.ends_at) if timer.ends_at else None,
+                "stops_at": iso_utc(timer.ends_at + timer_grace) if timer.ends_at and timer_grace is not None else None,
+                "status": timer.status.value,
+                "remaining": round(remaining, 3),
+                "level": timer_level(remaining, warning, danger),
+            }
+        )
     tz = schedule.event.timezone
     return {
-        "event": {"id": schedule.event.id, "title": schedule.event.title, "timezone": tz,
-                  "date": schedule.event.date.isoformat(), "language": schedule.event.language},
-        "now": iso_utc(now), "clock_rate": clock_rate, "status": state.status, "held": state.held,
-        "current": _segment(schedule, state.current, now), "next": _segment(schedule, state.next, now),
-        "elapsed": _seconds(state.elapsed), "remaining": _seconds(state.remaining),
-        "delay": _seconds(state.delay), "projected_end": iso_utc(state.projected_end),
-        "planned_end": iso_utc(state.planned_end), "overrun": _seconds(state.projected_end - state.planned_end),
-        "thresholds": {"warning": warning, "danger": danger,
-                       "ending_soon": schedule.run.ending_soon.total_seconds()},
+        "event": {
+            "id": schedule.event.id,
+            "title": schedule.event.title,
+            "timezone": tz,
+            "date": schedule.event.date.isoformat(),
+            "language": schedule.event.language,
+        },
+        "now": iso_utc(now),
+        "clock_rate": clock_rate,
+        "status": state.status,
+        "held": state.held,
+        "current": _segment(schedule, state.current, now),
+        "next": _segment(schedule, state.next, now),
+        "elapsed": _seconds(state.elapsed),
+        "remaining": _seconds(state.remaining),
+        "delay": _seconds(state.delay),
+        "projected_end": iso_utc(state.projected_end),
+        "planned_end": iso_utc(state.planned_end),
+        "overrun": _seconds(state.projected_end - state.planned_end),
+        "thresholds": {"warning": warning, "danger": danger, "ending_soon": schedule.run.ending_soon.total_seconds()},
         "timers": timers,
         "undo": undo,
         "segments": segment_json(schedule, timeline, tz),

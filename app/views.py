@@ -32,8 +32,11 @@ def segment_people(schedule: Schedule, seg: Segment) -> str:
         parts.append(names(seg.speakers))
     if seg.respondents:
         r = seg.respondents
-        parts.append(f"+ {r.count} respondents x {r.minutes:g} min" if r.summary().startswith(f"{r.count} x")
-                     else f"+ {r.count} respondents ({r.summary()})")
+        parts.append(
+            f"+ {r.count} respondents x {r.minutes:g} min"
+            if r.summary().startswith(f"{r.count} x")
+            else f"+ {r.count} respondents ({r.summary()})"
+        )
     return " ".join(parts)
 
 
@@ -42,22 +45,34 @@ def segment_json(schedule: Schedule, timeline: Timeline, zone_name: str) -> list
     out = []
     for row in timeline.segments:
         seg = schedule.segments[row.index]
-        out.append({
-            "id": seg.id, "title": seg.title, "kind": seg.kind.value,
-            "start": iso_utc(row.start), "end": iso_utc(row.end),
-            "start_local": iso_local(row.start, zone_name), "end_local": iso_local(row.end, zone_name),
-            "planned_start": iso_utc(row.planned_start), "planned_end": iso_utc(row.planned_end),
-            "duration_seconds": int(row.duration.total_seconds()),
-            "clock_change": clock_change_json(row.start, row.end, zone_name),
-            "skipped": row.skipped, "flexible": seg.flexible,
-            "moderators": seg.moderators, "speakers": seg.speakers,
-            "respondents": None if seg.respondents is None else {
-                "count": seg.respondents.count, "minutes": seg.respondents.minutes,
-                "slot_minutes": [seg.respondents.slot_minutes(n) for n in range(1, seg.respondents.count + 1)],
-                "labels": [respondent_label(schedule, seg, i) for i in range(seg.respondents.count)],
-            },
-            "description": seg.description,
-        })
+        out.append(
+            {
+                "id": seg.id,
+                "title": seg.title,
+                "kind": seg.kind.value,
+                "start": iso_utc(row.start),
+                "end": iso_utc(row.end),
+                "start_local": iso_local(row.start, zone_name),
+                "end_local": iso_local(row.end, zone_name),
+                "planned_start": iso_utc(row.planned_start),
+                "planned_end": iso_utc(row.planned_end),
+                "duration_seconds": int(row.duration.total_seconds()),
+                "clock_change": clock_change_json(row.start, row.end, zone_name),
+                "skipped": row.skipped,
+                "flexible": seg.flexible,
+                "moderators": seg.moderators,
+                "speakers": seg.speakers,
+                "respondents": None
+                if seg.respondents is None
+                else {
+                    "count": seg.respondents.count,
+                    "minutes": seg.respondents.minutes,
+                    "slot_minutes": [seg.respondents.slot_minutes(n) for n in range(1, seg.respondents.count + 1)],
+                    "labels": [respondent_label(schedule, seg, i) for i in range(seg.respondents.count)],
+                },
+                "description": seg.description,
+            }
+        )
     return out
 
 
@@ -67,23 +82,41 @@ def clock_change_json(start: datetime, end: datetime, zone_name: str) -> dict[st
     if found is None:
         return None
     at, before, after = found
-    return {"at": iso_utc(at), "from": utc_offset(before), "to": utc_offset(after),
-            "text": describe_change(at, before, after)}
+    return {
+        "at": iso_utc(at),
+        "from": utc_offset(before),
+        "to": utc_offset(after),
+        "text": describe_change(at, before, after),
+    }
 
 
 def cue_json(cue, zone_name: str) -> dict[str, Any]:
     """One cue as JSON."""
-    return {"id": cue.id, "at": iso_utc(cue.at), "at_local": iso_local(cue.at, zone_name),
-            "kind": cue.kind.value, "segment": cue.segment, "title": cue.title, "message": cue.message,
-            "targets": list(cue.targets), "held": cue.held, "severity": cue.severity}
+    return {
+        "id": cue.id,
+        "at": iso_utc(cue.at),
+        "at_local": iso_local(cue.at, zone_name),
+        "kind": cue.kind.value,
+        "segment": cue.segment,
+        "title": cue.title,
+        "message": cue.message,
+        "targets": list(cue.targets),
+        "held": cue.held,
+        "severity": cue.severity,
+    }
 
 
 def plan_json(schedule: Schedule, timeline: Timeline, zone_name: str) -> dict[str, Any]:
     """The whole plan: event, segments and cues."""
     event = schedule.event
     return {
-        "event": {"id": event.id, "title": event.title, "timezone": event.timezone, "language": event.language,
-                  "date": event.date.isoformat()},
+        "event": {
+            "id": event.id,
+            "title": event.title,
+            "timezone": event.timezone,
+            "language": event.language,
+            "date": event.date.isoformat(),
+        },
         "timezone": zone_name,
         "segments": segment_json(schedule, timeline, zone_name),
         "cues": [cue_json(c, zone_name) for c in timeline.cues],
@@ -99,6 +132,11 @@ def panelists_json(schedule: Schedule) -> list[dict[str, Any]]:
     out = []
     for _, ref in panelist_refs(schedule):
         person = schedule.person(ref)
-        out.append({"id": person.id if person else None, "name": person.name if person else ref,
-                    "email": email_of(schedule, ref)})
+        out.append(
+            {
+                "id": person.id if person else None,
+                "name": person.name if person else ref,
+                "email": email_of(schedule, ref),
+            }
+        )
     return out

@@ -117,9 +117,7 @@ class CountingReceiver:
             if method == "DELETE":
                 self.reset()
                 return await _answer(send, 204)
-            return await _answer(
-                send, 200, json.dumps(self.summary(full=b"full" in scope["query_string"]))
-            )
+            return await _answer(send, 200, json.dumps(self.summary(full=b"full" in scope["query_string"])))
         if path == "/_hold":
             self.hold += int(json.loads(body)["count"])
             return await _answer(send, 204)
@@ -174,9 +172,7 @@ class ReceiverProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> ReceiverProcess:
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "receiver", str(self.port)], cwd=ROOT
-        )
+        self.proc = subprocess.Popen([sys.executable, __file__, "receiver", str(self.port)], cwd=ROOT)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
@@ -196,9 +192,7 @@ class ReceiverProcess:
 
     async def count(self, full: bool = False) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=5) as client:
-            return (
-                await client.get(f"{self.base}/_count", params={"full": 1} if full else None)
-            ).json()
+            return (await client.get(f"{self.base}/_count", params={"full": 1} if full else None)).json()
 
     async def reset(self) -> None:
         async with httpx.AsyncClient(timeout=5) as client:
@@ -230,9 +224,7 @@ def schedule_yaml(
             "start": start.isoformat(),
             "end": end.isoformat(),
         },
-        "segments": [
-            {"id": "main", "title": "Main", "start": start.isoformat(), "end": end.isoformat()}
-        ],
+        "segments": [{"id": "main", "title": "Main", "start": start.isoformat(), "end": end.isoformat()}],
         "cues": [
             {
                 "id": f"r{i:04d}",
@@ -281,11 +273,7 @@ class ServiceProcess:
 
     def start(self) -> None:
         script = Path(sys.executable).with_name("showcaller")
-        command = (
-            [str(script)]
-            if script.exists()
-            else [sys.executable, "-c", "from app.cli import main; main()"]
-        )
+        command = [str(script)] if script.exists() else [sys.executable, "-c", "from app.cli import main; main()"]
         with self.log.open("a") as out:
             self.proc = subprocess.Popen(
                 [*command, "serve", str(self.schedule), "--port", str(self.port)],
@@ -301,13 +289,9 @@ class ServiceProcess:
         async with httpx.AsyncClient(timeout=1.0) as client:
             while time.perf_counter() < deadline:
                 if self.proc is not None and self.proc.poll() is not None:
-                    raise RuntimeError(
-                        f"service exited with {self.proc.returncode}; see {self.log}"
-                    )
+                    raise RuntimeError(f"service exited with {self.proc.returncode}; see {self.log}")
                 with contextlib.suppress(httpx.HTTPError):
-                    if (
-                        await client.get(f"http://127.0.0.1:{self.port}/healthz")
-                    ).status_code == 200:
+                    if (await client.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200:
                         return time.perf_counter()
                 await asyncio.sleep(0.005)
         raise TimeoutError(f"service not healthy within {limit} s; see {self.log}")

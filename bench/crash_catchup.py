@@ -46,14 +46,9 @@ EVENT = "bench-crash"
 def _schedule(first: datetime) -> str:
     """5 cues at `first` (one per target), then 50 more 80 ms apart from `first` + 0.5 s."""
     reminders = [(first, target) for target in TARGETS]
-    reminders += [
-        (first + timedelta(seconds=0.5 + 0.08 * i), TARGETS[i % len(TARGETS)])
-        for i in range(DUE_IN_OUTAGE)
-    ]
+    reminders += [(first + timedelta(seconds=0.5 + 0.08 * i), TARGETS[i % len(TARGETS)]) for i in range(DUE_IN_OUTAGE)]
     # The event's only segment comes later: the reminders are the only cues in play.
-    return schedule_yaml(
-        EVENT, first + timedelta(seconds=30), first + timedelta(seconds=60), reminders, TARGETS
-    )
+    return schedule_yaml(EVENT, first + timedelta(seconds=30), first + timedelta(seconds=60), reminders, TARGETS)
 
 
 async def _until(moment: datetime) -> None:
@@ -76,9 +71,7 @@ async def _stored(database_url: str):
     db = create_engine(database_url)
     try:
         async with db.begin() as conn:
-            return await outbox_repo.list_cues(conn, EVENT), await outbox_repo.list_deliveries(
-                conn, EVENT
-            )
+            return await outbox_repo.list_cues(conn, EVENT), await outbox_repo.list_deliveries(conn, EVENT)
     finally:
         await db.dispose()
 
@@ -92,9 +85,7 @@ async def run() -> int:
         first = datetime.now(UTC) + timedelta(seconds=LEAD)
         schedule = tmp_path / "crash.yaml"
         schedule.write_text(_schedule(first))
-        service = ServiceProcess(
-            schedule, database_url, target_env(receiver.base, TARGETS), tmp_path / "service.log"
-        )
+        service = ServiceProcess(schedule, database_url, target_env(receiver.base, TARGETS), tmp_path / "service.log")
         try:
             service.start()
             await service.healthy()
@@ -105,16 +96,12 @@ async def run() -> int:
                 return report.finish()
             service.kill9()
             killed = datetime.now(UTC)
-            report.check(
-                killed < first + timedelta(seconds=0.5), "killed before the 50 cues came due"
-            )
+            report.check(killed < first + timedelta(seconds=0.5), "killed before the 50 cues came due")
             await _until(killed + timedelta(seconds=OUTAGE))
 
             began = time.perf_counter()
             service.start()
-            healthy, delivered = await asyncio.gather(
-                service.healthy(), _all_received(receiver, total, 20.0)
-            )
+            healthy, delivered = await asyncio.gather(service.healthy(), _all_received(receiver, total, 20.0))
             count = await receiver.count(full=True)
             cues, deliveries = await _stored(database_url)
         finally:
@@ -128,28 +115,16 @@ async def run() -> int:
         print(log[-3000:])
         return report.finish()
     catch_up = delivered - began
-    print(
-        f"restart -> all {total} delivered: {catch_up:.3f} s; "
-        f"difference {catch_up - baseline:+.3f} s"
-    )
+    print(f"restart -> all {total} delivered: {catch_up:.3f} s; difference {catch_up - baseline:+.3f} s")
     due_in_outage = [c for c in cues if killed <= c.due_at <= killed + timedelta(seconds=OUTAGE)]
+    report.check(len(due_in_outage) == DUE_IN_OUTAGE, f"{len(due_in_outage)} cues came due during the outage")
     report.check(
-        len(due_in_outage) == DUE_IN_OUTAGE, f"{len(due_in_outage)} cues came due during the outage"
-    )
-    report.check(
-        count["unique"] == total
-        and {d.status for d in deliveries} == {"sent"}
-        and len(deliveries) == total,
+        count["unique"] == total and {d.status for d in deliveries} == {"sent"} and len(deliveries) == total,
         f"lost: {total - count['unique']} (received {count['unique']} of {total}; "
         f"deliveries {sorted({d.status for d in deliveries})})",
     )
-    report.check(
-        sum(count["paths"].values()) == count["unique"], "duplicates visible at the receiver: 0"
-    )
-    print(
-        "  in-flight messages sent again after the restart and absorbed by dedupe: "
-        f"{count['redelivered']}"
-    )
+    report.check(sum(count["paths"].values()) == count["unique"], "duplicates visible at the receiver: 0")
+    print(f"  in-flight messages sent again after the restart and absorbed by dedupe: {count['redelivered']}")
     in_order = all(
         count["order"].get(f"/webhook/{t}")
         == [d.id for d in sorted(deliveries, key=lambda d: d.seq) if d.target_id == t]
@@ -158,8 +133,7 @@ async def run() -> int:
     report.check(in_order, "each target received its messages in creation order")
     report.check(
         catch_up - baseline <= MAX_CATCH_UP_OVER_BASELINE,
-        f"catch-up - baseline {catch_up - baseline:+.3f} s "
-        f"(target <= {MAX_CATCH_UP_OVER_BASELINE:g} s)",
+        f"catch-up - baseline {catch_up - baseline:+.3f} s (target <= {MAX_CATCH_UP_OVER_BASELINE:g} s)",
     )
     late = sum(1 for c in due_in_outage if c.note and "late" in c.note)
     print(

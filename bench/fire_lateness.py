@@ -49,21 +49,15 @@ async def baseline() -> list[float]:
     return samples
 
 
-async def engine(
-    receiver: ReceiverProcess, tmp: Path
-) -> tuple[list[float], int, list[float], list[float]]:
+async def engine(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], int, list[float], list[float]]:
     """Fire lateness (ms) through the engine, how many fired, wake and arrival lateness (ms)."""
     from app.config import Settings
     from app.engine.clock import SystemClock
     from app.runtime import Runtime
     from app.store import outbox_repo
 
-    settings = Settings(
-        _env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}", slack_pacing=False
-    )
-    runtime = Runtime(
-        settings, clock=SystemClock(), env_overrides=target_env(receiver.base, ["ops"])
-    )
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}", slack_pacing=False)
+    runtime = Runtime(settings, clock=SystemClock(), env_overrides=target_env(receiver.base, ["ops"]))
     await runtime.start()
     samples: list[float] = []
     due_at: dict[str, datetime] = {}

@@ -94,15 +94,13 @@ async def measure(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], li
     from app.runtime import Runtime
     from app.store import tokens_repo
 
-    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
-                        slack_pacing=False)
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}", slack_pacing=False)
     runtime = Runtime(settings, clock=SystemClock(), env_overrides=target_env(receiver.base, ["ops"]))
     await runtime.start()
     app = create_app(settings, runtime=runtime)
     app.state.runtime = runtime
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     serving = asyncio.create_task(server.serve())
     quiet: list[float] = []
     hostile: list[float] = []
@@ -172,18 +170,26 @@ async def run() -> int:
     print(f"  ratio with/without uploads: p50 {ratio['p50']:.2f}  p99 {ratio['p99']:.2f}")
     report.check(len(quiet) == N and len(hostile) == N, f"{len(quiet)}/{N} and {len(hostile)}/{N} fired")
     refused = answers.get(400, 0)
-    report.check(refused > 0 and refused == sum(answers.values()),
-                 f"{refused} of {sum(answers.values())} uploads refused with 4xx (none 5xx or accepted)")
+    report.check(
+        refused > 0 and refused == sum(answers.values()),
+        f"{refused} of {sum(answers.values())} uploads refused with 4xx (none 5xx or accepted)",
+    )
     bound = P99_RATIO_MAX * calm["p99"] + P99_SLACK_MS
-    report.check(rough["p99"] <= bound,
-                 f"p99 with uploads {rough['p99']:.2f} ms (target <= {P99_RATIO_MAX:g} x {calm['p99']:.2f} "
-                 f"+ {P99_SLACK_MS:g} = {bound:.2f})")
+    report.check(
+        rough["p99"] <= bound,
+        f"p99 with uploads {rough['p99']:.2f} ms (target <= {P99_RATIO_MAX:g} x {calm['p99']:.2f} "
+        f"+ {P99_SLACK_MS:g} = {bound:.2f})",
+    )
     return report.finish()
 
 
 def main() -> int:
-    return run_bounded(f"B10 hostile uploads: {N} cues {SPACING * 1000:g} ms apart, without and with "
-                       f"{CLIENTS} clients uploading hostile schedules", run, LIMIT_SECONDS)
+    return run_bounded(
+        f"B10 hostile uploads: {N} cues {SPACING * 1000:g} ms apart, without and with "
+        f"{CLIENTS} clients uploading hostile schedules",
+        run,
+        LIMIT_SECONDS,
+    )
 
 
 if __name__ == "__main__":

@@ -247,7 +247,10 @@ def _wrk_phase(name: str, pid: int, url: str, seconds: float, script: list[str])
     cmd = ["wrk", "-t1", f"-c{CONCURRENCY}", f"-d{seconds:g}s", "--latency", "--timeout", "5s"]
     cpu, srv, t0 = _children_cpu(), _server_cpu(pid), time.perf_counter()
     out = subprocess.run(
-        [*cmd, *script[:2], url, *script[2:]], capture_output=True, text=True, check=True,
+        [*cmd, *script[:2], url, *script[2:]],
+        capture_output=True,
+        text=True,
+        check=True,
         timeout=seconds + 30,
     ).stdout
     elapsed = time.perf_counter() - t0
@@ -345,9 +348,7 @@ async def _measure(generator: str, proc, port: int, tmp: Path, total: int, secon
     if statuses != [200] * WARM_UP:
         raise SystemExit(f"warm-up webhooks refused: {sorted(set(statuses))}")
     if generator == "python":
-        health = await _python_phase(
-            "GET /healthz", proc.pid, port, [("GET", "/healthz", None)] * total
-        )
+        health = await _python_phase("GET /healthz", proc.pid, port, [("GET", "/healthz", None)] * total)
         bodies = [_payload(i, now) for i in range(total)]
         ingest = await _python_phase(
             "POST /webhooks/zoom", proc.pid, port, [("POST", "/webhooks/zoom", b) for b in bodies]
@@ -365,7 +366,10 @@ async def _measure(generator: str, proc, port: int, tmp: Path, total: int, secon
             out.write(body.decode() + "\n")
     script.write_text(WRK_LUA)
     ingest = _wrk_phase(
-        "POST /webhooks/zoom", proc.pid, f"{url}/webhooks/zoom", seconds,
+        "POST /webhooks/zoom",
+        proc.pid,
+        f"{url}/webhooks/zoom",
+        seconds,
         ["-s", str(script), "--", str(lines), "1"],
     )
     # The duplicate probe re-sends a warm-up body: it was certainly sent and stored, whereas wrk
@@ -389,16 +393,10 @@ async def run(total: int, seconds: float, generator: str) -> int:
     proc = _server(port, db_file)
     try:
         await _wait_up(f"http://127.0.0.1:{port}", proc)
-        health, ingest, first_body, warm = await _measure(
-            generator, proc, port, tmp, total, seconds
-        )
+        health, ingest, first_body, warm = await _measure(generator, proc, port, tmp, total, seconds)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             dup = [
-                (
-                    await client.post(
-                        "/webhooks/zoom", content=first_body, headers=_signed(first_body)
-                    )
-                ).json()
+                (await client.post("/webhooks/zoom", content=first_body, headers=_signed(first_body))).json()
                 for _ in range(2)
             ]
         catch_up = await _caught_up(db_file)
@@ -415,16 +413,14 @@ async def run(total: int, seconds: float, generator: str) -> int:
         print(f"load generator: wrk -t1 -c{CONCURRENCY} -d{seconds:g}s (same for both endpoints)")
     else:
         print(f"load generator: pure-Python asyncio, {CONCURRENCY} connections, {total} requests")
-    print(f"machine: {os.cpu_count()} CPUs shared by server and generator; both endpoints warmed "
-          f"up with {WARM_UP} requests")
     print(
-        f"{'endpoint':<22}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}"
-        f"{'server CPU':>12}{'gen CPU':>9}"
+        f"machine: {os.cpu_count()} CPUs shared by server and generator; both endpoints warmed "
+        f"up with {WARM_UP} requests"
     )
+    print(f"{'endpoint':<22}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'server CPU':>12}{'gen CPU':>9}")
     for p in (health, ingest):
         srv = "?" if p.server_cpu is None else f"{p.server_cpu:.0%}"
-        print(f"{p.name:<22}{p.rps:>12.0f}{p.p50:>10.1f}{p.p99:>10.1f}{srv:>12}"
-              f"{p.generator_cpu:>9.0%}   {_bound(p)}")
+        print(f"{p.name:<22}{p.rps:>12.0f}{p.p50:>10.1f}{p.p99:>10.1f}{srv:>12}{p.generator_cpu:>9.0%}   {_bound(p)}")
     ratio = ingest.rps / health.rps
     if generator == "wrk":  # wrk stops at its deadline with requests in flight
         cut = stored - ingest.accepted
@@ -462,12 +458,12 @@ async def run(total: int, seconds: float, generator: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--requests", type=int, default=10_000,
+        "--requests",
+        type=int,
+        default=10_000,
         help="requests per phase with the Python generator (default 10000)",
     )
-    parser.add_argument(
-        "--seconds", type=float, default=5.0, help="seconds per phase with wrk (default 5)"
-    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per phase with wrk (default 5)")
     parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto")
     args = parser.parse_args()
     generator = args.generator

@@ -42,9 +42,7 @@ async def _fire(runtime, event_id: str, count: int) -> None:
     start = now - timedelta(minutes=1)
     # The segment starts a minute later than the reminders: only the reminders are due.
     reminders = [(start + timedelta(milliseconds=i), None) for i in range(count)]
-    text = schedule_yaml(
-        event_id, now + timedelta(minutes=1), now + timedelta(hours=1), reminders, ["ops"]
-    )
+    text = schedule_yaml(event_id, now + timedelta(minutes=1), now + timedelta(hours=1), reminders, ["ops"])
     await runtime.engine.load_schedule(text, f"{event_id}.yaml")
     runtime.forget_targets(event_id)
     fired = await runtime.engine.tick()
@@ -60,9 +58,7 @@ async def _whole_path(runtime) -> float:
     return time.perf_counter() - began
 
 
-async def _bare(
-    http: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], tag: str
-) -> float:
+async def _bare(http: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], tag: str) -> float:
     began = time.perf_counter()
     for i in range(BLOCK):
         answer = await http.post(url, content=body, headers={**headers, "webhook-id": f"{tag}-{i}"})
@@ -70,17 +66,13 @@ async def _bare(
     return time.perf_counter() - began
 
 
-async def _round(
-    runtime, receiver: ReceiverProcess, body: bytes, headers: dict, n: int, report: Report
-) -> float:
+async def _round(runtime, receiver: ReceiverProcess, body: bytes, headers: dict, n: int, report: Report) -> float:
     await receiver.reset()
     bare = whole = 0.0
     async with httpx.AsyncClient(timeout=10) as http:
         for block in range(N // BLOCK):
             await _fire(runtime, f"bench-{n}-{block}", BLOCK)
-            bare += await _bare(
-                http, f"{receiver.base}/webhook/bare", body, headers, f"bare-{n}-{block}"
-            )
+            bare += await _bare(http, f"{receiver.base}/webhook/bare", body, headers, f"bare-{n}-{block}")
             whole += await _whole_path(runtime)
     count = await receiver.count()
     ratio = bare / whole  # same message count: throughput ratio = time ratio inverted
@@ -89,13 +81,10 @@ async def _round(
         f"round {n}: bare POST loop {N / bare:,.0f} msg/s, whole path {N / whole:,.0f} msg/s, "
         f"ratio {ratio:.2f}; whole path: {received} of {N} received"
     )
-    report.check(
-        count["paths"].get("/webhook/bare") == N, f"round {n}: baseline {N} of {N} received"
-    )
+    report.check(count["paths"].get("/webhook/bare") == N, f"round {n}: baseline {N} of {N} received")
     report.check(
         received == N and count["redelivered"] == 0,
-        f"round {n}: {received} of {N} received, {count['redelivered']} more than once "
-        f"(target: {N} exactly once)",
+        f"round {n}: {received} of {N} received, {count['redelivered']} more than once (target: {N} exactly once)",
     )
     return ratio
 
@@ -112,9 +101,7 @@ async def run() -> int:
             database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
             slack_pacing=False,
         )
-        runtime = Runtime(
-            settings, clock=SystemClock(), env_overrides=target_env(receiver.base, ["ops"])
-        )
+        runtime = Runtime(settings, clock=SystemClock(), env_overrides=target_env(receiver.base, ["ops"]))
         await runtime.start(run_timer=False, run_worker=False)
         sample: list[httpx.Request] = []
 
@@ -127,17 +114,9 @@ async def run() -> int:
             await _fire(runtime, "bench-warm-up", BLOCK)
             await _whole_path(runtime)  # warm-up; also gives the baseline its body and headers
             body = sample[0].content
-            headers = {
-                k: v for k, v in sample[0].headers.items() if k not in ("content-length", "host")
-            }
-            print(
-                f"body {len(body)} bytes, signed "
-                f"({', '.join(sorted(k for k in headers if 'webhook' in k))})"
-            )
-            ratios = [
-                await _round(runtime, receiver, body, headers, n, report)
-                for n in range(1, ROUNDS + 1)
-            ]
+            headers = {k: v for k, v in sample[0].headers.items() if k not in ("content-length", "host")}
+            print(f"body {len(body)} bytes, signed ({', '.join(sorted(k for k in headers if 'webhook' in k))})")
+            ratios = [await _round(runtime, receiver, body, headers, n, report) for n in range(1, ROUNDS + 1)]
             report.check(
                 median(ratios) >= MIN_RATIO,
                 f"median ratio {median(ratios):.2f} (target >= {MIN_RATIO})",

@@ -142,8 +142,22 @@ class Undo(Adjustment):
 
 KINDS: dict[str, type[Adjustment]] = {
     cls.kind: cls
-    for cls in (Delay, Advance, Hold, Resume, EndEvent, TimerStart, TimerPause, TimerResume, TimerAdd,
-                TimerStop, Announce, Undo, StageMessage, StageClear)
+    for cls in (
+        Delay,
+        Advance,
+        Hold,
+        Resume,
+        EndEvent,
+        TimerStart,
+        TimerPause,
+        TimerResume,
+        TimerAdd,
+        TimerStop,
+        Announce,
+        Undo,
+        StageMessage,
+        StageClear,
+    )
 }
 
 

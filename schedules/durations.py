@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 _DURATION = re.compile(
     r"^\s*(?P<sign>[-+])?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m(?:in)?)?\s*(?:(?P<s>\d+)\s*s)?\s*$"
 )
+
+
 class YamlNumber(str):
     """An unquoted 1:30 or 1:30:00: YAML 1.1 reads it as a base-60 number (5400); kept as written
     so a time stays a time and a mistake can be explained."""
@@ -34,8 +36,10 @@ def parse_duration(value: object) -> timedelta:
     if value is None:
         raise ValueError(f"the duration {_EMPTY}; write one such as 30m, or remove the key")
     if isinstance(value, YamlNumber):
-        raise ValueError(f"'{value}' is not a duration (unquoted, YAML 1.1 reads it as the base-60 number "
-                         f"{value.number}); write it like 1h30m, 3m or 90s")
+        raise ValueError(
+            f"'{value}' is not a duration (unquoted, YAML 1.1 reads it as the base-60 number "
+            f"{value.number}); write it like 1h30m, 3m or 90s"
+        )
     if isinstance(value, bool):
         raise ValueError("this is not a duration; write it like 3m, 90s or 1h30m")
     if isinstance(value, int):
@@ -77,11 +81,13 @@ def parse_clock(value: object) -> time | datetime:
     if isinstance(value, time | datetime):
         return value
     if value is None:
-        raise ValueError(f"the time {_EMPTY}; write one in quotes, such as \"14:15\"")
+        raise ValueError(f'the time {_EMPTY}; write one in quotes, such as "14:15"')
     if isinstance(value, YamlNumber) and value.count(":") > 1:
         hours, minutes = value.lstrip("+-").split(":")[:2]
-        raise ValueError(f"'{value}' is not a time (unquoted, YAML 1.1 reads it as the base-60 number "
-                         f"{value.number}); write HH:MM in quotes, e.g. \"{int(hours):02d}:{minutes}\"")
+        raise ValueError(
+            f"'{value}' is not a time (unquoted, YAML 1.1 reads it as the base-60 number "
+            f'{value.number}); write HH:MM in quotes, e.g. "{int(hours):02d}:{minutes}"'
+        )
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 14:15 as the sexagesimal integer 855.
         hours, minutes = divmod(value, 60)

@@ -41,9 +41,11 @@ def to_ics(schedule: Schedule, segments: list[SegmentTiming]) -> bytes:
         for ref in [*seg.moderators, *seg.speakers]:
             person = schedule.person(ref)
             if person and person.email:
-                item.add("attendee", f"mailto:{person.email}", parameters={"CN": person.name, "ROLE": "CHAIR"
-                                                                           if ref in seg.moderators else
-                                                                           "REQ-PARTICIPANT"})
+                item.add(
+                    "attendee",
+                    f"mailto:{person.email}",
+                    parameters={"CN": person.name, "ROLE": "CHAIR" if ref in seg.moderators else "REQ-PARTICIPANT"},
+                )
         item.add("categories", [seg.kind.value])
         cal.add_component(item)
     return cal.to_ical()

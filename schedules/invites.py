@@ -45,11 +45,19 @@ class InvitePart:
 
     def fingerprint(self) -> str:
         """A hash of the content: equal for an unchanged part, so SEQUENCE only rises on a real change."""
-        data = {"person": self.person.model_dump(mode="json"), "zone": self.zone, "call": self.call.isoformat(),
-                "end": self.end.isoformat(), "slots": [[s.role.value, s.segment, s.title, s.start.isoformat(),
-                                                         s.end.isoformat(), s.number, s.country] for s in self.slots],
-                "introduced_by": self.introduced_by, "join": self.join and [self.join.url, self.join.label],
-                "presenter": self.presenter_url}
+        data = {
+            "person": self.person.model_dump(mode="json"),
+            "zone": self.zone,
+            "call": self.call.isoformat(),
+            "end": self.end.isoformat(),
+            "slots": [
+                [s.role.value, s.segment, s.title, s.start.isoformat(), s.end.isoformat(), s.number, s.country]
+                for s in self.slots
+            ],
+            "introduced_by": self.introduced_by,
+            "join": self.join and [self.join.url, self.join.label],
+            "presenter": self.presenter_url,
+        }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -67,8 +75,9 @@ def invite_slots(schedule: Schedule, rows: list[SegmentTiming], person: Person) 
     return [Slot(person.id, person.roles[0], "", schedule.event.title, start, end)]
 
 
-def invite_part(schedule: Schedule, rows: list[SegmentTiming], person: Person, join: JoinLink | None,
-                presenter_url: str | None) -> InvitePart | None:
+def invite_part(
+    schedule: Schedule, rows: list[SegmentTiming], person: Person, join: JoinLink | None, presenter_url: str | None
+) -> InvitePart | None:
     """What one person's invite holds, or None if they have no part in the event."""
     slots = invite_slots(schedule, rows, person)
     if not slots:
@@ -79,8 +88,17 @@ def invite_part(schedule: Schedule, rows: list[SegmentTiming], person: Person, j
         for ref in seg.moderators if seg else []:
             if ref != person.id and ref not in hosts:
                 hosts.append(ref)
-    return InvitePart(person, invite_uid(schedule, person.id), person.timezone or schedule.event.timezone,
-                      call_time(schedule, slots), max(s.end for s in slots), slots, hosts, join, presenter_url)
+    return InvitePart(
+        person,
+        invite_uid(schedule, person.id),
+        person.timezone or schedule.event.timezone,
+        call_time(schedule, slots),
+        max(s.end for s in slots),
+        slots,
+        hosts,
+        join,
+        presenter_url,
+    )
 
 
 def _role_text(slot: Slot) -> str:
@@ -102,8 +120,10 @@ def invite_text(schedule: Schedule, part: InvitePart) -> str:
     zones = list(dict.fromkeys([part.zone, schedule.event.timezone]))
     lines = [f"Please join at {_times(part.call, zones)}."]
     for slot in part.slots:
-        lines.append(f"- {slot.title}: {_role_text(slot)}, {_times(slot.start, zones)} to "
-                     f"{slot.end.astimezone(zone(part.zone)):%H:%M}")
+        lines.append(
+            f"- {slot.title}: {_role_text(slot)}, {_times(slot.start, zones)} to "
+            f"{slot.end.astimezone(zone(part.zone)):%H:%M}"
+        )
     if part.introduced_by:
         lines.append(f"Moderators: {people_line(schedule, part.introduced_by)}")
     if part.join:
@@ -140,8 +160,14 @@ def invite_ics(schedule: Schedule, part: InvitePart, sequence: int, stamp: datet
         item.add("organizer", organiser)
     if part.person.email:
         attendee = vCalAddress(f"mailto:{part.person.email}")
-        attendee.params.update({"cn": vText(person_line(part.person)), "role": "REQ-PARTICIPANT",
-                                "partstat": "NEEDS-ACTION", "rsvp": "TRUE"})
+        attendee.params.update(
+            {
+                "cn": vText(person_line(part.person)),
+                "role": "REQ-PARTICIPANT",
+                "partstat": "NEEDS-ACTION",
+                "rsvp": "TRUE",
+            }
+        )
         item.add("attendee", attendee)
     item.add("categories", sorted({s.role.value for s in part.slots}))
     item.add("status", "CONFIRMED")

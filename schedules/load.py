@@ -63,8 +63,9 @@ def _repair(data: dict, exc: ValidationError, rounds: int = 5):
         try:
             return Schedule.model_validate(compacted), [_remap(d, index_map) for d in dropped], index_map
         except ValidationError as again:
-            exc = ValidationError.from_exception_data(again.title, [
-                {**e, "loc": _remap(tuple(e["loc"]), index_map)} for e in again.errors()])
+            exc = ValidationError.from_exception_data(
+                again.title, [{**e, "loc": _remap(tuple(e["loc"]), index_map)} for e in again.errors()]
+            )
     return None, dropped, {}
 
 
@@ -137,8 +138,9 @@ def _delete(data: Any, path: Path) -> bool:
     return False
 
 
-def _rule_problems(schedule: Schedule, marks: Marks, file: str, skip: list[Path] = (),
-                   index_map: dict | None = None) -> list[Problem]:
+def _rule_problems(
+    schedule: Schedule, marks: Marks, file: str, skip: list[Path] = (), index_map: dict | None = None
+) -> list[Problem]:
     problems = []
     for path, message, fix in check_rules(schedule):
         path = _remap(path, index_map or {})
@@ -168,8 +170,19 @@ def load_file(path: str | FsPath, max_bytes: int = MAX_BYTES) -> Schedule:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = len(raw[raw.rfind(b"\n", 0, exc.start) + 1: exc.start].decode("utf-8", "replace")) + 1
+        column = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace")) + 1
         message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be read)"
-        raise ScheduleError(file, [Problem(line, column, (), message, "save it as UTF-8 text (a schedule is a "
-                                           "YAML file, not a document or a binary)", file)]) from None
+        raise ScheduleError(
+            file,
+            [
+                Problem(
+                    line,
+                    column,
+                    (),
+                    message,
+                    "save it as UTF-8 text (a schedule is a YAML file, not a document or a binary)",
+                    file,
+                )
+            ],
+        ) from None
     return load_text(text, file, max_bytes)

@@ -93,13 +93,25 @@ def explain(err: dict[str, Any], path: Path) -> tuple[str, str]:
     return message, _fix_for(kind)
 
 
-_SCALARS = {"int_parsing": "a whole number", "int_type": "a whole number", "int_from_float": "a whole number",
-            "float_parsing": "a number", "float_type": "a number", "bool_parsing": "true or false",
-            "bool_type": "true or false"}
-_SHAPES = {"list_type": "a list", "dict_type": "a mapping", "model_type": "a mapping",
-           "model_attributes_type": "a mapping"}
-_SHAPE_FIX = {"a list": "write one `- item` per line under this key, or [a, b] (check the indentation)",
-              "a mapping": "write `key: value` lines indented under this key (check the indentation)"}
+_SCALARS = {
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+}
+_SHAPES = {
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+_SHAPE_FIX = {
+    "a list": "write one `- item` per line under this key, or [a, b] (check the indentation)",
+    "a mapping": "write `key: value` lines indented under this key (check the indentation)",
+}
 
 
 def _found(value: Any) -> str:

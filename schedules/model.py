@@ -36,9 +36,14 @@ Clock = Annotated[
     time | datetime,
     BeforeValidator(parse_clock),
     PlainSerializer(format_clock, return_type=str),
-    WithJsonSchema({"type": "string", "description": "HH:MM on the event date (HH:MM+01:00 picks one reading "
-                    "on a clock-change day), or an ISO date-time",
-                    "anyOf": [{"pattern": TIME_PATTERN}, {"format": "date-time"}]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "HH:MM on the event date (HH:MM+01:00 picks one reading "
+            "on a clock-change day), or an ISO date-time",
+            "anyOf": [{"pattern": TIME_PATTERN}, {"format": "date-time"}],
+        }
+    ),
 ]
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="lower-case id: a-z 0-9 - _")]
 
@@ -123,13 +128,15 @@ class RespondentSlot(Strict):
     person: Ident | None = Field(None, description="a person id, or empty while still to be invited")
     country: str | None = None
     minutes: Annotated[float, Field(gt=0, le=60)] | None = Field(
-        None, description="this respondent's own minutes (default: the respondents' minutes)")
+        None, description="this respondent's own minutes (default: the respondents' minutes)"
+    )
 
 
 class Respondents(Strict):
     count: Annotated[int, Field(ge=1, le=20)]
-    minutes: Annotated[float, Field(gt=0, le=60)] = Field(description="minutes per respondent (a slot may "
-                                                                      "give its own)")
+    minutes: Annotated[float, Field(gt=0, le=60)] = Field(
+        description="minutes per respondent (a slot may give its own)"
+    )
     slots: list[RespondentSlot] = Field(default_factory=list, description="named slots, in speaking order")
     note: str | None = None
     question: str | None = Field(None, description="the question respondents answer (on their run sheets)")
@@ -206,8 +213,9 @@ class CueSpec(Strict):
     def _at_or_segment(self) -> CueSpec:
         if (self.at is None) == (self.segment is None):
             which = "neither" if self.at is None else "both"
-            raise ValueError(f"the cue has {which} at and segment; give either at: HH:MM, or segment: ID "
-                             "(with anchor and offset)")
+            raise ValueError(
+                f"the cue has {which} at and segment; give either at: HH:MM, or segment: ID (with anchor and offset)"
+            )
         return self
 
 
@@ -218,8 +226,9 @@ class BreakoutRoom(Strict):
 
 class Interpretation(Strict):
     interpreter: str = Field(description="a person id or email")
-    languages: list[str] = Field(min_length=2, max_length=2,
-                                 description="the pair of language names Zoom shows, e.g. [Khmer, English]")
+    languages: list[str] = Field(
+        min_length=2, max_length=2, description="the pair of language names Zoom shows, e.g. [Khmer, English]"
+    )
 
 
 class ZoomSettings(Strict):
@@ -289,9 +298,11 @@ class StageSettings(Strict):
 
     messages: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=lambda: ["Please wrap up", "30 seconds", "Time is up"],
-        description="preset stage messages the console offers")
+        description="preset stage messages the console offers",
+    )
     call_before: dict[Role, Duration] = Field(
-        default_factory=dict, description="per role, e.g. {speaker: 20m}: invites start this long before a slot")
+        default_factory=dict, description="per role, e.g. {speaker: 20m}: invites start this long before a slot"
+    )
 
 
 class Schedule(Strict):

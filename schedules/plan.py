@@ -133,8 +133,9 @@ class _Replay:
             for k in range(j, len(self.rows)):
                 row = self.rows[k]
                 again = row.occurrence + 1 if k <= i else row.occurrence
-                self.rows[k] = replace(row, skipped=False, occurrence=again,
-                                       start=row.planned_start, end=row.planned_end)
+                self.rows[k] = replace(
+                    row, skipped=False, occurrence=again, start=row.planned_start, end=row.planned_end
+                )
             self.reflow(j, adj.at - self.rows[j].start, mode)
             return
         for k in range(i + 1 if i is not None else 0, j):
@@ -143,8 +144,9 @@ class _Replay:
         self.reflow(j, adj.at - self.rows[j].start, mode)
 
 
-def replay(schedule: Schedule, adjustments: list[Adjustment]) -> tuple[list[SegmentTiming], tuple | None,
-                                                                     datetime | None]:
+def replay(
+    schedule: Schedule, adjustments: list[Adjustment]
+) -> tuple[list[SegmentTiming], tuple | None, datetime | None]:
     """Segment timings in time order after replaying `adjustments`, plus the open hold (its position in
     the rows) and the early end, if any."""
     # Validation refuses segments out of time order; sorting here keeps the run right regardless.

@@ -35,8 +35,13 @@ def is_email(value: str) -> bool:
 
 def check_rules(schedule: Schedule) -> list[Finding]:
     """Every cross-field problem in a schedule that already passed the model."""
-    findings = [*_duplicates(schedule), *_references(schedule), *_zoom(schedule), *_targets(schedule),
-                *_people_zones(schedule)]
+    findings = [
+        *_duplicates(schedule),
+        *_references(schedule),
+        *_zoom(schedule),
+        *_targets(schedule),
+        *_people_zones(schedule),
+    ]
     if zone(schedule.event.timezone) is None:
         findings.append((("event", "timezone"), *_unknown_zone(schedule.event.timezone)))
     else:
@@ -51,8 +56,11 @@ def _clock_ranges(schedule: Schedule) -> Iterator[Finding]:
     day = schedule.event.date
     for path, clock in _clock_fields(schedule):
         if isinstance(clock, datetime) and abs((clock.date() - day).days) > 7:
-            yield (path, f"{clock.isoformat()} is more than a week from the event's date ({day})",
-                   f"write HH:MM for a time on {day}, or correct the date")
+            yield (
+                path,
+                f"{clock.isoformat()} is more than a week from the event's date ({day})",
+                f"write HH:MM for a time on {day}, or correct the date",
+            )
 
 
 def _clock_fields(schedule: Schedule) -> Iterator[tuple[Path, time | datetime]]:
@@ -80,47 +88,72 @@ def _clock_changes(schedule: Schedule) -> Iterator[Finding]:
             around = read_local(wall, tz)
             if short and moment.utcoffset() not in (around.before, around.after):
                 offsets = " or ".join(dict.fromkeys(utc_label(o) for o in (around.before, around.after)))
-                yield (path, f"{format_clock(clock)} is not a time in {schedule.event.timezone} on "
-                       f"{moment.date()} (the zone is at {offsets} then)",
-                       f"write the offset the zone has, or just {show(moment)}")
+                yield (
+                    path,
+                    f"{format_clock(clock)} is not a time in {schedule.event.timezone} on "
+                    f"{moment.date()} (the zone is at {offsets} then)",
+                    f"write the offset the zone has, or just {show(moment)}",
+                )
             continue
         reading = read_local(moment, tz)
         if reading.kind == "gap":
             gap = reading.after - reading.before
-            found = change_between(tz, moment.replace(tzinfo=UTC) - reading.after,
-                                   moment.replace(tzinfo=UTC) - reading.before + timedelta(seconds=1))
+            found = change_between(
+                tz,
+                moment.replace(tzinfo=UTC) - reading.after,
+                moment.replace(tzinfo=UTC) - reading.before + timedelta(seconds=1),
+            )
             at = found[0] if found else reading.instant
-            yield (path, f"{show(moment)} does not exist on {moment.date()} in {schedule.event.timezone}: "
-                   f"clocks go from {(at + reading.before).strftime('%H:%M')} to "
-                   f"{(at + reading.after).strftime('%H:%M')}",
-                   f"write {show(moment - gap)} or {show(moment + gap)}, or {show(moment)}"
-                   f"{utc_offset(reading.before)} for {utc_label(reading.before)}")
+            yield (
+                path,
+                f"{show(moment)} does not exist on {moment.date()} in {schedule.event.timezone}: "
+                f"clocks go from {(at + reading.before).strftime('%H:%M')} to "
+                f"{(at + reading.after).strftime('%H:%M')}",
+                f"write {show(moment - gap)} or {show(moment + gap)}, or {show(moment)}"
+                f"{utc_offset(reading.before)} for {utc_label(reading.before)}",
+            )
         elif reading.kind == "ambiguous":
-            found = change_between(tz, moment.replace(tzinfo=UTC) - reading.before,
-                                   moment.replace(tzinfo=UTC) - reading.after + timedelta(seconds=1))
+            found = change_between(
+                tz,
+                moment.replace(tzinfo=UTC) - reading.before,
+                moment.replace(tzinfo=UTC) - reading.after + timedelta(seconds=1),
+            )
             at = found[0] if found else reading.instant
-            yield (path, f"{show(moment)} happens twice on {moment.date()} in {schedule.event.timezone}: "
-                   f"clocks go back from {(at + reading.before).strftime('%H:%M')} to "
-                   f"{(at + reading.after).strftime('%H:%M')}",
-                   f"write {show(moment)}{utc_offset(reading.before)} for the first ({utc_label(reading.before)}) "
-                   f"or {show(moment)}{utc_offset(reading.after)} for the second ({utc_label(reading.after)})")
+            yield (
+                path,
+                f"{show(moment)} happens twice on {moment.date()} in {schedule.event.timezone}: "
+                f"clocks go back from {(at + reading.before).strftime('%H:%M')} to "
+                f"{(at + reading.after).strftime('%H:%M')}",
+                f"write {show(moment)}{utc_offset(reading.before)} for the first ({utc_label(reading.before)}) "
+                f"or {show(moment)}{utc_offset(reading.after)} for the second ({utc_label(reading.after)})",
+            )
 
 
 def _duplicates(schedule: Schedule) -> Iterator[Finding]:
-    sections = {"people": schedule.people, "segments": schedule.segments, "cues": schedule.cues,
-                "targets": schedule.targets}
+    sections = {
+        "people": schedule.people,
+        "segments": schedule.segments,
+        "cues": schedule.cues,
+        "targets": schedule.targets,
+    }
     for section, items in sections.items():
         seen: dict[str, int] = {}
         for i, item in enumerate(items):
             if item.id in seen:
-                yield ((section, i, "id"), f"duplicate id '{item.id}' (first used at {section}[{seen[item.id]}])",
-                       "give every item in this list its own id")
+                yield (
+                    (section, i, "id"),
+                    f"duplicate id '{item.id}' (first used at {section}[{seen[item.id]}])",
+                    "give every item in this list its own id",
+                )
             seen.setdefault(item.id, i)
     rooms: set[str] = set()
     for i, room in enumerate(schedule.zoom.breakout_rooms):
         if room.name in rooms:
-            yield (("zoom", "breakout_rooms", i, "name"), f"duplicate room name '{room.name}'",
-                   "give every breakout room its own name")
+            yield (
+                ("zoom", "breakout_rooms", i, "name"),
+                f"duplicate room name '{room.name}'",
+                "give every breakout room its own name",
+            )
         rooms.add(room.name)
 
 
@@ -141,25 +174,31 @@ def _references(schedule: Schedule) -> Iterator[Finding]:
             for j, ref in enumerate(getattr(seg, field)):
                 yield from _person_ref(schedule, ("segments", i, field, j), ref, email_ok=False)
         for j, slot in enumerate(seg.respondents.slots if seg.respondents else []):
-            yield from _person_ref(schedule, ("segments", i, "respondents", "slots", j, "person"), slot.person,
-                                   email_ok=False)
+            yield from _person_ref(
+                schedule, ("segments", i, "respondents", "slots", j, "person"), slot.person, email_ok=False
+            )
     target_ids = {t.id for t in schedule.targets}
     for i, cue in enumerate(schedule.cues):
         if cue.segment is not None and cue.segment not in segment_ids:
-            yield (("cues", i, "segment"), f"unknown segment '{cue.segment}'",
-                   f"{did_you_mean(cue.segment, segment_ids)}use one of: {known_list(sorted(segment_ids))}")
+            yield (
+                ("cues", i, "segment"),
+                f"unknown segment '{cue.segment}'",
+                f"{did_you_mean(cue.segment, segment_ids)}use one of: {known_list(sorted(segment_ids))}",
+            )
         for j, target in enumerate(cue.targets):
             if target not in target_ids:
-                yield (("cues", i, "targets", j), f"unknown target '{target}'",
-                       f"{did_you_mean(target, target_ids)}use one of: "
-                       f"{known_list(sorted(target_ids)) if target_ids else 'define targets: first'}")
+                yield (
+                    ("cues", i, "targets", j),
+                    f"unknown target '{target}'",
+                    f"{did_you_mean(target, target_ids)}use one of: "
+                    f"{known_list(sorted(target_ids)) if target_ids else 'define targets: first'}",
+                )
     zoom = schedule.zoom
     for field in ("alternative_hosts", "invitees", "panelists"):
         for j, ref in enumerate(getattr(zoom, field) or []):
             yield from _person_ref(schedule, ("zoom", field, j), ref, email_ok=True)
     for j, item in enumerate(zoom.interpretation):
-        yield from _person_ref(schedule, ("zoom", "interpretation", j, "interpreter"), item.interpreter,
-                               email_ok=True)
+        yield from _person_ref(schedule, ("zoom", "interpretation", j, "interpreter"), item.interpreter, email_ok=True)
 
 
 def email_of(schedule: Schedule, ref: str) -> str | None:
@@ -175,48 +214,71 @@ def _zoom(schedule: Schedule) -> Iterator[Finding]:
     topic = zoom.topic or schedule.event.title
     if len(topic) > ZOOM_MAX_TOPIC:
         where = ("zoom", "topic") if zoom.topic else ("event", "title")
-        yield (where, f"Zoom topic is {len(topic)} characters; Zoom allows at most {ZOOM_MAX_TOPIC}",
-               "set zoom.topic to a shorter title")
+        yield (
+            where,
+            f"Zoom topic is {len(topic)} characters; Zoom allows at most {ZOOM_MAX_TOPIC}",
+            "set zoom.topic to a shorter title",
+        )
     agenda = zoom.agenda or ""
     if len(agenda) > ZOOM_MAX_AGENDA:
-        yield (("zoom", "agenda"), f"Zoom agenda is {len(agenda)} characters; Zoom allows at most {ZOOM_MAX_AGENDA}",
-               "shorten zoom.agenda")
+        yield (
+            ("zoom", "agenda"),
+            f"Zoom agenda is {len(agenda)} characters; Zoom allows at most {ZOOM_MAX_AGENDA}",
+            "shorten zoom.agenda",
+        )
     if len(zoom.breakout_rooms) > ZOOM_MAX_ROOMS:
-        yield (("zoom", "breakout_rooms"), f"{len(zoom.breakout_rooms)} breakout rooms; Zoom pre-assigns at most "
-               f"{ZOOM_MAX_ROOMS}", "merge rooms or assign the rest live")
+        yield (
+            ("zoom", "breakout_rooms"),
+            f"{len(zoom.breakout_rooms)} breakout rooms; Zoom pre-assigns at most {ZOOM_MAX_ROOMS}",
+            "merge rooms or assign the rest live",
+        )
     total = 0
     for i, room in enumerate(zoom.breakout_rooms):
         for j, ref in enumerate(room.participants):
             total += 1
             path = ("zoom", "breakout_rooms", i, "participants", j)
             if schedule.person(ref) is None and not is_email(ref):
-                yield (path, f"'{ref}' is neither a person id nor an email",
-                       "pre-assigned participants must be emails of Zoom accounts (or people with an email)")
+                yield (
+                    path,
+                    f"'{ref}' is neither a person id nor an email",
+                    "pre-assigned participants must be emails of Zoom accounts (or people with an email)",
+                )
             elif email_of(schedule, ref) is None:
                 yield (path, f"person '{ref}' has no email", "pre-assigned participants must be emails; add one")
     if total > ZOOM_MAX_PREASSIGNED:
-        yield (("zoom", "breakout_rooms"), f"{total} pre-assigned participants; Zoom allows at most "
-               f"{ZOOM_MAX_PREASSIGNED}", "assign the rest live in the meeting")
+        yield (
+            ("zoom", "breakout_rooms"),
+            f"{total} pre-assigned participants; Zoom allows at most {ZOOM_MAX_PREASSIGNED}",
+            "assign the rest live in the meeting",
+        )
     for j, ref in enumerate(zoom.alternative_hosts):
         if schedule.person(ref) is not None and email_of(schedule, ref) is None:
-            yield (("zoom", "alternative_hosts", j), f"person '{ref}' has no email",
-                   "Zoom names alternative hosts by email; add one to the person")
+            yield (
+                ("zoom", "alternative_hosts", j),
+                f"person '{ref}' has no email",
+                "Zoom names alternative hosts by email; add one to the person",
+            )
     yield from _interpreters(schedule)
     if zoom.breakout_rooms and zoom.kind == "webinar":
-        yield (("zoom", "breakout_rooms"), "breakout rooms only exist in meetings; Zoom webinars have none",
-               "set zoom.kind: meeting or remove breakout_rooms")
+        yield (
+            ("zoom", "breakout_rooms"),
+            "breakout rooms only exist in meetings; Zoom webinars have none",
+            "set zoom.kind: meeting or remove breakout_rooms",
+        )
     if zoom.kind == "webinar":
         for path, ref in panelist_refs(schedule):
             if schedule.person(ref) is not None and email_of(schedule, ref) is None:
-                yield (path, f"panelist '{ref}' has no email",
-                       "Zoom invites panelists by email; add one to the person")
+                yield (path, f"panelist '{ref}' has no email", "Zoom invites panelists by email; add one to the person")
     else:
         if zoom.panelists is not None:
             yield (("zoom", "panelists"), "panelists only exist in webinars", "set zoom.kind: webinar or remove it")
         for i, person in enumerate(schedule.people):
             if Role.panelist in person.roles:
-                yield (("people", i, "roles", person.roles.index(Role.panelist)),
-                       "panelists only exist in webinars", "set zoom.kind: webinar or remove the panelist role")
+                yield (
+                    ("people", i, "roles", person.roles.index(Role.panelist)),
+                    "panelists only exist in webinars",
+                    "set zoom.kind: webinar or remove the panelist role",
+                )
 
 
 def _zoom_duration(schedule: Schedule) -> Iterator[Finding]:
@@ -225,8 +287,12 @@ def _zoom_duration(schedule: Schedule) -> Iterator[Finding]:
     minutes = (closes - opens).total_seconds() / 60
     if minutes > ZOOM_MAX_MINUTES:
         where = ("event", "end") if schedule.event.end else ("segments", len(schedule.segments) - 1, "end")
-        yield (where, f"the event runs {minutes:,.0f} minutes; Zoom schedules a {zoom.kind} for at most "
-               f"{ZOOM_MAX_MINUTES:,} minutes (24 hours)", f"split it into {zoom.kind}s of 24 hours or less")
+        yield (
+            where,
+            f"the event runs {minutes:,.0f} minutes; Zoom schedules a {zoom.kind} for at most "
+            f"{ZOOM_MAX_MINUTES:,} minutes (24 hours)",
+            f"split it into {zoom.kind}s of 24 hours or less",
+        )
 
 
 def _interpreters(schedule: Schedule) -> Iterator[Finding]:
@@ -235,25 +301,36 @@ def _interpreters(schedule: Schedule) -> Iterator[Finding]:
         listed.add(item.interpreter)
         path = ("zoom", "interpretation", j)
         if schedule.person(item.interpreter) is not None and email_of(schedule, item.interpreter) is None:
-            yield ((*path, "interpreter"), f"interpreter '{item.interpreter}' has no email",
-                   "Zoom assigns interpreters by email; add one to the person")
+            yield (
+                (*path, "interpreter"),
+                f"interpreter '{item.interpreter}' has no email",
+                "Zoom assigns interpreters by email; add one to the person",
+            )
         if len({lang.strip().lower() for lang in item.languages}) < 2:
-            yield ((*path, "languages"), f"the languages are the same ({item.languages[0]})",
-                   "Zoom needs a pair of two different languages, e.g. [Khmer, English]")
+            yield (
+                (*path, "languages"),
+                f"the languages are the same ({item.languages[0]})",
+                "Zoom needs a pair of two different languages, e.g. [Khmer, English]",
+            )
     for i, person in enumerate(schedule.people):
         if Role.interpreter in person.roles and person.id not in listed:
             pair = person.languages if len(person.languages) == 2 else ["Khmer", "English"]
-            yield (("people", i, "roles", person.roles.index(Role.interpreter)),
-                   f"'{person.id}' has the interpreter role but no zoom.interpretation entry, so Zoom would "
-                   "not set up their channel",
-                   f"add {{interpreter: {person.id}, languages: [{', '.join(pair)}]}} under zoom.interpretation")
+            yield (
+                ("people", i, "roles", person.roles.index(Role.interpreter)),
+                f"'{person.id}' has the interpreter role but no zoom.interpretation entry, so Zoom would "
+                "not set up their channel",
+                f"add {{interpreter: {person.id}, languages: [{', '.join(pair)}]}} under zoom.interpretation",
+            )
 
 
 def _people_zones(schedule: Schedule) -> Iterator[Finding]:
     for i, person in enumerate(schedule.people):
         if person.timezone and zone(person.timezone) is None:
-            yield (("people", i, "timezone"), f"unknown time zone '{person.timezone}'",
-                   "use an IANA name such as Asia/Yangon, or leave it out to use the event's")
+            yield (
+                ("people", i, "timezone"),
+                f"unknown time zone '{person.timezone}'",
+                "use an IANA name such as Asia/Yangon, or leave it out to use the event's",
+            )
 
 
 def _targets(schedule: Schedule) -> Iterator[Finding]:
@@ -263,11 +340,17 @@ def _targets(schedule: Schedule) -> Iterator[Finding]:
             yield (("targets", i, "timezone"), *_unknown_zone(target.timezone))
         for j, seg in enumerate(target.filter.segments):
             if seg not in segment_ids:
-                yield (("targets", i, "filter", "segments", j), f"unknown segment '{seg}'",
-                       f"{did_you_mean(seg, segment_ids)}use one of: {known_list(sorted(segment_ids))}")
+                yield (
+                    ("targets", i, "filter", "segments", j),
+                    f"unknown segment '{seg}'",
+                    f"{did_you_mean(seg, segment_ids)}use one of: {known_list(sorted(segment_ids))}",
+                )
         if target.kind == "zoom_chat" and not target.token_env:
-            yield (("targets", i), "a zoom_chat target needs token_env (the verification token)",
-                   "add token_env: NAME_OF_THE_VARIABLE")
+            yield (
+                ("targets", i),
+                "a zoom_chat target needs token_env (the verification token)",
+                "add token_env: NAME_OF_THE_VARIABLE",
+            )
 
 
 def _unknown_zone(name: str) -> tuple[str, str]:
@@ -279,51 +362,74 @@ def _times(schedule: Schedule) -> Iterator[Finding]:
     planned = planned_segments(schedule)
     for before, after in zip(planned, planned[1:], strict=False):
         if after.start < before.start:
-            yield (("segments", after.index, "start"), f"'{after.id}' starts at {_hm(schedule, after.start)}, "
-                   f"before '{before.id}' ({_hm(schedule, before.start)}), which comes earlier in the file",
-                   f"move '{after.id}' above '{before.id}': write segments in time order")
+            yield (
+                ("segments", after.index, "start"),
+                f"'{after.id}' starts at {_hm(schedule, after.start)}, "
+                f"before '{before.id}' ({_hm(schedule, before.start)}), which comes earlier in the file",
+                f"move '{after.id}' above '{before.id}': write segments in time order",
+            )
     for p in planned:
         if p.end <= p.start:
-            yield (("segments", p.index, "end"), f"ends at or before it starts ({_hm(schedule, p.end)} <= "
-                   f"{_hm(schedule, p.start)})", "set end after start, or use duration")
+            yield (
+                ("segments", p.index, "end"),
+                f"ends at or before it starts ({_hm(schedule, p.end)} <= {_hm(schedule, p.start)})",
+                "set end after start, or use duration",
+            )
     ordered = sorted((p for p in planned if p.end > p.start), key=lambda p: p.start)
     for before, after in zip(ordered, ordered[1:], strict=False):
         if after.start < before.end:
-            yield (("segments", after.index, "start"), f"overlaps '{before.id}', which runs until "
-                   f"{_hm(schedule, before.end)}", f"start at {_hm(schedule, before.end)} or later")
+            yield (
+                ("segments", after.index, "start"),
+                f"overlaps '{before.id}', which runs until {_hm(schedule, before.end)}",
+                f"start at {_hm(schedule, before.end)} or later",
+            )
     opens, closes = event_window(schedule)
     for p in planned:
         if p.start < opens or p.end > closes:
-            yield (("segments", p.index, "start" if p.start < opens else "end"),
-                   f"outside the event ({_hm(schedule, opens)}-{_hm(schedule, closes)})",
-                   "move the segment inside event.start/event.end or widen them")
+            yield (
+                ("segments", p.index, "start" if p.start < opens else "end"),
+                f"outside the event ({_hm(schedule, opens)}-{_hm(schedule, closes)})",
+                "move the segment inside event.start/event.end or widen them",
+            )
     for p, seg in zip(planned, schedule.segments, strict=True):
         if seg.respondents and p.end > p.start:
             need = timedelta(minutes=seg.respondents.total_minutes())
             if need > p.duration:
-                yield (("segments", p.index, "respondents"), f"{seg.respondents.summary()} = "
-                       f"{need.total_seconds() / 60:g} min of respondents "
-                       f"do not fit in a {p.duration.total_seconds() / 60:g} min segment",
-                       "lengthen the segment or reduce count/minutes")
+                yield (
+                    ("segments", p.index, "respondents"),
+                    f"{seg.respondents.summary()} = "
+                    f"{need.total_seconds() / 60:g} min of respondents "
+                    f"do not fit in a {p.duration.total_seconds() / 60:g} min segment",
+                    "lengthen the segment or reduce count/minutes",
+                )
         if seg.min_duration is not None and seg.min_duration > p.duration:
-            yield (("segments", p.index, "min_duration"), "min_duration is longer than the segment",
-                   "make it shorter than the segment")
+            yield (
+                ("segments", p.index, "min_duration"),
+                "min_duration is longer than the segment",
+                "make it shorter than the segment",
+            )
     starts = {p.id: p for p in planned}
     for i, cue in enumerate(schedule.cues):
         if cue.at is not None:
             when = to_utc(schedule, cue.at)
             if not opens - timedelta(hours=24) <= when <= closes:
-                yield (("cues", i, "at"), f"{_hm(schedule, when)} is outside the event",
-                       "use a time between a day before the start and the end")
+                yield (
+                    ("cues", i, "at"),
+                    f"{_hm(schedule, when)} is outside the event",
+                    "use a time between a day before the start and the end",
+                )
         elif cue.segment in starts:
             base = starts[cue.segment].start if cue.anchor == "start" else starts[cue.segment].end
             when = base + cue.offset
             if not opens - timedelta(hours=24) <= when <= closes:
                 shown = _hm(schedule, when) if abs(when - opens) < timedelta(hours=24) else str(when.date())
-                yield (("cues", i, "offset"), f"{format_duration(cue.offset)} from the {cue.anchor.value} of "
-                       f"'{cue.segment}' lands at {shown}, outside the event ({_hm(schedule, opens)}-"
-                       f"{_hm(schedule, closes)})", "use an offset that lands between a day before the start "
-                       "and the end")
+                yield (
+                    ("cues", i, "offset"),
+                    f"{format_duration(cue.offset)} from the {cue.anchor.value} of "
+                    f"'{cue.segment}' lands at {shown}, outside the event ({_hm(schedule, opens)}-"
+                    f"{_hm(schedule, closes)})",
+                    "use an offset that lands between a day before the start and the end",
+                )
 
 
 def _hm(schedule: Schedule, moment) -> str:

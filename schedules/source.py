@@ -24,8 +24,7 @@ MAX_ALIAS_VALUES = 10_000
 MAX_VALUES = 20_000
 # What PostgreSQL or YAML cannot store: C0 controls except tab and line breaks, DEL, C1 (but NEL), surrogates.
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
-_NAMES = {0: "NUL", 7: "BEL", 8: "backspace", 0x0B: "vertical tab", 0x0C: "form feed", 0x1B: "ESC",
-          0x7F: "DEL"}
+_NAMES = {0: "NUL", 7: "BEL", 8: "backspace", 0x0B: "vertical tab", 0x0C: "form feed", 0x1B: "ESC", 0x7F: "DEL"}
 _CONTROL_FIX = "remove it: only tab and newline are allowed (is this a text file?)"
 
 
@@ -56,11 +55,17 @@ class _BoundedComposer(yaml.composer.Composer):
         self.count += 1
         try:
             if self.count > MAX_VALUES:
-                raise _Limit(self.peek_event().start_mark, f"the file holds more than {MAX_VALUES:,} values",
-                             "a schedule is far smaller: is this the right file?")
+                raise _Limit(
+                    self.peek_event().start_mark,
+                    f"the file holds more than {MAX_VALUES:,} values",
+                    "a schedule is far smaller: is this the right file?",
+                )
             if self.depth > MAX_DEPTH:
-                raise _Limit(self.peek_event().start_mark, f"nested more than {MAX_DEPTH} levels deep",
-                             "a schedule needs only a few levels; check the indentation and brackets")
+                raise _Limit(
+                    self.peek_event().start_mark,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    "a schedule needs only a few levels; check the indentation and brackets",
+                )
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -136,8 +141,11 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         if id(node) in self.open:
-            raise _Limit(node.start_mark, "an alias (*name) refers to the value that contains it",
-                         "a schedule cannot contain itself; write the value out")
+            raise _Limit(
+                node.start_mark,
+                "an alias (*name) refers to the value that contains it",
+                "a schedule cannot contain itself; write the value out",
+            )
         again = id(node) in self.built
         self.built.add(id(node))
         self.inside_alias += again
@@ -152,11 +160,17 @@ class _Builder:
         if self.inside_alias:
             self.repeated += 1
             if self.repeated > MAX_ALIAS_VALUES:
-                raise _Limit(node.start_mark, f"aliases (*name) repeat more than {MAX_ALIAS_VALUES:,} values",
-                             "write the values out instead of repeating them with aliases")
+                raise _Limit(
+                    node.start_mark,
+                    f"aliases (*name) repeat more than {MAX_ALIAS_VALUES:,} values",
+                    "write the values out instead of repeating them with aliases",
+                )
         if len(path) > MAX_DEPTH:
-            raise _Limit(node.start_mark, f"nested more than {MAX_DEPTH} levels deep",
-                         "a schedule needs only a few levels; check the indentation and brackets")
+            raise _Limit(
+                node.start_mark,
+                f"nested more than {MAX_DEPTH} levels deep",
+                "a schedule needs only a few levels; check the indentation and brackets",
+            )
         self.marks[path] = _mark(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
@@ -179,11 +193,7 @@ class _Builder:
             self.problem(node, path, f"cannot read this value: {exc.problem}", fix)
         except ValueError as exc:
             # PyYAML reads 2024-13-45 as a date and fails; say so instead of crashing.
-            fix = (
-                "write a real date as YYYY-MM-DD"
-                if node.tag.endswith(":timestamp")
-                else "correct it or quote it"
-            )
+            fix = "write a real date as YYYY-MM-DD" if node.tag.endswith(":timestamp") else "correct it or quote it"
             self.problem(node, path, f"'{node.value}' is not a valid value ({exc})", fix)
         return None
 
@@ -206,9 +216,7 @@ class _Builder:
                     if isinstance(key_node, yaml.ScalarNode)
                     else "a list or mapping cannot be a key"
                 )
-                self.problem(
-                    key_node, path, what, "keys are field names: check spelling and indentation"
-                )
+                self.problem(key_node, path, what, "keys are field names: check spelling and indentation")
                 continue
             if id(key_node) in explicit:
                 if key in seen:
@@ -244,15 +252,20 @@ def check_text(text: str, file: str, max_bytes: int = MAX_BYTES) -> None:
 def _tab_at(text: str, line: int) -> bool:
     """Whether a syntax error's line (or the one before it) is indented with a tab."""
     lines = text.splitlines()
-    near = lines[max(0, line - 2): line]
+    near = lines[max(0, line - 2) : line]
     return any("\t" in row[: len(row) - len(row.lstrip())] for row in near)
 
 
 def too_large(file: str, size: int, max_bytes: int) -> Problem:
     """The problem for a file over the size limit."""
-    return Problem(1, 1, (), f"the file is {size:,} bytes; schedules may be at most {max_bytes:,}",
-                   "a schedule is a few kilobytes: is this the right file? (the limit is the "
-                   "max_schedule_bytes setting)", file)
+    return Problem(
+        1,
+        1,
+        (),
+        f"the file is {size:,} bytes; schedules may be at most {max_bytes:,}",
+        "a schedule is a few kilobytes: is this the right file? (the limit is the max_schedule_bytes setting)",
+        file,
+    )
 
 
 def parse_yaml(text: str, file: str, max_bytes: int = MAX_BYTES) -> tuple[Any, Marks]:
@@ -266,14 +279,18 @@ def parse_yaml(text: str, file: str, max_bytes: int = MAX_BYTES) -> tuple[Any, M
         mark = exc.problem_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if _tab_at(text, line):
-            problem = Problem(line, col, (), "a tab is used for indentation here; YAML allows only spaces",
-                              "use spaces to indent (set your editor to insert spaces for the Tab key)", file)
+            problem = Problem(
+                line,
+                col,
+                (),
+                "a tab is used for indentation here; YAML allows only spaces",
+                "use spaces to indent (set your editor to insert spaces for the Tab key)",
+                file,
+            )
             raise ScheduleError(file, [problem]) from None
         where = exc.context_mark
         context = f" ({exc.context} at line {where.line + 1})" if exc.context and where else ""
-        problem = Problem(
-            line, col, (), f"not valid YAML: {exc.problem}{context}", _SYNTAX_FIX, file
-        )
+        problem = Problem(line, col, (), f"not valid YAML: {exc.problem}{context}", _SYNTAX_FIX, file)
         raise ScheduleError(file, [problem]) from None
     if node is None:
         fix = "start from an example in schedules/events/"

@@ -34,8 +34,18 @@ def segment_slots(schedule: Schedule, row: SegmentTiming) -> list[Slot]:
         for k, named in enumerate(r.slots):
             start = row.end - timedelta(minutes=r.minutes * (r.count - k))
             if named.person:
-                slots.append(Slot(named.person, Role.respondent, seg.id, seg.title, start,
-                                  start + timedelta(minutes=r.minutes), k + 1, named.country))
+                slots.append(
+                    Slot(
+                        named.person,
+                        Role.respondent,
+                        seg.id,
+                        seg.title,
+                        start,
+                        start + timedelta(minutes=r.minutes),
+                        k + 1,
+                        named.country,
+                    )
+                )
     return slots
 
 

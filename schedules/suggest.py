@@ -32,7 +32,7 @@ def nearest(word: str, known: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
-    """"did you mean 'x'? If not, " or ""."""
+    """ "did you mean 'x'? If not, " or ""."""
     close = nearest(word, known)
     return f"did you mean '{close}'? If not, " if close is not None else ""
 

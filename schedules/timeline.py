@@ -20,10 +20,25 @@ from schedules.resolve import planned_segments
 from schedules.timers import Timer, TimerStatus, replay_timers
 
 # Within one instant: close what ends before announcing what starts.
-_ORDER = {k: i for i, k in enumerate([
-    CueKind.segment_end, CueKind.correction, CueKind.segment_start, CueKind.announcement, CueKind.reminder,
-    CueKind.respondent_slot, CueKind.timer_start, CueKind.timer_warning, CueKind.timer_danger,
-    CueKind.timer_up, CueKind.segment_ending_soon, CueKind.readiness_check])}
+_ORDER = {
+    k: i
+    for i, k in enumerate(
+        [
+            CueKind.segment_end,
+            CueKind.correction,
+            CueKind.segment_start,
+            CueKind.announcement,
+            CueKind.reminder,
+            CueKind.respondent_slot,
+            CueKind.timer_start,
+            CueKind.timer_warning,
+            CueKind.timer_danger,
+            CueKind.timer_up,
+            CueKind.segment_ending_soon,
+            CueKind.readiness_check,
+        ]
+    )
+}
 _END_BOUND = {CueKind.segment_end, CueKind.segment_ending_soon, CueKind.respondent_slot}
 HOST_KINDS = {CueKind.readiness_check}
 # How long a timer shows OVER after time-up before it stops by itself (the service's setting overrides).
@@ -84,8 +99,11 @@ class Timeline:
         planned_end = max(s.planned_end for s in self.segments)
         projected_end = max((s.end for s in active), default=planned_end)
         held = self.held_segment is not None
-        current = next((s for s in active if s.id == self.held_segment), None) if held else next(
-            (s for s in active if s.status_at(now) is SegmentStatus.live), None)
+        current = (
+            next((s for s in active if s.id == self.held_segment), None)
+            if held
+            else next((s for s in active if s.status_at(now) is SegmentStatus.live), None)
+        )
         position = {s.id: k for k, s in enumerate(self.segments)}
         upcoming = [s for s in active if s.start > now and (current is None or position[s.id] > position[current.id])]
         nxt = upcoming[0] if upcoming else None
@@ -100,16 +118,26 @@ class Timeline:
         else:
             delay = (current.end - current.planned_end) if current else projected_end - planned_end
         return RunState(
-            now=now, status=status, current=current if status == "live" else None, next=nxt,
+            now=now,
+            status=status,
+            current=current if status == "live" else None,
+            next=nxt,
             elapsed=(now - current.start) if current and status == "live" else None,
             remaining=(current.end - now) if current and status == "live" else None,
-            delay=delay, projected_end=projected_end, planned_end=planned_end, held=held,
+            delay=delay,
+            projected_end=projected_end,
+            planned_end=planned_end,
+            held=held,
             timers=[t for t in self.timers if t.status is not TimerStatus.stopped],
         )
 
 
-def build_timeline(schedule: Schedule, adjustments: list[Adjustment] | tuple = (),
-                   now: datetime | None = None, timer_grace: timedelta | None = TIMER_OVER_GRACE) -> Timeline:
+def build_timeline(
+    schedule: Schedule,
+    adjustments: list[Adjustment] | tuple = (),
+    now: datetime | None = None,
+    timer_grace: timedelta | None = TIMER_OVER_GRACE,
+) -> Timeline:
     """Replay `adjustments` over `schedule` and derive every cue.
 
     Undone actions do not count (each undo adds its correction cues instead). `now` matters during
@@ -135,8 +163,9 @@ def build_timeline(schedule: Schedule, adjustments: list[Adjustment] | tuple = (
         cues = [c for c in cues if c.held is False and c.at <= ended_at]
     cues += [_correction(schedule, u, *c) for u in undos for c in u.corrections]
     cues.sort(key=lambda c: (c.at, _ORDER[c.kind], c.id))
-    return Timeline(schedule.event.id, rows, cues, timers,
-                    rows[held_index].id if held_index is not None else None, ended_at)
+    return Timeline(
+        schedule.event.id, rows, cues, timers, rows[held_index].id if held_index is not None else None, ended_at
+    )
 
 
 def plan_cues(schedule: Schedule) -> list[Cue]:
@@ -144,8 +173,9 @@ def plan_cues(schedule: Schedule) -> list[Cue]:
     return build_timeline(schedule).cues
 
 
-def targets_for(schedule: Schedule, kind: CueKind, segment: str | None,
-                explicit: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+def targets_for(
+    schedule: Schedule, kind: CueKind, segment: str | None, explicit: tuple[str, ...] | list[str] = ()
+) -> tuple[str, ...]:
     """Which targets receive a cue: the named ones, host targets for host cues, else by filter."""
     if explicit:
         return tuple(explicit)
@@ -163,11 +193,23 @@ def targets_for(schedule: Schedule, kind: CueKind, segment: str | None,
     return tuple(out)
 
 
-def _cue(schedule: Schedule, ident: str, at: datetime, kind: CueKind, segment: str | None, title: str,
-         message: str, *, held: bool = False, severity: str = "info", explicit: tuple[str, ...] = (),
-         **data: Any) -> Cue:
-    return Cue(ident, at, kind, segment, title, message, targets_for(schedule, kind, segment, explicit),
-               held, severity, data)
+def _cue(
+    schedule: Schedule,
+    ident: str,
+    at: datetime,
+    kind: CueKind,
+    segment: str | None,
+    title: str,
+    message: str,
+    *,
+    held: bool = False,
+    severity: str = "info",
+    explicit: tuple[str, ...] = (),
+    **data: Any,
+) -> Cue:
+    return Cue(
+        ident, at, kind, segment, title, message, targets_for(schedule, kind, segment, explicit), held, severity, data
+    )
 
 
 def _suffix(row: SegmentTiming) -> str:
@@ -184,21 +226,52 @@ def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | Non
         later = held is not None and k > held
         at_end = later or held == k
         sid, sfx = seg.id, _suffix(row)
-        times = {"start": row.start.isoformat(), "end": row.end.isoformat(),
-                 "next": nxt.id if nxt else None, "next_title": schedule.segments[nxt.index].title if nxt else None,
-                 "next_start": nxt.start.isoformat() if nxt else None}
-        yield _cue(schedule, f"segment_start/{sid}{sfx}", row.start, CueKind.segment_start, sid,
-                   f"Now: {seg.title}", segment_start_text(schedule, seg), held=later, **times)
+        times = {
+            "start": row.start.isoformat(),
+            "end": row.end.isoformat(),
+            "next": nxt.id if nxt else None,
+            "next_title": schedule.segments[nxt.index].title if nxt else None,
+            "next_start": nxt.start.isoformat() if nxt else None,
+        }
+        yield _cue(
+            schedule,
+            f"segment_start/{sid}{sfx}",
+            row.start,
+            CueKind.segment_start,
+            sid,
+            f"Now: {seg.title}",
+            segment_start_text(schedule, seg),
+            held=later,
+            **times,
+        )
         if row.duration > ending_soon:
             minutes = int(ending_soon.total_seconds() // 60)
             upnext = f" Next: {schedule.segments[nxt.index].title}." if nxt else " It is the last segment."
-            yield _cue(schedule, f"segment_ending_soon/{sid}{sfx}", row.end - ending_soon,
-                       CueKind.segment_ending_soon, sid, f"{seg.title}: {minutes} min left",
-                       f"{seg.title} ends in {minutes} minutes.{upnext}", held=at_end, severity="warning", **times)
+            yield _cue(
+                schedule,
+                f"segment_ending_soon/{sid}{sfx}",
+                row.end - ending_soon,
+                CueKind.segment_ending_soon,
+                sid,
+                f"{seg.title}: {minutes} min left",
+                f"{seg.title} ends in {minutes} minutes.{upnext}",
+                held=at_end,
+                severity="warning",
+                **times,
+            )
         if nxt is None or nxt.start > row.end:
             closing = " The event has ended." if nxt is None else ""
-            yield _cue(schedule, f"segment_end/{sid}{sfx}", row.end, CueKind.segment_end, sid,
-                       f"Ended: {seg.title}", f"{seg.title} has ended.{closing}", held=at_end, **times)
+            yield _cue(
+                schedule,
+                f"segment_end/{sid}{sfx}",
+                row.end,
+                CueKind.segment_end,
+                sid,
+                f"Ended: {seg.title}",
+                f"{seg.title} has ended.{closing}",
+                held=at_end,
+                **times,
+            )
         if seg.respondents:
             r = seg.respondents
             # The slots close the segment, back to back, each with its own minutes.
@@ -206,18 +279,35 @@ def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | Non
                 later_minutes = sum(r.slot_minutes(n) for n in range(slot + 1, r.count + 1))
                 at = row.end - timedelta(minutes=later_minutes)
                 who, minutes = respondent_label(schedule, seg, slot), r.slot_minutes(slot + 1)
-                yield _cue(schedule, f"respondent_slot/{sid}/{slot + 1}{sfx}", at, CueKind.respondent_slot, sid,
-                           f"Respondent {slot + 1} of {r.count}: {seg.title}",
-                           f"Respondent {slot + 1} of {r.count} ({who}) has {minutes:g} minutes. "
-                           "Start their timer.", held=at_end, slot=slot + 1, minutes=minutes, **times)
+                yield _cue(
+                    schedule,
+                    f"respondent_slot/{sid}/{slot + 1}{sfx}",
+                    at,
+                    CueKind.respondent_slot,
+                    sid,
+                    f"Respondent {slot + 1} of {r.count}: {seg.title}",
+                    f"Respondent {slot + 1} of {r.count} ({who}) has {minutes:g} minutes. Start their timer.",
+                    held=at_end,
+                    slot=slot + 1,
+                    minutes=minutes,
+                    **times,
+                )
         expected = [*seg.moderators, *seg.speakers]
         expected += [s.person for s in (seg.respondents.slots if seg.respondents else []) if s.person]
         if schedule.readiness.enabled and expected:
             before = int(schedule.readiness.before.total_seconds() // 60)
-            yield _cue(schedule, f"readiness_check/{sid}{sfx}", row.start - schedule.readiness.before,
-                       CueKind.readiness_check, sid, f"Readiness: {seg.title} in {before} min",
-                       f"{seg.title} starts in {before} minutes. Expected: {people_line(schedule, expected)}.",
-                       held=later, people=expected, **times)
+            yield _cue(
+                schedule,
+                f"readiness_check/{sid}{sfx}",
+                row.start - schedule.readiness.before,
+                CueKind.readiness_check,
+                sid,
+                f"Readiness: {seg.title} in {before} min",
+                f"{seg.title} starts in {before} minutes. Expected: {people_line(schedule, expected)}.",
+                held=later,
+                people=expected,
+                **times,
+            )
 
 
 def _reminder_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | None):
@@ -233,13 +323,24 @@ def _reminder_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | No
             from schedules.resolve import to_utc
 
             base, is_held = to_utc(schedule, spec.at), False
-        yield _cue(schedule, f"reminder/{spec.id}", base + spec.offset, CueKind.reminder, spec.segment,
-                   spec.title or "Reminder", spec.message, held=is_held, explicit=tuple(spec.targets))
+        yield _cue(
+            schedule,
+            f"reminder/{spec.id}",
+            base + spec.offset,
+            CueKind.reminder,
+            spec.segment,
+            spec.title or "Reminder",
+            spec.message,
+            held=is_held,
+            explicit=tuple(spec.targets),
+        )
 
 
 def _timer_cues(schedule: Schedule, timers: list[Timer], now: datetime | None):
-    thresholds = [(CueKind.timer_warning, schedule.timers.warning, "warning"),
-                  (CueKind.timer_danger, schedule.timers.danger, "danger")]
+    thresholds = [
+        (CueKind.timer_warning, schedule.timers.warning, "warning"),
+        (CueKind.timer_danger, schedule.timers.danger, "danger"),
+    ]
     for timer in timers:
         if timer.status is TimerStatus.stopped:
             continue
@@ -247,27 +348,71 @@ def _timer_cues(schedule: Schedule, timers: list[Timer], now: datetime | None):
         ends = timer.ends_at or ((now or timer.paused_at) + timer.remaining_at(now or timer.paused_at))
         label = timer.label or timer.id
         data = {"timer": timer.id, "seconds": timer.seconds, "ends": ends.isoformat()}
-        yield _cue(schedule, f"timer_start/{timer.id}", timer.started_at, CueKind.timer_start, timer.segment,
-                   f"{label}: {_mmss(timer.seconds)} starts now", f"{label} has {_mmss(timer.seconds)}.", **data)
+        yield _cue(
+            schedule,
+            f"timer_start/{timer.id}",
+            timer.started_at,
+            CueKind.timer_start,
+            timer.segment,
+            f"{label}: {_mmss(timer.seconds)} starts now",
+            f"{label} has {_mmss(timer.seconds)}.",
+            **data,
+        )
         for kind, before, severity in thresholds:
             if timedelta(seconds=timer.seconds) > before:
-                yield _cue(schedule, f"{kind.value}/{timer.id}", ends - before, kind, timer.segment,
-                           f"{label}: {_mmss(int(before.total_seconds()))} left",
-                           f"{label} has {_mmss(int(before.total_seconds()))} left.", held=paused,
-                           severity=severity, **data)
-        yield _cue(schedule, f"timer_up/{timer.id}", ends, CueKind.timer_up, timer.segment,
-                   f"{label}: time is up", f"{label}: time is up.", held=paused, severity="danger", **data)
+                yield _cue(
+                    schedule,
+                    f"{kind.value}/{timer.id}",
+                    ends - before,
+                    kind,
+                    timer.segment,
+                    f"{label}: {_mmss(int(before.total_seconds()))} left",
+                    f"{label} has {_mmss(int(before.total_seconds()))} left.",
+                    held=paused,
+                    severity=severity,
+                    **data,
+                )
+        yield _cue(
+            schedule,
+            f"timer_up/{timer.id}",
+            ends,
+            CueKind.timer_up,
+            timer.segment,
+            f"{label}: time is up",
+            f"{label}: time is up.",
+            held=paused,
+            severity="danger",
+            **data,
+        )
 
 
 def _announcement(schedule: Schedule, a: Announce) -> Cue:
-    return _cue(schedule, f"announcement/{a.announcement_id}", a.at, CueKind.announcement, None,
-                "Announcement", a.message, explicit=a.targets)
+    return _cue(
+        schedule,
+        f"announcement/{a.announcement_id}",
+        a.at,
+        CueKind.announcement,
+        None,
+        "Announcement",
+        a.message,
+        explicit=a.targets,
+    )
 
 
 def _correction(schedule: Schedule, undo: Undo, target: str, title: str, message: str) -> Cue:
     # One per target and undo: the id names both, so a retry is never a second correction.
-    return _cue(schedule, f"correction/{undo.seq}/{target}", undo.at, CueKind.correction, None, title, message,
-                explicit=(target,), severity="warning", undone=undo.target)
+    return _cue(
+        schedule,
+        f"correction/{undo.seq}/{target}",
+        undo.at,
+        CueKind.correction,
+        None,
+        title,
+        message,
+        explicit=(target,),
+        severity="warning",
+        undone=undo.target,
+    )
 
 
 def _mmss(seconds: int) -> str:

@@ -59,8 +59,9 @@ class Timer:
         return timedelta(seconds=self.seconds) - used
 
 
-def replay_timers(adjustments: list[Adjustment], over_grace: timedelta | None = None,
-                  until: datetime | None = None) -> dict[str, Timer]:
+def replay_timers(
+    adjustments: list[Adjustment], over_grace: timedelta | None = None, until: datetime | None = None
+) -> dict[str, Timer]:
     """Every timer's state after the host actions, keyed by timer id (in start order).
 
     A timer that ran out stops by itself `over_grace` after time-up (None: it runs on until a host
@@ -89,8 +90,9 @@ def replay_timers(adjustments: list[Adjustment], over_grace: timedelta | None = 
         if hasattr(adj, "timer_id"):
             changed[adj.timer_id] = adj.at
         if isinstance(adj, TimerStart):
-            timers[adj.timer_id] = Timer(adj.timer_id, adj.label, adj.at, adj.seconds, adj.segment,
-                                         adj.slot, adj.person)
+            timers[adj.timer_id] = Timer(
+                adj.timer_id, adj.label, adj.at, adj.seconds, adj.segment, adj.slot, adj.person
+            )
             continue
         timer = timers.get(getattr(adj, "timer_id", ""))
         if timer is None or timer.status is TimerStatus.stopped:
@@ -98,8 +100,9 @@ def replay_timers(adjustments: list[Adjustment], over_grace: timedelta | None = 
         if isinstance(adj, TimerPause) and timer.paused_at is None:
             timers[timer.id] = replace(timer, paused_at=adj.at)
         elif isinstance(adj, TimerResume) and timer.paused_at is not None:
-            timers[timer.id] = replace(timer, paused_at=None,
-                                       paused_total=timer.paused_total + (adj.at - timer.paused_at))
+            timers[timer.id] = replace(
+                timer, paused_at=None, paused_total=timer.paused_total + (adj.at - timer.paused_at)
+            )
         elif isinstance(adj, TimerAdd):
             timers[timer.id] = replace(timer, seconds=max(0, timer.seconds + adj.seconds))
         elif isinstance(adj, TimerStop):

@@ -12,9 +12,7 @@ from app.attendance.report import attendance_json
 router = APIRouter(prefix="/api/events", tags=["attendance"])
 
 
-@router.get(
-    "/{event_id}/attendance", summary="Who is in the meeting, and readiness of the next segment"
-)
+@router.get("/{event_id}/attendance", summary="Who is in the meeting, and readiness of the next segment")
 async def get_attendance(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     """Counts, each scheduled person's presence, and who the next segment still misses."""
     attendance = await runtime.attendance.attendance(event_id)
@@ -31,9 +29,7 @@ async def get_attendance(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     summary="Post-event report (json, csv or html)",
     responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
 )
-async def get_report(
-    event_id: EventId, runtime: RuntimeDep, _: Viewer, format: ReportFormat = ReportFormat.json
-):
+async def get_report(event_id: EventId, runtime: RuntimeDep, _: Viewer, format: ReportFormat = ReportFormat.json):
     """Planned vs actual segments, timers, attendance per segment, over time, per person."""
     report = await report_from_db(
         runtime.db,

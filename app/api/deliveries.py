@@ -19,25 +19,38 @@ Status = Literal["pending", "sending", "sent", "parked", "expired", "failed"]
 
 
 def _out(row) -> dict:
-    return {"id": row.id, "cue_id": row.cue_id, "target": row.target_id, "status": row.status,
-            "attempts": row.attempts, "last_status": row.last_status, "error": row.last_error,
-            "created_at": iso_utc(row.created_at), "sent_at": iso_utc(row.sent_at) if row.sent_at else None,
-            "next_attempt_at": iso_utc(row.next_attempt_at), "resend_of": row.resend_of}
+    return {
+        "id": row.id,
+        "cue_id": row.cue_id,
+        "target": row.target_id,
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_status": row.last_status,
+        "error": row.last_error,
+        "created_at": iso_utc(row.created_at),
+        "sent_at": iso_utc(row.sent_at) if row.sent_at else None,
+        "next_attempt_at": iso_utc(row.next_attempt_at),
+        "resend_of": row.resend_of,
+    }
 
 
 @router.get("/events/{event_id}/deliveries", summary="Deliveries of an event (status=failed: parked or expired)")
 async def list_deliveries(event_id: EventId, runtime: RuntimeDep, _: Viewer, status: Status | None = None):
     async with runtime.db.begin() as conn:
         if status == "failed":
-            rows = [*await outbox_repo.list_deliveries(conn, event_id, "parked"),
-                    *await outbox_repo.list_deliveries(conn, event_id, "expired")]
+            rows = [
+                *await outbox_repo.list_deliveries(conn, event_id, "parked"),
+                *await outbox_repo.list_deliveries(conn, event_id, "expired"),
+            ]
         else:
             rows = await outbox_repo.list_deliveries(conn, event_id, status)
     return [_out(r) for r in rows]
 
 
-@router.post("/deliveries/{delivery_id}/resend",
-             summary="Send a failed delivery again (same webhook id); ?again=true: a new delivery")
+@router.post(
+    "/deliveries/{delivery_id}/resend",
+    summary="Send a failed delivery again (same webhook id); ?again=true: a new delivery",
+)
 async def resend(delivery_id: str, runtime: RuntimeDep, caller: Host, again: bool = False):
     """A failed (parked or expired) delivery is queued again under its own webhook id. One that was
     sent answers 409: sending it again would post the message twice. `?again=true` deliberately
@@ -55,12 +68,16 @@ async def resend(delivery_id: str, runtime: RuntimeDep, caller: Host, again: boo
         elif row.status in outbox_repo.FAILED:
             await outbox_repo.resend(conn, delivery_id, now, until)
         elif row.status == "sent":
-            raise Conflict(f"delivery '{delivery_id}' was already sent"
-                           f"{' at ' + iso_utc(row.sent_at) if row.sent_at else ''}; add ?again=true to send "
-                           "it once more as a new delivery (new webhook id)", delivery_status="sent")
+            raise Conflict(
+                f"delivery '{delivery_id}' was already sent"
+                f"{' at ' + iso_utc(row.sent_at) if row.sent_at else ''}; add ?again=true to send "
+                "it once more as a new delivery (new webhook id)",
+                delivery_status="sent",
+            )
         else:
-            raise Conflict(f"delivery '{delivery_id}' is still being delivered ({row.status})",
-                           delivery_status=row.status)
+            raise Conflict(
+                f"delivery '{delivery_id}' is still being delivered ({row.status})", delivery_status=row.status
+            )
     runtime.worker.kick()
     if again:
         log.info("delivery %s sent again as new delivery %s by %s", delivery_id, new_id, caller.name)

@@ -35,9 +35,17 @@ RunDep = Annotated[RunService, Depends(get_run)]
 MAX_KEY = 200
 
 
-async def idempotency(request: Request, key: Annotated[str | None, Header(
-        alias="Idempotency-Key", description="any unique string per user action (e.g. a UUID): a retry with the "
-        "same key and body within 24 h gets the first answer again without acting twice")] = None) -> Intent | None:
+async def idempotency(
+    request: Request,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="any unique string per user action (e.g. a UUID): a retry with the "
+            "same key and body within 24 h gets the first answer again without acting twice",
+        ),
+    ] = None,
+) -> Intent | None:
     """The request's Idempotency-Key with a fingerprint of what it asks (method, path, body)."""
     if key is None:
         return None
@@ -72,8 +80,9 @@ class Caller:
     token_id: str | None = None
 
 
-async def current_caller(runtime: RuntimeDep,
-                         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+async def current_caller(
+    runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
     """Resolve the bearer token: the header only (never the URL, which ends up in logs); browser
     event streams use a single-use ticket instead (see stream_caller)."""
     token = credentials.credentials if credentials else None
@@ -105,9 +114,12 @@ Organiser = Annotated[Caller, Depends(require("organiser"))]
 def valid_event(event_id: str, runtime: RuntimeDep) -> str:
     """The path's event id, or 404."""
     if event_id in runtime.quarantined:
-        raise Conflict(f"event '{event_id}' is quarantined: {runtime.quarantined[event_id]}; "
-                       f"load a corrected schedule, or run `showcaller events repair {event_id}` "
-                       f"or `showcaller events remove {event_id}`", quarantined=True)
+        raise Conflict(
+            f"event '{event_id}' is quarantined: {runtime.quarantined[event_id]}; "
+            f"load a corrected schedule, or run `showcaller events repair {event_id}` "
+            f"or `showcaller events remove {event_id}`",
+            quarantined=True,
+        )
     if event_id not in runtime.engine.event_ids():
         known = ", ".join(runtime.engine.event_ids()) or "none loaded"
         raise NotFound(f"no event '{event_id}' (loaded: {known})")
@@ -136,8 +148,12 @@ def stream_caller(role: str):
     """A reader of an event stream with at least `role`: the bearer header, or `?ticket=` from
     POST .../stream/ticket (EventSource cannot send a header, and a token in a URL ends up in logs)."""
 
-    async def _check(event_id: str, runtime: RuntimeDep, request: Request,
-                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    async def _check(
+        event_id: str,
+        runtime: RuntimeDep,
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Caller:
         if credentials is not None:
             caller = await require(role)(await current_caller(runtime, credentials))
             return _for_event(caller, event_id)
@@ -148,8 +164,9 @@ def stream_caller(role: str):
         if caller is None:
             raise Unauthorized("unknown, used or expired stream ticket: ask for a new one")
         if RANK[caller.role] < RANK[role]:
-            raise Forbidden(f"this stream needs the '{role}' role; the ticket's token '{caller.name}' is "
-                            f"'{caller.role}'")
+            raise Forbidden(
+                f"this stream needs the '{role}' role; the ticket's token '{caller.name}' is '{caller.role}'"
+            )
         return caller
 
     return _check

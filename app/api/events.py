@@ -27,13 +27,26 @@ async def me(caller: Viewer):
 async def list_events(runtime: RuntimeDep, _: Viewer):
     async with runtime.db.begin() as conn:
         rows = await events_repo.list_events(conn)
-    return [{"id": r.id, "title": r.title, "timezone": r.timezone, "source": r.source,
-             "loaded_at": iso_utc(r.loaded_at), "quarantined": runtime.quarantined.get(r.id)} for r in rows]
+    return [
+        {
+            "id": r.id,
+            "title": r.title,
+            "timezone": r.timezone,
+            "source": r.source,
+            "loaded_at": iso_utc(r.loaded_at),
+            "quarantined": runtime.quarantined.get(r.id),
+        }
+        for r in rows
+    ]
 
 
-@router.post("", response_model=EventOut, status_code=201, summary="Load or replace a schedule (YAML body)",
-             openapi_extra={"requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}},
-                                             "required": True}})
+@router.post(
+    "",
+    response_model=EventOut,
+    status_code=201,
+    summary="Load or replace a schedule (YAML body)",
+    openapi_extra={"requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}}, "required": True}},
+)
 async def load_event(request: Request, runtime: RuntimeDep, run: RunDep, _: Organiser):
     """Validate a schedule file and (re)plan it; a bad file answers 422 with every located problem,
     one over `max_schedule_bytes` 413. Parsing runs in a bounded child process, off the event loop."""
@@ -44,8 +57,13 @@ async def load_event(request: Request, runtime: RuntimeDep, run: RunDep, _: Orga
     schedule = await run.load_schedule(text, source, schedule=parsed)
     async with runtime.db.begin() as conn:
         row = await events_repo.get_event(conn, schedule.event.id)
-    return {"id": row.id, "title": row.title, "timezone": row.timezone, "source": row.source,
-            "loaded_at": iso_utc(row.loaded_at)}
+    return {
+        "id": row.id,
+        "title": row.title,
+        "timezone": row.timezone,
+        "source": row.source,
+        "loaded_at": iso_utc(row.loaded_at),
+    }
 
 
 class TooLarge(AppError):
@@ -54,8 +72,10 @@ class TooLarge(AppError):
 
 async def _bounded_body(request: Request, limit: int) -> bytes:
     """The body, refused before it is read whole (or parsed at all) when it is over `limit` bytes."""
-    reason = (f"the schedule is over {limit} bytes (SHOWCALLER_MAX_SCHEDULE_BYTES); "
-              "split the event or remove what it does not need")
+    reason = (
+        f"the schedule is over {limit} bytes (SHOWCALLER_MAX_SCHEDULE_BYTES); "
+        "split the event or remove what it does not need"
+    )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge(reason, limit=limit)
@@ -87,13 +107,27 @@ async def get_cues(event_id: EventId, runtime: RuntimeDep, _: Viewer):
         sent = await outbox_repo.list_deliveries(conn, event_id)
     by_cue: dict[str, list] = {}
     for d in sent:
-        by_cue.setdefault(d.cue_id, []).append({"id": d.id, "target": d.target_id, "status": d.status,
-                                                "attempts": d.attempts, "error": d.last_error})
-    return [{"cue_id": r.cue_id, "kind": r.kind, "segment": r.segment, "status": r.status, "title": r.title,
-             "message": r.message, "due_at": iso_utc(r.due_at) if r.due_at else None,
-             "fired_at": iso_utc(r.fired_at) if r.fired_at else None, "late_ms": r.late_ms, "note": r.note,
-             "superseded_by": r.superseded_by,
-             "targets": r.targets, "deliveries": by_cue.get(r.cue_id, [])} for r in rows]
+        by_cue.setdefault(d.cue_id, []).append(
+            {"id": d.id, "target": d.target_id, "status": d.status, "attempts": d.attempts, "error": d.last_error}
+        )
+    return [
+        {
+            "cue_id": r.cue_id,
+            "kind": r.kind,
+            "segment": r.segment,
+            "status": r.status,
+            "title": r.title,
+            "message": r.message,
+            "due_at": iso_utc(r.due_at) if r.due_at else None,
+            "fired_at": iso_utc(r.fired_at) if r.fired_at else None,
+            "late_ms": r.late_ms,
+            "note": r.note,
+            "superseded_by": r.superseded_by,
+            "targets": r.targets,
+            "deliveries": by_cue.get(r.cue_id, []),
+        }
+        for r in rows
+    ]
 
 
 @router.get("/{event_id}/log", summary="Host actions so far (with who took each, and which undo reverted it)")
@@ -101,8 +135,17 @@ async def get_log(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     async with runtime.db.begin() as conn:
         rows = await events_repo.action_log(conn, event_id)
     undone_by = {r.data.get("target"): r.seq for r in rows if r.kind == "undo"}
-    return [{"seq": r.seq, "at": iso_utc(r.at), "kind": r.kind, "actor": r.actor, "data": r.data,
-             "undone_by": undone_by.get(r.seq)} for r in rows]
+    return [
+        {
+            "seq": r.seq,
+            "at": iso_utc(r.at),
+            "kind": r.kind,
+            "actor": r.actor,
+            "data": r.data,
+            "undone_by": undone_by.get(r.seq),
+        }
+        for r in rows
+    ]
 
 
 @router.post("/{event_id}/stream/ticket", summary="A single-use ticket to open the event stream (browsers)")
@@ -114,8 +157,9 @@ async def stream_ticket(event_id: EventId, caller: StageReader, request: Request
     return {"ticket": tickets.issue(caller, event_id), "expires_in": tickets.ttl}
 
 
-@router.get("/{event_id}/stream", summary="Server-sent events: the state after every change",
-            response_class=StreamingResponse)
+@router.get(
+    "/{event_id}/stream", summary="Server-sent events: the state after every change", response_class=StreamingResponse
+)
 async def stream(event_id: EventId, runtime: RuntimeDep, _: StreamViewer, request: Request):
     """`event: state` with the full state JSON on connect and after each change; a comment keeps it
     alive. Authenticate with the bearer header, or `?ticket=` from POST .../stream/ticket."""

@@ -13,16 +13,28 @@ class EventOut(BaseModel):
     timezone: str
     source: str
     loaded_at: str
-    quarantined: str | None = Field(None, description="why the stored event could not be loaded at start-up "
-                                                      "(its cues do not fire); null when it runs")
+    quarantined: str | None = Field(
+        None,
+        description="why the stored event could not be loaded at start-up (its cues do not fire); null when it runs",
+    )
 
 
 class StateOut(BaseModel):
     """The live state; times are UTC ISO strings, durations in seconds."""
 
-    model_config = ConfigDict(json_schema_extra={"example": {
-        "status": "live", "held": False, "current": {"id": "session-1", "title": "Session 1"},
-        "elapsed": 312.0, "remaining": 1488.0, "delay": 300.0, "projected_end": "2022-05-30T10:30:00Z"}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "status": "live",
+                "held": False,
+                "current": {"id": "session-1", "title": "Session 1"},
+                "elapsed": 312.0,
+                "remaining": 1488.0,
+                "delay": 300.0,
+                "projected_end": "2022-05-30T10:30:00Z",
+            }
+        }
+    )
 
     event: dict[str, Any]
     now: str
@@ -39,8 +51,9 @@ class StateOut(BaseModel):
     overrun: float
     thresholds: dict[str, float]
     timers: list[dict[str, Any]]
-    undo: dict[str, Any] | None = Field(None, description="what POST /undo would revert now: seq, kind, summary, "
-                                                          "actor, until (UTC)")
+    undo: dict[str, Any] | None = Field(
+        None, description="what POST /undo would revert now: seq, kind, summary, actor, until (UTC)"
+    )
     segments: list[dict[str, Any]]
 
 
@@ -61,11 +74,17 @@ class CueOut(BaseModel):
 
 
 class AdvanceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={"examples": [
-        {"from": "session-1"}, {"to": "session-2", "from": "session-1"}, {}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={"examples": [{"from": "session-1"}, {"to": "session-2", "from": "session-1"}, {}]},
+    )
     to: str | None = Field(None, description="segment id to jump to (default: the next one)")
-    from_: str | None = Field(None, alias="from", description="the segment the caller believes is current; "
-                              "409 if the show has moved on (null: nothing running)")
+    from_: str | None = Field(
+        None,
+        alias="from",
+        description="the segment the caller believes is current; 409 if the show has moved on (null: nothing running)",
+    )
 
     @property
     def expected(self):
@@ -77,13 +96,17 @@ class AdvanceIn(BaseModel):
 
 class UndoIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}, {"seq": 12}]})
-    seq: int | None = Field(None, ge=1, description="the action the caller means to undo (409 if it is no longer "
-                                                    "the last undoable one)")
+    seq: int | None = Field(
+        None, ge=1, description="the action the caller means to undo (409 if it is no longer the last undoable one)"
+    )
 
 
 class PreviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={"examples": [
-        {"action": "jump", "to": "closing"}, {"action": "end"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={"examples": [{"action": "jump", "to": "closing"}, {"action": "end"}]},
+    )
     action: Literal["advance", "jump", "end"]
     to: str | None = Field(None, description="segment id (jump)")
     from_: str | None = Field(None, alias="from")
@@ -127,8 +150,10 @@ class DelayIn(BaseModel):
 
 
 class TimerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"segment": "session-1", "slot": 1}, {"label": "Q&A wrap-up", "seconds": 120}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"segment": "session-1", "slot": 1}, {"label": "Q&A wrap-up", "seconds": 120}]},
+    )
     segment: str | None = Field(None, description="segment id (default: the current one)")
     slot: int | None = Field(None, ge=1, description="respondent slot number: its minutes become the duration")
     person: str | None = Field(None, description="a person id (label and readiness)")
@@ -142,8 +167,14 @@ class TimerAddIn(BaseModel):
 
 
 class AnnounceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"message": "We are running 5 minutes late; Session 2 starts at 15:20.", "targets": ["hosts-slack"]}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"message": "We are running 5 minutes late; Session 2 starts at 15:20.", "targets": ["hosts-slack"]}
+            ]
+        },
+    )
     message: str = Field(min_length=1, max_length=2000)
     targets: list[str] = Field(default_factory=list, description="target ids; empty = every target")
 

@@ -14,8 +14,9 @@ KEEPALIVE_SECONDS = 15
 KEEPALIVE = ": keep-alive\n\n"
 
 
-async def changes(broadcaster: Broadcaster, event_id: str, queue: asyncio.Queue, request: Request
-                  ) -> AsyncIterator[str | None]:
+async def changes(
+    broadcaster: Broadcaster, event_id: str, queue: asyncio.Queue, request: Request
+) -> AsyncIterator[str | None]:
     """The reasons an event changed, as they come; None when it is time for a keep-alive comment.
     Ends when the client has gone; always unsubscribes `queue` (subscribed by the caller before its
     first frame, so no change between that frame and this loop is missed)."""
@@ -33,5 +34,6 @@ async def changes(broadcaster: Broadcaster, event_id: str, queue: asyncio.Queue,
 
 def sse_response(frames: AsyncIterator[str]) -> StreamingResponse:
     """A text/event-stream answer that proxies neither cache nor buffer."""
-    return StreamingResponse(frames, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        frames, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -22,8 +22,10 @@ MAX_JSON_BYTES = 1024 * 1024  # no JSON body of this API comes near it
 def _refusal(found: list[tuple[str, str]]) -> JSONResponse:
     details = [{"field": field, "message": message} for field, message in found]
     first = details[0]
-    return JSONResponse({"error": "invalid_request", "reason": f"{first['field']}: {first['message']}",
-                         "details": details}, status_code=422)
+    return JSONResponse(
+        {"error": "invalid_request", "reason": f"{first['field']}: {first['message']}", "details": details},
+        status_code=422,
+    )
 
 
 class TextGuard:
@@ -36,8 +38,12 @@ class TextGuard:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             await self.app(scope, receive, send)
             return
-        found = [(f"query.{dotted(path)}", message) for path, message in problems(
-            dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)))]
+        found = [
+            (f"query.{dotted(path)}", message)
+            for path, message in problems(
+                dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+            )
+        ]
         headers = dict(scope.get("headers") or [])
         is_json = b"json" in headers.get(b"content-type", b"")
         if found or not is_json or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -54,9 +60,10 @@ class TextGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_JSON_BYTES:
-                await JSONResponse({"error": "payload_too_large",
-                                    "reason": f"a JSON body may be at most {MAX_JSON_BYTES} bytes"},
-                                   status_code=413)(scope, receive, send)
+                await JSONResponse(
+                    {"error": "payload_too_large", "reason": f"a JSON body may be at most {MAX_JSON_BYTES} bytes"},
+                    status_code=413,
+                )(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

@@ -44,8 +44,7 @@ REASONS = {
     "missing_timestamp": "no x-zm-request-timestamp header",
     "bad_timestamp": "x-zm-request-timestamp is not Unix seconds",
     "bad_signature_format": "x-zm-signature is not v0=<64 hex digits>",
-    "bad_signature": "x-zm-signature does not match the body "
-    "(check SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN)",
+    "bad_signature": "x-zm-signature does not match the body (check SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN)",
     "timestamp_too_old": "x-zm-request-timestamp is older than the accepted window",
     "timestamp_in_future": "x-zm-request-timestamp is too far in the future",
 }

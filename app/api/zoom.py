@@ -39,11 +39,18 @@ async def get_zoom(event_id: EventId, runtime: RuntimeDep, caller: Viewer):
         raise _zoom_failed(exc) from None
     if row is None:
         raise NotFound(f"{event_id} has not been applied to Zoom yet (POST /api/events/{event_id}/apply)")
-    return {"kind": row.kind, "zoom_id": row.zoom_id, "uuid": row.uuid, "host": row.host, "join_url": row.join_url,
-            "start_url": row.start_url if host else None,
-            "start_url_at": iso_utc(row.start_url_at) if host and row.start_url_at else None,
-            "registration_url": row.registration_url, "sandbox": row.sandbox,
-            "applied_at": iso_utc(row.applied_at)}
+    return {
+        "kind": row.kind,
+        "zoom_id": row.zoom_id,
+        "uuid": row.uuid,
+        "host": row.host,
+        "join_url": row.join_url,
+        "start_url": row.start_url if host else None,
+        "start_url_at": iso_utc(row.start_url_at) if host and row.start_url_at else None,
+        "registration_url": row.registration_url,
+        "sandbox": row.sandbox,
+        "applied_at": iso_utc(row.applied_at),
+    }
 
 
 async def _stored(service: ZoomSetup, event_id: str):
@@ -53,8 +60,9 @@ async def _stored(service: ZoomSetup, event_id: str):
 
 
 @router.post("/apply", summary="Converge Zoom to the schedule (dry_run=true only shows the plan)")
-async def post_apply(event_id: EventId, runtime: RuntimeDep, _: Organiser, dry_run: bool = False,
-                     replace: bool = False):
+async def post_apply(
+    event_id: EventId, runtime: RuntimeDep, _: Organiser, dry_run: bool = False, replace: bool = False
+):
     """`replace=true` allows deleting the Zoom object when zoom.kind or zoom.host changed."""
     schedule = runtime.schedule(event_id)
     service = ZoomSetup.for_runtime(runtime)
@@ -69,10 +77,21 @@ async def post_apply(event_id: EventId, runtime: RuntimeDep, _: Organiser, dry_r
     result = None if dry_run else outcome.result
     if result is not None:
         await runtime.refresh_links()
-    return {"sandbox": outcome.sandbox, "changes": outcome.plan.render(), "empty": outcome.plan.is_empty,
-            "result": None if result is None else {
-                "id": result.id, "join_url": result.join_url, "created": result.created,
-                "recreated": result.recreated, "write_calls": result.write_calls, "notes": result.notes}}
+    return {
+        "sandbox": outcome.sandbox,
+        "changes": outcome.plan.render(),
+        "empty": outcome.plan.is_empty,
+        "result": None
+        if result is None
+        else {
+            "id": result.id,
+            "join_url": result.join_url,
+            "created": result.created,
+            "recreated": result.recreated,
+            "write_calls": result.write_calls,
+            "notes": result.notes,
+        },
+    }
 
 
 @router.post("/doctor", summary="Read-only pre-flight: what the real Zoom would refuse for this schedule")

@@ -38,9 +38,7 @@ def render_report(report: dict, fmt: ReportFormat) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False)
 
 
-async def report_from_db(
-    db: AsyncEngine, schedule: Schedule, now: datetime, timeline: Timeline | None = None
-) -> dict:
+async def report_from_db(db: AsyncEngine, schedule: Schedule, now: datetime, timeline: Timeline | None = None) -> dict:
     """Build the report of an event from the run log and attendance stored in `db`."""
     async with db.begin() as conn:
         if timeline is None:

@@ -11,9 +11,7 @@ from app.attendance.sqlite_inbox import SqliteInboxWriter
 from app.store import attendance_repo
 
 
-def inbox_writer_for(
-    db: AsyncEngine, on_commit: Callable[[], None] = lambda: None
-) -> InboxWriter | SqliteInboxWriter:
+def inbox_writer_for(db: AsyncEngine, on_commit: Callable[[], None] = lambda: None) -> InboxWriter | SqliteInboxWriter:
     """A dedicated sqlite3 writer thread for a SQLite file; the async engine otherwise (asyncpg)."""
     database = db.url.database or ""
     # A plain file path only: URI filenames and in-memory databases keep the engine's own path.
@@ -25,9 +23,7 @@ def inbox_writer_for(
 class InboxWriter:
     """Each caller waits for its own row's commit; rows arriving meanwhile join the next batch."""
 
-    def __init__(
-        self, db: AsyncEngine, on_commit: Callable[[], None] = lambda: None, max_batch: int = 256
-    ) -> None:
+    def __init__(self, db: AsyncEngine, on_commit: Callable[[], None] = lambda: None, max_batch: int = 256) -> None:
         self.db, self.on_commit, self.max_batch = db, on_commit, max_batch
         self._pending: list[tuple[dict, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None

@@ -78,9 +78,7 @@ class Participant:
     def waiting_now(self) -> bool:
         return bool(self.waiting) and self.waiting[-1][1] is None
 
-    def seconds(
-        self, now: datetime, start: datetime | None = None, end: datetime | None = None
-    ) -> float:
+    def seconds(self, now: datetime, start: datetime | None = None, end: datetime | None = None) -> float:
         """Seconds present (optionally only within [start, end)); open intervals run to `now`."""
         total = 0.0
         for a, b in self.intervals:
@@ -166,9 +164,7 @@ def build_attendance(facts: Iterable[Fact], past_rows: Iterable[PastRow] = ()) -
             if s is None and key in last and last[key].end == f.occurred_at:
                 continue  # the same close re-sent with another event_ts
             if s is None:  # the opening webhook never came: remember the gap for reconciliation
-                s = Session(
-                    key[0], f.meeting_uuid, f.user_id, parent_user_id=f.parent_user_id, room=f.room
-                )
+                s = Session(key[0], f.meeting_uuid, f.user_id, parent_user_id=f.parent_user_id, room=f.room)
                 sessions.append(s)
                 last[key] = s
             s.end = f.occurred_at
@@ -197,9 +193,7 @@ def _note(s: Session, f: Fact) -> None:
 
 
 def _reconcile(sessions: list[Session], last: dict, rows: Iterable[PastRow]) -> None:
-    for row in sorted(
-        set(rows), key=lambda r: (r.join_time, r.meeting_uuid, r.user_id or "", r.leave_time)
-    ):
+    for row in sorted(set(rows), key=lambda r: (r.join_time, r.meeting_uuid, r.user_id or "", r.leave_time)):
         s = last.get(("main", row.meeting_uuid, row.user_id)) if row.user_id else None
         if s is not None and (s.start is None or s.end is None or s.end_inferred):
             s.start = s.start or row.join_time
@@ -281,16 +275,12 @@ def _participant(group: list[Session]) -> Participant | None:
     )
     if key is None:
         key = "name:" + (normalise_name(names[-1][1]) if names else group[0].user_id)
-    presence = [
-        (s.start, s.end) for s in group if s.place in ("main", "room") and s.start is not None
-    ]
+    presence = [(s.start, s.end) for s in group if s.place in ("main", "room") and s.start is not None]
     rooms: dict[str, list[Span]] = {}
     for s in group:
         if s.place == "room" and s.start is not None:
             rooms.setdefault(s.room or "?", []).append((s.start, s.end))
-    waiting = sorted(
-        (s.start, s.end) for s in group if s.place == "waiting" and s.start is not None
-    )
+    waiting = sorted((s.start, s.end) for s in group if s.place == "waiting" and s.start is not None)
     mains = [s for s in group if s.place == "main"]
     return Participant(
         key=key,

@@ -34,9 +34,7 @@ def expected_people(schedule: Schedule, segment: Segment) -> list[Expected]:
     out: list[Expected] = []
     seen: set[str] = set()
     slots = segment.respondents.slots if segment.respondents else []
-    pairs = [(i, "moderator") for i in segment.moderators] + [
-        (i, "speaker") for i in segment.speakers
-    ]
+    pairs = [(i, "moderator") for i in segment.moderators] + [(i, "speaker") for i in segment.speakers]
     pairs += [(s.person, "respondent") for s in slots if s.person]
     for person_id, role in pairs:
         person = schedule.person(person_id)
@@ -57,9 +55,7 @@ def match_people(schedule: Schedule, attendance: Attendance) -> dict[str, list[P
         by_name.setdefault(normalise_name(p.name), p.id)
     out: dict[str, list[Participant]] = {}
     for part in attendance.participants:
-        person_id = by_email.get((part.email or "").casefold()) or by_name.get(
-            normalise_name(part.name)
-        )
+        person_id = by_email.get((part.email or "").casefold()) or by_name.get(normalise_name(part.name))
         if person_id:
             out.setdefault(person_id, []).append(part)
     return out

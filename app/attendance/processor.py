@@ -156,8 +156,6 @@ class InboxProcessor:
             if remaining <= 0:
                 return
             try:
-                await asyncio.wait_for(
-                    self._wake.wait(), timeout=min(self.coalesce_seconds, remaining)
-                )
+                await asyncio.wait_for(self._wake.wait(), timeout=min(self.coalesce_seconds, remaining))
             except TimeoutError:
                 return

@@ -29,9 +29,7 @@ def _minutes(start: datetime, now: datetime) -> int:
     return max(0, round((start - now).total_seconds() / 60))
 
 
-def render(
-    title: str, start: datetime, now: datetime, check: Check
-) -> tuple[str, str, dict[str, Any]]:
+def render(title: str, start: datetime, now: datetime, check: Check) -> tuple[str, str, dict[str, Any]]:
     """Title, message and data of a readiness cue for segment `title` starting at `start`."""
     minutes = _minutes(start, now)
     missing = [_label(e, check) for e in check.missing]
@@ -41,9 +39,7 @@ def render(
     if len(summary) > TITLE_MAX:
         summary = summary[: TITLE_MAX - 1] + "…"
     parts = [f"{title} starts in {minutes} minutes."]
-    parts.append(
-        f"Missing: {'; '.join(missing)}." if missing else "All expected people are present."
-    )
+    parts.append(f"Missing: {'; '.join(missing)}." if missing else "All expected people are present.")
     if present and missing:
         parts.append(f"Present: {'; '.join(present)}.")
     data = {
@@ -58,9 +54,7 @@ def _entry(exp: Expected) -> dict[str, Any]:
     return {"key": exp.key, "id": exp.id, "name": exp.name, "role": exp.role}
 
 
-def upcoming_timing(
-    segments: list[SegmentTiming], segment_id: str, now: datetime
-) -> SegmentTiming | None:
+def upcoming_timing(segments: list[SegmentTiming], segment_id: str, now: datetime) -> SegmentTiming | None:
     """The next (or running) occurrence of a segment."""
     return next((s for s in segments if s.id == segment_id and not s.skipped and s.end > now), None)
 

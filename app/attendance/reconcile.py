@@ -68,9 +68,7 @@ class Reconciler:
         """Queue reconciliation of an instance (idempotent)."""
         now = self.clock()
         async with self.db.begin() as conn:
-            await attendance_repo.request_reconciliation(
-                conn, meeting_uuid, meeting_id, obj, now + self.delay, now
-            )
+            await attendance_repo.request_reconciliation(conn, meeting_uuid, meeting_id, obj, now + self.delay, now)
 
     async def _client(self) -> Any:
         client = self.client_factory()
@@ -92,18 +90,14 @@ class Reconciler:
         attempts = job.attempts + 1
         try:
             client = await self._client()
-            rows = await client.list_past_participants(
-                job.meeting_uuid, webinar=job.object == "webinar"
-            )
+            rows = await client.list_past_participants(job.meeting_uuid, webinar=job.object == "webinar")
         except ZoomError as exc:
             final = attempts >= MAX_ATTEMPTS or not (exc.retryable or isinstance(exc, ZoomNotFound))
             await self._retry(job.meeting_uuid, attempts, now, str(exc), final)
             return 0
         rows = past_rows(job.meeting_uuid, rows)
         if (not rows or all(r.leave_time == r.join_time for r in rows)) and attempts < 3:
-            await self._retry(
-                job.meeting_uuid, attempts, now, "Zoom has not published durations yet", False
-            )
+            await self._retry(job.meeting_uuid, attempts, now, "Zoom has not published durations yet", False)
             return 0
         async with self.db.begin() as conn:
             await attendance_repo.replace_past_rows(conn, job.meeting_id, job.meeting_uuid, rows)
@@ -121,9 +115,7 @@ class Reconciler:
             await self.on_done(job.meeting_id)
         return 1
 
-    async def _retry(
-        self, uuid: str, attempts: int, now: datetime, error: str, final: bool
-    ) -> None:
+    async def _retry(self, uuid: str, attempts: int, now: datetime, error: str, final: bool) -> None:
         log.warning("reconciliation of %s failed (attempt %d): %s", uuid, attempts, error)
         values: dict[str, Any] = {"attempts": attempts, "error": error[:1000], "updated_at": now}
         if final:

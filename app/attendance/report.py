@@ -20,9 +20,7 @@ def _minutes(seconds: float) -> float:
     return round(seconds / 60, 2)
 
 
-def attendance_json(
-    schedule: Schedule, timeline: Timeline, attendance: Attendance, now: datetime
-) -> dict[str, Any]:
+def attendance_json(schedule: Schedule, timeline: Timeline, attendance: Attendance, now: datetime) -> dict[str, Any]:
     """The live summary the console shows (contract of GET /api/events/{event}/attendance)."""
     matches = match_people(schedule, attendance)
     people = []
@@ -46,9 +44,7 @@ def attendance_json(
     }
 
 
-def _readiness(
-    schedule: Schedule, timeline: Timeline, attendance: Attendance, now: datetime
-) -> dict[str, Any]:
+def _readiness(schedule: Schedule, timeline: Timeline, attendance: Attendance, now: datetime) -> dict[str, Any]:
     for row in timeline.segments:
         segment = schedule.segments[row.index]
         if row.skipped or row.start <= now or not expected_people(schedule, segment):
@@ -82,19 +78,13 @@ def _segments(
     for row in timeline.segments:
         seg = schedule.segments[row.index]
         end = min(row.end, now)
-        attended = [
-            p
-            for p in attendance.participants
-            if row.start < end and p.seconds(now, row.start, end) > 0
-        ]
+        attended = [p for p in attendance.participants if row.start < end and p.seconds(now, row.start, end) > 0]
         peak = max([c for t, c in series if row.start <= t < end] + [_count_at(series, row.start)])
         expected = []
         for exp in expected_people(schedule, seg):
             parts = [p for p in attendance.participants if exp.id and who.get(p.key) == exp.id]
             seconds = sum(p.seconds(now, row.start, end) for p in parts) if row.start < end else 0.0
-            expected.append(
-                {"id": exp.id, "name": exp.name, "role": exp.role, "minutes": _minutes(seconds)}
-            )
+            expected.append({"id": exp.id, "name": exp.name, "role": exp.role, "minutes": _minutes(seconds)})
         out.append(
             {
                 "id": seg.id,
@@ -180,9 +170,7 @@ def _participant(
     }
 
 
-def build_report(
-    schedule: Schedule, timeline: Timeline, attendance: Attendance, now: datetime
-) -> dict[str, Any]:
+def build_report(schedule: Schedule, timeline: Timeline, attendance: Attendance, now: datetime) -> dict[str, Any]:
     """Planned vs actual segments, timers, attendance per segment, per person, over time."""
     who = _who(schedule, attendance)
     series = attendance.concurrency(now)
@@ -209,9 +197,5 @@ def build_report(
             "present": len(attendance.present()),
             "series": [[iso_utc(t), c] for t, c in series],
         },
-        "participants": [
-            _participant(p, now, who, schedule, timeline)
-            for p in attendance.participants
-            if p.intervals
-        ],
+        "participants": [_participant(p, now, who, schedule, timeline) for p in attendance.participants if p.intervals],
     }

@@ -88,9 +88,7 @@ class AttendanceService:
             ended = await attendance_repo.ended_instances(conn)
         for row in ended:  # a crash between processing `ended` and queueing its fetch loses nothing
             await self.reconciler.request(row.meeting_uuid, row.meeting_id, row.object)
-        self._tasks.append(
-            asyncio.create_task(self.processor.run(self._stop), name="attendance-inbox")
-        )
+        self._tasks.append(asyncio.create_task(self.processor.run(self._stop), name="attendance-inbox"))
         self._tasks.append(asyncio.create_task(self._reconcile_loop(), name="attendance-reconcile"))
 
     async def stop(self, grace_seconds: float = 10.0) -> None:

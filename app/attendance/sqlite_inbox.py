@@ -72,9 +72,7 @@ class SqliteInboxWriter:
         now: datetime,
     ) -> None:
         """The processor's write of a batch (facts, rows marked processed), on this thread."""
-        await self.call(
-            lambda conn: attendance_repo.save_processed_sqlite(conn, facts, errors, done, now)
-        )
+        await self.call(lambda conn: attendance_repo.save_processed_sqlite(conn, facts, errors, done, now))
 
     async def close(self) -> None:
         """Commit what is queued, then end the thread and its connection."""
@@ -95,7 +93,9 @@ class SqliteInboxWriter:
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self.path, timeout=self.busy_timeout_seconds, isolation_level=None,
+            self.path,
+            timeout=self.busy_timeout_seconds,
+            isolation_level=None,
             check_same_thread=False,
         )
         conn.execute("PRAGMA journal_mode=WAL")

@@ -28,12 +28,16 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     ctx: typer.Context,
-    server: Annotated[str | None, typer.Option(
-        "--server", help="a running service's URL, for the remote commands (default: SHOWCALLER_SERVER)")] = None,
-    token: Annotated[str | None, typer.Option(
-        "--token", help="an API token for --server (default: SHOWCALLER_TOKEN)")] = None,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="print the version and exit")] = False,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", help="a running service's URL, for the remote commands (default: SHOWCALLER_SERVER)"),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="an API token for --server (default: SHOWCALLER_TOKEN)")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version and exit")
+    ] = False,
 ) -> None:
     """Run a live online event on Zoom from one schedule file."""
     del version  # handled by its eager callback

@@ -13,8 +13,9 @@ from app.cli import app
 from app.cli.output import INVALID, console, errors
 from app.config import get_settings
 
-events_app = typer.Typer(help="Repair or remove a stored event (e.g. one quarantined at start-up).",
-                         no_args_is_help=True)
+events_app = typer.Typer(
+    help="Repair or remove a stored event (e.g. one quarantined at start-up).", no_args_is_help=True
+)
 app.add_typer(events_app, name="events")
 NOT_FOUND = 1
 
@@ -35,8 +36,9 @@ async def _with_db(action):
 def repair(
     event_id: Annotated[str, typer.Argument(help="the event id (GET /api/events lists quarantined ones)")],
     file: Annotated[Path | None, typer.Option(help="a corrected schedule file (default: the stored text)")] = None,
-    drop_unreadable_actions: Annotated[bool, typer.Option(
-        help="delete run-log entries that cannot be read (they are listed first)")] = False,
+    drop_unreadable_actions: Annotated[
+        bool, typer.Option(help="delete run-log entries that cannot be read (they are listed first)")
+    ] = False,
 ) -> None:
     """Re-validate a stored event (schedule and run log) and store it again; restart `serve` to run it."""
     from app.event_repair import RepairError, repair_event
@@ -45,8 +47,14 @@ def repair(
 
     async def act(db):
         async with db.begin() as conn:
-            return await repair_event(conn, event_id, text, str(file) if file else None,
-                                      datetime.now(UTC), drop_unreadable=drop_unreadable_actions)
+            return await repair_event(
+                conn,
+                event_id,
+                text,
+                str(file) if file else None,
+                datetime.now(UTC),
+                drop_unreadable=drop_unreadable_actions,
+            )
 
     try:
         report = asyncio.run(_with_db(act))

@@ -27,22 +27,27 @@ def max_schedule_bytes() -> int:
         return get_settings().max_schedule_bytes
     except ValidationError:
         return MAX_BYTES  # validate must still work; commands that need the settings report them
+
+
 def require_file(path: str | Path) -> None:
     """Exit with one line (status 3) when a file to read is missing or is not a file."""
     from app.cli.failures import ExitCode, Failure
 
     file = Path(path)
     if not file.exists():
-        raise Failure(f"{path}: file not found. Fix: check the path (relative paths start in {Path.cwd().name}/)",
-                      ExitCode.NO_FILE)
+        raise Failure(
+            f"{path}: file not found. Fix: check the path (relative paths start in {Path.cwd().name}/)",
+            ExitCode.NO_FILE,
+        )
     if not file.is_file():
         raise Failure(f"{path}: is a folder, not a file. Fix: name the schedule file itself", ExitCode.NO_FILE)
     try:
         with file.open("rb"):
             pass
     except OSError as exc:
-        raise Failure(f"{path}: cannot read it ({exc.strerror}). Fix: check its permissions",
-                      ExitCode.NO_FILE) from None
+        raise Failure(
+            f"{path}: cannot read it ({exc.strerror}). Fix: check its permissions", ExitCode.NO_FILE
+        ) from None
 
 
 def load_or_exit(path: str) -> Schedule:

@@ -142,8 +142,10 @@ def advance(
     ctx: typer.Context,
     event: EventArg = None,
     to: Annotated[str | None, typer.Option(help="jump to this segment id")] = None,
-    from_: Annotated[str | None, typer.Option("--from", help="the segment you see as current (default: the "
-                                                             "current one when the command runs)")] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="the segment you see as current (default: the current one when the command runs)"),
+    ] = None,
 ) -> None:
     """(remote) Advance to the next segment, or jump with --to. If the show has moved on from the segment
     you meant (another host was faster), the server refuses (exit 11) and nothing is posted."""
@@ -158,8 +160,10 @@ def advance(
 def undo(
     ctx: typer.Context,
     event: EventArg = None,
-    seq: Annotated[int | None, typer.Option(help="the action you mean (its seq); refused if it is no longer "
-                                                 "the last one that can be undone")] = None,
+    seq: Annotated[
+        int | None,
+        typer.Option(help="the action you mean (its seq); refused if it is no longer the last one that can be undone"),
+    ] = None,
 ) -> None:
     """(remote) Undo the last host action within the undo window; targets that got its messages get a correction."""
     _act(ctx, event, "undo", seq=seq)

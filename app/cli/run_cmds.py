@@ -56,10 +56,12 @@ def serve(
     files: Annotated[list[Path] | None, typer.Argument(help="schedule files to load (stored in the database)")] = None,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
-    log_format: Annotated[LogFormat, typer.Option(help="text, or json: one object per line with event, cue "
-                                                       "and delivery ids")] = LogFormat.text,
-    allow_missing_targets: Annotated[bool, typer.Option(
-        help="start even if a target's variables are unset (its deliveries are parked)")] = False,
+    log_format: Annotated[
+        LogFormat, typer.Option(help="text, or json: one object per line with event, cue and delivery ids")
+    ] = LogFormat.text,
+    allow_missing_targets: Annotated[
+        bool, typer.Option(help="start even if a target's variables are unset (its deliveries are parked)")
+    ] = False,
 ) -> None:
     """Run the service: REST API, console, Zoom webhooks, cue timer and deliveries."""
     from app.main import create_app
@@ -81,17 +83,20 @@ def serve(
         lock.acquire()
     except AlreadyRunning as exc:
         sock.close()
-        raise Failure(f"another `showcaller serve` is already running on this database: {exc}. Fix: stop it "
-                      "first, or give this one its own database (one process per database)",
-                      ExitCode.ALREADY_RUNNING) from None
+        raise Failure(
+            f"another `showcaller serve` is already running on this database: {exc}. Fix: stop it "
+            "first, or give this one its own database (one process per database)",
+            ExitCode.ALREADY_RUNNING,
+        ) from None
     try:
         _serve_locked(settings, sock, host, port, log_format, allow_missing_targets, preload, create_app)
     finally:
         lock.release()
 
 
-def _serve_locked(settings, sock, host: str, port: int, log_format: LogFormat, allow_missing_targets: bool,
-                  preload, create_app) -> None:
+def _serve_locked(
+    settings, sock, host: str, port: int, log_format: LogFormat, allow_missing_targets: bool, preload, create_app
+) -> None:
     """Load the files and serve, with the database's instance lock held."""
     import uvicorn
 
@@ -102,16 +107,20 @@ def _serve_locked(settings, sock, host: str, port: int, log_format: LogFormat, a
     except BaseException:
         sock.close()
         raise
-    missing = [(event_id, target, problem) for event_id, problems in loaded.items()
-               for target, problem in problems.items()]
+    missing = [
+        (event_id, target, problem) for event_id, problems in loaded.items() for target, problem in problems.items()
+    ]
     if missing and not allow_missing_targets:
         sock.close()
         unset = sorted({_variable(problem) for _, _, problem in missing if _variable(problem)})
         other = [f"target '{target}': {problem}" for _, target, problem in missing if not _variable(problem)]
         reasons = "; ".join(([f"{', '.join(unset)} not set"] if unset else []) + other)
-        raise Failure(f"{len(missing)} target(s) cannot be used: {reasons}. Fix: set them in the "
-                      "environment or .env (`showcaller config FILE` lists them), or pass --allow-missing-targets "
-                      "to start anyway and park their messages", ExitCode.TARGETS)
+        raise Failure(
+            f"{len(missing)} target(s) cannot be used: {reasons}. Fix: set them in the "
+            "environment or .env (`showcaller config FILE` lists them), or pass --allow-missing-targets "
+            "to start anyway and park their messages",
+            ExitCode.TARGETS,
+        )
     for event_id, target, problem in missing:
         errors.print(f"warning: {event_id}: target '{target}' cannot be used: {problem}", markup=False)
     mode = "SANDBOX (local Zoom emulator; no Zoom credentials set)" if settings.sandbox else "Zoom API"
@@ -119,8 +128,13 @@ def _serve_locked(settings, sock, host: str, port: int, log_format: LogFormat, a
     console.print(f"Showcaller on http://{shown}:{port}  database: {safe_url(settings.database_url)}  zoom: {mode}")
     for event_id in loaded:
         console.print(f"  console: http://{shown}:{port}/console/{event_id}")
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
-                            log_config=log_config(log_format.value, settings.log_level))
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=log_config(log_format.value, settings.log_level),
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -138,8 +152,12 @@ def _shown_host(host: str) -> str:
 
 @token_app.command("create")
 def token_create(
-    role: Annotated[Role, typer.Option(help="organiser: everything; host: run controls; viewer: read only; "
-                                                "stage: the presenter view only")],
+    role: Annotated[
+        Role,
+        typer.Option(
+            help="organiser: everything; host: run controls; viewer: read only; stage: the presenter view only"
+        ),
+    ],
     name: Annotated[str, typer.Option(help="who or what uses it")] = "token",
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
@@ -167,8 +185,13 @@ def token_list() -> None:
     # The id is what `token revoke` needs: it must never be cut, whatever the terminal's width.
     table.add_column("id", no_wrap=True, min_width=16)
     for row in asyncio.run(_with_runtime(rows)):
-        table.add_row(row.name, row.role, f"{row.created_at:%Y-%m-%d %H:%M}",
-                      f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "", row.id)
+        table.add_row(
+            row.name,
+            row.role,
+            f"{row.created_at:%Y-%m-%d %H:%M}",
+            f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "",
+            row.id,
+        )
     console.print(table)
 
 
@@ -192,14 +215,15 @@ def rehearse(
     file: Annotated[Path, typer.Argument(help="the schedule file")],
     speed: Annotated[float, typer.Option(help="how many times faster than real time")] = 60.0,
     host: Annotated[str, typer.Option(help="interface for the console and API")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port for the console and API (a free one if taken)",
-                                      min=1, max=65535)] = 8000,
-    receivers_port: Annotated[int, typer.Option(help="port of the local receivers (a free one if taken)",
-                                                min=1, max=65535)] = 9902,
+    port: Annotated[
+        int, typer.Option(help="port for the console and API (a free one if taken)", min=1, max=65535)
+    ] = 8000,
+    receivers_port: Annotated[
+        int, typer.Option(help="port of the local receivers (a free one if taken)", min=1, max=65535)
+    ] = 9902,
     auto_timers: Annotated[bool, typer.Option(help="start each respondent's timer when their slot comes")] = True,
     keep_open: Annotated[bool, typer.Option(help="keep the console up after the end, until Ctrl-C")] = True,
-    messages: Annotated[bool, typer.Option(help="print every received message in full, as each tool shows it")
-                        ] = False,
+    messages: Annotated[bool, typer.Option(help="print every received message in full, as each tool shows it")] = False,
     database_url: Annotated[str | None, typer.Option(help="default: sqlite:///showcaller-rehearsal.db")] = None,
 ) -> None:
     """Run the whole agenda at N times speed against the sandbox Zoom and local receivers."""
@@ -222,17 +246,32 @@ def rehearse(
 
     def done(summary: Summary, console_line: str) -> None:
         _print_summary(summary)
-        console.print(f"Report:  {_command()} report {shlex.quote(str(file))} --database-url {shlex.quote(url)} "
-                      "--format html -o report.html", markup=False)
+        console.print(
+            f"Report:  {_command()} report {shlex.quote(str(file))} --database-url {shlex.quote(url)} "
+            "--format html -o report.html",
+            markup=False,
+        )
         console.print(console_line, markup=False)
         if keep_open:
             console.print("The console stays up: press Ctrl-C to stop.")
 
     try:
-        asyncio.run(run(str(file), speed=speed, console=console, port=port, receivers_port=receivers_port,
-                        host=host, auto_timers=auto_timers, database_url=database_url,
-                        keep_open=math.inf if keep_open else 0.0, show_messages=messages, summary=summary,
-                        on_done=done))
+        asyncio.run(
+            run(
+                str(file),
+                speed=speed,
+                console=console,
+                port=port,
+                receivers_port=receivers_port,
+                host=host,
+                auto_timers=auto_timers,
+                database_url=database_url,
+                keep_open=math.inf if keep_open else 0.0,
+                show_messages=messages,
+                summary=summary,
+                on_done=done,
+            )
+        )
     except KeyboardInterrupt:
         if not summary.finished:
             errors.print("rehearsal interrupted before the end of the agenda")
@@ -242,14 +281,19 @@ def rehearse(
 
 
 def _print_summary(summary) -> None:
-    console.print(f"\n[bold]Rehearsal finished[/]: {summary.fired} cues fired ({summary.late} late), "
-                  f"{summary.skipped} skipped, {summary.timers} respondent timers run")
+    console.print(
+        f"\n[bold]Rehearsal finished[/]: {summary.fired} cues fired ({summary.late} late), "
+        f"{summary.skipped} skipped, {summary.timers} respondent timers run"
+    )
     console.print("Deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.deliveries.items())))
-    console.print("Received by the local receivers: "
-                  + ", ".join(f"{k} {v}" for k, v in sorted(summary.received.items())))
+    console.print(
+        "Received by the local receivers: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.received.items()))
+    )
     if summary.webhooks:
-        console.print(f"Zoom webhooks from the sandbox meeting: {summary.webhooks}; attendance: "
-                      f"{summary.attendance.get('unique', 0)} people, peak {summary.attendance.get('peak', 0)}")
+        console.print(
+            f"Zoom webhooks from the sandbox meeting: {summary.webhooks}; attendance: "
+            f"{summary.attendance.get('unique', 0)} people, peak {summary.attendance.get('peak', 0)}"
+        )
 
 
 def _command() -> str:
@@ -271,10 +315,12 @@ def demo(
     file: Annotated[Path, typer.Argument(help="the schedule file")] = MEKONG,
     speed: Annotated[float, typer.Option(help="how many times faster than real time")] = 180.0,
     host: Annotated[str, typer.Option(help="interface for the console and API")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port for the console and API (a free one if taken)",
-                                      min=1, max=65535)] = 8000,
-    receivers_port: Annotated[int, typer.Option(help="port of the local receivers (a free one if taken)",
-                                                min=1, max=65535)] = 9902,
+    port: Annotated[
+        int, typer.Option(help="port for the console and API (a free one if taken)", min=1, max=65535)
+    ] = 8000,
+    receivers_port: Annotated[
+        int, typer.Option(help="port of the local receivers (a free one if taken)", min=1, max=65535)
+    ] = 9902,
     keep_open: Annotated[bool, typer.Option(help="keep the console up after the end, until Ctrl-C")] = True,
     messages: Annotated[bool, typer.Option(help="print every received message in full")] = False,
     database_url: Annotated[str | None, typer.Option(help="default: sqlite:///showcaller-rehearsal.db")] = None,
@@ -287,8 +333,17 @@ def demo(
     console.print(f"{file}: valid. Its agenda:", markup=False)
     # The agenda only: each cue appears in the transcript as it fires.
     _print_tables(schedule, build_timeline(schedule), schedule.event.timezone, cues_table=False)
-    rehearse(file, speed=speed, host=host, port=port, receivers_port=receivers_port, auto_timers=True,
-             keep_open=keep_open, messages=messages, database_url=database_url)
+    rehearse(
+        file,
+        speed=speed,
+        host=host,
+        port=port,
+        receivers_port=receivers_port,
+        auto_timers=True,
+        keep_open=keep_open,
+        messages=messages,
+        database_url=database_url,
+    )
 
 
 @app.command()
@@ -301,6 +356,8 @@ def receiver(
     from integrations.receivers.server import run
 
     listen("127.0.0.1", port).close()  # a port in use is one line (exit 6), not uvicorn's error
-    console.print(f"Local receivers on http://127.0.0.1:{port}: /slack/NAME /teams/NAME /zoom_chat/NAME "
-                  f"/discord/NAME /webhook/NAME; received messages at /_received")
+    console.print(
+        f"Local receivers on http://127.0.0.1:{port}: /slack/NAME /teams/NAME /zoom_chat/NAME "
+        f"/discord/NAME /webhook/NAME; received messages at /_received"
+    )
     run(port=port, webhook_secret=webhook_secret, zoom_chat_token=zoom_chat_token, console=console)

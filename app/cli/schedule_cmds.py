@@ -42,8 +42,10 @@ def validate(files: Annotated[list[Path], typer.Argument(help="schedule files to
             for line in exc.render().splitlines():
                 errors.print(line, markup=False)
             continue
-        console.print(f"{path}: ok ({schedule.event.title}, {len(schedule.segments)} segments, "
-                      f"{len(schedule.people)} people)", markup=False)
+        console.print(
+            f"{path}: ok ({schedule.event.title}, {len(schedule.segments)} segments, {len(schedule.people)} people)",
+            markup=False,
+        )
     if bad:
         raise typer.Exit(INVALID)
 
@@ -58,8 +60,7 @@ def plan(
     schedule = load_or_exit(str(file))
     zone_name = tz or schedule.event.timezone
     if zone(zone_name) is None:
-        errors.print(f"--tz: unknown time zone '{zone_name}'. Fix: use an IANA name such as Asia/Yangon",
-                     markup=False)
+        errors.print(f"--tz: unknown time zone '{zone_name}'. Fix: use an IANA name such as Asia/Yangon", markup=False)
         raise typer.Exit(INVALID)
     timeline = build_timeline(schedule)
     if fmt is PlanFormat.json:
@@ -86,15 +87,15 @@ def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True
         if found := change_between(tzinfo, row.start, row.end):
             changes.append(f"* {seg.title}: {describe_change(*found)}; the length is real elapsed time")
             when += " *"
-        agenda.add_row(when, format_duration(row.duration), Text(seg.title), seg.kind.value,
-                       Text(segment_people(schedule, seg)))
+        agenda.add_row(
+            when, format_duration(row.duration), Text(seg.title), seg.kind.value, Text(segment_people(schedule, seg))
+        )
     console.print(agenda)
     for line in changes:
         console.print(line, markup=False)
     if panelists := panelists_json(schedule):
         names = ", ".join(p["name"] for p in panelists)
-        console.print(f"Panelists ({len(panelists)}, roles: [panelist] plus zoom.panelists): {names}",
-                      markup=False)
+        console.print(f"Panelists ({len(panelists)}, roles: [panelist] plus zoom.panelists): {names}", markup=False)
     if not cues_table:
         console.print(f"{len(timeline.cues)} planned cues (`showcaller plan FILE` lists them)", markup=False)
         return

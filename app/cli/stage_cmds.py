@@ -73,8 +73,9 @@ def invites(
     for invite in made:
         (out / invite.filename).write_bytes(invite.ics)
         call = invite.part.call
-        console.print(f"{out / invite.filename}\tSEQUENCE {invite.sequence}\tcall {call:%Y-%m-%d %H:%M} UTC",
-                      markup=False)
+        console.print(
+            f"{out / invite.filename}\tSEQUENCE {invite.sequence}\tcall {call:%Y-%m-%d %H:%M} UTC", markup=False
+        )
     console.print(f"{len(made)} invites for {schedule.event.id} in {out}")
 
 
@@ -83,8 +84,9 @@ def runsheet(
     file: Annotated[Path, typer.Argument(help="the schedule file")],
     person: Annotated[str, typer.Option(help="the person's id in the file")],
     format: Annotated[str, typer.Option("--format", help="html or pdf (printed by Chromium)")] = "html",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="where to write (default: <person>-runsheet.<format>)")
-                   ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="where to write (default: <person>-runsheet.<format>)")
+    ] = None,
 ) -> None:
     """A person's run sheet: their times in their own zone, what to prepare, who introduces them, their question."""
     from app.config import get_settings

@@ -15,8 +15,10 @@ from app.cli.run_cmds import _with_runtime
 from app.config import get_settings
 from integrations.zoom import ZoomError
 
-SANDBOX_NOTE = ("SANDBOX: no Zoom credentials are set (SHOWCALLER_ZOOM_ACCOUNT_ID, _CLIENT_ID, _CLIENT_SECRET), "
-                "so the local Zoom emulator stands in; nothing is created in your Zoom account.")
+SANDBOX_NOTE = (
+    "SANDBOX: no Zoom credentials are set (SHOWCALLER_ZOOM_ACCOUNT_ID, _CLIENT_ID, _CLIENT_SECRET), "
+    "so the local Zoom emulator stands in; nothing is created in your Zoom account."
+)
 
 
 def _service(runtime):
@@ -52,8 +54,10 @@ def print_report(report) -> None:
         console.print(f"FAIL {c.name}: {c.detail}\n  fix: {c.fix}", markup=False, soft_wrap=True)
     failed = len(report.failures)
     warned = sum(c.status == "warn" for c in report.checks)
-    console.print(f"{failed} failed, {warned} warnings, {len(report.checks) - failed - warned} passed"
-                  + (" (sandbox emulator)" if report.sandbox else ""))
+    console.print(
+        f"{failed} failed, {warned} warnings, {len(report.checks) - failed - warned} passed"
+        + (" (sandbox emulator)" if report.sandbox else "")
+    )
 
 
 @app.command()
@@ -90,10 +94,14 @@ def schedule_files(paths: list[Path]) -> list[Path]:
 def apply(
     files: Annotated[list[Path], typer.Argument(help="schedule files or folders of them")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show the changes without making them")] = False,
-    replace: Annotated[bool, typer.Option("--replace", help="allow deleting the Zoom object when zoom.kind or "
-                                          "zoom.host changed (its links stop working)")] = False,
-    skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="do not run the pre-flight checks "
-                                              "first")] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="allow deleting the Zoom object when zoom.kind or zoom.host changed (its links stop working)",
+        ),
+    ] = False,
+    skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="do not run the pre-flight checks first")] = False,
 ) -> None:
     """Run the doctor, then create or update the Zoom meeting/webinar (hosts, panelists, interpreters, rooms)."""
     paths = schedule_files(files)
@@ -130,14 +138,16 @@ def _apply_many(paths: list[Path], *, dry_run: bool, replace: bool, skip_doctor:
     for event_id, applied in outcome.done:
         result = applied.result
         verb = "created" if result.created else "updated" if result.write_calls else "unchanged"
-        console.print(f"{event_id}: {applied.plan.kind} {result.id} {verb} ({result.write_calls} write calls)",
-                      markup=False)
+        console.print(
+            f"{event_id}: {applied.plan.kind} {result.id} {verb} ({result.write_calls} write calls)", markup=False
+        )
     for event_id, why in outcome.failed:
         errors.print(f"{event_id}: FAILED: {why}")
     console.print(f"{len(outcome.done)} applied, {len(outcome.failed)} failed, {len(outcome.left)} left")
     if outcome.stopped:
-        errors.print(f"stopped: {outcome.stopped}. Left to do (run apply again after 00:00 UTC): "
-                     + ", ".join(outcome.left))
+        errors.print(
+            f"stopped: {outcome.stopped}. Left to do (run apply again after 00:00 UTC): " + ", ".join(outcome.left)
+        )
     if outcome.failed or outcome.stopped:
         raise typer.Exit(1)
 
@@ -217,8 +227,13 @@ def status(file: Annotated[Path, typer.Argument(help="the schedule file")]) -> N
     where = "sandbox emulator" if row.sandbox else "Zoom"
     applied = f"{row.applied_at:%Y-%m-%d %H:%M} UTC"
     console.print(f"{schedule.event.id}: {row.kind} {row.zoom_id} in {where}, applied {applied}")
-    for label, value in (("host", row.host), ("join", row.join_url), ("start (host only)", row.start_url),
-                         ("registration", row.registration_url), ("uuid", row.uuid)):
+    for label, value in (
+        ("host", row.host),
+        ("join", row.join_url),
+        ("start (host only)", row.start_url),
+        ("registration", row.registration_url),
+        ("uuid", row.uuid),
+    ):
         if value:
             console.print(f"  {label}: {value}", markup=False)
 
@@ -234,7 +249,9 @@ def zoom_emulator(
     from integrations.zoom_emulator.server import run
 
     listen("127.0.0.1", port).close()  # a port in use is one line (exit 6), not uvicorn's error
-    console.print(f"Zoom emulator on http://127.0.0.1:{port} (REST under /v2, token at /oauth/token, "
-                  f"admin under /_emulator); webhooks to {webhook_url or 'nowhere'}")
+    console.print(
+        f"Zoom emulator on http://127.0.0.1:{port} (REST under /v2, token at /oauth/token, "
+        f"admin under /_emulator); webhooks to {webhook_url or 'nowhere'}"
+    )
     # Compress Zoom's 5/20/60-minute webhook retries so a failing receiver does not hold a request for an hour.
     run(port=port, webhook_url=webhook_url, webhook_secret=secret, retry_scale=0.01)

@@ -12,8 +12,9 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def compose(schedule: Schedule, cue, delivery_id: str, target_tz: str | None, links: list[tuple[str, str]]
-            ) -> Notification:
+def compose(
+    schedule: Schedule, cue, delivery_id: str, target_tz: str | None, links: list[tuple[str, str]]
+) -> Notification:
     """The message a person sees for this cue: headline, text, time fields and useful links."""
     data = cue.data or {}
     segment = schedule.segment(cue.segment) if cue.segment else None
@@ -29,8 +30,17 @@ def compose(schedule: Schedule, cue, delivery_id: str, target_tz: str | None, li
     if cue.kind.startswith("timer_") and _when(data.get("ends")):
         fields.append(("Time up at", _when(data["ends"])))
     return Notification(
-        delivery_id=delivery_id, event_id=schedule.event.id, event_title=schedule.event.title, cue_id=cue.cue_id,
-        kind=cue.kind, title=cue.title, text=cue.message, at=cue.due_at or cue.fired_at,
-        timezone=target_tz or schedule.event.timezone, segment_title=segment.title if segment else None,
-        fields=tuple(fields), links=tuple(links), severity=cue.severity,
+        delivery_id=delivery_id,
+        event_id=schedule.event.id,
+        event_title=schedule.event.title,
+        cue_id=cue.cue_id,
+        kind=cue.kind,
+        title=cue.title,
+        text=cue.message,
+        at=cue.due_at or cue.fired_at,
+        timezone=target_tz or schedule.event.timezone,
+        segment_title=segment.title if segment else None,
+        fields=tuple(fields),
+        links=tuple(links),
+        severity=cue.severity,
     )

@@ -55,8 +55,12 @@ class _Recorder:
     crash inside that window only re-sends those messages under their same ids.
     """
 
-    def __init__(self, db: AsyncEngine, on_change: Callable[[str, str], None],
-                 on_outcome: Callable[[Any, dict[str, Any]], None] | None = None):
+    def __init__(
+        self,
+        db: AsyncEngine,
+        on_change: Callable[[str, str], None],
+        on_outcome: Callable[[Any, dict[str, Any]], None] | None = None,
+    ):
         self.db, self.on_change, self.on_outcome = db, on_change, on_outcome
         self._queue: list[tuple[Any, dict[str, Any]]] = []
         self._task: asyncio.Task | None = None
@@ -145,12 +149,12 @@ class DeliveryWorker:
             rows = await outbox_repo.claimable(conn, now, exclude=self.skip_events)
             blocked = await outbox_repo.blocked_targets(conn, now)
         # A lane is one event's target: the same target id in two events never shares an order.
-        lanes = [list(group) for lane, group in groupby(rows, key=lambda r: (r.event_id, r.target_id))
-                 if lane not in blocked]
+        lanes = [
+            list(group) for lane, group in groupby(rows, key=lambda r: (r.event_id, r.target_id)) if lane not in blocked
+        ]
         recorder = _Recorder(self.db, self.on_change, self.on_outcome)
         # Every lane finishes and its outcomes are stored even if another lane fails.
-        counts = await asyncio.gather(*(self._lane(lane, recorder) for lane in lanes),
-                                      return_exceptions=True)
+        counts = await asyncio.gather(*(self._lane(lane, recorder) for lane in lanes), return_exceptions=True)
         await recorder.flush()
         for count in counts:
             if isinstance(count, BaseException):
@@ -160,7 +164,7 @@ class DeliveryWorker:
     async def _lane(self, rows: list, recorder: _Recorder) -> int:
         attempts = 0
         for first in range(0, len(rows), CLAIM_BATCH):
-            chunk = rows[first:first + CLAIM_BATCH]
+            chunk = rows[first : first + CLAIM_BATCH]
             now = self.clock.now()
             # Long enough for every message of the batch to time out once.
             until = now + LEASE + timedelta(seconds=self.timeout * len(chunk))
@@ -173,7 +177,7 @@ class DeliveryWorker:
                     attempts += 1
                     go_on = await self._attempt(row, cues.get((row.event_id, row.cue_id)), recorder)
                 if not go_on:
-                    for later in chunk[position + 1:]:
+                    for later in chunk[position + 1 :]:
                         if later.id in claimed:  # back to the queue, as if never claimed
                             recorder.add(later, status="pending", attempts=later.attempts)
                     return attempts
@@ -187,15 +191,13 @@ class DeliveryWorker:
     async def _attempt(self, row, cue, recorder: _Recorder) -> bool:
         """Try one claimed delivery; True when the lane may go on to the next message."""
         if self._expired(row, self.clock.now()):
-            recorder.add(row, status="expired", attempts=row.attempts,
-                         last_error="gave up: the cue no longer matters")
+            recorder.add(row, status="expired", attempts=row.attempts, last_error="gave up: the cue no longer matters")
             return True
         resolved = self.targets(row.event_id)
         target = resolved.configs.get(row.target_id)
         problem = None if cue is not None else f"cue '{row.cue_id}' no longer exists"
         if target is None:
-            problem = resolved.problems.get(row.target_id,
-                                            f"target '{row.target_id}' is not in the schedule")
+            problem = resolved.problems.get(row.target_id, f"target '{row.target_id}' is not in the schedule")
         if problem:
             recorder.add(row, status="parked", attempts=row.attempts, last_error=problem)
             return True
@@ -203,11 +205,9 @@ class DeliveryWorker:
         notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id))
         template = next((t.template for t in schedule.targets if t.id == row.target_id), None)
         # Signatures and Retry-After dates are about real time, even in a rehearsal's fast clock.
-        outcome = await send(self.http, target, notification, template=template,
-                             timeout=self.timeout, pacer=self.pacer)
+        outcome = await send(self.http, target, notification, template=template, timeout=self.timeout, pacer=self.pacer)
         if outcome.result is DeliveryResult.ok:
-            recorder.add(row, status="sent", sent_at=self.clock.now(),
-                         last_status=outcome.status_code, last_error=None)
+            recorder.add(row, status="sent", sent_at=self.clock.now(), last_status=outcome.status_code, last_error=None)
             return True
         error = _explain(outcome)
         if outcome.result is DeliveryResult.permanent:
@@ -216,9 +216,12 @@ class DeliveryWorker:
         wait = retry_delay(outcome, row.attempts + 1, rng=self.rng)
         retry_at = self.clock.now() + timedelta(seconds=wait)
         if self._expired(row, retry_at):
-            recorder.add(row, status="expired", last_status=outcome.status_code,
-                         last_error=f"gave up after {row.attempts + 1} attempts: {error}")
+            recorder.add(
+                row,
+                status="expired",
+                last_status=outcome.status_code,
+                last_error=f"gave up after {row.attempts + 1} attempts: {error}",
+            )
             return True
-        recorder.add(row, status="pending", next_attempt_at=retry_at,
-                     last_status=outcome.status_code, last_error=error)
+        recorder.add(row, status="pending", next_attempt_at=retry_at, last_status=outcome.status_code, last_error=error)
         return False

@@ -59,14 +59,18 @@ def stale(kind: str, moment: datetime, data: dict[str, Any]) -> str:
     segment_end, segment_start = _when(data, "end"), _when(data, "start")
     if kind == "readiness_check" and segment_start is not None and moment >= segment_start:
         return "its segment has already started"
-    if kind in ("segment_start", "segment_ending_soon", "respondent_slot") and segment_end is not None \
-            and moment >= segment_end:
+    if (
+        kind in ("segment_start", "segment_ending_soon", "respondent_slot")
+        and segment_end is not None
+        and moment >= segment_end
+    ):
         return "its segment has already ended"
     return ""
 
 
-def decide(kind: str, due: datetime, now: datetime, data: dict[str, Any], give_up: timedelta,
-           grace: timedelta = timedelta(0)) -> Decision:
+def decide(
+    kind: str, due: datetime, now: datetime, data: dict[str, Any], give_up: timedelta, grace: timedelta = timedelta(0)
+) -> Decision:
     """Whether a due cue still fires at `now`; lateness within `grace` (machine jitter) does not count."""
     until = deadline(kind, due, data, give_up)
     effective = max(due, now - grace)

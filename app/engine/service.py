@@ -101,8 +101,11 @@ def _moves_with_time(item: Loaded | None) -> bool:
     the present; otherwise the timeline is the same whenever it is built, so re-planning after a
     fire would be wasted work between two cues."""
     timeline = item.timeline if item else None
-    return timeline is None or timeline.held_segment is not None or any(
-        t.status is TimerStatus.paused for t in timeline.timers)
+    return (
+        timeline is None
+        or timeline.held_segment is not None
+        or any(t.status is TimerStatus.paused for t in timeline.timers)
+    )
 
 
 @dataclass
@@ -144,8 +147,14 @@ class RunEngine:
         self._events.pop(event_id, None)
         reason = quarantine_reason(exc)
         self.quarantined[event_id] = reason
-        log.error("event %s quarantined (its cues will not fire): %s; fix it with `showcaller events "
-                  "repair %s` or `showcaller events remove %s`", event_id, reason, event_id, event_id)
+        log.error(
+            "event %s quarantined (its cues will not fire): %s; fix it with `showcaller events "
+            "repair %s` or `showcaller events remove %s`",
+            event_id,
+            reason,
+            event_id,
+            event_id,
+        )
 
     async def load_schedule(self, text: str, source: str, schedule: Schedule | None = None) -> Schedule:
         """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError.
@@ -203,14 +212,14 @@ class RunEngine:
             now = self.clock.now()
             timeline = None
             async with _recording(), self.db.begin() as conn:
-                txn = Txn(event_id, item.schedule, now, conn, list(item.actions), dict(item.actors),
-                          self.timer_grace)
+                txn = Txn(event_id, item.schedule, now, conn, list(item.actions), dict(item.actors), self.timer_grace)
                 result = await work(txn)
                 if txn.appended:
                     timeline = txn.timeline()
                     gone = {c.id for c in timeline.cues if stale(c.kind.value, now, c.data)}
-                    await outbox_repo.sync_cues(conn, event_id, timeline.cues, now, action=txn.appended[-1].seq,
-                                                stale=gone)
+                    await outbox_repo.sync_cues(
+                        conn, event_id, timeline.cues, now, action=txn.appended[-1].seq, stale=gone
+                    )
             if txn.appended:
                 item.actions, item.actors, item.timeline = txn.actions, txn.actors, timeline
         if txn.appended:
@@ -218,8 +227,7 @@ class RunEngine:
             self.broadcaster.publish(event_id, txn.appended[-1].kind)
         return result
 
-    async def act(self, event_id: str, make: Callable[[datetime], Adjustment], actor: str | None = None
-                  ) -> Adjustment:
+    async def act(self, event_id: str, make: Callable[[datetime], Adjustment], actor: str | None = None) -> Adjustment:
         """Record an action taken now without rules (system actors; hosts go through the run service)."""
 
         async def work(txn: Txn) -> Adjustment:
@@ -232,8 +240,7 @@ class RunEngine:
             row = await events_repo.get_event(conn, event_id)
             log_rows = await events_repo.load_log(conn, event_id)
         schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes)
-        self._events[event_id] = Loaded(schedule, [a for a, _ in log_rows],
-                                        actors={a.seq: who for a, who in log_rows})
+        self._events[event_id] = Loaded(schedule, [a for a, _ in log_rows], actors={a.seq: who for a, who in log_rows})
 
     async def _sync(self, event_id: str) -> None:
         timeline = self.timeline(event_id)
@@ -308,8 +315,9 @@ class RunEngine:
         parked = self.resolve_targets(item.schedule) if item else {}
         if self._next_seq is None:
             self._next_seq = await outbox_repo.last_delivery_seq(conn) + 1
-        self._next_seq = await outbox_repo.add_deliveries(conn, row, list(row.targets), now, decision.expires_at,
-                                                          parked, self._next_seq)
+        self._next_seq = await outbox_repo.add_deliveries(
+            conn, row, list(row.targets), now, decision.expires_at, parked, self._next_seq
+        )
         return "late" if decision.late else "fired"
 
 

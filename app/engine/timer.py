@@ -30,8 +30,9 @@ class CueTimer:
         self.engine, self.worker, self.clock = engine, worker, clock
         # Several instances may overlap (a wake re-arming for "now" while it still runs): the
         # engine's own lock serialises them, and a skipped run would leave cues unfired.
-        self.scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={
-            "misfire_grace_time": None, "coalesce": True, "max_instances": 8})
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 8}
+        )
         self.scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
         # Deliveries start as soon as a cue commits, while the engine is still re-planning.
         engine.listeners.append(self._fired)

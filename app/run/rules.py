@@ -108,8 +108,10 @@ def delay_bound(txn: Txn) -> timedelta:
 def delay(txn: Txn, seconds: int, mode: str | None) -> Adjustment:
     bound = delay_bound(txn)
     if abs(seconds) > bound.total_seconds():
-        raise Invalid(f"a delay of {seconds} s is out of range: at most {int(bound.total_seconds())} s "
-                      f"({bound.total_seconds() / 60:g} min, the event's length or 24 h) either way")
+        raise Invalid(
+            f"a delay of {seconds} s is out of range: at most {int(bound.total_seconds())} s "
+            f"({bound.total_seconds() / 60:g} min, the event's length or 24 h) either way"
+        )
     not_ended(txn)
     return Delay(txn.now, seconds=seconds, mode=mode)
 
@@ -119,8 +121,9 @@ def end(txn: Txn) -> Adjustment:
     return EndEvent(txn.now)
 
 
-def start_timer(txn: Txn, *, segment: str | None, slot: int | None, person: str | None, seconds: int | None,
-                label: str | None) -> TimerStart:
+def start_timer(
+    txn: Txn, *, segment: str | None, slot: int | None, person: str | None, seconds: int | None, label: str | None
+) -> TimerStart:
     """A respondent slot takes its minutes from the schedule; any other timer needs seconds."""
     schedule = txn.schedule
     now = not_ended(txn)
@@ -133,12 +136,20 @@ def start_timer(txn: Txn, *, segment: str | None, slot: int | None, person: str 
             raise Conflict(f"segment '{segment_id}' has no respondent slots")
         if slot > seg.respondents.count:
             raise NotFound(f"segment '{segment_id}' has {seg.respondents.count} respondent slots")
-        running = next((t for t in txn.timeline().timers if t.segment == segment_id and t.slot == slot
-                        and t.status is not TimerStatus.stopped), None)
+        running = next(
+            (
+                t
+                for t in txn.timeline().timers
+                if t.segment == segment_id and t.slot == slot and t.status is not TimerStatus.stopped
+            ),
+            None,
+        )
         if running is not None:
-            raise Conflict(f"the timer of respondent {slot} in '{segment_id}' is already {running.status.value} "
-                           f"({running.id}, started at {_hhmmss(txn, running.started_at)} by "
-                           f"{_starter(txn, running)})")
+            raise Conflict(
+                f"the timer of respondent {slot} in '{segment_id}' is already {running.status.value} "
+                f"({running.id}, started at {_hhmmss(txn, running.started_at)} by "
+                f"{_starter(txn, running)})"
+            )
         seconds = seconds or seg.respondents.slot_seconds(slot)
         label = label or f"Respondent {slot} ({respondent_label(schedule, seg, slot - 1)})"
     if person is not None:
@@ -150,8 +161,15 @@ def start_timer(txn: Txn, *, segment: str | None, slot: int | None, person: str 
         raise Conflict("give seconds, or a respondent slot whose minutes the schedule sets")
     # Ids follow the run log (t1, t2, ...): deterministic, and assigned under the engine's lock.
     number = sum(isinstance(a, TimerStart) for a in txn.actions) + 1
-    return TimerStart(txn.now, timer_id=f"t{number}", seconds=seconds, label=label or "Timer", segment=segment_id,
-                      slot=slot, person=person)
+    return TimerStart(
+        txn.now,
+        timer_id=f"t{number}",
+        seconds=seconds,
+        label=label or "Timer",
+        segment=segment_id,
+        slot=slot,
+        person=person,
+    )
 
 
 def _starter(txn: Txn, timer: Timer) -> str:

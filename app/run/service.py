@@ -56,8 +56,12 @@ Rule = Callable[[Txn], Awaitable[tuple[Adjustment, dict[str, Any]]]]
 class RunService:
     """Every host action on a live event, checked and recorded under the engine's lock."""
 
-    def __init__(self, engine: RunEngine, undo_window: timedelta = timedelta(minutes=2),
-                 forget_targets: Callable[[str], None] = lambda event_id: None):
+    def __init__(
+        self,
+        engine: RunEngine,
+        undo_window: timedelta = timedelta(minutes=2),
+        forget_targets: Callable[[str], None] = lambda event_id: None,
+    ):
         self.engine, self.undo_window, self.forget_targets = engine, undo_window, forget_targets
         self._summaries: dict[tuple, str] = {}
 
@@ -69,16 +73,28 @@ class RunService:
         now = self.engine.clock.now()
         return self._state(event_id, item.schedule, self.engine.timeline(event_id), item.actions, item.actors, now)
 
-    def _state(self, event_id: str, schedule: Schedule, timeline: Timeline, actions: list[Adjustment],
-               actors: dict[int, str | None], now) -> dict[str, Any]:
+    def _state(
+        self,
+        event_id: str,
+        schedule: Schedule,
+        timeline: Timeline,
+        actions: list[Adjustment],
+        actors: dict[int, str | None],
+        now,
+    ) -> dict[str, Any]:
         last = undo.last_undoable(actions, actors, now, self.undo_window)
         offer = None
         if last is not None:
             key = (event_id, last.seq, last.at, last.kind)  # a rehearsal re-run reuses numbers
             if key not in self._summaries:
                 self._summaries[key] = undo.summary(schedule, actions, last)
-            offer = {"seq": last.seq, "kind": last.kind, "summary": self._summaries[key],
-                     "actor": actors.get(last.seq), "until": iso_utc(last.at + self.undo_window)}
+            offer = {
+                "seq": last.seq,
+                "kind": last.kind,
+                "summary": self._summaries[key],
+                "actor": actors.get(last.seq),
+                "until": iso_utc(last.at + self.undo_window),
+            }
         rate = float(getattr(self.engine.clock, "speed", 1.0))
         return state_json(schedule, timeline, now, clock_rate=rate, undo=offer, timer_grace=self.engine.timer_grace)
 
@@ -96,8 +112,15 @@ class RunService:
 
     # --- host actions --------------------------------------------------------------------------
 
-    async def advance(self, event_id: str, actor: str | None, *, to: str | None = None, expected: Any = UNSET,
-                      intent: Intent | None = None) -> Answer:
+    async def advance(
+        self,
+        event_id: str,
+        actor: str | None,
+        *,
+        to: str | None = None,
+        expected: Any = UNSET,
+        intent: Intent | None = None,
+    ) -> Answer:
         """Start the next segment now, or jump to `to`; `expected` is the segment the caller saw."""
         return await self._act(event_id, actor, intent, lambda txn: rules.advance(txn, to, expected))
 
@@ -107,50 +130,80 @@ class RunService:
     async def resume(self, event_id: str, actor: str | None, intent: Intent | None = None) -> Answer:
         return await self._act(event_id, actor, intent, rules.resume)
 
-    async def delay(self, event_id: str, actor: str | None, seconds: int, mode: str | None = None,
-                    intent: Intent | None = None) -> Answer:
+    async def delay(
+        self, event_id: str, actor: str | None, seconds: int, mode: str | None = None, intent: Intent | None = None
+    ) -> Answer:
         return await self._act(event_id, actor, intent, lambda txn: rules.delay(txn, seconds, mode))
 
     async def end(self, event_id: str, actor: str | None, intent: Intent | None = None) -> Answer:
         return await self._act(event_id, actor, intent, rules.end)
 
-    async def start_timer(self, event_id: str, actor: str | None, *, segment: str | None = None,
-                          slot: int | None = None, person: str | None = None, seconds: int | None = None,
-                          label: str | None = None, intent: Intent | None = None) -> Answer:
+    async def start_timer(
+        self,
+        event_id: str,
+        actor: str | None,
+        *,
+        segment: str | None = None,
+        slot: int | None = None,
+        person: str | None = None,
+        seconds: int | None = None,
+        label: str | None = None,
+        intent: Intent | None = None,
+    ) -> Answer:
         def rule(txn: Txn):
-            started = rules.start_timer(txn, segment=segment, slot=slot, person=person, seconds=seconds,
-                                        label=label)
+            started = rules.start_timer(txn, segment=segment, slot=slot, person=person, seconds=seconds, label=label)
             return started, {"timer_id": started.timer_id}
 
         return await self._act(event_id, actor, intent, rule, status=201)
 
-    async def timer(self, event_id: str, actor: str | None, timer_id: str, verb: str, seconds: int = 30,
-                    intent: Intent | None = None) -> Answer:
+    async def timer(
+        self,
+        event_id: str,
+        actor: str | None,
+        timer_id: str,
+        verb: str,
+        seconds: int = 30,
+        intent: Intent | None = None,
+    ) -> Answer:
         """pause, resume, add (seconds) or stop one timer."""
-        checks = {"pause": rules.pause_timer, "resume": rules.resume_timer, "stop": rules.stop_timer,
-                  "add": lambda txn, t: rules.add_time(txn, t, seconds)}
+        checks = {
+            "pause": rules.pause_timer,
+            "resume": rules.resume_timer,
+            "stop": rules.stop_timer,
+            "add": lambda txn, t: rules.add_time(txn, t, seconds),
+        }
 
         def rule(txn: Txn):
             return checks[verb](txn, timer_id), {"timer_id": timer_id}
 
         return await self._act(event_id, actor, intent, rule)
 
-    async def announce(self, event_id: str, actor: str | None, message: str, targets: list[str],
-                       intent: Intent | None = None) -> Answer:
-        return await self._act(event_id, actor, intent, lambda txn: rules.announce(txn, message, targets),
-                               status=201)
+    async def announce(
+        self, event_id: str, actor: str | None, message: str, targets: list[str], intent: Intent | None = None
+    ) -> Answer:
+        return await self._act(event_id, actor, intent, lambda txn: rules.announce(txn, message, targets), status=201)
 
-    async def stage_message(self, event_id: str, actor: str | None, text: str, *, flash: bool = False,
-                            blackout: bool = False, intent: Intent | None = None) -> Answer:
+    async def stage_message(
+        self,
+        event_id: str,
+        actor: str | None,
+        text: str,
+        *,
+        flash: bool = False,
+        blackout: bool = False,
+        intent: Intent | None = None,
+    ) -> Answer:
         """Show a message on the presenter view until cleared (recorded, never posted to chat targets)."""
-        return await self._act(event_id, actor, intent, lambda txn: stage_rules.show(txn, text, flash, blackout),
-                               status=201)
+        return await self._act(
+            event_id, actor, intent, lambda txn: stage_rules.show(txn, text, flash, blackout), status=201
+        )
 
     async def stage_clear(self, event_id: str, actor: str | None, intent: Intent | None = None) -> Answer:
         return await self._act(event_id, actor, intent, stage_rules.clear)
 
-    async def undo(self, event_id: str, actor: str | None, seq: int | None = None,
-                   intent: Intent | None = None) -> Answer:
+    async def undo(
+        self, event_id: str, actor: str | None, seq: int | None = None, intent: Intent | None = None
+    ) -> Answer:
         """Revert the last host action within the undo window (`seq`: the one the caller means)."""
 
         async def rule(txn: Txn):
@@ -158,18 +211,21 @@ class RunService:
             if target is None:
                 raise undo.refuse(txn.actions, self.undo_window)
             if seq is not None and seq != target.seq:
-                raise Conflict(f"action #{seq} is not the last one that can be undone; that is #{target.seq} "
-                               f"({undo.summary(txn.schedule, txn.actions, target)})")
+                raise Conflict(
+                    f"action #{seq} is not the last one that can be undone; that is #{target.seq} "
+                    f"({undo.summary(txn.schedule, txn.actions, target)})"
+                )
             # The undo's own number names what it withdraws; the lock makes it the next one.
             number = max((a.seq for a in txn.actions), default=0) + 1
             corrections = await undo.withdraw(txn, target, number)
-            return (Undo(txn.now, number, target=target.seq, corrections=corrections),
-                    {"undone": {"seq": target.seq, "kind": target.kind}})
+            return (
+                Undo(txn.now, number, target=target.seq, corrections=corrections),
+                {"undone": {"seq": target.seq, "kind": target.kind}},
+            )
 
         return await self._act(event_id, actor, intent, rule)
 
-    async def preview(self, event_id: str, action: str, to: str | None = None,
-                      expected: Any = UNSET) -> dict[str, Any]:
+    async def preview(self, event_id: str, action: str, to: str | None = None, expected: Any = UNSET) -> dict[str, Any]:
         """What `action` (advance, jump or end) would post now, per cue; nothing is recorded."""
 
         async def work(txn: Txn) -> dict[str, Any]:
@@ -182,25 +238,41 @@ class RunService:
             numbered = type(planned)(**{**planned.__dict__, "seq": max((a.seq for a in txn.actions), default=0) + 1})
             before = {c.id: c for c in txn.timeline().cues}
             after = txn.timeline(numbered).cues
-            posted = [c for c in after if not c.held and c.at == txn.now and (
-                c.id not in before or (before[c.id].at, before[c.id].message) != (c.at, c.message))]
-            return {"action": action, "messages": [
-                {"cue_id": c.id, "kind": c.kind.value, "title": c.title, "text": c.message,
-                 "targets": list(c.targets)} for c in posted]}
+            posted = [
+                c
+                for c in after
+                if not c.held
+                and c.at == txn.now
+                and (c.id not in before or (before[c.id].at, before[c.id].message) != (c.at, c.message))
+            ]
+            return {
+                "action": action,
+                "messages": [
+                    {
+                        "cue_id": c.id,
+                        "kind": c.kind.value,
+                        "title": c.title,
+                        "text": c.message,
+                        "targets": list(c.targets),
+                    }
+                    for c in posted
+                ],
+            }
 
         return await self.engine.transact(event_id, work)
 
     # --- the one path every action takes ------------------------------------------------------
 
-    async def _act(self, event_id: str, actor: str | None, intent: Intent | None, rule, *, status: int = 200
-                   ) -> Answer:
+    async def _act(self, event_id: str, actor: str | None, intent: Intent | None, rule, *, status: int = 200) -> Answer:
         async def work(txn: Txn) -> Answer | _Refused:
             if intent is not None:
                 stored = await idempotency_repo.find(txn.conn, intent.key, txn.now - KEY_LIFETIME)
                 if stored is not None:
                     if stored.fingerprint != intent.fingerprint:
-                        raise Invalid(f"Idempotency-Key '{intent.key}' was already used for a different request; "
-                                      "send a new key for a new action")
+                        raise Invalid(
+                            f"Idempotency-Key '{intent.key}' was already used for a different request; "
+                            "send a new key for a new action"
+                        )
                     return Answer(stored.status, stored.answer, replayed=True)
             try:
                 made = rule(txn)
@@ -211,17 +283,40 @@ class RunService:
                     exc.details.setdefault("state", self._txn_state(txn))
                 if intent is None or exc.status >= 500:
                     raise
-                await idempotency_repo.store(txn.conn, intent.key, event_id, intent.fingerprint, exc.status,
-                                             error_body(exc), None, txn.now, txn.now - KEY_LIFETIME)
+                await idempotency_repo.store(
+                    txn.conn,
+                    intent.key,
+                    event_id,
+                    intent.fingerprint,
+                    exc.status,
+                    error_body(exc),
+                    None,
+                    txn.now,
+                    txn.now - KEY_LIFETIME,
+                )
                 return _Refused(exc)
             recorded = await txn.append(adjustment, actor)
             if adjustment.seq and recorded.seq != adjustment.seq:  # a number promised in advance must hold
                 raise Conflict("the run log moved on meanwhile; try again")
-            body = {"kind": recorded.kind, "at": iso_utc(recorded.at), "seq": recorded.seq,
-                    "state": self._txn_state(txn), **extra}
+            body = {
+                "kind": recorded.kind,
+                "at": iso_utc(recorded.at),
+                "seq": recorded.seq,
+                "state": self._txn_state(txn),
+                **extra,
+            }
             if intent is not None:
-                await idempotency_repo.store(txn.conn, intent.key, event_id, intent.fingerprint, status, body,
-                                             recorded.seq, txn.now, txn.now - KEY_LIFETIME)
+                await idempotency_repo.store(
+                    txn.conn,
+                    intent.key,
+                    event_id,
+                    intent.fingerprint,
+                    status,
+                    body,
+                    recorded.seq,
+                    txn.now,
+                    txn.now - KEY_LIFETIME,
+                )
             return Answer(status, body)
 
         result = await self.engine.transact(event_id, work)

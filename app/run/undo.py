@@ -40,8 +40,9 @@ SYSTEM_ACTORS = frozenset({"readiness"})
 RECEIVED = ("sent", "sending")
 
 
-def last_undoable(actions: list[Adjustment], actors: dict[int, str | None], now: datetime,
-                  window: timedelta) -> Adjustment | None:
+def last_undoable(
+    actions: list[Adjustment], actors: dict[int, str | None], now: datetime, window: timedelta
+) -> Adjustment | None:
     """The action an undo would revert now: the latest one still in effect, if within the window."""
     for action in reversed(effective(actions)):
         if actors.get(action.seq) in SYSTEM_ACTORS:
@@ -56,8 +57,7 @@ def refuse(actions: list[Adjustment], window: timedelta) -> Conflict:
     if not last:
         return Conflict("nothing to undo: no host action is in effect")
     minutes = window.total_seconds() / 60
-    return Conflict(f"nothing to undo: the last action (#{last[-1].seq} {last[-1].kind}) is older than "
-                    f"{minutes:g} min")
+    return Conflict(f"nothing to undo: the last action (#{last[-1].seq} {last[-1].kind}) is older than {minutes:g} min")
 
 
 def _title(schedule: Schedule, segment_id: str | None) -> str:
@@ -82,9 +82,16 @@ def summary(schedule: Schedule, actions: list[Adjustment], action: Adjustment) -
         return f"Announcement: {text}"
     if isinstance(action, StageMessage):
         return f"Stage message: {action.text}"
-    simple = {StageClear: "Clear the stage message",
-              Hold: "Hold", Resume: "Resume", EndEvent: "End the event", TimerPause: "Pause timer",
-              TimerResume: "Resume timer", TimerAdd: "Add time to timer", TimerStop: "Stop timer"}
+    simple = {
+        StageClear: "Clear the stage message",
+        Hold: "Hold",
+        Resume: "Resume",
+        EndEvent: "End the event",
+        TimerPause: "Pause timer",
+        TimerResume: "Resume timer",
+        TimerAdd: "Add time to timer",
+        TimerStop: "Stop timer",
+    }
     words = next((v for k, v in simple.items() if isinstance(action, k)), action.kind)
     timer = getattr(action, "timer_id", "")
     return f"{words} {timer}".strip()
@@ -120,9 +127,10 @@ async def withdraw(txn: Txn, target: Adjustment, undo_seq: int) -> tuple[tuple[s
     after = txn.timeline(Undo(txn.now, undo_seq, target=target.seq)).state_at(txn.now)
     where = situation(txn.schedule, after)
     order = [t.id for t in txn.schedule.targets]
-    return tuple((target_id, f"Correction: {where}",
-                  f"Correction: {where}; please disregard {_quoted(titles)}.")
-                 for target_id, titles in sorted(received.items(), key=lambda kv: _rank(order, kv[0])))
+    return tuple(
+        (target_id, f"Correction: {where}", f"Correction: {where}; please disregard {_quoted(titles)}.")
+        for target_id, titles in sorted(received.items(), key=lambda kv: _rank(order, kv[0]))
+    )
 
 
 def _rank(order: list[str], target_id: str) -> int:

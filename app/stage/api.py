@@ -40,8 +40,10 @@ router = APIRouter(prefix="/api/events/{event_id}/stage", tags=["stage"])
 class StageIn(BaseModel):
     """A message for the presenter view."""
 
-    model_config = {"extra": "forbid",
-                    "json_schema_extra": {"examples": [{"message": "Please wrap up", "flash": True}]}}
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {"examples": [{"message": "Please wrap up", "flash": True}]},
+    }
     message: str = Field(min_length=1, max_length=200, description="shown until cleared")
     flash: bool = Field(False, description="flash the screen a few times to catch the speaker's eye")
     blackout: bool = Field(False, description="black out the presenter view, showing only this message")
@@ -64,8 +66,7 @@ def _person(runtime, event_id: str, caller: Caller, asked: str | None) -> str | 
 
 def _view(runtime, event_id: str, person: str | None) -> dict:
     loaded = runtime.engine.loaded(event_id)
-    return stage_json(loaded.schedule, runtime.engine.timeline(event_id), loaded.actions, runtime.clock.now(),
-                      person)
+    return stage_json(loaded.schedule, runtime.engine.timeline(event_id), loaded.actions, runtime.clock.now(), person)
 
 
 @router.get("", summary="The presenter view: current segment, running timer, stage message (stage token)")
@@ -74,10 +75,12 @@ async def stage_state(event_id: EventId, runtime: RuntimeDep, caller: StageReade
     return _view(runtime, event_id, _person(runtime, event_id, caller, person))
 
 
-@router.get("/stream", summary="Server-sent events: the presenter view after every change",
-            response_class=StreamingResponse)
-async def stage_stream(event_id: EventId, runtime: RuntimeDep, caller: StageStreamReader, request: Request,
-                       person: str | None = None):
+@router.get(
+    "/stream", summary="Server-sent events: the presenter view after every change", response_class=StreamingResponse
+)
+async def stage_stream(
+    event_id: EventId, runtime: RuntimeDep, caller: StageStreamReader, request: Request, person: str | None = None
+):
     """`event: stage` with the presenter JSON on connect and after each change. Authenticate with the
     bearer header, or `?ticket=` from POST /api/events/{id}/stream/ticket (what the page does)."""
     who = _person(runtime, event_id, caller, person)
@@ -107,8 +110,10 @@ async def stage_stream(event_id: EventId, runtime: RuntimeDep, caller: StageStre
 
 @router.get("/connected", summary="Presenter views open right now")
 async def stage_connected(event_id: EventId, _: Viewer, request: Request):
-    return [{"token_id": c.token_id, "name": c.name, "role": c.role, "person": c.person, "since": iso_utc(c.since)}
-            for c in presence(request).connected(event_id)]
+    return [
+        {"token_id": c.token_id, "name": c.name, "role": c.role, "person": c.person, "since": iso_utc(c.since)}
+        for c in presence(request).connected(event_id)
+    ]
 
 
 @router.get("/panel", summary="The console's stage card: presets, the message shown, links and who is connected")
@@ -124,26 +129,48 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, caller: Viewer, re
     for person in stage_people(schedule):
         row = tokens.get(person.id)
         mine = [c for c in open_now if row is not None and c.token_id == row.id]
-        link = link_url(runtime.settings.public_url, event_id, person.id, row.link_token) \
-            if row is not None and row.link_token and RANK[caller.role] >= RANK["host"] else None
-        people.append({"person": person.id, "name": person.name, "roles": [r.value for r in person.roles],
-                       "has_link": row is not None, "link": link, "connected": len(mine),
-                       "since": iso_utc(mine[0].since) if mine else None})
+        link = (
+            link_url(runtime.settings.public_url, event_id, person.id, row.link_token)
+            if row is not None and row.link_token and RANK[caller.role] >= RANK["host"]
+            else None
+        )
+        people.append(
+            {
+                "person": person.id,
+                "name": person.name,
+                "roles": [r.value for r in person.roles],
+                "has_link": row is not None,
+                "link": link,
+                "connected": len(mine),
+                "since": iso_utc(mine[0].since) if mine else None,
+            }
+        )
     linked = {row.id for row in tokens.values()}
-    others = [{"name": c.name, "role": c.role, "person": c.person, "since": iso_utc(c.since)}
-              for c in open_now if c.token_id not in linked]
-    return {"presets": schedule.stage.messages,
-            "message": None if shown is None else {"text": shown.text, "flash": shown.flash,
-                                                   "blackout": shown.blackout, "at": iso_utc(shown.at),
-                                                   "seq": shown.seq},
-            "people": people, "others": others}
+    others = [
+        {"name": c.name, "role": c.role, "person": c.person, "since": iso_utc(c.since)}
+        for c in open_now
+        if c.token_id not in linked
+    ]
+    return {
+        "presets": schedule.stage.messages,
+        "message": None
+        if shown is None
+        else {
+            "text": shown.text,
+            "flash": shown.flash,
+            "blackout": shown.blackout,
+            "at": iso_utc(shown.at),
+            "seq": shown.seq,
+        },
+        "people": people,
+        "others": others,
+    }
 
 
 @router.post("/links", summary="Make the missing personal presenter links (hosts)")
 async def stage_make_links(event_id: EventId, runtime: RuntimeDep, _: Host):
     async with runtime.db.begin() as conn:
-        made = await ensure_links(conn, runtime.schedule(event_id), runtime.settings.public_url,
-                                  runtime.clock.now())
+        made = await ensure_links(conn, runtime.schedule(event_id), runtime.settings.public_url, runtime.clock.now())
     runtime.broadcaster.publish(event_id, "stage_links")
     return [{"person": m.person, "name": m.name, "link": m.url, "created": m.created} for m in made]
 
@@ -158,16 +185,25 @@ async def stage_revoke_link(event_id: EventId, person: str, runtime: RuntimeDep,
     return {"person": person, "revoked": revoked}
 
 
-@router.post("", status_code=201, response_model=ActionOut, responses=REFUSALS,
-             summary="Show a message on the presenter view (recorded; never posted to chat)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=ActionOut,
+    responses=REFUSALS,
+    summary="Show a message on the presenter view (recorded; never posted to chat)",
+)
 async def stage_post(event_id: EventId, body: StageIn, run: RunDep, caller: Host, intent: IdempotencyKey):
     """Shown until cleared or replaced; `flash` catches the speaker's eye, `blackout` leaves only the message."""
-    return respond(await run.stage_message(event_id, caller.name, body.message, flash=body.flash,
-                                           blackout=body.blackout, intent=intent))
+    return respond(
+        await run.stage_message(
+            event_id, caller.name, body.message, flash=body.flash, blackout=body.blackout, intent=intent
+        )
+    )
 
 
-@router.post("/clear", response_model=ActionOut, responses=REFUSALS,
-             summary="Clear the presenter view's message and blackout")
+@router.post(
+    "/clear", response_model=ActionOut, responses=REFUSALS, summary="Clear the presenter view's message and blackout"
+)
 async def stage_clear(event_id: EventId, run: RunDep, caller: Host, intent: IdempotencyKey):
     return respond(await run.stage_clear(event_id, caller.name, intent=intent))
 
@@ -175,8 +211,12 @@ async def stage_clear(event_id: EventId, run: RunDep, caller: Host, intent: Idem
 people_router = APIRouter(prefix="/api/events/{event_id}/people", tags=["stage"])
 
 
-@people_router.get("/{person}/invite.ics", summary="A person's calendar invite (METHOD:REQUEST, organiser)",
-                   response_class=Response, responses={200: {"content": {"text/calendar": {}}}})
+@people_router.get(
+    "/{person}/invite.ics",
+    summary="A person's calendar invite (METHOD:REQUEST, organiser)",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)
 async def person_invite(event_id: EventId, person: str, runtime: RuntimeDep, _: Organiser):
     """Their call time, slots, role, moderators, the Zoom link that fits them and their presenter link."""
     from app.stage.invites import build_invites
@@ -187,5 +227,8 @@ async def person_invite(event_id: EventId, person: str, runtime: RuntimeDep, _: 
     made = await build_invites(runtime.db, runtime.settings, schedule, runtime.clock.now(), only=person)
     if not made:
         raise NotFound(f"'{person}' has no slot in {event_id}, so there is nothing to invite them to")
-    return Response(made[0].ics, media_type="text/calendar; charset=utf-8; method=REQUEST",
-                    headers={"Content-Disposition": f'attachment; filename="{made[0].filename}"'})
+    return Response(
+        made[0].ics,
+        media_type="text/calendar; charset=utf-8; method=REQUEST",
+        headers={"Content-Disposition": f'attachment; filename="{made[0].filename}"'},
+    )

@@ -87,21 +87,29 @@ async def personal_links(settings: Settings, schedule: Schedule, row) -> dict[st
 
 
 async def _sequence(conn: AsyncConnection, event_id: str, person: str, fingerprint: str, now: datetime) -> int:
-    row = (await conn.execute(select(invites).where(invites.c.event_id == event_id,
-                                                    invites.c.person == person))).first()
+    row = (
+        await conn.execute(select(invites).where(invites.c.event_id == event_id, invites.c.person == person))
+    ).first()
     if row is None:
-        await conn.execute(insert(invites).values(event_id=event_id, person=person, sequence=0,
-                                                  content_hash=fingerprint, updated_at=now))
+        await conn.execute(
+            insert(invites).values(
+                event_id=event_id, person=person, sequence=0, content_hash=fingerprint, updated_at=now
+            )
+        )
         return 0
     if row.content_hash == fingerprint:
         return row.sequence
-    await conn.execute(update(invites).where(invites.c.event_id == event_id, invites.c.person == person)
-                       .values(sequence=row.sequence + 1, content_hash=fingerprint, updated_at=now))
+    await conn.execute(
+        update(invites)
+        .where(invites.c.event_id == event_id, invites.c.person == person)
+        .values(sequence=row.sequence + 1, content_hash=fingerprint, updated_at=now)
+    )
     return row.sequence + 1
 
 
-async def build_invites(db: AsyncEngine, settings: Settings, schedule: Schedule, now: datetime,
-                        only: str | None = None) -> list[Invite]:
+async def build_invites(
+    db: AsyncEngine, settings: Settings, schedule: Schedule, now: datetime, only: str | None = None
+) -> list[Invite]:
     """Every named person's invite (or one person's), from the stored Zoom links and their stage links."""
     event_id = schedule.event.id
     rows = build_timeline(schedule).segments  # the plan, not the live run: invites go out before the day
@@ -113,8 +121,9 @@ async def build_invites(db: AsyncEngine, settings: Settings, schedule: Schedule,
     async with db.begin() as conn:
         links = {link.person: link.url for link in await ensure_links(conn, schedule, settings.public_url, now)}
         for person in people:
-            part = invite_part(schedule, rows, person, join_link(schedule, person, zoom, personal),
-                               links.get(person.id))
+            part = invite_part(
+                schedule, rows, person, join_link(schedule, person, zoom, personal), links.get(person.id)
+            )
             if part is None:
                 continue
             sequence = await _sequence(conn, event_id, person.id, part.fingerprint(), now)

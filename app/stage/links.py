@@ -36,8 +36,9 @@ def link_url(public_url: str, event_id: str, person: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/stage/{quote(event_id)}?person={quote(person)}#token={token}"
 
 
-async def ensure_links(conn: AsyncConnection, schedule: Schedule, public_url: str, now: datetime,
-                       people: list[Person] | None = None) -> list[StageLink]:
+async def ensure_links(
+    conn: AsyncConnection, schedule: Schedule, public_url: str, now: datetime, people: list[Person] | None = None
+) -> list[StageLink]:
     """Each stage person's active link, creating the missing ones."""
     event_id = schedule.event.id
     existing = await tokens_repo.stage_links(conn, event_id)
@@ -45,10 +46,14 @@ async def ensure_links(conn: AsyncConnection, schedule: Schedule, public_url: st
     for person in stage_people(schedule) if people is None else people:
         row = existing.get(person.id)
         if row is not None and row.link_token:
-            out.append(StageLink(person.id, person.name, row.id, link_url(public_url, event_id, person.id,
-                                                                          row.link_token), False))
+            out.append(
+                StageLink(
+                    person.id, person.name, row.id, link_url(public_url, event_id, person.id, row.link_token), False
+                )
+            )
             continue
-        token_id, token = await tokens_repo.create_token(conn, f"stage: {person.name}", "stage", now,
-                                                         event_id=event_id, person=person.id)
+        token_id, token = await tokens_repo.create_token(
+            conn, f"stage: {person.name}", "stage", now, event_id=event_id, person=person.id
+        )
         out.append(StageLink(person.id, person.name, token_id, link_url(public_url, event_id, person.id, token), True))
     return out

@@ -20,8 +20,12 @@ from schedules.resolve import zone
 from schedules.stage import Slot, call_time
 from schedules.timeline import build_timeline
 
-_env = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html"]),
-                   trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 PDF_TIMEOUT_SECONDS = 60
 
 
@@ -58,8 +62,10 @@ def _advice(schedule: Schedule, slot: Slot) -> str:
     warning = int(schedule.timers.warning.total_seconds())
     danger = int(schedule.timers.danger.total_seconds())
     if slot.role is Role.respondent:
-        return (f"You have {(slot.end - slot.start).total_seconds() / 60:g} minutes. Your presenter view turns "
-                f"amber with WARNING at {warning} s left and red with DANGER at {danger} s left.")
+        return (
+            f"You have {(slot.end - slot.start).total_seconds() / 60:g} minutes. Your presenter view turns "
+            f"amber with WARNING at {warning} s left and red with DANGER at {danger} s left."
+        )
     if slot.role is Role.speaker:
         return "Share slides from your own computer if you use any; test screen sharing at your call time."
     if slot.role is Role.moderator:
@@ -87,20 +93,44 @@ def runsheet_html(schedule: Schedule, person_id: str) -> str:
         if slot.role is Role.respondent and seg and seg.respondents:
             question = seg.respondents.question or seg.respondents.note
         intro = "; ".join(person_line(p) for ref in hosts if (p := schedule.person(ref)))
-        sheet.append(SheetRow(slot, f"{_clock(slot.start, theirs)}–{_clock(slot.end, theirs)}",
-                              f"{_clock(slot.start, event_zone)}–{_clock(slot.end, event_zone)}",
-                              (slot.end - slot.start).total_seconds() / 60, intro, question))
+        sheet.append(
+            SheetRow(
+                slot,
+                f"{_clock(slot.start, theirs)}–{_clock(slot.end, theirs)}",
+                f"{_clock(slot.start, event_zone)}–{_clock(slot.end, event_zone)}",
+                (slot.end - slot.start).total_seconds() / 60,
+                intro,
+                question,
+            )
+        )
     call = call_time(schedule, slots)
-    agenda = [(schedule.segments[r.index], f"{_clock(r.start, theirs)}–{_clock(r.end, theirs)}",
-               any(s.segment == r.id for s in slots)) for r in rows if not r.skipped]
+    agenda = [
+        (
+            schedule.segments[r.index],
+            f"{_clock(r.start, theirs)}–{_clock(r.end, theirs)}",
+            any(s.segment == r.id for s in slots),
+        )
+        for r in rows
+        if not r.skipped
+    ]
     advice = list(dict.fromkeys(_advice(schedule, s) for s in slots))
     return _env.get_template("runsheet.html").render(
-        schedule=schedule, person=person, who=person_line(person), rows=sheet, agenda=agenda, advice=advice,
-        theirs=theirs, event_zone=event_zone, same_zone=theirs == event_zone,
-        their_offset=_offset(call, theirs), event_offset=_offset(call, event_zone),
-        call_theirs=_clock(call, theirs), call_event=_clock(call, event_zone),
+        schedule=schedule,
+        person=person,
+        who=person_line(person),
+        rows=sheet,
+        agenda=agenda,
+        advice=advice,
+        theirs=theirs,
+        event_zone=event_zone,
+        same_zone=theirs == event_zone,
+        their_offset=_offset(call, theirs),
+        event_offset=_offset(call, event_zone),
+        call_theirs=_clock(call, theirs),
+        call_event=_clock(call, event_zone),
         date=call.astimezone(zone(theirs)).strftime("%A %d %B %Y"),
-        roles=", ".join(dict.fromkeys(s.role.value.replace("_", " ") for s in slots)))
+        roles=", ".join(dict.fromkeys(s.role.value.replace("_", " ") for s in slots)),
+    )
 
 
 def print_pdf(html: str, out: Path, chromium: str) -> None:
@@ -108,14 +138,26 @@ def print_pdf(html: str, out: Path, chromium: str) -> None:
     with tempfile.TemporaryDirectory(prefix="showcaller-runsheet-") as work:
         page = Path(work) / "runsheet.html"
         page.write_text(html, encoding="utf-8")
-        args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", f"--user-data-dir={Path(work) / 'profile'}",
-                "--no-pdf-header-footer", f"--print-to-pdf={out.resolve()}", page.as_uri()]
+        args = [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={Path(work) / 'profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={out.resolve()}",
+            page.as_uri(),
+        ]
         try:
             done = subprocess.run(args, capture_output=True, text=True, timeout=PDF_TIMEOUT_SECONDS, check=False)
         except FileNotFoundError:
-            raise RunSheetError(f"Chromium not found as '{chromium}'; install it (apt-get install chromium) "
-                                "or set SHOWCALLER_CHROMIUM to its path") from None
+            raise RunSheetError(
+                f"Chromium not found as '{chromium}'; install it (apt-get install chromium) "
+                "or set SHOWCALLER_CHROMIUM to its path"
+            ) from None
         except subprocess.TimeoutExpired:
             raise RunSheetError(f"Chromium did not print the PDF within {PDF_TIMEOUT_SECONDS} s") from None
         if done.returncode != 0 or not out.exists() or out.stat().st_size == 0:

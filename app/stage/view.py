@@ -35,8 +35,9 @@ def _pick_timer(schedule: Schedule, timers: list[Timer], person: str | None) -> 
     return max(pool, key=lambda t: t.started_at) if pool else None
 
 
-def stage_json(schedule: Schedule, timeline: Timeline, actions: list, now: datetime,
-               person: str | None = None) -> dict[str, Any]:
+def stage_json(
+    schedule: Schedule, timeline: Timeline, actions: list, now: datetime, person: str | None = None
+) -> dict[str, Any]:
     """Current and next segment, the running timer, the stage message and, for a person, their next slot."""
     state = timeline.state_at(now)
     warning = schedule.timers.warning.total_seconds()
@@ -46,32 +47,67 @@ def stage_json(schedule: Schedule, timeline: Timeline, actions: list, now: datet
     timer_out = None
     if timer is not None:
         remaining = timer.remaining_at(now).total_seconds()
-        timer_out = {"id": timer.id, "label": timer.label, "status": timer.status.value, "seconds": timer.seconds,
-                     "remaining": round(remaining, 3), "level": timer_level(remaining, warning, danger)}
+        timer_out = {
+            "id": timer.id,
+            "label": timer.label,
+            "status": timer.status.value,
+            "seconds": timer.seconds,
+            "remaining": round(remaining, 3),
+            "level": timer_level(remaining, warning, danger),
+        }
     message = stage_message(actions)
     you = None
     if person and (who := schedule.person(person)):
         upcoming = [s for s in person_slots(schedule, timeline.segments, person) if s.end > now]
         slot = upcoming[0] if upcoming else None
-        you = {"id": who.id, "name": who.name, "timezone": who.timezone or schedule.event.timezone,
-               "next_slot": None if slot is None else {
-                   "segment": slot.segment, "title": slot.title, "role": slot.role.value, "number": slot.number,
-                   "start": iso_utc(slot.start), "end": iso_utc(slot.end),
-                   "starts_in": _seconds(slot.start - now)}}
+        you = {
+            "id": who.id,
+            "name": who.name,
+            "timezone": who.timezone or schedule.event.timezone,
+            "next_slot": None
+            if slot is None
+            else {
+                "segment": slot.segment,
+                "title": slot.title,
+                "role": slot.role.value,
+                "number": slot.number,
+                "start": iso_utc(slot.start),
+                "end": iso_utc(slot.end),
+                "starts_in": _seconds(slot.start - now),
+            },
+        }
     nxt = state.next
     return {
         "event": {"id": schedule.event.id, "title": schedule.event.title, "timezone": schedule.event.timezone},
-        "now": iso_utc(now), "status": state.status, "held": state.held,
-        "current": None if current is None else {
-            "id": current.id, "title": schedule.segments[current.index].title, "end": iso_utc(current.end),
-            "remaining": _seconds(state.remaining)},
-        "next": None if nxt is None else {
-            "id": nxt.id, "title": schedule.segments[nxt.index].title, "start": iso_utc(nxt.start),
-            "starts_in": _seconds(nxt.start - now)},
+        "now": iso_utc(now),
+        "status": state.status,
+        "held": state.held,
+        "current": None
+        if current is None
+        else {
+            "id": current.id,
+            "title": schedule.segments[current.index].title,
+            "end": iso_utc(current.end),
+            "remaining": _seconds(state.remaining),
+        },
+        "next": None
+        if nxt is None
+        else {
+            "id": nxt.id,
+            "title": schedule.segments[nxt.index].title,
+            "start": iso_utc(nxt.start),
+            "starts_in": _seconds(nxt.start - now),
+        },
         "timer": timer_out,
         "thresholds": {"warning": warning, "danger": danger, "ending_soon": schedule.run.ending_soon.total_seconds()},
-        "message": None if message is None else {
-            "text": message.text, "flash": message.flash, "blackout": message.blackout, "at": iso_utc(message.at),
-            "seq": message.seq},
+        "message": None
+        if message is None
+        else {
+            "text": message.text,
+            "flash": message.flash,
+            "blackout": message.blackout,
+            "at": iso_utc(message.at),
+            "seq": message.seq,
+        },
         "person": you,
     }

@@ -32,11 +32,7 @@ async def add_to_inbox(conn: AsyncConnection, rows: list[dict]) -> list[bool]:
     One lookup and one multi-row insert per call, so a batch costs one round trip and one commit.
     """
     keys = [row["dedupe_key"] for row in rows]
-    existing = set(
-        (
-            await conn.execute(select(inbox.c.dedupe_key).where(inbox.c.dedupe_key.in_(set(keys))))
-        ).scalars()
-    )
+    existing = set((await conn.execute(select(inbox.c.dedupe_key).where(inbox.c.dedupe_key.in_(set(keys))))).scalars())
     stored, fresh = [], []
     for row in rows:
         new = row["dedupe_key"] not in existing
@@ -90,9 +86,7 @@ def add_to_inbox_sqlite(conn: sqlite3.Connection, rows: list[dict]) -> list[bool
     elif inserted <= 0:
         new = set()
     else:
-        found = conn.execute(
-            "SELECT dedupe_key FROM inbox WHERE id BETWEEN ? AND ?", (last - inserted + 1, last)
-        )
+        found = conn.execute("SELECT dedupe_key FROM inbox WHERE id BETWEEN ? AND ?", (last - inserted + 1, last))
         new = {key for (key,) in found}
     return [first[row["dedupe_key"]] == i and row["dedupe_key"] in new for i, row in enumerate(rows)]
 
@@ -133,8 +127,7 @@ def save_processed_sqlite(
                 )
             one = "(" + ",".join("?" * len(columns)) + ")"
             conn.execute(
-                f"INSERT INTO attendance_facts ({','.join(columns)}) VALUES "
-                f"{','.join([one] * len(chunk))}",
+                f"INSERT INTO attendance_facts ({','.join(columns)}) VALUES {','.join([one] * len(chunk))}",
                 values,
             )
         for chunk in _chunks(conn, [i for i in done if i not in errors], 1):
@@ -163,9 +156,7 @@ async def count_inbox(conn: AsyncConnection) -> int:
 
 async def unprocessed(conn: AsyncConnection, limit: int) -> list:
     """The oldest webhooks not yet turned into facts (id, body)."""
-    query = (
-        select(inbox.c.id, inbox.c.body).where(inbox.c.processed_at.is_(None)).order_by(inbox.c.id)
-    )
+    query = select(inbox.c.id, inbox.c.body).where(inbox.c.processed_at.is_(None)).order_by(inbox.c.id)
     return list((await conn.execute(query.limit(limit))).all())
 
 
@@ -190,9 +181,7 @@ async def save_processed(
     if ok:
         await conn.execute(update(inbox).where(inbox.c.id.in_(ok)).values(processed_at=now))
     for inbox_id, error in errors.items():
-        await conn.execute(
-            update(inbox).where(inbox.c.id == inbox_id).values(processed_at=now, error=error[:1000])
-        )
+        await conn.execute(update(inbox).where(inbox.c.id == inbox_id).values(processed_at=now, error=error[:1000]))
 
 
 async def reset_facts(conn: AsyncConnection) -> None:
@@ -203,9 +192,7 @@ async def reset_facts(conn: AsyncConnection) -> None:
 
 async def facts_for_meeting(conn: AsyncConnection, meeting_id: str) -> list[Fact]:
     """Every fact about one Zoom meeting or webinar number (all its instances)."""
-    query = select(*[attendance_facts.c[c] for c in _FACT_COLUMNS]).where(
-        attendance_facts.c.meeting_id == meeting_id
-    )
+    query = select(*[attendance_facts.c[c] for c in _FACT_COLUMNS]).where(attendance_facts.c.meeting_id == meeting_id)
     return [Fact(**row._mapping) for row in await conn.execute(query)]
 
 
@@ -227,13 +214,9 @@ async def past_rows_for_meeting(conn: AsyncConnection, meeting_id: str) -> list[
     ]
 
 
-async def replace_past_rows(
-    conn: AsyncConnection, meeting_id: str, meeting_uuid: str, rows: Iterable[PastRow]
-) -> int:
+async def replace_past_rows(conn: AsyncConnection, meeting_id: str, meeting_uuid: str, rows: Iterable[PastRow]) -> int:
     """Store the latest past-participants list of one instance (replacing an earlier fetch)."""
-    await conn.execute(
-        delete(attendance_past_rows).where(attendance_past_rows.c.meeting_uuid == meeting_uuid)
-    )
+    await conn.execute(delete(attendance_past_rows).where(attendance_past_rows.c.meeting_uuid == meeting_uuid))
     values = [
         {
             "meeting_id": meeting_id,
@@ -282,9 +265,7 @@ async def due_reconciliations(conn: AsyncConnection, now: datetime) -> list:
         attendance_reconciliations.c.status == "pending",
         attendance_reconciliations.c.next_attempt_at <= now,
     )
-    return list(
-        (await conn.execute(query.order_by(attendance_reconciliations.c.next_attempt_at))).all()
-    )
+    return list((await conn.execute(query.order_by(attendance_reconciliations.c.next_attempt_at))).all())
 
 
 async def update_reconciliation(conn: AsyncConnection, meeting_uuid: str, **values) -> None:
@@ -298,19 +279,13 @@ async def update_reconciliation(conn: AsyncConnection, meeting_uuid: str, **valu
 
 async def reconciliations(conn: AsyncConnection, meeting_id: str) -> list:
     """Reconciliation status of every instance of a meeting."""
-    query = select(attendance_reconciliations).where(
-        attendance_reconciliations.c.meeting_id == meeting_id
-    )
+    query = select(attendance_reconciliations).where(attendance_reconciliations.c.meeting_id == meeting_id)
     return list((await conn.execute(query)).all())
 
 
 async def meeting_of_event(conn: AsyncConnection, event_id: str) -> str | None:
     """The Zoom meeting/webinar number linked to an event, as webhooks spell it (a string)."""
-    row = (
-        await conn.execute(
-            select(zoom_objects.c.zoom_id).where(zoom_objects.c.event_id == event_id)
-        )
-    ).first()
+    row = (await conn.execute(select(zoom_objects.c.zoom_id).where(zoom_objects.c.event_id == event_id))).first()
     return None if row is None else str(row.zoom_id)
 
 
@@ -319,9 +294,7 @@ async def events_of_meetings(conn: AsyncConnection, meeting_ids: Iterable[str]) 
     numbers = {int(m) for m in meeting_ids if m.isdigit() and len(m) < 19}
     if not numbers:
         return {}
-    query = select(zoom_objects.c.zoom_id, zoom_objects.c.event_id).where(
-        zoom_objects.c.zoom_id.in_(numbers)
-    )
+    query = select(zoom_objects.c.zoom_id, zoom_objects.c.event_id).where(zoom_objects.c.zoom_id.in_(numbers))
     return {str(r.zoom_id): r.event_id for r in await conn.execute(query)}
 
 
@@ -343,7 +316,5 @@ async def fired_readiness_cues(conn: AsyncConnection, event_id: str) -> list:
     """Readiness checks already delivered for an event (their data names who was missing)."""
     from app.store.tables import cues
 
-    query = select(cues).where(
-        cues.c.event_id == event_id, cues.c.kind == "readiness_check", cues.c.status == "fired"
-    )
+    query = select(cues).where(cues.c.event_id == event_id, cues.c.kind == "readiness_check", cues.c.status == "fired")
     return list((await conn.execute(query)).all())

@@ -23,8 +23,14 @@ async def upsert_event(conn: AsyncConnection, schedule: Schedule, source: str, t
     event = schedule.event
     digest = text_hash(text)
     row = (await conn.execute(select(events.c.schedule_hash).where(events.c.id == event.id))).first()
-    values = {"title": event.title, "timezone": event.timezone, "source": source, "schedule_text": text,
-              "schedule_hash": digest, "loaded_at": now}
+    values = {
+        "title": event.title,
+        "timezone": event.timezone,
+        "source": source,
+        "schedule_text": text,
+        "schedule_hash": digest,
+        "loaded_at": now,
+    }
     if row is None:
         await conn.execute(insert(events).values(id=event.id, **values))
         return True
@@ -57,8 +63,11 @@ async def append_action(conn: AsyncConnection, event_id: str, adjustment: Adjust
     seq = (last or 0) + 1
     data = adjustment.to_dict()
     data["seq"] = seq
-    await conn.execute(insert(run_log).values(event_id=event_id, seq=seq, at=adjustment.at, kind=adjustment.kind,
-                                              data=data, actor=actor))
+    await conn.execute(
+        insert(run_log).values(
+            event_id=event_id, seq=seq, at=adjustment.at, kind=adjustment.kind, data=data, actor=actor
+        )
+    )
     return seq
 
 

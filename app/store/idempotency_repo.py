@@ -20,9 +20,21 @@ async def find(conn: AsyncConnection, key: str, since: datetime):
     return row
 
 
-async def store(conn: AsyncConnection, key: str, event_id: str, fingerprint: str, status: int,
-                answer: dict[str, Any], seq: int | None, now: datetime, since: datetime) -> None:
+async def store(
+    conn: AsyncConnection,
+    key: str,
+    event_id: str,
+    fingerprint: str,
+    status: int,
+    answer: dict[str, Any],
+    seq: int | None,
+    now: datetime,
+    since: datetime,
+) -> None:
     """Remember the answer to `key` (and forget keys given before `since`)."""
     await conn.execute(delete(idempotency_keys).where(idempotency_keys.c.created_at < since))
-    await conn.execute(insert(idempotency_keys).values(key=key, event_id=event_id, fingerprint=fingerprint,
-                                                       status=status, answer=answer, seq=seq, created_at=now))
+    await conn.execute(
+        insert(idempotency_keys).values(
+            key=key, event_id=event_id, fingerprint=fingerprint, status=status, answer=answer, seq=seq, created_at=now
+        )
+    )

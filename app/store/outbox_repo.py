@@ -25,8 +25,14 @@ def new_delivery_id() -> str:
 REOPENABLE = ("cancelled", "superseded")
 
 
-async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue], now: datetime,
-                    action: int | None = None, stale: frozenset[str] | set[str] = frozenset()) -> int:
+async def sync_cues(
+    conn: AsyncConnection,
+    event_id: str,
+    planned: Iterable[Cue],
+    now: datetime,
+    action: int | None = None,
+    stale: frozenset[str] | set[str] = frozenset(),
+) -> int:
     """Make the outbox match the timeline: add new cues, move open ones, retire vanished ones.
 
     With `action` (the run-log seq of the host action being recorded, at `now`), a cue that the
@@ -40,9 +46,18 @@ async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue]
     seen, changed = set(), 0
     for cue in planned:
         seen.add(cue.id)
-        values = {"kind": cue.kind.value, "segment": cue.segment, "due_at": None if cue.held else cue.at,
-                  "status": "held" if cue.held else "pending", "title": cue.title, "message": cue.message,
-                  "targets": list(cue.targets), "severity": cue.severity, "data": cue.data, "updated_at": now}
+        values = {
+            "kind": cue.kind.value,
+            "segment": cue.segment,
+            "due_at": None if cue.held else cue.at,
+            "status": "held" if cue.held else "pending",
+            "title": cue.title,
+            "message": cue.message,
+            "targets": list(cue.targets),
+            "severity": cue.severity,
+            "data": cue.data,
+            "updated_at": now,
+        }
         row = existing.get(cue.id)
         overtaken = action is not None and not cue.held and (cue.at < now or cue.id in stale)
         if row is None:
@@ -54,7 +69,12 @@ async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue]
         if row.status not in OPEN and row.status not in REOPENABLE:
             continue
         if (row.due_at, row.status, row.message, row.targets, row.data) == (
-                values["due_at"], values["status"], values["message"], values["targets"], values["data"]):
+            values["due_at"],
+            values["status"],
+            values["message"],
+            values["targets"],
+            values["data"],
+        ):
             continue
         if row.status in REOPENABLE and not cue.held and (cue.at < now or cue.id in stale):
             continue  # stays retired: its moment passed while it was withdrawn
@@ -62,14 +82,14 @@ async def sync_cues(conn: AsyncConnection, event_id: str, planned: Iterable[Cue]
             values.update(status="superseded", superseded_by=action)
         elif action is not None:
             values.update(caused_by=action, superseded_by=None)
-        await conn.execute(update(cues).where(cues.c.event_id == event_id, cues.c.cue_id == cue.id)
-                           .values(**values))
+        await conn.execute(update(cues).where(cues.c.event_id == event_id, cues.c.cue_id == cue.id).values(**values))
         changed += 1
     gone = [cid for cid, row in existing.items() if cid not in seen and row.status in OPEN]
     if gone:
         retired = {"status": "cancelled"} if action is None else {"status": "superseded", "superseded_by": action}
-        await conn.execute(update(cues).where(cues.c.event_id == event_id, cues.c.cue_id.in_(gone))
-                           .values(updated_at=now, **retired))
+        await conn.execute(
+            update(cues).where(cues.c.event_id == event_id, cues.c.cue_id.in_(gone)).values(updated_at=now, **retired)
+        )
     return changed + len(gone)
 
 
@@ -89,25 +109,50 @@ async def withdraw_firing(conn: AsyncConnection, row, undo_seq: int, now: dateti
     values = {k: v for k, v in row._mapping.items() if k not in ("cue_id",)}
     values.update(cue_id=archived, status="withdrawn", note=f"withdrawn by undo #{undo_seq}", updated_at=now)
     await conn.execute(insert(cues).values(**values))
-    sent = {d.target_id: d.status for d in await conn.execute(
-        select(deliveries).where(deliveries.c.event_id == row.event_id, deliveries.c.cue_id == row.cue_id))}
-    await conn.execute(update(deliveries).where(deliveries.c.event_id == row.event_id,
-                                                deliveries.c.cue_id == row.cue_id,
-                                                deliveries.c.status.in_(("pending", "parked")))
-                       .values(status="withdrawn", last_error=f"withdrawn by undo #{undo_seq}"))
-    await conn.execute(update(deliveries).where(deliveries.c.event_id == row.event_id,
-                                                deliveries.c.cue_id == row.cue_id).values(cue_id=archived))
+    sent = {
+        d.target_id: d.status
+        for d in await conn.execute(
+            select(deliveries).where(deliveries.c.event_id == row.event_id, deliveries.c.cue_id == row.cue_id)
+        )
+    }
+    await conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.event_id == row.event_id,
+            deliveries.c.cue_id == row.cue_id,
+            deliveries.c.status.in_(("pending", "parked")),
+        )
+        .values(status="withdrawn", last_error=f"withdrawn by undo #{undo_seq}")
+    )
+    await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.event_id == row.event_id, deliveries.c.cue_id == row.cue_id)
+        .values(cue_id=archived)
+    )
     # The live row becomes a new generation: whatever the replay plans for it next is a new message.
-    await conn.execute(update(cues).where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id)
-                       .values(status="cancelled", fired_at=None, late_ms=None, note=None, caused_by=undo_seq,
-                               generation=row.generation + 1, updated_at=now))
+    await conn.execute(
+        update(cues)
+        .where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id)
+        .values(
+            status="cancelled",
+            fired_at=None,
+            late_ms=None,
+            note=None,
+            caused_by=undo_seq,
+            generation=row.generation + 1,
+            updated_at=now,
+        )
+    )
     return sent
 
 
 async def set_cue_text(conn: AsyncConnection, row) -> None:
     """Store a fire hook's rewrite of a cue (e.g. a readiness check naming who is missing)."""
-    await conn.execute(update(cues).where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id)
-                       .values(title=row.title, message=row.message, data=row.data))
+    await conn.execute(
+        update(cues)
+        .where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id)
+        .values(title=row.title, message=row.message, data=row.data)
+    )
 
 
 async def due_cues(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
@@ -129,8 +174,10 @@ async def next_cue_due(conn: AsyncConnection, exclude: Iterable[str] = ()) -> da
 async def mark_cue(conn: AsyncConnection, row, status: str, now: datetime, late_ms: int, note: str = "") -> bool:
     """Move a pending cue to fired/skipped; False if another pass got there first."""
     result = await conn.execute(
-        update(cues).where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id, cues.c.status == "pending")
-        .values(status=status, fired_at=now, late_ms=late_ms, note=note or None, updated_at=now))
+        update(cues)
+        .where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id, cues.c.status == "pending")
+        .values(status=status, fired_at=now, late_ms=late_ms, note=note or None, updated_at=now)
+    )
     return result.rowcount == 1
 
 
@@ -139,8 +186,15 @@ async def last_delivery_seq(conn: AsyncConnection) -> int:
     return (await conn.execute(select(func.max(deliveries.c.seq)))).scalar() or 0
 
 
-async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: datetime,
-                         expires_at: datetime, parked: dict[str, str], first_seq: int) -> int:
+async def add_deliveries(
+    conn: AsyncConnection,
+    row,
+    targets: list[str],
+    now: datetime,
+    expires_at: datetime,
+    parked: dict[str, str],
+    first_seq: int,
+) -> int:
     """One delivery per target for a fired cue (parked at once if the target cannot be reached).
 
     One statement, in the transaction that marks the cue fired: sequence numbers come from the
@@ -151,10 +205,21 @@ async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: da
     values = []
     for seq, target in enumerate(targets, start=first_seq):
         problem = parked.get(target)
-        values.append({"id": new_delivery_id(), "seq": seq, "event_id": row.event_id,
-                       "cue_id": row.cue_id, "target_id": target, "status": "parked" if problem else "pending",
-                       "attempts": 0, "next_attempt_at": now, "expires_at": expires_at, "last_error": problem,
-                       "created_at": now})
+        values.append(
+            {
+                "id": new_delivery_id(),
+                "seq": seq,
+                "event_id": row.event_id,
+                "cue_id": row.cue_id,
+                "target_id": target,
+                "status": "parked" if problem else "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "expires_at": expires_at,
+                "last_error": problem,
+                "created_at": now,
+            }
+        )
     if values:
         await conn.execute(insert(deliveries), values)
     return first_seq + len(values)
@@ -162,10 +227,16 @@ async def add_deliveries(conn: AsyncConnection, row, targets: list[str], now: da
 
 async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
     """Deliveries that may be attempted now (pending and due, or a dead process's expired lease)."""
-    query = select(deliveries).where(or_(
-        and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now),
-        and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
-    )).order_by(deliveries.c.event_id, deliveries.c.target_id, deliveries.c.seq)
+    query = (
+        select(deliveries)
+        .where(
+            or_(
+                and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now),
+                and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
+            )
+        )
+        .order_by(deliveries.c.event_id, deliveries.c.target_id, deliveries.c.seq)
+    )
     if exclude:
         query = query.where(deliveries.c.event_id.not_in(list(exclude)))
     return list((await conn.execute(query)).all())
@@ -175,27 +246,37 @@ async def blocked_targets(conn: AsyncConnection, now: datetime) -> set[tuple[str
     """Targets whose oldest unfinished delivery is still waiting for its retry time (keeps order)."""
     query = select(deliveries.c.event_id, deliveries.c.target_id).where(
         deliveries.c.status.in_(("pending", "sending")),
-        or_(deliveries.c.next_attempt_at > now,
-            and_(deliveries.c.status == "sending", deliveries.c.lease_until >= now)))
+        or_(
+            deliveries.c.next_attempt_at > now, and_(deliveries.c.status == "sending", deliveries.c.lease_until >= now)
+        ),
+    )
     return {(r.event_id, r.target_id) for r in await conn.execute(query)}
 
 
 async def lease(conn: AsyncConnection, did: str, now: datetime, until: datetime) -> bool:
     """Claim a delivery for one attempt; False if someone else holds it."""
-    result = await conn.execute(update(deliveries).where(deliveries.c.id == did, or_(
-        deliveries.c.status == "pending", and_(deliveries.c.status == "sending", deliveries.c.lease_until < now)))
-        .values(status="sending", lease_until=until, attempts=deliveries.c.attempts + 1))
+    result = await conn.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.id == did,
+            or_(
+                deliveries.c.status == "pending", and_(deliveries.c.status == "sending", deliveries.c.lease_until < now)
+            ),
+        )
+        .values(status="sending", lease_until=until, attempts=deliveries.c.attempts + 1)
+    )
     return result.rowcount == 1
 
 
 async def claim(conn: AsyncConnection, ids: list[str], now: datetime, until: datetime) -> set[str]:
     """Lease several deliveries at once (one statement); returns the ids actually claimed."""
-    free = or_(deliveries.c.status == "pending",
-               and_(deliveries.c.status == "sending", deliveries.c.lease_until < now))
+    free = or_(deliveries.c.status == "pending", and_(deliveries.c.status == "sending", deliveries.c.lease_until < now))
     result = await conn.execute(
-        update(deliveries).where(deliveries.c.id.in_(ids), free)
+        update(deliveries)
+        .where(deliveries.c.id.in_(ids), free)
         .values(status="sending", lease_until=until, attempts=deliveries.c.attempts + 1)
-        .returning(deliveries.c.id))
+        .returning(deliveries.c.id)
+    )
     return {r.id for r in result}
 
 
@@ -215,8 +296,9 @@ async def release_leases(conn: AsyncConnection) -> int:
     found then was left by a process that died mid-attempt. Waiting for it to time out would
     hold that target's whole lane back; sending again is safe because the id is the same.
     """
-    result = await conn.execute(update(deliveries).where(deliveries.c.status == "sending")
-                                .values(status="pending", lease_until=None))
+    result = await conn.execute(
+        update(deliveries).where(deliveries.c.status == "sending").values(status="pending", lease_until=None)
+    )
     return result.rowcount
 
 
@@ -229,11 +311,13 @@ async def finish_many(conn: AsyncConnection, outcomes: list[tuple[str, dict]]) -
     """Record many outcomes: one executemany per shape of values instead of a statement each."""
     shapes: dict[tuple[str, ...], list[dict]] = {}
     for did, values in outcomes:
-        shapes.setdefault(tuple(sorted(values)), []).append(
-            {"b_id": did, **{f"b_{k}": v for k, v in values.items()}})
+        shapes.setdefault(tuple(sorted(values)), []).append({"b_id": did, **{f"b_{k}": v for k, v in values.items()}})
     for keys, params in shapes.items():
-        statement = update(deliveries).where(deliveries.c.id == bindparam("b_id")).values(
-            lease_until=None, **{k: bindparam(f"b_{k}") for k in keys})
+        statement = (
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("b_id"))
+            .values(lease_until=None, **{k: bindparam(f"b_{k}") for k in keys})
+        )
         await conn.execute(statement, params)
 
 
@@ -269,9 +353,11 @@ async def resend(conn: AsyncConnection, did: str, now: datetime, until: datetime
     """Queue a failed (parked or expired) delivery again under its own id; False if it is not failed.
 
     A sent delivery is never queued again this way: that would post the message twice."""
-    result = await conn.execute(update(deliveries).where(
-        deliveries.c.id == did, deliveries.c.status.in_(FAILED))
-        .values(status="pending", next_attempt_at=now, expires_at=until, last_error=None))
+    result = await conn.execute(
+        update(deliveries)
+        .where(deliveries.c.id == did, deliveries.c.status.in_(FAILED))
+        .values(status="pending", next_attempt_at=now, expires_at=until, last_error=None)
+    )
     return result.rowcount == 1
 
 
@@ -279,8 +365,19 @@ async def resend_again(conn: AsyncConnection, original, now: datetime, until: da
     """A deliberate repeat: a new delivery (new id, next number) of the same cue to the same target,
     recorded with `resend_of`. Call under the engine's lock (it numbers deliveries too)."""
     did = new_delivery_id()
-    await conn.execute(insert(deliveries).values(
-        id=did, seq=await last_delivery_seq(conn) + 1, event_id=original.event_id, cue_id=original.cue_id,
-        target_id=original.target_id, status="pending", attempts=0, next_attempt_at=now, expires_at=until,
-        created_at=now, resend_of=original.id))
+    await conn.execute(
+        insert(deliveries).values(
+            id=did,
+            seq=await last_delivery_seq(conn) + 1,
+            event_id=original.event_id,
+            cue_id=original.cue_id,
+            target_id=original.target_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            expires_at=until,
+            created_at=now,
+            resend_of=original.id,
+        )
+    )
     return did

@@ -42,14 +42,19 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 TS = UTCDateTime()
 
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("title", String(300), nullable=False),
     Column("timezone", String(64), nullable=False),
@@ -60,7 +65,8 @@ events = Table(
 )
 
 run_log = Table(
-    "run_log", metadata,
+    "run_log",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     Column("seq", Integer, nullable=False),
@@ -72,14 +78,19 @@ run_log = Table(
 )
 
 cues = Table(
-    "cues", metadata,
+    "cues",
+    metadata,
     Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
     Column("cue_id", String(200), primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("segment", String(64), nullable=True),
     Column("due_at", TS, nullable=True, doc="null while held"),
-    Column("status", String(16), nullable=False,
-           doc="pending | held | fired | skipped | cancelled | superseded | withdrawn"),
+    Column(
+        "status",
+        String(16),
+        nullable=False,
+        doc="pending | held | fired | skipped | cancelled | superseded | withdrawn",
+    ),
     Column("title", String(300), nullable=False),
     Column("message", Text, nullable=False),
     Column("targets", JSON, nullable=False),
@@ -91,13 +102,20 @@ cues = Table(
     Column("updated_at", TS, nullable=False),
     Column("superseded_by", Integer, nullable=True, doc="the host action (run log seq) that overtook it"),
     Column("caused_by", Integer, nullable=True, doc="the host action that last planned or moved it"),
-    Column("generation", Integer, nullable=False, default=0, server_default="0",
-           doc="how many earlier firings an undo withdrew (part of the delivery ids)"),
+    Column(
+        "generation",
+        Integer,
+        nullable=False,
+        default=0,
+        server_default="0",
+        doc="how many earlier firings an undo withdrew (part of the delivery ids)",
+    ),
     Index("ix_cues_status_due", "status", "due_at"),
 )
 
 deliveries = Table(
-    "deliveries", metadata,
+    "deliveries",
+    metadata,
     Column("id", String(64), primary_key=True, doc="stable: the same webhook id on every retry"),
     Column("seq", Integer, nullable=False, doc="creation order; each target's messages go out in this order"),
     Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
@@ -119,7 +137,8 @@ deliveries = Table(
 )
 
 inbox = Table(
-    "inbox", metadata,
+    "inbox",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("dedupe_key", String(64), nullable=False, unique=True),
     Column("event_name", String(100), nullable=False),
@@ -133,7 +152,8 @@ inbox = Table(
 )
 
 zoom_objects = Table(
-    "zoom_objects", metadata,
+    "zoom_objects",
+    metadata,
     Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("zoom_id", BigInteger, nullable=False),
@@ -151,7 +171,8 @@ zoom_objects = Table(
 # A create sent to Zoom whose answer was not recorded yet: the next apply looks for the object
 # in the host's list before creating again, so an answer lost in transit never makes a duplicate.
 zoom_creates = Table(
-    "zoom_creates", metadata,
+    "zoom_creates",
+    metadata,
     Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("host", String(200), nullable=False),
@@ -160,7 +181,8 @@ zoom_creates = Table(
 )
 
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("key", String(200), primary_key=True, doc="the client's Idempotency-Key header"),
     Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     Column("fingerprint", String(64), nullable=False, doc="hash of method, path and body"),
@@ -172,7 +194,8 @@ idempotency_keys = Table(
 )
 
 api_tokens = Table(
-    "api_tokens", metadata,
+    "api_tokens",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("name", String(100), nullable=False),
     Column("role", String(16), nullable=False, doc="organiser | host | viewer | stage"),
@@ -182,13 +205,18 @@ api_tokens = Table(
     Column("revoked_at", TS, nullable=True),
     Column("event_id", String(64), nullable=True, doc="stage tokens: the only event they open"),
     Column("person", String(64), nullable=True, doc="stage links: whose presenter link this is"),
-    Column("link_token", String(100), nullable=True,
-           doc="stage links only: kept so the link can be shown again (it opens nothing but the presenter view)"),
+    Column(
+        "link_token",
+        String(100),
+        nullable=True,
+        doc="stage links only: kept so the link can be shown again (it opens nothing but the presenter view)",
+    ),
 )
 
 # One row per person and event invited: SEQUENCE rises when the content of their invite changes.
 invites = Table(
-    "invites", metadata,
+    "invites",
+    metadata,
     Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
     Column("person", String(64), primary_key=True),
     Column("sequence", Integer, nullable=False),
@@ -199,7 +227,8 @@ invites = Table(
 # --- attendance (derived from the inbox, so it can always be rebuilt from it) -------------------
 
 attendance_facts = Table(
-    "attendance_facts", metadata,
+    "attendance_facts",
+    metadata,
     Column("inbox_id", Integer, ForeignKey("inbox.id", ondelete="CASCADE"), primary_key=True),
     Column("meeting_id", String(64), nullable=False),
     Column("meeting_uuid", String(64), nullable=False),
@@ -219,7 +248,8 @@ attendance_facts = Table(
 )
 
 attendance_past_rows = Table(
-    "attendance_past_rows", metadata,
+    "attendance_past_rows",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("meeting_id", String(64), nullable=False),
     Column("meeting_uuid", String(64), nullable=False),
@@ -234,7 +264,8 @@ attendance_past_rows = Table(
 )
 
 attendance_reconciliations = Table(
-    "attendance_reconciliations", metadata,
+    "attendance_reconciliations",
+    metadata,
     Column("meeting_uuid", String(64), primary_key=True),
     Column("meeting_id", String(64), nullable=False),
     Column("object", String(16), nullable=False),

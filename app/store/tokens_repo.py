@@ -20,8 +20,15 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_token(conn: AsyncConnection, name: str, role: str, now: datetime, *,
-                       event_id: str | None = None, person: str | None = None) -> tuple[str, str]:
+async def create_token(
+    conn: AsyncConnection,
+    name: str,
+    role: str,
+    now: datetime,
+    *,
+    event_id: str | None = None,
+    person: str | None = None,
+) -> tuple[str, str]:
     """Create a token (a stage token may be bound to one event and person); returns (id, plain token)."""
     if role not in ROLES:
         raise ValueError(f"unknown role '{role}'; use one of: {', '.join(ROLES)}")
@@ -29,16 +36,28 @@ async def create_token(conn: AsyncConnection, name: str, role: str, now: datetim
     token_id = secrets.token_hex(8)
     # Only a person's stage link is kept readable, so invites and the console can show it again.
     keep = token if role == "stage" and person else None
-    await conn.execute(insert(api_tokens).values(id=token_id, name=name, role=role, token_hash=hash_token(token),
-                                                 created_at=now, event_id=event_id, person=person,
-                                                 link_token=keep))
+    await conn.execute(
+        insert(api_tokens).values(
+            id=token_id,
+            name=name,
+            role=role,
+            token_hash=hash_token(token),
+            created_at=now,
+            event_id=event_id,
+            person=person,
+            link_token=keep,
+        )
+    )
     return token_id, token
 
 
 async def find_token(conn: AsyncConnection, token: str):
     """The active token row for a presented token, or None."""
-    row = (await conn.execute(select(api_tokens).where(api_tokens.c.token_hash == hash_token(token),
-                                                       api_tokens.c.revoked_at.is_(None)))).first()
+    row = (
+        await conn.execute(
+            select(api_tokens).where(api_tokens.c.token_hash == hash_token(token), api_tokens.c.revoked_at.is_(None))
+        )
+    ).first()
     return row
 
 
@@ -47,22 +66,39 @@ async def list_tokens(conn: AsyncConnection) -> list:
 
 
 async def revoke_token(conn: AsyncConnection, token_id: str, now: datetime) -> bool:
-    result = await conn.execute(update(api_tokens).where(api_tokens.c.id == token_id,
-                                                         api_tokens.c.revoked_at.is_(None)).values(revoked_at=now))
+    result = await conn.execute(
+        update(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None)).values(revoked_at=now)
+    )
     return result.rowcount == 1
 
 
 async def stage_links(conn: AsyncConnection, event_id: str) -> dict[str, Any]:
     """The active stage link token row of each person of an event, keyed by person id."""
-    rows = (await conn.execute(select(api_tokens).where(
-        api_tokens.c.event_id == event_id, api_tokens.c.role == "stage", api_tokens.c.person.is_not(None),
-        api_tokens.c.revoked_at.is_(None)).order_by(api_tokens.c.created_at))).all()
+    rows = (
+        await conn.execute(
+            select(api_tokens)
+            .where(
+                api_tokens.c.event_id == event_id,
+                api_tokens.c.role == "stage",
+                api_tokens.c.person.is_not(None),
+                api_tokens.c.revoked_at.is_(None),
+            )
+            .order_by(api_tokens.c.created_at)
+        )
+    ).all()
     return {row.person: row for row in rows}
 
 
 async def revoke_stage_link(conn: AsyncConnection, event_id: str, person: str, now: datetime) -> int:
     """Revoke a person's stage link(s) for an event; returns how many were active."""
-    result = await conn.execute(update(api_tokens).where(
-        api_tokens.c.event_id == event_id, api_tokens.c.person == person, api_tokens.c.role == "stage",
-        api_tokens.c.revoked_at.is_(None)).values(revoked_at=now, link_token=None))
+    result = await conn.execute(
+        update(api_tokens)
+        .where(
+            api_tokens.c.event_id == event_id,
+            api_tokens.c.person == person,
+            api_tokens.c.role == "stage",
+            api_tokens.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now, link_token=None)
+    )
     return result.rowcount

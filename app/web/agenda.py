@@ -17,8 +17,13 @@ def iso_ms(moment: datetime) -> str:
 
 def public_person(person: Person) -> dict[str, Any]:
     """A speaker as the audience sees them: name, honorific, title, organisation, country."""
-    return {"name": person.name, "honorific": person.honorific, "title": person.title,
-            "organisation": person.organisation, "country": person.country}
+    return {
+        "name": person.name,
+        "honorific": person.honorific,
+        "title": person.title,
+        "organisation": person.organisation,
+        "country": person.country,
+    }
 
 
 def _people(schedule: Schedule, ids: list[str]) -> list[dict[str, Any]]:
@@ -31,23 +36,37 @@ def agenda_json(schedule: Schedule, timeline: Timeline, now: datetime) -> dict[s
     segments = []
     for row in timeline.segments:
         seg = schedule.segments[row.index]
-        segments.append({
-            "id": seg.id, "title": seg.title, "kind": seg.kind.value,
-            "start": iso_utc(row.start), "end": iso_utc(row.end),
-            "planned_start": iso_utc(row.planned_start), "planned_end": iso_utc(row.planned_end),
-            "skipped": row.skipped, "description": seg.description,
-            "moderators": _people(schedule, seg.moderators),
-            "speakers": _people(schedule, seg.speakers),
-            "respondents": None if seg.respondents is None else {
-                "count": seg.respondents.count, "minutes": seg.respondents.minutes},
-        })
+        segments.append(
+            {
+                "id": seg.id,
+                "title": seg.title,
+                "kind": seg.kind.value,
+                "start": iso_utc(row.start),
+                "end": iso_utc(row.end),
+                "planned_start": iso_utc(row.planned_start),
+                "planned_end": iso_utc(row.planned_end),
+                "skipped": row.skipped,
+                "description": seg.description,
+                "moderators": _people(schedule, seg.moderators),
+                "speakers": _people(schedule, seg.speakers),
+                "respondents": None
+                if seg.respondents is None
+                else {"count": seg.respondents.count, "minutes": seg.respondents.minutes},
+            }
+        )
     active = [row for row in timeline.segments if not row.skipped]
     starts_at = active[0].start if active else state.planned_end
     event = schedule.event
     return {
-        "event": {"id": event.id, "title": event.title, "date": event.date.isoformat(),
-                  "timezone": event.timezone, "language": event.language,
-                  "organisers": list(event.organisers), "description": event.description},
+        "event": {
+            "id": event.id,
+            "title": event.title,
+            "date": event.date.isoformat(),
+            "timezone": event.timezone,
+            "language": event.language,
+            "organisers": list(event.organisers),
+            "description": event.description,
+        },
         "now": iso_ms(now),
         "status": state.status,
         "held": state.held,

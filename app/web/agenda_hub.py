@@ -44,8 +44,7 @@ class AgendaHub:
             if relay is not None:
                 relay.cancel()
 
-    async def _relay(self, broadcaster, notices: asyncio.Queue, event_id: str,
-                     build: Callable[[], dict]) -> None:
+    async def _relay(self, broadcaster, notices: asyncio.Queue, event_id: str, build: Callable[[], dict]) -> None:
         try:
             while True:
                 await notices.get()

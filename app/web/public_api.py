@@ -36,16 +36,17 @@ def _hub(request: Request) -> AgendaHub:
     return state.agenda_hub
 
 
-@router.get("/{event_id}/agenda",
-            summary="Public agenda: segments, speakers, current and next (no token)")
+@router.get("/{event_id}/agenda", summary="Public agenda: segments, speakers, current and next (no token)")
 async def public_agenda(event_id: EventId, runtime: RuntimeDep):
     """Titles, UTC times, kinds, speakers' names/titles/organisations, run status; no emails."""
     return _agenda(runtime, event_id)
 
 
-@router.get("/{event_id}/stream",
-            summary="Server-sent events: the public agenda after every change",
-            response_class=StreamingResponse)
+@router.get(
+    "/{event_id}/stream",
+    summary="Server-sent events: the public agenda after every change",
+    response_class=StreamingResponse,
+)
 async def public_stream(event_id: EventId, runtime: RuntimeDep, request: Request):
     """`event: agenda` with the agenda JSON on connect and after each change (503 when full)."""
     hub = _hub(request)
@@ -67,5 +68,6 @@ async def public_stream(event_id: EventId, runtime: RuntimeDep, request: Request
         finally:
             hub.leave(event_id, queue)
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -19,9 +19,11 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 # Pages load only same-origin scripts, styles and streams: a pasted token can't leak elsewhere.
 PAGE_HEADERS = {
-    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; "
-                                "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-                                "base-uri 'none'; form-action 'self'"),
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'self'"
+    ),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
@@ -49,11 +51,16 @@ def asset_version() -> str:
 def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
     runtime = request.app.state.runtime
     if event_id not in runtime.engine.event_ids():
-        return templates.TemplateResponse(request, "missing.html", {"event_id": event_id},
-                                          status_code=404, headers=PAGE_HEADERS)
+        return templates.TemplateResponse(
+            request, "missing.html", {"event_id": event_id}, status_code=404, headers=PAGE_HEADERS
+        )
     event = runtime.schedule(event_id).event
-    context = {"event_id": event_id, "title": event.title,
-               "static": STATIC_PREFIX, "version": request.app.state.web_asset_version}
+    context = {
+        "event_id": event_id,
+        "title": event.title,
+        "static": STATIC_PREFIX,
+        "version": request.app.state.web_asset_version,
+    }
     return templates.TemplateResponse(request, template, context, headers=PAGE_HEADERS)
 
 
@@ -63,17 +70,29 @@ def include(app: FastAPI) -> None:
     app.mount(STATIC_PREFIX, Assets(directory=str(STATIC_DIR)), name="web-static")
     app.include_router(public_api.router)
 
-    @app.get("/console/{event_id}", response_class=HTMLResponse, tags=["pages"],
-             summary="Host console (sign in with a host or viewer token)")
+    @app.get(
+        "/console/{event_id}",
+        response_class=HTMLResponse,
+        tags=["pages"],
+        summary="Host console (sign in with a host or viewer token)",
+    )
     async def console_page(event_id: str, request: Request):
         return _page(request, "console.html", event_id)
 
-    @app.get("/agenda/{event_id}", response_class=HTMLResponse, tags=["pages"],
-             summary="Public agenda in the viewer's own time zone")
+    @app.get(
+        "/agenda/{event_id}",
+        response_class=HTMLResponse,
+        tags=["pages"],
+        summary="Public agenda in the viewer's own time zone",
+    )
     async def agenda_page(event_id: str, request: Request):
         return _page(request, "agenda.html", event_id)
 
-    @app.get("/stage/{event_id}", response_class=HTMLResponse, tags=["pages"],
-             summary="Presenter view for the person speaking (opened by a stage link)")
+    @app.get(
+        "/stage/{event_id}",
+        response_class=HTMLResponse,
+        tags=["pages"],
+        summary="Presenter view for the person speaking (opened by a stage link)",
+    )
     async def stage_page(event_id: str, request: Request):
         return _page(request, "stage.html", event_id)

@@ -32,8 +32,12 @@ class ZoomAccess:
 
 
 @contextlib.asynccontextmanager
-async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator: ZoomEmulator | None = None,
-                      event_hooks: dict | None = None) -> AsyncIterator[ZoomAccess]:
+async def zoom_access(
+    settings: Settings,
+    users: tuple[str, ...] = (),
+    emulator: ZoomEmulator | None = None,
+    event_hooks: dict | None = None,
+) -> AsyncIterator[ZoomAccess]:
     """A ZoomClient for the real Zoom (credentials set), a given emulator, or the persisted sandbox one.
 
     `event_hooks` go on its HTTP client (the service counts Zoom calls and 429s with them).
@@ -42,17 +46,26 @@ async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator:
     if emulator is not None:
         for email in users:
             emulator.state.add_user(email)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE,
-                                     event_hooks=hooks) as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE, event_hooks=hooks
+        ) as http:
             yield ZoomAccess(sandbox_client(http, emulator), True)
         return
     if not settings.sandbox:
         async with make_http_client(event_hooks=hooks) as http:
             pacer = zoom_pacer(settings)
-            yield ZoomAccess(ZoomClient(http, api_base=settings.zoom_api_base, oauth_base=settings.zoom_oauth_base,
-                                        account_id=settings.zoom_account_id, client_id=settings.zoom_client_id,
-                                        client_secret=settings.zoom_client_secret.get_secret_value(),
-                                        pacer=pacer), False)
+            yield ZoomAccess(
+                ZoomClient(
+                    http,
+                    api_base=settings.zoom_api_base,
+                    oauth_base=settings.zoom_oauth_base,
+                    account_id=settings.zoom_account_id,
+                    client_id=settings.zoom_client_id,
+                    client_secret=settings.zoom_client_secret.get_secret_value(),
+                    pacer=pacer,
+                ),
+                False,
+            )
         return
     path = Path(settings.sandbox_state_path)
     emulator = create_emulator(users=users)
@@ -60,8 +73,9 @@ async def zoom_access(settings: Settings, users: tuple[str, ...] = (), emulator:
         restore(emulator.state, json.loads(path.read_text(encoding="utf-8")))
     for email in users:
         emulator.state.add_user(email)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE,
-                                     event_hooks=hooks) as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE, event_hooks=hooks
+    ) as http:
         try:
             yield ZoomAccess(sandbox_client(http, emulator), True)
         finally:
@@ -76,5 +90,11 @@ def zoom_pacer(settings: Settings) -> Pacer | None:
 def sandbox_client(http: httpx.AsyncClient, emulator: ZoomEmulator) -> ZoomClient:
     """A ZoomClient talking to an in-process emulator over `http`."""
     state = emulator.state
-    return ZoomClient(http, api_base=f"{SANDBOX_BASE}/v2", oauth_base=SANDBOX_BASE, account_id=state.account_id,
-                      client_id=state.client_id, client_secret=state.client_secret)
+    return ZoomClient(
+        http,
+        api_base=f"{SANDBOX_BASE}/v2",
+        oauth_base=SANDBOX_BASE,
+        account_id=state.account_id,
+        client_id=state.client_id,
+        client_secret=state.client_secret,
+    )

@@ -35,18 +35,26 @@ class DoctorReport:
 
     def as_json(self) -> dict:
         """The REST answer."""
-        return {"ok": self.ok, "sandbox": self.sandbox,
-                "checks": [{"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix or None}
-                           for c in self.checks]}
+        return {
+            "ok": self.ok,
+            "sandbox": self.sandbox,
+            "checks": [
+                {"name": c.name, "status": c.status, "detail": c.detail, "fix": c.fix or None} for c in self.checks
+            ],
+        }
 
 
 def check_date(spec: MeetingSpec, now: datetime) -> Check:
     """An event in the past is only a warning: rehearsing a past event is normal."""
     name = "event date"
     if spec.start_time < now:
-        return Check(name, "warn", f"the event started {spec.start_time:%Y-%m-%d %H:%M} UTC, in the past; Zoom will "
-                     "schedule the meeting for 'now'",
-                     "fine for a rehearsal; for the real event, correct event.date in the schedule file")
+        return Check(
+            name,
+            "warn",
+            f"the event started {spec.start_time:%Y-%m-%d %H:%M} UTC, in the past; Zoom will "
+            "schedule the meeting for 'now'",
+            "fine for a rehearsal; for the real event, correct event.date in the schedule file",
+        )
     return Check(name, "pass", f"starts {spec.start_time:%Y-%m-%d %H:%M} UTC")
 
 
@@ -55,35 +63,60 @@ async def check_webhook(settings: Settings, http: httpx.AsyncClient | None, now:
     name = "webhook endpoint"
     url = settings.public_url.rstrip("/") + WEBHOOK_PATH
     if settings.sandbox:
-        return Check(name, "warn", f"sandbox: the emulator delivers events; Zoom would need to reach {url}",
-                     "for the real event set SHOWCALLER_PUBLIC_URL to a public HTTPS address and "
-                     "SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN to the app's Secret Token")
+        return Check(
+            name,
+            "warn",
+            f"sandbox: the emulator delivers events; Zoom would need to reach {url}",
+            "for the real event set SHOWCALLER_PUBLIC_URL to a public HTTPS address and "
+            "SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN to the app's Secret Token",
+        )
     if settings.zoom_webhook_secret_token is None:
-        return Check(name, "fail", "no webhook secret is configured, so Zoom's events cannot be verified",
-                     "set SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN to the Secret Token of the app's Event Subscription")
+        return Check(
+            name,
+            "fail",
+            "no webhook secret is configured, so Zoom's events cannot be verified",
+            "set SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN to the Secret Token of the app's Event Subscription",
+        )
     if not url.startswith("https://"):
-        return Check(name, "fail", f"{url} is not HTTPS; Zoom delivers only to HTTPS endpoints",
-                     "serve Showcaller behind HTTPS and set SHOWCALLER_PUBLIC_URL to that address")
+        return Check(
+            name,
+            "fail",
+            f"{url} is not HTTPS; Zoom delivers only to HTTPS endpoints",
+            "serve Showcaller behind HTTPS and set SHOWCALLER_PUBLIC_URL to that address",
+        )
     plain = secrets.token_urlsafe(16)
-    body = json.dumps({"payload": {"plainToken": plain}, "event_ts": int(now.timestamp() * 1000),
-                       "event": "endpoint.url_validation"}, separators=(",", ":")).encode()
+    body = json.dumps(
+        {"payload": {"plainToken": plain}, "event_ts": int(now.timestamp() * 1000), "event": "endpoint.url_validation"},
+        separators=(",", ":"),
+    ).encode()
     stamp = str(int(now.timestamp()))
-    headers = {"content-type": "application/json", "x-zm-request-timestamp": stamp,
-               "x-zm-signature": sign(settings.webhook_secret, stamp, body)}
+    headers = {
+        "content-type": "application/json",
+        "x-zm-request-timestamp": stamp,
+        "x-zm-signature": sign(settings.webhook_secret, stamp, body),
+    }
     try:
         async with contextlib_client(http) as client:
             resp = await client.post(url, content=body, headers=headers, timeout=3.0)
     except httpx.HTTPError as exc:
-        return Check(name, "fail", f"{url} is not reachable: {type(exc).__name__}",
-                     "start `showcaller serve` and make SHOWCALLER_PUBLIC_URL reachable from the internet")
+        return Check(
+            name,
+            "fail",
+            f"{url} is not reachable: {type(exc).__name__}",
+            "start `showcaller serve` and make SHOWCALLER_PUBLIC_URL reachable from the internet",
+        )
     try:
         answer = resp.json()
     except ValueError:
         answer = None
     if resp.status_code not in (200, 204) or answer != url_validation_response(settings.webhook_secret, plain):
-        return Check(name, "fail", f"{url} answered the URL validation with HTTP {resp.status_code} and not the "
-                     "expected token", "check that SHOWCALLER_PUBLIC_URL points at this service and that "
-                     "SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN equals the app's Secret Token")
+        return Check(
+            name,
+            "fail",
+            f"{url} answered the URL validation with HTTP {resp.status_code} and not the expected token",
+            "check that SHOWCALLER_PUBLIC_URL points at this service and that "
+            "SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN equals the app's Secret Token",
+        )
     return Check(name, "pass", f"{url} answers Zoom's URL validation with the configured secret")
 
 

@@ -34,20 +34,34 @@ async def other_ids(db: AsyncEngine, event_id: str) -> set[int]:
 
 def links_of(obj: ZoomMeeting | ApplyResult) -> dict[str, Any]:
     """The identifiers and links to store, from a Zoom answer or an apply result."""
-    return {"zoom_id": obj.id, "uuid": obj.uuid, "join_url": obj.join_url, "start_url": obj.start_url,
-            "registration_url": obj.registration_url}
+    return {
+        "zoom_id": obj.id,
+        "uuid": obj.uuid,
+        "join_url": obj.join_url,
+        "start_url": obj.start_url,
+        "registration_url": obj.registration_url,
+    }
 
 
-async def record_object(db: AsyncEngine, event_id: str, kind: str, links: dict[str, Any], spec: MeetingSpec,
-                        sandbox: bool, now: datetime) -> None:
+async def record_object(
+    db: AsyncEngine, event_id: str, kind: str, links: dict[str, Any], spec: MeetingSpec, sandbox: bool, now: datetime
+) -> None:
     """Record (or replace) the event's Zoom object and its links; the pending create is settled."""
     async with db.begin() as conn:
         await conn.execute(delete(zoom_creates).where(zoom_creates.c.event_id == event_id))
         await conn.execute(delete(zoom_objects).where(zoom_objects.c.event_id == event_id))
-        await conn.execute(insert(zoom_objects).values(
-            event_id=event_id, kind=kind, host=spec.host_user, sandbox=sandbox,
-            applied_spec=spec.model_dump(mode="json"), applied_at=now,
-            start_url_at=now if links.get("start_url") else None, **links))
+        await conn.execute(
+            insert(zoom_objects).values(
+                event_id=event_id,
+                kind=kind,
+                host=spec.host_user,
+                sandbox=sandbox,
+                applied_spec=spec.model_dump(mode="json"),
+                applied_at=now,
+                start_url_at=now if links.get("start_url") else None,
+                **links,
+            )
+        )
 
 
 async def forget_pending_create(db: AsyncEngine, event_id: str) -> None:
@@ -59,8 +73,11 @@ async def forget_pending_create(db: AsyncEngine, event_id: str) -> None:
 async def record_start_url(db: AsyncEngine, event_id: str, start_url: str | None, now: datetime) -> None:
     """Store a freshly read start link."""
     async with db.begin() as conn:
-        await conn.execute(update(zoom_objects).where(zoom_objects.c.event_id == event_id)
-                           .values(start_url=start_url, start_url_at=now))
+        await conn.execute(
+            update(zoom_objects)
+            .where(zoom_objects.c.event_id == event_id)
+            .values(start_url=start_url, start_url_at=now)
+        )
 
 
 def db_journal(db: AsyncEngine, event_id: str, spec: MeetingSpec, sandbox: bool, now: datetime) -> Journal:
@@ -69,8 +86,11 @@ def db_journal(db: AsyncEngine, event_id: str, spec: MeetingSpec, sandbox: bool,
     async def creating(_spec: MeetingSpec) -> None:
         async with db.begin() as conn:
             await conn.execute(delete(zoom_creates).where(zoom_creates.c.event_id == event_id))
-            await conn.execute(insert(zoom_creates).values(event_id=event_id, kind=spec.kind, host=spec.host_user,
-                                                           topic=spec.topic, requested_at=now))
+            await conn.execute(
+                insert(zoom_creates).values(
+                    event_id=event_id, kind=spec.kind, host=spec.host_user, topic=spec.topic, requested_at=now
+                )
+            )
 
     async def created(meeting: ZoomMeeting) -> None:
         await record_object(db, event_id, spec.kind, links_of(meeting), spec, sandbox, now)

@@ -47,18 +47,29 @@ def spec_from_schedule(schedule: Schedule) -> MeetingSpec:
     opens, closes = event_window(schedule)
     minutes = max(1, round((closes - opens).total_seconds() / 60))
     return MeetingSpec(
-        kind=zoom.kind, host_user=zoom.host, topic=zoom.topic or event.title,
-        agenda=zoom.agenda or "", start_time=opens, duration_minutes=minutes, timezone=event.timezone,
-        password=zoom.password, auto_recording=zoom.auto_recording, registration=zoom.registration,
+        kind=zoom.kind,
+        host_user=zoom.host,
+        topic=zoom.topic or event.title,
+        agenda=zoom.agenda or "",
+        start_time=opens,
+        duration_minutes=minutes,
+        timezone=event.timezone,
+        password=zoom.password,
+        auto_recording=zoom.auto_recording,
+        registration=zoom.registration,
         # Webinars have no waiting room, mute-on-entry or join-before-host: leave them unmanaged there.
         waiting_room=zoom.waiting_room if meeting else None,
         mute_upon_entry=zoom.mute_upon_entry if meeting else None,
         join_before_host=zoom.join_before_host if meeting else None,
         alternative_hosts=_emails(schedule, zoom.alternative_hosts),
-        interpreters=tuple(Interpreter(email=email_of(schedule, i.interpreter), languages=tuple(i.languages))
-                           for i in zoom.interpretation if email_of(schedule, i.interpreter)),
-        breakout_rooms=tuple(BreakoutRoom(name=r.name, participants=_emails(schedule, r.participants))
-                             for r in zoom.breakout_rooms),
+        interpreters=tuple(
+            Interpreter(email=email_of(schedule, i.interpreter), languages=tuple(i.languages))
+            for i in zoom.interpretation
+            if email_of(schedule, i.interpreter)
+        ),
+        breakout_rooms=tuple(
+            BreakoutRoom(name=r.name, participants=_emails(schedule, r.participants)) for r in zoom.breakout_rooms
+        ),
         meeting_invitees=_emails(schedule, zoom.invitees),
         panelists=_panelists(schedule),
     )

@@ -95,10 +95,17 @@ class DoctorFailed(Exception):
 class ZoomSetup:
     """Plans and applies a schedule's Zoom object and keeps its host link fresh."""
 
-    def __init__(self, db: AsyncEngine, settings: Settings, now: Callable[[], datetime], *,
-                 client_factory: Callable[[], ZoomClient] | None = None,
-                 emulator: ZoomEmulator | None = None, http: httpx.AsyncClient | None = None,
-                 event_hooks: dict | None = None) -> None:
+    def __init__(
+        self,
+        db: AsyncEngine,
+        settings: Settings,
+        now: Callable[[], datetime],
+        *,
+        client_factory: Callable[[], ZoomClient] | None = None,
+        emulator: ZoomEmulator | None = None,
+        http: httpx.AsyncClient | None = None,
+        event_hooks: dict | None = None,
+    ) -> None:
         self.db = db
         self.event_hooks = event_hooks  # on the Zoom clients it makes (the service's metrics count calls)
         self.settings = settings
@@ -112,8 +119,14 @@ class ZoomSetup:
         """The service on a running service's database, clock and Zoom client."""
         settings = runtime.settings
         hooks = runtime.metrics.zoom_hooks(settings.zoom_api_base, settings.zoom_oauth_base, SANDBOX_BASE)
-        return cls(runtime.db, settings, runtime.clock.now, client_factory=runtime.zoom_client_factory,
-                   http=runtime.http, event_hooks=hooks)
+        return cls(
+            runtime.db,
+            settings,
+            runtime.clock.now,
+            client_factory=runtime.zoom_client_factory,
+            http=runtime.http,
+            event_hooks=hooks,
+        )
 
     @contextlib.asynccontextmanager
     async def access(self, schedules: Schedule | list[Schedule] | None) -> AsyncIterator[ZoomAccess]:
@@ -126,8 +139,7 @@ class ZoomSetup:
             return
         many = schedules if isinstance(schedules, list) else [schedules] if schedules is not None else []
         users = tuple(dict.fromkeys(u for s in many for u in sandbox_users(s)))
-        async with zoom_access(self.settings, users, emulator=self.emulator,
-                               event_hooks=self.event_hooks) as access:
+        async with zoom_access(self.settings, users, emulator=self.emulator, event_hooks=self.event_hooks) as access:
             yield access
 
     async def _locate(self, client: ZoomClient, event_id: str) -> tuple[int | None, str | None, list[str]]:
@@ -135,11 +147,14 @@ class ZoomSetup:
         row = await stored(self.db, event_id)
         intent = await pending_create(self.db, event_id)
         if intent is not None:
-            found = await find_created(client, intent.kind, intent.host, intent.topic, intent.requested_at,
-                                       await other_ids(self.db, event_id))
+            found = await find_created(
+                client, intent.kind, intent.host, intent.topic, intent.requested_at, await other_ids(self.db, event_id)
+            )
             if found is not None:
-                note = (f"{intent.kind} {found.id} was created by an earlier apply whose answer was lost; "
-                        "using it instead of creating another")
+                note = (
+                    f"{intent.kind} {found.id} was created by an earlier apply whose answer was lost; "
+                    "using it instead of creating another"
+                )
                 return found.id, intent.kind, [note]
         if row is not None:
             return row.zoom_id, row.kind, []
@@ -153,8 +168,9 @@ class ZoomSetup:
             state = await fetch_state(access.client, kind, existing) if existing is not None and kind else None
             return Planned(plan_changes(spec, state), access.sandbox, notes)
 
-    async def apply(self, schedule: Schedule, *, replace: bool = False, doctor: bool = True,
-                    access: ZoomAccess | None = None) -> Applied:
+    async def apply(
+        self, schedule: Schedule, *, replace: bool = False, doctor: bool = True, access: ZoomAccess | None = None
+    ) -> Applied:
         """Converge Zoom to the schedule, recording each step; `replace` allows deleting the old object.
 
         The doctor runs first (unless `doctor=False`); a failed check stops apply against the real
@@ -170,22 +186,25 @@ class ZoomSetup:
                 return await self._apply(opened, schedule, spec, replace, report)
         return await self._apply(access, schedule, spec, replace, report)
 
-    async def _apply(self, access: ZoomAccess, schedule: Schedule, spec: MeetingSpec, replace: bool,
-                     report: DoctorReport | None) -> Applied:
+    async def _apply(
+        self, access: ZoomAccess, schedule: Schedule, spec: MeetingSpec, replace: bool, report: DoctorReport | None
+    ) -> Applied:
         event_id, now = schedule.event.id, self.now()
         existing, kind, notes = await self._locate(access.client, event_id)
         if existing is None:
             await forget_pending_create(self.db, event_id)
         journal = db_journal(self.db, event_id, spec, access.sandbox, now)
-        plan, result = await converge(access.client, spec, existing, existing_kind=kind, journal=journal,
-                                      replace=replace)
+        plan, result = await converge(
+            access.client, spec, existing, existing_kind=kind, journal=journal, replace=replace
+        )
         result.notes[:0] = notes
         if result.id is not None:
             await record_object(self.db, event_id, spec.kind, links_of(result), spec, access.sandbox, now)
         return Applied(plan, result, access.sandbox, report)
 
-    async def apply_many(self, schedules: list[Schedule], *, replace: bool = False, doctor: bool = True,
-                         concurrency: int = 4) -> ManyApplied:
+    async def apply_many(
+        self, schedules: list[Schedule], *, replace: bool = False, doctor: bool = True, concurrency: int = 4
+    ) -> ManyApplied:
         """Apply several schedules over one Zoom client (one token, one pacer), `concurrency` at a time.
 
         The pacer, not the number of workers, keeps the calls under Zoom's limits; workers only let
@@ -257,5 +276,9 @@ class ZoomSetup:
 
     def _no_sandbox_yet(self) -> bool:
         """The persisted sandbox has never been created, so it holds no meeting to read."""
-        return (self.client_factory is None and self.emulator is None and self.settings.sandbox
-                and not Path(self.settings.sandbox_state_path).exists())
+        return (
+            self.client_factory is None
+            and self.emulator is None
+            and self.settings.sandbox
+            and not Path(self.settings.sandbox_state_path).exists()
+        )

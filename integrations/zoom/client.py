@@ -73,8 +73,9 @@ class ZoomClient:
             client_secret=client_secret,
             clock=clock,
         )
-        self.api = ZoomApi(http, self.tokens, api_base=api_base, policy=policy, sleep=sleep, clock=clock, rand=rand,
-                           pacer=pacer)
+        self.api = ZoomApi(
+            http, self.tokens, api_base=api_base, policy=policy, sleep=sleep, clock=clock, rand=rand, pacer=pacer
+        )
 
     # --- users -------------------------------------------------------------------------
     async def get_user(self, user_id: str) -> ZoomUser:

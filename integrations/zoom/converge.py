@@ -202,8 +202,10 @@ def create_lines(spec: MeetingSpec) -> tuple[str, ...]:
     lines += [f"interpreter: {i['email']} ({i['interpreter_languages']})" for i in li["interpreters"]]
     if rooms is not None:
         lines.append(f"settings.breakout_room.enable: {rooms['enable']!r}")
-        lines += [f"breakout room {r['name']!r}: {', '.join(r['participants']) or '(nobody pre-assigned)'}"
-                  for r in rooms["rooms"]]
+        lines += [
+            f"breakout room {r['name']!r}: {', '.join(r['participants']) or '(nobody pre-assigned)'}"
+            for r in rooms["rooms"]
+        ]
     lines += [f"invitee: {i['email']}" for i in invitees or ()]
     lines += [f"panelist: {p.name} <{p.email}>" for p in spec.panelists]
     if spec.panelists:
@@ -317,8 +319,9 @@ async def _create(client: ZoomClient, spec: MeetingSpec, result: ApplyResult, jo
     return result
 
 
-async def _add_panelists(client: ZoomClient, webinar_id: int | str, batch: list[dict[str, str]],
-                         result: ApplyResult) -> None:
+async def _add_panelists(
+    client: ZoomClient, webinar_id: int | str, batch: list[dict[str, str]], result: ApplyResult
+) -> None:
     for start in range(0, len(batch), PANELISTS_PER_CALL):
         result.write_calls += 1
         await client.add_panelists(webinar_id, batch[start : start + PANELISTS_PER_CALL])
@@ -436,9 +439,12 @@ async def find_created(
     listing = await (client.list_meetings(host) if kind == "meeting" else client.list_webinars(host))
     floor = since.astimezone(UTC) - ADOPT_SKEW
     found = [
-        m for m in listing
-        if m.topic == topic and m.id not in (exclude or set())
-        and m.created_at is not None and m.created_at.astimezone(UTC) >= floor
+        m
+        for m in listing
+        if m.topic == topic
+        and m.id not in (exclude or set())
+        and m.created_at is not None
+        and m.created_at.astimezone(UTC) >= floor
     ]
     return max(found, key=lambda m: m.created_at or floor, default=None)
 

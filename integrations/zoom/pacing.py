@@ -57,8 +57,10 @@ class RateLimits:
         """Zoom's published limits for an account plan: "free", "pro" or "business" ([RL])."""
         ri = 10 / 60
         if name == "free":
-            return cls({LIGHT: 4, MEDIUM: 2, HEAVY: 1, RESOURCE_INTENSIVE: ri},
-                       {LIGHT: 6000, MEDIUM: 2000, HEAVY: 1000, RESOURCE_INTENSIVE: 30000})
+            return cls(
+                {LIGHT: 4, MEDIUM: 2, HEAVY: 1, RESOURCE_INTENSIVE: ri},
+                {LIGHT: 6000, MEDIUM: 2000, HEAVY: 1000, RESOURCE_INTENSIVE: 30000},
+            )
         if name == "pro":
             return cls({LIGHT: 30, MEDIUM: 20, HEAVY: 10, RESOURCE_INTENSIVE: ri}, {HEAVY: 30000})
         if name == "business":
@@ -76,8 +78,15 @@ def _utc_today() -> date:
 class Pacer:
     """Spaces calls per category and counts them per UTC day (one per process and account)."""
 
-    def __init__(self, limits: RateLimits, *, headroom: float = 0.95, monotonic: Callable[[], float] = time.monotonic,
-                 sleep: Sleep = asyncio.sleep, today: Callable[[], date] = _utc_today) -> None:
+    def __init__(
+        self,
+        limits: RateLimits,
+        *,
+        headroom: float = 0.95,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        today: Callable[[], date] = _utc_today,
+    ) -> None:
         if not 0 < headroom <= 1:
             raise ValueError("headroom must be within (0, 1]")
         self.limits = limits
@@ -99,8 +108,9 @@ class Pacer:
         day = self._today()
         cap = self.limits.daily.get(category)
         if cap is not None and self._used.get((category, day), 0) >= cap:
-            raise ZoomRateLimited(f"the daily {category} budget of {cap} calls is spent; it resets at 00:00 UTC",
-                                  daily=True, status=0)
+            raise ZoomRateLimited(
+                f"the daily {category} budget of {cap} calls is spent; it resets at 00:00 UTC", daily=True, status=0
+            )
         self._used[(category, day)] = self._used.get((category, day), 0) + 1
         self.calls[category] = self.calls.get(category, 0) + 1
         interval = self._interval.get(category)

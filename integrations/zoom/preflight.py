@@ -18,8 +18,7 @@ from integrations.zoom.spec import MeetingSpec
 Status = Literal["pass", "warn", "fail"]
 LICENSED = 2
 # Zoom's system-supported interpretation languages (users spec), used when settings omit the list.
-SYSTEM_LANGUAGES = ("English", "Chinese", "Japanese", "German", "French", "Russian", "Portuguese", "Spanish",
-                    "Korean")
+SYSTEM_LANGUAGES = ("English", "Chinese", "Japanese", "German", "French", "Russian", "Portuguese", "Spanish", "Korean")
 _USER_TYPES = {1: "Basic", 2: "Licensed", 4: "Unassigned without Meetings Basic", 99: "None"}
 
 
@@ -35,12 +34,16 @@ class Check:
 
 def needed_scopes(spec: MeetingSpec) -> dict[str, str]:
     """Scope families the app needs for `spec` (a classic `x:y:admin` or any granular `x:y:…` satisfies one)."""
-    need = {"user:read": "look up the host and alternative hosts",
-            "meeting:read": "read the meeting and its past participants",
-            "meeting:write": "create and update the meeting"}
+    need = {
+        "user:read": "look up the host and alternative hosts",
+        "meeting:read": "read the meeting and its past participants",
+        "meeting:write": "create and update the meeting",
+    }
     if spec.kind == "webinar":
-        need |= {"webinar:read": "read the webinar and its panelists",
-                 "webinar:write": "create the webinar and add panelists"}
+        need |= {
+            "webinar:read": "read the webinar and its panelists",
+            "webinar:write": "create the webinar and add panelists",
+        }
     return need
 
 
@@ -54,16 +57,24 @@ async def check_credentials(client: ZoomClient, spec: MeetingSpec) -> Check:
     try:
         await client.tokens.token()
     except ZoomAuthError as exc:
-        return Check(name, "fail", f"Zoom refused the credentials: {exc.message}",
-                     "check the Account ID, Client ID and Client Secret of the Server-to-Server OAuth app "
-                     "(SHOWCALLER_ZOOM_*) and that the app is activated")
+        return Check(
+            name,
+            "fail",
+            f"Zoom refused the credentials: {exc.message}",
+            "check the Account ID, Client ID and Client Secret of the Server-to-Server OAuth app "
+            "(SHOWCALLER_ZOOM_*) and that the app is activated",
+        )
     token = client.tokens.current
     granted = set((token.scope if token else "").split())
     missing = [f for f in needed_scopes(spec) if not _has_scope(granted, f)]
     if missing:
         wanted = ", ".join(f"{f}:admin" for f in missing)
-        return Check(name, "fail", f"the token lacks {', '.join(missing)} scopes",
-                     f"add the scopes {wanted} to the app in the Zoom App Marketplace (Scopes page)")
+        return Check(
+            name,
+            "fail",
+            f"the token lacks {', '.join(missing)} scopes",
+            f"add the scopes {wanted} to the app in the Zoom App Marketplace (Scopes page)",
+        )
     return Check(name, "pass", f"token granted; {len(granted)} scopes cover {', '.join(needed_scopes(spec))}")
 
 
@@ -83,15 +94,27 @@ async def check_host(client: ZoomClient, spec: MeetingSpec) -> tuple[Check, Zoom
     name = "host user"
     user = await _user(client, spec.host_user)
     if user is None:
-        return Check(name, "fail", f"{spec.host_user} is not a user in this Zoom account",
-                     "set zoom.host to a user of the account, or add them in Zoom (User Management > Users)"), None
+        return Check(
+            name,
+            "fail",
+            f"{spec.host_user} is not a user in this Zoom account",
+            "set zoom.host to a user of the account, or add them in Zoom (User Management > Users)",
+        ), None
     if (user.status or "active") != "active":
-        return Check(name, "fail", f"{spec.host_user} is {user.status}",
-                     "activate the user in Zoom (User Management > Users) or choose another zoom.host"), user
+        return Check(
+            name,
+            "fail",
+            f"{spec.host_user} is {user.status}",
+            "activate the user in Zoom (User Management > Users) or choose another zoom.host",
+        ), user
     if user.type != LICENSED:
-        return Check(name, "fail", f"{spec.host_user} has a {_type(user)} licence: meetings end after 40 minutes, "
-                     "with no registration, cloud recording or alternative hosts",
-                     "assign the host a Licensed type in Zoom (User Management > Users > Edit)"), user
+        return Check(
+            name,
+            "fail",
+            f"{spec.host_user} has a {_type(user)} licence: meetings end after 40 minutes, "
+            "with no registration, cloud recording or alternative hosts",
+            "assign the host a Licensed type in Zoom (User Management > Users > Edit)",
+        ), user
     return Check(name, "pass", f"{spec.host_user}: active, Licensed"), user
 
 
@@ -102,9 +125,12 @@ def check_webinar_licence(spec: MeetingSpec, settings: dict[str, Any]) -> Check:
         return Check(name, "pass", "not needed (a meeting)")
     if (settings.get("feature") or {}).get("webinar"):
         return Check(name, "pass", f"{spec.host_user} has a Webinar licence")
-    return Check(name, "fail", f"{spec.host_user} has no Webinar licence (Zoom answers 'Webinar plan is missing')",
-                 "assign a Webinar licence to the host (User Management > Users > Edit > Webinar), or set "
-                 "zoom.kind: meeting")
+    return Check(
+        name,
+        "fail",
+        f"{spec.host_user} has no Webinar licence (Zoom answers 'Webinar plan is missing')",
+        "assign a Webinar licence to the host (User Management > Users > Edit > Webinar), or set zoom.kind: meeting",
+    )
 
 
 async def check_alternative_hosts(client: ZoomClient, spec: MeetingSpec) -> Check:
@@ -120,13 +146,21 @@ async def check_alternative_hosts(client: ZoomClient, spec: MeetingSpec) -> Chec
         elif user.type != LICENSED:
             unlicensed.append(f"{email} ({_type(user)})")
     if outside:
-        return Check(name, "fail", f"not users on the account: {', '.join(outside)}; Zoom refuses alternative "
-                     "hosts from outside the host's account",
-                     "add them as users in Zoom, or remove them from zoom.alternative_hosts and make them "
-                     "co-hosts during the meeting (Participants > More > Make co-host)")
+        return Check(
+            name,
+            "fail",
+            f"not users on the account: {', '.join(outside)}; Zoom refuses alternative "
+            "hosts from outside the host's account",
+            "add them as users in Zoom, or remove them from zoom.alternative_hosts and make them "
+            "co-hosts during the meeting (Participants > More > Make co-host)",
+        )
     if unlicensed:
-        return Check(name, "fail", f"alternative hosts must be Licensed: {', '.join(unlicensed)}",
-                     "assign them a Licensed type in Zoom, or make them co-hosts during the meeting instead")
+        return Check(
+            name,
+            "fail",
+            f"alternative hosts must be Licensed: {', '.join(unlicensed)}",
+            "assign them a Licensed type in Zoom, or make them co-hosts during the meeting instead",
+        )
     return Check(name, "pass", f"{len(spec.alternative_hosts)} Licensed users on the account")
 
 
@@ -137,19 +171,25 @@ def check_interpretation(spec: MeetingSpec, settings: dict[str, Any]) -> Check:
         return Check(name, "pass", "not used")
     li = (settings.get("in_meeting") or {}).get("language_interpretation") or {}
     if not li.get("enable"):
-        return Check(name, "fail", "language interpretation is off for the host (Zoom would silently drop the "
-                     "interpreters)",
-                     "turn on Settings > Meeting > In Meeting (Advanced) > Language interpretation in Zoom")
+        return Check(
+            name,
+            "fail",
+            "language interpretation is off for the host (Zoom would silently drop the interpreters)",
+            "turn on Settings > Meeting > In Meeting (Advanced) > Language interpretation in Zoom",
+        )
     known = {x.lower() for x in (li.get("languages") or SYSTEM_LANGUAGES)}
     known |= {x.lower() for x in li.get("custom_languages") or ()}
     wanted = dict.fromkeys(lang for i in spec.interpreters for lang in i.languages)
     missing = [lang for lang in wanted if lang.lower() not in known]
     if missing:
         names = ", ".join(missing)
-        return Check(name, "fail", f"not available in the account: {names} (neither a system language nor an "
-                     "added custom language)",
-                     f"add {names} as custom language(s) in Zoom (Settings > Meeting > In Meeting (Advanced) > "
-                     "Language interpretation > Add language), or change the language in zoom.interpretation")
+        return Check(
+            name,
+            "fail",
+            f"not available in the account: {names} (neither a system language nor an added custom language)",
+            f"add {names} as custom language(s) in Zoom (Settings > Meeting > In Meeting (Advanced) > "
+            "Language interpretation > Add language), or change the language in zoom.interpretation",
+        )
     return Check(name, "pass", f"enabled; {', '.join(wanted)} available")
 
 
@@ -160,12 +200,20 @@ def check_breakout(spec: MeetingSpec, settings: dict[str, Any]) -> Check:
         return Check(name, "pass", "not used")
     im = settings.get("in_meeting") or {}
     if not im.get("breakout_room"):
-        return Check(name, "fail", "breakout rooms are off for the host",
-                     "turn on Settings > Meeting > In Meeting (Advanced) > Breakout room in Zoom")
+        return Check(
+            name,
+            "fail",
+            "breakout rooms are off for the host",
+            "turn on Settings > Meeting > In Meeting (Advanced) > Breakout room in Zoom",
+        )
     if not im.get("breakout_room_schedule"):
-        return Check(name, "fail", "the host may not assign participants to breakout rooms when scheduling",
-                     "tick 'Allow host to assign participants to breakout rooms when scheduling' under "
-                     "Settings > Meeting > Breakout room in Zoom")
+        return Check(
+            name,
+            "fail",
+            "the host may not assign participants to breakout rooms when scheduling",
+            "tick 'Allow host to assign participants to breakout rooms when scheduling' under "
+            "Settings > Meeting > Breakout room in Zoom",
+        )
     return Check(name, "pass", f"enabled; {len(spec.breakout_rooms)} rooms")
 
 
@@ -178,9 +226,13 @@ def check_recording(spec: MeetingSpec, settings: dict[str, Any]) -> Check:
     key = "cloud_recording" if spec.auto_recording == "cloud" else "local_recording"
     if rec.get(key):
         return Check(name, "pass", f"{spec.auto_recording} recording available")
-    return Check(name, "fail", f"{spec.auto_recording} recording is not available to the host",
-                 f"enable {key.replace('_', ' ')} in Zoom (Settings > Recording; cloud needs a Pro or higher "
-                 "licence), or change zoom.auto_recording")
+    return Check(
+        name,
+        "fail",
+        f"{spec.auto_recording} recording is not available to the host",
+        f"enable {key.replace('_', ' ')} in Zoom (Settings > Recording; cloud needs a Pro or higher "
+        "licence), or change zoom.auto_recording",
+    )
 
 
 def check_registration(spec: MeetingSpec, host: ZoomUser | None) -> Check:
@@ -190,8 +242,12 @@ def check_registration(spec: MeetingSpec, host: ZoomUser | None) -> Check:
         return Check(name, "pass", "not used")
     if host is not None and host.type == LICENSED:
         return Check(name, "pass", "available (Licensed host)")
-    return Check(name, "fail", "registration needs a Licensed host",
-                 "assign the host a Licensed type in Zoom, or set zoom.registration: false")
+    return Check(
+        name,
+        "fail",
+        "registration needs a Licensed host",
+        "assign the host a Licensed type in Zoom, or set zoom.registration: false",
+    )
 
 
 async def preflight(client: ZoomClient, spec: MeetingSpec) -> list[Check]:
@@ -206,8 +262,14 @@ async def preflight(client: ZoomClient, spec: MeetingSpec) -> list[Check]:
         try:
             settings = await client.get_user_settings(spec.host_user)
         except ZoomError as exc:
-            checks.append(Check("host settings", "fail", f"cannot read the host's settings: {exc.message}",
-                                "give the app the user:read:admin scope"))
+            checks.append(
+                Check(
+                    "host settings",
+                    "fail",
+                    f"cannot read the host's settings: {exc.message}",
+                    "give the app the user:read:admin scope",
+                )
+            )
     checks.append(check_webinar_licence(spec, settings))
     checks.append(await check_alternative_hosts(client, spec))
     checks.append(check_interpretation(spec, settings))

@@ -183,8 +183,12 @@ def create_emulator(
     recording on, and a token with the meeting, webinar, user and report scopes. Change users'
     `type`/`webinar` and `emu.state.account` to model other accounts.
     """
-    account = AccountSettings(interpretation=interpretation_enabled, custom_languages=list(custom_languages),
-                              breakout_pre_assign=breakout_pre_assign, cloud_recording=cloud_recording)
+    account = AccountSettings(
+        interpretation=interpretation_enabled,
+        custom_languages=list(custom_languages),
+        breakout_pre_assign=breakout_pre_assign,
+        cloud_recording=cloud_recording,
+    )
     if scopes is not None:
         account.scopes = scopes
     return ZoomEmulator(

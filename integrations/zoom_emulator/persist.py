@@ -41,9 +41,13 @@ def snapshot(state: EmulatorState) -> dict[str, Any]:
     meetings = []
     for meeting in state.meetings.values():
         meetings.append(_tag(asdict(meeting)))
-    return {"version": VERSION, "users": [asdict(u) for u in state.users.values()], "meetings": meetings,
-            "daily_writes": [[k[0], k[1], v] for k, v in state.daily_writes.items()],
-            "account": asdict(state.account)}
+    return {
+        "version": VERSION,
+        "users": [asdict(u) for u in state.users.values()],
+        "meetings": meetings,
+        "daily_writes": [[k[0], k[1], v] for k, v in state.daily_writes.items()],
+        "account": asdict(state.account),
+    }
 
 
 def restore(state: EmulatorState, data: dict[str, Any]) -> None:

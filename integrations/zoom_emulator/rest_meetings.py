@@ -85,8 +85,12 @@ async def _create(request: Request, user_id: str, kind: str) -> Response:
     emu = emulator(request)
     host = _host(request, user_id)
     if kind == "webinar" and not host.webinar:
-        raise EmuError(400, 200, f"Webinar plan is missing. You must subscribe to the webinar plan and enable "
-                                 f"webinars for user {host.id} before you can create webinars.")
+        raise EmuError(
+            400,
+            200,
+            f"Webinar plan is missing. You must subscribe to the webinar plan and enable "
+            f"webinars for user {host.id} before you can create webinars.",
+        )
     body = validate_meeting_body(await json_body(request), kind, partial=False)
     count_daily_write(emu, host.id)
     now = emu.clock()
@@ -122,8 +126,21 @@ async def _create(request: Request, user_id: str, kind: str) -> Response:
 
 def _summary(m: StoredMeeting) -> dict[str, Any]:
     full = render_meeting(m)
-    row = {k: full[k] for k in ("uuid", "id", "host_id", "topic", "type", "start_time", "duration", "timezone",
-                                "created_at", "join_url")}
+    row = {
+        k: full[k]
+        for k in (
+            "uuid",
+            "id",
+            "host_id",
+            "topic",
+            "type",
+            "start_time",
+            "duration",
+            "timezone",
+            "created_at",
+            "join_url",
+        )
+    }
     row["agenda"] = full["agenda"][:250]  # Zoom truncates the agenda in lists
     return row
 

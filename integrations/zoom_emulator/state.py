@@ -50,11 +50,11 @@ class Ids:
 
 USER_BASIC = 1
 USER_LICENSED = 2
-DEFAULT_SCOPES = ("user:read:admin meeting:read:admin meeting:write:admin webinar:read:admin "
-                  "webinar:write:admin report:read:admin")
+DEFAULT_SCOPES = (
+    "user:read:admin meeting:read:admin meeting:write:admin webinar:read:admin webinar:write:admin report:read:admin"
+)
 # Zoom's system-supported interpretation languages (users spec, language_interpretation.languages).
-SYSTEM_LANGUAGES = ("English", "Chinese", "Japanese", "German", "French", "Russian", "Portuguese", "Spanish",
-                    "Korean")
+SYSTEM_LANGUAGES = ("English", "Chinese", "Japanese", "German", "French", "Russian", "Portuguese", "Spanish", "Korean")
 
 
 @dataclass
@@ -150,8 +150,15 @@ class EmulatorState:
     events: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[Any] = field(default_factory=list)
 
-    def add_user(self, email: str, first_name: str = "Emulated", last_name: str = "Host", *,
-                 type: int = USER_LICENSED, webinar: bool = False) -> EmulatedUser:
+    def add_user(
+        self,
+        email: str,
+        first_name: str = "Emulated",
+        last_name: str = "Host",
+        *,
+        type: int = USER_LICENSED,
+        webinar: bool = False,
+    ) -> EmulatedUser:
         """Register a user (idempotent by email: an existing user is returned unchanged)."""
         key = email.lower()
         if key not in self.users:

@@ -53,8 +53,10 @@ async def test_mekong_created_with_alternative_hosts_then_no_writes(tmp_path, da
         assert result.created and [c.action for c in plan.items] == ["create"]
         meeting = next(iter(_emulator_state(tmp_path).meetings.values())).fields
         settings = meeting["settings"]
-        assert set(settings["alternative_hosts"].split(";")) == {"pinsuda.alexander@example.org",
-                                                                 "geertrui.lanneau@example.org"}
+        assert set(settings["alternative_hosts"].split(";")) == {
+            "pinsuda.alexander@example.org",
+            "geertrui.lanneau@example.org",
+        }
         assert settings["waiting_room"] is True and settings["auto_recording"] == "cloud"
         assert meeting["topic"] == "Mekong Dialogue on Labour Mobility" and meeting["duration"] == 240
         plan, again = await _apply(runtime, schedule)
@@ -71,7 +73,8 @@ async def test_edit_is_planned_then_patched(tmp_path, database_url):
         schedule = await runtime.engine.load_schedule(edited, "test.yaml")
         plan, result = await _apply(runtime, schedule)
         assert [(c.action, c.field, c.old, c.new) for c in plan.items] == [
-            ("update", "settings.mute_upon_entry", True, False)]
+            ("update", "settings.mute_upon_entry", True, False)
+        ]
         assert result.id == first.id and result.write_calls == 1
     finally:
         await runtime.stop()
@@ -79,8 +82,10 @@ async def test_edit_is_planned_then_patched(tmp_path, database_url):
 
 async def test_webinar_panelists_added_in_batches_of_30(tmp_path, database_url):
     data = yaml.safe_load(WEBINAR.read_text())
-    extra = [{"id": f"guest-{i}", "name": f"Guest Speaker {i}", "email": f"guest{i}@example.org", "roles": ["panelist"]}
-             for i in range(40)]
+    extra = [
+        {"id": f"guest-{i}", "name": f"Guest Speaker {i}", "email": f"guest{i}@example.org", "roles": ["panelist"]}
+        for i in range(40)
+    ]
     data["people"] += extra
     data["zoom"]["panelists"] = [p["id"] for p in extra]
     runtime, schedule = await _runtime(tmp_path, database_url, yaml.safe_dump(data, sort_keys=False))
@@ -167,7 +172,8 @@ async def test_kind_change_needs_replace_then_deletes_the_meeting(tmp_path, data
         dry = await ZoomSetup(runtime.db, runtime.settings, lambda: NOW).plan(schedule)
         assert dry.plan.render().splitlines()[:2] == [
             f"- delete meeting {first.id}: zoom.kind changed from meeting to webinar",
-            dry.plan.render().splitlines()[1]]
+            dry.plan.render().splitlines()[1],
+        ]
         assert dry.plan.render().splitlines()[1].startswith("+ create webinar")
         plan, result = await _apply(runtime, schedule, replace=True)
         kinds = {m.id: m.kind for m in _emulator_state(tmp_path).meetings.values()}

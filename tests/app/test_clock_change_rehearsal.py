@@ -23,8 +23,9 @@ async def test_every_cue_fires_once_at_its_instant(name, database_url, settings_
     planned = plan_cues(load_file(path))
     receiver_env("http://127.0.0.1:9")
     clock = ManualClock(min(c.at for c in planned) - timedelta(hours=1))
-    runtime = Runtime(settings_for(database_url), clock=clock,
-                      transport=httpx.MockTransport(lambda request: httpx.Response(204)))
+    runtime = Runtime(
+        settings_for(database_url), clock=clock, transport=httpx.MockTransport(lambda request: httpx.Response(204))
+    )
     await runtime.start(run_timer=False, run_worker=False)
     try:
         await runtime.engine.load_schedule(path.read_text(), str(path))

@@ -31,9 +31,13 @@ def deep(levels: int = 500) -> str:
 
 @pytest.fixture
 async def api(database_url, settings_for, receiver_env):
-    h = await start_harness(database_url, settings_for, receiver_env, bangkok(14, 20),
-                            settings={"max_schedule_bytes": 64 * 1024, "schedule_parse_seconds": 5,
-                                      "schedule_parse_memory_mb": 512})
+    h = await start_harness(
+        database_url,
+        settings_for,
+        receiver_env,
+        bangkok(14, 20),
+        settings={"max_schedule_bytes": 64 * 1024, "schedule_parse_seconds": 5, "schedule_parse_memory_mb": 512},
+    )
     async with h.runtime.db.begin() as conn:
         _, organiser = await tokens_repo.create_token(conn, "org", "organiser", h.clock.now())
     h.client.headers["authorization"] = f"Bearer {organiser}"
@@ -54,8 +58,11 @@ async def _unchanged(h) -> None:
 async def test_hostile_schedules_are_refused_with_a_located_4xx_and_nothing_is_stored(api, name):
     text = {"alias bomb": alias_bomb(), "nested 500 deep": deep(500), "nested 5000 deep": deep(5000)}[name]
     assert len(text.encode()) < 64 * 1024
-    answer = await api.client.post("/api/events", content=text.encode(),
-                                   headers={"content-type": "application/yaml", "x-schedule-name": "hostile.yaml"})
+    answer = await api.client.post(
+        "/api/events",
+        content=text.encode(),
+        headers={"content-type": "application/yaml", "x-schedule-name": "hostile.yaml"},
+    )
     assert 400 <= answer.status_code < 500, answer.text
     refusal = answer.json()
     assert refusal["error"] == "invalid_schedule" and refusal["problems"], refusal
@@ -68,14 +75,12 @@ async def test_hostile_schedules_are_refused_with_a_located_4xx_and_nothing_is_s
 
 async def test_a_schedule_over_the_size_limit_is_413_before_parsing(api):
     big = GOOD_TEXT + "\n# " + "x" * (64 * 1024) + "\n"
-    answer = await api.client.post("/api/events", content=big.encode(),
-                                   headers={"content-type": "application/yaml"})
+    answer = await api.client.post("/api/events", content=big.encode(), headers={"content-type": "application/yaml"})
     assert answer.status_code == 413
     assert answer.json()["error"] == "payload_too_large" and "SHOWCALLER_MAX_SCHEDULE_BYTES" in answer.json()["reason"]
     assert answer.json()["limit"] == 64 * 1024
     await _unchanged(api)
-    ok = await api.client.post("/api/events", content=GOOD_TEXT.encode(),
-                               headers={"content-type": "application/yaml"})
+    ok = await api.client.post("/api/events", content=GOOD_TEXT.encode(), headers={"content-type": "application/yaml"})
     assert ok.status_code == 201, ok.text
 
 
@@ -83,8 +88,11 @@ async def test_after_hostile_uploads_a_restart_starts_every_event(api, database_
     for text in (alias_bomb(), deep(500), GOOD_TEXT.replace("title: Mekong", 'title: "\\0Mekong', 1)):
         answer = await api.client.post("/api/events", content=text.encode())
         assert 400 <= answer.status_code < 500
-    again = Runtime(settings_for(database_url), clock=ManualClock(bangkok(14, 30)),
-                    transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    again = Runtime(
+        settings_for(database_url),
+        clock=ManualClock(bangkok(14, 30)),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+    )
     await again.start(run_timer=False, run_worker=False)
     try:
         assert again.engine.event_ids() == [EVENT] and again.quarantined == {}

@@ -21,10 +21,18 @@ EVENT = "mekong-dialogue-2022"
 
 def test_redaction_keeps_the_path_and_other_parameters():
     assert redact("GET /api/events/e/stream?ticket=stk_abc&x=1 HTTP/1.1") == (
-        "GET /api/events/e/stream?ticket=[redacted]&x=1 HTTP/1.1")
+        "GET /api/events/e/stream?ticket=[redacted]&x=1 HTTP/1.1"
+    )
     assert redact("/x?a=1&TOKEN=sc_secret") == "/x?a=1&TOKEN=[redacted]"
-    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5", "GET", "/s?token=sc_secret", "1.1", 200), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        "",
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/s?token=sc_secret", "1.1", 200),
+        None,
+    )
     RedactSecrets().filter(record)
     assert "sc_secret" not in record.getMessage() and "token=[redacted]" in record.getMessage()
 
@@ -85,8 +93,9 @@ async def test_every_log_line_of_a_served_process_is_free_of_the_tokens_it_was_g
             # A client that still puts the token in the URL is refused, and the log must not keep it.
             assert (await client.get(f"{base}/state", params={"token": host})).status_code == 401
             assert await _first_frame(client, f"{base}/stream", params={"token": viewer}) == 401
-            announce = await client.post(f"{base}/announcements", json={"message": "log check"},
-                                         headers={"authorization": f"Bearer {host}"})
+            announce = await client.post(
+                f"{base}/announcements", json={"message": "log check"}, headers={"authorization": f"Bearer {host}"}
+            )
             # The Mekong Dialogue (2022) is over on the real clock, so the host's action is refused
             # (409): still a request that carried the host token through the server.
             assert announce.status_code == 409 and "ended" in announce.json()["reason"]

@@ -27,8 +27,9 @@ COPY = MEKONG.read_text().replace(f"id: {GOOD}", f"id: {BAD}", 1)
 
 
 async def _runtime(database_url, settings_for, at: datetime) -> Runtime:
-    runtime = Runtime(settings_for(database_url), clock=ManualClock(at),
-                      transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    runtime = Runtime(
+        settings_for(database_url), clock=ManualClock(at), transport=httpx.MockTransport(lambda r: httpx.Response(200))
+    )
     await runtime.start(run_timer=False, run_worker=False)
     return runtime
 
@@ -52,8 +53,16 @@ async def _break(database_url, settings_for, how: str) -> None:
             if how == "schedule":
                 await conn.execute(update(events).where(events.c.id == BAD).values(schedule_text="event: [unclosed"))
             else:
-                await conn.execute(insert(run_log).values(event_id=BAD, seq=1, at=datetime.now(UTC), kind="bogus",
-                                                          data={"kind": "bogus", "at": "yesterday"}, actor="x"))
+                await conn.execute(
+                    insert(run_log).values(
+                        event_id=BAD,
+                        seq=1,
+                        at=datetime.now(UTC),
+                        kind="bogus",
+                        data={"kind": "bogus", "at": "yesterday"},
+                        actor="x",
+                    )
+                )
     finally:
         await db.dispose()
 
@@ -80,8 +89,11 @@ async def test_a_bad_event_is_quarantined_and_the_others_run(database_url, setti
         fired = await runtime.engine.tick()
         assert fired and {row.event_id for row, _ in fired} == {GOOD}
         async with runtime.db.begin() as conn:
-            still = (await conn.execute(select(func.count()).select_from(cues).where(
-                cues.c.event_id == BAD, cues.c.status != "pending"))).scalar_one()
+            still = (
+                await conn.execute(
+                    select(func.count()).select_from(cues).where(cues.c.event_id == BAD, cues.c.status != "pending")
+                )
+            ).scalar_one()
         assert still == 0  # nothing of the quarantined event fired or was re-planned
         assert await runtime.engine.next_wake() > runtime.clock.now()
 
@@ -89,8 +101,9 @@ async def test_a_bad_event_is_quarantined_and_the_others_run(database_url, setti
         web.state.runtime = runtime
         async with runtime.db.begin() as conn:
             _, token = await tokens_repo.create_token(conn, "v", "viewer", runtime.clock.now())
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(web), base_url="http://sc.test",
-                                     headers={"authorization": f"Bearer {token}"}) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(web), base_url="http://sc.test", headers={"authorization": f"Bearer {token}"}
+        ) as client:
             listed = {e["id"]: e["quarantined"] for e in (await client.get("/api/events")).json()}
             assert listed[GOOD] is None and expected in listed[BAD]
             answer = await client.get(f"/api/events/{BAD}/state")
@@ -126,8 +139,9 @@ async def test_repair_from_a_file_and_remove(database_url, settings_for, receive
         await runtime.stop()
 
 
-async def test_repair_drops_unreadable_run_log_entries_only_when_asked(database_url, settings_for,
-                                                                       receiver_env, monkeypatch):
+async def test_repair_drops_unreadable_run_log_entries_only_when_asked(
+    database_url, settings_for, receiver_env, monkeypatch
+):
     await _two_events(database_url, settings_for, receiver_env)
     await _break(database_url, settings_for, "run_log")
     listed = await _cli(database_url, monkeypatch, "events", "repair", BAD)

@@ -12,8 +12,14 @@ from tests.conftest import MEKONG
 
 async def test_rehearsal_posts_to_every_kind_of_receiver(tmp_path):
     out = StringIO()
-    summary = await rehearse(str(MEKONG), speed=2400, console=Console(file=out, width=120), port=18765,
-                             receivers_port=18766, database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    summary = await rehearse(
+        str(MEKONG),
+        speed=2400,
+        console=Console(file=out, width=120),
+        port=18765,
+        receivers_port=18766,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.db'}",
+    )
     assert set(summary.received) == {"slack", "teams", "zoom_chat", "discord", "webhook"}
     # Everything planned went out and was accepted (signatures and tokens verified by the receivers).
     assert summary.deliveries == {"sent": sum(summary.received.values())}
@@ -35,10 +41,19 @@ async def test_metrics_during_a_rehearsal_count_cues_and_deliveries(tmp_path):
 
     done, stop = asyncio.Event(), asyncio.Event()
     lines: list[str] = []
-    task = asyncio.create_task(rehearse(
-        str(MEKONG), speed=2400, console=Console(file=StringIO(), width=120), port=18767, receivers_port=18768,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", keep_open=math.inf, stop=stop,
-        on_done=lambda summary, line: (lines.append(line), done.set())))
+    task = asyncio.create_task(
+        rehearse(
+            str(MEKONG),
+            speed=2400,
+            console=Console(file=StringIO(), width=120),
+            port=18767,
+            receivers_port=18768,
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'm.db'}",
+            keep_open=math.inf,
+            stop=stop,
+            on_done=lambda summary, line: (lines.append(line), done.set()),
+        )
+    )
     try:
         await asyncio.wait_for(done.wait(), 300)
         # The port actually used (a taken one is replaced), from the console line the rehearsal prints.
@@ -52,10 +67,18 @@ async def test_metrics_during_a_rehearsal_count_cues_and_deliveries(tmp_path):
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             values[sample.name] = values.get(sample.name, 0) + sample.value
-    fired_or_late = sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
-                        if s.name == "showcaller_cues_total" and s.labels["outcome"] in ("fired", "late"))
-    sent = sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
-               if s.name == "showcaller_deliveries_total" and s.labels["status"] == "sent")
+    fired_or_late = sum(
+        s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "showcaller_cues_total" and s.labels["outcome"] in ("fired", "late")
+    )
+    sent = sum(
+        s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "showcaller_deliveries_total" and s.labels["status"] == "sent"
+    )
     assert fired_or_late == summary.fired > 0
     assert sent == summary.deliveries.get("sent", 0) > 0
     assert values["showcaller_zoom_api_calls_total"] > 0  # the sandbox meeting was created over the API

@@ -45,23 +45,28 @@ def test_the_rule_refuses_nul_controls_and_surrogates_but_not_tab_or_line_breaks
     assert first_forbidden("esc \x1b[31m") == (4, "\x1b")
     assert first_forbidden("lone \ud800") == (5, "\ud800")
     assert list(problems({"a": ["ok", "x\x07"]})) == [
-        (("a", 1), "control character U+0007 at character 2 is not allowed; remove it")]
+        (("a", 1), "control character U+0007 at character 2 is not allowed; remove it")
+    ]
     assert neutralise({"k\x00": ["a\x01b"]}) == {"k\ufffd": ["a\ufffdb"]}
 
 
-@pytest.mark.parametrize(("path", "body", "field"), [
-    ("announcements", {"message": "nul \u0000 x"}, "body.message"),
-    ("announcements", {"message": "bell \u0007"}, "body.message"),
-    ("announcements", {"message": "fine", "targets": ["hosts-slack", "x\u0000"]}, "body.targets.1"),
-    ("timers", {"label": "a\u0000b", "seconds": 60}, "body.label"),
-    ("timers", {"label": "esc \u001b[2J", "seconds": 60}, "body.label"),
-    ("advance", {"to": "session-2\u0000"}, "body.to"),
-    ("delay", {"minutes": 1, "mode": "shift\ud800"}, "body.mode"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("announcements", {"message": "nul \u0000 x"}, "body.message"),
+        ("announcements", {"message": "bell \u0007"}, "body.message"),
+        ("announcements", {"message": "fine", "targets": ["hosts-slack", "x\u0000"]}, "body.targets.1"),
+        ("timers", {"label": "a\u0000b", "seconds": 60}, "body.label"),
+        ("timers", {"label": "esc \u001b[2J", "seconds": 60}, "body.label"),
+        ("advance", {"to": "session-2\u0000"}, "body.to"),
+        ("delay", {"minutes": 1, "mode": "shift\ud800"}, "body.mode"),
+    ],
+)
 async def test_control_characters_in_a_body_are_a_located_422_and_nothing_is_recorded(api, path, body, field):
     before = await _log_length(api)
-    answer = await api.client.post(f"/api/events/{EVENT}/{path}", content=json.dumps(body),
-                                   headers={"content-type": "application/json"})
+    answer = await api.client.post(
+        f"/api/events/{EVENT}/{path}", content=json.dumps(body), headers={"content-type": "application/json"}
+    )
     assert answer.status_code == 422, answer.text
     refusal = answer.json()
     assert refusal["error"] == "invalid_request"
@@ -78,19 +83,18 @@ async def test_a_query_parameter_with_nul_is_a_located_422(api):
     assert answer.status_code == 422 and answer.json()["details"][0]["field"] == "query.tz"
 
 
-@pytest.mark.parametrize(("edit", "line"), [
-    (lambda t: t.replace("title: Mekong Dialogue on Labour Mobility",
-                         'title: "Opening\\0remarks"', 1), None),
-    (lambda t: t.replace("title: Mekong Dialogue on Labour Mobility",
-                         'title: "Opening\\x1bremarks"', 1), None),
-    (lambda t: t.replace("title: Mekong Dialogue on Labour Mobility",
-                         "title: Opening\x00remarks", 1), "raw"),
-])
+@pytest.mark.parametrize(
+    ("edit", "line"),
+    [
+        (lambda t: t.replace("title: Mekong Dialogue on Labour Mobility", 'title: "Opening\\0remarks"', 1), None),
+        (lambda t: t.replace("title: Mekong Dialogue on Labour Mobility", 'title: "Opening\\x1bremarks"', 1), None),
+        (lambda t: t.replace("title: Mekong Dialogue on Labour Mobility", "title: Opening\x00remarks", 1), "raw"),
+    ],
+)
 async def test_a_schedule_with_nul_is_refused_and_nothing_is_stored(api, edit, line):
     edited = edit(GOOD_TEXT)
     assert edited != GOOD_TEXT
-    answer = await api.client.post("/api/events", content=edited.encode(),
-                                   headers={"content-type": "application/yaml"})
+    answer = await api.client.post("/api/events", content=edited.encode(), headers={"content-type": "application/yaml"})
     assert 400 <= answer.status_code < 500, answer.text
     refusal = answer.json()
     assert refusal["error"] == "invalid_schedule"
@@ -109,14 +113,21 @@ async def test_after_refusals_a_restart_starts_every_event(database_url, setting
     try:
         for body in ({"message": "nul \u0000 x"}, {"message": "ok"}, {"message": "\u001b"}):
             await h.client.post(f"/api/events/{EVENT}/announcements", json=body)
-        refused = await h.client.post("/api/events", content=GOOD_TEXT.replace(
-            "title: Mekong Dialogue on Labour Mobility", 'title: "Opening\\0remarks"', 1).encode())
+        refused = await h.client.post(
+            "/api/events",
+            content=GOOD_TEXT.replace(
+                "title: Mekong Dialogue on Labour Mobility", 'title: "Opening\\0remarks"', 1
+            ).encode(),
+        )
         assert refused.status_code == 422
     finally:
         await h.client.aclose()
         await h.runtime.stop()
-    again = Runtime(settings_for(database_url), clock=ManualClock(bangkok(14, 30)),
-                    transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    again = Runtime(
+        settings_for(database_url),
+        clock=ManualClock(bangkok(14, 30)),
+        transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+    )
     await again.start(run_timer=False, run_worker=False)
     try:
         assert again.engine.event_ids() == [EVENT]
@@ -140,8 +151,7 @@ async def test_a_zoom_webhook_with_nul_in_a_name_is_stored_and_neutralised(api):
     assert stored == 1 and names == ["Ana\ufffdLopez\ufffd"]
 
 
-@pytest.mark.parametrize(("where", "value"), [("event", "meeting.participant_joined\u0007"),
-                                              ("id", "8123\u0000")])
+@pytest.mark.parametrize(("where", "value"), [("event", "meeting.participant_joined\u0007"), ("id", "8123\u0000")])
 async def test_a_zoom_webhook_with_control_characters_in_its_keys_is_refused_before_the_inbox(api, where, value):
     payload = api.join(ANA, "1002", bangkok(14, 22))
     if where == "event":

@@ -69,18 +69,10 @@ class Recorder:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        return (
-            httpx.Response(200, json={})
-            if "zoom_chat" in request.url.path
-            else httpx.Response(200, text="ok")
-        )
+        return httpx.Response(200, json={}) if "zoom_chat" in request.url.path else httpx.Response(200, text="ok")
 
     def texts(self, kind: str = "slack") -> list[str]:
-        return [
-            json.loads(r.content).get("text", "")
-            for r in self.requests
-            if r.url.path.startswith(f"/{kind}")
-        ]
+        return [json.loads(r.content).get("text", "") for r in self.requests if r.url.path.startswith(f"/{kind}")]
 
 
 @dataclass
@@ -91,17 +83,13 @@ class Harness:
     recorder: Recorder
     ref: MeetingRef
 
-    async def post(
-        self, payload: dict[str, Any], *, when: datetime | None = None
-    ) -> httpx.Response:
+    async def post(self, payload: dict[str, Any], *, when: datetime | None = None) -> httpx.Response:
         body = body_of(payload)
         return await self.client.post(
             "/webhooks/zoom", content=body, headers=signed_headers(body, when or self.clock.now())
         )
 
-    def join(
-        self, person: Person, user_id: str, at: datetime, what: str = "participant_joined", **kw
-    ):
+    def join(self, person: Person, user_id: str, at: datetime, what: str = "participant_joined", **kw):
         return participant_event(self.ref, what, person, user_id, at, **kw)
 
     def lifecycle(self, what: str, at: datetime) -> dict[str, Any]:
@@ -169,7 +157,5 @@ async def viewer_token(harness) -> str:
     from app.store import tokens_repo
 
     async with harness.runtime.db.begin() as conn:
-        _, token = await tokens_repo.create_token(
-            conn, "viewer-test", "viewer", harness.clock.now()
-        )
+        _, token = await tokens_repo.create_token(conn, "viewer-test", "viewer", harness.clock.now())
     return token

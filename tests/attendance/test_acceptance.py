@@ -71,11 +71,7 @@ def _staff_stream(crowd, rng):
 
 def _time_of(payload) -> object:
     part = payload["payload"]["object"].get("participant") or {}
-    when = (
-        part.get("join_time")
-        or part.get("leave_time")
-        or payload["payload"]["object"].get("end_time")
-    )
+    when = part.get("join_time") or part.get("leave_time") or payload["payload"]["object"].get("end_time")
     return when or payload["payload"]["object"]["start_time"]
 
 
@@ -95,9 +91,7 @@ async def test_mekong_rehearsal_with_300_participants(database_url, settings_for
         clock=h.clock.now,
         seed=11,
     )
-    emu_http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=emulator), base_url="http://zoom.test"
-    )
+    emu_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url="http://zoom.test")
     emu_box["client"] = ZoomClient(
         emu_http,
         api_base="http://zoom.test/v2",
@@ -135,10 +129,7 @@ async def test_mekong_rehearsal_with_300_participants(database_url, settings_for
         crowd_events = [
             p
             for p in stream
-            if p["payload"]["object"]
-            .get("participant", {})
-            .get("user_name", "")
-            .startswith("Participant")
+            if p["payload"]["object"].get("participant", {}).get("user_name", "").startswith("Participant")
         ]
         lost = [
             next(p for p in crowd_events if p["event"].endswith("participant_joined")),
@@ -174,9 +165,9 @@ async def test_mekong_rehearsal_with_300_participants(database_url, settings_for
         before = await report_from_db(h.runtime.db, h.runtime.schedule(EVENT), h.clock.now())
         assert before["attendance"]["total_unique"] == len(crowd.truth)
         # The lost leave was closed at the meeting's end: too long until reconciliation fixes it.
-        assert {
-            p["email"] or p["name"]: p["total_seconds"] for p in before["participants"]
-        } != truth.seconds_by_key(crowd)
+        assert {p["email"] or p["name"]: p["total_seconds"] for p in before["participants"]} != truth.seconds_by_key(
+            crowd
+        )
 
         h.clock.advance(minutes=2)
         assert await h.runtime.attendance.reconciler.run_due() == 1

@@ -85,7 +85,10 @@ async def test_rows_read_back_through_sqlalchemy_exactly(sqlite_file):
     expected = row("a")
     assert stored.received_at == RECEIVED and stored.received_at.tzinfo is not None
     assert (stored.event_name, stored.meeting_id, stored.event_ts, stored.body) == (
-        expected["event_name"], expected["meeting_id"], expected["event_ts"], expected["body"]
+        expected["event_name"],
+        expected["meeting_id"],
+        expected["event_ts"],
+        expected["body"],
     )
     assert stored.processed_at is None and stored.error is None
 
@@ -117,13 +120,10 @@ async def test_no_answer_before_the_commit_returns(sqlite_file, monkeypatch):
 
 async def test_a_database_error_fails_the_batch_then_the_writer_recovers(sqlite_file):
     with sqlite3.connect(sqlite_file) as conn:
-        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON inbox "
-                     "BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
     writer = SqliteInboxWriter(str(sqlite_file))
     try:
-        results = await asyncio.gather(
-            *(writer.add(row(f"x{i}")) for i in range(5)), return_exceptions=True
-        )
+        results = await asyncio.gather(*(writer.add(row(f"x{i}")) for i in range(5)), return_exceptions=True)
         assert all(isinstance(r, sqlite3.DatabaseError) for r in results), results
         assert keys_in(sqlite_file) == []
         with sqlite3.connect(sqlite_file) as conn:
@@ -161,13 +161,17 @@ async def test_sqlite_files_get_the_thread_other_stores_the_engine(tmp_path, dat
 
 async def _refuse_inserts(conn, dialect: str) -> None:
     if dialect == "sqlite":
-        await conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON inbox "
-                                "BEGIN SELECT RAISE(ABORT, 'disk says no'); END"))
+        await conn.execute(
+            text("CREATE TRIGGER refuse BEFORE INSERT ON inbox BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+        )
         return
-    await conn.execute(text("CREATE FUNCTION refuse() RETURNS trigger AS "
-                            "$$ BEGIN RAISE EXCEPTION 'disk says no'; END $$ LANGUAGE plpgsql"))
-    await conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON inbox "
-                            "FOR EACH ROW EXECUTE FUNCTION refuse()"))
+    await conn.execute(
+        text(
+            "CREATE FUNCTION refuse() RETURNS trigger AS "
+            "$$ BEGIN RAISE EXCEPTION 'disk says no'; END $$ LANGUAGE plpgsql"
+        )
+    )
+    await conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON inbox FOR EACH ROW EXECUTE FUNCTION refuse()"))
 
 
 async def test_endpoint_answers_5xx_when_the_store_refuses_so_zoom_retries(harness):
@@ -179,8 +183,7 @@ async def test_endpoint_answers_5xx_when_the_store_refuses_so_zoom_retries(harne
     assert refused.status_code == 503 and refused.json()["error"] == "inbox_unavailable"
     async with db.begin() as conn:
         assert (await conn.execute(select(func.count()).select_from(inbox))).scalar_one() == 0
-        await conn.execute(text("DROP TRIGGER refuse" + ("" if db.dialect.name == "sqlite"
-                                                         else " ON inbox")))
+        await conn.execute(text("DROP TRIGGER refuse" + ("" if db.dialect.name == "sqlite" else " ON inbox")))
     retried = await harness.post(payload)  # Zoom retries the same event
     assert retried.status_code == 200 and retried.json() == {"status": "accepted"}
 
@@ -205,9 +208,7 @@ async def test_text_a_database_cannot_store_is_refused_with_400(harness, field):
 
 async def test_a_never_ending_stream_does_not_starve_processing(sqlite_file):
     db = create_engine(f"sqlite:///{sqlite_file}")
-    processor = InboxProcessor(
-        db, lambda: RECEIVED, coalesce_seconds=0.05, max_lag_seconds=0.2, slice_size=3
-    )
+    processor = InboxProcessor(db, lambda: RECEIVED, coalesce_seconds=0.05, max_lag_seconds=0.2, slice_size=3)
     stop, feeding = asyncio.Event(), asyncio.Event()
     writer = SqliteInboxWriter(str(sqlite_file), on_commit=processor.kick)
 
@@ -242,8 +243,11 @@ async def test_a_never_ending_stream_does_not_starve_processing(sqlite_file):
 
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False), st.text(max_size=80),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=80),
     st.text(alphabet="0123456789", min_size=1, max_size=20),
 )
 
@@ -255,11 +259,12 @@ SCALARS = st.one_of(
     meeting_id=st.one_of(SCALARS, st.text(min_size=60, max_size=70)),
     drop=st.sampled_from(["", "event", "event_ts"]),
 )
-def test_request_path_row_accepts_exactly_what_parse_event_accepts(
-    event, event_ts, meeting_id, drop
-):
-    payload = {"event": event, "event_ts": event_ts,
-               "payload": {"object": {"id": meeting_id, "uuid": "u==", "participant": {}}}}
+def test_request_path_row_accepts_exactly_what_parse_event_accepts(event, event_ts, meeting_id, drop):
+    payload = {
+        "event": event,
+        "event_ts": event_ts,
+        "payload": {"object": {"id": meeting_id, "uuid": "u==", "participant": {}}},
+    }
     payload.pop(drop, None)
     try:
         expected = parse_event(payload)
@@ -273,7 +278,8 @@ def test_request_path_row_accepts_exactly_what_parse_event_accepts(
         assert got is None
         return
     storable = (
-        len(expected.event) <= 100 and len(expected.meeting_id or "") <= 64
+        len(expected.event) <= 100
+        and len(expected.meeting_id or "") <= 64
         and all(_fits(t) for t in (expected.event, expected.meeting_id or ""))
     )
     if not storable:
@@ -297,8 +303,9 @@ async def test_processor_writes_through_the_writer_thread_like_the_engine_does(s
     from integrations.zoom_emulator.payloads import participant_event
     from tests.attendance.conftest import meeting_ref
 
-    payloads = [participant_event(meeting_ref(), "participant_joined", ANA, str(i),
-                                  bangkok(13, 31 + i)) for i in range(3)]
+    payloads = [
+        participant_event(meeting_ref(), "participant_joined", ANA, str(i), bangkok(13, 31 + i)) for i in range(3)
+    ]
     bodies = [json.dumps(p) for p in payloads] + ['{"event": "meeting.x", "event_ts": "bad"}']
     db = create_engine(f"sqlite:///{sqlite_file}")
     writer = SqliteInboxWriter(str(sqlite_file))
@@ -314,8 +321,6 @@ async def test_processor_writes_through_the_writer_thread_like_the_engine_does(s
     finally:
         await writer.close()
         await db.dispose()
-    assert sorted(facts, key=lambda f: f.user_id) == [
-        fact_from_body(json.dumps(p)) for p in payloads
-    ]
+    assert sorted(facts, key=lambda f: f.user_id) == [fact_from_body(json.dumps(p)) for p in payloads]
     assert [r.processed_at for r in rows] == [now] * 4  # read back as aware UTC
     assert [r.error is None for r in rows] == [True, True, True, False]

@@ -24,9 +24,7 @@ def facts_of(payloads) -> list[Fact]:
 
 
 def summary(attendance, now):
-    return {
-        p.key: (p.intervals, p.rooms, p.waiting, p.sessions) for p in attendance.participants
-    }, attendance.peak(now)
+    return {p.key: (p.intervals, p.rooms, p.waiting, p.sessions) for p in attendance.participants}, attendance.peak(now)
 
 
 CLEAN = summary(build_attendance(facts_of(CROWD.canonical)), CROWD.end)
@@ -118,9 +116,7 @@ def test_past_rows_fill_a_lost_join_and_correct_an_inferred_end():
         ended,
     ]  # Bo's leave was lost
     before = build_attendance(facts_of(stream)).by_key()
-    assert before["ana@example.org"].intervals == [] and before["bo@example.org"].intervals == [
-        (_at(10), _at(60))
-    ]
+    assert before["ana@example.org"].intervals == [] and before["bo@example.org"].intervals == [(_at(10), _at(60))]
     rows = [
         PastRow(ref.uuid, "1", _at(5), _at(30), "Ana", "ana@example.org"),
         PastRow(ref.uuid, "2", _at(10), _at(20), "Bo", "bo@example.org"),
@@ -129,10 +125,7 @@ def test_past_rows_fill_a_lost_join_and_correct_an_inferred_end():
     after = build_attendance(facts_of(stream), rows).by_key()
     assert after["ana@example.org"].intervals == [(_at(5), _at(30))]
     assert after["bo@example.org"].intervals == [(_at(10), _at(20))]
-    assert (
-        after["cy@example.org"].intervals == [(_at(40), _at(50))]
-        and after["cy@example.org"].reconciled
-    )
+    assert after["cy@example.org"].intervals == [(_at(40), _at(50))] and after["cy@example.org"].reconciled
     # Rows that agree with complete webhooks change nothing.
     assert (
         build_attendance(facts_of(stream), rows + rows).by_key()["bo@example.org"].intervals

@@ -32,9 +32,7 @@ def _row(payload, when):
     }
 
 
-async def test_rows_committed_before_a_crash_are_processed_at_start(
-    database_url, settings_for, receiver_env
-):
+async def test_rows_committed_before_a_crash_are_processed_at_start(database_url, settings_for, receiver_env):
     from integrations.zoom_emulator.payloads import participant_event
 
     await migrate(database_url)
@@ -50,22 +48,15 @@ async def test_rows_committed_before_a_crash_are_processed_at_start(
         },
     ]
     async with db.begin() as conn:  # what a previous process acknowledged, then died
-        assert (
-            await attendance_repo.add_to_inbox(conn, [_row(p, bangkok(13, 42)) for p in payloads])
-            == [True] * 3
-        )
+        assert await attendance_repo.add_to_inbox(conn, [_row(p, bangkok(13, 42)) for p in payloads]) == [True] * 3
     await db.dispose()
     h = await start_harness(database_url, settings_for, receiver_env, bangkok(13, 45))
     try:
         async with h.runtime.db.begin() as conn:
             unprocessed = (
-                await conn.execute(
-                    select(func.count()).select_from(inbox).where(inbox.c.processed_at.is_(None))
-                )
+                await conn.execute(select(func.count()).select_from(inbox).where(inbox.c.processed_at.is_(None)))
             ).scalar_one()
-            facts = (
-                await conn.execute(select(func.count()).select_from(attendance_facts))
-            ).scalar_one()
+            facts = (await conn.execute(select(func.count()).select_from(attendance_facts))).scalar_one()
         assert unprocessed == 0 and facts == 2  # the sharing event is kept but is not attendance
         [p] = (await h.runtime.attendance.attendance(EVENT)).participants
         assert p.intervals == [(bangkok(13, 31), bangkok(13, 41))]
@@ -167,9 +158,7 @@ async def test_a_row_that_cannot_become_a_fact_is_flagged_and_does_not_block_oth
     assert (await h.post(h.join(ANA, "2", bangkok(13, 32)))).status_code == 200
     await h.runtime.attendance.drain()
     async with h.runtime.db.begin() as conn:
-        rows = (
-            await conn.execute(select(inbox.c.processed_at, inbox.c.error).order_by(inbox.c.id))
-        ).all()
+        rows = (await conn.execute(select(inbox.c.processed_at, inbox.c.error).order_by(inbox.c.id))).all()
     assert all(r.processed_at is not None for r in rows)
     assert "out of range" in rows[0].error and rows[1].error is None
     [p] = (await h.runtime.attendance.attendance(EVENT)).participants

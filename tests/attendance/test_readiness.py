@@ -29,9 +29,7 @@ def _with_slots() -> str:
 
 @pytest.fixture
 async def slotted(database_url, settings_for, receiver_env):
-    h = await start_harness(
-        database_url, settings_for, receiver_env, bangkok(13, 30), schedule_text=_with_slots()
-    )
+    h = await start_harness(database_url, settings_for, receiver_env, bangkok(13, 30), schedule_text=_with_slots())
     try:
         yield h
     finally:
@@ -44,11 +42,7 @@ async def _everyone_but(h, *absent: str) -> None:
     await h.post(h.lifecycle("started", bangkok(13, 30)))
     for n, person in enumerate(schedule.people):
         if person.id not in absent:
-            await h.post(
-                h.join(
-                    Person(person.name, str(person.email), f"G-{n}"), str(100 + n), bangkok(13, 35)
-                )
-            )
+            await h.post(h.join(Person(person.name, str(person.email), f"G-{n}"), str(100 + n), bangkok(13, 35)))
 
 
 async def test_country_only_respondent_is_reported_not_joined(slotted):
@@ -66,9 +60,7 @@ async def test_country_respondent_matched_by_display_name_and_follow_up_is_poste
     await _everyone_but(h)
     h.clock.set(bangkok(14, 5))
     await h.settle()
-    assert any(
-        "Session 1" in t and "respondent for Lao PDR not joined" in t for t in h.recorder.texts()
-    )
+    assert any("Session 1" in t and "respondent for Lao PDR not joined" in t for t in h.recorder.texts())
     h.clock.set(bangkok(14, 7))
     await h.post(h.join(Person("Lao PDR - Ministry of Labour", "", "G-LAO"), "999", bangkok(14, 7)))
     await h.settle()
@@ -100,9 +92,7 @@ async def test_waiting_room_is_named_and_arrival_after_start_is_not_followed_up(
     assert not [t for t in h.recorder.texts() if "has joined" in t]
 
 
-async def test_without_a_linked_meeting_the_planned_text_goes_out(
-    database_url, settings_for, receiver_env
-):
+async def test_without_a_linked_meeting_the_planned_text_goes_out(database_url, settings_for, receiver_env):
     from sqlalchemy import delete
 
     from app.store.tables import zoom_objects

@@ -29,9 +29,7 @@ async def _afternoon(h):
     h.clock.set(bangkok(14, 30))
     await h.runtime.engine.act(
         EVENT,
-        lambda at: TimerStart(
-            at, timer_id="r1", seconds=180, label="Respondent 1", segment="session-1", slot=1
-        ),
+        lambda at: TimerStart(at, timer_id="r1", seconds=180, label="Respondent 1", segment="session-1", slot=1),
     )
     h.clock.set(bangkok(14, 34))
     await h.runtime.engine.act(EVENT, lambda at: TimerStop(at, timer_id="r1"))
@@ -57,9 +55,7 @@ async def test_attendance_contract(harness, viewer_token):
     assert all(set(p) == {"id", "name", "roles", "present", "since"} for p in body["people"])
     readiness = body["readiness"]
     assert set(readiness) == {"segment", "title", "starts_at", "missing", "present"}
-    assert (
-        readiness["segment"] == "discussion-1" and readiness["starts_at"] == "2022-05-30T07:45:00Z"
-    )
+    assert readiness["segment"] == "discussion-1" and readiness["starts_at"] == "2022-05-30T07:45:00Z"
     assert {
         "id": "pinsuda-alexander",
         "name": "Pinsuda Alexander",
@@ -106,11 +102,7 @@ async def test_report_formats(harness, viewer_token):
 
     page = await h.client.get(f"/api/events/{EVENT}/report?format=html", headers=auth)
     assert page.headers["content-type"].startswith("text/html")
-    assert (
-        "<svg" in page.text
-        and "<script" not in page.text
-        and "http://" not in page.text.split("<svg")[0]
-    )
+    assert "<svg" in page.text and "<script" not in page.text and "http://" not in page.text.split("<svg")[0]
     assert "Respondent 1" in page.text and "Guest (Lao PDR)" in page.text
     bad = await h.client.get(f"/api/events/{EVENT}/report?format=pdf", headers=auth)
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_request"
@@ -129,7 +121,5 @@ async def test_cli_report_reads_the_database(harness, database_url, tmp_path):
     report = json.loads(out.read_text())
     assert report["event"]["id"] == EVENT and report["attendance"]["total_unique"] == 2
     assert report["timers"][0]["over_seconds"] == 30  # stopped by itself 30 s after time-up
-    html = await asyncio.to_thread(
-        CliRunner().invoke, cli, ["report", str(MEKONG), "--database-url", database_url]
-    )
+    html = await asyncio.to_thread(CliRunner().invoke, cli, ["report", str(MEKONG), "--database-url", database_url])
     assert html.exit_code == 0 and "<svg" in html.output

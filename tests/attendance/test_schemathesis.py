@@ -17,9 +17,7 @@ from app.store.tables import inbox
 from tests.attendance.conftest import signed_headers
 
 # The schema comes from the real app; a runtime that is never started keeps the lifespan inert.
-_schema_app = create_app(
-    runtime=Runtime(Settings(_env_file=None, database_url="sqlite+aiosqlite://"))
-)
+_schema_app = create_app(runtime=Runtime(Settings(_env_file=None, database_url="sqlite+aiosqlite://")))
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", _schema_app)
 OPERATION = SCHEMA["/webhooks/zoom"]["POST"]
 CASES = st.one_of(
@@ -64,9 +62,7 @@ async def test_generated_cases_signed_are_answered_without_5xx(harness, case):
         assert response.status_code in (400, 413), response.text
         assert {"error", "reason"} <= set(response.json())
         assert after == before
-    unsigned = await harness.client.post(
-        "/webhooks/zoom", content=body, headers={"content-type": "application/json"}
-    )
+    unsigned = await harness.client.post("/webhooks/zoom", content=body, headers={"content-type": "application/json"})
     assert unsigned.status_code == 401 and await _count(harness) == after
 
 

@@ -67,9 +67,7 @@ async def test_zoom_retries_with_the_original_timestamp_are_accepted(harness, mi
     [(timedelta(minutes=-91), "timestamp_too_old"), (timedelta(minutes=6), "timestamp_in_future")],
 )
 async def test_timestamps_outside_the_window_are_refused_and_not_stored(harness, shift, check):
-    response = await harness.post(
-        harness.join(ANA, "1001", bangkok(13, 30)), when=harness.clock.now() + shift
-    )
+    response = await harness.post(harness.join(ANA, "1001", bangkok(13, 30)), when=harness.clock.now() + shift)
     refused(response, 401)
     assert response.json()["check"] == check
     assert await stored(harness) == 0
@@ -106,8 +104,7 @@ async def test_window_is_configurable(database_url, settings_for, receiver_env):
         (b'{"event": "meeting.started", "event_ts": 1, "payload": []}', 400),
         (b'{"event": "meeting.started", "event_ts": 1, "payload": {"object": "x"}}', 400),
         (
-            b'{"event": "meeting.participant_joined", "event_ts": 1, '
-            b'"payload": {"object": {"participant": 3}}}',
+            b'{"event": "meeting.participant_joined", "event_ts": 1, "payload": {"object": {"participant": 3}}}',
             400,
         ),
         (b'{"event": "endpoint.url_validation", "event_ts": 1, "payload": {"plainToken": 5}}', 400),
@@ -126,9 +123,7 @@ async def test_signed_but_malformed_bodies_are_400_json_and_not_stored(harness, 
 async def test_oversized_body_is_413(harness):
     body = b'{"event":"meeting.started","event_ts":1,"payload":{"pad":"' + b"x" * 600_000 + b'"}}'
     refused(
-        await harness.client.post(
-            "/webhooks/zoom", content=body, headers=signed_headers(body, harness.clock.now())
-        ),
+        await harness.client.post("/webhooks/zoom", content=body, headers=signed_headers(body, harness.clock.now())),
         413,
     )
     assert await stored(harness) == 0
@@ -140,17 +135,13 @@ MUTATIONS = st.one_of(
     st.tuples(st.just("signature"), st.text(max_size=80)),
     st.tuples(
         st.just("timestamp"),
-        st.one_of(
-            st.text(max_size=20), st.integers(min_value=-(10**12), max_value=10**12).map(str)
-        ),
+        st.one_of(st.text(max_size=20), st.integers(min_value=-(10**12), max_value=10**12).map(str)),
     ),
     st.tuples(st.just("drop"), st.sampled_from(["x-zm-signature", "x-zm-request-timestamp"])),
 )
 
 
-@settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutation=MUTATIONS)
 async def test_any_tampering_is_refused_with_4xx_and_never_stored(harness, mutation):
     body = body_of(harness.join(ANA, "1001", bangkok(13, 31)))

@@ -20,9 +20,7 @@ def peak(crowd: Crowd) -> int:
 
 
 def attended_between(crowd: Crowd, start: datetime, end: datetime) -> int:
-    return sum(
-        1 for t in crowd.truth.values() if any(a < end and b > start for a, b in t.intervals)
-    )
+    return sum(1 for t in crowd.truth.values() if any(a < end and b > start for a, b in t.intervals))
 
 
 def seconds_by_key(crowd: Crowd) -> dict[str, int]:

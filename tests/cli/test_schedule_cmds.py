@@ -21,8 +21,7 @@ def test_validate_ok_prints_a_summary(run):
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         f"{MEKONG}: ok (Mekong Dialogue on Labour Mobility, 9 segments, 11 people)",
-        f"{WEBINAR}: ok (Mekong Skills Webinar: Recognising Migrant Workers' Skills, 5 segments, "
-        "6 people)",
+        f"{WEBINAR}: ok (Mekong Skills Webinar: Recognising Migrant Workers' Skills, 5 segments, 6 people)",
     ]
 
 
@@ -40,11 +39,7 @@ def test_validate_needs_a_file(run):
 def _showcaller() -> list[str]:
     """The installed console script next to this interpreter, else the same entry point via -c."""
     script = Path(sys.executable).with_name("showcaller")
-    return (
-        [str(script)]
-        if script.exists()
-        else [sys.executable, "-c", "from app.cli import main; main()"]
-    )
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from app.cli import main; main()"]
 
 
 def test_invalid_file_in_a_real_subprocess_exits_2_without_traceback():
@@ -58,8 +53,7 @@ def test_invalid_file_in_a_real_subprocess_exits_2_without_traceback():
     )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.splitlines() == [
-        f"{BROKEN}:14:5: segments[1].start: overlaps 'welcome', which runs until 10:30. "
-        "Fix: start at 10:30 or later",
+        f"{BROKEN}:14:5: segments[1].start: overlaps 'welcome', which runs until 10:30. Fix: start at 10:30 or later",
         f"{BROKEN}: 1 problem",
     ]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
@@ -112,9 +106,7 @@ def test_plan_table_in_yangon_shows_the_opening_at_13_30(run):
 def test_plan_table_defaults_to_the_event_zone(run):
     result = run("plan", MEKONG)
     assert "times in Asia/Bangkok" in result.stdout
-    assert any(
-        "14:00-14:15" in line and "Opening remarks" in line for line in result.stdout.splitlines()
-    )
+    assert any("14:00-14:15" in line and "Opening remarks" in line for line in result.stdout.splitlines())
 
 
 def test_plan_ics_has_one_event_per_segment_with_its_speakers(run):
@@ -141,9 +133,7 @@ def test_plan_ics_has_one_event_per_segment_with_its_speakers(run):
 def test_plan_unknown_zone_exits_2_with_a_clear_message(run, zone):
     result = run("plan", MEKONG, "--tz", zone)
     assert result.exit_code == 2
-    assert result.stderr.strip() == (
-        f"--tz: unknown time zone '{zone}'. Fix: use an IANA name such as Asia/Yangon"
-    )
+    assert result.stderr.strip() == (f"--tz: unknown time zone '{zone}'. Fix: use an IANA name such as Asia/Yangon")
     assert result.stdout == ""
 
 
@@ -185,9 +175,7 @@ def test_titles_are_printed_verbatim_never_as_markup(run, tmp_path):
     (tmp_path / "draft.yaml").write_text(text, encoding="utf-8")
     result = run("plan", str(tmp_path / "draft.yaml"))
     assert result.exit_code == 0, result.output
-    assert any(
-        "14:00-14:15" in line and "[b]Q&A[/x]" in line for line in result.stdout.splitlines()
-    )
+    assert any("14:00-14:15" in line and "[b]Q&A[/x]" in line for line in result.stdout.splitlines())
     assert "Now: [b]Q&A[/x]" in result.stdout
 
 
@@ -196,6 +184,7 @@ def test_plan_lists_the_webinar_panelists(run):
     assert [p["id"] for p in plan["panelists"]] == ["somchai-phan", "dara-keo", "lina-marsh", "noy-vongsa"]
     assert plan["panelists"][0]["email"] == "somchai.phan@example.org"
     table = run("plan", WEBINAR).stdout
-    assert ("Panelists (4, roles: [panelist] plus zoom.panelists): Somchai Phan, Dara Keo, Lina Marsh, "
-            "Noy Vongsa") in table
+    assert (
+        "Panelists (4, roles: [panelist] plus zoom.panelists): Somchai Phan, Dara Keo, Lina Marsh, Noy Vongsa"
+    ) in table
     assert json.loads(run("plan", MEKONG, "--format", "json").stdout)["panelists"] == []

@@ -77,9 +77,7 @@ async def make_rig(database_url, settings_for):
             targets=["ops", "team"],
             ending_soon="1m",
         )
-        runtime = Runtime(
-            settings_for(database_url), clock=clock, env_overrides=drill.env(receiver.base)
-        )
+        runtime = Runtime(settings_for(database_url), clock=clock, env_overrides=drill.env(receiver.base))
         await runtime.start(run_timer=False, run_worker=False)
         await runtime.engine.load_schedule(drill.yaml(), "fault-drill.yaml")
         rig = Rig(runtime, clock, receiver, drill)
@@ -130,9 +128,7 @@ async def test_one_target_down_for_a_while_does_not_hold_back_the_other(make_rig
     assert rig.receiver.ids("/webhook/team") == [d.id for d in team] and len(team) == 4
     assert rig.receiver.ids("/webhook/ops") == []
     # Down for 300 s of event time; retries back off up to 2 minutes.
-    while rig.receiver.ids("/webhook/ops") == [] and rig.clock.now() < START + timedelta(
-        minutes=15
-    ):
+    while rig.receiver.ids("/webhook/ops") == [] and rig.clock.now() < START + timedelta(minutes=15):
         await rig.later(seconds=30)
     assert rig.clock.now() > START + timedelta(seconds=240)
     ops = await rig.deliveries("ops")
@@ -164,20 +160,14 @@ async def test_permanent_refusal_parks_with_the_answer_and_resend_delivers(make_
         base_url="http://showcaller",
         headers={"authorization": f"Bearer {token}"},
     ) as api:
-        failed = (
-            await api.get(f"/api/events/{EVENT}/deliveries", params={"status": "failed"})
-        ).json()
-        assert [(f["id"], f["status"], f["last_status"]) for f in failed] == [
-            (ops[0].id, "parked", status)
-        ]
+        failed = (await api.get(f"/api/events/{EVENT}/deliveries", params={"status": "failed"})).json()
+        assert [(f["id"], f["status"], f["last_status"]) for f in failed] == [(ops[0].id, "parked", status)]
         assert f"hook says no ({status})" in failed[0]["error"]
         answer = await api.post(f"/api/deliveries/{ops[0].id}/resend")
         assert answer.status_code == 200 and answer.json()["status"] == "pending"
         assert (await api.post(f"/api/deliveries/{ops[0].id}/resend")).status_code == 409
         assert await rig.runtime.worker.drain() == 1
-        assert (
-            await api.get(f"/api/events/{EVENT}/deliveries", params={"status": "failed"})
-        ).json() == []
+        assert (await api.get(f"/api/events/{EVENT}/deliveries", params={"status": "failed"})).json() == []
     assert rig.receiver.ids("/webhook/ops")[-1] == ops[0].id
     assert rig.sent_ids("ops").count(ops[0].id) == 2  # the refused try and the resend: one id
 
@@ -239,8 +229,11 @@ async def test_resend_refuses_a_sent_delivery_and_again_makes_a_new_one(make_rig
     app.state.runtime = rig.runtime
     async with rig.runtime.db.begin() as conn:
         _, token = await tokens_repo.create_token(conn, "host", "host", rig.clock.now())
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://showcaller",
-                                 headers={"authorization": f"Bearer {token}"}) as api:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://showcaller",
+        headers={"authorization": f"Bearer {token}"},
+    ) as api:
         refused = await api.post(f"/api/deliveries/{ops[0].id}/resend")
         assert refused.status_code == 409 and "already sent" in refused.json()["reason"]
         assert "again=true" in refused.json()["reason"]

@@ -25,9 +25,13 @@ class Recorder:
         if self.fail_next.get(kind, 0) > 0:
             self.fail_next[kind] -= 1
             return httpx.Response(503, text="unavailable")
-        return {"slack": httpx.Response(200, text="ok"), "teams": httpx.Response(202),
-                "discord": httpx.Response(204), "zoom_chat": httpx.Response(200, json={}),
-                "webhook": httpx.Response(204)}[kind]
+        return {
+            "slack": httpx.Response(200, text="ok"),
+            "teams": httpx.Response(202),
+            "discord": httpx.Response(204),
+            "zoom_chat": httpx.Response(200, json={}),
+            "webhook": httpx.Response(204),
+        }[kind]
 
     def kinds(self) -> list[str]:
         return [r.url.path.split("/")[1] for r in self.requests]
@@ -53,8 +57,9 @@ async def test_opening_cues_fire_and_deliver_once(database_url, settings_for, re
         assert {outcome for _, outcome in fired} == {"fired"}
         await runtime.worker.drain()
         # segment_start goes to all five targets, the reminder to the four without a kind filter.
-        assert sorted(recorder.kinds()) == sorted(["slack", "teams", "zoom_chat", "discord", "webhook"] +
-                                                  ["slack", "teams", "zoom_chat", "webhook"])
+        assert sorted(recorder.kinds()) == sorted(
+            ["slack", "teams", "zoom_chat", "discord", "webhook"] + ["slack", "teams", "zoom_chat", "webhook"]
+        )
         slack = [json.loads(r.content) for r in recorder.requests if r.url.path.startswith("/slack")]
         assert "Technical set up and registration" in slack[0]["text"]
         # A second pass sends nothing more: every delivery is marked sent.

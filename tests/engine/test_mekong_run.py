@@ -95,8 +95,9 @@ async def _run(database_url, settings_for, receiver_env, script=None) -> tuple[l
                     transcript.append(f"{clock.now().astimezone(_bkk()):%H:%M:%S} host   {path.format(t='T')}")
                     if path == "/undo":
                         undone = response.json()["undone"]
-                        transcript.append(f"{clock.now().astimezone(_bkk()):%H:%M:%S} undone #{undone['seq']} "
-                                          f"{undone['kind']}")
+                        transcript.append(
+                            f"{clock.now().astimezone(_bkk()):%H:%M:%S} undone #{undone['seq']} {undone['kind']}"
+                        )
                     states[path] = response.json()["state"]
                     transcript += await _superseded(runtime, response.json()["seq"])
                 for row, outcome in await runtime.engine.tick():
@@ -116,8 +117,10 @@ async def _superseded(runtime, seq: int) -> list[str]:
     """Cues the host action `seq` overtook: withdrawn, never posted (shown at their planned moment)."""
     async with runtime.db.begin() as conn:
         rows = [r for r in await outbox_repo.list_cues(conn, "mekong-dialogue-2022") if r.superseded_by == seq]
-    return [f"{(r.due_at or r.updated_at).astimezone(_bkk()):%H:%M:%S} superseded {r.cue_id} (by #{seq})"
-            for r in sorted(rows, key=lambda r: (r.due_at or r.updated_at, r.cue_id))]
+    return [
+        f"{(r.due_at or r.updated_at).astimezone(_bkk()):%H:%M:%S} superseded {r.cue_id} (by #{seq})"
+        for r in sorted(rows, key=lambda r: (r.due_at or r.updated_at, r.cue_id))
+    ]
 
 
 def _bkk():
@@ -172,8 +175,10 @@ async def test_mekong_run_with_mistakes_posts_nothing_wrong(database_url, settin
     corrections = Counter(r.url.path.split("/")[1] for _, r in received if "Correction:" in _said(r))
     assert corrections == Counter({"slack": 1, "teams": 1, "zoom_chat": 1, "discord": 1, "webhook": 1})
     [correction] = [d for _, d in ops if d["kind"] == "correction"]
-    assert correction["text"] == ("Correction: Session 2: Promoting healthy labour mobility is still running; "
-                                  "please disregard 'Now: Closing remarks'.")
+    assert correction["text"] == (
+        "Correction: Session 2: Promoting healthy labour mobility is still running; "
+        "please disregard 'Now: Closing remarks'."
+    )
     # Nothing after the end (16:50), which posted its own 'Ended' message.
     assert max(at for at, _ in received) == bangkok(16, 50)
     assert states["delivery_statuses"] == {"sent"}

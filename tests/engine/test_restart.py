@@ -112,8 +112,9 @@ def _possible_segments(schedule, log: list[dict], shown_now: str) -> set[str | N
     """The segments the schedule and the log give while the server's clock read `shown_now`: the
     state shows its moment to the second, so its real moment lies in [shown_now, shown_now + 1 s)."""
     start = datetime.fromisoformat(shown_now)
-    return {_segment_id(_expected_state(schedule, log, start + timedelta(milliseconds=ms))[0])
-            for ms in range(0, 1000, 50)}
+    return {
+        _segment_id(_expected_state(schedule, log, start + timedelta(milliseconds=ms))[0]) for ms in range(0, 1000, 50)
+    }
 
 
 def _expected_state(schedule, log: list[dict], now: datetime):
@@ -147,15 +148,11 @@ async def test_kill_9_mid_event_loses_nothing_and_repeats_nothing(database_url, 
             assert loaded.status_code == 201, loaded.text
             schedule = load_text(drill.yaml(), "drill.yaml")
             await _until(drill.at(0.3))
-            answer = await api.post(
-                f"/api/events/{EVENT}/timers", json={"label": "Panel", "seconds": 4}
-            )
+            answer = await api.post(f"/api/events/{EVENT}/timers", json={"label": "Panel", "seconds": 4})
             assert answer.status_code == 201, answer.text
             timer_id = answer.json()["timer_id"]
             await _until(drill.at(0.6))
-            answer = await api.post(
-                f"/api/events/{EVENT}/delay", json={"seconds": 1, "mode": "shift"}
-            )
+            answer = await api.post(f"/api/events/{EVENT}/delay", json={"seconds": 1, "mode": "shift"})
             assert answer.status_code == 200, answer.text
             await _until(drill.at(1.8))
             before = (await api.get(f"/api/events/{EVENT}/state")).json()
@@ -222,9 +219,7 @@ async def test_kill_9_mid_event_loses_nothing_and_repeats_nothing(database_url, 
     # Nothing delivered twice: one delivery per fired cue, sent, seen once, in creation order.
     fired = [c.cue_id for c in cues if c.status == "fired"]
     assert sorted(d.cue_id for d in deliveries) == sorted(fired)
-    assert {d.status for d in deliveries} == {"sent"}, [
-        (d.cue_id, d.status, d.last_error) for d in deliveries
-    ]
+    assert {d.status for d in deliveries} == {"sent"}, [(d.cue_id, d.status, d.last_error) for d in deliveries]
     ids = receiver.ids("/webhook/ops")
     assert ids == [d.id for d in sorted(deliveries, key=lambda d: d.seq)]
     assert all(m.verified for m in receiver.inbox.messages)

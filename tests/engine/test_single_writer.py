@@ -23,14 +23,16 @@ EVENT = "mekong-dialogue-2022"
 
 
 async def _runtime(database_url, settings_for, clock) -> Runtime:
-    runtime = Runtime(settings_for(database_url), clock=clock,
-                      transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+    runtime = Runtime(
+        settings_for(database_url), clock=clock, transport=httpx.MockTransport(lambda r: httpx.Response(200))
+    )
     await runtime.start(run_timer=False, run_worker=False)
     return runtime
 
 
 async def test_two_engines_taking_turns_never_fire_a_cue_without_its_deliveries(
-        database_url, settings_for, receiver_env):
+    database_url, settings_for, receiver_env
+):
     receiver_env("http://127.0.0.1:9")
     clock = ManualClock(bangkok(13, 0))
     first = await _runtime(database_url, settings_for, clock)
@@ -56,8 +58,7 @@ async def test_two_engines_taking_turns_never_fire_a_cue_without_its_deliveries(
         await first.stop()
 
 
-async def test_a_conflicting_delivery_insert_fails_and_the_cue_stays_pending(database_url, settings_for,
-                                                                             receiver_env):
+async def test_a_conflicting_delivery_insert_fails_and_the_cue_stays_pending(database_url, settings_for, receiver_env):
     receiver_env("http://127.0.0.1:9")
     clock = ManualClock(bangkok(13, 31))
     runtime = await _runtime(database_url, settings_for, clock)
@@ -72,8 +73,11 @@ async def test_a_conflicting_delivery_insert_fails_and_the_cue_stays_pending(dat
                 assert await outbox_repo.mark_cue(conn, row, "fired", now, 0)
                 await outbox_repo.add_deliveries(conn, row, list(row.targets), now, now, {}, first_seq=1)
         async with runtime.db.begin() as conn:
-            again = (await conn.execute(select(cues.c.status).where(
-                cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id))).scalar_one()
+            again = (
+                await conn.execute(
+                    select(cues.c.status).where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id)
+                )
+            ).scalar_one()
         assert again == "pending"
     finally:
         await runtime.stop()
@@ -90,8 +94,9 @@ async def test_a_second_serve_on_the_same_database_is_refused(database_url, tmp_
         await first.wait_healthy(60)
         await second.start()
         code = await asyncio.wait_for(second.proc.wait(), 60)
-        lines = [line for line in (tmp_path / "second.log").read_text().splitlines()
-                 if line and not line.startswith("-----")]
+        lines = [
+            line for line in (tmp_path / "second.log").read_text().splitlines() if line and not line.startswith("-----")
+        ]
         assert code == 13, lines  # ExitCode.ALREADY_RUNNING
         assert len(lines) == 1 and "another `showcaller serve` is already running" in lines[0], lines
         assert "Traceback" not in (tmp_path / "second.log").read_text()

@@ -41,8 +41,7 @@ class Host:
             self.headers = {"Authorization": f"Bearer {token}"}
         app = create_app(self.settings, runtime=self.runtime)
         app.state.runtime = self.runtime
-        self.api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
-                                     headers=self.headers)
+        self.api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t", headers=self.headers)
 
     async def stop(self) -> None:
         if self.api is not None:

@@ -11,11 +11,21 @@ from sqlalchemy.exc import OperationalError
 from app.store import outbox_repo
 from tests.conftest import bangkok
 
-MUTATING = [("/advance", {}), ("/advance", {"to": "session-2"}), ("/hold", {}), ("/resume", {}),
-            ("/delay", {"minutes": 1}), ("/end", {}), ("/timers", {"segment": "session-3", "slot": 1}),
-            ("/timers", {"label": "Q&A", "seconds": 60}), ("/timers/t1/pause", {}), ("/timers/t1/resume", {}),
-            ("/timers/t1/add", {"seconds": 30}), ("/timers/t1/stop", {}),
-            ("/announcements", {"message": "Thank you for coming"})]
+MUTATING = [
+    ("/advance", {}),
+    ("/advance", {"to": "session-2"}),
+    ("/hold", {}),
+    ("/resume", {}),
+    ("/delay", {"minutes": 1}),
+    ("/end", {}),
+    ("/timers", {"segment": "session-3", "slot": 1}),
+    ("/timers", {"label": "Q&A", "seconds": 60}),
+    ("/timers/t1/pause", {}),
+    ("/timers/t1/resume", {}),
+    ("/timers/t1/add", {"seconds": 30}),
+    ("/timers/t1/stop", {}),
+    ("/announcements", {"message": "Thank you for coming"}),
+]
 
 
 async def test_two_concurrent_holds_one_wins(host):
@@ -34,8 +44,11 @@ async def test_two_concurrent_advances_from_the_same_segment_move_once(host):
     won = next(a for a in answers if a.status_code == 200).json()
     lost = next(a for a in answers if a.status_code == 409).json()
     assert won["seq"] == 1 and won["state"]["current"]["id"] == "discussion-1"
-    assert lost == {"error": "conflict", "state": lost["state"],
-                    "reason": "already moved from 'session-1' to 'discussion-1' at 14:40:00 by Hana"}
+    assert lost == {
+        "error": "conflict",
+        "state": lost["state"],
+        "reason": "already moved from 'session-1' to 'discussion-1' at 14:40:00 by Hana",
+    }
     await host.at(bangkok(14, 40))
     starts = [m["data"]["cue_id"] for m in host.received() if m["type"] == "cue.segment_start"]
     assert starts == ["segment_start/discussion-1"]  # one set of messages
@@ -71,8 +84,9 @@ async def test_nothing_is_posted_after_the_end(host):
     assert state["status"] == "ended" and state["timers"] == []  # the end stopped the timer
 
 
-@pytest.mark.parametrize("body", [{"seconds": 10**9}, {"minutes": 10**7}, {"seconds": -(10**9)},
-                                  {"minutes": 241}])  # the Mekong event lasts four hours
+@pytest.mark.parametrize(
+    "body", [{"seconds": 10**9}, {"minutes": 10**7}, {"seconds": -(10**9)}, {"minutes": 241}]
+)  # the Mekong event lasts four hours
 async def test_out_of_range_delays_are_refused(host, body):
     answer = await host.post("/delay", body)
     assert answer.status_code == 422, answer.text
@@ -141,8 +155,13 @@ async def test_state_carries_clock_rate_and_the_undo_offer(host):
     host.clock.set(bangkok(14, 40))
     seq = (await host.post("/advance", {"from": "session-1"})).json()["seq"]
     offer = (await host.state())["undo"]
-    assert offer == {"seq": seq, "kind": "advance", "summary": "Next segment: Open discussion (Session 1)",
-                     "actor": "Hana", "until": "2022-05-30T07:42:00Z"}
+    assert offer == {
+        "seq": seq,
+        "kind": "advance",
+        "summary": "Next segment: Open discussion (Session 1)",
+        "actor": "Hana",
+        "until": "2022-05-30T07:42:00Z",
+    }
     host.clock.set(bangkok(14, 42, 1))
     assert (await host.state())["undo"] is None
     late = await host.post("/undo")

@@ -34,8 +34,14 @@ from tests.engine.test_engine_flow import Recorder
 EVENT = "mekong-dialogue-2022"
 SEGMENTS = [s.id for s in load_text(MEKONG.read_text(), str(MEKONG)).segments]
 ABOUT_A_SEGMENT = {"segment_start", "segment_ending_soon", "respondent_slot", "readiness_check"}
-RUNS = settings(max_examples=6, stateful_step_count=18, deadline=None, database=None,
-                suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.reuse, Phase.generate])
+RUNS = settings(
+    max_examples=6,
+    stateful_step_count=18,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 
 
 class Service:
@@ -75,8 +81,11 @@ def machine(service: Service):
                 return None
             event(f"recorded {body['kind']}")
             if body["kind"] == "undo":
-                event("undo with corrections" if self.s.runtime.engine.loaded(EVENT).actions[-1].corrections
-                      else "undo without corrections")
+                event(
+                    "undo with corrections"
+                    if self.s.runtime.engine.loaded(EVENT).actions[-1].corrections
+                    else "undo without corrections"
+                )
             return body
 
         @property
@@ -137,14 +146,19 @@ def machine(service: Service):
         def end(self):
             self.act(self.run.end(EVENT, "host"))
 
-        @rule(what=st.sampled_from(["next", "jump", "announce", "end"]), to=st.sampled_from(SEGMENTS),
-              wait=st.sampled_from([0, 30]))
+        @rule(
+            what=st.sampled_from(["next", "jump", "announce", "end"]),
+            to=st.sampled_from(SEGMENTS),
+            wait=st.sampled_from([0, 30]),
+        )
         def mis_click_undone(self, what, to, wait):
             # A host acts, the messages go out, and the host undoes it within the window.
-            act = {"next": lambda: self.run.advance(EVENT, "host"),
-                   "jump": lambda: self.run.advance(EVENT, "host", to=to),
-                   "announce": lambda: self.run.announce(EVENT, "host", "Wrong room!", []),
-                   "end": lambda: self.run.end(EVENT, "host")}[what]
+            act = {
+                "next": lambda: self.run.advance(EVENT, "host"),
+                "jump": lambda: self.run.advance(EVENT, "host", to=to),
+                "announce": lambda: self.run.announce(EVENT, "host", "Wrong room!", []),
+                "end": lambda: self.run.end(EVENT, "host"),
+            }[what]
             if self.act(act()) is not None:
                 self.time_passes(0, wait)
                 self.act(self.run.undo(EVENT, "host"))
@@ -207,8 +221,11 @@ def machine(service: Service):
             # Nothing but corrections after an early end.
             ends = [a for a in effective(item.actions) if isinstance(a, EndEvent)]
             if ends:
-                late = [c.cue_id for c in cues if c.status == "fired" and c.kind != "correction"
-                        and c.due_at is not None and c.due_at > ends[0].at]
+                late = [
+                    c.cue_id
+                    for c in cues
+                    if c.status == "fired" and c.kind != "correction" and c.due_at is not None and c.due_at > ends[0].at
+                ]
                 assert not late, late
 
             # A restart rebuilds the same state from the stored run log.
@@ -218,8 +235,11 @@ def machine(service: Service):
 
         async def _stored(self):
             async with self.s.runtime.db.begin() as conn:
-                return (await outbox_repo.list_cues(conn, EVENT), await outbox_repo.list_deliveries(conn, EVENT),
-                        await events_repo.load_log(conn, EVENT))
+                return (
+                    await outbox_repo.list_cues(conn, EVENT),
+                    await outbox_repo.list_deliveries(conn, EVENT),
+                    await events_repo.load_log(conn, EVENT),
+                )
 
     return HostActions
 

@@ -70,7 +70,11 @@ async def test_undo_twice_undoes_the_action_before(host):
     assert third.status_code == 409 and third.json()["reason"] == "nothing to undo: no host action is in effect"
     log = (await host.api.get("/api/events/mekong-dialogue-2022/log")).json()
     assert [(e["kind"], e["actor"], e["undone_by"]) for e in log] == [
-        ("delay", "Hana", 4), ("advance", "Hana", 3), ("undo", "Hana", None), ("undo", "Hana", None)]
+        ("delay", "Hana", 4),
+        ("advance", "Hana", 3),
+        ("undo", "Hana", None),
+        ("undo", "Hana", None),
+    ]
 
 
 async def test_undo_of_the_end_reopens_the_event(host):

@@ -30,8 +30,9 @@ def from_schema(schema: dict[str, Any], *, max_depth: int = 6) -> st.SearchStrat
             return st.sampled_from(node["enum"])
         for key in ("anyOf", "oneOf"):
             if key in node:
-                options = [build({**{k: v for k, v in node.items() if k != key}, **option}, depth + 1)
-                           for option in node[key]]
+                options = [
+                    build({**{k: v for k, v in node.items() if k != key}, **option}, depth + 1) for option in node[key]
+                ]
                 return st.one_of(options)
         kind = node.get("type")
         if isinstance(kind, list):

@@ -74,10 +74,7 @@ def segment_list(draw) -> list[dict]:
                 seg["respondents"] = {
                     "count": count_r,
                     "minutes": per,
-                    "slots": [
-                        {"person": p}
-                        for p in draw(st.lists(st.sampled_from(PEOPLE), max_size=count_r))
-                    ],
+                    "slots": [{"person": p} for p in draw(st.lists(st.sampled_from(PEOPLE), max_size=count_r))],
                 }
         segments.append(seg)
         clock += minutes
@@ -160,9 +157,7 @@ ALL_ACTIONS = (*NON_SKIPPING, "advance", "jump", "end", "announce")
 
 
 @st.composite
-def adjustment_list(
-    draw, schedule: Schedule, kinds: tuple[str, ...] = ALL_ACTIONS
-) -> list[Adjustment]:
+def adjustment_list(draw, schedule: Schedule, kinds: tuple[str, ...] = ALL_ACTIONS) -> list[Adjustment]:
     """Host actions at random moments, from 30 min before the start to 30 min after the end."""
     opens, closes = event_window(schedule)
     span = int((closes - opens).total_seconds()) + 3600
@@ -187,19 +182,13 @@ def adjustment_list(
         elif kind == "advance":
             actions.append(Advance(at, seq))
         elif kind == "jump":
-            actions.append(
-                Advance(at, seq, to=draw(st.sampled_from([s.id for s in schedule.segments])))
-            )
+            actions.append(Advance(at, seq, to=draw(st.sampled_from([s.id for s in schedule.segments]))))
         elif kind == "end":
             actions.append(EndEvent(at, seq))
         elif kind == "announce":
             actions.append(Announce(at, seq, announcement_id=f"a{seq}", message="Note"))
         else:
-            action = draw(
-                st.sampled_from([TimerStart, TimerPause, TimerResume, TimerAdd, TimerStop])
-            )
-            extra = (
-                {"seconds": draw(st.integers(10, 300))} if action in (TimerStart, TimerAdd) else {}
-            )
+            action = draw(st.sampled_from([TimerStart, TimerPause, TimerResume, TimerAdd, TimerStop]))
+            extra = {"seconds": draw(st.integers(10, 300))} if action in (TimerStart, TimerAdd) else {}
             actions.append(action(at, seq, timer_id=timer, **extra))
     return actions

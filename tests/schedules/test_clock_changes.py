@@ -41,7 +41,10 @@ def test_read_local_classifies_from_the_zone_database():
 
 def test_change_between_finds_the_instant_to_the_second():
     assert change_between(ZURICH, z("2026-03-29T00:00:00Z"), z("2026-03-29T03:00:00Z")) == (
-        z("2026-03-29T01:00:00Z"), timedelta(hours=1), timedelta(hours=2))
+        z("2026-03-29T01:00:00Z"),
+        timedelta(hours=1),
+        timedelta(hours=2),
+    )
     # A segment that ends exactly when the clocks change does not span it.
     assert change_between(ZURICH, z("2026-03-29T00:00:00Z"), z("2026-03-29T01:00:00Z")) is None
     assert wall(z("2026-10-25T00:30:00Z"), ZURICH) == "02:30+02:00"
@@ -55,15 +58,19 @@ def _plan(path) -> dict:
 
 
 EXPECTED = {
-    SPRING: [("setup", "2026-03-29T00:15:00Z", "2026-03-29T00:30:00Z", 15),
-             ("opening", "2026-03-29T00:30:00Z", "2026-03-29T00:45:00Z", 15),
-             ("session-1", "2026-03-29T00:45:00Z", "2026-03-29T01:45:00Z", 60),
-             ("discussion", "2026-03-29T01:45:00Z", "2026-03-29T02:15:00Z", 30),
-             ("closing", "2026-03-29T02:15:00Z", "2026-03-29T02:30:00Z", 15)],
-    FALL: [("setup", "2026-10-24T23:00:00Z", "2026-10-24T23:30:00Z", 30),
-           ("session-1", "2026-10-24T23:30:00Z", "2026-10-25T01:30:00Z", 120),
-           ("discussion", "2026-10-25T01:30:00Z", "2026-10-25T02:00:00Z", 30),
-           ("closing", "2026-10-25T02:00:00Z", "2026-10-25T02:15:00Z", 15)],
+    SPRING: [
+        ("setup", "2026-03-29T00:15:00Z", "2026-03-29T00:30:00Z", 15),
+        ("opening", "2026-03-29T00:30:00Z", "2026-03-29T00:45:00Z", 15),
+        ("session-1", "2026-03-29T00:45:00Z", "2026-03-29T01:45:00Z", 60),
+        ("discussion", "2026-03-29T01:45:00Z", "2026-03-29T02:15:00Z", 30),
+        ("closing", "2026-03-29T02:15:00Z", "2026-03-29T02:30:00Z", 15),
+    ],
+    FALL: [
+        ("setup", "2026-10-24T23:00:00Z", "2026-10-24T23:30:00Z", 30),
+        ("session-1", "2026-10-24T23:30:00Z", "2026-10-25T01:30:00Z", 120),
+        ("discussion", "2026-10-25T01:30:00Z", "2026-10-25T02:00:00Z", 30),
+        ("closing", "2026-10-25T02:00:00Z", "2026-10-25T02:15:00Z", 15),
+    ],
 }
 
 
@@ -75,11 +82,19 @@ def test_plan_json_gives_utc_instants_and_real_durations(path):
     changes = {s["id"]: s["clock_change"] for s in plan["segments"] if s["clock_change"]}
     assert list(changes) == ["session-1"]
     if path is SPRING:
-        assert changes["session-1"] == {"at": "2026-03-29T01:00:00Z", "from": "+01:00", "to": "+02:00",
-                                        "text": "clocks go forward 1h at 02:00 (02:00 -> 03:00)"}
+        assert changes["session-1"] == {
+            "at": "2026-03-29T01:00:00Z",
+            "from": "+01:00",
+            "to": "+02:00",
+            "text": "clocks go forward 1h at 02:00 (02:00 -> 03:00)",
+        }
     else:
-        assert changes["session-1"] == {"at": "2026-10-25T01:00:00Z", "from": "+02:00", "to": "+01:00",
-                                        "text": "clocks go back 1h at 03:00 (03:00 -> 02:00)"}
+        assert changes["session-1"] == {
+            "at": "2026-10-25T01:00:00Z",
+            "from": "+02:00",
+            "to": "+01:00",
+            "text": "clocks go back 1h at 03:00 (03:00 -> 02:00)",
+        }
 
 
 @pytest.mark.parametrize("path", [SPRING, FALL], ids=["spring-forward", "fall-back"])
@@ -97,8 +112,10 @@ def test_ics_agrees_with_json(path):
 def test_plan_table_shows_real_lengths_and_marks_the_change():
     result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["plan", str(SPRING)])
     assert "01:45-03:45 *" in result.stdout and "│ 1h " in result.stdout
-    assert ("* Recognising skills: two countries: clocks go forward 1h at 02:00 (02:00 -> 03:00); "
-            "the length is real elapsed time") in result.stdout
+    assert (
+        "* Recognising skills: two countries: clocks go forward 1h at 02:00 (02:00 -> 03:00); "
+        "the length is real elapsed time"
+    ) in result.stdout
     fall = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["plan", str(FALL)]).stdout
     assert "01:30-02:30+01:00 *" in fall and "02:30+01:00-03:00" in fall
 

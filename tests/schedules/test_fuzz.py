@@ -53,9 +53,33 @@ def test_documents_generated_from_the_schema_never_crash_the_loader(document):
 
 # ---- mutations of the shipped files -------------------------------------------------------------
 
-WEIRD = [None, True, -1, 0, 10**30, -(10**30), 1e308, math.inf, "", " ", "\u202e\u05d0\u05d1", "e\u0301\u0301",
-         "\U0001f600" * 50, "x" * 5000, "25:61", "9999-99-99", "0001-01-01", "-99999999h", "99999999h",
-         "2026-03-29T02:30:00", "02:30+14:00", [], {}, [[[]]], {"a": {"b": {"c": None}}}]
+WEIRD = [
+    None,
+    True,
+    -1,
+    0,
+    10**30,
+    -(10**30),
+    1e308,
+    math.inf,
+    "",
+    " ",
+    "\u202e\u05d0\u05d1",
+    "e\u0301\u0301",
+    "\U0001f600" * 50,
+    "x" * 5000,
+    "25:61",
+    "9999-99-99",
+    "0001-01-01",
+    "-99999999h",
+    "99999999h",
+    "2026-03-29T02:30:00",
+    "02:30+14:00",
+    [],
+    {},
+    [[[]]],
+    {"a": {"b": {"c": None}}},
+]
 
 
 def _paths(data: Any, path: tuple = ()) -> list[tuple]:
@@ -122,8 +146,16 @@ def test_validate_on_mutated_files_exits_0_or_2_within_cpu_and_memory_limits(tmp
     (tmp_path / "mekong.yaml").write_text(MEKONG.read_text(encoding="utf-8"), encoding="utf-8")
     files = [*names, "mekong.yaml"]
     # One process for all files (start-up dominates); validate reports each file on its own lines.
-    proc = subprocess.run([*SHOWCALLER, "validate", *files], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=600, check=False, preexec_fn=_bounded, env={**os.environ, "COLUMNS": "400"})
+    proc = subprocess.run(
+        [*SHOWCALLER, "validate", *files],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        preexec_fn=_bounded,
+        env={**os.environ, "COLUMNS": "400"},
+    )
     assert proc.returncode in (0, 2), (proc.returncode, proc.stderr[-2000:])
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     ok = {line.split(":")[0] for line in proc.stdout.splitlines()}

@@ -43,9 +43,7 @@ def test_error_text_matches_golden(path):
     expected_file = path.with_suffix(".expected")
     if UPDATE:
         expected_file.write_text(rendered, encoding="utf-8")
-    assert expected_file.exists(), (
-        f"no {expected_file.name}; run with UPDATE_GOLDEN=1 and review it"
-    )
+    assert expected_file.exists(), f"no {expected_file.name}; run with UPDATE_GOLDEN=1 and review it"
     assert rendered == expected_file.read_text(encoding="utf-8")
 
 
@@ -53,9 +51,7 @@ def test_error_text_matches_golden(path):
 def test_every_problem_names_file_line_column_field_and_fix(path):
     *problems, summary = _render(path).splitlines()
     assert problems, "a broken file must report at least one problem"
-    assert (
-        summary == f"{_relative(path)}: {len(problems)} problem{'s' if len(problems) > 1 else ''}"
-    )
+    assert summary == f"{_relative(path)}: {len(problems)} problem{'s' if len(problems) > 1 else ''}"
     positions = []
     for text in problems:
         match = LINE.match(text)
@@ -97,10 +93,7 @@ def test_validate_reports_valid_and_broken_files_together(monkeypatch):
     broken = _relative(BROKEN / "overlap.yaml")
     result = CliRunner().invoke(app, ["validate", _relative(MEKONG), broken])
     assert result.exit_code == 2
-    assert (
-        "mekong-dialogue-2022.yaml: ok (Mekong Dialogue on Labour Mobility, 9 segments, 11 people)"
-        in result.stdout
-    )
+    assert "mekong-dialogue-2022.yaml: ok (Mekong Dialogue on Labour Mobility, 9 segments, 11 people)" in result.stdout
     assert result.stderr.startswith(f"{broken}:14:5: segments[1].start: overlaps 'welcome'")
 
 

@@ -43,7 +43,8 @@ def test_a_50_mb_file_is_refused_without_reading_it(tmp_path):
         handle.truncate(50 * 1024 * 1024)  # sparse: costs no disk and no time
     assert only_problem(lambda: load_file(path)).endswith(
         "the file is 52,428,800 bytes; schedules may be at most 1,048,576. Fix: a schedule is a few kilobytes: "
-        "is this the right file? (the limit is the max_schedule_bytes setting)")
+        "is this the right file? (the limit is the max_schedule_bytes setting)"
+    )
 
 
 def test_binary_garbage_names_the_first_unreadable_byte(tmp_path):
@@ -51,7 +52,8 @@ def test_binary_garbage_names_the_first_unreadable_byte(tmp_path):
     path.write_bytes(b"version: 1\nev\xff\xd8\xff\xe0 JFIF")
     assert only_problem(lambda: load_file(path)) == (
         f"{path}:2:3: (file): not UTF-8 text (byte 0xff cannot be read). "
-        "Fix: save it as UTF-8 text (a schedule is a YAML file, not a document or a binary)")
+        "Fix: save it as UTF-8 text (a schedule is a YAML file, not a document or a binary)"
+    )
 
 
 def test_binary_that_happens_to_be_utf8_hits_the_control_character_rule(tmp_path):
@@ -59,14 +61,15 @@ def test_binary_that_happens_to_be_utf8_hits_the_control_character_rule(tmp_path
     path.write_bytes(b"\x00" * 64)
     assert only_problem(lambda: load_file(path)).endswith(
         "1:1: (file): U+0000 (NUL) is not allowed (63 more in the file). "
-        "Fix: remove it: only tab and newline are allowed (is this a text file?)")
+        "Fix: remove it: only tab and newline are allowed (is this a text file?)"
+    )
 
 
 def test_an_empty_or_blank_file_says_so():
     for text in ("", "\n\n", "# only a comment\n"):
-        assert only_problem(lambda t=text: load_text(t, "e.yaml")).endswith("the file is empty. "
-                                                                           "Fix: start from an example in "
-                                                                           "schedules/events/")
+        assert only_problem(lambda t=text: load_text(t, "e.yaml")).endswith(
+            "the file is empty. Fix: start from an example in schedules/events/"
+        )
 
 
 @pytest.mark.parametrize("char", ["\x00", "\x01", "\x1b", "\x7f", "\x85\x9f"[1], "\ud800"])
@@ -75,7 +78,8 @@ def test_control_characters_raw_or_escaped_are_refused(char):
     assert "is not allowed" in only_problem(lambda: load_text(raw, "r.yaml"))
     escaped = f'version: 1\nevent:\n  title: "a\\u{ord(char):04x}b"\n'
     assert only_problem(lambda: load_text(escaped, "e.yaml")).startswith(
-        f"e.yaml:3:10: event.title: the text contains U+{ord(char):04X}")
+        f"e.yaml:3:10: event.title: the text contains U+{ord(char):04X}"
+    )
 
 
 def test_tab_newline_and_windows_line_ends_are_fine():
@@ -110,7 +114,7 @@ def test_big_syntax_errors_keep_a_located_message():
 
 
 def _limit_memory():
-    one_gb = 1024 ** 3
+    one_gb = 1024**3
     resource.setrlimit(resource.RLIMIT_AS, (2 * one_gb, 2 * one_gb))
 
 
@@ -123,9 +127,16 @@ def test_validate_on_hostile_files_prints_one_problem_and_exits_2(tmp_path):
     bomb = (REPO / "tests" / "schedules" / "broken" / "alias-bomb.yaml").read_text()
     (tmp_path / "bomb.yaml").write_text(bomb)
     names = ["garbage.bin", "empty.yaml", "big.yaml", "bomb.yaml"]
-    proc = subprocess.run([*SHOWCALLER, "validate", *names], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, check=False, preexec_fn=_limit_memory,
-                          env={**os.environ, "NO_COLOR": "1", "COLUMNS": "400"})
+    proc = subprocess.run(
+        [*SHOWCALLER, "validate", *names],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        preexec_fn=_limit_memory,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "400"},
+    )
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     lines = proc.stderr.splitlines()

@@ -132,20 +132,13 @@ def test_rule_problems_keep_the_files_indexes_after_a_broken_item_is_dropped():
     found = problems(text)
     # The broken item is dropped for the cross-field rules; the overlap still names segments[2].
     assert len(found) == 2
-    assert (
-        found[0]
-        == "f.yaml:8:5: segments[0].title: required field 'title' is missing. Fix: add `title:`"
-    )
-    assert found[1].startswith(
-        "f.yaml:16:5: segments[2].start: overlaps 'one', which runs until 10:30"
-    )
+    assert found[0] == "f.yaml:8:5: segments[0].title: required field 'title' is missing. Fix: add `title:`"
+    assert found[1].startswith("f.yaml:16:5: segments[2].start: overlaps 'one', which runs until 10:30")
 
 
 def test_iso_datetimes_with_their_own_offset(tmp_path):
     path = tmp_path / "iso.yaml"
-    path.write_text(
-        HEAD + SEGMENTS.replace('"10:00"', '"2024-03-01T09:00:00+00:00"'), encoding="utf-8"
-    )
+    path.write_text(HEAD + SEGMENTS.replace('"10:00"', '"2024-03-01T09:00:00+00:00"'), encoding="utf-8")
     schedule = load_file(path)
     assert schedule.segments[0].start == datetime(2024, 3, 1, 9, tzinfo=UTC)
 

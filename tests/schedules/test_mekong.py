@@ -42,11 +42,7 @@ def _note_people(note: str) -> list[str]:
     """Every named person of the note, as 'Honorific Name, Title, Organisation'."""
     bullets = [re.split(r"<|\n", b)[0] for b in note.split("\u2022")[1:]]
     moderators = re.findall(r"^- (.+)$", note, re.M)
-    return [
-        _plain(b)
-        for b in [*moderators, *bullets]
-        if not b.strip().startswith("Two Mekong countries")
-    ]
+    return [_plain(b) for b in [*moderators, *bullets] if not b.strip().startswith("Two Mekong countries")]
 
 
 def test_every_time_slot_matches_the_note(mekong, note):
@@ -164,10 +160,5 @@ def test_language_host_country_and_organisers(mekong, note):
 def test_opening_remarks_speaker_lines_read_like_the_note(mekong, note):
     opening = mekong.segment("opening")
     assert "Mr. Chuop Narath, Deputy Director General" in note
-    assert person_line(mekong.person(opening.speakers[0])).startswith(
-        "Mr. Chuop Narath, Deputy Director General"
-    )
-    assert (
-        person_line(mekong.person("patrick-duigan"))
-        == "Dr. Patrick Duigan, Regional Migration Health Advisor, IOM"
-    )
+    assert person_line(mekong.person(opening.speakers[0])).startswith("Mr. Chuop Narath, Deputy Director General")
+    assert person_line(mekong.person("patrick-duigan")) == "Dr. Patrick Duigan, Regional Migration Health Advisor, IOM"

@@ -47,11 +47,7 @@ def test_schema_declares_draft_2020_12_and_forbids_unknown_keys():
     schema = schedule_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["additionalProperties"] is False
-    assert all(
-        d.get("additionalProperties") is False
-        for d in schema["$defs"].values()
-        if d.get("type") == "object"
-    )
+    assert all(d.get("additionalProperties") is False for d in schema["$defs"].values() if d.get("type") == "object")
 
 
 def test_shipped_files_are_listed():
@@ -62,9 +58,7 @@ def test_shipped_files_are_listed():
 def test_shipped_files_validate_against_the_json_schema(path, validator):
     # Quoted times stay strings, as the schema requires.
     data = editor_view(path.read_text(encoding="utf-8"))
-    errors = [
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)
-    ]
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)]
     assert errors == []
     load_file(path)  # and the loader agrees
 
@@ -78,9 +72,7 @@ def test_shipped_files_carry_the_schema_modeline(path):
 
 
 def test_mekong_modeline_is_exact():
-    assert MEKONG.read_text(encoding="utf-8").startswith(
-        "# yaml-language-server: $schema=../schedule.schema.json\n"
-    )
+    assert MEKONG.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=../schedule.schema.json\n")
 
 
 def test_unquoted_time_is_sexagesimal_to_yaml_and_the_schema_says_so(validator):

@@ -77,16 +77,13 @@ def test_planned_cue_times_messages_and_targets(mekong):
     ]
     opening = cues["segment_start/opening"]
     assert opening.at == bangkok(14, 0) and opening.at.tzinfo is UTC
-    assert opening.message.startswith(
-        "Opening remarks is starting. Moderators: Pinsuda Alexander, Economist"
-    )
+    assert opening.message.startswith("Opening remarks is starting. Moderators: Pinsuda Alexander, Economist")
     assert "Speakers: Mr. Chuop Narath, Deputy Director General" in opening.message
     assert opening.targets == ALL_TARGETS
     soon = cues["segment_ending_soon/session-1"]
     assert soon.at == bangkok(14, 40) and soon.severity == "warning"
     assert soon.message == (
-        "Session 1: Preparing for safe migration ends in 5 minutes. "
-        "Next: Open discussion (Session 1)."
+        "Session 1: Preparing for safe migration ends in 5 minutes. Next: Open discussion (Session 1)."
     )
     ready = cues["readiness_check/opening"]
     assert ready.at == bangkok(13, 50) and ready.targets == HOSTS
@@ -131,9 +128,7 @@ def test_delay_is_absorbed_by_the_next_flexible_discussion(mekong):
     assert starts(timeline)["session-2"] == "15:15:00"
     cues = cue_map(timeline)
     assert cues["segment_start/session-2"].at == bangkok(15, 15)
-    assert cues["respondent_slot/session-1/1"].at == bangkok(
-        14, 49
-    )  # the slots follow the segment end
+    assert cues["respondent_slot/session-1/1"].at == bangkok(14, 49)  # the slots follow the segment end
     assert timeline.segment("closing").end == bangkok(17, 30)
 
 
@@ -150,18 +145,14 @@ def test_shift_mode_moves_everything_after(mekong):
     for timeline in (
         build_timeline(mekong, [Delay(bangkok(14, 30), seconds=600, mode="shift")]),
         build_timeline(
-            mekong.model_copy(
-                update={"run": mekong.run.model_copy(update={"delay_mode": "shift"})}
-            ),
+            mekong.model_copy(update={"run": mekong.run.model_copy(update={"delay_mode": "shift"})}),
             [Delay(bangkok(14, 30), seconds=600)],
         ),
     ):
         for before, after in zip(planned.segments, timeline.segments, strict=True):
             moved = after.start - before.start
             assert moved == (10 * MIN if before.index > 2 else timedelta(0)), before.id
-            assert after.duration == before.duration + (
-                10 * MIN if before.id == "session-1" else timedelta(0)
-            )
+            assert after.duration == before.duration + (10 * MIN if before.id == "session-1" else timedelta(0))
         assert cue_map(timeline)["segment_start/session-2"].at == bangkok(15, 25)
         assert timeline.segment("closing").end == bangkok(17, 40)
 
@@ -188,9 +179,7 @@ def test_hold_keeps_the_segment_running_and_flags_later_cues(mekong):
     assert timeline.held_segment == "session-1"
     assert local(timeline.segment("session-1").end) == "14:50:00"  # projected to now
     cues = cue_map(timeline)
-    assert cues["segment_start/discussion-1"].held and cues[
-        "segment_start/discussion-1"
-    ].at == bangkok(14, 50)
+    assert cues["segment_start/discussion-1"].held and cues["segment_start/discussion-1"].at == bangkok(14, 50)
     assert cues["segment_start/closing"].held
     assert cues["segment_ending_soon/session-1"].held  # bound to an end that is no longer known
     assert cues["respondent_slot/session-1/2"].held
@@ -206,9 +195,7 @@ def test_hold_then_late_manual_advance(mekong):
     assert starts(timeline)["discussion-1"] == "14:52:00"
     assert starts(timeline)["session-2"] == "15:15:00"  # the discussion absorbed the overrun
     state = timeline.state_at(bangkok(14, 53))
-    assert (
-        state.current.id == "discussion-1" and state.elapsed == MIN and state.next.id == "session-2"
-    )
+    assert state.current.id == "discussion-1" and state.elapsed == MIN and state.next.id == "session-2"
 
 
 def test_resume_after_an_overrun_turns_it_into_a_delay(mekong):
@@ -279,9 +266,7 @@ def test_end_event_skips_the_rest(mekong):
 
 
 def _respondent_timer(at, timer_id="s1-r1", seconds=180):
-    return TimerStart(
-        at, timer_id=timer_id, seconds=seconds, label="Respondent 1", segment="session-1", slot=1
-    )
+    return TimerStart(at, timer_id=timer_id, seconds=seconds, label="Respondent 1", segment="session-1", slot=1)
 
 
 def test_timer_cues_at_the_files_thresholds(mekong):
@@ -300,15 +285,11 @@ def test_timer_cues_at_the_files_thresholds(mekong):
     assert cues["timer_up/s1-r1"].at == bangkok(14, 42)
     assert cues["timer_up/s1-r1"].message == "Respondent 1: time is up."
     assert "speakers-discord" in cues["timer_up/s1-r1"].targets
-    assert (
-        "speakers-discord" not in cues["timer_start/s1-r1"].targets
-    )  # its filter has no timer_start
+    assert "speakers-discord" not in cues["timer_start/s1-r1"].targets  # its filter has no timer_start
 
 
 def test_timer_thresholds_come_from_the_file(mekong):
-    custom = mekong.model_copy(
-        update={"timers": Timers(warning=timedelta(seconds=90), danger=timedelta(seconds=20))}
-    )
+    custom = mekong.model_copy(update={"timers": Timers(warning=timedelta(seconds=90), danger=timedelta(seconds=20))})
     cues = cue_map(build_timeline(custom, [_respondent_timer(bangkok(14, 39))]))
     assert cues["timer_warning/s1-r1"].at == bangkok(14, 40, 30)
     assert cues["timer_danger/s1-r1"].at == bangkok(14, 41, 40)
@@ -326,9 +307,7 @@ def test_timer_pause_resume_add_and_stop(mekong):
     (timer,) = paused.timers
     assert timer.status is TimerStatus.paused and timer.remaining_at(bangkok(14, 45)) == 2 * MIN
     cues = cue_map(paused)
-    assert cues["timer_up/s1-r1"].held and cues["timer_up/s1-r1"].at == bangkok(
-        14, 43
-    )  # projected from now
+    assert cues["timer_up/s1-r1"].held and cues["timer_up/s1-r1"].at == bangkok(14, 43)  # projected from now
     assert not cues["timer_start/s1-r1"].held
 
     actions += [
@@ -385,15 +364,10 @@ def test_several_timers_at_once_are_independent(mekong):
 
 
 def test_announcement_to_chosen_and_to_all_targets(mekong):
-    chosen = Announce(
-        bangkok(15, 0), announcement_id="a1", message="Please mute.", targets=("hosts-slack",)
-    )
+    chosen = Announce(bangkok(15, 0), announcement_id="a1", message="Please mute.", targets=("hosts-slack",))
     everyone = Announce(bangkok(15, 1), announcement_id="a2", message="Back in 5 minutes.")
     cues = cue_map(build_timeline(mekong, [chosen, everyone]))
-    assert (
-        cues["announcement/a1"].targets == ("hosts-slack",)
-        and cues["announcement/a1"].message == "Please mute."
-    )
+    assert cues["announcement/a1"].targets == ("hosts-slack",) and cues["announcement/a1"].message == "Please mute."
     assert cues["announcement/a2"].at == bangkok(15, 1)
     # The Discord target filters kinds and does not list announcements.
     assert cues["announcement/a2"].targets == (
@@ -460,8 +434,12 @@ EXAMPLES = [
     TimerAdd(bangkok(14, 41), timer_id="t1", seconds=-15),
     TimerStop(bangkok(14, 42), timer_id="t1"),
     Announce(bangkok(15, 0), announcement_id="a", message="Hi", targets=("x", "y")),
-    adj.Undo(bangkok(15, 1), seq=12, target=11,
-             corrections=(("x", "Correction: S1 is still running", "Correction: ...; please disregard 'Hi'."),)),
+    adj.Undo(
+        bangkok(15, 1),
+        seq=12,
+        target=11,
+        corrections=(("x", "Correction: S1 is still running", "Correction: ...; please disregard 'Hi'."),),
+    ),
     StageMessage(bangkok(15, 2), text="Please wrap up", flash=True, blackout=False),
     StageClear(bangkok(15, 3)),
 ]

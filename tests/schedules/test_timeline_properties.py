@@ -76,11 +76,7 @@ def test_segment_cue_ids_do_not_depend_on_delays(case):
     stable = lambda tl: {c.id for c in tl.cues if c.kind in STABLE_KINDS}  # noqa: E731
     assert stable(adjusted) == stable(planned)
     soon = {c.id for c in adjusted.cues if c.kind is CueKind.segment_ending_soon}
-    long_enough = {
-        f"segment_ending_soon/{s.id}"
-        for s in adjusted.segments
-        if s.duration > schedule.run.ending_soon
-    }
+    long_enough = {f"segment_ending_soon/{s.id}" for s in adjusted.segments if s.duration > schedule.run.ending_soon}
     assert soon == long_enough
 
 
@@ -104,11 +100,7 @@ def test_flexible_segments_never_shrink_below_their_floor(case):
     for row in timeline.segments:
         segment = schedule.segments[row.index]
         # Only segments no action touched directly: a host may always cut the live one short.
-        if (
-            row.skipped
-            or not segment.flexible
-            or (last_action is not None and row.start <= last_action)
-        ):
+        if row.skipped or not segment.flexible or (last_action is not None and row.start <= last_action):
             continue
         floor = segment.min_duration or (row.planned_end - row.planned_start) / 2
         assert row.duration >= floor, row
@@ -132,7 +124,5 @@ def test_state_at_is_consistent_with_the_segments(case):
 @PROFILE
 @given(schedules)
 def test_any_valid_schedule_round_trips_through_yaml(schedule):
-    text = yaml.safe_dump(
-        schedule.model_dump(mode="json", by_alias=True), sort_keys=False, allow_unicode=True
-    )
+    text = yaml.safe_dump(schedule.model_dump(mode="json", by_alias=True), sort_keys=False, allow_unicode=True)
     assert load_text(text, "round-trip.yaml") == schedule

@@ -25,8 +25,15 @@ def mekong_named(respondents: int = 6, **stage) -> str:
     slots = [(seg, k) for seg in doc["segments"] if seg.get("respondents") for k in range(seg["respondents"]["count"])]
     for n, (seg, _) in enumerate(slots[:respondents]):
         person = f"respondent-{n + 1}"
-        doc["people"].append({"id": person, "name": f"Respondent Person {n + 1}", "country": COUNTRIES[n],
-                              "email": f"{person}@example.org", "roles": ["respondent"]})
+        doc["people"].append(
+            {
+                "id": person,
+                "name": f"Respondent Person {n + 1}",
+                "country": COUNTRIES[n],
+                "email": f"{person}@example.org",
+                "roles": ["respondent"],
+            }
+        )
         seg["respondents"].setdefault("slots", []).append({"person": person, "country": COUNTRIES[n]})
     if stage:
         doc["stage"] = stage
@@ -50,16 +57,19 @@ async def live(tmp_path, database_url, settings_for) -> AsyncIterator[Live]:
     clock = ManualClock(bangkok(14, 36))
     runtime = Runtime(settings_for(database_url, sandbox_state_path=str(tmp_path / "zoom.json")), clock=clock)
     await runtime.start(run_timer=False, run_worker=False)
-    await runtime.engine.load_schedule(mekong_named(call_before={"speaker": "20m", "respondent": "15m"}),
-                                       "mekong-named.yaml")
+    await runtime.engine.load_schedule(
+        mekong_named(call_before={"speaker": "20m", "respondent": "15m"}), "mekong-named.yaml"
+    )
     tokens = {}
     async with runtime.db.begin() as conn:
         for role in tokens_repo.ROLES:
             _, tokens[role] = await tokens_repo.create_token(conn, f"{role} token", role, clock.now())
         _, tokens["stage-other-event"] = await tokens_repo.create_token(
-            conn, "elsewhere", "stage", clock.now(), event_id="another-event")
+            conn, "elsewhere", "stage", clock.now(), event_id="another-event"
+        )
         _, tokens["stage-respondent-1"] = await tokens_repo.create_token(
-            conn, "Respondent Person 1", "stage", clock.now(), event_id=EVENT, person="respondent-1")
+            conn, "Respondent Person 1", "stage", clock.now(), event_id=EVENT, person="respondent-1"
+        )
     app = create_app(runtime.settings, runtime=runtime)
     app.state.runtime = runtime
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

@@ -32,10 +32,21 @@ def _with(text: str, edit) -> str:
 
 async def _record_zoom(runtime) -> None:
     async with runtime.db.begin() as conn:
-        await conn.execute(zoom_objects.insert().values(
-            event_id=EVENT, kind="meeting", zoom_id=85012345678, uuid="aBcD1234==", host="host@example.org",
-            join_url=JOIN, start_url=START, registration_url=REGISTER, sandbox=True, applied_spec={},
-            applied_at=datetime(2022, 5, 1, tzinfo=UTC)))
+        await conn.execute(
+            zoom_objects.insert().values(
+                event_id=EVENT,
+                kind="meeting",
+                zoom_id=85012345678,
+                uuid="aBcD1234==",
+                host="host@example.org",
+                join_url=JOIN,
+                start_url=START,
+                registration_url=REGISTER,
+                sandbox=True,
+                applied_spec={},
+                applied_at=datetime(2022, 5, 1, tzinfo=UTC),
+            )
+        )
 
 
 async def _invites(live, text: str) -> dict:

@@ -79,8 +79,9 @@ def test_runsheet_command_writes_html_and_a_pdf(tmp_path, monkeypatch):
 
     get_settings.cache_clear()
     try:
-        missing = runner.invoke(cli, ["runsheet", str(source), "--person", "respondent-5", "--format", "pdf",
-                                      "-o", str(tmp_path / "x.pdf")])
+        missing = runner.invoke(
+            cli, ["runsheet", str(source), "--person", "respondent-5", "--format", "pdf", "-o", str(tmp_path / "x.pdf")]
+        )
     finally:
         get_settings.cache_clear()
     assert missing.exit_code == 1 and "SHOWCALLER_CHROMIUM" in missing.output

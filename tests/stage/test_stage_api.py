@@ -7,14 +7,21 @@ import re
 from tests.stage.conftest import EVENT
 
 # The presenter view, its stream, and the single-use ticket the page opens that stream with.
-STAGE_ROUTES = {("GET", "/api/events/{event_id}/stage"), ("GET", "/api/events/{event_id}/stage/stream"),
-                ("POST", "/api/events/{event_id}/stream/ticket")}
+STAGE_ROUTES = {
+    ("GET", "/api/events/{event_id}/stage"),
+    ("GET", "/api/events/{event_id}/stage/stream"),
+    ("POST", "/api/events/{event_id}/stream/ticket"),
+}
 
 
 def _routes_with_tokens(app) -> list[tuple[str, str]]:
     """Every operation of the route table that takes a bearer token (the OpenAPI marks them)."""
-    return [(method.upper(), path) for path, operations in app.openapi()["paths"].items()
-            for method, operation in operations.items() if operation.get("security")]
+    return [
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method, operation in operations.items()
+        if operation.get("security")
+    ]
 
 
 async def test_stage_token_gets_403_on_every_route_but_the_presenter_view(live):
@@ -55,10 +62,21 @@ async def test_presenter_json_follows_the_respondent_timer(live):
     assert view["current"]["remaining"] == 9 * 60 and view["timer"] is None
     assert view["next"]["title"] == "Open discussion (Session 1)"
     # Only what the stage needs: no people, emails, targets or links.
-    assert set(view) == {"event", "now", "status", "held", "current", "next", "timer", "thresholds", "message",
-                         "person"}
-    started = await live.client.post(f"{url}/timers", headers=live.auth("host"), json={"segment": "session-1",
-                                                                                       "slot": 1})
+    assert set(view) == {
+        "event",
+        "now",
+        "status",
+        "held",
+        "current",
+        "next",
+        "timer",
+        "thresholds",
+        "message",
+        "person",
+    }
+    started = await live.client.post(
+        f"{url}/timers", headers=live.auth("host"), json={"segment": "session-1", "slot": 1}
+    )
     assert started.status_code == 201
     live.clock.advance(seconds=125)
     view = (await live.client.get(f"{url}/stage", headers=live.auth("stage"))).json()
@@ -71,14 +89,19 @@ async def test_presenter_json_follows_the_respondent_timer(live):
 
 async def test_personal_link_shows_own_next_slot(live):
     url = f"/api/events/{EVENT}/stage"
-    mine = (await live.client.get(url, headers=live.auth("stage-respondent-1"),
-                                  params={"person": "respondent-2"})).json()
+    mine = (
+        await live.client.get(url, headers=live.auth("stage-respondent-1"), params={"person": "respondent-2"})
+    ).json()
     # A personal link always shows its own person, whatever the address asks.
     assert mine["person"]["id"] == "respondent-1"
     slot = mine["person"]["next_slot"]
     # Session 1 ends 14:45 Bangkok; two 3-minute turns: respondent 1 speaks 14:39-14:42.
-    assert (slot["start"], slot["end"], slot["role"], slot["number"]) == ("2022-05-30T07:39:00Z",
-                                                                          "2022-05-30T07:42:00Z", "respondent", 1)
+    assert (slot["start"], slot["end"], slot["role"], slot["number"]) == (
+        "2022-05-30T07:39:00Z",
+        "2022-05-30T07:42:00Z",
+        "respondent",
+        1,
+    )
     assert slot["starts_in"] == 180
     other = (await live.client.get(url, headers=live.auth("stage"), params={"person": "respondent-4"})).json()
     assert other["person"]["next_slot"]["segment"] == "session-2"
@@ -93,8 +116,9 @@ async def test_stage_message_is_a_host_action_never_posted(live):
     assert denied.status_code == 403
     empty = await live.client.post(f"{url}/stage", headers=live.auth("host"), json={"message": ""})
     assert empty.status_code == 422
-    sent = await live.client.post(f"{url}/stage", headers=live.auth("host"),
-                                  json={"message": "  Please   wrap up ", "flash": True})
+    sent = await live.client.post(
+        f"{url}/stage", headers=live.auth("host"), json={"message": "  Please   wrap up ", "flash": True}
+    )
     assert sent.status_code == 201 and sent.json()["kind"] == "stage_message"
     view = (await live.client.get(f"{url}/stage", headers=live.auth("stage"))).json()
     assert view["message"]["text"] == "Please wrap up" and view["message"]["flash"] is True
@@ -135,8 +159,7 @@ async def test_undo_takes_a_stage_message_back(live):
     state = sent.json()["state"]
     assert state["undo"]["seq"] == sent.json()["seq"] and state["undo"]["summary"] == "Stage message: 30 seconds"
     undone = await live.client.post(f"{url}/undo", headers=live.auth("host"), json={"seq": sent.json()["seq"]})
-    assert undone.status_code == 200 and undone.json()["undone"] == {"seq": sent.json()["seq"],
-                                                                      "kind": "stage_message"}
+    assert undone.status_code == 200 and undone.json()["undone"] == {"seq": sent.json()["seq"], "kind": "stage_message"}
     view = (await live.client.get(f"{url}/stage", headers=live.auth("stage"))).json()
     assert view["message"] is None
     refused = await live.client.post(f"{url}/stage/clear", headers=live.auth("host"))
@@ -159,21 +182,23 @@ async def test_each_of_the_six_respondent_slots_drives_the_presenter_view(live):
     links = {}
     async with runtime.db.begin() as conn:
         for slot in slots:
-            _, links[slot.person] = await tokens_repo.create_token(conn, slot.person, "stage", live.clock.now(),
-                                                                   event_id=EVENT, person=slot.person)
+            _, links[slot.person] = await tokens_repo.create_token(
+                conn, slot.person, "stage", live.clock.now(), event_id=EVENT, person=slot.person
+            )
     for slot in slots:
         live.clock.set(slot.start)
         mine = {"Authorization": f"Bearer {links[slot.person]}"}
         before = (await live.client.get(f"{url}/stage", headers=mine)).json()
         assert before["person"]["next_slot"]["starts_in"] == 0 and before["current"]["id"] == slot.segment
-        started = await live.client.post(f"{url}/timers", headers=live.auth("host"),
-                                         json={"segment": slot.segment, "slot": slot.number})
+        started = await live.client.post(
+            f"{url}/timers", headers=live.auth("host"), json={"segment": slot.segment, "slot": slot.number}
+        )
         assert started.status_code == 201, started.text
         live.clock.set(slot.start + timedelta(seconds=150))  # 30 s left: danger
         view = (await live.client.get(f"{url}/stage", headers=mine)).json()
-        assert view["timer"]["label"] == f"Respondent {slot.number} ({schedule.person(slot.person).name} " \
-                                         f"({slot.country}))"
+        assert (
+            view["timer"]["label"] == f"Respondent {slot.number} ({schedule.person(slot.person).name} ({slot.country}))"
+        )
         assert (view["timer"]["remaining"], view["timer"]["level"]) == (30, "danger")
-        stopped = await live.client.post(f"{url}/timers/{started.json()['timer_id']}/stop",
-                                         headers=live.auth("host"))
+        stopped = await live.client.post(f"{url}/timers/{started.json()['timer_id']}/stop", headers=live.auth("host"))
         assert stopped.status_code == 200

@@ -37,8 +37,11 @@ async def test_links_are_made_once_shown_to_hosts_and_revocable(live):
     assert revoked.status_code == 200 and revoked.json()["revoked"] == 1
     gone = await live.client.get(url, headers={"Authorization": f"Bearer {token}"})
     assert gone.status_code == 401
-    row = next(p for p in (await live.client.get(f"{url}/panel", headers=live.auth("host"))).json()["people"]
-               if p["person"] == "nilim-baruah")
+    row = next(
+        p
+        for p in (await live.client.get(f"{url}/panel", headers=live.auth("host"))).json()["people"]
+        if p["person"] == "nilim-baruah"
+    )
     assert row["has_link"] is False and row["link"] is None
     fresh = (await live.client.post(f"{url}/links", headers=live.auth("host"))).json()
     assert next(m for m in fresh if m["person"] == "nilim-baruah")["link"] != link

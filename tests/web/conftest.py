@@ -23,8 +23,14 @@ from tests.conftest import IN_CI, MEKONG, ROOT
 
 EVENT = "mekong-dialogue-2022"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 ZOOM_JOIN = "https://zoom.example/j/85012345678?pwd=abc"
 ZOOM_START = "https://zoom.example/s/85012345678?zak=host-only"
@@ -78,20 +84,22 @@ class LiveServer:
 
     async def start(self) -> None:
         """Start the runtime (timer and worker are driven by the test) and serve it."""
-        self.runtime = Runtime(self.settings, clock=self.clock,
-                               transport=httpx.MockTransport(recording(self.received)))
+        self.runtime = Runtime(self.settings, clock=self.clock, transport=httpx.MockTransport(recording(self.received)))
         await self.runtime.start(run_timer=False, run_worker=False)
         if EVENT not in self.runtime.engine.event_ids():
             await self.runtime.engine.load_schedule(MEKONG.read_text(), str(MEKONG))
         if not self.tokens:
             async with self.runtime.db.begin() as conn:
-                for key, name, role in (("host", "Hana (host)", "host"), ("host2", "Ola (host)", "host"),
-                                        ("viewer", "Vic (viewer)", "viewer")):
-                    _, self.tokens[key] = await tokens_repo.create_token(conn, name, role,
-                                                                         self.clock.now())
+                for key, name, role in (
+                    ("host", "Hana (host)", "host"),
+                    ("host2", "Ola (host)", "host"),
+                    ("viewer", "Vic (viewer)", "viewer"),
+                ):
+                    _, self.tokens[key] = await tokens_repo.create_token(conn, name, role, self.clock.now())
         app = create_app(self.settings, runtime=self.runtime)
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", timeout_graceful_shutdown=1)
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+        )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:
@@ -111,10 +119,21 @@ class LiveServer:
     async def record_zoom_meeting(self) -> None:
         """Store a meeting as `showcaller apply` would (the console only reads it)."""
         async with self.runtime.db.begin() as conn:
-            await conn.execute(zoom_objects.insert().values(
-                event_id=EVENT, kind="meeting", zoom_id=85012345678, uuid="aBcD1234==",
-                host="host@example.org", join_url=ZOOM_JOIN, start_url=ZOOM_START,
-                registration_url=None, sandbox=True, applied_spec={}, applied_at=self.clock.now()))
+            await conn.execute(
+                zoom_objects.insert().values(
+                    event_id=EVENT,
+                    kind="meeting",
+                    zoom_id=85012345678,
+                    uuid="aBcD1234==",
+                    host="host@example.org",
+                    join_url=ZOOM_JOIN,
+                    start_url=ZOOM_START,
+                    registration_url=None,
+                    sandbox=True,
+                    applied_spec={},
+                    applied_at=self.clock.now(),
+                )
+            )
 
     async def advance(self, **delta: float) -> None:
         """Move event time on, fire what fell due and send it (as the timer and worker do)."""
@@ -127,8 +146,12 @@ async def sign_in(browser, server: LiveServer, role: str, *, key: str | None = N
     """A new browser context signed in to the console with the token of `key` (default: the role)."""
     from playwright.async_api import expect
 
-    options = {"viewport": {"width": 1280, "height": 900}, "locale": "en-GB",
-               "timezone_id": "Europe/London", **context_options}
+    options = {
+        "viewport": {"width": 1280, "height": 900},
+        "locale": "en-GB",
+        "timezone_id": "Europe/London",
+        **context_options,
+    }
     context = await browser.new_context(**options)
     page = await context.new_page()
     page.on("pageerror", lambda error: server.page_errors.append(str(error)))
@@ -162,8 +185,7 @@ async def browser() -> AsyncIterator:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                    args=CHROMIUM_ARGS)
+        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:

@@ -17,8 +17,7 @@ pytestmark = pytest.mark.browser
 SESSION_1 = "Session 1: Preparing for safe migration"
 DISCUSSION_1 = "Open discussion (Session 1)"
 # Parts that land separately; the console hides their panels when the server lacks them.
-OPTIONAL = {name: importlib.util.find_spec(f"app.api.{name}") is not None
-            for name in ("zoom", "attendance")}
+OPTIONAL = {name: importlib.util.find_spec(f"app.api.{name}") is not None for name in ("zoom", "attendance")}
 
 
 async def check_side_panels(host, viewer) -> None:
@@ -36,7 +35,8 @@ async def check_side_panels(host, viewer) -> None:
         readiness = host.locator("#readiness")
         await expect(readiness).to_contain_text("Readiness for Open discussion (Session 1)")
         await expect(host.locator("#readiness .missing li")).to_have_text(
-            ["MISSING: Pinsuda Alexander (moderator)", "MISSING: Geertrui Lanneau (moderator)"])
+            ["MISSING: Pinsuda Alexander (moderator)", "MISSING: Geertrui Lanneau (moderator)"]
+        )
     else:
         await expect(host.locator("#attendance-card")).to_be_hidden()
 
@@ -47,8 +47,9 @@ async def test_host_runs_timers_and_advance_while_viewer_follows(browser, make_s
     try:
         await server.record_zoom_meeting()
         host = await sign_in(browser, server, "host")
-        viewer = await sign_in(browser, server, "viewer", viewport={"width": 390, "height": 844},
-                               is_mobile=True, has_touch=True)
+        viewer = await sign_in(
+            browser, server, "viewer", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
         await check_side_panels(host, viewer)
         for page in (host, viewer):
             await expect(page.get_by_test_id("current-title")).to_have_text(SESSION_1)
@@ -76,8 +77,7 @@ async def test_host_runs_timers_and_advance_while_viewer_follows(browser, make_s
         for timer in (host_timer, viewer_timer):
             await expect(timer).to_have_attribute("data-level", "danger", timeout=1000)
             await expect(timer.locator(".level-text")).to_have_text("DANGER")
-        await host.get_by_role("button", name="Add 30 seconds to Respondent 1 (to be invited)") \
-            .click()
+        await host.get_by_role("button", name="Add 30 seconds to Respondent 1 (to be invited)").click()
         await expect(host_timer).to_have_attribute("data-level", "warning")  # about 55 s again
 
         # The warning cue went to Discord too, which rejects it: highlighted, re-send for hosts.
@@ -91,8 +91,7 @@ async def test_host_runs_timers_and_advance_while_viewer_follows(browser, make_s
         assert (await answer.value).status == 200
 
         await host.get_by_role("button", name=f"Next segment: {DISCUSSION_1}").click()
-        await expect(viewer.get_by_test_id("current-title")).to_have_text(DISCUSSION_1,
-                                                                          timeout=1000)
+        await expect(viewer.get_by_test_id("current-title")).to_have_text(DISCUSSION_1, timeout=1000)
         await expect(host.get_by_test_id("current-title")).to_have_text(DISCUSSION_1)
 
         # A viewer sees everything but has no controls at all.
@@ -121,8 +120,7 @@ async def test_hold_delay_jump_and_sign_out(browser, make_server, shot):
         await host.get_by_label("Jump to").select_option("session-2")
         await host.get_by_role("button", name="Jump…", exact=True).click()
         await host.get_by_role("dialog").get_by_role("button", name="Jump", exact=True).click()
-        await expect(host.get_by_test_id("current-title")).to_have_text(
-            "Session 2: Promoting healthy labour mobility")
+        await expect(host.get_by_test_id("current-title")).to_have_text("Session 2: Promoting healthy labour mobility")
         await host.get_by_label("Message").fill("Coffee break after Session 2.")
         # Only host-facing targets start ticked; the team's Teams channel takes a deliberate tick.
         discord = host.get_by_role("checkbox", name=re.compile("^speakers-discord"))
@@ -131,7 +129,8 @@ async def test_hold_delay_jump_and_sign_out(browser, make_server, shot):
         await host.get_by_role("checkbox", name=re.compile("^team-teams")).check()
         preview = host.get_by_test_id("announce-preview")
         await expect(preview.locator("li[data-target=team-teams]")).to_contain_text(
-            "Announcement: Coffee break after Session 2.")
+            "Announcement: Coffee break after Session 2."
+        )
         await expect(preview.locator("li[data-target=speakers-discord]")).to_have_count(0)
         async with host.expect_response(re.compile(r"/announcements$")) as answer:
             await host.get_by_role("button", name="Send announcement").click()
@@ -193,29 +192,32 @@ async def test_agenda_shows_the_viewers_time_zone_and_follows_the_run(browser, m
     server = make_server(bangkok(13, 0))
     await server.start()
     try:
-        context = await browser.new_context(timezone_id="Asia/Yangon", locale="en-GB",
-                                            viewport={"width": 390, "height": 844}, is_mobile=True)
+        context = await browser.new_context(
+            timezone_id="Asia/Yangon", locale="en-GB", viewport={"width": 390, "height": 844}, is_mobile=True
+        )
         page = await context.new_page()
         page.on("pageerror", lambda error: server.page_errors.append(str(error)))
         await page.goto(f"{server.url}/agenda/{EVENT}")
         # Chromium's ICU still calls Yangon by its old name, Rangoon.
-        await expect(page.get_by_test_id("zone-note")).to_have_text(re.compile(
-            r"^Times are in your time zone: Myanmar Time, GMT\+6:30 \(Asia/(Yangon|Rangoon)\)$"))
+        await expect(page.get_by_test_id("zone-note")).to_have_text(
+            re.compile(r"^Times are in your time zone: Myanmar Time, GMT\+6:30 \(Asia/(Yangon|Rangoon)\)$")
+        )
         opening = page.locator("li[data-segment=opening]")
         await expect(opening.locator(".item-time")).to_have_text("13:30–13:45")  # 14:00 in Bangkok
         await expect(opening).to_contain_text("Chuop Narath — Deputy Director General")
         await expect(page.get_by_test_id("hero-title")).to_have_text("Starts at 13:00 GMT+6:30")
         await expect(page.get_by_test_id("hero-countdown").locator(".value")).to_have_text(
-            re.compile(r"^(30:00|29:\d\d)$"))
+            re.compile(r"^(30:00|29:\d\d)$")
+        )
         assert "example.org" not in await page.content()
         await shot(page, "agenda-yangon-phone")
 
         async with httpx.AsyncClient(base_url=server.url) as client:
-            answer = await client.post(f"/api/events/{EVENT}/advance", json={},
-                                       headers={"Authorization": f"Bearer {server.tokens['host']}"})
+            answer = await client.post(
+                f"/api/events/{EVENT}/advance", json={}, headers={"Authorization": f"Bearer {server.tokens['host']}"}
+            )
         assert answer.status_code == 200
-        await expect(page.get_by_test_id("hero-title")).to_have_text(
-            "Technical set up and registration", timeout=1000)
+        await expect(page.get_by_test_id("hero-title")).to_have_text("Technical set up and registration", timeout=1000)
         await expect(page.locator("li[data-segment=setup] .item-flag")).to_have_text("NOW")
         assert server.page_errors == []
     finally:

@@ -25,8 +25,9 @@ DISCUSSION_2 = "Open discussion (Session 2)"
 async def run_log(server, kind: str | None = None) -> list[dict]:
     """The event's run log over REST (what was recorded, by whom)."""
     async with httpx.AsyncClient(base_url=server.url) as client:
-        answer = await client.get(f"/api/events/{EVENT}/log",
-                                  headers={"Authorization": f"Bearer {server.tokens['host']}"})
+        answer = await client.get(
+            f"/api/events/{EVENT}/log", headers={"Authorization": f"Bearer {server.tokens['host']}"}
+        )
     answer.raise_for_status()
     return [row for row in answer.json() if kind is None or row["kind"] == kind]
 
@@ -113,9 +114,18 @@ async def test_jump_and_end_ask_first_and_the_end_turns_the_controls_off(browser
         await dialog.get_by_role("button", name="End the event").click()
         await expect(host.get_by_test_id("run-status")).to_have_text("ENDED")
         await expect(host.get_by_test_id("ended-note")).to_be_visible()
-        for control in ("#btn-advance", "#btn-hold", "#btn-delay-1", "#btn-delay-5", "#jump-select",
-                        "#btn-jump", "#btn-end", "#timer-form button", "#announce-text",
-                        "#announce-form button[type=submit]"):
+        for control in (
+            "#btn-advance",
+            "#btn-hold",
+            "#btn-delay-1",
+            "#btn-delay-5",
+            "#jump-select",
+            "#btn-jump",
+            "#btn-end",
+            "#timer-form button",
+            "#announce-text",
+            "#announce-form button[type=submit]",
+        ):
             await expect(host.locator(control)).to_be_disabled()
         undo = host.get_by_test_id("undo-bar").get_by_role("button", name=re.compile("^Undo"))
         await expect(undo).to_be_enabled()  # undo stays available within its window
@@ -160,8 +170,11 @@ async def test_jump_list_follows_the_show_across_three_advances(browser, make_se
         await expect(select).to_have_value("discussion-2")
 
         async with httpx.AsyncClient(base_url=server.url) as client:  # another host moves the show
-            answer = await client.post(f"/api/events/{EVENT}/advance", json={"from": "session-2"},
-                                       headers={"Authorization": f"Bearer {server.tokens['host2']}"})
+            answer = await client.post(
+                f"/api/events/{EVENT}/advance",
+                json={"from": "session-2"},
+                headers={"Authorization": f"Bearer {server.tokens['host2']}"},
+            )
         assert answer.status_code == 200, answer.text
         await expect(current).to_have_text(DISCUSSION_2)
         await expect(select).to_have_value("session-3")
@@ -180,23 +193,32 @@ async def test_readiness_and_timer_are_visible_without_scrolling(browser, make_s
     await server.start()
     try:
         phone = width < 500
-        host = await sign_in(browser, server, "host", viewport={"width": width, "height": height},
-                             is_mobile=phone, has_touch=phone)
+        host = await sign_in(
+            browser, server, "host", viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone
+        )
         assert await host.locator("#attendance-card").count() == 1  # the test server runs attendance
         async with httpx.AsyncClient(base_url=server.url) as client:
-            answer = await client.post(f"/api/events/{EVENT}/timers", json={"segment": "session-1", "slot": 1},
-                                       headers={"Authorization": f"Bearer {server.tokens['host']}"})
+            answer = await client.post(
+                f"/api/events/{EVENT}/timers",
+                json={"segment": "session-1", "slot": 1},
+                headers={"Authorization": f"Bearer {server.tokens['host']}"},
+            )
         assert answer.status_code == 201, answer.text
         timer = host.get_by_test_id("now-timer")
         await expect(timer).to_contain_text("Respondent 1")
         missing = host.locator("#readiness .missing li")
-        await expect(missing).to_have_text(["MISSING: Pinsuda Alexander (moderator)",
-                                            "MISSING: Geertrui Lanneau (moderator)"])
+        await expect(missing).to_have_text(
+            ["MISSING: Pinsuda Alexander (moderator)", "MISSING: Geertrui Lanneau (moderator)"]
+        )
         await host.evaluate("window.scrollTo(0, 0)")
         assert await host.evaluate("window.scrollY") == 0
         await shot(host, f"console-readiness-{width}x{height}", full_page=False)
-        for element in (missing.last, host.get_by_test_id("attendance-counts"), timer,
-                        host.get_by_test_id("segment-countdown")):
+        for element in (
+            missing.last,
+            host.get_by_test_id("attendance-counts"),
+            timer,
+            host.get_by_test_id("segment-countdown"),
+        ):
             box = await element.bounding_box()
             assert box is not None
             assert 0 <= box["y"] and box["y"] + box["height"] <= height, (await element.inner_text(), box)
@@ -228,8 +250,10 @@ async def test_two_hosts_press_next_together_and_the_show_moves_once(browser, ma
 
         for page in (hana, ola):
             await page.route(re.compile(r"/advance$"), hold_until_both)
-        async with hana.expect_response(re.compile(r"/advance$")) as first, \
-                ola.expect_response(re.compile(r"/advance$")) as second:
+        async with (
+            hana.expect_response(re.compile(r"/advance$")) as first,
+            ola.expect_response(re.compile(r"/advance$")) as second,
+        ):
             await hana.locator("#btn-advance").click()
             await ola.locator("#btn-advance").click()
         assert [route.request.post_data_json["from"] for route in held] == ["session-1", "session-1"]
@@ -256,15 +280,20 @@ async def test_countdown_follows_the_servers_clock_rate(browser, make_server):
     await server.start()
     try:
         async with httpx.AsyncClient(base_url=server.url) as client:
-            answer = await client.get(f"/api/events/{EVENT}/state",
-                                      headers={"Authorization": f"Bearer {server.tokens['viewer']}"})
+            answer = await client.get(
+                f"/api/events/{EVENT}/state", headers={"Authorization": f"Bearer {server.tokens['viewer']}"}
+            )
         state = {**answer.json(), "clock_rate": 60.0}
         context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
         # The page's monotonic clock stands still unless the test moves it.
         await context.add_init_script("window.__t = 1000; performance.now = () => window.__t;")
         frame = f"retry: 600000\n\nevent: state\ndata: {json.dumps(state)}\n\n"
-        await context.route(re.compile(r"/stream\?"), lambda route: route.fulfill(
-            status=200, body=frame, headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}))
+        await context.route(
+            re.compile(r"/stream\?"),
+            lambda route: route.fulfill(
+                status=200, body=frame, headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+            ),
+        )
         page = await context.new_page()
         page.on("pageerror", lambda error: server.page_errors.append(str(error)))
         await page.goto(f"{server.url}/console/{EVENT}")

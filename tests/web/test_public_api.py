@@ -27,8 +27,11 @@ async def served(tmp_path, settings_for, receiver_env):
     """The app in-process (ASGI) on a started runtime, Mekong schedule, 14:20 in Bangkok."""
     receiver_env("http://127.0.0.1:9")
     clock = ManualClock(bangkok(14, 20))
-    runtime = Runtime(settings_for(f"sqlite+aiosqlite:///{tmp_path / 'public.db'}"), clock=clock,
-                      transport=httpx.MockTransport(receivers))
+    runtime = Runtime(
+        settings_for(f"sqlite+aiosqlite:///{tmp_path / 'public.db'}"),
+        clock=clock,
+        transport=httpx.MockTransport(receivers),
+    )
     await runtime.start(run_timer=False, run_worker=False)
     try:
         await runtime.engine.load_schedule(MEKONG.read_text(), str(MEKONG))
@@ -54,9 +57,12 @@ async def test_agenda_needs_no_token_and_tells_what_runs(served):
     opening = next(s for s in agenda["segments"] if s["id"] == "opening")
     assert (opening["start"], opening["end"]) == ("2022-05-30T07:00:00Z", "2022-05-30T07:15:00Z")
     assert opening["speakers"][0] == {
-        "name": "Chuop Narath", "honorific": "Mr.", "country": "Cambodia",
+        "name": "Chuop Narath",
+        "honorific": "Mr.",
+        "country": "Cambodia",
         "organisation": "Ministry of Labour and Vocational Training",
-        "title": "Deputy Director General, General Department of Labour"}
+        "title": "Deputy Director General, General Department of Labour",
+    }
     session = next(s for s in agenda["segments"] if s["id"] == "session-1")
     assert session["respondents"] == {"count": 2, "minutes": 3}
 
@@ -64,8 +70,18 @@ async def test_agenda_needs_no_token_and_tells_what_runs(served):
 async def test_agenda_never_shows_private_fields(served):
     client, _, _ = served
     text = (await client.get(AGENDA)).text
-    for private in ("@", "example.org", "email", "url_env", "SHOWCALLER_", "hosts-slack", "notes",
-                    "Followed by the group photo", "alternative_host", "zoom"):
+    for private in (
+        "@",
+        "example.org",
+        "email",
+        "url_env",
+        "SHOWCALLER_",
+        "hosts-slack",
+        "notes",
+        "Followed by the group photo",
+        "alternative_host",
+        "zoom",
+    ):
         assert private not in text, private
     speakers = [p for s in json.loads(text)["segments"] for p in s["speakers"] + s["moderators"]]
     public = {"name", "honorific", "title", "organisation", "country"}
@@ -134,8 +150,10 @@ async def test_public_stream_sends_the_agenda_on_connect_and_after_each_change(m
     server = make_server(bangkok(14, 20))
     await server.start()
     try:
-        async with httpx.AsyncClient(base_url=server.url) as client, \
-                client.stream("GET", f"/api/public/events/{EVENT}/stream") as stream:
+        async with (
+            httpx.AsyncClient(base_url=server.url) as client,
+            client.stream("GET", f"/api/public/events/{EVENT}/stream") as stream,
+        ):
             assert stream.headers["content-type"].startswith("text/event-stream")
             frames = _frames(stream.aiter_lines())
             first = await asyncio.wait_for(anext(frames), 5)

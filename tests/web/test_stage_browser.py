@@ -26,8 +26,9 @@ async def _stage_token(server) -> str:
 
 async def _open(browser, server, token: str, screen: str):
     phone = screen == "phone"
-    context = await browser.new_context(viewport=SCREENS[screen], locale="en-GB", timezone_id="Europe/London",
-                                        is_mobile=phone, has_touch=phone)
+    context = await browser.new_context(
+        viewport=SCREENS[screen], locale="en-GB", timezone_id="Europe/London", is_mobile=phone, has_touch=phone
+    )
     page = await context.new_page()
     page.on("pageerror", lambda error: server.page_errors.append(str(error)))
     await page.goto(f"{server.url}/stage/{EVENT}#token={token}")
@@ -91,8 +92,9 @@ async def test_presenter_view_follows_a_respondent_timer_and_a_message(browser, 
 
             assert (await api.post(f"/api/events/{EVENT}/stage/clear")).status_code == 200
             await expect(message).to_be_hidden(timeout=2000)
-            blackout = await api.post(f"/api/events/{EVENT}/stage", json={"message": "Back in 2 minutes",
-                                                                          "blackout": True})
+            blackout = await api.post(
+                f"/api/events/{EVENT}/stage", json={"message": "Back in 2 minutes", "blackout": True}
+            )
             assert blackout.status_code == 201
             await expect(message).to_have_text("Back in 2 minutes", timeout=2000)
             await expect(stage).to_be_hidden()
@@ -112,8 +114,7 @@ async def test_presenter_view_reconnects_and_refuses_a_revoked_link(browser, mak
         await expect(page.locator("#conn")).to_have_text("Reconnecting…", timeout=5000)
         server.clock.advance(minutes=10)  # the server comes back during the open discussion
         await server.start()
-        await expect(page.get_by_test_id("stage-segment")).to_have_text("Open discussion (Session 1)",
-                                                                         timeout=10000)
+        await expect(page.get_by_test_id("stage-segment")).to_have_text("Open discussion (Session 1)", timeout=10000)
         await expect(page.locator("#conn")).to_be_hidden()
         # A page without any link token explains itself instead of showing a blank screen.
         bare = await page.context.new_page()
@@ -135,18 +136,21 @@ async def test_console_sends_a_preset_and_lists_connected_presenter_links(browse
         await host.get_by_role("button", name="Make missing presenter links").click()
         speaker = card.locator("li.stage-person", has_text="Nilim Baruah")
         await expect(speaker).to_contain_text("not connected")
-        async with httpx.AsyncClient(base_url=server.url,
-                                     headers={"Authorization": f"Bearer {server.tokens['host']}"}) as api:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": f"Bearer {server.tokens['host']}"}
+        ) as api:
             links = (await api.get(f"/api/events/{EVENT}/stage/panel")).json()["people"]
         link = next(p["link"] for p in links if p["person"] == "nilim-baruah")
-        context = await browser.new_context(viewport=SCREENS["phone"], is_mobile=True, has_touch=True,
-                                            locale="en-GB", timezone_id="Europe/London")
+        context = await browser.new_context(
+            viewport=SCREENS["phone"], is_mobile=True, has_touch=True, locale="en-GB", timezone_id="Europe/London"
+        )
         stage = await context.new_page()
         stage.on("pageerror", lambda error: server.page_errors.append(str(error)))
         await stage.goto(link.replace("http://127.0.0.1", server.url))
         # The personal link shows their own slot: Session 1 started at 14:15, so it is on now.
         await expect(stage.get_by_test_id("stage-you")).to_have_text(
-            "Nilim Baruah, your slot (speaker): 14:15 GMT+7, now")
+            "Nilim Baruah, your slot (speaker): 14:15 GMT+7, now"
+        )
         await expect(speaker).to_contain_text("CONNECTED since 14:36", timeout=3000)
         await expect(host.get_by_test_id("stage-connected")).to_have_text("1 connected")
 

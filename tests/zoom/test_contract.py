@@ -238,8 +238,15 @@ async def test_apply_and_doctor_through_the_app_service_send_only_spec_valid_req
     transport = emu.transport()
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://z") as http:
-            client = ZoomClient(http, api_base="http://z/v2", oauth_base="http://z", account_id=emu.state.account_id,
-                                client_id=emu.state.client_id, client_secret=emu.state.client_secret, clock=lambda: now)
+            client = ZoomClient(
+                http,
+                api_base="http://z/v2",
+                oauth_base="http://z",
+                account_id=emu.state.account_id,
+                client_id=emu.state.client_id,
+                client_secret=emu.state.client_secret,
+                clock=lambda: now,
+            )
             service = ZoomSetup(runtime.db, settings, lambda: now, client_factory=lambda: client)
             texts = [MEKONG.read_text(), *SCENARIOS["mekong-edit"][1:], *SCENARIOS["webinar-edit"]]
             for text in texts:
@@ -254,6 +261,12 @@ async def test_apply_and_doctor_through_the_app_service_send_only_spec_valid_req
         if x.path.startswith("/v2/"):
             op = contract.validate_request(x.method, x.path.removeprefix("/v2"), body_of(x.body))
             ops.add(f"{x.method} {op.template}")
-    assert {"GET /users/{userId}/settings", "POST /users/{userId}/meetings", "PATCH /meetings/{meetingId}",
-            "POST /users/{userId}/webinars", "PATCH /webinars/{webinarId}", "POST /webinars/{webinarId}/panelists",
-            "DELETE /webinars/{webinarId}/panelists/{panelistId}"} <= ops, ops
+    assert {
+        "GET /users/{userId}/settings",
+        "POST /users/{userId}/meetings",
+        "PATCH /meetings/{meetingId}",
+        "POST /users/{userId}/webinars",
+        "PATCH /webinars/{webinarId}",
+        "POST /webinars/{webinarId}/panelists",
+        "DELETE /webinars/{webinarId}/panelists/{panelistId}",
+    } <= ops, ops

@@ -10,17 +10,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003_hostile'
-down_revision = '0003_zoom'
+revision = "0003_hostile"
+down_revision = "0003_zoom"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('deliveries') as batch:
-        batch.add_column(sa.Column('resend_of', sa.String(length=64), nullable=True))
+    with op.batch_alter_table("deliveries") as batch:
+        batch.add_column(sa.Column("resend_of", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('deliveries') as batch:
-        batch.drop_column('resend_of')
+    with op.batch_alter_table("deliveries") as batch:
+        batch.drop_column("resend_of")

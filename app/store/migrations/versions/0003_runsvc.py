@@ -31,8 +31,9 @@ def upgrade() -> None:
         sa.Column("answer", sa.JSON(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=True),
         sa.Column("created_at", app.store.tables.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["event_id"], ["events.id"], name=op.f("fk_idempotency_keys_event_id_events"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_idempotency_keys_event_id_events"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_idempotency_keys")),
     )
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:

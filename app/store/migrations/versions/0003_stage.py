@@ -29,8 +29,9 @@ def upgrade() -> None:
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("updated_at", app.store.tables.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["event_id"], ["events.id"], name=op.f("fk_invites_event_id_events"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["events.id"], name=op.f("fk_invites_event_id_events"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("event_id", "person", name=op.f("pk_invites")),
     )
 
