@@ -65,6 +65,14 @@ class Metrics:
         self.sse_clients = Gauge(
             "showcaller_sse_clients", "Open server-sent-event streams by page", ["stream"], registry=r
         )
+        self.dispatcher = Gauge(
+            "showcaller_dispatcher",
+            "1 while this instance fires cues and sends deliveries (holds the dispatcher lease), else 0",
+            registry=r,
+        )
+        self.takeovers = Counter(
+            "showcaller_dispatcher_takeovers", "Times this instance became the dispatcher", registry=r
+        )
         self.timer_lag = Histogram(
             "showcaller_timer_lag_seconds",
             "How long after its due time a cue fired, real seconds",

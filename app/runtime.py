@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,6 +17,9 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.cluster.lease import Lease, exit_on_lost
+from app.cluster.notify import Announcer, ChangeListener
+from app.cluster.writes import SharedWrites
 from app.config import Settings, env_value
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock, SystemClock
@@ -53,6 +59,16 @@ class Runtime:
     quarantined: dict[str, str] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
     hub_of: Callable[[], Any] = lambda: None  # the public agenda's stream hub, once the web app has one
+    # This process among the instances on one database (logs, /readyz): host name and process id,
+    # with a random tail so a restarted container with the same pid is still a new instance.
+    instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    # "single": the only process on its database (SQLite); on PostgreSQL, "dispatcher" while this
+    # instance holds the lease (fires cues, sends deliveries), "standby" while it waits for it.
+    role: str = "single"
+    on_lease_lost: Callable[[str], None] = exit_on_lost
+    lease: Lease | None = None
+    listener: ChangeListener | None = None
+    _announcer: Announcer | None = None
     _targets: dict[str, Resolved] = field(default_factory=dict)
     _zoom: Any = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
@@ -61,6 +77,9 @@ class Runtime:
         """Migrate the database, restore every event and arm the timer."""
         await migrate(self.settings.database_url)
         self.db = create_engine(self.settings.database_url)
+        shared = SharedWrites(self.instance_id) if self.db.dialect.name == "postgresql" else None
+        # Several instances may serve one PostgreSQL database; only one of them dispatches.
+        cluster = shared is not None and run_timer and run_worker
         zoom_hooks = self.metrics.zoom_hooks(self.settings.zoom_api_base, self.settings.zoom_oauth_base)
         self.http = httpx.AsyncClient(
             timeout=self.settings.http_timeout_seconds, transport=self.transport, event_hooks=zoom_hooks
@@ -74,7 +93,10 @@ class Runtime:
             timer_grace=timedelta(seconds=self.settings.timer_over_grace_seconds),
             quarantined=self.quarantined,
             max_schedule_bytes=self.settings.max_schedule_bytes,
+            shared=shared,
         )
+        if shared is not None:
+            self._announcer = Announcer(self.db, shared)
         pacer = SlackPacer(enabled=self.settings.slack_pacing)
         self.worker = DeliveryWorker(
             self.db,
@@ -85,7 +107,7 @@ class Runtime:
             links=self.event_links,
             pacer=pacer,
             timeout=self.settings.http_timeout_seconds,
-            on_change=lambda event_id, reason: self.broadcaster.publish(event_id, reason),
+            on_change=self.changed,
             skip_events=self.quarantined,
             on_outcome=self.metrics.on_delivery(self.clock, self.target_kind),
         )
@@ -104,7 +126,10 @@ class Runtime:
         await self.refresh_links()
         from app.attendance import wiring as attendance
 
-        await attendance.start(self)
+        await attendance.start(self, process=not cluster)
+        if cluster:
+            await self._join_cluster()
+            return
         if run_timer:
             self.timer.start()
             await self.timer.rearm()
@@ -112,11 +137,78 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
             self.worker.kick()
 
+    # -- several instances on one PostgreSQL database (docs/reliability.md, "Several instances") ----
+
+    async def _join_cluster(self) -> None:
+        """Follow other instances' changes, then dispatch now if the lease is free, else stand by."""
+        url = self.settings.database_url
+        self.listener = ChangeListener(url, self.instance_id, self._followed, self._resync)
+        await self.listener.start()
+        self.lease = Lease(url, on_lost=self.on_lease_lost)
+        self.role = "standby"
+        if await self.lease.try_acquire():
+            await self._dispatch()  # the state was loaded just now, under this lease
+        else:
+            log.info("instance %s is a standby: another instance dispatches cues and deliveries", self.instance_id)
+        self._tasks.append(asyncio.create_task(self.lease.run(self._take_over), name="dispatcher-lease"))
+
+    async def _take_over(self) -> None:
+        """The previous dispatcher is gone: reload everything it may have changed, then dispatch."""
+        log.warning("instance %s took over as the dispatcher; reloading state from the database", self.instance_id)
+        await self.engine.start()
+        await self._resync()
+        await self._dispatch()
+
+    async def _dispatch(self) -> None:
+        from app.attendance import wiring as attendance
+
+        self.role = "dispatcher"
+        self.metrics.dispatcher.set(1)
+        self.metrics.takeovers.inc()
+        log.info("instance %s is the dispatcher: it fires cues and sends deliveries", self.instance_id)
+        self.timer.start()
+        await self.timer.rearm()
+        # The worker first releases the delivery leases the previous dispatcher left (it is dead:
+        # PostgreSQL gave its lease away); those messages go again under their own ids.
+        self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
+        self.worker.kick()
+        await attendance.process(self)
+
+    async def _followed(self, event_id: str, reason: str) -> None:
+        """Another instance changed `event_id`: reload it and tell this instance's streams."""
+        if event_id in await self.engine.refresh([event_id]):
+            self.forget_targets(event_id)
+        self.broadcaster.publish(event_id, reason)
+        self._wake_dispatcher()
+
+    async def _resync(self) -> None:
+        """Notices may have been missed (listener reconnected, lease taken over): reload every event."""
+        for event_id in await self.engine.refresh():
+            self.forget_targets(event_id)
+        await self.refresh_links()
+        for event_id in self.engine.event_ids():
+            self.broadcaster.publish(event_id, "resync")
+        self._wake_dispatcher()
+
+    def _wake_dispatcher(self) -> None:
+        if self.role == "dispatcher":
+            self.timer.request_rearm()
+            self.worker.kick()
+
+    def changed(self, event_id: str, reason: str) -> None:
+        """Something outside the engine changed an event (a delivery outcome, attendance): tell this
+        instance's streams now, and the other instances' through the database."""
+        self.broadcaster.publish(event_id, reason)
+        if self._announcer is not None:
+            self._announcer.add(event_id, reason)
+
     async def stop(self) -> None:
         """Stop background work and close connections."""
         from app.attendance import wiring as attendance
 
         await attendance.stop(self)
+        if self.listener is not None:
+            await self.listener.stop()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -124,6 +216,11 @@ class Runtime:
         if self.timer:
             self.timer.shutdown()
             await self.timer.settle()
+        if self._announcer is not None:
+            await self._announcer.close()
+        if self.lease is not None:
+            await self.lease.close()  # after the timer and worker stopped: a standby takes over now
+            self.metrics.dispatcher.set(0)
         if self.http:
             await self.http.aclose()
         if self.db:
@@ -172,6 +269,13 @@ class Runtime:
             "timer": bool(self.timer and self.timer.scheduler.running),
             "delivery_worker": worker is not None and not worker.done(),
         }
+
+    def cluster_status(self) -> dict[str, Any]:
+        """This instance's part (for /readyz): its id, its role, and whether it follows changes."""
+        status: dict[str, Any] = {"instance": self.instance_id, "role": self.role}
+        if self.listener is not None:
+            status["listening"] = self.listener.connected
+        return status
 
     def forget_targets(self, event_id: str) -> None:
         self._targets.pop(event_id, None)

@@ -57,7 +57,7 @@ async def resend(delivery_id: str, runtime: RuntimeDep, caller: Host, again: boo
     makes a new delivery of the same cue to the same target, with a new id and `resend_of` set."""
     now = runtime.clock.now()
     until = now + timedelta(minutes=15)
-    async with runtime.engine.lock, runtime.db.begin() as conn:
+    async with runtime.engine.writing() as conn:
         row = await outbox_repo.get_delivery(conn, delivery_id)
         if row is None:
             raise NotFound(f"no delivery '{delivery_id}'")
@@ -78,6 +78,7 @@ async def resend(delivery_id: str, runtime: RuntimeDep, caller: Host, again: boo
             raise Conflict(
                 f"delivery '{delivery_id}' is still being delivered ({row.status})", delivery_status=row.status
             )
+        await runtime.engine.announce(conn, row.event_id, "delivery")  # wakes the dispatching instance's worker
     runtime.worker.kick()
     if again:
         log.info("delivery %s sent again as new delivery %s by %s", delivery_id, new_id, caller.name)

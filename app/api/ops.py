@@ -26,7 +26,8 @@ def migration_heads() -> frozenset[str]:
 
 
 async def readiness(runtime) -> tuple[bool, dict]:
-    """Database reachable, migrations current, timer and delivery worker running; quarantined events listed."""
+    """Database reachable, migrations current, timer and delivery worker running (on the dispatching
+    instance; a standby waits for the lease), change notices heard; quarantined events listed."""
     checks: dict[str, dict] = {}
     try:
         async with runtime.db.connect() as conn:
@@ -40,9 +41,14 @@ async def readiness(runtime) -> tuple[bool, dict]:
         checks["database"] = {"ok": False, "reason": reason}
         checks["migrations"] = {"ok": False, "reason": "database unreachable"}
     running = runtime.running()
-    checks["dispatcher"] = {"ok": all(running.values()), **running}
+    instance = runtime.cluster_status()
+    # A standby serves everything but dispatching: it is ready while it waits for the lease.
+    standby = instance["role"] == "standby"
+    checks["dispatcher"] = {"ok": standby or all(running.values()), **running}
+    if "listening" in instance:  # several instances: this one must hear the others' changes
+        checks["changes"] = {"ok": instance["listening"]}
     ready = all(check["ok"] for check in checks.values())
-    return ready, {"checks": checks, "quarantined": dict(runtime.quarantined)}
+    return ready, {"checks": checks, "quarantined": dict(runtime.quarantined), "instance": instance}
 
 
 def _assets() -> Path:

@@ -6,12 +6,15 @@ from app.attendance.readiness import Readiness
 from app.attendance.service import AttendanceService
 
 
-async def start(runtime) -> None:
-    """Build the attendance service, install the readiness hook, catch up on the inbox, run it."""
+async def start(runtime, process: bool = True) -> None:
+    """Build the attendance service, install the readiness hook, catch up on the inbox, run it.
+
+    `process=False` (a standby instance): webhooks are stored, but the inbox is processed by the
+    dispatching instance only; `process()` starts that part when this instance takes over."""
     readiness: Readiness | None = None
 
     async def changed(event_id: str) -> None:
-        runtime.broadcaster.publish(event_id, "attendance")
+        runtime.changed(event_id, "attendance")  # this instance's streams and the other instances'
         if readiness is not None:
             await readiness.follow_up(event_id)
 
@@ -25,7 +28,13 @@ async def start(runtime) -> None:
     readiness.install()
     runtime.attendance = service
     runtime.readiness = readiness
-    await service.start()
+    if process:
+        await service.start()
+
+
+async def process(runtime) -> None:
+    """Process the inbox from now on (this instance became the dispatcher)."""
+    await runtime.attendance.start()
 
 
 async def stop(runtime) -> None:

@@ -78,6 +78,8 @@ def serve(
             await runtime.run.load_schedule(text, path)
         return {event_id: runtime.targets(event_id).problems for event_id in runtime.engine.event_ids()}
 
+    # SQLite: one process per database. PostgreSQL: any number of instances; they elect one
+    # dispatcher among themselves (app/cluster/), so no lock is taken here.
     lock = InstanceLock(settings.database_url)
     try:
         lock.acquire()
@@ -85,7 +87,7 @@ def serve(
         sock.close()
         raise Failure(
             f"another `showcaller serve` is already running on this database: {exc}. Fix: stop it "
-            "first, or give this one its own database (one process per database)",
+            "first, give this one its own database, or use PostgreSQL to run several instances",
             ExitCode.ALREADY_RUNNING,
         ) from None
     try:

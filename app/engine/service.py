@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -53,6 +53,11 @@ class Loaded:
     actions: list[Adjustment]
     timeline: Timeline | None = None
     actors: dict[int, str | None] = field(default_factory=dict)
+    schedule_hash: str | None = None  # with the last run-log seq: the version another instance may have changed
+
+    @property
+    def version(self) -> tuple[str | None, int]:
+        return self.schedule_hash, (self.actions[-1].seq or 0) if self.actions else 0
 
 
 @dataclass
@@ -125,6 +130,10 @@ class RunEngine:
     # Shared with Runtime.quarantined; their cues are neither fired nor re-planned.
     quarantined: dict[str, str] = field(default_factory=dict)
     max_schedule_bytes: int = MAX_BYTES
+    # Several instances on one PostgreSQL database (app.cluster.writes.SharedWrites): every write
+    # takes the cluster-wide writer lock, refreshes the cached event and announces its change.
+    # None: this process is the only writer (SQLite), and the cache is always current.
+    shared: Any = None
     _events: dict[str, Loaded] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The next delivery number, valid only inside the current tick's transaction: it is read from
@@ -162,13 +171,20 @@ class RunEngine:
         schedule = schedule or load_text(text, source, self.max_schedule_bytes)
         event_id = schedule.event.id
         async with self._lock:
-            now = self.clock.now()
             async with _recording(), self.db.begin() as conn:
+                await self._enter(conn)
+                now = self.clock.now()
                 await events_repo.upsert_event(conn, schedule, source, text, now)
                 log_rows = await events_repo.load_log(conn, event_id)
-                item = Loaded(schedule, [a for a, _ in log_rows], actors={a.seq: who for a, who in log_rows})
+                item = Loaded(
+                    schedule,
+                    [a for a, _ in log_rows],
+                    actors={a.seq: who for a, who in log_rows},
+                    schedule_hash=events_repo.text_hash(text),
+                )
                 item.timeline = build_timeline(schedule, item.actions, now, self.timer_grace)
                 await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now)
+                await self.announce(conn, event_id, "schedule")
             self._events[event_id] = item
             self.quarantined.pop(event_id, None)  # a good schedule replaces a quarantined one
         self.on_change()
@@ -184,7 +200,9 @@ class RunEngine:
     async def forget(self, event_id: str) -> None:
         """Delete an event and everything it ran (used before a rehearsal replays it)."""
         async with self._lock, self.db.begin() as conn:
+            await self._enter(conn)
             await events_repo.delete_event(conn, event_id)
+            await self.announce(conn, event_id, "removed")
         self._events.pop(event_id, None)
         self.quarantined.pop(event_id, None)
 
@@ -192,6 +210,62 @@ class RunEngine:
     def lock(self) -> asyncio.Lock:
         """Held while the engine writes the outbox (firing cues numbers deliveries)."""
         return self._lock
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction outside the engine's own (delivery resends): under the engine's
+        lock and, on a shared database, the cluster-wide writer lock."""
+        async with self._lock, self.db.begin() as conn:
+            await self._enter(conn)
+            yield conn
+
+    async def _enter(self, conn: AsyncConnection, event_ids: list[str] | None = None) -> None:
+        """First statement of every write: on a shared database, wait for other instances' writes and
+        bring the named events' cache up to date with what they stored."""
+        if self.shared is not None:
+            await self.shared.lock(conn)
+            if event_ids:
+                await self._refresh(conn, event_ids)
+
+    async def announce(self, conn: AsyncConnection, event_id: str, reason: str) -> None:
+        """On a shared database, tell the other instances (on commit) that `event_id` changed."""
+        if self.shared is not None:
+            await self.shared.announce(conn, event_id, reason)
+
+    async def refresh(self, event_ids: list[str] | None = None) -> set[str]:
+        """Reload cached events another instance changed (all stored ones when None); returns those
+        whose cache changed. Used when a change notice arrives."""
+        async with self.db.begin() as conn:
+            return await self._refresh(conn, event_ids)
+
+    async def _refresh(self, conn: AsyncConnection, event_ids: list[str] | None) -> set[str]:
+        stored = await events_repo.versions(conn, event_ids)
+        changed = set()
+        for event_id in sorted(set(event_ids) if event_ids is not None else set(stored) | set(self._events)):
+            item, version = self._events.get(event_id), stored.get(event_id)
+            if version is None:  # removed by another instance
+                if self._events.pop(event_id, None) is not None or self.quarantined.pop(event_id, None):
+                    changed.add(event_id)
+                continue
+            if item is not None and item.version == version:
+                continue
+            row = await events_repo.get_event(conn, event_id)
+            log_rows = await events_repo.load_log(conn, event_id)
+            try:
+                same = item is not None and item.schedule_hash == row.schedule_hash
+                schedule = item.schedule if same else load_text(row.schedule_text, row.source, self.max_schedule_bytes)
+            except Exception as exc:  # as at start-up: a bad stored schedule stops only its own event
+                if event_id not in self.quarantined:
+                    self._quarantine(event_id, exc)
+                    changed.add(event_id)
+                continue
+            fresh = Loaded(schedule, [a for a, _ in log_rows], actors={a.seq: who for a, who in log_rows})
+            fresh.schedule_hash = row.schedule_hash
+            fresh.timeline = build_timeline(schedule, fresh.actions, self.clock.now(), self.timer_grace)
+            self._events[event_id] = fresh
+            self.quarantined.pop(event_id, None)
+            changed.add(event_id)
+        return changed
 
     def event_ids(self) -> list[str]:
         return sorted(self._events)
@@ -208,10 +282,11 @@ class RunEngine:
         or the database refuses anything, nothing is stored and the cached state is unchanged.
         """
         async with self._lock:
-            item = self.loaded(event_id)
-            now = self.clock.now()
             timeline = None
             async with _recording(), self.db.begin() as conn:
+                await self._enter(conn, [event_id])
+                item = self.loaded(event_id)
+                now = self.clock.now()
                 txn = Txn(event_id, item.schedule, now, conn, list(item.actions), dict(item.actors), self.timer_grace)
                 result = await work(txn)
                 if txn.appended:
@@ -220,6 +295,7 @@ class RunEngine:
                     await outbox_repo.sync_cues(
                         conn, event_id, timeline.cues, now, action=txn.appended[-1].seq, stale=gone
                     )
+                    await self.announce(conn, event_id, txn.appended[-1].kind)
             if txn.appended:
                 item.actions, item.actors, item.timeline = txn.actions, txn.actors, timeline
         if txn.appended:
@@ -240,12 +316,20 @@ class RunEngine:
             row = await events_repo.get_event(conn, event_id)
             log_rows = await events_repo.load_log(conn, event_id)
         schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes)
-        self._events[event_id] = Loaded(schedule, [a for a, _ in log_rows], actors={a.seq: who for a, who in log_rows})
+        self._events[event_id] = Loaded(
+            schedule,
+            [a for a, _ in log_rows],
+            actors={a.seq: who for a, who in log_rows},
+            schedule_hash=row.schedule_hash,
+        )
 
     async def _sync(self, event_id: str) -> None:
-        timeline = self.timeline(event_id)
-        self._events[event_id].timeline = timeline
         async with self._lock, self.db.begin() as conn:
+            await self._enter(conn, [event_id])
+            if event_id not in self._events:  # removed by another instance meanwhile
+                return
+            timeline = self.timeline(event_id)
+            self._events[event_id].timeline = timeline
             await outbox_repo.sync_cues(conn, event_id, timeline.cues, self.clock.now())
         self.on_change()
 
@@ -258,16 +342,22 @@ class RunEngine:
         """Fire (or skip) every due cue; returns (cue row, 'fired'|'late'|'skipped') in order."""
         results = []
         async with self._lock:
-            now = self.clock.now()
             # One transaction for every due cue: a cue counts as fired when it commits, and a
             # catch-up after a restart commits once, not once per cue. Hooks run first, before
             # anything is written, so a hook reading through its own connection never waits.
             async with self.db.begin() as conn:
+                await self._enter(conn)
+                now = self.clock.now()
                 self._next_seq = None
-                rows = self._in_plan_order(await outbox_repo.due_cues(conn, now, exclude=self.quarantined))
+                rows = await outbox_repo.due_cues(conn, now, exclude=self.quarantined)
+                if rows and self.shared is not None:  # their schedules name the targets and the order
+                    await self._refresh(conn, sorted({row.event_id for row in rows}))
+                rows = self._in_plan_order(rows)
                 due = [await self._prepare(row, now) for row in rows]
                 for row, decision in due:
                     results.append((row, await self._record(conn, row, decision, now)))
+                for event_id in sorted({row.event_id for row, _ in results}):
+                    await self.announce(conn, event_id, "cue")
         # Listeners (the timer kicks the delivery worker from one) hear before the re-plan below.
         for row, outcome in results:
             for listener in self.listeners:

@@ -64,6 +64,23 @@ def _upgrade(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+MIGRATION_KEY = 0x5C0_11E7  # PostgreSQL advisory lock: one instance migrates at a time
+
+
 async def migrate(url: str) -> None:
-    """Bring the database schema to the newest migration (safe to call on every start)."""
-    await asyncio.to_thread(_upgrade, url)
+    """Bring the database schema to the newest migration (safe to call on every start).
+
+    On PostgreSQL several instances may start together: they take turns under an advisory lock,
+    so the first migrates and the others find the schema current."""
+    url = normalise_url(url)
+    if not url.startswith("postgresql"):
+        await asyncio.to_thread(_upgrade, url)
+        return
+    import asyncpg
+
+    conn = await asyncpg.connect("postgresql://" + url.split("://", 1)[1], timeout=30)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_KEY)
+        await asyncio.to_thread(_upgrade, url)
+    finally:
+        await conn.close()  # ends the session, which releases the lock

@@ -87,3 +87,15 @@ async def action_log(conn: AsyncConnection, event_id: str) -> list:
     """The run log rows (for the API and reports)."""
     query = select(run_log).where(run_log.c.event_id == event_id).order_by(run_log.c.seq)
     return list((await conn.execute(query)).all())
+
+
+async def versions(conn: AsyncConnection, event_ids: list[str] | None = None) -> dict[str, tuple[str, int]]:
+    """Each event's (schedule hash, last run-log seq): what another instance may have changed."""
+    last = select(run_log.c.event_id, func.max(run_log.c.seq).label("seq")).group_by(run_log.c.event_id)
+    if event_ids is not None:
+        last = last.where(run_log.c.event_id.in_(event_ids))
+    seqs = {row.event_id: row.seq for row in await conn.execute(last)}
+    query = select(events.c.id, events.c.schedule_hash)
+    if event_ids is not None:
+        query = query.where(events.c.id.in_(event_ids))
+    return {row.id: (row.schedule_hash, seqs.get(row.id) or 0) for row in await conn.execute(query)}

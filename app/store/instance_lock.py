@@ -1,10 +1,11 @@
-"""One `showcaller serve` per database: an exclusive lock held for the life of the process.
+"""One `showcaller serve` per SQLite database: an exclusive lock held for the life of the process.
 
-Two processes on one database each run the timer and the delivery worker: they fire the same cues
-and number deliveries independently. Until several instances are supported, the second is refused.
-SQLite: an OS file lock on `<database file>.lock` beside the database. PostgreSQL: a session advisory
-lock held by a connection of its own. Both are released by the operating system or the server when
-the process dies, even by SIGKILL, so a crash never leaves a stale lock behind.
+SQLite is the single-process embedded store: two processes on one file would each run the timer
+and the delivery worker, so the second is refused. The lock is an OS file lock on `<database
+file>.lock` beside the database, released by the operating system when the process dies, even by
+SIGKILL, so a crash never leaves a stale lock behind. PostgreSQL takes several instances, which
+elect one dispatcher (app/cluster/lease.py); `exclusive_postgres=True` still refuses a second one
+there with a session advisory lock held by a connection of its own.
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ def _sqlite_path(url: str) -> Path | None:
 class InstanceLock:
     """Acquire with `acquire()` (raises AlreadyRunning), release with `release()` or on exit."""
 
-    def __init__(self, database_url: str):
+    def __init__(self, database_url: str, exclusive_postgres: bool = False):
         self.url = normalise_url(database_url)
+        # PostgreSQL welcomes several instances (they share the dispatcher lease, app/cluster/lease.py);
+        # True keeps the old one-process rule there too.
+        self.exclusive_postgres = exclusive_postgres
         self._fd: int | None = None
         self._thread: threading.Thread | None = None
         self._stop: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
@@ -41,7 +45,7 @@ class InstanceLock:
     def acquire(self) -> None:
         if self.url.startswith("sqlite"):
             self._lock_file()
-        elif self.url.startswith("postgresql"):
+        elif self.url.startswith("postgresql") and self.exclusive_postgres:
             self._lock_postgres()
 
     def _lock_file(self) -> None:

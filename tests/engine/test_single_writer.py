@@ -1,6 +1,6 @@
 """A cue is never marked fired without its delivery rows: numbering is read in the transaction that
 fires, and a conflicting insert fails (and rolls the firing back) instead of being dropped. Also: a
-second `showcaller serve` on the same database is refused at start-up."""
+second `showcaller serve` on the same SQLite database is refused at start-up."""
 
 from __future__ import annotations
 
@@ -83,7 +83,9 @@ async def test_a_conflicting_delivery_insert_fails_and_the_cue_stays_pending(dat
         await runtime.stop()
 
 
-async def test_a_second_serve_on_the_same_database_is_refused(database_url, tmp_path):
+async def test_a_second_serve_on_the_same_sqlite_database_is_refused(tmp_path):
+    # SQLite is the single-process store; PostgreSQL takes several instances (tests/cluster/).
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'showcaller.db'}"
     path = tmp_path / "mekong.yaml"
     path.write_text(MEKONG.read_text())
     env = {"SHOWCALLER_SLACK_HOSTS_URL": "http://127.0.0.1:9/x"}
