@@ -33,6 +33,7 @@ class ExitCode(IntEnum):
     CONFLICT = 11  # (remote CLI) 409: the action does not fit the event's state
     REFUSED = 12  # (remote CLI) any other error answer (422 invalid request, 5xx)
     ALREADY_RUNNING = 13  # another `serve` holds this database
+    LEASE_LOST = 14  # (serve, PostgreSQL) the dispatcher lost its lease connection (app/cluster/lease.py)
 
 
 class Failure(Exception):

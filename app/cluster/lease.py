@@ -18,12 +18,12 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 
+from app.cli.failures import ExitCode
 from app.store.db import normalise_url
 
 log = logging.getLogger("showcaller.cluster")
 # The same key the single-instance lock used, so an older `serve` never dispatches beside a newer one.
 LEASE_KEY = 0x5C0_11E5
-LEASE_LOST_EXIT = 14  # app.cli.failures.ExitCode.LEASE_LOST
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -38,7 +38,7 @@ def exit_on_lost(reason: str) -> None:
         "dispatch together. Fix: restart it (a supervisor's restart policy does); another instance takes over\n"
     )
     sys.stderr.flush()
-    os._exit(LEASE_LOST_EXIT)
+    os._exit(ExitCode.LEASE_LOST)
 
 
 class Lease:

@@ -3,6 +3,7 @@
 - a host action taken on one instance reaches another instance's server-sent events, and a host
   action on a standby is checked against the state another instance stored;
 - a Zoom webhook posted to every instance is stored once;
+- a dispatcher whose lease connection is cut exits (status 14) and the standby takes over;
 - `kill -9` of the dispatching instance mid-event: a standby takes over, and every cue fires or is
   skipped exactly as the lateness policy says, each delivery reaches the signed-webhook receiver
   once and in order (a message in flight at the kill goes again under its own id).
@@ -14,10 +15,12 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.cluster.lease import LEASE_KEY, asyncpg_dsn
 from app.engine.lateness import decide
 from app.store import outbox_repo, tokens_repo
 from app.store.db import create_engine, migrate
@@ -169,6 +172,27 @@ async def test_any_instance_serves_hosts_streams_and_webhooks(shared_database, t
                 assert (await conn.execute(select(func.count()).select_from(inbox))).scalar() == 1
         finally:
             await db.dispose()
+
+        # The dispatcher's lease connection is cut (a network fault, an administrator): it may no
+        # longer dispatch, so it exits with one line and status 14, and the standby takes over.
+        dispatcher, standby = (first, second) if await _role(first) == "dispatcher" else (second, first)
+        conn = await asyncpg.connect(asyncpg_dsn(shared_database))
+        try:
+            cut = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 "
+                "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                LEASE_KEY,
+            )
+        finally:
+            await conn.close()
+        assert cut == 1
+        assert await asyncio.wait_for(dispatcher.proc.wait(), 30) == 14
+        assert "lost the dispatcher lease" in dispatcher.tail(3) and "Traceback" not in dispatcher.tail(40)
+
+        async def took_over():
+            return await _role(standby) == "dispatcher"
+
+        await _poll(took_over, "the standby taking over")
     finally:
         await _stop(first, second)
 
