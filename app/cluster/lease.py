@@ -57,6 +57,7 @@ class Lease:
         self.held = False
         self._conn = None
         self._lost = False
+        self._unreachable = False
 
     async def try_acquire(self) -> bool:
         """One attempt; True when this instance holds the lease now."""
@@ -69,9 +70,12 @@ class Lease:
                 self._conn = await asyncpg.connect(self.dsn, timeout=10)
             self.held = bool(await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", LEASE_KEY))
         except Exception as exc:  # the database is away: stay a standby and try again
-            log.warning("dispatcher lease: cannot reach the database (%s); retrying", exc)
+            if not self._unreachable:  # once per outage, not every poll
+                log.warning("dispatcher lease: cannot reach the database (%s); retrying", exc)
+            self._unreachable = True
             await self._drop()
             return False
+        self._unreachable = False
         if self.held:
             self._conn.add_termination_listener(lambda _conn: self._lose("its database connection was closed"))
         return self.held
