@@ -117,7 +117,9 @@ class Runtime:
             forget_targets=self.forget_targets,
         )
         self.timer = CueTimer(self.engine, self.worker, self.clock)
-        self.engine.on_change = self.timer.request_rearm
+        # A standby's timer is not running: only the dispatcher re-arms (a standby's changes reach it
+        # as notices).
+        self.engine.on_change = self._rearm_if_dispatching if cluster else self.timer.request_rearm
         self.engine.listeners.append(self.metrics.on_cue(self.clock))
         self.metrics.watch_streams(self.broadcaster, lambda: self.hub_of())
         await self.engine.start()
@@ -194,6 +196,10 @@ class Runtime:
         if self.role == "dispatcher":
             self.timer.request_rearm()
             self.worker.kick()
+
+    def _rearm_if_dispatching(self) -> None:
+        if self.role == "dispatcher":
+            self.timer.request_rearm()
 
     def changed(self, event_id: str, reason: str) -> None:
         """Something outside the engine changed an event (a delivery outcome, attendance): tell this

@@ -85,7 +85,12 @@ class Lease:
         if not self.held:
             while not await self.try_acquire():
                 await asyncio.sleep(self.poll)
-            await on_acquired()
+            try:
+                await on_acquired()
+            except Exception as exc:  # holding the lease without dispatching would stop every event
+                log.exception("could not start dispatching")
+                self._lose(f"could not start dispatching: {type(exc).__name__}: {exc}")
+                return
         while not self._lost:
             await asyncio.sleep(self.heartbeat)
             try:

@@ -98,3 +98,23 @@ async def test_the_listener_hears_others_skips_its_own_and_resyncs_after_a_cut(s
     finally:
         await listener.stop()
         await db.dispose()
+
+
+async def test_a_standby_that_cannot_start_dispatching_gives_the_lease_up(shared_database):
+    holder = Lease(shared_database)
+    lost: list[str] = []
+    standby = Lease(shared_database, poll=0.02, on_lost=lost.append)
+    assert await holder.try_acquire()
+
+    async def broken() -> None:
+        raise RuntimeError("database refused the reload")
+
+    task = asyncio.create_task(standby.run(broken))
+    try:
+        await holder.close()  # a clean stop hands the lease over
+        await asyncio.wait_for(task, 30)  # the watch ends: the lease was lost on purpose
+        assert lost == ["could not start dispatching: RuntimeError: database refused the reload"]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await standby.close()
