@@ -34,6 +34,7 @@ from app.store.tables import zoom_objects
 from integrations.notifiers.pacing import SlackPacer
 
 log = logging.getLogger("showcaller")
+INBOX_NOTICE = "*inbox"  # not an event id (those are slugs): "a Zoom webhook was stored"
 
 
 @dataclass
@@ -146,6 +147,18 @@ class Runtime:
         url = self.settings.database_url
         self.listener = ChangeListener(url, self.instance_id, self._followed, self._resync)
         await self.listener.start()
+        # Changes committed between loading the events and listening were announced to nobody.
+        for event_id in await self.engine.refresh():
+            self.forget_targets(event_id)
+        # A webhook stored here wakes the dispatcher's inbox processor, wherever that runs.
+        kick = self.attendance.writer.on_commit
+
+        def stored() -> None:
+            kick()
+            if self._announcer is not None:
+                self._announcer.add(INBOX_NOTICE, "inbox")
+
+        self.attendance.writer.on_commit = stored
         self.lease = Lease(url, on_lost=self.on_lease_lost)
         self.role = "standby"
         if await self.lease.try_acquire():
@@ -178,6 +191,12 @@ class Runtime:
 
     async def _followed(self, event_id: str, reason: str) -> None:
         """Another instance changed `event_id`: reload it and tell this instance's streams."""
+        if event_id == INBOX_NOTICE:
+            if self.role == "dispatcher":
+                self.attendance.processor.kick()
+            return
+        if reason == "zoom":
+            await self.refresh_links()
         if event_id in await self.engine.refresh([event_id]):
             self.forget_targets(event_id)
         self.broadcaster.publish(event_id, reason)

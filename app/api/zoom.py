@@ -77,6 +77,7 @@ async def post_apply(
     result = None if dry_run else outcome.result
     if result is not None:
         await runtime.refresh_links()
+        runtime.changed(event_id, "zoom")  # other instances reload the join link their messages carry
     return {
         "sandbox": outcome.sandbox,
         "changes": outcome.plan.render(),

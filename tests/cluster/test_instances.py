@@ -170,6 +170,12 @@ async def test_any_instance_serves_hosts_streams_and_webhooks(shared_database, t
         try:
             async with db.begin() as conn:
                 assert (await conn.execute(select(func.count()).select_from(inbox))).scalar() == 1
+
+            async def processed():  # by the dispatcher, wherever it was stored
+                async with db.begin() as conn:
+                    return (await conn.execute(select(inbox.c.processed_at))).scalar_one() is not None
+
+            await _poll(processed, "the webhook processed")
         finally:
             await db.dispose()
 

@@ -54,7 +54,8 @@ async def test_a_lost_lease_is_reported_and_a_standby_takes_it(shared_database):
         conn = await asyncpg.connect(asyncpg_dsn(shared_database))
         try:  # the lease is held by exactly one session now
             held = await conn.fetchval(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted",
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND granted "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                 LEASE_KEY & 0xFFFFFFFF,
             )
         finally:
