@@ -199,7 +199,8 @@ class Runtime:
             await self.refresh_links()
         if event_id in await self.engine.refresh([event_id]):
             self.forget_targets(event_id)
-        self.broadcaster.publish(event_id, reason)
+        if event_id in self.engine.event_ids():  # (not once removed or quarantined: it has no state to show)
+            self.broadcaster.publish(event_id, reason)
         self._wake_dispatcher()
 
     async def _resync(self) -> None:
