@@ -298,6 +298,8 @@ class RunEngine:
                     await self.announce(conn, event_id, txn.appended[-1].kind)
             if txn.appended:
                 item.actions, item.actors, item.timeline = txn.actions, txn.actors, timeline
+                if event_id in self._events:  # a reload meanwhile (a take-over) must not hide this change
+                    self._events[event_id] = item
         if txn.appended:
             self.on_change()
             self.broadcaster.publish(event_id, txn.appended[-1].kind)
