@@ -185,6 +185,7 @@ class Runtime:
         await self.timer.rearm()
         # The worker first releases the delivery leases the previous dispatcher left (it is dead:
         # PostgreSQL gave its lease away); those messages go again under their own ids.
+        self.worker.fence = self.lease.fence
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
         self.worker.kick()
         await attendance.process(self)

@@ -18,12 +18,26 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from app.cli.failures import ExitCode
 from app.store.db import normalise_url
 
 log = logging.getLogger("showcaller.cluster")
 # The same key the single-instance lock used, so an older `serve` never dispatches beside a newer one.
 LEASE_KEY = 0x5C0_11E5
+
+
+class LeaseLost(RuntimeError):
+    """This instance no longer holds the dispatcher lease: it must not send or fire."""
+
+
+HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = :key "
+    "AND objsubid = 1 AND pid = :pid AND granted "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
+)
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -97,6 +111,16 @@ class Lease:
                 await asyncio.wait_for(self._conn.fetchval("SELECT 1"), timeout=max(2.0, 4 * self.heartbeat))
             except Exception as exc:
                 self._lose(f"its database connection failed: {type(exc).__name__}: {exc}".strip())
+
+    async def fence(self, conn: AsyncConnection) -> None:
+        """Raise LeaseLost unless PostgreSQL grants the lease to this instance's session now.
+
+        Checked in the transaction that claims deliveries: if the lease connection was cut but the
+        heartbeat has not noticed yet, the worker sends nothing a new dispatcher may be sending."""
+        pid = self._conn.get_server_pid() if self.held and self._conn is not None else None
+        if pid is None or not (await conn.execute(HELD, {"key": LEASE_KEY, "pid": pid})).scalar():
+            self._lose("PostgreSQL no longer grants it to this instance")
+            raise LeaseLost("this instance no longer holds the dispatcher lease")
 
     def _lose(self, reason: str) -> None:
         if self._lost or not self.held:

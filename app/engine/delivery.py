@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import groupby
@@ -108,6 +108,9 @@ class DeliveryWorker:
     # Quarantined events (id -> reason): their schedule is not loaded, so their deliveries wait.
     skip_events: dict[str, str] = field(default_factory=dict)
     on_outcome: Callable[[Any, dict[str, Any]], None] | None = None  # each stored outcome (metrics, logs)
+    # Several instances: raises unless this one still holds the dispatcher lease (app/cluster/lease.py),
+    # checked in every claim's transaction so a deposed dispatcher claims nothing more.
+    fence: Callable[[Any], Awaitable[None]] | None = None
     _kick: asyncio.Event = field(default_factory=asyncio.Event)
 
     def kick(self) -> None:
@@ -169,6 +172,8 @@ class DeliveryWorker:
             # Long enough for every message of the batch to time out once.
             until = now + LEASE + timedelta(seconds=self.timeout * len(chunk))
             async with self.db.begin() as conn:
+                if self.fence is not None:
+                    await self.fence(conn)
                 claimed = await outbox_repo.claim(conn, [r.id for r in chunk], now, until)
                 cues = await outbox_repo.cues_of(conn, chunk)
             for position, row in enumerate(chunk):

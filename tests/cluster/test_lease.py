@@ -9,7 +9,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from app.cluster.lease import LEASE_KEY, Lease, asyncpg_dsn
+from app.cluster.lease import LEASE_KEY, Lease, LeaseLost, asyncpg_dsn
 from app.cluster.notify import ChangeListener
 from app.cluster.writes import SharedWrites
 from app.store.db import create_engine
@@ -119,3 +119,38 @@ async def test_a_standby_that_cannot_start_dispatching_gives_the_lease_up(shared
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await standby.close()
+
+
+async def test_the_fence_lets_only_the_holder_claim(shared_database):
+    lost: list[str] = []
+    holder = Lease(shared_database, on_lost=lost.append)
+    other = Lease(shared_database)
+    db = create_engine(shared_database)
+    try:
+        assert await holder.try_acquire() and not await other.try_acquire()
+        async with db.begin() as conn:
+            await holder.fence(conn)  # granted: no error
+            with pytest.raises(LeaseLost):
+                await other.fence(conn)
+        # Cut the holder's session (no heartbeat runs here): once the server has ended it, the next
+        # claim is refused, and the loss is reported.
+        assert await _terminate(shared_database, holder._conn.get_server_pid())
+        refused: list[LeaseLost] = []
+
+        async def claim() -> None:
+            async with db.begin() as conn:
+                try:
+                    await holder.fence(conn)
+                except LeaseLost as exc:
+                    refused.append(exc)
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not refused and loop.time() < deadline:
+            await claim()
+            await asyncio.sleep(0.02)
+        assert refused and lost
+    finally:
+        await holder.close()
+        await other.close()
+        await db.dispose()
