@@ -42,7 +42,14 @@ async def add_to_inbox(conn: AsyncConnection, rows: list[dict]) -> list[bool]:
             fresh.append(row)
     if fresh:
         # Another process may insert the same key meanwhile: it is stored once either way.
-        await conn.execute(insert_ignoring_duplicates(conn, inbox), fresh)
+        statement = insert_ignoring_duplicates(conn, inbox)
+        if conn.dialect.name != "postgresql":
+            await conn.execute(statement, fresh)
+            return stored
+        # Several instances: the same webhook may arrive at two at once (a load balancer's retry);
+        # only the rows this insert really added are new, the other instance answers "duplicate".
+        added = set((await conn.execute(statement.returning(inbox.c.dedupe_key), fresh)).scalars())
+        stored = [new and row["dedupe_key"] in added for new, row in zip(stored, rows, strict=True)]
     return stored
 
 

@@ -165,8 +165,9 @@ async def test_any_instance_serves_hosts_streams_and_webhooks(shared_database, t
                 on_second.post("/webhooks/zoom", content=body, headers=headers),
             )
             assert sorted(a.status_code for a in answers) == [200, 200], [a.text for a in answers]
+            assert sorted(a.json()["status"] for a in answers) == ["accepted", "duplicate"]
             again = await on_second.post("/webhooks/zoom", content=body, headers=headers)
-            assert again.status_code == 200
+            assert again.status_code == 200 and again.json()["status"] == "duplicate"
         db = create_engine(shared_database)
         try:
             async with db.begin() as conn:
