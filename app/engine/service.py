@@ -4,7 +4,9 @@ Every change is one transaction: append to the run log -> rebuild the timeline (
 outbox; only after it commits does the cached state change and the timer re-arm. A change that
 cannot be stored leaves no trace. Nothing lives only in memory, so a restart rebuilds exactly the
 same state. The rules for host actions live in the run service (app/run/), which acts through
-`transact` under the engine's lock.
+`transact` under the engine's lock. With several instances on one PostgreSQL database (`shared`),
+each write also takes a cluster-wide lock first and refreshes the cached event from the stored
+one, so every instance checks the rules against the same state (app/cluster/).
 """
 
 from __future__ import annotations
