@@ -25,6 +25,7 @@ import uvicorn
 from rich.console import Console
 
 from app.attendance.report import attendance_json
+from app.cli.failures import ExitCode, Failure
 from app.config import Settings
 from app.engine.clock import ScaledClock
 from app.errors import AppError
@@ -200,6 +201,13 @@ async def rehearse(
     app = create_app(settings, runtime=runtime)
     await runtime.start()
     try:
+        if runtime.role == "standby":
+            raise Failure(
+                "another `showcaller serve` dispatches on this database, and a rehearsal replays its event on a "
+                "fast clock of its own. Fix: rehearse on a database of its own (leave out --database-url for a "
+                "local SQLite file)",
+                ExitCode.ALREADY_RUNNING,
+            )
         # A rehearsal replays from scratch: a previous run's log and cues would make it a resumption.
         await runtime.engine.forget(schedule.event.id)
         await runtime.run.load_schedule(text, path)

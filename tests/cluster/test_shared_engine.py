@@ -57,3 +57,33 @@ async def test_each_write_sees_what_the_other_instance_stored(shared_database, s
     finally:
         await second.stop()
         await first.stop()
+
+
+async def test_a_rehearsal_refuses_a_database_another_instance_dispatches_on(shared_database, settings_for):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from app.cli.failures import ExitCode, Failure
+    from app.engine.clock import SystemClock
+    from app.rehearsal import rehearse
+    from tests.conftest import MEKONG
+    from tests.engine.helpers import free_port
+
+    serving = Runtime(settings_for(shared_database), clock=SystemClock())
+    await serving.start()  # the only instance: it dispatches
+    try:
+        assert serving.role == "dispatcher"
+        with pytest.raises(Failure, match="another `showcaller serve` dispatches on this database") as refused:
+            await rehearse(
+                str(MEKONG),
+                speed=600,
+                console=Console(file=StringIO()),
+                port=free_port(),
+                receivers_port=free_port(),
+                database_url=shared_database,
+                zoom=False,
+            )
+        assert refused.value.exit_code == ExitCode.ALREADY_RUNNING
+    finally:
+        await serving.stop()
