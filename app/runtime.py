@@ -74,6 +74,7 @@ class Runtime:
             timer_grace=timedelta(seconds=self.settings.timer_over_grace_seconds),
             quarantined=self.quarantined,
             max_schedule_bytes=self.settings.max_schedule_bytes,
+            inline_events=self.settings.startup_inline_events,
         )
         pacer = SlackPacer(enabled=self.settings.slack_pacing)
         self.worker = DeliveryWorker(
@@ -88,6 +89,7 @@ class Runtime:
             on_change=lambda event_id, reason: self.broadcaster.publish(event_id, reason),
             skip_events=self.quarantined,
             on_outcome=self.metrics.on_delivery(self.clock, self.target_kind),
+            waiting=self.engine.is_loading,
         )
         self.run = RunService(
             self.engine,
@@ -121,6 +123,8 @@ class Runtime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.engine:
+            await self.engine.stop()
         if self.timer:
             self.timer.shutdown()
             await self.timer.settle()

@@ -120,6 +120,8 @@ def valid_event(event_id: str, runtime: RuntimeDep) -> str:
             f"or `showcaller events remove {event_id}`",
             quarantined=True,
         )
+    if runtime.engine.is_loading(event_id):
+        runtime.engine.loaded(event_id)  # raises EventLoading (503, Retry-After) and loads it next
     if event_id not in runtime.engine.event_ids():
         known = ", ".join(runtime.engine.event_ids()) or "none loaded"
         raise NotFound(f"no event '{event_id}' (loaded: {known})")

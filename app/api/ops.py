@@ -41,8 +41,21 @@ async def readiness(runtime) -> tuple[bool, dict]:
         checks["migrations"] = {"ok": False, "reason": "database unreachable"}
     running = runtime.running()
     checks["dispatcher"] = {"ok": all(running.values()), **running}
+    # After a restart, stored events load in the background: not ready until all are loaded.
+    loaded, total = runtime.engine.progress() if runtime.engine is not None else (0, 0)
+    checks["events"] = {"ok": loaded >= total, "loaded": loaded, "total": total}
     ready = all(check["ok"] for check in checks.values())
     return ready, {"checks": checks, "quarantined": dict(runtime.quarantined)}
+
+
+def not_ready_reason(checks: dict[str, dict]) -> str:
+    """One line: which checks fail; catching up says how far it is."""
+    failing = [name for name, check in checks.items() if not check["ok"] and name != "events"]
+    parts = [f"not ready: {', '.join(failing)}"] if failing else []
+    events = checks.get("events", {})
+    if not events.get("ok", True):
+        parts.append(f"catching up: {events['loaded']} of {events['total']} events loaded")
+    return "; ".join(parts)
 
 
 def _assets() -> Path:
@@ -57,16 +70,17 @@ def include(app: FastAPI) -> None:
     @app.get(
         "/readyz",
         tags=["health"],
-        summary="Readiness: database, migrations, cue timer and delivery worker",
+        summary="Readiness: database, migrations, cue timer, delivery worker, stored events loaded",
         responses={503: {"description": "not ready: `reason` and `checks` say what is wrong"}},
     )
     async def readyz(request: Request):
         ready, body = await readiness(request.app.state.runtime)
         if ready:
             return {"status": "ready", **body}
-        failing = [name for name, check in body["checks"].items() if not check["ok"]]
         return JSONResponse(
-            {"error": "not_ready", "reason": f"not ready: {', '.join(failing)}", **body}, status_code=503
+            {"error": "not_ready", "reason": not_ready_reason(body["checks"]), **body},
+            status_code=503,
+            headers={"Retry-After": "1"},
         )
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text format)", response_class=Response)

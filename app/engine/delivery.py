@@ -108,6 +108,8 @@ class DeliveryWorker:
     # Quarantined events (id -> reason): their schedule is not loaded, so their deliveries wait.
     skip_events: dict[str, str] = field(default_factory=dict)
     on_outcome: Callable[[Any, dict[str, Any]], None] | None = None  # each stored outcome (metrics, logs)
+    # Events stored but not loaded yet after a restart: their deliveries wait (left unclaimed).
+    waiting: Callable[[str], bool] = lambda event_id: False
     _kick: asyncio.Event = field(default_factory=asyncio.Event)
 
     def kick(self) -> None:
@@ -148,6 +150,7 @@ class DeliveryWorker:
         async with self.db.begin() as conn:
             rows = await outbox_repo.claimable(conn, now, exclude=self.skip_events)
             blocked = await outbox_repo.blocked_targets(conn, now)
+        rows = [row for row in rows if not self.waiting(row.event_id)]
         # A lane is one event's target: the same target id in two events never shares an order.
         lanes = [
             list(group) for lane, group in groupby(rows, key=lambda r: (r.event_id, r.target_id)) if lane not in blocked

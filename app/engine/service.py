@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,10 +23,11 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app import __version__
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
 from app.engine.lateness import Decision, decide, stale
-from app.errors import NotFound, NotRecorded
+from app.errors import NotFound, NotRecorded, NotYetLoaded
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import MAX_BYTES, load_text
@@ -36,6 +39,9 @@ from schedules.timers import TimerStatus
 log = logging.getLogger("showcaller.engine")
 FireHook = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
 FireListener = Callable[[str, Any, str], None]
+# Bump when the planner (build_timeline, sync_cues) would plan differently from the same schedule
+# and run log: every stored event is then re-planned once at the next start.
+PLAN_VERSION = "1"
 
 
 class UnknownEvent(NotFound, LookupError):
@@ -43,6 +49,18 @@ class UnknownEvent(NotFound, LookupError):
 
     def __init__(self, event_id: str):
         super().__init__(f"no event '{event_id}' is loaded")
+
+
+class EventLoading(NotYetLoaded, LookupError):
+    """The event is stored but start-up has not loaded it yet (503 with Retry-After)."""
+
+    def __init__(self, event_id: str, loaded: int, total: int):
+        super().__init__(
+            f"event '{event_id}' is still loading after a restart (catching up: {loaded} of {total} events "
+            "loaded); try again in a moment",
+            loaded=loaded,
+            total=total,
+        )
 
 
 @dataclass
@@ -53,6 +71,7 @@ class Loaded:
     actions: list[Adjustment]
     timeline: Timeline | None = None
     actors: dict[int, str | None] = field(default_factory=dict)
+    schedule_hash: str = ""  # of the stored schedule text (part of the plan fingerprint)
 
 
 @dataclass
@@ -100,7 +119,20 @@ def _moves_with_time(item: Loaded | None) -> bool:
     """Whether re-planning later can change the cues: only a hold or a paused timer projects from
     the present; otherwise the timeline is the same whenever it is built, so re-planning after a
     fire would be wasted work between two cues."""
-    timeline = item.timeline if item else None
+    return _timeline_moves(item.timeline if item else None)
+
+
+def plan_fingerprint(schedule_hash: str, actions: list[Adjustment], grace: timedelta | None) -> str:
+    """What an outbox sync plans from: the schedule text, the run log (its last seq), the timer
+    grace setting and the planner's version. Equal fingerprints plan equal outboxes, unless the
+    timeline moves with time."""
+    last = actions[-1].seq if actions else 0
+    seconds = grace.total_seconds() if grace is not None else None
+    text = f"{PLAN_VERSION}|{__version__}|{schedule_hash}|{last}|{seconds}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _timeline_moves(timeline: Timeline | None) -> bool:
     return (
         timeline is None
         or timeline.held_segment is not None
@@ -125,7 +157,19 @@ class RunEngine:
     # Shared with Runtime.quarantined; their cues are neither fired nor re-planned.
     quarantined: dict[str, str] = field(default_factory=dict)
     max_schedule_bytes: int = MAX_BYTES
+    # How many of the soonest-due stored events start() loads before it returns; the rest load in
+    # the background while the API already answers (a request for one of them gets 503 + Retry-After).
+    inline_events: int = 10
+    # Called (no arguments) when catch-up finishes loading events (the timer kicks the delivery worker).
+    on_loaded: list[Callable[[], None]] = field(default_factory=list)
+    # Start-up counters: events loaded, and how many of them needed their outbox re-planned.
+    catch_up_total: int = 0
+    resynced: int = 0
     _events: dict[str, Loaded] = field(default_factory=dict)
+    # Stored events start() has yet to (re)load, soonest-due first; a request moves one to the front.
+    _pending: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    _catch_up: asyncio.Task | None = None
+    _halt: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The next delivery number, valid only inside the current tick's transaction: it is read from
     # the database in that transaction, never carried over (a number cached across transactions
@@ -133,15 +177,123 @@ class RunEngine:
     _next_seq: int | None = None
 
     async def start(self) -> None:
-        """Load every stored event and bring its outbox up to date (used at start-up)."""
+        """(Re)load every stored event and bring its outbox up to date, without blocking start-up.
+
+        The `inline_events` soonest-due events load before this returns; the rest load in a
+        background task, soonest-due first. An event whose stored plan fingerprint matches (and
+        whose timeline does not move with time) is not re-planned: its outbox is already right.
+        Meanwhile the timer fires from the outbox (tick loads a due event first), the delivery
+        worker leaves a not-yet-loaded event's deliveries for later, and the API answers 503 with
+        Retry-After for such an event. `progress()` says how far catch-up is (for /readyz).
+        """
+        await self.stop()
         async with self.db.begin() as conn:
-            rows = await events_repo.list_events(conn)
-        for row in rows:
-            try:
-                await self._reload(row.id)
-                await self._sync(row.id)
-            except Exception as exc:  # one bad event must never stop the others
-                self._quarantine(row.id, exc)
+            order = await outbox_repo.catch_up_order(conn)
+        self._pending = OrderedDict.fromkeys(order)
+        self.catch_up_total, self.resynced = len(order), 0
+        for event_id in order[: self.inline_events]:
+            await self._load_one(event_id)
+        if self._pending:
+            self._catch_up = asyncio.get_running_loop().create_task(self._load_pending(), name="event-catch-up")
+        else:
+            self._loaded()
+
+    async def stop(self) -> None:
+        """Stop a catch-up still running (before the database is closed): it finishes the event it
+        is loading (cancelling a database call half-way leaves SQLite connections in a bad state)."""
+        task, self._catch_up = self._catch_up, None
+        if task is None or task.done():
+            return
+        self._halt = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(task), timeout=10)
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._halt = False
+
+    async def caught_up(self) -> None:
+        """Wait until every stored event is loaded (tests, benchmarks)."""
+        if self._catch_up is not None:
+            await asyncio.shield(self._catch_up)
+
+    def progress(self) -> tuple[int, int]:
+        """(events loaded or quarantined, events stored at start) of the current catch-up."""
+        return self.catch_up_total - len(self._pending), self.catch_up_total
+
+    def is_loading(self, event_id: str) -> bool:
+        """Stored but not loaded yet: its cues and deliveries wait, its API calls answer 503."""
+        return event_id in self._pending and event_id not in self._events
+
+    async def _load_pending(self) -> None:
+        while self._pending and not self._halt:
+            await self._load_one(next(iter(self._pending)))
+            await asyncio.sleep(0)  # requests and the timer run between two events
+        if not self._halt:
+            self._loaded()
+
+    def _loaded(self) -> None:
+        loaded, total = self.progress()
+        log.info("caught up: %d of %d stored events loaded (%d re-planned)", loaded, total, self.resynced)
+        self.on_change()
+        for callback in self.on_loaded:
+            callback()
+
+    async def _load_one(self, event_id: str) -> None:
+        """Load one stored event; re-plan its outbox only if what it was planned from changed."""
+        try:
+            async with self.db.begin() as conn:
+                row = await events_repo.get_event(conn, event_id)
+                log_rows = await events_repo.load_log(conn, event_id) if row is not None else []
+            if row is None:  # removed since the list was read
+                return
+            schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes)
+            item = Loaded(
+                schedule,
+                [a for a, _ in log_rows],
+                actors={a.seq: who for a, who in log_rows},
+                schedule_hash=row.schedule_hash,
+            )
+            changed = False
+            async with self._lock:
+                if event_id not in self._pending:  # a new schedule or an action replaced it meanwhile
+                    return
+                now = self.clock.now()
+                item.timeline = build_timeline(schedule, item.actions, now, self.timer_grace)
+                fingerprint = self._fingerprint(item)
+                if fingerprint is None or fingerprint != row.plan_fingerprint:
+                    async with self.db.begin() as conn:
+                        changed = await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now) > 0
+                        await events_repo.set_plan_fingerprint(conn, event_id, fingerprint)
+                    self.resynced += 1
+                self._events[event_id] = item
+                self._pending.pop(event_id, None)
+            if changed:
+                self.on_change()
+            # `serve` checked the targets of the events it loaded before answering; say so for the rest.
+            for target, problem in self.resolve_targets(schedule).items():
+                log.warning("event %s: target '%s' cannot be used (its messages are parked): %s", event_id, target, problem)
+        except Exception as exc:  # one bad event must never stop the others
+            self._quarantine(event_id, exc)
+        finally:
+            self._pending.pop(event_id, None)
+
+    async def _load_due(self) -> None:
+        """Load the not-yet-loaded events that have a cue due now, before tick fires it."""
+        if not any(self.is_loading(event_id) for event_id in self._pending):
+            return
+        async with self.db.begin() as conn:
+            rows = await outbox_repo.due_cues(conn, self.clock.now(), exclude=self.quarantined)
+        for event_id in dict.fromkeys(row.event_id for row in rows):
+            if self.is_loading(event_id):
+                await self._load_one(event_id)
+
+    def _fingerprint(self, item: Loaded) -> str | None:
+        """The plan fingerprint to store after syncing `item`'s timeline (None: re-plan next start)."""
+        if _timeline_moves(item.timeline):
+            return None
+        return plan_fingerprint(item.schedule_hash, item.actions, self.timer_grace)
 
     def _quarantine(self, event_id: str, exc: Exception) -> None:
         self._events.pop(event_id, None)
@@ -166,19 +318,29 @@ class RunEngine:
             async with _recording(), self.db.begin() as conn:
                 await events_repo.upsert_event(conn, schedule, source, text, now)
                 log_rows = await events_repo.load_log(conn, event_id)
-                item = Loaded(schedule, [a for a, _ in log_rows], actors={a.seq: who for a, who in log_rows})
+                item = Loaded(
+                    schedule,
+                    [a for a, _ in log_rows],
+                    actors={a.seq: who for a, who in log_rows},
+                    schedule_hash=events_repo.text_hash(text),
+                )
                 item.timeline = build_timeline(schedule, item.actions, now, self.timer_grace)
                 await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now)
+                await events_repo.set_plan_fingerprint(conn, event_id, self._fingerprint(item))
             self._events[event_id] = item
+            self._pending.pop(event_id, None)  # fresher than what catch-up would load
             self.quarantined.pop(event_id, None)  # a good schedule replaces a quarantined one
         self.on_change()
         return schedule
 
     def loaded(self, event_id: str) -> Loaded:
-        """The cached event; raises UnknownEvent."""
+        """The cached event; raises EventLoading (still catching up) or UnknownEvent."""
         try:
             return self._events[event_id]
         except KeyError:
+            if event_id in self._pending:
+                self._pending.move_to_end(event_id, last=False)  # someone is waiting for it: load it next
+                raise EventLoading(event_id, *self.progress()) from None
             raise UnknownEvent(event_id) from None
 
     async def forget(self, event_id: str) -> None:
@@ -186,6 +348,7 @@ class RunEngine:
         async with self._lock, self.db.begin() as conn:
             await events_repo.delete_event(conn, event_id)
         self._events.pop(event_id, None)
+        self._pending.pop(event_id, None)
         self.quarantined.pop(event_id, None)
 
     @property
@@ -220,8 +383,11 @@ class RunEngine:
                     await outbox_repo.sync_cues(
                         conn, event_id, timeline.cues, now, action=txn.appended[-1].seq, stale=gone
                     )
+                    planned = Loaded(item.schedule, txn.actions, timeline, schedule_hash=item.schedule_hash)
+                    await events_repo.set_plan_fingerprint(conn, event_id, self._fingerprint(planned))
             if txn.appended:
                 item.actions, item.actors, item.timeline = txn.actions, txn.actors, timeline
+                self._pending.pop(event_id, None)  # a re-start's catch-up must not load an older copy
         if txn.appended:
             self.on_change()
             self.broadcaster.publish(event_id, txn.appended[-1].kind)
@@ -235,18 +401,13 @@ class RunEngine:
 
         return await self.transact(event_id, work)
 
-    async def _reload(self, event_id: str) -> None:
-        async with self.db.begin() as conn:
-            row = await events_repo.get_event(conn, event_id)
-            log_rows = await events_repo.load_log(conn, event_id)
-        schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes)
-        self._events[event_id] = Loaded(schedule, [a for a, _ in log_rows], actors={a.seq: who for a, who in log_rows})
-
     async def _sync(self, event_id: str) -> None:
         timeline = self.timeline(event_id)
-        self._events[event_id].timeline = timeline
+        item = self._events[event_id]
+        item.timeline = timeline
         async with self._lock, self.db.begin() as conn:
             await outbox_repo.sync_cues(conn, event_id, timeline.cues, self.clock.now())
+            await events_repo.set_plan_fingerprint(conn, event_id, self._fingerprint(item))
         self.on_change()
 
     async def next_wake(self) -> datetime | None:
@@ -257,6 +418,7 @@ class RunEngine:
     async def tick(self) -> list[tuple[Any, str]]:
         """Fire (or skip) every due cue; returns (cue row, 'fired'|'late'|'skipped') in order."""
         results = []
+        await self._load_due()
         async with self._lock:
             now = self.clock.now()
             # One transaction for every due cue: a cue counts as fired when it commits, and a
@@ -264,7 +426,12 @@ class RunEngine:
             # anything is written, so a hook reading through its own connection never waits.
             async with self.db.begin() as conn:
                 self._next_seq = None
-                rows = self._in_plan_order(await outbox_repo.due_cues(conn, now, exclude=self.quarantined))
+                rows = await outbox_repo.due_cues(conn, now, exclude=self.quarantined)
+                if any(self.is_loading(row.event_id) for row in rows):
+                    # Fell due since _load_due looked: the re-arm wakes again at once and loads it.
+                    rows = [row for row in rows if not self.is_loading(row.event_id)]
+                    self.on_change()
+                rows = self._in_plan_order(rows)
                 due = [await self._prepare(row, now) for row in rows]
                 for row, decision in due:
                     results.append((row, await self._record(conn, row, decision, now)))

@@ -57,6 +57,11 @@ async def list_events(conn: AsyncConnection) -> list:
     return list((await conn.execute(select(events).order_by(events.c.id))).all())
 
 
+async def set_plan_fingerprint(conn: AsyncConnection, event_id: str, fingerprint: str | None) -> None:
+    """Record what the event's outbox was just planned from (None: re-plan it at the next start)."""
+    await conn.execute(update(events).where(events.c.id == event_id).values(plan_fingerprint=fingerprint))
+
+
 async def append_action(conn: AsyncConnection, event_id: str, adjustment: Adjustment, actor: str | None) -> int:
     """Append one host action to the run log; returns its sequence number."""
     last = (await conn.execute(select(func.max(run_log.c.seq)).where(run_log.c.event_id == event_id))).scalar()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.store.tables import cues, deliveries
+from app.store.tables import cues, deliveries, events
 from schedules.timeline import Cue
 
 OPEN = ("pending", "held")
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def new_delivery_id() -> str:
@@ -161,6 +162,23 @@ async def due_cues(conn: AsyncConnection, now: datetime, exclude: Iterable[str] 
     if exclude:
         query = query.where(cues.c.event_id.not_in(list(exclude)))
     return list((await conn.execute(query)).all())
+
+
+async def catch_up_order(conn: AsyncConnection) -> list[str]:
+    """Every stored event id, the one whose next pending cue or delivery is soonest first (start-up
+    loads events in this order, so the ones about to act are ready first); the rest by id."""
+    soonest: dict[str, datetime] = {}
+    for query in (
+        select(cues.c.event_id, func.min(cues.c.due_at)).where(cues.c.status == "pending").group_by(cues.c.event_id),
+        select(deliveries.c.event_id, func.min(deliveries.c.next_attempt_at))
+        .where(deliveries.c.status.in_(("pending", "sending")))
+        .group_by(deliveries.c.event_id),
+    ):
+        for event_id, at in await conn.execute(query):
+            if at is not None and (event_id not in soonest or at < soonest[event_id]):
+                soonest[event_id] = at
+    ids = (await conn.execute(select(events.c.id).order_by(events.c.id))).scalars().all()
+    return sorted(ids, key=lambda event_id: (event_id not in soonest, soonest.get(event_id) or _EARLIEST, event_id))
 
 
 async def next_cue_due(conn: AsyncConnection, exclude: Iterable[str] = ()) -> datetime | None:

@@ -50,6 +50,8 @@ def asset_version() -> str:
 
 def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
     runtime = request.app.state.runtime
+    if runtime.engine.is_loading(event_id):
+        runtime.engine.loaded(event_id)  # raises EventLoading (503, Retry-After) and loads it next
     if event_id not in runtime.engine.event_ids():
         return templates.TemplateResponse(
             request, "missing.html", {"event_id": event_id}, status_code=404, headers=PAGE_HEADERS
