@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     startup_inline_events: int = Field(
         10,
         ge=0,
-        description="stored events (the soonest-due) loaded before the service answers; the rest load in the background",
+        description="stored events loaded before the service answers; the rest load in the background",
     )
     log_level: str = "INFO"
     chromium: str = Field("chromium", description="the Chromium that prints run sheets as PDF (name or path)")

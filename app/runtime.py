@@ -89,7 +89,7 @@ class Runtime:
             on_change=lambda event_id, reason: self.broadcaster.publish(event_id, reason),
             skip_events=self.quarantined,
             on_outcome=self.metrics.on_delivery(self.clock, self.target_kind),
-            waiting=self.engine.is_loading,
+            prepare=self.engine.ensure_loaded,
         )
         self.run = RunService(
             self.engine,

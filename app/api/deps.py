@@ -111,8 +111,9 @@ Host = Annotated[Caller, Depends(require("host"))]
 Organiser = Annotated[Caller, Depends(require("organiser"))]
 
 
-def valid_event(event_id: str, runtime: RuntimeDep) -> str:
-    """The path's event id, or 404."""
+async def valid_event(event_id: str, runtime: RuntimeDep) -> str:
+    """The path's event id, or 404 (an event still loading after a restart is loaded first)."""
+    await runtime.engine.ensure_loaded(event_id)
     if event_id in runtime.quarantined:
         raise Conflict(
             f"event '{event_id}' is quarantined: {runtime.quarantined[event_id]}; "
@@ -120,8 +121,6 @@ def valid_event(event_id: str, runtime: RuntimeDep) -> str:
             f"or `showcaller events remove {event_id}`",
             quarantined=True,
         )
-    if runtime.engine.is_loading(event_id):
-        runtime.engine.loaded(event_id)  # raises EventLoading (503, Retry-After) and loads it next
     if event_id not in runtime.engine.event_ids():
         known = ", ".join(runtime.engine.event_ids()) or "none loaded"
         raise NotFound(f"no event '{event_id}' (loaded: {known})")

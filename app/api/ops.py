@@ -41,9 +41,12 @@ async def readiness(runtime) -> tuple[bool, dict]:
         checks["migrations"] = {"ok": False, "reason": "database unreachable"}
     running = runtime.running()
     checks["dispatcher"] = {"ok": all(running.values()), **running}
-    # After a restart, stored events load in the background: not ready until all are loaded.
-    loaded, total = runtime.engine.progress() if runtime.engine is not None else (0, 0)
-    checks["events"] = {"ok": loaded >= total, "loaded": loaded, "total": total}
+    # After a restart, events whose outbox may be out of date are re-planned in the background:
+    # not ready until every outbox is known up to date (events not in memory yet load on demand).
+    engine = runtime.engine
+    done, total = engine.progress() if engine is not None else (0, 0)
+    in_memory = engine.in_memory() if engine is not None else 0
+    checks["events"] = {"ok": done >= total, "up_to_date": done, "total": total, "in_memory": in_memory}
     ready = all(check["ok"] for check in checks.values())
     return ready, {"checks": checks, "quarantined": dict(runtime.quarantined)}
 
@@ -54,7 +57,7 @@ def not_ready_reason(checks: dict[str, dict]) -> str:
     parts = [f"not ready: {', '.join(failing)}"] if failing else []
     events = checks.get("events", {})
     if not events.get("ok", True):
-        parts.append(f"catching up: {events['loaded']} of {events['total']} events loaded")
+        parts.append(f"catching up: {events['up_to_date']} of {events['total']} events up to date")
     return "; ".join(parts)
 
 

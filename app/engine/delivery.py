@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import groupby
@@ -108,8 +108,9 @@ class DeliveryWorker:
     # Quarantined events (id -> reason): their schedule is not loaded, so their deliveries wait.
     skip_events: dict[str, str] = field(default_factory=dict)
     on_outcome: Callable[[Any, dict[str, Any]], None] | None = None  # each stored outcome (metrics, logs)
-    # Events stored but not loaded yet after a restart: their deliveries wait (left unclaimed).
-    waiting: Callable[[str], bool] = lambda event_id: False
+    # Called with each event that has deliveries to send, before they are sent: loads an event
+    # still catching up after a restart (RunEngine.ensure_loaded).
+    prepare: Callable[[str], Awaitable[None]] | None = None
     _kick: asyncio.Event = field(default_factory=asyncio.Event)
 
     def kick(self) -> None:
@@ -150,7 +151,10 @@ class DeliveryWorker:
         async with self.db.begin() as conn:
             rows = await outbox_repo.claimable(conn, now, exclude=self.skip_events)
             blocked = await outbox_repo.blocked_targets(conn, now)
-        rows = [row for row in rows if not self.waiting(row.event_id)]
+        if self.prepare is not None and rows:
+            for event_id in dict.fromkeys(row.event_id for row in rows):
+                await self.prepare(event_id)
+            rows = [row for row in rows if row.event_id not in self.skip_events]  # quarantined while loading
         # A lane is one event's target: the same target id in two events never shares an order.
         lanes = [
             list(group) for lane, group in groupby(rows, key=lambda r: (r.event_id, r.target_id)) if lane not in blocked

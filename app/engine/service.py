@@ -56,8 +56,8 @@ class EventLoading(NotYetLoaded, LookupError):
 
     def __init__(self, event_id: str, loaded: int, total: int):
         super().__init__(
-            f"event '{event_id}' is still loading after a restart (catching up: {loaded} of {total} events "
-            "loaded); try again in a moment",
+            f"event '{event_id}' is still loading after a restart ({loaded} of {total} events in memory); "
+            "try again in a moment",
             loaded=loaded,
             total=total,
         )
@@ -122,13 +122,12 @@ def _moves_with_time(item: Loaded | None) -> bool:
     return _timeline_moves(item.timeline if item else None)
 
 
-def plan_fingerprint(schedule_hash: str, actions: list[Adjustment], grace: timedelta | None) -> str:
+def plan_fingerprint(schedule_hash: str, last_seq: int, grace: timedelta | None) -> str:
     """What an outbox sync plans from: the schedule text, the run log (its last seq), the timer
     grace setting and the planner's version. Equal fingerprints plan equal outboxes, unless the
-    timeline moves with time."""
-    last = actions[-1].seq if actions else 0
+    timeline moves with time (then none is stored)."""
     seconds = grace.total_seconds() if grace is not None else None
-    text = f"{PLAN_VERSION}|{__version__}|{schedule_hash}|{last}|{seconds}"
+    text = f"{PLAN_VERSION}|{__version__}|{schedule_hash}|{last_seq}|{seconds}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -157,17 +156,18 @@ class RunEngine:
     # Shared with Runtime.quarantined; their cues are neither fired nor re-planned.
     quarantined: dict[str, str] = field(default_factory=dict)
     max_schedule_bytes: int = MAX_BYTES
-    # How many of the soonest-due stored events start() loads before it returns; the rest load in
-    # the background while the API already answers (a request for one of them gets 503 + Retry-After).
+    # How many stored events start() loads before it returns; the rest load in the background
+    # (or on demand) while the API already answers.
     inline_events: int = 10
-    # Called (no arguments) when catch-up finishes loading events (the timer kicks the delivery worker).
-    on_loaded: list[Callable[[], None]] = field(default_factory=list)
-    # Start-up counters: events loaded, and how many of them needed their outbox re-planned.
+    # Start-up counters: events stored, and how many needed their outbox re-planned.
     catch_up_total: int = 0
     resynced: int = 0
     _events: dict[str, Loaded] = field(default_factory=dict)
-    # Stored events start() has yet to (re)load, soonest-due first; a request moves one to the front.
+    # Stored events start() has yet to bring into memory, in loading order; and those of them
+    # whose outbox may be out of date (/readyz waits for these).
     _pending: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    _stale: set[str] = field(default_factory=set)
+    _loads: dict[str, asyncio.Task] = field(default_factory=dict)
     _catch_up: asyncio.Task | None = None
     _halt: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -179,20 +179,30 @@ class RunEngine:
     async def start(self) -> None:
         """(Re)load every stored event and bring its outbox up to date, without blocking start-up.
 
-        The `inline_events` soonest-due events load before this returns; the rest load in a
-        background task, soonest-due first. An event whose stored plan fingerprint matches (and
-        whose timeline does not move with time) is not re-planned: its outbox is already right.
-        Meanwhile the timer fires from the outbox (tick loads a due event first), the delivery
-        worker leaves a not-yet-loaded event's deliveries for later, and the API answers 503 with
-        Retry-After for such an event. `progress()` says how far catch-up is (for /readyz).
+        One pass over the events table finds the events whose outbox may be out of date: no stored
+        plan fingerprint, or one that no longer matches (the schedule, the run log, the timer
+        grace or the planner changed; a timeline that moves with time stores none). Only those are
+        re-planned; every other outbox is already right. A background task re-plans them first,
+        then brings the rest into memory, soonest-due first; the `inline_events` first ones load
+        before this returns. Meanwhile anything that needs an event not in memory loads it on
+        demand (`ensure_loaded`): the API, the timer before firing a due cue, the delivery worker.
+        `progress()` says how far the re-planning is (for /readyz).
         """
         await self.stop()
         async with self.db.begin() as conn:
             order = await outbox_repo.catch_up_order(conn)
-        self._pending = OrderedDict.fromkeys(order)
+            stored = await events_repo.plan_state(conn)
+        stale = {
+            event_id
+            for event_id, (digest, fingerprint, last) in stored.items()
+            if fingerprint is None or fingerprint != plan_fingerprint(digest, last, self.timer_grace)
+        }
+        # What may be out of date first (soonest-due first), then the rest into memory.
+        self._pending = OrderedDict.fromkeys([e for e in order if e in stale] + [e for e in order if e not in stale])
+        self._stale = {e for e in stale if e in self._pending}
         self.catch_up_total, self.resynced = len(order), 0
-        for event_id in order[: self.inline_events]:
-            await self._load_one(event_id)
+        for event_id in list(self._pending)[: self.inline_events]:
+            await self.ensure_loaded(event_id)
         if self._pending:
             self._catch_up = asyncio.get_running_loop().create_task(self._load_pending(), name="event-catch-up")
         else:
@@ -214,31 +224,50 @@ class RunEngine:
         self._halt = False
 
     async def caught_up(self) -> None:
-        """Wait until every stored event is loaded (tests, benchmarks)."""
+        """Wait until every stored event is in memory (tests, benchmarks)."""
         if self._catch_up is not None:
             await asyncio.shield(self._catch_up)
 
     def progress(self) -> tuple[int, int]:
-        """(events loaded or quarantined, events stored at start) of the current catch-up."""
-        return self.catch_up_total - len(self._pending), self.catch_up_total
+        """(events whose outbox is known up to date, events stored at start): re-planning is done
+        when they are equal; events not in memory yet are loaded on demand."""
+        return self.catch_up_total - len(self._stale), self.catch_up_total
+
+    def in_memory(self) -> int:
+        """How many events are loaded (the rest of the stored ones load in the background)."""
+        return len(self._events)
 
     def is_loading(self, event_id: str) -> bool:
-        """Stored but not loaded yet: its cues and deliveries wait, its API calls answer 503."""
+        """Stored but not in memory yet: `ensure_loaded` loads it."""
         return event_id in self._pending and event_id not in self._events
+
+    async def ensure_loaded(self, event_id: str) -> None:
+        """Load a stored event not in memory yet (re-planning it if it changed); a no-op otherwise.
+        Concurrent callers share one load."""
+        if not self.is_loading(event_id):
+            return
+        task = self._loads.get(event_id)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._load_one(event_id), name=f"load-{event_id}")
+            self._loads[event_id] = task
+            task.add_done_callback(lambda _: self._loads.pop(event_id, None))
+        await asyncio.shield(task)
 
     async def _load_pending(self) -> None:
         while self._pending and not self._halt:
-            await self._load_one(next(iter(self._pending)))
+            await self.ensure_loaded(next(iter(self._pending)))
             await asyncio.sleep(0)  # requests and the timer run between two events
         if not self._halt:
             self._loaded()
 
     def _loaded(self) -> None:
-        loaded, total = self.progress()
-        log.info("caught up: %d of %d stored events loaded (%d re-planned)", loaded, total, self.resynced)
+        log.info(
+            "caught up: %d stored events in memory, %d re-planned, %d quarantined",
+            len(self._events),
+            self.resynced,
+            len(self.quarantined),
+        )
         self.on_change()
-        for callback in self.on_loaded:
-            callback()
 
     async def _load_one(self, event_id: str) -> None:
         """Load one stored event; re-plan its outbox only if what it was planned from changed."""
@@ -273,11 +302,14 @@ class RunEngine:
                 self.on_change()
             # `serve` checked the targets of the events it loaded before answering; say so for the rest.
             for target, problem in self.resolve_targets(schedule).items():
-                log.warning("event %s: target '%s' cannot be used (its messages are parked): %s", event_id, target, problem)
+                log.warning(
+                    "event %s: target '%s' cannot be used (its messages are parked): %s", event_id, target, problem
+                )
         except Exception as exc:  # one bad event must never stop the others
             self._quarantine(event_id, exc)
         finally:
             self._pending.pop(event_id, None)
+            self._stale.discard(event_id)
 
     async def _load_due(self) -> None:
         """Load the not-yet-loaded events that have a cue due now, before tick fires it."""
@@ -286,14 +318,13 @@ class RunEngine:
         async with self.db.begin() as conn:
             rows = await outbox_repo.due_cues(conn, self.clock.now(), exclude=self.quarantined)
         for event_id in dict.fromkeys(row.event_id for row in rows):
-            if self.is_loading(event_id):
-                await self._load_one(event_id)
+            await self.ensure_loaded(event_id)
 
     def _fingerprint(self, item: Loaded) -> str | None:
         """The plan fingerprint to store after syncing `item`'s timeline (None: re-plan next start)."""
         if _timeline_moves(item.timeline):
             return None
-        return plan_fingerprint(item.schedule_hash, item.actions, self.timer_grace)
+        return plan_fingerprint(item.schedule_hash, item.actions[-1].seq if item.actions else 0, self.timer_grace)
 
     def _quarantine(self, event_id: str, exc: Exception) -> None:
         self._events.pop(event_id, None)
@@ -329,6 +360,7 @@ class RunEngine:
                 await events_repo.set_plan_fingerprint(conn, event_id, self._fingerprint(item))
             self._events[event_id] = item
             self._pending.pop(event_id, None)  # fresher than what catch-up would load
+            self._stale.discard(event_id)
             self.quarantined.pop(event_id, None)  # a good schedule replaces a quarantined one
         self.on_change()
         return schedule
@@ -338,9 +370,9 @@ class RunEngine:
         try:
             return self._events[event_id]
         except KeyError:
-            if event_id in self._pending:
+            if event_id in self._pending:  # callers that can wait use ensure_loaded first
                 self._pending.move_to_end(event_id, last=False)  # someone is waiting for it: load it next
-                raise EventLoading(event_id, *self.progress()) from None
+                raise EventLoading(event_id, len(self._events), self.catch_up_total) from None
             raise UnknownEvent(event_id) from None
 
     async def forget(self, event_id: str) -> None:
@@ -349,6 +381,7 @@ class RunEngine:
             await events_repo.delete_event(conn, event_id)
         self._events.pop(event_id, None)
         self._pending.pop(event_id, None)
+        self._stale.discard(event_id)
         self.quarantined.pop(event_id, None)
 
     @property
@@ -388,6 +421,7 @@ class RunEngine:
             if txn.appended:
                 item.actions, item.actors, item.timeline = txn.actions, txn.actors, timeline
                 self._pending.pop(event_id, None)  # a re-start's catch-up must not load an older copy
+                self._stale.discard(event_id)
         if txn.appended:
             self.on_change()
             self.broadcaster.publish(event_id, txn.appended[-1].kind)

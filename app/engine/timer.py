@@ -36,8 +36,6 @@ class CueTimer:
         self.scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
         # Deliveries start as soon as a cue commits, while the engine is still re-planning.
         engine.listeners.append(self._fired)
-        # Deliveries of events still loading after a restart wait; once catch-up is done they may go.
-        engine.on_loaded.append(self._caught_up)
         self._pending: asyncio.Task | None = None
         self.armed_for: datetime | None = None
 
@@ -81,10 +79,6 @@ class CueTimer:
 
     def _fired(self, event_id: str, row, outcome: str) -> None:
         if outcome != "skipped" and self.worker is not None:
-            self.worker.kick()
-
-    def _caught_up(self) -> None:
-        if self.worker is not None:
             self.worker.kick()
 
     async def _wake(self) -> None:

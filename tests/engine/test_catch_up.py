@@ -10,7 +10,6 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
@@ -19,7 +18,7 @@ from app.engine.clock import ManualClock
 from app.engine.service import RunEngine
 from app.main import create_app
 from app.runtime import Runtime
-from app.store import events_repo, tokens_repo
+from app.store import events_repo, outbox_repo, tokens_repo
 from app.store.db import create_engine, migrate
 from app.store.tables import cues, events
 from schedules.adjustments import StageMessage
@@ -86,18 +85,18 @@ def _gated_catch_up():
     """Hold the background catch-up before each event until the gate opens (loads asked for by
     the timer go through): what the API does meanwhile is then deterministic."""
     gate = asyncio.Event()
-    original = RunEngine._load_one
+    original = RunEngine.ensure_loaded
 
     async def gated(self, event_id: str) -> None:
         if asyncio.current_task().get_name() == "event-catch-up":
             await gate.wait()
         await original(self, event_id)
 
-    RunEngine._load_one = gated
+    RunEngine.ensure_loaded = gated
     try:
         yield gate
     finally:
-        RunEngine._load_one = original
+        RunEngine.ensure_loaded = original
 
 
 @contextlib.contextmanager
@@ -141,24 +140,29 @@ async def test_the_api_answers_during_catch_up_and_readyz_flips_when_done(databa
                 waiting = await client.get("/readyz")
                 assert waiting.status_code == 503 and waiting.headers["retry-after"] == "1"
                 body = waiting.json()
-                assert body["reason"] == f"catching up: 0 of {STORED} events loaded"
-                assert body["checks"]["events"] == {"ok": False, "loaded": 0, "total": STORED}
+                assert body["reason"] == f"catching up: 0 of {STORED} events up to date"
+                assert body["checks"]["events"] == {"ok": False, "up_to_date": 0, "total": STORED, "in_memory": 0}
                 assert body["checks"]["database"]["ok"] and body["checks"]["dispatcher"]["ok"]
 
-                # Stored but not loaded yet: 503 with a reason and Retry-After, not 404; and it loads next.
+                # Stored but not loaded yet: the API loads it on demand (re-planning it), never a wrong 404.
                 last = f"ev-{STORED - 1:04d}"
-                early = await client.get(f"/api/events/{last}/state")
-                assert early.status_code == 503 and early.headers["retry-after"] == "1"
-                assert early.json()["error"] == "loading" and "catching up: 0 of" in early.json()["reason"]
-                assert next(iter(runtime.engine._pending)) == last
+                assert runtime.engine.is_loading(last)
+                state = await client.get(f"/api/events/{last}/state")
+                assert state.status_code == 200, state.text
+                assert not runtime.engine.is_loading(last) and runtime.engine.in_memory() == 1
                 assert (await client.get("/api/events/no-such-event/state")).status_code == 404
+                assert (await client.get("/readyz")).json()["reason"] == f"catching up: 1 of {STORED} events up to date"
 
                 gate.set()
                 await asyncio.wait_for(runtime.engine.caught_up(), timeout=120)
                 ready = await client.get("/readyz")
                 assert ready.status_code == 200, ready.text
-                assert ready.json()["checks"]["events"] == {"ok": True, "loaded": STORED, "total": STORED}
-                assert (await client.get(f"/api/events/{last}/state")).status_code == 200
+                assert ready.json()["checks"]["events"] == {
+                    "ok": True,
+                    "up_to_date": STORED,
+                    "total": STORED,
+                    "in_memory": STORED,
+                }
                 assert runtime.engine.resynced == STORED  # stored without a plan: each planned once
         finally:
             gate.set()
@@ -182,7 +186,9 @@ async def test_a_cue_due_during_catch_up_fires_through_the_lateness_policy(datab
             assert outcomes["reminder/r001"] == "late"  # 5 s after its moment: fired, flagged late
             assert outcomes["segment_start/main"] == "late"
             assert not runtime.engine.is_loading("ev-0000")
-            assert runtime.engine.progress() == (1, len(drills))  # the others still wait for catch-up
+            assert runtime.engine.in_memory() == 1  # the others still wait for the background catch-up
+            # Every stored plan was current: nothing to re-plan, so /readyz would already say ready.
+            assert runtime.engine.progress() == (len(drills), len(drills)) and runtime.engine.resynced == 0
         finally:
             gate.set()
             await runtime.stop()
@@ -226,7 +232,9 @@ async def test_an_unchanged_event_is_not_replanned_at_start_and_a_changed_one_is
             async with second.db.begin() as conn:
                 r002 = (
                     await conn.execute(
-                        select(cues.c.due_at).where(cues.c.event_id == changed.event_id, cues.c.cue_id == "reminder/r002")
+                        select(cues.c.due_at).where(
+                            cues.c.event_id == changed.event_id, cues.c.cue_id == "reminder/r002"
+                        )
                     )
                 ).scalar_one()
             assert r002 == changed.at(1200 - 1)
@@ -248,3 +256,29 @@ async def test_an_unchanged_event_is_not_replanned_at_start_and_a_changed_one_is
 def _hold_nothing(now: datetime):
     """A run-log entry that does not move any cue: a message on the presenter view."""
     return StageMessage(at=now, text="checked")
+
+
+async def test_a_delivery_left_pending_by_a_restart_loads_its_event_and_goes(database_url, settings_for):
+    drills = [_drill(0, offset_minutes=0)] + [_drill(i, offset_minutes=600) for i in range(1, 20)]
+    await _store_planned(database_url, settings_for, drills)
+    clock = ManualClock(drills[0].at(60))
+    first = _runtime(database_url, settings_for, clock)
+    await first.start(run_timer=False, run_worker=False)
+    try:
+        assert await first.engine.tick()  # fired and committed; the process stops before sending
+    finally:
+        await first.stop()
+
+    second = _runtime(database_url, settings_for, clock, startup_inline_events=0)
+    with _gated_catch_up() as gate:
+        await second.start(run_timer=False, run_worker=False)
+        try:
+            assert second.engine.is_loading("ev-0000")
+            assert await second.worker.drain() >= 2  # segment start and reminder r001 to `ops`
+            assert not second.engine.is_loading("ev-0000") and second.engine.in_memory() == 1
+            async with second.db.begin() as conn:
+                statuses = {d.status for d in await outbox_repo.list_deliveries(conn, "ev-0000")}
+            assert statuses == {"sent"}
+        finally:
+            gate.set()
+            await second.stop()
