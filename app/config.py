@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         ge=0,
         description="stored events loaded before the service answers; the rest load in the background",
     )
+    public_streams_max: int = Field(
+        2000,
+        ge=0,
+        description="open public agenda streams per process; past it 503 too_many_streams (pages poll)",
+    )
     log_level: str = "INFO"
     chromium: str = Field("chromium", description="the Chromium that prints run sheets as PDF (name or path)")
     server: str | None = Field(None, description="the service the remote commands talk to (showcaller --server)")
