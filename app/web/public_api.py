@@ -60,7 +60,11 @@ async def public_stream(event_id: EventId, runtime: RuntimeDep, request: Request
             yield "retry: 3000\n\n" + frame(_agenda(runtime, event_id))
             while True:
                 try:
-                    yield await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+                    # asyncio.timeout, not wait_for: no extra task per frame, which counts with
+                    # thousands of viewers receiving the same change.
+                    async with asyncio.timeout(KEEPALIVE_SECONDS):
+                        item = await queue.get()
+                    yield item
                 except TimeoutError:
                     if await request.is_disconnected():
                         return
