@@ -112,6 +112,7 @@ class Runtime:
             await self.timer.rearm()
         if run_worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
+            self.engine.hand_off = self.worker  # a fired cue's deliveries go out straight after the commit
             self.worker.kick()
 
     async def stop(self) -> None:

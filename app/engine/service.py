@@ -171,6 +171,12 @@ class RunEngine:
     _catch_up: asyncio.Task | None = None
     _halt: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The running delivery worker, when there is one: deliveries of a fired cue are then inserted
+    # already claimed in the firing transaction and handed to it right after the commit (see
+    # outbox_repo.add_deliveries). None: they wait for the worker's next pass (tests drain by hand).
+    hand_off: Any = None
+    _busy: set[tuple[str, str]] | None = None
+    _claimed: list[tuple[dict, Any]] = field(default_factory=list)
     # The next delivery number, valid only inside the current tick's transaction: it is read from
     # the database in that transaction, never carried over (a number cached across transactions
     # collided with another writer's, and the duplicate-tolerant insert then dropped deliveries).
@@ -459,16 +465,21 @@ class RunEngine:
             # catch-up after a restart commits once, not once per cue. Hooks run first, before
             # anything is written, so a hook reading through its own connection never waits.
             async with self.db.begin() as conn:
-                self._next_seq = None
+                self._next_seq, self._busy, self._claimed = None, None, []
                 rows = await outbox_repo.due_cues(conn, now, exclude=self.quarantined)
                 if any(self.is_loading(row.event_id) for row in rows):
                     # Fell due since _load_due looked: the re-arm wakes again at once and loads it.
                     rows = [row for row in rows if not self.is_loading(row.event_id)]
                     self.on_change()
                 rows = self._in_plan_order(rows)
+                if rows and self.hand_off is not None:
+                    self._busy = await outbox_repo.busy_lanes(conn, {row.event_id for row in rows})
                 due = [await self._prepare(row, now) for row in rows]
                 for row, decision in due:
                     results.append((row, await self._record(conn, row, decision, now)))
+            claimed, self._claimed = self._claimed, []
+        if claimed:  # committed as claimed: send now, before listeners and the re-plan
+            self.hand_off.send_claimed(claimed)
         # Listeners (the timer kicks the delivery worker from one) hear before the re-plan below.
         for row, outcome in results:
             for listener in self.listeners:
@@ -516,9 +527,21 @@ class RunEngine:
         parked = self.resolve_targets(item.schedule) if item else {}
         if self._next_seq is None:
             self._next_seq = await outbox_repo.last_delivery_seq(conn) + 1
+        lease_until = self.hand_off.lease_until(now, len(row.targets)) if self.hand_off is not None else None
+        claimed: list[dict] = []
         self._next_seq = await outbox_repo.add_deliveries(
-            conn, row, list(row.targets), now, decision.expires_at, parked, self._next_seq
+            conn,
+            row,
+            list(row.targets),
+            now,
+            decision.expires_at,
+            parked,
+            self._next_seq,
+            lease_until=lease_until,
+            busy=self._busy,
+            claimed=claimed,
         )
+        self._claimed += [(values, row) for values in claimed]
         return "late" if decision.late else "fired"
 
 

@@ -212,6 +212,9 @@ async def add_deliveries(
     expires_at: datetime,
     parked: dict[str, str],
     first_seq: int,
+    lease_until: datetime | None = None,
+    busy: set[tuple[str, str]] | None = None,
+    claimed: list[dict] | None = None,
 ) -> int:
     """One delivery per target for a fired cue (parked at once if the target cannot be reached).
 
@@ -219,10 +222,17 @@ async def add_deliveries(
     caller (read in that transaction). A conflicting row makes the insert fail, and with it the
     whole transaction, so a cue is never marked fired without its deliveries. Returns the next
     free number.
+
+    With `lease_until`, a delivery whose lane (event, target) is not in `busy` is inserted already
+    claimed for the sender (`sending`, leased, first attempt counted) and appended to `claimed`:
+    it goes out straight after the commit, without a claim round trip. A lane with an unfinished
+    older message keeps its order: the new one queues (`pending`) and the lane stays in `busy`.
     """
     values = []
     for seq, target in enumerate(targets, start=first_seq):
         problem = parked.get(target)
+        lane = (row.event_id, target)
+        mine = not problem and lease_until is not None and busy is not None and lane not in busy
         values.append(
             {
                 "id": new_delivery_id(),
@@ -230,17 +240,33 @@ async def add_deliveries(
                 "event_id": row.event_id,
                 "cue_id": row.cue_id,
                 "target_id": target,
-                "status": "parked" if problem else "pending",
-                "attempts": 0,
+                "status": "parked" if problem else "sending" if mine else "pending",
+                "attempts": 1 if mine else 0,
                 "next_attempt_at": now,
+                "lease_until": lease_until if mine else None,
                 "expires_at": expires_at,
                 "last_error": problem,
                 "created_at": now,
             }
         )
+        if mine and claimed is not None:
+            claimed.append(values[-1])
+        elif not problem and busy is not None:
+            busy.add(lane)
     if values:
         await conn.execute(insert(deliveries), values)
     return first_seq + len(values)
+
+
+async def busy_lanes(conn: AsyncConnection, event_ids: Iterable[str]) -> set[tuple[str, str]]:
+    """(event, target) lanes of these events with an unfinished message (pending or being sent):
+    a new message there must queue behind it to keep the target's order."""
+    query = (
+        select(deliveries.c.event_id, deliveries.c.target_id)
+        .where(deliveries.c.status.in_(("pending", "sending")), deliveries.c.event_id.in_(list(event_ids)))
+        .distinct()
+    )
+    return {(r.event_id, r.target_id) for r in await conn.execute(query)}
 
 
 async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
