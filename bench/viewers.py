@@ -291,6 +291,7 @@ async def run(args) -> int:
             "viewers", servers, event_id, token, args.clients, args, while_open
         )
         print(f"    {connected} clients: {_figures(last, every)}")
+        print("    each action, last client (ms): " + " ".join(f"{x * 1000:.0f}" for x in last))
         if base_last and last:
             ratio = percentile(last, 99) / max(percentile(base_last, 99), 1e-6)
             print(f"    last-client p99 against the baseline: x{ratio:.1f}")
