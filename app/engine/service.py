@@ -250,8 +250,12 @@ class RunEngine:
     async def ensure_loaded(self, event_id: str) -> None:
         """Load a stored event not in memory yet (re-planning it if it changed); a no-op otherwise.
         Concurrent callers share one load."""
-        if not self.is_loading(event_id):
-            return
+        if self.is_loading(event_id):
+            await self._load_shared(event_id)
+
+    async def _load_shared(self, event_id: str) -> None:
+        """(Re)load an event start() listed; one load however many wait for it. An event already
+        in memory (a second start) keeps serving its cached copy until the fresh one replaces it."""
         task = self._loads.get(event_id)
         if task is None:
             task = asyncio.get_running_loop().create_task(self._load_one(event_id), name=f"load-{event_id}")
@@ -261,7 +265,7 @@ class RunEngine:
 
     async def _load_pending(self) -> None:
         while self._pending and not self._halt:
-            await self.ensure_loaded(next(iter(self._pending)))
+            await self._load_shared(next(iter(self._pending)))
             await asyncio.sleep(0)  # requests and the timer run between two events
         if not self._halt:
             self._loaded()

@@ -92,11 +92,20 @@ def _gated_catch_up():
             await gate.wait()
         await original(self, event_id)
 
+    original_shared = RunEngine._load_shared
+
+    async def gated_shared(self, event_id: str) -> None:
+        if asyncio.current_task().get_name() == "event-catch-up":
+            await gate.wait()
+        await original_shared(self, event_id)
+
     RunEngine.ensure_loaded = gated
+    RunEngine._load_shared = gated_shared
     try:
         yield gate
     finally:
         RunEngine.ensure_loaded = original
+        RunEngine._load_shared = original_shared
 
 
 @contextlib.contextmanager
@@ -282,3 +291,35 @@ async def test_a_delivery_left_pending_by_a_restart_loads_its_event_and_goes(dat
         finally:
             gate.set()
             await second.stop()
+
+
+async def test_a_second_start_reloads_every_event_from_the_database(database_url, settings_for):
+    """What an instance does when it takes over dispatching: its cached events may be stale."""
+    clock = ManualClock(START)
+    drills = [_drill(i) for i in range(3)]
+    await _store_planned(database_url, settings_for, drills)
+    runtime = _runtime(database_url, settings_for, clock, startup_inline_events=0)
+    await runtime.start(run_timer=False, run_worker=False)
+    try:
+        await asyncio.wait_for(runtime.engine.caught_up(), timeout=60)
+        changed = drills[1]
+        moved = changed.yaml().replace(changed.at(600).isoformat(), changed.at(900).isoformat())
+        async with runtime.db.begin() as conn:  # changed behind this instance's back
+            await conn.execute(
+                update(events)
+                .where(events.c.id == changed.event_id)
+                .values(schedule_text=moved, schedule_hash=events_repo.text_hash(moved))
+            )
+        await runtime.engine.start()
+        await asyncio.wait_for(runtime.engine.caught_up(), timeout=60)
+        assert runtime.engine.loaded(changed.event_id).schedule_hash == events_repo.text_hash(moved)
+        assert runtime.engine.resynced == 1 and runtime.engine.in_memory() == 3
+        async with runtime.db.begin() as conn:
+            r002 = (
+                await conn.execute(
+                    select(cues.c.due_at).where(cues.c.event_id == changed.event_id, cues.c.cue_id == "reminder/r002")
+                )
+            ).scalar_one()
+        assert r002 == changed.at(900)
+    finally:
+        await runtime.stop()
