@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -322,4 +323,24 @@ async def test_a_second_start_reloads_every_event_from_the_database(database_url
             ).scalar_one()
         assert r002 == changed.at(900)
     finally:
+        await runtime.stop()
+
+
+async def test_loaded_events_are_moved_out_of_the_collectors_full_passes_when_asked(database_url, settings_for):
+    """`serve` sets freeze_loaded: a full collection over thousands of loaded events stalled the loop."""
+    runtime = _runtime(database_url, settings_for, ManualClock(START))
+    await runtime.start(run_timer=False, run_worker=False)
+    try:
+        drill = _drill(0)
+        await runtime.engine.load_schedule(drill.yaml(), "a.yaml")
+        plain = runtime.engine.loaded(drill.event_id)
+        assert any(o is plain for o in gc.get_objects())  # off by default
+
+        runtime.engine.freeze_loaded = True
+        other = _drill(1)
+        await runtime.engine.load_schedule(other.yaml(), "b.yaml")
+        frozen = runtime.engine.loaded(other.event_id)
+        assert not any(o is frozen for o in gc.get_objects())  # in the permanent generation
+    finally:
+        gc.unfreeze()
         await runtime.stop()
