@@ -222,6 +222,8 @@ class RunEngine:
         """Stop a catch-up still running (before the database is closed): it finishes the event it
         is loading (cancelling a database call half-way leaves SQLite connections in a bad state)."""
         task, self._catch_up = self._catch_up, None
+        if self._loads:  # loads asked for on demand: let them finish their database work too
+            await asyncio.wait(list(self._loads.values()), timeout=10)
         if task is None or task.done():
             return
         self._halt = True
