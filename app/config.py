@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     schedule_parse_seconds: float = Field(10.0, gt=0, description="time bound for parsing one uploaded schedule")
     schedule_parse_memory_mb: int = Field(512, ge=0, description="memory bound of the parsing process (0: none)")
     schedule_parse_workers: int = Field(1, ge=1, description="uploads parsed at the same time (others wait)")
+    startup_inline_events: int = Field(
+        10,
+        ge=0,
+        description="stored events loaded before the service answers; the rest load in the background",
+    )
+    public_streams_max: int = Field(
+        2000,
+        ge=0,
+        description="open public agenda streams per process; past it 503 too_many_streams (pages poll)",
+    )
     log_level: str = "INFO"
     chromium: str = Field("chromium", description="the Chromium that prints run sheets as PDF (name or path)")
     server: str | None = Field(None, description="the service the remote commands talk to (showcaller --server)")

@@ -44,6 +44,13 @@ class NotRecorded(AppError):
             self.status = status
 
 
+class NotYetLoaded(AppError):
+    """The event is stored but start-up has not loaded it yet: try again in a moment (Retry-After)."""
+
+    status, code = 503, "loading"
+    retry_after = 1
+
+
 class Unauthorized(AppError):
     status, code = 401, "unauthorized"
 
@@ -67,6 +74,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if getattr(exc, "retry_after", None) is not None:
+            headers = {"Retry-After": str(exc.retry_after)}
         return _json(exc.status, exc.code, exc.reason, headers, **exc.details)
 
     @app.exception_handler(ScheduleError)

@@ -95,6 +95,7 @@ class Runtime:
             quarantined=self.quarantined,
             max_schedule_bytes=self.settings.max_schedule_bytes,
             shared=shared,
+            inline_events=self.settings.startup_inline_events,
         )
         if shared is not None:
             self._announcer = Announcer(self.db, shared)
@@ -111,6 +112,7 @@ class Runtime:
             on_change=self.changed,
             skip_events=self.quarantined,
             on_outcome=self.metrics.on_delivery(self.clock, self.target_kind),
+            prepare=self.engine.ensure_loaded,
         )
         self.run = RunService(
             self.engine,
@@ -138,6 +140,7 @@ class Runtime:
             await self.timer.rearm()
         if run_worker:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
+            self.engine.hand_off = self.worker  # a fired cue's deliveries go out straight after the commit
             self.worker.kick()
 
     # -- several instances on one PostgreSQL database (docs/reliability.md, "Several instances") ----
@@ -185,7 +188,8 @@ class Runtime:
         await self.timer.rearm()
         # The worker first releases the delivery leases the previous dispatcher left (it is dead:
         # PostgreSQL gave its lease away); those messages go again under their own ids.
-        self.worker.fence = self.lease.fence
+        self.worker.fence = self.engine.fence = self.lease.fence
+        self.engine.hand_off = self.worker  # a fired cue's deliveries go out straight after the commit
         self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
         self.worker.kick()
         await attendance.process(self)
@@ -240,6 +244,8 @@ class Runtime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.engine:
+            await self.engine.stop()
         if self.timer:
             self.timer.shutdown()
             await self.timer.settle()

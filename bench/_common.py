@@ -258,9 +258,9 @@ def target_env(base: str, targets: list[str]) -> dict[str, str]:
 
 
 class ServiceProcess:
-    """`showcaller serve FILE --port N` as a child process that can be SIGKILLed and restarted."""
+    """`showcaller serve [FILE] --port N` as a child process that can be SIGKILLed and restarted."""
 
-    def __init__(self, schedule: Path, database_url: str, env: dict[str, str], log: Path):
+    def __init__(self, schedule: Path | None, database_url: str, env: dict[str, str], log: Path):
         self.schedule, self.log, self.port = schedule, log, free_port()
         self.env = {
             **os.environ,
@@ -276,7 +276,7 @@ class ServiceProcess:
         command = [str(script)] if script.exists() else [sys.executable, "-c", "from app.cli import main; main()"]
         with self.log.open("a") as out:
             self.proc = subprocess.Popen(
-                [*command, "serve", str(self.schedule), "--port", str(self.port)],
+                [*command, "serve", *([str(self.schedule)] if self.schedule else []), "--port", str(self.port)],
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -296,6 +296,24 @@ class ServiceProcess:
                 await asyncio.sleep(0.005)
         raise TimeoutError(f"service not healthy within {limit} s; see {self.log}")
 
+    async def ready(self, limit: float = 60.0) -> tuple[float, dict]:
+        """Poll GET /readyz every 5 ms; the perf_counter() of the first 200 and its body."""
+        deadline = time.perf_counter() + limit
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while time.perf_counter() < deadline:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise RuntimeError(f"service exited with {self.proc.returncode}; see {self.log}")
+                with contextlib.suppress(httpx.HTTPError):
+                    answer = await client.get(f"http://127.0.0.1:{self.port}/readyz")
+                    if answer.status_code == 200:
+                        return time.perf_counter(), answer.json()
+                await asyncio.sleep(0.005)
+        raise TimeoutError(f"service not ready within {limit} s; see {self.log}")
+
+    def rss_mb(self) -> float:
+        """Resident memory of the service and its child processes (schedule parser), in MB."""
+        return rss_mb(self.proc.pid) if self.proc is not None else 0.0
+
     def kill9(self) -> None:
         assert self.proc is not None
         os.kill(self.proc.pid, signal.SIGKILL)
@@ -309,6 +327,76 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants, in MB (from /proc; 0 where unreadable)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+    return total
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SHOWCALLER_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+async def postgres_reachable(url: str = POSTGRES_ADMIN_URL) -> bool:
+    """Whether PostgreSQL answers at `url` within 2 s."""
+    try:
+        import asyncpg
+
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"), timeout=2)
+    except Exception:
+        return False
+    await conn.close()
+    return True
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres(prefix: str, url: str = POSTGRES_ADMIN_URL):
+    """A new, empty PostgreSQL database for one run (dropped afterwards); yields its URL."""
+    import secrets
+
+    import asyncpg
+
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    admin = url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+async def api_token(database_url: str, role: str = "organiser") -> str:
+    """Migrate the database and make an API token in it (the service need not run)."""
+    from app.store import tokens_repo
+    from app.store.db import create_engine, migrate
+
+    await migrate(database_url)
+    db = create_engine(database_url)
+    try:
+        async with db.begin() as conn:
+            _, token = await tokens_repo.create_token(conn, "bench", role, datetime.now(UTC))
+    finally:
+        await db.dispose()
+    return token
 
 
 def median(values: list[float]) -> float:

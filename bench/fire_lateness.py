@@ -6,14 +6,22 @@ in its own process). A cue counts as fired when the engine's fire listener sees 
 marked fired and its delivery row committed. Lateness = that moment - the cue's due time.
 Baseline, same process, same run: 200 `loop.call_at` callbacks 50 ms apart; lateness = when the
 callback ran - when it was asked for. Also shown (not judged): the engine's own stored lateness
-(wake-up only) and arrival at the receiver (fire + delivery).
+(wake-up only).
 
-Targets (exit 1 if missed): 200/200 fired, p50 <= 5 ms, p99 <= 50 ms, p99 - baseline p99 <= 50 ms.
+Arrival: when the receiver got each cue's message - the cue's due time (fire, commit, hand-off to
+the delivery worker, signing, POST). Its baseline, same run, same receiver: 200 bare POSTs (one
+keep-alive httpx client, a webhook-sized JSON body) started by `loop.call_at` 50 ms apart;
+lateness = arrival at the receiver - the planned moment.
+
+Targets (exit 1 if missed): 200/200 fired, p50 <= 5 ms, p99 <= 50 ms, p99 - baseline p99 <= 50 ms;
+arrival p99 <= bare-POST arrival p99 + 5 ms.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -27,7 +35,8 @@ N = 200
 SPACING = 0.05
 LEAD = 1.5  # seconds between loading the schedule and the first cue
 P50_MAX, P99_MAX, P99_OVER_BASELINE_MAX = 5.0, 50.0, 50.0
-LIMIT_SECONDS = 90
+ARRIVAL_OVER_POST_MAX = 5.0
+LIMIT_SECONDS = 90  # at the default size; larger runs get proportionally more
 EVENT = "bench-fire"
 
 
@@ -47,6 +56,34 @@ async def baseline() -> list[float]:
         loop.call_at(first + i * SPACING, ring, first + i * SPACING)
     await done.wait()
     return samples
+
+
+async def post_baseline(receiver: ReceiverProcess) -> list[float]:
+    """Arrival lateness (ms) at the receiver of N bare POSTs started by loop.call_at SPACING apart."""
+    import time
+
+    import httpx
+
+    loop = asyncio.get_running_loop()
+    body = json.dumps({"type": "cue", "text": "x" * 400}).encode()
+    sent: list[asyncio.Task] = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        url = f"{receiver.base}/webhook/bare"
+        await client.post(url, content=body, headers={"webhook-id": "bare_warm-up"})  # connect first
+        first = time.time() + LEAD
+        planned = {f"bare_{i}": first + i * SPACING for i in range(N)}
+
+        def post(wid: str) -> None:
+            headers = {"webhook-id": wid, "content-type": "application/json"}
+            sent.append(loop.create_task(client.post(url, content=body, headers=headers)))
+
+        for wid, at in planned.items():
+            loop.call_at(loop.time() + (at - time.time()), post, wid)
+        await asyncio.sleep(LEAD + N * SPACING + 0.5)
+        await asyncio.gather(*sent)
+    arrived = (await receiver.count(full=True))["arrived"]
+    await receiver.reset()
+    return [(arrived[wid] - at) * 1000 for wid, at in planned.items() if wid in arrived]
 
 
 async def engine(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], int, list[float], list[float]]:
@@ -111,6 +148,7 @@ async def run() -> int:
     report = Report("B4 fire lateness")
     with tempfile.TemporaryDirectory() as tmp, ReceiverProcess() as receiver:
         base = spread(await baseline())
+        bare = await post_baseline(receiver)
         samples, count, stored, arrival = await engine(receiver, Path(tmp))
     print(_line("baseline loop.call_at", base))
     if not samples:
@@ -119,9 +157,13 @@ async def run() -> int:
     fire = spread(samples)
     print(_line("engine: fired and committed", fire))
     print(_line("engine: wake-up (stored late_ms)", spread(stored)))
+    print(_line("difference (engine - baseline)", {k: fire[k] - base[k] for k in fire}))
+    if bare:
+        print(_line("baseline: bare timed POST arrival", spread(bare)))
     if arrival:
         print(_line("engine: arrival at the receiver", spread(arrival)))
-    print(_line("difference (engine - baseline)", {k: fire[k] - base[k] for k in fire}))
+    if bare and arrival:
+        print(_line("difference (arrival - bare POST)", {k: spread(arrival)[k] - spread(bare)[k] for k in fire}))
     report.check(count == N, f"{count}/{N} fired")
     report.check(fire["p50"] <= P50_MAX, f"p50 {fire['p50']:.2f} ms (target <= {P50_MAX:g})")
     report.check(fire["p99"] <= P99_MAX, f"p99 {fire['p99']:.2f} ms (target <= {P99_MAX:g})")
@@ -130,11 +172,26 @@ async def run() -> int:
         over <= P99_OVER_BASELINE_MAX,
         f"p99 - baseline p99 {over:.2f} ms (target <= {P99_OVER_BASELINE_MAX:g})",
     )
+    if not bare or not arrival:
+        report.check(False, f"arrival measured for {len(arrival)} cues and {len(bare)} bare POSTs")
+        return report.finish()
+    gap = spread(arrival)["p99"] - spread(bare)["p99"]
+    report.check(
+        gap <= ARRIVAL_OVER_POST_MAX,
+        f"arrival p99 - bare POST p99 {gap:.2f} ms (target <= {ARRIVAL_OVER_POST_MAX:g})",
+    )
     return report.finish()
 
 
 def main() -> int:
-    return run_bounded(f"B4 fire lateness: {N} cues {SPACING * 1000:g} ms apart", run, LIMIT_SECONDS)
+    global N, SPACING
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cues", type=int, default=N, help=f"cues (and baseline samples) (default {N})")
+    parser.add_argument("--spacing", type=float, default=SPACING, help=f"seconds between cues (default {SPACING:g})")
+    args = parser.parse_args()
+    N, SPACING = args.cues, args.spacing
+    limit = max(LIMIT_SECONDS, 3 * (LEAD + N * SPACING) + 30)
+    return run_bounded(f"B4 fire lateness: {N} cues {SPACING * 1000:g} ms apart", run, limit)
 
 
 if __name__ == "__main__":

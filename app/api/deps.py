@@ -111,8 +111,9 @@ Host = Annotated[Caller, Depends(require("host"))]
 Organiser = Annotated[Caller, Depends(require("organiser"))]
 
 
-def valid_event(event_id: str, runtime: RuntimeDep) -> str:
-    """The path's event id, or 404."""
+async def valid_event(event_id: str, runtime: RuntimeDep) -> str:
+    """The path's event id, or 404 (an event still loading after a restart is loaded first)."""
+    await runtime.engine.ensure_loaded(event_id)
     if event_id in runtime.quarantined:
         raise Conflict(
             f"event '{event_id}' is quarantined: {runtime.quarantined[event_id]}; "

@@ -47,8 +47,24 @@ async def readiness(runtime) -> tuple[bool, dict]:
     checks["dispatcher"] = {"ok": standby or all(running.values()), **running}
     if "listening" in instance:  # several instances: this one must hear the others' changes
         checks["changes"] = {"ok": instance["listening"]}
+    # After a restart, events whose outbox may be out of date are re-planned in the background:
+    # not ready until every outbox is known up to date (events not in memory yet load on demand).
+    engine = runtime.engine
+    done, total = engine.progress() if engine is not None else (0, 0)
+    in_memory = engine.in_memory() if engine is not None else 0
+    checks["events"] = {"ok": done >= total, "up_to_date": done, "total": total, "in_memory": in_memory}
     ready = all(check["ok"] for check in checks.values())
     return ready, {"checks": checks, "quarantined": dict(runtime.quarantined), "instance": instance}
+
+
+def not_ready_reason(checks: dict[str, dict]) -> str:
+    """One line: which checks fail; catching up says how far it is."""
+    failing = [name for name, check in checks.items() if not check["ok"] and name != "events"]
+    parts = [f"not ready: {', '.join(failing)}"] if failing else []
+    events = checks.get("events", {})
+    if not events.get("ok", True):
+        parts.append(f"catching up: {events['up_to_date']} of {events['total']} events up to date")
+    return "; ".join(parts)
 
 
 def _assets() -> Path:
@@ -63,16 +79,17 @@ def include(app: FastAPI) -> None:
     @app.get(
         "/readyz",
         tags=["health"],
-        summary="Readiness: database, migrations, cue timer and delivery worker",
+        summary="Readiness: database, migrations, cue timer, delivery worker, stored events loaded",
         responses={503: {"description": "not ready: `reason` and `checks` say what is wrong"}},
     )
     async def readyz(request: Request):
         ready, body = await readiness(request.app.state.runtime)
         if ready:
             return {"status": "ready", **body}
-        failing = [name for name, check in body["checks"].items() if not check["ok"]]
         return JSONResponse(
-            {"error": "not_ready", "reason": f"not ready: {', '.join(failing)}", **body}, status_code=503
+            {"error": "not_ready", "reason": not_ready_reason(body["checks"]), **body},
+            status_code=503,
+            headers={"Retry-After": "1"},
         )
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text format)", response_class=Response)

@@ -57,6 +57,24 @@ async def list_events(conn: AsyncConnection) -> list:
     return list((await conn.execute(select(events).order_by(events.c.id))).all())
 
 
+async def plan_state(conn: AsyncConnection) -> dict[str, tuple[str, str | None, int]]:
+    """Every event's (schedule hash, stored plan fingerprint, last run-log seq), without the
+    schedule text: enough to tell, at start-up, which outboxes may be out of date."""
+    last = {
+        row.event_id: row.seq
+        for row in await conn.execute(
+            select(run_log.c.event_id, func.max(run_log.c.seq).label("seq")).group_by(run_log.c.event_id)
+        )
+    }
+    rows = await conn.execute(select(events.c.id, events.c.schedule_hash, events.c.plan_fingerprint))
+    return {row.id: (row.schedule_hash, row.plan_fingerprint, last.get(row.id) or 0) for row in rows}
+
+
+async def set_plan_fingerprint(conn: AsyncConnection, event_id: str, fingerprint: str | None) -> None:
+    """Record what the event's outbox was just planned from (None: re-plan it at the next start)."""
+    await conn.execute(update(events).where(events.c.id == event_id).values(plan_fingerprint=fingerprint))
+
+
 async def append_action(conn: AsyncConnection, event_id: str, adjustment: Adjustment, actor: str | None) -> int:
     """Append one host action to the run log; returns its sequence number."""
     last = (await conn.execute(select(func.max(run_log.c.seq)).where(run_log.c.event_id == event_id))).scalar()

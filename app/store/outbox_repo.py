@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.store.tables import cues, deliveries
+from app.store.tables import cues, deliveries, events
 from schedules.timeline import Cue
 
 OPEN = ("pending", "held")
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
 def new_delivery_id() -> str:
@@ -163,6 +164,23 @@ async def due_cues(conn: AsyncConnection, now: datetime, exclude: Iterable[str] 
     return list((await conn.execute(query)).all())
 
 
+async def catch_up_order(conn: AsyncConnection) -> list[str]:
+    """Every stored event id, the one whose next pending cue or delivery is soonest first (start-up
+    loads events in this order, so the ones about to act are ready first); the rest by id."""
+    soonest: dict[str, datetime] = {}
+    for query in (
+        select(cues.c.event_id, func.min(cues.c.due_at)).where(cues.c.status == "pending").group_by(cues.c.event_id),
+        select(deliveries.c.event_id, func.min(deliveries.c.next_attempt_at))
+        .where(deliveries.c.status.in_(("pending", "sending")))
+        .group_by(deliveries.c.event_id),
+    ):
+        for event_id, at in await conn.execute(query):
+            if at is not None and (event_id not in soonest or at < soonest[event_id]):
+                soonest[event_id] = at
+    ids = (await conn.execute(select(events.c.id).order_by(events.c.id))).scalars().all()
+    return sorted(ids, key=lambda event_id: (event_id not in soonest, soonest.get(event_id) or _EARLIEST, event_id))
+
+
 async def next_cue_due(conn: AsyncConnection, exclude: Iterable[str] = ()) -> datetime | None:
     """When the next pending cue is due (ignoring the `exclude`d events, e.g. quarantined ones)."""
     query = select(func.min(cues.c.due_at)).where(cues.c.status == "pending")
@@ -194,6 +212,9 @@ async def add_deliveries(
     expires_at: datetime,
     parked: dict[str, str],
     first_seq: int,
+    lease_until: datetime | None = None,
+    busy: set[tuple[str, str]] | None = None,
+    claimed: list[dict] | None = None,
 ) -> int:
     """One delivery per target for a fired cue (parked at once if the target cannot be reached).
 
@@ -201,10 +222,17 @@ async def add_deliveries(
     caller (read in that transaction). A conflicting row makes the insert fail, and with it the
     whole transaction, so a cue is never marked fired without its deliveries. Returns the next
     free number.
+
+    With `lease_until`, a delivery whose lane (event, target) is not in `busy` is inserted already
+    claimed for the sender (`sending`, leased, first attempt counted) and appended to `claimed`:
+    it goes out straight after the commit, without a claim round trip. A lane with an unfinished
+    older message keeps its order: the new one queues (`pending`) and the lane stays in `busy`.
     """
     values = []
     for seq, target in enumerate(targets, start=first_seq):
         problem = parked.get(target)
+        lane = (row.event_id, target)
+        mine = not problem and lease_until is not None and busy is not None and lane not in busy
         values.append(
             {
                 "id": new_delivery_id(),
@@ -212,17 +240,33 @@ async def add_deliveries(
                 "event_id": row.event_id,
                 "cue_id": row.cue_id,
                 "target_id": target,
-                "status": "parked" if problem else "pending",
-                "attempts": 0,
+                "status": "parked" if problem else "sending" if mine else "pending",
+                "attempts": 1 if mine else 0,
                 "next_attempt_at": now,
+                "lease_until": lease_until if mine else None,
                 "expires_at": expires_at,
                 "last_error": problem,
                 "created_at": now,
             }
         )
+        if mine and claimed is not None:
+            claimed.append(values[-1])
+        elif not problem and busy is not None:
+            busy.add(lane)
     if values:
         await conn.execute(insert(deliveries), values)
     return first_seq + len(values)
+
+
+async def busy_lanes(conn: AsyncConnection, event_ids: Iterable[str]) -> set[tuple[str, str]]:
+    """(event, target) lanes of these events with an unfinished message (pending or being sent):
+    a new message there must queue behind it to keep the target's order."""
+    query = (
+        select(deliveries.c.event_id, deliveries.c.target_id)
+        .where(deliveries.c.status.in_(("pending", "sending")), deliveries.c.event_id.in_(list(event_ids)))
+        .distinct()
+    )
+    return {(r.event_id, r.target_id) for r in await conn.execute(query)}
 
 
 async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:

@@ -62,6 +62,13 @@ events = Table(
     Column("schedule_text", Text, nullable=False, doc="the YAML as loaded: restarts never need the file"),
     Column("schedule_hash", String(64), nullable=False),
     Column("loaded_at", TS, nullable=False),
+    Column(
+        "plan_fingerprint",
+        String(64),
+        nullable=True,
+        doc="schedule hash + last run-log seq + planner version the outbox was last synced from; "
+        "null when the plan moves with time (a hold, a paused timer): start-up re-plans only then",
+    ),
 )
 
 run_log = Table(

@@ -26,7 +26,7 @@ class AgendaHub:
         return sum(len(queues) for queues in self._clients.values())
 
     def join(self, broadcaster, event_id: str, build: Callable[[], dict]) -> asyncio.Queue:
-        """A queue that receives a frame (SSE text) after every change of the event."""
+        """A queue that receives a frame (SSE, UTF-8 bytes) after every change of the event."""
         queue: asyncio.Queue = asyncio.Queue(maxsize=1)
         self._clients[event_id].add(queue)
         if event_id not in self._relays:
@@ -50,7 +50,7 @@ class AgendaHub:
                 await notices.get()
                 while not notices.empty():  # changes come in bursts: one frame for all of them
                     notices.get_nowait()
-                text = frame(build())
+                text = frame(build()).encode()  # encoded once, not once per client
                 for queue in list(self._clients[event_id]):
                     with contextlib.suppress(asyncio.QueueEmpty):
                         if queue.full():

@@ -14,8 +14,8 @@ from app.web.agenda_hub import AgendaHub, frame
 
 router = APIRouter(prefix="/api/public/events", tags=["public agenda"])
 KEEPALIVE_SECONDS = 15
-# Anyone can open these streams; a cap keeps one process from being tied up by idle connections.
-MAX_PUBLIC_STREAMS = 2000
+# Anyone can open these streams; a cap (SHOWCALLER_PUBLIC_STREAMS_MAX, default 2000 per process)
+# keeps one process from being tied up by idle connections.
 
 
 class TooManyStreams(AppError):
@@ -50,7 +50,7 @@ async def public_agenda(event_id: EventId, runtime: RuntimeDep):
 async def public_stream(event_id: EventId, runtime: RuntimeDep, request: Request):
     """`event: agenda` with the agenda JSON on connect and after each change (503 when full)."""
     hub = _hub(request)
-    if hub.clients() >= MAX_PUBLIC_STREAMS:
+    if hub.clients() >= runtime.settings.public_streams_max:
         raise TooManyStreams("too many open agenda streams; poll /agenda every few seconds instead")
 
     async def events():
@@ -60,7 +60,11 @@ async def public_stream(event_id: EventId, runtime: RuntimeDep, request: Request
             yield "retry: 3000\n\n" + frame(_agenda(runtime, event_id))
             while True:
                 try:
-                    yield await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+                    # asyncio.timeout, not wait_for: no extra task per frame, which counts with
+                    # thousands of viewers receiving the same change.
+                    async with asyncio.timeout(KEEPALIVE_SECONDS):
+                        item = await queue.get()
+                    yield item
                 except TimeoutError:
                     if await request.is_disconnected():
                         return

@@ -48,8 +48,9 @@ def asset_version() -> str:
     return digest.hexdigest()[:10]
 
 
-def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
+async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
     runtime = request.app.state.runtime
+    await runtime.engine.ensure_loaded(event_id)  # still loading after a restart: load it now
     if event_id not in runtime.engine.event_ids():
         return templates.TemplateResponse(
             request, "missing.html", {"event_id": event_id}, status_code=404, headers=PAGE_HEADERS
@@ -77,7 +78,7 @@ def include(app: FastAPI) -> None:
         summary="Host console (sign in with a host or viewer token)",
     )
     async def console_page(event_id: str, request: Request):
-        return _page(request, "console.html", event_id)
+        return await _page(request, "console.html", event_id)
 
     @app.get(
         "/agenda/{event_id}",
@@ -86,7 +87,7 @@ def include(app: FastAPI) -> None:
         summary="Public agenda in the viewer's own time zone",
     )
     async def agenda_page(event_id: str, request: Request):
-        return _page(request, "agenda.html", event_id)
+        return await _page(request, "agenda.html", event_id)
 
     @app.get(
         "/stage/{event_id}",
@@ -95,4 +96,4 @@ def include(app: FastAPI) -> None:
         summary="Presenter view for the person speaking (opened by a stage link)",
     )
     async def stage_page(event_id: str, request: Request):
-        return _page(request, "stage.html", event_id)
+        return await _page(request, "stage.html", event_id)

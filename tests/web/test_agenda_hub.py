@@ -9,8 +9,8 @@ from app.engine.broadcast import Broadcaster
 from app.web.agenda_hub import AgendaHub
 
 
-def _payload(text: str) -> dict:
-    return json.loads(text.split("data: ", 1)[1])
+def _payload(text: bytes) -> dict:
+    return json.loads(text.decode().split("data: ", 1)[1])
 
 
 async def _settle() -> None:

@@ -12,7 +12,6 @@ import pytest
 from app.engine.clock import ManualClock
 from app.main import create_app
 from app.runtime import Runtime
-from app.web import public_api
 from app.web.agenda import iso_ms
 from app.web.routes import asset_version
 from schedules.adjustments import Advance, Delay
@@ -141,9 +140,11 @@ async def test_pages_load_only_same_origin_versioned_assets(served, page, script
 
 async def test_public_stream_refuses_beyond_its_capacity(served, monkeypatch):
     client, _, _ = served
-    monkeypatch.setattr(public_api, "MAX_PUBLIC_STREAMS", 0)
+    runtime = client._transport.app.state.runtime
+    monkeypatch.setattr(runtime.settings, "public_streams_max", 0)  # SHOWCALLER_PUBLIC_STREAMS_MAX=0
     answer = await client.get(f"/api/public/events/{EVENT}/stream")
     assert answer.status_code == 503 and answer.json()["error"] == "too_many_streams"
+    assert "poll" in answer.json()["reason"]
 
 
 async def test_public_stream_sends_the_agenda_on_connect_and_after_each_change(make_server):
