@@ -16,6 +16,7 @@ from integrations.zoom_emulator.payloads import (
     participant_event,
     past_row,
 )
+from integrations.zoom_emulator.registration import register
 from integrations.zoom_emulator.render import zoom_time
 from integrations.zoom_emulator.state import PastInstance, StoredMeeting
 
@@ -127,6 +128,10 @@ class LiveSimulator:
             m.live_instance, m.status = None, "waiting"
         del self._live[int(meeting_id)]
         return await self._send(payloads)
+
+    def register(self, meeting_id: int | str, body: dict[str, Any], at: datetime | None = None) -> dict[str, Any]:
+        """Someone fills in the registration form (checked like POST …/registrants); the stored registrant."""
+        return register(self._emu.state, self._meeting(meeting_id), body, at or self._emu.clock())
 
     def person(
         self, name: str, email: str = "", *, registrant_id: str | None = None, signed_in: bool = False
