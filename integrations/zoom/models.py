@@ -153,7 +153,6 @@ class Registrant(_ZoomModel):
     custom_questions: list[RegistrantAnswer] = Field(default_factory=list)
 
 
-
 class PastParticipant(_ZoomModel):
     """One join segment of a past meeting or webinar (each rejoin is a new row and user_id)."""
 

@@ -37,7 +37,10 @@ async def test_create_sets_the_form_and_a_rerun_only_reads_it(client, emulator, 
     plan, made = await converge(client, spec, None)
     assert any(line.startswith("registrants.questions: fields [country, org?]") for line in plan.sends)
     stored = emulator.state.meetings[made.id].questions
-    assert stored["questions"] == [{"field_name": "country", "required": True}, {"field_name": "org", "required": False}]
+    assert stored["questions"] == [
+        {"field_name": "country", "required": True},
+        {"field_name": "org", "required": False},
+    ]
     assert stored["custom_questions"][0] == {
         "title": "Gender",
         "type": "single",
