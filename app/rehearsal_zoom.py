@@ -5,8 +5,8 @@ before their first segment (one speaker deliberately late, so a readiness alert 
 "has joined" follow-up), lets an audience come and go, and ends the meeting at the close. Every
 event reaches the service's own /webhooks/zoom, so attendance, readiness and the report are real.
 
-When the schedule has a registration form, the audience registers first (countries, organisations,
-answers to every question); about one in five registrants never comes. Most attendees join with
+When registration is on, the audience registers first, answering the form the meeting has in Zoom
+(countries, organisations, every question); about one in five registrants never comes. Most attendees join with
 their own registrant link (Zoom then carries their registrant id); some join through the plain
 link signed in (email only), and some from a device that is not signed in (name only), so the
 report's join order (registrant id, then email, then name) is exercised on every rehearsal.
@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from app.engine.clock import Clock
 from integrations.zoom_emulator import ZoomEmulator
-from schedules.model import QuestionType, Registration, RegistrationField, Schedule
+from schedules.model import Schedule
 from schedules.resolve import event_window, planned_segments
 
 
@@ -35,53 +34,12 @@ class Move:
     name: str = ""
     email: str = ""
     via: str = "link"  # join: "link" (registrant id), "email" (signed in) or "name" (neither)
-    form: dict[str, Any] = field(default_factory=dict)  # register: the POST …/registrants body
-
-
-# The crowd's answers: countries of the Greater Mekong and partners (two-letter codes, as Zoom stores them).
-COUNTRIES = ("KH", "KH", "KH", "LA", "LA", "MM", "TH", "TH", "VN", "VN", "CN", "PH", "AU", "CH", "JP")
-ORGANISATIONS = (
-    "Ministry of Labour and Vocational Training",
-    "Ministry of Labour and Social Welfare",
-    "IOM",
-    "ADB",
-    "ILO",
-    "Mekong Migration Network",
-    "Chulalongkorn University",
-    "Asian Research Center for Migration",
-    "Save the Children",
-)
-JOB_TITLES = ("Policy officer", "Researcher", "Programme manager", "Director", "Consultant", "Student")
-
-
-def registration_body(registration: Registration, name: str, email: str, rng: random.Random) -> dict[str, Any]:
-    """A filled-in registration form: every field asked, every question answered (short ones sometimes)."""
-    first, _, last = name.partition(" ")
-    body: dict[str, Any] = {"email": email, "first_name": first, "last_name": last}
-    picks = {
-        RegistrationField.country: COUNTRIES,
-        RegistrationField.organisation: ORGANISATIONS,
-        RegistrationField.job_title: JOB_TITLES,
-    }
-    for f in [*registration.fields, *registration.optional_fields]:
-        key = "org" if f is RegistrationField.organisation else f.value
-        if f is not RegistrationField.last_name:
-            body[key] = rng.choice(picks.get(f, (f"{f.value} {rng.randint(1, 9)}",)))
-    answers = []
-    for q in registration.questions:
-        if q.type is QuestionType.single:
-            answers.append({"title": q.title, "value": rng.choice(q.answers)})
-        elif q.required or rng.random() < 0.5:
-            answers.append({"title": q.title, "value": "Portability of social protection"})
-    if answers:
-        body["custom_questions"] = answers
-    return body
 
 
 def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tuple[list[Move], str | None]:
     """Everything that happens in the meeting, and the name of the speaker who arrives late.
 
-    With a registration form, `audience // 4` more people register than attend.
+    With registration on, `audience // 4` more people register than attend.
     """
     rng = random.Random(seed)
     opens, closes = event_window(schedule)
@@ -108,21 +66,20 @@ def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tu
             Move(leave, "leave", person.name, person.email or ""),
         ]
     span = int((closes - opens).total_seconds())
-    form = schedule.zoom.registration if isinstance(schedule.zoom.registration, Registration) else None
-    no_shows = audience // 4 if form is not None else 0
+    registration = bool(schedule.zoom.registration)
+    no_shows = audience // 4 if registration else 0
     for i in range(audience + no_shows):
         name, email = f"Participant {i + 1:03d}", f"participant{i + 1:03d}@example.org"
-        if form is not None:
-            signed_up = opens - timedelta(days=3) + timedelta(minutes=17 * i)
-            moves.append(Move(signed_up, "register", name, email, form=registration_body(form, name, email, rng)))
+        if registration:
+            moves.append(Move(opens - timedelta(days=3) + timedelta(minutes=17 * i), "register", name, email))
         if i >= audience:
             continue  # registered, never came
         arrive = opens + timedelta(seconds=rng.randint(0, span // 4))
         leave = closes - timedelta(seconds=rng.randint(0, span // 6))
-        via = "link" if form is not None else "email"
-        if form is not None and i % 11 == 10:
+        via = "link" if registration else "email"
+        if registration and i % 11 == 10:
             via = "name"
-        elif form is not None and i % 7 == 6:
+        elif registration and i % 7 == 6:
             via = "email"
         shown = "" if via == "name" else email
         moves += [Move(arrive, "join", name, shown, via), Move(leave, "leave", name, shown, via)]
@@ -132,15 +89,20 @@ def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tu
     return moves, schedule.person(late).name if late else None
 
 
-async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move], clock: Clock) -> int:
-    """Play the moves at their moments on `clock`; returns how many webhooks were delivered."""
+async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move], clock: Clock, seed: int = 7) -> int:
+    """Play the moves at their moments on `clock`; returns how many webhooks were delivered.
+
+    Registrants answer the form the meeting has in Zoom (the emulator fills it in, seeded).
+    """
+    answers = random.Random(seed)
     sent = 0
     people = {}
     registered: dict[str, str] = {}
     for move in moves:
         await asyncio.sleep(clock.real_delay(move.at))
         if move.action == "register":
-            registered[move.name] = emulator.live.register(meeting_id, move.form, at=move.at)["id"]
+            stored = emulator.live.register_person(meeting_id, move.name, move.email, answers, at=move.at)
+            registered[move.name] = stored["id"]
             continue
         if move.action == "start":
             records = await emulator.live.start(meeting_id, at=move.at)

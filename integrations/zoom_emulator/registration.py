@@ -6,6 +6,7 @@ in a rehearsal is checked against the form exactly like a POST from a client.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from integrations.zoom_emulator.errors import EmuError, validation_failed
@@ -127,3 +128,40 @@ def register(state: EmulatorState, m: StoredMeeting, raw: Any, now) -> dict[str,
         found["join_url"] = f"https://zoom.us/{letter}/{m.id}?tk={state.ids.token(24)}"
     m.registrants.append(found)
     return found
+
+
+# What a simulated crowd answers: the Greater Mekong and partners (two-letter codes, as Zoom stores them).
+COUNTRIES = ("KH", "KH", "KH", "LA", "LA", "MM", "TH", "TH", "VN", "VN", "CN", "PH", "AU", "CH", "JP")
+ORGANISATIONS = (
+    "Ministry of Labour and Vocational Training",
+    "Ministry of Labour and Social Welfare",
+    "IOM",
+    "ADB",
+    "ILO",
+    "Mekong Migration Network",
+    "Chulalongkorn University",
+    "Asian Research Center for Migration",
+    "Save the Children",
+)
+JOB_TITLES = ("Policy officer", "Researcher", "Programme manager", "Director", "Consultant", "Student")
+_PICKS = {"country": COUNTRIES, "org": ORGANISATIONS, "job_title": JOB_TITLES}
+SHORT_ANSWER = "Portability of social protection"
+
+
+def fill_form(form: dict[str, Any], name: str, email: str, rng: random.Random) -> dict[str, Any]:
+    """A registration as a person fills in `form`: every field asked, every choice made, free text sometimes."""
+    first, _, last = name.partition(" ")
+    body: dict[str, Any] = {"email": email, "first_name": first, "last_name": last}
+    for q in form.get("questions", []):
+        name_ = q["field_name"]
+        if name_ != "last_name":
+            body[name_] = rng.choice(_PICKS.get(name_, (f"{name_} {rng.randint(1, 9)}",)))
+    answers = []
+    for q in form.get("custom_questions", []):
+        if q.get("answers"):
+            answers.append({"title": q["title"], "value": rng.choice(q["answers"])})
+        elif q.get("required") or rng.random() < 0.5:
+            answers.append({"title": q["title"], "value": SHORT_ANSWER})
+    if answers:
+        body["custom_questions"] = answers
+    return body

@@ -140,3 +140,35 @@ async def test_registrants_come_back_across_pages_with_their_answers(client, emu
     for rq, rs in captured.pairs:
         contract.validate_response("GET", api_path(rq), 200, rs.json())
     assert rows[0]["org"] == "IOM" and rows[0]["custom_questions"] == [{"title": "Gender", "value": "Man"}]
+
+
+async def test_a_simulated_crowd_registers_on_the_form_and_joins_with_its_registrant_ids(
+    client, emulator, emu_http, contract
+) -> None:
+    from datetime import timedelta
+
+    from tests.zoom.test_contract import START
+
+    _, made = await converge(client, with_form(full_meeting_spec()), None)
+    answer = await emu_http.post(
+        f"/_emulator/meetings/{made.id}/crowd",
+        json={
+            "n_participants": 8,
+            "registrants": 10,
+            "start": START.isoformat(),
+            "end": (START + timedelta(hours=1)).isoformat(),
+            "seed": 3,
+        },
+    )
+    assert answer.status_code == 200 and answer.json()["registrants"] == 10
+    registrants = await client.list_registrants(made.id)
+    assert len(registrants) == 10
+    for r in registrants:
+        assert r.country and r.custom_questions[0].title == "Gender"
+        assert r.custom_questions[0].value in FORM.custom_questions[0].answers
+    ids = {r.email: r.id for r in registrants}
+    rows = await client.list_past_participants(made.id)
+    assert {row.user_email for row in rows} == {f"participant{i:03d}@example.org" for i in range(1, 9)}
+    assert all(row.registrant_id == ids[row.user_email] for row in rows)  # the two others never came
+    joined = [e for e in emulator.state.events if e["event"] == "meeting.participant_joined"]
+    assert joined and all(e["payload"]["object"]["participant"]["registrant_id"] for e in joined)
