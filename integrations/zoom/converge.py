@@ -89,7 +89,7 @@ class ChangePlan:
             elif c.action == "add_panelist":
                 lines.append(f"+ panelist {c.new}")
             elif c.action == "questions":
-                lines.append(f"~ {c.field}: {c.old} -> {c.new}")
+                lines.append(f"~ {c.field}: {c.note}")
             else:
                 lines.append(f"- panelist {c.old}")
         return "\n".join(lines)
@@ -239,6 +239,31 @@ def _form_summary(body: dict[str, Any] | None) -> str:
     return f"fields [{', '.join(sorted(fields))}], questions [{', '.join(custom)}]"
 
 
+def _form_diff(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """What differs, item by item: `+ field city; - question 'X'; ~ question 'Gender' answers [...] -> [...]`."""
+    (old_fields, old_custom), (new_fields, new_custom) = _form_key(old), _form_key(new)
+    parts = [f"+ field {n}{'' if r else ' (optional)'}" for n, r in sorted(new_fields - old_fields)]
+    parts += [f"- field {n}" for n, r in sorted(old_fields - new_fields) if (n, not r) not in new_fields]
+    before = {q[0]: q for q in old_custom}
+    after = {q[0]: q for q in new_custom}
+    for title, (_, kind, answers, required) in after.items():
+        was = before.get(title)
+        if was is None:
+            parts.append(f"+ question {title!r}")
+        elif was != after[title]:
+            what = [
+                f"{label} {a!r} -> {b!r}"
+                for label, a, b in (("type", was[1], kind), ("answers", list(was[2]), list(answers)))
+                if a != b
+            ]
+            what += [f"required {was[3]} -> {required}"] if was[3] != required else []
+            parts.append(f"~ question {title!r} " + ", ".join(what))
+    parts += [f"- question {t!r}" for t in before if t not in after]
+    if not parts:
+        parts.append("question order changed")
+    return "; ".join(parts)
+
+
 def plan_changes(spec: MeetingSpec, current: ZoomObjectState | None) -> ChangePlan:
     """Compare `spec` with `current` (None: nothing in Zoom) and list the needed changes."""
     summary = f"{spec.topic!r} for {spec.host_user} at {_show(spec.start_time)}"
@@ -262,7 +287,8 @@ def plan_changes(spec: MeetingSpec, current: ZoomObjectState | None) -> ChangePl
         items.extend(_panelist_changes(spec, current.panelists))
     form = questions_body(spec)
     if form is not None and _form_key(form) != _form_key(current.questions):
-        items.append(Change("questions", QUESTIONS_FIELD, _form_summary(current.questions), _form_summary(form)))
+        old, new = _form_summary(current.questions), _form_summary(form)
+        items.append(Change("questions", QUESTIONS_FIELD, old, new, _form_diff(current.questions, form)))
     return ChangePlan(spec.kind, tuple(items), current)
 
 
