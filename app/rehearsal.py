@@ -263,7 +263,12 @@ async def rehearse(
             if auto_timers and row.kind == "respondent_slot":
                 summary.timers += 1
                 asyncio.get_running_loop().create_task(_respond(runtime, event_id, row, rng))
+            if auto_timers and row.kind == "segment_start" and row.segment == overrun_segment:
+                asyncio.get_running_loop().create_task(_run_over(runtime, event_id, row))
 
+        # The host lets one session run over, as happens on the day: the pack shows it and the note.
+        sessions = [seg.id for seg in schedule.segments if seg.kind.value == "session"]
+        overrun_segment = sessions[1] if len(sessions) > 1 else None
         runtime.engine.listeners.append(on_fire)
         end = runtime.engine.timeline(schedule.event.id).state_at(clock.now()).projected_end
         while clock.now() < end + timedelta(seconds=30):
@@ -332,6 +337,23 @@ async def _write_pack(runtime: Runtime, schedule: Schedule, pack_to: Path, conso
             continue
         written.append(str(path))
     return written
+
+
+OVERRUN = timedelta(minutes=4)
+
+
+async def _run_over(runtime: Runtime, event_id: str, row) -> None:
+    """Halfway through a session the host adds four minutes and tells everyone."""
+    try:
+        await asyncio.sleep(runtime.clock.real_delay(runtime.clock.now() + timedelta(minutes=10)))
+        seconds = int(OVERRUN.total_seconds())
+        await runtime.run.delay(event_id, "rehearsal", seconds)
+        segment = runtime.schedule(event_id).segment(row.segment)
+        title = segment.title if segment else "This session"
+        message = f"{title} runs {seconds // 60} minutes over; the discussion after it is shorter"
+        await runtime.run.announce(event_id, "rehearsal", message, [])
+    except AppError as exc:
+        log.info("rehearsal delay: %s", exc.reason)
 
 
 async def _respond(runtime: Runtime, event_id: str, row, rng: random.Random) -> None:
