@@ -144,3 +144,21 @@ async def test_hosts_download_the_pack_viewers_cannot(harness) -> None:
     assert personal.headers["content-disposition"].endswith('-report-personal.html"')
     bad = await h.client.get(url, params={"format": "docx"}, headers=auth)
     assert bad.status_code == 422
+
+
+async def test_on_demand_fetch_reads_registrants_and_every_ended_instance(harness) -> None:
+    from app.attendance.registrants import fetch_records
+
+    h = harness
+    async with h.runtime.db.begin() as conn:
+        await conn.execute(update(zoom_objects).values(applied_spec={"registration": True}))
+    await h.post(h.lifecycle("started", bangkok(13, 30)))
+    await h.post(h.lifecycle("ended", bangkok(17, 30)))
+    await h.runtime.attendance.drain()
+    zoom = FakeZoom()
+    fetched = await fetch_records(h.runtime.db, zoom, EVENT, h.clock.now())
+    assert fetched is not None
+    assert (fetched.registrants, fetched.instances, fetched.participant_rows) == (3, 1, 1)
+    attendance = await h.runtime.attendance.attendance(EVENT)
+    assert [p.registrant_ids for p in attendance.participants] == [("rA",)]
+    assert await fetch_records(h.runtime.db, zoom, "no-such-event", h.clock.now()) is None
