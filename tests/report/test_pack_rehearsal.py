@@ -4,6 +4,8 @@ shareable pack (HTML, PDF text, JSON, CSV) carries an attendee's email or name."
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import statistics
 from datetime import UTC, datetime
@@ -253,3 +255,39 @@ def test_html_charts_are_inline_and_offline(rehearsed) -> None:
     assert "<script" not in offline and "http://" not in offline and "https://" not in offline
     assert html.count("<title id=") == 2 and html.count("<desc id=") == 2
     assert "Attendance per segment" in html and "<caption" in html
+
+
+def test_cli_csv_threshold_and_one_line_errors(rehearsed, truth, tmp_path, monkeypatch) -> None:
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["report", str(MEKONG), "--database-url", rehearsed.database_url, *args])
+
+    exact = run("--format", "csv", "--small-group-threshold", "1")
+    assert exact.exit_code == 0, exact.output
+    rows = list(csv.reader(io.StringIO(exact.stdout)))
+    countries = truth.breakdown(lambda r: r.get("country"))
+    for code, (registered, attended) in countries.items():
+        label = next(r[1] for r in rows if r[0] == "breakdown: Country or region" and r[1].endswith(f"({code})"))
+        assert ["breakdown: Country or region", label, "registered", str(registered)] in rows
+        assert ["breakdown: Country or region", label, "attended", str(attended)] in rows
+    shown = list(csv.reader(io.StringIO(run("--format", "csv").stdout)))
+    for code, counts in countries.items():
+        for measure, n in zip(("registered", "attended"), counts, strict=True):
+            label = next(r[1] for r in shown if r[0] == "breakdown: Country or region" and r[1].endswith(f"({code})"))
+            assert ["breakdown: Country or region", label, measure, "< 5" if 0 < n < 5 else str(n)] in shown
+    personal = run("--format", "csv", "--include-personal-data")
+    assert truth.registrants[0]["email"] in personal.stdout and "annex (personal data)" in personal.stdout
+    refused = run("--internal", "--format", "pdf")
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert refused.output.count("\n") == 1 and "Fix:" in refused.output
+
+
+@pytest.mark.browser
+def test_cli_pdf_goes_to_a_named_file(rehearsed, tmp_path, monkeypatch) -> None:
+    need_chromium()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["report", str(MEKONG), "--format", "pdf", "--database-url", rehearsed.database_url]
+    )
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "mekong-dialogue-2022-report.pdf"
+    assert result.stdout.strip() == f"wrote {written.name}" and written.read_bytes().startswith(b"%PDF")
