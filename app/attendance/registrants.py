@@ -22,30 +22,6 @@ log = logging.getLogger("showcaller.attendance")
 STATUSES = ("approved", "pending", "denied")
 
 
-def registrant_row(r: Any) -> RegistrantRow:
-    """A client Registrant -> the stored row (standard fields under Zoom's names)."""
-    extra = dict(r.model_extra or {})
-    fields = {
-        name: str(value)
-        for name, value in {**extra, "country": r.country, "org": r.org, "job_title": r.job_title}.items()
-        if name in FIELD_NAMES and value not in (None, "")
-    }
-    if r.industry:
-        fields["industry"] = r.industry
-    if r.city:
-        fields["city"] = r.city
-    return RegistrantRow(
-        r.id,
-        r.status or "approved",
-        r.email or None,
-        r.first_name or None,
-        r.last_name or None,
-        fields,
-        {a.title: a.value for a in r.custom_questions if a.title},
-        r.create_time,
-    )
-
-
 FIELD_NAMES = frozenset(
     (
         "address",
@@ -63,6 +39,22 @@ FIELD_NAMES = frozenset(
         "comments",
     )
 )
+
+
+def registrant_row(r: Any) -> RegistrantRow:
+    """A client Registrant -> the stored row (standard fields under Zoom's names, extra ones included)."""
+    data = r.model_dump()
+    fields = {name: str(value) for name, value in data.items() if name in FIELD_NAMES and value not in (None, "")}
+    return RegistrantRow(
+        r.id,
+        r.status or "approved",
+        r.email or None,
+        r.first_name or None,
+        r.last_name or None,
+        fields,
+        {a.title: a.value for a in r.custom_questions if a.title},
+        r.create_time,
+    )
 
 
 async def fetch_registrants(db: AsyncEngine, client: Any, meeting_id: str, kind: str, now: datetime) -> int:

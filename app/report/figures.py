@@ -26,8 +26,9 @@ from app.attendance.people import match_people
 from app.report.join import Joined, join
 from app.store.registrants_repo import RegistrantRow
 from app.views import iso_utc
+from app.zoom.mapping import zoom_field
 from schedules.adjustments import Adjustment
-from schedules.model import QuestionType, Registration, RegistrationField, Schedule
+from schedules.model import QuestionType, Registration, Schedule
 from schedules.resolve import zone
 from schedules.timeline import Timeline
 
@@ -107,7 +108,7 @@ def _field_keys(schedule: Schedule, registrants: list[RegistrantRow]) -> list[st
     form = _form(schedule)
     if form is not None:
         asked = [*form.fields, *form.optional_fields]
-        keys = ["org" if f is RegistrationField.organisation else f.value for f in asked]
+        keys = [zoom_field(f) for f in asked]
     else:
         keys = sorted({k for r in registrants for k in r.fields})
     return [k for k in keys if k in BROKEN_DOWN]
