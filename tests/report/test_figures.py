@@ -126,3 +126,14 @@ def test_an_event_without_registration_still_has_a_summary() -> None:
     pack = build_pack(schedule, build_report(schedule, timeline, attendance, now), attendance, [], [], timeline, now)
     assert pack["summary"]["registered"] == 0 and pack["summary"]["attendance_rate"] is None
     assert pack["breakdowns"] == [] and "registration was off" in to_html(pack)
+
+
+def test_a_pack_with_nobody_in_the_meeting_renders() -> None:
+    now = datetime(2022, 5, 30, 11, tzinfo=UTC)
+    timeline = build_timeline(SCHEDULE, [], now)
+    empty = Attendance([], {}, {})
+    pack = build_pack(SCHEDULE, build_report(SCHEDULE, timeline, empty, now), empty, [], [], timeline, now)
+    assert pack["summary"]["participants"] == 0 and pack["summary"]["median_minutes"] == 0.0
+    html = to_html(pack)
+    assert "No attendance recorded." in html and "How the agenda ran" in html
+    assert to_csv(pack).startswith("section,item,measure,value\n")

@@ -13,7 +13,7 @@ from tests.web.conftest import EVENT, sign_in
 pytestmark = pytest.mark.browser
 
 
-async def test_host_downloads_the_pack_and_viewer_sees_no_button(browser, make_server, tmp_path):
+async def test_host_downloads_the_pack_and_viewer_sees_no_button(browser, make_server, tmp_path, shot):
     server = make_server(bangkok(17, 40))
     await server.start()
     try:
@@ -23,6 +23,7 @@ async def test_host_downloads_the_pack_and_viewer_sees_no_button(browser, make_s
         await expect(host.locator("#attendance-card")).to_be_visible()
         await expect(viewer.locator("#attendance-card")).to_be_visible()
         await expect(viewer.get_by_test_id("pack-download")).to_be_hidden()
+        await shot(host, "console-pack-download")
         await host.get_by_label("Format").select_option("json")
         async with host.expect_download() as info:
             await host.get_by_test_id("pack-download").click()
