@@ -173,7 +173,7 @@ def _segment_people(schedule: Schedule, segment_id: str) -> list[str]:
 
 
 def _notes(schedule: Schedule, timeline: Timeline, actions: list[Adjustment]) -> list[dict[str, Any]]:
-    """Delays, holds, early ends and announcements from the run log (undone actions left out)."""
+    """Delays, holds, early ends and hosts' announcements from the run log (undone actions left out)."""
     undone = {getattr(a, "target", None) for a in actions if a.kind == "undo"}
     titles = {s.id: s.title for s in schedule.segments}
     out = []
@@ -201,7 +201,8 @@ def _notes(schedule: Schedule, timeline: Timeline, actions: list[Adjustment]) ->
             text = f"Resumed automatic timing during {where}"
         elif a.kind == "end_event":
             text = "The event was ended early; the remaining segments were skipped"
-        elif a.kind == "announce":
+        elif a.kind == "announce" and not getattr(a, "announcement_id", "").startswith("readiness-"):
+            # Hosts' announcements only: readiness follow-ups are for the hosts on the day.
             text = f"Announcement: {getattr(a, 'message', '')}"
         else:
             continue

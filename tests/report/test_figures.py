@@ -96,6 +96,7 @@ def test_notes_come_from_the_run_log_and_leave_undone_actions_out() -> None:
         Hold(at + timedelta(minutes=5), seq=2),
         Resume(at + timedelta(minutes=9), seq=3),
         Announce(at + timedelta(minutes=10), seq=4, announcement_id="a1", message="Session 2 starts at 15:20"),
+        Announce(at, seq=7, announcement_id="readiness-session-2-x", message="Readiness: Ana has joined"),
         Delay(at + timedelta(minutes=11), seq=5, seconds=600),
         Undo(at + timedelta(minutes=12), seq=6, target=5),
     ]
@@ -104,6 +105,7 @@ def test_notes_come_from_the_run_log_and_leave_undone_actions_out() -> None:
     assert notes[0]["text"] == "Session 1: Preparing for safe migration ran late by 3:00"
     assert notes[3]["text"] == "Announcement: Session 2 starts at 15:20"
     html = to_html(_pack(actions))
+    assert "Readiness" not in html
     assert "ran late by 3:00" in html and "Session 2 starts at 15:20" in html
 
 
