@@ -5,10 +5,21 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT_SECONDS = 90.0
+# A Chromium takes a few hundred MB: many downloads at once print two at a time, the rest wait.
+MAX_AT_ONCE = 2
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = asyncio.Semaphore(MAX_AT_ONCE)
+    return _slots[loop]
 
 
 class PdfError(RuntimeError):
@@ -35,6 +46,11 @@ def find_chromium(configured: str | None = None) -> str:
 async def html_to_pdf(html: str, chromium: str | None = None, timeout: float = TIMEOUT_SECONDS) -> bytes:
     """PDF bytes of `html`, printed on A4 with the page's own margins and no browser header or footer."""
     binary = find_chromium(chromium)
+    async with _slot():
+        return await _print(binary, html, timeout)
+
+
+async def _print(binary: str, html: str, timeout: float) -> bytes:
     with tempfile.TemporaryDirectory(prefix="showcaller-pdf-") as tmp:
         page, out = Path(tmp) / "pack.html", Path(tmp) / "pack.pdf"
         page.write_text(html, encoding="utf-8")

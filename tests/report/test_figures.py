@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from app.attendance.intervals import Attendance, Participant
 from app.attendance.report import build_report
 from app.report.figures import PackOptions, build_pack, cell
@@ -139,3 +141,22 @@ def test_a_pack_with_nobody_in_the_meeting_renders() -> None:
     html = to_html(pack)
     assert "No attendance recorded." in html and "How the agenda ran" in html
     assert to_csv(pack).startswith("section,item,measure,value\n")
+
+
+@pytest.mark.browser
+async def test_pdfs_asked_at_once_are_all_printed() -> None:
+    import asyncio
+
+    from app.report.pdf import html_to_pdf
+    from tests.report.conftest import need_chromium
+
+    need_chromium()
+    pages = await asyncio.gather(*(html_to_pdf(f"<p>page {i}</p>") for i in range(3)))
+    assert all(p.startswith(b"%PDF") for p in pages)
+
+
+def test_a_missing_chromium_is_one_clear_error() -> None:
+    from app.report.pdf import PdfError, find_chromium
+
+    with pytest.raises(PdfError, match="set SHOWCALLER_CHROMIUM to its path"):
+        find_chromium("no-such-chromium-here")
