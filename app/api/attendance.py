@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
 from app.attendance.export import MEDIA_TYPES, ReportFormat, render_report, report_from_db
 from app.attendance.report import attendance_json
-from app.errors import AppError
+from app.errors import AppError, NotFound
 from app.report import service as pack_service
 from app.report.figures import DEFAULT_THRESHOLD, PackOptions
 from app.report.pdf import PdfError
@@ -79,6 +79,32 @@ async def get_pack(
     suffix = "-personal" if personal else ""
     disposition = f'attachment; filename="{event_id}-report{suffix}.{format.value}"'
     return Response(body, media_type=pack_service.MEDIA_TYPES[format], headers={"content-disposition": disposition})
+
+
+@router.post("/{event_id}/pack/fetch", summary="Read registrants and past participants from Zoom now; hosts only")
+async def fetch_pack_records(event_id: EventId, runtime: RuntimeDep, _: Host):
+    """What the service does by itself after the meeting ends, on demand (e.g. before making the pack)."""
+    from app.attendance.registrants import fetch_now
+    from app.zoom.service import ZoomSetup
+    from integrations.zoom.errors import ZoomError
+
+    try:
+        fetched = await fetch_now(ZoomSetup.for_runtime(runtime), runtime.schedule(event_id), runtime.clock.now())
+    except ZoomError as exc:
+        raise ZoomUnavailable(
+            f"Zoom refused: {getattr(exc, 'message', exc)}; the stored records are unchanged"
+        ) from None
+    if fetched is None:
+        raise NotFound("no Zoom meeting is recorded for this event: apply it first")
+    return {
+        "registrants": fetched.registrants,
+        "instances": fetched.instances,
+        "participant_rows": fetched.participant_rows,
+    }
+
+
+class ZoomUnavailable(AppError):
+    status, code = 502, "zoom_error"
 
 
 def include(app: FastAPI) -> None:

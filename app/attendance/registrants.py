@@ -97,3 +97,9 @@ async def fetch_records(db: AsyncEngine, client: Any, event_id: str, now: dateti
             out.participant_rows += await attendance_repo.replace_past_rows(conn, meeting_id, inst.meeting_uuid, rows)
         out.instances += 1
     return out
+
+
+async def fetch_now(setup: Any, schedule: Any, now: datetime) -> Fetched | None:
+    """On demand: through a ZoomSetup's Zoom access (real Zoom, or the sandbox), fetch the event's records."""
+    async with setup.access(schedule) as access:
+        return await fetch_records(setup.db, access.client, schedule.event.id, now)

@@ -20,12 +20,10 @@ from app.store.db import create_engine, normalise_url
 
 async def _fetch(db, schedule, settings) -> str:
     """Registrants and past participants from Zoom now (the sandbox when no credentials are set)."""
-    from app.attendance.registrants import fetch_records
+    from app.attendance.registrants import fetch_now
     from app.zoom.service import ZoomSetup
 
-    setup = ZoomSetup(db, settings, lambda: datetime.now(UTC))
-    async with setup.access(schedule) as access:
-        fetched = await fetch_records(db, access.client, schedule.event.id, datetime.now(UTC))
+    fetched = await fetch_now(ZoomSetup(db, settings, lambda: datetime.now(UTC)), schedule, datetime.now(UTC))
     if fetched is None:
         return "no Zoom meeting is recorded for this event (run `showcaller zoom apply` first); nothing fetched"
     return (

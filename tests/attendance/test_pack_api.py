@@ -162,3 +162,23 @@ async def test_on_demand_fetch_reads_registrants_and_every_ended_instance(harnes
     attendance = await h.runtime.attendance.attendance(EVENT)
     assert [p.registrant_ids for p in attendance.participants] == [("rA",)]
     assert await fetch_records(h.runtime.db, zoom, "no-such-event", h.clock.now()) is None
+
+
+async def test_hosts_fetch_the_records_on_demand_over_rest(harness) -> None:
+    h = harness
+    async with h.runtime.db.begin() as conn:
+        await conn.execute(update(zoom_objects).values(applied_spec={"registration": True}))
+        _, host = await tokens_repo.create_token(conn, "host-test", "host", h.clock.now())
+        _, viewer = await tokens_repo.create_token(conn, "viewer-test", "viewer", h.clock.now())
+    await h.post(h.lifecycle("started", bangkok(13, 30)))
+    await h.post(h.lifecycle("ended", bangkok(17, 30)))
+    await h.runtime.attendance.drain()
+    zoom = FakeZoom()
+    h.runtime.zoom_client_factory = lambda: zoom
+    url = f"/api/events/{EVENT}/pack/fetch"
+    assert (await h.client.post(url, headers={"authorization": f"Bearer {viewer}"})).status_code == 403
+    answer = await h.client.post(url, headers={"authorization": f"Bearer {host}"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"registrants": 3, "instances": 1, "participant_rows": 1}
+    pack = await h.client.get(f"/api/events/{EVENT}/pack?format=json", headers={"authorization": f"Bearer {host}"})
+    assert pack.json()["summary"]["registered"] == 3 and pack.json()["summary"]["attended"] == 1
