@@ -108,8 +108,8 @@ def report(
         raise Failure(f"{exc}. Fix: or use --format html and print it from a browser", ExitCode.FAILED) from None
     except ZoomError as exc:
         raise Failure(
-            f"--fetch: Zoom refused: {getattr(exc, 'message', exc)}. Fix: check the Zoom settings "
-            "(showcaller zoom doctor FILE), or run without --fetch to use what is stored",
+            f"--fetch: Zoom refused: {str(getattr(exc, 'message', exc)).rstrip('.')}. Fix: check the Zoom settings "
+            "(showcaller doctor FILE), or run without --fetch to use what is stored",
             ExitCode.FAILED,
         ) from None
     if output is not None:
