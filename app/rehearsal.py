@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import copy
 import logging
 import random
 import secrets
@@ -24,6 +25,7 @@ import httpx
 import uvicorn
 from rich.console import Console
 
+from app.attendance.registrants import fetch_records
 from app.attendance.report import attendance_json
 from app.cli.failures import ExitCode, Failure
 from app.config import Settings
@@ -108,6 +110,11 @@ class Summary:
     webhooks: int = 0
     attendance: dict[str, int] = field(default_factory=dict)
     finished: bool = False
+    fetched: dict[str, int] = field(default_factory=dict)  # registrants / participant rows read back from Zoom
+    pack: list[str] = field(default_factory=list)  # files of the post-event pack written at the end
+    # The sandbox Zoom's own record (ground truth for tests): registrants and past-participant rows.
+    zoom_registrants: list[dict] = field(default_factory=list)
+    zoom_rows: list[dict] = field(default_factory=list)
 
 
 async def _wait(seconds: float, server: uvicorn.Server, stop: asyncio.Event) -> None:
@@ -153,12 +160,14 @@ async def rehearse(
     summary: Summary | None = None,
     on_done: Callable[[Summary, str], None] | None = None,
     stop: asyncio.Event | None = None,
+    pack_to: Path | None = None,
 ) -> Summary:
     """Run the agenda of `path` from just before its start to its end at `speed`, then summarise.
 
     `on_done(summary, console_line)` runs once the agenda is over, before the console is kept
     open for `keep_open` seconds (math.inf: until interrupted or `stop` is set); pass `summary`
-    to see the figures even when the wait is interrupted.
+    to see the figures even when the wait is interrupted. With `pack_to` (a file name without
+    suffix), the post-event pack is written there as .html, and as .pdf when Chromium is installed.
     """
     text = Path(path).read_text(encoding="utf-8")
     schedule = load_text(text, path)
@@ -262,7 +271,12 @@ async def rehearse(
             if auto_timers and row.kind == "respondent_slot":
                 summary.timers += 1
                 asyncio.get_running_loop().create_task(_respond(runtime, event_id, row, rng))
+            if auto_timers and row.kind == "segment_start" and row.segment == overrun_segment:
+                asyncio.get_running_loop().create_task(_run_over(runtime, event_id, row))
 
+        # The host lets one session run over, as happens on the day: the pack shows it and the note.
+        sessions = [seg.id for seg in schedule.segments if seg.kind.value == "session"]
+        overrun_segment = sessions[1] if len(sessions) > 1 else None
         runtime.engine.listeners.append(on_fire)
         end = runtime.engine.timeline(schedule.event.id).state_at(clock.now()).projected_end
         while clock.now() < end + timedelta(seconds=30):
@@ -278,12 +292,25 @@ async def rehearse(
                 clock.now(),
             )
             summary.attendance = {"unique": figures["total_unique"], "peak": figures["peak"]}
+            # After the event, as on the day: who registered and Zoom's own participant list.
+            fetched = await fetch_records(runtime.db, runtime.zoom_client_factory(), schedule.event.id, clock.now())
+            if fetched is not None:
+                summary.fetched = {"registrants": fetched.registrants, "participant_rows": fetched.participant_rows}
+            stored = emulator.state.meetings.get(applied.id)
+            summary.zoom_registrants = copy.deepcopy(stored.registrants) if stored else []
+            summary.zoom_rows = [
+                copy.deepcopy(row)
+                for uuid in emulator.state.instance_order.get(applied.id, [])
+                for row in emulator.state.instances[uuid].rows
+            ]
         await _drain(runtime, schedule.event.id)
         async with runtime.db.begin() as conn:
             for row in await outbox_repo.list_deliveries(conn, schedule.event.id):
                 summary.deliveries[row.status] = summary.deliveries.get(row.status, 0) + 1
         for message in receivers.state.inbox:
             summary.received[message.kind] = summary.received.get(message.kind, 0) + 1
+        if pack_to is not None:
+            summary.pack = await _write_pack(runtime, schedule, pack_to, console)
         summary.finished = True
         if on_done is not None:
             on_done(summary, console_line)
@@ -300,6 +327,41 @@ async def rehearse(
         with contextlib.suppress(Exception):
             await receiver_task
     return summary
+
+
+async def _write_pack(runtime: Runtime, schedule: Schedule, pack_to: Path, console: Console) -> list[str]:
+    """The shareable pack of the rehearsal: HTML always, PDF when Chromium can print it."""
+    from app.report.pdf import PdfError
+    from app.report.service import PackFormat, pack_from_db, render_pack
+
+    pack = await pack_from_db(runtime.db, schedule, runtime.clock.now(), runtime.engine.timeline(schedule.event.id))
+    written = []
+    for fmt in (PackFormat.html, PackFormat.pdf):
+        path = pack_to.with_suffix(f".{fmt.value}")
+        try:
+            path.write_bytes(await render_pack(pack, fmt, runtime.settings.chromium))
+        except PdfError as exc:
+            console.print(f"(no PDF of the pack: {exc})", markup=False)
+            continue
+        written.append(str(path))
+    return written
+
+
+OVERRUN = timedelta(minutes=4)
+
+
+async def _run_over(runtime: Runtime, event_id: str, row) -> None:
+    """Halfway through a session the host adds four minutes and tells everyone."""
+    try:
+        await asyncio.sleep(runtime.clock.real_delay(runtime.clock.now() + timedelta(minutes=10)))
+        seconds = int(OVERRUN.total_seconds())
+        await runtime.run.delay(event_id, "rehearsal", seconds)
+        segment = runtime.schedule(event_id).segment(row.segment)
+        title = segment.title if segment else "This session"
+        message = f"{title} runs {seconds // 60} minutes over; the discussion after it is shorter"
+        await runtime.run.announce(event_id, "rehearsal", message, [])
+    except AppError as exc:
+        log.info("rehearsal delay: %s", exc.reason)
 
 
 async def _respond(runtime: Runtime, event_id: str, row, rng: random.Random) -> None:

@@ -4,6 +4,12 @@ The emulator starts the meeting at the event's opening, brings each person on st
 before their first segment (one speaker deliberately late, so a readiness alert fires and then the
 "has joined" follow-up), lets an audience come and go, and ends the meeting at the close. Every
 event reaches the service's own /webhooks/zoom, so attendance, readiness and the report are real.
+
+When registration is on, the audience registers first, answering the form the meeting has in Zoom
+(countries, organisations, every question); about one in five registrants never comes. Most attendees join with
+their own registrant link (Zoom then carries their registrant id); some join through the plain
+link signed in (email only), and some from a device that is not signed in (name only), so the
+report's join order (registrant id, then email, then name) is exercised on every rehearsal.
 """
 
 from __future__ import annotations
@@ -24,13 +30,17 @@ class Move:
     """One thing that happens in the meeting at one moment."""
 
     at: datetime
-    action: str  # start | join | leave | end
+    action: str  # start | register | join | leave | end
     name: str = ""
     email: str = ""
+    via: str = "link"  # join: "link" (registrant id), "email" (signed in) or "name" (neither)
 
 
 def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tuple[list[Move], str | None]:
-    """Everything that happens in the meeting, and the name of the speaker who arrives late."""
+    """Everything that happens in the meeting, and the name of the speaker who arrives late.
+
+    With registration on, `audience // 4` more people register than attend.
+    """
     rng = random.Random(seed)
     opens, closes = event_window(schedule)
     planned = {p.id: p for p in planned_segments(schedule)}
@@ -56,29 +66,54 @@ def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tu
             Move(leave, "leave", person.name, person.email or ""),
         ]
     span = int((closes - opens).total_seconds())
-    for i in range(audience):
+    registration = bool(schedule.zoom.registration)
+    no_shows = audience // 4 if registration else 0
+    for i in range(audience + no_shows):
         name, email = f"Participant {i + 1:03d}", f"participant{i + 1:03d}@example.org"
+        if registration:
+            moves.append(Move(opens - timedelta(days=3) + timedelta(minutes=17 * i), "register", name, email))
+        if i >= audience:
+            continue  # registered, never came
         arrive = opens + timedelta(seconds=rng.randint(0, span // 4))
         leave = closes - timedelta(seconds=rng.randint(0, span // 6))
-        moves += [Move(arrive, "join", name, email), Move(leave, "leave", name, email)]
+        via = "link" if registration else "email"
+        if registration and i % 11 == 10:
+            via = "name"
+        elif registration and i % 7 == 6:
+            via = "email"
+        shown = "" if via == "name" else email
+        moves += [Move(arrive, "join", name, shown, via), Move(leave, "leave", name, shown, via)]
     moves.append(Move(closes, "end"))
-    order = {"start": 0, "join": 1, "leave": 2, "end": 3}
+    order = {"register": -1, "start": 0, "join": 1, "leave": 2, "end": 3}
     moves.sort(key=lambda m: (m.at, order[m.action]))
     return moves, schedule.person(late).name if late else None
 
 
-async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move], clock: Clock) -> int:
-    """Play the moves at their moments on `clock`; returns how many webhooks were delivered."""
+async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move], clock: Clock, seed: int = 7) -> int:
+    """Play the moves at their moments on `clock`; returns how many webhooks were delivered.
+
+    Registrants answer the form the meeting has in Zoom (the emulator fills it in, seeded).
+    """
+    answers = random.Random(seed)
     sent = 0
     people = {}
+    registered: dict[str, str] = {}
     for move in moves:
         await asyncio.sleep(clock.real_delay(move.at))
+        if move.action == "register":
+            stored = emulator.live.register_person(meeting_id, move.name, move.email, answers, at=move.at)
+            registered[move.name] = stored["id"]
+            continue
         if move.action == "start":
             records = await emulator.live.start(meeting_id, at=move.at)
         elif move.action == "end":
             records = await emulator.live.end(meeting_id, at=move.at)
         else:
-            who = people.setdefault(move.email or move.name, emulator.person_for(meeting_id, move.name, move.email))
+            registrant = registered.get(move.name) if move.via == "link" else None
+            key = move.email or move.name
+            if key not in people:
+                people[key] = emulator.person_for(meeting_id, move.name, move.email, registrant)
+            who = people[key]
             if move.action == "join":
                 records = await emulator.live.join(meeting_id, who, at=move.at)
             else:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schedules.model import Schedule
+from schedules.model import UNION_TAGS, Schedule
 from schedules.problems import Path, Problem, ScheduleError
 from schedules.rules import check_rules
 from schedules.source import MAX_BYTES, Marks, locate, parse_yaml, too_large
@@ -21,7 +21,9 @@ def _pydantic_problems(exc: ValidationError, marks: Marks, file: str) -> list[Pr
 
     problems = []
     for err in exc.errors():
-        path = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        path = tuple(
+            p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in UNION_TAGS))
+        )
         message, fix = explain(err, path)
         line, col = locate(marks, path)
         problems.append(Problem(line, col, path, message, fix, file))

@@ -10,9 +10,11 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     EmailStr,
     Field,
     PlainSerializer,
+    Tag,
     WithJsonSchema,
     model_validator,
 )
@@ -231,6 +233,90 @@ class Interpretation(Strict):
     )
 
 
+class RegistrationField(StrEnum):
+    """Zoom's standard registration fields (first name and email are always asked)."""
+
+    last_name = "last_name"
+    address = "address"
+    city = "city"
+    country = "country"
+    zip = "zip"
+    state = "state"
+    phone = "phone"
+    industry = "industry"
+    organisation = "organisation"
+    job_title = "job_title"
+    purchasing_time_frame = "purchasing_time_frame"
+    role_in_purchase_process = "role_in_purchase_process"
+    no_of_employees = "no_of_employees"
+    comments = "comments"
+
+
+class QuestionType(StrEnum):
+    single = "single"
+    short = "short"
+
+
+class CustomQuestion(Strict):
+    """A question of the organiser's own: one answer from a fixed list (single) or a short text."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    type: QuestionType = QuestionType.single
+    answers: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, description="single: the fixed answers to choose from"
+    )
+    required: bool = True
+
+    @model_validator(mode="after")
+    def _answers_fit_type(self) -> CustomQuestion:
+        if self.type is QuestionType.single and len(self.answers) < 2:
+            raise ValueError(
+                f"question {self.title!r} is single-choice but has {len(self.answers)} answer(s); "
+                "list at least two under answers:, or set type: short"
+            )
+        if self.type is QuestionType.short and self.answers:
+            raise ValueError(f"question {self.title!r} is a short answer; remove answers: or set type: single")
+        if len(set(self.answers)) != len(self.answers):
+            raise ValueError(f"question {self.title!r} lists an answer twice; keep each answer once")
+        return self
+
+
+class Registration(Strict):
+    """What Zoom asks people who register, and whether the organisers approve each one."""
+
+    approval: Literal["automatic", "manual"] = Field(
+        "automatic", description="automatic: everyone who registers gets a link; manual: organisers approve"
+    )
+    fields: list[RegistrationField] = Field(default_factory=list, description="standard fields, required")
+    optional_fields: list[RegistrationField] = Field(
+        default_factory=list, description="standard fields asked but not required"
+    )
+    questions: list[CustomQuestion] = Field(default_factory=list, description="custom questions, in order")
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> Registration:
+        both = [f.value for f in self.fields] + [f.value for f in self.optional_fields]
+        twice = sorted({f for f in both if both.count(f) > 1})
+        if twice:
+            raise ValueError(
+                f"registration field {', '.join(twice)} is listed twice; keep it once, "
+                "under fields: (required) or optional_fields:"
+            )
+        titles = [q.title.strip().casefold() for q in self.questions]
+        dup = sorted({q.title for q in self.questions if titles.count(q.title.strip().casefold()) > 1})
+        if dup:
+            raise ValueError(f"registration question {dup[0]!r} is asked twice; give each question its own title")
+        return self
+
+
+# `registration: true` or a mapping: the tag picks the branch, so an error names only the one meant.
+UNION_TAGS = frozenset({"on-off", "form"})
+RegistrationSetting = Annotated[
+    Annotated[bool, Tag("on-off")] | Annotated[Registration, Tag("form")],
+    Discriminator(lambda v: "form" if isinstance(v, dict | Registration) else "on-off"),
+]
+
+
 class ZoomSettings(Strict):
     kind: Literal["meeting", "webinar"] = "meeting"
     host: EmailStr | None = Field(None, description="the Zoom user that owns the meeting")
@@ -241,7 +327,9 @@ class ZoomSettings(Strict):
     mute_upon_entry: bool = True
     join_before_host: bool = False
     auto_recording: Literal["none", "local", "cloud"] = "cloud"
-    registration: bool = False
+    registration: RegistrationSetting = Field(
+        False, description="true, or the questions to ask and the approval mode (see README: Registration)"
+    )
     alternative_hosts: list[str] = Field(default_factory=list, description="person ids or emails")
     panelists: list[str] | None = Field(None, description="webinar: person ids (default: everyone on stage)")
     interpretation: list[Interpretation] = Field(default_factory=list)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import Response
 
-from app.api.deps import EventId, RuntimeDep, Viewer
+from app.api.deps import EventId, Host, RuntimeDep, Viewer
 from app.attendance.export import MEDIA_TYPES, ReportFormat, render_report, report_from_db
 from app.attendance.report import attendance_json
+from app.errors import AppError, NotFound
+from app.report import service as pack_service
+from app.report.figures import DEFAULT_THRESHOLD, PackOptions
+from app.report.pdf import PdfError
 
 router = APIRouter(prefix="/api/events", tags=["attendance"])
 
@@ -41,6 +45,66 @@ async def get_report(event_id: EventId, runtime: RuntimeDep, _: Viewer, format: 
     if format is not ReportFormat.json:
         headers["content-disposition"] = f'inline; filename="{event_id}-report.{format.value}"'
     return Response(render_report(report, format), media_type=MEDIA_TYPES[format], headers=headers)
+
+
+class PdfUnavailable(AppError):
+    status, code = 503, "pdf_unavailable"
+
+
+@router.get(
+    "/{event_id}/pack",
+    summary="The post-event pack to send out (html, pdf, json or csv); hosts only",
+    responses={200: {"content": {"application/pdf": {}, "text/html": {}, "text/csv": {}}}},
+)
+async def get_pack(
+    event_id: EventId,
+    runtime: RuntimeDep,
+    _: Host,
+    format: pack_service.PackFormat = pack_service.PackFormat.pdf,
+    personal: bool = Query(False, description="add the per-person annex (names, emails); marked on every page"),
+    threshold: int = Query(DEFAULT_THRESHOLD, ge=1, le=100, description='breakdown counts below this show "< N"'),
+):
+    """Summary, attendance, the agenda as it ran, audience breakdowns, timers and notes (see README)."""
+    pack = await pack_service.pack_from_db(
+        runtime.db,
+        runtime.schedule(event_id),
+        runtime.clock.now(),
+        runtime.engine.timeline(event_id),
+        PackOptions(threshold=threshold, personal=personal),
+    )
+    try:
+        body = await pack_service.render_pack(pack, format, runtime.settings.chromium)
+    except PdfError as exc:
+        raise PdfUnavailable(f"{exc}; download the html format and print it from a browser") from None
+    suffix = "-personal" if personal else ""
+    disposition = f'attachment; filename="{event_id}-report{suffix}.{format.value}"'
+    return Response(body, media_type=pack_service.MEDIA_TYPES[format], headers={"content-disposition": disposition})
+
+
+@router.post("/{event_id}/pack/fetch", summary="Read registrants and past participants from Zoom now; hosts only")
+async def fetch_pack_records(event_id: EventId, runtime: RuntimeDep, _: Host):
+    """What the service does by itself after the meeting ends, on demand (e.g. before making the pack)."""
+    from app.attendance.registrants import fetch_now
+    from app.zoom.service import ZoomSetup
+    from integrations.zoom.errors import ZoomError
+
+    try:
+        fetched = await fetch_now(ZoomSetup.for_runtime(runtime), runtime.schedule(event_id), runtime.clock.now())
+    except ZoomError as exc:
+        raise ZoomUnavailable(
+            f"Zoom refused: {getattr(exc, 'message', exc)}; the stored records are unchanged"
+        ) from None
+    if fetched is None:
+        raise NotFound("no Zoom meeting is recorded for this event: apply it first")
+    return {
+        "registrants": fetched.registrants,
+        "instances": fetched.instances,
+        "participant_rows": fetched.participant_rows,
+    }
+
+
+class ZoomUnavailable(AppError):
+    status, code = 502, "zoom_error"
 
 
 def include(app: FastAPI) -> None:

@@ -60,6 +60,7 @@ class Participant:
     waiting: list[Span]
     sessions: int
     reconciled: bool
+    registrant_ids: tuple[str, ...] = ()  # Zoom's registrant ids seen in webhooks or past rows
 
     def present_at(self, moment: datetime) -> bool:
         return any(a <= moment and (b is None or moment < b) for a, b in self.intervals)
@@ -291,6 +292,7 @@ def _participant(group: list[Session]) -> Participant | None:
         waiting=waiting,
         sessions=len(mains),
         reconciled=any(s.reconciled for s in group),
+        registrant_ids=tuple(sorted(v for k, v in ids if k == "rg")),
     )
 
 

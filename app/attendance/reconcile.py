@@ -111,9 +111,26 @@ class Reconciler:
                 updated_at=now,
             )
         log.info("reconciled %s: %d past-participant rows", job.meeting_uuid, len(rows))
+        await self._registrants(client, job.meeting_id, job.object, now)
         if self.on_done is not None:
             await self.on_done(job.meeting_id)
         return 1
+
+    async def _registrants(self, client: Any, meeting_id: str, kind: str, now: datetime) -> None:
+        """After the event, who registered (for the post-event pack); a failure never undoes the rows."""
+        from app.attendance.registrants import fetch_registrants
+
+        async with self.db.begin() as conn:
+            if not await attendance_repo.registration_on(conn, meeting_id):
+                return
+        try:
+            count = await fetch_registrants(self.db, client, meeting_id, kind, now)
+        except ZoomError as exc:
+            log.warning(
+                "could not fetch the registrants of %s: %s (showcaller report --fetch retries)", meeting_id, exc
+            )
+            return
+        log.info("fetched %d registrants of %s", count, meeting_id)
 
     async def _retry(self, uuid: str, attempts: int, now: datetime, error: str, final: bool) -> None:
         log.warning("reconciliation of %s failed (attempt %d): %s", uuid, attempts, error)

@@ -1,4 +1,4 @@
-"""`showcaller report`: the post-event report from the database, as HTML, JSON or CSV."""
+"""`showcaller report`: the post-event pack (html, pdf, json, csv) from the database, or the internal record."""
 
 from __future__ import annotations
 
@@ -12,32 +12,77 @@ import typer
 from app.attendance.export import ReportFormat, render_report, report_from_db
 from app.cli import app
 from app.cli.failures import ExitCode, Failure, check_sqlite_folder
-from app.cli.output import console, load_or_exit, safe_url
+from app.cli.output import console, errors, load_or_exit, safe_url
+from app.report.figures import DEFAULT_THRESHOLD, PackOptions
+from app.report.service import PackFormat, pack_from_db, render_pack
 from app.store.db import create_engine, normalise_url
 
 
-async def _report(url: str, schedule, fmt: ReportFormat) -> str:
+async def _fetch(db, schedule, settings) -> str:
+    """Registrants and past participants from Zoom now (the sandbox when no credentials are set)."""
+    from app.attendance.registrants import fetch_now
+    from app.zoom.service import ZoomSetup
+
+    fetched = await fetch_now(ZoomSetup(db, settings, lambda: datetime.now(UTC)), schedule, datetime.now(UTC))
+    if fetched is None:
+        return "no Zoom meeting is recorded for this event (run `showcaller zoom apply` first); nothing fetched"
+    return (
+        f"fetched {fetched.registrants} registrants and {fetched.participant_rows} participant rows "
+        f"of {fetched.instances} meeting instance(s) from Zoom"
+    )
+
+
+async def _report(url: str, schedule, fmt: PackFormat, options: PackOptions, internal: bool, fetch: bool) -> bytes:
+    from app.config import get_settings
+
+    settings = get_settings()
     db = create_engine(url)
     try:
-        report = await report_from_db(db, schedule, datetime.now(UTC))
+        if fetch:
+            errors.print(await _fetch(db, schedule, settings), markup=False)
+        now = datetime.now(UTC)
+        if internal:
+            report = await report_from_db(db, schedule, now)
+            return render_report(report, ReportFormat(fmt.value)).encode("utf-8")
+        pack = await pack_from_db(db, schedule, now, options=options)
     finally:
         await db.dispose()
-    return render_report(report, fmt)
+    return await render_pack(pack, fmt, settings.chromium)
 
 
 @app.command()
 def report(
     file: Annotated[Path, typer.Argument(help="the event's schedule file")],
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="html, json or csv")] = ReportFormat.html,
+    fmt: Annotated[PackFormat, typer.Option("--format", help="html, pdf, json or csv")] = PackFormat.html,
     database_url: Annotated[str | None, typer.Option("--database-url", help="default: SHOWCALLER_DATABASE_URL")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+    include_personal_data: Annotated[
+        bool,
+        typer.Option("--include-personal-data", help="add a per-person annex (names, emails); marked on every page"),
+    ] = False,
+    small_group_threshold: Annotated[
+        int, typer.Option("--small-group-threshold", min=1, help='breakdown counts below this show as "< N"')
+    ] = DEFAULT_THRESHOLD,
+    fetch: Annotated[
+        bool, typer.Option("--fetch", help="first read registrants and past participants from Zoom again")
+    ] = False,
+    internal: Annotated[
+        bool, typer.Option("--internal", help="the internal record instead: every participant with email (not pdf)")
+    ] = False,
 ) -> None:
-    """Planned vs actual times, overruns, timer use, attendance per segment and per participant."""
+    """The post-event pack: summary, attendance, agenda as it ran, audience breakdowns, timers and notes.
+
+    Shareable by default: no attendee names or emails, and small groups shown as "< 5".
+    """
     from sqlalchemy.exc import SQLAlchemyError
 
     from app.config import get_settings
+    from app.report.pdf import PdfError
+    from integrations.zoom.errors import ZoomError
 
     schedule = load_or_exit(str(file))
+    if internal and fmt is PackFormat.pdf:
+        raise Failure("--internal has no pdf format. Fix: use --format html, json or csv", ExitCode.INVALID)
     url = normalise_url(database_url or get_settings().database_url)
     check_sqlite_folder(url)
     sqlite_file = url.removeprefix("sqlite+aiosqlite:///") if url.startswith("sqlite+aiosqlite:///") else None
@@ -47,8 +92,11 @@ def report(
             "(SHOWCALLER_DATABASE_URL; a rehearsal's is sqlite:///showcaller-rehearsal.db)",
             ExitCode.DATABASE,
         )
+    if fmt is PackFormat.pdf and output is None:
+        output = Path(f"{schedule.event.id}-report.pdf")
+    options = PackOptions(threshold=small_group_threshold, personal=include_personal_data)
     try:
-        text = asyncio.run(_report(url, schedule, fmt))
+        data = asyncio.run(_report(url, schedule, fmt, options, internal, fetch))
     except (SQLAlchemyError, OSError) as exc:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise Failure(
@@ -56,8 +104,16 @@ def report(
             "(the service's SHOWCALLER_DATABASE_URL) and run the service once so it is migrated",
             ExitCode.DATABASE,
         ) from None
+    except PdfError as exc:
+        raise Failure(f"{exc}. Fix: or use --format html and print it from a browser", ExitCode.FAILED) from None
+    except ZoomError as exc:
+        raise Failure(
+            f"--fetch: Zoom refused: {str(getattr(exc, 'message', exc)).rstrip('.')}. Fix: check the Zoom settings "
+            "(showcaller doctor FILE), or run without --fetch to use what is stored",
+            ExitCode.FAILED,
+        ) from None
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        output.write_bytes(data)
         console.print(f"wrote {output}", markup=False)
     else:
-        console.out(text, highlight=False)
+        console.out(data.decode("utf-8"), highlight=False)

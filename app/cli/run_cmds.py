@@ -227,6 +227,9 @@ def rehearse(
     keep_open: Annotated[bool, typer.Option(help="keep the console up after the end, until Ctrl-C")] = True,
     messages: Annotated[bool, typer.Option(help="print every received message in full, as each tool shows it")] = False,
     database_url: Annotated[str | None, typer.Option(help="default: sqlite:///showcaller-rehearsal.db")] = None,
+    pack: Annotated[
+        Path | None, typer.Option(help="at the end, write the post-event pack as PACK.html (and PACK.pdf)")
+    ] = None,
 ) -> None:
     """Run the whole agenda at N times speed against the sandbox Zoom and local receivers."""
     import logging
@@ -248,6 +251,8 @@ def rehearse(
 
     def done(summary: Summary, console_line: str) -> None:
         _print_summary(summary)
+        if summary.pack:
+            console.print(f"Pack:    {' and '.join(summary.pack)} (the post-event report, shareable)", markup=False)
         console.print(
             f"Report:  {_command()} report {shlex.quote(str(file))} --database-url {shlex.quote(url)} "
             "--format html -o report.html",
@@ -272,6 +277,7 @@ def rehearse(
                 show_messages=messages,
                 summary=summary,
                 on_done=done,
+                pack_to=pack,
             )
         )
     except KeyboardInterrupt:
@@ -327,7 +333,7 @@ def demo(
     messages: Annotated[bool, typer.Option(help="print every received message in full")] = False,
     database_url: Annotated[str | None, typer.Option(help="default: sqlite:///showcaller-rehearsal.db")] = None,
 ) -> None:
-    """The quick-start demo: validate and plan the schedule, then rehearse it at high speed."""
+    """The quick-start demo: validate and plan the schedule, rehearse it at high speed, write the pack."""
     from app.cli.schedule_cmds import _print_tables
     from schedules.timeline import build_timeline
 
@@ -345,6 +351,7 @@ def demo(
         keep_open=keep_open,
         messages=messages,
         database_url=database_url,
+        pack=Path("rehearsal-report"),
     )
 
 

@@ -296,6 +296,14 @@ async def meeting_of_event(conn: AsyncConnection, event_id: str) -> str | None:
     return None if row is None else str(row.zoom_id)
 
 
+async def registration_on(conn: AsyncConnection, meeting_id: str) -> bool:
+    """Whether the applied spec of the object with this number had registration on."""
+    if not meeting_id.isdigit() or len(meeting_id) >= 19:
+        return False
+    query = select(zoom_objects.c.applied_spec).where(zoom_objects.c.zoom_id == int(meeting_id))
+    return any((spec or {}).get("registration") for (spec,) in await conn.execute(query))
+
+
 async def events_of_meetings(conn: AsyncConnection, meeting_ids: Iterable[str]) -> dict[str, str]:
     """Meeting number -> event id, for the numbers that are linked."""
     numbers = {int(m) for m in meeting_ids if m.isdigit() and len(m) < 19}

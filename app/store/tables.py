@@ -270,6 +270,22 @@ attendance_past_rows = Table(
     Index("ix_attendance_past_rows_meeting", "meeting_id"),
 )
 
+# Registrants of a meeting/webinar as Zoom last listed them (every status), with their answers.
+zoom_registrants = Table(
+    "zoom_registrants",
+    metadata,
+    Column("meeting_id", String(64), primary_key=True),
+    Column("registrant_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False, doc="approved | pending | denied"),
+    Column("email", String(320), nullable=True),
+    Column("first_name", String(300), nullable=True),
+    Column("last_name", String(300), nullable=True),
+    Column("fields", JSON, nullable=False, doc="standard fields answered, by Zoom field name (country, org...)"),
+    Column("answers", JSON, nullable=False, doc="custom questions: [{title, value}]"),
+    Column("registered_at", TS, nullable=True),
+    Column("fetched_at", TS, nullable=False),
+)
+
 attendance_reconciliations = Table(
     "attendance_reconciliations",
     metadata,

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from integrations.zoom import MeetingSpec
-from integrations.zoom.spec import BreakoutRoom, Interpreter, PanelistSpec
-from schedules.model import Schedule
+from integrations.zoom.spec import (
+    BreakoutRoom,
+    CustomQuestion,
+    Interpreter,
+    PanelistSpec,
+    RegistrationForm,
+    RegistrationQuestion,
+)
+from schedules.model import Registration, RegistrationField, Schedule
 from schedules.resolve import event_window
 from schedules.roster import panelist_refs
 from schedules.rules import email_of
@@ -38,6 +45,29 @@ def _panelists(schedule: Schedule) -> tuple[PanelistSpec, ...]:
     return tuple(out)
 
 
+# Schedule names that differ from Zoom's `field_name` (organisers write British English).
+ZOOM_FIELD_NAMES = {RegistrationField.organisation: "org"}
+
+
+def zoom_field(name: RegistrationField) -> str:
+    """Zoom's field_name for a schedule's registration field."""
+    return ZOOM_FIELD_NAMES.get(name, name.value)
+
+
+def registration_form(registration: Registration) -> RegistrationForm:
+    """The registration form a schedule's `zoom.registration` mapping asks for."""
+    return RegistrationForm(
+        questions=tuple(
+            [RegistrationQuestion(field_name=zoom_field(f), required=True) for f in registration.fields]
+            + [RegistrationQuestion(field_name=zoom_field(f), required=False) for f in registration.optional_fields]
+        ),
+        custom_questions=tuple(
+            CustomQuestion(title=q.title, type=q.type.value, answers=tuple(q.answers), required=q.required)
+            for q in registration.questions
+        ),
+    )
+
+
 def spec_from_schedule(schedule: Schedule) -> MeetingSpec:
     """The Zoom meeting or webinar a schedule asks for."""
     zoom, event = schedule.zoom, schedule.event
@@ -56,7 +86,9 @@ def spec_from_schedule(schedule: Schedule) -> MeetingSpec:
         timezone=event.timezone,
         password=zoom.password,
         auto_recording=zoom.auto_recording,
-        registration=zoom.registration,
+        registration=bool(zoom.registration),
+        manual_approval=isinstance(zoom.registration, Registration) and zoom.registration.approval == "manual",
+        registration_form=registration_form(zoom.registration) if isinstance(zoom.registration, Registration) else None,
         # Webinars have no waiting room, mute-on-entry or join-before-host: leave them unmanaged there.
         waiting_room=zoom.waiting_room if meeting else None,
         mute_upon_entry=zoom.mute_upon_entry if meeting else None,

@@ -165,7 +165,12 @@ class ZoomSetup:
         spec = spec_from_schedule(schedule)
         async with self.access(schedule) as access:
             existing, kind, notes = await self._locate(access.client, schedule.event.id)
-            state = await fetch_state(access.client, kind, existing) if existing is not None and kind else None
+            managed = spec.registration_form is not None
+            state = (
+                await fetch_state(access.client, kind, existing, questions=managed)
+                if existing is not None and kind
+                else None
+            )
             return Planned(plan_changes(spec, state), access.sandbox, notes)
 
     async def apply(

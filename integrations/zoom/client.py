@@ -202,6 +202,18 @@ class ZoomClient:
             async for r in self.api.paginate(path, "registrants", {"status": status})
         ]
 
+    async def get_registrant_questions(self, meeting_id: int | str, *, webinar: bool = False) -> dict[str, Any]:
+        """GET /meetings|webinars/{id}/registrants/questions: standard fields and custom questions."""
+        path = f"{_root(webinar)}/{encode_meeting_ref(meeting_id)}/registrants/questions"
+        return await self.api.json("GET", path)
+
+    async def update_registrant_questions(
+        self, meeting_id: int | str, body: Mapping[str, Any], *, webinar: bool = False
+    ) -> None:
+        """PATCH /meetings|webinars/{id}/registrants/questions (204); replaces the whole form."""
+        path = f"{_root(webinar)}/{encode_meeting_ref(meeting_id)}/registrants/questions"
+        await self.api.request("PATCH", path, json=dict(body))
+
     # --- attendance --------------------------------------------------------------------
     async def list_past_participants(
         self, meeting_uuid_or_id: int | str, *, webinar: bool = False, report: bool = False

@@ -17,18 +17,20 @@ from typing import Any, Literal
 from integrations.zoom.client import PANELISTS_PER_CALL, ZoomClient
 from integrations.zoom.errors import ZoomError, ZoomNotFound
 from integrations.zoom.models import Panelist, ZoomMeeting
-from integrations.zoom.spec import MeetingSpec, settings_body, to_create_body, to_patch_body
+from integrations.zoom.spec import MeetingSpec, questions_body, settings_body, to_create_body, to_patch_body
 
-Action = Literal["create", "recreate", "delete", "update", "add_panelist", "remove_panelist"]
+Action = Literal["create", "recreate", "delete", "update", "add_panelist", "remove_panelist", "questions"]
+QUESTIONS_FIELD = "registrants.questions"
 
 
 @dataclass(frozen=True)
 class ZoomObjectState:
-    """What Zoom currently holds for one meeting/webinar (GET object + panelists)."""
+    """What Zoom currently holds for one meeting/webinar (GET object + panelists + registration form)."""
 
     kind: Literal["meeting", "webinar"]
     meeting: ZoomMeeting
     panelists: tuple[Panelist, ...] = ()
+    questions: dict[str, Any] | None = None  # read only when the spec manages the registration form
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class ChangePlan:
                 lines.append(f"~ {c.field}: {c.old!r} -> {c.new!r}")
             elif c.action == "add_panelist":
                 lines.append(f"+ panelist {c.new}")
+            elif c.action == "questions":
+                lines.append(f"~ {c.field}: {c.note}")
             else:
                 lines.append(f"- panelist {c.old}")
         return "\n".join(lines)
@@ -208,10 +212,56 @@ def create_lines(spec: MeetingSpec) -> tuple[str, ...]:
         ]
     lines += [f"invitee: {i['email']}" for i in invitees or ()]
     lines += [f"panelist: {p.name} <{p.email}>" for p in spec.panelists]
+    form = questions_body(spec)
+    if form is not None:
+        lines.append(f"{QUESTIONS_FIELD}: {_form_summary(form)}")
     if spec.panelists:
         batches = -(-len(spec.panelists) // PANELISTS_PER_CALL)
         lines.append(f"({len(spec.panelists)} panelists, sent in {batches} call(s) of at most {PANELISTS_PER_CALL})")
     return tuple(lines)
+
+
+def _form_key(body: dict[str, Any] | None) -> tuple:
+    """A comparable form: standard fields as a set (Zoom orders them itself), custom questions in order."""
+    body = body or {}
+    fields = frozenset((q.get("field_name"), bool(q.get("required"))) for q in body.get("questions") or ())
+    custom = tuple(
+        (q.get("title"), q.get("type"), tuple(q.get("answers") or ()), bool(q.get("required")))
+        for q in body.get("custom_questions") or ()
+    )
+    return fields, custom
+
+
+def _form_summary(body: dict[str, Any] | None) -> str:
+    body = body or {}
+    fields = [q["field_name"] + ("" if q.get("required") else "?") for q in body.get("questions") or ()]
+    custom = [repr(q.get("title")) for q in body.get("custom_questions") or ()]
+    return f"fields [{', '.join(sorted(fields))}], questions [{', '.join(custom)}]"
+
+
+def _form_diff(old: dict[str, Any] | None, new: dict[str, Any]) -> str:
+    """What differs, item by item: `+ field city; - question 'X'; ~ question 'Gender' answers [...] -> [...]`."""
+    (old_fields, old_custom), (new_fields, new_custom) = _form_key(old), _form_key(new)
+    parts = [f"+ field {n}{'' if r else ' (optional)'}" for n, r in sorted(new_fields - old_fields)]
+    parts += [f"- field {n}" for n, r in sorted(old_fields - new_fields) if (n, not r) not in new_fields]
+    before = {q[0]: q for q in old_custom}
+    after = {q[0]: q for q in new_custom}
+    for title, (_, kind, answers, required) in after.items():
+        was = before.get(title)
+        if was is None:
+            parts.append(f"+ question {title!r}")
+        elif was != after[title]:
+            what = [
+                f"{label} {a!r} -> {b!r}"
+                for label, a, b in (("type", was[1], kind), ("answers", list(was[2]), list(answers)))
+                if a != b
+            ]
+            what += [f"required {was[3]} -> {required}"] if was[3] != required else []
+            parts.append(f"~ question {title!r} " + ", ".join(what))
+    parts += [f"- question {t!r}" for t in before if t not in after]
+    if not parts:
+        parts.append("question order changed")
+    return "; ".join(parts)
 
 
 def plan_changes(spec: MeetingSpec, current: ZoomObjectState | None) -> ChangePlan:
@@ -235,6 +285,10 @@ def plan_changes(spec: MeetingSpec, current: ZoomObjectState | None) -> ChangePl
             items.append(Change("update", key, _show(have), _show(want)))
     if spec.kind == "webinar":
         items.extend(_panelist_changes(spec, current.panelists))
+    form = questions_body(spec)
+    if form is not None and _form_key(form) != _form_key(current.questions):
+        old, new = _form_summary(current.questions), _form_summary(form)
+        items.append(Change("questions", QUESTIONS_FIELD, old, new, _form_diff(current.questions, form)))
     return ChangePlan(spec.kind, tuple(items), current)
 
 
@@ -255,16 +309,26 @@ def _panelist_changes(spec: MeetingSpec, existing: tuple[Panelist, ...]) -> list
 
 
 async def fetch_state(
-    client: ZoomClient, kind: Literal["meeting", "webinar"], existing_id: int | str
+    client: ZoomClient, kind: Literal["meeting", "webinar"], existing_id: int | str, *, questions: bool = False
 ) -> ZoomObjectState | None:
-    """Read the current object (and panelists); None when Zoom says it does not exist."""
+    """Read the current object (panelists, and the registration form if `questions`); None if gone."""
     try:
         if kind == "meeting":
-            return ZoomObjectState(kind, await client.get_meeting(existing_id))
-        webinar = await client.get_webinar(existing_id)
-        return ZoomObjectState(kind, webinar, tuple(await client.list_panelists(existing_id)))
+            state = ZoomObjectState(kind, await client.get_meeting(existing_id))
+        else:
+            webinar = await client.get_webinar(existing_id)
+            state = ZoomObjectState(kind, webinar, tuple(await client.list_panelists(existing_id)))
     except ZoomNotFound:
         return None
+    if questions and _registration_on(state.meeting):
+        form = await client.get_registrant_questions(existing_id, webinar=kind == "webinar")
+        state = ZoomObjectState(state.kind, state.meeting, state.panelists, form)
+    return state
+
+
+def _registration_on(meeting: ZoomMeeting) -> bool:
+    """Zoom keeps a form only while registration is on (approval_type 0 or 1)."""
+    return meeting.settings.approval_type in (0, 1)
 
 
 def _result_from(meeting: ZoomMeeting, result: ApplyResult) -> ApplyResult:
@@ -316,7 +380,16 @@ async def _create(client: ZoomClient, spec: MeetingSpec, result: ApplyResult, jo
     await journal.created(made)
     if spec.kind == "webinar" and spec.panelists:
         await _add_panelists(client, made.id, _panelist_body(spec), result)
+    await _set_questions(client, spec, made.id, result)
     return result
+
+
+async def _set_questions(client: ZoomClient, spec: MeetingSpec, object_id: int | str, result: ApplyResult) -> None:
+    form = questions_body(spec)
+    if form is None:
+        return
+    result.write_calls += 1
+    await client.update_registrant_questions(object_id, form, webinar=spec.kind == "webinar")
 
 
 async def _add_panelists(
@@ -407,6 +480,8 @@ async def _apply_updates(
     adds = {c.note for c in plan.items if c.action == "add_panelist"}
     if adds:
         await _add_panelists(client, existing_id, _panelist_body(spec, adds), result)
+    if any(c.action == "questions" for c in plan.items):
+        await _set_questions(client, spec, existing_id, result)
     if plan.is_empty and plan.current is not None:
         _result_from(plan.current.meeting, result)
         return
@@ -464,7 +539,8 @@ async def converge(
     it differs, the plan deletes the old object and creates the new one (needs `replace`).
     """
     kind = existing_kind or spec.kind
-    current = await fetch_state(client, kind, existing_id) if existing_id is not None else None
+    managed = spec.registration_form is not None
+    current = await fetch_state(client, kind, existing_id, questions=managed) if existing_id is not None else None
     plan = plan_changes(spec, current)
     if current is None and existing_id is not None and kind != spec.kind:
         existing_id = None  # the old object is gone already: a plain create

@@ -128,6 +128,13 @@ class RegistrantCreated(_ZoomModel):
     start_time: datetime | None = None
 
 
+class RegistrantAnswer(_ZoomModel):
+    """A registrant's answer to a custom question."""
+
+    title: str = ""
+    value: str = ""
+
+
 class Registrant(_ZoomModel):
     """One registrant from GET …/registrants."""
 
@@ -138,6 +145,12 @@ class Registrant(_ZoomModel):
     status: str | None = None
     join_url: str | None = None
     create_time: datetime | None = None
+    country: str | None = None
+    org: str | None = None
+    job_title: str | None = None
+    industry: str | None = None
+    city: str | None = None
+    custom_questions: list[RegistrantAnswer] = Field(default_factory=list)
 
 
 class PastParticipant(_ZoomModel):

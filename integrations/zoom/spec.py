@@ -51,6 +51,48 @@ class PanelistSpec(_Frozen):
     email: str
 
 
+# Zoom's standard registration field names (the spec's `field_name` enum).
+STANDARD_FIELDS = (
+    "last_name",
+    "address",
+    "city",
+    "country",
+    "zip",
+    "state",
+    "phone",
+    "industry",
+    "org",
+    "job_title",
+    "purchasing_time_frame",
+    "role_in_purchase_process",
+    "no_of_employees",
+    "comments",
+)
+
+
+class RegistrationQuestion(_Frozen):
+    """A standard registration field to ask (Zoom's `field_name`), required or not."""
+
+    field_name: Literal[STANDARD_FIELDS]  # type: ignore[valid-type]
+    required: bool = True
+
+
+class CustomQuestion(_Frozen):
+    """A custom question: `single` (one of `answers`) or `short` (free text)."""
+
+    title: str = Field(min_length=1)
+    type: Literal["single", "short"] = "single"
+    answers: tuple[str, ...] = ()
+    required: bool = True
+
+
+class RegistrationForm(_Frozen):
+    """The registration form of a meeting/webinar: standard fields and custom questions."""
+
+    questions: tuple[RegistrationQuestion, ...] = ()
+    custom_questions: tuple[CustomQuestion, ...] = ()
+
+
 class MeetingSpec(_Frozen):
     """What one Zoom meeting or webinar should look like."""
 
@@ -67,6 +109,10 @@ class MeetingSpec(_Frozen):
     join_before_host: bool | None = None
     auto_recording: Recording | None = None
     registration: bool = False
+    manual_approval: bool = False
+    registration_form: RegistrationForm | None = Field(
+        default=None, description="None: the registration questions are not managed"
+    )
     alternative_hosts: tuple[str, ...] = ()
     interpreters: tuple[Interpreter, ...] = ()
     breakout_rooms: tuple[BreakoutRoom, ...] = ()
@@ -103,6 +149,8 @@ class MeetingSpec(_Frozen):
                 raise ValueError(f"webinars do not support: {', '.join(bad)}")
         elif self.panelists:
             raise ValueError("panelists are for webinars only")
+        if self.registration_form is not None and not self.registration:
+            raise ValueError("registration questions need registration on")
         if len(self.breakout_rooms) > MAX_BREAKOUT_ROOMS:
             raise ValueError(f"at most {MAX_BREAKOUT_ROOMS} breakout rooms")
         if sum(len(r.participants) for r in self.breakout_rooms) > MAX_BREAKOUT_PEOPLE:
@@ -111,8 +159,10 @@ class MeetingSpec(_Frozen):
 
     @property
     def approval_type(self) -> int:
-        """0 (auto-approve registration) when registration is on, else 2 (no registration)."""
-        return 0 if self.registration else 2
+        """0 automatic or 1 manual approval when registration is on, else 2 (no registration)."""
+        if not self.registration:
+            return 2
+        return 1 if self.manual_approval else 0
 
 
 def _zoom_time(value: datetime) -> str:
@@ -170,6 +220,28 @@ def to_create_body(spec: MeetingSpec) -> dict[str, Any]:
     """Body for POST /users/{userId}/meetings or /webinars (type 2 meeting / type 5 webinar)."""
     kind_type = MEETING_TYPE_SCHEDULED if spec.kind == "meeting" else WEBINAR_TYPE_SCHEDULED
     return {"type": kind_type, **top_level_body(spec), "settings": settings_body(spec)}
+
+
+def questions_body(spec: MeetingSpec) -> dict[str, Any] | None:
+    """Body for PATCH /meetings|webinars/{id}/registrants/questions (None: not managed).
+
+    Webinars name a single-choice question `single_radio`; meetings call it `single`.
+    """
+    form = spec.registration_form
+    if form is None:
+        return None
+    single = "single" if spec.kind == "meeting" else "single_radio"
+    custom = []
+    for q in form.custom_questions:
+        item: dict[str, Any] = {"title": q.title, "type": single if q.type == "single" else "short"}
+        item["required"] = q.required
+        if q.type == "single":
+            item["answers"] = list(q.answers)
+        custom.append(item)
+    return {
+        "questions": [{"field_name": q.field_name, "required": q.required} for q in form.questions],
+        "custom_questions": custom,
+    }
 
 
 def to_patch_body(spec: MeetingSpec, fields: set[str] | None = None) -> dict[str, Any]:

@@ -41,6 +41,7 @@ class CrowdIn(BaseModel):
     reorder_rate: float = 0.0
     rejoin_rate: float = 0.0
     breakout_rate: float = 0.0
+    registrants: int = 0  # this many register first (the form of the meeting); those past n_participants never come
 
 
 def _emu(request: Request) -> Any:
@@ -129,6 +130,7 @@ async def join_breakout(request: Request, meeting_id: int, body: RoomIn) -> dict
 async def crowd(request: Request, meeting_id: int, body: CrowdIn) -> dict[str, Any]:
     """Simulate a crowd on this meeting, deliver its stream and store its past participants."""
     emu = _emu(request)
+    registered = emu.live.register_crowd(meeting_id, body.registrants, body.seed) if body.registrants else []
     sim = simulate_crowd(
         body.n_participants,
         body.start,
@@ -139,8 +141,10 @@ async def crowd(request: Request, meeting_id: int, body: CrowdIn) -> dict[str, A
         body.rejoin_rate,
         body.breakout_rate,
         meeting=emu.live.meeting_ref(meeting_id),
+        registrant_ids={r["email"]: r["id"] for r in registered},
     )
     report = _report(await emu.live.play(sim))
+    report["registrants"] = len(registered)
     report["uuid"] = sim.meeting.uuid
     report["truth_seconds"] = {k: t.total_seconds for k, t in sim.truth.items()}
     return report

@@ -154,8 +154,13 @@ def simulate_crowd(
     *,
     meeting: MeetingRef | None = None,
     rooms: tuple[str, ...] = ("Room 1", "Room 2", "Room 3"),
+    registrant_ids: dict[str, str] | None = None,
 ) -> Crowd:
-    """Simulate `n_participants` attending between `start` and `end` (aware datetimes)."""
+    """Simulate `n_participants` attending between `start` and `end` (aware datetimes).
+
+    `registrant_ids` (email -> id, e.g. from `LiveSimulator.register_crowd`) makes those participants
+    join with their registrant link, so Zoom carries the id in webhooks and past-participant rows.
+    """
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
     start, end = start.astimezone(UTC).replace(microsecond=0), end.astimezone(UTC).replace(microsecond=0)
@@ -196,6 +201,7 @@ def simulate_crowd(
             email=f"participant{i + 1:03d}@example.org",
             participant_uuid=ids.guid(),
             zoom_user_id=ids.user_id() if rng.random() < 0.5 else "",
+            registrant_id=(registrant_ids or {}).get(f"participant{i + 1:03d}@example.org"),
         )
         t = truth[person.key] = ParticipantTruth(person)
         for j, k in _sessions(rng, span, rejoin_rate):

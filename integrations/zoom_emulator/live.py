@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from integrations.zoom_emulator.payloads import (
     participant_event,
     past_row,
 )
+from integrations.zoom_emulator.registration import fill_form, register
 from integrations.zoom_emulator.render import zoom_time
 from integrations.zoom_emulator.state import PastInstance, StoredMeeting
 
@@ -127,6 +129,25 @@ class LiveSimulator:
             m.live_instance, m.status = None, "waiting"
         del self._live[int(meeting_id)]
         return await self._send(payloads)
+
+    def register(self, meeting_id: int | str, body: dict[str, Any], at: datetime | None = None) -> dict[str, Any]:
+        """Someone fills in the registration form (checked like POST …/registrants); the stored registrant."""
+        return register(self._emu.state, self._meeting(meeting_id), body, at or self._emu.clock())
+
+    def register_person(
+        self, meeting_id: int | str, name: str, email: str, rng: random.Random, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """`name` registers, answering the meeting's own form (`fill_form`); the stored registrant."""
+        form = self._meeting(meeting_id).questions
+        return self.register(meeting_id, fill_form(form, name, email, rng), at)
+
+    def register_crowd(self, meeting_id: int | str, count: int, seed: int = 0) -> list[dict[str, Any]]:
+        """`count` people register, named and addressed as `simulate_crowd` names its participants."""
+        rng = random.Random(seed)
+        return [
+            self.register_person(meeting_id, f"Participant {i + 1:03d}", f"participant{i + 1:03d}@example.org", rng)
+            for i in range(count)
+        ]
 
     def person(
         self, name: str, email: str = "", *, registrant_id: str | None = None, signed_in: bool = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import timedelta
 from typing import Any
@@ -10,10 +11,11 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Request, Response
 
 from integrations.zoom_emulator.errors import EmuError
-from integrations.zoom_emulator.render import registration_on, zoom_time
+from integrations.zoom_emulator.registration import register, set_questions
+from integrations.zoom_emulator.render import zoom_time
 from integrations.zoom_emulator.rest_meetings import emulator, json_body, lookup
 from integrations.zoom_emulator.state import PastInstance
-from integrations.zoom_emulator.validation import validate_panelists, validate_registrant
+from integrations.zoom_emulator.validation import validate_panelists
 
 router = APIRouter()
 PAGE_TOKEN_TTL = timedelta(minutes=15)
@@ -99,24 +101,7 @@ async def remove_panelist(request: Request, webinar_id: str, panelist_id: str) -
 async def _add_registrant(request: Request, ref: str, kind: str) -> Response:
     emu = emulator(request)
     m = lookup(request, ref, kind)
-    body = validate_registrant(await json_body(request))
-    if not registration_on(m):
-        raise EmuError(400, 3000, f"Registration has not been enabled for this {kind}: {m.id}.")
-    found = next((r for r in m.registrants if r["email"].lower() == body["email"].lower()), None)
-    if found is None:
-        manual = m.fields["settings"].get("approval_type") == 1
-        found = {
-            "id": emu.state.ids.user_id(),
-            "email": body["email"],
-            "first_name": body["first_name"],
-            "last_name": body.get("last_name", ""),
-            "status": "pending" if manual else "approved",
-            "create_time": zoom_time(emu.clock()),
-        }
-        if not manual:
-            letter = "j" if kind == "meeting" else "w"
-            found["join_url"] = f"https://zoom.us/{letter}/{m.id}?tk={emu.state.ids.token(24)}"
-        m.registrants.append(found)
+    found = register(emu.state, m, await json_body(request), emu.clock())
     answer = {
         "id": m.id,
         "registrant_id": found["id"],
@@ -131,7 +116,7 @@ async def _add_registrant(request: Request, ref: str, kind: str) -> Response:
 def _list_registrants(request: Request, ref: str, kind: str) -> dict[str, Any]:
     m = lookup(request, ref, kind)
     status = request.query_params.get("status", "approved")
-    rows = [dict(r) for r in m.registrants if r["status"] == status]
+    rows = [copy.deepcopy(r) for r in m.registrants if r["status"] == status]
     return paginate(request, rows, "registrants")
 
 
@@ -157,6 +142,32 @@ async def add_webinar_registrant(request: Request, webinar_id: str) -> Response:
 async def list_webinar_registrants(request: Request, webinar_id: str) -> dict[str, Any]:
     """GET /webinars/{webinarId}/registrants (paginated)."""
     return _list_registrants(request, webinar_id, "webinar")
+
+
+@router.get("/meetings/{meeting_id}/registrants/questions")
+async def meeting_questions(request: Request, meeting_id: str) -> dict[str, Any]:
+    """GET /meetings/{meetingId}/registrants/questions."""
+    return copy.deepcopy(lookup(request, meeting_id, "meeting").questions)
+
+
+@router.patch("/meetings/{meeting_id}/registrants/questions")
+async def update_meeting_questions(request: Request, meeting_id: str) -> Response:
+    """PATCH /meetings/{meetingId}/registrants/questions -> 204 (replaces the form)."""
+    set_questions(lookup(request, meeting_id, "meeting"), await json_body(request))
+    return Response(status_code=204)
+
+
+@router.get("/webinars/{webinar_id}/registrants/questions")
+async def webinar_questions(request: Request, webinar_id: str) -> dict[str, Any]:
+    """GET /webinars/{webinarId}/registrants/questions."""
+    return copy.deepcopy(lookup(request, webinar_id, "webinar").questions)
+
+
+@router.patch("/webinars/{webinar_id}/registrants/questions")
+async def update_webinar_questions(request: Request, webinar_id: str) -> Response:
+    """PATCH /webinars/{webinarId}/registrants/questions -> 204."""
+    set_questions(lookup(request, webinar_id, "webinar"), await json_body(request))
+    return Response(status_code=204)
 
 
 def _instance(request: Request, raw_ref: str, kind: str) -> PastInstance:

@@ -100,6 +100,7 @@ class StoredMeeting:
     status: str = "waiting"
     panelists: list[dict[str, Any]] = field(default_factory=list)
     registrants: list[dict[str, Any]] = field(default_factory=list)
+    questions: dict[str, Any] = field(default_factory=lambda: {"questions": [], "custom_questions": []})
     live_instance: str | None = None
     next_uuid: str | None = None
 

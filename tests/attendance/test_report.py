@@ -115,7 +115,7 @@ async def test_cli_report_reads_the_database(harness, database_url, tmp_path):
     result = await asyncio.to_thread(
         CliRunner().invoke,
         cli,
-        ["report", str(MEKONG), "--format", "json", "--database-url", database_url, "-o", str(out)],
+        ["report", str(MEKONG), "--internal", "--format", "json", "--database-url", database_url, "-o", str(out)],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())

@@ -265,6 +265,8 @@ async def test_apply_and_doctor_through_the_app_service_send_only_spec_valid_req
         "GET /users/{userId}/settings",
         "POST /users/{userId}/meetings",
         "PATCH /meetings/{meetingId}",
+        "GET /meetings/{meetingId}/registrants/questions",
+        "PATCH /meetings/{meetingId}/registrants/questions",
         "POST /users/{userId}/webinars",
         "PATCH /webinars/{webinarId}",
         "POST /webinars/{webinarId}/panelists",

@@ -153,7 +153,7 @@ async def test_fault_matrix(scenario, database_url):
                 objects = list(case.emu.state.meetings.values())
                 assert len(objects) == 1, f"{where}: {len(objects)} Zoom objects"
                 assert applied.result.id == objects[0].id, where
-                state = await fetch_state(case.client, objects[0].kind, objects[0].id)
+                state = await fetch_state(case.client, objects[0].kind, objects[0].id, questions=True)
                 again = plan_changes(spec_from_schedule(schedule), state)
                 assert again.is_empty, f"{where}: still differs: {again.render()}"
                 applied_writes = [

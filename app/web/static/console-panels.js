@@ -179,9 +179,41 @@ export async function loadAttendance() {
   try {
     renderAttendance(await api(`${base}/attendance`));
     $('attendance-card').hidden = false;
+    showPack();
   } catch (error) {
     if (error.status === 404) $('attendance-card').hidden = true;
   }
+}
+
+/** Hosts download the post-event pack; the token goes in a header, so the file comes through fetch. */
+function showPack() {
+  const box = $('pack');
+  if (RANK[app.me.role] < RANK.host || !box.hidden) return;
+  box.hidden = false;
+  $('pack-download').addEventListener('click', async () => {
+    const format = $('pack-format').value;
+    const button = $('pack-download');
+    button.disabled = true;
+    try {
+      const res = await fetch(`${base}/pack?format=${encodeURIComponent(format)}`, {
+        headers: { Authorization: `Bearer ${app.token}` }, cache: 'no-store' });
+      if (!res.ok) {
+        const data = await res.json().catch(() => null);
+        throw new ApiError(res.status, data?.reason || `HTTP ${res.status}`, data);
+      }
+      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || `report.${format}`;
+      const link = h('a', { href: URL.createObjectURL(await res.blob()), download: name });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      toast(`Downloaded ${name}`);
+    } catch (error) {
+      toast(`Could not make the report: ${error.message}`, 'error');
+    } finally {
+      button.disabled = false;
+    }
+  });
 }
 
 function renderAttendance(a) {

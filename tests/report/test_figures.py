@@ -1,0 +1,162 @@
+"""The pack's pure parts: the join order, the small-group rule, notes from the run log, the annex."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.attendance.intervals import Attendance, Participant
+from app.attendance.report import build_report
+from app.report.figures import PackOptions, build_pack, cell
+from app.report.join import join
+from app.report.render import to_csv, to_html
+from app.store.registrants_repo import RegistrantRow
+from schedules.adjustments import Announce, Delay, Hold, Resume, Undo
+from schedules.load import load_text
+from schedules.timeline import build_timeline
+from tests.conftest import MEKONG, bangkok
+
+SCHEDULE = load_text(MEKONG.read_text(encoding="utf-8"), str(MEKONG))
+
+
+def person(key: str, name: str, email: str | None = None, rg: tuple[str, ...] = (), minutes: int = 30) -> Participant:
+    start = bangkok(14, 0)
+    return Participant(key, name, email, [(start, start + timedelta(minutes=minutes))], {}, [], 1, False, rg)
+
+
+def reg(rid: str, first: str, last: str, email: str, country: str = "KH", gender: str = "Woman") -> RegistrantRow:
+    return RegistrantRow(rid, "approved", email, first, last, {"country": country, "org": "IOM"}, {"Gender": gender})
+
+
+def test_join_order_is_registrant_id_then_email_then_a_unique_name() -> None:
+    registrants = [
+        reg("r1", "Ana", "Lima", "ana@example.org"),
+        reg("r2", "Bo", "Chen", "bo@example.org"),
+        reg("r3", "Chau", "Tran", "chau@example.org"),
+        reg("r4", "Dara", "Sok", "dara1@example.org"),
+        reg("r5", "Dara", "Sok", "dara2@example.org"),
+    ]
+    attendees = [
+        person("a", "Ana on her phone", "other@example.org", ("r1",)),  # id wins over a different email
+        person("b", "B.", "BO@example.org"),  # email, case-insensitive
+        person("c", "Dr. Chau Tran (Viet Nam)"),  # name, normalised
+        person("d", "Dara Sok"),  # two registrants have this name: not guessed
+        person("s", "Pinsuda Alexander", "pinsuda.alexander@example.org"),
+    ]
+    joined = join(registrants, attendees, {"s"})
+    assert {rid: [p.key for p in ps] for rid, ps in joined.by_registrant.items()} == {
+        "r1": ["a"],
+        "r2": ["b"],
+        "r3": ["c"],
+        "r4": [],
+        "r5": [],
+    }
+    assert joined.counts() == {"registrant_id": 1, "email": 1, "name": 1, "unmatched": 1, "on_agenda": 1}
+    assert [p.key for p in joined.unmatched] == ["d"]
+
+
+def test_counts_below_the_threshold_are_shown_as_less_than() -> None:
+    assert [cell(n, 5) for n in (0, 1, 4, 5, 12)] == [0, "< 5", "< 5", 5, 12]
+    assert cell(2, 3) == "< 3" and cell(2, 1) == 2
+
+
+def _pack(actions=(), personal=False, threshold=5):
+    now = bangkok(18, 0)
+    timeline = build_timeline(SCHEDULE, list(actions), now)
+    people = [person(f"p{i}", f"Guest {i}", f"guest{i}@example.org", (f"r{i}",)) for i in range(7)]
+    attendance = Attendance(people, {}, {})
+    registrants = [
+        reg(f"r{i}", "Guest", str(i), f"guest{i}@example.org", "KH" if i < 6 else "LA", "Man" if i else "Woman")
+        for i in range(9)
+    ]
+    base = build_report(SCHEDULE, timeline, attendance, now)
+    options = PackOptions(threshold=threshold, personal=personal)
+    return build_pack(SCHEDULE, base, attendance, registrants, list(actions), timeline, now, options)
+
+
+def test_breakdowns_hide_small_groups_and_the_summary_counts_everyone() -> None:
+    pack = _pack()
+    assert (pack["summary"]["registered"], pack["summary"]["attended"], pack["summary"]["no_shows"]) == (9, 7, 2)
+    country = next(b for b in pack["breakdowns"] if b["key"] == "country")
+    assert [(r["label"], r["registered"], r["attended"]) for r in country["rows"]] == [
+        ("Cambodia (KH)", 6, 6),
+        ("Lao PDR (LA)", "< 5", "< 5"),
+    ]
+    gender = next(b for b in pack["breakdowns"] if b["key"] == "question:Gender")
+    # A question's rows keep the form's order and list every answer, even one nobody gave.
+    assert [r["value"] for r in gender["rows"]] == ["Woman", "Man", "Another gender", "Prefer not to say"]
+    assert [r["registered"] for r in gender["rows"]] == ["< 5", 8, 0, 0]
+    exact = _pack(threshold=1)
+    assert [r["registered"] for r in next(b for b in exact["breakdowns"] if b["key"] == "country")["rows"]] == [6, 3]
+
+
+def test_notes_come_from_the_run_log_and_leave_undone_actions_out() -> None:
+    at = bangkok(14, 20)
+    actions = [
+        Delay(at, seq=1, seconds=180),
+        Hold(at + timedelta(minutes=5), seq=2),
+        Resume(at + timedelta(minutes=9), seq=3),
+        Announce(at + timedelta(minutes=10), seq=4, announcement_id="a1", message="Session 2 starts at 15:20"),
+        Announce(at, seq=7, announcement_id="readiness-session-2-x", message="Readiness: Ana has joined"),
+        Delay(at + timedelta(minutes=11), seq=5, seconds=600),
+        Undo(at + timedelta(minutes=12), seq=6, target=5),
+    ]
+    notes = _pack(actions)["notes"]
+    assert [n["kind"] for n in notes] == ["delay", "hold", "resume", "announce"]
+    assert notes[0]["text"] == "Session 1: Preparing for safe migration ran late by 3:00"
+    assert notes[3]["text"] == "Announcement: Session 2 starts at 15:20"
+    html = to_html(_pack(actions))
+    assert "Readiness" not in html
+    assert "ran late by 3:00" in html and "Session 2 starts at 15:20" in html
+
+
+def test_the_annex_is_only_in_the_personal_pack_and_marked() -> None:
+    shareable, personal = _pack(), _pack(personal=True)
+    assert "annex" not in shareable and not shareable["personal_data"]
+    for text in (to_html(shareable), to_csv(shareable)):
+        assert "guest1@example.org" not in text and "Guest 1" not in text
+    assert {a["email"] for a in personal["annex"]} == {f"guest{i}@example.org" for i in range(9)}
+    html = to_html(personal)
+    assert "CONTAINS PERSONAL DATA" in html and "guest8@example.org" in html
+    assert "annex (personal data)" in to_csv(personal)
+
+
+def test_an_event_without_registration_still_has_a_summary() -> None:
+    now = datetime(2022, 5, 30, 11, tzinfo=UTC)
+    schedule = SCHEDULE.model_copy(update={"zoom": SCHEDULE.zoom.model_copy(update={"registration": False})})
+    timeline = build_timeline(schedule, [], now)
+    attendance = Attendance([person("x", "X", "x@example.org")], {}, {})
+    pack = build_pack(schedule, build_report(schedule, timeline, attendance, now), attendance, [], [], timeline, now)
+    assert pack["summary"]["registered"] == 0 and pack["summary"]["attendance_rate"] is None
+    assert pack["breakdowns"] == [] and "registration was off" in to_html(pack)
+
+
+def test_a_pack_with_nobody_in_the_meeting_renders() -> None:
+    now = datetime(2022, 5, 30, 11, tzinfo=UTC)
+    timeline = build_timeline(SCHEDULE, [], now)
+    empty = Attendance([], {}, {})
+    pack = build_pack(SCHEDULE, build_report(SCHEDULE, timeline, empty, now), empty, [], [], timeline, now)
+    assert pack["summary"]["participants"] == 0 and pack["summary"]["median_minutes"] == 0.0
+    html = to_html(pack)
+    assert "No attendance recorded." in html and "How the agenda ran" in html
+    assert to_csv(pack).startswith("section,item,measure,value\n")
+
+
+@pytest.mark.browser
+async def test_pdfs_asked_at_once_are_all_printed() -> None:
+    import asyncio
+
+    from app.report.pdf import html_to_pdf
+    from tests.report.conftest import need_chromium
+
+    need_chromium()
+    pages = await asyncio.gather(*(html_to_pdf(f"<p>page {i}</p>") for i in range(3)))
+    assert all(p.startswith(b"%PDF") for p in pages)
+
+
+def test_a_missing_chromium_is_one_clear_error() -> None:
+    from app.report.pdf import PdfError, find_chromium
+
+    with pytest.raises(PdfError, match="set SHOWCALLER_CHROMIUM to its path"):
+        find_chromium("no-such-chromium-here")
