@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import statistics
 from datetime import UTC, datetime
 from io import BytesIO
@@ -232,8 +233,10 @@ def test_the_pdf_has_its_pages_and_the_personal_one_says_so_on_every_page(rehear
 
 
 @pytest.mark.browser
-async def test_first_page_picture_for_the_readme(rehearsed, browser) -> None:
-    """Saves docs/report-first-page.png, the picture the README shows: the first page as printed (A4)."""
+async def test_first_page_picture_for_the_readme(rehearsed, browser, tmp_path) -> None:
+    """Takes the picture the README shows (the first page as printed, A4). It is saved into
+    docs/report-first-page.png only with SHOWCALLER_UPDATE_DOCS=1, so a test run never leaves the
+    checkout modified; otherwise it goes to a temporary folder and the committed one must exist."""
     page = await browser.new_page(viewport={"width": 794, "height": 1123}, device_scale_factor=1.25)
     await page.emulate_media(media="print")
     await page.goto((rehearsed.folder / "pack.html").as_uri())
@@ -245,8 +248,12 @@ async def test_first_page_picture_for_the_readme(rehearsed, browser) -> None:
     box = await page.locator("section[aria-labelledby=summary]").bounding_box()
     assert box is not None
     clip = {"x": 0, "y": 0, "width": 794, "height": box["y"] + box["height"] + 12}
-    await page.screenshot(path=str(ROOT / "docs" / "report-first-page.png"), clip=clip)
+    committed = ROOT / "docs" / "report-first-page.png"
+    target = committed if os.environ.get("SHOWCALLER_UPDATE_DOCS") == "1" else tmp_path / committed.name
+    await page.screenshot(path=str(target), clip=clip)
     await page.close()
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert committed.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the README's picture is in the repository
 
 
 def test_html_charts_are_inline_and_offline(rehearsed) -> None:

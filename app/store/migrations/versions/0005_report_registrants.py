@@ -1,7 +1,7 @@
 """zoom_registrants: who registered, with their answers, for the post-event pack
 
-Revision ID: 0004_report
-Revises: 0003_hostile
+Revision ID: 0005_report
+Revises: 0004_plan_fingerprint
 Create Date: 2026-11-30 19:40:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import app.store.tables
 
-revision = "0004_report"
-down_revision = "0003_hostile"
+revision = "0005_report"
+down_revision = "0004_plan_fingerprint"
 branch_labels = None
 depends_on = None
 
