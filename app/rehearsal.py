@@ -194,7 +194,7 @@ async def rehearse(
         zoom_http.event_hooks = runtime.metrics.zoom_hooks(SANDBOX_BASE)
         runtime.zoom_client_factory = lambda: sandbox_client(zoom_http, emulator)
     summary = summary if summary is not None else Summary()
-    transcript = Transcript(console, tz)
+    transcript = Transcript(console, tz)  # type: ignore[arg-type]  # validated schedule
     rng = random.Random(11)
     receiver_server, receiver_task = await _serve(receivers, receivers_port, "127.0.0.1")
     app = create_app(settings, runtime=runtime)
@@ -222,7 +222,7 @@ async def rehearse(
         clock.go()
         runtime.timer.request_rearm()
         if emulator is not None:
-            meeting_task = asyncio.create_task(run_meeting(emulator, applied.id, moves, clock))
+            meeting_task = asyncio.create_task(run_meeting(emulator, applied.id, moves, clock))  # type: ignore[arg-type]  # apply created it
             console.print(
                 f"Sandbox Zoom meeting {applied.id}: {len(moves)} joins and leaves will arrive as "
                 f"signed webhooks ({late} joins late, to show a readiness alert)"

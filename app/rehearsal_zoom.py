@@ -12,6 +12,7 @@ import asyncio
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.engine.clock import Clock
 from integrations.zoom_emulator import ZoomEmulator
@@ -52,8 +53,8 @@ def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tu
             arrive = max(opens, first[ref] - timedelta(minutes=rng.randint(12, 25)))
         leave = min(closes, last[ref] + timedelta(minutes=rng.randint(2, 15)))
         moves += [
-            Move(arrive, "join", person.name, person.email or ""),
-            Move(leave, "leave", person.name, person.email or ""),
+            Move(arrive, "join", person.name, person.email or ""),  # type: ignore[union-attr]  # refs come from the schedule's people
+            Move(leave, "leave", person.name, person.email or ""),  # type: ignore[union-attr]  # refs come from the schedule's people
         ]
     span = int((closes - opens).total_seconds())
     for i in range(audience):
@@ -64,13 +65,13 @@ def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tu
     moves.append(Move(closes, "end"))
     order = {"start": 0, "join": 1, "leave": 2, "end": 3}
     moves.sort(key=lambda m: (m.at, order[m.action]))
-    return moves, schedule.person(late).name if late else None
+    return moves, schedule.person(late).name if late else None  # type: ignore[union-attr]  # refs come from the schedule's people
 
 
 async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move], clock: Clock) -> int:
     """Play the moves at their moments on `clock`; returns how many webhooks were delivered."""
     sent = 0
-    people = {}
+    people: dict[str, Any] = {}
     for move in moves:
         await asyncio.sleep(clock.real_delay(move.at))
         if move.action == "start":

@@ -165,7 +165,7 @@ class ZoomSetup:
         spec = spec_from_schedule(schedule)
         async with self.access(schedule) as access:
             existing, kind, notes = await self._locate(access.client, schedule.event.id)
-            state = await fetch_state(access.client, kind, existing) if existing is not None and kind else None
+            state = await fetch_state(access.client, kind, existing) if existing is not None and kind else None  # type: ignore[arg-type]  # stored kind is meeting or webinar
             return Planned(plan_changes(spec, state), access.sandbox, notes)
 
     async def apply(
@@ -195,7 +195,12 @@ class ZoomSetup:
             await forget_pending_create(self.db, event_id)
         journal = db_journal(self.db, event_id, spec, access.sandbox, now)
         plan, result = await converge(
-            access.client, spec, existing, existing_kind=kind, journal=journal, replace=replace
+            access.client,
+            spec,
+            existing,
+            existing_kind=kind,  # type: ignore[arg-type]  # stored kind is meeting or webinar
+            journal=journal,
+            replace=replace,
         )
         result.notes[:0] = notes
         if result.id is not None:
