@@ -1,5 +1,6 @@
 # Two entry points for a fresh clone: `make demo` and `make test`.
 # Both create .venv on first use and reinstall only when pyproject.toml changes.
+# mypy reads its settings (files, plugins, per-module exceptions) from pyproject.toml [tool.mypy].
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,15 +20,17 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 
 bench: $(STAMP)
 	for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache showcaller.db
+	rm -rf $(VENV) .pytest_cache .mypy_cache showcaller.db

@@ -74,8 +74,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if getattr(exc, "retry_after", None) is not None:
-            headers = {"Retry-After": str(exc.retry_after)}
+        retry_after = getattr(exc, "retry_after", None)  # errors that expect a retry carry it
+        if retry_after is not None:
+            headers = {"Retry-After": str(retry_after)}
         return _json(exc.status, exc.code, exc.reason, headers, **exc.details)
 
     @app.exception_handler(ScheduleError)

@@ -37,7 +37,7 @@ async def repair_event(
         raise RepairError(f"no event '{event_id}' in this database", missing=True)
     text, source = (text, source) if text is not None else (row.schedule_text, row.source)
     try:
-        schedule = load_text(text, source)
+        schedule = load_text(text, source)  # type: ignore[arg-type]  # stored events keep their schedule text
     except ScheduleError as exc:
         raise RepairError(
             f"{exc.render()}\nfix the file and run `showcaller events repair {event_id} "

@@ -49,7 +49,8 @@ def create_app(
             # What start-up built lives as long as the process: keep it out of the cyclic
             # collector, whose full passes over it stalled the event loop for ~50 ms at a time.
             gc.freeze()
-            runtime.engine.freeze_loaded = True  # and every event loaded from now on (a background catch-up)
+            # and every event loaded from now on (a background catch-up)
+            runtime.engine.freeze_loaded = True  # type: ignore[union-attr]  # started just above
         app.state.runtime = runtime
         install_log_redaction()  # again: uvicorn may have configured its loggers since create_app
         try:

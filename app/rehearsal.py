@@ -204,7 +204,7 @@ async def rehearse(
         zoom_http.event_hooks = runtime.metrics.zoom_hooks(SANDBOX_BASE)
         runtime.zoom_client_factory = lambda: sandbox_client(zoom_http, emulator)
     summary = summary if summary is not None else Summary()
-    transcript = Transcript(console, tz)
+    transcript = Transcript(console, tz)  # type: ignore[arg-type]  # validated schedule
     rng = random.Random(11)
     receiver_server, receiver_task = await _serve(receivers, receivers_port, "127.0.0.1")
     app = create_app(settings, runtime=runtime)
@@ -239,7 +239,7 @@ async def rehearse(
         clock.go()
         runtime.timer.request_rearm()
         if emulator is not None:
-            meeting_task = asyncio.create_task(run_meeting(emulator, applied.id, moves, clock))
+            meeting_task = asyncio.create_task(run_meeting(emulator, applied.id, moves, clock))  # type: ignore[arg-type]  # apply created it
             console.print(
                 f"Sandbox Zoom meeting {applied.id}: {len(moves)} joins and leaves will arrive as "
                 f"signed webhooks ({late} joins late, to show a readiness alert)"
@@ -293,9 +293,11 @@ async def rehearse(
             )
             summary.attendance = {"unique": figures["total_unique"], "peak": figures["peak"]}
             # After the event, as on the day: who registered and Zoom's own participant list.
+            assert runtime.db is not None and runtime.zoom_client_factory is not None  # started, sandbox Zoom
             fetched = await fetch_records(runtime.db, runtime.zoom_client_factory(), schedule.event.id, clock.now())
             if fetched is not None:
                 summary.fetched = {"registrants": fetched.registrants, "participant_rows": fetched.participant_rows}
+            assert applied.id is not None  # the sandbox meeting was created above
             stored = emulator.state.meetings.get(applied.id)
             summary.zoom_registrants = copy.deepcopy(stored.registrants) if stored else []
             summary.zoom_rows = [
@@ -334,6 +336,7 @@ async def _write_pack(runtime: Runtime, schedule: Schedule, pack_to: Path, conso
     from app.report.pdf import PdfError
     from app.report.service import PackFormat, pack_from_db, render_pack
 
+    assert runtime.db is not None  # a started runtime
     pack = await pack_from_db(runtime.db, schedule, runtime.clock.now(), runtime.engine.timeline(schedule.event.id))
     written = []
     for fmt in (PackFormat.html, PackFormat.pdf):

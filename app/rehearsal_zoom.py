@@ -18,6 +18,7 @@ import asyncio
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.engine.clock import Clock
 from integrations.zoom_emulator import ZoomEmulator
@@ -62,8 +63,8 @@ def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tu
             arrive = max(opens, first[ref] - timedelta(minutes=rng.randint(12, 25)))
         leave = min(closes, last[ref] + timedelta(minutes=rng.randint(2, 15)))
         moves += [
-            Move(arrive, "join", person.name, person.email or ""),
-            Move(leave, "leave", person.name, person.email or ""),
+            Move(arrive, "join", person.name, person.email or ""),  # type: ignore[union-attr]  # refs come from the schedule's people
+            Move(leave, "leave", person.name, person.email or ""),  # type: ignore[union-attr]  # refs come from the schedule's people
         ]
     span = int((closes - opens).total_seconds())
     registration = bool(schedule.zoom.registration)
@@ -86,7 +87,7 @@ def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tu
     moves.append(Move(closes, "end"))
     order = {"register": -1, "start": 0, "join": 1, "leave": 2, "end": 3}
     moves.sort(key=lambda m: (m.at, order[m.action]))
-    return moves, schedule.person(late).name if late else None
+    return moves, schedule.person(late).name if late else None  # type: ignore[union-attr]  # refs come from the schedule's people
 
 
 async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move], clock: Clock, seed: int = 7) -> int:
@@ -96,7 +97,7 @@ async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move]
     """
     answers = random.Random(seed)
     sent = 0
-    people = {}
+    people: dict[str, Any] = {}
     registered: dict[str, str] = {}
     for move in moves:
         await asyncio.sleep(clock.real_delay(move.at))

@@ -267,11 +267,11 @@ class Runtime:
         if self._zoom is None:  # one client, so one cached OAuth token and one pacer for the whole process
             s = self.settings
             self._zoom = ZoomClient(
-                self.http,
+                self.http,  # type: ignore[arg-type]  # Zoom mode: credentials were checked
                 api_base=s.zoom_api_base,
                 oauth_base=s.zoom_oauth_base,
-                account_id=s.zoom_account_id,
-                client_id=s.zoom_client_id,
+                account_id=s.zoom_account_id,  # type: ignore[arg-type]  # Zoom mode: credentials were checked
+                client_id=s.zoom_client_id,  # type: ignore[arg-type]  # Zoom mode: credentials were checked
                 client_secret=s.zoom_client_secret.get_secret_value(),
                 pacer=zoom_pacer(s),
             )

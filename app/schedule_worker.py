@@ -15,6 +15,7 @@ import os
 import resource
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from typing import Any
 
 from schedules.model import Schedule
 from schedules.problems import Problem, ScheduleError
@@ -33,6 +34,7 @@ def _child(send: Connection, text: str, source: str, memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from schedules.load import load_text
 
+    outcome: tuple[Any, ...]
     try:
         outcome = ("ok", load_text(text, source))
     except ScheduleError as exc:

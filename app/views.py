@@ -78,7 +78,7 @@ def segment_json(schedule: Schedule, timeline: Timeline, zone_name: str) -> list
 
 def clock_change_json(start: datetime, end: datetime, zone_name: str) -> dict[str, str] | None:
     """The clock change inside a segment, in the shown zone: when, the offsets, and a sentence."""
-    found = change_between(zone(zone_name), start, end)
+    found = change_between(zone(zone_name), start, end)  # type: ignore[arg-type]  # validated schedule: known zone
     if found is None:
         return None
     at, before, after = found

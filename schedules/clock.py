@@ -25,9 +25,9 @@ def read_local(naive: datetime, zone: tzinfo) -> Reading:
     before, after = first.utcoffset(), second.utcoffset()
     instant = first.astimezone(UTC)
     if before == after:
-        return Reading("ok", instant, before, after)
+        return Reading("ok", instant, before, after)  # type: ignore[arg-type]  # aware datetimes have an offset
     exists = instant.astimezone(zone).replace(tzinfo=None) == naive
-    return Reading("ambiguous" if exists else "gap", instant, before, after)
+    return Reading("ambiguous" if exists else "gap", instant, before, after)  # type: ignore[arg-type]  # aware datetimes have an offset
 
 
 def change_between(zone: tzinfo, start: datetime, end: datetime) -> tuple[datetime, timedelta, timedelta] | None:
@@ -49,14 +49,14 @@ def change_between(zone: tzinfo, start: datetime, end: datetime) -> tuple[dateti
             low = mid
         else:
             high = mid
-    return high.replace(microsecond=0), before, high.astimezone(zone).utcoffset()
+    return high.replace(microsecond=0), before, high.astimezone(zone).utcoffset()  # type: ignore[return-value]  # aware datetimes have an offset
 
 
 def wall(moment: datetime, zone: tzinfo) -> str:
     """HH:MM in `zone`, with the offset ("02:30+01:00") when that wall time happens twice that day."""
     local = moment.astimezone(zone)
     if read_local(local.replace(tzinfo=None), zone).kind == "ambiguous":
-        return local.strftime("%H:%M") + utc_offset(local.utcoffset())
+        return local.strftime("%H:%M") + utc_offset(local.utcoffset())  # type: ignore[arg-type]  # aware datetimes have an offset
     return local.strftime("%H:%M")
 
 

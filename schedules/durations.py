@@ -90,9 +90,9 @@ def parse_clock(value: object) -> time | datetime:
         )
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 14:15 as the sexagesimal integer 855.
-        hours, minutes = divmod(value, 60)
-        if 0 <= hours < 24:
-            return time(hours, minutes)
+        whole_hours, whole_minutes = divmod(value, 60)
+        if 0 <= whole_hours < 24:
+            return time(whole_hours, whole_minutes)
     if isinstance(value, str):
         text = value.strip()
         if re.match(TIME_PATTERN, text):

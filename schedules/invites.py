@@ -92,7 +92,7 @@ def invite_part(
         person,
         invite_uid(schedule, person.id),
         person.timezone or schedule.event.timezone,
-        call_time(schedule, slots),
+        call_time(schedule, slots),  # type: ignore[arg-type]  # slots are non-empty
         max(s.end for s in slots),
         slots,
         hosts,

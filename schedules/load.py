@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -24,7 +25,7 @@ def _pydantic_problems(exc: ValidationError, marks: Marks, file: str) -> list[Pr
         path = tuple(
             p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in UNION_TAGS))
         )
-        message, fix = explain(err, path)
+        message, fix = explain(err, path)  # type: ignore[arg-type]  # pydantic's error dicts
         line, col = locate(marks, path)
         problems.append(Problem(line, col, path, message, fix, file))
     return problems
@@ -66,7 +67,8 @@ def _repair(data: dict, exc: ValidationError, rounds: int = 5):
             return Schedule.model_validate(compacted), [_remap(d, index_map) for d in dropped], index_map
         except ValidationError as again:
             exc = ValidationError.from_exception_data(
-                again.title, [{**e, "loc": _remap(tuple(e["loc"]), index_map)} for e in again.errors()]
+                again.title,
+                [{**e, "loc": _remap(tuple(e["loc"]), index_map)} for e in again.errors()],  # type: ignore[typeddict-unknown-key]  # pydantic's error dicts
             )
     return None, dropped, {}
 
@@ -141,7 +143,7 @@ def _delete(data: Any, path: Path) -> bool:
 
 
 def _rule_problems(
-    schedule: Schedule, marks: Marks, file: str, skip: list[Path] = (), index_map: dict | None = None
+    schedule: Schedule, marks: Marks, file: str, skip: Sequence[Path] = (), index_map: dict | None = None
 ) -> list[Problem]:
     problems = []
     for path, message, fix in check_rules(schedule):

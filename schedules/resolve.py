@@ -48,7 +48,7 @@ def to_utc(schedule: Schedule, clock: time | datetime) -> datetime:
 def segment_bounds(schedule: Schedule, segment: Segment) -> tuple[datetime, datetime]:
     """Planned (start, end) of one segment in UTC."""
     start = to_utc(schedule, segment.start)
-    end = to_utc(schedule, segment.end) if segment.end is not None else start + segment.duration
+    end = to_utc(schedule, segment.end) if segment.end is not None else start + segment.duration  # type: ignore[operator]  # a segment without end has a duration
     return start, end
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
@@ -85,7 +86,7 @@ def _clock_changes(schedule: Schedule) -> Iterator[Finding]:
         show = (lambda d: d.strftime("%H:%M")) if short else (lambda d: d.isoformat(timespec="minutes"))
         if moment.tzinfo is not None:
             wall = moment.replace(tzinfo=None)
-            around = read_local(wall, tz)
+            around = read_local(wall, tz)  # type: ignore[arg-type]  # an unknown zone stops the rules earlier
             if short and moment.utcoffset() not in (around.before, around.after):
                 offsets = " or ".join(dict.fromkeys(utc_label(o) for o in (around.before, around.after)))
                 yield (
@@ -95,11 +96,11 @@ def _clock_changes(schedule: Schedule) -> Iterator[Finding]:
                     f"write the offset the zone has, or just {show(moment)}",
                 )
             continue
-        reading = read_local(moment, tz)
+        reading = read_local(moment, tz)  # type: ignore[arg-type]  # an unknown zone stops the rules earlier
         if reading.kind == "gap":
             gap = reading.after - reading.before
             found = change_between(
-                tz,
+                tz,  # type: ignore[arg-type]  # an unknown zone stops the rules earlier
                 moment.replace(tzinfo=UTC) - reading.after,
                 moment.replace(tzinfo=UTC) - reading.before + timedelta(seconds=1),
             )
@@ -114,7 +115,7 @@ def _clock_changes(schedule: Schedule) -> Iterator[Finding]:
             )
         elif reading.kind == "ambiguous":
             found = change_between(
-                tz,
+                tz,  # type: ignore[arg-type]  # an unknown zone stops the rules earlier
                 moment.replace(tzinfo=UTC) - reading.before,
                 moment.replace(tzinfo=UTC) - reading.after + timedelta(seconds=1),
             )
@@ -130,7 +131,7 @@ def _clock_changes(schedule: Schedule) -> Iterator[Finding]:
 
 
 def _duplicates(schedule: Schedule) -> Iterator[Finding]:
-    sections = {
+    sections: dict[str, Sequence[Any]] = {
         "people": schedule.people,
         "segments": schedule.segments,
         "cues": schedule.cues,
@@ -266,9 +267,13 @@ def _zoom(schedule: Schedule) -> Iterator[Finding]:
             "set zoom.kind: meeting or remove breakout_rooms",
         )
     if zoom.kind == "webinar":
-        for path, ref in panelist_refs(schedule):
+        for ref_path, ref in panelist_refs(schedule):
             if schedule.person(ref) is not None and email_of(schedule, ref) is None:
-                yield (path, f"panelist '{ref}' has no email", "Zoom invites panelists by email; add one to the person")
+                yield (
+                    ref_path,
+                    f"panelist '{ref}' has no email",
+                    "Zoom invites panelists by email; add one to the person",
+                )
     else:
         if zoom.panelists is not None:
             yield (("zoom", "panelists"), "panelists only exist in webinars", "set zoom.kind: webinar or remove it")
@@ -434,4 +439,4 @@ def _times(schedule: Schedule) -> Iterator[Finding]:
 
 def _hm(schedule: Schedule, moment) -> str:
     """HH:MM in the event's zone, with the offset when that wall time happens twice that day."""
-    return wall(moment, zone(schedule.event.timezone))
+    return wall(moment, zone(schedule.event.timezone))  # type: ignore[arg-type]  # an unknown zone stops the rules earlier

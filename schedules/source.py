@@ -56,13 +56,13 @@ class _BoundedComposer(yaml.composer.Composer):
         try:
             if self.count > MAX_VALUES:
                 raise _Limit(
-                    self.peek_event().start_mark,
+                    self.peek_event().start_mark,  # type: ignore[attr-defined]  # PyYAML's mixin classes
                     f"the file holds more than {MAX_VALUES:,} values",
                     "a schedule is far smaller: is this the right file?",
                 )
             if self.depth > MAX_DEPTH:
                 raise _Limit(
-                    self.peek_event().start_mark,
+                    self.peek_event().start_mark,  # type: ignore[attr-defined]  # PyYAML's mixin classes
                     f"nested more than {MAX_DEPTH} levels deep",
                     "a schedule needs only a few levels; check the indentation and brackets",
                 )
@@ -87,7 +87,7 @@ if getattr(yaml, "__with_libyaml__", False):
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
 else:  # pragma: no cover - libyaml ships in PyYAML's wheels
-    _Fast = _Slow
+    _Fast = _Slow  # type: ignore[assignment, misc]  # PyYAML's mixin classes
 
 # Below this size a syntax error is re-read by the pure-Python parser for its clearer message.
 _EXPLAIN_BELOW = 64 * 1024
@@ -179,7 +179,7 @@ class _Builder:
         return self._scalar(node, path)
 
     def _scalar(self, node: yaml.Node, path: Path) -> Any:
-        if node.tag == _INT and ":" in node.value and not node.style:  # plain: None, or "" from libyaml
+        if node.tag == _INT and ":" in node.value and not node.style:  # type: ignore[attr-defined]  # plain: None, or "" from libyaml
             return YamlNumber(node.value)
         try:
             value = self.loader.construct_object(node, deep=True)

@@ -226,7 +226,7 @@ def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | Non
         later = held is not None and k > held
         at_end = later or held == k
         sid, sfx = seg.id, _suffix(row)
-        times = {
+        times: dict[str, Any] = {
             "start": row.start.isoformat(),
             "end": row.end.isoformat(),
             "next": nxt.id if nxt else None,
@@ -278,7 +278,7 @@ def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | Non
             for slot in range(r.count):
                 later_minutes = sum(r.slot_minutes(n) for n in range(slot + 1, r.count + 1))
                 at = row.end - timedelta(minutes=later_minutes)
-                who, minutes = respondent_label(schedule, seg, slot), r.slot_minutes(slot + 1)
+                who, minutes = respondent_label(schedule, seg, slot), r.slot_minutes(slot + 1)  # type: ignore[assignment]  # minutes: a float here
                 yield _cue(
                     schedule,
                     f"respondent_slot/{sid}/{slot + 1}{sfx}",
@@ -322,7 +322,7 @@ def _reminder_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | No
         else:
             from schedules.resolve import to_utc
 
-            base, is_held = to_utc(schedule, spec.at), False
+            base, is_held = to_utc(schedule, spec.at), False  # type: ignore[arg-type]  # validated schedule
         yield _cue(
             schedule,
             f"reminder/{spec.id}",
@@ -337,7 +337,7 @@ def _reminder_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | No
 
 
 def _timer_cues(schedule: Schedule, timers: list[Timer], now: datetime | None):
-    thresholds = [
+    thresholds: list[tuple[CueKind, timedelta, str]] = [
         (CueKind.timer_warning, schedule.timers.warning, "warning"),
         (CueKind.timer_danger, schedule.timers.danger, "danger"),
     ]
@@ -345,9 +345,10 @@ def _timer_cues(schedule: Schedule, timers: list[Timer], now: datetime | None):
         if timer.status is TimerStatus.stopped:
             continue
         paused = timer.status is TimerStatus.paused
-        ends = timer.ends_at or ((now or timer.paused_at) + timer.remaining_at(now or timer.paused_at))
+        # A running timer has ends_at; a paused one has paused_at.
+        ends: datetime = timer.ends_at or ((now or timer.paused_at) + timer.remaining_at(now or timer.paused_at))  # type: ignore[operator, arg-type, assignment]
         label = timer.label or timer.id
-        data = {"timer": timer.id, "seconds": timer.seconds, "ends": ends.isoformat()}
+        data: dict[str, Any] = {"timer": timer.id, "seconds": timer.seconds, "ends": ends.isoformat()}
         yield _cue(
             schedule,
             f"timer_start/{timer.id}",

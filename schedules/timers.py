@@ -83,9 +83,9 @@ def replay_timers(
         expire(adj.at)
         if isinstance(adj, EndEvent) and not ended:
             ended = True
-            for timer in list(timers.values()):
-                if timer.status is not TimerStatus.stopped:
-                    timers[timer.id] = replace(timer, stopped_at=adj.at)
+            for running in list(timers.values()):
+                if running.status is not TimerStatus.stopped:
+                    timers[running.id] = replace(running, stopped_at=adj.at)
             continue
         if hasattr(adj, "timer_id"):
             changed[adj.timer_id] = adj.at

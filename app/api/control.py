@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from app.api.deps import EventId, Host, IdempotencyKey, RunDep, respond
@@ -18,7 +20,7 @@ from app.api.schemas import (
 )
 
 router = APIRouter(prefix="/api/events/{event_id}", tags=["run control"])
-REFUSALS = {
+REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"description": "unknown segment, timer or target"},
     409: {"description": "refused in the current state (the answer carries `state`)"},
     422: {"description": "invalid body, or an Idempotency-Key reused for another request"},

@@ -172,7 +172,7 @@ async def stream(event_id: EventId, runtime: RuntimeDep, _: StreamViewer, reques
     async def events():
         yield "retry: 2000\n\n" + frame("connected")
         # aclosing: a client that leaves closes this generator, and with it the subscription, at once.
-        async with aclosing(changes(runtime.broadcaster, event_id, queue, request)) as reasons:
+        async with aclosing(changes(runtime.broadcaster, event_id, queue, request)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
             async for reason in reasons:
                 yield frame(reason) if reason is not None else KEEPALIVE
 

@@ -101,7 +101,7 @@ def include(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui():
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url,
+            openapi_url=app.openapi_url,  # type: ignore[arg-type]  # the app sets openapi_url
             title=f"{app.title} - API",
             swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
             swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
@@ -111,7 +111,7 @@ def include(app: FastAPI) -> None:
     @app.get("/redoc", include_in_schema=False)
     async def redoc():
         return get_redoc_html(
-            openapi_url=app.openapi_url,
+            openapi_url=app.openapi_url,  # type: ignore[arg-type]  # the app sets openapi_url
             title=f"{app.title} - ReDoc",
             redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
             redoc_favicon_url=f"{DOCS_STATIC}/favicon.png",

@@ -146,7 +146,7 @@ class DelayIn(BaseModel):
 
     @property
     def total_seconds(self) -> int:
-        return self.seconds if self.seconds is not None else round(self.minutes * 60)
+        return self.seconds if self.seconds is not None else round(self.minutes * 60)  # type: ignore[operator]  # the validator requires one of the two
 
 
 class TimerIn(BaseModel):

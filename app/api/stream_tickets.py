@@ -9,6 +9,7 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 TICKET_SECONDS = 30.0
@@ -27,7 +28,7 @@ class StreamTickets:
     """Single-use tickets in this process's memory (one process per database)."""
 
     ttl: float = TICKET_SECONDS
-    clock: object = time.monotonic
+    clock: Callable[[], float] = time.monotonic
     _open: dict[str, _Ticket] = field(default_factory=dict)
 
     def issue(self, caller: object, event_id: str) -> str:

@@ -74,7 +74,7 @@ async def post_apply(
         raise PreflightFailed(f"apply stopped before writing to Zoom: {exc}") from None
     except ZoomError as exc:
         raise _zoom_failed(exc) from None
-    result = None if dry_run else outcome.result
+    result = None if dry_run else outcome.result  # type: ignore[union-attr]  # not a dry run: outcome is Applied
     if result is not None:
         await runtime.refresh_links()
         runtime.changed(event_id, "zoom")  # other instances reload the join link their messages carry

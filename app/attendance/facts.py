@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from app.text_rules import neutralise
 from integrations.zoom.webhooks import ZoomEvent
@@ -110,7 +111,7 @@ def fact_from_event(event: ZoomEvent) -> Fact:
         when = (when or event.occurred_at).astimezone(UTC)
     except (OverflowError, ValueError) as exc:
         raise ValueError(f"{event.event}: time out of range") from exc
-    values = {
+    values: dict[str, Any] = {
         "meeting_id": event.meeting_id,
         "meeting_uuid": event.uuid,
         "user_id": event.user_id,

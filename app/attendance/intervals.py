@@ -113,7 +113,8 @@ class Attendance:
                 deltas[a] = deltas.get(a, 0) + 1
                 if b is not None:
                     deltas[b] = deltas.get(b, 0) - 1
-        out, count = [], 0
+        out: list[tuple[datetime, int]] = []
+        count = 0
         for moment in sorted(deltas):
             count += deltas[moment]
             if moment <= now or not out:
@@ -151,17 +152,17 @@ def build_attendance(facts: Iterable[Fact], past_rows: Iterable[PastRow] = ()) -
                 s = Session(
                     key[0],
                     f.meeting_uuid,
-                    f.user_id,
+                    f.user_id,  # type: ignore[arg-type]  # opening facts carry a user id
                     start=f.occurred_at,
                     parent_user_id=f.parent_user_id,
                     room=f.room,
                 )
                 sessions.append(s)
-                open_[key] = last[key] = s
-            _note(open_[key], f)
+                open_[key] = last[key] = s  # type: ignore[index]  # opening facts carry a user id
+            _note(open_[key], f)  # type: ignore[index]  # opening facts carry a user id
         else:
             key = (_CLOSES[f.kind], f.meeting_uuid, f.user_id)
-            s = open_.pop(key, None)
+            s = open_.pop(key, None)  # type: ignore[arg-type]  # opening facts carry a user id
             if s is None and key in last and last[key].end == f.occurred_at:
                 continue  # the same close re-sent with another event_ts
             if s is None:  # the opening webhook never came: remember the gap for reconciliation
@@ -244,9 +245,9 @@ def _people(sessions: list[Session]) -> list[Participant]:
     for i, s in enumerate(sessions):
         keys = set(s.ids)
         if s.place == "main":
-            keys.add(("sess", s.meeting_uuid, s.user_id))
+            keys.add(("sess", s.meeting_uuid, s.user_id))  # type: ignore[arg-type]  # opening facts carry a user id
         elif s.place == "room" and s.parent_user_id:
-            keys.add(("sess", s.meeting_uuid, s.parent_user_id))
+            keys.add(("sess", s.meeting_uuid, s.parent_user_id))  # type: ignore[arg-type]  # opening facts carry a user id
         if not s.ids:  # no stable identity at all: fall back to the display name
             name = normalise_name(s.names[-1][1]) if s.names else ""
             keys.add(("nm", name or f"anon:{s.meeting_uuid}:{s.place}:{s.user_id}"))
@@ -258,8 +259,8 @@ def _people(sessions: list[Session]) -> list[Participant]:
     members: dict[int, list[Session]] = {}
     for i, s in enumerate(sessions):
         members.setdefault(groups.find(i), []).append(s)
-    people = [_participant(group) for group in members.values()]
-    people = [p for p in people if p is not None]
+    found = [_participant(group) for group in members.values()]
+    people = [p for p in found if p is not None]
     return sorted(people, key=lambda p: p.key)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from app.attendance.intervals import Attendance, Participant
 from app.attendance.names import names_country, normalise_name
@@ -80,7 +81,9 @@ def check_segment(
     matches = match_people(schedule, attendance) if matches is None else matches
     matched = {p.key for parts in matches.values() for p in parts}
     spare = [p for p in attendance.participants if p.present and p.key not in matched]
-    missing, present, waiting = [], [], set()
+    missing: list[Any] = []
+    present: list[Any] = []
+    waiting: set[Any] = set()
     for exp in expected_people(schedule, segment):
         if exp.id is not None:
             parts = matches.get(exp.id, [])

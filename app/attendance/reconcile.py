@@ -71,7 +71,7 @@ class Reconciler:
             await attendance_repo.request_reconciliation(conn, meeting_uuid, meeting_id, obj, now + self.delay, now)
 
     async def _client(self) -> Any:
-        client = self.client_factory()
+        client = self.client_factory()  # type: ignore[misc]  # set when reconciliation is on
         return await client if inspect.isawaitable(client) else client
 
     async def run_due(self) -> int:

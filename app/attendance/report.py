@@ -123,7 +123,7 @@ def _timers(schedule: Schedule, timeline: Timeline, now: datetime) -> list[dict[
     for timer in timeline.timers:
         # A timer nobody stopped stops counting when its segment ended: the respondent could not
         # have spoken beyond it, and "now" may be days later when the report is made.
-        cutoff = min(now, segment_end.get(timer.segment, now)) if timer.stopped_at is None else now
+        cutoff = min(now, segment_end.get(timer.segment, now)) if timer.stopped_at is None else now  # type: ignore[arg-type]  # guarded: timers without a segment get now
         remaining = timer.remaining_at(max(cutoff, timer.started_at)).total_seconds()
         person = schedule.person(timer.person) if timer.person else None
         out.append(

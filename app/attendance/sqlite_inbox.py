@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from app.attendance.facts import Fact
 from app.store import attendance_repo
@@ -142,7 +142,7 @@ class SqliteInboxWriter:
             return None, exc
 
     def _rest(self) -> list:
-        rest = []
+        rest: list[Any] = []
         while True:
             try:
                 item = self._queue.get_nowait()

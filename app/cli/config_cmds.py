@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -45,7 +45,7 @@ def config(
     database_url: Annotated[str | None, typer.Option(help="as for `rehearse` and `report`")] = None,
 ) -> None:
     """Print the effective settings (secrets masked) and where each came from: default, .env, environment, option."""
-    options = {"database_url": database_url} if database_url else {}
+    options: dict[str, Any] = {"database_url": database_url} if database_url else {}
     settings = Settings(**options)
     # Plain columns, not a table: nothing is cut at 80 columns or in a pipe.
     _columns("Settings (value, then where it came from):", setting_sources(settings, options))

@@ -143,7 +143,7 @@ def listen(host: str, port: int) -> socket.socket:
 class ShowcallerGroup(TyperGroup):
     """The command group: known start-up problems become a Failure instead of a traceback."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context):  # type: ignore[override]  # typer's vendored click types
         try:
             return self._invoke(ctx)
         except Failure as failure:
@@ -154,7 +154,7 @@ class ShowcallerGroup(TyperGroup):
         from pydantic import ValidationError
 
         try:
-            return super().invoke(ctx)
+            return super().invoke(ctx)  # type: ignore[arg-type]  # typer's vendored click types
         except ValidationError as exc:
             if exc.title == "Settings":
                 raise settings_failure(exc) from None

@@ -114,7 +114,7 @@ def _serve_locked(
     ]
     if missing and not allow_missing_targets:
         sock.close()
-        unset = sorted({_variable(problem) for _, _, problem in missing if _variable(problem)})
+        unset = sorted({name for _, _, problem in missing if (name := _variable(problem))})
         other = [f"target '{target}': {problem}" for _, target, problem in missing if not _variable(problem)]
         reasons = "; ".join(([f"{', '.join(unset)} not set"] if unset else []) + other)
         raise Failure(

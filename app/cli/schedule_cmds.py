@@ -73,7 +73,7 @@ def plan(
 
 def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True) -> None:
     tzinfo = zone(zone_name)
-    local = lambda moment: wall(moment, tzinfo)  # noqa: E731
+    local = lambda moment: wall(moment, tzinfo)  # type: ignore[arg-type]  # noqa: E731
     day = timeline.segments[0].start.astimezone(tzinfo).strftime("%a %d %b %Y")
     # Text, not str: titles written by organisers must never be read as rich markup ("[Draft]").
     agenda = Table(title=Text(f"{schedule.event.title} | {day} | times in {zone_name}"), title_justify="left")
@@ -84,7 +84,7 @@ def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True
     for row in timeline.segments:
         seg = schedule.segments[row.index]
         when = f"{local(row.start)}-{local(row.end)}"
-        if found := change_between(tzinfo, row.start, row.end):
+        if found := change_between(tzinfo, row.start, row.end):  # type: ignore[arg-type]  # zone checked by the caller
             changes.append(f"* {seg.title}: {describe_change(*found)}; the length is real elapsed time")
             when += " *"
         agenda.add_row(

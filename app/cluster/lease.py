@@ -80,9 +80,10 @@ class Lease:
         if self.held:
             return True
         try:
-            if self._conn is None or self._conn.is_closed():
-                self._conn = await asyncpg.connect(self.dsn, timeout=10)
-            self.held = bool(await self._conn.fetchval("SELECT pg_try_advisory_lock($1)", LEASE_KEY))
+            conn = self._conn
+            if conn is None or conn.is_closed():
+                conn = self._conn = await asyncpg.connect(self.dsn, timeout=10)
+            self.held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEASE_KEY))
         except Exception as exc:  # the database is away: stay a standby and try again
             if not self._unreachable:  # once per outage, not every poll
                 log.warning("dispatcher lease: cannot reach the database (%s); retrying", exc)
@@ -91,7 +92,7 @@ class Lease:
             return False
         self._unreachable = False
         if self.held:
-            self._conn.add_termination_listener(lambda _conn: self._lose("its database connection was closed"))
+            conn.add_termination_listener(lambda _conn: self._lose("its database connection was closed"))
         return self.held
 
     async def run(self, on_acquired: Callable[[], Awaitable[None]]) -> None:
@@ -108,7 +109,10 @@ class Lease:
         while not self._lost:
             await asyncio.sleep(self.heartbeat)
             try:
-                await asyncio.wait_for(self._conn.fetchval("SELECT 1"), timeout=max(2.0, 4 * self.heartbeat))
+                conn = self._conn
+                if conn is None:
+                    raise ConnectionError("the lease connection is gone")
+                await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=max(2.0, 4 * self.heartbeat))
             except Exception as exc:
                 self._lose(f"its database connection failed: {type(exc).__name__}: {exc}".strip())
 

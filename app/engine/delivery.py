@@ -214,7 +214,7 @@ class DeliveryWorker:
         for count in counts:
             if isinstance(count, BaseException):
                 raise count
-        return sum(counts)
+        return sum(counts)  # type: ignore[arg-type]  # exceptions re-raised above
 
     async def _lane(self, rows: list, recorder: _Recorder) -> int:
         attempts = 0
@@ -259,10 +259,10 @@ class DeliveryWorker:
             recorder.add(row, status="parked", attempts=row.attempts, last_error=problem)
             return True
         schedule = self.schedules(row.event_id)
-        notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id))
+        notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id))  # type: ignore[union-attr]  # target is set when problem is empty
         template = next((t.template for t in schedule.targets if t.id == row.target_id), None)
         # Signatures and Retry-After dates are about real time, even in a rehearsal's fast clock.
-        outcome = await send(self.http, target, notification, template=template, timeout=self.timeout, pacer=self.pacer)
+        outcome = await send(self.http, target, notification, template=template, timeout=self.timeout, pacer=self.pacer)  # type: ignore[arg-type]  # target is set when problem is empty
         if outcome.result is DeliveryResult.ok:
             recorder.add(row, status="sent", sent_at=self.clock.now(), last_status=outcome.status_code, last_error=None)
             return True

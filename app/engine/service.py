@@ -340,6 +340,7 @@ class RunEngine:
                             item = self._events[event_id]
                             item.timeline = build_timeline(item.schedule, item.actions, now, self.timer_grace)
                             fingerprint = self._fingerprint(item)
+                        assert item.timeline is not None  # built just above
                         changed = await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now) > 0
                         await events_repo.set_plan_fingerprint(conn, event_id, fingerprint)
                         if changed:
@@ -478,7 +479,7 @@ class RunEngine:
                 continue  # start-up's catch-up loads it from the database, under the writer lock
             item, version = self._events.get(event_id), stored.get(event_id)
             if version is None:  # removed by another instance
-                if self._events.pop(event_id, None) is not None or self.quarantined.pop(event_id, None):
+                if self._events.pop(event_id, None) is not None or self.quarantined.pop(event_id, None) is not None:
                     changed.add(event_id)
                 continue
             if item is not None and item.version == version:
@@ -486,8 +487,10 @@ class RunEngine:
             row = await events_repo.get_event(conn, event_id)
             log_rows = await events_repo.load_log(conn, event_id)
             try:
-                same = item is not None and item.schedule_hash == row.schedule_hash
-                schedule = item.schedule if same else load_text(row.schedule_text, row.source, self.max_schedule_bytes)
+                if item is not None and item.schedule_hash == row.schedule_hash:
+                    schedule = item.schedule  # only the run log changed: no need to parse again
+                else:
+                    schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes)
             except Exception as exc:  # as at start-up: a bad stored schedule stops only its own event
                 if event_id not in self.quarantined:
                     self._quarantine(event_id, exc)

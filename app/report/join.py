@@ -14,7 +14,7 @@ agenda) are counted apart, since they join through their own links and need not 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 
 from app.attendance.intervals import Participant
@@ -40,7 +40,7 @@ class Joined:
 
 
 def join(
-    registrants: Iterable[RegistrantRow], attendees: Iterable[Participant], scheduled: set[str] = frozenset()
+    registrants: Iterable[RegistrantRow], attendees: Iterable[Participant], scheduled: Set[str] = frozenset()
 ) -> Joined:
     """Match each attendee (with time in the meeting) to at most one registrant; `scheduled`: agenda keys."""
     registrants = list(registrants)

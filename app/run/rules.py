@@ -113,7 +113,7 @@ def delay(txn: Txn, seconds: int, mode: str | None) -> Adjustment:
             f"({bound.total_seconds() / 60:g} min, the event's length or 24 h) either way"
         )
     not_ended(txn)
-    return Delay(txn.now, seconds=seconds, mode=mode)
+    return Delay(txn.now, seconds=seconds, mode=mode)  # type: ignore[arg-type]  # the body schema allows only these
 
 
 def end(txn: Txn) -> Adjustment:

@@ -95,7 +95,7 @@ async def stage_stream(
         runtime.broadcaster.publish(event_id, "stage_connected")
         try:
             yield "retry: 2000\n\n" + frame()
-            async with aclosing(changes(runtime.broadcaster, event_id, queue, request)) as reasons:
+            async with aclosing(changes(runtime.broadcaster, event_id, queue, request)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
                 async for reason in reasons:
                     if reason is None:
                         yield KEEPALIVE
@@ -224,7 +224,7 @@ async def person_invite(event_id: EventId, person: str, runtime: RuntimeDep, _: 
     schedule = runtime.schedule(event_id)
     if schedule.person(person) is None:
         raise NotFound(f"no person '{person}' in {event_id}")
-    made = await build_invites(runtime.db, runtime.settings, schedule, runtime.clock.now(), only=person)
+    made = await build_invites(runtime.db, runtime.settings, schedule, runtime.clock.now(), only=person)  # type: ignore[arg-type]  # started runtime
     if not made:
         raise NotFound(f"'{person}' has no slot in {event_id}, so there is nothing to invite them to")
     return Response(

@@ -52,7 +52,7 @@ def _clock(moment: datetime, zone_name: str) -> str:
 
 def _offset(moment: datetime, zone_name: str) -> str:
     local = moment.astimezone(zone(zone_name))
-    minutes = int(local.utcoffset().total_seconds() // 60)
+    minutes = int(local.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]  # validated schedule: known zone, call time set
     sign = "+" if minutes >= 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
     return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
@@ -124,11 +124,11 @@ def runsheet_html(schedule: Schedule, person_id: str) -> str:
         theirs=theirs,
         event_zone=event_zone,
         same_zone=theirs == event_zone,
-        their_offset=_offset(call, theirs),
-        event_offset=_offset(call, event_zone),
-        call_theirs=_clock(call, theirs),
-        call_event=_clock(call, event_zone),
-        date=call.astimezone(zone(theirs)).strftime("%A %d %B %Y"),
+        their_offset=_offset(call, theirs),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
+        event_offset=_offset(call, event_zone),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
+        call_theirs=_clock(call, theirs),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
+        call_event=_clock(call, event_zone),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
+        date=call.astimezone(zone(theirs)).strftime("%A %d %B %Y"),  # type: ignore[union-attr]  # validated schedule: known zone, call time set
         roles=", ".join(dict.fromkeys(s.role.value.replace("_", " ") for s in slots)),
     )
 

@@ -64,7 +64,7 @@ def _sqlite_values(row: dict) -> tuple:
         raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
     return (
         *(row[c] for c in _INBOX_COLUMNS[:4]),
-        _SQLITE_TIME(received.astimezone(UTC).replace(tzinfo=None)),
+        _SQLITE_TIME(received.astimezone(UTC).replace(tzinfo=None)),  # type: ignore[misc]  # SQLite's DATETIME has a processor
         row["body"],
     )
 
@@ -93,7 +93,7 @@ def add_to_inbox_sqlite(conn: sqlite3.Connection, rows: list[dict]) -> list[bool
     elif inserted <= 0:
         new = set()
     else:
-        found = conn.execute("SELECT dedupe_key FROM inbox WHERE id BETWEEN ? AND ?", (last - inserted + 1, last))
+        found = conn.execute("SELECT dedupe_key FROM inbox WHERE id BETWEEN ? AND ?", (last - inserted + 1, last))  # type: ignore[operator]  # lastrowid is set after an insert
         new = {key for (key,) in found}
     return [first[row["dedupe_key"]] == i and row["dedupe_key"] in new for i, row in enumerate(rows)]
 
@@ -101,7 +101,7 @@ def add_to_inbox_sqlite(conn: sqlite3.Connection, rows: list[dict]) -> list[bool
 def _sqlite_time(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
-    return _SQLITE_TIME(value.astimezone(UTC).replace(tzinfo=None))
+    return _SQLITE_TIME(value.astimezone(UTC).replace(tzinfo=None))  # type: ignore[misc]  # SQLite's DATETIME has a processor
 
 
 def _chunks(conn: sqlite3.Connection, items: list, per_item: int) -> Iterable[list]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -47,7 +48,7 @@ async def sync_cues(
     seen, changed = set(), 0
     for cue in planned:
         seen.add(cue.id)
-        values = {
+        values: dict[str, Any] = {
             "kind": cue.kind.value,
             "segment": cue.segment,
             "due_at": None if cue.held else cue.at,

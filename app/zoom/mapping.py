@@ -22,7 +22,7 @@ class ZoomSetupError(ValueError):
 
 
 def _emails(schedule: Schedule, refs: list[str]) -> tuple[str, ...]:
-    out = []
+    out: list[str] = []
     for ref in refs:
         email = email_of(schedule, ref)
         if email and email.lower() not in {e.lower() for e in out}:

@@ -167,7 +167,7 @@ class ZoomSetup:
             existing, kind, notes = await self._locate(access.client, schedule.event.id)
             managed = spec.registration_form is not None
             state = (
-                await fetch_state(access.client, kind, existing, questions=managed)
+                await fetch_state(access.client, kind, existing, questions=managed)  # type: ignore[arg-type]  # stored kind is meeting or webinar
                 if existing is not None and kind
                 else None
             )
@@ -200,7 +200,12 @@ class ZoomSetup:
             await forget_pending_create(self.db, event_id)
         journal = db_journal(self.db, event_id, spec, access.sandbox, now)
         plan, result = await converge(
-            access.client, spec, existing, existing_kind=kind, journal=journal, replace=replace
+            access.client,
+            spec,
+            existing,
+            existing_kind=kind,  # type: ignore[arg-type]  # stored kind is meeting or webinar
+            journal=journal,
+            replace=replace,
         )
         result.notes[:0] = notes
         if result.id is not None:

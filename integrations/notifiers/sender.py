@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -47,7 +48,7 @@ async def send(
     Slack targets wait on `pacer` (if given) first, and a Slack 429 holds the URL back for its
     Retry-After. The same `delivery_id` is sent on every retry (webhook-id for webhooks).
     """
-    ids = {"target_id": target.id, "delivery_id": notification.delivery_id}
+    ids: dict[str, Any] = {"target_id": target.id, "delivery_id": notification.delivery_id}
     secrets = target.secrets()
     try:
         request = render_for(target, notification, template, clock=clock)
@@ -96,7 +97,7 @@ async def _read_capped(response: httpx.Response) -> bytes:
 
 
 def _transport_outcome(
-    exc: httpx.HTTPError, timeout: float, secrets: list[str], ids: dict[str, str]
+    exc: httpx.HTTPError, timeout: float, secrets: list[str], ids: dict[str, Any]
 ) -> DeliveryOutcome:
     name = type(exc).__name__
     detail = redact(str(exc), secrets)[:300]

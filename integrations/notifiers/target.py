@@ -90,7 +90,7 @@ class TargetConfig(BaseModel):
                     target_id=tid,
                 )
             try:
-                decode_webhook_secret(self.secret.get_secret_value())
+                decode_webhook_secret(self.secret.get_secret_value())  # type: ignore[union-attr]  # checked above: webhooks have a secret
             except ValueError as exc:
                 raise TargetConfigError(str(exc), target_id=tid) from None
         elif _present(self.secret):
@@ -111,7 +111,8 @@ class TargetConfig(BaseModel):
             for err in exc.errors(include_input=False, include_url=False):
                 where = ".".join(str(p) for p in err["loc"])
                 problems.append(f"{where}: {err['msg']}" if where else err["msg"])
-            target_id = values.get("id") if isinstance(values.get("id"), str) else None
+            raw_id = values.get("id")
+            target_id = raw_id if isinstance(raw_id, str) else None
             message = "; ".join(p.removeprefix("Value error, ") for p in problems)
             if target_id:
                 message = message.replace(f"target '{target_id}': ", "")

@@ -116,6 +116,6 @@ def _reject_unsafe(tree: nodes.Template) -> None:
     # The sandbox blocks these at render time; refusing them now surfaces the mistake at load.
     for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
         raise TemplateError("templates cannot extend, include or import", line=node.lineno)
-    for node in tree.find_all(nodes.Getattr):
-        if node.attr.startswith("_"):
-            raise TemplateError(f"'{node.attr}' is not allowed in templates", line=node.lineno)
+    for attr in tree.find_all(nodes.Getattr):
+        if attr.attr.startswith("_"):
+            raise TemplateError(f"'{attr.attr}' is not allowed in templates", line=attr.lineno)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -112,7 +113,7 @@ class S2STokenProvider:
         return self._parse(resp)
 
     def _parse(self, resp: httpx.Response) -> AccessToken:
-        where = {"method": "POST", "path": "/oauth/token", "status": resp.status_code}
+        where: dict[str, Any] = {"method": "POST", "path": "/oauth/token", "status": resp.status_code}
         try:
             body = resp.json()
         except ValueError:

@@ -191,7 +191,7 @@ def _instance(request: Request, raw_ref: str, kind: str) -> PastInstance:
     return inst
 
 
-_PAST_KEYS = ("id", "name", "user_id", "registrant_id", "user_email", "join_time", "leave_time")
+_PAST_KEYS: tuple[str, ...] = ("id", "name", "user_id", "registrant_id", "user_email", "join_time", "leave_time")
 _PAST_KEYS += ("duration", "failover", "status", "internal_user")
 
 

@@ -10,7 +10,7 @@ from integrations.zoom_emulator.errors import EmuError, validation_failed
 
 MEETING_TYPES = {1, 2, 3, 8, 10}
 WEBINAR_TYPES = {5, 6, 9}
-ENUMS = {
+ENUMS: dict[str, set[Any]] = {
     "approval_type": {0, 1, 2},
     "registration_type": {1, 2, 3},
     "auto_recording": {"local", "cloud", "none"},

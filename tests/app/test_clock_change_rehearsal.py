@@ -8,8 +8,6 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from schedules.load import load_file
 from schedules.timeline import plan_cues
 from tests.conftest import MEKONG
@@ -18,25 +16,22 @@ EXAMPLES = MEKONG.parent / "examples"
 
 
 @pytest.mark.parametrize("name", ["spring-forward-webinar.yaml", "fall-back-meeting.yaml"])
-async def test_every_cue_fires_once_at_its_instant(name, database_url, settings_for, receiver_env):
+async def test_every_cue_fires_once_at_its_instant(name, database_url, service_for):
     path = EXAMPLES / name
     planned = plan_cues(load_file(path))
-    receiver_env("http://127.0.0.1:9")
-    clock = ManualClock(min(c.at for c in planned) - timedelta(hours=1))
-    runtime = Runtime(
-        settings_for(database_url), clock=clock, transport=httpx.MockTransport(lambda request: httpx.Response(204))
+    service = await service_for(
+        database_url,
+        min(c.at for c in planned) - timedelta(hours=1),
+        transport=lambda request: httpx.Response(204),
+        schedule=path,
     )
-    await runtime.start(run_timer=False, run_worker=False)
-    try:
-        await runtime.engine.load_schedule(path.read_text(), str(path))
-        fired: list[tuple[str, object]] = []
-        # Step the clock to each planned instant in turn: a cue must fire at its instant, not before.
-        for instant in sorted({c.at for c in planned}):
-            clock.set(instant)
-            for row, outcome in await runtime.engine.tick():
-                assert outcome == "fired", (row.cue_id, outcome)
-                fired.append((row.cue_id, clock.now()))
-        assert sorted(cue_id for cue_id, _ in fired) == sorted(c.id for c in planned)
-        assert dict(fired) == {c.id: c.at for c in planned}
-    finally:
-        await runtime.stop()
+    runtime, clock = service.runtime, service.clock
+    fired: list[tuple[str, object]] = []
+    # Step the clock to each planned instant in turn: a cue must fire at its instant, not before.
+    for instant in sorted({c.at for c in planned}):
+        clock.set(instant)
+        for row, outcome in await runtime.engine.tick():
+            assert outcome == "fired", (row.cue_id, outcome)
+            fired.append((row.cue_id, clock.now()))
+    assert sorted(cue_id for cue_id, _ in fired) == sorted(c.id for c in planned)
+    assert dict(fired) == {c.id: c.at for c in planned}

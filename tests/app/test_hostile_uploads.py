@@ -6,8 +6,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from app.schedule_worker import BoundedParser
 from app.store import events_repo, tokens_repo
 from tests.attendance.conftest import EVENT, start_harness
@@ -84,20 +82,14 @@ async def test_a_schedule_over_the_size_limit_is_413_before_parsing(api):
     assert ok.status_code == 201, ok.text
 
 
-async def test_after_hostile_uploads_a_restart_starts_every_event(api, database_url, settings_for):
+async def test_after_hostile_uploads_a_restart_starts_every_event(api, database_url, service_for):
     for text in (alias_bomb(), deep(500), GOOD_TEXT.replace("title: Mekong", 'title: "\\0Mekong', 1)):
         answer = await api.client.post("/api/events", content=text.encode())
         assert 400 <= answer.status_code < 500
-    again = Runtime(
-        settings_for(database_url),
-        clock=ManualClock(bangkok(14, 30)),
-        transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+    again = await service_for(
+        database_url, bangkok(14, 30), schedule=None, targets_at=None, transport=lambda r: httpx.Response(200)
     )
-    await again.start(run_timer=False, run_worker=False)
-    try:
-        assert again.engine.event_ids() == [EVENT] and again.quarantined == {}
-    finally:
-        await again.stop()
+    assert again.runtime.engine.event_ids() == [EVENT] and again.runtime.quarantined == {}
 
 
 async def test_the_time_bound_gives_up_on_a_slow_parse():

@@ -11,12 +11,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from app.engine.clock import ManualClock
 from app.logs import JsonFormatter, TextFormatter
-from app.main import create_app
-from app.runtime import Runtime
 from app.store import outbox_repo
-from tests.conftest import MEKONG, bangkok
+from tests.conftest import bangkok
 
 EVENT = "mekong-dialogue-2022"
 ZOOM_API = "https://zoom.test/v2"
@@ -32,25 +29,18 @@ def answers(request: httpx.Request) -> httpx.Response:
 
 
 @pytest.fixture(params=[False])
-async def service(request, database_url, settings_for, receiver_env):
+async def service(request, database_url, service_for):
     """The app over a runtime; the test drives the timer and worker unless the param says they run."""
-    receiver_env("http://127.0.0.1:9")
-    runtime = Runtime(
-        settings_for(database_url, zoom_api_base=ZOOM_API),
-        clock=ManualClock(bangkok(13, 29)),
-        transport=httpx.MockTransport(answers),
+    service = await service_for(
+        database_url,
+        bangkok(13, 29),
+        settings={"zoom_api_base": ZOOM_API},
+        transport=answers,
+        run_timer=request.param,
+        run_worker=request.param,
+        base_url="http://showcaller.test",
     )
-    await runtime.start(run_timer=request.param, run_worker=request.param)
-    await runtime.engine.load_schedule(MEKONG.read_text(), str(MEKONG))
-    runtime.forget_targets(EVENT)
-    app = create_app(runtime=runtime)
-    app.state.runtime = runtime  # ASGITransport runs no lifespan
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://showcaller.test")
-    try:
-        yield runtime, client
-    finally:
-        await client.aclose()
-        await runtime.stop()
+    return service.runtime, service.client
 
 
 def samples(exposition: str) -> dict[tuple[str, tuple], float]:
@@ -145,16 +135,9 @@ async def test_readyz_not_ready_when_migrations_are_behind(service):
     assert body["checks"]["migrations"]["current"] == ["0001"]
 
 
-async def test_readyz_not_ready_without_the_dispatcher(database_url, settings_for):
-    runtime = Runtime(settings_for(database_url), clock=ManualClock(bangkok(13, 29)))
-    await runtime.start(run_timer=False, run_worker=False)
-    app = create_app(runtime=runtime)
-    app.state.runtime = runtime
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            answer = await client.get("/readyz")
-    finally:
-        await runtime.stop()
+async def test_readyz_not_ready_without_the_dispatcher(database_url, service_for):
+    service = await service_for(database_url, bangkok(13, 29), schedule=None, targets_at=None)
+    answer = await service.client.get("/readyz")
     assert answer.status_code == 503
     assert answer.json()["reason"] == "not ready: dispatcher"
     assert answer.json()["checks"]["dispatcher"] == {"ok": False, "timer": False, "delivery_worker": False}

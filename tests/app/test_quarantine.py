@@ -18,18 +18,16 @@ from app.config import get_settings
 from app.engine.clock import ManualClock
 from app.main import create_app
 from app.runtime import Runtime
-from app.store import tokens_repo
 from app.store.tables import cues, events, run_log
 from tests.conftest import MEKONG, bangkok
+from tests.fixtures import asgi_client, build_runtime, create_tokens
 
 GOOD, BAD = "mekong-dialogue-2022", "mekong-copy"
 COPY = MEKONG.read_text().replace(f"id: {GOOD}", f"id: {BAD}", 1)
 
 
 async def _runtime(database_url, settings_for, at: datetime) -> Runtime:
-    runtime = Runtime(
-        settings_for(database_url), clock=ManualClock(at), transport=httpx.MockTransport(lambda r: httpx.Response(200))
-    )
+    runtime = build_runtime(settings_for(database_url), ManualClock(at), lambda r: httpx.Response(200))
     await runtime.start(run_timer=False, run_worker=False)
     return runtime
 
@@ -99,11 +97,8 @@ async def test_a_bad_event_is_quarantined_and_the_others_run(database_url, setti
 
         web = create_app(runtime.settings, runtime=runtime)
         web.state.runtime = runtime
-        async with runtime.db.begin() as conn:
-            _, token = await tokens_repo.create_token(conn, "v", "viewer", runtime.clock.now())
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(web), base_url="http://sc.test", headers={"authorization": f"Bearer {token}"}
-        ) as client:
+        token = (await create_tokens(runtime, {"viewer": "v"}, runtime.clock.now()))["viewer"]
+        async with asgi_client(web, "http://sc.test", headers={"authorization": f"Bearer {token}"}) as client:
             listed = {e["id"]: e["quarantined"] for e in (await client.get("/api/events")).json()}
             assert listed[GOOD] is None and expected in listed[BAD]
             answer = await client.get(f"/api/events/{BAD}/state")

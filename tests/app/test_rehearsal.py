@@ -1,54 +1,44 @@
-"""A fast Mekong rehearsal reaches all five kinds of local receivers, each message verified."""
+"""A fast Mekong rehearsal reaches all five kinds of local receivers, each message verified.
+
+Both tests read one rehearsal (about 7 s of real time at speed 2400), run once for the module:
+its console transcript, its summary, and what /metrics answered while its console was up.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import math
+import threading
+from dataclasses import dataclass
 from io import StringIO
 
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 
 from app.rehearsal import rehearse
 from tests.conftest import MEKONG
 
 
-async def test_rehearsal_posts_to_every_kind_of_receiver(tmp_path):
-    out = StringIO()
-    summary = await rehearse(
-        str(MEKONG),
-        speed=2400,
-        console=Console(file=out, width=120),
-        port=18765,
-        receivers_port=18766,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'r.db'}",
-    )
-    assert set(summary.received) == {"slack", "teams", "zoom_chat", "discord", "webhook"}
-    # Everything planned went out and was accepted (signatures and tokens verified by the receivers).
-    assert summary.deliveries == {"sent": sum(summary.received.values())}
-    assert summary.fired >= 35 and summary.timers == 6
-    text = out.getvalue()
-    assert "Now: Opening remarks" in text and "Group photo" in text
-    # Compact: one line per cue and one per cue's deliveries, never a panel per message.
-    assert "[Slack #hosts-slack]" not in text and "╭" not in text
-    assert "segment_start delivered 5/5 hosts-slack, hosts-zoom-chat, ops-webhook, speakers-discord, team-teams" in text
+@dataclass
+class Rehearsal:
+    transcript: str  # what the console printed
+    summary: object  # what rehearse() returned
+    metrics: str  # GET /metrics while the console was still up
 
 
-async def test_metrics_during_a_rehearsal_count_cues_and_deliveries(tmp_path):
-    """What `curl /metrics` shows while a rehearsal's console is up."""
-    import asyncio
-    import math
-
-    import httpx
-    from prometheus_client.parser import text_string_to_metric_families
-
-    done, stop = asyncio.Event(), asyncio.Event()
+async def _rehearse(folder) -> Rehearsal:
+    out, done, stop = StringIO(), asyncio.Event(), asyncio.Event()
     lines: list[str] = []
     task = asyncio.create_task(
         rehearse(
             str(MEKONG),
             speed=2400,
-            console=Console(file=StringIO(), width=120),
-            port=18767,
-            receivers_port=18768,
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'm.db'}",
+            console=Console(file=out, width=120),
+            port=18765,
+            receivers_port=18766,
+            database_url=f"sqlite+aiosqlite:///{folder / 'r.db'}",
             keep_open=math.inf,
             stop=stop,
             on_done=lambda summary, line: (lines.append(line), done.set()),
@@ -59,10 +49,47 @@ async def test_metrics_during_a_rehearsal_count_cues_and_deliveries(tmp_path):
         # The port actually used (a taken one is replaced), from the console line the rehearsal prints.
         base = lines[0].split()[1].split("/console/")[0]
         async with httpx.AsyncClient() as client:
-            text = (await client.get(f"{base}/metrics")).text
+            metrics = (await client.get(f"{base}/metrics")).text
     finally:
         stop.set()
     summary = await task
+    return Rehearsal(out.getvalue(), summary, metrics)
+
+
+@pytest.fixture(scope="module")
+def rehearsal(tmp_path_factory) -> Rehearsal:
+    """One rehearsal for the module, run in an event loop of its own (tests only read it)."""
+    result: list = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(_rehearse(tmp_path_factory.mktemp("rehearsal"))))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+            result.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0]
+
+
+def test_rehearsal_posts_to_every_kind_of_receiver(rehearsal):
+    summary, text = rehearsal.summary, rehearsal.transcript
+    assert set(summary.received) == {"slack", "teams", "zoom_chat", "discord", "webhook"}
+    # Everything planned went out and was accepted (signatures and tokens verified by the receivers).
+    assert summary.deliveries == {"sent": sum(summary.received.values())}
+    assert summary.fired >= 35 and summary.timers == 6
+    assert "Now: Opening remarks" in text and "Group photo" in text
+    # Compact: one line per cue and one per cue's deliveries, never a panel per message.
+    assert "[Slack #hosts-slack]" not in text and "╭" not in text
+    assert "segment_start delivered 5/5 hosts-slack, hosts-zoom-chat, ops-webhook, speakers-discord, team-teams" in text
+
+
+def test_metrics_during_a_rehearsal_count_cues_and_deliveries(rehearsal):
+    """What `curl /metrics` shows while a rehearsal's console is up."""
+    summary, text = rehearsal.summary, rehearsal.metrics
     values: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

@@ -9,8 +9,6 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from app.store import events_repo, tokens_repo
 from app.store.tables import attendance_facts, inbox, run_log
 from app.text_rules import first_forbidden, neutralise, problems
@@ -105,7 +103,7 @@ async def test_a_schedule_with_nul_is_refused_and_nothing_is_stored(api, edit, l
     assert row.title == "Mekong Dialogue on Labour Mobility" and row.schedule_text == GOOD_TEXT
 
 
-async def test_after_refusals_a_restart_starts_every_event(database_url, settings_for, receiver_env):
+async def test_after_refusals_a_restart_starts_every_event(database_url, settings_for, receiver_env, service_for):
     h = await start_harness(database_url, settings_for, receiver_env, bangkok(14, 20))
     async with h.runtime.db.begin() as conn:
         _, organiser = await tokens_repo.create_token(conn, "org", "organiser", h.clock.now())
@@ -123,19 +121,15 @@ async def test_after_refusals_a_restart_starts_every_event(database_url, setting
     finally:
         await h.client.aclose()
         await h.runtime.stop()
-    again = Runtime(
-        settings_for(database_url),
-        clock=ManualClock(bangkok(14, 30)),
-        transport=httpx.MockTransport(lambda r: httpx.Response(200)),
-    )
-    await again.start(run_timer=False, run_worker=False)
-    try:
-        assert again.engine.event_ids() == [EVENT]
-        assert again.quarantined == {}
-        texts = [a.message for a in again.engine.loaded(EVENT).actions if a.kind == "announce"]
-        assert texts == ["ok"]
-    finally:
-        await again.stop()
+    again = (
+        await service_for(
+            database_url, bangkok(14, 30), schedule=None, targets_at=None, transport=lambda r: httpx.Response(200)
+        )
+    ).runtime
+    assert again.engine.event_ids() == [EVENT]
+    assert again.quarantined == {}
+    texts = [a.message for a in again.engine.loaded(EVENT).actions if a.kind == "announce"]
+    assert texts == ["ok"]
 
 
 ANA = Person(name="Ana\u0000Lopez\u001b", email="ana@example.org", participant_uuid="p-ana")

@@ -1,4 +1,4 @@
-"""A started Runtime on the Mekong schedule, its app over ASGI, a linked meeting, signing."""
+"""The harness's service on the Mekong schedule with a linked meeting, and Zoom webhook signing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import insert
 
 from app.engine.clock import ManualClock
-from app.main import create_app
 from app.runtime import Runtime
 from app.store.tables import zoom_objects
 from integrations.zoom.webhooks import sign
@@ -24,6 +23,7 @@ from integrations.zoom_emulator.payloads import (
 )
 from integrations.zoom_emulator.render import zoom_time
 from tests.conftest import MEKONG, bangkok
+from tests.fixtures import UNREACHABLE, Recorder, mekong_text, start_service
 
 EVENT = "mekong-dialogue-2022"
 MEETING_ID = "81234567890"
@@ -59,20 +59,6 @@ def signed_headers(body: bytes, when: datetime, secret: str = SECRET) -> dict[st
         "x-zm-request-timestamp": stamp,
         "x-zm-signature": sign(secret, stamp, body),
     }
-
-
-class Recorder:
-    """Answers every outgoing notification with success and keeps it."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(200, json={}) if "zoom_chat" in request.url.path else httpx.Response(200, text="ok")
-
-    def texts(self, kind: str = "slack") -> list[str]:
-        return [json.loads(r.content).get("text", "") for r in self.requests if r.url.path.startswith(f"/{kind}")]
 
 
 @dataclass
@@ -111,18 +97,18 @@ async def start_harness(
     settings: dict | None = None,
     **runtime_kw,
 ) -> Harness:
-    receiver_env("http://127.0.0.1:9")
+    """The harness's service at `start` with the meeting recorded as applied (stop: client, then runtime)."""
+    receiver_env(UNREACHABLE)
     recorder = Recorder()
-    clock = ManualClock(start)
-    runtime = Runtime(
+    service = await start_service(
         settings_for(database_url, **(settings or {})),
-        clock=clock,
-        transport=httpx.MockTransport(recorder),
+        start,
+        transport=recorder,
+        schedule=(schedule_text or mekong_text(), str(MEKONG)),
+        base_url=BASE,
         **runtime_kw,
     )
-    await runtime.start(run_timer=False, run_worker=False)
-    await runtime.engine.load_schedule(schedule_text or MEKONG.read_text(), str(MEKONG))
-    async with runtime.db.begin() as conn:
+    async with service.runtime.db.begin() as conn:
         await conn.execute(
             insert(zoom_objects).values(
                 event_id=EVENT,
@@ -136,10 +122,7 @@ async def start_harness(
                 applied_at=datetime(2022, 5, 1, tzinfo=UTC),
             )
         )
-    app = create_app(runtime=runtime)
-    app.state.runtime = runtime  # ASGITransport runs no lifespan
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE)
-    return Harness(runtime, clock, client, recorder, meeting_ref())
+    return Harness(service.runtime, service.clock, service.client, recorder, meeting_ref())
 
 
 @pytest.fixture

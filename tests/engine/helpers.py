@@ -1,5 +1,6 @@
-"""Shared pieces of the engine's reliability tests: generated schedules, a local receiver server,
-and `showcaller serve` as a real subprocess that can be killed with SIGKILL."""
+"""Shared pieces of the engine's reliability tests: generated schedules and `showcaller serve` as a
+real subprocess that can be killed with SIGKILL. The local receiver server and free_port() live in
+the harness (tests/fixtures/) and are imported from here under their old names."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,19 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 import yaml
 
-from integrations.receivers import create_receivers
+from tests.fixtures import WEBHOOK_SECRET, ReceiverServer, free_port  # noqa: F401  (the harness holds them now)
 
-SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+SECRET = WEBHOOK_SECRET
 
 
 @dataclass
@@ -104,46 +96,6 @@ class Drill:
             "run": {"ending_soon": self.ending_soon, "delay_mode": "shift"},
         }
         return yaml.safe_dump(doc, sort_keys=False)
-
-
-class ReceiverServer:
-    """The local receivers (dedupe by webhook-id, fault injection) under uvicorn in this loop."""
-
-    def __init__(self, port: int | None = None, **options: Any):
-        self.port = port or free_port()
-        self.app = create_receivers(**options)
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def inbox(self):
-        """The receivers' Inbox: messages (first arrival of each id) and the duplicate count."""
-        return self.app.state.receivers.inbox
-
-    def ids(self, path: str = "/webhook/ops") -> list[str]:
-        """Webhook ids recorded on one path, in arrival order."""
-        kind, channel = path.strip("/").split("/")
-        return [m.message_id for m in self.inbox.select(kind, channel)]
-
-    async def start(self) -> None:
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-            await asyncio.sleep(0.01)
-
-    async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._task, 5)
-        self._server = self._task = None
 
 
 def _showcaller() -> list[str]:

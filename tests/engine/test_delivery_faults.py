@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from app.engine.clock import ManualClock
-from app.main import create_app
 from app.runtime import Runtime
-from app.store import outbox_repo, tokens_repo
+from app.store import outbox_repo
 from tests.engine.helpers import Drill, ReceiverServer, free_port
+from tests.fixtures import Service, asgi_client
 
 EVENT = "fault-drill"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -31,7 +31,13 @@ class Rig:
     clock: ManualClock
     receiver: ReceiverServer
     drill: Drill
+    service: Service
     sent: list[tuple[str, str]] = field(default_factory=list)
+
+    async def api(self) -> httpx.AsyncClient:
+        """A host's API client on the rig's app."""
+        token = await self.service.token("host")
+        return asgi_client(self.service.app, "http://showcaller", headers={"authorization": f"Bearer {token}"})
 
     async def fire(self, seconds: float) -> dict[str, str]:
         """Move the clock to `seconds` after the start and fire what is due: {cue id: outcome}."""
@@ -60,7 +66,7 @@ class Rig:
 
 
 @pytest.fixture
-async def make_rig(database_url, settings_for):
+async def make_rig(database_url, service_for):
     """Build a Rig; `up=False` leaves the receiver's port closed (connections are refused)."""
     made: list[Rig] = []
 
@@ -77,10 +83,15 @@ async def make_rig(database_url, settings_for):
             targets=["ops", "team"],
             ending_soon="1m",
         )
-        runtime = Runtime(settings_for(database_url), clock=clock, env_overrides=drill.env(receiver.base))
-        await runtime.start(run_timer=False, run_worker=False)
-        await runtime.engine.load_schedule(drill.yaml(), "fault-drill.yaml")
-        rig = Rig(runtime, clock, receiver, drill)
+        service = await service_for(
+            database_url,
+            clock,
+            targets_at=None,
+            schedule=(drill.yaml(), "fault-drill.yaml"),
+            env_overrides=drill.env(receiver.base),
+        )
+        runtime = service.runtime
+        rig = Rig(runtime, clock, receiver, drill, service)
 
         async def record(request: httpx.Request) -> None:
             rig.sent.append((request.url.path, request.headers["webhook-id"]))
@@ -90,8 +101,7 @@ async def make_rig(database_url, settings_for):
         return rig
 
     yield make
-    for rig in made:
-        await rig.runtime.stop()
+    for rig in made:  # the runtimes are stopped by service_for
         with contextlib.suppress(Exception):
             await rig.receiver.stop()
 
@@ -150,16 +160,7 @@ async def test_permanent_refusal_parks_with_the_answer_and_resend_delivers(make_
     assert ops[0].attempts == 1 and ops[0].last_status == status
     assert rig.receiver.ids("/webhook/ops") == [d.id for d in ops[1:]]
 
-    app = create_app(rig.runtime.settings, runtime=rig.runtime)
-    app.state.runtime = rig.runtime  # the ASGI transport runs no lifespan
-    async with rig.runtime.db.begin() as conn:
-        _, token = await tokens_repo.create_token(conn, "host", "host", rig.clock.now())
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport,
-        base_url="http://showcaller",
-        headers={"authorization": f"Bearer {token}"},
-    ) as api:
+    async with await rig.api() as api:
         failed = (await api.get(f"/api/events/{EVENT}/deliveries", params={"status": "failed"})).json()
         assert [(f["id"], f["status"], f["last_status"]) for f in failed] == [(ops[0].id, "parked", status)]
         assert f"hook says no ({status})" in failed[0]["error"]
@@ -225,15 +226,7 @@ async def test_resend_refuses_a_sent_delivery_and_again_makes_a_new_one(make_rig
     await rig.runtime.worker.drain()
     ops = await rig.deliveries("ops")
     assert {d.status for d in ops} == {"sent"}
-    app = create_app(rig.runtime.settings, runtime=rig.runtime)
-    app.state.runtime = rig.runtime
-    async with rig.runtime.db.begin() as conn:
-        _, token = await tokens_repo.create_token(conn, "host", "host", rig.clock.now())
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://showcaller",
-        headers={"authorization": f"Bearer {token}"},
-    ) as api:
+    async with await rig.api() as api:
         refused = await api.post(f"/api/deliveries/{ops[0].id}/resend")
         assert refused.status_code == 409 and "already sent" in refused.json()["reason"]
         assert "again=true" in refused.json()["reason"]

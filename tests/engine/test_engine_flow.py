@@ -4,106 +4,66 @@ from __future__ import annotations
 
 import json
 
-import httpx
-
-from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from schedules.adjustments import Delay
-from tests.conftest import MEKONG, bangkok
+from tests.fixtures import Recorder, bangkok
+
+__all__ = ["Recorder"]  # other test modules import it from here
 
 
-class Recorder:
-    """An httpx transport that answers like the five receivers and records every request."""
-
-    def __init__(self):
-        self.requests: list[httpx.Request] = []
-        self.fail_next: dict[str, int] = {}
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        kind = request.url.path.split("/")[1]
-        if self.fail_next.get(kind, 0) > 0:
-            self.fail_next[kind] -= 1
-            return httpx.Response(503, text="unavailable")
-        return {
-            "slack": httpx.Response(200, text="ok"),
-            "teams": httpx.Response(202),
-            "discord": httpx.Response(204),
-            "zoom_chat": httpx.Response(200, json={}),
-            "webhook": httpx.Response(204),
-        }[kind]
-
-    def kinds(self) -> list[str]:
-        return [r.url.path.split("/")[1] for r in self.requests]
+async def _runtime(service_for, database_url, recorder, start):
+    service = await service_for(database_url, start, transport=recorder)
+    return service.runtime, service.clock
 
 
-async def _runtime(database_url, settings_for, receiver_env, recorder, start):
-    receiver_env("http://127.0.0.1:9")
-    clock = ManualClock(start)
-    runtime = Runtime(settings_for(database_url), clock=clock, transport=httpx.MockTransport(recorder))
-    await runtime.start(run_timer=False, run_worker=False)
-    await runtime.engine.load_schedule(MEKONG.read_text(), str(MEKONG))
-    return runtime, clock
-
-
-async def test_opening_cues_fire_and_deliver_once(database_url, settings_for, receiver_env):
+async def test_opening_cues_fire_and_deliver_once(database_url, service_for):
     recorder = Recorder()
-    runtime, clock = await _runtime(database_url, settings_for, receiver_env, recorder, bangkok(13, 0))
-    try:
-        assert await runtime.engine.tick() == []
-        clock.set(bangkok(13, 30))
-        fired = await runtime.engine.tick()
-        assert [row.cue_id for row, outcome in fired] == ["segment_start/setup", "reminder/registration-open"]
-        assert {outcome for _, outcome in fired} == {"fired"}
-        await runtime.worker.drain()
-        # segment_start goes to all five targets, the reminder to the four without a kind filter.
-        assert sorted(recorder.kinds()) == sorted(
-            ["slack", "teams", "zoom_chat", "discord", "webhook"] + ["slack", "teams", "zoom_chat", "webhook"]
-        )
-        slack = [json.loads(r.content) for r in recorder.requests if r.url.path.startswith("/slack")]
-        assert "Technical set up and registration" in slack[0]["text"]
-        # A second pass sends nothing more: every delivery is marked sent.
-        await runtime.worker.drain()
-        assert len(recorder.requests) == 9
-    finally:
-        await runtime.stop()
+    runtime, clock = await _runtime(service_for, database_url, recorder, bangkok(13, 0))
+    assert await runtime.engine.tick() == []
+    clock.set(bangkok(13, 30))
+    fired = await runtime.engine.tick()
+    assert [row.cue_id for row, outcome in fired] == ["segment_start/setup", "reminder/registration-open"]
+    assert {outcome for _, outcome in fired} == {"fired"}
+    await runtime.worker.drain()
+    # segment_start goes to all five targets, the reminder to the four without a kind filter.
+    assert sorted(recorder.kinds()) == sorted(
+        ["slack", "teams", "zoom_chat", "discord", "webhook"] + ["slack", "teams", "zoom_chat", "webhook"]
+    )
+    slack = [json.loads(r.content) for r in recorder.requests if r.url.path.startswith("/slack")]
+    assert "Technical set up and registration" in slack[0]["text"]
+    # A second pass sends nothing more: every delivery is marked sent.
+    await runtime.worker.drain()
+    assert len(recorder.requests) == 9
 
 
-async def test_retry_keeps_order_and_webhook_id(database_url, settings_for, receiver_env):
+async def test_retry_keeps_order_and_webhook_id(database_url, service_for):
     recorder = Recorder()
-    runtime, clock = await _runtime(database_url, settings_for, receiver_env, recorder, bangkok(13, 30))
-    try:
-        recorder.fail_next["webhook"] = 2
-        await runtime.engine.tick()
+    runtime, clock = await _runtime(service_for, database_url, recorder, bangkok(13, 30))
+    recorder.fail_next["webhook"] = 2
+    await runtime.engine.tick()
+    await runtime.worker.drain()
+    hooks = [r for r in recorder.requests if r.url.path.startswith("/webhook")]
+    assert len(hooks) == 1  # failed once; the reminder behind it waits to keep order
+    for _ in range(4):
+        clock.advance(seconds=130)
         await runtime.worker.drain()
-        hooks = [r for r in recorder.requests if r.url.path.startswith("/webhook")]
-        assert len(hooks) == 1  # failed once; the reminder behind it waits to keep order
-        for _ in range(4):
-            clock.advance(seconds=130)
-            await runtime.worker.drain()
-        hooks = [r for r in recorder.requests if r.url.path.startswith("/webhook")]
-        ids = [r.headers["webhook-id"] for r in hooks]
-        assert len(hooks) == 4 and ids[0] == ids[1] == ids[2] != ids[3]
-        assert json.loads(hooks[-1].content)["data"]["cue_id"] == "reminder/registration-open"
-    finally:
-        await runtime.stop()
+    hooks = [r for r in recorder.requests if r.url.path.startswith("/webhook")]
+    ids = [r.headers["webhook-id"] for r in hooks]
+    assert len(hooks) == 4 and ids[0] == ids[1] == ids[2] != ids[3]
+    assert json.loads(hooks[-1].content)["data"]["cue_id"] == "reminder/registration-open"
 
 
-async def test_delay_is_absorbed_and_late_warning_dropped(database_url, settings_for, receiver_env):
+async def test_delay_is_absorbed_and_late_warning_dropped(database_url, service_for):
     recorder = Recorder()
-    runtime, clock = await _runtime(database_url, settings_for, receiver_env, recorder, bangkok(14, 20))
-    try:
-        await runtime.engine.tick()  # catch up everything due before 14:20
-        await runtime.engine.act("mekong-dialogue-2022", lambda at: Delay(at, seconds=300))
-        state = runtime.engine.timeline("mekong-dialogue-2022").state_at(clock.now())
-        assert state.current.id == "session-1"
-        assert state.projected_end == bangkok(17, 30)
-        seg2 = runtime.engine.timeline("mekong-dialogue-2022").segment("session-2")
-        assert seg2.start == bangkok(15, 15)
-        clock.set(bangkok(14, 50, 30))
-        fired = {row.cue_id: outcome for row, outcome in await runtime.engine.tick()}
-        assert fired["segment_start/discussion-1"] == "late"  # due 14:50, delivered and flagged
-        # "5 min left" was due at 14:45 for a segment that ended at 14:50: past its moment, dropped.
-        assert fired["segment_ending_soon/session-1"] == "skipped"
-    finally:
-        await runtime.stop()
+    runtime, clock = await _runtime(service_for, database_url, recorder, bangkok(14, 20))
+    await runtime.engine.tick()  # catch up everything due before 14:20
+    await runtime.engine.act("mekong-dialogue-2022", lambda at: Delay(at, seconds=300))
+    state = runtime.engine.timeline("mekong-dialogue-2022").state_at(clock.now())
+    assert state.current.id == "session-1"
+    assert state.projected_end == bangkok(17, 30)
+    seg2 = runtime.engine.timeline("mekong-dialogue-2022").segment("session-2")
+    assert seg2.start == bangkok(15, 15)
+    clock.set(bangkok(14, 50, 30))
+    fired = {row.cue_id: outcome for row, outcome in await runtime.engine.tick()}
+    assert fired["segment_start/discussion-1"] == "late"  # due 14:50, delivered and flagged
+    # "5 min left" was due at 14:45 for a segment that ended at 14:50: past its moment, dropped.
+    assert fired["segment_ending_soon/session-1"] == "skipped"

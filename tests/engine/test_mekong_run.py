@@ -21,11 +21,8 @@ from pathlib import Path
 
 import httpx
 
-from app.engine.clock import ManualClock
-from app.main import create_app
-from app.runtime import Runtime
-from app.store import outbox_repo, tokens_repo
-from tests.conftest import MEKONG, bangkok
+from app.store import outbox_repo
+from tests.conftest import bangkok
 from tests.engine.test_engine_flow import Recorder
 
 EXPECTED = Path(__file__).with_name("mekong_run.expected")
@@ -59,57 +56,46 @@ def _mistakes():
     ]
 
 
-async def _run(database_url, settings_for, receiver_env, script=None) -> tuple[list[str], dict]:
-    receiver_env("http://127.0.0.1:9")
+async def _run(database_url, service_for, script=None) -> tuple[list[str], dict]:
     recorder = Recorder()
-    clock = ManualClock(bangkok(13, 0))
     received: list[tuple] = []
 
     def receive(request: httpx.Request) -> httpx.Response:
-        received.append((clock.now(), request))
+        received.append((service.clock.now(), request))
         return recorder(request)
 
-    runtime = Runtime(settings_for(database_url), clock=clock, transport=httpx.MockTransport(receive))
-    await runtime.start(run_timer=False, run_worker=False)
-    app = create_app(runtime.settings, runtime=runtime)
-    app.state.runtime = runtime
+    service = await service_for(database_url, bangkok(13, 0), transport=receive, tokens={"host": "host"})
+    runtime, clock, headers = service.runtime, service.clock, service.auth("host")
     transcript, states = [], {}
-    try:
-        await runtime.engine.load_schedule(MEKONG.read_text(), str(MEKONG))
-        async with runtime.db.begin() as conn:
-            _, token = await tokens_repo.create_token(conn, "host", "host", clock.now())
-        headers = {"Authorization": f"Bearer {token}"}
-        script, timer = script or _script(), None
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as api:
-            while True:
-                wake = await runtime.engine.next_wake()
-                moments = [m for m in (wake, script[0][0] if script else None) if m is not None]
-                if not moments:
-                    break
-                clock.set(max(clock.now(), min(moments)))
-                while script and script[0][0] <= clock.now():
-                    _, method, path, body = script.pop(0)
-                    response = await api.request(method, EVENT + path.format(t=timer), json=body, headers=headers)
-                    assert response.status_code in (200, 201), response.text
-                    timer = response.json().get("timer_id") or timer
-                    transcript.append(f"{clock.now().astimezone(_bkk()):%H:%M:%S} host   {path.format(t='T')}")
-                    if path == "/undo":
-                        undone = response.json()["undone"]
-                        transcript.append(
-                            f"{clock.now().astimezone(_bkk()):%H:%M:%S} undone #{undone['seq']} {undone['kind']}"
-                        )
-                    states[path] = response.json()["state"]
-                    transcript += await _superseded(runtime, response.json()["seq"])
-                for row, outcome in await runtime.engine.tick():
-                    transcript.append(f"{row.due_at.astimezone(_bkk()):%H:%M:%S} {outcome:<6} {row.cue_id}")
-                await runtime.worker.drain()
-        async with runtime.db.begin() as conn:
-            statuses = {d.status for d in await outbox_repo.list_deliveries(conn, "mekong-dialogue-2022")}
-        states["delivery_statuses"] = statuses
-        states["received"] = received
-        states["final"] = runtime.engine.timeline("mekong-dialogue-2022")
-    finally:
-        await runtime.stop()
+    script, timer = script or _script(), None
+    async with service.client as api:
+        while True:
+            wake = await runtime.engine.next_wake()
+            moments = [m for m in (wake, script[0][0] if script else None) if m is not None]
+            if not moments:
+                break
+            clock.set(max(clock.now(), min(moments)))
+            while script and script[0][0] <= clock.now():
+                _, method, path, body = script.pop(0)
+                response = await api.request(method, EVENT + path.format(t=timer), json=body, headers=headers)
+                assert response.status_code in (200, 201), response.text
+                timer = response.json().get("timer_id") or timer
+                transcript.append(f"{clock.now().astimezone(_bkk()):%H:%M:%S} host   {path.format(t='T')}")
+                if path == "/undo":
+                    undone = response.json()["undone"]
+                    transcript.append(
+                        f"{clock.now().astimezone(_bkk()):%H:%M:%S} undone #{undone['seq']} {undone['kind']}"
+                    )
+                states[path] = response.json()["state"]
+                transcript += await _superseded(runtime, response.json()["seq"])
+            for row, outcome in await runtime.engine.tick():
+                transcript.append(f"{row.due_at.astimezone(_bkk()):%H:%M:%S} {outcome:<6} {row.cue_id}")
+            await runtime.worker.drain()
+    async with runtime.db.begin() as conn:
+        statuses = {d.status for d in await outbox_repo.list_deliveries(conn, "mekong-dialogue-2022")}
+    states["delivery_statuses"] = statuses
+    states["received"] = received
+    states["final"] = runtime.engine.timeline("mekong-dialogue-2022")
     return transcript, states
 
 
@@ -129,8 +115,8 @@ def _bkk():
     return ZoneInfo("Asia/Bangkok")
 
 
-async def test_full_mekong_run_matches_transcript(database_url, settings_for, receiver_env):
-    transcript, states = await _run(database_url, settings_for, receiver_env)
+async def test_full_mekong_run_matches_transcript(database_url, service_for):
+    transcript, states = await _run(database_url, service_for)
     if os.environ.get("UPDATE_GOLDEN"):
         EXPECTED.write_text("\n".join(transcript) + "\n")
     assert transcript == EXPECTED.read_text().splitlines()
@@ -155,8 +141,8 @@ def _said(request: httpx.Request) -> str:
     return request.content.decode()
 
 
-async def test_mekong_run_with_mistakes_posts_nothing_wrong(database_url, settings_for, receiver_env):
-    transcript, states = await _run(database_url, settings_for, receiver_env, _mistakes())
+async def test_mekong_run_with_mistakes_posts_nothing_wrong(database_url, service_for):
+    transcript, states = await _run(database_url, service_for, _mistakes())
     received = states["received"]
     ops = [(at, json.loads(r.content)["data"]) for at, r in received if r.url.path.startswith("/webhook")]
     transcript += [f"{at.astimezone(_bkk()):%H:%M:%S} ops    {d['kind']:<20} {d['title']}" for at, d in ops]

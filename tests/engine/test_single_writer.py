@@ -17,15 +17,14 @@ from app.runtime import Runtime
 from app.store import outbox_repo
 from app.store.tables import cues, deliveries
 from tests.conftest import MEKONG, bangkok
-from tests.engine.helpers import ServiceProcess, free_port
+from tests.engine.helpers import ServiceProcess
+from tests.fixtures import build_runtime, free_port
 
 EVENT = "mekong-dialogue-2022"
 
 
 async def _runtime(database_url, settings_for, clock) -> Runtime:
-    runtime = Runtime(
-        settings_for(database_url), clock=clock, transport=httpx.MockTransport(lambda r: httpx.Response(200))
-    )
+    runtime = build_runtime(settings_for(database_url), clock, lambda r: httpx.Response(200))
     await runtime.start(run_timer=False, run_worker=False)
     return runtime
 

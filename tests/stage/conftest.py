@@ -1,19 +1,13 @@
-"""The real app over ASGI with a manual clock on the Mekong schedule, and tokens of every role."""
+"""The real app over ASGI (the harness's in-process service) on the Mekong schedule, tokens of every role."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-
-import httpx
 import pytest
 import yaml
 
-from app.engine.clock import ManualClock
-from app.main import create_app
-from app.runtime import Runtime
 from app.store import tokens_repo
 from tests.conftest import MEKONG, bangkok
+from tests.fixtures import Service
 
 EVENT = "mekong-dialogue-2022"
 COUNTRIES = ["Lao PDR", "Viet Nam", "Thailand", "Myanmar", "Cambodia", "China"]
@@ -40,39 +34,22 @@ def mekong_named(respondents: int = 6, **stage) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
-@dataclass
-class Live:
-    runtime: Runtime
-    client: httpx.AsyncClient
-    clock: ManualClock
-    tokens: dict[str, str]
-
-    def auth(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[role]}"}
-
-
 @pytest.fixture
-async def live(tmp_path, database_url, settings_for) -> AsyncIterator[Live]:
+async def live(tmp_path, database_url, service_for) -> Service:
     """Session 1 at 14:36 Bangkok (its first respondent's turn), tokens for stage, viewer, host, organiser."""
-    clock = ManualClock(bangkok(14, 36))
-    runtime = Runtime(settings_for(database_url, sandbox_state_path=str(tmp_path / "zoom.json")), clock=clock)
-    await runtime.start(run_timer=False, run_worker=False)
-    await runtime.engine.load_schedule(
-        mekong_named(call_before={"speaker": "20m", "respondent": "15m"}), "mekong-named.yaml"
+    live = await service_for(
+        database_url,
+        bangkok(14, 36),
+        settings={"sandbox_state_path": str(tmp_path / "zoom.json")},
+        targets_at=None,
+        schedule=(mekong_named(call_before={"speaker": "20m", "respondent": "15m"}), "mekong-named.yaml"),
+        tokens={role: f"{role} token" for role in tokens_repo.ROLES},
     )
-    tokens = {}
-    async with runtime.db.begin() as conn:
-        for role in tokens_repo.ROLES:
-            _, tokens[role] = await tokens_repo.create_token(conn, f"{role} token", role, clock.now())
-        _, tokens["stage-other-event"] = await tokens_repo.create_token(
-            conn, "elsewhere", "stage", clock.now(), event_id="another-event"
+    async with live.runtime.db.begin() as conn:
+        _, live.tokens["stage-other-event"] = await tokens_repo.create_token(
+            conn, "elsewhere", "stage", live.clock.now(), event_id="another-event"
         )
-        _, tokens["stage-respondent-1"] = await tokens_repo.create_token(
-            conn, "Respondent Person 1", "stage", clock.now(), event_id=EVENT, person="respondent-1"
+        _, live.tokens["stage-respondent-1"] = await tokens_repo.create_token(
+            conn, "Respondent Person 1", "stage", live.clock.now(), event_id=EVENT, person="respondent-1"
         )
-    app = create_app(runtime.settings, runtime=runtime)
-    app.state.runtime = runtime
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        client.app = app
-        yield Live(runtime, client, clock, tokens)
-    await runtime.stop()
+    return live

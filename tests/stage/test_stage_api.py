@@ -25,7 +25,7 @@ def _routes_with_tokens(app) -> list[tuple[str, str]]:
 
 
 async def test_stage_token_gets_403_on_every_route_but_the_presenter_view(live):
-    routes = _routes_with_tokens(live.client.app)
+    routes = _routes_with_tokens(live.app)
     others = [r for r in routes if r not in STAGE_ROUTES]
     assert STAGE_ROUTES <= set(routes) and len(others) >= 20, routes
     for method, path in others:

@@ -1,18 +1,15 @@
-"""Fixtures for the console and agenda: the real app on loopback (uvicorn) and real Chromium."""
+"""Fixtures for the console and agenda: the real app on loopback (the harness's uvicorn server), real Chromium."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import socket
+import shutil
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from app.engine.clock import ManualClock
 from app.main import create_app
@@ -20,6 +17,7 @@ from app.runtime import Runtime
 from app.store import tokens_repo
 from app.store.tables import zoom_objects
 from tests.conftest import IN_CI, MEKONG, ROOT
+from tests.fixtures import UNREACHABLE, LoopbackServer, build_runtime, free_port, mekong_text
 
 EVENT = "mekong-dialogue-2022"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,18 +54,6 @@ def recording(received: list[tuple[str, str]]):
     return answer
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self):
-        yield  # the test runner keeps its own Ctrl-C handling
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class LiveServer:
     """The app on 127.0.0.1 with a manual clock, restartable on the same port and database."""
 
@@ -79,15 +65,14 @@ class LiveServer:
         self.tokens: dict[str, str] = {}  # "host", "host2" (a second host) and "viewer"
         self.received: list[tuple[str, str]] = []  # (path, body) the receivers accepted
         self.page_errors: list = []  # uncaught errors of pages opened against this server
-        self._server: _Server | None = None
-        self._task: asyncio.Task | None = None
+        self._server: LoopbackServer | None = None
 
     async def start(self) -> None:
         """Start the runtime (timer and worker are driven by the test) and serve it."""
-        self.runtime = Runtime(self.settings, clock=self.clock, transport=httpx.MockTransport(recording(self.received)))
+        self.runtime = build_runtime(self.settings, self.clock, recording(self.received))
         await self.runtime.start(run_timer=False, run_worker=False)
         if EVENT not in self.runtime.engine.event_ids():
-            await self.runtime.engine.load_schedule(MEKONG.read_text(), str(MEKONG))
+            await self.runtime.engine.load_schedule(mekong_text(), str(MEKONG))
         if not self.tokens:
             async with self.runtime.db.begin() as conn:
                 for key, name, role in (
@@ -97,23 +82,12 @@ class LiveServer:
                 ):
                     _, self.tokens[key] = await tokens_repo.create_token(conn, name, role, self.clock.now())
         app = create_app(self.settings, runtime=self.runtime)
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", timeout_graceful_shutdown=1
-        )
-        self._server = _Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-            await asyncio.sleep(0.01)
+        self._server = LoopbackServer(app, self.port, lifespan="on", timeout_graceful_shutdown=1)
+        await self._server.start()
 
     async def stop(self) -> None:
         """Stop like a killed process: open streams are cut, not drained."""
-        server = self._server
-        for connection in list(server.server_state.connections):
-            connection.transport.abort()
-        server.should_exit = True
-        await self._task
+        await self._server.stop(abort=True)
         await self.runtime.stop()
 
     async def record_zoom_meeting(self) -> None:
@@ -163,12 +137,15 @@ async def sign_in(browser, server: LiveServer, role: str, *, key: str | None = N
 
 
 @pytest.fixture
-def make_server(tmp_path, settings_for, receiver_env):
+def make_server(tmp_path, settings_for, receiver_env, database_templates):
     """Build (not start) a LiveServer whose event time starts at the given moment."""
-    receiver_env("http://127.0.0.1:9")  # unreachable loopback; the MockTransport answers anyway
+    receiver_env(UNREACHABLE)  # the MockTransport answers anyway
 
     def make(start: datetime) -> LiveServer:
-        settings = settings_for(f"sqlite+aiosqlite:///{tmp_path / 'web.db'}", public_url="http://127.0.0.1")
+        path = tmp_path / "web.db"
+        if not path.exists():  # a migrated database of its own, copied from the session's template
+            shutil.copyfile(database_templates.sqlite_file(), path)
+        settings = settings_for(f"sqlite+aiosqlite:///{path}", public_url="http://127.0.0.1")
         return LiveServer(settings, ManualClock(start))
 
     return make

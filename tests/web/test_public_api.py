@@ -9,38 +9,20 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from app.engine.clock import ManualClock
-from app.main import create_app
-from app.runtime import Runtime
 from app.web.agenda import iso_ms
 from app.web.routes import asset_version
 from schedules.adjustments import Advance, Delay
-from tests.conftest import MEKONG, bangkok
+from tests.conftest import bangkok
 from tests.web.conftest import EVENT, receivers
 
 AGENDA = f"/api/public/events/{EVENT}/agenda"
 
 
 @pytest.fixture
-async def served(tmp_path, settings_for, receiver_env):
+async def served(sqlite_url, service_for):
     """The app in-process (ASGI) on a started runtime, Mekong schedule, 14:20 in Bangkok."""
-    receiver_env("http://127.0.0.1:9")
-    clock = ManualClock(bangkok(14, 20))
-    runtime = Runtime(
-        settings_for(f"sqlite+aiosqlite:///{tmp_path / 'public.db'}"),
-        clock=clock,
-        transport=httpx.MockTransport(receivers),
-    )
-    await runtime.start(run_timer=False, run_worker=False)
-    try:
-        await runtime.engine.load_schedule(MEKONG.read_text(), str(MEKONG))
-        app = create_app(runtime.settings, runtime=runtime)
-        app.state.runtime = runtime  # ASGITransport does not run the lifespan that sets it
-        transport = httpx.ASGITransport(app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://sc.test") as client:
-            yield client, runtime, clock
-    finally:
-        await runtime.stop()
+    service = await service_for(sqlite_url, bangkok(14, 20), transport=receivers, base_url="http://sc.test")
+    return service.client, service.runtime, service.clock
 
 
 async def test_agenda_needs_no_token_and_tells_what_runs(served):
@@ -139,8 +121,7 @@ async def test_pages_load_only_same_origin_versioned_assets(served, page, script
 
 
 async def test_public_stream_refuses_beyond_its_capacity(served, monkeypatch):
-    client, _, _ = served
-    runtime = client._transport.app.state.runtime
+    client, runtime, _ = served
     monkeypatch.setattr(runtime.settings, "public_streams_max", 0)  # SHOWCALLER_PUBLIC_STREAMS_MAX=0
     answer = await client.get(f"/api/public/events/{EVENT}/stream")
     assert answer.status_code == 503 and answer.json()["error"] == "too_many_streams"

@@ -12,9 +12,7 @@ import app.cli.zoom_cmds  # noqa: F401  (registers doctor/apply/status, as app.c
 from app.cli import app as cli
 from app.config import Settings, get_settings
 from app.engine.clock import ManualClock
-from app.main import create_app
 from app.runtime import Runtime
-from app.store import tokens_repo
 from app.zoom.service import DoctorFailed, ZoomSetup
 from integrations.zoom import ZoomClient, url_validation_response
 from integrations.zoom_emulator import create_emulator
@@ -100,26 +98,23 @@ async def test_apply_against_real_zoom_stops_on_a_failed_check_and_writes_nothin
         await runtime.stop()
 
 
-async def test_rest_doctor_for_organisers(tmp_path, database_url) -> None:
-    settings = Settings(_env_file=None, database_url=database_url, sandbox_state_path=str(tmp_path / "zoom.json"))
-    runtime = Runtime(settings, clock=ManualClock(NOW))
-    await runtime.start(run_timer=False, run_worker=False)
-    await runtime.engine.load_schedule(KHMER.read_text(), "khmer.yaml")
-    async with runtime.db.begin() as conn:
-        _, organiser = await tokens_repo.create_token(conn, "org", "organiser", NOW)
-        _, host = await tokens_repo.create_token(conn, "host", "host", NOW)
-    app = create_app(settings, runtime=runtime)
-    app.state.runtime = runtime
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            url = "/api/events/mekong-skills-webinar-2022/doctor"
-            denied = await client.post(url, headers={"Authorization": f"Bearer {host}"})
-            assert denied.status_code == 403
-            answer = await client.post(url, headers={"Authorization": f"Bearer {organiser}"})
-            body = answer.json()
-            assert answer.status_code == 200 and body["ok"] is False and body["sandbox"] is True
-            failed = {c["name"]: c for c in body["checks"] if c["status"] == "fail"}
-            assert list(failed) == ["language interpretation"] and "Khmer" in failed["language interpretation"]["fix"]
-            assert {c["status"] for c in body["checks"]} == {"pass", "warn", "fail"}
-    finally:
-        await runtime.stop()
+async def test_rest_doctor_for_organisers(tmp_path, database_url, service_for) -> None:
+    service = await service_for(
+        database_url,
+        NOW,
+        settings={"sandbox_state_path": str(tmp_path / "zoom.json")},
+        targets_at=None,
+        schedule=(KHMER.read_text(), "khmer.yaml"),
+        tokens={"organiser": "org", "host": "host"},
+    )
+    organiser, host = service.tokens["organiser"], service.tokens["host"]
+    async with service.client as client:
+        url = "/api/events/mekong-skills-webinar-2022/doctor"
+        denied = await client.post(url, headers={"Authorization": f"Bearer {host}"})
+        assert denied.status_code == 403
+        answer = await client.post(url, headers={"Authorization": f"Bearer {organiser}"})
+        body = answer.json()
+        assert answer.status_code == 200 and body["ok"] is False and body["sandbox"] is True
+        failed = {c["name"]: c for c in body["checks"] if c["status"] == "fail"}
+        assert list(failed) == ["language interpretation"] and "Khmer" in failed["language interpretation"]["fix"]
+        assert {c["status"] for c in body["checks"]} == {"pass", "warn", "fail"}

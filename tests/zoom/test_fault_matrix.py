@@ -16,8 +16,6 @@ import pytest
 import yaml
 from sqlalchemy import delete
 
-from app.config import Settings
-from app.engine.clock import ManualClock
 from app.runtime import Runtime
 from app.store.tables import zoom_creates, zoom_objects
 from app.zoom.mapping import spec_from_schedule
@@ -128,45 +126,41 @@ async def _apply(runtime: Runtime, case: Case, text: str, *, attempts: int = 1):
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-async def test_fault_matrix(scenario, database_url):
-    runtime = Runtime(Settings(_env_file=None, database_url=database_url), clock=ManualClock(NOW))
-    await runtime.start(run_timer=False, run_worker=False)
+async def test_fault_matrix(scenario, database_url, service_for):
+    runtime = (await service_for(database_url, NOW, schedule=None, targets_at=None)).runtime
     before, after = SCENARIOS[scenario]
-    try:
-        # A clean run tells which writes this apply makes, in order.
-        clean = Case()
-        if before is not None:
-            await _apply(runtime, clean, before)
-        mark = len(clean.writes())
-        await _apply(runtime, clean, after)
-        calls = clean.writes()[mark:]
-        assert calls, "the scenario must make writes"
-        checked = 0
-        for index, (method, path) in enumerate(calls):
-            for fault_name, fault in FAULTS.items():
-                schedule, case = await _fresh(runtime, before)
-                skip = sum(1 for c in calls[:index] if c == (method, path))
-                case.emu.add_fault(Fault(method=method, path=f"^{path}$", skip=skip, **fault))
-                schedule, applied, failures = await _apply(runtime, case, after, attempts=4)
-                where = f"{scenario}: {fault_name} at write {index + 1} ({method} {path})"
-                assert case.emu.faults[0].hits == 1, f"{where}: the fault never fired"
-                objects = list(case.emu.state.meetings.values())
-                assert len(objects) == 1, f"{where}: {len(objects)} Zoom objects"
-                assert applied.result.id == objects[0].id, where
-                state = await fetch_state(case.client, objects[0].kind, objects[0].id, questions=True)
-                again = plan_changes(spec_from_schedule(schedule), state)
-                assert again.is_empty, f"{where}: still differs: {again.render()}"
-                applied_writes = [
-                    (x.method, x.path, x.body) for x in case.transport.exchanges if x.applied_write and "/v2/" in x.path
-                ]
-                repeats = {w for w in applied_writes if applied_writes.count(w) > 1}
-                assert not repeats, f"{where}: writes Zoom had applied were sent again: {repeats}"
-                if fault_name in ("reset", "timeout", "500") or (fault_name == "503" and method == "POST"):
-                    assert failures, f"{where}: a lost or refused write should fail the first run"
-                checked += 1
-        assert checked == len(calls) * len(FAULTS)
-    finally:
-        await runtime.stop()
+    # A clean run tells which writes this apply makes, in order.
+    clean = Case()
+    if before is not None:
+        await _apply(runtime, clean, before)
+    mark = len(clean.writes())
+    await _apply(runtime, clean, after)
+    calls = clean.writes()[mark:]
+    assert calls, "the scenario must make writes"
+    checked = 0
+    for index, (method, path) in enumerate(calls):
+        for fault_name, fault in FAULTS.items():
+            schedule, case = await _fresh(runtime, before)
+            skip = sum(1 for c in calls[:index] if c == (method, path))
+            case.emu.add_fault(Fault(method=method, path=f"^{path}$", skip=skip, **fault))
+            schedule, applied, failures = await _apply(runtime, case, after, attempts=4)
+            where = f"{scenario}: {fault_name} at write {index + 1} ({method} {path})"
+            assert case.emu.faults[0].hits == 1, f"{where}: the fault never fired"
+            objects = list(case.emu.state.meetings.values())
+            assert len(objects) == 1, f"{where}: {len(objects)} Zoom objects"
+            assert applied.result.id == objects[0].id, where
+            state = await fetch_state(case.client, objects[0].kind, objects[0].id, questions=True)
+            again = plan_changes(spec_from_schedule(schedule), state)
+            assert again.is_empty, f"{where}: still differs: {again.render()}"
+            applied_writes = [
+                (x.method, x.path, x.body) for x in case.transport.exchanges if x.applied_write and "/v2/" in x.path
+            ]
+            repeats = {w for w in applied_writes if applied_writes.count(w) > 1}
+            assert not repeats, f"{where}: writes Zoom had applied were sent again: {repeats}"
+            if fault_name in ("reset", "timeout", "500") or (fault_name == "503" and method == "POST"):
+                assert failures, f"{where}: a lost or refused write should fail the first run"
+            checked += 1
+    assert checked == len(calls) * len(FAULTS)
 
 
 async def _fresh(runtime: Runtime, before: str | None):

@@ -19,7 +19,7 @@ def _run(connection) -> None:
 
 
 async def _online() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))  # type: ignore[arg-type]  # app.store.migrate sets the URL
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
