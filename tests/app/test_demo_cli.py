@@ -53,6 +53,13 @@ def test_demo_transcript_is_compact_and_its_report_command_runs(tmp_path, monkey
         r"\(sign in with host token \S+\)",
         console,
     ), console
+    # The demo ends by writing the shareable post-event pack, and says where.
+    pack = next(line for line in lines if line.startswith("Pack:    "))
+    written = pack.removeprefix("Pack:").split(" (the post-event report")[0].strip().split(" and ")
+    assert written[0].endswith("rehearsal-report.html"), pack
+    html = (tmp_path / written[0]).read_text(encoding="utf-8")
+    assert "Summary" in html and "registered" in html
+    assert all((tmp_path / name).is_file() for name in written)
     report = next(line for line in lines if line.startswith("Report:  "))
     assert lines.index(report) > len(lines) - 5  # at the end, where it does not scroll away
     words = shlex.split(report.removeprefix("Report:  "))
