@@ -137,7 +137,23 @@ def _serve_locked(
         log_level=settings.log_level.lower(),
         log_config=log_config(log_format.value, settings.log_level),
     )
+    tune_collector()
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def tune_collector() -> None:
+    """Make the cyclic garbage collector's full passes rare in a long-running `serve`.
+
+    With 10,000 open agenda streams, each host action's fan-out leaves enough short-lived objects
+    behind to trigger a full pass over everything the streams hold: 17 passes of up to 1 s each in
+    one minute of B9, each one stalling every stream and the cue timer (they freed nothing). Fewer,
+    larger young collections (and a full pass at most every 100 middle ones) took them to none in
+    the same run, and B9's last-client p99 from 1,452 ms to 644 ms. Memory is still freed by
+    reference counting as before; only cyclic garbage waits longer.
+    """
+    import gc
+
+    gc.set_threshold(10_000, 50, 100)
 
 
 def _variable(problem: str) -> str | None:
