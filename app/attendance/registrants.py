@@ -17,28 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.attendance.reconcile import past_rows
 from app.store import attendance_repo, registrants_repo
 from app.store.registrants_repo import RegistrantRow
+from integrations.zoom.spec import STANDARD_FIELDS
 
 log = logging.getLogger("showcaller.attendance")
 STATUSES = ("approved", "pending", "denied")
 
 
-FIELD_NAMES = frozenset(
-    (
-        "address",
-        "city",
-        "country",
-        "zip",
-        "state",
-        "phone",
-        "industry",
-        "org",
-        "job_title",
-        "purchasing_time_frame",
-        "role_in_purchase_process",
-        "no_of_employees",
-        "comments",
-    )
-)
+# Zoom's standard fields but the last name, which the row keeps in a column of its own.
+FIELD_NAMES = frozenset(STANDARD_FIELDS) - {"last_name"}
 
 
 def registrant_row(r: Any) -> RegistrantRow:

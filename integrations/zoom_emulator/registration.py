@@ -14,6 +14,8 @@ from integrations.zoom_emulator.render import registration_on, zoom_time
 from integrations.zoom_emulator.state import EmulatorState, StoredMeeting
 from integrations.zoom_emulator.validation import require_object, validate_registrant
 
+# Kept apart from the client's list (integrations/zoom/spec.py) on purpose: the emulator stands in
+# for Zoom, so a mistake in the client's list must not be mirrored here.
 STANDARD_FIELDS = (
     "last_name",
     "address",
