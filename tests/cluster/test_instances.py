@@ -22,13 +22,13 @@ from sqlalchemy import func, select
 
 from app.cluster.lease import LEASE_KEY, asyncpg_dsn
 from app.engine.lateness import decide
-from app.store import outbox_repo, tokens_repo
+from app.store import tokens_repo
 from app.store.db import create_engine, migrate
 from app.store.tables import inbox
 from integrations.zoom.webhooks import sign
 from integrations.zoom_emulator.payloads import MeetingRef, Person, participant_event
 from integrations.zoom_emulator.render import zoom_time
-from tests.engine.helpers import SECRET, Drill, ReceiverServer, ServiceProcess
+from tests.engine.helpers import Drill, ServiceProcess, holding_receiver, settled
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -211,35 +211,8 @@ def _drill() -> Drill:
     return Drill("cluster-drill", start, segments=[("opening", 3.0), ("talk", 4.0)], reminders=reminders)
 
 
-async def _settled(database_url: str, event_id: str, limit: float = 60.0):
-    db = create_engine(database_url)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    try:
-        while True:
-            async with db.begin() as conn:
-                cues = await outbox_repo.list_cues(conn, event_id)
-                deliveries = await outbox_repo.list_deliveries(conn, event_id)
-            busy = [c for c in cues if c.status in ("pending", "held")]
-            busy += [d for d in deliveries if d.status in ("pending", "sending")]
-            if not busy or loop.time() > deadline:
-                return cues, deliveries
-            await asyncio.sleep(0.1)
-    finally:
-        await db.dispose()
-
-
 async def test_kill_9_of_the_dispatcher_loses_and_repeats_nothing(shared_database, tmp_path):
-    # Around the kill the receiver records a message but holds its answer, so the dead dispatcher
-    # leaves that delivery leased ("sending") and already seen: the hardest case for exactly-once.
-    stall, release, held = asyncio.Event(), asyncio.Event(), []
-
-    async def sink(message) -> None:
-        if stall.is_set() and not release.is_set():
-            held.append(message.message_id)
-            await release.wait()
-
-    receiver = ReceiverServer(webhook_secret=SECRET, sink=sink)
+    receiver, stall, release, held = holding_receiver()  # holds one answer around the kill
     await receiver.start()
     token = await _host_token(shared_database)
     env = _drill().env(receiver.base)
@@ -273,7 +246,7 @@ async def test_kill_9_of_the_dispatcher_loses_and_repeats_nothing(shared_databas
 
         await _poll(took_over, "the standby taking over")
         assert killed_at < drill.end, "the kill must land mid-event; the drill starts after the instances answer"
-        cues, deliveries = await _settled(shared_database, drill.event_id)
+        cues, deliveries = await settled(shared_database, drill.event_id, limit=60.0)
         assert all(c.status in ("fired", "skipped") for c in cues) and len(cues) >= 45 + 2, standby.tail()
     finally:
         for service in services:

@@ -184,3 +184,39 @@ class ServiceProcess:
     def tail(self, lines: int = 40) -> str:
         """The end of the service log (for failure messages)."""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def holding_receiver() -> tuple[ReceiverServer, asyncio.Event, asyncio.Event, list[str]]:
+    """A signed-webhook receiver that, once `stall` is set and until `release` is, records each
+    message's id in `held` and holds its answer: a service killed meanwhile leaves that delivery
+    leased ("sending") and already seen, the hardest case for exactly-once."""
+    stall, release, held = asyncio.Event(), asyncio.Event(), []
+
+    async def sink(message) -> None:
+        if stall.is_set() and not release.is_set():
+            held.append(message.message_id)
+            await release.wait()
+
+    return ReceiverServer(webhook_secret=SECRET, sink=sink), stall, release, held
+
+
+async def settled(database_url: str, event_id: str, limit: float):
+    """An event's cues and deliveries once nothing is pending or in flight (bounded wait)."""
+    from app.store import outbox_repo
+    from app.store.db import create_engine
+
+    db = create_engine(database_url)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    try:
+        while True:
+            async with db.begin() as conn:
+                cues = await outbox_repo.list_cues(conn, event_id)
+                deliveries = await outbox_repo.list_deliveries(conn, event_id)
+            busy = [c for c in cues if c.status in ("pending", "held")]
+            busy += [d for d in deliveries if d.status in ("pending", "sending")]
+            if not busy or loop.time() > deadline:
+                return cues, deliveries
+            await asyncio.sleep(0.1)
+    finally:
+        await db.dispose()

@@ -19,12 +19,12 @@ import httpx
 import pytest
 
 from app.engine.lateness import decide
-from app.store import outbox_repo, tokens_repo
+from app.store import tokens_repo
 from app.store.db import create_engine, migrate
 from schedules.adjustments import from_dict
 from schedules.load import load_text
 from schedules.timeline import build_timeline
-from tests.engine.helpers import SECRET, Drill, ReceiverServer, ServiceProcess
+from tests.engine.helpers import Drill, ServiceProcess, holding_receiver, settled
 
 pytestmark = pytest.mark.slow
 
@@ -58,31 +58,6 @@ async def _host_token(database_url: str) -> str:
     finally:
         await db.dispose()
     return token
-
-
-async def _stored(database_url: str):
-    db = create_engine(database_url)
-    try:
-        async with db.begin() as conn:
-            return (
-                await outbox_repo.list_cues(conn, EVENT),
-                await outbox_repo.list_deliveries(conn, EVENT),
-            )
-    finally:
-        await db.dispose()
-
-
-async def _settled(database_url: str, limit: float = 30.0):
-    """Cues and deliveries once nothing is pending or in flight (bounded wait)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        cues, deliveries = await _stored(database_url)
-        busy = [c for c in cues if c.status in ("pending", "held")]
-        busy += [d for d in deliveries if d.status in ("pending", "sending")]
-        if not busy or loop.time() > deadline:
-            return cues, deliveries
-        await asyncio.sleep(0.1)
 
 
 def _drill() -> Drill:
@@ -123,16 +98,7 @@ def _expected_state(schedule, log: list[dict], now: datetime):
 
 
 async def test_kill_9_mid_event_loses_nothing_and_repeats_nothing(database_url, tmp_path):
-    # Around the kill the receiver records a message but holds its answer, so the crash leaves
-    # that delivery leased ("sending") and already seen: the hardest case for exactly-once.
-    stall, release, held = asyncio.Event(), asyncio.Event(), []
-
-    async def sink(message) -> None:
-        if stall.is_set() and not release.is_set():
-            held.append(message.message_id)
-            await release.wait()
-
-    receiver = ReceiverServer(webhook_secret=SECRET, sink=sink)
+    receiver, stall, release, held = holding_receiver()  # holds one answer around the kill
     await receiver.start()
     token = await _host_token(database_url)
     # The service starts empty and the drill is loaded over REST once it answers (it is stored,
@@ -189,7 +155,7 @@ async def test_kill_9_mid_event_loses_nothing_and_repeats_nothing(database_url, 
         assert [t["id"] for t in after["timers"]] == [t.id for t in expected.timers] == [timer_id]
 
         await _until(drill.end + timedelta(seconds=1.5))  # the delay moved the end by 1 s
-        cues, deliveries = await _settled(database_url)
+        cues, deliveries = await settled(database_url, EVENT, limit=30.0)
     finally:
         await service.stop()
         await receiver.stop()
