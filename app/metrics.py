@@ -15,8 +15,10 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from app.core.vocabulary import CueStatus, DeliveryStatus, FireOutcome
+
 log = logging.getLogger("showcaller.run")
-CUE_OUTCOMES = ("fired", "late", "skipped", "superseded")
+CUE_OUTCOMES = (*FireOutcome, CueStatus.SUPERSEDED)
 # Seconds, real time: a message should land within a second; a few take retries.
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900)
 LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 30, 120, 600)
@@ -120,12 +122,12 @@ class Metrics:
         for outcome in CUE_OUTCOMES:
             self.cues.labels("segment_start", outcome)  # the series exist (at 0) before the first cue
 
-        def listener(event_id: str, row, outcome: str) -> None:
+        def listener(event_id: str, row, outcome: FireOutcome) -> None:
             try:
                 self.cues.labels(row.kind, outcome).inc()
-                if outcome in ("fired", "late") and row.due_at is not None:
+                if outcome in (FireOutcome.FIRED, FireOutcome.LATE) and row.due_at is not None:
                     self.timer_lag.observe(max(0.0, (clock.now() - row.due_at).total_seconds() / speed))
-                level = logging.WARNING if outcome == "late" else logging.INFO
+                level = logging.WARNING if outcome == FireOutcome.LATE else logging.INFO
                 log.log(
                     level,
                     "cue %s %s: %s",
@@ -146,16 +148,16 @@ class Metrics:
         def hook(row, values: dict) -> None:
             try:
                 status = values.get("status")
-                if status == "pending":
+                if status == DeliveryStatus.PENDING:
                     if "next_attempt_at" not in values:
                         return  # put back in the queue untried: not an attempt
                     status = "retrying"
                 kind = target_kind(row.event_id, row.target_id)
                 self.deliveries.labels(status, kind).inc()
-                if status == "sent" and row.created_at is not None:
+                if status == DeliveryStatus.SENT and row.created_at is not None:
                     seconds = (clock.now() - row.created_at).total_seconds() / speed
                     self.delivery_latency.labels(kind).observe(max(0.0, seconds))
-                level = logging.INFO if status == "sent" else logging.WARNING
+                level = logging.INFO if status == DeliveryStatus.SENT else logging.WARNING
                 log.log(
                     level,
                     "delivery %s to %s%s",

@@ -29,6 +29,7 @@ from app.attendance.registrants import fetch_records
 from app.attendance.report import attendance_json
 from app.cli.failures import ExitCode, Failure
 from app.config import Settings
+from app.core.vocabulary import DeliveryStatus, FireOutcome, HostRole, InstanceRole
 from app.engine.clock import ScaledClock
 from app.errors import AppError
 from app.main import create_app
@@ -210,7 +211,7 @@ async def rehearse(
     app = create_app(settings, runtime=runtime)
     await runtime.start()
     try:
-        if runtime.role == "standby":
+        if runtime.role == InstanceRole.STANDBY:
             raise Failure(
                 "another `showcaller serve` dispatches on this database, and a rehearsal replays its event on a "
                 "fast clock of its own. Fix: rehearse on a database of its own (leave out --database-url for a "
@@ -221,7 +222,7 @@ async def rehearse(
         await runtime.engine.forget(schedule.event.id)
         await runtime.run.load_schedule(text, path)
         async with runtime.db.begin() as conn:
-            _, host_token = await tokens_repo.create_token(conn, "rehearsal", "host", clock.now())
+            _, host_token = await tokens_repo.create_token(conn, "rehearsal", HostRole.HOST, clock.now())
         meeting_task = None
         if emulator is not None:
             applied = (await ZoomSetup.for_runtime(runtime).apply(schedule, doctor=False)).result
@@ -261,13 +262,13 @@ async def rehearse(
             f"Local receivers: http://127.0.0.1:{receivers_port}/_received (every message in full)", markup=False
         )
 
-        def on_fire(event_id: str, row, outcome: str) -> None:
+        def on_fire(event_id: str, row, outcome: FireOutcome) -> None:
             transcript.cue(event_id, row, outcome)
-            if outcome == "skipped":
+            if outcome == FireOutcome.SKIPPED:
                 summary.skipped += 1
                 return
             summary.fired += 1
-            summary.late += outcome == "late"
+            summary.late += outcome == FireOutcome.LATE
             if auto_timers and row.kind == "respondent_slot":
                 summary.timers += 1
                 asyncio.get_running_loop().create_task(_respond(runtime, event_id, row, rng))
@@ -384,8 +385,8 @@ async def _drain(runtime: Runtime, event_id: str, limit: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + limit
     while asyncio.get_running_loop().time() < deadline:
         async with runtime.db.begin() as conn:
-            pending = await outbox_repo.list_deliveries(conn, event_id, "pending")
-            sending = await outbox_repo.list_deliveries(conn, event_id, "sending")
+            pending = await outbox_repo.list_deliveries(conn, event_id, DeliveryStatus.PENDING)
+            sending = await outbox_repo.list_deliveries(conn, event_id, DeliveryStatus.SENDING)
         if not pending and not sending:
             return
         runtime.worker.kick()

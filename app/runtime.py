@@ -21,6 +21,7 @@ from app.cluster.lease import Lease, exit_on_lost
 from app.cluster.notify import Announcer, ChangeListener
 from app.cluster.writes import SharedWrites
 from app.config import Settings, env_value
+from app.core.vocabulary import InstanceRole
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock, SystemClock
 from app.engine.delivery import DeliveryWorker
@@ -65,7 +66,7 @@ class Runtime:
     instance_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
     # "single": the only process on its database (SQLite); on PostgreSQL, "dispatcher" while this
     # instance holds the lease (fires cues, sends deliveries), "standby" while it waits for it.
-    role: str = "single"
+    role: InstanceRole = InstanceRole.SINGLE
     on_lease_lost: Callable[[str], None] = exit_on_lost
     lease: Lease | None = None
     listener: ChangeListener | None = None
@@ -163,7 +164,7 @@ class Runtime:
 
         self.attendance.writer.on_commit = stored
         self.lease = Lease(url, on_lost=self.on_lease_lost)
-        self.role = "standby"
+        self.role = InstanceRole.STANDBY
         if await self.lease.try_acquire():
             await self._dispatch()  # the state was loaded just now, under this lease
         else:
@@ -180,7 +181,7 @@ class Runtime:
     async def _dispatch(self) -> None:
         from app.attendance import wiring as attendance
 
-        self.role = "dispatcher"
+        self.role = InstanceRole.DISPATCHER
         self.metrics.dispatcher.set(1)
         self.metrics.takeovers.inc()
         log.info("instance %s is the dispatcher: it fires cues and sends deliveries", self.instance_id)
@@ -197,7 +198,7 @@ class Runtime:
     async def _followed(self, event_id: str, reason: str) -> None:
         """Another instance changed `event_id`: reload it and tell this instance's streams."""
         if event_id == INBOX_NOTICE:
-            if self.role == "dispatcher":
+            if self.role == InstanceRole.DISPATCHER:
                 self.attendance.processor.kick()
             return
         if reason == "zoom":
@@ -218,12 +219,12 @@ class Runtime:
         self._wake_dispatcher()
 
     def _wake_dispatcher(self) -> None:
-        if self.role == "dispatcher":
+        if self.role == InstanceRole.DISPATCHER:
             self.timer.request_rearm()
             self.worker.kick()
 
     def _rearm_if_dispatching(self) -> None:
-        if self.role == "dispatcher":
+        if self.role == InstanceRole.DISPATCHER:
             self.timer.request_rearm()
 
     def changed(self, event_id: str, reason: str) -> None:

@@ -13,7 +13,9 @@ from datetime import tzinfo
 from rich.console import Console
 from rich.markup import escape
 
-FINAL = ("sent", "parked", "expired")
+from app.core.vocabulary import DELIVERY_FAILED, DeliveryStatus, FireOutcome
+
+FINAL = (DeliveryStatus.SENT, *DELIVERY_FAILED)
 KIND_WIDTH = 20
 
 
@@ -38,15 +40,15 @@ class Transcript:
         self.lines += 1
         self.console.print(text, soft_wrap=True)
 
-    def cue(self, event_id: str, row, outcome: str) -> None:
+    def cue(self, event_id: str, row, outcome: FireOutcome) -> None:
         """An engine listener: one line per fired, late or skipped cue."""
         stamp = row.due_at.astimezone(self.tz).strftime("%H:%M:%S")
         title = escape(row.title)
-        if outcome == "skipped":
+        if outcome == FireOutcome.SKIPPED:
             note = f" ({escape(row.note)})" if row.note else ""
             self._print(f"[dim]{stamp} skipped {row.kind}: {title}{note}[/]")
             return
-        flag = " [yellow](late)[/]" if outcome == "late" else ""
+        flag = " [yellow](late)[/]" if outcome == FireOutcome.LATE else ""
         targets = len(row.targets)
         self._print(
             f"[bold cyan]{stamp}[/] {row.kind:<{KIND_WIDTH}} {title}{flag}"
@@ -61,7 +63,7 @@ class Transcript:
         group = self._groups.get((row.event_id, row.cue_id))
         if status not in FINAL or group is None:
             return
-        if status == "sent":
+        if status == DeliveryStatus.SENT:
             group.sent.append(row.target_id)
         else:
             group.failed.append((row.target_id, status, (values.get("last_error") or "").strip()))

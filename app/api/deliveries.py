@@ -9,12 +9,15 @@ from typing import Literal
 from fastapi import APIRouter
 
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
+from app.core.vocabulary import DELIVERY_FAILED, DELIVERY_UNFINISHED, FAILED_FILTER, DeliveryStatus
 from app.errors import Conflict, NotFound
 from app.store import outbox_repo
 from app.views import iso_utc
 
 router = APIRouter(prefix="/api", tags=["deliveries"])
 log = logging.getLogger("showcaller.deliveries")
+# The query parameter as the API documents it (an enum in the OpenAPI schema): the delivery statuses a
+# client can see, and "failed" for parked or expired; tests/core/test_vocabulary.py keeps it in step.
 Status = Literal["pending", "sending", "sent", "parked", "expired", "failed"]
 
 
@@ -37,10 +40,9 @@ def _out(row) -> dict:
 @router.get("/events/{event_id}/deliveries", summary="Deliveries of an event (status=failed: parked or expired)")
 async def list_deliveries(event_id: EventId, runtime: RuntimeDep, _: Viewer, status: Status | None = None):
     async with runtime.db.begin() as conn:
-        if status == "failed":
+        if status == FAILED_FILTER:
             rows = [
-                *await outbox_repo.list_deliveries(conn, event_id, "parked"),
-                *await outbox_repo.list_deliveries(conn, event_id, "expired"),
+                row for failed in DELIVERY_FAILED for row in await outbox_repo.list_deliveries(conn, event_id, failed)
             ]
         else:
             rows = await outbox_repo.list_deliveries(conn, event_id, status)
@@ -62,17 +64,17 @@ async def resend(delivery_id: str, runtime: RuntimeDep, caller: Host, again: boo
         if row is None:
             raise NotFound(f"no delivery '{delivery_id}'")
         if again:
-            if row.status in ("pending", "sending"):
+            if row.status in DELIVERY_UNFINISHED:
                 raise Conflict(f"delivery '{delivery_id}' is still being delivered ({row.status})")
             new_id = await outbox_repo.resend_again(conn, row, now, until)
-        elif row.status in outbox_repo.FAILED:
+        elif row.status in DELIVERY_FAILED:
             await outbox_repo.resend(conn, delivery_id, now, until)
-        elif row.status == "sent":
+        elif row.status == DeliveryStatus.SENT:
             raise Conflict(
                 f"delivery '{delivery_id}' was already sent"
                 f"{' at ' + iso_utc(row.sent_at) if row.sent_at else ''}; add ?again=true to send "
                 "it once more as a new delivery (new webhook id)",
-                delivery_status="sent",
+                delivery_status=DeliveryStatus.SENT,
             )
         else:
             raise Conflict(
@@ -82,5 +84,5 @@ async def resend(delivery_id: str, runtime: RuntimeDep, caller: Host, again: boo
     runtime.worker.kick()
     if again:
         log.info("delivery %s sent again as new delivery %s by %s", delivery_id, new_id, caller.name)
-        return {"id": new_id, "status": "pending", "resend_of": delivery_id}
-    return {"id": delivery_id, "status": "pending"}
+        return {"id": new_id, "status": DeliveryStatus.PENDING, "resend_of": delivery_id}
+    return {"id": delivery_id, "status": DeliveryStatus.PENDING}

@@ -11,13 +11,14 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.core.vocabulary import ROLE_RANK, HostRole
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.run.service import Answer, Intent, RunService
 from app.runtime import Runtime
 from app.store import tokens_repo
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `showcaller token create`")
-RANK = {"stage": -1, "viewer": 0, "host": 1, "organiser": 2}
+RANK = ROLE_RANK
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -74,7 +75,7 @@ class Caller:
     """Who is calling: token name and role (a stage token may be bound to one event and person)."""
 
     name: str
-    role: str
+    role: HostRole
     event_id: str | None = None
     person: str | None = None
     token_id: str | None = None
@@ -92,10 +93,10 @@ async def current_caller(
         row = await tokens_repo.find_token(conn, token)
     if row is None:
         raise Unauthorized("unknown or revoked token; create one with `showcaller token create`")
-    return Caller(row.name, row.role, row.event_id, row.person, row.id)
+    return Caller(row.name, HostRole(row.role), row.event_id, row.person, row.id)
 
 
-def require(role: str):
+def require(role: HostRole):
     """A dependency that lets callers with at least `role` through (401 vs 403 told apart)."""
 
     async def _check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
@@ -106,9 +107,9 @@ def require(role: str):
     return _check
 
 
-Viewer = Annotated[Caller, Depends(require("viewer"))]
-Host = Annotated[Caller, Depends(require("host"))]
-Organiser = Annotated[Caller, Depends(require("organiser"))]
+Viewer = Annotated[Caller, Depends(require(HostRole.VIEWER))]
+Host = Annotated[Caller, Depends(require(HostRole.HOST))]
+Organiser = Annotated[Caller, Depends(require(HostRole.ORGANISER))]
 
 
 async def valid_event(event_id: str, runtime: RuntimeDep) -> str:
@@ -137,7 +138,7 @@ def _for_event(caller: Caller, event_id: str) -> Caller:
     return caller
 
 
-async def _stage_reader(event_id: EventId, caller: Annotated[Caller, Depends(require("stage"))]) -> Caller:
+async def _stage_reader(event_id: EventId, caller: Annotated[Caller, Depends(require(HostRole.STAGE))]) -> Caller:
     return _for_event(caller, event_id)
 
 
@@ -145,7 +146,7 @@ async def _stage_reader(event_id: EventId, caller: Annotated[Caller, Depends(req
 StageReader = Annotated[Caller, Depends(_stage_reader)]
 
 
-def stream_caller(role: str):
+def stream_caller(role: HostRole):
     """A reader of an event stream with at least `role`: the bearer header, or `?ticket=` from
     POST .../stream/ticket (EventSource cannot send a header, and a token in a URL ends up in logs)."""
 
@@ -173,5 +174,5 @@ def stream_caller(role: str):
     return _check
 
 
-StreamViewer = Annotated[Caller, Depends(stream_caller("viewer"))]
-StageStreamReader = Annotated[Caller, Depends(stream_caller("stage"))]
+StreamViewer = Annotated[Caller, Depends(stream_caller(HostRole.VIEWER))]
+StageStreamReader = Annotated[Caller, Depends(stream_caller(HostRole.STAGE))]

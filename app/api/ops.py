@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from app.core.vocabulary import InstanceRole
 from app.metrics import CONTENT_TYPE
 from app.store.db import alembic_config
 
@@ -43,7 +44,7 @@ async def readiness(runtime) -> tuple[bool, dict]:
     running = runtime.running()
     instance = runtime.cluster_status()
     # A standby serves everything but dispatching: it is ready while it waits for the lease.
-    standby = instance["role"] == "standby"
+    standby = instance["role"] == InstanceRole.STANDBY
     checks["dispatcher"] = {"ok": standby or all(running.values()), **running}
     if "listening" in instance:  # several instances: this one must hear the others' changes
         checks["changes"] = {"ok": instance["listening"]}

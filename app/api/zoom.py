@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from app.api.deps import RANK, EventId, Organiser, RuntimeDep, Viewer
+from app.core.vocabulary import HostRole
 from app.errors import AppError, Conflict, NotFound
 from app.views import iso_utc
 from app.zoom.mapping import ZoomSetupError
@@ -31,7 +32,7 @@ def _zoom_failed(exc: ZoomError) -> AppError:
 @router.get("/zoom", summary="The Zoom meeting or webinar of an event: ids and links")
 async def get_zoom(event_id: EventId, runtime: RuntimeDep, caller: Viewer):
     """The start link carries the host's start token, so only hosts and organisers see it (read fresh)."""
-    host = RANK[caller.role] >= RANK["host"]
+    host = RANK[caller.role] >= RANK[HostRole.HOST]
     service = ZoomSetup.for_runtime(runtime)
     try:
         row = await (service.host_links(event_id) if host else _stored(service, event_id))

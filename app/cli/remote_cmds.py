@@ -21,6 +21,7 @@ from app.cli import app
 from app.cli.failures import ExitCode, Failure
 from app.cli.output import console, errors, require_file
 from app.cli.watch_view import _duration
+from app.core.vocabulary import DELIVERY_FAILED, FAILED_FILTER, DeliveryStatus
 from app.remote import Remote, RemoteError, Unreachable
 
 timer_app = typer.Typer(
@@ -261,8 +262,8 @@ def cues(ctx: typer.Context, event: EventArg = None) -> None:
     with remote(ctx) as client:
         rows = client.call("GET", f"/api/events/{client.event_id(event)}/cues")
     for row in rows:
-        sent = sum(d["status"] == "sent" for d in row["deliveries"])
-        failed = [d for d in row["deliveries"] if d["status"] in ("parked", "expired")]
+        sent = sum(d["status"] == DeliveryStatus.SENT for d in row["deliveries"])
+        failed = [d for d in row["deliveries"] if d["status"] in DELIVERY_FAILED]
         flag = f", {len(failed)} failed" if failed else ""
         console.print(
             f"{(row['due_at'] or '-')[11:19]} {row['status']:<9} {row['kind']:<20} {row['title']} "
@@ -280,7 +281,9 @@ def deliveries(
     """(remote) Deliveries with the receiver's answer; `resend ID` sends a failed one again."""
     with remote(ctx) as client:
         rows = client.call(
-            "GET", f"/api/events/{client.event_id(event)}/deliveries", params={"status": "failed"} if failed else None
+            "GET",
+            f"/api/events/{client.event_id(event)}/deliveries",
+            params={"status": FAILED_FILTER} if failed else None,
         )
     for row in rows:
         error = f"  {row['error']}" if row.get("error") else ""

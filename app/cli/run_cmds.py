@@ -16,6 +16,7 @@ from app.cli import app
 from app.cli.failures import ExitCode, Failure, check_sqlite_folder, listen
 from app.cli.output import INVALID, console, errors, load_or_exit, safe_url
 from app.config import get_settings
+from app.core.vocabulary import DELIVERY_FAILED, HostRole
 from app.store.instance_lock import AlreadyRunning, InstanceLock
 
 token_app = typer.Typer(help="Create, list and revoke API tokens (stored hashed).", no_args_is_help=True)
@@ -23,13 +24,6 @@ app.add_typer(token_app, name="token")
 
 
 MEKONG = Path("schedules/events/mekong-dialogue-2022.yaml")
-
-
-class Role(StrEnum):
-    organiser = "organiser"
-    host = "host"
-    viewer = "viewer"
-    stage = "stage"
 
 
 async def _with_runtime(action):
@@ -171,7 +165,7 @@ def _shown_host(host: str) -> str:
 @token_app.command("create")
 def token_create(
     role: Annotated[
-        Role,
+        HostRole,
         typer.Option(
             help="organiser: everything; host: run controls; viewer: read only; stage: the presenter view only"
         ),
@@ -300,7 +294,7 @@ def rehearse(
         if not summary.finished:
             errors.print("rehearsal interrupted before the end of the agenda")
             raise typer.Exit(130) from None
-    if summary.deliveries.get("parked") or summary.deliveries.get("expired"):
+    if any(summary.deliveries.get(status) for status in DELIVERY_FAILED):
         raise typer.Exit(ExitCode.FAILED)
 
 

@@ -13,6 +13,7 @@ from app.cli import app
 from app.cli.output import console, errors, load_or_exit
 from app.cli.run_cmds import _with_runtime
 from app.config import get_settings
+from app.core.vocabulary import CUE_OPEN
 from integrations.zoom import ZoomError
 
 SANDBOX_NOTE = (
@@ -206,7 +207,7 @@ async def _count_cues(runtime, event_id: str):
     from app.store import outbox_repo
 
     async with runtime.db.begin() as conn:
-        return [r for r in await outbox_repo.list_cues(conn, event_id) if r.status in ("pending", "held")]
+        return [r for r in await outbox_repo.list_cues(conn, event_id) if r.status in CUE_OPEN]
 
 
 @app.command()

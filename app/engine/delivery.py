@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.vocabulary import DeliveryStatus
 from app.engine.clock import Clock
 from app.engine.compose import compose
 from app.engine.targets import Resolved
@@ -151,7 +152,7 @@ class DeliveryWorker:
             for position, (row, cue) in enumerate(items):
                 if not await self._attempt(row, cue, recorder):
                     for later, _ in items[position + 1 :]:  # back to the queue, behind the retry
-                        recorder.add(later, status="pending", attempts=later.attempts)
+                        recorder.add(later, status=DeliveryStatus.PENDING, attempts=later.attempts)
                     return
 
         lanes = [list(group) for _, group in groupby(rows, key=lambda item: (item[0].event_id, item[0].target_id))]
@@ -241,7 +242,7 @@ class DeliveryWorker:
                 if not go_on:
                     for later in chunk[position + 1 :]:
                         if later.id in claimed:  # back to the queue, as if never claimed
-                            recorder.add(later, status="pending", attempts=later.attempts)
+                            recorder.add(later, status=DeliveryStatus.PENDING, attempts=later.attempts)
                     return attempts
         return attempts
 
@@ -253,7 +254,12 @@ class DeliveryWorker:
     async def _attempt(self, row, cue, recorder: _Recorder) -> bool:
         """Try one claimed delivery; True when the lane may go on to the next message."""
         if self._expired(row, self.clock.now()):
-            recorder.add(row, status="expired", attempts=row.attempts, last_error="gave up: the cue no longer matters")
+            recorder.add(
+                row,
+                status=DeliveryStatus.EXPIRED,
+                attempts=row.attempts,
+                last_error="gave up: the cue no longer matters",
+            )
             return True
         resolved = self.targets(row.event_id)
         target = resolved.configs.get(row.target_id)
@@ -261,7 +267,7 @@ class DeliveryWorker:
         if target is None:
             problem = resolved.problems.get(row.target_id, f"target '{row.target_id}' is not in the schedule")
         if problem:
-            recorder.add(row, status="parked", attempts=row.attempts, last_error=problem)
+            recorder.add(row, status=DeliveryStatus.PARKED, attempts=row.attempts, last_error=problem)
             return True
         schedule = self.schedules(row.event_id)
         notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id))  # type: ignore[union-attr]  # target is set when problem is empty
@@ -269,21 +275,33 @@ class DeliveryWorker:
         # Signatures and Retry-After dates are about real time, even in a rehearsal's fast clock.
         outcome = await send(self.http, target, notification, template=template, timeout=self.timeout, pacer=self.pacer)  # type: ignore[arg-type]  # target is set when problem is empty
         if outcome.result is DeliveryResult.ok:
-            recorder.add(row, status="sent", sent_at=self.clock.now(), last_status=outcome.status_code, last_error=None)
+            recorder.add(
+                row,
+                status=DeliveryStatus.SENT,
+                sent_at=self.clock.now(),
+                last_status=outcome.status_code,
+                last_error=None,
+            )
             return True
         error = _explain(outcome)
         if outcome.result is DeliveryResult.permanent:
-            recorder.add(row, status="parked", last_status=outcome.status_code, last_error=error)
+            recorder.add(row, status=DeliveryStatus.PARKED, last_status=outcome.status_code, last_error=error)
             return True
         wait = retry_delay(outcome, row.attempts + 1, rng=self.rng)
         retry_at = self.clock.now() + timedelta(seconds=wait)
         if self._expired(row, retry_at):
             recorder.add(
                 row,
-                status="expired",
+                status=DeliveryStatus.EXPIRED,
                 last_status=outcome.status_code,
                 last_error=f"gave up after {row.attempts + 1} attempts: {error}",
             )
             return True
-        recorder.add(row, status="pending", next_attempt_at=retry_at, last_status=outcome.status_code, last_error=error)
+        recorder.add(
+            row,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=retry_at,
+            last_status=outcome.status_code,
+            last_error=error,
+        )
         return False

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import __version__
+from app.core.vocabulary import CueStatus, FireOutcome
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
 from app.engine.lateness import Decision, decide, stale
@@ -41,7 +42,7 @@ from schedules.timers import TimerStatus
 
 log = logging.getLogger("showcaller.engine")
 FireHook = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
-FireListener = Callable[[str, Any, str], None]
+FireListener = Callable[[str, Any, FireOutcome], None]
 # Bump when the planner (build_timeline, sync_cues) would plan differently from the same schedule
 # and run log: every stored event is then re-planned once at the next start.
 PLAN_VERSION = "1"
@@ -570,8 +571,8 @@ class RunEngine:
         async with self.db.begin() as conn:
             return await outbox_repo.next_cue_due(conn, exclude=self.quarantined)
 
-    async def tick(self) -> list[tuple[Any, str]]:
-        """Fire (or skip) every due cue; returns (cue row, 'fired'|'late'|'skipped') in order."""
+    async def tick(self) -> list[tuple[Any, FireOutcome]]:
+        """Fire (or skip) every due cue; returns (cue row, outcome) in order."""
         results = []
         await self._load_due()
         async with self._lock:
@@ -635,16 +636,16 @@ class RunEngine:
             row = SimpleNamespace(**{**row._mapping, **changed}, rewritten=True)
         return row, decision
 
-    async def _record(self, conn, row, decision: Decision, now: datetime) -> str:
+    async def _record(self, conn, row, decision: Decision, now: datetime) -> FireOutcome:
         late_ms = int((now - row.due_at).total_seconds() * 1000)
         if not decision.fire:
-            await outbox_repo.mark_cue(conn, row, "skipped", now, late_ms, decision.reason)
-            return "skipped"
+            await outbox_repo.mark_cue(conn, row, CueStatus.SKIPPED, now, late_ms, decision.reason)
+            return FireOutcome.SKIPPED
         if getattr(row, "rewritten", False):
             await outbox_repo.set_cue_text(conn, row)
         note = f"late by {late_ms / 1000:.1f} s" if decision.late else ""
-        if not await outbox_repo.mark_cue(conn, row, "fired", now, late_ms, note):
-            return "skipped"
+        if not await outbox_repo.mark_cue(conn, row, CueStatus.FIRED, now, late_ms, note):
+            return FireOutcome.SKIPPED
         item = self._events.get(row.event_id)
         parked = self.resolve_targets(item.schedule) if item else {}
         if self._next_seq is None:
@@ -664,7 +665,7 @@ class RunEngine:
             claimed=claimed,
         )
         self._claimed += [(values, row) for values in claimed]
-        return "late" if decision.late else "fired"
+        return FireOutcome.LATE if decision.late else FireOutcome.FIRED
 
 
 @contextlib.asynccontextmanager

@@ -15,6 +15,7 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from app.core.vocabulary import FireOutcome
 from app.engine.clock import Clock
 from app.engine.delivery import DeliveryWorker
 from app.engine.service import RunEngine
@@ -77,8 +78,8 @@ class CueTimer:
         run_at = datetime.now(UTC) + timedelta(seconds=self.clock.real_delay(wake))
         self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id=JOB_ID, replace_existing=True)
 
-    def _fired(self, event_id: str, row, outcome: str) -> None:
-        if outcome != "skipped" and self.worker is not None:
+    def _fired(self, event_id: str, row, outcome: FireOutcome) -> None:
+        if outcome != FireOutcome.SKIPPED and self.worker is not None:
             self.worker.kick()
 
     async def _wake(self) -> None:

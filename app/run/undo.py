@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.vocabulary import DeliveryStatus
 from app.engine.service import Txn
 from app.errors import Conflict
 from app.store import outbox_repo
@@ -37,7 +38,7 @@ from schedules.timeline import RunState, build_timeline
 
 # Actions taken by the service itself (readiness follow-ups) are not what a host means to undo.
 SYSTEM_ACTORS = frozenset({"readiness"})
-RECEIVED = ("sent", "sending")
+RECEIVED = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
 
 
 def last_undoable(

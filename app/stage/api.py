@@ -26,6 +26,7 @@ from app.api.deps import (
 )
 from app.api.schemas import ActionOut
 from app.api.sse import KEEPALIVE, changes, sse_response
+from app.core.vocabulary import HostRole
 from app.errors import NotFound
 from app.stage.links import ensure_links, link_url, stage_people
 from app.stage.presence import Connection, StagePresence
@@ -131,7 +132,7 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, caller: Viewer, re
         mine = [c for c in open_now if row is not None and c.token_id == row.id]
         link = (
             link_url(runtime.settings.public_url, event_id, person.id, row.link_token)
-            if row is not None and row.link_token and RANK[caller.role] >= RANK["host"]
+            if row is not None and row.link_token and RANK[caller.role] >= RANK[HostRole.HOST]
             else None
         )
         people.append(

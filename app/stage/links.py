@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.vocabulary import HostRole
 from app.store import tokens_repo
 from schedules.model import Person, Schedule
 from schedules.stage import person_slots
@@ -53,7 +54,7 @@ async def ensure_links(
             )
             continue
         token_id, token = await tokens_repo.create_token(
-            conn, f"stage: {person.name}", "stage", now, event_id=event_id, person=person.id
+            conn, f"stage: {person.name}", HostRole.STAGE, now, event_id=event_id, person=person.id
         )
         out.append(StageLink(person.id, person.name, token_id, link_url(public_url, event_id, person.id, token), True))
     return out

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.attendance.facts import Fact
 from app.attendance.intervals import PastRow
+from app.core.vocabulary import CueStatus
 from app.store.db import insert_ignoring_duplicates
 from app.store.tables import (
     attendance_facts,
@@ -331,5 +332,7 @@ async def fired_readiness_cues(conn: AsyncConnection, event_id: str) -> list:
     """Readiness checks already delivered for an event (their data names who was missing)."""
     from app.store.tables import cues
 
-    query = select(cues).where(cues.c.event_id == event_id, cues.c.kind == "readiness_check", cues.c.status == "fired")
+    query = select(cues).where(
+        cues.c.event_id == event_id, cues.c.kind == "readiness_check", cues.c.status == CueStatus.FIRED
+    )
     return list((await conn.execute(query)).all())

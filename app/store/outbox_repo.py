@@ -10,10 +10,17 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.vocabulary import (
+    CUE_OPEN,
+    CUE_REOPENABLE,
+    DELIVERY_FAILED,
+    DELIVERY_UNFINISHED,
+    CueStatus,
+    DeliveryStatus,
+)
 from app.store.tables import cues, deliveries, events
 from schedules.timeline import Cue
 
-OPEN = ("pending", "held")
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -22,9 +29,6 @@ def new_delivery_id() -> str:
     re-run or another database never reuses one a receiver may remember); it is stored with the
     delivery, so every retry of that delivery sends the same id."""
     return "msg_" + secrets.token_hex(13)
-
-
-REOPENABLE = ("cancelled", "superseded")
 
 
 async def sync_cues(
@@ -52,7 +56,7 @@ async def sync_cues(
             "kind": cue.kind.value,
             "segment": cue.segment,
             "due_at": None if cue.held else cue.at,
-            "status": "held" if cue.held else "pending",
+            "status": CueStatus.HELD if cue.held else CueStatus.PENDING,
             "title": cue.title,
             "message": cue.message,
             "targets": list(cue.targets),
@@ -64,11 +68,11 @@ async def sync_cues(
         overtaken = action is not None and not cue.held and (cue.at < now or cue.id in stale)
         if row is None:
             if overtaken:
-                values.update(status="superseded", superseded_by=action)
+                values.update(status=CueStatus.SUPERSEDED, superseded_by=action)
             await conn.execute(insert(cues).values(event_id=event_id, cue_id=cue.id, caused_by=action, **values))
             changed += 1
             continue
-        if row.status not in OPEN and row.status not in REOPENABLE:
+        if row.status not in CUE_OPEN and row.status not in CUE_REOPENABLE:
             continue
         if (row.due_at, row.status, row.message, row.targets, row.data) == (
             values["due_at"],
@@ -78,17 +82,21 @@ async def sync_cues(
             values["data"],
         ):
             continue
-        if row.status in REOPENABLE and not cue.held and (cue.at < now or cue.id in stale):
+        if row.status in CUE_REOPENABLE and not cue.held and (cue.at < now or cue.id in stale):
             continue  # stays retired: its moment passed while it was withdrawn
-        if overtaken and (cue.id in stale or not (row.status == "pending" and row.due_at == cue.at)):
-            values.update(status="superseded", superseded_by=action)
+        if overtaken and (cue.id in stale or not (row.status == CueStatus.PENDING and row.due_at == cue.at)):
+            values.update(status=CueStatus.SUPERSEDED, superseded_by=action)
         elif action is not None:
             values.update(caused_by=action, superseded_by=None)
         await conn.execute(update(cues).where(cues.c.event_id == event_id, cues.c.cue_id == cue.id).values(**values))
         changed += 1
-    gone = [cid for cid, row in existing.items() if cid not in seen and row.status in OPEN]
+    gone = [cid for cid, row in existing.items() if cid not in seen and row.status in CUE_OPEN]
     if gone:
-        retired = {"status": "cancelled"} if action is None else {"status": "superseded", "superseded_by": action}
+        retired = (
+            {"status": CueStatus.CANCELLED}
+            if action is None
+            else {"status": CueStatus.SUPERSEDED, "superseded_by": action}
+        )
         await conn.execute(
             update(cues).where(cues.c.event_id == event_id, cues.c.cue_id.in_(gone)).values(updated_at=now, **retired)
         )
@@ -97,7 +105,7 @@ async def sync_cues(
 
 async def caused_cues(conn: AsyncConnection, event_id: str, seq: int) -> list:
     """Cues the host action `seq` planned or moved that have fired since (what an undo corrects)."""
-    query = select(cues).where(cues.c.event_id == event_id, cues.c.caused_by == seq, cues.c.status == "fired")
+    query = select(cues).where(cues.c.event_id == event_id, cues.c.caused_by == seq, cues.c.status == CueStatus.FIRED)
     return list((await conn.execute(query.order_by(cues.c.fired_at, cues.c.cue_id))).all())
 
 
@@ -109,7 +117,7 @@ async def withdraw_firing(conn: AsyncConnection, row, undo_seq: int, now: dateti
     """
     archived = f"{row.cue_id}~undo{undo_seq}"
     values = {k: v for k, v in row._mapping.items() if k not in ("cue_id",)}
-    values.update(cue_id=archived, status="withdrawn", note=f"withdrawn by undo #{undo_seq}", updated_at=now)
+    values.update(cue_id=archived, status=CueStatus.WITHDRAWN, note=f"withdrawn by undo #{undo_seq}", updated_at=now)
     await conn.execute(insert(cues).values(**values))
     sent = {
         d.target_id: d.status
@@ -122,9 +130,9 @@ async def withdraw_firing(conn: AsyncConnection, row, undo_seq: int, now: dateti
         .where(
             deliveries.c.event_id == row.event_id,
             deliveries.c.cue_id == row.cue_id,
-            deliveries.c.status.in_(("pending", "parked")),
+            deliveries.c.status.in_((DeliveryStatus.PENDING, DeliveryStatus.PARKED)),
         )
-        .values(status="withdrawn", last_error=f"withdrawn by undo #{undo_seq}")
+        .values(status=DeliveryStatus.WITHDRAWN, last_error=f"withdrawn by undo #{undo_seq}")
     )
     await conn.execute(
         update(deliveries)
@@ -136,7 +144,7 @@ async def withdraw_firing(conn: AsyncConnection, row, undo_seq: int, now: dateti
         update(cues)
         .where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id)
         .values(
-            status="cancelled",
+            status=CueStatus.CANCELLED,
             fired_at=None,
             late_ms=None,
             note=None,
@@ -159,7 +167,7 @@ async def set_cue_text(conn: AsyncConnection, row) -> None:
 
 async def due_cues(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
     """Pending cues whose moment has come, oldest first (none of the `exclude`d events)."""
-    query = select(cues).where(cues.c.status == "pending", cues.c.due_at <= now).order_by(cues.c.due_at)
+    query = select(cues).where(cues.c.status == CueStatus.PENDING, cues.c.due_at <= now).order_by(cues.c.due_at)
     if exclude:
         query = query.where(cues.c.event_id.not_in(list(exclude)))
     return list((await conn.execute(query)).all())
@@ -170,9 +178,11 @@ async def catch_up_order(conn: AsyncConnection) -> list[str]:
     loads events in this order, so the ones about to act are ready first); the rest by id."""
     soonest: dict[str, datetime] = {}
     for query in (
-        select(cues.c.event_id, func.min(cues.c.due_at)).where(cues.c.status == "pending").group_by(cues.c.event_id),
+        select(cues.c.event_id, func.min(cues.c.due_at))
+        .where(cues.c.status == CueStatus.PENDING)
+        .group_by(cues.c.event_id),
         select(deliveries.c.event_id, func.min(deliveries.c.next_attempt_at))
-        .where(deliveries.c.status.in_(("pending", "sending")))
+        .where(deliveries.c.status.in_(DELIVERY_UNFINISHED))
         .group_by(deliveries.c.event_id),
     ):
         for event_id, at in await conn.execute(query):
@@ -184,17 +194,17 @@ async def catch_up_order(conn: AsyncConnection) -> list[str]:
 
 async def next_cue_due(conn: AsyncConnection, exclude: Iterable[str] = ()) -> datetime | None:
     """When the next pending cue is due (ignoring the `exclude`d events, e.g. quarantined ones)."""
-    query = select(func.min(cues.c.due_at)).where(cues.c.status == "pending")
+    query = select(func.min(cues.c.due_at)).where(cues.c.status == CueStatus.PENDING)
     if exclude:
         query = query.where(cues.c.event_id.not_in(list(exclude)))
     return (await conn.execute(query)).scalar()
 
 
-async def mark_cue(conn: AsyncConnection, row, status: str, now: datetime, late_ms: int, note: str = "") -> bool:
+async def mark_cue(conn: AsyncConnection, row, status: CueStatus, now: datetime, late_ms: int, note: str = "") -> bool:
     """Move a pending cue to fired/skipped; False if another pass got there first."""
     result = await conn.execute(
         update(cues)
-        .where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id, cues.c.status == "pending")
+        .where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id, cues.c.status == CueStatus.PENDING)
         .values(status=status, fired_at=now, late_ms=late_ms, note=note or None, updated_at=now)
     )
     return result.rowcount == 1
@@ -241,7 +251,11 @@ async def add_deliveries(
                 "event_id": row.event_id,
                 "cue_id": row.cue_id,
                 "target_id": target,
-                "status": "parked" if problem else "sending" if mine else "pending",
+                "status": DeliveryStatus.PARKED
+                if problem
+                else DeliveryStatus.SENDING
+                if mine
+                else DeliveryStatus.PENDING,
                 "attempts": 1 if mine else 0,
                 "next_attempt_at": now,
                 "lease_until": lease_until if mine else None,
@@ -264,7 +278,7 @@ async def busy_lanes(conn: AsyncConnection, event_ids: Iterable[str]) -> set[tup
     a new message there must queue behind it to keep the target's order."""
     query = (
         select(deliveries.c.event_id, deliveries.c.target_id)
-        .where(deliveries.c.status.in_(("pending", "sending")), deliveries.c.event_id.in_(list(event_ids)))
+        .where(deliveries.c.status.in_(DELIVERY_UNFINISHED), deliveries.c.event_id.in_(list(event_ids)))
         .distinct()
     )
     return {(r.event_id, r.target_id) for r in await conn.execute(query)}
@@ -276,8 +290,8 @@ async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str]
         select(deliveries)
         .where(
             or_(
-                and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now),
-                and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
+                and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= now),
+                and_(deliveries.c.status == DeliveryStatus.SENDING, deliveries.c.lease_until < now),
             )
         )
         .order_by(deliveries.c.event_id, deliveries.c.target_id, deliveries.c.seq)
@@ -290,9 +304,10 @@ async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str]
 async def blocked_targets(conn: AsyncConnection, now: datetime) -> set[tuple[str, str]]:
     """Targets whose oldest unfinished delivery is still waiting for its retry time (keeps order)."""
     query = select(deliveries.c.event_id, deliveries.c.target_id).where(
-        deliveries.c.status.in_(("pending", "sending")),
+        deliveries.c.status.in_(DELIVERY_UNFINISHED),
         or_(
-            deliveries.c.next_attempt_at > now, and_(deliveries.c.status == "sending", deliveries.c.lease_until >= now)
+            deliveries.c.next_attempt_at > now,
+            and_(deliveries.c.status == DeliveryStatus.SENDING, deliveries.c.lease_until >= now),
         ),
     )
     return {(r.event_id, r.target_id) for r in await conn.execute(query)}
@@ -305,21 +320,25 @@ async def lease(conn: AsyncConnection, did: str, now: datetime, until: datetime)
         .where(
             deliveries.c.id == did,
             or_(
-                deliveries.c.status == "pending", and_(deliveries.c.status == "sending", deliveries.c.lease_until < now)
+                deliveries.c.status == DeliveryStatus.PENDING,
+                and_(deliveries.c.status == DeliveryStatus.SENDING, deliveries.c.lease_until < now),
             ),
         )
-        .values(status="sending", lease_until=until, attempts=deliveries.c.attempts + 1)
+        .values(status=DeliveryStatus.SENDING, lease_until=until, attempts=deliveries.c.attempts + 1)
     )
     return result.rowcount == 1
 
 
 async def claim(conn: AsyncConnection, ids: list[str], now: datetime, until: datetime) -> set[str]:
     """Lease several deliveries at once (one statement); returns the ids actually claimed."""
-    free = or_(deliveries.c.status == "pending", and_(deliveries.c.status == "sending", deliveries.c.lease_until < now))
+    free = or_(
+        deliveries.c.status == DeliveryStatus.PENDING,
+        and_(deliveries.c.status == DeliveryStatus.SENDING, deliveries.c.lease_until < now),
+    )
     result = await conn.execute(
         update(deliveries)
         .where(deliveries.c.id.in_(ids), free)
-        .values(status="sending", lease_until=until, attempts=deliveries.c.attempts + 1)
+        .values(status=DeliveryStatus.SENDING, lease_until=until, attempts=deliveries.c.attempts + 1)
         .returning(deliveries.c.id)
     )
     return {r.id for r in result}
@@ -342,7 +361,9 @@ async def release_leases(conn: AsyncConnection) -> int:
     hold that target's whole lane back; sending again is safe because the id is the same.
     """
     result = await conn.execute(
-        update(deliveries).where(deliveries.c.status == "sending").values(status="pending", lease_until=None)
+        update(deliveries)
+        .where(deliveries.c.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.PENDING, lease_until=None)
     )
     return result.rowcount
 
@@ -368,7 +389,7 @@ async def finish_many(conn: AsyncConnection, outcomes: list[tuple[str, dict]]) -
 
 async def next_attempt(conn: AsyncConnection) -> datetime | None:
     """When the next pending delivery may be attempted."""
-    query = select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == "pending")
+    query = select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.status == DeliveryStatus.PENDING)
     return (await conn.execute(query)).scalar()
 
 
@@ -386,9 +407,6 @@ async def list_cues(conn: AsyncConnection, event_id: str) -> list:
     return list((await conn.execute(query)).all())
 
 
-FAILED = ("parked", "expired")
-
-
 async def get_delivery(conn: AsyncConnection, did: str):
     """One delivery row, or None."""
     return (await conn.execute(select(deliveries).where(deliveries.c.id == did))).first()
@@ -400,8 +418,8 @@ async def resend(conn: AsyncConnection, did: str, now: datetime, until: datetime
     A sent delivery is never queued again this way: that would post the message twice."""
     result = await conn.execute(
         update(deliveries)
-        .where(deliveries.c.id == did, deliveries.c.status.in_(FAILED))
-        .values(status="pending", next_attempt_at=now, expires_at=until, last_error=None)
+        .where(deliveries.c.id == did, deliveries.c.status.in_(DELIVERY_FAILED))
+        .values(status=DeliveryStatus.PENDING, next_attempt_at=now, expires_at=until, last_error=None)
     )
     return result.rowcount == 1
 
@@ -417,7 +435,7 @@ async def resend_again(conn: AsyncConnection, original, now: datetime, until: da
             event_id=original.event_id,
             cue_id=original.cue_id,
             target_id=original.target_id,
-            status="pending",
+            status=DeliveryStatus.PENDING,
             attempts=0,
             next_attempt_at=now,
             expires_at=until,

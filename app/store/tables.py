@@ -128,7 +128,7 @@ deliveries = Table(
     Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     Column("cue_id", String(200), nullable=False),
     Column("target_id", String(64), nullable=False),
-    Column("status", String(16), nullable=False, doc="pending | sending | sent | parked | expired"),
+    Column("status", String(16), nullable=False, doc="pending | sending | sent | parked | expired | withdrawn"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", TS, nullable=False),
     Column("lease_until", TS, nullable=True),

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.vocabulary import HostRole
 from app.store.tables import api_tokens
 
 # Lowest first. A stage token opens only the presenter view (current segment, timer, stage messages).
-ROLES = ("stage", "viewer", "host", "organiser")
+ROLES = tuple(reversed(HostRole))
 
 
 def hash_token(token: str) -> str:
@@ -35,7 +36,7 @@ async def create_token(
     token = "sc_" + secrets.token_urlsafe(32)
     token_id = secrets.token_hex(8)
     # Only a person's stage link is kept readable, so invites and the console can show it again.
-    keep = token if role == "stage" and person else None
+    keep = token if role == HostRole.STAGE and person else None
     await conn.execute(
         insert(api_tokens).values(
             id=token_id,
@@ -79,7 +80,7 @@ async def stage_links(conn: AsyncConnection, event_id: str) -> dict[str, Any]:
             select(api_tokens)
             .where(
                 api_tokens.c.event_id == event_id,
-                api_tokens.c.role == "stage",
+                api_tokens.c.role == HostRole.STAGE,
                 api_tokens.c.person.is_not(None),
                 api_tokens.c.revoked_at.is_(None),
             )
@@ -96,7 +97,7 @@ async def revoke_stage_link(conn: AsyncConnection, event_id: str, person: str, n
         .where(
             api_tokens.c.event_id == event_id,
             api_tokens.c.person == person,
-            api_tokens.c.role == "stage",
+            api_tokens.c.role == HostRole.STAGE,
             api_tokens.c.revoked_at.is_(None),
         )
         .values(revoked_at=now, link_token=None)

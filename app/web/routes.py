@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.core.vocabulary import DELIVERY_FAILED, ROLE_RANK
 from app.web import public_api
 
 HERE = Path(__file__).resolve().parent
@@ -61,6 +62,9 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
         "title": event.title,
         "static": STATIC_PREFIX,
         "version": request.app.state.web_asset_version,
+        # The console's scripts read roles and failed statuses from the page instead of spelling them.
+        "role_rank": ROLE_RANK,
+        "failed_statuses": list(DELIVERY_FAILED),
     }
     return templates.TemplateResponse(request, template, context, headers=PAGE_HEADERS)
 

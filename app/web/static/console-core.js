@@ -1,8 +1,10 @@
 // Console plumbing shared by its modules: state, authenticated API calls, feedback.
 export const EVENT = document.body.dataset.event;
 export const TOKEN_KEY = 'showcaller.token';
-export const RANK = { viewer: 0, host: 1, organiser: 2 };
-export const FAILED = new Set(['parked', 'expired']);
+// Roles (with their rank) and the failed delivery statuses come from the server, which spells them
+// once (app/core/vocabulary.py) and writes them into the page.
+export const RANK = JSON.parse(document.body.dataset.roleRank);
+export const FAILED = new Set(JSON.parse(document.body.dataset.failedStatuses));
 export const $ = (id) => document.getElementById(id);
 export const base = `/api/events/${encodeURIComponent(EVENT)}`;
 
