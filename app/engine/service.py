@@ -44,7 +44,8 @@ FireHook = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
 FireListener = Callable[[str, Any, str], None]
 # Bump when the planner (build_timeline, sync_cues) would plan differently from the same schedule
 # and run log: every stored event is then re-planned once at the next start.
-PLAN_VERSION = "1"
+# 2: a cue's named targets are a set (an announcement stored with a target twice posts it once).
+PLAN_VERSION = "2"
 
 
 class UnknownEvent(NotFound, LookupError):
@@ -649,12 +650,13 @@ class RunEngine:
         parked = self.resolve_targets(item.schedule) if item else {}
         if self._next_seq is None:
             self._next_seq = await outbox_repo.last_delivery_seq(conn) + 1
-        lease_until = self.hand_off.lease_until(now, len(row.targets)) if self.hand_off is not None else None
+        targets = list(dict.fromkeys(row.targets))  # one message per target, even from an older plan
+        lease_until = self.hand_off.lease_until(now, len(targets)) if self.hand_off is not None else None
         claimed: list[dict] = []
         self._next_seq = await outbox_repo.add_deliveries(
             conn,
             row,
-            list(row.targets),
+            targets,
             now,
             decision.expires_at,
             parked,
