@@ -30,7 +30,7 @@ from app import __version__
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
 from app.engine.lateness import Decision, decide, stale
-from app.errors import NotFound, NotRecorded, NotYetLoaded
+from app.errors import Invalid, NotFound, NotRecorded, NotYetLoaded
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import MAX_BYTES, load_text
@@ -165,6 +165,9 @@ class RunEngine:
     # Shared with Runtime.quarantined; their cues are neither fired nor re-planned.
     quarantined: dict[str, str] = field(default_factory=dict)
     max_schedule_bytes: int = MAX_BYTES
+    # The most messages (cue x target) one action may queue (SHOWCALLER_MAX_MESSAGES_PER_ACTION);
+    # None: unbounded. A bug or a hostile request must not bury a target's lane under thousands.
+    max_messages_per_action: int | None = None
     # Several instances on one PostgreSQL database (app.cluster.writes.SharedWrites): every write
     # takes the cluster-wide writer lock, refreshes the cached event and announces its change.
     # None: this process is the only writer (SQLite), and the cache is always current.
@@ -530,9 +533,25 @@ class RunEngine:
                 if txn.appended:
                     timeline = txn.timeline()
                     gone = {c.id for c in timeline.cues if stale(c.kind.value, now, c.data)}
-                    await outbox_repo.sync_cues(
-                        conn, event_id, timeline.cues, now, action=txn.appended[-1].seq, stale=gone
-                    )
+                    try:
+                        await outbox_repo.sync_cues(
+                            conn,
+                            event_id,
+                            timeline.cues,
+                            now,
+                            action=txn.appended[-1].seq,
+                            stale=gone,
+                            budget=self.max_messages_per_action,
+                        )
+                    except outbox_repo.OverBudget as exc:  # raised in the transaction: it rolls back
+                        raise Invalid(
+                            f"this {txn.appended[-1].kind} would queue {exc.queued} messages (one per target "
+                            f"of each cue), more than one action may (SHOWCALLER_MAX_MESSAGES_PER_ACTION = "
+                            f"{exc.budget}); nothing was recorded",
+                            queued=exc.queued,
+                            limit=exc.budget,
+                            setting="SHOWCALLER_MAX_MESSAGES_PER_ACTION",
+                        ) from None
                     planned = Loaded(item.schedule, txn.actions, timeline, schedule_hash=item.schedule_hash)
                     await events_repo.set_plan_fingerprint(conn, event_id, self._fingerprint(planned))
                     await self.announce(conn, event_id, txn.appended[-1].kind)

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+from pydantic import ValidationError
+
+from app.config import Settings
 from schedules.adjustments import Announce
-from tests.fixtures import EVENT
+from tests.conftest import bangkok
+from tests.fixtures import EVENT, Recorder
 from tests.run.conftest import Host
 
 TARGETS = ["hosts-slack", "team-teams", "hosts-zoom-chat", "speakers-discord", "ops-webhook"]
@@ -77,3 +82,42 @@ async def test_a_stored_announcement_with_a_repeated_target_posts_once_per_targe
     sent = [d for d in await host.deliveries() if d.cue_id == "announcement/a1"]
     assert Counter(d.target_id for d in sent) == {"ops-webhook": 1, "hosts-slack": 1}
     assert [m["data"]["cue_id"] for m in host.received()] == ["announcement/a1"]
+
+
+async def test_an_action_over_the_message_budget_is_refused_and_not_recorded(database_url, service_for):
+    service = await service_for(
+        database_url,
+        bangkok(14, 30),
+        transport=Recorder(),
+        tokens={"host": "Hana"},
+        login="host",
+        settings={"max_messages_per_action": 3},
+    )
+    await service.at(bangkok(14, 30))
+    host = Host(service)
+    # Every target that takes announcements: four of the five (Discord's filter leaves them out).
+    over = await host.post("/announcements", {"message": "To everyone"}, **{"Idempotency-Key": "k-1"})
+    assert over.status_code == 422
+    assert over.json() == {
+        "error": "invalid_request",
+        "reason": "this announce would queue 4 messages (one per target of each cue), more than one action may "
+        "(SHOWCALLER_MAX_MESSAGES_PER_ACTION = 3); nothing was recorded",
+        "queued": 4,
+        "limit": 3,
+        "setting": "SHOWCALLER_MAX_MESSAGES_PER_ACTION",
+    }
+    assert await host.log() == []
+    assert "announcement/a1" not in await host.cues()
+    within = await host.post("/announcements", {"message": "To three", "targets": TARGETS[:3]})
+    assert within.status_code == 201, within.text
+    await host.at(host.clock.now())
+    assert len(await _announced(host)) == 3
+    # Re-timing what is already queued is not queueing more: a delay moves every later cue.
+    assert (await host.post("/delay", {"minutes": 5, "mode": "shift"})).status_code == 200
+
+
+def test_the_settings_bound_the_budget_and_the_give_up_time():
+    assert Settings(_env_file=None).max_messages_per_action == 1000
+    for name, value in (("max_messages_per_action", 0), ("delivery_give_up_minutes", 24 * 60 + 1)):
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None, **{name: value})
