@@ -35,7 +35,17 @@ class Settings(BaseSettings):
     sandbox_webhook_secret: SecretStr = SecretStr("emulator-secret-token")
     sandbox_state_path: str = Field(".showcaller-sandbox-zoom.json", description="where the sandbox Zoom keeps state")
     http_timeout_seconds: float = Field(10.0, gt=0)
-    delivery_give_up_minutes: int = Field(15, ge=1, description="stop retrying a cue this long after it fired")
+    # At most a day, like a delay: no message may hold its target's lane for longer than an event lasts.
+    delivery_give_up_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="stop retrying a cue this long after it fired"
+    )
+    # The Mekong plan as a whole is 133 messages (an undo of an early end re-opens about that many).
+    max_messages_per_action: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="most messages (cue x target) one host action may queue; more: 422, nothing recorded",
+    )
     slack_pacing: bool = Field(True, description="at most one message per second per Slack URL")
     readiness_grace_seconds: int = 0
     undo_window_seconds: int = Field(120, ge=0, le=3600, description="how long after a host action it can be undone")

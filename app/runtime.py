@@ -95,6 +95,7 @@ class Runtime:
             timer_grace=timedelta(seconds=self.settings.timer_over_grace_seconds),
             quarantined=self.quarantined,
             max_schedule_bytes=self.settings.max_schedule_bytes,
+            max_messages_per_action=self.settings.max_messages_per_action,
             shared=shared,
             inline_events=self.settings.startup_inline_events,
         )

@@ -147,6 +147,16 @@ def _duplicates(schedule: Schedule) -> Iterator[Finding]:
                     "give every item in this list its own id",
                 )
             seen.setdefault(item.id, i)
+    for i, cue in enumerate(schedule.cues):
+        named: dict[str, int] = {}
+        for j, target in enumerate(cue.targets):
+            if target in named:  # a target named twice would be posted the cue twice
+                yield (
+                    ("cues", i, "targets", j),
+                    f"duplicate target '{target}' (already at cues[{i}].targets[{named[target]}])",
+                    "name each target once",
+                )
+            named.setdefault(target, j)
     rooms: set[str] = set()
     for i, room in enumerate(schedule.zoom.breakout_rooms):
         if room.name in rooms:

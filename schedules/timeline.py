@@ -176,9 +176,12 @@ def plan_cues(schedule: Schedule) -> list[Cue]:
 def targets_for(
     schedule: Schedule, kind: CueKind, segment: str | None, explicit: tuple[str, ...] | list[str] = ()
 ) -> tuple[str, ...]:
-    """Which targets receive a cue: the named ones, host targets for host cues, else by filter."""
+    """Which targets receive a cue: the named ones, host targets for host cues, else by filter.
+
+    Named targets are a set in the order first named: an announcement stored before requests were
+    checked for repeats (["a", "a"]) still posts once per target when it is replayed."""
     if explicit:
-        return tuple(explicit)
+        return tuple(dict.fromkeys(explicit))
     if kind in HOST_KINDS:
         hosts = tuple(t.id for t in schedule.targets if t.hosts)
         return hosts or tuple(t.id for t in schedule.targets)

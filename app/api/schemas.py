@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+# The most target ids one request may name (README "REST API"): a target list is a set, and no
+# event needs more in one message; [] already means every target. The run rules also bound it by
+# the event's own number of targets.
+MAX_TARGETS = 100
+TargetId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class EventOut(BaseModel):
@@ -176,7 +183,37 @@ class AnnounceIn(BaseModel):
         },
     )
     message: str = Field(min_length=1, max_length=2000)
-    targets: list[str] = Field(default_factory=list, description="target ids; empty = every target")
+    targets: list[TargetId] = Field(
+        default_factory=list,
+        max_length=MAX_TARGETS,
+        description=f"target ids, each at most once (at most {MAX_TARGETS}, and no more than the event has); "
+        "empty = every target",
+    )
+
+    @field_validator("targets")
+    @classmethod
+    def _a_set(cls, targets: list[str]) -> list[str]:
+        """A target named twice would be posted twice: refuse it, naming the index of the repeat."""
+        first: dict[str, int] = {}
+        repeats = []
+        for index, target in enumerate(targets):
+            if target in first:
+                repeats.append(
+                    InitErrorDetails(
+                        type=PydanticCustomError(
+                            "duplicate",
+                            "duplicate of targets.{first} ('{target}')",
+                            {"first": first[target], "target": target},
+                        ),
+                        loc=(index,),
+                        input=target,
+                    )
+                )
+            first.setdefault(target, index)
+        if repeats:
+            # Raised as a ValidationError so each repeat keeps its own location (body.targets.2).
+            raise ValidationError.from_exception_data("targets", repeats)
+        return targets
 
 
 class ActionOut(BaseModel):

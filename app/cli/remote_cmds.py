@@ -212,7 +212,15 @@ def announce(
 ) -> None:
     """(remote) Post a one-off message to every target, or to the --to targets."""
     event, (message,) = _split(args, ("message",))
-    _act(ctx, event, "announce", message=message, targets=list(to or []))
+    targets = list(to or [])
+    repeated = next((t for i, t in enumerate(targets) if t in targets[:i]), None)
+    if repeated is not None:  # the server refuses it too; say so before sending anything
+        raise Failure(
+            f"--to {repeated} is given {targets.count(repeated)} times; a target gets each message once. "
+            "Fix: name each target once",
+            ExitCode.INVALID,
+        )
+    _act(ctx, event, "announce", message=message, targets=targets)
 
 
 @timer_app.command("start")

@@ -32,6 +32,7 @@ from app.engine.compose import compose
 from app.engine.targets import Resolved
 from app.store import outbox_repo
 from integrations.notifiers.backoff import retry_delay
+from integrations.notifiers.kinds import TargetKind
 from integrations.notifiers.outcome import DeliveryResult
 from integrations.notifiers.pacing import SlackPacer
 from integrations.notifiers.sender import send
@@ -251,6 +252,19 @@ class DeliveryWorker:
         grace = timedelta(seconds=2 * getattr(self.clock, "speed", 1.0))
         return row.expires_at is not None and at > row.expires_at + grace
 
+    def _paced_past_expiry(self, row, target) -> bool:
+        """Whether waiting for the target's pacing slot (Slack: one per second, longer after a 429)
+        would send this message after its expiry: a backlog then drains by expiring, never by
+        holding the lane, and everything queued behind it gets its turn in time."""
+        if self.pacer is None or target.kind is not TargetKind.slack:
+            return False
+        wait = self.pacer.ready_in(target.url_key)  # real seconds; the event clock may run faster
+        return wait > 0 and self._expired(row, self.clock.now() + timedelta(seconds=wait * self._speed))
+
+    @property
+    def _speed(self) -> float:
+        return float(getattr(self.clock, "speed", 1.0))
+
     async def _attempt(self, row, cue, recorder: _Recorder) -> bool:
         """Try one claimed delivery; True when the lane may go on to the next message."""
         if self._expired(row, self.clock.now()):
@@ -268,6 +282,15 @@ class DeliveryWorker:
             problem = resolved.problems.get(row.target_id, f"target '{row.target_id}' is not in the schedule")
         if problem:
             recorder.add(row, status=DeliveryStatus.PARKED, attempts=row.attempts, last_error=problem)
+            return True
+        if self._paced_past_expiry(row, target):
+            recorder.add(
+                row,
+                status=DeliveryStatus.EXPIRED,
+                attempts=row.attempts,
+                last_error="gave up: the target's pacing (one message per second) would post it after the cue "
+                "no longer matters",
+            )
             return True
         schedule = self.schedules(row.event_id)
         notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id))  # type: ignore[union-attr]  # target is set when problem is empty

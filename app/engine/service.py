@@ -31,7 +31,7 @@ from app.core.vocabulary import CueStatus, FireOutcome
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
 from app.engine.lateness import Decision, decide, stale
-from app.errors import NotFound, NotRecorded, NotYetLoaded
+from app.errors import Invalid, NotFound, NotRecorded, NotYetLoaded
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import MAX_BYTES, load_text
@@ -45,7 +45,8 @@ FireHook = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
 FireListener = Callable[[str, Any, FireOutcome], None]
 # Bump when the planner (build_timeline, sync_cues) would plan differently from the same schedule
 # and run log: every stored event is then re-planned once at the next start.
-PLAN_VERSION = "1"
+# 2: a cue's named targets are a set (an announcement stored with a target twice posts it once).
+PLAN_VERSION = "2"
 
 
 class UnknownEvent(NotFound, LookupError):
@@ -165,6 +166,9 @@ class RunEngine:
     # Shared with Runtime.quarantined; their cues are neither fired nor re-planned.
     quarantined: dict[str, str] = field(default_factory=dict)
     max_schedule_bytes: int = MAX_BYTES
+    # The most messages (cue x target) one action may queue (SHOWCALLER_MAX_MESSAGES_PER_ACTION);
+    # None: unbounded. A bug or a hostile request must not bury a target's lane under thousands.
+    max_messages_per_action: int | None = None
     # Several instances on one PostgreSQL database (app.cluster.writes.SharedWrites): every write
     # takes the cluster-wide writer lock, refreshes the cached event and announces its change.
     # None: this process is the only writer (SQLite), and the cache is always current.
@@ -530,9 +534,25 @@ class RunEngine:
                 if txn.appended:
                     timeline = txn.timeline()
                     gone = {c.id for c in timeline.cues if stale(c.kind.value, now, c.data)}
-                    await outbox_repo.sync_cues(
-                        conn, event_id, timeline.cues, now, action=txn.appended[-1].seq, stale=gone
-                    )
+                    try:
+                        await outbox_repo.sync_cues(
+                            conn,
+                            event_id,
+                            timeline.cues,
+                            now,
+                            action=txn.appended[-1].seq,
+                            stale=gone,
+                            budget=self.max_messages_per_action,
+                        )
+                    except outbox_repo.OverBudget as exc:  # raised in the transaction: it rolls back
+                        raise Invalid(
+                            f"this {txn.appended[-1].kind} would queue {exc.queued} messages (one per target "
+                            f"of each cue), more than one action may (SHOWCALLER_MAX_MESSAGES_PER_ACTION = "
+                            f"{exc.budget}); nothing was recorded",
+                            queued=exc.queued,
+                            limit=exc.budget,
+                            setting="SHOWCALLER_MAX_MESSAGES_PER_ACTION",
+                        ) from None
                     planned = Loaded(item.schedule, txn.actions, timeline, schedule_hash=item.schedule_hash)
                     await events_repo.set_plan_fingerprint(conn, event_id, self._fingerprint(planned))
                     await self.announce(conn, event_id, txn.appended[-1].kind)
@@ -650,12 +670,13 @@ class RunEngine:
         parked = self.resolve_targets(item.schedule) if item else {}
         if self._next_seq is None:
             self._next_seq = await outbox_repo.last_delivery_seq(conn) + 1
-        lease_until = self.hand_off.lease_until(now, len(row.targets)) if self.hand_off is not None else None
+        targets = list(dict.fromkeys(row.targets))  # one message per target, even from an older plan
+        lease_until = self.hand_off.lease_until(now, len(targets)) if self.hand_off is not None else None
         claimed: list[dict] = []
         self._next_seq = await outbox_repo.add_deliveries(
             conn,
             row,
-            list(row.targets),
+            targets,
             now,
             decision.expires_at,
             parked,

@@ -213,10 +213,28 @@ def stop_timer(txn: Txn, timer_id: str) -> Adjustment:
 
 
 def announce(txn: Txn, message: str, targets: list[str]) -> Adjustment:
-    known = {t.id for t in txn.schedule.targets}
-    unknown = [t for t in targets if t not in known]
+    """A one-off message; its targets are a set, so no target is ever posted the same one twice."""
+    known = [t.id for t in txn.schedule.targets]
+    if len(targets) > len(known):  # checked first: a long list is refused without listing it back
+        raise Invalid(
+            f"targets: {len(targets)} given, but {txn.event_id} has {len(known)} target(s); "
+            "name each at most once, or send [] for every target",
+            details=[{"field": "body.targets", "message": f"at most {len(known)} (the event's targets)"}],
+        )
+    first: dict[str, int] = {}
+    for index, target in enumerate(targets):
+        if target in first:
+            raise Invalid(
+                f"targets.{index}: duplicate of targets.{first[target]} ('{target}'); name each target once",
+                details=[{"field": f"body.targets.{index}", "message": f"duplicate of targets.{first[target]}"}],
+            )
+        first[target] = index
+    unknown = [(i, t) for i, t in enumerate(targets) if t not in known]
     if unknown:
-        raise NotFound(f"unknown target(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise NotFound(
+            f"unknown target(s): {', '.join(t for _, t in unknown)}; known: {', '.join(sorted(known))}",
+            details=[{"field": f"body.targets.{i}", "message": f"unknown target '{t}'"} for i, t in unknown],
+        )
     not_ended(txn)
     number = sum(isinstance(a, Announce) for a in txn.actions) + 1
     return Announce(txn.now, announcement_id=f"a{number}", message=message, targets=tuple(targets))

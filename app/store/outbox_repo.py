@@ -31,6 +31,15 @@ def new_delivery_id() -> str:
     return "msg_" + secrets.token_hex(13)
 
 
+class OverBudget(Exception):
+    """A host action would queue more messages (cue x target) than one action may; raised before
+    the sync returns, so the caller's transaction rolls back and nothing of the action is stored."""
+
+    def __init__(self, queued: int, budget: int):
+        super().__init__(f"{queued} messages queued by one action, more than {budget}")
+        self.queued, self.budget = queued, budget
+
+
 async def sync_cues(
     conn: AsyncConnection,
     event_id: str,
@@ -38,6 +47,7 @@ async def sync_cues(
     now: datetime,
     action: int | None = None,
     stale: frozenset[str] | set[str] = frozenset(),
+    budget: int | None = None,
 ) -> int:
     """Make the outbox match the timeline: add new cues, move open ones, retire vanished ones.
 
@@ -47,9 +57,13 @@ async def sync_cues(
     lateness policy. `stale` names cues whose segment the action has already started or ended
     (they are superseded too). Without an action (start-up, a hold's projection) vanished cues
     are cancelled.
+
+    With `budget`, the messages the action queues (one per target of each cue it adds or
+    re-opens, and per target it adds to an open cue; re-timed ones are already queued) may not
+    exceed it: OverBudget, with the count, after which the caller must roll back.
     """
     existing = {r.cue_id: r for r in await conn.execute(select(cues).where(cues.c.event_id == event_id))}
-    seen, changed = set(), 0
+    seen, changed, queued = set(), 0, 0
     for cue in planned:
         seen.add(cue.id)
         values: dict[str, Any] = {
@@ -69,6 +83,8 @@ async def sync_cues(
         if row is None:
             if overtaken:
                 values.update(status=CueStatus.SUPERSEDED, superseded_by=action)
+            else:
+                queued += len(set(cue.targets))
             await conn.execute(insert(cues).values(event_id=event_id, cue_id=cue.id, caused_by=action, **values))
             changed += 1
             continue
@@ -86,10 +102,15 @@ async def sync_cues(
             continue  # stays retired: its moment passed while it was withdrawn
         if overtaken and (cue.id in stale or not (row.status == CueStatus.PENDING and row.due_at == cue.at)):
             values.update(status=CueStatus.SUPERSEDED, superseded_by=action)
-        elif action is not None:
-            values.update(caused_by=action, superseded_by=None)
+        else:
+            if action is not None:
+                values.update(caused_by=action, superseded_by=None)
+            before = set(row.targets or ()) if row.status in CUE_OPEN else set()
+            queued += len(set(cue.targets) - before)
         await conn.execute(update(cues).where(cues.c.event_id == event_id, cues.c.cue_id == cue.id).values(**values))
         changed += 1
+    if budget is not None and queued > budget:
+        raise OverBudget(queued, budget)
     gone = [cid for cid, row in existing.items() if cid not in seen and row.status in CUE_OPEN]
     if gone:
         retired = (

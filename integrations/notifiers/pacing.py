@@ -42,6 +42,14 @@ class SlackPacer:
         self._tat[key] = tat + self.interval
         return delay
 
+    def ready_in(self, key: str) -> float:
+        """Seconds until `key` may send again, without taking the slot (0 if free now)."""
+        if not self.enabled:
+            return 0.0
+        now = self._clock()
+        tat = max(self._tat.get(key, now), now)
+        return max(0.0, tat - (self.burst - 1) * self.interval - now)
+
     async def wait(self, key: str) -> float:
         """Wait until `key` may send again; return the seconds waited."""
         delay = self.reserve(key)

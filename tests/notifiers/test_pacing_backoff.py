@@ -41,6 +41,16 @@ async def test_disabled_pacer_never_waits():
     assert await pacer.wait("k") == 0.0 and fake.slept == []
 
 
+def test_ready_in_tells_the_wait_without_taking_the_slot():
+    fake = FakeTime()
+    pacer = SlackPacer(burst=2, clock=fake.clock)
+    assert [pacer.ready_in("k"), pacer.reserve("k"), pacer.reserve("k")] == [0.0, 0.0, 0.0]
+    assert pacer.ready_in("k") == pacer.ready_in("k") == 1.0  # asking twice takes nothing
+    assert pacer.reserve("k") == 1.0
+    pacer.defer("k", 30)  # after a 429: the worker expires what cannot wait that long
+    assert pacer.ready_in("k") == 29.0 and pacer.ready_in("other") == 0.0
+
+
 def test_defer_holds_a_key_back():
     fake = FakeTime()
     pacer = SlackPacer(clock=fake.clock)

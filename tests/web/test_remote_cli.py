@@ -98,6 +98,13 @@ async def test_timers_announce_delay(server):
     assert said.exit_code == 0, said.output
     unknown = await cli(server, "announce", "Hello", "--to", "nowhere")
     assert unknown.exit_code == ExitCode.NOT_FOUND and one_line(unknown).startswith("unknown target(s): nowhere;")
+    logged = len(server.runtime.engine.loaded(EVENT).actions)
+    twice = await cli(server, "announce", "Hello", "--to", "hosts-slack", "--to", "team-teams", "--to", "hosts-slack")
+    assert twice.exit_code == ExitCode.INVALID
+    assert one_line(twice) == (
+        "--to hosts-slack is given 2 times; a target gets each message once. Fix: name each target once"
+    )
+    assert len(server.runtime.engine.loaded(EVENT).actions) == logged  # refused before anything was sent
 
     late = await cli(server, "delay", "--minutes", "5", "--mode", "shift")
     assert late.exit_code == 0, late.output
