@@ -102,3 +102,13 @@ async def revoke_stage_link(conn: AsyncConnection, event_id: str, person: str, n
         .values(revoked_at=now, link_token=None)
     )
     return result.rowcount
+
+
+async def active_tokens(conn: AsyncConnection, ids: list[str]) -> dict[str, Any]:
+    """The active (unrevoked) token rows among `ids`, keyed by id."""
+    if not ids:
+        return {}
+    rows = (
+        await conn.execute(select(api_tokens).where(api_tokens.c.id.in_(ids), api_tokens.c.revoked_at.is_(None)))
+    ).all()
+    return {row.id: row for row in rows}
