@@ -232,6 +232,28 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="the id shown by `
     console.print(f"revoked {token_id}")
 
 
+@token_app.command("role")
+def token_role(
+    token_id: Annotated[str, typer.Argument(help="the id shown by `token list`")],
+    role: Annotated[Role, typer.Option(help="the token's new role")],
+) -> None:
+    """Give a token another role; its open event streams the new role may not read end."""
+    from app.cluster.writes import announce_access
+    from app.store import tokens_repo
+
+    async def change(runtime):
+        async with runtime.db.begin() as conn:
+            changed = await tokens_repo.change_role(conn, token_id, role.value)
+            if changed:  # every serving instance re-checks the streams it opened (SQLite: at its next poll)
+                await announce_access(conn, runtime.instance_id)
+            return changed
+
+    if not asyncio.run(_with_runtime(change)):
+        errors.print(f"no active token with id '{token_id}' that is not a presenter link (revoke a link instead)")
+        raise typer.Exit(1)
+    console.print(f"{token_id} is now {role.value}")
+
+
 @app.command()
 def rehearse(
     file: Annotated[Path, typer.Argument(help="the schedule file")],

@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.api.stream_tickets import StreamTickets, ticket_hash
 from app.engine.clock import ManualClock
 from app.stage.presence import Connection, StagePresence
 from app.store import tickets_repo, tokens_repo
 from app.store.db import create_engine
-from app.store.tables import api_tokens, stage_presence, stream_tickets
+from app.store.tables import stage_presence, stream_tickets
 from tests.fixtures import LoopbackServer, bangkok
 from tests.stage.conftest import EVENT
 
@@ -152,8 +152,8 @@ async def test_a_lowered_role_or_a_revocation_elsewhere_ends_the_state_stream(li
                     await asyncio.wait_for(_first_frame(lines), GUARD)
                     async with live.runtime.db.begin() as conn:
                         row = await tokens_repo.find_token(conn, token)
-                        if change == "role":
-                            await conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(role="stage"))
+                        if change == "role":  # as `showcaller token role ID --role stage` does
+                            assert await tokens_repo.change_role(conn, row.id, "stage")
                         else:
                             await tokens_repo.revoke_token(conn, row.id, live.clock.now())
                     if change == "role":
@@ -161,6 +161,9 @@ async def test_a_lowered_role_or_a_revocation_elsewhere_ends_the_state_stream(li
                     rest = await asyncio.wait_for(_rest(lines), GUARD)
                     assert any("access ended" in line for line in rest), change
         assert live.runtime.streams.streams() == []
+        async with live.runtime.db.begin() as conn:  # a presenter link stays a stage token
+            link = await tokens_repo.find_token(conn, live.tokens["stage-respondent-1"])
+            assert not await tokens_repo.change_role(conn, link.id, "organiser")
     finally:
         await server.stop(abort=True)
 
