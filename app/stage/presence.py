@@ -69,6 +69,7 @@ class StagePresence:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._written = False  # whether this instance may have rows in the table
+        self._writing = asyncio.Lock()  # one write at a time: two would insert the same rows
 
     def join(self, event_id: str, connection: Connection) -> str:
         """Record an opened stream; returns the key to leave with."""
@@ -103,6 +104,10 @@ class StagePresence:
     async def write(self) -> None:
         """Make this instance's rows what is open now, renew their expiry, purge dead instances'
         rows, and tell the other instances which events' viewers changed (on commit)."""
+        async with self._writing:
+            await self._write()
+
+    async def _write(self) -> None:
         changed, self._changed = self._changed, set()
         now = self.now()
         rows = [{"id": key, "event_id": e, **asdict(c)} for key, (e, c) in self._open.items()]

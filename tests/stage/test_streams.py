@@ -5,6 +5,7 @@ same across real `serve` processes is tests/cluster/test_streams.py)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from app.api.stream_tickets import StreamTickets, ticket_hash
 from app.engine.clock import ManualClock
 from app.stage.presence import Connection, StagePresence
-from app.store import tickets_repo, tokens_repo
+from app.store import presence_repo, tickets_repo, tokens_repo
 from app.store.db import create_engine
 from app.store.tables import stage_presence, stream_tickets
 from tests.fixtures import LoopbackServer, bangkok
@@ -172,22 +173,25 @@ async def test_presence_is_shared_between_instances_and_dead_ones_expire(databas
     clock = ManualClock(bangkok(14, 0))
     db = create_engine(database_url)
     told: list[str] = []
-    first = StagePresence(lambda: db, "instance-a", now=clock.now, heartbeat=3600)  # renews only when told
+    first = StagePresence(lambda: db, "instance-a", now=clock.now)
     second = StagePresence(lambda: db, "instance-b", now=clock.now, on_change=told.append)
     try:
         key = first.join(EVENT, Connection("t1", "stage: Ada", "stage", "ada", clock.now()))
-        await first.write()
+        await first.write()  # (what its background task does right after a join)
         assert [c.person for c in await second.connected(EVENT)] == ["ada"]
         assert [c.person for c in await first.connected(EVENT)] == ["ada"]  # its own, not twice
         first.leave(key)
         await first.write()
         assert await second.connected(EVENT) == []
-        # An instance that dies stops renewing its rows: they stop counting at their expiry, and
-        # the next instance to write purges them and tells its consoles.
-        first.join(EVENT, Connection("t1", "stage: Ada", "stage", "ada", clock.now()))
-        await first.write()
-        clock.advance(seconds=first.expiry - 1)
-        assert len(await second.connected(EVENT)) == 1
+        await first.stop()
+        # An instance killed with its views open leaves its rows behind: they stop counting at
+        # their expiry, and the next instance to write purges them and tells its consoles.
+        dead = {"id": "instance-dead:1", "event_id": EVENT, "token_id": "t2", "name": "stage: Bo"}
+        dead |= {"role": "stage", "person": "bo", "since": clock.now()}
+        async with db.begin() as conn:
+            await presence_repo.replace_mine(conn, "instance-dead", [dead], clock.now() + timedelta(seconds=30))
+        clock.advance(seconds=29)
+        assert [c.person for c in await second.connected(EVENT)] == ["bo"]
         clock.advance(seconds=2)
         assert await second.connected(EVENT) == []
         await second.write()
