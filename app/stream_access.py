@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from app.store import tokens_repo
 
 log = logging.getLogger("showcaller.streams")
 ENDED = "access_ended"  # the reason put in an ended stream's queue to wake it
+RECENT = 2.0  # seconds: a stream registered this soon after a token change is checked at once
 
 
 def allows(row, role: str, event_id: str) -> bool:
@@ -59,10 +61,16 @@ class StreamGuard:
         self._open: set[OpenStream] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._kicked_at = float("-inf")
+        self.checks = 0  # checks done (tests wait on it)
 
     def open(self, token_id: str | None, event_id: str, role: str, queue: asyncio.Queue) -> OpenStream:
         stream = OpenStream(token_id, event_id, role, queue)
         self._open.add(stream)
+        if time.monotonic() - self._kicked_at < RECENT:
+            # Its token was read before this registration: a revocation checked in between did not
+            # see this stream, so check again rather than wait for the poll.
+            self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="stream-access")
         return stream
@@ -72,6 +80,7 @@ class StreamGuard:
 
     def kick(self) -> None:
         """Tokens changed: check the open streams now."""
+        self._kicked_at = time.monotonic()
         self._wake.set()
 
     def streams(self) -> list[OpenStream]:
@@ -79,6 +88,7 @@ class StreamGuard:
 
     async def check(self) -> int:
         """End every open stream its token no longer opens; returns how many ended."""
+        self.checks += 1
         watched = [s for s in self._open if s.token_id is not None and not s.ended]
         if not watched:
             return 0

@@ -16,6 +16,7 @@ from app.stage.presence import Connection, StagePresence
 from app.store import presence_repo, tickets_repo, tokens_repo
 from app.store.db import create_engine
 from app.store.tables import stage_presence, stream_tickets
+from app.stream_access import ENDED, StreamGuard
 from tests.fixtures import LoopbackServer, bangkok
 from tests.stage.conftest import EVENT
 
@@ -201,4 +202,31 @@ async def test_presence_is_shared_between_instances_and_dead_ones_expire(databas
     finally:
         await first.stop()
         await second.stop()
+        await db.dispose()
+
+
+async def test_a_stream_registered_just_after_a_revocation_is_checked_at_once(sqlite_url):
+    """Its token was read before the revocation's check ran, and that check did not see it: it must
+    not wait for the poll."""
+    clock = ManualClock(bangkok(14, 0))
+    db = create_engine(sqlite_url)
+    guard = StreamGuard(lambda: db, poll=3600)
+    try:
+        async with db.begin() as conn:
+            kept, _ = await tokens_repo.create_token(conn, "console", "viewer", clock.now())
+            revoked, _ = await tokens_repo.create_token(conn, "desk", "viewer", clock.now())
+        guard.open(kept, EVENT, "viewer", asyncio.Queue(4))  # the guard is watching already
+        async with db.begin() as conn:
+            await tokens_repo.revoke_token(conn, revoked, clock.now())
+        before = guard.checks
+        guard.kick()
+        async with asyncio.timeout(GUARD):  # the revocation's check, while `revoked` is not open yet
+            while guard.checks == before:
+                await asyncio.sleep(0.01)
+        queue: asyncio.Queue = asyncio.Queue(4)
+        stream = guard.open(revoked, EVENT, "viewer", queue)
+        assert await asyncio.wait_for(queue.get(), GUARD) == ENDED and stream.ended
+        assert [s.token_id for s in guard.streams()] == [kept]
+    finally:
+        await guard.stop()
         await db.dispose()
