@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.cluster.lease import Lease, exit_on_lost
 from app.cluster.notify import Announcer, ChangeListener
-from app.cluster.writes import SharedWrites
+from app.cluster.writes import ACCESS_NOTICE, PRESENCE_NOTICE, SharedWrites
 from app.config import Settings, env_value
 from app.core.vocabulary import InstanceRole
 from app.engine.broadcast import Broadcaster
@@ -30,8 +30,10 @@ from app.engine.targets import Resolved, resolve_targets
 from app.engine.timer import CueTimer
 from app.metrics import Metrics
 from app.run.service import RunService
-from app.store.db import create_engine, migrate
+from app.stage.presence import StagePresence
+from app.store.db import create_engine, migrate, normalise_url
 from app.store.tables import zoom_objects
+from app.stream_access import StreamGuard
 from integrations.notifiers.pacing import SlackPacer
 
 log = logging.getLogger("showcaller")
@@ -74,6 +76,21 @@ class Runtime:
     _targets: dict[str, Resolved] = field(default_factory=dict)
     _zoom: Any = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
+    # Open event streams (ended when their token's access ends) and presenter views, shared with
+    # the other instances through the database.
+    streams: StreamGuard = field(init=False)
+    presence: StagePresence = field(init=False)
+
+    def __post_init__(self) -> None:
+        # SQLite: `showcaller token revoke` is another process that cannot tell this one, so poll
+        # often; PostgreSQL: every revocation sends a notice, the poll only backs it up.
+        sqlite = normalise_url(self.settings.database_url).startswith("sqlite")
+        self.streams = StreamGuard(lambda: self.db, poll=0.5 if sqlite else 5.0)  # type: ignore[arg-type,return-value]  # set by start()
+        self.presence = StagePresence(
+            lambda: self.db,  # type: ignore[arg-type,return-value]  # set by start()
+            self.instance_id,
+            on_change=lambda event_id: self.broadcaster.publish(event_id, "stage_presence"),
+        )
 
     async def start(self, *, run_timer: bool = True, run_worker: bool = True) -> None:
         """Migrate the database, restore every event and arm the timer."""
@@ -198,6 +215,12 @@ class Runtime:
 
     async def _followed(self, event_id: str, reason: str) -> None:
         """Another instance changed `event_id`: reload it and tell this instance's streams."""
+        if event_id == ACCESS_NOTICE:  # a token revoked or changed: end the streams it no longer opens
+            self.streams.kick()
+            return
+        if event_id.startswith(PRESENCE_NOTICE):  # presenter views came or went there: consoles reload
+            self.broadcaster.publish(event_id.removeprefix(PRESENCE_NOTICE), reason)
+            return
         if event_id == INBOX_NOTICE:
             if self.role == InstanceRole.DISPATCHER:
                 self.attendance.processor.kick()
@@ -212,6 +235,7 @@ class Runtime:
 
     async def _resync(self) -> None:
         """Notices may have been missed (listener reconnected, lease taken over): reload every event."""
+        self.streams.kick()
         for event_id in await self.engine.refresh():
             self.forget_targets(event_id)
         await self.refresh_links()
@@ -240,6 +264,8 @@ class Runtime:
         from app.attendance import wiring as attendance
 
         await attendance.stop(self)
+        await self.streams.stop()
+        await self.presence.stop()  # (its rows leave the table now, not at their expiry)
         if self.listener is not None:
             await self.listener.stop()
         for task in self._tasks:

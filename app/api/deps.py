@@ -162,9 +162,10 @@ def stream_caller(role: HostRole):
         ticket = request.query_params.get("ticket")
         if not ticket:
             raise Unauthorized("missing bearer token or stream ticket: POST /api/events/{id}/stream/ticket first")
-        caller = request.app.state.stream_tickets.redeem(ticket, event_id)
-        if caller is None:
+        row = await request.app.state.stream_tickets.redeem(runtime.db, ticket, event_id)
+        if row is None:
             raise Unauthorized("unknown, used or expired stream ticket: ask for a new one")
+        caller = Caller(row.name, row.role, row.event_id, row.person, row.id)
         if RANK[caller.role] < RANK[role]:
             raise Forbidden(
                 f"this stream needs the '{role}' role; the ticket's token '{caller.name}' is '{caller.role}'"

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from app.api.deps import EventId, Organiser, RunDep, RuntimeDep, StageReader, StreamViewer, Viewer
 from app.api.schemas import CueOut, EventOut, StateOut
-from app.api.sse import KEEPALIVE, changes, sse_response
+from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
 from app.errors import AppError
 from app.store import events_repo, outbox_repo
 from app.views import iso_utc, plan_json
@@ -149,20 +149,22 @@ async def get_log(event_id: EventId, runtime: RuntimeDep, _: Viewer):
 
 
 @router.post("/{event_id}/stream/ticket", summary="A single-use ticket to open the event stream (browsers)")
-async def stream_ticket(event_id: EventId, caller: StageReader, request: Request):
+async def stream_ticket(event_id: EventId, runtime: RuntimeDep, caller: StageReader, request: Request):
     """For EventSource, which cannot send a header: open `/stream?ticket=...` (or the presenter view's
-    `/stage/stream?ticket=...`) within `expires_in` seconds; the ticket works once, for this event only,
-    for the streams its token's role may read, and keeps the token out of URLs and logs."""
+    `/stage/stream?ticket=...`) within `expires_in` seconds, on any instance; the ticket works once, for
+    this event only, for the streams its token's role may read when it is redeemed, and keeps the
+    token out of URLs and logs."""
     tickets = request.app.state.stream_tickets
-    return {"ticket": tickets.issue(caller, event_id), "expires_in": tickets.ttl}
+    return {"ticket": await tickets.issue(runtime.db, caller.token_id, event_id), "expires_in": tickets.ttl}
 
 
 @router.get(
     "/{event_id}/stream", summary="Server-sent events: the state after every change", response_class=StreamingResponse
 )
-async def stream(event_id: EventId, runtime: RuntimeDep, _: StreamViewer, request: Request):
+async def stream(event_id: EventId, runtime: RuntimeDep, caller: StreamViewer, request: Request):
     """`event: state` with the full state JSON on connect and after each change; a comment keeps it
-    alive. Authenticate with the bearer header, or `?ticket=` from POST .../stream/ticket."""
+    alive. Authenticate with the bearer header, or `?ticket=` from POST .../stream/ticket. The stream
+    ends (within a second, on every instance) when its token is revoked or loses the viewer role."""
     queue = runtime.broadcaster.subscribe(event_id)
 
     def frame(reason: str) -> str:
@@ -170,10 +172,16 @@ async def stream(event_id: EventId, runtime: RuntimeDep, _: StreamViewer, reques
         return f"event: state\ndata: {json.dumps({'reason': reason, **state})}\n\n"
 
     async def events():
-        yield "retry: 2000\n\n" + frame("connected")
-        # aclosing: a client that leaves closes this generator, and with it the subscription, at once.
-        async with aclosing(changes(runtime.broadcaster, event_id, queue, request)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
-            async for reason in reasons:
-                yield frame(reason) if reason is not None else KEEPALIVE
+        access = runtime.streams.open(caller.token_id, event_id, "viewer", queue)
+        try:
+            yield "retry: 2000\n\n" + frame("connected")
+            # aclosing: a client that leaves closes this generator, and with it the subscription, at once.
+            async with aclosing(changes(runtime.broadcaster, event_id, queue, request, access)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
+                async for reason in reasons:
+                    yield frame(reason) if reason is not None else KEEPALIVE
+            if access.ended:
+                yield ACCESS_ENDED
+        finally:
+            runtime.streams.close(access)
 
     return sse_response(events())

@@ -209,17 +209,43 @@ def token_list() -> None:
 
 @token_app.command("revoke")
 def token_revoke(token_id: Annotated[str, typer.Argument(help="the id shown by `token list`")]) -> None:
-    """Revoke a token; it stops working at once."""
+    """Revoke a token; it stops working at once, and the event streams it opened close."""
+    from app.cluster.writes import announce_access
     from app.store import tokens_repo
 
     async def revoke(runtime):
         async with runtime.db.begin() as conn:
-            return await tokens_repo.revoke_token(conn, token_id, datetime.now(UTC))
+            revoked = await tokens_repo.revoke_token(conn, token_id, datetime.now(UTC))
+            if revoked:  # every serving instance ends the streams it opened (SQLite: at its next poll)
+                await announce_access(conn, runtime.instance_id)
+            return revoked
 
     if not asyncio.run(_with_runtime(revoke)):
         errors.print(f"no active token with id '{token_id}'")
         raise typer.Exit(1)
     console.print(f"revoked {token_id}")
+
+
+@token_app.command("role")
+def token_role(
+    token_id: Annotated[str, typer.Argument(help="the id shown by `token list`")],
+    role: Annotated[HostRole, typer.Option(help="the token's new role")],
+) -> None:
+    """Give a token another role; its open event streams the new role may not read end."""
+    from app.cluster.writes import announce_access
+    from app.store import tokens_repo
+
+    async def change(runtime):
+        async with runtime.db.begin() as conn:
+            changed = await tokens_repo.change_role(conn, token_id, role.value)
+            if changed:  # every serving instance re-checks the streams it opened (SQLite: at its next poll)
+                await announce_access(conn, runtime.instance_id)
+            return changed
+
+    if not asyncio.run(_with_runtime(change)):
+        errors.print(f"no active token with id '{token_id}' that is not a presenter link (revoke a link instead)")
+        raise typer.Exit(1)
+    console.print(f"{token_id} is now {role.value}")
 
 
 @app.command()

@@ -25,6 +25,7 @@ def stage_links(
     revoke: Annotated[str | None, typer.Option(help="revoke this person's link (a new one is made next time)")] = None,
 ) -> None:
     """Each speaker's, moderator's and named respondent's personal presenter link (made once, then shown again)."""
+    from app.cluster.writes import announce_access
     from app.config import get_settings
     from app.stage.links import ensure_links
     from app.store import tokens_repo
@@ -38,7 +39,10 @@ def stage_links(
             if revoke:
                 if schedule.person(revoke) is None:
                     return None
-                return await tokens_repo.revoke_stage_link(conn, schedule.event.id, revoke, datetime.now(UTC))
+                revoked = await tokens_repo.revoke_stage_link(conn, schedule.event.id, revoke, datetime.now(UTC))
+                if revoked:  # its open presenter views close on every serving instance
+                    await announce_access(conn, runtime.instance_id)
+                return revoked
             return await ensure_links(conn, schedule, settings.public_url, datetime.now(UTC))
 
     result = asyncio.run(_with_runtime(run))

@@ -37,3 +37,16 @@ class SharedWrites:
         """Tell every instance, on commit, that `event_id` changed."""
         payload = notice(self.origin, event_id, reason)
         await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+
+
+# Notices that are not about one event's run (their "event" is not a slug, so they never collide
+# with one, and they coalesce apart from it in the listener):
+ACCESS_NOTICE = "*access"  # a token was revoked or changed role: re-check the open streams
+PRESENCE_NOTICE = "*stage:"  # + event id: a presenter view opened or closed on another instance
+
+
+async def announce_access(conn: AsyncConnection, origin: str) -> None:
+    """Tell every instance, on commit, that tokens changed (no-op on SQLite: one instance, which
+    re-checks its own streams itself)."""
+    if conn.dialect.name == "postgresql":
+        await SharedWrites(origin).announce(conn, ACCESS_NOTICE, "access")

@@ -25,11 +25,12 @@ from app.api.deps import (
     respond,
 )
 from app.api.schemas import ActionOut
-from app.api.sse import KEEPALIVE, changes, sse_response
+from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
+from app.cluster.writes import announce_access
 from app.core.vocabulary import HostRole
 from app.errors import NotFound
 from app.stage.links import ensure_links, link_url, stage_people
-from app.stage.presence import Connection, StagePresence
+from app.stage.presence import PRESENCE_REASONS, Connection
 from app.stage.view import stage_json
 from app.store import tokens_repo
 from app.views import iso_utc
@@ -48,13 +49,6 @@ class StageIn(BaseModel):
     message: str = Field(min_length=1, max_length=200, description="shown until cleared")
     flash: bool = Field(False, description="flash the screen a few times to catch the speaker's eye")
     blackout: bool = Field(False, description="black out the presenter view, showing only this message")
-
-
-def presence(request: Request) -> StagePresence:
-    state = request.app.state
-    if getattr(state, "stage_presence", None) is None:
-        state.stage_presence = StagePresence()
-    return state.stage_presence
 
 
 def _person(runtime, event_id: str, caller: Caller, asked: str | None) -> str | None:
@@ -83,47 +77,54 @@ async def stage_stream(
     event_id: EventId, runtime: RuntimeDep, caller: StageStreamReader, request: Request, person: str | None = None
 ):
     """`event: stage` with the presenter JSON on connect and after each change. Authenticate with the
-    bearer header, or `?ticket=` from POST /api/events/{id}/stream/ticket (what the page does)."""
+    bearer header, or `?ticket=` from POST /api/events/{id}/stream/ticket (what the page does). Ends
+    (within a second, on every instance) when the link or token is revoked."""
     who = _person(runtime, event_id, caller, person)
-    seen = presence(request)
+    seen = runtime.presence
     queue = runtime.broadcaster.subscribe(event_id)
 
     def frame() -> str:
         return f"event: stage\ndata: {json.dumps(_view(runtime, event_id, who))}\n\n"
 
     async def events():
+        access = runtime.streams.open(caller.token_id, event_id, "stage", queue)
         key = seen.join(event_id, Connection(caller.token_id, caller.name, caller.role, who, runtime.clock.now()))
         runtime.broadcaster.publish(event_id, "stage_connected")
         try:
             yield "retry: 2000\n\n" + frame()
-            async with aclosing(changes(runtime.broadcaster, event_id, queue, request)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
+            async with aclosing(changes(runtime.broadcaster, event_id, queue, request, access)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
                 async for reason in reasons:
                     if reason is None:
                         yield KEEPALIVE
-                    elif reason not in ("stage_connected", "stage_disconnected"):
+                    elif reason not in PRESENCE_REASONS:
                         yield frame()
+            if access.ended:
+                yield ACCESS_ENDED
         finally:
-            seen.leave(event_id, key)
+            # (no await here: a client that left cancels this generator; the table is written after)
+            runtime.streams.close(access)
+            seen.leave(key)
             runtime.broadcaster.publish(event_id, "stage_disconnected")
 
     return sse_response(events())
 
 
 @router.get("/connected", summary="Presenter views open right now")
-async def stage_connected(event_id: EventId, _: Viewer, request: Request):
+async def stage_connected(event_id: EventId, runtime: RuntimeDep, _: Viewer):
+    """On every instance behind the balancer."""
     return [
         {"token_id": c.token_id, "name": c.name, "role": c.role, "person": c.person, "since": iso_utc(c.since)}
-        for c in presence(request).connected(event_id)
+        for c in await runtime.presence.connected(event_id)
     ]
 
 
 @router.get("/panel", summary="The console's stage card: presets, the message shown, links and who is connected")
-async def stage_panel(event_id: EventId, runtime: RuntimeDep, caller: Viewer, request: Request):
+async def stage_panel(event_id: EventId, runtime: RuntimeDep, caller: Viewer):
     """Everyone who takes the stage with their presenter link (hosts only) and whether it is open right now."""
     loaded = runtime.engine.loaded(event_id)
     schedule = loaded.schedule
     shown = stage_message(loaded.actions)
-    open_now = presence(request).connected(event_id)
+    open_now = await runtime.presence.connected(event_id)
     async with runtime.db.begin() as conn:
         tokens = await tokens_repo.stage_links(conn, event_id)
     people = []
@@ -180,8 +181,11 @@ async def stage_make_links(event_id: EventId, runtime: RuntimeDep, _: Host):
 async def stage_revoke_link(event_id: EventId, person: str, runtime: RuntimeDep, _: Organiser):
     async with runtime.db.begin() as conn:
         revoked = await tokens_repo.revoke_stage_link(conn, event_id, person, runtime.clock.now())
+        if revoked:
+            await announce_access(conn, runtime.instance_id)  # its open streams close on every instance
     if not revoked:
         raise NotFound(f"'{person}' has no active presenter link in {event_id}")
+    runtime.streams.kick()
     runtime.broadcaster.publish(event_id, "stage_links")
     return {"person": person, "revoked": revoked}
 

@@ -300,3 +300,36 @@ attendance_reconciliations = Table(
     Column("updated_at", TS, nullable=False),
     Index("ix_attendance_reconciliations_due", "status", "next_attempt_at"),
 )
+
+# --- event streams shared by every instance ------------------------------------------------------
+
+# A browser's single-use ticket for an event stream (EventSource cannot send a header). Only a hash
+# is kept; redeeming deletes the row, so a ticket opens one stream on whichever instance gets it.
+stream_tickets = Table(
+    "stream_tickets",
+    metadata,
+    Column("ticket_hash", String(64), primary_key=True),
+    Column("token_id", String(32), nullable=False, doc="the token it was issued to (checked again when redeemed)"),
+    Column("event_id", String(64), nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Index("ix_stream_tickets_expires", "expires_at"),
+    Index("ix_stream_tickets_token", "token_id"),
+)
+
+# Presenter views open right now, on any instance: each instance rewrites its own rows on every
+# change and heartbeat; a row past `expires_at` belongs to an instance that died and is ignored.
+stage_presence = Table(
+    "stage_presence",
+    metadata,
+    Column("id", String(64), primary_key=True, doc="instance id and a per-instance number"),
+    Column("instance_id", String(100), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("token_id", String(32), nullable=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("person", String(64), nullable=True),
+    Column("since", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Index("ix_stage_presence_event", "event_id"),
+    Index("ix_stage_presence_instance", "instance_id"),
+)

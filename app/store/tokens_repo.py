@@ -103,3 +103,26 @@ async def revoke_stage_link(conn: AsyncConnection, event_id: str, person: str, n
         .values(revoked_at=now, link_token=None)
     )
     return result.rowcount
+
+
+async def active_tokens(conn: AsyncConnection, ids: list[str]) -> dict[str, Any]:
+    """The active (unrevoked) token rows among `ids`, keyed by id."""
+    if not ids:
+        return {}
+    rows = (
+        await conn.execute(select(api_tokens).where(api_tokens.c.id.in_(ids), api_tokens.c.revoked_at.is_(None)))
+    ).all()
+    return {row.id: row for row in rows}
+
+
+async def change_role(conn: AsyncConnection, token_id: str, role: str) -> bool:
+    """Give an active token another role. A token bound to an event (a presenter link) stays a
+    stage token: its link is kept readable for hosts, which only a stage token may be."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role '{role}'; use one of: {', '.join(ROLES)}")
+    result = await conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None), api_tokens.c.event_id.is_(None))
+        .values(role=role)
+    )
+    return result.rowcount == 1

@@ -259,3 +259,16 @@ def test_receiver_port_in_use(cli):
         result = cli("receiver", "--port", str(port))
     assert result.exit_code == ExitCode.PORT
     assert one_line(result).startswith(f"port {port} on 127.0.0.1 is already in use.")
+
+
+def test_token_role_changes_an_api_token_but_never_a_presenter_link(cli):
+    created = cli("token", "create", "--role", "host", "--name", "desk")
+    assert created.exit_code == 0, created.output
+    token_id = created.stderr.split("(id ", 1)[1].split(")", 1)[0]
+    changed = cli("token", "role", token_id, "--role", "viewer")
+    assert changed.exit_code == 0 and f"{token_id} is now viewer" in changed.stdout, changed.output
+    listed = cli("token", "list")
+    assert "viewer" in listed.stdout and "host" not in listed.stdout, listed.stdout
+    result = cli("token", "role", "feedfacecafebeef", "--role", "organiser")
+    assert result.exit_code == ExitCode.FAILED
+    assert one_line(result).startswith("no active token with id 'feedfacecafebeef'")

@@ -116,6 +116,12 @@ async def test_presenter_view_reconnects_and_refuses_a_revoked_link(browser, mak
         await server.start()
         await expect(page.get_by_test_id("stage-segment")).to_have_text("Open discussion (Session 1)", timeout=10000)
         await expect(page.locator("#conn")).to_be_hidden()
+        # Revoked while the page is open, from another process (as `showcaller token revoke` does on
+        # SQLite, where nothing tells the server): the stream ends and the page says why.
+        async with server.runtime.db.begin() as conn:
+            row = await tokens_repo.find_token(conn, token)
+            await tokens_repo.revoke_token(conn, row.id, server.clock.now())
+        await expect(page.get_by_test_id("stage-notice")).to_contain_text("no longer works", timeout=10000)
         # A page without any link token explains itself instead of showing a blank screen.
         bare = await page.context.new_page()
         await bare.goto(f"{server.url}/stage/{EVENT}")
