@@ -406,7 +406,9 @@ class RunEngine:
                     actors={a.seq: who for a, who in log_rows},
                     schedule_hash=events_repo.text_hash(text),
                 )
-                item.timeline = build_timeline(schedule, item.actions, now, self.timer_grace)
+                # Planning a large schedule is pure CPU work: in a thread, as parsing is in a child,
+                # so the loop keeps firing other events' cues meanwhile (the lock is still held).
+                item.timeline = await asyncio.to_thread(build_timeline, schedule, item.actions, now, self.timer_grace)
                 await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now)
                 await events_repo.set_plan_fingerprint(conn, event_id, self._fingerprint(item))
                 await self.announce(conn, event_id, "schedule")
