@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from app.store.tables import cues, deliveries, events
 from schedules.timeline import Cue
 
 OPEN = ("pending", "held")
+YIELD_EVERY = 200  # rows decoded between two turns of the event loop when a plan is synced
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -44,10 +46,16 @@ async def sync_cues(
     (they are superseded too). Without an action (start-up, a hold's projection) vanished cues
     are cancelled.
     """
-    existing = {r.cue_id: r for r in await conn.execute(select(cues).where(cues.c.event_id == event_id))}
+    existing: dict[str, Any] = {}
+    for index, found in enumerate(await conn.execute(select(cues).where(cues.c.event_id == event_id))):
+        existing[found.cue_id] = found
+        if index % YIELD_EVERY == YIELD_EVERY - 1:  # decoding a large plan's rows is CPU work: let the loop run
+            await asyncio.sleep(0)
     seen, changed = set(), 0
-    for cue in planned:
+    for number, cue in enumerate(planned, 1):
         seen.add(cue.id)
+        if number % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         values: dict[str, Any] = {
             "kind": cue.kind.value,
             "segment": cue.segment,

@@ -126,7 +126,7 @@ async def test_an_upload_with_invalid_utf8_gets_the_answer_validate_gives_and_no
     await _unchanged(api)
 
 
-async def test_an_upload_is_planned_off_the_event_loop_under_the_engine_lock(api, monkeypatch):
+async def test_an_upload_is_planned_in_a_thread_before_the_lock_and_again_under_it_when_held(api, monkeypatch):
     import app.engine.service as engine_service
 
     planned: list[tuple[bool, bool]] = []
@@ -138,6 +138,16 @@ async def test_an_upload_is_planned_off_the_event_loop_under_the_engine_lock(api
         return plan(*args, **kwargs)
 
     monkeypatch.setattr(engine_service, "build_timeline", recording)
+    edited = GOOD_TEXT.replace("title: Mekong Dialogue on Labour Mobility", "title: Mekong Dialogue, edited", 1)
+    answer = await api.client.post("/api/events", content=edited.encode(), headers={"content-type": "text/yaml"})
+    assert answer.status_code == 201, answer.text
+    # A worker thread, without the lock: firing other cues goes on meanwhile; the draft is kept.
+    assert planned == [(False, False)]
+    # On hold the plan depends on the moment it is made: planned again, in a thread, under the lock.
+    assert (await api.client.post(f"/api/events/{EVENT}/hold")).status_code == 200
+    planned.clear()
     answer = await api.client.post("/api/events", content=GOOD_TEXT.encode(), headers={"content-type": "text/yaml"})
     assert answer.status_code == 201, answer.text
-    assert planned and planned[0] == (False, True)  # a worker thread, with the lock held
+    assert planned[:2] == [(False, False), (False, True)]
+    state = (await api.client.get(f"/api/events/{EVENT}/state")).json()
+    assert state["held"], state
