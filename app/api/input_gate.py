@@ -6,7 +6,9 @@ It does three things, in this order, for every path (unknown ones included):
    `query.<name>`), so NUL never reaches a route (PostgreSQL refuses it with a 500).
 2. A body-size limit by route class, enforced while reading: a declared `Content-Length` over the
    limit is refused before a byte is read, a chunked body as soon as the running total passes it,
-   and nothing past the limit is ever buffered (413 `payload_too_large`, naming the setting).
+   and nothing past the limit is ever buffered (413 `payload_too_large`, naming the setting). When
+   more than DRAIN_BYTES may still be coming, the connection is closed after the answer rather than
+   read to its end.
 3. The text rule on every body that parses as JSON, whatever its content type says (422 naming the
    field, e.g. `body.targets.1`). FastAPI parses a body as JSON when it has no content type or any
    spelling of `application/json` or `application/...+json`; checking every body that *is* JSON
@@ -42,6 +44,9 @@ from app.text_rules import dotted, first_forbidden, problems
 WEBHOOKS = "/webhooks/"
 UPLOADS = {("POST", "/api/events")}  # the body is a schedule file (YAML), parsed in a child process
 UPLOAD, WEBHOOK, JSON_ACTION, OTHER = "upload", "webhook", "json", "other"
+# Past a body's limit, what the server still reads and drops so that the client sees the 413 on a
+# kept connection; a body that may be longer gets its 413 with the connection closed instead.
+DRAIN_BYTES = 1024 * 1024
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 
@@ -117,8 +122,13 @@ def _refusal(found: list[tuple[str, str]]) -> JSONResponse:
     )
 
 
-def _too_large(limit: int, reason: str) -> JSONResponse:
-    return JSONResponse({"error": "payload_too_large", "reason": reason, "limit": limit}, status_code=413)
+def _too_large(limit: int, reason: str, *, close: bool) -> JSONResponse:
+    """413; with `close`, uvicorn closes the connection after it instead of reading the rest of the
+    body on the event loop to throw it away (which, for 30 MB bodies, delayed cues by seconds)."""
+    headers = {"connection": "close"} if close else None
+    return JSONResponse(
+        {"error": "payload_too_large", "reason": reason, "limit": limit}, status_code=413, headers=headers
+    )
 
 
 class InputGate:
@@ -162,7 +172,9 @@ class InputGate:
         limit, reason = self.limits.reason(kind)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _too_large(limit, reason)(scope, receive, send)
+            # A little over: the server drops the rest and the client reads the answer on a kept
+            # connection. Far over: the rest is never read (a client still sending may see a reset).
+            await _too_large(limit, reason, close=declared - limit > DRAIN_BYTES)(scope, receive, send)
             return
         chunks: list[bytes] = []
         size, more = 0, True
@@ -173,7 +185,7 @@ class InputGate:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:  # refused before this chunk is kept: never more than `limit` in memory
-                await _too_large(limit, reason)(scope, receive, send)
+                await _too_large(limit, reason, close=more_coming(message))(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -194,6 +206,11 @@ class InputGate:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def more_coming(message: Message) -> bool:
+    """Whether a body that passed its limit may go on (with no length given, it may go on forever)."""
+    return bool(message.get("more_body", False))
 
 
 def _content_length(scope: Scope) -> int | None:
