@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         le=64 * 1024 * 1024,
         description="largest schedule file accepted, in bytes (validate, serve, API)",
     )
+    max_json_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="largest body of a JSON action (announcements, timers, ...), in bytes"
+    )
+    max_webhook_body_bytes: int = Field(512 * 1024, ge=1024, description="largest Zoom webhook body, in bytes")
+    max_other_body_bytes: int = Field(
+        64 * 1024, ge=0, description="largest body to any other path (routes without one, unknown paths), in bytes"
+    )
     schedule_parse_seconds: float = Field(10.0, gt=0, description="time bound for parsing one uploaded schedule")
     schedule_parse_memory_mb: int = Field(512, ge=0, description="memory bound of the parsing process (0: none)")
     schedule_parse_workers: int = Field(1, ge=1, description="uploads parsed at the same time (others wait)")

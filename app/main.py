@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from app import __version__, errors
 from app.api import attendance, control, deliveries, events, ops, webhooks, zoom
+from app.api.input_gate import InputGate, Limits
 from app.api.stream_tickets import StreamTickets, install_log_redaction
-from app.api.text_guard import TextGuard
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
 from app.metrics import WebhookTiming
@@ -68,7 +68,7 @@ def create_app(
         redoc_url=None,
     )  # served by app.api.ops from local files
     errors.install(app)
-    app.add_middleware(TextGuard)
+    app.add_middleware(InputGate, api=app, limits=Limits.of(settings))
     app.state.stream_tickets = StreamTickets()
     app.state.schedule_parser = BoundedParser(
         settings.schedule_parse_seconds, settings.schedule_parse_memory_mb, settings.schedule_parse_workers

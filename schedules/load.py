@@ -170,8 +170,14 @@ def load_file(path: str | FsPath, max_bytes: int = MAX_BYTES) -> Schedule:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ScheduleError(file, [Problem(0, 0, (), f"cannot read: {reason}", "check the path", file)]) from None
+    return load_text(decode_schedule(raw, file), file, max_bytes)
+
+
+def decode_schedule(raw: bytes, file: str) -> str:
+    """A schedule's bytes as text: strict UTF-8, or one located problem (the same for a file and an
+    upload, so the API refuses what `showcaller validate` refuses, never storing U+FFFD)."""
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = len(raw[raw.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace")) + 1
@@ -189,4 +195,3 @@ def load_file(path: str | FsPath, max_bytes: int = MAX_BYTES) -> Schedule:
                 )
             ],
         ) from None
-    return load_text(text, file, max_bytes)

@@ -11,9 +11,9 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import EventId, Organiser, RunDep, RuntimeDep, StageReader, StreamViewer, Viewer
 from app.api.schemas import CueOut, EventOut, StateOut
 from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
-from app.errors import AppError
 from app.store import events_repo, outbox_repo
 from app.views import iso_utc, plan_json
+from schedules.load import decode_schedule
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
@@ -49,10 +49,10 @@ async def list_events(runtime: RuntimeDep, _: Viewer):
 )
 async def load_event(request: Request, runtime: RuntimeDep, run: RunDep, _: Organiser):
     """Validate a schedule file and (re)plan it; a bad file answers 422 with every located problem,
-    one over `max_schedule_bytes` 413. Parsing runs in a bounded child process, off the event loop."""
-    body = await _bounded_body(request, runtime.settings.max_schedule_bytes)
-    text = body.decode("utf-8", errors="replace")
+    one over `max_schedule_bytes` 413 (the input gate, before it is read whole). Parsing runs in a
+    bounded child process, off the event loop; so does planning it, in a thread."""
     source = request.headers.get("x-schedule-name", "api-upload.yaml")
+    text = decode_schedule(await request.body(), source)  # invalid UTF-8: the answer `validate` gives
     parsed = await request.app.state.schedule_parser.parse(text, source)
     schedule = await run.load_schedule(text, source, schedule=parsed)
     async with runtime.db.begin() as conn:
@@ -64,28 +64,6 @@ async def load_event(request: Request, runtime: RuntimeDep, run: RunDep, _: Orga
         "source": row.source,
         "loaded_at": iso_utc(row.loaded_at),
     }
-
-
-class TooLarge(AppError):
-    status, code = 413, "payload_too_large"
-
-
-async def _bounded_body(request: Request, limit: int) -> bytes:
-    """The body, refused before it is read whole (or parsed at all) when it is over `limit` bytes."""
-    reason = (
-        f"the schedule is over {limit} bytes (SHOWCALLER_MAX_SCHEDULE_BYTES); "
-        "split the event or remove what it does not need"
-    )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise TooLarge(reason, limit=limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(reason, limit=limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.get("/{event_id}/state", response_model=StateOut, summary="Live run state")

@@ -24,7 +24,6 @@ from integrations.zoom.webhooks import (
 
 log = logging.getLogger("showcaller.webhooks")
 router = APIRouter(tags=["webhooks"])
-MAX_BODY_BYTES = 512 * 1024  # Zoom's largest attendance payloads are a few kB
 EVENTS = [
     f"{kind}.{what}"
     for kind in ("meeting", "webinar")
@@ -61,27 +60,10 @@ class InvalidWebhook(AppError):
     status, code = 400, "invalid_webhook"
 
 
-class WebhookTooLarge(AppError):
-    status, code = 413, "payload_too_large"
-
-
 class InboxUnavailable(AppError):
     """Not stored, so not acknowledged: Zoom retries a 5xx later."""
 
     status, code = 503, "inbox_unavailable"
-
-
-async def _body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise WebhookTooLarge(f"body over {MAX_BODY_BYTES} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise WebhookTooLarge(f"body over {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _decode(body: bytes) -> dict[str, Any]:
@@ -183,7 +165,7 @@ _ERROR = {
 async def zoom_webhook(request: Request):
     """Verify, then commit the raw event to the inbox before answering; processing happens later."""
     runtime = request.app.state.runtime
-    body = await _body(request)
+    body = await request.body()  # bounded by the input gate (SHOWCALLER_MAX_WEBHOOK_BODY_BYTES)
     settings = runtime.settings
     headers = request.headers
     try:

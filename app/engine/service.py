@@ -399,6 +399,13 @@ class RunEngine:
         `schedule` is the text already parsed (off the event loop, for uploads)."""
         schedule = schedule or load_text(text, source, self.max_schedule_bytes)
         event_id = schedule.event.id
+        # Planning a large schedule is pure CPU work: done in a thread (as parsing is in a child) and
+        # before taking the lock, so the loop and the timer go on firing other events' cues. The
+        # draft is kept when nothing it depends on moved meanwhile: the same run log, and no hold or
+        # timer (the only parts of a plan that depend on `now`); otherwise it is planned again below.
+        async with self.db.begin() as conn:
+            ahead = [a for a, _ in await events_repo.load_log(conn, event_id)]
+        draft = await asyncio.to_thread(build_timeline, schedule, ahead, self.clock.now(), self.timer_grace)
         async with self._lock:
             async with _recording(), self.db.begin() as conn:
                 await self._enter(conn)
@@ -411,7 +418,10 @@ class RunEngine:
                     actors={a.seq: who for a, who in log_rows},
                     schedule_hash=events_repo.text_hash(text),
                 )
-                item.timeline = build_timeline(schedule, item.actions, now, self.timer_grace)
+                moved = [a.seq for a in ahead] != [a.seq for a in item.actions]
+                if moved or draft.held_segment is not None or draft.timers:
+                    draft = await asyncio.to_thread(build_timeline, schedule, item.actions, now, self.timer_grace)
+                item.timeline = draft
                 await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now)
                 await events_repo.set_plan_fingerprint(conn, event_id, self._fingerprint(item))
                 await self.announce(conn, event_id, "schedule")

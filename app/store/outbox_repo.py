@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from app.core.vocabulary import (
 from app.store.tables import cues, deliveries, events
 from schedules.timeline import Cue
 
+YIELD_EVERY = 200  # rows decoded between two turns of the event loop when a plan is synced
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -62,10 +64,16 @@ async def sync_cues(
     re-opens, and per target it adds to an open cue; re-timed ones are already queued) may not
     exceed it: OverBudget, with the count, after which the caller must roll back.
     """
-    existing = {r.cue_id: r for r in await conn.execute(select(cues).where(cues.c.event_id == event_id))}
+    existing: dict[str, Any] = {}
+    for index, found in enumerate(await conn.execute(select(cues).where(cues.c.event_id == event_id))):
+        existing[found.cue_id] = found
+        if index % YIELD_EVERY == YIELD_EVERY - 1:  # decoding a large plan's rows is CPU work: let the loop run
+            await asyncio.sleep(0)
     seen, changed, queued = set(), 0, 0
-    for cue in planned:
+    for number, cue in enumerate(planned, 1):
         seen.add(cue.id)
+        if number % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         values: dict[str, Any] = {
             "kind": cue.kind.value,
             "segment": cue.segment,

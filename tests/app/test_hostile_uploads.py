@@ -3,11 +3,15 @@ refused (4xx, JSON) by a bounded child process, nothing stored, and every event 
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 
 from app.schedule_worker import BoundedParser
 from app.store import events_repo, tokens_repo
+from schedules.load import load_file
+from schedules.problems import ScheduleError
 from tests.attendance.conftest import EVENT, start_harness
 from tests.conftest import MEKONG, bangkok
 
@@ -97,3 +101,53 @@ async def test_the_time_bound_gives_up_on_a_slow_parse():
     with pytest.raises(Exception) as caught:
         await parser.parse(GOOD_TEXT, "slow.yaml")
     assert "took longer than" in str(caught.value)
+
+
+async def test_an_upload_with_invalid_utf8_gets_the_answer_validate_gives_and_nothing_is_stored(api, tmp_path):
+    raw = GOOD_TEXT.encode().replace(b"Mekong Dialogue on Labour Mobility", b"Mekong Dialogue \xff on Labour", 1)
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(raw)
+    with pytest.raises(ScheduleError) as validated:
+        load_file(path)
+    expected = validated.value.problems[0]
+    answer = await api.client.post(
+        "/api/events", content=raw, headers={"content-type": "application/yaml", "x-schedule-name": "latin.yaml"}
+    )
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["problems"]
+    assert problem["file"] == "latin.yaml"
+    assert (problem["line"], problem["column"], problem["message"], problem["fix"]) == (
+        expected.line,
+        expected.column,
+        expected.message,
+        expected.fix,
+    )
+    assert "0xff" in problem["message"] and problem["line"] > 1
+    await _unchanged(api)
+
+
+async def test_an_upload_is_planned_in_a_thread_before_the_lock_and_again_under_it_when_held(api, monkeypatch):
+    import app.engine.service as engine_service
+
+    planned: list[tuple[bool, bool]] = []
+    plan = engine_service.build_timeline
+    loop_thread = threading.current_thread()
+
+    def recording(*args, **kwargs):
+        planned.append((threading.current_thread() is loop_thread, api.runtime.engine.lock.locked()))
+        return plan(*args, **kwargs)
+
+    monkeypatch.setattr(engine_service, "build_timeline", recording)
+    edited = GOOD_TEXT.replace("title: Mekong Dialogue on Labour Mobility", "title: Mekong Dialogue, edited", 1)
+    answer = await api.client.post("/api/events", content=edited.encode(), headers={"content-type": "text/yaml"})
+    assert answer.status_code == 201, answer.text
+    # A worker thread, without the lock: firing other cues goes on meanwhile; the draft is kept.
+    assert planned == [(False, False)]
+    # On hold the plan depends on the moment it is made: planned again, in a thread, under the lock.
+    assert (await api.client.post(f"/api/events/{EVENT}/hold")).status_code == 200
+    planned.clear()
+    answer = await api.client.post("/api/events", content=GOOD_TEXT.encode(), headers={"content-type": "text/yaml"})
+    assert answer.status_code == 201, answer.text
+    assert planned[:2] == [(False, False), (False, True)]
+    state = (await api.client.get(f"/api/events/{EVENT}/state")).json()
+    assert state["held"], state
