@@ -5,8 +5,6 @@ token (POST), valid for one event, for a few seconds, and for one connection onl
 
 from __future__ import annotations
 
-import logging
-import re
 import secrets
 import time
 from collections.abc import Callable
@@ -46,31 +44,3 @@ class StreamTickets:
         if found is None or found.event_id != event_id or found.expires <= self.clock():
             return None
         return found.caller
-
-
-SECRET_QUERY = re.compile(r"(?i)([?&](?:token|ticket|access_token)=)[^&#\s\"]*")
-
-
-def redact(text: str) -> str:
-    """`/stream?ticket=abc&x=1` -> `/stream?ticket=[redacted]&x=1`."""
-    return SECRET_QUERY.sub(r"\1[redacted]", text)
-
-
-class RedactSecrets(logging.Filter):
-    """Rewrites token/ticket query parameters out of a log record (uvicorn's access log passes the
-    path as an argument, so the arguments are redacted as well as the message)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        return True
-
-
-def install_log_redaction() -> None:
-    """Attach the filter to uvicorn's loggers once (kept when uvicorn configures logging later)."""
-    for name in ("uvicorn.access", "uvicorn.error", "uvicorn"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
-            logger.addFilter(RedactSecrets())
