@@ -212,12 +212,6 @@ api_tokens = Table(
     Column("revoked_at", TS, nullable=True),
     Column("event_id", String(64), nullable=True, doc="stage tokens: the only event they open"),
     Column("person", String(64), nullable=True, doc="stage links: whose presenter link this is"),
-    Column(
-        "link_token",
-        String(100),
-        nullable=True,
-        doc="stage links only: kept so the link can be shown again (it opens nothing but the presenter view)",
-    ),
 )
 
 # One row per person and event invited: SEQUENCE rises when the content of their invite changes.

@@ -1,4 +1,4 @@
-"""API tokens: stored only as SHA-256 hashes; the plain token is shown once at creation."""
+"""API tokens and presenter links: stored only as SHA-256 hashes; the plain token is shown once at creation."""
 
 from __future__ import annotations
 
@@ -34,8 +34,6 @@ async def create_token(
         raise ValueError(f"unknown role '{role}'; use one of: {', '.join(ROLES)}")
     token = "sc_" + secrets.token_urlsafe(32)
     token_id = secrets.token_hex(8)
-    # Only a person's stage link is kept readable, so invites and the console can show it again.
-    keep = token if role == "stage" and person else None
     await conn.execute(
         insert(api_tokens).values(
             id=token_id,
@@ -45,7 +43,6 @@ async def create_token(
             created_at=now,
             event_id=event_id,
             person=person,
-            link_token=keep,
         )
     )
     return token_id, token
@@ -99,6 +96,6 @@ async def revoke_stage_link(conn: AsyncConnection, event_id: str, person: str, n
             api_tokens.c.role == "stage",
             api_tokens.c.revoked_at.is_(None),
         )
-        .values(revoked_at=now, link_token=None)
+        .values(revoked_at=now)
     )
     return result.rowcount
