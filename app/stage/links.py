@@ -13,6 +13,7 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.store import tokens_repo
+from schedules.limits import TOKEN_NAME, fit
 from schedules.model import Person, Schedule
 from schedules.stage import person_slots
 from schedules.timeline import build_timeline
@@ -43,9 +44,8 @@ def link_url(public_url: str, event_id: str, person: str, token: str) -> str:
 
 async def _make(conn: AsyncConnection, schedule: Schedule, person: Person, public_url: str, now: datetime) -> StageLink:
     event_id = schedule.event.id
-    token_id, token = await tokens_repo.create_token(
-        conn, f"stage: {person.name}", "stage", now, event_id=event_id, person=person.id
-    )
+    name = fit(f"stage: {person.name}", TOKEN_NAME)  # a long name is still recognisable from its start
+    token_id, token = await tokens_repo.create_token(conn, name, "stage", now, event_id=event_id, person=person.id)
     return StageLink(person.id, person.name, token_id, link_url(public_url, event_id, person.id, token), True, now)
 
 

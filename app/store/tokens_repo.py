@@ -11,6 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.store.tables import api_tokens
+from schedules.limits import TOKEN_NAME, too_long
 
 # Lowest first. A stage token opens only the presenter view (current segment, timer, stage messages).
 ROLES = ("stage", "viewer", "host", "organiser")
@@ -32,6 +33,8 @@ async def create_token(
     """Create a token (a stage token may be bound to one event and person); returns (id, plain token)."""
     if role not in ROLES:
         raise ValueError(f"unknown role '{role}'; use one of: {', '.join(ROLES)}")
+    if problem := too_long(name, TOKEN_NAME):
+        raise ValueError(f"the token name {problem}; give a shorter --name")
     token = "sc_" + secrets.token_urlsafe(32)
     token_id = secrets.token_hex(8)
     await conn.execute(
