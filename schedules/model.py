@@ -323,7 +323,9 @@ RegistrationSetting = Annotated[
 
 class ZoomSettings(Strict):
     kind: Literal["meeting", "webinar"] = "meeting"
-    host: EmailStr | None = Field(None, description="the Zoom user that owns the meeting")
+    host: Annotated[EmailStr, Field(max_length=limits.ZOOM_HOST)] | None = Field(
+        None, description="the Zoom user that owns the meeting"
+    )
     topic: Title | None = Field(None, description="default: the event title")
     agenda: str | None = None
     password: Annotated[str, Field(max_length=10)] | None = None

@@ -9,7 +9,9 @@ import yaml
 from app.store import tokens_repo
 from app.store.tables import api_tokens, cues, events, run_log
 from schedules import limits
+from schedules.load import load_text
 from schedules.model import Event, Person, Segment
+from schedules.problems import ScheduleError
 from tests.fixtures import EVENT, mekong_text
 
 UPLOAD = {"content-type": "application/yaml"}
@@ -107,3 +109,17 @@ async def test_a_token_name_over_the_limit_is_refused_before_the_store(organiser
             await tokens_repo.create_token(conn, "x" * 101, "host", organiser.clock.now())
         _, token = await tokens_repo.create_token(conn, "x" * 100, "host", organiser.clock.now())
         assert (await tokens_repo.find_token(conn, token)).name == "x" * 100
+
+
+def test_a_zoom_host_email_longer_than_its_column_is_a_located_problem():
+    host = "h" * 60 + "@" + ".".join(["zoom" * 15] * 3) + ".org"  # a valid address of 247 characters
+
+    def long_host(doc):
+        doc["zoom"]["host"] = host
+
+    text = _edited(long_host)
+    with pytest.raises(ScheduleError) as refused:
+        load_text(text, "host.yaml")
+    [problem] = refused.value.problems
+    assert problem.path == ("zoom", "host") and host in text.splitlines()[problem.line - 1]
+    assert problem.message == f"too long (at most {limits.ZOOM_HOST})"
