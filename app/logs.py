@@ -2,14 +2,17 @@
 
 Records about a cue or a delivery carry `event_id`, `cue_id` and `delivery_id` (passed as
 `extra=`); both formats show them, so a line can be traced to the run log and the outbox.
+Secrets in URLs (`?token=`, `?ticket=`, `?access_token=`) are redacted from uvicorn's lines.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 CONTEXT_FIELDS = ("event_id", "cue_id", "delivery_id", "target_id")
 
@@ -70,3 +73,78 @@ def log_config(fmt: str, level: str) -> dict:
         },
         "root": {"handlers": ["default"], "level": "WARNING"},
     }
+
+
+# --- secrets in URLs ---------------------------------------------------------------------------
+
+SECRET_PARAMS = frozenset({"token", "ticket", "access_token"})
+# Where a parameter may begin: `?`, `&`, `;` (some servers split on it, and `/x;token=` is a secret
+# in a path all the same), and their encoded forms (uvicorn logs a path re-quoted: `;` as `%3B`).
+_SEPARATOR = re.compile(r"(\?|&|;|%3[bBfF]|%26)")
+_BLANK = re.compile(r"\s")
+_ENDS_VALUE = ("&", ";")  # a secret's value runs on past `?` or encoded separators up to these
+_DECODE_ROUNDS = 3  # `%2574oken` is `%74oken` is `token`: decoding past what a server does only redacts more
+
+
+def _decoded(text: str) -> str:
+    for _ in range(_DECODE_ROUNDS):
+        plain = unquote_plus(text)
+        if plain == text:
+            break
+        text = plain
+    return text
+
+
+def _secret(param: str) -> str | None:
+    """The redacted form of `name=value` when the decoded name is a secret's, else None."""
+    name, has_value, _ = param.partition("=")
+    plain = _decoded(name if has_value else param)
+    if plain.partition("=")[0].strip().lower() not in SECRET_PARAMS or not (has_value or "=" in plain):
+        return None
+    # An encoded `=` in the name (`token%3Dabc`) carries the secret in the name: drop the name too.
+    return f"{name}=[redacted]" if has_value and "=" not in plain else "[redacted]"
+
+
+def redact(text: str) -> str:
+    """`/stream?ticket=abc&x=1` -> `/stream?ticket=[redacted]&x=1`, whatever the name's spelling:
+    any case, percent- or `+`-encoded (`?%74oken=`, `%54OKEN`), after `?`, `&` or `;`."""
+    pieces = _SEPARATOR.split(text)
+    if len(pieces) == 1:
+        return text
+    out, in_secret = [pieces[0]], False
+    for separator, chunk in zip(pieces[1::2], pieces[2::2], strict=True):
+        blank = _BLANK.search(chunk)  # a value ends at white space (the end of the URL in a line)
+        param, space, rest = (chunk[: blank.start()], blank.group(), chunk[blank.end() :]) if blank else (chunk, "", "")
+        if in_secret and separator not in _ENDS_VALUE:  # still the secret's value
+            if space:
+                out.append(space + rest)
+                in_secret = False
+            continue
+        hidden = _secret(param)
+        if hidden is None:
+            out.append(separator + chunk)
+            in_secret = False
+            continue
+        out.append(separator + hidden + space + rest)
+        in_secret = not space
+    return "".join(out)
+
+
+class RedactSecrets(logging.Filter):
+    """Rewrites token/ticket query parameters out of a log record (uvicorn's access log passes the
+    path as an argument, so the arguments are redacted as well as the message)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach the filter to uvicorn's loggers once (kept when uvicorn configures logging later)."""
+    for name in ("uvicorn.access", "uvicorn.error", "uvicorn"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())

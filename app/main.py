@@ -11,9 +11,10 @@ from fastapi import FastAPI
 from app import __version__, errors
 from app.api import attendance, control, deliveries, events, ops, webhooks, zoom
 from app.api.input_gate import InputGate, Limits
-from app.api.stream_tickets import StreamTickets, install_log_redaction
+from app.api.stream_tickets import StreamTickets
 from app.config import Settings, get_settings
 from app.engine.clock import Clock, SystemClock
+from app.logs import install_log_redaction
 from app.metrics import WebhookTiming
 from app.runtime import Runtime
 from app.schedule_worker import BoundedParser

@@ -30,6 +30,15 @@ class JoinLink:
 
 
 @dataclass(frozen=True)
+class PresenterLink:
+    """A person's presenter link: `url` only in the invite that hands out a new one (tokens are shown
+    once); `id` names the link, so an unchanged link leaves the invite unchanged."""
+
+    id: str
+    url: str | None
+
+
+@dataclass(frozen=True)
 class InvitePart:
     """Everything a person's invite says, before it becomes iCalendar text."""
 
@@ -41,7 +50,7 @@ class InvitePart:
     slots: list[Slot]
     introduced_by: list[str]
     join: JoinLink | None
-    presenter_url: str | None
+    presenter: PresenterLink | None
 
     def fingerprint(self) -> str:
         """A hash of the content: equal for an unchanged part, so SEQUENCE only rises on a real change."""
@@ -56,7 +65,7 @@ class InvitePart:
             ],
             "introduced_by": self.introduced_by,
             "join": self.join and [self.join.url, self.join.label],
-            "presenter": self.presenter_url,
+            "presenter": self.presenter and self.presenter.id,
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
@@ -76,7 +85,11 @@ def invite_slots(schedule: Schedule, rows: list[SegmentTiming], person: Person) 
 
 
 def invite_part(
-    schedule: Schedule, rows: list[SegmentTiming], person: Person, join: JoinLink | None, presenter_url: str | None
+    schedule: Schedule,
+    rows: list[SegmentTiming],
+    person: Person,
+    join: JoinLink | None,
+    presenter: PresenterLink | None,
 ) -> InvitePart | None:
     """What one person's invite holds, or None if they have no part in the event."""
     slots = invite_slots(schedule, rows, person)
@@ -97,7 +110,7 @@ def invite_part(
         slots,
         hosts,
         join,
-        presenter_url,
+        presenter,
     )
 
 
@@ -128,8 +141,13 @@ def invite_text(schedule: Schedule, part: InvitePart) -> str:
         lines.append(f"Moderators: {people_line(schedule, part.introduced_by)}")
     if part.join:
         lines.append(f"{part.join.label}: {part.join.url}")
-    if part.presenter_url:
-        lines.append(f"Your presenter view (timer and messages from the hosts): {part.presenter_url}")
+    if part.presenter and part.presenter.url:
+        lines.append(f"Your presenter view (timer and messages from the hosts): {part.presenter.url}")
+    elif part.presenter:
+        lines.append(
+            "Your presenter view (timer and messages from the hosts): open the personal link you were sent "
+            "earlier; ask the organisers for a new one if it is lost."
+        )
     lines.append(f"Event time zone: {schedule.event.timezone}.")
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from schedules.limits import SOURCE, fit, too_long
 from schedules.model import UNION_TAGS, Schedule
 from schedules.problems import Path, Problem, ScheduleError
 from schedules.rules import check_rules
@@ -29,6 +30,14 @@ def _pydantic_problems(exc: ValidationError, marks: Marks, file: str) -> list[Pr
         line, col = locate(marks, path)
         problems.append(Problem(line, col, path, message, fix, file))
     return problems
+
+
+def check_source(file: str) -> None:
+    """Refuse a schedule whose name (its file name, or X-Schedule-Name) is longer than the store keeps."""
+    if problem := too_long(file, SOURCE):
+        shown = fit(file, 80)
+        fix = "rename the file, or send a shorter X-Schedule-Name"
+        raise ScheduleError(shown, [Problem(1, 1, (), f"the file's name {problem}", fix, shown)])
 
 
 def load_text(text: str, file: str = "<schedule>", max_bytes: int = MAX_BYTES) -> Schedule:

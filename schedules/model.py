@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from schedules import limits
 from schedules.durations import (
     DURATION_PATTERN,
     TIME_PATTERN,
@@ -47,7 +48,10 @@ Clock = Annotated[
         }
     ),
 ]
-Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="lower-case id: a-z 0-9 - _")]
+Ident = Annotated[
+    str, Field(pattern=rf"^[a-z0-9][a-z0-9_-]{{0,{limits.ID - 1}}}$", description="lower-case id: a-z 0-9 - _")
+]
+Title = Annotated[str, Field(min_length=1, max_length=limits.TITLE)]
 
 
 class Strict(BaseModel):
@@ -101,9 +105,9 @@ FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
 
 class Event(Strict):
     id: Ident
-    title: Annotated[str, Field(min_length=1, max_length=300)]
+    title: Title
     date: Annotated[date, Field(ge=FIRST_DATE, le=LAST_DATE, description="the event's day (2000-2099)")]
-    timezone: str = Field(description="IANA time zone, e.g. Asia/Bangkok")
+    timezone: Annotated[str, Field(max_length=limits.ID)] = Field(description="IANA time zone, e.g. Asia/Bangkok")
     start: Clock | None = Field(None, description="when the event opens (default: first segment)")
     end: Clock | None = Field(None, description="when the event closes (default: last segment)")
     language: str = "English"
@@ -114,7 +118,7 @@ class Event(Strict):
 
 class Person(Strict):
     id: Ident
-    name: Annotated[str, Field(min_length=1)]
+    name: Title
     title: str | None = None
     honorific: str | None = None
     organisation: str | None = None
@@ -172,7 +176,7 @@ class Respondents(Strict):
 
 class Segment(Strict):
     id: Ident
-    title: Annotated[str, Field(min_length=1)]
+    title: Title
     kind: SegmentKind = SegmentKind.other
     start: Clock
     end: Clock | None = None
@@ -209,7 +213,7 @@ class CueSpec(Strict):
     anchor: RelativeTo = RelativeTo.start
     offset: Duration = timedelta(0)
     targets: list[Ident] = Field(default_factory=list, description="target ids; empty = every target")
-    title: str | None = None
+    title: Title | None = None
 
     @model_validator(mode="after")
     def _at_or_segment(self) -> CueSpec:
@@ -319,8 +323,10 @@ RegistrationSetting = Annotated[
 
 class ZoomSettings(Strict):
     kind: Literal["meeting", "webinar"] = "meeting"
-    host: EmailStr | None = Field(None, description="the Zoom user that owns the meeting")
-    topic: str | None = Field(None, description="default: the event title")
+    host: Annotated[EmailStr, Field(max_length=limits.ZOOM_HOST)] | None = Field(
+        None, description="the Zoom user that owns the meeting"
+    )
+    topic: Title | None = Field(None, description="default: the event title")
     agenda: str | None = None
     password: Annotated[str, Field(max_length=10)] | None = None
     waiting_room: bool = True

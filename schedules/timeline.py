@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schedules.adjustments import Adjustment, Announce, Resume, Undo, effective
+from schedules.limits import TITLE, fit
 from schedules.messages_cues import people_line, respondent_label, segment_start_text
 from schedules.model import CueKind, Schedule
 from schedules.plan import SegmentStatus, SegmentTiming, _Replay, replay
@@ -210,6 +211,8 @@ def _cue(
     explicit: tuple[str, ...] = (),
     **data: Any,
 ) -> Cue:
+    # A title is composed around the file's titles and names ("Readiness: <title> in 10 min"): cut to what is kept.
+    title = fit(title, TITLE)
     return Cue(
         ident, at, kind, segment, title, message, targets_for(schedule, kind, segment, explicit), held, severity, data
     )

@@ -16,6 +16,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.run.service import Answer, Intent, RunService
 from app.runtime import Runtime
 from app.store import tokens_repo
+from schedules import limits
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `showcaller token create`")
 RANK = ROLE_RANK
@@ -33,7 +34,7 @@ def get_run(request: Request) -> RunService:
 
 
 RunDep = Annotated[RunService, Depends(get_run)]
-MAX_KEY = 200
+MAX_KEY = limits.IDEMPOTENCY_KEY  # the store's column
 
 
 async def idempotency(

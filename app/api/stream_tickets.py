@@ -12,8 +12,6 @@ across instances needs a shared record of it anyway, and deleting that row on re
 from __future__ import annotations
 
 import hashlib
-import logging
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,31 +65,3 @@ class StreamTickets:
             if found is None or found.event_id != event_id or found.expires_at <= self.now():
                 return None
             return (await tokens_repo.active_tokens(conn, [found.token_id])).get(found.token_id)
-
-
-SECRET_QUERY = re.compile(r"(?i)([?&](?:token|ticket|access_token)=)[^&#\s\"]*")
-
-
-def redact(text: str) -> str:
-    """`/stream?ticket=abc&x=1` -> `/stream?ticket=[redacted]&x=1`."""
-    return SECRET_QUERY.sub(r"\1[redacted]", text)
-
-
-class RedactSecrets(logging.Filter):
-    """Rewrites token/ticket query parameters out of a log record (uvicorn's access log passes the
-    path as an argument, so the arguments are redacted as well as the message)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        return True
-
-
-def install_log_redaction() -> None:
-    """Attach the filter to uvicorn's loggers once (kept when uvicorn configures logging later)."""
-    for name in ("uvicorn.access", "uvicorn.error", "uvicorn"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
-            logger.addFilter(RedactSecrets())

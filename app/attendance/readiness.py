@@ -10,6 +10,7 @@ from app.attendance.service import AttendanceService
 from app.engine.service import RunEngine
 from app.store import attendance_repo
 from schedules.adjustments import Announce
+from schedules.limits import TITLE, fit
 from schedules.model import Schedule
 from schedules.plan import SegmentTiming
 
@@ -83,7 +84,8 @@ class Readiness:
         start = timing.start if timing else datetime.fromisoformat(row.data["start"])
         check = check_segment(schedule, segment, await self.service.attendance(event_id))
         title, message, data = render(segment.title, start, now, check)
-        return {"title": title, "message": message, "data": {**row.data, **data}}
+        # The title is composed around the segment's: cut to what the cue log keeps, like a planned one.
+        return {"title": fit(title, TITLE), "message": message, "data": {**row.data, **data}}
 
     async def follow_up(self, event_id: str) -> list[str]:
         """Announce each person missing at the check who has arrived before their segment starts."""

@@ -174,6 +174,11 @@ def token_create(
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
     from app.store import tokens_repo
+    from schedules.limits import TOKEN_NAME, too_long
+
+    if problem := too_long(name, TOKEN_NAME):
+        errors.print(f"--name: the token name {problem}; give a shorter one")
+        raise typer.Exit(2)
 
     async def create(runtime):
         async with runtime.db.begin() as conn:

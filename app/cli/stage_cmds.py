@@ -23,15 +23,29 @@ def _store(file: Path):
 def stage_links(
     file: Annotated[Path, typer.Argument(help="the schedule file")],
     revoke: Annotated[str | None, typer.Option(help="revoke this person's link (a new one is made next time)")] = None,
+    rotate: Annotated[
+        str | None, typer.Option(help="a new link for this person (shown once); their old link stops working")
+    ] = None,
 ) -> None:
-    """Each speaker's, moderator's and named respondent's personal presenter link (made once, then shown again)."""
+    """Each speaker's, moderator's and named respondent's personal presenter link: shown once, when made."""
     from app.cluster.writes import announce_access
     from app.config import get_settings
-    from app.stage.links import ensure_links
+    from app.stage.links import ensure_links, rotate_link, stage_people
     from app.store import tokens_repo
 
     schedule, text = _store(file)
     settings = get_settings()
+    if revoke and rotate:
+        errors.print("--revoke and --rotate: give one of them")
+        raise typer.Exit(2)
+    person = revoke or rotate
+    if person is not None and schedule.person(person) is None:
+        errors.print(f"{file}: no person '{person}' in {schedule.event.id}")
+        raise typer.Exit(2)
+    on_stage = next((p for p in stage_people(schedule) if p.id == rotate), None)
+    if rotate and on_stage is None:
+        errors.print(f"{file}: '{rotate}' does not take the stage in {schedule.event.id}, so has no presenter link")
+        raise typer.Exit(2)
 
     async def run(runtime):
         await runtime.engine.load_schedule(text, str(file))
@@ -43,25 +57,41 @@ def stage_links(
                 if revoked:  # its open presenter views close on every serving instance
                     await announce_access(conn, runtime.instance_id)
                 return revoked
+            if on_stage is not None:
+                rotated = await rotate_link(conn, schedule, on_stage, settings.public_url, datetime.now(UTC))
+                await announce_access(conn, runtime.instance_id)  # the old link's open views close everywhere
+                return rotated
             return await ensure_links(conn, schedule, settings.public_url, datetime.now(UTC))
 
     result = asyncio.run(_with_runtime(run))
     if revoke:
-        if result is None:
-            errors.print(f"{file}: no person '{revoke}' in {schedule.event.id}")
-            raise typer.Exit(2)
         console.print(f"revoked {result} stage link(s) of {revoke}; run stage-links again for a new one")
         return
+    if rotate:
+        link, revoked = result
+        errors.print(f"revoked {revoked} old link(s) of {rotate}; the new one is shown only now:")
+        console.print(f"{link.person}\t{link.name}\t{link.url}", markup=False)
+        return
     for link in result:
-        console.print(f"{link.person}\t{link.name}\t{link.url}{'  (new)' if link.created else ''}", markup=False)
+        shown = (
+            f"{link.url}  (new: shown only now)"
+            if link.url
+            else f"link made {link.made_at:%Y-%m-%d %H:%M} UTC, shown then (--rotate {link.person} for a new one)"
+        )
+        console.print(f"{link.person}\t{link.name}\t{shown}", markup=False)
 
 
 @app.command()
 def invites(
     file: Annotated[Path, typer.Argument(help="the schedule file")],
     out: Annotated[Path, typer.Option(help="directory for the .ics files")] = Path("invites"),
+    new_links: Annotated[
+        bool, typer.Option("--new-links", help="put a new presenter link in each invite; the old links stop working")
+    ] = False,
 ) -> None:
-    """One calendar invite (.ics, METHOD:REQUEST) per named person; re-run after an edit to send updates."""
+    """One calendar invite (.ics, METHOD:REQUEST) per named person; re-run after an edit to send updates.
+
+    A presenter link is shown once: an invite carries one when it hands out a new link."""
     from app.config import get_settings
     from app.stage.invites import build_invites
 
@@ -70,15 +100,17 @@ def invites(
 
     async def run(runtime):
         await runtime.engine.load_schedule(text, str(file))
-        return await build_invites(runtime.db, settings, schedule, datetime.now(UTC))
+        return await build_invites(runtime.db, settings, schedule, datetime.now(UTC), new_links=new_links)
 
     made = asyncio.run(_with_runtime(run))
     out.mkdir(parents=True, exist_ok=True)
     for invite in made:
         (out / invite.filename).write_bytes(invite.ics)
         call = invite.part.call
+        fresh = "\twith a new presenter link" if invite.part.presenter and invite.part.presenter.url else ""
         console.print(
-            f"{out / invite.filename}\tSEQUENCE {invite.sequence}\tcall {call:%Y-%m-%d %H:%M} UTC", markup=False
+            f"{out / invite.filename}\tSEQUENCE {invite.sequence}\tcall {call:%Y-%m-%d %H:%M} UTC{fresh}",
+            markup=False,
         )
     console.print(f"{len(made)} invites for {schedule.event.id} in {out}")
 

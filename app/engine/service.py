@@ -34,7 +34,7 @@ from app.engine.lateness import Decision, decide, stale
 from app.errors import Invalid, NotFound, NotRecorded, NotYetLoaded
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
-from schedules.load import MAX_BYTES, load_text
+from schedules.load import MAX_BYTES, check_source, load_text
 from schedules.model import Schedule
 from schedules.problems import ScheduleError
 from schedules.timeline import TIMER_OVER_GRACE, Timeline, build_timeline
@@ -397,6 +397,7 @@ class RunEngine:
     async def load_schedule(self, text: str, source: str, schedule: Schedule | None = None) -> Schedule:
         """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError.
         `schedule` is the text already parsed (off the event loop, for uploads)."""
+        check_source(source)  # before the store, which keeps SOURCE characters (SQLite would keep more)
         schedule = schedule or load_text(text, source, self.max_schedule_bytes)
         event_id = schedule.event.id
         # Planning a large schedule is pure CPU work: done in a thread (as parsing is in a child) and

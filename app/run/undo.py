@@ -8,6 +8,7 @@ sent, and each target that did receive one gets a single correction naming what 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -108,9 +109,24 @@ def situation(schedule: Schedule, state: RunState) -> str:
     return f"{title} is on hold" if state.held else f"{title} is still running"
 
 
-def _quoted(titles: list[str]) -> str:
-    quoted = [f"'{t}'" for t in titles]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+def _listed(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+QUOTE_CHARS = 60  # enough of an announcement to recognise it in the channel
+
+
+def withdrawn_label(schedule: Schedule, row) -> str:
+    """What a reader should disregard. Every announcement has the same title, so one is named by
+    when it was posted (the event's clock) and how it began; other cues by their own title."""
+    if row.kind != "announcement":
+        return f"'{row.title}'"
+    text = " ".join(row.message.split())
+    if len(text) > QUOTE_CHARS:  # cut at a word, so the quote reads as the channel shows it
+        cut = text[: QUOTE_CHARS - 2]
+        text = (cut.rsplit(" ", 1)[0] if " " in cut else cut[:-1]).rstrip() + "..."
+    at = row.fired_at.astimezone(ZoneInfo(schedule.event.timezone)) if row.fired_at else None
+    return f"the announcement{f' of {at:%H:%M}' if at else ''} '{text}'"
 
 
 async def withdraw(txn: Txn, target: Adjustment, undo_seq: int) -> tuple[tuple[str, str, str], ...]:
@@ -122,14 +138,14 @@ async def withdraw(txn: Txn, target: Adjustment, undo_seq: int) -> tuple[tuple[s
         statuses = await outbox_repo.withdraw_firing(conn, row, undo_seq, txn.now)
         for target_id, status in statuses.items():
             if status in RECEIVED:
-                received.setdefault(target_id, []).append(row.title)
+                received.setdefault(target_id, []).append(withdrawn_label(txn.schedule, row))
     if not received:
         return ()
     after = txn.timeline(Undo(txn.now, undo_seq, target=target.seq)).state_at(txn.now)
     where = situation(txn.schedule, after)
     order = [t.id for t in txn.schedule.targets]
     return tuple(
-        (target_id, f"Correction: {where}", f"Correction: {where}; please disregard {_quoted(titles)}.")
+        (target_id, f"Correction: {where}", f"Correction: {where}; please disregard {_listed(titles)}.")
         for target_id, titles in sorted(received.items(), key=lambda kv: _rank(order, kv[0]))
     )
 

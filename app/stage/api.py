@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from app.api.control import REFUSALS
 from app.api.deps import (
-    RANK,
     Caller,
     EventId,
     Host,
@@ -27,9 +26,8 @@ from app.api.deps import (
 from app.api.schemas import ActionOut
 from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
 from app.cluster.writes import announce_access
-from app.core.vocabulary import HostRole
 from app.errors import NotFound
-from app.stage.links import ensure_links, link_url, stage_people
+from app.stage.links import StageLink, ensure_links, rotate_link, stage_people
 from app.stage.presence import PRESENCE_REASONS, Connection
 from app.stage.view import stage_json
 from app.store import tokens_repo
@@ -119,8 +117,9 @@ async def stage_connected(event_id: EventId, runtime: RuntimeDep, _: Viewer):
 
 
 @router.get("/panel", summary="The console's stage card: presets, the message shown, links and who is connected")
-async def stage_panel(event_id: EventId, runtime: RuntimeDep, caller: Viewer):
-    """Everyone who takes the stage with their presenter link (hosts only) and whether it is open right now."""
+async def stage_panel(event_id: EventId, runtime: RuntimeDep, _: Viewer):
+    """Everyone who takes the stage, whether they have a presenter link (and since when: a link is
+    shown only once, when made) and whether it is open right now."""
     loaded = runtime.engine.loaded(event_id)
     schedule = loaded.schedule
     shown = stage_message(loaded.actions)
@@ -131,18 +130,13 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, caller: Viewer):
     for person in stage_people(schedule):
         row = tokens.get(person.id)
         mine = [c for c in open_now if row is not None and c.token_id == row.id]
-        link = (
-            link_url(runtime.settings.public_url, event_id, person.id, row.link_token)
-            if row is not None and row.link_token and RANK[caller.role] >= RANK[HostRole.HOST]
-            else None
-        )
         people.append(
             {
                 "person": person.id,
                 "name": person.name,
                 "roles": [r.value for r in person.roles],
                 "has_link": row is not None,
-                "link": link,
+                "link_made_at": iso_utc(row.created_at) if row is not None else None,
                 "connected": len(mine),
                 "since": iso_utc(mine[0].since) if mine else None,
             }
@@ -169,12 +163,44 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, caller: Viewer):
     }
 
 
-@router.post("/links", summary="Make the missing personal presenter links (hosts)")
+def _link_json(link: StageLink) -> dict:
+    return {
+        "person": link.person,
+        "name": link.name,
+        "link": link.url,
+        "created": link.created,
+        "made_at": iso_utc(link.made_at),
+    }
+
+
+@router.post("/links", summary="Make the missing personal presenter links (hosts); each is shown only here, once")
 async def stage_make_links(event_id: EventId, runtime: RuntimeDep, _: Host):
+    """Every stage person: `link` (with its token) for the links made now, null for those made
+    before (only a hash is stored; POST .../links/{person}/rotate issues a new one)."""
     async with runtime.db.begin() as conn:
         made = await ensure_links(conn, runtime.schedule(event_id), runtime.settings.public_url, runtime.clock.now())
     runtime.broadcaster.publish(event_id, "stage_links")
-    return [{"person": m.person, "name": m.name, "link": m.url, "created": m.created} for m in made]
+    return [_link_json(m) for m in made]
+
+
+@router.post(
+    "/links/{person}/rotate",
+    summary="A new presenter link for a person, shown once; the old one stops working (organiser)",
+)
+async def stage_rotate_link(event_id: EventId, person: str, runtime: RuntimeDep, _: Organiser):
+    """For a lost link: the person's old link stops working, and the new one is shown only in this answer."""
+    schedule = runtime.schedule(event_id)
+    who = next((p for p in stage_people(schedule) if p.id == person), None)
+    if who is None:
+        raise NotFound(f"'{person}' does not take the stage in {event_id}, so has no presenter link")
+    async with runtime.db.begin() as conn:
+        made, revoked = await rotate_link(conn, schedule, who, runtime.settings.public_url, runtime.clock.now())
+        if revoked:
+            await announce_access(conn, runtime.instance_id)  # the old link's open streams close on every instance
+    if revoked:
+        runtime.streams.kick()
+    runtime.broadcaster.publish(event_id, "stage_links")
+    return {**_link_json(made), "revoked": revoked}
 
 
 @router.delete("/links/{person}", summary="Revoke a person's presenter link (organiser)")

@@ -1,5 +1,8 @@
 """Personal invites: the Zoom link that fits each person, their presenter link, and SEQUENCE from the store.
 
+A presenter link is shown once, so an invite carries one only when it hands out a new link (the
+person had none, or `new_links` rotates theirs); otherwise it tells them to use the link they got.
+
 SEQUENCE is kept per person and event with a hash of what the invite says: generating the invites
 again with nothing changed keeps it, and any change to the person's part (a moved session, a new
 link) raises it by one, so calendars update the invite they have.
@@ -15,10 +18,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.config import Settings
-from app.stage.links import ensure_links
+from app.stage.links import ensure_links, rotate_link, stage_people
 from app.store.tables import invites, zoom_objects
 from integrations.zoom.errors import ZoomError
-from schedules.invites import InvitePart, JoinLink, invite_ics, invite_part
+from schedules.invites import InvitePart, JoinLink, PresenterLink, invite_ics, invite_part
 from schedules.model import Person, Schedule
 from schedules.timeline import build_timeline
 
@@ -108,9 +111,17 @@ async def _sequence(conn: AsyncConnection, event_id: str, person: str, fingerpri
 
 
 async def build_invites(
-    db: AsyncEngine, settings: Settings, schedule: Schedule, now: datetime, only: str | None = None
+    db: AsyncEngine,
+    settings: Settings,
+    schedule: Schedule,
+    now: datetime,
+    only: str | None = None,
+    *,
+    new_links: bool = False,
 ) -> list[Invite]:
-    """Every named person's invite (or one person's), from the stored Zoom links and their stage links."""
+    """Every named person's invite (or one person's), from the stored Zoom links and their stage links.
+
+    `new_links` gives each invited stage person a new presenter link in their invite and revokes the old one."""
     event_id = schedule.event.id
     rows = build_timeline(schedule).segments  # the plan, not the live run: invites go out before the day
     async with db.begin() as conn:
@@ -119,7 +130,13 @@ async def build_invites(
     people = [p for p in schedule.people if only is None or p.id == only]
     out = []
     async with db.begin() as conn:
-        links = {link.person: link.url for link in await ensure_links(conn, schedule, settings.public_url, now)}
+        on_stage = {p.id for p in stage_people(schedule)}
+        linked = [p for p in people if p.id in on_stage]
+        if new_links:
+            made = [(await rotate_link(conn, schedule, p, settings.public_url, now))[0] for p in linked]
+        else:
+            made = await ensure_links(conn, schedule, settings.public_url, now, linked)
+        links = {link.person: PresenterLink(link.token_id, link.url) for link in made}
         for person in people:
             part = invite_part(
                 schedule, rows, person, join_link(schedule, person, zoom, personal), links.get(person.id)

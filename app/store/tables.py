@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from schedules import limits
+
 
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every backend (SQLite keeps no zone, so store naive UTC there)."""
@@ -55,10 +57,10 @@ TS = UTCDateTime()
 events = Table(
     "events",
     metadata,
-    Column("id", String(64), primary_key=True),
-    Column("title", String(300), nullable=False),
-    Column("timezone", String(64), nullable=False),
-    Column("source", String(500), nullable=False, doc="the schedule file it was loaded from"),
+    Column("id", String(limits.ID), primary_key=True),
+    Column("title", String(limits.TITLE), nullable=False),
+    Column("timezone", String(limits.ID), nullable=False),
+    Column("source", String(limits.SOURCE), nullable=False, doc="the schedule file it was loaded from"),
     Column("schedule_text", Text, nullable=False, doc="the YAML as loaded: restarts never need the file"),
     Column("schedule_hash", String(64), nullable=False),
     Column("loaded_at", TS, nullable=False),
@@ -75,22 +77,22 @@ run_log = Table(
     "run_log",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(limits.ID), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     Column("seq", Integer, nullable=False),
     Column("at", TS, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("data", JSON, nullable=False),
-    Column("actor", String(100), nullable=True),
+    Column("actor", String(limits.TOKEN_NAME), nullable=True),
     UniqueConstraint("event_id", "seq"),
 )
 
 cues = Table(
     "cues",
     metadata,
-    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
-    Column("cue_id", String(200), primary_key=True),
+    Column("event_id", String(limits.ID), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("cue_id", String(limits.CUE_ID), primary_key=True),
     Column("kind", String(32), nullable=False),
-    Column("segment", String(64), nullable=True),
+    Column("segment", String(limits.ID), nullable=True),
     Column("due_at", TS, nullable=True, doc="null while held"),
     Column(
         "status",
@@ -98,7 +100,7 @@ cues = Table(
         nullable=False,
         doc="pending | held | fired | skipped | cancelled | superseded | withdrawn",
     ),
-    Column("title", String(300), nullable=False),
+    Column("title", String(limits.TITLE), nullable=False),
     Column("message", Text, nullable=False),
     Column("targets", JSON, nullable=False),
     Column("severity", String(16), nullable=False),
@@ -125,9 +127,9 @@ deliveries = Table(
     metadata,
     Column("id", String(64), primary_key=True, doc="stable: the same webhook id on every retry"),
     Column("seq", Integer, nullable=False, doc="creation order; each target's messages go out in this order"),
-    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
-    Column("cue_id", String(200), nullable=False),
-    Column("target_id", String(64), nullable=False),
+    Column("event_id", String(limits.ID), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("cue_id", String(limits.CUE_ID), nullable=False),
+    Column("target_id", String(limits.ID), nullable=False),
     Column("status", String(16), nullable=False, doc="pending | sending | sent | parked | expired | withdrawn"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", TS, nullable=False),
@@ -161,11 +163,11 @@ inbox = Table(
 zoom_objects = Table(
     "zoom_objects",
     metadata,
-    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", String(limits.ID), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(16), nullable=False),
     Column("zoom_id", BigInteger, nullable=False),
     Column("uuid", String(64), nullable=True),
-    Column("host", String(200), nullable=True),
+    Column("host", String(limits.ZOOM_HOST), nullable=True),
     Column("join_url", Text, nullable=True),
     Column("start_url", Text, nullable=True),
     Column("registration_url", Text, nullable=True),
@@ -180,18 +182,18 @@ zoom_objects = Table(
 zoom_creates = Table(
     "zoom_creates",
     metadata,
-    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", String(limits.ID), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
     Column("kind", String(16), nullable=False),
-    Column("host", String(200), nullable=False),
-    Column("topic", String(300), nullable=False),
+    Column("host", String(limits.ZOOM_HOST), nullable=False),
+    Column("topic", String(limits.TITLE), nullable=False),
     Column("requested_at", TS, nullable=False),
 )
 
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("key", String(200), primary_key=True, doc="the client's Idempotency-Key header"),
-    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(limits.IDEMPOTENCY_KEY), primary_key=True, doc="the client's Idempotency-Key header"),
+    Column("event_id", String(limits.ID), ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
     Column("fingerprint", String(64), nullable=False, doc="hash of method, path and body"),
     Column("status", Integer, nullable=False),
     Column("answer", JSON, nullable=False, doc="the first answer's body, replayed to retries"),
@@ -204,28 +206,22 @@ api_tokens = Table(
     "api_tokens",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column("name", String(100), nullable=False),
+    Column("name", String(limits.TOKEN_NAME), nullable=False),
     Column("role", String(16), nullable=False, doc="organiser | host | viewer | stage"),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", TS, nullable=False),
     Column("last_used_at", TS, nullable=True),
     Column("revoked_at", TS, nullable=True),
-    Column("event_id", String(64), nullable=True, doc="stage tokens: the only event they open"),
-    Column("person", String(64), nullable=True, doc="stage links: whose presenter link this is"),
-    Column(
-        "link_token",
-        String(100),
-        nullable=True,
-        doc="stage links only: kept so the link can be shown again (it opens nothing but the presenter view)",
-    ),
+    Column("event_id", String(limits.ID), nullable=True, doc="stage tokens: the only event they open"),
+    Column("person", String(limits.ID), nullable=True, doc="stage links: whose presenter link this is"),
 )
 
 # One row per person and event invited: SEQUENCE rises when the content of their invite changes.
 invites = Table(
     "invites",
     metadata,
-    Column("event_id", String(64), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
-    Column("person", String(64), primary_key=True),
+    Column("event_id", String(limits.ID), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("person", String(limits.ID), primary_key=True),
     Column("sequence", Integer, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("updated_at", TS, nullable=False),

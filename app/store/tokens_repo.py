@@ -1,4 +1,4 @@
-"""API tokens: stored only as SHA-256 hashes; the plain token is shown once at creation."""
+"""API tokens and presenter links: stored only as SHA-256 hashes; the plain token is shown once at creation."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.vocabulary import HostRole
 from app.store.tables import api_tokens
+from schedules.limits import TOKEN_NAME, too_long
 
 # Lowest first. A stage token opens only the presenter view (current segment, timer, stage messages).
 ROLES = tuple(reversed(HostRole))
@@ -33,10 +34,10 @@ async def create_token(
     """Create a token (a stage token may be bound to one event and person); returns (id, plain token)."""
     if role not in ROLES:
         raise ValueError(f"unknown role '{role}'; use one of: {', '.join(ROLES)}")
+    if problem := too_long(name, TOKEN_NAME):
+        raise ValueError(f"the token name {problem}; give a shorter --name")
     token = "sc_" + secrets.token_urlsafe(32)
     token_id = secrets.token_hex(8)
-    # Only a person's stage link is kept readable, so invites and the console can show it again.
-    keep = token if role == HostRole.STAGE and person else None
     await conn.execute(
         insert(api_tokens).values(
             id=token_id,
@@ -46,7 +47,6 @@ async def create_token(
             created_at=now,
             event_id=event_id,
             person=person,
-            link_token=keep,
         )
     )
     return token_id, token
@@ -100,7 +100,7 @@ async def revoke_stage_link(conn: AsyncConnection, event_id: str, person: str, n
             api_tokens.c.role == HostRole.STAGE,
             api_tokens.c.revoked_at.is_(None),
         )
-        .values(revoked_at=now, link_token=None)
+        .values(revoked_at=now)
     )
     return result.rowcount
 
@@ -116,8 +116,8 @@ async def active_tokens(conn: AsyncConnection, ids: list[str]) -> dict[str, Any]
 
 
 async def change_role(conn: AsyncConnection, token_id: str, role: str) -> bool:
-    """Give an active token another role. A token bound to an event (a presenter link) stays a
-    stage token: its link is kept readable for hosts, which only a stage token may be."""
+    """Give an active token another role. A token bound to an event and person (a presenter link)
+    stays a stage token: a link handed to a speaker must never open more than the presenter view."""
     if role not in ROLES:
         raise ValueError(f"unknown role '{role}'; use one of: {', '.join(ROLES)}")
     result = await conn.execute(

@@ -93,3 +93,24 @@ async def test_undo_is_idempotent_with_a_key(host):
     again = await host.post("/undo", {}, **key)
     assert again.json() == first.json()
     assert [r.kind for r in await host.log()] == ["delay", "delay", "undo"]
+
+
+async def test_the_correction_for_an_undone_announcement_names_which_one(host):
+    """Every announcement is titled 'Announcement', so its correction quotes its time and its start."""
+    await host.at(bangkok(14, 41))  # what was due by then is out of the way
+    host.recorder.requests.clear()
+    message = "The coffee break moves to the garden terrace next to the main hall, please bring your cups along"
+    posted = await host.post("/announcements", {"message": message, "targets": ["ops-webhook"]})
+    assert posted.status_code == 201, posted.text
+    await host.at(bangkok(14, 41))
+    assert [m["data"]["text"] for m in host.received()] == [message]
+    host.recorder.requests.clear()
+
+    host.clock.set(bangkok(14, 42))
+    assert (await host.post("/undo", {"seq": posted.json()["seq"]})).status_code == 200
+    await host.at(bangkok(14, 42))
+    [correction] = [m for m in host.received() if m["type"] == "cue.correction"]
+    assert correction["data"]["text"] == (
+        f"{STILL}; please disregard the announcement of 14:41 "
+        "'The coffee break moves to the garden terrace next to the...'."
+    )

@@ -165,3 +165,36 @@ def test_join_link_fits_the_person():
     panelist = JoinLink("https://zoom.example/w/1?tk=panel", "Your panelist link")
     assert join_link(webinar, nilim, hall, {"nilim.baruah@example.org": panelist}) == panelist
     assert join_link(schedule, nilim, None, {}) is None
+
+
+def _presenter_token(invite) -> str | None:
+    text = str(Calendar.from_ical(invite.ics).walk("VEVENT")[0]["description"])
+    found = [word for word in text.split() if "#token=" in word]
+    return found[0].split("#token=", 1)[1] if found else None
+
+
+async def test_an_invite_carries_a_presenter_link_only_when_it_hands_out_a_new_one(live):
+    """Links are shown once: the first invite has it; a re-run refers to it (same SEQUENCE); --new-links
+    puts a new one in every invite (SEQUENCE + 1) and the old links stop working."""
+    text = mekong_named(0, call_before=CALLS)
+    first = await _invites(live, text)
+    token = _presenter_token(first["nilim-baruah"])
+    assert token is not None and all(_presenter_token(i) for i in first.values())
+
+    again = await _invites(live, text)
+    assert {p: i.sequence for p, i in again.items()} == dict.fromkeys(first, 0)
+    assert not any(_presenter_token(i) for i in again.values())
+    described = str(Calendar.from_ical(again["nilim-baruah"].ics).walk("VEVENT")[0]["description"])
+    assert "open the personal link you were sent earlier" in described.replace("\n ", "")
+
+    schedule = await live.runtime.engine.load_schedule(text, "mekong.yaml")
+    fresh = {
+        i.person: i
+        for i in await build_invites(live.runtime.db, live.runtime.settings, schedule, live.clock.now(), new_links=True)
+    }
+    renewed = _presenter_token(fresh["nilim-baruah"])
+    assert renewed is not None and renewed != token
+    assert {p: i.sequence for p, i in fresh.items()} == dict.fromkeys(first, 1)
+    stage = f"/api/events/{EVENT}/stage"
+    assert (await live.client.get(stage, headers={"Authorization": f"Bearer {token}"})).status_code == 401
+    assert (await live.client.get(stage, headers={"Authorization": f"Bearer {renewed}"})).status_code == 200

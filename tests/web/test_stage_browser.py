@@ -142,11 +142,12 @@ async def test_console_sends_a_preset_and_lists_connected_presenter_links(browse
         await host.get_by_role("button", name="Make missing presenter links").click()
         speaker = card.locator("li.stage-person", has_text="Nilim Baruah")
         await expect(speaker).to_contain_text("not connected")
-        async with httpx.AsyncClient(
-            base_url=server.url, headers={"Authorization": f"Bearer {server.tokens['host']}"}
-        ) as api:
-            links = (await api.get(f"/api/events/{EVENT}/stage/panel")).json()["people"]
-        link = next(p["link"] for p in links if p["person"] == "nilim-baruah")
+        # The link is shown once, to the console that made it: its Copy link button holds it.
+        await host.evaluate("navigator.clipboard.writeText = async (text) => { window.copied = text; }")
+        await speaker.get_by_role("button", name="Copy the presenter link of Nilim Baruah").click()
+        link = await host.evaluate("window.copied")
+        assert "#token=sc_" in link
+        await expect(speaker.get_by_role("button", name="Make a new presenter link for Nilim Baruah")).to_have_count(0)
         context = await browser.new_context(
             viewport=SCREENS["phone"], is_mobile=True, has_touch=True, locale="en-GB", timezone_id="Europe/London"
         )
@@ -172,6 +173,32 @@ async def test_console_sends_a_preset_and_lists_connected_presenter_links(browse
         await expect(message).to_be_hidden(timeout=2000)
         await stage.close()
         await expect(speaker).to_contain_text("not connected", timeout=20000)
+
+        # An organiser's console never saw that link; for a lost one it makes a new one (shown once).
+        async with server.runtime.db.begin() as conn:
+            _, server.tokens["organiser"] = await tokens_repo.create_token(
+                conn, "Olga (organiser)", "organiser", server.clock.now()
+            )
+        organiser = await sign_in(browser, server, "organiser")
+        row = organiser.locator("#stage-card li.stage-person", has_text="Nilim Baruah")
+        copy = row.get_by_role("button", name="Copy the presenter link of Nilim Baruah")
+        await expect(row).to_contain_text("not connected")
+        await expect(copy).to_have_count(0)
+
+        async def accept(dialog):
+            assert "Their current link stops working" in dialog.message
+            await dialog.accept()
+
+        organiser.once("dialog", accept)
+        await organiser.evaluate("navigator.clipboard.writeText = async (text) => { window.copied = text; }")
+        await row.get_by_role("button", name="Make a new presenter link for Nilim Baruah").click()
+        await copy.click()
+        renewed = await organiser.evaluate("window.copied")
+        assert "#token=sc_" in renewed and renewed != link
+        async with httpx.AsyncClient(base_url=server.url) as api:
+            for url, status in ((link, 401), (renewed, 200)):
+                bearer = {"Authorization": f"Bearer {url.split('#token=', 1)[1]}"}
+                assert (await api.get(f"/api/events/{EVENT}/stage", headers=bearer)).status_code == status
         assert server.page_errors == []
     finally:
         await server.stop()

@@ -1,6 +1,6 @@
 // The console's Stage card: show or clear a message on the presenter view, presenter links, who is connected.
 import { h } from './common.js';
-import { $, act, api, app, base, changed, toast } from './console-core.js';
+import { $, RANK, act, api, app, base, changed, toast } from './console-core.js';
 
 let presetsShown = '';
 
@@ -38,14 +38,39 @@ async function copy(link, name) {
   }
 }
 
+// Links are stored hashed, so the server shows each one once, in the answer that made it: this page
+// keeps those until it is reloaded, to copy them; after that an organiser issues a new one.
+const fresh = new Map();
+
+function keepFresh(made) {
+  for (const m of [made].flat()) if (m?.link) fresh.set(m.person, m.link);
+}
+
+async function rotate(button, p) {
+  if (!window.confirm(`Make a new presenter link for ${p.name}? Their current link stops working.`)) return;
+  const made = await act(button, `stage/links/${encodeURIComponent(p.person)}/rotate`, {},
+    `New presenter link of ${p.name}: copy it now, it is shown only once`);
+  if (made) {
+    keepFresh(made);
+    changed('stage-panel', null);
+    loadStage();
+  }
+}
+
 function personRow(p, fmt) {
   const status = p.connected
     ? h('span', { class: 'live' }, `CONNECTED${fmt ? ` since ${fmt.time(p.since)}` : ''}`)
     : h('span', { class: 'away' }, p.has_link ? 'not connected' : 'no link yet');
-  const tools = p.link ? [
-    h('button', { type: 'button', 'aria-label': `Copy the presenter link of ${p.name}`,
-                  onclick: () => copy(p.link, p.name) }, 'Copy link'),
-  ] : [];
+  const link = p.has_link ? fresh.get(p.person) : null;
+  const tools = [];
+  if (link) {
+    tools.push(h('button', { type: 'button', 'aria-label': `Copy the presenter link of ${p.name}`,
+                             onclick: () => copy(link, p.name) }, 'Copy link'));
+  }
+  if (p.has_link && RANK[app.me.role] >= RANK.organiser) {
+    tools.push(h('button', { type: 'button', 'aria-label': `Make a new presenter link for ${p.name}`,
+                             onclick: (e) => rotate(e.currentTarget, p) }, 'New link'));
+  }
   return h('li', { class: 'stage-person', dataset: { person: p.person } },
     h('span', { class: 'who' }, p.name), status, ...tools);
 }
@@ -86,7 +111,13 @@ export function wireStage() {
     if (await act(e.currentTarget, 'stage/clear', {}, 'Presenter view cleared')) loadStage();
   });
   $('stage-make-links').addEventListener('click', async (e) => {
-    if (await act(e.currentTarget, 'stage/links', {}, 'Presenter links made')) loadStage();
+    const made = await act(e.currentTarget, 'stage/links', {},
+      'Presenter links made: copy them now, each is shown only once');
+    if (made) {
+      keepFresh(made);
+      changed('stage-panel', null);
+      loadStage();
+    }
   });
 }
 
