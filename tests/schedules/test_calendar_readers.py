@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import vobject
 import yaml
 from icalendar import Calendar
 from icalendar import Event as VEvent
@@ -31,10 +28,10 @@ from schedules.invites import invite_ics, invite_part
 from schedules.load import load_text
 from schedules.timeline import build_timeline
 from schedules.vtimezone import _changes, in_zone_or_utc, vtimezone
+from tests.schedules.calendar_readers import read_ical_js, read_icalendar, read_vobject, z
 from tests.schedules.conftest import MEKONG, REPO
 
 EXAMPLES = REPO / "schedules" / "events" / "examples"
-JS = REPO / "tests" / "js"
 STAMP = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
@@ -53,10 +50,6 @@ CASES = {
     "zurich-summer-2026": lambda: _summer(2026),
     "zurich-summer-2099": lambda: _summer(2099),
 }
-
-
-def z(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _written(case: str, tmp_path: Path) -> tuple[dict, dict[str, tuple[datetime, datetime]], list[Path]]:
@@ -101,52 +94,13 @@ def _written(case: str, tmp_path: Path) -> tuple[dict, dict[str, tuple[datetime,
     return plan, expected, files
 
 
-def _icalendar(path: Path) -> dict[str, tuple[datetime, datetime]]:
-    cal = Calendar.from_ical(path.read_bytes())
-    return {
-        str(e["uid"]): (e.decoded("dtstart").astimezone(UTC), e.decoded("dtend").astimezone(UTC))
-        for e in cal.walk("VEVENT")
-    }
-
-
-def _vobject(path: Path) -> dict[str, tuple[datetime, datetime]]:
-    cal = vobject.readOne(path.read_text())
-    return {
-        e.uid.value: (e.dtstart.value.astimezone(UTC), e.dtend.value.astimezone(UTC))
-        for e in cal.contents.get("vevent", [])
-    }
-
-
-def _node() -> str:
-    """The node binary, with ical.js installed from tests/js/package-lock.json on first use."""
-    node = shutil.which("node")
-    if node is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI reads every invite with ical.js: install Node (.ci/run does: apt-get install nodejs npm)")
-        pytest.skip("node is not installed, so ical.js cannot read the invites (apt-get install nodejs npm)")
-    if not (JS / "node_modules" / "ical.js" / "package.json").exists():
-        npm = shutil.which("npm")
-        assert npm, "node is installed without npm: apt-get install npm"
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS, capture_output=True, text=True)
-        assert done.returncode == 0, f"npm ci in tests/js failed:\n{done.stdout}\n{done.stderr}"
-    return node
-
-
-def _ical_js(paths: list[Path]) -> dict[str, dict]:
-    done = subprocess.run(
-        [_node(), str(JS / "read_ics.mjs"), *map(str, paths)], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_icalendar_and_vobject_read_the_planned_instants(case, tmp_path):
     _, expected, files = _written(case, tmp_path)
     got_ical, got_vobject = {}, {}
     for path in files:
-        got_ical |= _icalendar(path)
-        got_vobject |= _vobject(path)
+        got_ical |= read_icalendar(path)
+        got_vobject |= read_vobject(path)
     assert got_ical == expected
     assert got_vobject == expected
 
@@ -154,7 +108,7 @@ def test_icalendar_and_vobject_read_the_planned_instants(case, tmp_path):
 @pytest.mark.parametrize("case", list(CASES))
 def test_ical_js_reads_the_planned_instants(case, tmp_path):
     _, expected, files = _written(case, tmp_path)
-    read = _ical_js(files)
+    read = read_ical_js(files)
     got = {e["uid"]: (z(e["start"]), z(e["end"])) for f in read.values() for e in f["events"]}
     assert got == expected
     for path in files[1:]:
@@ -210,9 +164,9 @@ def test_vtimezone_blocks_are_right_for_every_year_a_schedule_may_use(reader, tm
         path.write_bytes(cal.to_ical())
         files.append(path)
     if reader == "vobject":
-        got = {uid: times for path in files for uid, times in _vobject(path).items()}
+        got = {uid: times for path in files for uid, times in read_vobject(path).items()}
     else:
-        read = _ical_js(files)
+        read = read_ical_js(files)
         got = {e["uid"]: (z(e["start"]), z(e["end"])) for f in read.values() for e in f["events"]}
     wrong = {uid: (got.get(uid), want) for uid, want in expected.items() if got.get(uid) != want}
     assert not wrong, f"{len(wrong)} of {len(expected)} read wrong, e.g. {list(wrong.items())[:3]}"
