@@ -19,6 +19,7 @@ from schedules.model import Person, Schedule
 from schedules.plan import SegmentTiming
 from schedules.resolve import event_window, zone
 from schedules.stage import Slot, call_time, person_slots
+from schedules.vtimezone import in_zone_or_utc, vtimezone
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,13 @@ def invite_text(schedule: Schedule, part: InvitePart) -> str:
 
 
 def invite_ics(schedule: Schedule, part: InvitePart, sequence: int, stamp: datetime) -> bytes:
-    """A METHOD:REQUEST calendar with the person's one event (times in their zone, with its VTIMEZONE)."""
+    """A METHOD:REQUEST calendar with the person's one event (times in their zone, with its VTIMEZONE).
+
+    A time in the repeated hour of a fall-back night is written in UTC instead (see `in_zone_or_utc`).
+    """
     tz = zone(part.zone)
+    assert tz is not None, part.zone  # the schedule's zones are validated when it is loaded
+    start, end = in_zone_or_utc(part.call, tz), in_zone_or_utc(part.end, tz)
     cal = Calendar()
     cal.add("prodid", "-//Showcaller//personal invite//EN")
     cal.add("version", "2.0")
@@ -164,8 +170,8 @@ def invite_ics(schedule: Schedule, part: InvitePart, sequence: int, stamp: datet
     item.add("uid", part.uid)
     item.add("sequence", sequence)
     item.add("dtstamp", stamp.astimezone(UTC))
-    item.add("dtstart", part.call.astimezone(tz))
-    item.add("dtend", part.end.astimezone(tz))
+    item.add("dtstart", start)
+    item.add("dtend", end)
     roles = ", ".join(dict.fromkeys(_role_text(s) for s in part.slots))
     item.add("summary", f"{schedule.event.title}: {roles}")
     item.add("description", invite_text(schedule, part))
@@ -189,6 +195,7 @@ def invite_ics(schedule: Schedule, part: InvitePart, sequence: int, stamp: datet
         item.add("attendee", attendee)
     item.add("categories", sorted({s.role.value for s in part.slots}))
     item.add("status", "CONFIRMED")
+    if start.tzinfo is not UTC or end.tzinfo is not UTC:
+        cal.add_component(vtimezone(part.zone, tz))
     cal.add_component(item)
-    cal.add_missing_timezones()
     return cal.to_ical()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -55,6 +56,10 @@ def plan(
     file: Annotated[Path, typer.Argument(help="the schedule file")],
     tz: Annotated[str | None, typer.Option("--tz", help="show times in this IANA zone")] = None,
     fmt: Annotated[PlanFormat, typer.Option("--format", help="table, json or ics")] = PlanFormat.table,
+    sequence: Annotated[
+        int | None,
+        typer.Option(help="ics: the SEQUENCE to write (default: the file's revision, from its modification time)"),
+    ] = None,
 ) -> None:
     """Show the validated agenda and every planned cue."""
     schedule = load_or_exit(str(file))
@@ -66,9 +71,25 @@ def plan(
     if fmt is PlanFormat.json:
         console.print_json(json.dumps(plan_json(schedule, timeline, zone_name)))
     elif fmt is PlanFormat.ics:
-        write_bytes(to_ics(schedule, timeline.segments))
+        now = datetime.now(UTC)
+        write_bytes(to_ics(schedule, timeline.segments, now, plan_revision(file) if sequence is None else sequence))
     else:
         _print_tables(schedule, timeline, zone_name)
+
+
+REVISION_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def plan_revision(file: Path) -> int:
+    """The schedule file's revision: whole minutes from 2020 to its last modification.
+
+    A file has no revision counter, but every edit moves its modification time forward: an agenda
+    exported after an edit gets a higher SEQUENCE (calendars replace the old one), and exporting the
+    same file again gives the same SEQUENCE. Minutes keep it within iCalendar's 32-bit INTEGER until
+    the year 6000.
+    """
+    modified = datetime.fromtimestamp(file.stat().st_mtime, UTC)
+    return max(0, int((modified - REVISION_EPOCH).total_seconds() // 60))
 
 
 def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True) -> None:

@@ -28,6 +28,7 @@ from app.store.registrants_repo import RegistrantRow
 from app.views import iso_utc
 from app.zoom.mapping import zoom_field
 from schedules.adjustments import Adjustment
+from schedules.iso_names import country_code, country_label, country_name, language_name
 from schedules.model import QuestionType, Registration, Schedule
 from schedules.resolve import zone
 from schedules.timeline import Timeline
@@ -45,30 +46,6 @@ BROKEN_DOWN = {
     "role_in_purchase_process": "Role in purchase process",
 }
 NOT_ANSWERED = "(not answered)"
-# Zoom stores two-letter codes; the pack shows the name (the code stays in JSON and CSV).
-COUNTRY_NAMES = {
-    "AU": "Australia",
-    "BD": "Bangladesh",
-    "CH": "Switzerland",
-    "CN": "China",
-    "DE": "Germany",
-    "FR": "France",
-    "GB": "United Kingdom",
-    "ID": "Indonesia",
-    "IN": "India",
-    "JP": "Japan",
-    "KH": "Cambodia",
-    "KR": "Korea, Republic of",
-    "LA": "Lao PDR",
-    "MM": "Myanmar",
-    "MY": "Malaysia",
-    "NP": "Nepal",
-    "PH": "Philippines",
-    "SG": "Singapore",
-    "TH": "Thailand",
-    "US": "United States",
-    "VN": "Viet Nam",
-}
 MATCH_ORDER = ["registrant_id", "email", "name"]
 
 
@@ -93,10 +70,9 @@ def cell(count: int, threshold: int) -> int | str:
     return f"< {threshold}" if 0 < count < threshold else count
 
 
-def country_label(code: str) -> str:
-    """Cambodia (KH) for KH; unknown codes and free text as given."""
-    name = COUNTRY_NAMES.get(code.upper()) if len(code) == 2 else None
-    return f"{name} ({code.upper()})" if name else code
+def _country(value: str) -> str:
+    """One key per country: "KH", "kh" and "Cambodia" are all KH (the code stays in JSON and CSV)."""
+    return country_code(value) or value.strip()
 
 
 def _form(schedule: Schedule) -> Registration | None:
@@ -273,13 +249,15 @@ def build_pack(
     counted = [r for r in registrants if r.status in ("approved", "pending")]
     came = {rid for rid, ps in joined.by_registrant.items() if ps}
     attended = [r for r in counted if r.registrant_id in came]
-    countries = sorted({r.fields["country"] for r in attended if r.fields.get("country")})
+    countries = {_country(r.fields["country"]) for r in attended if r.fields.get("country", "").strip()}
+    host = schedule.event.host_country
     minutes = [p.seconds(now) / 60 for p in attendees]
     threshold = max(1, options.threshold)
     breakdowns = []
     for key in _field_keys(schedule, counted):
         label = country_label if key == "country" else (lambda v: v)
-        values = [(r.fields.get(key, ""), r.registrant_id in came) for r in counted]
+        shown = _country if key == "country" else (lambda v: v)
+        values = [(shown(r.fields.get(key, "")), r.registrant_id in came) for r in counted]
         breakdowns.append(_breakdown(key, BROKEN_DOWN[key], values, threshold, label=label))
     short_answers = []
     for title, single, fixed in _questions(schedule, counted):
@@ -297,9 +275,9 @@ def build_pack(
             "title": schedule.event.title,
             "date": schedule.event.date.isoformat(),
             "timezone": schedule.event.timezone,
-            "host_country": schedule.event.host_country,
+            "host_country": host and (country_name(host) or host),
             "organisers": list(schedule.event.organisers),
-            "language": schedule.event.language,
+            "language": language_name(schedule.event.language) if schedule.event.language else None,
         },
         "generated_at": iso_utc(now),
         "generated_local": now.astimezone(tz).strftime("%Y-%m-%d %H:%M"),

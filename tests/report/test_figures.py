@@ -81,7 +81,7 @@ def test_breakdowns_hide_small_groups_and_the_summary_counts_everyone() -> None:
     country = next(b for b in pack["breakdowns"] if b["key"] == "country")
     assert [(r["label"], r["registered"], r["attended"]) for r in country["rows"]] == [
         ("Cambodia (KH)", 6, 6),
-        ("Lao PDR (LA)", "< 5", "< 5"),
+        ("Lao People's Democratic Republic (LA)", "< 5", "< 5"),
     ]
     gender = next(b for b in pack["breakdowns"] if b["key"] == "question:Gender")
     # A question's rows keep the form's order and list every answer, even one nobody gave.
@@ -160,3 +160,27 @@ def test_a_missing_chromium_is_one_clear_error() -> None:
 
     with pytest.raises(PdfError, match="set SHOWCALLER_CHROMIUM to its path"):
         find_chromium("no-such-chromium-here")
+
+
+def test_countries_are_named_from_iso_codes_and_counted_once() -> None:
+    """Zoom's codes become ISO names; "KH" and "Cambodia" are one country; an unknown code stays a code."""
+    now = bangkok(18, 0)
+    timeline = build_timeline(SCHEDULE, [], now)
+    countries = ["KH", "Cambodia", "kh", "CH", "XK", "PH"]
+    people = [person(f"p{i}", f"Guest {i}", f"guest{i}@example.org", (f"r{i}",)) for i in range(len(countries))]
+    attendance = Attendance(people, {}, {})
+    registrants = [reg(f"r{i}", "Guest", str(i), f"guest{i}@example.org", c) for i, c in enumerate(countries)]
+    schedule = SCHEDULE.model_copy(
+        update={"event": SCHEDULE.event.model_copy(update={"host_country": "KH", "language": "km"})}
+    )
+    base = build_report(schedule, timeline, attendance, now)
+    pack = build_pack(schedule, base, attendance, registrants, [], timeline, now, PackOptions(threshold=1))
+    rows = next(b for b in pack["breakdowns"] if b["key"] == "country")["rows"]
+    assert [(r["value"], r["label"], r["registered"]) for r in rows] == [
+        ("KH", "Cambodia (KH)", 3),
+        ("CH", "Switzerland (CH)", 1),
+        ("PH", "Philippines (PH)", 1),
+        ("XK", "XK", 1),
+    ]
+    assert pack["summary"]["countries_represented"] == 4
+    assert (pack["event"]["host_country"], pack["event"]["language"]) == ("Cambodia", "Khmer")

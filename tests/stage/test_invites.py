@@ -15,6 +15,7 @@ from app.store.tables import zoom_objects
 from schedules.invites import JoinLink
 from schedules.load import load_text
 from tests.conftest import MEKONG
+from tests.schedules.calendar_readers import ical_js_instants, read_icalendar, read_vobject
 from tests.stage.conftest import EVENT, mekong_named
 
 JOIN = "https://zoom.example/j/85012345678?pwd=abc"
@@ -198,3 +199,27 @@ async def test_an_invite_carries_a_presenter_link_only_when_it_hands_out_a_new_o
     stage = f"/api/events/{EVENT}/stage"
     assert (await live.client.get(stage, headers={"Authorization": f"Bearer {token}"})).status_code == 401
     assert (await live.client.get(stage, headers={"Authorization": f"Bearer {renewed}"})).status_code == 200
+
+
+async def test_summer_invites_read_alike_in_ical_js_vobject_and_icalendar(live, tmp_path):
+    """The issue's case: Zurich on 15 June, where ical.js and vobject read every start an hour late."""
+
+    def zurich_summer(doc):
+        doc["event"].update(date="2026-06-15", timezone="Europe/Zurich")
+        doc["people"][-1]["timezone"] = "Asia/Yangon"
+
+    text = _with(mekong_named(2, call_before=CALLS), zurich_summer)
+    await _record_zoom(live.runtime)
+    made = await _invites(live, text)
+    paths = []
+    for invite in made.values():
+        paths.append(tmp_path / invite.filename)
+        paths[-1].write_bytes(invite.ics)
+    expected = {invite.part.uid: (invite.part.call, invite.part.end) for invite in made.values()}
+    # Session 1 starts 14:15 in Zurich (12:15Z in summer); its speakers are called 20 minutes before.
+    assert expected["mekong-dialogue-2022.nilim-baruah.invite@showcaller"][0] == datetime(
+        2026, 6, 15, 11, 55, tzinfo=UTC
+    )
+    for read in (read_icalendar, read_vobject):
+        assert {uid: times for path in paths for uid, times in read(path).items()} == expected
+    assert ical_js_instants(paths) == expected

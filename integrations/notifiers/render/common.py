@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import regex
 
 from integrations.notifiers.message import Notification, Severity
 
@@ -34,13 +37,56 @@ def json_request(payload: Any, extra_headers: dict[str, str] | None = None) -> R
     return RenderedRequest(body=body, headers=headers, payload=payload)
 
 
-def truncate(text: str, limit: int) -> str:
-    """`text` cut to at most `limit` characters, ending in … when cut."""
-    if limit <= 0:
+# One user-perceived character (extended grapheme cluster, UAX #29): a flag, a family emoji, a letter with
+# its accents. `regex` follows each new Unicode version; the stdlib `re` has no \X.
+GRAPHEME = regex.compile(r"\X")
+
+
+def units(text: str) -> int:
+    """Length in UTF-16 code units, as JavaScript counts it: never less than len(), so a text within
+    `limit` units is within the limit whether a service counts code points or UTF-16 units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def truncate(text: str, limit: int, escape: Callable[[str], str] = _same) -> str:
+    """`escape(text)` in at most `limit` UTF-16 units, ending in … when cut.
+
+    The cut is made in the text before escaping, between grapheme clusters, each measured as it will be
+    sent: an entity (`&amp;`), a surrogate pair or a cluster is never split. `escape` must work
+    character by character (escape(a + b) == escape(a) + escape(b)).
+    """
+    whole = escape(text)
+    if units(whole) <= limit:
+        return whole
+    room = limit - units(ELLIPSIS)
+    if room < 0:
         return ""
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rstrip() + ELLIPSIS
+    kept, used = [], 0
+    for cluster in GRAPHEME.findall(text):
+        size = units(escape(cluster))
+        if used + size > room:
+            break
+        kept.append(cluster)
+        used += size
+    return escape("".join(kept).rstrip()) + ELLIPSIS
+
+
+def joined_whole(items: list[str], sep: str, limit: int) -> str:
+    """`items` joined by `sep` in at most `limit` UTF-16 units, each whole (a cut link is no link);
+    when some do not fit, `sep` and … stand for them."""
+    out = ""
+    for item in items:
+        longer = f"{out}{sep}{item}" if out else item
+        if units(longer) > limit - units(sep + ELLIPSIS):
+            if not out:
+                return ELLIPSIS if limit >= units(ELLIPSIS) else ""
+            return out + sep + ELLIPSIS
+        out = longer
+    return out
 
 
 def headline(n: Notification) -> str:

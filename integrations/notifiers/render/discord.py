@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.notifiers.message import Notification, Severity
-from integrations.notifiers.render.common import context_line, headline, truncate
+from integrations.notifiers.render.common import context_line, headline, joined_whole, truncate, units
 
 # https://discord.com/developers/docs/resources/message#embed-object-embed-limits
 CONTENT_MAX = 2000
@@ -24,7 +24,7 @@ COLORS = {Severity.info: 0x5865F2, Severity.warning: 0xF1C40F, Severity.danger: 
 
 def build(n: Notification, text: str) -> dict[str, Any]:
     """The webhook JSON for `n` with body `text`; no mention in it can ping anyone."""
-    links = " · ".join(f"[{label.replace(']', ')')}]({url})" for label, url in n.links)
+    links = [f"[{truncate(label, 200).replace(']', ')')}]({url})" for label, url in n.links]
     fields = [
         {
             "name": truncate(label, FIELD_NAME_MAX) or EMPTY,
@@ -60,18 +60,18 @@ def build(n: Notification, text: str) -> dict[str, Any]:
     }
 
 
-def _description(text: str, links: str, budget: int) -> str:
-    if not links:
-        return truncate(text, budget)
-    if len(links) + 2 >= budget:
-        return truncate(text or links, budget)
-    body = truncate(text, budget - len(links) - 2)
-    return f"{body}\n\n{links}" if body else links
+def _description(text: str, links: list[str], budget: int) -> str:
+    """The links (whole) below the text; the text is cut to the room they leave."""
+    if not text:
+        return joined_whole(links, " · ", budget)
+    shown = joined_whole(links, " · ", budget - 3)
+    body = truncate(text, budget - units(shown) - 2) if shown else truncate(text, budget)
+    return f"{body}\n\n{shown}" if body and shown else body or shown
 
 
 def _size(embed: dict[str, Any]) -> int:
-    """Characters Discord counts towards the 6000 embed total."""
-    total = len(embed.get("title", "")) + len(embed.get("description", ""))
-    total += len(embed.get("footer", {}).get("text", ""))
-    total += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    """Characters Discord counts towards the 6000 embed total (UTF-16 units: never fewer than Discord's count)."""
+    total = units(embed.get("title", "")) + units(embed.get("description", ""))
+    total += units(embed.get("footer", {}).get("text", ""))
+    total += sum(units(f["name"]) + units(f["value"]) for f in embed.get("fields", []))
     return total

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.notifiers.message import Notification
-from integrations.notifiers.render.common import context_line, headline, truncate
+from integrations.notifiers.render.common import context_line, headline, joined_whole, truncate, units
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 HEADER_MAX = 150
@@ -18,7 +18,8 @@ FALLBACK_MAX = 3000
 
 
 def escape(text: str) -> str:
-    """Escape the three characters Slack mrkdwn treats as control characters."""
+    """Escape the three characters Slack mrkdwn treats as control characters (character by character,
+    so `truncate(text, n, escape)` cuts before escaping and never leaves half an entity)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -35,24 +36,27 @@ def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text}
 
 
+def _field(label: str, value: str) -> str:
+    """`*label*` and the value under it, each cut before escaping so the bold markers stay whole."""
+    head = f"*{truncate(label, FIELD_TEXT_MAX // 4, escape)}*\n"
+    return head + truncate(value, FIELD_TEXT_MAX - units(head), escape)
+
+
 def build(n: Notification, text: str) -> dict[str, Any]:
-    """The incoming-webhook JSON for `n` with body `text`."""
+    """The incoming-webhook JSON for `n` with body `text`; every text is cut before it is escaped."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(truncate(headline(n), HEADER_MAX))},
     ]
     if text:
-        body = {"type": "mrkdwn", "text": truncate(escape(text), SECTION_TEXT_MAX)}
+        body = {"type": "mrkdwn", "text": truncate(text, SECTION_TEXT_MAX, escape)}
         blocks.append({"type": "section", "text": body})
-    fields = [
-        {"type": "mrkdwn", "text": truncate(f"*{escape(label)}*\n{escape(value)}", FIELD_TEXT_MAX)}
-        for label, value in n.display_fields()
-    ]
+    fields = [{"type": "mrkdwn", "text": _field(label, value)} for label, value in n.display_fields()]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
     if n.links:
-        links = "  ·  ".join(_link(label, url) for label, url in n.links)
-        blocks.append({"type": "section", "text": _mrkdwn(truncate(links, SECTION_TEXT_MAX))})
-    context = {"type": "mrkdwn", "text": truncate(escape(context_line(n)), CONTEXT_TEXT_MAX)}
+        links = [_link(truncate(label, 200), url) for label, url in n.links]
+        blocks.append({"type": "section", "text": _mrkdwn(joined_whole(links, "  ·  ", SECTION_TEXT_MAX))})
+    context = {"type": "mrkdwn", "text": truncate(context_line(n), CONTEXT_TEXT_MAX, escape)}
     blocks = blocks[: MAX_BLOCKS - 1] + [{"type": "context", "elements": [context]}]
-    fallback = escape(f"{headline(n)}: {text}" if text else headline(n))
-    return {"text": truncate(fallback, FALLBACK_MAX), "blocks": blocks}
+    fallback = f"{headline(n)}: {text}" if text else headline(n)
+    return {"text": truncate(fallback, FALLBACK_MAX, escape), "blocks": blocks}

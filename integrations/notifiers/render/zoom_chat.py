@@ -26,7 +26,7 @@ def build(n: Notification, text: str) -> dict[str, Any]:
     ]
     if items:
         body.append({"type": "fields", "items": items})
-    body.extend({"type": "message", "text": label, "link": url} for label, url in n.links)
+    body.extend({"type": "message", "text": truncate(label, HEAD_MAX), "link": url} for label, url in n.links)
     return {
         "content": {
             "settings": {"default_sidebar_color": _SIDEBAR[n.severity]},
