@@ -43,7 +43,7 @@ function personRow(p, fmt) {
     ? h('span', { class: 'live' }, `CONNECTED${fmt ? ` since ${fmt.time(p.since)}` : ''}`)
     : h('span', { class: 'away' }, p.has_link ? 'not connected' : 'no link yet');
   const tools = p.link ? [
-    h('button', { type: 'button', 'aria-label': `Copy the presenter link of ${p.name}`,
+    h('button', { type: 'button', 'aria-label': `Copy link to the presenter view of ${p.name}`,
                   onclick: () => copy(p.link, p.name) }, 'Copy link'),
   ] : [];
   return h('li', { class: 'stage-person', dataset: { person: p.person } },
