@@ -24,11 +24,13 @@ ALWAYS = {"landmark-one-main", "page-has-heading-one", "region"}
 REVIEWED = {"aria-prohibited-attr"}
 
 
-async def axe_violations(page) -> list[str]:
-    """What axe-core finds on the page as it is now (see BLOCKING, ALWAYS, REVIEWED), one line a node."""
+async def axe_violations(page, context: dict | None = None) -> list[str]:
+    """What axe-core finds on the page as it is now (see BLOCKING, ALWAYS, REVIEWED), one line a node;
+    `context` ({"include": [[selector], ...]}) limits it to parts of the page (then page-level rules,
+    such as one <main>, do not run)."""
     from axe_playwright_python.async_playwright import Axe
 
-    response = (await Axe().run(page, options=AXE_OPTIONS)).response
+    response = (await Axe().run(page, context=context, options=AXE_OPTIONS)).response
     found = []
     for kind in ("violations", "incomplete"):
         for rule in response[kind]:
@@ -40,5 +42,6 @@ async def axe_violations(page) -> list[str]:
 
 
 async def sideways_scroll(page) -> int:
-    """CSS pixels the page is wider than its viewport (0: it reads without scrolling sideways)."""
-    return await page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+    """CSS pixels the page is wider than its viewport (0: it reads without scrolling sideways). Measured
+    against the viewport asked for: a mobile browser widens its layout viewport to fit wide content."""
+    return await page.evaluate("document.scrollingElement.scrollWidth") - page.viewport_size["width"]
