@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.conftest import bangkok
-from tests.web.a11y import LAPTOP, PHONE, SIZES, axe_violations
+from tests.web.a11y import LAPTOP, PHONE, SIZES, axe_violations, sideways_scroll
 from tests.web.conftest import EVENT, sign_in
 
 pytestmark = pytest.mark.browser
@@ -20,11 +20,14 @@ LONGEST = 200  # a stage message's limit (app/stage/rules.py)
 
 
 async def blocking(page, where: str) -> list[str]:
-    """axe's critical and serious findings at both sizes, each prefixed with where and at which size."""
+    """axe's findings (tests/web/a11y.py) at both sizes, and any sideways scrolling, each prefixed with
+    where and at which size."""
     found = []
     for size, viewport in SIZES.items():
         await page.set_viewport_size(viewport)
         found += [f"{where} {size}: {line}" for line in await axe_violations(page)]
+        if (wider := await sideways_scroll(page)) > 0:
+            found.append(f"{where} {size}: {wider} px wider than the screen")
     return found
 
 
@@ -116,6 +119,11 @@ async def test_console_agenda_and_presenter_view_pass_axe_at_both_sizes(browser,
         await host.get_by_role("dialog").get_by_role("button", name="End the event").click()
         await expect(host.get_by_test_id("run-status")).to_have_text("ENDED")
         found += await blocking(host, "console (ended)")
+        # The ended agenda: every item done, a session's description open (done items were faded below 4.5:1).
+        await expect(agenda.get_by_test_id("hero-title")).to_have_text(re.compile("^This event has ended"))
+        await expect(agenda.locator("li[data-segment=session-1] .item-flag")).to_have_text("DONE")
+        await agenda.locator("li[data-segment=session-1] summary").click()
+        found += await blocking(agenda, "agenda (ended)")
         assert found == [], "\n".join(found)
         assert server.page_errors == []
     finally:
