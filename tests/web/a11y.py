@@ -28,9 +28,15 @@ async def axe_violations(page, context: dict | None = None) -> list[str]:
     """What axe-core finds on the page as it is now (see BLOCKING, ALWAYS, REVIEWED), one line a node;
     `context` ({"include": [[selector], ...]}) limits it to parts of the page (then page-level rules,
     such as one <main>, do not run)."""
-    from axe_playwright_python.async_playwright import Axe
+    from axe_playwright_python.base import AXE_SCRIPT  # axe-core's axe.min.js, as the package ships it
 
-    response = (await Axe().run(page, context=context, options=AXE_OPTIONS)).response
+    # Injected once a document (not on every run as the package's Axe.run does): the live pages are
+    # checked several times over.
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        await page.evaluate(AXE_SCRIPT)
+    response = await page.evaluate(
+        "([context, options]) => axe.run(context || document, options)", [context, AXE_OPTIONS]
+    )
     found = []
     for kind in ("violations", "incomplete"):
         for rule in response[kind]:
