@@ -77,7 +77,7 @@ async def test_console_agenda_and_presenter_view_pass_axe_at_both_sizes(browser,
         await expect(stage.get_by_test_id("stage-clock-label")).to_have_text("Respondent 1 (to be invited)")
         for seconds, level in ((0, "ok"), (125, "warning"), (30, "danger"), (30, "over")):
             await server.advance(seconds=seconds)  # the warning cue also goes to Discord, which refuses it
-            await expect(stage.get_by_test_id("stage")).to_have_attribute("data-level", level, timeout=2000)
+            await expect(stage.get_by_test_id("stage")).to_have_attribute("data-level", level, timeout=5000)
             found += await blocking(stage, f"presenter view ({level})")
 
         # The console gets a failed delivery, a withdrawn cue (an undone Next) and a stage message.
@@ -92,7 +92,7 @@ async def test_console_agenda_and_presenter_view_pass_axe_at_both_sizes(browser,
         await host.get_by_role("button", name="Show on stage").click()
         await expect(host.get_by_test_id("stage-shown")).to_contain_text("Please wrap up")
 
-        await expect(stage.get_by_test_id("stage-message")).to_have_text("Please wrap up", timeout=2000)
+        await expect(stage.get_by_test_id("stage-message")).to_have_text("Please wrap up", timeout=5000)
         found += await blocking(stage, "presenter view (message)")
         # The message never covers the timer or the lines around it, at either size, even at its longest.
         words = ("Please keep to your time: " * 10)[:LONGEST]
@@ -101,7 +101,7 @@ async def test_console_agenda_and_presenter_view_pass_axe_at_both_sizes(browser,
                 async with httpx.AsyncClient(base_url=server.url, headers=auth) as api:
                     answer = await api.post(f"/api/events/{EVENT}/stage", json={"message": text})
                 assert answer.status_code == 201
-            await expect(stage.get_by_test_id("stage-message")).to_have_text(text.strip(), timeout=2000)
+            await expect(stage.get_by_test_id("stage-message")).to_have_text(text.strip(), timeout=5000)
             for size, viewport in SIZES.items():
                 await stage.set_viewport_size(viewport)
                 covered = await message_covers(stage)
