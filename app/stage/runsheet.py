@@ -41,7 +41,7 @@ class SheetRow:
     theirs: str
     event: str
     minutes: float
-    introduced_by: str
+    introduced_by: tuple[str, ...]  # their names only: who they are is said once, under the table
     question: str | None
 
 
@@ -73,6 +73,12 @@ def _advice(schedule: Schedule, slot: Slot) -> str:
     return "Join at your call time; the technical hosts will brief you."
 
 
+def _part(slot: Slot) -> str:
+    """'respondent 1', 'moderator', 'speaker'."""
+    role = slot.role.value.replace("_", " ")
+    return f"{role} {slot.number}" if slot.number else role
+
+
 def runsheet_html(schedule: Schedule, person_id: str) -> str:
     """The run sheet of one person as a standalone HTML page (print-friendly, no external files)."""
     person = schedule.person(person_id)
@@ -86,13 +92,15 @@ def runsheet_html(schedule: Schedule, person_id: str) -> str:
     theirs = person.timezone or schedule.event.timezone
     event_zone = schedule.event.timezone
     sheet = []
+    introducers: dict[str, str] = {}  # each introducer's full line once: a moderator's sheet fits one page
     for slot in slots:
         seg = schedule.segment(slot.segment)
-        hosts = [ref for ref in (seg.moderators if seg else []) if ref != person.id]
+        hosts = [p for ref in (seg.moderators if seg else []) if ref != person.id and (p := schedule.person(ref))]
         question = None
         if slot.role is Role.respondent and seg and seg.respondents:
             question = seg.respondents.question or seg.respondents.note
-        intro = "; ".join(person_line(p) for ref in hosts if (p := schedule.person(ref)))
+        intro = tuple(p.name for p in hosts)
+        introducers.update((p.id, person_line(p)) for p in hosts)
         sheet.append(
             SheetRow(
                 slot,
@@ -104,11 +112,14 @@ def runsheet_html(schedule: Schedule, person_id: str) -> str:
             )
         )
     call = call_time(schedule, slots)
+    parts: dict[str, list[str]] = {}  # the person's part in each segment, said in words (not only bold)
+    for row in sheet:
+        parts.setdefault(row.slot.segment, []).append(_part(row.slot))
     agenda = [
         (
             schedule.segments[r.index],
             f"{_clock(r.start, theirs)}–{_clock(r.end, theirs)}",
-            any(s.segment == r.id for s in slots),
+            ", ".join(dict.fromkeys(parts.get(r.id, []))),
         )
         for r in rows
         if not r.skipped
@@ -119,6 +130,7 @@ def runsheet_html(schedule: Schedule, person_id: str) -> str:
         person=person,
         who=person_line(person),
         rows=sheet,
+        introducers=list(introducers.values()),
         agenda=agenda,
         advice=advice,
         theirs=theirs,

@@ -256,6 +256,49 @@ async def test_first_page_picture_for_the_readme(rehearsed, browser, tmp_path) -
     assert committed.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the README's picture is in the repository
 
 
+@pytest.mark.browser
+async def test_report_pages_pass_axe_and_read_on_a_phone(rehearsed, browser) -> None:
+    """The pack (shareable and personal) and the attendance report: axe-core finds no critical or
+    serious violation at 1366x768 and 390x844, and on a phone nothing scrolls sideways."""
+    from app.attendance.export import report_from_db
+    from app.attendance.render import to_html as report_html
+    from tests.web.a11y import LAPTOP, PHONE, SIZES, axe_violations, sideways_scroll
+
+    db = create_engine(rehearsed.database_url)
+    try:
+        report = await report_from_db(db, SCHEDULE, datetime.now(UTC))
+    finally:
+        await db.dispose()
+    pages = {
+        "shareable pack": (rehearsed.folder / "pack.html").read_text(encoding="utf-8"),
+        "personal pack": to_html(await _pack(rehearsed, personal=True)),
+        "attendance report": report_html(report),
+    }
+    # The personal pack is the shareable one plus these parts: axe looks only at them (it is slow on
+    # a long page, and the rest was checked in the shareable pack).
+    only = {"personal pack": {"include": [[".banner"], ["footer"], ["section[aria-labelledby=annex]"]]}}
+    laptop = await browser.new_page(viewport=LAPTOP)
+    phone = await (await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)).new_page()
+    found: list[str] = []
+    for name, html in pages.items():
+        await asyncio.gather(laptop.set_content(html), phone.set_content(html))
+        # The two pages are two renderer processes: axe runs on both at once.
+        context = only.get(name)
+        checks = await asyncio.gather(axe_violations(laptop, context), axe_violations(phone, context))
+        for size, lines in zip(SIZES, checks, strict=True):
+            found += [f"{name} {size}: {line}" for line in lines]
+        if (wider := await sideways_scroll(phone)) > 0:
+            found.append(f"{name} 390x844: {wider} px wider than the phone")
+        # The wide tables became blocks of "column: value" lines, still tables to a screen reader.
+        assert await phone.get_by_role("table").count() >= 2, name
+    assert found == [], "\n".join(found)
+    # The shareable mark is still on every printed page (fixed), and on the phone a line at the end.
+    await phone.set_content(pages["shareable pack"])
+    mark = await phone.locator(".mark").bounding_box()
+    height = await phone.evaluate("document.scrollingElement.scrollHeight")
+    assert mark is not None and mark["y"] + mark["height"] > height - 80
+
+
 def test_html_charts_are_inline_and_offline(rehearsed) -> None:
     html = to_html(asyncio.run(_pack(rehearsed)))
     offline = html.replace('xmlns="http://www.w3.org/2000/svg"', "")

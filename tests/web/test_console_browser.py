@@ -77,7 +77,7 @@ async def test_host_runs_timers_and_advance_while_viewer_follows(browser, make_s
         for timer in (host_timer, viewer_timer):
             await expect(timer).to_have_attribute("data-level", "danger", timeout=1000)
             await expect(timer.locator(".level-text")).to_have_text("DANGER")
-        await host.get_by_role("button", name="Add 30 seconds to Respondent 1 (to be invited)").click()
+        await host.get_by_role("button", name="+30 s: add 30 seconds to Respondent 1 (to be invited)").click()
         await expect(host_timer).to_have_attribute("data-level", "warning")  # about 55 s again
 
         # The warning cue went to Discord too, which rejects it: highlighted, re-send for hosts.
@@ -111,7 +111,7 @@ async def test_hold_delay_jump_and_sign_out(browser, make_server, shot):
     await server.start()
     try:
         host = await sign_in(browser, server, "host")
-        await host.get_by_role("button", name="Delay by 5 minutes").click()
+        await host.get_by_role("button", name="+5 min late").click()
         await expect(host.get_by_test_id("delay")).to_have_text("5 min late")
         await host.get_by_role("button", name="Hold", exact=True).click()
         await expect(host.get_by_test_id("run-status")).to_have_text("ON HOLD")
@@ -181,7 +181,7 @@ async def test_console_reconnects_after_a_restart(browser, make_server, shot):
         await expect(badge).to_be_hidden(timeout=6000)
         await expect(host.get_by_test_id("current-title")).to_have_text(DISCUSSION_1)
         # Controls work against the new process.
-        await host.get_by_role("button", name="Delay by 1 minute").click()
+        await host.get_by_role("button", name="+1 min late").click()
         await expect(host.get_by_test_id("delay")).to_have_text("1 min late")
         assert server.page_errors == []
     finally:

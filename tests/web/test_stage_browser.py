@@ -144,10 +144,12 @@ async def test_console_sends_a_preset_and_lists_connected_presenter_links(browse
         await expect(speaker).to_contain_text("not connected")
         # The link is shown once, to the console that made it: its Copy link button holds it.
         await host.evaluate("navigator.clipboard.writeText = async (text) => { window.copied = text; }")
-        await speaker.get_by_role("button", name="Copy the presenter link of Nilim Baruah").click()
+        await speaker.get_by_role("button", name="Copy link to the presenter view of Nilim Baruah").click()
         link = await host.evaluate("window.copied")
         assert "#token=sc_" in link
-        await expect(speaker.get_by_role("button", name="Make a new presenter link for Nilim Baruah")).to_have_count(0)
+        await expect(
+            speaker.get_by_role("button", name="New link to the presenter view of Nilim Baruah")
+        ).to_have_count(0)
         context = await browser.new_context(
             viewport=SCREENS["phone"], is_mobile=True, has_touch=True, locale="en-GB", timezone_id="Europe/London"
         )
@@ -181,7 +183,7 @@ async def test_console_sends_a_preset_and_lists_connected_presenter_links(browse
             )
         organiser = await sign_in(browser, server, "organiser")
         row = organiser.locator("#stage-card li.stage-person", has_text="Nilim Baruah")
-        copy = row.get_by_role("button", name="Copy the presenter link of Nilim Baruah")
+        copy = row.get_by_role("button", name="Copy link to the presenter view of Nilim Baruah")
         await expect(row).to_contain_text("not connected")
         await expect(copy).to_have_count(0)
 
@@ -191,7 +193,7 @@ async def test_console_sends_a_preset_and_lists_connected_presenter_links(browse
 
         organiser.once("dialog", accept)
         await organiser.evaluate("navigator.clipboard.writeText = async (text) => { window.copied = text; }")
-        await row.get_by_role("button", name="Make a new presenter link for Nilim Baruah").click()
+        await row.get_by_role("button", name="New link to the presenter view of Nilim Baruah").click()
         await copy.click()
         renewed = await organiser.evaluate("window.copied")
         assert "#token=sc_" in renewed and renewed != link

@@ -150,7 +150,7 @@ function makeTimerRow(timer) {
       status.textContent = next.status === 'paused' ? 'PAUSED' : '';
       pause.hidden = next.status !== 'running';
       resume.hidden = next.status !== 'paused';
-      for (const [button, verb] of [[pause, 'Pause'], [resume, 'Resume'], [add, 'Add 30 seconds to'],
+      for (const [button, verb] of [[pause, 'Pause'], [resume, 'Resume'], [add, '+30 s: add 30 seconds to'],
         [stop, 'Stop']]) button.setAttribute('aria-label', `${verb} ${next.label}`);
     },
   };

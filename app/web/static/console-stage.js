@@ -64,11 +64,11 @@ function personRow(p, fmt) {
   const link = p.has_link ? fresh.get(p.person) : null;
   const tools = [];
   if (link) {
-    tools.push(h('button', { type: 'button', 'aria-label': `Copy the presenter link of ${p.name}`,
+    tools.push(h('button', { type: 'button', 'aria-label': `Copy link to the presenter view of ${p.name}`,
                              onclick: () => copy(link, p.name) }, 'Copy link'));
   }
   if (p.has_link && RANK[app.me.role] >= RANK.organiser) {
-    tools.push(h('button', { type: 'button', 'aria-label': `Make a new presenter link for ${p.name}`,
+    tools.push(h('button', { type: 'button', 'aria-label': `New link to the presenter view of ${p.name}`,
                              onclick: (e) => rotate(e.currentTarget, p) }, 'New link'));
   }
   return h('li', { class: 'stage-person', dataset: { person: p.person } },

@@ -130,6 +130,7 @@ function renderMessage(message) {
     return;
   }
   $('message-text').textContent = message.text;
+  box.toggleAttribute('data-long', message.text.length > 60); // set smaller: the timer keeps its room
   box.hidden = false;
   if (message.seq !== lastMessageSeq) {
     lastMessageSeq = message.seq;
