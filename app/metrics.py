@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from app.core.vocabulary import CueStatus, DeliveryStatus, FireOutcome
 
@@ -23,7 +23,8 @@ CUE_OUTCOMES = (*FireOutcome, CueStatus.SUPERSEDED)
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900)
 LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 30, 120, 600)
 WEBHOOK_PATH = "/webhooks/zoom"
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The text format every Prometheus reads (the names here are all legacy-valid, so the body is the same).
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 
 class Metrics:
