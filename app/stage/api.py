@@ -94,7 +94,7 @@ async def stage_stream(
     bearer header, or `?ticket=` from POST /api/events/{id}/stream/ticket (what the page does)."""
     who = _person(runtime, event_id, caller, person)
     seen = presence(request)
-    queue = runtime.broadcaster.subscribe(event_id)
+    queue = runtime.broadcaster.subscribe(event_id, kind="stage")
 
     def frame() -> str:
         return f"event: stage\ndata: {json.dumps(_view(runtime, event_id, who))}\n\n"
