@@ -282,3 +282,13 @@ async def test_open_streams_are_counted_by_kind(sqlite_url, service_for):
             await stack.enter_async_context(held_stream(service.app, path, auth))
         assert counts(await scrape(service)) == dict.fromkeys(streams, 2.0)
     assert counts(await scrape(service)) == dict.fromkeys(streams, 0.0)
+
+
+async def test_cues_fired_late_fire_the_late_alert(sqlite_url, service_for):
+    """A process that could not fire for 50 minutes (a stalled loop): its cues go out late."""
+    service = await service_for(sqlite_url, bangkok(13, 29), transport=Recorder(), run_timer=True, run_worker=True)
+    scrapes = Scrapes()
+    scrapes.add(0, await scrape(service))
+    assert await service.at(bangkok(14, 20))
+    scrapes.add(SCRAPE_INTERVAL, await scrape(service))
+    assert set(firing(scrapes)) == {"ShowcallerCuesLate"}
