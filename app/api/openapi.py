@@ -44,9 +44,16 @@ EXEMPT_FROM_GATE = ("/webhooks/",)  # app/api/text_guard.py leaves Zoom's signed
 Responses = dict[int | str, dict[str, Any]]
 
 
-def error(description: str) -> dict[str, Any]:
-    """A documented error answer: `description`, with the error schema as its body."""
-    return {"description": description, "content": ERROR_CONTENT}
+def error(description: str, **headers: str) -> dict[str, Any]:
+    """A documented error answer: `description`, with the error schema as its body, and the headers
+    it always carries (name with `_` for `-`: description)."""
+    answer: dict[str, Any] = {"description": description, "content": ERROR_CONTENT}
+    if headers:
+        answer["headers"] = {
+            name.replace("_", "-"): {"description": text, "required": True, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return answer
 
 
 # Reusable sets for `responses=` on routes (what a handler itself answers).
@@ -87,7 +94,10 @@ HTML_NOT_FOUND: Responses = {
 # Statuses a shared dependency answers, whatever the route: by the dependency's name.
 _FROM_DEPENDENCIES: dict[str, Responses] = {
     "HTTPBearer": {
-        401: error("no valid bearer token (or stream ticket): create one with `showcaller token create`"),
+        401: error(
+            "no valid bearer token (or stream ticket): create one with `showcaller token create`",
+            WWW_Authenticate="`Bearer`",
+        ),
         403: error("the token's role is not enough, or the token opens another event only"),
     },
     "valid_event": {

@@ -82,7 +82,7 @@ def include(app: FastAPI) -> None:
         "/readyz",
         tags=["health"],
         summary="Readiness: database, migrations, cue timer, delivery worker, stored events loaded",
-        responses={503: error("not ready: `reason` and `checks` say what is wrong (Retry-After)")},
+        responses={503: error("not ready: `reason` and `checks` say what is wrong", Retry_After="seconds")},
     )
     async def readyz(request: Request):
         ready, body = await readiness(request.app.state.runtime)

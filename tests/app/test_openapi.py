@@ -18,6 +18,7 @@ from openapi_spec_validator import validate
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -39,7 +40,12 @@ DOCUMENT: dict[str, Any] = _schema_app.openapi()
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 # A 5xx is checked like any status: documented (502 from Zoom, 503 not ready) or a failure (any 500).
 EXAMPLES = 10  # per operation: about 500 requests over the whole API
-CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 STREAMS = {
     "/api/events/{event_id}/stream",
