@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from app import __version__, errors
-from app.api import attendance, control, deliveries, events, ops, webhooks, zoom
+from app.api import attendance, control, deliveries, events, openapi, ops, webhooks, zoom
 from app.api.input_gate import InputGate, Limits
 from app.api.stream_tickets import StreamTickets
 from app.config import Settings, get_settings
@@ -24,8 +24,9 @@ from app.web import routes as web_routes
 DESCRIPTION = """Run a live online event on Zoom from one schedule file.
 
 Authenticate with `Authorization: Bearer <token>`; create tokens with
-`showcaller token create --role organiser|host|viewer`. Errors are JSON: `{"error": code, "reason": text}`;
-401 means no valid token, 403 means the token's role is not enough.
+`showcaller token create --role organiser|host|viewer`. Every error is JSON in one shape (the `Error`
+schema): `{"error": code, "reason": text}`, 422 included; 401 means no valid token, 403 means the
+token's role is not enough.
 """
 
 
@@ -90,4 +91,5 @@ def create_app(
     app.include_router(stage_api.people_router)
     for module in (zoom, attendance, web_routes, ops):
         module.include(app)
+    openapi.install(app)  # after every route: documents the statuses they answer
     return app

@@ -142,8 +142,14 @@ class Runtime:
         # A standby's timer is not running: only the dispatcher re-arms (a standby's changes reach it
         # as notices).
         self.engine.on_change = self._rearm_if_dispatching if cluster else self.timer.request_rearm
-        self.engine.listeners.append(self.metrics.on_cue(self.clock))
+        self.engine.listeners.append(
+            self.metrics.on_cue(self.clock, parked=lambda e: self.targets(e).problems, target_kind=self.target_kind)
+        )
         self.metrics.watch_streams(self.broadcaster, lambda: self.hub_of())
+        self.metrics.watch_dispatcher(lambda: self.role != InstanceRole.STANDBY and all(self.running().values()))
+        self.metrics.watch_targets(
+            lambda: ((t.id, t.kind.value) for e in self.engine.event_ids() for t in self.schedule(e).targets)
+        )
         await self.engine.start()
         if self.zoom_client_factory is None and not self.settings.sandbox:
             self.zoom_client_factory = self._zoom_client
@@ -200,7 +206,6 @@ class Runtime:
         from app.attendance import wiring as attendance
 
         self.role = InstanceRole.DISPATCHER
-        self.metrics.dispatcher.set(1)
         self.metrics.takeovers.inc()
         log.info("instance %s is the dispatcher: it fires cues and sends deliveries", self.instance_id)
         self.timer.start()
@@ -281,7 +286,6 @@ class Runtime:
             await self._announcer.close()
         if self.lease is not None:
             await self.lease.close()  # after the timer and worker stopped: a standby takes over now
-            self.metrics.dispatcher.set(0)
         if self.http:
             await self.http.aclose()
         if self.db:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import Response
 
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
+from app.api.openapi import BAD_GATEWAY, error
 from app.attendance.export import MEDIA_TYPES, ReportFormat, render_report, report_from_db
 from app.attendance.report import attendance_json
 from app.errors import AppError, NotFound
@@ -54,7 +55,10 @@ class PdfUnavailable(AppError):
 @router.get(
     "/{event_id}/pack",
     summary="The post-event pack to send out (html, pdf, json or csv); hosts only",
-    responses={200: {"content": {"application/pdf": {}, "text/html": {}, "text/csv": {}}}},
+    responses={
+        200: {"content": {"application/pdf": {}, "text/html": {}, "text/csv": {}}},
+        503: error("the PDF cannot be made here (no Chromium): download the html format"),
+    },
 )
 async def get_pack(
     event_id: EventId,
@@ -81,7 +85,11 @@ async def get_pack(
     return Response(body, media_type=pack_service.MEDIA_TYPES[format], headers={"content-disposition": disposition})
 
 
-@router.post("/{event_id}/pack/fetch", summary="Read registrants and past participants from Zoom now; hosts only")
+@router.post(
+    "/{event_id}/pack/fetch",
+    summary="Read registrants and past participants from Zoom now; hosts only",
+    responses={404: error("no Zoom meeting is recorded for this event"), **BAD_GATEWAY},
+)
 async def fetch_pack_records(event_id: EventId, runtime: RuntimeDep, _: Host):
     """What the service does by itself after the meeting ends, on demand (e.g. before making the pack)."""
     from app.attendance.registrants import fetch_now

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.api.deps import EventId, Host, IdempotencyKey, RunDep, respond
+from app.api.openapi import ACTION_REFUSALS
 from app.api.schemas import (
     ActionOut,
     AdvanceIn,
@@ -20,11 +21,7 @@ from app.api.schemas import (
 )
 
 router = APIRouter(prefix="/api/events/{event_id}", tags=["run control"])
-REFUSALS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "unknown segment, timer or target"},
-    409: {"description": "refused in the current state (the answer carries `state`)"},
-    422: {"description": "invalid body, or an Idempotency-Key reused for another request"},
-}
+REFUSALS: dict[int | str, dict[str, Any]] = ACTION_REFUSALS
 
 
 @router.post(

@@ -9,6 +9,7 @@ from typing import Literal
 from fastapi import APIRouter
 
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
+from app.api.openapi import error
 from app.core.vocabulary import DELIVERY_FAILED, DELIVERY_UNFINISHED, FAILED_FILTER, DeliveryStatus
 from app.errors import Conflict, NotFound
 from app.store import outbox_repo
@@ -52,6 +53,10 @@ async def list_deliveries(event_id: EventId, runtime: RuntimeDep, _: Viewer, sta
 @router.post(
     "/deliveries/{delivery_id}/resend",
     summary="Send a failed delivery again (same webhook id); ?again=true: a new delivery",
+    responses={
+        404: error("no such delivery"),
+        409: error("already sent (add ?again=true), or still being delivered"),
+    },
 )
 async def resend(delivery_id: str, runtime: RuntimeDep, caller: Host, again: bool = False):
     """A failed (parked or expired) delivery is queued again under its own webhook id. One that was

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import EventId, Organiser, RunDep, RuntimeDep, StageReader, StreamViewer, Viewer
+from app.api.openapi import NOT_RECORDED, error, event_stream
 from app.api.schemas import CueOut, EventOut, StateOut
 from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
 from app.store import events_repo, outbox_repo
@@ -45,6 +46,11 @@ async def list_events(runtime: RuntimeDep, _: Viewer):
     response_model=EventOut,
     status_code=201,
     summary="Load or replace a schedule (YAML body)",
+    responses={
+        413: error("the schedule is over SHOWCALLER_MAX_SCHEDULE_BYTES (`limit`)"),
+        422: error("the schedule is invalid: `problems` gives each one with its line, column and fix"),
+        **NOT_RECORDED,
+    },
     openapi_extra={"requestBody": {"content": {"application/yaml": {"schema": {"type": "string"}}}, "required": True}},
 )
 async def load_event(request: Request, runtime: RuntimeDep, run: RunDep, _: Organiser):
@@ -137,7 +143,10 @@ async def stream_ticket(event_id: EventId, runtime: RuntimeDep, caller: StageRea
 
 
 @router.get(
-    "/{event_id}/stream", summary="Server-sent events: the state after every change", response_class=StreamingResponse
+    "/{event_id}/stream",
+    summary="Server-sent events: the state after every change",
+    response_class=StreamingResponse,
+    responses=event_stream("state", "the state (as GET ./state) and `reason`: what changed"),
 )
 async def stream(event_id: EventId, runtime: RuntimeDep, caller: StreamViewer, request: Request):
     """`event: state` with the full state JSON on connect and after each change; a comment keeps it

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from app.api.openapi import error
 from app.core.vocabulary import InstanceRole
 from app.metrics import CONTENT_TYPE
 from app.store.db import alembic_config
@@ -81,7 +82,7 @@ def include(app: FastAPI) -> None:
         "/readyz",
         tags=["health"],
         summary="Readiness: database, migrations, cue timer, delivery worker, stored events loaded",
-        responses={503: {"description": "not ready: `reason` and `checks` say what is wrong"}},
+        responses={503: error("not ready: `reason` and `checks` say what is wrong", Retry_After="seconds")},
     )
     async def readyz(request: Request):
         ready, body = await readiness(request.app.state.runtime)
@@ -93,7 +94,15 @@ def include(app: FastAPI) -> None:
             headers={"Retry-After": "1"},
         )
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text format)", response_class=Response)
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus metrics (text format)",
+        response_class=Response,
+        responses={
+            200: {"description": "Prometheus text format", "content": {CONTENT_TYPE: {"schema": {"type": "string"}}}}
+        },
+    )
     async def metrics(request: Request):
         return Response(request.app.state.runtime.metrics.exposition(), media_type=CONTENT_TYPE)
 

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.openapi import error
 from app.attendance.inbox_row import NotStorable, inbox_row
 from app.errors import AppError
 from integrations.zoom.webhooks import (
@@ -133,18 +134,6 @@ _BODY = {
         },
     },
 }
-_ERROR = {
-    "description": "refused: {error, reason}",
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["error", "reason"],
-                "properties": {"error": {"type": "string"}, "reason": {"type": "string"}},
-            }
-        }
-    },
-}
 
 
 @router.post(
@@ -156,10 +145,10 @@ _ERROR = {
     },
     responses={
         200: {"description": "stored (or already stored), or the URL-validation answer"},
-        400: _ERROR,
-        401: _ERROR,
-        413: _ERROR,
-        503: _ERROR,
+        400: error("not a JSON object Zoom sends"),
+        401: error("signature or timestamp refused (`check` says which)"),
+        413: error("body over SHOWCALLER_MAX_WEBHOOK_BODY_BYTES (512 KiB by default)"),
+        503: error("not stored: Zoom retries later"),
     },
 )
 async def zoom_webhook(request: Request):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from app.api.deps import RANK, EventId, Organiser, RuntimeDep, Viewer
+from app.api.openapi import BAD_GATEWAY, error
 from app.core.vocabulary import HostRole
 from app.errors import AppError, Conflict, NotFound
 from app.views import iso_utc
@@ -29,7 +30,11 @@ def _zoom_failed(exc: ZoomError) -> AppError:
     return ZoomFailed(f"Zoom refused: HTTP {exc.status} code {exc.code}: {exc.message}")
 
 
-@router.get("/zoom", summary="The Zoom meeting or webinar of an event: ids and links")
+@router.get(
+    "/zoom",
+    summary="The Zoom meeting or webinar of an event: ids and links",
+    responses={404: error("not applied to Zoom yet"), **BAD_GATEWAY},
+)
 async def get_zoom(event_id: EventId, runtime: RuntimeDep, caller: Viewer):
     """The start link carries the host's start token, so only hosts and organisers see it (read fresh)."""
     host = RANK[caller.role] >= RANK[HostRole.HOST]
@@ -60,7 +65,15 @@ async def _stored(service: ZoomSetup, event_id: str):
     return await stored(service.db, event_id)
 
 
-@router.post("/apply", summary="Converge Zoom to the schedule (dry_run=true only shows the plan)")
+@router.post(
+    "/apply",
+    summary="Converge Zoom to the schedule (dry_run=true only shows the plan)",
+    responses={
+        400: error("the schedule's Zoom settings cannot be applied (e.g. no Zoom credentials)"),
+        409: error("the pre-flight check failed, or the change needs replace=true"),
+        **BAD_GATEWAY,
+    },
+)
 async def post_apply(
     event_id: EventId, runtime: RuntimeDep, _: Organiser, dry_run: bool = False, replace: bool = False
 ):
@@ -96,7 +109,11 @@ async def post_apply(
     }
 
 
-@router.post("/doctor", summary="Read-only pre-flight: what the real Zoom would refuse for this schedule")
+@router.post(
+    "/doctor",
+    summary="Read-only pre-flight: what the real Zoom would refuse for this schedule",
+    responses={400: error("the schedule's Zoom settings cannot be checked (e.g. no Zoom credentials)")},
+)
 async def post_doctor(event_id: EventId, runtime: RuntimeDep, _: Organiser):
     """Every check with pass/warn/fail and the fix; `ok` is false when a check failed."""
     schedule = runtime.schedule(event_id)

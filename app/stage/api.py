@@ -23,6 +23,7 @@ from app.api.deps import (
     Viewer,
     respond,
 )
+from app.api.openapi import error, event_stream
 from app.api.schemas import ActionOut
 from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
 from app.cluster.writes import announce_access
@@ -62,14 +63,21 @@ def _view(runtime, event_id: str, person: str | None) -> dict:
     return stage_json(loaded.schedule, runtime.engine.timeline(event_id), loaded.actions, runtime.clock.now(), person)
 
 
-@router.get("", summary="The presenter view: current segment, running timer, stage message (stage token)")
+@router.get(
+    "",
+    summary="The presenter view: current segment, running timer, stage message (stage token)",
+    responses={404: error("no such person")},
+)
 async def stage_state(event_id: EventId, runtime: RuntimeDep, caller: StageReader, person: str | None = None):
     """`?person=` adds that person's next slot; a personal stage link always shows its own person."""
     return _view(runtime, event_id, _person(runtime, event_id, caller, person))
 
 
 @router.get(
-    "/stream", summary="Server-sent events: the presenter view after every change", response_class=StreamingResponse
+    "/stream",
+    summary="Server-sent events: the presenter view after every change",
+    response_class=StreamingResponse,
+    responses={**event_stream("stage", "the presenter view (as GET ./stage)"), 404: error("no such person")},
 )
 async def stage_stream(
     event_id: EventId, runtime: RuntimeDep, caller: StageStreamReader, request: Request, person: str | None = None
@@ -79,7 +87,7 @@ async def stage_stream(
     (within a second, on every instance) when the link or token is revoked."""
     who = _person(runtime, event_id, caller, person)
     seen = runtime.presence
-    queue = runtime.broadcaster.subscribe(event_id)
+    queue = runtime.broadcaster.subscribe(event_id, kind="stage")
 
     def frame() -> str:
         return f"event: stage\ndata: {json.dumps(_view(runtime, event_id, who))}\n\n"
@@ -203,7 +211,11 @@ async def stage_rotate_link(event_id: EventId, person: str, runtime: RuntimeDep,
     return {**_link_json(made), "revoked": revoked}
 
 
-@router.delete("/links/{person}", summary="Revoke a person's presenter link (organiser)")
+@router.delete(
+    "/links/{person}",
+    summary="Revoke a person's presenter link (organiser)",
+    responses={404: error("the person has no active presenter link")},
+)
 async def stage_revoke_link(event_id: EventId, person: str, runtime: RuntimeDep, _: Organiser):
     async with runtime.db.begin() as conn:
         revoked = await tokens_repo.revoke_stage_link(conn, event_id, person, runtime.clock.now())
@@ -246,7 +258,7 @@ people_router = APIRouter(prefix="/api/events/{event_id}/people", tags=["stage"]
     "/{person}/invite.ics",
     summary="A person's calendar invite (METHOD:REQUEST, organiser)",
     response_class=Response,
-    responses={200: {"content": {"text/calendar": {}}}},
+    responses={200: {"content": {"text/calendar": {}}}, 404: error("no such person, or the person has no slot")},
 )
 async def person_invite(event_id: EventId, person: str, runtime: RuntimeDep, _: Organiser):
     """Their call time, slots, role, moderators, the Zoom link that fits them and their presenter link."""

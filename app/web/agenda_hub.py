@@ -31,7 +31,7 @@ class AgendaHub:
         self._clients[event_id].add(queue)
         if event_id not in self._relays:
             # Subscribed now, not when the task first runs, so no change slips in between.
-            notices = broadcaster.subscribe(event_id)
+            notices = broadcaster.subscribe(event_id, kind="agenda-relay")
             relay = self._relay(broadcaster, notices, event_id, build)
             self._relays[event_id] = asyncio.create_task(relay, name=f"agenda-relay-{event_id}")
         return queue

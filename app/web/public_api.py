@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import EventId, RuntimeDep
+from app.api.openapi import error, event_stream
 from app.errors import AppError
 from app.web.agenda import agenda_json
 from app.web.agenda_hub import AgendaHub, frame
@@ -46,6 +47,10 @@ async def public_agenda(event_id: EventId, runtime: RuntimeDep):
     "/{event_id}/stream",
     summary="Server-sent events: the public agenda after every change",
     response_class=StreamingResponse,
+    responses={
+        **event_stream("agenda", "the public agenda (as GET ./agenda)"),
+        503: error("too many open agenda streams: poll the agenda instead"),
+    },
 )
 async def public_stream(event_id: EventId, runtime: RuntimeDep, request: Request):
     """`event: agenda` with the agenda JSON on connect and after each change (503 when full)."""

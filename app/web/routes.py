@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.api.openapi import HTML_NOT_FOUND
 from app.core.vocabulary import DELIVERY_FAILED, ROLE_RANK
 from app.web import public_api
 
@@ -78,6 +79,7 @@ def include(app: FastAPI) -> None:
     @app.get(
         "/console/{event_id}",
         response_class=HTMLResponse,
+        responses=HTML_NOT_FOUND,
         tags=["pages"],
         summary="Host console (sign in with a host or viewer token)",
     )
@@ -87,6 +89,7 @@ def include(app: FastAPI) -> None:
     @app.get(
         "/agenda/{event_id}",
         response_class=HTMLResponse,
+        responses=HTML_NOT_FOUND,
         tags=["pages"],
         summary="Public agenda in the viewer's own time zone",
     )
@@ -96,6 +99,7 @@ def include(app: FastAPI) -> None:
     @app.get(
         "/stage/{event_id}",
         response_class=HTMLResponse,
+        responses=HTML_NOT_FOUND,
         tags=["pages"],
         summary="Presenter view for the person speaking (opened by a stage link)",
     )
