@@ -24,6 +24,7 @@ import shlex
 import shutil
 import sqlite3
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -363,3 +364,57 @@ async def test_the_sqlite_backup_command_copies_the_database_at_its_revision(tmp
             return db.execute("SELECT version_num FROM alembic_version").fetchall()
 
     assert revision(copy) == revision(live) and revision(copy)
+
+
+async def test_the_postgresql_backup_and_restore_commands_bring_the_database_back(tmp_path):
+    """pg_dump as written, then pg_restore as written into an empty database: same schema revision
+    and the same rows (a token made before the dump is there after the restore)."""
+    import asyncpg
+
+    from app.store.db import migrate
+    from tests.fixtures.databases import admin, on, postgres_url
+
+    base = postgres_url().replace("postgresql+asyncpg://", "postgresql://")
+    for tool in ("pg_dump", "pg_restore"):
+        if shutil.which(tool) is None:
+            if IN_CI:
+                pytest.fail(f"{tool} is missing: apt-get install postgresql-client")
+            pytest.skip(f"{tool} is not installed")
+    text = DEPLOY.read_text().replace("\\\n", " ")
+    dump = re.search(r"^\s*(pg_dump .*)$", text, re.M).group(1)
+    restore = re.search(r"`(pg_restore [^`]*)`", text).group(1)
+    documented_url = "postgresql://showcaller:PASSWORD@127.0.0.1:5432/showcaller"
+    assert dump.count(documented_url) == 1 and restore.count(documented_url) == 1
+
+    names = [f"showcaller_b_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    for name in names:
+        await admin(f'CREATE DATABASE "{name}"')
+    try:
+        live, restored = (on(base, name) for name in names)
+        await migrate(live)
+        conn = await asyncpg.connect(live)
+        try:
+            await conn.execute("CREATE TABLE backup_probe (note text)")
+            await conn.execute("INSERT INTO backup_probe VALUES ('made before the dump')")
+        finally:
+            await conn.close()
+        (tmp_path / "backups").mkdir()
+        dump = dump.replace(documented_url, live).replace("/var/backups/showcaller/", f"{tmp_path}/backups/")
+        subprocess.run(["bash", "-c", dump], check=True, timeout=120)
+        (file,) = (tmp_path / "backups").glob("showcaller-*.dump")
+        restore = restore.replace(documented_url, restored).replace("FILE.dump", str(file))
+        subprocess.run(["bash", "-c", restore], check=True, timeout=120)
+
+        async def contents(url: str) -> tuple[list, list]:
+            conn = await asyncpg.connect(url)
+            try:
+                revision = [tuple(r) for r in await conn.fetch("SELECT version_num FROM alembic_version")]
+                return revision, [tuple(r) for r in await conn.fetch("SELECT note FROM backup_probe")]
+            finally:
+                await conn.close()
+
+        assert await contents(restored) == await contents(live)
+        assert (await contents(restored))[1] == [("made before the dump",)]
+    finally:
+        for name in names:
+            await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
