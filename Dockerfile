@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
 # Showcaller service image: runs `showcaller serve` as a non-root user, data in /data.
+# It prints the post-event pack and run sheets as PDF with Debian's Chromium (SHOWCALLER_CHROMIUM).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -7,7 +8,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     SHOWCALLER_DATABASE_URL=sqlite+aiosqlite:////data/showcaller.db \
-    SHOWCALLER_SANDBOX_STATE_PATH=/data/sandbox-zoom.json
+    SHOWCALLER_SANDBOX_STATE_PATH=/data/sandbox-zoom.json \
+    SHOWCALLER_CHROMIUM=/usr/bin/chromium
+
+# Chromium prints the pack and run sheets (without it their PDF is a 503). Debian's build follows
+# the release's security updates, hence no pinned version. Fonts: Latin, Greek and Cyrillic; add
+# fonts-noto-core for names in other scripts (Khmer, Thai, Lao...).
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        chromium fonts-liberation fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /srv/showcaller
 RUN groupadd --system --gid 10001 showcaller \

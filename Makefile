@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,21 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The container smoke tests (not part of `make test`: they need podman or docker and build the image):
+# deploy/container-smoke.sh for one container, then with --compose for PostgreSQL, two instances and
+# the balancer. SMOKE_ENGINE_SETUP names a script that prepares the engine and prints its environment
+# (the shared development machines have one beside the clone); without it the installed engine is used.
+SMOKE_ENGINE_SETUP ?= ../shared/tools/container-engine.sh
+
+smoke:
+	@if [ -f "$(SMOKE_ENGINE_SETUP)" ]; then \
+		echo "== engine set-up: $(SMOKE_ENGINE_SETUP) --stand-ins"; \
+		env=$$(bash "$(SMOKE_ENGINE_SETUP)" --stand-ins) || exit 3; eval "$$env"; \
+	else \
+		echo "== no engine set-up script ($(SMOKE_ENGINE_SETUP)): using podman or docker as installed"; \
+	fi; \
+	nice deploy/container-smoke.sh && nice deploy/container-smoke.sh --compose
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache showcaller.db
