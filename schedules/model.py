@@ -232,8 +232,11 @@ class BreakoutRoom(Strict):
 
 class Interpretation(Strict):
     interpreter: str = Field(description="a person id or email")
+    # Exactly two, checked by the rules (schedules/rules.py) so that a wrong count is one message and
+    # the entry still counts as the interpreter's; the schema keeps the bounds for editors.
     languages: list[str] = Field(
-        min_length=2, max_length=2, description="the pair of language names Zoom shows, e.g. [Khmer, English]"
+        description="the pair of language names Zoom shows, e.g. [Khmer, English]",
+        json_schema_extra={"minItems": 2, "maxItems": 2},
     )
 
 

@@ -321,7 +321,15 @@ def _interpreters(schedule: Schedule) -> Iterator[Finding]:
                 f"interpreter '{item.interpreter}' has no email",
                 "Zoom assigns interpreters by email; add one to the person",
             )
-        if len({lang.strip().lower() for lang in item.languages}) < 2:
+        if len(item.languages) != 2:
+            found = ", ".join(item.languages) or "none"
+            yield (
+                (*path, "languages"),
+                f"interpreter '{item.interpreter}' needs exactly two languages, the pair they interpret "
+                f"between; found {len(item.languages)} ({found})",
+                "write exactly the pair, e.g. languages: [Khmer, English]",
+            )
+        elif len({lang.strip().lower() for lang in item.languages}) < 2:
             yield (
                 (*path, "languages"),
                 f"the languages are the same ({item.languages[0]})",

@@ -13,6 +13,8 @@ import httpx
 from app.config import Settings
 from integrations.zoom import MeetingSpec, sign, url_validation_response
 from integrations.zoom.preflight import Check
+from schedules.model import Schedule
+from schedules.roster import stage_outside_panel
 
 WEBHOOK_PATH = "/webhooks/zoom"
 # Checks that matter on the day of the event, not the week before when `apply` creates the meeting
@@ -30,6 +32,7 @@ CHECK_NAMES = (
     "breakout-pre-assignment",
     "recording",
     "registration",
+    "stage-panelists",
     "event-date",
     "webhook-endpoint",
     "target-variables",
@@ -161,6 +164,24 @@ async def check_webhook(settings: Settings, http: httpx.AsyncClient | None, now:
             "SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN equals the app's Secret Token",
         )
     return Check(name, "pass", f"{url} answers Zoom's URL validation with the configured secret")
+
+
+def check_stage_panelists(schedule: Schedule) -> Check:
+    """Everyone on a webinar's stage is a panelist (else they join as attendees: no voice, no video)."""
+    name = "stage panelists"
+    outside = stage_outside_panel(schedule)
+    if not outside:
+        return Check(
+            name, "pass", "everyone on stage is a panelist" if schedule.zoom.kind == "webinar" else "a meeting"
+        )
+    who = ", ".join(f"{ref} ({role} in {segment})" for ref, role, segment in outside)
+    refs = ", ".join(ref for ref, _, _ in outside)
+    return Check(
+        name,
+        "warn",
+        f"not panelists, so they would join the webinar as attendees: {who}",
+        f"add {refs} to zoom.panelists (or give them roles: [panelist])",
+    )
 
 
 def check_targets(problems: dict[str, str]) -> Check:

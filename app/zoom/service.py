@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.engine.targets import resolve_targets
 from app.zoom.access import SANDBOX_BASE, ZoomAccess, zoom_access
-from app.zoom.doctor import DoctorReport, check_date, check_targets, check_webhook, slug
+from app.zoom.doctor import DoctorReport, check_date, check_stage_panelists, check_targets, check_webhook, slug
 from app.zoom.journal import (
     db_journal,
     forget_pending_create,
@@ -286,6 +286,7 @@ class ZoomSetup:
         else:
             checks = await preflight(access.client, spec)
             sandbox = access.sandbox
+        checks.append(check_stage_panelists(schedule))
         checks.append(check_date(spec, self.now()))
         if slug("webhook endpoint") not in {slug(n.strip().lower()) for n in skip}:  # no probe when skipped
             checks.append(await check_webhook(self.settings, self.http, self.now()))

@@ -370,3 +370,17 @@ def test_day_checks_warn_the_week_before_fail_for_the_day_and_skip_by_name() -> 
     skipped = report.shaped(for_the_day=True, skip=("webhook-endpoint",))
     assert [c.name for c in skipped.failures] == ["target variables"]
     assert report.shaped(for_the_day=True, skip=("webhook-endpoint", "target-variables")).ok
+
+
+def test_a_webinar_speaker_left_out_of_the_panel_is_a_warning_naming_them_and_the_fix() -> None:
+    from app.zoom.doctor import check_stage_panelists
+
+    text = KHMER.read_text()
+    assert check_stage_panelists(load_text(text, "k.yaml")).status == "pass"
+    left_out = text.replace("panelists: [somchai-phan, dara-keo, noy-vongsa, lina-marsh]", "panelists: [somchai-phan]")
+    left_out = left_out.replace("roles: [speaker, panelist]", "roles: [speaker]")
+    check = check_stage_panelists(load_text(left_out, "k.yaml"))
+    assert check.status == "warn"
+    assert "dara-keo (speaker in session-1), lina-marsh (speaker in session-1)" in check.detail
+    assert "attendees" in check.detail
+    assert check.fix == "add dara-keo, lina-marsh to zoom.panelists (or give them roles: [panelist])"
