@@ -102,3 +102,12 @@ async def test_zoom_unreachable_is_one_line_for_doctor_and_apply(tmp_path):
         lines = [line for line in (out + err).splitlines() if line.strip()]
         assert lines == ["cannot reach Zoom (connect error): check the network or proxy, and SHOWCALLER_ZOOM_API_BASE"]
         assert "Traceback" not in out + err
+
+
+async def test_an_unknown_log_level_is_one_line_naming_the_valid_levels(tmp_path):
+    env = _env(tmp_path, "http://127.0.0.1:1") | {"SHOWCALLER_LOG_LEVEL": "verbose"}
+    code, out, err = await _run(env, "serve", "--port", str(free_port()))
+    assert code != 0
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "SHOWCALLER_LOG_LEVEL" in lines[0] and "DEBUG, INFO, WARNING, ERROR, CRITICAL" in lines[0]
