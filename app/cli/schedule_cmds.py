@@ -22,6 +22,7 @@ from schedules.load import load_file
 from schedules.problems import ScheduleError
 from schedules.resolve import zone
 from schedules.schema import SCHEMA_PATH, schema_text
+from schedules.stage import call_before, person_slots
 from schedules.timeline import build_timeline
 
 
@@ -128,6 +129,7 @@ def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True
     if panelists := panelists_json(schedule):
         names = ", ".join(p["name"] for p in panelists)
         console.print(f"Panelists ({len(panelists)}, roles: [panelist] plus zoom.panelists): {names}", markup=False)
+    _print_calls(schedule, timeline, local)
     if not cues_table:
         console.print(f"{len(timeline.cues)} planned cues (`showcaller plan FILE` lists them)", markup=False)
         return
@@ -137,6 +139,35 @@ def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True
     for cue in timeline.cues:
         cues.add_row(local(cue.at), cue.kind.value, Text(cue.title), ", ".join(cue.targets) or "-")
     console.print(cues)
+
+
+def _print_calls(schedule, timeline, local) -> None:
+    """When each person on stage is called (invites and run sheets say the same)."""
+    rows = []
+    for person in schedule.people:
+        slots = person_slots(schedule, timeline.segments, person.id)
+        if not slots:
+            continue
+        # The slot that sets the call: the earliest start minus that slot's call time.
+        slot = min(slots, key=lambda s: s.start - call_before(schedule, person.id, s.role))
+        ahead = call_before(schedule, person.id, slot.role)
+        why = "own call_before" if person.call_before is not None else slot.role.value
+        rows.append(
+            (
+                local(slot.start - ahead),
+                Text(person.name),
+                f"{local(slot.start)} {slot.role.value}",
+                f"{format_duration(ahead) if ahead else 'at the slot'} ({why})",
+            )
+        )
+    if not rows:
+        return
+    calls = Table(title="Call times (stage.call_before, people[].call_before)", title_justify="left")
+    for column in ("Call", "Person", "For slot", "Before"):
+        calls.add_column(column)
+    for row in sorted(rows, key=lambda r: r[0]):
+        calls.add_row(*row)
+    console.print(calls)
 
 
 @app.command()
