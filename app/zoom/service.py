@@ -46,6 +46,7 @@ from integrations.zoom import (
     find_created,
     plan_changes,
 )
+from integrations.zoom.errors import explain
 from integrations.zoom.preflight import preflight
 from integrations.zoom_emulator import ZoomEmulator
 from schedules.model import Schedule
@@ -255,8 +256,10 @@ class ZoomSetup:
                     out.left.append(event_id)
                 except DoctorFailed as exc:
                     out.failed.append((event_id, f"pre-flight failed: {exc}"))
-                except (ZoomError, ZoomSetupError) as exc:
-                    out.failed.append((event_id, getattr(exc, "message", None) or str(exc)))
+                except ZoomError as exc:
+                    out.failed.append((event_id, explain(exc)))
+                except ZoomSetupError as exc:
+                    out.failed.append((event_id, str(exc)))
 
         async with self.access(schedules) as access:
             await asyncio.gather(*(worker(access) for _ in range(max(1, concurrency))))
