@@ -90,9 +90,9 @@ class Settings(BaseSettings):
     @classmethod
     def _known_level(cls, value: str) -> str:
         # uvicorn and logging know only these; anything else ("verbose") failed deep in start-up.
-        if value.strip().upper() not in LOG_LEVELS:
+        if value.upper() not in LOG_LEVELS:
             raise ValueError(f"not a log level; use one of {', '.join(LOG_LEVELS)}")
-        return value.strip().upper()
+        return value
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

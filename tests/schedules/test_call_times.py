@@ -87,6 +87,8 @@ def test_plan_lists_each_persons_call_time_and_why(tmp_path) -> None:
         ({"speaker": "-5m"}, None, "stage.call_before.speaker", "would call people after their slot starts"),
         ({}, "5h", "people[2].call_before", "longer than 4h"),
         ({"speaker": "soon"}, None, "stage.call_before.speaker", "'soon' is not a duration"),
+        # Past timedelta's range: an error, not an OverflowError from the loader.
+        ({"speaker": "30000000000000h"}, None, "stage.call_before.speaker", "is longer than 7 days"),
     ],
 )
 def test_a_bad_call_time_names_file_line_field_and_fix(stage, person, field, message) -> None:
