@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from integrations.zoom.errors import (
@@ -53,3 +55,28 @@ def test_one_line_with_the_cause_and_the_next_step(error, expected) -> None:
     line = explain(error)
     assert expected in line
     assert "\n" not in line and "HTTP 0" not in line and "code None" not in line
+
+
+async def test_a_create_whose_answer_is_lost_says_apply_again_adopts_it(emulator, fake_sleep, clock) -> None:
+    """The real client's error for a POST create lost in transit (the meeting exists in Zoom)."""
+    import httpx
+
+    from integrations.zoom import MeetingSpec, ZoomClient, converge
+    from integrations.zoom.retry import RetryPolicy
+    from integrations.zoom_emulator import Fault
+    from tests.zoom.conftest import API, CREDS, OAUTH
+
+    emulator.add_fault(Fault(method="POST", path=r"^/v2/users/[^/]+/meetings$", drop="timeout"))
+    spec = MeetingSpec(
+        host_user="host@example.org", topic="Lost", start_time=clock() + timedelta(days=7), duration_minutes=60
+    )
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url=OAUTH) as http:
+        client = ZoomClient(
+            http, api_base=API, oauth_base=OAUTH, policy=RetryPolicy(jitter=0.0), sleep=fake_sleep, clock=clock, **CREDS
+        )
+        with pytest.raises(ZoomTransportError) as caught:
+            await converge(client, spec, None)
+    assert len(emulator.state.meetings) == 1  # Zoom did create it
+    assert explain(caught.value) == (
+        "the answer was lost after Zoom may have created the meeting: run `apply` again, it adopts the meeting"
+    )
