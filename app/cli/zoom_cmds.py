@@ -84,11 +84,11 @@ SkipCheck = Annotated[
 _MARK = {"pass": "[green]pass[/]", "warn": "[yellow]warn[/]", "fail": "[bold red]FAIL[/]"}
 
 
-def print_warnings(report) -> None:
+def print_warnings(report, prefix: str = "") -> None:
     """The warnings of a report that did not stop anything, one line each with the fix."""
     for c in report.checks:
         if c.status == "warn":
-            errors.print(f"warning: {c.name}: {c.detail}. Fix: {c.fix}", markup=False, soft_wrap=True)
+            errors.print(f"{prefix}warning: {c.name}: {c.detail}. Fix: {c.fix}", markup=False, soft_wrap=True)
 
 
 def print_report(report) -> None:
@@ -216,6 +216,8 @@ def _apply_many(paths: list[Path], *, dry_run: bool, replace: bool, skip_doctor:
         console.print(f"dry run: nothing was changed ({len(outcome)} schedules)")
         return
     for event_id, applied in outcome.done:
+        if applied.doctor is not None:
+            print_warnings(applied.doctor, f"{event_id}: ")
         result = applied.result
         verb = "created" if result.created else "updated" if result.write_calls else "unchanged"
         console.print(
@@ -303,7 +305,8 @@ def status(file: Annotated[Path, typer.Argument(help="the schedule file")]) -> N
         return await _service(runtime).host_links(schedule.event.id)
 
     try:
-        row = asyncio.run(_with_runtime(run))
+        with _quiet_targets():
+            row = asyncio.run(_with_runtime(run))
     except ZoomError as exc:
         _zoom_failed(exc)
     if row is None:
