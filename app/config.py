@@ -6,10 +6,13 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"changethis", "change-me", "secret", "xxx"}
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(BaseSettings):
@@ -78,10 +81,18 @@ class Settings(BaseSettings):
         ge=0,
         description="open public agenda streams per process; past it 503 too_many_streams (pages poll)",
     )
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL (any case)")
     chromium: str = Field("chromium", description="the Chromium that prints run sheets as PDF (name or path)")
     server: str | None = Field(None, description="the service the remote commands talk to (showcaller --server)")
     token: SecretStr | None = Field(None, description="the API token the remote commands send (--token)")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        # uvicorn and logging know only these; anything else ("verbose") failed deep in start-up.
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return value
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

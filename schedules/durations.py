@@ -53,6 +53,8 @@ def parse_duration(value: object) -> timedelta:
         raise ValueError(f"'{value}' is not a duration; write it like 3m, 90s or 1h30m")
     seconds = int(match.group("h") or 0) * 3600 + int(match.group("m") or 0) * 60
     seconds += int(match.group("s") or 0)
+    if seconds > MAX_DURATION.total_seconds():  # before timedelta, which overflows past 10**9 days
+        raise ValueError(f"'{value}' is longer than 7 days; write a duration such as 30m or 1h30m")
     return _bounded(timedelta(seconds=-seconds if match.group("sign") == "-" else seconds), value)
 
 

@@ -128,6 +128,9 @@ class Person(Strict):
     languages: list[str] = Field(default_factory=list, description="interpreters: e.g. [Khmer, English]")
     timezone: str | None = Field(None, description="their own IANA zone: invites and run sheets show it too")
     prepare: str | None = Field(None, description="what they should prepare (on their run sheet)")
+    call_before: Duration | None = Field(
+        None, description="this person's own call time before each of their slots (overrides their role's)"
+    )
 
 
 class RespondentSlot(Strict):
@@ -232,8 +235,11 @@ class BreakoutRoom(Strict):
 
 class Interpretation(Strict):
     interpreter: str = Field(description="a person id or email")
+    # Exactly two, checked by the rules (schedules/rules.py) so that a wrong count is one message and
+    # the entry still counts as the interpreter's; the schema keeps the bounds for editors.
     languages: list[str] = Field(
-        min_length=2, max_length=2, description="the pair of language names Zoom shows, e.g. [Khmer, English]"
+        description="the pair of language names Zoom shows, e.g. [Khmer, English]",
+        json_schema_extra={"minItems": 2, "maxItems": 2},
     )
 
 
@@ -387,6 +393,17 @@ class RunRules(Strict):
     delay_mode: Literal["absorb", "shift"] = "absorb"
 
 
+# People on stage join before their slot for a sound and video check; the one who runs a segment
+# needs the longest (briefing, the order of speakers). Overridden per role in stage.call_before and
+# per person in people[].call_before; 0m calls them at the minute of their slot.
+DEFAULT_CALL_BEFORE: dict[Role, timedelta] = {
+    Role.moderator: timedelta(minutes=30),
+    Role.speaker: timedelta(minutes=20),
+    Role.respondent: timedelta(minutes=15),
+}
+MAX_CALL_BEFORE = timedelta(hours=4)
+
+
 class StageSettings(Strict):
     """The presenter view: preset messages for the stage, and when each role is called before its slot."""
 
@@ -395,8 +412,14 @@ class StageSettings(Strict):
         description="preset stage messages the console offers",
     )
     call_before: dict[Role, Duration] = Field(
-        default_factory=dict, description="per role, e.g. {speaker: 20m}: invites start this long before a slot"
+        default_factory=dict,
+        description="per role, how long before their slot people are called (invites, run sheets); "
+        "defaults: moderator 30m, speaker 20m, respondent 15m, other roles 0m",
     )
+
+    def call_for(self, role: Role) -> timedelta:
+        """How long before a slot in `role` its person is called: the schedule's value, else the default."""
+        return self.call_before.get(role, DEFAULT_CALL_BEFORE.get(role, timedelta(0)))
 
 
 class Schedule(Strict):

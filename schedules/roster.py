@@ -32,3 +32,22 @@ def panelist_refs(schedule: Schedule) -> list[tuple[Path, str]]:
             seen.add(ref)
             out.append((path, ref))
     return out
+
+
+def stage_outside_panel(schedule: Schedule) -> list[tuple[str, str, str]]:
+    """A webinar's moderators, speakers and named respondents who are not panelists, once each,
+    as (person, role, segment id): on the day they would join as attendees, unable to speak or
+    share. Empty for a meeting, or when the panel defaults to everyone on stage."""
+    if schedule.zoom.kind != "webinar":
+        return []
+    panel = {ref for _, ref in panelist_refs(schedule)}
+    out: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for seg in schedule.segments:
+        parts = [(ref, "moderator") for ref in seg.moderators] + [(ref, "speaker") for ref in seg.speakers]
+        parts += [(s.person, "respondent") for s in (seg.respondents.slots if seg.respondents else []) if s.person]
+        for ref, role in parts:
+            if ref not in panel and ref not in seen:
+                seen.add(ref)
+                out.append((ref, role, seg.id))
+    return out

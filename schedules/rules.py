@@ -10,7 +10,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from schedules.clock import change_between, read_local, utc_label, utc_offset, wall
 from schedules.durations import combine_local, format_clock, format_duration
-from schedules.model import Role, Schedule, ZoomSettings
+from schedules.model import MAX_CALL_BEFORE, Role, Schedule, ZoomSettings
 from schedules.problems import Path
 from schedules.resolve import event_window, planned_segments, to_utc, zone
 from schedules.roster import panelist_refs
@@ -42,6 +42,7 @@ def check_rules(schedule: Schedule) -> list[Finding]:
         *_zoom(schedule),
         *_targets(schedule),
         *_people_zones(schedule),
+        *_call_times(schedule),
     ]
     if zone(schedule.event.timezone) is None:
         findings.append((("event", "timezone"), *_unknown_zone(schedule.event.timezone)))
@@ -321,7 +322,15 @@ def _interpreters(schedule: Schedule) -> Iterator[Finding]:
                 f"interpreter '{item.interpreter}' has no email",
                 "Zoom assigns interpreters by email; add one to the person",
             )
-        if len({lang.strip().lower() for lang in item.languages}) < 2:
+        if len(item.languages) != 2:
+            found = ", ".join(item.languages) or "none"
+            yield (
+                (*path, "languages"),
+                f"interpreter '{item.interpreter}' needs exactly two languages, the pair they interpret "
+                f"between; found {len(item.languages)} ({found})",
+                "write exactly the pair, e.g. languages: [Khmer, English]",
+            )
+        elif len({lang.strip().lower() for lang in item.languages}) < 2:
             yield (
                 (*path, "languages"),
                 f"the languages are the same ({item.languages[0]})",
@@ -335,6 +344,27 @@ def _interpreters(schedule: Schedule) -> Iterator[Finding]:
                 f"'{person.id}' has the interpreter role but no zoom.interpretation entry, so Zoom would "
                 "not set up their channel",
                 f"add {{interpreter: {person.id}, languages: [{', '.join(pair)}]}} under zoom.interpretation",
+            )
+
+
+def _call_times(schedule: Schedule) -> Iterator[Finding]:
+    """Call times are 0 (at the slot) to 4h before it: negative would call people after they start."""
+    found: list[tuple[Path, timedelta]] = [
+        (("stage", "call_before", role.value), value) for role, value in schedule.stage.call_before.items()
+    ]
+    found += [(("people", i, "call_before"), p.call_before) for i, p in enumerate(schedule.people) if p.call_before]
+    for path, value in found:
+        if value < timedelta(0):
+            yield (
+                path,
+                f"{format_duration(value)} would call people after their slot starts",
+                "write how long before the slot, e.g. 20m, or 0m for the minute of the slot",
+            )
+        elif value > MAX_CALL_BEFORE:
+            yield (
+                path,
+                f"{format_duration(value)} before a slot is longer than {format_duration(MAX_CALL_BEFORE)}",
+                f"write at most {format_duration(MAX_CALL_BEFORE)}, e.g. 30m",
             )
 
 

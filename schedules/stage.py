@@ -56,9 +56,17 @@ def person_slots(schedule: Schedule, rows: list[SegmentTiming], person_id: str) 
 
 
 def call_time(schedule: Schedule, slots: list[Slot]) -> datetime | None:
-    """When a person is called: the earliest of each slot's start minus its role's `call_before`."""
-    calls = schedule.stage.call_before
-    return min((s.start - calls.get(s.role, timedelta(0)) for s in slots), default=None)
+    """When a person is called: the earliest of each slot's start minus their call time for it."""
+    return min((s.start - call_before(schedule, s.person, s.role) for s in slots), default=None)
+
+
+def call_before(schedule: Schedule, person_id: str, role: Role) -> timedelta:
+    """How long before a slot in `role` this person is called: their own `call_before`, else the
+    role's in `stage.call_before`, else the default (moderator 30m, speaker 20m, respondent 15m)."""
+    person = schedule.person(person_id)
+    if person is not None and person.call_before is not None:
+        return person.call_before
+    return schedule.stage.call_for(role)
 
 
 def stage_message(adjustments: list[Adjustment] | tuple) -> StageMessage | None:

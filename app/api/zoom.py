@@ -114,11 +114,13 @@ async def post_apply(
     summary="Read-only pre-flight: what the real Zoom would refuse for this schedule",
     responses={400: error("the schedule's Zoom settings cannot be checked (e.g. no Zoom credentials)")},
 )
-async def post_doctor(event_id: EventId, runtime: RuntimeDep, _: Organiser):
-    """Every check with pass/warn/fail and the fix; `ok` is false when a check failed."""
+async def post_doctor(event_id: EventId, runtime: RuntimeDep, _: Organiser, for_the_day: bool = False):
+    """Every check with pass/warn/fail and the fix; `ok` is false when a check failed.
+
+    The day's checks (webhook endpoint, target variables) fail only with `for_the_day`."""
     schedule = runtime.schedule(event_id)
     try:
-        report = await ZoomSetup.for_runtime(runtime).doctor(schedule)
+        report = await ZoomSetup.for_runtime(runtime).doctor(schedule, for_the_day=for_the_day)
     except ZoomSetupError as exc:
         raise AppError(str(exc)) from None
     return report.as_json()

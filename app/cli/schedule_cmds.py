@@ -15,13 +15,14 @@ from rich.text import Text
 from app.cli import app
 from app.cli.output import INVALID, console, errors, load_or_exit, max_schedule_bytes, write_bytes
 from app.views import panelists_json, plan_json, segment_people
-from schedules.clock import change_between, describe_change, wall
+from schedules.clock import change_between, describe_change, utc_label, wall
 from schedules.durations import format_duration
 from schedules.ics import to_ics
 from schedules.load import load_file
 from schedules.problems import ScheduleError
 from schedules.resolve import zone
 from schedules.schema import SCHEMA_PATH, schema_text
+from schedules.stage import call_before, person_slots
 from schedules.timeline import build_timeline
 
 
@@ -77,6 +78,15 @@ def plan(
         _print_tables(schedule, timeline, zone_name)
 
 
+def shown_at(moment: datetime, tzinfo) -> str:
+    """HH:MM in the zone; a wall time that happens twice that day gets its offset as `UTC-2:30`
+    (not "-02:30", which reads as a range next to another time)."""
+    text = wall(moment, tzinfo)
+    if len(text) == 5:
+        return text
+    return f"{text[:5]} {utc_label(moment.astimezone(tzinfo).utcoffset())}"  # type: ignore[arg-type]  # aware
+
+
 REVISION_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
@@ -94,7 +104,7 @@ def plan_revision(file: Path) -> int:
 
 def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True) -> None:
     tzinfo = zone(zone_name)
-    local = lambda moment: wall(moment, tzinfo)  # type: ignore[arg-type]  # noqa: E731
+    local = lambda moment: shown_at(moment, tzinfo)  # noqa: E731
     day = timeline.segments[0].start.astimezone(tzinfo).strftime("%a %d %b %Y")
     # Text, not str: titles written by organisers must never be read as rich markup ("[Draft]").
     agenda = Table(title=Text(f"{schedule.event.title} | {day} | times in {zone_name}"), title_justify="left")
@@ -104,7 +114,9 @@ def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True
     changes = []
     for row in timeline.segments:
         seg = schedule.segments[row.index]
-        when = f"{local(row.start)}-{local(row.end)}"
+        start, end = local(row.start), local(row.end)
+        # "01:40-02:30" alone is a range; with an offset on either end, a word keeps them apart.
+        when = f"{start} to {end}" if " " in start + end else f"{start}-{end}"
         if found := change_between(tzinfo, row.start, row.end):  # type: ignore[arg-type]  # zone checked by the caller
             changes.append(f"* {seg.title}: {describe_change(*found)}; the length is real elapsed time")
             when += " *"
@@ -117,6 +129,7 @@ def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True
     if panelists := panelists_json(schedule):
         names = ", ".join(p["name"] for p in panelists)
         console.print(f"Panelists ({len(panelists)}, roles: [panelist] plus zoom.panelists): {names}", markup=False)
+    _print_calls(schedule, timeline, local)
     if not cues_table:
         console.print(f"{len(timeline.cues)} planned cues (`showcaller plan FILE` lists them)", markup=False)
         return
@@ -126,6 +139,35 @@ def _print_tables(schedule, timeline, zone_name: str, *, cues_table: bool = True
     for cue in timeline.cues:
         cues.add_row(local(cue.at), cue.kind.value, Text(cue.title), ", ".join(cue.targets) or "-")
     console.print(cues)
+
+
+def _print_calls(schedule, timeline, local) -> None:
+    """When each person on stage is called (invites and run sheets say the same)."""
+    rows = []
+    for person in schedule.people:
+        slots = person_slots(schedule, timeline.segments, person.id)
+        if not slots:
+            continue
+        # The slot that sets the call: the earliest start minus that slot's call time.
+        slot = min(slots, key=lambda s: s.start - call_before(schedule, person.id, s.role))
+        ahead = call_before(schedule, person.id, slot.role)
+        why = "own call_before" if person.call_before is not None else slot.role.value
+        rows.append(
+            (
+                local(slot.start - ahead),
+                Text(person.name),
+                f"{local(slot.start)} {slot.role.value}",
+                f"{format_duration(ahead) if ahead else 'at the slot'} ({why})",
+            )
+        )
+    if not rows:
+        return
+    calls = Table(title="Call times (stage.call_before, people[].call_before)", title_justify="left")
+    for column in ("Call", "Person", "For slot", "Before"):
+        calls.add_column(column)
+    for row in sorted(rows, key=lambda r: r[0]):
+        calls.add_row(*row)
+    console.print(calls)
 
 
 @app.command()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -28,17 +31,64 @@ def _service(runtime):
     return ZoomSetup(runtime.db, runtime.settings, lambda: datetime.now(UTC))
 
 
-def _zoom_failed(exc: ZoomError) -> None:
+def _zoom_failed(exc: ZoomError) -> NoReturn:
+    """One line with the cause and the next step (integrations/zoom/errors.py), exit 1."""
     from integrations.zoom import ReplaceRequired
+    from integrations.zoom.errors import explain
 
-    if isinstance(exc, ReplaceRequired):
-        errors.print(str(exc.message))
-    else:
-        errors.print(f"Zoom refused: HTTP {exc.status} code {exc.code}: {exc.message}")
+    errors.print(str(exc.message) if isinstance(exc, ReplaceRequired) else explain(exc), markup=False)
     raise typer.Exit(1) from None
 
 
+class _TargetNotices(logging.Filter):
+    """Drops the engine's "target cannot be used" warnings, which it logs for every stored event on
+    each start: the doctor's "target variables" check says it once, for the schedule at hand."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("event %s: target '%s' cannot be used")
+
+
+@contextlib.contextmanager
+def _quiet_targets() -> Iterator[None]:
+    logger, notices = logging.getLogger("showcaller.engine"), _TargetNotices()
+    logger.addFilter(notices)
+    try:
+        yield
+    finally:
+        logger.removeFilter(notices)
+
+
+def _skip_names(skip_check: list[str] | None) -> tuple[str, ...]:
+    """The `--skip-check` names, each one a check's name; an unknown one stops with the list."""
+    from app.zoom.doctor import CHECK_NAMES, unknown_checks
+
+    names = tuple(skip_check or ())
+    if bad := unknown_checks(names):
+        errors.print(
+            f"--skip-check: no check named {', '.join(bad)}. Fix: use one of {', '.join(CHECK_NAMES)}", markup=False
+        )
+        raise typer.Exit(2)
+    return names
+
+
+SkipCheck = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--skip-check",
+        metavar="NAME",
+        help="leave one pre-flight check out, e.g. webhook-endpoint (repeatable; the others still run)",
+    ),
+]
+
+
 _MARK = {"pass": "[green]pass[/]", "warn": "[yellow]warn[/]", "fail": "[bold red]FAIL[/]"}
+
+
+def print_warnings(report, prefix: str = "") -> None:
+    """The warnings of a report that did not stop anything, one line each with the fix."""
+    for c in report.checks:
+        if c.status == "warn":
+            errors.print(f"{prefix}warning: {c.name}: {c.detail}. Fix: {c.fix}", markup=False, soft_wrap=True)
 
 
 def print_report(report) -> None:
@@ -62,19 +112,36 @@ def print_report(report) -> None:
 
 
 @app.command()
-def doctor(file: Annotated[Path, typer.Argument(help="the schedule file")]) -> None:
+def doctor(
+    file: Annotated[Path, typer.Argument(help="the schedule file")],
+    for_the_day: Annotated[
+        bool,
+        typer.Option(
+            "--for-the-day",
+            help="also fail the day's checks (webhook endpoint over HTTPS, target variables); "
+            "without it they are warnings, as for apply the week before",
+        ),
+    ] = False,
+    skip_check: SkipCheck = None,
+) -> None:
     """Check, read-only, what the real Zoom would refuse for this schedule; exit 1 when a check fails."""
     from app.zoom.mapping import ZoomSetupError
 
     schedule = load_or_exit(str(file))
+    skip = _skip_names(skip_check)
     settings = get_settings()
     if settings.sandbox:
         errors.print(SANDBOX_NOTE)
     try:
-        report = asyncio.run(_with_runtime(lambda rt: _service(rt).doctor(schedule)))
+        with _quiet_targets():
+            report = asyncio.run(
+                _with_runtime(lambda rt: _service(rt).doctor(schedule, for_the_day=for_the_day, skip=skip))
+            )
     except ZoomSetupError as exc:
         errors.print(f"{file}: {exc}")
         raise typer.Exit(2) from None
+    except ZoomError as exc:
+        _zoom_failed(exc)
     print_report(report)
     if not report.ok:
         raise typer.Exit(1)
@@ -102,20 +169,29 @@ def apply(
             help="allow deleting the Zoom object when zoom.kind or zoom.host changed (its links stop working)",
         ),
     ] = False,
-    skip_doctor: Annotated[bool, typer.Option("--skip-doctor", help="do not run the pre-flight checks first")] = False,
+    skip_doctor: Annotated[
+        bool, typer.Option("--skip-doctor", help="do not run any pre-flight check first (all of them)")
+    ] = False,
+    skip_check: SkipCheck = None,
 ) -> None:
-    """Run the doctor, then create or update the Zoom meeting/webinar (hosts, panelists, interpreters, rooms)."""
+    """Run the doctor, then create or update the Zoom meeting/webinar (hosts, panelists, interpreters, rooms).
+
+    The day's checks (webhook endpoint, target variables) are warnings here: apply runs the week
+    before, when the service need not answer yet. `doctor --for-the-day` fails them.
+    """
     paths = schedule_files(files)
+    skip = _skip_names(skip_check)
     if not paths:
         errors.print("no schedule files found")
         raise typer.Exit(2)
-    if len(paths) > 1:
-        _apply_many(paths, dry_run=dry_run, replace=replace, skip_doctor=skip_doctor)
-        return
-    _apply_one(paths[0], dry_run=dry_run, replace=replace, skip_doctor=skip_doctor)
+    with _quiet_targets():
+        if len(paths) > 1:
+            _apply_many(paths, dry_run=dry_run, replace=replace, skip_doctor=skip_doctor, skip=skip)
+            return
+        _apply_one(paths[0], dry_run=dry_run, replace=replace, skip_doctor=skip_doctor, skip=skip)
 
 
-def _apply_many(paths: list[Path], *, dry_run: bool, replace: bool, skip_doctor: bool) -> None:
+def _apply_many(paths: list[Path], *, dry_run: bool, replace: bool, skip_doctor: bool, skip: tuple[str, ...]) -> None:
     schedules = [load_or_exit(str(p)) for p in paths]
     settings = get_settings()
     if settings.sandbox:
@@ -127,9 +203,12 @@ def _apply_many(paths: list[Path], *, dry_run: bool, replace: bool, skip_doctor:
         service = _service(runtime)
         if dry_run:
             return [(s.event.id, await service.plan(s)) for s in schedules]
-        return await service.apply_many(schedules, replace=replace, doctor=not skip_doctor)
+        return await service.apply_many(schedules, replace=replace, doctor=not skip_doctor, skip=skip)
 
-    outcome = asyncio.run(_with_runtime(run))
+    try:
+        outcome = asyncio.run(_with_runtime(run))
+    except ZoomError as exc:
+        _zoom_failed(exc)
     if dry_run:
         for event_id, planned in outcome:
             console.print(f"{event_id}:", markup=False)
@@ -137,6 +216,8 @@ def _apply_many(paths: list[Path], *, dry_run: bool, replace: bool, skip_doctor:
         console.print(f"dry run: nothing was changed ({len(outcome)} schedules)")
         return
     for event_id, applied in outcome.done:
+        if applied.doctor is not None:
+            print_warnings(applied.doctor, f"{event_id}: ")
         result = applied.result
         verb = "created" if result.created else "updated" if result.write_calls else "unchanged"
         console.print(
@@ -153,7 +234,7 @@ def _apply_many(paths: list[Path], *, dry_run: bool, replace: bool, skip_doctor:
         raise typer.Exit(1)
 
 
-def _apply_one(file: Path, *, dry_run: bool, replace: bool, skip_doctor: bool) -> None:
+def _apply_one(file: Path, *, dry_run: bool, replace: bool, skip_doctor: bool, skip: tuple[str, ...]) -> None:
     from app.zoom.mapping import ZoomSetupError
     from app.zoom.service import DoctorFailed
 
@@ -169,7 +250,7 @@ def _apply_one(file: Path, *, dry_run: bool, replace: bool, skip_doctor: bool) -
         service = _service(runtime)
         if dry_run:
             return await service.plan(schedule)
-        return await service.apply(schedule, replace=replace, doctor=not skip_doctor)
+        return await service.apply(schedule, replace=replace, doctor=not skip_doctor, skip=skip)
 
     try:
         outcome = asyncio.run(_with_runtime(run))
@@ -178,7 +259,10 @@ def _apply_one(file: Path, *, dry_run: bool, replace: bool, skip_doctor: bool) -
         raise typer.Exit(2) from None
     except DoctorFailed as exc:
         print_report(exc.report)
-        errors.print("apply stopped before writing to Zoom: fix the failed checks above (or --skip-doctor)")
+        errors.print(
+            "apply stopped before writing to Zoom: fix the failed checks above "
+            "(or leave one out with --skip-check NAME; --skip-doctor skips them all)"
+        )
         raise typer.Exit(1) from None
     except ZoomError as exc:
         _zoom_failed(exc)
@@ -186,6 +270,8 @@ def _apply_one(file: Path, *, dry_run: bool, replace: bool, skip_doctor: bool) -
     if report is not None and not report.ok:
         print_report(report)
         errors.print("sandbox: the failed checks above do not stop apply here; against Zoom they would")
+    elif report is not None:
+        print_warnings(report)
     console.print(outcome.plan.render(), markup=False)
     if dry_run:
         for note in outcome.notes:
@@ -219,7 +305,8 @@ def status(file: Annotated[Path, typer.Argument(help="the schedule file")]) -> N
         return await _service(runtime).host_links(schedule.event.id)
 
     try:
-        row = asyncio.run(_with_runtime(run))
+        with _quiet_targets():
+            row = asyncio.run(_with_runtime(run))
     except ZoomError as exc:
         _zoom_failed(exc)
     if row is None:

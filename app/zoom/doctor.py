@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +13,40 @@ import httpx
 from app.config import Settings
 from integrations.zoom import MeetingSpec, sign, url_validation_response
 from integrations.zoom.preflight import Check
+from schedules.model import Schedule
+from schedules.roster import stage_outside_panel
 
 WEBHOOK_PATH = "/webhooks/zoom"
+# Checks that matter on the day of the event, not the week before when `apply` creates the meeting
+# and the registration link goes out: a warning for `apply` and a plain `doctor`, a failure for
+# `doctor --for-the-day`.
+DAY_CHECKS = frozenset({"webhook endpoint", "target variables"})
+# Every check's name, as `--skip-check` takes it (spaces as dashes): unknown names are refused.
+CHECK_NAMES = (
+    "credentials-and-scopes",
+    "host-user",
+    "host-settings",
+    "webinar-licence",
+    "alternative-hosts",
+    "language-interpretation",
+    "breakout-pre-assignment",
+    "recording",
+    "registration",
+    "stage-panelists",
+    "event-date",
+    "webhook-endpoint",
+    "target-variables",
+)
+
+
+def slug(name: str) -> str:
+    """A check's name as the command line writes it: "webhook endpoint" -> "webhook-endpoint"."""
+    return name.replace(" ", "-")
+
+
+def unknown_checks(names: list[str] | tuple[str, ...]) -> list[str]:
+    """The names `--skip-check` was given that are no check's name."""
+    return [n for n in names if slug(n.strip().lower()) not in CHECK_NAMES]
 
 
 @dataclass(frozen=True)
@@ -32,6 +65,19 @@ class DoctorReport:
     def failures(self) -> list[Check]:
         """The failed checks."""
         return [c for c in self.checks if c.status == "fail"]
+
+    def shaped(self, *, for_the_day: bool, skip: tuple[str, ...] = ()) -> DoctorReport:
+        """The report a command acts on: skipped checks left out, and day checks at most a warning
+        unless `for_the_day` (the webhook and the targets need only work when the event runs)."""
+        skipped = {slug(n.strip().lower()) for n in skip}
+        out = []
+        for c in self.checks:
+            if slug(c.name) in skipped:
+                continue
+            if c.name in DAY_CHECKS and c.status == "fail" and not for_the_day:
+                c = Check(c.name, "warn", c.detail + " (needed on the day, not before)", c.fix)
+            out.append(c)
+        return DoctorReport(out, self.sandbox)
 
     def as_json(self) -> dict:
         """The REST answer."""
@@ -118,6 +164,44 @@ async def check_webhook(settings: Settings, http: httpx.AsyncClient | None, now:
             "SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN equals the app's Secret Token",
         )
     return Check(name, "pass", f"{url} answers Zoom's URL validation with the configured secret")
+
+
+def check_stage_panelists(schedule: Schedule) -> Check:
+    """Everyone on a webinar's stage is a panelist (else they join as attendees: no voice, no video)."""
+    name = "stage panelists"
+    outside = stage_outside_panel(schedule)
+    if not outside:
+        return Check(
+            name, "pass", "everyone on stage is a panelist" if schedule.zoom.kind == "webinar" else "a meeting"
+        )
+    who = ", ".join(f"{ref} ({role} in {segment})" for ref, role, segment in outside)
+    refs = ", ".join(ref for ref, _, _ in outside)
+    return Check(
+        name,
+        "warn",
+        f"not panelists, so they would join the webinar as attendees: {who}",
+        f"add {refs} to zoom.panelists (or give them roles: [panelist])",
+    )
+
+
+def check_targets(problems: dict[str, str]) -> Check:
+    """Every target's variables are set, so its messages go out instead of being parked."""
+    name = "target variables"
+    if not problems:
+        return Check(name, "pass", "every target's variables are set")
+    unset = sorted({m.group(1) for p in problems.values() if (m := _UNSET.search(p))})
+    other = [p for p in problems.values() if not _UNSET.search(p)]
+    return Check(
+        name,
+        "fail",
+        f"{len(problems)} target(s) cannot be used, their messages would be parked: {', '.join(sorted(problems))}"
+        + (f"; not set: {', '.join(unset)}" if unset else "")
+        + "".join(f"; {p}" for p in other),
+        "set the variables in the environment or .env of `showcaller serve` (`showcaller config FILE` lists them)",
+    )
+
+
+_UNSET = re.compile(r"environment variable (\S+) is not set")
 
 
 class contextlib_client:  # noqa: N801 - used as an async context manager factory

@@ -20,8 +20,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
+from app.engine.targets import resolve_targets
 from app.zoom.access import SANDBOX_BASE, ZoomAccess, zoom_access
-from app.zoom.doctor import DoctorReport, check_date, check_webhook
+from app.zoom.doctor import DoctorReport, check_date, check_stage_panelists, check_targets, check_webhook, slug
 from app.zoom.journal import (
     db_journal,
     forget_pending_create,
@@ -45,6 +46,7 @@ from integrations.zoom import (
     find_created,
     plan_changes,
 )
+from integrations.zoom.errors import explain
 from integrations.zoom.preflight import preflight
 from integrations.zoom_emulator import ZoomEmulator
 from schedules.model import Schedule
@@ -174,16 +176,23 @@ class ZoomSetup:
             return Planned(plan_changes(spec, state), access.sandbox, notes)
 
     async def apply(
-        self, schedule: Schedule, *, replace: bool = False, doctor: bool = True, access: ZoomAccess | None = None
+        self,
+        schedule: Schedule,
+        *,
+        replace: bool = False,
+        doctor: bool = True,
+        access: ZoomAccess | None = None,
+        skip: tuple[str, ...] = (),
     ) -> Applied:
         """Converge Zoom to the schedule, recording each step; `replace` allows deleting the old object.
 
-        The doctor runs first (unless `doctor=False`); a failed check stops apply against the real
-        Zoom (DoctorFailed). In the sandbox it is reported and apply goes on: the emulated account
-        is not the one the event will use.
+        The doctor runs first (unless `doctor=False`; `skip` leaves named checks out); a failed check
+        stops apply against the real Zoom (DoctorFailed). The day's checks (webhook, targets) are only
+        warnings here: apply runs the week before, when the service need not answer yet. In the
+        sandbox failures are reported and apply goes on: the emulated account is not the event's.
         """
         spec = spec_from_schedule(schedule)
-        report = await self.doctor(schedule, access=access) if doctor else None
+        report = await self.doctor(schedule, access=access, skip=skip) if doctor else None
         if report is not None and not report.ok and not report.sandbox:
             raise DoctorFailed(report)
         if access is None:
@@ -213,7 +222,13 @@ class ZoomSetup:
         return Applied(plan, result, access.sandbox, report)
 
     async def apply_many(
-        self, schedules: list[Schedule], *, replace: bool = False, doctor: bool = True, concurrency: int = 4
+        self,
+        schedules: list[Schedule],
+        *,
+        replace: bool = False,
+        doctor: bool = True,
+        concurrency: int = 4,
+        skip: tuple[str, ...] = (),
     ) -> ManyApplied:
         """Apply several schedules over one Zoom client (one token, one pacer), `concurrency` at a time.
 
@@ -230,7 +245,9 @@ class ZoomSetup:
                 index, schedule = queue.pop(0)
                 event_id = schedule.event.id
                 try:
-                    results[index] = await self.apply(schedule, replace=replace, doctor=doctor, access=access)
+                    results[index] = await self.apply(
+                        schedule, replace=replace, doctor=doctor, access=access, skip=skip
+                    )
                 except ZoomRateLimited as exc:
                     if not exc.daily:
                         out.failed.append((event_id, f"Zoom rate limit: {exc.message}"))
@@ -239,8 +256,10 @@ class ZoomSetup:
                     out.left.append(event_id)
                 except DoctorFailed as exc:
                     out.failed.append((event_id, f"pre-flight failed: {exc}"))
-                except (ZoomError, ZoomSetupError) as exc:
-                    out.failed.append((event_id, getattr(exc, "message", None) or str(exc)))
+                except ZoomError as exc:
+                    out.failed.append((event_id, explain(exc)))
+                except ZoomSetupError as exc:
+                    out.failed.append((event_id, str(exc)))
 
         async with self.access(schedules) as access:
             await asyncio.gather(*(worker(access) for _ in range(max(1, concurrency))))
@@ -249,8 +268,19 @@ class ZoomSetup:
         out.done = [(schedules[i].event.id, results[i]) for i in sorted(results)]
         return out
 
-    async def doctor(self, schedule: Schedule, *, access: ZoomAccess | None = None) -> DoctorReport:
-        """Read-only checks of everything the real Zoom would refuse or drop for this schedule."""
+    async def doctor(
+        self,
+        schedule: Schedule,
+        *,
+        access: ZoomAccess | None = None,
+        for_the_day: bool = False,
+        skip: tuple[str, ...] = (),
+    ) -> DoctorReport:
+        """Read-only checks of everything the real Zoom would refuse or drop for this schedule.
+
+        The day's checks (webhook endpoint, target variables) fail only `for_the_day`; `skip` names
+        checks to leave out ("webhook-endpoint").
+        """
         spec = spec_from_schedule(schedule)
         if access is None:
             async with self.access(None) as opened:
@@ -259,9 +289,12 @@ class ZoomSetup:
         else:
             checks = await preflight(access.client, spec)
             sandbox = access.sandbox
+        checks.append(check_stage_panelists(schedule))
         checks.append(check_date(spec, self.now()))
-        checks.append(await check_webhook(self.settings, self.http, self.now()))
-        return DoctorReport(checks, sandbox)
+        if slug("webhook endpoint") not in {slug(n.strip().lower()) for n in skip}:  # no probe when skipped
+            checks.append(await check_webhook(self.settings, self.http, self.now()))
+        checks.append(check_targets(resolve_targets(schedule).problems))
+        return DoctorReport(checks, sandbox).shaped(for_the_day=for_the_day, skip=skip)
 
     async def host_links(self, event_id: str) -> Any:
         """The recorded object with a start link younger than 90 minutes (read again from Zoom if older)."""

@@ -84,6 +84,8 @@ class ChangePlan:
             elif c.action in ("create", "recreate"):
                 lines.append(f"+ {c.action} {self.kind}: {c.note}")
                 lines.extend(f"    {line}" for line in self.sends)
+            elif c.action == "update" and isinstance(c.new, frozenset):
+                lines.append(_set_diff(c.field or "", c.old or frozenset(), c.new))
             elif c.action == "update":
                 lines.append(f"~ {c.field}: {c.old!r} -> {c.new!r}")
             elif c.action == "add_panelist":
@@ -111,6 +113,40 @@ class ApplyResult:
 
 
 _SPLIT = re.compile(r"[;,]")
+# The set-valued fields, as people name them in a change list.
+_SET_LABELS = {
+    "settings.language_interpretation": "interpretation",
+    "settings.alternative_hosts": "alternative hosts",
+    "settings.breakout_room": "breakout rooms",
+    "settings.meeting_invitees": "invitees",
+}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A set member compared by `key` (case-folded) and printed as Zoom and people write it."""
+
+    key: Any
+    text: str = field(compare=False)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _set_diff(key: str, old: frozenset, new: frozenset) -> str:
+    """`interpretation: + Khmer-English (ana@example.org); - French-English (bo@example.org)`."""
+    parts = [f"+ {x}" for x in sorted(map(str, new - old))] + [f"- {x}" for x in sorted(map(str, old - new))]
+    return f"~ {_SET_LABELS.get(key, key)}: " + "; ".join(parts)
+
+
+def _interpreting(email: str, languages: str) -> Shown:
+    names = [n.strip() for n in languages.split(",") if n.strip()]
+    return Shown((email.lower(), ",".join(n.lower() for n in names)), f"{'-'.join(names)} ({email})")
+
+
+def _room(name: str, participants: Any) -> Shown:
+    emails = _emails(participants)
+    return Shown((name, emails), f"room {name!r}: {', '.join(sorted(emails)) or 'nobody pre-assigned'}")
 
 
 def _emails(values: Any) -> frozenset[str]:
@@ -136,10 +172,10 @@ def _desired(spec: MeetingSpec) -> dict[str, Any]:
             out[f"settings.{key}"] = s[key]
     out["settings.alternative_hosts"] = _emails(spec.alternative_hosts)
     out["settings.language_interpretation"] = frozenset(
-        (i.email.lower(), i.interpreter_languages.lower()) for i in spec.interpreters
+        _interpreting(i.email, i.interpreter_languages) for i in spec.interpreters
     )
     if spec.kind == "meeting":
-        out["settings.breakout_room"] = frozenset((r.name, _emails(r.participants)) for r in spec.breakout_rooms)
+        out["settings.breakout_room"] = frozenset(_room(r.name, r.participants) for r in spec.breakout_rooms)
         out["settings.meeting_invitees"] = _emails(spec.meeting_invitees)
     return out
 
@@ -159,22 +195,18 @@ def _current(meeting: ZoomMeeting, key: str) -> Any:
         li = s.language_interpretation
         if li is None or not li.enable:
             return frozenset()
-        return frozenset(
-            (i.email.lower(), (i.interpreter_languages or "").replace(" ", "").lower()) for i in li.interpreters
-        )
+        return frozenset(_interpreting(i.email, i.interpreter_languages or "") for i in li.interpreters)
     if name == "breakout_room":
         br = s.breakout_room
         if br is None or not br.enable:
             return frozenset()
-        return frozenset((r.name, _emails(r.participants)) for r in br.rooms)
+        return frozenset(_room(r.name, r.participants) for r in br.rooms)
     if name == "meeting_invitees":
         return _emails(i.email for i in s.meeting_invitees or ())
     return getattr(s, name)
 
 
 def _show(value: Any) -> Any:
-    if isinstance(value, frozenset):
-        return sorted(value, key=repr)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     return value

@@ -18,6 +18,7 @@ the retry layer still decides per method whether a repeat is safe.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -101,3 +102,42 @@ class ZoomTransportError(ZoomError):
 
 class ZoomProtocolError(ZoomError):
     """Zoom's answer could not be decoded into the expected shape."""
+
+
+_CREATES = ("/meetings", "/webinars")
+
+
+def explain(exc: ZoomError) -> str:
+    """One line for a person: what went wrong with Zoom and what to do next (never a traceback)."""
+    if isinstance(exc, ZoomTransportError):
+        lost_create = exc.method == "POST" and (exc.path or "").endswith(_CREATES)
+        if exc.reached_zoom is False:
+            return "cannot reach Zoom (connect error): check the network or proxy, and SHOWCALLER_ZOOM_API_BASE"
+        if lost_create:
+            return (
+                "the answer was lost after Zoom may have created the meeting: run `apply` again, it adopts the meeting"
+            )
+        found = re.search(r"\b[A-Z][A-Za-z]*(?:Error|Timeout)\b", exc.message)
+        cause = found.group(0) if found else exc.message
+        return f"Zoom did not answer ({cause}): check the network or proxy, then run the command again"
+    if isinstance(exc, ZoomAuthError):
+        return (
+            f"Zoom refused the credentials ({exc.message}): check SHOWCALLER_ZOOM_ACCOUNT_ID, _CLIENT_ID and "
+            "_CLIENT_SECRET against the Server-to-Server OAuth app, and that the app is activated"
+        )
+    if isinstance(exc, ZoomRateLimited):
+        if exc.daily:
+            return f"Zoom's daily limit is spent ({exc.message}): run the command again after 00:00 UTC"
+        return f"Zoom's rate limit was hit ({exc.message}): wait a minute and run the command again"
+    if isinstance(exc, ZoomServerError):
+        return f"Zoom failed (HTTP {exc.status}): try again in a few minutes (status.zoom.us shows outages)"
+    if isinstance(exc, ZoomNotFound):
+        return f"Zoom has no such object ({exc.message}): check zoom.host, or run `apply` to create it again"
+    if isinstance(exc, ZoomValidationError):
+        fields = "; ".join(f"{e.field}: {e.message}" for e in exc.field_errors)
+        detail = f"{exc.message}" + (f" ({fields})" if fields else "")
+        return f"Zoom refused the request: {detail}: correct the schedule's zoom section and run `apply` again"
+    if isinstance(exc, ZoomProtocolError):
+        return f"Zoom's answer could not be read ({exc.message}): check that SHOWCALLER_ZOOM_API_BASE points at Zoom"
+    code = f", code {exc.code}" if exc.code is not None else ""
+    return f"Zoom refused (HTTP {exc.status}{code}): {exc.message}: correct the cause and run the command again"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from integrations.zoom.client import ZoomClient
-from integrations.zoom.errors import ZoomAuthError, ZoomError, ZoomNotFound
+from integrations.zoom.errors import ZoomAuthError, ZoomNotFound, ZoomValidationError
 from integrations.zoom.models import ZoomUser
 from integrations.zoom.spec import MeetingSpec
 
@@ -257,11 +257,13 @@ async def preflight(client: ZoomClient, spec: MeetingSpec) -> list[Check]:
         return checks  # nothing else can be read without a token
     host_check, host = await check_host(client, spec)
     checks.append(host_check)
-    settings: dict[str, Any] = {}
+    settings: dict[str, Any] | None = None
     if host is not None:
         try:
             settings = await client.get_user_settings(spec.host_user)
-        except ZoomError as exc:
+        except ZoomNotFound:
+            settings = None
+        except (ZoomAuthError, ZoomValidationError) as exc:
             checks.append(
                 Check(
                     "host settings",
@@ -270,6 +272,11 @@ async def preflight(client: ZoomClient, spec: MeetingSpec) -> list[Check]:
                     "give the app the user:read:admin scope",
                 )
             )
+    if settings is None:
+        # Licence, interpretation, rooms and recording are read from the host's settings: with no
+        # host (or no settings) they were never read, so they are not reported as failures.
+        checks.append(await check_alternative_hosts(client, spec))
+        return checks
     checks.append(check_webinar_licence(spec, settings))
     checks.append(await check_alternative_hosts(client, spec))
     checks.append(check_interpretation(spec, settings))

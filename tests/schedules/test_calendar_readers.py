@@ -26,6 +26,7 @@ from app.cli import app
 from app.cli.schedule_cmds import plan_revision
 from schedules.invites import invite_ics, invite_part
 from schedules.load import load_text
+from schedules.model import Role
 from schedules.timeline import build_timeline
 from schedules.vtimezone import _changes, in_zone_or_utc, vtimezone
 from tests.schedules.calendar_readers import read_ical_js, read_icalendar, read_vobject, z
@@ -72,7 +73,8 @@ def _written(case: str, tmp_path: Path) -> tuple[dict, dict[str, tuple[datetime,
     }
     schedule = load_text(text, source.name)
     rows = build_timeline(schedule).segments
-    calls = {role.value: d for role, d in schedule.stage.call_before.items()}
+    # The role's call time: the file's stage.call_before, else the defaults (moderator 30m, speaker 20m).
+    calls = {role.value: schedule.stage.call_for(role) for role in Role}
     for person in schedule.people:
         part = invite_part(schedule, rows, person, None, None)
         if part is None:
@@ -184,9 +186,10 @@ def test_the_repeated_hour_is_written_in_utc(tmp_path):
     _, expected, files = _written("fall-back", tmp_path)
     kanya = (tmp_path / "kanya-srisuk.ics").read_text()
     assert "DTEND:20261025T013000Z" in kanya
-    assert "DTSTART;TZID=Europe/Zurich:20261025T013000" in kanya
+    # Called 20 minutes before her 01:30 slot (a speaker's default call time).
+    assert "DTSTART;TZID=Europe/Zurich:20261025T011000" in kanya
     start, end = expected["fall-back-meeting-2026.kanya-srisuk.invite@showcaller"]
-    assert end - start == timedelta(minutes=120)
+    assert end - start == timedelta(minutes=20 + 120)
 
 
 def test_the_agenda_is_a_publication_of_the_current_revision(tmp_path):

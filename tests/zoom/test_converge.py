@@ -223,8 +223,41 @@ def test_plan_is_pure_over_a_given_state() -> None:
     plan = plan_changes(simple(duration_minutes=90, alternative_hosts=("a@x.org",)), state)
     assert sorted((c.field, c.old, c.new) for c in plan.items) == [
         ("duration", 60, 90),
-        ("settings.alternative_hosts", [], ["a@x.org"]),
+        ("settings.alternative_hosts", frozenset(), frozenset({"a@x.org"})),
     ]
+    assert "~ alternative hosts: + a@x.org" in plan.render().splitlines()
+
+
+def test_set_changes_read_as_prose_with_the_names_as_written() -> None:
+    from integrations.zoom import Interpreter
+    from integrations.zoom.models import ZoomMeeting
+
+    current = ZoomMeeting.model_validate(
+        {
+            "id": 81234567890,
+            "host_email": "host@example.org",
+            "topic": "Demo",
+            "start_time": "2030-01-01T10:00:00Z",
+            "duration": 60,
+            "timezone": "UTC",
+            "settings": {
+                "approval_type": 2,
+                "alternative_hosts": "",
+                "meeting_invitees": [],
+                "language_interpretation": {
+                    "enable": True,
+                    "interpreters": [{"email": "bo@x.org", "interpreter_languages": "French, English"}],
+                },
+            },
+        }
+    )
+    state = ZoomObjectState("meeting", current)
+    khmer = Interpreter(email="Ana@x.org", languages=("Khmer", "English"))
+    french = Interpreter(email="bo@x.org", languages=("french", "english"))  # same pair, other case: no change
+    assert plan_changes(simple(interpreters=(french,)), state).is_empty
+    text = plan_changes(simple(interpreters=(khmer,)), state).render()
+    assert text == "~ interpretation: + Khmer-English (Ana@x.org); - French-English (bo@x.org)"
+    assert "frozenset" not in text
 
 
 async def test_kind_change_deletes_the_old_object_and_needs_replace(client, emulator) -> None:

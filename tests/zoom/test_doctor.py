@@ -333,3 +333,54 @@ def test_report_ok_allows_warnings_only() -> None:
     assert DoctorReport([Check("a", "pass", ""), Check("b", "warn", "", "x")], True).ok
     failing = DoctorReport([Check("a", "fail", "bad", "fix it")], False)
     assert not failing.ok and failing.as_json()["checks"][0]["fix"] == "fix it"
+
+
+async def test_a_host_not_in_the_account_is_the_only_failure_read_from_it(contract) -> None:
+    # Webinar licence, interpretation, rooms, recording and registration come from the host's
+    # settings: with no such host they were never read, so they are not reported as failures.
+    spec = meeting(
+        host_user="nobody@example.org",
+        kind="webinar",
+        registration=True,
+        auto_recording="cloud",
+        interpreters=(Interpreter(email="ana@example.org", languages=("Khmer", "English")),),
+    )
+    checks, _ = await run(spec, contract=contract)
+    assert [c.name for c in checks.values() if c.status == "fail"] == ["host user"]
+    assert "nobody@example.org is not a user" in checks["host user"].detail
+    assert not {"webinar licence", "language interpretation", "recording", "registration"} & set(checks)
+
+
+def test_day_checks_warn_the_week_before_fail_for_the_day_and_skip_by_name() -> None:
+    from integrations.zoom.preflight import Check
+
+    report = DoctorReport(
+        [
+            Check("host user", "pass", "ok"),
+            Check("webhook endpoint", "fail", "https://x/webhooks/zoom is not reachable: ConnectError", "start serve"),
+            Check("target variables", "fail", "1 target(s) cannot be used", "set them"),
+        ],
+        sandbox=False,
+    )
+    before = report.shaped(for_the_day=False)
+    assert before.ok and [c.status for c in before.checks] == ["pass", "warn", "warn"]
+    assert "needed on the day" in before.checks[1].detail
+    day = report.shaped(for_the_day=True)
+    assert [c.name for c in day.failures] == ["webhook endpoint", "target variables"]
+    skipped = report.shaped(for_the_day=True, skip=("webhook-endpoint",))
+    assert [c.name for c in skipped.failures] == ["target variables"]
+    assert report.shaped(for_the_day=True, skip=("webhook-endpoint", "target-variables")).ok
+
+
+def test_a_webinar_speaker_left_out_of_the_panel_is_a_warning_naming_them_and_the_fix() -> None:
+    from app.zoom.doctor import check_stage_panelists
+
+    text = KHMER.read_text()
+    assert check_stage_panelists(load_text(text, "k.yaml")).status == "pass"
+    left_out = text.replace("panelists: [somchai-phan, dara-keo, noy-vongsa, lina-marsh]", "panelists: [somchai-phan]")
+    left_out = left_out.replace("roles: [speaker, panelist]", "roles: [speaker]")
+    check = check_stage_panelists(load_text(left_out, "k.yaml"))
+    assert check.status == "warn"
+    assert "dara-keo (speaker in session-1), lina-marsh (speaker in session-1)" in check.detail
+    assert "attendees" in check.detail
+    assert check.fix == "add dara-keo, lina-marsh to zoom.panelists (or give them roles: [panelist])"

@@ -118,3 +118,10 @@ async def test_rest_doctor_for_organisers(tmp_path, database_url, service_for) -
         failed = {c["name"]: c for c in body["checks"] if c["status"] == "fail"}
         assert list(failed) == ["language interpretation"] and "Khmer" in failed["language interpretation"]["fix"]
         assert {c["status"] for c in body["checks"]} == {"pass", "warn", "fail"}
+        # The targets' variables are unset: a warning the week before, a failure on the day.
+        assert [c["status"] for c in body["checks"] if c["name"] == "target variables"] == ["warn"]
+        day = (await client.post(f"{url}?for_the_day=true", headers={"Authorization": f"Bearer {organiser}"})).json()
+        assert [c["name"] for c in day["checks"] if c["status"] == "fail"] == [
+            "language interpretation",
+            "target variables",
+        ]
