@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from app.api.deps import get_runtime
 from app.core.vocabulary import InstanceRole
 from app.metrics import CONTENT_TYPE
+from app.services import Services
 from app.store.db import alembic_config
 
 DOCS_STATIC = "/docs-static"
@@ -26,7 +28,7 @@ def migration_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-async def readiness(runtime) -> tuple[bool, dict]:
+async def readiness(runtime: Services) -> tuple[bool, dict]:
     """Database reachable, migrations current, timer and delivery worker running (on the dispatching
     instance; a standby waits for the lease), change notices heard; quarantined events listed."""
     checks: dict[str, dict] = {}
@@ -84,7 +86,7 @@ def include(app: FastAPI) -> None:
         responses={503: {"description": "not ready: `reason` and `checks` say what is wrong"}},
     )
     async def readyz(request: Request):
-        ready, body = await readiness(request.app.state.runtime)
+        ready, body = await readiness(get_runtime(request))
         if ready:
             return {"status": "ready", **body}
         return JSONResponse(
@@ -95,7 +97,7 @@ def include(app: FastAPI) -> None:
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics (text format)", response_class=Response)
     async def metrics(request: Request):
-        return Response(request.app.state.runtime.metrics.exposition(), media_type=CONTENT_TYPE)
+        return Response(get_runtime(request).metrics.exposition(), media_type=CONTENT_TYPE)
 
     app.mount(DOCS_STATIC, StaticFiles(directory=str(_assets())), name="docs-static")
 
