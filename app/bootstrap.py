@@ -143,7 +143,10 @@ async def started(
         fire_listeners = (kick_worker, metrics.on_cue(clock), *observers.on_fire)
 
         def plan_changed() -> None:
-            member.rearm_if_dispatching() if cluster else timer.request_rearm()
+            if cluster:
+                member.rearm_if_dispatching()
+            else:
+                timer.request_rearm()
 
         dispatch = Dispatch()  # begun by `member` once this instance may dispatch
         engine = RunEngine(
