@@ -177,7 +177,7 @@ class RunEngine:
     on_change: Callable[[], None] = lambda: None
     timer_grace: timedelta | None = TIMER_OVER_GRACE
     # Events whose stored schedule or run log could not be loaded at start-up: id -> reason.
-    # Shared with Runtime.quarantined; their cues are neither fired nor re-planned.
+    # Shared with Services.quarantined; their cues are neither fired nor re-planned.
     quarantined: dict[str, str] = field(default_factory=dict)
     max_schedule_bytes: int = MAX_BYTES
     # The most messages (cue x target) one action may queue (SHOWCALLER_MAX_MESSAGES_PER_ACTION);
