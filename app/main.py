@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TypedDict
 
 import httpx
 from fastapi import FastAPI
 
-from app import __version__, errors
+from app import __version__, bootstrap, errors
 from app.api import attendance, control, deliveries, events, openapi, ops, webhooks, zoom
 from app.api.input_gate import InputGate, Limits
 from app.api.stream_tickets import StreamTickets
 from app.config import Settings, get_settings
-from app.engine.clock import Clock, SystemClock
+from app.engine.clock import Clock
 from app.logs import install_log_redaction
-from app.metrics import WebhookTiming
-from app.runtime import Runtime
-from app.schedule_worker import BoundedParser
+from app.metrics import Metrics, WebhookTiming
+from app.services import Services
 from app.stage import api as stage_api
 from app.web import routes as web_routes
+from app.web.agenda_hub import AgendaHub
 
 DESCRIPTION = """Run a live online event on Zoom from one schedule file.
 
@@ -30,36 +32,55 @@ token's role is not enough.
 """
 
 
+class State(TypedDict):
+    """The lifespan state: every request's `request.state` carries it (read through app.api.deps)."""
+
+    services: Services
+    stream_tickets: StreamTickets
+    agenda_hub: AgendaHub
+
+
+def state_of(services: Services) -> State:
+    """What the routes get: the started service, and the web app's own stream tickets and public
+    agenda streams (counted by the service's metrics)."""
+    hub = AgendaHub()
+    services.metrics.watch_streams(services.broadcaster, lambda: hub)
+    return State(services=services, stream_tickets=StreamTickets(), agenda_hub=hub)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-    runtime: Runtime | None = None,
+    services: Services | None = None,
     run_timer: bool = True,
     run_worker: bool = True,
 ) -> FastAPI:
-    """Build the app; tests pass a clock, an HTTP transport or a ready runtime."""
+    """Build the app; its lifespan builds the service (app/bootstrap.py) unless given started
+    `services` (tests, the rehearsal), and hands it to the routes as the lifespan state."""
     settings = settings or get_settings()
-    owned = runtime is None
-    runtime = runtime or Runtime(settings, clock=clock or SystemClock(), transport=transport)
+    metrics = services.metrics if services is not None else Metrics()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        if owned:
-            await runtime.start(run_timer=run_timer, run_worker=run_worker)
+    async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
+        install_log_redaction()  # again: uvicorn may have configured its loggers since create_app
+        if services is not None:
+            yield state_of(services)
+            return
+        async with bootstrap.started(
+            settings,
+            clock=clock,
+            transport=transport,
+            metrics=metrics,
+            run_timer=run_timer,
+            run_worker=run_worker,
+            freeze_loaded=True,  # and every event loaded from now on (a background catch-up)
+        ) as started:
             # What start-up built lives as long as the process: keep it out of the cyclic
             # collector, whose full passes over it stalled the event loop for ~50 ms at a time.
             gc.freeze()
-            # and every event loaded from now on (a background catch-up)
-            runtime.engine.freeze_loaded = True  # type: ignore[union-attr]  # started just above
-        app.state.runtime = runtime
-        install_log_redaction()  # again: uvicorn may have configured its loggers since create_app
-        try:
-            yield
-        finally:
-            if owned:
-                await runtime.stop()
+            yield state_of(started)
 
     app = FastAPI(
         title="Showcaller",
@@ -71,13 +92,8 @@ def create_app(
     )  # served by app.api.ops from local files
     errors.install(app)
     app.add_middleware(InputGate, api=app, limits=Limits.of(settings))
-    app.state.stream_tickets = StreamTickets()
-    app.state.schedule_parser = BoundedParser(
-        settings.schedule_parse_seconds, settings.schedule_parse_memory_mb, settings.schedule_parse_workers
-    )
     install_log_redaction()
-    app.add_middleware(WebhookTiming, metrics_of=lambda: runtime.metrics)
-    runtime.hub_of = lambda: getattr(app.state, "agenda_hub", None)
+    app.add_middleware(WebhookTiming, metrics_of=lambda: metrics)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: answers as soon as the service is up")
     async def healthz():

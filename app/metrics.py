@@ -1,6 +1,6 @@
 """What the service counts for /metrics (Prometheus text format), and the log lines that go with it.
 
-Each Runtime has its own registry, so two runtimes in one process (tests, a rehearsal next to a
+Each started service has its own registry, so two services in one process (tests, a rehearsal next to a
 server) never mix their numbers. The hooks here only observe: a failing hook must never stop a cue
 or a delivery, so each one swallows its own errors after logging them.
 """

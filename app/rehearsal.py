@@ -25,6 +25,7 @@ import httpx
 import uvicorn
 from rich.console import Console
 
+from app import bootstrap
 from app.attendance.registrants import fetch_records
 from app.attendance.report import attendance_json
 from app.cli.failures import ExitCode, Failure
@@ -33,8 +34,9 @@ from app.core.vocabulary import DeliveryStatus, FireOutcome, HostRole, InstanceR
 from app.engine.clock import ScaledClock
 from app.errors import AppError
 from app.main import create_app
+from app.metrics import Metrics
 from app.rehearsal_zoom import plan_meeting, run_meeting
-from app.runtime import Runtime
+from app.services import Services
 from app.store import outbox_repo, tokens_repo
 from app.transcript import Transcript
 from app.zoom.access import SANDBOX_BASE, sandbox_client
@@ -189,9 +191,8 @@ async def rehearse(
         slack_pacing=False,
     )
     clock = RehearsalClock(opens - lead, speed)
-    runtime = Runtime(
-        settings, clock=clock, env_overrides=receiver_env(schedule, f"http://127.0.0.1:{receivers_port}", token, secret)
-    )
+    metrics = Metrics()  # the service's own, built before it: the sandbox Zoom's client reports to it too
+    zoom_clients = None
     if zoom:
         # The rehearsal's own Zoom: it signs with the service's webhook secret on the same fast clock.
         emulator = create_emulator(
@@ -202,127 +203,136 @@ async def rehearse(
             retry_scale=0.001,
         )
         zoom_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url=SANDBOX_BASE)
-        zoom_http.event_hooks = runtime.metrics.zoom_hooks(SANDBOX_BASE)
-        runtime.zoom_client_factory = lambda: sandbox_client(zoom_http, emulator)
+        zoom_http.event_hooks = metrics.zoom_hooks(SANDBOX_BASE)
+        zoom_clients = lambda: sandbox_client(zoom_http, emulator)  # noqa: E731
     summary = summary if summary is not None else Summary()
     transcript = Transcript(console, tz)  # type: ignore[arg-type]  # validated schedule
     rng = random.Random(11)
     receiver_server, receiver_task = await _serve(receivers, receivers_port, "127.0.0.1")
-    app = create_app(settings, runtime=runtime)
-    await runtime.start()
-    try:
-        if runtime.role == InstanceRole.STANDBY:
-            raise Failure(
-                "another `showcaller serve` dispatches on this database, and a rehearsal replays its event on a "
-                "fast clock of its own. Fix: rehearse on a database of its own (leave out --database-url for a "
-                "local SQLite file)",
-                ExitCode.ALREADY_RUNNING,
-            )
-        # A rehearsal replays from scratch: a previous run's log and cues would make it a resumption.
-        await runtime.engine.forget(schedule.event.id)
-        await runtime.run.load_schedule(text, path)
-        async with runtime.db.begin() as conn:
-            _, host_token = await tokens_repo.create_token(conn, "rehearsal", HostRole.HOST, clock.now())
-        meeting_task = None
-        if emulator is not None:
-            applied = (await ZoomSetup.for_runtime(runtime).apply(schedule, doctor=False)).result
-            await runtime.refresh_links()
-            moves, late = plan_meeting(schedule, audience=audience)
-        server, server_task = await _serve(app, port, host)
-        observe = runtime.worker.on_outcome
+    # The transcript hears cues and deliveries from the moment the rehearsal clock goes.
+    watching = False
 
-        def on_delivery(row, values) -> None:
-            if observe is not None:
-                observe(row, values)
+    def on_delivery(row, values) -> None:
+        if watching:
             transcript.delivery(row, values)
 
-        runtime.worker.on_outcome = on_delivery
-        clock.go()
-        runtime.timer.request_rearm()
-        if emulator is not None:
-            meeting_task = asyncio.create_task(run_meeting(emulator, applied.id, moves, clock))  # type: ignore[arg-type]  # apply created it
+    def on_fire(event_id: str, row, outcome: FireOutcome) -> None:
+        if not watching:  # (a cue left from an earlier run on this database, before the replay)
+            return
+        transcript.cue(event_id, row, outcome)
+        if outcome == FireOutcome.SKIPPED:
+            summary.skipped += 1
+            return
+        summary.fired += 1
+        summary.late += outcome == FireOutcome.LATE
+        if auto_timers and row.kind == "respondent_slot":
+            summary.timers += 1
+            asyncio.get_running_loop().create_task(_respond(runtime, event_id, row, rng))
+        if auto_timers and row.kind == "segment_start" and row.segment == overrun_segment:
+            asyncio.get_running_loop().create_task(_run_over(runtime, event_id, row))
+
+    # The host lets one session run over, as happens on the day: the pack shows it and the note.
+    sessions = [seg.id for seg in schedule.segments if seg.kind.value == "session"]
+    overrun_segment = sessions[1] if len(sessions) > 1 else None
+    observers = bootstrap.Observers(on_fire=(on_fire,), on_delivery=(on_delivery,))
+    env = receiver_env(schedule, f"http://127.0.0.1:{receivers_port}", token, secret)
+    try:
+        async with bootstrap.started(
+            settings,
+            clock=clock,
+            metrics=metrics,
+            env_overrides=env,
+            zoom_client_factory=zoom_clients,
+            observers=observers,
+        ) as runtime:
+            app = create_app(settings, services=runtime)
+            if runtime.role == InstanceRole.STANDBY:
+                raise Failure(
+                    "another `showcaller serve` dispatches on this database, and a rehearsal replays its event on a "
+                    "fast clock of its own. Fix: rehearse on a database of its own (leave out --database-url for a "
+                    "local SQLite file)",
+                    ExitCode.ALREADY_RUNNING,
+                )
+            # A rehearsal replays from scratch: a previous run's log and cues would make it a resumption.
+            await runtime.engine.forget(schedule.event.id)
+            await runtime.run.load_schedule(text, path)
+            async with runtime.db.begin() as conn:
+                _, host_token = await tokens_repo.create_token(conn, "rehearsal", HostRole.HOST, clock.now())
+            meeting_task = None
+            if emulator is not None:
+                applied = (await ZoomSetup.for_runtime(runtime).apply(schedule, doctor=False)).result
+                await runtime.refresh_links()
+                moves, late = plan_meeting(schedule, audience=audience)
+            server, server_task = await _serve(app, port, host)
+            watching = True
+            clock.go()
+            runtime.timer.request_rearm()
+            if emulator is not None:
+                meeting_task = asyncio.create_task(run_meeting(emulator, applied.id, moves, clock))  # type: ignore[arg-type]  # apply created it
+                console.print(
+                    f"Sandbox Zoom meeting {applied.id}: {len(moves)} joins and leaves will arrive as "
+                    f"signed webhooks ({late} joins late, to show a readiness alert)"
+                )
             console.print(
-                f"Sandbox Zoom meeting {applied.id}: {len(moves)} joins and leaves will arrive as "
-                f"signed webhooks ({late} joins late, to show a readiness alert)"
+                f"[bold]Rehearsal of {schedule.event.title}[/] at {speed:g}x: "
+                f"{opens.astimezone(tz):%H:%M}-{closes.astimezone(tz):%H:%M} {schedule.event.timezone} "
+                f"in about {(closes - opens + lead).total_seconds() / speed:.0f} s"
             )
-        console.print(
-            f"[bold]Rehearsal of {schedule.event.title}[/] at {speed:g}x: "
-            f"{opens.astimezone(tz):%H:%M}-{closes.astimezone(tz):%H:%M} {schedule.event.timezone} "
-            f"in about {(closes - opens + lead).total_seconds() / speed:.0f} s"
-        )
-        console_line = (
-            f"Console: http://{shown}:{port}/console/{schedule.event.id}  (sign in with host token {host_token})"
-        )
-        console.print(console_line, markup=False)
-        console.print(
-            f"Agenda:  http://{shown}:{port}/agenda/{schedule.event.id}   Metrics: http://{shown}:{port}/metrics",
-            markup=False,
-        )
-        console.print(
-            f"Local receivers: http://127.0.0.1:{receivers_port}/_received (every message in full)", markup=False
-        )
+            console_line = (
+                f"Console: http://{shown}:{port}/console/{schedule.event.id}  (sign in with host token {host_token})"
+            )
+            console.print(console_line, markup=False)
+            console.print(
+                f"Agenda:  http://{shown}:{port}/agenda/{schedule.event.id}   Metrics: http://{shown}:{port}/metrics",
+                markup=False,
+            )
+            console.print(
+                f"Local receivers: http://127.0.0.1:{receivers_port}/_received (every message in full)", markup=False
+            )
 
-        def on_fire(event_id: str, row, outcome: FireOutcome) -> None:
-            transcript.cue(event_id, row, outcome)
-            if outcome == FireOutcome.SKIPPED:
-                summary.skipped += 1
-                return
-            summary.fired += 1
-            summary.late += outcome == FireOutcome.LATE
-            if auto_timers and row.kind == "respondent_slot":
-                summary.timers += 1
-                asyncio.get_running_loop().create_task(_respond(runtime, event_id, row, rng))
-            if auto_timers and row.kind == "segment_start" and row.segment == overrun_segment:
-                asyncio.get_running_loop().create_task(_run_over(runtime, event_id, row))
-
-        # The host lets one session run over, as happens on the day: the pack shows it and the note.
-        sessions = [seg.id for seg in schedule.segments if seg.kind.value == "session"]
-        overrun_segment = sessions[1] if len(sessions) > 1 else None
-        runtime.engine.listeners.append(on_fire)
-        end = runtime.engine.timeline(schedule.event.id).state_at(clock.now()).projected_end
-        while clock.now() < end + timedelta(seconds=30):
-            await asyncio.sleep(0.1)
             end = runtime.engine.timeline(schedule.event.id).state_at(clock.now()).projected_end
-        if meeting_task is not None:
-            summary.webhooks = await meeting_task
-            await runtime.attendance.drain()
-            figures = attendance_json(
-                schedule,
-                runtime.engine.timeline(schedule.event.id),
-                await runtime.attendance.attendance(schedule.event.id),
-                clock.now(),
-            )
-            summary.attendance = {"unique": figures["total_unique"], "peak": figures["peak"]}
-            # After the event, as on the day: who registered and Zoom's own participant list.
-            assert runtime.db is not None and runtime.zoom_client_factory is not None  # started, sandbox Zoom
-            fetched = await fetch_records(runtime.db, runtime.zoom_client_factory(), schedule.event.id, clock.now())
-            if fetched is not None:
-                summary.fetched = {"registrants": fetched.registrants, "participant_rows": fetched.participant_rows}
-            assert applied.id is not None  # the sandbox meeting was created above
-            stored = emulator.state.meetings.get(applied.id)
-            summary.zoom_registrants = copy.deepcopy(stored.registrants) if stored else []
-            summary.zoom_rows = [
-                copy.deepcopy(row)
-                for uuid in emulator.state.instance_order.get(applied.id, [])
-                for row in emulator.state.instances[uuid].rows
-            ]
-        await _drain(runtime, schedule.event.id)
-        async with runtime.db.begin() as conn:
-            for row in await outbox_repo.list_deliveries(conn, schedule.event.id):
-                summary.deliveries[row.status] = summary.deliveries.get(row.status, 0) + 1
-        for message in receivers.state.inbox:
-            summary.received[message.kind] = summary.received.get(message.kind, 0) + 1
-        if pack_to is not None:
-            summary.pack = await _write_pack(runtime, schedule, pack_to, console)
-        summary.finished = True
-        if on_done is not None:
-            on_done(summary, console_line)
-        if keep_open:
-            await _wait(keep_open, server, stop or asyncio.Event())
-        server.should_exit = True
-        await server_task
+            while clock.now() < end + timedelta(seconds=30):
+                await asyncio.sleep(0.1)
+                end = runtime.engine.timeline(schedule.event.id).state_at(clock.now()).projected_end
+            if meeting_task is not None:
+                summary.webhooks = await meeting_task
+                await runtime.attendance.drain()
+                figures = attendance_json(
+                    schedule,
+                    runtime.engine.timeline(schedule.event.id),
+                    await runtime.attendance.attendance(schedule.event.id),
+                    clock.now(),
+                )
+                summary.attendance = {"unique": figures["total_unique"], "peak": figures["peak"]}
+                # After the event, as on the day: who registered and Zoom's own participant list.
+                assert runtime.zoom_client_factory is not None  # the sandbox Zoom
+                fetched = await fetch_records(runtime.db, runtime.zoom_client_factory(), schedule.event.id, clock.now())
+                if fetched is not None:
+                    summary.fetched = {"registrants": fetched.registrants, "participant_rows": fetched.participant_rows}
+                assert emulator is not None and applied.id is not None  # the sandbox meeting was created above
+                stored = emulator.state.meetings.get(applied.id)
+                summary.zoom_registrants = copy.deepcopy(stored.registrants) if stored else []
+                summary.zoom_rows = [
+                    copy.deepcopy(row)
+                    for uuid in emulator.state.instance_order.get(applied.id, [])
+                    for row in emulator.state.instances[uuid].rows
+                ]
+            await _drain(runtime, schedule.event.id)
+            async with runtime.db.begin() as conn:
+                for row in await outbox_repo.list_deliveries(conn, schedule.event.id):
+                    summary.deliveries[row.status] = summary.deliveries.get(row.status, 0) + 1
+            for message in receivers.state.inbox:
+                summary.received[message.kind] = summary.received.get(message.kind, 0) + 1
+            if pack_to is not None:
+                summary.pack = await _write_pack(runtime, schedule, pack_to, console)
+            summary.finished = True
+            if on_done is not None:
+                on_done(summary, console_line)
+            if keep_open:
+                await _wait(keep_open, server, stop or asyncio.Event())
+            server.should_exit = True
+            await server_task
     finally:
-        await runtime.stop()
         if emulator is not None:
             await zoom_http.aclose()
             await emulator.aclose()
@@ -332,12 +342,11 @@ async def rehearse(
     return summary
 
 
-async def _write_pack(runtime: Runtime, schedule: Schedule, pack_to: Path, console: Console) -> list[str]:
+async def _write_pack(runtime: Services, schedule: Schedule, pack_to: Path, console: Console) -> list[str]:
     """The shareable pack of the rehearsal: HTML always, PDF when Chromium can print it."""
     from app.report.pdf import PdfError
     from app.report.service import PackFormat, pack_from_db, render_pack
 
-    assert runtime.db is not None  # a started runtime
     pack = await pack_from_db(runtime.db, schedule, runtime.clock.now(), runtime.engine.timeline(schedule.event.id))
     written = []
     for fmt in (PackFormat.html, PackFormat.pdf):
@@ -354,7 +363,7 @@ async def _write_pack(runtime: Runtime, schedule: Schedule, pack_to: Path, conso
 OVERRUN = timedelta(minutes=4)
 
 
-async def _run_over(runtime: Runtime, event_id: str, row) -> None:
+async def _run_over(runtime: Services, event_id: str, row) -> None:
     """Halfway through a session the host adds four minutes and tells everyone."""
     try:
         await asyncio.sleep(runtime.clock.real_delay(runtime.clock.now() + timedelta(minutes=10)))
@@ -368,7 +377,7 @@ async def _run_over(runtime: Runtime, event_id: str, row) -> None:
         log.info("rehearsal delay: %s", exc.reason)
 
 
-async def _respond(runtime: Runtime, event_id: str, row, rng: random.Random) -> None:
+async def _respond(runtime: Services, event_id: str, row, rng: random.Random) -> None:
     """A host starts the respondent's timer; the respondent speaks a bit less or a bit more."""
     try:
         started = await runtime.run.start_timer(event_id, "rehearsal", segment=row.segment, slot=row.data.get("slot"))
@@ -380,7 +389,7 @@ async def _respond(runtime: Runtime, event_id: str, row, rng: random.Random) -> 
         log.info("rehearsal timer for %s: %s", row.cue_id, exc.reason)
 
 
-async def _drain(runtime: Runtime, event_id: str, limit: float = 20.0) -> None:
+async def _drain(runtime: Services, event_id: str, limit: float = 20.0) -> None:
     """Wait (bounded) until no delivery of the event is pending."""
     deadline = asyncio.get_running_loop().time() + limit
     while asyncio.get_running_loop().time() < deadline:

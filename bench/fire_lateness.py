@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -88,14 +89,12 @@ async def post_baseline(receiver: ReceiverProcess) -> list[float]:
 
 async def engine(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], int, list[float], list[float]]:
     """Fire lateness (ms) through the engine, how many fired, wake and arrival lateness (ms)."""
+    from app import bootstrap
     from app.config import Settings
     from app.engine.clock import SystemClock
-    from app.runtime import Runtime
     from app.store import outbox_repo
 
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}", slack_pacing=False)
-    runtime = Runtime(settings, clock=SystemClock(), env_overrides=target_env(receiver.base, ["ops"]))
-    await runtime.start()
     samples: list[float] = []
     due_at: dict[str, datetime] = {}
     done = asyncio.Event()
@@ -110,7 +109,15 @@ async def engine(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], int
         if len(due_at) == N:
             done.set()
 
-    runtime.engine.listeners.append(fired)
+    stack = contextlib.AsyncExitStack()
+    runtime = await stack.enter_async_context(
+        bootstrap.started(
+            settings,
+            clock=SystemClock(),
+            env_overrides=target_env(receiver.base, ["ops"]),
+            observers=bootstrap.Observers(on_fire=(fired,)),
+        )
+    )
     try:
         now = datetime.now(UTC)
         first = now + timedelta(seconds=LEAD)
@@ -129,7 +136,7 @@ async def engine(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], int
             cues = [c for c in await outbox_repo.list_cues(conn, EVENT) if c.kind == "reminder"]
             deliveries = {d.cue_id: d.id for d in await outbox_repo.list_deliveries(conn, EVENT)}
     finally:
-        await runtime.stop()
+        await stack.aclose()
     stored = [float(c.late_ms) for c in cues if c.status == "fired"]
     arrived = (await receiver.count(full=True))["arrived"]
     arrival = [

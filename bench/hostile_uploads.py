@@ -20,6 +20,7 @@ moves both phases; the bound leaves room for that, not for a stalled loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -128,22 +129,13 @@ async def measure(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], li
     them, and as the server sent them (by status)."""
     import uvicorn
 
+    from app import bootstrap
     from app.config import Settings
     from app.engine.clock import SystemClock
     from app.main import create_app
-    from app.runtime import Runtime
     from app.store import tokens_repo
 
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}", slack_pacing=False)
-    runtime = Runtime(settings, clock=SystemClock(), env_overrides=target_env(receiver.base, ["ops"]))
-    await runtime.start()
-    app = create_app(settings, runtime=runtime)
-    app.state.runtime = runtime
-    port = free_port()
-    statuses = Statuses(app)
-    config = uvicorn.Config(statuses, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
     quiet: list[float] = []
     hostile: list[float] = []
     seen: set[str] = set()
@@ -158,7 +150,22 @@ async def measure(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], li
         if len(seen) == 2 * N:
             done.set()
 
-    runtime.engine.listeners.append(fired)
+    stack = contextlib.AsyncExitStack()
+    runtime = await stack.enter_async_context(
+        bootstrap.started(
+            settings,
+            clock=SystemClock(),
+            env_overrides=target_env(receiver.base, ["ops"]),
+            observers=bootstrap.Observers(on_fire=(fired,)),
+        )
+    )
+    app = create_app(settings, services=runtime)
+    port = free_port()
+    statuses = Statuses(app)
+    # The lifespan only hands the started services to the routes (the app did not build them).
+    config = uvicorn.Config(statuses, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
     uploads = multiprocessing.get_context("spawn")
     results = uploads.Queue()
     try:
@@ -189,7 +196,7 @@ async def measure(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], li
     finally:
         server.should_exit = True
         await serving
-        await runtime.stop()
+        await stack.aclose()
     return quiet, hostile, answers, statuses.counts
 
 

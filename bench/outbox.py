@@ -17,6 +17,7 @@ and in every round 1,000 of 1,000 received exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 import time
@@ -90,9 +91,9 @@ async def _round(runtime, receiver: ReceiverProcess, body: bytes, headers: dict,
 
 
 async def run() -> int:
+    from app import bootstrap
     from app.config import Settings
     from app.engine.clock import SystemClock
-    from app.runtime import Runtime
 
     report = Report("B3 outbox dispatch")
     with tempfile.TemporaryDirectory() as tmp, ReceiverProcess() as receiver:
@@ -101,8 +102,16 @@ async def run() -> int:
             database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
             slack_pacing=False,
         )
-        runtime = Runtime(settings, clock=SystemClock(), env_overrides=target_env(receiver.base, ["ops"]))
-        await runtime.start(run_timer=False, run_worker=False)
+        stack = contextlib.AsyncExitStack()
+        runtime = await stack.enter_async_context(
+            bootstrap.started(
+                settings,
+                clock=SystemClock(),
+                env_overrides=target_env(receiver.base, ["ops"]),
+                run_timer=False,
+                run_worker=False,
+            )
+        )
         sample: list[httpx.Request] = []
 
         async def keep(request: httpx.Request) -> None:
@@ -122,7 +131,7 @@ async def run() -> int:
                 f"median ratio {median(ratios):.2f} (target >= {MIN_RATIO})",
             )
         finally:
-            await runtime.stop()
+            await stack.aclose()
     return report.finish()
 
 

@@ -22,6 +22,7 @@ client's event loop. Real sleeping is used here on purpose (benchmark, not a tes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import socket
 import sys
@@ -34,10 +35,11 @@ from sqlalchemy import delete
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app import bootstrap  # noqa: E402
 from app.cli.zoom_cmds import schedule_files  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.engine.clock import SystemClock  # noqa: E402
-from app.runtime import Runtime  # noqa: E402
+from app.services import Services  # noqa: E402
 from app.store.tables import zoom_creates, zoom_objects  # noqa: E402
 from app.zoom.service import ZoomSetup  # noqa: E402
 from integrations.zoom import ZoomClient  # noqa: E402
@@ -88,7 +90,7 @@ async def _emulator(daily_cap: int) -> tuple[multiprocessing.Process, str]:
     raise RuntimeError("the emulator did not start")
 
 
-async def one_run(runtime: Runtime, schedules: list, daily_cap: int) -> tuple[object, float, int, dict[str, int]]:
+async def one_run(runtime: Services, schedules: list, daily_cap: int) -> tuple[object, float, int, dict[str, int]]:
     proc, base = await _emulator(daily_cap)
     try:
         pacer = Pacer(RateLimits(LIMITS))
@@ -112,8 +114,10 @@ async def run() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{folder / 'bench.db'}")
-        runtime = Runtime(settings, clock=SystemClock())
-        await runtime.start(run_timer=False, run_worker=False)
+        stack = contextlib.AsyncExitStack()
+        runtime = await stack.enter_async_context(
+            bootstrap.started(settings, clock=SystemClock(), run_timer=False, run_worker=False)
+        )
         try:
             schedules = [
                 await runtime.engine.load_schedule(p.read_text(encoding="utf-8"), str(p)) for p in write_files(folder)
@@ -135,7 +139,7 @@ async def run() -> int:
                 f"left {len(capped.left)}; stopped: {capped.stopped}"
             )
         finally:
-            await runtime.stop()
+            await stack.aclose()
     ok = (
         limited == 0
         and len(outcome.done) == FILES

@@ -76,7 +76,6 @@ KNOWN_SQL_OUTSIDE_STORE = {
     "app.cluster.lease",  # advisory locks
     "app.cluster.writes",
     "app.event_repair",
-    "app.runtime",  # the Zoom join links
     "app.stage.invites",
     "app.zoom.journal",
 }

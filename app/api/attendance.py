@@ -37,7 +37,7 @@ async def get_attendance(event_id: EventId, runtime: RuntimeDep, _: Viewer):
 async def get_report(event_id: EventId, runtime: RuntimeDep, _: Viewer, format: ReportFormat = ReportFormat.json):
     """Planned vs actual segments, timers, attendance per segment, over time, per person."""
     report = await report_from_db(
-        runtime.db,  # type: ignore[arg-type]  # started runtime
+        runtime.db,
         runtime.schedule(event_id),
         runtime.clock.now(),
         runtime.engine.timeline(event_id),
@@ -70,7 +70,7 @@ async def get_pack(
 ):
     """Summary, attendance, the agenda as it ran, audience breakdowns, timers and notes (see README)."""
     pack = await pack_service.pack_from_db(
-        runtime.db,  # type: ignore[arg-type]  # started runtime
+        runtime.db,
         runtime.schedule(event_id),
         runtime.clock.now(),
         runtime.engine.timeline(event_id),

@@ -1,4 +1,4 @@
-"""Dependencies for routes: the runtime, the caller's role, and the event a path names."""
+"""Dependencies for routes: the started services, the caller's role, and the event a path names."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.api.stream_tickets import StreamTickets
 from app.core.vocabulary import ROLE_RANK, HostRole
 from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.run.service import Answer, Intent, RunService
-from app.runtime import Runtime
+from app.services import Services
 from app.store import tokens_repo
 from schedules import limits
 
@@ -22,15 +23,26 @@ _bearer = HTTPBearer(auto_error=False, description="A token from `showcaller tok
 RANK = ROLE_RANK
 
 
-def get_runtime(request: Request) -> Runtime:
-    return request.app.state.runtime
+def get_runtime(request: Request) -> Services:
+    """The service the app's lifespan started (its state, copied into every request's)."""
+    services: Services = request.state.services
+    return services
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Services, Depends(get_runtime)]
 
 
-def get_run(request: Request) -> RunService:
-    return request.app.state.runtime.run
+def get_stream_tickets(request: Request) -> StreamTickets:
+    """The web app's single-use stream tickets (lifespan state, like the services)."""
+    tickets: StreamTickets = request.state.stream_tickets
+    return tickets
+
+
+StreamTicketsDep = Annotated[StreamTickets, Depends(get_stream_tickets)]
+
+
+def get_run(runtime: RuntimeDep) -> RunService:
+    return runtime.run
 
 
 RunDep = Annotated[RunService, Depends(get_run)]
@@ -163,7 +175,7 @@ def stream_caller(role: HostRole):
         ticket = request.query_params.get("ticket")
         if not ticket:
             raise Unauthorized("missing bearer token or stream ticket: POST /api/events/{id}/stream/ticket first")
-        row = await request.app.state.stream_tickets.redeem(runtime.db, ticket, event_id)
+        row = await get_stream_tickets(request).redeem(runtime.db, ticket, event_id)
         if row is None:
             raise Unauthorized("unknown, used or expired stream ticket: ask for a new one")
         caller = Caller(row.name, row.role, row.event_id, row.person, row.id)

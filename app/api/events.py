@@ -8,7 +8,16 @@ from contextlib import aclosing
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import EventId, Organiser, RunDep, RuntimeDep, StageReader, StreamViewer, Viewer
+from app.api.deps import (
+    EventId,
+    Organiser,
+    RunDep,
+    RuntimeDep,
+    StageReader,
+    StreamViewer,
+    Viewer,
+    get_stream_tickets,
+)
 from app.api.openapi import NOT_RECORDED, error, event_stream
 from app.api.schemas import CueOut, EventOut, StateOut
 from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
@@ -59,7 +68,7 @@ async def load_event(request: Request, runtime: RuntimeDep, run: RunDep, _: Orga
     bounded child process, off the event loop; so does planning it, in a thread."""
     source = request.headers.get("x-schedule-name", "api-upload.yaml")
     text = decode_schedule(await request.body(), source)  # invalid UTF-8: the answer `validate` gives
-    parsed = await request.app.state.schedule_parser.parse(text, source)
+    parsed = await runtime.schedule_parser.parse(text, source)
     schedule = await run.load_schedule(text, source, schedule=parsed)
     async with runtime.db.begin() as conn:
         row = await events_repo.get_event(conn, schedule.event.id)
@@ -138,7 +147,7 @@ async def stream_ticket(event_id: EventId, runtime: RuntimeDep, caller: StageRea
     `/stage/stream?ticket=...`) within `expires_in` seconds, on any instance; the ticket works once, for
     this event only, for the streams its token's role may read when it is redeemed, and keeps the
     token out of URLs and logs."""
-    tickets = request.app.state.stream_tickets
+    tickets = get_stream_tickets(request)
     return {"ticket": await tickets.issue(runtime.db, caller.token_id, event_id), "expires_in": tickets.ttl}
 
 

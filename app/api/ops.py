@@ -11,9 +11,11 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from app.api.deps import get_runtime
 from app.api.openapi import error
 from app.core.vocabulary import InstanceRole
 from app.metrics import CONTENT_TYPE
+from app.services import Services
 from app.store.db import alembic_config
 
 DOCS_STATIC = "/docs-static"
@@ -27,7 +29,7 @@ def migration_heads() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-async def readiness(runtime) -> tuple[bool, dict]:
+async def readiness(runtime: Services) -> tuple[bool, dict]:
     """Database reachable, migrations current, timer and delivery worker running (on the dispatching
     instance; a standby waits for the lease), change notices heard; quarantined events listed."""
     checks: dict[str, dict] = {}
@@ -85,7 +87,7 @@ def include(app: FastAPI) -> None:
         responses={503: error("not ready: `reason` and `checks` say what is wrong", Retry_After="seconds")},
     )
     async def readyz(request: Request):
-        ready, body = await readiness(request.app.state.runtime)
+        ready, body = await readiness(get_runtime(request))
         if ready:
             return {"status": "ready", **body}
         return JSONResponse(
@@ -104,7 +106,7 @@ def include(app: FastAPI) -> None:
         },
     )
     async def metrics(request: Request):
-        return Response(request.app.state.runtime.metrics.exposition(), media_type=CONTENT_TYPE)
+        return Response(get_runtime(request).metrics.exposition(), media_type=CONTENT_TYPE)
 
     app.mount(DOCS_STATIC, StaticFiles(directory=str(_assets())), name="docs-static")
 

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.deps import get_runtime
 from app.api.openapi import error
 from app.attendance.inbox_row import NotStorable, inbox_row
 from app.errors import AppError
@@ -153,7 +154,7 @@ _BODY = {
 )
 async def zoom_webhook(request: Request):
     """Verify, then commit the raw event to the inbox before answering; processing happens later."""
-    runtime = request.app.state.runtime
+    runtime = get_runtime(request)
     body = await request.body()  # bounded by the input gate (SHOWCALLER_MAX_WEBHOOK_BODY_BYTES)
     settings = runtime.settings
     headers = request.headers

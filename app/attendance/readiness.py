@@ -65,13 +65,11 @@ def host_targets(schedule: Schedule) -> tuple[str, ...]:
 
 
 class Readiness:
-    """The `readiness_check` fire hook and the follow-up posted when a missing person arrives."""
+    """The `readiness_check` fire hook and the follow-up posted when a missing person arrives
+    (the composition root gives `hook` to the engine for readiness cues)."""
 
     def __init__(self, service: AttendanceService, engine: RunEngine) -> None:
         self.service, self.engine = service, engine
-
-    def install(self) -> None:
-        self.engine.hooks["readiness_check"] = self.hook
 
     async def hook(self, event_id: str, row: Any) -> dict[str, Any] | None:
         """Rewrite a readiness cue just before delivery (None: leave the planned text)."""

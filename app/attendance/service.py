@@ -50,15 +50,25 @@ class AttendanceService:
         *,
         client_factory: ClientFactory | None = None,
         on_change: Callable[[str], Awaitable[None]] | None = None,
+        on_stored: Callable[[], None] = lambda: None,
         reconcile_poll_seconds: float = 30.0,
     ) -> None:
+        """`on_change(event_id)` after attendance of an event changed; `on_stored()` after each
+        webhook commit, besides waking this process's inbox processor (several instances: wake the
+        dispatcher's)."""
         self.db, self.clock, self.on_change = db, clock, on_change
-        self.processor = InboxProcessor(db, clock, on_batch=self._after_batch)
-        self.reconciler = Reconciler(db, clock, client_factory, on_done=self._meeting_changed)
-        self.writer = inbox_writer_for(db, on_commit=self.processor.kick)
+
+        def stored() -> None:
+            self.processor.kick()
+            on_stored()
+
+        self.writer = inbox_writer_for(db, on_commit=stored)
         # On SQLite the processor writes through the inbox's own writer thread: one writer, so a
         # webhook never waits on the processor's lock (PostgreSQL has row locks; no need there).
-        self.processor.save = getattr(self.writer, "save_processed", self.processor.save)
+        self.processor = InboxProcessor(
+            db, clock, on_batch=self._after_batch, save=getattr(self.writer, "save_processed", None)
+        )
+        self.reconciler = Reconciler(db, clock, client_factory, on_done=self._meeting_changed)
         self.reconcile_poll_seconds = reconcile_poll_seconds
         self._tasks: list[asyncio.Task] = []
         self._stop = asyncio.Event()

@@ -27,17 +27,13 @@ MEKONG = Path("schedules/events/mekong-dialogue-2022.yaml")
 
 
 async def _with_runtime(action):
-    """Run `action(runtime)` against the configured database with no timer or worker running."""
-    from app.runtime import Runtime
+    """Run `action(services)` against the configured database with no timer or worker running."""
+    from app import bootstrap
 
     settings = get_settings()
     check_sqlite_folder(settings.database_url)
-    runtime = Runtime(settings)
-    await runtime.start(run_timer=False, run_worker=False)
-    try:
-        return await action(runtime)
-    finally:
-        await runtime.stop()
+    async with bootstrap.started(settings, run_timer=False, run_worker=False) as services:
+        return await action(services)
 
 
 class LogFormat(StrEnum):

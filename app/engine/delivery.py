@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.vocabulary import DeliveryStatus
 from app.engine.clock import Clock
 from app.engine.compose import compose
+from app.engine.dispatch import Dispatch
 from app.engine.targets import Resolved
 from app.store import outbox_repo
 from integrations.notifiers.backoff import retry_delay
@@ -111,9 +112,9 @@ class DeliveryWorker:
     # Quarantined events (id -> reason): their schedule is not loaded, so their deliveries wait.
     skip_events: dict[str, str] = field(default_factory=dict)
     on_outcome: Callable[[Any, dict[str, Any]], None] | None = None  # each stored outcome (metrics, logs)
-    # Several instances: raises unless this one still holds the dispatcher lease (app/cluster/lease.py),
-    # checked in every claim's transaction so a deposed dispatcher claims nothing more.
-    fence: Callable[[Any], Awaitable[None]] | None = None
+    # Several instances: its fence raises unless this one still holds the dispatcher lease
+    # (app/cluster/lease.py), checked in every claim's transaction so a deposed dispatcher claims nothing more.
+    dispatch: Dispatch = field(default_factory=Dispatch)
     # Called with each event that has deliveries to send, before they are sent: loads an event
     # still catching up after a restart (RunEngine.ensure_loaded).
     prepare: Callable[[str], Awaitable[None]] | None = None
@@ -231,8 +232,7 @@ class DeliveryWorker:
             now = self.clock.now()
             until = self.lease_until(now, len(chunk))  # every message of the batch may time out once
             async with self.db.begin() as conn:
-                if self.fence is not None:
-                    await self.fence(conn)
+                await self.dispatch.check(conn)
                 claimed = await outbox_repo.claim(conn, [r.id for r in chunk], now, until)
                 cues = await outbox_repo.cues_of(conn, chunk)
             for position, row in enumerate(chunk):

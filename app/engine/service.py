@@ -17,11 +17,11 @@ import gc
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -30,6 +30,7 @@ from app import __version__
 from app.core.vocabulary import CueStatus, FireOutcome
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
+from app.engine.dispatch import Dispatch
 from app.engine.lateness import Decision, decide, stale
 from app.errors import Invalid, NotFound, NotRecorded, NotYetLoaded
 from app.store import events_repo, outbox_repo
@@ -43,6 +44,16 @@ from schedules.timers import TimerStatus
 log = logging.getLogger("showcaller.engine")
 FireHook = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
 FireListener = Callable[[str, Any, FireOutcome], None]
+
+
+class Shared(Protocol):
+    """Writes shared with other instances on one PostgreSQL database (app.cluster.writes.SharedWrites)."""
+
+    async def lock(self, conn: AsyncConnection) -> None: ...
+
+    async def announce(self, conn: AsyncConnection, event_id: str, reason: str) -> None: ...
+
+
 # Bump when the planner (build_timeline, sync_cues) would plan differently from the same schedule
 # and run log: every stored event is then re-planned once at the next start.
 # 2: a cue's named targets are a set (an announcement stored with a target twice posts it once).
@@ -158,12 +169,15 @@ class RunEngine:
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
     give_up: timedelta = timedelta(minutes=15)
     resolve_targets: Callable[[Schedule], dict[str, str]] = lambda schedule: {}
-    hooks: dict[str, FireHook] = field(default_factory=dict)
-    listeners: list[FireListener] = field(default_factory=list)
+    # What runs when a cue fires, given by the composition root (app/bootstrap.py): `hooks` rewrite
+    # a due cue of their kind before it is recorded; `listeners` hear each outcome after the commit.
+    hooks: Mapping[str, FireHook] = field(default_factory=dict)
+    listeners: Sequence[FireListener] = ()
+    # After every committed change that moves the plan (the timer re-arms).
     on_change: Callable[[], None] = lambda: None
     timer_grace: timedelta | None = TIMER_OVER_GRACE
     # Events whose stored schedule or run log could not be loaded at start-up: id -> reason.
-    # Shared with Runtime.quarantined; their cues are neither fired nor re-planned.
+    # Shared with Services.quarantined; their cues are neither fired nor re-planned.
     quarantined: dict[str, str] = field(default_factory=dict)
     max_schedule_bytes: int = MAX_BYTES
     # The most messages (cue x target) one action may queue (SHOWCALLER_MAX_MESSAGES_PER_ACTION);
@@ -172,10 +186,12 @@ class RunEngine:
     # Several instances on one PostgreSQL database (app.cluster.writes.SharedWrites): every write
     # takes the cluster-wide writer lock, refreshes the cached event and announces its change.
     # None: this process is the only writer (SQLite), and the cache is always current.
-    shared: Any = None
-    # Several instances: raises unless this instance still holds the dispatcher lease; checked in
-    # every firing transaction, so a deposed dispatcher fires and claims nothing more.
-    fence: Callable[[Any], Awaitable[None]] | None = None
+    shared: Shared | None = None
+    # Whether this instance dispatches: the running delivery worker, when there is one, gets a
+    # fired cue's deliveries inserted already claimed in the firing transaction right after the
+    # commit (see outbox_repo.add_deliveries; otherwise they wait for the worker's next pass); with
+    # several instances its fence, checked in every firing transaction, stops a deposed dispatcher.
+    dispatch: Dispatch = field(default_factory=Dispatch)
     # Move loaded schedules and timelines out of the cyclic collector's reach once they are loaded
     # (`serve` sets it; see _freeze_loaded). Off by default: tests build many engines in one process.
     freeze_loaded: bool = False
@@ -194,10 +210,6 @@ class RunEngine:
     _catch_up: asyncio.Task | None = None
     _halt: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # The running delivery worker, when there is one: deliveries of a fired cue are then inserted
-    # already claimed in the firing transaction and handed to it right after the commit (see
-    # outbox_repo.add_deliveries). None: they wait for the worker's next pass (tests drain by hand).
-    hand_off: Any = None
     _busy: set[tuple[str, str]] | None = None
     _claimed: list[tuple[dict, Any]] = field(default_factory=list)
     # The next delivery number, valid only inside the current tick's transaction: it is read from
@@ -612,8 +624,7 @@ class RunEngine:
             # anything is written, so a hook reading through its own connection never waits.
             async with self.db.begin() as conn:
                 await self._enter(conn)
-                if self.fence is not None:
-                    await self.fence(conn)
+                await self.dispatch.check(conn)
                 now = self.clock.now()
                 self._next_seq, self._busy, self._claimed = None, None, []
                 rows = await outbox_repo.due_cues(conn, now, exclude=self.quarantined)
@@ -624,7 +635,8 @@ class RunEngine:
                 if rows and self.shared is not None:  # their schedules name the targets and the order
                     await self._refresh(conn, sorted({row.event_id for row in rows}))
                 rows = self._in_plan_order(rows)
-                if rows and self.hand_off is not None:
+                hand_off = self.dispatch.hand_off
+                if rows and hand_off is not None:
                     self._busy = await outbox_repo.busy_lanes(conn, {row.event_id for row in rows})
                 due = [await self._prepare(row, now) for row in rows]
                 for row, decision in due:
@@ -632,8 +644,9 @@ class RunEngine:
                 for event_id in sorted({row.event_id for row, _ in results}):
                     await self.announce(conn, event_id, "cue")
             claimed, self._claimed = self._claimed, []
-        if claimed:  # committed as claimed: send now, before listeners and the re-plan
-            self.hand_off.send_claimed(claimed)
+        hand_off = self.dispatch.hand_off
+        if claimed and hand_off is not None:  # committed as claimed: send now, before listeners and the re-plan
+            hand_off.send_claimed(claimed)
         # Listeners (the timer kicks the delivery worker from one) hear before the re-plan below.
         for row, outcome in results:
             for listener in self.listeners:
@@ -682,7 +695,8 @@ class RunEngine:
         if self._next_seq is None:
             self._next_seq = await outbox_repo.last_delivery_seq(conn) + 1
         targets = list(dict.fromkeys(row.targets))  # one message per target, even from an older plan
-        lease_until = self.hand_off.lease_until(now, len(targets)) if self.hand_off is not None else None
+        hand_off = self.dispatch.hand_off
+        lease_until = hand_off.lease_until(now, len(targets)) if hand_off is not None else None
         claimed: list[dict] = []
         self._next_seq = await outbox_repo.add_deliveries(
             conn,

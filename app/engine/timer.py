@@ -15,7 +15,6 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from app.core.vocabulary import FireOutcome
 from app.engine.clock import Clock
 from app.engine.delivery import DeliveryWorker
 from app.engine.service import RunEngine
@@ -35,8 +34,6 @@ class CueTimer:
             timezone=UTC, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 8}
         )
         self.scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
-        # Deliveries start as soon as a cue commits, while the engine is still re-planning.
-        engine.listeners.append(self._fired)
         self._pending: asyncio.Task | None = None
         self.armed_for: datetime | None = None
 
@@ -62,6 +59,11 @@ class CueTimer:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
+    async def stop(self) -> None:
+        """Stop waking, then let a requested re-arm finish (before the database is closed)."""
+        self.shutdown()
+        await self.settle()
+
     def request_rearm(self) -> None:
         """Re-arm soon (coalesces bursts of changes into one database look-up)."""
         if self._pending is None or self._pending.done():
@@ -77,10 +79,6 @@ class CueTimer:
             return
         run_at = datetime.now(UTC) + timedelta(seconds=self.clock.real_delay(wake))
         self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id=JOB_ID, replace_existing=True)
-
-    def _fired(self, event_id: str, row, outcome: FireOutcome) -> None:
-        if outcome != FireOutcome.SKIPPED and self.worker is not None:
-            self.worker.kick()
 
     async def _wake(self) -> None:
         fired = await self.engine.tick()

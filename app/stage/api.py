@@ -267,7 +267,7 @@ async def person_invite(event_id: EventId, person: str, runtime: RuntimeDep, _: 
     schedule = runtime.schedule(event_id)
     if schedule.person(person) is None:
         raise NotFound(f"no person '{person}' in {event_id}")
-    made = await build_invites(runtime.db, runtime.settings, schedule, runtime.clock.now(), only=person)  # type: ignore[arg-type]  # started runtime
+    made = await build_invites(runtime.db, runtime.settings, schedule, runtime.clock.now(), only=person)
     if not made:
         raise NotFound(f"'{person}' has no slot in {event_id}, so there is nothing to invite them to")
     return Response(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.store.tables import cues, deliveries, events, idempotency_keys, run_log
+from app.store.tables import cues, deliveries, events, idempotency_keys, run_log, zoom_objects
 from schedules.adjustments import Adjustment, from_dict
 from schedules.model import Schedule
 
@@ -117,3 +117,9 @@ async def versions(conn: AsyncConnection, event_ids: list[str] | None = None) ->
     if event_ids is not None:
         query = query.where(events.c.id.in_(event_ids))
     return {row.id: (row.schedule_hash, seqs.get(row.id) or 0) for row in await conn.execute(query)}
+
+
+async def join_links(conn: AsyncConnection) -> dict[str, str]:
+    """Each event's Zoom join link (events with a meeting that has one)."""
+    rows = (await conn.execute(select(zoom_objects.c.event_id, zoom_objects.c.join_url))).all()
+    return {row.event_id: row.join_url for row in rows if row.join_url}

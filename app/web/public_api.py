@@ -31,10 +31,9 @@ def _agenda(runtime, event_id: str) -> dict:
 
 
 def _hub(request: Request) -> AgendaHub:
-    state = request.app.state
-    if getattr(state, "agenda_hub", None) is None:
-        state.agenda_hub = AgendaHub()
-    return state.agenda_hub
+    """The app's public agenda streams (lifespan state, beside the services)."""
+    hub: AgendaHub = request.state.agenda_hub
+    return hub
 
 
 @router.get("/{event_id}/agenda", summary="Public agenda: segments, speakers, current and next (no token)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.api.deps import get_runtime
 from app.api.openapi import HTML_NOT_FOUND
 from app.core.vocabulary import DELIVERY_FAILED, ROLE_RANK
 from app.web import public_api
@@ -42,6 +44,7 @@ class Assets(StaticFiles):
         return response
 
 
+@functools.cache
 def asset_version() -> str:
     """A short hash of the static files, added to their URLs so browsers never run stale code."""
     digest = hashlib.sha256()
@@ -51,7 +54,7 @@ def asset_version() -> str:
 
 
 async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
-    runtime = request.app.state.runtime
+    runtime = get_runtime(request)
     await runtime.engine.ensure_loaded(event_id)  # still loading after a restart: load it now
     if event_id not in runtime.engine.event_ids():
         return templates.TemplateResponse(
@@ -62,7 +65,7 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
         "event_id": event_id,
         "title": event.title,
         "static": STATIC_PREFIX,
-        "version": request.app.state.web_asset_version,
+        "version": asset_version(),
         # The console's scripts read roles and failed statuses from the page instead of spelling them.
         "role_rank": ROLE_RANK,
         "failed_statuses": list(DELIVERY_FAILED),
@@ -72,7 +75,6 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
 
 def include(app: FastAPI) -> None:
     """Add the console, the agenda, their assets and the public agenda API to the app."""
-    app.state.web_asset_version = asset_version()
     app.mount(STATIC_PREFIX, Assets(directory=str(STATIC_DIR)), name="web-static")
     app.include_router(public_api.router)
 

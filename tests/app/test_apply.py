@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import httpx
 import yaml
 
 from app.main import create_app
@@ -16,6 +15,7 @@ from integrations.zoom_emulator import create_emulator
 from integrations.zoom_emulator.persist import restore
 from schedules.load import load_text
 from tests.conftest import MEKONG, ROOT
+from tests.fixtures import asgi_client
 
 WEBINAR = ROOT / "schedules" / "events" / "examples" / "webinar-with-interpreters.yaml"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -111,9 +111,8 @@ async def test_rest_apply_needs_organiser_and_shows_links(tmp_path, database_url
     async with runtime.db.begin() as conn:
         _, organiser = await tokens_repo.create_token(conn, "org", "organiser", NOW)
         _, host = await tokens_repo.create_token(conn, "host", "host", NOW)
-    app = create_app(runtime.settings, runtime=runtime)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        app.state.runtime = runtime
+    app = create_app(runtime.settings, services=runtime)
+    async with asgi_client(app) as client:
         url = "/api/events/mekong-dialogue-2022"
         denied = await client.post(f"{url}/apply", headers={"Authorization": f"Bearer {host}"})
         assert denied.status_code == 403 and denied.json()["error"] == "forbidden"
@@ -186,10 +185,9 @@ async def test_start_link_is_read_again_after_90_minutes_and_never_shown_to_view
     async with runtime.db.begin() as conn:
         _, host = await tokens_repo.create_token(conn, "host", "host", NOW)
         _, viewer = await tokens_repo.create_token(conn, "viewer", "viewer", NOW)
-    app = create_app(runtime.settings, runtime=runtime)
-    app.state.runtime = runtime
+    app = create_app(runtime.settings, services=runtime)
     clock.advance(minutes=100)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+    async with asgi_client(app) as client:
         url = f"/api/events/{schedule.event.id}/zoom"
         seen = (await client.get(url, headers={"Authorization": f"Bearer {viewer}"})).json()
         assert seen["start_url"] is None and seen["start_url_at"] is None

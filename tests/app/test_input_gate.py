@@ -58,7 +58,7 @@ class Counting:
 async def served(sqlite_url, service_for):
     service = await service_for(sqlite_url, bangkok(14, 20), tokens=["host"], login="host")
     counting = Counting(service.app)
-    server = LoopbackServer(counting)
+    server = LoopbackServer(counting, lifespan="on")  # hands the started service to the routes
     await server.start()
     try:
         yield service, counting, server

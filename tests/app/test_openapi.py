@@ -27,14 +27,14 @@ from sqlalchemy import select
 from app.config import Settings
 from app.main import create_app
 from app.metrics import CONTENT_TYPE
-from app.runtime import Runtime
 from app.store.tables import deliveries
 from tests.fixtures import EVENT, Recorder, bangkok
 from tests.fixtures.databases import fresh_sqlite
 from tests.fixtures.service import start_service
 from tests.fixtures.settings import make_settings
 
-_schema_app = create_app(runtime=Runtime(Settings(_env_file=None, database_url="sqlite+aiosqlite://")))
+# The document only: the app is built, never started (its lifespan does not run here).
+_schema_app = create_app(Settings(_env_file=None, database_url="sqlite+aiosqlite://"))
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", _schema_app)
 DOCUMENT: dict[str, Any] = _schema_app.openapi()
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]

@@ -17,10 +17,10 @@ from app.cli import event_cmds  # noqa: F401  (registers `events`)
 from app.config import get_settings
 from app.engine.clock import ManualClock
 from app.main import create_app
-from app.runtime import Runtime
 from app.store.tables import cues, events, run_log
 from tests.conftest import MEKONG, bangkok
 from tests.fixtures import asgi_client, build_runtime, create_tokens
+from tests.fixtures.service import Runtime
 
 GOOD, BAD = "mekong-dialogue-2022", "mekong-copy"
 COPY = MEKONG.read_text().replace(f"id: {GOOD}", f"id: {BAD}", 1)
@@ -95,7 +95,7 @@ async def test_a_bad_event_is_quarantined_and_the_others_run(database_url, setti
         assert still == 0  # nothing of the quarantined event fired or was re-planned
         assert await runtime.engine.next_wake() > runtime.clock.now()
 
-        web = create_app(runtime.settings, runtime=runtime)
+        web = create_app(runtime.settings, services=runtime.services)
         web.state.runtime = runtime
         token = (await create_tokens(runtime, {"viewer": "v"}, runtime.clock.now()))["viewer"]
         async with asgi_client(web, "http://sc.test", headers={"authorization": f"Bearer {token}"}) as client:

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import insert
 
 from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from app.store.tables import zoom_objects
 from integrations.zoom.webhooks import sign
 from integrations.zoom_emulator.payloads import (
@@ -24,6 +23,7 @@ from integrations.zoom_emulator.payloads import (
 from integrations.zoom_emulator.render import zoom_time
 from tests.conftest import MEKONG, bangkok
 from tests.fixtures import UNREACHABLE, Recorder, mekong_text, start_service
+from tests.fixtures.service import Runtime
 
 EVENT = "mekong-dialogue-2022"
 MEETING_ID = "81234567890"
@@ -122,7 +122,7 @@ async def start_harness(
                 applied_at=datetime(2022, 5, 1, tzinfo=UTC),
             )
         )
-    return Harness(service.runtime, service.clock, service.client, recorder, meeting_ref())
+    return Harness(service.handle, service.clock, service.client, recorder, meeting_ref())
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from app.store.registrants_repo import RegistrantRow
 from app.store.tables import zoom_objects
 from integrations.zoom.models import PastParticipant, Registrant
 from integrations.zoom_emulator.payloads import Person
-from tests.attendance.conftest import EVENT, MEETING_ID, UUID
+from tests.attendance.conftest import EVENT, MEETING_ID, UUID, start_harness
 from tests.conftest import bangkok
 
 ANA = Person("Ana Lima", "ana.lima@example.org", "G-A", registrant_id="rA")
@@ -164,8 +164,17 @@ async def test_on_demand_fetch_reads_registrants_and_every_ended_instance(harnes
     assert await fetch_records(h.runtime.db, zoom, "no-such-event", h.clock.now()) is None
 
 
-async def test_hosts_fetch_the_records_on_demand_over_rest(harness) -> None:
-    h = harness
+async def test_hosts_fetch_the_records_on_demand_over_rest(database_url, settings_for, receiver_env) -> None:
+    zoom = FakeZoom()
+    h = await start_harness(database_url, settings_for, receiver_env, bangkok(13, 30), zoom_client_factory=lambda: zoom)
+    try:
+        await _fetch_over_rest(h)
+    finally:
+        await h.client.aclose()
+        await h.runtime.stop()
+
+
+async def _fetch_over_rest(h) -> None:
     async with h.runtime.db.begin() as conn:
         await conn.execute(update(zoom_objects).values(applied_spec={"registration": True}))
         _, host = await tokens_repo.create_token(conn, "host-test", "host", h.clock.now())
@@ -173,8 +182,6 @@ async def test_hosts_fetch_the_records_on_demand_over_rest(harness) -> None:
     await h.post(h.lifecycle("started", bangkok(13, 30)))
     await h.post(h.lifecycle("ended", bangkok(17, 30)))
     await h.runtime.attendance.drain()
-    zoom = FakeZoom()
-    h.runtime.zoom_client_factory = lambda: zoom
     url = f"/api/events/{EVENT}/pack/fetch"
     assert (await h.client.post(url, headers={"authorization": f"Bearer {viewer}"})).status_code == 403
     answer = await h.client.post(url, headers={"authorization": f"Bearer {host}"})

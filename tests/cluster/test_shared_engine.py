@@ -12,8 +12,8 @@ import pytest
 from app.engine.clock import ManualClock
 from app.engine.service import UnknownEvent
 from app.errors import Conflict
-from app.runtime import Runtime
 from tests.engine.helpers import Drill
+from tests.fixtures.service import Runtime
 
 pytestmark = pytest.mark.postgres
 

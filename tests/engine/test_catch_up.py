@@ -18,12 +18,12 @@ from sqlalchemy.engine import Engine
 from app.engine.clock import ManualClock
 from app.engine.service import RunEngine
 from app.main import create_app
-from app.runtime import Runtime
 from app.store import events_repo, outbox_repo, tokens_repo
 from app.store.db import create_engine, migrate
 from app.store.tables import cues, events
 from schedules.adjustments import StageMessage
 from tests.engine.helpers import Drill
+from tests.fixtures.service import Runtime, WithLifespan
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 STORED = 300
@@ -127,12 +127,14 @@ def _cue_writes():
 
 
 async def _client(runtime: Runtime, role: str = "organiser") -> httpx.AsyncClient:
-    web = create_app(runtime.settings, runtime=runtime)
+    web = create_app(runtime.settings, services=runtime.services)
     web.state.runtime = runtime
     async with runtime.db.begin() as conn:
         _, token = await tokens_repo.create_token(conn, "catch-up", role, runtime.clock.now())
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(web), base_url="http://sc.test", headers={"authorization": f"Bearer {token}"}
+        transport=httpx.ASGITransport(WithLifespan(web)),
+        base_url="http://sc.test",
+        headers={"authorization": f"Bearer {token}"},
     )
 
 

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from app.store import outbox_repo
 from tests.engine.helpers import Drill, ReceiverServer, free_port
 from tests.fixtures import Service, asgi_client
+from tests.fixtures.service import Runtime
 
 EVENT = "fault-drill"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

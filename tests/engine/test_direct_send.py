@@ -12,9 +12,9 @@ from types import SimpleNamespace
 import httpx
 
 from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from app.store import outbox_repo
 from tests.engine.helpers import Drill
+from tests.fixtures.service import Runtime
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 DRILL = Drill("direct", START, [("main", 3600)], reminders=[60, 120])
@@ -62,10 +62,8 @@ async def test_a_fired_cues_delivery_is_committed_claimed_and_sent_without_a_wor
     receiver = Receiver()
     clock = ManualClock(DRILL.at(60))
     runtime = await _runtime(database_url, settings_for, clock, receiver)
-    runtime.engine.hand_off = runtime.worker  # what `serve` wires when its worker runs
+    runtime.engine.dispatch.begin(runtime.worker)  # what `serve` wires when its worker runs
     try:
-        committed = []
-        runtime.engine.listeners.append(lambda e, row, o: committed.append(row.cue_id))
         fired = await runtime.engine.tick()
         assert {row.cue_id for row, _ in fired} >= {"reminder/r001"}
         await _direct_sends_done(runtime)
@@ -81,7 +79,7 @@ async def test_a_lane_with_an_unfinished_message_keeps_its_order(database_url, s
     receiver = Receiver(503)  # the first message fails and waits for its retry
     clock = ManualClock(DRILL.at(60))
     runtime = await _runtime(database_url, settings_for, clock, receiver)
-    runtime.engine.hand_off = runtime.worker
+    runtime.engine.dispatch.begin(runtime.worker)
     try:
         await runtime.engine.tick()  # segment start (at 0 s, late) and reminder r001, both to `ops`
         await _direct_sends_done(runtime)
@@ -113,7 +111,9 @@ async def test_a_claim_that_was_never_sent_goes_out_after_a_restart_under_the_sa
     clock = ManualClock(DRILL.at(60))
     runtime = await _runtime(database_url, settings_for, clock, receiver)
     # The process dies between the firing commit and the send: the hand-off never sends.
-    runtime.engine.hand_off = SimpleNamespace(lease_until=runtime.worker.lease_until, send_claimed=lambda batch: None)
+    runtime.engine.dispatch.begin(
+        SimpleNamespace(lease_until=runtime.worker.lease_until, send_claimed=lambda batch: None)
+    )
     try:
         await runtime.engine.tick()
         claimed = await _deliveries(runtime)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 
 from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from tests.conftest import MEKONG, bangkok
+from tests.fixtures.service import Runtime
 
 
 async def test_stop_lets_a_requested_rearm_finish(database_url, settings_for, caplog):

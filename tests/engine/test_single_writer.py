@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from app.store import outbox_repo
 from app.store.tables import cues, deliveries
 from tests.conftest import MEKONG, bangkok
 from tests.engine.helpers import ServiceProcess
 from tests.fixtures import build_runtime, free_port
+from tests.fixtures.service import Runtime
 
 EVENT = "mekong-dialogue-2022"
 

@@ -23,13 +23,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from app.engine.clock import ManualClock
 from app.errors import AppError
-from app.runtime import Runtime
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import EndEvent, Undo, effective
 from schedules.load import load_text
 from schedules.timeline import build_timeline
 from tests.conftest import MEKONG, bangkok
 from tests.engine.test_engine_flow import Recorder
+from tests.fixtures.service import Runtime
 
 EVENT = "mekong-dialogue-2022"
 SEGMENTS = [s.id for s in load_text(MEKONG.read_text(), str(MEKONG)).segments]

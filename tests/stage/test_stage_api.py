@@ -137,7 +137,7 @@ async def test_stage_message_is_a_host_action_never_posted(live):
 
 
 async def test_stage_message_survives_a_restart(live, settings_for):
-    from app.runtime import Runtime
+    from tests.fixtures.service import Runtime
 
     url = f"/api/events/{EVENT}"
     await live.client.post(f"{url}/stage", headers=live.auth("host"), json={"message": "Blackout", "blackout": True})

@@ -97,7 +97,7 @@ async def test_tickets_are_stored_hashed_work_once_anywhere_and_stay_bounded(dat
 
 
 async def test_revoking_a_presenter_link_ends_its_stream_and_its_presence(live):
-    server = LoopbackServer(live.app)
+    server = LoopbackServer(live.app, lifespan="on")
     await server.start()
     loop = asyncio.get_running_loop()
     try:
@@ -141,7 +141,7 @@ async def test_a_lowered_role_or_a_revocation_elsewhere_ends_the_state_stream(li
     """A role change (the notice wakes the check) and a revocation no one announced to this
     instance (the poll finds it) both end the full state stream."""
     live.runtime.streams.poll = 0.5  # PostgreSQL's backstop poll is slower (notices do the work there)
-    server = LoopbackServer(live.app)
+    server = LoopbackServer(live.app, lifespan="on")
     await server.start()
     try:
         async with httpx.AsyncClient(base_url=server.base, timeout=GUARD) as client:

@@ -13,11 +13,11 @@ import pytest
 
 from app.engine.clock import ManualClock
 from app.main import create_app
-from app.runtime import Runtime
 from app.store import tokens_repo
 from app.store.tables import zoom_objects
 from tests.conftest import IN_CI, MEKONG, ROOT
 from tests.fixtures import UNREACHABLE, LoopbackServer, build_runtime, free_port, mekong_text
+from tests.fixtures.service import Runtime
 
 EVENT = "mekong-dialogue-2022"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -81,7 +81,7 @@ class LiveServer:
                     ("viewer", "Vic (viewer)", "viewer"),
                 ):
                     _, self.tokens[key] = await tokens_repo.create_token(conn, name, role, self.clock.now())
-        app = create_app(self.settings, runtime=self.runtime)
+        app = create_app(self.settings, services=self.runtime.services)
         self._server = LoopbackServer(app, self.port, lifespan="on", timeout_graceful_shutdown=1)
         await self._server.start()
 

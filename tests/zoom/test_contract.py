@@ -223,11 +223,11 @@ async def test_apply_and_doctor_through_the_app_service_send_only_spec_valid_req
     """The service's whole path (doctor, lookups, creates, edits, panelists) for a meeting and a webinar."""
     from app.config import Settings
     from app.engine.clock import ManualClock
-    from app.runtime import Runtime
     from app.zoom.service import ZoomSetup
     from integrations.zoom import ZoomClient
     from integrations.zoom_emulator import create_emulator
     from tests.conftest import MEKONG
+    from tests.fixtures.service import Runtime
     from tests.zoom.test_fault_matrix import SCENARIOS
 
     now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

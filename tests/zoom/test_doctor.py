@@ -21,6 +21,7 @@ from integrations.zoom.preflight import preflight
 from integrations.zoom_emulator import create_emulator
 from schedules.load import load_text
 from tests.conftest import MEKONG
+from tests.fixtures import asgi_client
 from tests.zoom.test_contract import api_path, body_of
 
 HERE = Path(__file__).parent / "schedules"
@@ -285,7 +286,7 @@ def test_event_date_in_the_past_is_a_warning() -> None:
 
 async def test_webhook_check_sandbox_warns_real_checks_secret_https_and_the_answer(tmp_path) -> None:
     from app.main import create_app
-    from app.runtime import Runtime
+    from tests.fixtures.service import Runtime
 
     sandbox = await check_webhook(Settings(_env_file=None), None, NOW)
     assert sandbox.status == "warn" and "sandbox" in sandbox.detail
@@ -306,9 +307,8 @@ async def test_webhook_check_sandbox_warns_real_checks_secret_https_and_the_answ
     runtime = Runtime(settings, clock=ManualClock(NOW))
     await runtime.start(run_timer=False, run_worker=False)
     try:
-        app = create_app(settings, runtime=runtime)
-        app.state.runtime = runtime
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://showcaller.test") as h:
+        app = create_app(settings, services=runtime.services)
+        async with asgi_client(app, "https://showcaller.test") as h:
             ok = await check_webhook(settings, h, NOW)
             assert ok.status == "pass", ok
             other = Settings(

@@ -12,11 +12,11 @@ import app.cli.zoom_cmds  # noqa: F401  (registers doctor/apply/status, as app.c
 from app.cli import app as cli
 from app.config import Settings, get_settings
 from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from app.zoom.service import DoctorFailed, ZoomSetup
 from integrations.zoom import ZoomClient, url_validation_response
 from integrations.zoom_emulator import create_emulator
 from tests.conftest import MEKONG, ROOT
+from tests.fixtures.service import Runtime
 from tests.zoom.test_doctor import KHMER, OUTSIDE
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -16,13 +16,13 @@ import pytest
 import yaml
 from sqlalchemy import delete
 
-from app.runtime import Runtime
 from app.store.tables import zoom_creates, zoom_objects
 from app.zoom.mapping import spec_from_schedule
 from app.zoom.service import ZoomSetup
 from integrations.zoom import RetryPolicy, ZoomClient, ZoomError, fetch_state, plan_changes
 from integrations.zoom_emulator import Fault, create_emulator
 from tests.conftest import MEKONG, ROOT
+from tests.fixtures.service import Runtime
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 WEBINAR = ROOT / "schedules" / "events" / "examples" / "webinar-with-interpreters.yaml"

@@ -17,12 +17,12 @@ import pytest
 
 from app.config import Settings
 from app.engine.clock import ManualClock
-from app.runtime import Runtime
 from app.zoom.service import ZoomSetup
 from integrations.zoom import ZoomClient, ZoomRateLimited
 from integrations.zoom.pacing import HEAVY, LIGHT, MEDIUM, Pacer, RateLimits, category_of
 from integrations.zoom_emulator import create_emulator
 from tests.conftest import MEKONG
+from tests.fixtures.service import Runtime
 
 SPEC_DIR = Path(__file__).resolve().parents[1] / "data" / "zoom-spec"
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
