@@ -24,7 +24,7 @@ from tests.fixtures.service import start_service
 from tests.fixtures.settings import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-RULES_BLOCK = re.compile(r"```yaml\n(.*?)```", re.S)
+RULES_BLOCK = re.compile(r"```yaml prometheus\n(.*?)```", re.S)
 SCRAPE_INTERVAL = 60.0  # seconds between the two scrapes an evaluation sees
 
 
@@ -274,12 +274,12 @@ async def test_open_streams_are_counted_by_kind(sqlite_url, service_for):
 
     assert counts(await scrape(service)) == {"console": 0, "agenda": 0, "stage": 0}
     for kind, path in streams.items():
-        async with held_stream(service.app, path, auth):
+        async with held_stream(service.asgi, path, auth):
             assert counts(await scrape(service)) == {k: float(k == kind) for k in streams}, kind
     async with contextlib.AsyncExitStack() as stack:
         for path in streams.values():
-            await stack.enter_async_context(held_stream(service.app, path, auth))
-            await stack.enter_async_context(held_stream(service.app, path, auth))
+            await stack.enter_async_context(held_stream(service.asgi, path, auth))
+            await stack.enter_async_context(held_stream(service.asgi, path, auth))
         assert counts(await scrape(service)) == dict.fromkeys(streams, 2.0)
     assert counts(await scrape(service)) == dict.fromkeys(streams, 0.0)
 

@@ -17,7 +17,9 @@ from schedules.model import Schedule
 from schedules.source import parse_yaml
 from tests.schedules.conftest import REPO
 
-BLOCK = re.compile(r"^```ya?ml[^\n]*\n(.*?)^```", re.M | re.S)
+# A block whose info string names another format (```yaml prometheus: the alert rules) is not a
+# schedule; its own test reads it (tests/app/test_alerts.py).
+BLOCK = re.compile(r"^```ya?ml(?! prometheus)[^\n]*\n(.*?)^```", re.M | re.S)
 FRAGMENT = re.compile(r"^\s*# fragment\b", re.M)
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
