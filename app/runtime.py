@@ -346,8 +346,9 @@ class Runtime:
         self._targets.pop(event_id, None)
 
     def event_links(self, event_id: str) -> list[tuple[str, str]]:
-        console = ("Host console", f"{self.settings.public_url.rstrip('/')}/console/{event_id}")
-        return [console, *self.links.get(event_id, [])]
+        from app.public_url import console_links
+
+        return [*console_links(self.settings.public_url, event_id), *self.links.get(event_id, [])]
 
     async def refresh_links(self) -> None:
         """Cache each event's Zoom join link for messages."""
