@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.cluster.lease import Lease, exit_on_lost
 from app.cluster.notify import Announcer, ChangeListener
+from app.cluster.poll import follow_other_processes
 from app.cluster.writes import ACCESS_NOTICE, PRESENCE_NOTICE, SharedWrites
 from app.config import Settings, env_value
 from app.core.vocabulary import InstanceRole
@@ -167,6 +168,8 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self.worker.run(), name="delivery-worker"))
             self.engine.hand_off = self.worker  # a fired cue's deliveries go out straight after the commit
             self.worker.kick()
+        if run_timer and run_worker and (poll := await follow_other_processes(self)):  # SQLite: a local apply/load
+            self._tasks.append(poll)
 
     # -- several instances on one PostgreSQL database (docs/reliability.md, "Several instances") ----
 
@@ -230,7 +233,7 @@ class Runtime:
             if self.role == InstanceRole.DISPATCHER:
                 self.attendance.processor.kick()
             return
-        if reason == "zoom":
+        if reason in ("zoom", "schedule"):  # links are refreshed on every load and apply
             await self.refresh_links()
         if event_id in await self.engine.refresh([event_id]):
             self.forget_targets(event_id)

@@ -203,7 +203,10 @@ def _apply_many(paths: list[Path], *, dry_run: bool, replace: bool, skip_doctor:
         service = _service(runtime)
         if dry_run:
             return [(s.event.id, await service.plan(s)) for s in schedules]
-        return await service.apply_many(schedules, replace=replace, doctor=not skip_doctor, skip=skip)
+        outcome = await service.apply_many(schedules, replace=replace, doctor=not skip_doctor, skip=skip)
+        for event_id, _ in outcome.done:
+            runtime.changed(event_id, "zoom")  # a running `serve` reloads the links its messages carry
+        return outcome
 
     try:
         outcome = asyncio.run(_with_runtime(run))
@@ -250,7 +253,9 @@ def _apply_one(file: Path, *, dry_run: bool, replace: bool, skip_doctor: bool, s
         service = _service(runtime)
         if dry_run:
             return await service.plan(schedule)
-        return await service.apply(schedule, replace=replace, doctor=not skip_doctor, skip=skip)
+        outcome = await service.apply(schedule, replace=replace, doctor=not skip_doctor, skip=skip)
+        runtime.changed(schedule.event.id, "zoom")  # a running `serve` reloads the links its messages carry
+        return outcome
 
     try:
         outcome = asyncio.run(_with_runtime(run))
