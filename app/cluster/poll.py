@@ -18,10 +18,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.store.tables import events, zoom_objects
+from app.store import events_repo
 
 log = logging.getLogger("showcaller.cluster")
 POLL_SECONDS = 0.5
@@ -32,14 +31,7 @@ Marks = dict[str, tuple]
 async def marks(db: AsyncEngine) -> tuple[Marks, Marks]:
     """(event id -> its schedule hash, event id -> its recorded Zoom links and when they were applied)."""
     async with db.connect() as conn:
-        stored = {
-            row.id: (row.schedule_hash,) for row in await conn.execute(select(events.c.id, events.c.schedule_hash))
-        }
-        query = select(
-            zoom_objects.c.event_id, zoom_objects.c.join_url, zoom_objects.c.registration_url, zoom_objects.c.applied_at
-        )
-        zoom = {row.event_id: tuple(row[1:]) for row in await conn.execute(query)}
-    return stored, zoom
+        return await events_repo.change_marks(conn)
 
 
 def differences(before: Marks, after: Marks) -> set[str]:

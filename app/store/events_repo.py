@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.store.tables import cues, deliveries, events, idempotency_keys, run_log
+from app.store.tables import cues, deliveries, events, idempotency_keys, run_log, zoom_objects
 from schedules.adjustments import Adjustment, from_dict
 from schedules.model import Schedule
 
@@ -117,3 +117,13 @@ async def versions(conn: AsyncConnection, event_ids: list[str] | None = None) ->
     if event_ids is not None:
         query = query.where(events.c.id.in_(event_ids))
     return {row.id: (row.schedule_hash, seqs.get(row.id) or 0) for row in await conn.execute(query)}
+
+
+async def change_marks(conn: AsyncConnection) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    """What another process may have changed, per event: (id -> (schedule hash,), id -> (join URL,
+    registration URL, applied at) of its Zoom object). Two small reads (a SQLite `serve` polls them)."""
+    stored = {row.id: (row.schedule_hash,) for row in await conn.execute(select(events.c.id, events.c.schedule_hash))}
+    query = select(
+        zoom_objects.c.event_id, zoom_objects.c.join_url, zoom_objects.c.registration_url, zoom_objects.c.applied_at
+    )
+    return stored, {row.event_id: tuple(row[1:]) for row in await conn.execute(query)}
