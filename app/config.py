@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHOWCALLER_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     database_url: str = Field("sqlite+aiosqlite:///./showcaller.db", description="SQLite file or PostgreSQL URL")
-    public_url: str = Field("http://127.0.0.1:8000", description="where hosts reach this service (links)")
+    public_url: str | None = Field(
+        None, description="where people reach this service: the base of every link (invites, messages)"
+    )
     zoom_account_id: str | None = None
     zoom_client_id: str | None = None
     zoom_client_secret: SecretStr | None = None

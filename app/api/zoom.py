@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query
 
 from app.api.deps import RANK, EventId, Organiser, RuntimeDep, Viewer
 from app.api.openapi import BAD_GATEWAY, error
@@ -27,7 +29,9 @@ class PreflightFailed(AppError):
 def _zoom_failed(exc: ZoomError) -> AppError:
     if isinstance(exc, ReplaceRequired):
         return Conflict(exc.message)
-    return ZoomFailed(f"Zoom refused: HTTP {exc.status} code {exc.code}: {exc.message}")
+    from integrations.zoom.errors import explain
+
+    return ZoomFailed(explain(exc))  # one line with the cause and the next step, as the local apply says
 
 
 @router.get(
@@ -75,13 +79,29 @@ async def _stored(service: ZoomSetup, event_id: str):
     },
 )
 async def post_apply(
-    event_id: EventId, runtime: RuntimeDep, _: Organiser, dry_run: bool = False, replace: bool = False
+    event_id: EventId,
+    runtime: RuntimeDep,
+    _: Organiser,
+    dry_run: bool = False,
+    replace: bool = False,
+    skip_doctor: bool = False,
+    skip_check: Annotated[list[str] | None, Query()] = None,
 ):
-    """`replace=true` allows deleting the Zoom object when zoom.kind or zoom.host changed."""
+    """`replace=true` allows deleting the Zoom object when zoom.kind or zoom.host changed;
+    `skip_check` leaves one pre-flight check out by name (repeatable), `skip_doctor` all of them."""
+    from app.zoom.doctor import CHECK_NAMES, unknown_checks
+
+    skip = tuple(skip_check or ())
+    if bad := unknown_checks(skip):
+        raise AppError(f"skip_check: no check named {', '.join(bad)}; use one of {', '.join(CHECK_NAMES)}")
     schedule = runtime.schedule(event_id)
     service = ZoomSetup.for_runtime(runtime)
     try:
-        outcome = await (service.plan(schedule) if dry_run else service.apply(schedule, replace=replace))
+        outcome = await (
+            service.plan(schedule)
+            if dry_run
+            else service.apply(schedule, replace=replace, doctor=not skip_doctor, skip=skip)
+        )
     except ZoomSetupError as exc:
         raise AppError(str(exc)) from None
     except DoctorFailed as exc:
@@ -92,8 +112,13 @@ async def post_apply(
     if result is not None:
         await runtime.refresh_links()
         runtime.changed(event_id, "zoom")  # other instances reload the join link their messages carry
+    report = getattr(outcome, "doctor", None)
     return {
         "sandbox": outcome.sandbox,
+        "kind": str(schedule.zoom.kind),
+        "doctor": report.as_json() if report is not None else None,
+        "planned_cues": None if result is None else await open_cues(runtime.db, event_id),
+        "notes": list(getattr(outcome, "notes", ())),
         "changes": outcome.plan.render(),
         "empty": outcome.plan.is_empty,
         "result": None
@@ -124,6 +149,15 @@ async def post_doctor(event_id: EventId, runtime: RuntimeDep, _: Organiser, for_
     except ZoomSetupError as exc:
         raise AppError(str(exc)) from None
     return report.as_json()
+
+
+async def open_cues(db, event_id: str) -> int:
+    """How many of the event's cues are still to fire (apply's "planned N cues")."""
+    from app.core.vocabulary import CUE_OPEN
+    from app.store import outbox_repo
+
+    async with db.begin() as conn:
+        return sum(r.status in CUE_OPEN for r in await outbox_repo.list_cues(conn, event_id))
 
 
 def include(app: FastAPI) -> None:

@@ -308,6 +308,28 @@ def resend(ctx: typer.Context, delivery_id: Annotated[str, typer.Argument(help="
     console.print(f"{answer['id']}: {answer['status']}", markup=False)
 
 
+def post_schedule(client: Remote, file: Path) -> dict:
+    """Load or replace `file` on the server; its problems are listed like `validate`'s."""
+    require_file(file)
+    try:
+        return client.call(
+            "POST",
+            "/api/events",
+            content=file.read_bytes(),
+            headers={"content-type": "application/yaml", "x-schedule-name": file.name},
+        )
+    except RemoteError as exc:
+        if exc.status != 422 or "problems" not in exc.body:
+            raise
+        for problem in exc.body["problems"]:
+            errors.print(
+                f"{file}:{problem['line']}:{problem['column']}: {problem['path']}: "
+                f"{problem['message']}. Fix: {problem['fix']}",
+                markup=False,
+            )
+        raise Failure(f"{file}: {exc.reason}", ExitCode.INVALID) from None
+
+
 @app.command()
 def load(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(help="the schedule file to load or replace")]
@@ -315,23 +337,7 @@ def load(
     """(remote) Load or replace a schedule on the server (organiser token); problems are listed like `validate`."""
     require_file(file)
     with remote(ctx) as client:
-        try:
-            answer = client.call(
-                "POST",
-                "/api/events",
-                content=file.read_bytes(),
-                headers={"content-type": "application/yaml", "x-schedule-name": file.name},
-            )
-        except RemoteError as exc:
-            if exc.status != 422 or "problems" not in exc.body:
-                raise
-            for problem in exc.body["problems"]:
-                errors.print(
-                    f"{file}:{problem['line']}:{problem['column']}: {problem['path']}: "
-                    f"{problem['message']}. Fix: {problem['fix']}",
-                    markup=False,
-                )
-            raise Failure(f"{file}: {exc.reason}", ExitCode.INVALID) from None
+        answer = post_schedule(client, file)
     console.print(f"loaded {answer['id']}: {answer['title']} ({answer['timezone']})", markup=False)
 
 

@@ -117,9 +117,13 @@ def _serve_locked(
         errors.print(f"warning: {event_id}: target '{target}' cannot be used: {problem}", markup=False)
     mode = "SANDBOX (local Zoom emulator; no Zoom credentials set)" if settings.sandbox else "Zoom API"
     shown = _shown_host(host)
-    console.print(f"Showcaller on http://{shown}:{port}  database: {safe_url(settings.database_url)}  zoom: {mode}")
+    settings, public = _public_settings(settings, host, port)  # links in messages start with `public`
+    console.print(
+        f"Showcaller on http://{shown}:{port}  public URL: {public}  database: {safe_url(settings.database_url)}"
+        f"  zoom: {mode}"
+    )
     for event_id in loaded:
-        console.print(f"  console: http://{shown}:{port}/console/{event_id}")
+        console.print(f"  console: {public}/console/{event_id}")
     config = uvicorn.Config(
         create_app(settings),
         host=host,
@@ -129,6 +133,17 @@ def _serve_locked(
     )
     tune_collector()
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _public_settings(settings, host: str, port: int):
+    """The settings `serve` runs with: SHOWCALLER_PUBLIC_URL, else a local URL derived from where it
+    listens (with a warning: people elsewhere cannot open it); and that URL."""
+    from app.public_url import for_serve
+
+    public, warning = for_serve(settings, host, port)
+    if warning:
+        errors.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    return settings.model_copy(update={"public_url": public}), public
 
 
 def tune_collector() -> None:

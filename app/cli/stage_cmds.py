@@ -12,6 +12,26 @@ import typer
 from app.cli import app
 from app.cli.output import console, errors, load_or_exit
 from app.cli.run_cmds import _with_runtime
+from app.public_url import LOCAL_URL, PublicUrlMissing, required
+
+Local = Annotated[
+    bool,
+    typer.Option(
+        "--local",
+        help=f"links for this machine only ({LOCAL_URL}) when SHOWCALLER_PUBLIC_URL is not set",
+    ),
+]
+
+
+def _public_url(local: bool) -> str:
+    """The base of the links handed out; without SHOWCALLER_PUBLIC_URL (and --local) one line, exit 2."""
+    from app.config import get_settings
+
+    try:
+        return required(get_settings(), local=local)
+    except PublicUrlMissing as exc:
+        errors.print(str(exc), markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 def _store(file: Path):
@@ -26,15 +46,14 @@ def stage_links(
     rotate: Annotated[
         str | None, typer.Option(help="a new link for this person (shown once); their old link stops working")
     ] = None,
+    local: Local = False,
 ) -> None:
     """Each speaker's, moderator's and named respondent's personal presenter link: shown once, when made."""
     from app.cluster.writes import announce_access
-    from app.config import get_settings
     from app.stage.links import ensure_links, rotate_link, stage_people
     from app.store import tokens_repo
 
     schedule, text = _store(file)
-    settings = get_settings()
     if revoke and rotate:
         errors.print("--revoke and --rotate: give one of them")
         raise typer.Exit(2)
@@ -46,6 +65,7 @@ def stage_links(
     if rotate and on_stage is None:
         errors.print(f"{file}: '{rotate}' does not take the stage in {schedule.event.id}, so has no presenter link")
         raise typer.Exit(2)
+    public_url = "" if revoke else _public_url(local)  # revoking hands out no link
 
     async def run(runtime):
         await runtime.engine.load_schedule(text, str(file))
@@ -58,10 +78,10 @@ def stage_links(
                     await announce_access(conn, runtime.instance_id)
                 return revoked
             if on_stage is not None:
-                rotated = await rotate_link(conn, schedule, on_stage, settings.public_url, datetime.now(UTC))
+                rotated = await rotate_link(conn, schedule, on_stage, public_url, datetime.now(UTC))
                 await announce_access(conn, runtime.instance_id)  # the old link's open views close everywhere
                 return rotated
-            return await ensure_links(conn, schedule, settings.public_url, datetime.now(UTC))
+            return await ensure_links(conn, schedule, public_url, datetime.now(UTC))
 
     result = asyncio.run(_with_runtime(run))
     if revoke:
@@ -88,6 +108,7 @@ def invites(
     new_links: Annotated[
         bool, typer.Option("--new-links", help="put a new presenter link in each invite; the old links stop working")
     ] = False,
+    local: Local = False,
 ) -> None:
     """One calendar invite (.ics, METHOD:REQUEST) per named person; re-run after an edit to send updates.
 
@@ -97,10 +118,13 @@ def invites(
 
     schedule, text = _store(file)
     settings = get_settings()
+    public_url = _public_url(local)
 
     async def run(runtime):
         await runtime.engine.load_schedule(text, str(file))
-        return await build_invites(runtime.db, settings, schedule, datetime.now(UTC), new_links=new_links)
+        return await build_invites(
+            runtime.db, settings, schedule, datetime.now(UTC), new_links=new_links, public_url=public_url
+        )
 
     made = asyncio.run(_with_runtime(run))
     out.mkdir(parents=True, exist_ok=True)

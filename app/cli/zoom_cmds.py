@@ -160,6 +160,7 @@ def schedule_files(paths: list[Path]) -> list[Path]:
 
 @app.command()
 def apply(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="schedule files or folders of them")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show the changes without making them")] = False,
     replace: Annotated[
@@ -176,6 +177,8 @@ def apply(
 ) -> None:
     """Run the doctor, then create or update the Zoom meeting/webinar (hosts, panelists, interpreters, rooms).
 
+    With --server (and an organiser --token) the running service loads the files and applies them.
+
     The day's checks (webhook endpoint, target variables) are warnings here: apply runs the week
     before, when the service need not answer yet. `doctor --for-the-day` fails them.
     """
@@ -184,6 +187,11 @@ def apply(
     if not paths:
         errors.print("no schedule files found")
         raise typer.Exit(2)
+    if (ctx.find_root().obj or {}).get("server"):  # `showcaller --server URL apply`: the service applies
+        from app.cli.remote_apply import apply_remote
+
+        apply_remote(ctx, paths, dry_run=dry_run, replace=replace, skip_doctor=skip_doctor, skip=skip)
+        return
     with _quiet_targets():
         if len(paths) > 1:
             _apply_many(paths, dry_run=dry_run, replace=replace, skip_doctor=skip_doctor, skip=skip)
@@ -203,7 +211,10 @@ def _apply_many(paths: list[Path], *, dry_run: bool, replace: bool, skip_doctor:
         service = _service(runtime)
         if dry_run:
             return [(s.event.id, await service.plan(s)) for s in schedules]
-        return await service.apply_many(schedules, replace=replace, doctor=not skip_doctor, skip=skip)
+        outcome = await service.apply_many(schedules, replace=replace, doctor=not skip_doctor, skip=skip)
+        for event_id, _ in outcome.done:
+            runtime.changed(event_id, "zoom")  # a running `serve` reloads the links its messages carry
+        return outcome
 
     try:
         outcome = asyncio.run(_with_runtime(run))
@@ -250,7 +261,9 @@ def _apply_one(file: Path, *, dry_run: bool, replace: bool, skip_doctor: bool, s
         service = _service(runtime)
         if dry_run:
             return await service.plan(schedule)
-        return await service.apply(schedule, replace=replace, doctor=not skip_doctor, skip=skip)
+        outcome = await service.apply(schedule, replace=replace, doctor=not skip_doctor, skip=skip)
+        runtime.changed(schedule.event.id, "zoom")  # a running `serve` reloads the links its messages carry
+        return outcome
 
     try:
         outcome = asyncio.run(_with_runtime(run))

@@ -17,6 +17,7 @@ from typing import Any
 from app.attendance.service import AttendanceService
 from app.cluster.lease import Lease
 from app.cluster.notify import ChangeListener
+from app.cluster.poll import ChangePoll
 from app.cluster.writes import ACCESS_NOTICE, PRESENCE_NOTICE
 from app.core.vocabulary import InstanceRole
 from app.engine.broadcast import Broadcaster
@@ -74,6 +75,19 @@ class Member:
             self._tasks.append(asyncio.create_task(self.worker.run(), name=WORKER_TASK))
             self.dispatch.begin(self.worker)  # a fired cue's deliveries go out straight after the commit
             self.worker.kick()
+        if run_timer and run_worker and self.engine.db.dialect.name == "sqlite":
+            # A local `apply` or `load` is another process: look for its changes (app/cluster/poll.py).
+            self._tasks.append(await ChangePoll(self.engine.db, self.follow_other_process).start())
+
+    async def follow_other_process(self, event_id: str, reason: str) -> None:
+        """What a SQLite `serve` does with another process's change: what it does with a PostgreSQL
+        notice (reload the event and its links, tell the streams), then re-arm and wake the worker."""
+        # Under the engine's lock: on SQLite its writes do not re-read the database first, so a
+        # reload must not interleave with one (it could put back what the write just replaced).
+        async with self.engine.lock:
+            await self._followed(event_id, reason)
+        self.timer.request_rearm()  # for the event's cues
+        self.worker.kick()
 
     # -- several instances on one PostgreSQL database -------------------------------------------
 
@@ -125,7 +139,7 @@ class Member:
             if self.role == InstanceRole.DISPATCHER:
                 self.attendance.processor.kick()
             return
-        if reason == "zoom":
+        if reason in ("zoom", "schedule"):  # links are refreshed on every load and apply
             await self.lookups.refresh_links()
         if event_id in await self.engine.refresh([event_id]):
             self.lookups.forget_targets(event_id)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import env_value
 from app.engine.service import RunEngine
 from app.engine.targets import Resolved, resolve_targets
+from app.public_url import console_links
 from app.store import events_repo
 from schedules.model import Schedule
 
@@ -17,7 +18,9 @@ class Lookups:
     """Resolved targets (the environment read once per load of a schedule) and join links (read
     again after a Zoom apply, here or on another instance)."""
 
-    def __init__(self, engine: RunEngine, db: AsyncEngine, public_url: str, env_overrides: Mapping[str, str]) -> None:
+    def __init__(
+        self, engine: RunEngine, db: AsyncEngine, public_url: str | None, env_overrides: Mapping[str, str]
+    ) -> None:
         self.engine, self.db, self.public_url, self.env_overrides = engine, db, public_url, env_overrides
         self.links: dict[str, list[tuple[str, str]]] = {}
         self._targets: dict[str, Resolved] = {}
@@ -44,8 +47,7 @@ class Lookups:
         self._targets.pop(event_id, None)
 
     def event_links(self, event_id: str) -> list[tuple[str, str]]:
-        console = ("Host console", f"{self.public_url.rstrip('/')}/console/{event_id}")
-        return [console, *self.links.get(event_id, [])]
+        return [*console_links(self.public_url, event_id), *self.links.get(event_id, [])]
 
     async def refresh_links(self) -> None:
         """Cache each event's Zoom join link for messages."""

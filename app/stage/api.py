@@ -27,7 +27,8 @@ from app.api.openapi import error, event_stream
 from app.api.schemas import ActionOut
 from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
 from app.cluster.writes import announce_access
-from app.errors import NotFound
+from app.errors import AppError, NotFound
+from app.public_url import PublicUrlMissing, required
 from app.stage.links import StageLink, ensure_links, rotate_link, stage_people
 from app.stage.presence import PRESENCE_REASONS, Connection
 from app.stage.view import stage_json
@@ -171,6 +172,18 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     }
 
 
+class PublicUrlUnset(AppError):
+    status, code = 409, "public_url_unset"
+
+
+def _public_url(runtime) -> str:
+    """The base of presenter links (`serve` always has one: the setting or its own address)."""
+    try:
+        return required(runtime.settings)
+    except PublicUrlMissing as exc:
+        raise PublicUrlUnset(str(exc)) from None
+
+
 def _link_json(link: StageLink) -> dict:
     return {
         "person": link.person,
@@ -186,7 +199,7 @@ async def stage_make_links(event_id: EventId, runtime: RuntimeDep, _: Host):
     """Every stage person: `link` (with its token) for the links made now, null for those made
     before (only a hash is stored; POST .../links/{person}/rotate issues a new one)."""
     async with runtime.db.begin() as conn:
-        made = await ensure_links(conn, runtime.schedule(event_id), runtime.settings.public_url, runtime.clock.now())
+        made = await ensure_links(conn, runtime.schedule(event_id), _public_url(runtime), runtime.clock.now())
     runtime.broadcaster.publish(event_id, "stage_links")
     return [_link_json(m) for m in made]
 
@@ -202,7 +215,7 @@ async def stage_rotate_link(event_id: EventId, person: str, runtime: RuntimeDep,
     if who is None:
         raise NotFound(f"'{person}' does not take the stage in {event_id}, so has no presenter link")
     async with runtime.db.begin() as conn:
-        made, revoked = await rotate_link(conn, schedule, who, runtime.settings.public_url, runtime.clock.now())
+        made, revoked = await rotate_link(conn, schedule, who, _public_url(runtime), runtime.clock.now())
         if revoked:
             await announce_access(conn, runtime.instance_id)  # the old link's open streams close on every instance
     if revoked:
@@ -267,7 +280,14 @@ async def person_invite(event_id: EventId, person: str, runtime: RuntimeDep, _: 
     schedule = runtime.schedule(event_id)
     if schedule.person(person) is None:
         raise NotFound(f"no person '{person}' in {event_id}")
-    made = await build_invites(runtime.db, runtime.settings, schedule, runtime.clock.now(), only=person)
+    made = await build_invites(
+        runtime.db,
+        runtime.settings,
+        schedule,
+        runtime.clock.now(),
+        only=person,
+        public_url=_public_url(runtime),
+    )
     if not made:
         raise NotFound(f"'{person}' has no slot in {event_id}, so there is nothing to invite them to")
     return Response(

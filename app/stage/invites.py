@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.config import Settings
+from app.public_url import required
 from app.stage.links import ensure_links, rotate_link, stage_people
 from app.store.tables import invites, zoom_objects
 from integrations.zoom.errors import ZoomError
@@ -118,10 +119,14 @@ async def build_invites(
     only: str | None = None,
     *,
     new_links: bool = False,
+    public_url: str | None = None,
 ) -> list[Invite]:
     """Every named person's invite (or one person's), from the stored Zoom links and their stage links.
 
-    `new_links` gives each invited stage person a new presenter link in their invite and revokes the old one."""
+    `new_links` gives each invited stage person a new presenter link in their invite and revokes the old one.
+    Presenter links start with `public_url` (default SHOWCALLER_PUBLIC_URL; raises PublicUrlMissing
+    when neither is there)."""
+    public_url = public_url or required(settings)
     event_id = schedule.event.id
     rows = build_timeline(schedule).segments  # the plan, not the live run: invites go out before the day
     async with db.begin() as conn:
@@ -133,9 +138,9 @@ async def build_invites(
         on_stage = {p.id for p in stage_people(schedule)}
         linked = [p for p in people if p.id in on_stage]
         if new_links:
-            made = [(await rotate_link(conn, schedule, p, settings.public_url, now))[0] for p in linked]
+            made = [(await rotate_link(conn, schedule, p, public_url, now))[0] for p in linked]
         else:
-            made = await ensure_links(conn, schedule, settings.public_url, now, linked)
+            made = await ensure_links(conn, schedule, public_url, now, linked)
         links = {link.person: PresenterLink(link.token_id, link.url) for link in made}
         for person in people:
             part = invite_part(

@@ -123,3 +123,13 @@ async def join_links(conn: AsyncConnection) -> dict[str, str]:
     """Each event's Zoom join link (events with a meeting that has one)."""
     rows = (await conn.execute(select(zoom_objects.c.event_id, zoom_objects.c.join_url))).all()
     return {row.event_id: row.join_url for row in rows if row.join_url}
+
+
+async def change_marks(conn: AsyncConnection) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    """What another process may have changed, per event: (id -> (schedule hash,), id -> (join URL,
+    registration URL, applied at) of its Zoom object). Two small reads (a SQLite `serve` polls them)."""
+    stored = {row.id: (row.schedule_hash,) for row in await conn.execute(select(events.c.id, events.c.schedule_hash))}
+    query = select(
+        zoom_objects.c.event_id, zoom_objects.c.join_url, zoom_objects.c.registration_url, zoom_objects.c.applied_at
+    )
+    return stored, {row.event_id: tuple(row[1:]) for row in await conn.execute(query)}

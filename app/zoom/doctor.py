@@ -107,7 +107,15 @@ def check_date(spec: MeetingSpec, now: datetime) -> Check:
 async def check_webhook(settings: Settings, http: httpx.AsyncClient | None, now: datetime) -> Check:
     """The webhook endpoint answers Zoom's URL validation with the configured secret."""
     name = "webhook endpoint"
-    url = settings.public_url.rstrip("/") + WEBHOOK_PATH
+    if not settings.public_url and not settings.sandbox:
+        return Check(
+            name,
+            "fail",
+            "SHOWCALLER_PUBLIC_URL is not set, so there is no address for Zoom to send events to",
+            "set SHOWCALLER_PUBLIC_URL to the service's public HTTPS address (and "
+            "SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN to the app's Secret Token)",
+        )
+    url = (settings.public_url or "<SHOWCALLER_PUBLIC_URL, unset>").rstrip("/") + WEBHOOK_PATH
     if settings.sandbox:
         return Check(
             name,

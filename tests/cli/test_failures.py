@@ -235,7 +235,7 @@ def test_config_shows_sources_and_masks_secrets(cli, tmp_path):
     assert rows["SHOWCALLER_HTTP_TIMEOUT_SECONDS"][1:] == ["4.0", "environment"]
     assert rows["SHOWCALLER_LOG_LEVEL"][1:] == ["warning", "environment"]  # the environment wins over .env
     assert rows["SHOWCALLER_ZOOM_CLIENT_SECRET"][1:] == ["***", "(12", "characters)", ".env"]
-    assert rows["SHOWCALLER_PUBLIC_URL"][1:] == ["http://127.0.0.1:8000", "default"]
+    assert rows["SHOWCALLER_PUBLIC_URL"][1:] == ["(unset)", "default"]  # links need it set (or --local)
     assert rows["SHOWCALLER_TEAMS_URL"][-1] == ".env"
     assert rows["SHOWCALLER_DISCORD_URL"][-1] == "unset"
     assert "s3cr3t" not in result.stdout and "hunter2" not in result.stdout and "abc/def" not in result.stdout

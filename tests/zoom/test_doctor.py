@@ -291,9 +291,14 @@ async def test_webhook_check_sandbox_warns_real_checks_secret_https_and_the_answ
     sandbox = await check_webhook(Settings(_env_file=None), None, NOW)
     assert sandbox.status == "warn" and "sandbox" in sandbox.detail
     real = {"zoom_account_id": "a", "zoom_client_id": "c", "zoom_client_secret": "s"}
-    no_secret = await check_webhook(Settings(_env_file=None, **real), None, NOW)
+    unset = await check_webhook(Settings(_env_file=None, zoom_webhook_secret_token="whs-1", **real), None, NOW)
+    assert unset.status == "fail" and "SHOWCALLER_PUBLIC_URL is not set" in unset.detail
+    local = {"public_url": "http://127.0.0.1:8000"}
+    no_secret = await check_webhook(Settings(_env_file=None, **real, **local), None, NOW)
     assert no_secret.status == "fail" and "SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN" in no_secret.fix
-    plain_http = await check_webhook(Settings(_env_file=None, zoom_webhook_secret_token="whs-1", **real), None, NOW)
+    plain_http = await check_webhook(
+        Settings(_env_file=None, zoom_webhook_secret_token="whs-1", **real, **local), None, NOW
+    )
     assert plain_http.status == "fail" and "HTTPS" in plain_http.detail
     settings = Settings(
         _env_file=None,

@@ -1,0 +1,83 @@
+"""SQLite: see the changes another process (a local `showcaller apply` or `load`) made to the events.
+
+On PostgreSQL a change notice reaches every instance in the committing transaction
+(app/cluster/notify.py). SQLite has no notices, and a SQLite database has one `serve`; a command run
+next to it is another process that cannot tell it anything. Rather than have the command find the
+running service and post the change to its API (it would need the address and an organiser
+token, and a service that is down would make a local command fail), the service looks: twice a
+second it reads each event's change marker (its schedule hash) and the Zoom links recorded for it,
+two small indexed reads, and follows whatever differs exactly as it follows a PostgreSQL notice.
+The service's own writes also change the marker; following them is a no-op (the cached version
+already matches).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.store import events_repo
+
+log = logging.getLogger("showcaller.cluster")
+POLL_SECONDS = 0.5
+
+Marks = dict[str, tuple]
+
+
+async def marks(db: AsyncEngine) -> tuple[Marks, Marks]:
+    """(event id -> its schedule hash, event id -> its recorded Zoom links and when they were applied)."""
+    async with db.connect() as conn:
+        return await events_repo.change_marks(conn)
+
+
+def differences(before: Marks, after: Marks) -> set[str]:
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+
+
+class ChangePoll:
+    """`start()` reads the marks now and then polls; `follow(event_id, reason)` runs for each event
+    whose schedule ("schedule") or Zoom links ("zoom") changed since the last look."""
+
+    def __init__(
+        self, db: AsyncEngine, follow: Callable[[str, str], Awaitable[None]], every: float = POLL_SECONDS
+    ) -> None:
+        self.db, self.follow, self.every = db, follow, every
+        self._seen: tuple[Marks, Marks] = ({}, {})
+        self._task: asyncio.Task | None = None
+
+    async def look(self) -> None:
+        """Take the current marks as seen (what is stored now needs no following)."""
+        self._seen = await marks(self.db)
+
+    async def start(self) -> asyncio.Task:
+        await self.look()
+        self._task = asyncio.create_task(self._run(), name="sqlite-change-poll")
+        return self._task
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    async def check(self) -> set[str]:
+        """One look: follow what changed; returns the event ids followed."""
+        (schedules, zoom), now = self._seen, await marks(self.db)
+        changed = dict.fromkeys(differences(schedules, now[0]), "schedule")
+        changed.update(dict.fromkeys(differences(zoom, now[1]), "zoom"))  # a "zoom" change reloads the links too
+        for event_id, reason in sorted(changed.items()):
+            await self.follow(event_id, reason)
+        self._seen = now  # after following: a failed follow is tried again at the next look
+        return set(changed)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                await self.check()
+            except Exception as exc:  # a locked or busy database: look again next time
+                log.warning("could not look for changes made by other processes: %s", exc)
