@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+import threading
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -132,7 +133,36 @@ def _serve_locked(
         log_config=log_config(log_format.value, settings.log_level),
     )
     tune_collector()
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    if not settings.sandbox:  # (the sandbox's emulator delivers its events itself)
+        threading.Thread(target=_report_webhook, args=(server, settings), name="webhook-check", daemon=True).start()
+    server.run(sockets=[sock])
+
+
+def _report_webhook(server, settings, wait_seconds: float = 60.0) -> None:
+    """The start-up report's day check: once this process answers, does Zoom's URL validation reach it
+    through SHOWCALLER_PUBLIC_URL (HTTPS, the secret)? The week before it is only a warning (`apply`,
+    `doctor`); a serving instance is the day itself, so it says FAIL. It reports and never stops the
+    service: the balancer or TLS in front of it may come up a moment later (`doctor --for-the-day`)."""
+    import time
+
+    from app.zoom.doctor import check_webhook
+
+    deadline = time.monotonic() + wait_seconds
+    while not server.started:
+        if server.should_exit or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+    check = asyncio.run(check_webhook(settings, None, datetime.now(UTC)))
+    if check.status == "pass":
+        console.print(f"start-up check: webhook endpoint: {check.detail}", markup=False, soft_wrap=True)
+        return
+    errors.print(
+        f"start-up check: {'FAIL' if check.status == 'fail' else 'warning'} webhook endpoint: {check.detail}. "
+        f"Fix: {check.fix}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _public_settings(settings, host: str, port: int):

@@ -111,3 +111,39 @@ async def test_an_unknown_log_level_is_one_line_naming_the_valid_levels(tmp_path
     lines = [line for line in (out + err).splitlines() if line.strip()]
     assert len(lines) == 1, lines
     assert "SHOWCALLER_LOG_LEVEL" in lines[0] and "DEBUG, INFO, WARNING, ERROR, CRITICAL" in lines[0]
+
+
+async def test_serve_reports_the_webhook_check_as_a_failure_at_start_up(tmp_path, zoom):
+    """On the day the webhook check is no warning: a serving instance says FAIL in its start-up
+    report (and keeps serving: the TLS in front of it may come up a moment later)."""
+    env = _env(tmp_path, zoom.base)
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        *_showcaller(),
+        "serve",
+        str(MEKONG),
+        "--port",
+        str(port),
+        "--allow-missing-targets",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    seen: list[str] = []
+    try:
+
+        async def report() -> str:
+            assert proc.stderr is not None
+            while line := (await proc.stderr.readline()).decode():
+                seen.append(line)
+                if line.startswith("start-up check:"):
+                    return line
+            return ""
+
+        line = await asyncio.wait_for(report(), 120)  # a guard, not a measured time
+        assert line.startswith("start-up check: FAIL webhook endpoint:"), "".join(seen)
+        assert "is not reachable" in line and "Fix:" in line
+        assert proc.returncode is None  # still serving
+    finally:
+        proc.terminate()
+        await proc.wait()
