@@ -107,6 +107,7 @@ class Summary:
     fired: int = 0
     late: int = 0
     skipped: int = 0
+    skipped_kinds: dict[str, int] = field(default_factory=dict)  # cue kind -> how many were skipped (too late)
     timers: int = 0
     deliveries: dict[str, int] = field(default_factory=dict)
     received: dict[str, int] = field(default_factory=dict)
@@ -222,6 +223,7 @@ async def rehearse(
         transcript.cue(event_id, row, outcome)
         if outcome == FireOutcome.SKIPPED:
             summary.skipped += 1
+            summary.skipped_kinds[row.kind] = summary.skipped_kinds.get(row.kind, 0) + 1
             return
         summary.fired += 1
         summary.late += outcome == FireOutcome.LATE
