@@ -29,12 +29,15 @@ from app.cluster.writes import SharedWrites
 from app.config import Settings
 from app.core.vocabulary import FireOutcome, InstanceRole
 from app.engine.broadcast import Broadcaster
+from app.engine.cache import EventCache, Loaded
 from app.engine.clock import Clock, SystemClock
 from app.engine.delivery import DeliveryWorker
 from app.engine.dispatch import Dispatch
+from app.engine.firing import FireListener, Firing
 from app.engine.lookups import Lookups
-from app.engine.service import FireListener, RunEngine
+from app.engine.service import RunEngine
 from app.engine.timer import CueTimer
+from app.engine.writer import Writer
 from app.metrics import Metrics
 from app.run.service import RunService
 from app.schedule_worker import BoundedParser
@@ -44,6 +47,7 @@ from app.store.db import create_engine, migrate, normalise_url
 from app.stream_access import StreamGuard
 from integrations.notifiers.pacing import SlackPacer
 from integrations.zoom import ZoomClient
+from schedules.model import Schedule
 
 DeliveryObserver = Callable[[Any, dict[str, Any]], None]  # (delivery row, the outcome stored for it)
 
@@ -151,24 +155,49 @@ async def started(
                 timer.request_rearm()
 
         dispatch = Dispatch()  # begun by `member` once this instance may dispatch
-        engine = RunEngine(
+
+        def resolve_targets(schedule: Schedule) -> dict[str, str]:
+            return lookups.targets(schedule.event.id).problems  # targets that cannot be used: parked
+
+        # -- the engine: the event cache, the writer (the lock and every transaction), the firing --
+        async def replan(event_id: str, item: Loaded, stored: str | None) -> tuple[bool, bool] | None:
+            return await writer.catch_up(event_id, item, stored)  # catch-up re-plans under the writer's lock
+
+        cache = EventCache(
             db,
             clock,
-            broadcaster,
-            give_up=timedelta(minutes=settings.delivery_give_up_minutes),
-            resolve_targets=lambda schedule: lookups.targets(schedule.event.id).problems,
-            hooks=fire_hooks,
-            listeners=fire_listeners,
+            replan=replan,
             on_change=plan_changed,
+            resolve_targets=resolve_targets,
             timer_grace=timedelta(seconds=settings.timer_over_grace_seconds),
             quarantined=quarantined,
             max_schedule_bytes=settings.max_schedule_bytes,
-            max_messages_per_action=settings.max_messages_per_action,
-            shared=shared,
-            dispatch=dispatch,
             freeze_loaded=freeze_loaded,
             inline_events=settings.startup_inline_events,
         )
+        writer = Writer(
+            db,
+            clock,
+            cache,
+            broadcaster,
+            on_change=plan_changed,
+            max_messages_per_action=settings.max_messages_per_action,
+            shared=shared,
+        )
+        firing = Firing(
+            db,
+            clock,
+            cache,
+            writer,
+            broadcaster,
+            give_up=timedelta(minutes=settings.delivery_give_up_minutes),
+            resolve_targets=resolve_targets,
+            hooks=fire_hooks,
+            listeners=fire_listeners,
+            on_change=plan_changed,
+            dispatch=dispatch,
+        )
+        engine = RunEngine(cache, writer, firing)  # the facade the run service, timer and routes call
         stack.push_async_callback(engine.stop)
         lookups = Lookups(engine, db, settings.public_url, env_overrides or {})
 

@@ -47,7 +47,7 @@ async def _fire(runtime, event_id: str, count: int) -> None:
     await runtime.engine.load_schedule(text, f"{event_id}.yaml")
     runtime.forget_targets(event_id)
     fired = await runtime.engine.tick()
-    reminders = sum(1 for row, outcome in fired if row.kind == "reminder" and outcome != "skipped")
+    reminders = sum(1 for f in fired if f.cue.kind == "reminder" and f.outcome != "skipped")
     assert reminders == count, f"{reminders} of {count} reminders fired"
 
 

@@ -27,7 +27,7 @@ async def test_a_callers_observers_hear_each_fired_cue_and_each_finished_deliver
     )
     service = await service_for(database_url, bangkok(13, 0), transport=Recorder(), observers=observers)
     settled = await service.at(bangkok(13, 30))  # the opening is due: fire it and deliver it
-    assert settled and [(EVENT, row.cue_id, outcome) for row, outcome in settled] == fired
+    assert settled and [(f.event_id, f.cue.cue_id, f.outcome) for f in settled] == fired
     sent = [delivery_id for delivery_id, status in delivered if status == DeliveryStatus.SENT]
     assert sent and len(sent) == len(set(sent))
     # the service's own listener heard the same cues: the metrics count each of them once

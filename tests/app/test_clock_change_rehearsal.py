@@ -30,8 +30,8 @@ async def test_every_cue_fires_once_at_its_instant(name, database_url, service_f
     # Step the clock to each planned instant in turn: a cue must fire at its instant, not before.
     for instant in sorted({c.at for c in planned}):
         clock.set(instant)
-        for row, outcome in await runtime.engine.tick():
-            assert outcome == "fired", (row.cue_id, outcome)
-            fired.append((row.cue_id, clock.now()))
+        for f in await runtime.engine.tick():
+            assert f.outcome == "fired", (f.cue.cue_id, f.outcome)
+            fired.append((f.cue.cue_id, clock.now()))
     assert sorted(cue_id for cue_id, _ in fired) == sorted(c.id for c in planned)
     assert dict(fired) == {c.id: c.at for c in planned}

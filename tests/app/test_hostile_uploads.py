@@ -127,7 +127,7 @@ async def test_an_upload_with_invalid_utf8_gets_the_answer_validate_gives_and_no
 
 
 async def test_an_upload_is_planned_in_a_thread_before_the_lock_and_again_under_it_when_held(api, monkeypatch):
-    import app.engine.service as engine_service
+    import app.engine.writer as engine_service
 
     planned: list[tuple[bool, bool]] = []
     plan = engine_service.build_timeline

@@ -85,7 +85,7 @@ async def test_a_bad_event_is_quarantined_and_the_others_run(database_url, setti
         expected = "stored schedule is invalid" if how == "schedule" else "run log or schedule cannot be loaded"
         assert expected in runtime.quarantined[BAD]
         fired = await runtime.engine.tick()
-        assert fired and {row.event_id for row, _ in fired} == {GOOD}
+        assert fired and {f.event_id for f in fired} == {GOOD}
         async with runtime.db.begin() as conn:
             still = (
                 await conn.execute(

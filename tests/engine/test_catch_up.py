@@ -15,8 +15,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from app.engine.cache import EventCache
 from app.engine.clock import ManualClock
-from app.engine.service import RunEngine
 from app.main import create_app
 from app.store import events_repo, outbox_repo, tokens_repo
 from app.store.db import create_engine, migrate
@@ -86,27 +86,27 @@ def _gated_catch_up():
     """Hold the background catch-up before each event until the gate opens (loads asked for by
     the timer go through): what the API does meanwhile is then deterministic."""
     gate = asyncio.Event()
-    original = RunEngine.ensure_loaded
+    original = EventCache.ensure_loaded
 
     async def gated(self, event_id: str) -> None:
         if asyncio.current_task().get_name() == "event-catch-up":
             await gate.wait()
         await original(self, event_id)
 
-    original_shared = RunEngine._load_shared
+    original_shared = EventCache._load_shared
 
     async def gated_shared(self, event_id: str) -> None:
         if asyncio.current_task().get_name() == "event-catch-up":
             await gate.wait()
         await original_shared(self, event_id)
 
-    RunEngine.ensure_loaded = gated
-    RunEngine._load_shared = gated_shared
+    EventCache.ensure_loaded = gated
+    EventCache._load_shared = gated_shared
     try:
         yield gate
     finally:
-        RunEngine.ensure_loaded = original
-        RunEngine._load_shared = original_shared
+        EventCache.ensure_loaded = original
+        EventCache._load_shared = original_shared
 
 
 @contextlib.contextmanager
@@ -193,8 +193,8 @@ async def test_a_cue_due_during_catch_up_fires_through_the_lateness_policy(datab
         try:
             assert runtime.engine.is_loading("ev-0000")
             fired = await runtime.engine.tick()  # the timer's wake: loads the due event first
-            assert {row.event_id for row, _ in fired} == {"ev-0000"}
-            outcomes = {row.cue_id: outcome for row, outcome in fired}
+            assert {f.event_id for f in fired} == {"ev-0000"}
+            outcomes = {f.cue.cue_id: f.outcome for f in fired}
             assert outcomes["reminder/r001"] == "late"  # 5 s after its moment: fired, flagged late
             assert outcomes["segment_start/main"] == "late"
             assert not runtime.engine.is_loading("ev-0000")
@@ -338,7 +338,7 @@ async def test_loaded_events_are_moved_out_of_the_collectors_full_passes_when_as
         plain = runtime.engine.loaded(drill.event_id)
         assert any(o is plain for o in gc.get_objects())  # off by default
 
-        runtime.engine.freeze_loaded = True
+        runtime.engine.cache.freeze_loaded = True
         other = _drill(1)
         await runtime.engine.load_schedule(other.yaml(), "b.yaml")
         frozen = runtime.engine.loaded(other.event_id)

@@ -42,7 +42,7 @@ class Rig:
     async def fire(self, seconds: float) -> dict[str, str]:
         """Move the clock to `seconds` after the start and fire what is due: {cue id: outcome}."""
         self.clock.set(self.drill.at(seconds))
-        return {row.cue_id: outcome for row, outcome in await self.runtime.engine.tick()}
+        return {f.cue.cue_id: f.outcome for f in await self.runtime.engine.tick()}
 
     async def later(self, **delta: float) -> int:
         """Advance the clock and run one delivery pass; returns the attempts made."""

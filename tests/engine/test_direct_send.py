@@ -65,7 +65,7 @@ async def test_a_fired_cues_delivery_is_committed_claimed_and_sent_without_a_wor
     runtime.engine.dispatch.begin(runtime.worker)  # what `serve` wires when its worker runs
     try:
         fired = await runtime.engine.tick()
-        assert {row.cue_id for row, _ in fired} >= {"reminder/r001"}
+        assert {f.cue.cue_id for f in fired} >= {"reminder/r001"}
         await _direct_sends_done(runtime)
         stored = await _deliveries(runtime)
         assert {d.status for d in stored.values()} == {"sent"}

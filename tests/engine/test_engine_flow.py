@@ -21,8 +21,8 @@ async def test_opening_cues_fire_and_deliver_once(database_url, service_for):
     assert await runtime.engine.tick() == []
     clock.set(bangkok(13, 30))
     fired = await runtime.engine.tick()
-    assert [row.cue_id for row, outcome in fired] == ["segment_start/setup", "reminder/registration-open"]
-    assert {outcome for _, outcome in fired} == {"fired"}
+    assert [f.cue.cue_id for f in fired] == ["segment_start/setup", "reminder/registration-open"]
+    assert {f.outcome for f in fired} == {"fired"}
     await runtime.worker.drain()
     # segment_start goes to all five targets, the reminder to the four without a kind filter.
     assert sorted(recorder.kinds()) == sorted(
@@ -63,7 +63,7 @@ async def test_delay_is_absorbed_and_late_warning_dropped(database_url, service_
     seg2 = runtime.engine.timeline("mekong-dialogue-2022").segment("session-2")
     assert seg2.start == bangkok(15, 15)
     clock.set(bangkok(14, 50, 30))
-    fired = {row.cue_id: outcome for row, outcome in await runtime.engine.tick()}
+    fired = {f.cue.cue_id: f.outcome for f in await runtime.engine.tick()}
     assert fired["segment_start/discussion-1"] == "late"  # due 14:50, delivered and flagged
     # "5 min left" was due at 14:45 for a segment that ended at 14:50: past its moment, dropped.
     assert fired["segment_ending_soon/session-1"] == "skipped"

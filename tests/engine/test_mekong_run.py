@@ -88,8 +88,8 @@ async def _run(database_url, service_for, script=None) -> tuple[list[str], dict]
                     )
                 states[path] = response.json()["state"]
                 transcript += await _superseded(runtime, response.json()["seq"])
-            for row, outcome in await runtime.engine.tick():
-                transcript.append(f"{row.due_at.astimezone(_bkk()):%H:%M:%S} {outcome:<6} {row.cue_id}")
+            for f in await runtime.engine.tick():
+                transcript.append(f"{f.cue.due_at.astimezone(_bkk()):%H:%M:%S} {f.outcome:<6} {f.cue.cue_id}")
             await runtime.worker.drain()
     async with runtime.db.begin() as conn:
         statuses = {d.status for d in await outbox_repo.list_deliveries(conn, "mekong-dialogue-2022")}

@@ -42,7 +42,7 @@ async def test_two_engines_taking_turns_never_fire_a_cue_without_its_deliveries(
         for turn, (hour, minute) in enumerate([(13, 31), (14, 1), (14, 16), (14, 31), (14, 46), (15, 16)]):
             clock.set(bangkok(hour, minute))
             engine = (first, second)[turn % 2].engine
-            fired += sum(outcome != "skipped" for _, outcome in await engine.tick())
+            fired += sum(f.outcome != "skipped" for f in await engine.tick())
         async with first.db.begin() as conn:
             rows = (await conn.execute(select(cues).where(cues.c.status == "fired"))).all()
             made = (await conn.execute(select(deliveries.c.cue_id, deliveries.c.seq))).all()

@@ -78,8 +78,8 @@ async def test_nothing_is_posted_after_the_end(host):
     await host.post("/timers", {"label": "Q&A", "seconds": 600})
     await host.post("/end")
     fired = await host.at(host.clock.now())
-    assert [row.cue_id for row, _ in fired] == ["segment_end/session-1"]  # the end itself
-    assert [row.cue_id for row, _ in await host.at(bangkok(18, 0))] == []
+    assert [f.cue.cue_id for f in fired] == ["segment_end/session-1"]  # the end itself
+    assert [f.cue.cue_id for f in await host.at(bangkok(18, 0))] == []
     state = await host.state()
     assert state["status"] == "ended" and state["timers"] == []  # the end stopped the timer
 

@@ -186,8 +186,9 @@ def machine(service: Service):
             """Cues just fired are about a segment that is current or upcoming now."""
             now = self.s.clock.now()
             timeline = self.s.runtime.engine.timeline(EVENT)
-            for row, outcome in fired:
-                if outcome == "skipped" or row.kind not in ABOUT_A_SEGMENT:
+            for f in fired:
+                row = f.cue
+                if f.outcome == "skipped" or row.kind not in ABOUT_A_SEGMENT:
                     continue
                 rows = [t for t in timeline.segments if t.id == row.segment and not t.skipped]
                 current = any(t.start <= now < t.end for t in rows)

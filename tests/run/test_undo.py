@@ -38,7 +38,7 @@ async def test_a_mis_clicked_next_is_undone_with_one_correction_per_target(host)
     host.recorder.requests.clear()
 
     # Session 1 runs on; the discussion starts on time with a new message (a new webhook id).
-    fired = {row.cue_id: outcome for row, outcome in await host.at(bangkok(14, 45))}
+    fired = {f.cue.cue_id: f.outcome for f in await host.at(bangkok(14, 45))}
     assert fired["segment_start/discussion-1"] == "fired"
     again = next(m for m in host.received() if m["data"]["cue_id"] == "segment_start/discussion-1")
     assert again["data"]["delivery_id"] != first_id

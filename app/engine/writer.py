@@ -1,0 +1,298 @@
+"""The writer: every change to an event is one transaction, under one lock.
+
+Every change is one transaction: append to the run log -> rebuild the timeline (pure) -> sync the
+outbox; only after it commits does the cached state (app/engine/cache.py) change and the timer
+re-arm. A change that cannot be stored leaves no trace. The rules for host actions live in the run
+service (app/run/), which acts through `transact` under the writer's lock. With several instances
+on one PostgreSQL database (`shared`), each write also takes a cluster-wide lock first and
+refreshes the cached event from the stored one, so every instance checks the rules against the
+same state (app/cluster/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.engine.broadcast import Broadcaster
+from app.engine.cache import EventCache, Loaded
+from app.engine.clock import Clock
+from app.engine.lateness import stale
+from app.errors import Invalid, NotRecorded
+from app.store import events_repo, outbox_repo
+from schedules.adjustments import Adjustment
+from schedules.load import check_source, load_text
+from schedules.model import Schedule
+from schedules.timeline import Timeline, build_timeline
+
+
+class Shared(Protocol):
+    """Writes shared with other instances on one PostgreSQL database (app.cluster.writes.SharedWrites)."""
+
+    async def lock(self, conn: AsyncConnection) -> None: ...
+
+    async def announce(self, conn: AsyncConnection, event_id: str, reason: str) -> None: ...
+
+
+@dataclass
+class Txn:
+    """One change being recorded under the writer's lock: what is known now, and what to append.
+
+    Everything written through `conn` commits together with the outbox sync, or not at all.
+    """
+
+    event_id: str
+    schedule: Schedule
+    now: datetime
+    conn: AsyncConnection
+    actions: list[Adjustment]
+    actors: dict[int, str | None]
+    timer_grace: timedelta | None
+    appended: list[Adjustment] = field(default_factory=list)
+
+    def timeline(self, extra: Adjustment | None = None) -> Timeline:
+        """The timeline with what is appended so far (plus `extra`, to preview an action)."""
+        actions = self.actions if extra is None else [*self.actions, extra]
+        return build_timeline(self.schedule, actions, self.now, self.timer_grace)
+
+    async def append(self, adjustment: Adjustment, actor: str | None) -> Adjustment:
+        """Append a host action to the run log; returns it with its own sequence number."""
+        seq = await events_repo.append_action(self.conn, self.event_id, adjustment, actor)
+        numbered = type(adjustment)(**{**adjustment.__dict__, "seq": seq})
+        self.actions.append(numbered)
+        self.actors[seq] = actor
+        self.appended.append(numbered)
+        return numbered
+
+
+class Writer:
+    """Stores schedules and actions, re-plans outboxes, and serialises every write (and every tick)."""
+
+    def __init__(
+        self,
+        db: AsyncEngine,
+        clock: Clock,
+        cache: EventCache,
+        broadcaster: Broadcaster,
+        *,
+        on_change: Callable[[], None] = lambda: None,
+        max_messages_per_action: int | None = None,
+        shared: Shared | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.cache = cache
+        self.broadcaster = broadcaster
+        # After every committed change that moves the plan (the timer re-arms).
+        self._on_change = on_change
+        # The most messages (cue x target) one action may queue (SHOWCALLER_MAX_MESSAGES_PER_ACTION);
+        # None: unbounded. A bug or a hostile request must not bury a target's lane under thousands.
+        self.max_messages_per_action = max_messages_per_action
+        # Several instances on one PostgreSQL database (app.cluster.writes.SharedWrites): every write
+        # takes the cluster-wide writer lock, refreshes the cached event and announces its change.
+        # None: this process is the only writer (SQLite), and the cache is always current.
+        self.shared = shared
+        self._lock = asyncio.Lock()
+
+    @property
+    def timer_grace(self) -> timedelta | None:
+        return self.cache.timer_grace
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held while the engine writes the outbox (firing cues numbers deliveries)."""
+        return self._lock
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction outside the engine's own (delivery resends): under the engine's
+        lock and, on a shared database, the cluster-wide writer lock."""
+        async with self._lock, self.db.begin() as conn:
+            await self.enter(conn)
+            yield conn
+
+    async def enter(self, conn: AsyncConnection, event_ids: list[str] | None = None) -> None:
+        """First statement of every write: on a shared database, wait for other instances' writes and
+        bring the named events' cache up to date with what they stored."""
+        if self.shared is not None:
+            await self.shared.lock(conn)
+            if event_ids:
+                await self.cache.refresh_in(conn, event_ids)
+
+    async def refresh_shared(self, conn: AsyncConnection, event_ids: list[str]) -> None:
+        """On a shared database (writer lock held), bring the named events' cache up to date."""
+        if self.shared is not None:
+            await self.cache.refresh_in(conn, event_ids)
+
+    async def announce(self, conn: AsyncConnection, event_id: str, reason: str) -> None:
+        """On a shared database, tell the other instances (on commit) that `event_id` changed."""
+        if self.shared is not None:
+            await self.shared.announce(conn, event_id, reason)
+
+    async def load_schedule(self, text: str, source: str, schedule: Schedule | None = None) -> Schedule:
+        """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError.
+        `schedule` is the text already parsed (off the event loop, for uploads)."""
+        check_source(source)  # before the store, which keeps SOURCE characters (SQLite would keep more)
+        schedule = schedule or load_text(text, source, self.cache.max_schedule_bytes)
+        event_id = schedule.event.id
+        grace = self.timer_grace
+        # Planning a large schedule is pure CPU work: done in a thread (as parsing is in a child) and
+        # before taking the lock, so the loop and the timer go on firing other events' cues. The
+        # draft is kept when nothing it depends on moved meanwhile: the same run log, and no hold or
+        # timer (the only parts of a plan that depend on `now`); otherwise it is planned again below.
+        async with self.db.begin() as conn:
+            ahead = [a for a, _ in await events_repo.load_log(conn, event_id)]
+        draft = await asyncio.to_thread(build_timeline, schedule, ahead, self.clock.now(), grace)
+        async with self._lock:
+            async with _recording(), self.db.begin() as conn:
+                await self.enter(conn)
+                now = self.clock.now()
+                await events_repo.upsert_event(conn, schedule, source, text, now)
+                log_rows = await events_repo.load_log(conn, event_id)
+                item = Loaded(
+                    schedule,
+                    [a for a, _ in log_rows],
+                    actors={a.seq: who for a, who in log_rows},
+                    schedule_hash=events_repo.text_hash(text),
+                )
+                moved = [a.seq for a in ahead] != [a.seq for a in item.actions]
+                if moved or draft.held_segment is not None or draft.timers:
+                    draft = await asyncio.to_thread(build_timeline, schedule, item.actions, now, grace)
+                item.timeline = draft
+                await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now)
+                await events_repo.set_plan_fingerprint(conn, event_id, self.cache.fingerprint(item))
+                await self.announce(conn, event_id, "schedule")
+            self.cache.install(event_id, item)
+        self.cache.freeze()
+        self._on_change()
+        return schedule
+
+    async def forget(self, event_id: str) -> None:
+        """Delete an event and everything it ran (used before a rehearsal replays it)."""
+        async with self._lock, self.db.begin() as conn:
+            await self.enter(conn)
+            await events_repo.delete_event(conn, event_id)
+            await self.announce(conn, event_id, "removed")
+        self.cache.drop(event_id)
+
+    async def transact(self, event_id: str, work: Callable[[Txn], Awaitable[Any]]) -> Any:
+        """Run `work` under the writer's lock in one transaction with the outbox sync it causes.
+
+        `work` checks its rules against `txn` (the state now) and appends through it. If it raises,
+        or the database refuses anything, nothing is stored and the cached state is unchanged.
+        """
+        async with self._lock:
+            timeline = None
+            async with _recording(), self.db.begin() as conn:
+                await self.enter(conn, [event_id])
+                item = self.cache.loaded(event_id)
+                now = self.clock.now()
+                txn = Txn(event_id, item.schedule, now, conn, list(item.actions), dict(item.actors), self.timer_grace)
+                result = await work(txn)
+                if txn.appended:
+                    timeline = txn.timeline()
+                    gone = {c.id for c in timeline.cues if stale(c.kind.value, now, c.data)}
+                    try:
+                        await outbox_repo.sync_cues(
+                            conn,
+                            event_id,
+                            timeline.cues,
+                            now,
+                            action=txn.appended[-1].seq,
+                            stale=gone,
+                            budget=self.max_messages_per_action,
+                        )
+                    except outbox_repo.OverBudget as exc:  # raised in the transaction: it rolls back
+                        raise Invalid(
+                            f"this {txn.appended[-1].kind} would queue {exc.queued} messages (one per target "
+                            f"of each cue), more than one action may (SHOWCALLER_MAX_MESSAGES_PER_ACTION = "
+                            f"{exc.budget}); nothing was recorded",
+                            queued=exc.queued,
+                            limit=exc.budget,
+                            setting="SHOWCALLER_MAX_MESSAGES_PER_ACTION",
+                        ) from None
+                    planned = Loaded(item.schedule, txn.actions, timeline, schedule_hash=item.schedule_hash)
+                    await events_repo.set_plan_fingerprint(conn, event_id, self.cache.fingerprint(planned))
+                    await self.announce(conn, event_id, txn.appended[-1].kind)
+            if txn.appended:
+                item.actions, item.actors, item.timeline = txn.actions, txn.actors, timeline
+                self.cache.settle(event_id, item)
+        if txn.appended:
+            self._on_change()
+            self.broadcaster.publish(event_id, txn.appended[-1].kind)
+        return result
+
+    async def act(self, event_id: str, make: Callable[[datetime], Adjustment], actor: str | None = None) -> Adjustment:
+        """Record an action taken now without rules (system actors; hosts go through the run service)."""
+
+        async def work(txn: Txn) -> Adjustment:
+            return await txn.append(make(txn.now), actor)
+
+        return await self.transact(event_id, work)
+
+    async def sync(self, event_id: str) -> None:
+        """Re-plan an event's outbox against the present (a hold or a paused timer moves with time)."""
+        async with self._lock, self.db.begin() as conn:
+            await self.enter(conn, [event_id])
+            item = self.cache.get(event_id)
+            if item is None:  # removed by another instance meanwhile
+                return
+            item.timeline = self.cache.timeline(event_id)
+            await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, self.clock.now())
+            await events_repo.set_plan_fingerprint(conn, event_id, self.cache.fingerprint(item))
+        self._on_change()
+
+    async def catch_up(self, event_id: str, item: Loaded, stored_fingerprint: str | None) -> tuple[bool, bool] | None:
+        """Put an event catch-up just read into the cache, re-planning its outbox first if what it
+        was planned from changed. None: a new schedule or an action replaced it meanwhile; else
+        (re-planned, the outbox changed)."""
+        replanned = changed = False
+        async with self._lock:
+            if not self.cache.is_pending(event_id):  # a new schedule or an action replaced it meanwhile
+                return None
+            now = self.clock.now()
+            item.timeline = build_timeline(item.schedule, item.actions, now, self.timer_grace)
+            fingerprint = self.cache.fingerprint(item)
+            if fingerprint is None or fingerprint != stored_fingerprint:
+                async with self.db.begin() as conn:
+                    await self.enter(conn, [event_id])
+                    current = self.cache.get(event_id)
+                    if self.shared is not None and current is not None:
+                        # Another instance may have changed it since it was read: plan the
+                        # copy just refreshed under the writer lock, never an older one.
+                        item = current
+                        item.timeline = build_timeline(item.schedule, item.actions, now, self.timer_grace)
+                        fingerprint = self.cache.fingerprint(item)
+                    assert item.timeline is not None  # built just above
+                    changed = await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now) > 0
+                    await events_repo.set_plan_fingerprint(conn, event_id, fingerprint)
+                    if changed:
+                        await self.announce(conn, event_id, "replan")
+                replanned = True
+            self.cache.caught_up_one(event_id, item)
+        return replanned, changed
+
+
+@contextlib.asynccontextmanager
+async def _recording():
+    """A database refusal becomes one clear error; the transaction has rolled back by then."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise NotRecorded(f"the database is not available ({_first_line(exc)}); nothing was changed") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise NotRecorded(f"the database is not available ({_first_line(exc)}); nothing was changed") from exc
+        raise NotRecorded(f"the database refused it ({_first_line(exc)}); nothing was changed", status=422) from exc
+
+
+def _first_line(exc: DBAPIError) -> str:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return (text.strip().splitlines() or ["unknown error"])[0][:200]
