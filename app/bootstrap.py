@@ -250,6 +250,7 @@ async def started(
 
         # -- this instance's role: single, or dispatcher/standby among several --
         member = Member(
+            db=db,
             database_url=settings.database_url,
             instance_id=instance_id,
             lease=lease,

@@ -14,6 +14,8 @@ import contextlib
 import logging
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from app.attendance.service import AttendanceService
 from app.cluster.lease import Lease
 from app.cluster.notify import ChangeListener
@@ -40,6 +42,7 @@ class Member:
     def __init__(
         self,
         *,
+        db: AsyncEngine,
         database_url: str,
         instance_id: str,
         lease: Lease | None,
@@ -54,7 +57,7 @@ class Member:
         metrics: Metrics,
     ) -> None:
         """`lease` None: the only instance on its database (role "single")."""
-        self.database_url, self.instance_id, self.lease = database_url, instance_id, lease
+        self.db, self.database_url, self.instance_id, self.lease = db, database_url, instance_id, lease
         self.engine, self.timer, self.worker, self.dispatch = engine, timer, worker, dispatch
         self.attendance, self.lookups, self.broadcaster = attendance, lookups, broadcaster
         self.streams, self.metrics = streams, metrics
@@ -75,9 +78,9 @@ class Member:
             self._tasks.append(asyncio.create_task(self.worker.run(), name=WORKER_TASK))
             self.dispatch.begin(self.worker)  # a fired cue's deliveries go out straight after the commit
             self.worker.kick()
-        if run_timer and run_worker and self.engine.db.dialect.name == "sqlite":
+        if run_timer and run_worker and self.db.dialect.name == "sqlite":
             # A local `apply` or `load` is another process: look for its changes (app/cluster/poll.py).
-            self._tasks.append(await ChangePoll(self.engine.db, self.follow_other_process).start())
+            self._tasks.append(await ChangePoll(self.db, self.follow_other_process).start())
 
     async def follow_other_process(self, event_id: str, reason: str) -> None:
         """What a SQLite `serve` does with another process's change: what it does with a PostgreSQL
