@@ -312,20 +312,10 @@ def _zoom_client_factory(settings: Settings, http: httpx.AsyncClient) -> Callabl
     made: list[ZoomClient] = []
 
     def client() -> ZoomClient:
-        from app.zoom.access import zoom_pacer
+        from app.zoom.access import real_zoom_client
 
         if not made:
-            made.append(
-                ZoomClient(
-                    http,
-                    api_base=settings.zoom_api_base,
-                    oauth_base=settings.zoom_oauth_base,
-                    account_id=settings.zoom_account_id,  # type: ignore[arg-type]  # Zoom mode: credentials were checked
-                    client_id=settings.zoom_client_id,  # type: ignore[arg-type]  # Zoom mode: credentials were checked
-                    client_secret=settings.zoom_client_secret.get_secret_value(),  # type: ignore[union-attr]  # Zoom mode: credentials were checked
-                    pacer=zoom_pacer(settings),
-                )
-            )
+            made.append(real_zoom_client(settings, http))
         return made[0]
 
     return client

@@ -31,6 +31,20 @@ class ZoomAccess:
     sandbox: bool
 
 
+def real_zoom_client(settings: Settings, http: httpx.AsyncClient) -> ZoomClient:
+    """A client for the real Zoom with the account's credentials (Zoom mode: they were checked) and
+    the settings' pacing, on `http`."""
+    return ZoomClient(
+        http,
+        api_base=settings.zoom_api_base,
+        oauth_base=settings.zoom_oauth_base,
+        account_id=settings.zoom_account_id,  # type: ignore[arg-type]  # Zoom mode: credentials were checked
+        client_id=settings.zoom_client_id,  # type: ignore[arg-type]  # Zoom mode: credentials were checked
+        client_secret=settings.zoom_client_secret.get_secret_value(),  # type: ignore[union-attr]  # Zoom mode: credentials were checked
+        pacer=zoom_pacer(settings),
+    )
+
+
 @contextlib.asynccontextmanager
 async def zoom_access(
     settings: Settings,
@@ -53,19 +67,7 @@ async def zoom_access(
         return
     if not settings.sandbox:
         async with make_http_client(event_hooks=hooks) as http:
-            pacer = zoom_pacer(settings)
-            yield ZoomAccess(
-                ZoomClient(
-                    http,
-                    api_base=settings.zoom_api_base,
-                    oauth_base=settings.zoom_oauth_base,
-                    account_id=settings.zoom_account_id,  # type: ignore[arg-type]  # Zoom mode: credentials were checked
-                    client_id=settings.zoom_client_id,  # type: ignore[arg-type]  # Zoom mode: credentials were checked
-                    client_secret=settings.zoom_client_secret.get_secret_value(),  # type: ignore[union-attr]  # Zoom mode: credentials were checked
-                    pacer=pacer,
-                ),
-                False,
-            )
+            yield ZoomAccess(real_zoom_client(settings, http), False)
         return
     path = Path(settings.sandbox_state_path)
     emulator = create_emulator(users=users)
