@@ -9,7 +9,7 @@ from app.api.deps import EventId, Host, RuntimeDep, Viewer
 from app.api.openapi import BAD_GATEWAY, error
 from app.attendance.export import MEDIA_TYPES, ReportFormat, render_report, report_from_db
 from app.attendance.report import attendance_json
-from app.errors import AppError, NotFound
+from app.core.errors import AppError, NotFound
 from app.report import service as pack_service
 from app.report.figures import DEFAULT_THRESHOLD, PackOptions
 from app.report.pdf import PdfError

@@ -22,7 +22,7 @@ from app.api.openapi import NOT_RECORDED, error, event_stream
 from app.api.schemas import CueOut, EventOut, StateOut
 from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
 from app.store import events_repo, outbox_repo
-from app.views import iso_utc, plan_json
+from app.views.schedule import iso_utc, plan_json
 from schedules.load import decode_schedule
 
 router = APIRouter(prefix="/api/events", tags=["events"])

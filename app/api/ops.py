@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from app.api.deps import get_runtime
 from app.api.openapi import error
+from app.core.metrics import CONTENT_TYPE
 from app.core.vocabulary import InstanceRole
-from app.metrics import CONTENT_TYPE
 from app.services import Services
 from app.store.db import alembic_config
 

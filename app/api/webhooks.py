@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.api.deps import get_runtime
 from app.api.openapi import error
 from app.attendance.inbox_row import NotStorable, inbox_row
-from app.errors import AppError
+from app.core.errors import AppError
 from integrations.zoom.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

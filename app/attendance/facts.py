@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.text_rules import neutralise
+from app.core.text_rules import neutralise
 from integrations.zoom.webhooks import ZoomEvent
 
 # Zoom event suffix -> our fact kind.
@@ -90,7 +90,7 @@ class NotAttendance(ValueError):
 def _clean(value: str | None, limit: int) -> str | None:
     if value is None:
         return None
-    # The text rule (app/text_rules.py): kept, not refused (a join must count), but with NUL,
+    # The text rule (app/core/text_rules.py): kept, not refused (a join must count), but with NUL,
     # control characters and lone surrogates replaced by U+FFFD so every store accepts it.
     value = neutralise(value)
     return value[:limit] or None

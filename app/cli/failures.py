@@ -51,7 +51,7 @@ class Failure(Exception):
 
 def settings_failure(exc) -> Failure:
     """A pydantic ValidationError from Settings as one line naming the variable (never a secret's value)."""
-    from app.config import is_secret
+    from app.core.config import is_secret
 
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__")
@@ -169,7 +169,7 @@ class ShowcallerGroup(TyperGroup):
             raise
         except Exception as exc:
             if _is_database_error(exc):
-                from app.config import get_settings
+                from app.core.config import get_settings
 
                 raise database_failure(_settings_url(get_settings), exc) from None
             raise

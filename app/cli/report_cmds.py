@@ -33,7 +33,7 @@ async def _fetch(db, schedule, settings) -> str:
 
 
 async def _report(url: str, schedule, fmt: PackFormat, options: PackOptions, internal: bool, fetch: bool) -> bytes:
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     settings = get_settings()
     db = create_engine(url)
@@ -76,7 +76,7 @@ def report(
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.config import get_settings
+    from app.core.config import get_settings
     from app.report.pdf import PdfError
     from integrations.zoom.errors import ZoomError
 

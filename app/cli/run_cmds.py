@@ -15,7 +15,7 @@ from rich.table import Table
 from app.cli import app
 from app.cli.failures import ExitCode, Failure, check_sqlite_folder, listen
 from app.cli.output import INVALID, console, errors, load_or_exit, safe_url
-from app.config import get_settings
+from app.core.config import get_settings
 from app.core.vocabulary import DELIVERY_FAILED, HostRole
 from app.store.instance_lock import AlreadyRunning, InstanceLock
 
@@ -92,7 +92,7 @@ def _serve_locked(
     """Load the files and serve, with the database's instance lock held."""
     import uvicorn
 
-    from app.logs import log_config
+    from app.core.logs import log_config
 
     try:
         loaded = asyncio.run(_with_runtime(preload))
@@ -272,8 +272,8 @@ def rehearse(
     import logging
     import math
 
-    from app.rehearsal import Summary
-    from app.rehearsal import rehearse as run
+    from app.rehearsal.rehearse import Summary
+    from app.rehearsal.rehearse import rehearse as run
 
     load_or_exit(str(file))
     if speed <= 0 or speed > 3600:

@@ -29,7 +29,7 @@ def stage_links(
 ) -> None:
     """Each speaker's, moderator's and named respondent's personal presenter link: shown once, when made."""
     from app.cluster.writes import announce_access
-    from app.config import get_settings
+    from app.core.config import get_settings
     from app.stage.links import ensure_links, rotate_link, stage_people
     from app.store import tokens_repo
 
@@ -92,7 +92,7 @@ def invites(
     """One calendar invite (.ics, METHOD:REQUEST) per named person; re-run after an edit to send updates.
 
     A presenter link is shown once: an invite carries one when it hands out a new link."""
-    from app.config import get_settings
+    from app.core.config import get_settings
     from app.stage.invites import build_invites
 
     schedule, text = _store(file)
@@ -125,7 +125,7 @@ def runsheet(
     ] = None,
 ) -> None:
     """A person's run sheet: their times in their own zone, what to prepare, who introduces them, their question."""
-    from app.config import get_settings
+    from app.core.config import get_settings
     from app.stage.runsheet import RunSheetError, print_pdf, runsheet_html
 
     if format not in ("html", "pdf"):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import env_value
+from app.core.config import env_value
 from app.engine.service import RunEngine
 from app.engine.targets import Resolved, resolve_targets
 from app.store import events_repo

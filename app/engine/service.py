@@ -27,12 +27,12 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import __version__
+from app.core.errors import Invalid, NotFound, NotRecorded, NotYetLoaded
 from app.core.vocabulary import CueStatus, FireOutcome
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
 from app.engine.dispatch import Dispatch
 from app.engine.lateness import Decision, decide, stale
-from app.errors import Invalid, NotFound, NotRecorded, NotYetLoaded
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import MAX_BYTES, check_source, load_text

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.config import Settings
+from app.core.config import Settings
 from app.stage.links import ensure_links, rotate_link, stage_people
 from app.store.tables import invites, zoom_objects
 from integrations.zoom.errors import ZoomError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.views import iso_utc, segment_json
+from app.views.schedule import iso_utc, segment_json
 from schedules.model import Schedule
 from schedules.plan import SegmentTiming
 from schedules.timeline import Timeline

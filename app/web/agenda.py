@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.views import iso_utc
+from app.views.schedule import iso_utc
 from schedules.model import Person, Schedule
 from schedules.timeline import Timeline
 

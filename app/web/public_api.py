@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from app.api.deps import EventId, RuntimeDep
 from app.api.openapi import error, event_stream
-from app.errors import AppError
+from app.core.errors import AppError
 from app.web.agenda import agenda_json
 from app.web.agenda_hub import AgendaHub, frame
 
