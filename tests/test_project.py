@@ -59,9 +59,6 @@ KNOWN_RULE_BREAKS = {
     # the store reads attendance facts and intervals, types of a feature package
     ("app.store.attendance_repo", "app.attendance.facts"),
     ("app.store.attendance_repo", "app.attendance.intervals"),
-    # ExitCode and Failure live in the CLI
-    ("app.cluster.lease", "app.cli.failures"),
-    ("app.rehearsal.rehearse", "app.cli.failures"),
     # the presenter view's routes live in app/stage/, beside its rules
     ("app.stage.api", "app.api.control"),
     ("app.stage.api", "app.api.deps"),
@@ -83,8 +80,6 @@ KNOWN_SQL_OUTSIDE_STORE = {
 # run -> stage (the run service applies the stage rules, which build on the run rules).
 KNOWN_CYCLE_EDGES = {
     ("app.store", "app.attendance"),
-    ("app.cluster", "app.cli"),
-    ("app.rehearsal", "app.cli"),
     ("app.stage", "app.api"),
     ("app.run", "app.stage"),
 }

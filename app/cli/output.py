@@ -31,7 +31,7 @@ def max_schedule_bytes() -> int:
 
 def require_file(path: str | Path) -> None:
     """Exit with one line (status 3) when a file to read is missing or is not a file."""
-    from app.cli.failures import ExitCode, Failure
+    from app.core.failures import ExitCode, Failure
 
     file = Path(path)
     if not file.exists():

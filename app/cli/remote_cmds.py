@@ -18,10 +18,10 @@ from typing import Annotated, Any
 import typer
 
 from app.cli import app
-from app.cli.failures import ExitCode, Failure
 from app.cli.output import console, errors, require_file
 from app.cli.remote import Remote, RemoteError, Unreachable
 from app.cli.watch_view import _duration
+from app.core.failures import ExitCode, Failure
 from app.core.vocabulary import DELIVERY_FAILED, FAILED_FILTER, DeliveryStatus
 
 timer_app = typer.Typer(

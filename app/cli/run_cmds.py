@@ -13,9 +13,10 @@ import typer
 from rich.table import Table
 
 from app.cli import app
-from app.cli.failures import ExitCode, Failure, check_sqlite_folder, listen
+from app.cli.failures import check_sqlite_folder, listen
 from app.cli.output import INVALID, console, errors, load_or_exit, safe_url
 from app.core.config import get_settings
+from app.core.failures import ExitCode, Failure
 from app.core.vocabulary import DELIVERY_FAILED, HostRole
 from app.store.instance_lock import AlreadyRunning, InstanceLock
 

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.cli.failures import ExitCode
+from app.core.failures import ExitCode
 from app.store.db import normalise_url
 
 log = logging.getLogger("showcaller.cluster")

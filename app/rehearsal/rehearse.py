@@ -28,9 +28,9 @@ from rich.console import Console
 from app import bootstrap
 from app.attendance.registrants import fetch_records
 from app.attendance.report import attendance_json
-from app.cli.failures import ExitCode, Failure
 from app.core.config import Settings
 from app.core.errors import AppError
+from app.core.failures import ExitCode, Failure
 from app.core.metrics import Metrics
 from app.core.vocabulary import DeliveryStatus, FireOutcome, HostRole, InstanceRole
 from app.engine.clock import ScaledClock

@@ -64,7 +64,7 @@ async def test_a_rehearsal_refuses_a_database_another_instance_dispatches_on(sha
 
     from rich.console import Console
 
-    from app.cli.failures import ExitCode, Failure
+    from app.core.failures import ExitCode, Failure
     from app.engine.clock import SystemClock
     from app.rehearsal.rehearse import rehearse
     from tests.conftest import MEKONG
