@@ -11,12 +11,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.attendance.facts import Fact
 from app.attendance.inbox_writer import inbox_writer_for
 from app.attendance.intervals import Attendance, build_attendance
 from app.attendance.processor import InboxProcessor, fact_from_body
 from app.attendance.reconcile import ClientFactory, Reconciler
 from app.store import attendance_repo
+from app.store.attendance_rows import Fact
 from app.store.tables import inbox
 
 log = logging.getLogger("showcaller.attendance")

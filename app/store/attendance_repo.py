@@ -11,9 +11,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.attendance.facts import Fact
-from app.attendance.intervals import PastRow
 from app.core.vocabulary import CueStatus
+from app.store.attendance_rows import Fact, PastRow
 from app.store.db import insert_ignoring_duplicates
 from app.store.tables import (
     attendance_facts,
