@@ -250,6 +250,15 @@ def test_no_package_cycles_in_app():
     assert _stale(KNOWN_CYCLE_EDGES, present) == [], "fixed: take these off KNOWN_CYCLE_EDGES"
 
 
+def test_the_root_of_app_holds_only_the_entry_points():
+    """app/ shows its architecture: its root holds the entry points (at most four modules besides
+    __init__.py); everything else lives in the package of its role (core, store, views, a feature,
+    a transport)."""
+    root = sorted(p.stem for p in (ROOT / "app").glob("*.py") if p.name != "__init__.py")
+    assert [m for m in root if f"app.{m}" not in ENTRY_POINTS] == [], "move it into the package of its role"
+    assert len(root) <= 4
+
+
 SYNTHETIC_TREE = {
     # each rule broken once, in the ways an import can be written
     "app/__init__.py": "",
