@@ -63,7 +63,6 @@ KNOWN_SQL_OUTSIDE_STORE = {
     "app.cluster.lease",  # advisory locks
     "app.cluster.writes",
     "app.stage.invites",
-    "app.zoom.journal",
 }
 # Imports between app/ packages (a root module is a package of its own) that close a cycle today:
 # without them the package graph has none. run -> stage: the run service applies the stage rules,
