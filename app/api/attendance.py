@@ -7,10 +7,10 @@ from fastapi.responses import Response
 
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
 from app.api.openapi import BAD_GATEWAY, error
-from app.attendance.export import MEDIA_TYPES, ReportFormat, render_report, report_from_db
-from app.attendance.report import attendance_json
 from app.core.errors import NotFound, PdfUnavailable, ZoomUnavailable
 from app.report import service as pack_service
+from app.report.attendance import attendance_json
+from app.report.attendance_export import MEDIA_TYPES, ReportFormat, render_report, report_from_db
 from app.report.figures import DEFAULT_THRESHOLD, PackOptions
 from app.report.pdf import PdfError
 

@@ -27,7 +27,6 @@ from rich.console import Console
 
 from app import bootstrap
 from app.attendance.registrants import fetch_records
-from app.attendance.report import attendance_json
 from app.core.config import Settings
 from app.core.errors import AppError
 from app.core.failures import ExitCode, Failure
@@ -37,6 +36,7 @@ from app.engine.clock import ScaledClock
 from app.main import create_app
 from app.rehearsal.meeting import plan_meeting, run_meeting
 from app.rehearsal.transcript import Transcript
+from app.report.attendance import attendance_json
 from app.services import Services
 from app.store import outbox_repo, tokens_repo
 from app.zoom.access import SANDBOX_BASE, sandbox_client

@@ -242,7 +242,7 @@ def build_pack(
     now: datetime,
     options: PackOptions = PackOptions(),
 ) -> dict[str, Any]:
-    """The pack as plain data; `base` is the internal report (app/attendance/report.py) of the same state."""
+    """The pack as plain data; `base` is the internal report (app/report/attendance.py) of the same state."""
     attendees = [p for p in attendance.participants if p.intervals and p.seconds(now) > 0]
     scheduled = _scheduled_keys(schedule, attendance)
     joined = join(registrants, attendees, set(scheduled))
