@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import EventId, RuntimeDep
 from app.api.openapi import error, event_stream
 from app.core.errors import TooManyStreams
-from app.web.agenda import agenda_json
+from app.views.agenda import agenda_json
 from app.web.agenda_hub import AgendaHub, frame
 
 router = APIRouter(prefix="/api/public/events", tags=["public agenda"])
