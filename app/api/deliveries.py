@@ -13,7 +13,7 @@ from app.api.openapi import error
 from app.core.errors import Conflict, NotFound
 from app.core.vocabulary import DELIVERY_FAILED, DELIVERY_UNFINISHED, FAILED_FILTER, DeliveryStatus
 from app.store import outbox_repo
-from app.views.schedule import iso_utc
+from app.views.times import iso_utc
 
 router = APIRouter(prefix="/api", tags=["deliveries"])
 log = logging.getLogger("showcaller.deliveries")

@@ -31,8 +31,8 @@ from app.core.errors import NotFound
 from app.stage.links import StageLink, ensure_links, rotate_link, stage_people
 from app.stage.presence import PRESENCE_REASONS, Connection
 from app.store import tokens_repo
-from app.views.schedule import iso_utc
 from app.views.stage import stage_json
+from app.views.times import iso_utc
 from schedules.stage import stage_message
 
 router = APIRouter(prefix="/api/events/{event_id}/stage", tags=["stage"])

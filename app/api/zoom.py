@@ -8,7 +8,7 @@ from app.api.deps import RANK, EventId, Organiser, RuntimeDep, Viewer
 from app.api.openapi import BAD_GATEWAY, error
 from app.core.errors import AppError, Conflict, NotFound, PreflightFailed, ZoomFailed
 from app.core.vocabulary import HostRole
-from app.views.schedule import iso_utc
+from app.views.times import iso_utc
 from app.zoom.mapping import ZoomSetupError
 from app.zoom.service import DoctorFailed, ZoomSetup
 from integrations.zoom import ReplaceRequired, ZoomError

@@ -25,7 +25,7 @@ from app.attendance.intervals import Attendance, Participant
 from app.attendance.people import match_people
 from app.report.join import Joined, join
 from app.store.registrants_repo import RegistrantRow
-from app.views.schedule import iso_utc
+from app.views.times import iso_utc
 from app.zoom.mapping import zoom_field
 from schedules.adjustments import Adjustment
 from schedules.iso_names import country_code, country_label, country_name, language_name

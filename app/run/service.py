@@ -18,8 +18,8 @@ from app.engine.service import RunEngine, Txn
 from app.run import rules, undo
 from app.stage import rules as stage_rules
 from app.store import idempotency_repo
-from app.views.schedule import iso_utc
 from app.views.state import state_json
+from app.views.times import iso_utc
 from schedules.adjustments import Adjustment, Undo
 from schedules.model import Schedule
 from schedules.timeline import Timeline
