@@ -46,6 +46,9 @@ RULES: dict[str, Rule] = {
         why="cross-cutting infrastructure: anything in app/ may import it, so it imports none",
     ),
     "app.store": Rule(may_import=("app.core", "schedules"), why="the database layer: below every feature"),
+    "app.views": Rule(
+        may_import=("app.core", "schedules"), why="read models: plain data from a schedule and its timeline"
+    ),
     # Transports are thin and mounted by the entry points; the web pages share the API's auth
     # dependencies, so transports may import each other.
     **{
@@ -58,12 +61,9 @@ RULES: dict[str, Rule] = {
 KNOWN_RULE_BREAKS: set[tuple[str, str]] = set()
 # Modules outside app/store/ that build SQL. None today; keep it that way.
 KNOWN_SQL_OUTSIDE_STORE: set[str] = set()
-# Imports between app/ packages (a root module is a package of its own) that close a cycle today:
-# without them the package graph has none. run -> stage: the run service applies the stage rules,
-# which build on the run rules (folding app/stage/rules.py into app/run/ would end it).
-KNOWN_CYCLE_EDGES = {
-    ("app.run", "app.stage"),
-}
+# Imports between app/ packages (a root module is a package of its own) that close a cycle. None
+# today; keep it that way.
+KNOWN_CYCLE_EDGES: set[tuple[str, str]] = set()
 
 SQL_BUILDERS = frozenset({"text", "select", "insert", "update", "delete"})
 RAW_SQL_CALLS = frozenset({"exec_driver_sql"})

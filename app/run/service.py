@@ -15,8 +15,7 @@ from typing import Any
 
 from app.core.errors import AppError, Conflict, Invalid, error_body
 from app.engine.service import RunEngine, Txn
-from app.run import rules, undo
-from app.stage import rules as stage_rules
+from app.run import rules, stage_rules, undo
 from app.store import idempotency_repo
 from app.views.state import state_json
 from app.views.times import iso_utc
