@@ -3,9 +3,8 @@ app/, and the Dockerfile lints clean.
 
 The import rules are a table (RULES) read by one checker; `test_the_checker_reports_every_broken_rule`
 runs it on a small made-up tree that breaks each rule, so a checker that stopped seeing an import
-would fail there first. Today's exceptions are listed by name (KNOWN_*): each goes when the layout
-change (issue 23) moves or rewrites its module; a new one fails, and so does a listed one that is
-gone (take it off the list).
+would fail there first. An exception would be listed by name (KNOWN_*, empty since the layout
+change of issue 23); a new one fails, and so does a listed one that is gone (take it off the list).
 """
 
 from __future__ import annotations
