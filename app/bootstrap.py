@@ -25,8 +25,10 @@ from app.attendance.service import AttendanceService
 from app.cluster.lease import Lease, exit_on_lost
 from app.cluster.member import INBOX_NOTICE, Member
 from app.cluster.notify import Announcer
+from app.cluster.stream_access import StreamGuard
 from app.cluster.writes import SharedWrites
-from app.config import Settings
+from app.core.config import Settings
+from app.core.metrics import Metrics
 from app.core.vocabulary import FireOutcome, InstanceRole
 from app.engine.broadcast import Broadcaster
 from app.engine.cache import EventCache, Loaded
@@ -38,13 +40,11 @@ from app.engine.lookups import Lookups
 from app.engine.service import RunEngine
 from app.engine.timer import CueTimer
 from app.engine.writer import Writer
-from app.metrics import Metrics
+from app.run.schedule_worker import BoundedParser
 from app.run.service import RunService
-from app.schedule_worker import BoundedParser
 from app.services import Services
 from app.stage.presence import StagePresence
 from app.store.db import create_engine, migrate, normalise_url
-from app.stream_access import StreamGuard
 from integrations.notifiers.pacing import SlackPacer
 from integrations.zoom import ZoomClient
 from schedules.model import Schedule

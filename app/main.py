@@ -10,16 +10,17 @@ from typing import TypedDict
 import httpx
 from fastapi import FastAPI
 
-from app import __version__, bootstrap, errors
+from app import __version__, bootstrap
 from app.api import attendance, control, deliveries, events, openapi, ops, webhooks, zoom
+from app.api import stage as stage_api
 from app.api.input_gate import InputGate, Limits
 from app.api.stream_tickets import StreamTickets
-from app.config import Settings, get_settings
+from app.core import errors
+from app.core.config import Settings, get_settings
+from app.core.logs import install_log_redaction
+from app.core.metrics import Metrics, WebhookTiming
 from app.engine.clock import Clock
-from app.logs import install_log_redaction
-from app.metrics import Metrics, WebhookTiming
 from app.services import Services
-from app.stage import api as stage_api
 from app.web import routes as web_routes
 from app.web.agenda_hub import AgendaHub
 

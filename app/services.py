@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.attendance.readiness import Readiness
 from app.attendance.service import AttendanceService
 from app.cluster.member import Member
-from app.config import Settings
+from app.cluster.stream_access import StreamGuard
+from app.core.config import Settings
+from app.core.metrics import Metrics
 from app.core.vocabulary import InstanceRole
 from app.engine.broadcast import Broadcaster
 from app.engine.clock import Clock
@@ -25,11 +27,9 @@ from app.engine.lookups import Lookups
 from app.engine.service import RunEngine
 from app.engine.targets import Resolved
 from app.engine.timer import CueTimer
-from app.metrics import Metrics
+from app.run.schedule_worker import BoundedParser
 from app.run.service import RunService
-from app.schedule_worker import BoundedParser
 from app.stage.presence import StagePresence
-from app.stream_access import StreamGuard
 from integrations.zoom import ZoomClient
 from schedules.model import Schedule
 

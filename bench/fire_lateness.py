@@ -90,7 +90,7 @@ async def post_baseline(receiver: ReceiverProcess) -> list[float]:
 async def engine(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], int, list[float], list[float]]:
     """Fire lateness (ms) through the engine, how many fired, wake and arrival lateness (ms)."""
     from app import bootstrap
-    from app.config import Settings
+    from app.core.config import Settings
     from app.engine.clock import SystemClock
     from app.store import outbox_repo
 

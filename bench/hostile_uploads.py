@@ -130,7 +130,7 @@ async def measure(receiver: ReceiverProcess, tmp: Path) -> tuple[list[float], li
     import uvicorn
 
     from app import bootstrap
-    from app.config import Settings
+    from app.core.config import Settings
     from app.engine.clock import SystemClock
     from app.main import create_app
     from app.store import tokens_repo

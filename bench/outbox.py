@@ -92,7 +92,7 @@ async def _round(runtime, receiver: ReceiverProcess, body: bytes, headers: dict,
 
 async def run() -> int:
     from app import bootstrap
-    from app.config import Settings
+    from app.core.config import Settings
     from app.engine.clock import SystemClock
 
     report = Report("B3 outbox dispatch")

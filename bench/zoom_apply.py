@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import bootstrap  # noqa: E402
 from app.cli.zoom_cmds import schedule_files  # noqa: E402
-from app.config import Settings  # noqa: E402
+from app.core.config import Settings  # noqa: E402
 from app.engine.clock import SystemClock  # noqa: E402
 from app.services import Services  # noqa: E402
 from app.store.tables import zoom_creates, zoom_objects  # noqa: E402

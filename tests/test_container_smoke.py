@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from tests.conftest import ROOT
 
 SCRIPT = ROOT / "deploy" / "container-smoke.sh"

@@ -36,8 +36,8 @@ from typer._click.exceptions import BadParameter  # typer's vendored click: the 
 from app.api.webhooks import EVENTS
 from app.attendance.facts import KINDS, OBJECTS
 from app.cli import app as cli_app
-from app.cli.failures import ExitCode
-from app.config import Settings
+from app.core.config import Settings
+from app.core.failures import ExitCode
 from app.zoom.doctor import WEBHOOK_PATH
 from integrations.zoom import ZoomClient
 from integrations.zoom.errors import ZoomError

@@ -7,10 +7,10 @@ from fastapi.responses import Response
 
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
 from app.api.openapi import BAD_GATEWAY, error
-from app.attendance.export import MEDIA_TYPES, ReportFormat, render_report, report_from_db
-from app.attendance.report import attendance_json
-from app.errors import AppError, NotFound
+from app.core.errors import NotFound, PdfUnavailable, ZoomUnavailable
 from app.report import service as pack_service
+from app.report.attendance import attendance_json
+from app.report.attendance_export import MEDIA_TYPES, ReportFormat, render_report, report_from_db
 from app.report.figures import DEFAULT_THRESHOLD, PackOptions
 from app.report.pdf import PdfError
 
@@ -46,10 +46,6 @@ async def get_report(event_id: EventId, runtime: RuntimeDep, _: Viewer, format: 
     if format is not ReportFormat.json:
         headers["content-disposition"] = f'inline; filename="{event_id}-report.{format.value}"'
     return Response(render_report(report, format), media_type=MEDIA_TYPES[format], headers=headers)
-
-
-class PdfUnavailable(AppError):
-    status, code = 503, "pdf_unavailable"
 
 
 @router.get(
@@ -109,10 +105,6 @@ async def fetch_pack_records(event_id: EventId, runtime: RuntimeDep, _: Host):
         "instances": fetched.instances,
         "participant_rows": fetched.participant_rows,
     }
-
-
-class ZoomUnavailable(AppError):
-    status, code = 502, "zoom_error"
 
 
 def include(app: FastAPI) -> None:

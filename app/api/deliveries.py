@@ -10,10 +10,10 @@ from fastapi import APIRouter
 
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
 from app.api.openapi import error
+from app.core.errors import Conflict, NotFound
 from app.core.vocabulary import DELIVERY_FAILED, DELIVERY_UNFINISHED, FAILED_FILTER, DeliveryStatus
-from app.errors import Conflict, NotFound
 from app.store import outbox_repo
-from app.views import iso_utc
+from app.views.times import iso_utc
 
 router = APIRouter(prefix="/api", tags=["deliveries"])
 log = logging.getLogger("showcaller.deliveries")

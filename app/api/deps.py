@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.stream_tickets import StreamTickets
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.core.vocabulary import ROLE_RANK, HostRole
-from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from app.run.service import Answer, Intent, RunService
 from app.services import Services
 from app.store import tokens_repo

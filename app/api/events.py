@@ -22,7 +22,8 @@ from app.api.openapi import NOT_RECORDED, error, event_stream
 from app.api.schemas import CueOut, EventOut, StateOut
 from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
 from app.store import events_repo, outbox_repo
-from app.views import iso_utc, plan_json
+from app.views.schedule import plan_json
+from app.views.times import iso_utc
 from schedules.load import decode_schedule
 
 router = APIRouter(prefix="/api/events", tags=["events"])

@@ -38,8 +38,8 @@ from fastapi import FastAPI
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import Settings
-from app.text_rules import dotted, first_forbidden, problems
+from app.core.config import Settings
+from app.core.text_rules import dotted, first_forbidden, problems
 
 WEBHOOKS = "/webhooks/"
 UPLOADS = {("POST", "/api/events")}  # the body is a schedule file (YAML), parsed in a child process

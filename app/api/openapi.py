@@ -1,6 +1,6 @@
 """What the OpenAPI document says about errors: one error schema, and every status a route answers.
 
-The service answers every error as `{"error", "reason", ...}` (app/errors.py), 422 included, so the
+The service answers every error as `{"error", "reason", ...}` (app/core/errors.py), 422 included, so the
 document must not advertise FastAPI's `{"detail": [...]}`. Statuses that come from shared parts
 (the bearer token, the event in the path, the Idempotency-Key header, the edge gate in
 app/api/text_guard.py) are derived here from each route's dependencies, so a new route documents

@@ -9,14 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 
 from app.api.deps import get_runtime
 from app.api.openapi import error
+from app.core.metrics import CONTENT_TYPE
 from app.core.vocabulary import InstanceRole
-from app.metrics import CONTENT_TYPE
 from app.services import Services
-from app.store.db import alembic_config
+from app.store.db import alembic_config, applied_migrations
 
 DOCS_STATIC = "/docs-static"
 
@@ -35,8 +34,7 @@ async def readiness(runtime: Services) -> tuple[bool, dict]:
     checks: dict[str, dict] = {}
     try:
         async with runtime.db.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-            current = {row[0] for row in await conn.execute(text("SELECT version_num FROM alembic_version"))}
+            current = await applied_migrations(conn)
         checks["database"] = {"ok": True}
         heads = migration_heads()
         checks["migrations"] = {"ok": current == heads, "current": sorted(current), "expected": sorted(heads)}

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
+from app.cluster.stream_access import OpenStream
 from app.engine.broadcast import Broadcaster
-from app.stream_access import OpenStream
 
 KEEPALIVE_SECONDS = 15
 KEEPALIVE = ": keep-alive\n\n"

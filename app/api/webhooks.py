@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.api.deps import get_runtime
 from app.api.openapi import error
 from app.attendance.inbox_row import NotStorable, inbox_row
-from app.errors import AppError
+from app.core.errors import InboxUnavailable, InvalidWebhook, WebhookUnauthorized
 from integrations.zoom.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -52,20 +52,6 @@ REASONS = {
 
 
 _ACCEPTED, _DUPLICATE = b'{"status":"accepted"}', b'{"status":"duplicate"}'
-
-
-class WebhookUnauthorized(AppError):
-    status, code = 401, "webhook_rejected"
-
-
-class InvalidWebhook(AppError):
-    status, code = 400, "invalid_webhook"
-
-
-class InboxUnavailable(AppError):
-    """Not stored, so not acknowledged: Zoom retries a 5xx later."""
-
-    status, code = 503, "inbox_unavailable"
 
 
 def _decode(body: bytes) -> dict[str, Any]:

@@ -8,22 +8,14 @@ from fastapi import APIRouter, FastAPI, Query
 
 from app.api.deps import RANK, EventId, Organiser, RuntimeDep, Viewer
 from app.api.openapi import BAD_GATEWAY, error
+from app.core.errors import AppError, Conflict, NotFound, PreflightFailed, ZoomFailed
 from app.core.vocabulary import HostRole
-from app.errors import AppError, Conflict, NotFound
-from app.views import iso_utc
+from app.views.times import iso_utc
 from app.zoom.mapping import ZoomSetupError
 from app.zoom.service import DoctorFailed, ZoomSetup
 from integrations.zoom import ReplaceRequired, ZoomError
 
 router = APIRouter(prefix="/api/events/{event_id}", tags=["zoom"])
-
-
-class ZoomFailed(AppError):
-    status, code = 502, "zoom_error"
-
-
-class PreflightFailed(AppError):
-    status, code = 409, "preflight_failed"
 
 
 def _zoom_failed(exc: ZoomError) -> AppError:

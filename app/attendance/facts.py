@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
-from app.text_rules import neutralise
+from app.core.text_rules import neutralise
+from app.store.attendance_rows import Fact
 from integrations.zoom.webhooks import ZoomEvent
 
 # Zoom event suffix -> our fact kind.
@@ -22,18 +22,6 @@ KINDS = {
     "participant_admitted": "admitted",
 }
 OBJECTS = ("meeting", "webinar")
-# Within one instant: open the instance, close what ends, then open what starts, then end it.
-RANK = {
-    "started": 0,
-    "room_left": 1,
-    "left": 2,
-    "waiting_left": 3,
-    "admitted": 4,
-    "waiting_joined": 5,
-    "joined": 6,
-    "room_joined": 7,
-    "ended": 9,
-}
 LIMITS = {
     "meeting_id": 64,
     "meeting_uuid": 64,
@@ -48,41 +36,6 @@ LIMITS = {
 }
 
 
-@dataclass(frozen=True)
-class Fact:
-    """What one webhook says happened, reduced to what attendance needs."""
-
-    meeting_id: str
-    meeting_uuid: str
-    object: str
-    kind: str
-    occurred_at: datetime
-    event_ts: int = 0
-    user_id: str | None = None
-    parent_user_id: str | None = None
-    participant_uuid: str | None = None
-    zoom_user_id: str | None = None
-    registrant_id: str | None = None
-    email: str | None = None
-    name: str | None = None
-    room: str | None = None
-
-    def sort_key(self) -> tuple:
-        """Payload time first, then a stable rank and every field: arrival never matters."""
-        return (
-            self.occurred_at,
-            RANK[self.kind],
-            self.event_ts,
-            self.meeting_uuid,
-            self.user_id or "",
-            self.parent_user_id or "",
-            self.room or "",
-            self.participant_uuid or "",
-            self.email or "",
-            self.name or "",
-        )
-
-
 class NotAttendance(ValueError):
     """A well-formed webhook that says nothing about attendance (kept in the inbox, no fact)."""
 
@@ -90,7 +43,7 @@ class NotAttendance(ValueError):
 def _clean(value: str | None, limit: int) -> str | None:
     if value is None:
         return None
-    # The text rule (app/text_rules.py): kept, not refused (a join must count), but with NUL,
+    # The text rule (app/core/text_rules.py): kept, not refused (a join must count), but with NUL,
     # control characters and lone surrogates replaced by U+FFFD so every store accepts it.
     value = neutralise(value)
     return value[:limit] or None

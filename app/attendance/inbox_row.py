@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.text_rules import first_forbidden
+from app.core.text_rules import first_forbidden
 from integrations.zoom.webhooks import dedupe_key
 
 
@@ -19,7 +19,7 @@ class NotStorable(ValueError):
 
 
 def _storable(text: str) -> bool:
-    # The text rule (app/text_rules.py): PostgreSQL cannot hold NUL or a lone surrogate (from a
+    # The text rule (app/core/text_rules.py): PostgreSQL cannot hold NUL or a lone surrogate (from a
     # \ud800 escape in the JSON), and no real event name or meeting id holds a control character.
     return first_forbidden(text) is None
 

@@ -10,24 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.attendance.facts import Fact
 from app.attendance.names import normalise_name
+from app.store.attendance_rows import Fact, PastRow
 
 Span = tuple[datetime, datetime | None]  # end None = still open
-
-
-@dataclass(frozen=True)
-class PastRow:
-    """One join segment from Zoom's past-participants list (used to fill webhook gaps)."""
-
-    meeting_uuid: str
-    user_id: str | None
-    join_time: datetime
-    leave_time: datetime
-    name: str | None = None
-    email: str | None = None
-    zoom_user_id: str | None = None
-    registrant_id: str | None = None
 
 
 @dataclass

@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.attendance.facts import Fact, NotAttendance, fact_from_event
+from app.attendance.facts import NotAttendance, fact_from_event
 from app.store import attendance_repo
+from app.store.attendance_rows import Fact
 from integrations.zoom.webhooks import parse_event
 
 log = logging.getLogger("showcaller.attendance")

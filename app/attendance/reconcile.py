@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.attendance.intervals import PastRow
 from app.store import attendance_repo
+from app.store.attendance_rows import PastRow
 from integrations.zoom.errors import ZoomError, ZoomNotFound
 
 log = logging.getLogger("showcaller.attendance")

@@ -8,16 +8,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.attendance.facts import Fact
 from app.attendance.inbox_writer import inbox_writer_for
 from app.attendance.intervals import Attendance, build_attendance
 from app.attendance.processor import InboxProcessor, fact_from_body
 from app.attendance.reconcile import ClientFactory, Reconciler
 from app.store import attendance_repo
-from app.store.tables import inbox
+from app.store.attendance_rows import Fact
 
 log = logging.getLogger("showcaller.attendance")
 EMPTY = Attendance([], {}, {})
@@ -30,12 +28,9 @@ async def load_attendance(conn: AsyncConnection, event_id: str) -> Attendance:
         return EMPTY
     facts = await attendance_repo.facts_for_meeting(conn, meeting_id)
     # Webhooks committed but not processed yet (the processor is behind, or crashed) count too.
-    pending = await conn.execute(
-        select(inbox.c.body).where(inbox.c.processed_at.is_(None), inbox.c.meeting_id == meeting_id)
-    )
-    for row in pending:
+    for body in await attendance_repo.unprocessed_bodies(conn, meeting_id):
         with contextlib.suppress(ValueError, TypeError):
-            if (fact := fact_from_body(row.body)) is not None:
+            if (fact := fact_from_body(body)) is not None:
                 facts.append(fact)
     return build_attendance(facts, await attendance_repo.past_rows_for_meeting(conn, meeting_id))
 

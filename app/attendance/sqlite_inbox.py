@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from app.attendance.facts import Fact
 from app.store import attendance_repo
+from app.store.attendance_rows import Fact
 
 _STOP = object()
 T = TypeVar("T")

@@ -9,7 +9,7 @@ import typer
 
 from app.cli import app
 from app.cli.output import console, load_or_exit
-from app.config import Settings, env_source, env_value, is_secret, mask, setting_sources
+from app.core.config import Settings, env_source, env_value, is_secret, mask, setting_sources
 
 
 def target_variables(schedule) -> list[tuple[str, str, str, str]]:

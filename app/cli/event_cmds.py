@@ -11,7 +11,7 @@ import typer
 
 from app.cli import app
 from app.cli.output import INVALID, console, errors
-from app.config import get_settings
+from app.core.config import get_settings
 
 events_app = typer.Typer(
     help="Repair or remove a stored event (e.g. one quarantined at start-up).", no_args_is_help=True
@@ -41,7 +41,7 @@ def repair(
     ] = False,
 ) -> None:
     """Re-validate a stored event (schedule and run log) and store it again; restart `serve` to run it."""
-    from app.event_repair import RepairError, repair_event
+    from app.store.event_repair import RepairError, repair_event
 
     text = file.read_text(encoding="utf-8") if file else None
 

@@ -1,6 +1,6 @@
 """How commands fail: one line saying what is wrong and how to fix it, and a distinct exit status.
 
-Commands raise `Failure` for what they recognise; `ShowcallerGroup` turns the usual start-up
+Commands raise `Failure` (`app/core/failures.py`) for what they recognise; `ShowcallerGroup` turns the usual start-up
 problems (bad settings, unreachable database, a port in use) into the same one-line shape, so no
 traceback reaches a person in normal operation. The exit statuses are listed in README "Exit codes".
 """
@@ -9,49 +9,24 @@ from __future__ import annotations
 
 import errno
 import socket
-from enum import IntEnum
 
 import click
 import typer
 from typer.core import TyperGroup
 
-
-class ExitCode(IntEnum):
-    """Every exit status a command uses (README "Exit codes")."""
-
-    OK = 0
-    FAILED = 1  # the command ran and reports a failure (undelivered messages, unknown token id)
-    INVALID = 2  # an invalid schedule file or command line
-    NO_FILE = 3  # a file is missing or unreadable
-    SETTINGS = 4  # a setting is invalid or a placeholder
-    DATABASE = 5  # the database cannot be reached or migrated
-    PORT = 6  # the port is in use or cannot be listened on
-    TARGETS = 7  # a schedule's target variables are not set
-    UNREACHABLE = 8  # (remote CLI) the server cannot be reached
-    AUTH = 9  # (remote CLI) 401/403: token missing, unknown or too small a role
-    NOT_FOUND = 10  # (remote CLI) 404: no such event, segment, timer, delivery
-    CONFLICT = 11  # (remote CLI) 409: the action does not fit the event's state
-    REFUSED = 12  # (remote CLI) any other error answer (422 invalid request, 5xx)
-    ALREADY_RUNNING = 13  # another `serve` holds this database
-    LEASE_LOST = 14  # (serve, PostgreSQL) the dispatcher lost its lease connection (app/cluster/lease.py)
+from app.core.failures import ExitCode, Failure
 
 
-class Failure(Exception):
-    """A failure a person can fix: printed as one line on stderr, exits with `code`."""
+def show(failure: Failure) -> None:
+    """Print a failure as its one line on stderr."""
+    from app.cli.output import errors
 
-    def __init__(self, message: str, code: ExitCode):
-        super().__init__(message)
-        self.message, self.exit_code = message, int(code)
-
-    def show(self) -> None:
-        from app.cli.output import errors
-
-        errors.print(self.message, markup=False, soft_wrap=True)
+    errors.print(failure.message, markup=False, soft_wrap=True)
 
 
 def settings_failure(exc) -> Failure:
     """A pydantic ValidationError from Settings as one line naming the variable (never a secret's value)."""
-    from app.config import is_secret
+    from app.core.config import is_secret
 
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__")
@@ -147,7 +122,7 @@ class ShowcallerGroup(TyperGroup):
         try:
             return self._invoke(ctx)
         except Failure as failure:
-            failure.show()
+            show(failure)
             raise typer.Exit(failure.exit_code) from None
 
     def _invoke(self, ctx: click.Context):
@@ -169,7 +144,7 @@ class ShowcallerGroup(TyperGroup):
             raise
         except Exception as exc:
             if _is_database_error(exc):
-                from app.config import get_settings
+                from app.core.config import get_settings
 
                 raise database_failure(_settings_url(get_settings), exc) from None
             raise

@@ -21,7 +21,7 @@ def max_schedule_bytes() -> int:
     """The size limit from the settings (the default when the settings themselves are invalid)."""
     from pydantic import ValidationError
 
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     try:
         return get_settings().max_schedule_bytes
@@ -31,7 +31,7 @@ def max_schedule_bytes() -> int:
 
 def require_file(path: str | Path) -> None:
     """Exit with one line (status 3) when a file to read is missing or is not a file."""
-    from app.cli.failures import ExitCode, Failure
+    from app.core.failures import ExitCode, Failure
 
     file = Path(path)
     if not file.exists():
@@ -69,6 +69,6 @@ def write_bytes(data: bytes) -> None:
 
 def safe_url(url: str) -> str:
     """A database URL without its password."""
-    from app.config import without_password
+    from app.core.config import without_password
 
     return without_password(url)

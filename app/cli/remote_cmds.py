@@ -18,11 +18,11 @@ from typing import Annotated, Any
 import typer
 
 from app.cli import app
-from app.cli.failures import ExitCode, Failure
 from app.cli.output import console, errors, require_file
+from app.cli.remote import Remote, RemoteError, Unreachable
 from app.cli.watch_view import _duration
+from app.core.failures import ExitCode, Failure
 from app.core.vocabulary import DELIVERY_FAILED, FAILED_FILTER, DeliveryStatus
-from app.remote import Remote, RemoteError, Unreachable
 
 timer_app = typer.Typer(
     help="Control countdowns on a running service: start, pause, resume, add, stop.", no_args_is_help=True
@@ -43,7 +43,7 @@ class DelayMode(StrEnum):
 @contextlib.contextmanager
 def remote(ctx: typer.Context) -> Iterator[Remote]:
     """A client for --server/--token (or SHOWCALLER_SERVER/SHOWCALLER_TOKEN); API errors become one line."""
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     given = (ctx.find_root().obj or {}) if ctx is not None else {}
     settings = get_settings()

@@ -9,10 +9,11 @@ from typing import Annotated
 
 import typer
 
-from app.attendance.export import ReportFormat, render_report, report_from_db
 from app.cli import app
-from app.cli.failures import ExitCode, Failure, check_sqlite_folder
+from app.cli.failures import check_sqlite_folder
 from app.cli.output import console, errors, load_or_exit, safe_url
+from app.core.failures import ExitCode, Failure
+from app.report.attendance_export import ReportFormat, render_report, report_from_db
 from app.report.figures import DEFAULT_THRESHOLD, PackOptions
 from app.report.service import PackFormat, pack_from_db, render_pack
 from app.store.db import create_engine, normalise_url
@@ -33,7 +34,7 @@ async def _fetch(db, schedule, settings) -> str:
 
 
 async def _report(url: str, schedule, fmt: PackFormat, options: PackOptions, internal: bool, fetch: bool) -> bytes:
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     settings = get_settings()
     db = create_engine(url)
@@ -76,7 +77,7 @@ def report(
     """
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.config import get_settings
+    from app.core.config import get_settings
     from app.report.pdf import PdfError
     from integrations.zoom.errors import ZoomError
 

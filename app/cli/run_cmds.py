@@ -14,9 +14,10 @@ import typer
 from rich.table import Table
 
 from app.cli import app
-from app.cli.failures import ExitCode, Failure, check_sqlite_folder, listen
+from app.cli.failures import check_sqlite_folder, listen
 from app.cli.output import INVALID, console, errors, load_or_exit, safe_url
-from app.config import get_settings
+from app.core.config import get_settings
+from app.core.failures import ExitCode, Failure
 from app.core.vocabulary import DELIVERY_FAILED, HostRole
 from app.store.instance_lock import AlreadyRunning, InstanceLock
 
@@ -93,7 +94,7 @@ def _serve_locked(
     """Load the files and serve, with the database's instance lock held."""
     import uvicorn
 
-    from app.logs import log_config
+    from app.core.logs import log_config
 
     try:
         loaded = asyncio.run(_with_runtime(preload))
@@ -168,7 +169,7 @@ def _report_webhook(server, settings, wait_seconds: float = 60.0) -> None:
 def _public_settings(settings, host: str, port: int):
     """The settings `serve` runs with: SHOWCALLER_PUBLIC_URL, else a local URL derived from where it
     listens (with a warning: people elsewhere cannot open it); and that URL."""
-    from app.public_url import for_serve
+    from app.core.public_url import for_serve
 
     public, warning = for_serve(settings, host, port)
     if warning:
@@ -317,8 +318,8 @@ def rehearse(
     import logging
     import math
 
-    from app.rehearsal import Summary
-    from app.rehearsal import rehearse as run
+    from app.rehearsal.rehearse import Summary
+    from app.rehearsal.rehearse import rehearse as run
 
     load_or_exit(str(file))
     if speed <= 0 or speed > 3600:

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from app.cli import app
 from app.cli.output import INVALID, console, errors, load_or_exit, max_schedule_bytes, write_bytes
-from app.views import panelists_json, plan_json, segment_people
+from app.views.schedule import panelists_json, plan_json, segment_people
 from schedules.clock import change_between, describe_change, utc_label, wall
 from schedules.durations import format_duration
 from schedules.ics import to_ics

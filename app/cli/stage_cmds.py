@@ -12,7 +12,7 @@ import typer
 from app.cli import app
 from app.cli.output import console, errors, load_or_exit
 from app.cli.run_cmds import _with_runtime
-from app.public_url import LOCAL_URL, PublicUrlMissing, required
+from app.core.public_url import LOCAL_URL, PublicUrlMissing, required
 
 Local = Annotated[
     bool,
@@ -25,7 +25,7 @@ Local = Annotated[
 
 def _public_url(local: bool) -> str:
     """The base of the links handed out; without SHOWCALLER_PUBLIC_URL (and --local) one line, exit 2."""
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     try:
         return required(get_settings(), local=local)
@@ -113,7 +113,7 @@ def invites(
     """One calendar invite (.ics, METHOD:REQUEST) per named person; re-run after an edit to send updates.
 
     A presenter link is shown once: an invite carries one when it hands out a new link."""
-    from app.config import get_settings
+    from app.core.config import get_settings
     from app.stage.invites import build_invites
 
     schedule, text = _store(file)
@@ -149,7 +149,7 @@ def runsheet(
     ] = None,
 ) -> None:
     """A person's run sheet: their times in their own zone, what to prepare, who introduces them, their question."""
-    from app.config import get_settings
+    from app.core.config import get_settings
     from app.stage.runsheet import RunSheetError, print_pdf, runsheet_html
 
     if format not in ("html", "pdf"):

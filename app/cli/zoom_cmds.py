@@ -15,7 +15,7 @@ import typer
 from app.cli import app
 from app.cli.output import console, errors, load_or_exit
 from app.cli.run_cmds import _with_runtime
-from app.config import get_settings
+from app.core.config import get_settings
 from app.core.vocabulary import CUE_OPEN
 from integrations.zoom import ZoomError
 

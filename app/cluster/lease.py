@@ -18,10 +18,10 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.cli.failures import ExitCode
+from app.core.failures import ExitCode
+from app.store import cluster_repo
 from app.store.db import normalise_url
 
 log = logging.getLogger("showcaller.cluster")
@@ -31,13 +31,6 @@ LEASE_KEY = 0x5C0_11E5
 
 class LeaseLost(RuntimeError):
     """This instance no longer holds the dispatcher lease: it must not send or fire."""
-
-
-HELD = text(
-    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = :key "
-    "AND objsubid = 1 AND pid = :pid AND granted "
-    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))"
-)
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -83,7 +76,7 @@ class Lease:
             conn = self._conn
             if conn is None or conn.is_closed():
                 conn = self._conn = await asyncpg.connect(self.dsn, timeout=10)
-            self.held = bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEASE_KEY))
+            self.held = await cluster_repo.try_lease(conn, LEASE_KEY)
         except Exception as exc:  # the database is away: stay a standby and try again
             if not self._unreachable:  # once per outage, not every poll
                 log.warning("dispatcher lease: cannot reach the database (%s); retrying", exc)
@@ -112,7 +105,7 @@ class Lease:
                 conn = self._conn
                 if conn is None:
                     raise ConnectionError("the lease connection is gone")
-                await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=max(2.0, 4 * self.heartbeat))
+                await asyncio.wait_for(cluster_repo.ping(conn), timeout=max(2.0, 4 * self.heartbeat))
             except Exception as exc:
                 self._lose(f"its database connection failed: {type(exc).__name__}: {exc}".strip())
 
@@ -122,7 +115,7 @@ class Lease:
         Checked in the transaction that claims deliveries: if the lease connection was cut but the
         heartbeat has not noticed yet, the worker sends nothing a new dispatcher may be sending."""
         pid = self._conn.get_server_pid() if self.held and self._conn is not None else None
-        if pid is None or not (await conn.execute(HELD, {"key": LEASE_KEY, "pid": pid})).scalar():
+        if pid is None or not await cluster_repo.lease_held(conn, LEASE_KEY, pid):
             self._lose("PostgreSQL no longer grants it to this instance")
             raise LeaseLost("this instance no longer holds the dispatcher lease")
 

@@ -20,7 +20,9 @@ from app.attendance.service import AttendanceService
 from app.cluster.lease import Lease
 from app.cluster.notify import ChangeListener
 from app.cluster.poll import ChangePoll
+from app.cluster.stream_access import StreamGuard
 from app.cluster.writes import ACCESS_NOTICE, PRESENCE_NOTICE
+from app.core.metrics import Metrics
 from app.core.vocabulary import InstanceRole
 from app.engine.broadcast import Broadcaster
 from app.engine.delivery import DeliveryWorker
@@ -28,8 +30,6 @@ from app.engine.dispatch import Dispatch
 from app.engine.lookups import Lookups
 from app.engine.service import RunEngine
 from app.engine.timer import CueTimer
-from app.metrics import Metrics
-from app.stream_access import StreamGuard
 
 log = logging.getLogger("showcaller")
 INBOX_NOTICE = "*inbox"  # not an event id (those are slugs): "a Zoom webhook was stored"

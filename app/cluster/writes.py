@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.store import cluster_repo
 
 WRITE_KEY = 0x5C0_11E6  # any key that differs from the dispatcher lease's
 CHANNEL = "showcaller_changes"
@@ -31,12 +32,12 @@ class SharedWrites:
 
     async def lock(self, conn: AsyncConnection) -> None:
         """Wait for every other instance's write transaction to finish (first statement of a write)."""
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_KEY})
+        await cluster_repo.lock_writes(conn, WRITE_KEY)
 
     async def announce(self, conn: AsyncConnection, event_id: str, reason: str) -> None:
         """Tell every instance, on commit, that `event_id` changed."""
         payload = notice(self.origin, event_id, reason)
-        await conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+        await cluster_repo.notify(conn, CHANNEL, payload)
 
 
 # Notices that are not about one event's run (their "event" is not a slug, so they never collide

@@ -25,8 +25,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import __version__
+from app.core.errors import NotFound, NotYetLoaded
 from app.engine.clock import Clock
-from app.errors import NotFound, NotYetLoaded
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import MAX_BYTES, load_text

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import env_value
+from app.core.config import env_value
+from app.core.public_url import console_links
 from app.engine.service import RunEngine
 from app.engine.targets import Resolved, resolve_targets
-from app.public_url import console_links
 from app.store import events_repo
 from schedules.model import Schedule
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.config import env_value
+from app.core.config import env_value
 from integrations.notifiers.errors import NotifierError
 from integrations.notifiers.target import TargetConfig
 from schedules.model import Schedule, Target

@@ -21,11 +21,11 @@ from typing import Any, Protocol
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.core.errors import Invalid, NotRecorded
 from app.engine.broadcast import Broadcaster
 from app.engine.cache import EventCache, Loaded
 from app.engine.clock import Clock
 from app.engine.lateness import stale
-from app.errors import Invalid, NotRecorded
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
 from schedules.load import check_source, load_text

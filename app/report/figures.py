@@ -25,7 +25,7 @@ from app.attendance.intervals import Attendance, Participant
 from app.attendance.people import match_people
 from app.report.join import Joined, join
 from app.store.registrants_repo import RegistrantRow
-from app.views import iso_utc
+from app.views.times import iso_utc
 from app.zoom.mapping import zoom_field
 from schedules.adjustments import Adjustment
 from schedules.iso_names import country_code, country_label, country_name, language_name
@@ -242,7 +242,7 @@ def build_pack(
     now: datetime,
     options: PackOptions = PackOptions(),
 ) -> dict[str, Any]:
-    """The pack as plain data; `base` is the internal report (app/attendance/report.py) of the same state."""
+    """The pack as plain data; `base` is the internal report (app/report/attendance.py) of the same state."""
     attendees = [p for p in attendance.participants if p.intervals and p.seconds(now) > 0]
     scheduled = _scheduled_keys(schedule, attendance)
     joined = join(registrants, attendees, set(scheduled))

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.attendance.report import build_report
 from app.attendance.service import load_attendance
+from app.report.attendance import build_report
 from app.report.figures import PackOptions, build_pack
 from app.report.pdf import html_to_pdf
 from app.report.render import to_csv, to_html, to_json

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from app.core.errors import Conflict, Invalid, NotFound
 from app.engine.service import Txn
-from app.errors import Conflict, Invalid, NotFound
 from schedules.adjustments import (
     Adjustment,
     Advance,

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from app.core.errors import AppError, Conflict, Invalid, error_body
 from app.engine.service import RunEngine, Txn
-from app.errors import AppError, Conflict, Invalid, error_body
-from app.run import rules, undo
-from app.stage import rules as stage_rules
-from app.state_view import state_json
+from app.run import rules, stage_rules, undo
 from app.store import idempotency_repo
-from app.views import iso_utc
+from app.views.state import state_json
+from app.views.times import iso_utc
 from schedules.adjustments import Adjustment, Undo
 from schedules.model import Schedule
 from schedules.timeline import Timeline

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.core.errors import Conflict
 from app.core.vocabulary import DeliveryStatus
 from app.engine.service import Txn
-from app.errors import Conflict
 from app.store import outbox_repo
 from schedules.adjustments import (
     Adjustment,

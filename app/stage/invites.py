@@ -14,13 +14,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
-from app.public_url import required
+from app.core.config import Settings
+from app.core.public_url import required
 from app.stage.links import ensure_links, rotate_link, stage_people
-from app.store.tables import invites, zoom_objects
+from app.store import invites_repo, zoom_repo
 from integrations.zoom.errors import ZoomError
 from schedules.invites import InvitePart, JoinLink, PresenterLink, invite_ics, invite_part
 from schedules.model import Person, Schedule
@@ -90,27 +89,6 @@ async def personal_links(settings: Settings, schedule: Schedule, row) -> dict[st
     return links
 
 
-async def _sequence(conn: AsyncConnection, event_id: str, person: str, fingerprint: str, now: datetime) -> int:
-    row = (
-        await conn.execute(select(invites).where(invites.c.event_id == event_id, invites.c.person == person))
-    ).first()
-    if row is None:
-        await conn.execute(
-            insert(invites).values(
-                event_id=event_id, person=person, sequence=0, content_hash=fingerprint, updated_at=now
-            )
-        )
-        return 0
-    if row.content_hash == fingerprint:
-        return row.sequence
-    await conn.execute(
-        update(invites)
-        .where(invites.c.event_id == event_id, invites.c.person == person)
-        .values(sequence=row.sequence + 1, content_hash=fingerprint, updated_at=now)
-    )
-    return row.sequence + 1
-
-
 async def build_invites(
     db: AsyncEngine,
     settings: Settings,
@@ -130,7 +108,7 @@ async def build_invites(
     event_id = schedule.event.id
     rows = build_timeline(schedule).segments  # the plan, not the live run: invites go out before the day
     async with db.begin() as conn:
-        zoom = (await conn.execute(select(zoom_objects).where(zoom_objects.c.event_id == event_id))).first()
+        zoom = await zoom_repo.stored(conn, event_id)
     personal = await personal_links(settings, schedule, zoom)
     people = [p for p in schedule.people if only is None or p.id == only]
     out = []
@@ -148,6 +126,6 @@ async def build_invites(
             )
             if part is None:
                 continue
-            sequence = await _sequence(conn, event_id, person.id, part.fingerprint(), now)
+            sequence = await invites_repo.next_sequence(conn, event_id, person.id, part.fingerprint(), now)
             out.append(Invite(person.id, part, sequence, invite_ics(schedule, part, sequence, now)))
     return out

@@ -11,9 +11,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.attendance.facts import Fact
-from app.attendance.intervals import PastRow
 from app.core.vocabulary import CueStatus
+from app.store.attendance_rows import Fact, PastRow
 from app.store.db import insert_ignoring_duplicates
 from app.store.tables import (
     attendance_facts,
@@ -336,3 +335,9 @@ async def fired_readiness_cues(conn: AsyncConnection, event_id: str) -> list:
         cues.c.event_id == event_id, cues.c.kind == "readiness_check", cues.c.status == CueStatus.FIRED
     )
     return list((await conn.execute(query)).all())
+
+
+async def unprocessed_bodies(conn: AsyncConnection, meeting_id: str) -> list:
+    """The bodies of a meeting's webhooks committed but not processed yet."""
+    query = select(inbox.c.body).where(inbox.c.processed_at.is_(None), inbox.c.meeting_id == meeting_id)
+    return [row.body for row in await conn.execute(query)]

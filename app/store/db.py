@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -84,3 +84,9 @@ async def migrate(url: str) -> None:
         await asyncio.to_thread(_upgrade, url)
     finally:
         await conn.close()  # ends the session, which releases the lock
+
+
+async def applied_migrations(conn: AsyncConnection) -> set[str]:
+    """The migration revisions the database is at (raises if the database cannot answer at all)."""
+    await conn.execute(text("SELECT 1"))
+    return {row[0] for row in await conn.execute(text("SELECT version_num FROM alembic_version"))}

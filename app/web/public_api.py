@@ -9,20 +9,14 @@ from fastapi.responses import StreamingResponse
 
 from app.api.deps import EventId, RuntimeDep
 from app.api.openapi import error, event_stream
-from app.errors import AppError
-from app.web.agenda import agenda_json
+from app.core.errors import TooManyStreams
+from app.views.agenda import agenda_json
 from app.web.agenda_hub import AgendaHub, frame
 
 router = APIRouter(prefix="/api/public/events", tags=["public agenda"])
 KEEPALIVE_SECONDS = 15
 # Anyone can open these streams; a cap (SHOWCALLER_PUBLIC_STREAMS_MAX, default 2000 per process)
 # keeps one process from being tied up by idle connections.
-
-
-class TooManyStreams(AppError):
-    """The public stream is at capacity; clients fall back to polling the agenda."""
-
-    status, code = 503, "too_many_streams"
 
 
 def _agenda(runtime, event_id: str) -> dict:

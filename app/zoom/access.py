@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from app.config import Settings
+from app.core.config import Settings
 from integrations.zoom import ZoomClient, make_http_client
 from integrations.zoom.pacing import Pacer, RateLimits
 from integrations.zoom_emulator import ZoomEmulator, create_emulator

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import httpx
 
-from app.config import Settings
+from app.core.config import Settings
 from integrations.zoom import MeetingSpec, sign, url_validation_response
 from integrations.zoom.preflight import Check
 from schedules.model import Schedule

@@ -1,14 +1,14 @@
-"""What the database remembers about each event's Zoom object, step by step as apply proceeds."""
+"""What the database remembers about each event's Zoom object, step by step as apply proceeds
+(the statements are app/store/zoom_repo.py; each step is its own short transaction)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.store.tables import zoom_creates, zoom_objects
+from app.store import zoom_repo
 from integrations.zoom import ApplyResult, Journal, MeetingSpec
 from integrations.zoom.models import ZoomMeeting
 
@@ -16,20 +16,19 @@ from integrations.zoom.models import ZoomMeeting
 async def stored(db: AsyncEngine, event_id: str) -> Any:
     """The Zoom object recorded for an event, or None."""
     async with db.begin() as conn:
-        return (await conn.execute(select(zoom_objects).where(zoom_objects.c.event_id == event_id))).first()
+        return await zoom_repo.stored(conn, event_id)
 
 
 async def pending_create(db: AsyncEngine, event_id: str) -> Any:
     """A create sent for the event whose answer was never recorded, or None."""
     async with db.begin() as conn:
-        return (await conn.execute(select(zoom_creates).where(zoom_creates.c.event_id == event_id))).first()
+        return await zoom_repo.pending_create(conn, event_id)
 
 
 async def other_ids(db: AsyncEngine, event_id: str) -> set[int]:
     """Zoom ids recorded for other events (never adopted for this one)."""
     async with db.begin() as conn:
-        rows = await conn.execute(select(zoom_objects.c.zoom_id).where(zoom_objects.c.event_id != event_id))
-        return {int(r.zoom_id) for r in rows}
+        return await zoom_repo.other_ids(conn, event_id)
 
 
 def links_of(obj: ZoomMeeting | ApplyResult) -> dict[str, Any]:
@@ -48,36 +47,28 @@ async def record_object(
 ) -> None:
     """Record (or replace) the event's Zoom object and its links; the pending create is settled."""
     async with db.begin() as conn:
-        await conn.execute(delete(zoom_creates).where(zoom_creates.c.event_id == event_id))
-        await conn.execute(delete(zoom_objects).where(zoom_objects.c.event_id == event_id))
-        await conn.execute(
-            insert(zoom_objects).values(
-                event_id=event_id,
-                kind=kind,
-                host=spec.host_user,
-                sandbox=sandbox,
-                applied_spec=spec.model_dump(mode="json"),
-                applied_at=now,
-                start_url_at=now if links.get("start_url") else None,
-                **links,
-            )
+        await zoom_repo.record_object(
+            conn,
+            event_id,
+            kind=kind,
+            host=spec.host_user,
+            applied_spec=spec.model_dump(mode="json"),
+            links=links,
+            sandbox=sandbox,
+            now=now,
         )
 
 
 async def forget_pending_create(db: AsyncEngine, event_id: str) -> None:
     """The pending create was looked for and never happened."""
     async with db.begin() as conn:
-        await conn.execute(delete(zoom_creates).where(zoom_creates.c.event_id == event_id))
+        await zoom_repo.forget_pending_create(conn, event_id)
 
 
 async def record_start_url(db: AsyncEngine, event_id: str, start_url: str | None, now: datetime) -> None:
     """Store a freshly read start link."""
     async with db.begin() as conn:
-        await conn.execute(
-            update(zoom_objects)
-            .where(zoom_objects.c.event_id == event_id)
-            .values(start_url=start_url, start_url_at=now)
-        )
+        await zoom_repo.record_start_url(conn, event_id, start_url, now)
 
 
 def db_journal(db: AsyncEngine, event_id: str, spec: MeetingSpec, sandbox: bool, now: datetime) -> Journal:
@@ -85,11 +76,8 @@ def db_journal(db: AsyncEngine, event_id: str, spec: MeetingSpec, sandbox: bool,
 
     async def creating(_spec: MeetingSpec) -> None:
         async with db.begin() as conn:
-            await conn.execute(delete(zoom_creates).where(zoom_creates.c.event_id == event_id))
-            await conn.execute(
-                insert(zoom_creates).values(
-                    event_id=event_id, kind=spec.kind, host=spec.host_user, topic=spec.topic, requested_at=now
-                )
+            await zoom_repo.record_create(
+                conn, event_id, kind=spec.kind, host=spec.host_user, topic=spec.topic, now=now
             )
 
     async def created(meeting: ZoomMeeting) -> None:
@@ -97,6 +85,6 @@ def db_journal(db: AsyncEngine, event_id: str, spec: MeetingSpec, sandbox: bool,
 
     async def deleted(_kind: str, _zoom_id: int) -> None:
         async with db.begin() as conn:
-            await conn.execute(delete(zoom_objects).where(zoom_objects.c.event_id == event_id))
+            await zoom_repo.forget_object(conn, event_id)
 
     return Journal(creating=creating, created=created, deleted=deleted)

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
+from app.core.config import Settings
 from app.engine.targets import resolve_targets
 from app.zoom.access import SANDBOX_BASE, ZoomAccess, zoom_access
 from app.zoom.doctor import DoctorReport, check_date, check_stage_panelists, check_targets, check_webhook, slug

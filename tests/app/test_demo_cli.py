@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import app.cli.report_cmds  # noqa: F401  (registers the commands, as app.cli.main does)
 import app.cli.run_cmds  # noqa: F401
 from app.cli import app
-from app.rehearsal import shown_host
+from app.rehearsal.rehearse import shown_host
 from tests.conftest import MEKONG
 
 

@@ -8,7 +8,7 @@ import threading
 import httpx
 import pytest
 
-from app.schedule_worker import BoundedParser
+from app.run.schedule_worker import BoundedParser
 from app.store import events_repo, tokens_repo
 from schedules.load import load_file
 from schedules.problems import ScheduleError

@@ -8,7 +8,7 @@ import os
 import httpx
 import pytest
 
-from app.logs import RedactSecrets, redact
+from app.core.logs import RedactSecrets, redact
 from app.store.db import migrate
 from tests.conftest import MEKONG
 from tests.engine.helpers import ServiceProcess

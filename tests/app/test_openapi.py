@@ -24,9 +24,9 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
-from app.config import Settings
+from app.core.config import Settings
+from app.core.metrics import CONTENT_TYPE
 from app.main import create_app
-from app.metrics import CONTENT_TYPE
 from app.store.tables import deliveries
 from tests.fixtures import EVENT, Recorder, bangkok
 from tests.fixtures.databases import fresh_sqlite

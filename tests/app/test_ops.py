@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from app.logs import JsonFormatter, TextFormatter
+from app.core.logs import JsonFormatter, TextFormatter
 from app.store import outbox_repo
 from tests.conftest import bangkok
 

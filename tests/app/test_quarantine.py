@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from app.cli import app as cli
 from app.cli import event_cmds  # noqa: F401  (registers `events`)
-from app.config import get_settings
+from app.core.config import get_settings
 from app.engine.clock import ManualClock
 from app.main import create_app
 from app.store.tables import cues, events, run_log

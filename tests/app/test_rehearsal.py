@@ -17,7 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 
-from app.rehearsal import rehearse
+from app.rehearsal.rehearse import rehearse
 from tests.conftest import MEKONG
 
 

@@ -14,8 +14,8 @@ import httpx
 
 from app.cluster.notify import ChangeListener
 from app.cluster.poll import ChangePoll
-from app.config import Settings
-from app.public_url import for_serve
+from app.core.config import Settings
+from app.core.public_url import for_serve
 from app.store import tokens_repo
 from app.store.db import create_engine
 from app.zoom.service import ZoomSetup

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.core.text_rules import first_forbidden, neutralise, problems
 from app.store import events_repo, tokens_repo
 from app.store.tables import attendance_facts, inbox, run_log
-from app.text_rules import first_forbidden, neutralise, problems
 from integrations.zoom_emulator.payloads import Person
 from tests.attendance.conftest import EVENT, start_harness
 from tests.conftest import MEKONG, bangkok

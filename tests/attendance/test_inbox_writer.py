@@ -17,10 +17,10 @@ from app.attendance.inbox_row import NotStorable, inbox_row
 from app.attendance.inbox_writer import InboxWriter, inbox_writer_for
 from app.attendance.processor import InboxProcessor, fact_from_body
 from app.attendance.sqlite_inbox import SqliteInboxWriter
+from app.core.text_rules import first_forbidden
 from app.store import attendance_repo
 from app.store.db import create_engine, migrate
 from app.store.tables import inbox
-from app.text_rules import first_forbidden
 from integrations.zoom.webhooks import parse_event
 from integrations.zoom_emulator.payloads import Person
 from tests.attendance.conftest import MEETING_ID

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.attendance.facts import Fact
-from app.attendance.intervals import PastRow, build_attendance, merge
+from app.attendance.intervals import build_attendance, merge
 from app.attendance.processor import fact_from_body
+from app.store.attendance_rows import Fact, PastRow
 from integrations.zoom_emulator import simulate_crowd
 from integrations.zoom_emulator.payloads import Person, participant_event
 from tests.attendance.conftest import meeting_ref

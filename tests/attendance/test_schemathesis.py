@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from sqlalchemy import func, select
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.store.tables import inbox
 from tests.attendance.conftest import signed_headers

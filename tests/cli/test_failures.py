@@ -16,8 +16,8 @@ import app.cli.run_cmds  # noqa: F401
 import app.cli.schedule_cmds  # noqa: F401
 import app.cli.zoom_cmds  # noqa: F401
 from app.cli import app
-from app.cli.failures import ExitCode
-from app.config import get_settings
+from app.core.config import get_settings
+from app.core.failures import ExitCode
 from tests.cli.conftest import MEKONG, REPO
 
 TARGET_VARIABLES = (

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import app.cli.run_cmds  # noqa: F401  (registers the commands, as app.cli.main does)
 import app.cli.stage_cmds  # noqa: F401
 from app.cli import app
-from app.config import get_settings
+from app.core.config import get_settings
 from app.store import tokens_repo
 from app.store.db import create_engine
 from tests.cli.conftest import MEKONG, REPO

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from app.core.errors import Conflict
 from app.engine.clock import ManualClock
 from app.engine.service import UnknownEvent
-from app.errors import Conflict
 from tests.engine.helpers import Drill
 from tests.fixtures.service import Runtime
 
@@ -64,9 +64,9 @@ async def test_a_rehearsal_refuses_a_database_another_instance_dispatches_on(sha
 
     from rich.console import Console
 
-    from app.cli.failures import ExitCode, Failure
+    from app.core.failures import ExitCode, Failure
     from app.engine.clock import SystemClock
-    from app.rehearsal import rehearse
+    from app.rehearsal.rehearse import rehearse
     from tests.conftest import MEKONG
     from tests.engine.helpers import free_port
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from app.rehearsal import Summary, rehearse
+from app.rehearsal.rehearse import Summary, rehearse
 from tests.conftest import IN_CI, MEKONG
 
 

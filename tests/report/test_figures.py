@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.attendance.intervals import Attendance, Participant
-from app.attendance.report import build_report
+from app.report.attendance import build_report
 from app.report.figures import PackOptions, build_pack, cell
 from app.report.join import join
 from app.report.render import to_csv, to_html

@@ -183,7 +183,7 @@ async def test_preview_names_what_a_jump_would_post(host):
 async def test_text_the_database_refuses_records_nothing_and_later_actions_work(host):
     # PostgreSQL refuses NUL in text; SQLite stores it. Either way the run log and the cache agree,
     # and the next action is recorded normally (before, every later action answered 500).
-    from app.errors import NotRecorded
+    from app.core.errors import NotRecorded
 
     try:
         await host.runtime.run.announce("mekong-dialogue-2022", "Hana", "nul \x00 x", [])

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from pydantic import ValidationError
 
-from app.config import Settings
+from app.core.config import Settings
 from schedules.adjustments import Announce
 from tests.conftest import bangkok
 from tests.fixtures import EVENT, Recorder

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from app.core.errors import AppError
 from app.engine.clock import ManualClock
-from app.errors import AppError
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import EndEvent, Undo, effective
 from schedules.load import load_text

@@ -75,7 +75,7 @@ def test_runsheet_command_writes_html_and_a_pdf(tmp_path, monkeypatch):
     data = (tmp_path / "respondent-5-runsheet.pdf").read_bytes()
     assert data.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 1
     monkeypatch.setenv("SHOWCALLER_CHROMIUM", "no-such-chromium")
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     get_settings.cache_clear()
     try:

@@ -144,7 +144,7 @@ async def test_stage_message_survives_a_restart(live, settings_for):
     again = Runtime(live.runtime.settings, clock=live.clock)
     await again.start(run_timer=False, run_worker=False)
     try:
-        from app.stage.view import stage_json
+        from app.views.stage import stage_json
 
         loaded = again.engine.loaded(EVENT)
         view = stage_json(loaded.schedule, again.engine.timeline(EVENT), loaded.actions, live.clock.now())

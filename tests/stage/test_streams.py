@@ -11,12 +11,12 @@ import httpx
 from sqlalchemy import select
 
 from app.api.stream_tickets import StreamTickets, ticket_hash
+from app.cluster.stream_access import ENDED, StreamGuard
 from app.engine.clock import ManualClock
 from app.stage.presence import Connection, StagePresence
 from app.store import presence_repo, tickets_repo, tokens_repo
 from app.store.db import create_engine
 from app.store.tables import stage_presence, stream_tickets
-from app.stream_access import ENDED, StreamGuard
 from tests.fixtures import LoopbackServer, bangkok
 from tests.stage.conftest import EVENT
 

@@ -16,7 +16,7 @@ from tests.web.conftest import EVENT, sign_in
 
 pytestmark = pytest.mark.browser
 
-LONGEST = 200  # a stage message's limit (app/stage/rules.py)
+LONGEST = 200  # a stage message's limit (app/run/stage_rules.py)
 
 
 async def blocking(page, where: str) -> list[str]:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from app.web.agenda import iso_ms
+from app.views.agenda import iso_ms
 from app.web.routes import asset_version
 from schedules.adjustments import Advance, Delay
 from tests.conftest import bangkok

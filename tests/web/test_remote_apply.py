@@ -12,7 +12,7 @@ import app.cli.remote_cmds  # noqa: F401  (registers the commands, as app.cli.ma
 import app.cli.zoom_cmds  # noqa: F401
 from app.cli import app
 from app.cli.failures import ExitCode
-from app.config import get_settings
+from app.core.config import get_settings
 from app.engine.clock import ManualClock
 from app.store import tokens_repo
 from tests.conftest import ROOT, bangkok

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import app.cli.remote_cmds  # noqa: F401  (registers the commands, as app.cli.main does)
 from app.cli import app
-from app.cli.failures import ExitCode
+from app.core.failures import ExitCode
 from app.store import tokens_repo
 from tests.conftest import MEKONG, bangkok
 from tests.web.conftest import EVENT

@@ -221,7 +221,7 @@ def test_contract_helper_catches_a_bad_body(contract) -> None:
 
 async def test_apply_and_doctor_through_the_app_service_send_only_spec_valid_requests(contract, tmp_path) -> None:
     """The service's whole path (doctor, lookups, creates, edits, panelists) for a meeting and a webinar."""
-    from app.config import Settings
+    from app.core.config import Settings
     from app.engine.clock import ManualClock
     from app.zoom.service import ZoomSetup
     from integrations.zoom import ZoomClient

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from app.zoom.doctor import DoctorReport, check_date, check_webhook
 from app.zoom.mapping import spec_from_schedule
 from integrations.zoom import Interpreter, MeetingSpec, ZoomClient

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import app.cli.zoom_cmds  # noqa: F401  (registers doctor/apply/status, as app.cli.main does)
 from app.cli import app as cli
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
 from app.engine.clock import ManualClock
 from app.zoom.service import DoctorFailed, ZoomSetup
 from integrations.zoom import ZoomClient, url_validation_response

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.config import Settings
+from app.core.config import Settings
 from app.engine.clock import ManualClock
 from app.zoom.service import ZoomSetup
 from integrations.zoom import ZoomClient, ZoomRateLimited

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.views import iso_utc, segment_json
+from app.views.schedule import segment_json
+from app.views.segments import host_people, segment_view
+from app.views.times import iso_utc
 from schedules.model import Schedule
 from schedules.plan import SegmentTiming
 from schedules.timeline import Timeline
@@ -16,28 +18,10 @@ def _seconds(delta) -> float | None:
 
 
 def _segment(schedule: Schedule, row: SegmentTiming | None, now: datetime) -> dict[str, Any] | None:
+    """The current or next segment, in a host's tier, with how long until it starts."""
     if row is None:
         return None
-    seg = schedule.segments[row.index]
-
-    def people(ids: list[str]) -> list[dict[str, Any]]:
-        return [{"id": i, "name": p.name, "organisation": p.organisation} for i in ids if (p := schedule.person(i))]
-
-    return {
-        "id": seg.id,
-        "title": seg.title,
-        "kind": seg.kind.value,
-        "start": iso_utc(row.start),
-        "end": iso_utc(row.end),
-        "planned_start": iso_utc(row.planned_start),
-        "planned_end": iso_utc(row.planned_end),
-        "starts_in": _seconds(row.start - now),
-        "moderators": people(seg.moderators),
-        "speakers": people(seg.speakers),
-        "respondents": None
-        if not seg.respondents
-        else {"count": seg.respondents.count, "minutes": seg.respondents.minutes},
-    }
+    return {**segment_view(schedule, row, host_people), "starts_in": _seconds(row.start - now)}
 
 
 def timer_level(remaining: float, warning: float, danger: float) -> str:

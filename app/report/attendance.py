@@ -7,7 +7,7 @@ from typing import Any
 
 from app.attendance.intervals import Attendance, Participant
 from app.attendance.people import check_segment, expected_people, match_people, person_presence
-from app.views import iso_utc
+from app.views.times import iso_utc
 from schedules.model import Schedule
 from schedules.timeline import Timeline
 

@@ -27,13 +27,13 @@ from app.api.openapi import error, event_stream
 from app.api.schemas import ActionOut
 from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
 from app.cluster.writes import announce_access
-from app.errors import AppError, NotFound
-from app.public_url import PublicUrlMissing, required
+from app.core.errors import AppError, NotFound
+from app.core.public_url import PublicUrlMissing, required
 from app.stage.links import StageLink, ensure_links, rotate_link, stage_people
 from app.stage.presence import PRESENCE_REASONS, Connection
-from app.stage.view import stage_json
 from app.store import tokens_repo
-from app.views import iso_utc
+from app.views.stage import stage_json
+from app.views.times import iso_utc
 from schedules.stage import stage_message
 
 router = APIRouter(prefix="/api/events/{event_id}/stage", tags=["stage"])

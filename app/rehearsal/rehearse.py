@@ -27,18 +27,18 @@ from rich.console import Console
 
 from app import bootstrap
 from app.attendance.registrants import fetch_records
-from app.attendance.report import attendance_json
-from app.cli.failures import ExitCode, Failure
-from app.config import Settings
+from app.core.config import Settings
+from app.core.errors import AppError
+from app.core.failures import ExitCode, Failure
+from app.core.metrics import Metrics
 from app.core.vocabulary import DeliveryStatus, FireOutcome, HostRole, InstanceRole
 from app.engine.clock import ScaledClock
-from app.errors import AppError
 from app.main import create_app
-from app.metrics import Metrics
-from app.rehearsal_zoom import plan_meeting, run_meeting
+from app.rehearsal.meeting import plan_meeting, run_meeting
+from app.rehearsal.transcript import Transcript
+from app.report.attendance import attendance_json
 from app.services import Services
 from app.store import outbox_repo, tokens_repo
-from app.transcript import Transcript
 from app.zoom.access import SANDBOX_BASE, sandbox_client
 from app.zoom.mapping import sandbox_users
 from app.zoom.service import ZoomSetup

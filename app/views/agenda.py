@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.views import iso_utc
-from schedules.model import Person, Schedule
+from app.views.segments import public_people, segment_view
+from app.views.times import iso_utc
+from schedules.model import Schedule
 from schedules.timeline import Timeline
 
 
@@ -15,45 +16,14 @@ def iso_ms(moment: datetime) -> str:
     return iso_utc(moment)[:-1] + f".{moment.microsecond // 1000:03d}Z"
 
 
-def public_person(person: Person) -> dict[str, Any]:
-    """A speaker as the audience sees them: name, honorific, title, organisation, country."""
-    return {
-        "name": person.name,
-        "honorific": person.honorific,
-        "title": person.title,
-        "organisation": person.organisation,
-        "country": person.country,
-    }
-
-
-def _people(schedule: Schedule, ids: list[str]) -> list[dict[str, Any]]:
-    return [public_person(p) for i in ids if (p := schedule.person(i))]
-
-
 def agenda_json(schedule: Schedule, timeline: Timeline, now: datetime) -> dict[str, Any]:
     """Event, run status, current/next ids, and every segment with projected/planned UTC times."""
     state = timeline.state_at(now)
     segments = []
     for row in timeline.segments:
         seg = schedule.segments[row.index]
-        segments.append(
-            {
-                "id": seg.id,
-                "title": seg.title,
-                "kind": seg.kind.value,
-                "start": iso_utc(row.start),
-                "end": iso_utc(row.end),
-                "planned_start": iso_utc(row.planned_start),
-                "planned_end": iso_utc(row.planned_end),
-                "skipped": row.skipped,
-                "description": seg.description,
-                "moderators": _people(schedule, seg.moderators),
-                "speakers": _people(schedule, seg.speakers),
-                "respondents": None
-                if seg.respondents is None
-                else {"count": seg.respondents.count, "minutes": seg.respondents.minutes},
-            }
-        )
+        view = segment_view(schedule, row, public_people)
+        segments.append({**view, "skipped": row.skipped, "description": seg.description})
     active = [row for row in timeline.segments if not row.skipped]
     starts_at = active[0].start if active else state.planned_end
     event = schedule.event

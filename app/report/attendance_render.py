@@ -16,8 +16,8 @@ from schedules.resolve import zone
 _env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 _HERE = Path(__file__).parent
 # Templates ship beside this module (package data): the SVG chart and the HTML page around it.
-_SVG = (_HERE / "chart.svg.html").read_text(encoding="utf-8")
-_PAGE = (_HERE / "report.html").read_text(encoding="utf-8")
+_SVG = (_HERE / "attendance_chart.svg.html").read_text(encoding="utf-8")
+_PAGE = (_HERE / "attendance.html").read_text(encoding="utf-8")
 
 
 def to_csv(report: dict[str, Any]) -> str:

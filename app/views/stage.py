@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from app.state_view import timer_level
-from app.views import iso_utc
+from app.views.state import timer_level
+from app.views.times import iso_utc
 from schedules.model import Schedule
 from schedules.stage import person_slots, stage_message
 from schedules.timeline import Timeline

@@ -8,7 +8,7 @@ one from the address it listens on, and says that people elsewhere cannot use it
 
 from __future__ import annotations
 
-from app.config import Settings
+from app.core.config import Settings
 
 # `--local`: the address `showcaller serve` listens on by default.
 LOCAL_URL = "http://127.0.0.1:8000"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from app.core.errors import Conflict, Invalid
 from app.engine.service import Txn
-from app.errors import Conflict, Invalid
 from app.run.rules import not_ended
 from schedules.adjustments import Adjustment, StageClear, StageMessage, effective
 from schedules.stage import stage_message

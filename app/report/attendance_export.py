@@ -8,9 +8,9 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.attendance.render import to_csv, to_html
-from app.attendance.report import build_report
 from app.attendance.service import load_attendance
+from app.report.attendance import build_report
+from app.report.attendance_render import to_csv, to_html
 from app.store import events_repo
 from schedules.model import Schedule
 from schedules.timeline import Timeline, build_timeline

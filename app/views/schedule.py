@@ -5,23 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.views.segments import plan_people, segment_view
+from app.views.times import iso_local, iso_utc
 from schedules.clock import change_between, describe_change, utc_offset
-from schedules.messages_cues import respondent_label
 from schedules.model import Schedule, Segment
 from schedules.resolve import zone
 from schedules.roster import panelist_refs
 from schedules.rules import email_of
 from schedules.timeline import Timeline
-
-
-def iso_utc(moment: datetime) -> str:
-    """2022-05-30T07:00:00Z."""
-    return moment.astimezone(zone("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def iso_local(moment: datetime, zone_name: str) -> str:
-    """The same instant in a zone, with its offset."""
-    return moment.astimezone(zone(zone_name)).isoformat()
 
 
 def segment_people(schedule: Schedule, seg: Segment) -> str:
@@ -41,35 +32,19 @@ def segment_people(schedule: Schedule, seg: Segment) -> str:
 
 
 def segment_json(schedule: Schedule, timeline: Timeline, zone_name: str) -> list[dict[str, Any]]:
-    """Every segment with planned and projected times, UTC and local."""
+    """Every segment with planned and projected times, UTC and local (the plan's tier: people by id)."""
     out = []
     for row in timeline.segments:
         seg = schedule.segments[row.index]
         out.append(
             {
-                "id": seg.id,
-                "title": seg.title,
-                "kind": seg.kind.value,
-                "start": iso_utc(row.start),
-                "end": iso_utc(row.end),
+                **segment_view(schedule, row, plan_people, slots=True),
                 "start_local": iso_local(row.start, zone_name),
                 "end_local": iso_local(row.end, zone_name),
-                "planned_start": iso_utc(row.planned_start),
-                "planned_end": iso_utc(row.planned_end),
                 "duration_seconds": int(row.duration.total_seconds()),
                 "clock_change": clock_change_json(row.start, row.end, zone_name),
                 "skipped": row.skipped,
                 "flexible": seg.flexible,
-                "moderators": seg.moderators,
-                "speakers": seg.speakers,
-                "respondents": None
-                if seg.respondents is None
-                else {
-                    "count": seg.respondents.count,
-                    "minutes": seg.respondents.minutes,
-                    "slot_minutes": [seg.respondents.slot_minutes(n) for n in range(1, seg.respondents.count + 1)],
-                    "labels": [respondent_label(schedule, seg, i) for i in range(seg.respondents.count)],
-                },
                 "description": seg.description,
             }
         )

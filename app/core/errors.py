@@ -59,6 +59,57 @@ class Forbidden(AppError):
     status, code = 403, "forbidden"
 
 
+# Errors of one transport, here with the rest so every error and its status is in one place.
+
+
+class ZoomFailed(AppError):
+    """Zoom refused a set-up call (`/api/events/{id}/zoom/...`)."""
+
+    status, code = 502, "zoom_error"
+
+
+class PreflightFailed(AppError):
+    """A Zoom apply stopped by its preflight, before anything was written to Zoom."""
+
+    status, code = 409, "preflight_failed"
+
+
+class PdfUnavailable(AppError):
+    """The attendance PDF cannot be printed here (no PDF engine)."""
+
+    status, code = 503, "pdf_unavailable"
+
+
+class ZoomUnavailable(AppError):
+    """Zoom could not be asked for the attendance data."""
+
+    status, code = 502, "zoom_error"
+
+
+class WebhookUnauthorized(AppError):
+    """A Zoom webhook whose signature does not verify."""
+
+    status, code = 401, "webhook_rejected"
+
+
+class InvalidWebhook(AppError):
+    """A Zoom webhook body that is not a webhook."""
+
+    status, code = 400, "invalid_webhook"
+
+
+class InboxUnavailable(AppError):
+    """Not stored, so not acknowledged: Zoom retries a 5xx later."""
+
+    status, code = 503, "inbox_unavailable"
+
+
+class TooManyStreams(AppError):
+    """The public stream is at capacity; clients fall back to polling the agenda."""
+
+    status, code = 503, "too_many_streams"
+
+
 def _json(status: int, code: str, reason: str, headers: dict | None = None, **details) -> JSONResponse:
     return JSONResponse({"error": code, "reason": reason, **details}, status_code=status, headers=headers)
 
