@@ -96,17 +96,9 @@ def create_app(
     install_log_redaction()
     app.add_middleware(WebhookTiming, metrics_of=lambda: metrics)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness: answers as soon as the service is up")
-    async def healthz():
-        return {"status": "ok"}
-
-    # webhooks.include puts its route first: it is the hot path and routes match in order.
-    webhooks.include(app)
-    for module in (events, control, deliveries):
-        app.include_router(module.router)
-    app.include_router(stage_api.router)
-    app.include_router(stage_api.people_router)
-    for module in (zoom, attendance, web_routes, ops):
+    # One way to mount every transport: its include(app). The webhook route goes first: it is the hot
+    # path and routes match in order; ops adds /healthz, /readyz, /metrics and the API docs.
+    for module in (webhooks, events, control, deliveries, stage_api, zoom, attendance, web_routes, ops):
         module.include(app)
     openapi.install(app)  # after every route: documents the statuses they answer
     return app

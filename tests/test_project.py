@@ -339,3 +339,21 @@ def test_no_file_names_a_path_outside_the_repository():
             if any(marker in line for marker in markers) and "# path-ok" not in line:
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
     assert offenders == [], "absolute paths:\n" + "\n".join(offenders)
+
+
+def test_the_docs_quote_the_fire_block_as_the_composition_root_has_it():
+    """docs/conventions.md shows "what happens when a cue fires" from app/bootstrap.py: the same lines
+    (blank lines aside), so the quote cannot drift from the code."""
+    import textwrap
+
+    code = (ROOT / "app" / "bootstrap.py").read_text(encoding="utf-8")
+    start = code.index("        # -- what happens when a cue fires")
+    block = textwrap.dedent(code[start : code.index("        dispatch = Dispatch()", start)])
+    docs = (ROOT / "docs" / "conventions.md").read_text(encoding="utf-8")
+    quoted = docs[docs.index("# -- what happens when a cue fires") :]
+    quoted = quoted[: quoted.index("```")]
+
+    def lines(text: str) -> list[str]:
+        return [line.rstrip() for line in text.splitlines() if line.strip()]
+
+    assert lines(quoted) == lines(block)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from app.api.deps import EventId, Host, IdempotencyKey, RunDep, respond
 from app.api.openapi import ACTION_REFUSALS
@@ -127,3 +127,8 @@ async def stop_timer(event_id: EventId, timer_id: str, run: RunDep, caller: Host
 )
 async def announce(event_id: EventId, body: AnnounceIn, run: RunDep, caller: Host, intent: IdempotencyKey):
     return respond(await run.announce(event_id, caller.name, body.message, body.targets, intent=intent))
+
+
+def include(app: FastAPI) -> None:
+    """Mount the host actions."""
+    app.include_router(router)

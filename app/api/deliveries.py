@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
 from app.api.openapi import error
@@ -91,3 +91,8 @@ async def resend(delivery_id: str, runtime: RuntimeDep, caller: Host, again: boo
         log.info("delivery %s sent again as new delivery %s by %s", delivery_id, new_id, caller.name)
         return {"id": new_id, "status": DeliveryStatus.PENDING, "resend_of": delivery_id}
     return {"id": delivery_id, "status": DeliveryStatus.PENDING}
+
+
+def include(app: FastAPI) -> None:
+    """Mount the delivery routes."""
+    app.include_router(router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from contextlib import aclosing
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import (
@@ -182,3 +182,8 @@ async def stream(event_id: EventId, runtime: RuntimeDep, caller: StreamViewer, r
             runtime.streams.close(access)
 
     return sse_response(events())
+
+
+def include(app: FastAPI) -> None:
+    """Mount the event routes (schedules, state, cues, streams)."""
+    app.include_router(router)

@@ -76,7 +76,11 @@ def _assets() -> Path:
 
 
 def include(app: FastAPI) -> None:
-    """Add /readyz, /metrics, /docs and /redoc (Swagger UI and ReDoc from packaged files, no CDN)."""
+    """Add /healthz, /readyz, /metrics, /docs and /redoc (Swagger UI and ReDoc from packaged files, no CDN)."""
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: answers as soon as the service is up")
+    async def healthz():
+        return {"status": "ok"}
 
     @app.get(
         "/readyz",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from contextlib import aclosing
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -295,3 +295,9 @@ async def person_invite(event_id: EventId, person: str, runtime: RuntimeDep, _: 
         media_type="text/calendar; charset=utf-8; method=REQUEST",
         headers={"Content-Disposition": f'attachment; filename="{made[0].filename}"'},
     )
+
+
+def include(app: FastAPI) -> None:
+    """Mount the presenter view's routes and the people's (invites)."""
+    app.include_router(router)
+    app.include_router(people_router)
