@@ -28,6 +28,7 @@ cannot refuse before the body is read.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ UPLOAD, WEBHOOK, JSON_ACTION, OTHER = "upload", "webhook", "json", "other"
 # Past a body's limit, what the server still reads and drops so that the client sees the 413 on a
 # kept connection; a body that may be longer gets its 413 with the connection closed instead.
 DRAIN_BYTES = 1024 * 1024
+CLASSIFIED = 4096  # (method, path) classifications kept
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 
@@ -137,8 +139,11 @@ class InputGate:
     def __init__(self, app: ASGIApp, *, api: FastAPI, limits: Limits) -> None:
         self.app, self.api, self.limits = app, api, limits
         self._routes: list[_Route] | None = None
+        # Every request is classified: the same paths come again and again (a console's polls, the
+        # stream, /healthz), so the answers are kept, a bounded number of them.
+        self.classify = functools.lru_cache(maxsize=CLASSIFIED)(self._classify)
 
-    def classify(self, method: str, path: str) -> tuple[str, dict[str, str]]:
+    def _classify(self, method: str, path: str) -> tuple[str, dict[str, str]]:
         """The route class of a request and its path parameters (none for an unknown path)."""
         if path.startswith(WEBHOOKS):
             return WEBHOOK, {}
@@ -175,6 +180,14 @@ class InputGate:
             # A little over: the server drops the rest and the client reads the answer on a kept
             # connection. Far over: the rest is never read (a client still sending may see a reset).
             await _too_large(limit, reason, close=declared - limit > DRAIN_BYTES)(scope, receive, send)
+            return
+        if declared == 0 or (declared is None and not _chunked(scope)):
+            await self.app(scope, receive, send)  # no body (a GET, mostly): nothing to read or check
+            return
+        if declared is not None and kind in (WEBHOOK, UPLOAD):
+            # Its length is within the limit and the server reads no more than it declares; the text
+            # rule is not the gate's here (webhooks are exempt, a schedule's loader applies it).
+            await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
         size, more = 0, True
@@ -213,6 +226,11 @@ def more_coming(message: Message) -> bool:
     return bool(message.get("more_body", False))
 
 
+def _chunked(scope: Scope) -> bool:
+    """Whether a body comes without a declared length (HTTP/1.1 chunked transfer encoding)."""
+    return any(name == b"transfer-encoding" for name, _ in scope.get("headers") or ())
+
+
 def _content_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers") or ():
         if name == b"content-length":
@@ -228,6 +246,8 @@ def _path_problems(path: str, params: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _query_problems(query: bytes) -> list[tuple[str, str]]:
+    if not query:
+        return []
     pairs = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
     return [(f"query.{dotted(path)}", message) for path, message in problems(pairs)]
 
