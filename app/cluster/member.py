@@ -65,6 +65,7 @@ class Member:
         # instance holds the lease (fires cues, sends deliveries), "standby" while it waits for it.
         self.role = InstanceRole.SINGLE
         self.listener: ChangeListener | None = None
+        self._poll: ChangePoll | None = None  # SQLite: looks for other processes' changes
         self._tasks: list[asyncio.Task] = []
 
     # -- one instance ---------------------------------------------------------------------------
@@ -80,7 +81,8 @@ class Member:
             self.worker.kick()
         if run_timer and run_worker and self.db.dialect.name == "sqlite":
             # A local `apply` or `load` is another process: look for its changes (app/cluster/poll.py).
-            self._tasks.append(await ChangePoll(self.db, self.follow_other_process).start())
+            self._poll = ChangePoll(self.db, self.follow_other_process)
+            await self._poll.start()
 
     async def follow_other_process(self, event_id: str, reason: str) -> None:
         """What a SQLite `serve` does with another process's change: what it does with a PostgreSQL
@@ -192,6 +194,8 @@ class Member:
         """Stop following the others, then end the worker and the lease's loop."""
         if self.listener is not None:
             await self.listener.stop()
+        if self._poll is not None:
+            await self._poll.stop()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -48,21 +48,29 @@ class ChangePoll:
         self.db, self.follow, self.every = db, follow, every
         self._seen: tuple[Marks, Marks] = ({}, {})
         self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
 
     async def look(self) -> None:
         """Take the current marks as seen (what is stored now needs no following)."""
         self._seen = await marks(self.db)
 
-    async def start(self) -> asyncio.Task:
+    async def start(self) -> None:
         await self.look()
         self._task = asyncio.create_task(self._run(), name="sqlite-change-poll")
-        return self._task
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Let a look under way finish, then end: cancelling one half-way through its SQLite call
+        left the connection in a state that could hang the engine's dispose at shutdown."""
+        self._stopping.set()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+            await asyncio.wait_for(asyncio.shield(task), timeout=grace_seconds)
+        if not task.done():  # stuck for the grace period: cancel as a last resort
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                await task
 
     async def check(self) -> set[str]:
         """One look: follow what changed; returns the event ids followed."""
@@ -75,8 +83,11 @@ class ChangePoll:
         return set(changed)
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.every)
+            if self._stopping.is_set():
+                return
             try:
                 await self.check()
             except Exception as exc:  # a locked or busy database: look again next time
