@@ -10,7 +10,6 @@ takes over when the lease falls free. Every collaborator is given here by the co
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -23,6 +22,7 @@ from app.cluster.poll import ChangePoll
 from app.cluster.stream_access import StreamGuard
 from app.cluster.writes import ACCESS_NOTICE, PRESENCE_NOTICE
 from app.core.metrics import Metrics
+from app.core.tasks import cancel_and_wait
 from app.core.vocabulary import InstanceRole
 from app.engine.broadcast import Broadcaster
 from app.engine.delivery import DeliveryWorker
@@ -197,6 +197,4 @@ class Member:
         if self._poll is not None:
             await self._poll.stop()
         for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await cancel_and_wait(task)

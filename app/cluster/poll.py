@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.tasks import cancel_and_wait
 from app.store import events_repo
 
 log = logging.getLogger("showcaller.cluster")
@@ -68,9 +69,7 @@ class ChangePoll:
         with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
             await asyncio.wait_for(asyncio.shield(task), timeout=grace_seconds)
         if not task.done():  # stuck for the grace period: cancel as a last resort
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await cancel_and_wait(task)
 
     async def check(self) -> set[str]:
         """One look: follow what changed; returns the event ids followed."""

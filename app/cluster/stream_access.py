@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.tasks import cancel_and_wait
 from app.core.vocabulary import ROLE_RANK
 from app.store import tokens_repo
 
@@ -117,6 +118,4 @@ class StreamGuard:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait(self._task)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.cluster.writes import PRESENCE_NOTICE, SharedWrites
+from app.core.tasks import cancel_and_wait
 from app.store import presence_repo
 
 log = logging.getLogger("showcaller.stage")
@@ -140,9 +141,7 @@ class StagePresence:
     async def stop(self) -> None:
         """Stop the heartbeat and take this instance's rows out (a clean stop: gone at once)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait(self._task)
         self._changed |= {e for e, _ in self._open.values()}
         self._open.clear()
         if self._changed or self._written:
