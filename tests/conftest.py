@@ -12,6 +12,7 @@ from tests.fixtures.databases import postgres_url as _postgres_url  # noqa: F401
 from tests.fixtures.plugin import (  # noqa: F401
     database_templates,
     database_url,
+    no_sqlite_call_cut_by_a_cancel,
     receiver_env,
     receivers,
     service_for,

@@ -35,25 +35,31 @@ class CueTimer:
         )
         self.scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
         self._pending: asyncio.Task | None = None
+        self._waking: set[asyncio.Task] = set()  # wakes under way (APScheduler runs each as a task)
         self.armed_for: datetime | None = None
 
     def start(self) -> None:
         self.scheduler.start()
 
     async def settle(self) -> None:
-        """Let a requested re-arm finish its database look-up (before the database is closed).
+        """Let a wake under way and a requested re-arm finish their database work (before the
+        database is closed).
 
-        Cancelling it instead cut an SQLite call in half, which SQLAlchemy reported with a
-        traceback ("Exception during reset") on some starts of `serve`.
+        Cancelling them instead cut an SQLite call in half, which SQLAlchemy reported with a
+        traceback ("Exception during reset") on some starts of `serve`; a wake left running was
+        cancelled by the loop's close mid-query, which could hang the close on aiosqlite.
         """
-        while self._pending is not None and not self._pending.done():
-            pending = self._pending
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(pending), timeout=10)
-            if not pending.done():  # a look-up stuck for 10 s: give up on it
-                pending.cancel()
+        while self._waking or (self._pending is not None and not self._pending.done()):
+            running = set(self._waking) | ({self._pending} if self._pending is not None else set())
+            running = {task for task in running if not task.done()}
+            if not running:
+                break
+            _, stuck = await asyncio.wait(running, timeout=10)
+            for task in stuck:  # stuck for 10 s: give up on it
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await pending
+                    await task
+            self._waking -= running
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -81,10 +87,17 @@ class CueTimer:
         self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id=JOB_ID, replace_existing=True)
 
     async def _wake(self) -> None:
-        fired = await self.engine.tick()
-        if fired and self.worker is not None:
-            self.worker.kick()
-        await self.rearm()
+        task = asyncio.current_task()
+        if task is not None:
+            self._waking.add(task)
+        try:
+            fired = await self.engine.tick()
+            if fired and self.worker is not None:
+                self.worker.kick()
+            await self.rearm()
+        finally:
+            if task is not None:
+                self._waking.discard(task)
 
     def _failed(self, event: JobExecutionEvent) -> None:
         # A failed wake must not leave the timer unarmed: report it and try again shortly.

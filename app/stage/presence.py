@@ -26,6 +26,7 @@ from app.store import presence_repo
 log = logging.getLogger("showcaller.stage")
 HEARTBEAT_SECONDS = 10.0
 EXPIRY_SECONDS = 30.0  # three missed heartbeats: the instance is gone
+STOP_GRACE_SECONDS = 10.0  # how long a stop waits for a write under way
 # What the presenter streams publish when a view opens, closes or opened elsewhere (the console
 # reloads its stage card on them; the presenter view itself has nothing new to show).
 PRESENCE_REASONS = ("stage_connected", "stage_disconnected", "stage_presence")
@@ -71,6 +72,7 @@ class StagePresence:
         self._task: asyncio.Task | None = None
         self._written = False  # whether this instance may have rows in the table
         self._writing = asyncio.Lock()  # one write at a time: two would insert the same rows
+        self._stopping = False
 
     def join(self, event_id: str, connection: Connection) -> str:
         """Record an opened stream; returns the key to leave with."""
@@ -99,7 +101,7 @@ class StagePresence:
     def _touch(self, event_id: str) -> None:
         self._changed.add(event_id)
         self._wake.set()
-        if self._task is None or self._task.done():
+        if not self._stopping and (self._task is None or self._task.done()):
             self._task = asyncio.get_running_loop().create_task(self._run(), name="stage-presence")
 
     async def write(self) -> None:
@@ -129,10 +131,12 @@ class StagePresence:
 
     async def _run(self) -> None:
         """Write after changes (coalesced) and on every heartbeat, while anything is or was open."""
-        while self._open or self._changed or self._written:
+        while (self._open or self._changed or self._written) and not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.heartbeat)
             self._wake.clear()
+            if self._stopping:  # stop() writes the last rows itself
+                return
             try:
                 await self.write()
             except Exception as exc:  # the database is away: the next heartbeat writes it all again
@@ -140,7 +144,12 @@ class StagePresence:
 
     async def stop(self) -> None:
         """Stop the heartbeat and take this instance's rows out (a clean stop: gone at once)."""
+        # The heartbeat ends by itself, a write under way finished: a cancel could cut a database
+        # call in half (on SQLite that can hang the close; see DeliveryWorker.request_stop).
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
+            await asyncio.wait({self._task}, timeout=STOP_GRACE_SECONDS)
             await cancel_and_wait(self._task)
         self._changed |= {e for e, _ in self._open.values()}
         self._open.clear()
