@@ -1,12 +1,12 @@
 """One projection of a timeline's segments, shared by the read models: the plan (`schedule.py`),
-the console's live state (`state.py`) and the public agenda (`agenda.py`).
+the console's live state (`state.py`), the public agenda (`agenda.py`) and the presenter view
+(`stage.py`).
 
 Every view of a segment carries the same core, computed here once: its id, title, kind, projected
 and planned times (UTC), and who is on stage. What differs is who may see whom, a privacy tier,
 side by side below: the plan names people by id (an organiser's file), a host sees their names and
 organisations, the audience a public card (no ids, emails or notes). The presenter view
-(`stage.py`) shows only the current and next segment's title and times, so it reads the timeline
-row itself.
+(`stage.py`) shows the current and next segment in the audience's tier, with the seconds left.
 """
 
 from __future__ import annotations

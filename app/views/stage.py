@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.views.segments import public_people, segment_view
 from app.views.state import timer_level
 from app.views.times import iso_utc
 from schedules.model import Schedule
@@ -82,22 +83,14 @@ def stage_json(
         "now": iso_utc(now),
         "status": state.status,
         "held": state.held,
+        # The shared segment projection in the audience's tier (public cards, no ids or emails),
+        # plus what a stage needs to count: time left in the current one, time until the next.
         "current": None
         if current is None
-        else {
-            "id": current.id,
-            "title": schedule.segments[current.index].title,
-            "end": iso_utc(current.end),
-            "remaining": _seconds(state.remaining),
-        },
+        else {**segment_view(schedule, current, public_people), "remaining": _seconds(state.remaining)},
         "next": None
         if nxt is None
-        else {
-            "id": nxt.id,
-            "title": schedule.segments[nxt.index].title,
-            "start": iso_utc(nxt.start),
-            "starts_in": _seconds(nxt.start - now),
-        },
+        else {**segment_view(schedule, nxt, public_people), "starts_in": _seconds(nxt.start - now)},
         "timer": timer_out,
         "thresholds": {"warning": warning, "danger": danger, "ending_soon": schedule.run.ending_soon.total_seconds()},
         "message": None
