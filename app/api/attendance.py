@@ -8,11 +8,11 @@ from fastapi.responses import Response
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
 from app.api.openapi import BAD_GATEWAY, error
 from app.core.errors import NotFound, PdfUnavailable, ZoomUnavailable
-from app.report import service as pack_service
+from app.report import service as reports
 from app.report.attendance import attendance_json
-from app.report.attendance_export import MEDIA_TYPES, ReportFormat, render_report, report_from_db
 from app.report.figures import DEFAULT_THRESHOLD, PackOptions
 from app.report.pdf import PdfError
+from app.report.service import MEDIA_TYPES, ReportFormat, render_report, report_from_db
 
 router = APIRouter(prefix="/api/events", tags=["attendance"])
 
@@ -60,12 +60,12 @@ async def get_pack(
     event_id: EventId,
     runtime: RuntimeDep,
     _: Host,
-    format: pack_service.PackFormat = pack_service.PackFormat.pdf,
+    format: reports.PackFormat = reports.PackFormat.pdf,
     personal: bool = Query(False, description="add the per-person annex (names, emails); marked on every page"),
     threshold: int = Query(DEFAULT_THRESHOLD, ge=1, le=100, description='breakdown counts below this show "< N"'),
 ):
     """Summary, attendance, the agenda as it ran, audience breakdowns, timers and notes (see README)."""
-    pack = await pack_service.pack_from_db(
+    pack = await reports.pack_from_db(
         runtime.db,
         runtime.schedule(event_id),
         runtime.clock.now(),
@@ -73,12 +73,12 @@ async def get_pack(
         PackOptions(threshold=threshold, personal=personal),
     )
     try:
-        body = await pack_service.render_pack(pack, format, runtime.settings.chromium)
+        body = await reports.render_pack(pack, format, runtime.settings.chromium)
     except PdfError as exc:
         raise PdfUnavailable(f"{exc}; download the html format and print it from a browser") from None
     suffix = "-personal" if personal else ""
     disposition = f'attachment; filename="{event_id}-report{suffix}.{format.value}"'
-    return Response(body, media_type=pack_service.MEDIA_TYPES[format], headers={"content-disposition": disposition})
+    return Response(body, media_type=reports.PACK_MEDIA_TYPES[format], headers={"content-disposition": disposition})
 
 
 @router.post(

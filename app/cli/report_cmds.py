@@ -13,9 +13,8 @@ from app.cli import app
 from app.cli.failures import check_sqlite_folder
 from app.cli.output import console, errors, load_or_exit, safe_url
 from app.core.failures import ExitCode, Failure
-from app.report.attendance_export import ReportFormat, render_report, report_from_db
 from app.report.figures import DEFAULT_THRESHOLD, PackOptions
-from app.report.service import PackFormat, pack_from_db, render_pack
+from app.report.service import PackFormat, ReportFormat, pack_from_db, render_pack, render_report, report_from_db
 from app.store.db import create_engine, normalise_url
 
 

@@ -7,17 +7,11 @@ from typing import Any
 
 from app.attendance.intervals import Attendance, Participant
 from app.attendance.people import check_segment, expected_people, match_people, person_presence
+from app.report.units import iso as _iso
+from app.report.units import minutes as _minutes
 from app.views.times import iso_utc
 from schedules.model import Schedule
 from schedules.timeline import Timeline
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else iso_utc(moment)
-
-
-def _minutes(seconds: float) -> float:
-    return round(seconds / 60, 2)
 
 
 def attendance_json(schedule: Schedule, timeline: Timeline, attendance: Attendance, now: datetime) -> dict[str, Any]:

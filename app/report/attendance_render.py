@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment
 from markupsafe import Markup
 
+from app.report.units import mmss
 from schedules.resolve import zone
 
 _env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -104,11 +105,7 @@ def to_html(report: dict[str, Any]) -> str:
     """A self-contained page: no scripts, no external resources."""
     tz = zone(report["event"]["timezone"])
     local = lambda v: _parse(v).astimezone(tz).strftime("%H:%M") if v else ""  # noqa: E731
-    signed = lambda s: ("+" if s > 0 else "-" if s < 0 else "") + _mmss(abs(s))  # noqa: E731
+    signed = lambda s: ("+" if s > 0 else "-" if s < 0 else "") + mmss(abs(s))  # noqa: E731
     return _env.from_string(_PAGE).render(
-        r=report, chart=Markup(chart_svg(report)), local=local, signed=signed, mmss=_mmss
+        r=report, chart=Markup(chart_svg(report)), local=local, signed=signed, mmss=mmss
     )
-
-
-def _mmss(seconds: int) -> str:
-    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"

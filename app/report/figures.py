@@ -24,6 +24,7 @@ from typing import Any
 from app.attendance.intervals import Attendance, Participant
 from app.attendance.people import match_people
 from app.report.join import Joined, join
+from app.report.units import minutes, mmss
 from app.store.registrants_repo import RegistrantRow
 from app.views.times import iso_utc
 from app.zoom.mapping import zoom_field
@@ -55,14 +56,6 @@ class PackOptions:
 
     threshold: int = DEFAULT_THRESHOLD
     personal: bool = False
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else iso_utc(moment)
-
-
-def _minutes(seconds: float) -> float:
-    return round(seconds / 60, 1)
 
 
 def cell(count: int, threshold: int) -> int | str:
@@ -167,7 +160,7 @@ def _notes(schedule: Schedule, timeline: Timeline, actions: list[Adjustment]) ->
         if a.kind == "delay":
             seconds = getattr(a, "seconds", 0)
             verb = "ran late by" if seconds >= 0 else "was brought forward by"
-            text = f"{where} {verb} {_mmss(abs(seconds))}"
+            text = f"{where} {verb} {mmss(abs(seconds))}"
         elif a.kind == "advance":
             to = getattr(a, "to", None)
             text = f"{where} ended early; moved on to {titles.get(to, to) if to else 'the next segment'}"
@@ -184,10 +177,6 @@ def _notes(schedule: Schedule, timeline: Timeline, actions: list[Adjustment]) ->
             continue
         out.append({"at": iso_utc(a.at), "kind": a.kind, "text": text})
     return out
-
-
-def _mmss(seconds: int) -> str:
-    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
 def _scheduled_keys(schedule: Schedule, attendance: Attendance) -> dict[str, str]:
@@ -213,7 +202,7 @@ def _annex(
                 "matched_by": joined.how.get(p.key),
                 "country": r.fields.get("country") if r else None,
                 "organisation": r.fields.get("org") if r else None,
-                "minutes": _minutes(p.seconds(now)),
+                "minutes": minutes(p.seconds(now), 1),
             }
         )
     for r in registrants:

@@ -13,16 +13,13 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from app.report.charts import agenda_chart, attendance_chart
+from app.report.units import mmss
 from schedules.resolve import zone
 
 # Templates ship beside this module (package data).
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent), autoescape=True, trim_blocks=True, lstrip_blocks=True
 )
-
-
-def _mmss(seconds: int) -> str:
-    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
 def headline(p: dict[str, Any]) -> str:
@@ -48,7 +45,7 @@ def to_html(p: dict[str, Any]) -> str:
     tz = zone(p["event"]["timezone"])
     parse = lambda v: datetime.fromisoformat(v.replace("Z", "+00:00")).astimezone(tz)  # noqa: E731
     local = lambda v: parse(v).strftime("%H:%M") if v else ""  # noqa: E731
-    signed = lambda s: ("+" if s > 0 else "-" if s < 0 else "±") + _mmss(abs(s))  # noqa: E731
+    signed = lambda s: ("+" if s > 0 else "-" if s < 0 else "±") + mmss(abs(s))  # noqa: E731
     s = p["summary"]
     return _env.get_template("pack.html").render(
         p=p,
@@ -61,7 +58,7 @@ def to_html(p: dict[str, Any]) -> str:
         agenda_chart=Markup(agenda_chart(p)),
         local=local,
         signed=signed,
-        mmss=_mmss,
+        mmss=mmss,
     )
 
 

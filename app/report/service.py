@@ -1,21 +1,102 @@
-"""One entry point for the pack, shared by the CLI, the REST API and the demo: schedule + database -> bytes."""
+"""The one report pipeline, shared by the REST API, the CLI and the rehearsal.
+
+    load (run log, attendance, registrants)  ->  the report (app/report/attendance.py)
+                                             ->  the pack, built on the report (app/report/figures.py)
+    either  ->  a format: JSON, CSV, HTML (attendance_render.py, render.py), PDF (Chromium prints the HTML)
+
+The report is the organisers' working document (per person, per segment, with names and emails);
+the pack is what goes to sponsors and the public record (aggregates, small groups suppressed,
+personal data only on request). Both read one consistent snapshot of the database.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.attendance.intervals import Attendance
 from app.attendance.service import load_attendance
+from app.report import attendance_render, render
 from app.report.attendance import build_report
 from app.report.figures import PackOptions, build_pack
 from app.report.pdf import html_to_pdf
-from app.report.render import to_csv, to_html, to_json
 from app.store import attendance_repo, events_repo, registrants_repo
+from app.store.registrants_repo import RegistrantRow
+from schedules.adjustments import Adjustment
 from schedules.model import Schedule
 from schedules.timeline import Timeline, build_timeline
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What every report is computed from, read in one transaction."""
+
+    schedule: Schedule
+    actions: list[Adjustment]
+    timeline: Timeline
+    attendance: Attendance
+    registrants: list[RegistrantRow]
+
+
+async def load(
+    db: AsyncEngine, schedule: Schedule, now: datetime, timeline: Timeline | None = None, *, registrants: bool = True
+) -> Sources:
+    """Read an event's run log, attendance and (for the pack) registrants in one transaction.
+
+    `timeline`: the running service's own (it already holds the live adjustments); otherwise it is
+    rebuilt from the run log."""
+    event_id = schedule.event.id
+    async with db.begin() as conn:
+        actions = await events_repo.load_actions(conn, event_id)
+        if timeline is None:
+            timeline = build_timeline(schedule, actions, now)
+        attendance = await load_attendance(conn, event_id)
+        people: list[RegistrantRow] = []
+        if registrants and (meeting_id := await attendance_repo.meeting_of_event(conn, event_id)):
+            people = await registrants_repo.registrants_for_meeting(conn, meeting_id)
+    return Sources(schedule, actions, timeline, attendance, people)
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+MEDIA_TYPES = {
+    ReportFormat.json: "application/json",
+    ReportFormat.csv: "text/csv; charset=utf-8",
+    ReportFormat.html: "text/html; charset=utf-8",
+}
+
+
+def report_of(sources: Sources, now: datetime) -> dict[str, Any]:
+    return build_report(sources.schedule, sources.timeline, sources.attendance, now)
+
+
+async def report_from_db(db: AsyncEngine, schedule: Schedule, now: datetime, timeline: Timeline | None = None) -> dict:
+    """The report of an event from what `db` holds."""
+    return report_of(await load(db, schedule, now, timeline, registrants=False), now)
+
+
+def render_report(report: dict, fmt: ReportFormat) -> str:
+    """The report in one of its three formats."""
+    if fmt is ReportFormat.csv:
+        return attendance_render.to_csv(report)
+    if fmt is ReportFormat.html:
+        return attendance_render.to_html(report)
+    return json.dumps(report, indent=2, ensure_ascii=False)
+
+
+# -- the pack ------------------------------------------------------------------------------------
 
 
 class PackFormat(StrEnum):
@@ -25,7 +106,7 @@ class PackFormat(StrEnum):
     csv = "csv"
 
 
-MEDIA_TYPES = {
+PACK_MEDIA_TYPES = {
     PackFormat.html: "text/html; charset=utf-8",
     PackFormat.pdf: "application/pdf",
     PackFormat.json: "application/json",
@@ -40,24 +121,17 @@ async def pack_from_db(
     timeline: Timeline | None = None,
     options: PackOptions = PackOptions(),
 ) -> dict[str, Any]:
-    """The pack's data from the run log, attendance and registrants stored in `db`."""
-    async with db.begin() as conn:
-        actions = await events_repo.load_actions(conn, schedule.event.id)
-        if timeline is None:
-            timeline = build_timeline(schedule, actions, now)
-        attendance = await load_attendance(conn, schedule.event.id)
-        meeting_id = await attendance_repo.meeting_of_event(conn, schedule.event.id)
-        registrants = await registrants_repo.registrants_for_meeting(conn, meeting_id) if meeting_id else []
-    base = build_report(schedule, timeline, attendance, now)
-    return build_pack(schedule, base, attendance, registrants, actions, timeline, now, options)
+    """The pack's data, built on the report of the same snapshot."""
+    s = await load(db, schedule, now, timeline)
+    return build_pack(s.schedule, report_of(s, now), s.attendance, s.registrants, s.actions, s.timeline, now, options)
 
 
 async def render_pack(pack: dict[str, Any], fmt: PackFormat, chromium: str | None = None) -> bytes:
     """The pack in one format (PDF: printed by Chromium from the HTML)."""
     if fmt is PackFormat.pdf:
-        return await html_to_pdf(to_html(pack), chromium)
+        return await html_to_pdf(render.to_html(pack), chromium)
     if fmt is PackFormat.html:
-        return to_html(pack).encode("utf-8")
+        return render.to_html(pack).encode("utf-8")
     if fmt is PackFormat.csv:
-        return to_csv(pack).encode("utf-8")
-    return to_json(pack).encode("utf-8")
+        return render.to_csv(pack).encode("utf-8")
+    return render.to_json(pack).encode("utf-8")

@@ -15,7 +15,7 @@ import random
 
 import httpx
 
-from app.report.attendance_export import report_from_db
+from app.report.service import report_from_db
 from integrations.zoom import RetryPolicy, ZoomClient
 from integrations.zoom_emulator import create_emulator, simulate_crowd
 from integrations.zoom_emulator.crowd import ParticipantTruth, Session

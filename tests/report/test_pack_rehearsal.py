@@ -260,8 +260,8 @@ async def test_first_page_picture_for_the_readme(rehearsed, browser, tmp_path) -
 async def test_report_pages_pass_axe_and_read_on_a_phone(rehearsed, browser) -> None:
     """The pack (shareable and personal) and the attendance report: axe-core finds no critical or
     serious violation at 1366x768 and 390x844, and on a phone nothing scrolls sideways."""
-    from app.report.attendance_export import report_from_db
     from app.report.attendance_render import to_html as report_html
+    from app.report.service import report_from_db
     from tests.web.a11y import LAPTOP, PHONE, SIZES, axe_violations, sideways_scroll
 
     db = create_engine(rehearsed.database_url)
