@@ -27,7 +27,7 @@ from app.api.openapi import error, event_stream
 from app.api.schemas import ActionOut
 from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
 from app.cluster.writes import announce_access
-from app.core.errors import AppError, NotFound
+from app.core.errors import NotFound, PublicUrlUnset
 from app.core.public_url import PublicUrlMissing, required
 from app.stage.links import StageLink, ensure_links, rotate_link, stage_people
 from app.stage.presence import PRESENCE_REASONS, Connection
@@ -170,10 +170,6 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, _: Viewer):
         "people": people,
         "others": others,
     }
-
-
-class PublicUrlUnset(AppError):
-    status, code = 409, "public_url_unset"
 
 
 def _public_url(runtime) -> str:
