@@ -45,14 +45,27 @@ def _readiness(schedule: Schedule, timeline: Timeline, attendance: Attendance, n
             continue
         check = check_segment(schedule, segment, attendance)
         entry = lambda e: {"id": e.id, "name": e.name, "role": e.role}  # noqa: E731
+        # The window is the readiness check's (schedule readiness.before): before it, nobody is late
+        # yet, and a console showing MISSING eight days early teaches hosts to ignore it.
+        checks_at = row.start - schedule.readiness.before
         return {
             "segment": segment.id,
             "title": segment.title,
             "starts_at": _iso(row.start),
+            "checks_at": _iso(checks_at),
+            "open": now >= checks_at,
             "missing": [entry(e) for e in check.missing],
             "present": [entry(e) for e in check.present],
         }
-    return {"segment": None, "title": None, "starts_at": None, "missing": [], "present": []}
+    return {
+        "segment": None,
+        "title": None,
+        "starts_at": None,
+        "checks_at": None,
+        "open": False,
+        "missing": [],
+        "present": [],
+    }
 
 
 def _who(schedule: Schedule, attendance: Attendance) -> dict[str, str]:
