@@ -163,7 +163,9 @@ def build_timeline(
     cues += _reminder_cues(schedule, rows, held_index)
     cues += _timer_cues(schedule, timers, now)
     cues += [_announcement(schedule, a) for a in adjustments if isinstance(a, Announce)]
-    cues += [_delay_notice(schedule, rows, a) for a in adjustments if isinstance(a, Delay) and a.seconds]
+    # A delay's notice exists only where a host target takes it (no host target: nothing to post).
+    notices = [_delay_notice(schedule, rows, a) for a in adjustments if isinstance(a, Delay) and a.seconds]
+    cues += [n for n in notices if n.targets]
     if ended_at is not None:
         cues = [c for c in cues if c.held is False and c.at <= ended_at]
     cues += [_correction(schedule, u, *c) for u in undos for c in u.corrections]

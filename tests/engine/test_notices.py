@@ -55,8 +55,11 @@ def test_a_host_target_can_filter_the_delay_notice_out_by_kind() -> None:
     (notice,) = [c for c in timeline.cues if c.kind == CueKind.delay]
     assert (notice.id, notice.targets, notice.segment) == ("delay/3", ("hosts-slack",), "session-1")
     assert notice.title == "Brought forward: Session 1: Preparing for safe migration -2:00"
-    # A delay of nothing (a no-op) posts nothing.
+    # A delay of nothing (a no-op) posts nothing; nor does one when no target is for hosts.
     assert not [c for c in build_timeline(schedule, [Delay(bangkok(14, 20), seq=1)]).cues if c.kind == "delay"]
+    hostless = load_text(text.replace("    hosts: true\n", ""), str(MEKONG))
+    delayed = build_timeline(hostless, [Delay(bangkok(14, 20), seq=1, seconds=60)])
+    assert not [c for c in delayed.cues if c.kind == "delay"]
 
 
 async def test_a_transition_fired_late_says_so_and_an_on_time_one_does_not(database_url, service_for):
