@@ -188,6 +188,29 @@ async def test_console_reconnects_after_a_restart(browser, make_server, shot):
         await server.stop()
 
 
+async def test_console_reconnects_by_itself_after_a_graceful_restart(browser, make_server, shot):
+    """SIGTERM's path: the server tells the page to reconnect (and when) before it goes; the page
+    says so, keeps trying at that pace with a fresh stream ticket, and resyncs once the new process answers."""
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    try:
+        host = await sign_in(browser, server, "host")
+        await expect(host.get_by_test_id("current-title")).to_have_text(SESSION_1)
+        await server.stop_gracefully()
+        badge = host.locator("#conn")
+        await expect(badge).to_have_text("Reconnecting…")
+        await shot(host, "console-reconnecting-after-restart-notice")
+        server.clock.set(bangkok(14, 50))  # time moved on while the service was down
+        await server.start()
+        await expect(badge).to_be_hidden(timeout=15000)
+        await expect(host.get_by_test_id("current-title")).to_have_text(DISCUSSION_1)
+        await host.get_by_role("button", name="+1 min late").click()
+        await expect(host.get_by_test_id("delay")).to_have_text("1 min late")
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
 async def test_agenda_shows_the_viewers_time_zone_and_follows_the_run(browser, make_server, shot):
     server = make_server(bangkok(13, 0))
     await server.start()
