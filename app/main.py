@@ -14,7 +14,7 @@ from app import __version__, bootstrap
 from app.api import attendance, control, deliveries, events, openapi, ops, webhooks, zoom
 from app.api import stage as stage_api
 from app.api.input_gate import InputGate, Limits
-from app.api.sse import StreamClosing
+from app.api.sse import StreamClosing as StreamClosing  # (re-exported: what a server built outside app.cli uses)
 from app.api.stream_tickets import StreamTickets
 from app.core import errors
 from app.core.config import Settings, get_settings
