@@ -176,7 +176,7 @@ async def stream(event_id: EventId, runtime: RuntimeDep, caller: StreamViewer, r
         try:
             yield "retry: 2000\n\n" + frame("connected")
             # aclosing: a client that leaves closes this generator, and with it the subscription, at once.
-            async with aclosing(changes(runtime.broadcaster, event_id, queue, request, access)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
+            async with aclosing(changes(runtime.broadcaster, event_id, queue, request, access, closing)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
                 async for reason in reasons:
                     yield frame(reason) if reason is not None else KEEPALIVE
             if closing.closed:

@@ -76,7 +76,12 @@ def stream_closing(request: Request) -> StreamClosing:
 
 
 async def changes(
-    broadcaster: Broadcaster, event_id: str, queue: asyncio.Queue, request: Request, access: OpenStream
+    broadcaster: Broadcaster,
+    event_id: str,
+    queue: asyncio.Queue,
+    request: Request,
+    access: OpenStream,
+    closing: StreamClosing | None = None,
 ) -> AsyncIterator[str | None]:
     """The reasons an event changed, as they come; None when it is time for a keep-alive comment.
     Ends when the client has gone, its token's access ended (`access`, woken through `queue`) or
@@ -92,7 +97,9 @@ async def changes(
                     return
                 yield None
                 continue
-            if reason == RESTARTING:
+            # (The flag too: a full queue drops its oldest notice, which may be the RESTARTING one,
+            # but only to put another in, so the stream wakes and sees the flag.)
+            if reason == RESTARTING or (closing is not None and closing.closed):
                 return
             if not access.ended:
                 yield reason

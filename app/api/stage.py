@@ -102,7 +102,7 @@ async def stage_stream(
         runtime.broadcaster.publish(event_id, "stage_connected")
         try:
             yield "retry: 2000\n\n" + frame()
-            async with aclosing(changes(runtime.broadcaster, event_id, queue, request, access)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
+            async with aclosing(changes(runtime.broadcaster, event_id, queue, request, access, closing)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
                 async for reason in reasons:
                     if reason is None:
                         yield KEEPALIVE

@@ -66,7 +66,7 @@ async def public_stream(event_id: EventId, runtime: RuntimeDep, request: Request
                     # thousands of viewers receiving the same change.
                     async with asyncio.timeout(KEEPALIVE_SECONDS):
                         item = await queue.get()
-                    if item == RESTARTING:
+                    if item == RESTARTING or closing.closed:  # (the flag: a newer frame may replace the notice)
                         yield closing.farewell()
                         return
                     yield item
