@@ -33,7 +33,7 @@ from app.core.failures import ExitCode, Failure
 from app.core.metrics import Metrics
 from app.core.vocabulary import DeliveryStatus, FireOutcome, HostRole, InstanceRole
 from app.engine.clock import ScaledClock
-from app.main import create_app
+from app.main import StreamClosing, create_app
 from app.rehearsal.meeting import plan_meeting, run_meeting, webhook_count
 from app.rehearsal.transcript import Transcript
 from app.report.attendance import attendance_json
@@ -247,7 +247,8 @@ async def rehearse(
             zoom_client_factory=zoom_clients,
             observers=observers,
         ) as runtime:
-            app = create_app(settings, services=runtime)
+            closing = StreamClosing()  # the console's streams end at the stop, as with `serve`
+            app = create_app(settings, services=runtime, stream_closing=closing)
             if runtime.role == InstanceRole.STANDBY:
                 raise Failure(
                     "another `showcaller serve` dispatches on this database, and a rehearsal replays its event on a "
@@ -332,6 +333,9 @@ async def rehearse(
                 on_done(summary, console_line)
             if keep_open:
                 await _wait(keep_open, server, stop or asyncio.Event())
+            # uvicorn waits for open connections before it stops: an open console's stream would
+            # hold the end of the rehearsal until the browser left, so tell it to go first.
+            closing.close_all()
             server.should_exit = True
             await server_task
     finally:
