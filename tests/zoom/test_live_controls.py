@@ -479,3 +479,47 @@ def test_recording_state_from_events_uses_event_time_not_arrival() -> None:
     assert recording_state_from_events(stream, 6) is None
     assert recording_state_from_events([*stream, event("recording.started", 4)], "5") == "recording"
     assert recording_state_from_events([event("recording.started", 1), event("meeting.ended", 2)], 5) == "stopped"
+
+
+async def test_admin_routes_run_a_poll_and_show_the_live_state(client, emulator, emu_http) -> None:
+    meeting_id = await _meeting(client)
+    poll = await client.create_poll(meeting_id, POLL)
+    await emulator.live.start(meeting_id)
+    for i in range(4):
+        await emulator.live.join(meeting_id, emulator.live.person(f"Guest {i}", f"guest{i}@example.org"))
+    await client.start_recording(meeting_id)
+    state = (await emu_http.get(f"/_emulator/meetings/{meeting_id}/live")).json()
+    assert state == {"recording": "recording", "streaming": False, "waiting_room": None}
+    ran = await emu_http.post(f"/_emulator/meetings/{meeting_id}/polls/{poll.id}/run", json={"seed": 1, "rate": 1.0})
+    assert ran.json() == {"respondents": 4}
+    bad = await emu_http.post(f"/_emulator/meetings/{meeting_id}/polls/{poll.id}/run", json={"rate": 2})
+    assert bad.status_code == 400
+    await client.set_survey(meeting_id, SURVEY)
+    await emulator.live.end(meeting_id)
+    answered = await emu_http.post(f"/_emulator/meetings/{meeting_id}/survey/answers", json={"rate": 1.0})
+    assert answered.json() == {"respondents": 4}
+    assert len((await client.report_survey(meeting_id)).survey_answers) == 4
+
+
+async def test_polls_survey_and_stream_target_survive_a_snapshot(client, emulator) -> None:
+    from integrations.zoom_emulator.persist import restore, snapshot
+
+    meeting_id = await _meeting(client)
+    await client.create_poll(meeting_id, POLL)
+    await client.set_survey(meeting_id, SURVEY)
+    await client.update_livestream(meeting_id, **STREAM)
+    fresh = create_emulator(seed=1)
+    restore(fresh.state, json.loads(json.dumps(snapshot(emulator.state))))
+    again = fresh.state.meetings[meeting_id]
+    assert [p["title"] for p in again.polls] == [POLL["title"]]
+    assert again.survey is not None and again.survey["custom_survey"]["title"] == "How was it?"
+    assert again.livestream == STREAM
+
+
+async def test_recording_webhooks_go_through_the_signed_delivery(emulator, client) -> None:
+    meeting_id = await _meeting(client)
+    await emulator.live.start(meeting_id)
+    await client.start_recording(meeting_id)
+    await emulator.live.end(meeting_id)
+    delivered = [r.event for r in emulator.sender.records]
+    assert delivered[-4:] == ["recording.started", "recording.stopped", "meeting.ended", "recording.completed"]
