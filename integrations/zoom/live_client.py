@@ -302,8 +302,8 @@ class LiveControls:
     async def list_recordings(self, meeting_uuid_or_id: int | str) -> MeetingRecordings:
         """GET /meetings/{meetingId}/recordings: an instance UUID or the id (its latest instance).
 
-        404/3301 ("There is no recording for this meeting") raises ZoomNotFound-like ZoomError
-        until the recording was processed (`recording.completed`).
+        Until the recording was processed (`recording.completed`) Zoom answers 404/3301 "There is no
+        recording for this meeting", raised as ZoomNotFound with `code` 3301.
         """
         data = await self.api.json("GET", f"/meetings/{encode_meeting_ref(meeting_uuid_or_id)}/recordings")
         return _model_of(MeetingRecordings, data, "recordings")
