@@ -189,6 +189,13 @@ class LiveSimulator:
         }
         if action not in allowed:
             raise EmuError(400, 300, "Validation Failed.", errors=[{"field": "method", "message": "Invalid field."}])
+        if action == "start" and self._emu.state.account.cloud_storage_full:
+            raise EmuError(
+                400,
+                3309,
+                "Not enough cloud storage available. Either purchase additional storage or delete cloud "
+                "recordings to free up storage.",
+            )
         if live.recording not in allowed[action]:
             raise EmuError(400, 3000, f"Cannot {action} the recording: it is {live.recording}.")
         if action == "start":

@@ -80,6 +80,7 @@ class AccountSettings:
     breakout_pre_assign: bool = True
     cloud_recording: bool = True
     local_recording: bool = True
+    cloud_storage_full: bool = False  # recording.start then answers 400/3309
     scopes: str = DEFAULT_SCOPES
 
 

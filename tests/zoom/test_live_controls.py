@@ -258,6 +258,13 @@ async def test_recording_needs_cloud_recording_and_files_need_an_end(client, emu
     with pytest.raises(ZoomNotFound) as none_yet:
         await client.list_recordings(meeting_id)  # still running: no recording to list
     assert none_yet.value.code == 3301
+    await client.stop_recording(meeting_id)
+    emulator.state.account.cloud_storage_full = True
+    with pytest.raises(ZoomError) as full:
+        await client.start_recording(meeting_id)
+    assert (full.value.status, full.value.code) == (400, 3309)
+    emulator.state.account.cloud_storage_full = False
+    await client.start_recording(meeting_id)
     emulator.state.account.cloud_recording = False
     with pytest.raises(ZoomError) as no_licence:
         await client.stop_recording(meeting_id)
