@@ -53,6 +53,7 @@ def main() -> None:
         remote_cmds,
         report_cmds,
         run_cmds,
+        rundown_cmds,
         schedule_cmds,
         stage_cmds,
         zoom_cmds,

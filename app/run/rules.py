@@ -48,8 +48,9 @@ def not_ended(txn: Txn) -> RunState:
 
 
 def _segment(txn: Txn, segment_id: str) -> None:
-    if txn.schedule.segment(segment_id) is None:
-        known = ", ".join(s.id for s in txn.schedule.segments)
+    rundown = txn.timeline().rundown  # with the live edits: a segment inserted live can be jumped to
+    if rundown.segment(segment_id) is None:
+        known = ", ".join(s.id for s in rundown.segments)
         raise NotFound(f"no segment '{segment_id}' in {txn.event_id} (known: {known})")
 
 
