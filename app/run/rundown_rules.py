@@ -29,12 +29,19 @@ PLACES = ("before", "after")
 
 
 def upcoming(txn: Txn) -> list[str]:
-    """Ids of the segments still to come, in running order (after the current one, not yet started)."""
+    """Ids of the segments still to come, in running order (after the current one, not yet started).
+
+    A segment that comes again after a jump back (occurrence > 1) is not editable: its first run is
+    history the replay must keep (an earlier jump may name it)."""
     timeline = txn.timeline()
     now = timeline.state_at(txn.now)
     position = {s.id: k for k, s in enumerate(timeline.segments)}
     after = position[now.current.id] if now.current else -1
-    return [s.id for s in timeline.segments if not s.skipped and s.start > txn.now and position[s.id] > after]
+    return [
+        s.id
+        for s in timeline.segments
+        if not s.skipped and s.start > txn.now and position[s.id] > after and s.occurrence == 1
+    ]
 
 
 def _rundown(txn: Txn) -> Schedule:
@@ -53,7 +60,13 @@ def _editable(txn: Txn, segment_id: str, field: str = "segment") -> None:
     ahead = upcoming(txn)
     if segment_id not in ahead:
         now = txn.timeline().state_at(txn.now)
-        what = "is running now" if now.current and now.current.id == segment_id else "has already run or was skipped"
+        row = next((s for s in txn.timeline().segments if s.id == segment_id), None)
+        if now.current and now.current.id == segment_id:
+            what = "is running now"
+        elif row is not None and row.occurrence > 1 and not row.skipped and row.start > txn.now:
+            what = "comes again after a jump back (its first run is history)"
+        else:
+            what = "has already run or was skipped"
         can = ", ".join(ahead) if ahead else "none"
         raise Conflict(f"'{segment_id}' {what}: only upcoming segments can be edited (upcoming: {can})")
 
@@ -103,7 +116,7 @@ def _anchor(before: str | None, after: str | None) -> tuple[str, str]:
 
 
 def insert(
-    txn: Txn, *, title: str, kind: str, seconds: int, speakers: list[str], before: str | None, after: str | None
+    txn: Txn, *, title: str | None, kind: str, seconds: int, speakers: list[str], before: str | None, after: str | None
 ) -> InsertSegment:
     """A break or a session next to an upcoming segment; its id follows the run log (break-1, session-2...)."""
     anchor, place = _anchor(before, after)
@@ -125,7 +138,7 @@ def insert(
     return InsertSegment(
         txn.now,
         segment=f"{kind}-{number}",
-        title=line or kind.capitalize(),
+        title=line or kind.capitalize(),  # no title given: "Break", "Session"...
         segment_kind=kind,
         seconds=length,
         speakers=who,

@@ -236,7 +236,7 @@ class RunService:
         rulebook: dict[str, Callable[[Txn], Adjustment]] = {
             "insert": lambda txn: rundown_rules.insert(
                 txn,
-                title=fields.get("title") or "",
+                title=fields.get("title"),
                 kind=fields.get("kind") or "break",
                 seconds=int(fields.get("seconds") or 0),
                 speakers=list(fields.get("speakers") or []),
