@@ -159,4 +159,25 @@ def _rebuild(schedule: Schedule, items: list[_Item]) -> Schedule:
     return schedule.model_copy(update={"segments": segments, "cues": cues, "event": event})
 
 
-__all__ = ["edited", "edits_of"]
+def describe(schedule: Schedule, action: Adjustment) -> str | None:
+    """One line a host recognises ('Insert Break (5 min) before Session 2'); None: not a rundown edit.
+    Titles come from `schedule` (a removed segment is named by its id when it is no longer there)."""
+
+    def title(segment_id: str) -> str:
+        seg = schedule.segment(segment_id)
+        return seg.title if seg else segment_id
+
+    if isinstance(action, InsertSegment):
+        return f"Insert {action.title} ({action.seconds / 60:g} min) {action.place} {title(action.anchor)}"
+    if isinstance(action, RetimeSegment):
+        return f"Change length of {title(action.segment)} to {action.seconds / 60:g} min"
+    if isinstance(action, AmendSegment):
+        return f"Edit {title(action.segment)}"
+    if isinstance(action, MoveSegment):
+        return f"Move {title(action.segment)} {action.place} {title(action.anchor)}"
+    if isinstance(action, RemoveSegment):
+        return f"Remove {title(action.segment)}"
+    return None
+
+
+__all__ = ["describe", "edited", "edits_of"]

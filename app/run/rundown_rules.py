@@ -22,6 +22,7 @@ from schedules.adjustments import (
 )
 from schedules.limits import TITLE
 from schedules.model import Schedule, SegmentKind
+from schedules.rundown import describe
 
 MIN_LENGTH = timedelta(minutes=1)
 MAX_LENGTH = timedelta(hours=8)
@@ -193,19 +194,4 @@ def remove(txn: Txn, segment_id: str) -> RemoveSegment:
 
 def summary(schedule: Schedule, action: Adjustment) -> str | None:
     """One line for the undo offer ('Insert Break (5 min) before Session 2'); None: not an edit."""
-
-    def title(segment_id: str) -> str:
-        seg = schedule.segment(segment_id)
-        return seg.title if seg else segment_id
-
-    if isinstance(action, InsertSegment):
-        return f"Insert {action.title} ({action.seconds / 60:g} min) {action.place} {title(action.anchor)}"
-    if isinstance(action, RetimeSegment):
-        return f"Change length of {title(action.segment)} to {action.seconds / 60:g} min"
-    if isinstance(action, AmendSegment):
-        return f"Edit {title(action.segment)}"
-    if isinstance(action, MoveSegment):
-        return f"Move {title(action.segment)} {action.place} {title(action.anchor)}"
-    if isinstance(action, RemoveSegment):
-        return f"Remove {title(action.segment)}"
-    return None
+    return describe(schedule, action)
