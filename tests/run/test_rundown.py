@@ -90,6 +90,9 @@ async def test_retime_move_amend_and_remove_change_the_rundown(host):
     assert removed.status_code == 200, removed.text
     state = removed.json()["state"]
     assert state["next"]["id"] == "session-3"
+    # The removed segment's planned messages are withdrawn, named by the edit, never posted.
+    gone = [c for c in (await host.cues()).values() if c.segment == "discussion-2"]
+    assert gone and {(c.status, c.superseded_by) for c in gone} == {("superseded", removed.json()["seq"])}
     plan = (await host.api.get("/api/events/mekong-dialogue-2022/plan")).json()
     order = [s["id"] for s in plan["segments"]]
     assert order[4:] == ["session-3", "session-2", "discussion-3", "closing"]
