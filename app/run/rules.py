@@ -126,7 +126,7 @@ def start_timer(
     txn: Txn, *, segment: str | None, slot: int | None, person: str | None, seconds: int | None, label: str | None
 ) -> TimerStart:
     """A respondent slot takes its minutes from the schedule; any other timer needs seconds."""
-    schedule = txn.schedule
+    schedule = txn.timeline().rundown  # with the live edits: a timer in an inserted session too
     now = not_ended(txn)
     segment_id = segment or (now.current.id if now.current else None)
     seg = schedule.segment(segment_id) if segment_id else None

@@ -214,7 +214,7 @@ class RunService:
             if seq is not None and seq != target.seq:
                 raise Conflict(
                     f"action #{seq} is not the last one that can be undone; that is #{target.seq} "
-                    f"({undo.summary(txn.schedule, txn.actions, target)})"
+                    f"({undo.summary(txn.timeline().rundown, txn.actions, target)})"
                 )
             # The undo's own number names what it withdraws; the lock makes it the next one.
             number = max((a.seq for a in txn.actions), default=0) + 1

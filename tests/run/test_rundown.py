@@ -99,8 +99,16 @@ async def test_retime_move_amend_and_remove_change_the_rundown(host):
     assert next(s for s in plan["segments"] if s["id"] == "session-2")["title"] == "Session 2 (short)"
     kinds = [r.kind for r in await host.log()]
     assert kinds == ["retime_segment", "move_segment", "amend_segment", "remove_segment"]
+    # An inserted session is a segment like the others: a timer may name it.
+    session = await host.post(
+        "/rundown/insert", {"title": "Extra", "kind": "session", "minutes": 10, "after": "closing"}
+    )
+    assert session.status_code == 201 and session.json()["segment"] == "session-4"  # the file has sessions 1-3
+    timer = await host.post("/timers", {"segment": "session-4", "label": "Extra Q&A", "seconds": 120})
+    assert timer.status_code == 201, timer.text
 
     # A restart rebuilds the same rundown from the database.
+    plan = (await host.api.get("/api/events/mekong-dialogue-2022/plan")).json()
     await host.restart()
     again = (await host.api.get("/api/events/mekong-dialogue-2022/plan")).json()
     assert again["segments"] == plan["segments"]
