@@ -189,6 +189,8 @@ def move(txn: Txn, segment_id: str, before: str | None, after: str | None) -> Mo
 def remove(txn: Txn, segment_id: str) -> RemoveSegment:
     not_ended(txn)
     _editable(txn, segment_id)
+    if len(_rundown(txn).segments) == 1:  # a schedule has at least one segment; end the event instead
+        raise Conflict(f"'{segment_id}' is the only segment left: end the event instead of removing it")
     return RemoveSegment(txn.now, segment=segment_id)
 
 

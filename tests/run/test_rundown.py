@@ -150,6 +150,17 @@ async def test_edits_are_refused_with_reasons(host):
     assert refused.status_code == 403
 
 
+async def test_the_last_segment_cannot_be_removed(host):
+    host.clock.set(bangkok(13, 0))  # before the event: every segment is upcoming
+    ids = [s["id"] for s in (await host.api.get("/api/events/mekong-dialogue-2022/plan")).json()["segments"]]
+    for segment in ids[:-1]:
+        assert (await host.post(f"/rundown/{segment}/remove")).status_code == 200
+    last = await host.post(f"/rundown/{ids[-1]}/remove")
+    assert last.status_code == 409, last.text
+    assert last.json()["reason"] == "'closing' is the only segment left: end the event instead of removing it"
+    assert (await host.state())["next"]["id"] == "closing"
+
+
 async def test_export_round_trips_through_the_loader(host):
     host.clock.set(bangkok(14, 50))
     assert (await host.post("/rundown/insert", BREAK)).status_code == 201
