@@ -48,7 +48,7 @@ class InsertIn(_Length, _Place):
         extra="forbid",
         json_schema_extra={"examples": [{"title": "Break", "kind": "break", "minutes": 5, "before": "session-2"}]},
     )
-    title: str = Field("Break", min_length=1, max_length=200)
+    title: str | None = Field(None, min_length=1, max_length=200, description="default: the kind (Break, Session...)")
     kind: str = Field("break", max_length=32, description="a segment kind: break, session, discussion, ...")
     speakers: Speakers = Field(default_factory=list, description="person ids from the schedule")
 

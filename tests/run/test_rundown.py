@@ -166,13 +166,16 @@ async def test_export_round_trips_through_the_loader(host):
     assert (await host.post("/rundown/insert", BREAK)).status_code == 201
     assert (await host.post("/rundown/discussion-3/retime", {"minutes": 20})).status_code == 200
     assert (await host.post("/rundown/session-3/move", {"after": "discussion-3"})).status_code == 200
+    untitled = await host.post("/rundown/insert", {"kind": "session", "minutes": 10, "after": "closing"})
+    assert untitled.status_code == 201 and untitled.json()["segment"] == "session-4"
     organiser = await host.service.token("organiser")
     answer = await host.api.get(
         "/api/events/mekong-dialogue-2022/rundown/export", headers={"Authorization": f"Bearer {organiser}"}
     )
     assert answer.status_code == 200, answer.text
     exported = load_text(answer.text, "exported.yaml")
-    assert [s.id for s in exported.segments][4:] == [
+    assert exported.segment("session-4").title == "Session"  # no title given: named after its kind
+    assert [s.id for s in exported.segments][4:-1] == [
         "break-1",
         "session-2",
         "discussion-2",
