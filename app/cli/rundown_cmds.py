@@ -62,7 +62,7 @@ def _minutes(minutes: float | None) -> float:
 def insert(
     ctx: typer.Context,
     args: Annotated[list[str] | None, typer.Argument(help="[EVENT]", metavar="[EVENT]")] = None,
-    title: Annotated[str, typer.Option(help="what the segment is called")] = "Break",
+    title: Annotated[str | None, typer.Option(help="what the segment is called (default: its kind)")] = None,
     kind: Annotated[str, typer.Option(help="break, session, discussion, ...")] = "break",
     minutes: Annotated[float | None, typer.Option(help="its length")] = None,
     speaker: Annotated[list[str] | None, typer.Option("--speaker", help="a person id (repeat)")] = None,
