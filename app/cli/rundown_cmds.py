@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from app.cli import app
-from app.cli.event_cmds import NOT_FOUND, _with_db
 from app.cli.output import console, errors
 from app.cli.remote_cmds import _act, _split, remote
 from app.core.failures import ExitCode, Failure
@@ -35,6 +34,7 @@ def _write(text: str, output: Path | None) -> None:
 def export(event_id: Annotated[str, typer.Argument(help="the event id")], output: Output = None) -> None:
     """Write the event's rundown as edited live (from the database) as a schedule file that `validate`
     and `load` accept, so the next edition starts from what really happened."""
+    from app.cli.event_cmds import NOT_FOUND, _with_db
     from app.store import events_repo
     from schedules.export import export_yaml
     from schedules.load import load_text

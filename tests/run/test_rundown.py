@@ -53,7 +53,10 @@ async def test_a_break_before_session_2_moves_what_follows_and_undo_restores_it(
     host.clock.set(bangkok(15, 15, 30))
     undone = await host.post("/undo", {"seq": body["seq"]})
     assert undone.status_code == 200, undone.text
-    assert undone.json()["undone"] == {"seq": body["seq"], "kind": "insert_segment"}
+    assert undone.json()["undone"]["seq"] == body["seq"] and undone.json()["undone"]["kind"] == "insert_segment"
+    assert (
+        undone.json()["undone"]["summary"] == "Insert Break (5 min) before Session 2: Promoting healthy labour mobility"
+    )
     assert undone.json()["state"]["current"]["id"] == "session-2"
     await host.at(bangkok(15, 15, 30))
     corrections = [m for m in host.received() if m["type"] == "cue.correction"]
