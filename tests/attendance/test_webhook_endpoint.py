@@ -167,3 +167,25 @@ async def test_any_tampering_is_refused_with_4xx_and_never_stored(harness, mutat
     assert 400 <= response.status_code < 500, response.text
     assert {"error", "reason"} <= set(response.json())
     assert await stored(harness) == before
+
+
+async def test_the_webhook_route_answers_other_methods_405_in_the_error_shape(harness):
+    # POST is served by a plain ASGI route ahead of the documented one; a GET still meets the 405.
+    response = await harness.client.get("/webhooks/zoom")
+    refused(response, 405)
+    assert response.json()["error"] == "method_not_allowed"
+
+
+async def test_a_delivery_sent_in_chunks_is_read_whole_and_stored_once(harness):
+    body = body_of(harness.join(ANA, "1001", bangkok(13, 31)))
+
+    async def chunks():
+        for i in range(0, len(body), 7):
+            yield body[i : i + 7]
+
+    headers = signed_headers(body, harness.clock.now())
+    first = await harness.client.post("/webhooks/zoom", content=chunks(), headers=headers)
+    again = await harness.client.post("/webhooks/zoom", content=body, headers=headers)
+    assert (first.json(), again.json()) == ({"status": "accepted"}, {"status": "duplicate"})
+    assert first.headers["content-type"] == "application/json"
+    assert await stored(harness) == 1
