@@ -4,10 +4,11 @@ Starts the real app with uvicorn on 127.0.0.1 (one worker, SQLite file in a temp
 httptools when installed), warms both endpoints up, then drives both with the same load generator
 (32 keep-alive connections) against the same server: `wrk` when installed (its Lua script sends
 pre-signed, all-distinct webhooks), else a pure-Python asyncio generator. It prints which one ran
-and the CPU each side used, so a generator-bound figure is visible as such. Checks:
+and the CPU each side used, so a generator-bound figure is visible as such, and the disk's fsync
+time before each phase (every acknowledged webhook waits for one). Checks:
 
 - ingestion throughput >= 0.5 x healthz throughput,
-- ingestion p99 latency < 50 ms,
+- ingestion p99 latency < 50 ms (issue 27's goal, 0.8 and 20 ms, is printed as a verdict too),
 - every accepted response is a stored row (exactly, with the Python generator; with wrk, requests
   it cuts off at its deadline may be stored unanswered: at most one per connection), a duplicate
   is stored once, and the background processor catches up with the inbox afterwards.
@@ -50,6 +51,10 @@ PHASE_SECONDS = 20.0
 CATCH_UP_SECONDS = 60.0
 WARM_UP = 300
 TARGET_RATIO, TARGET_P99_MS = 0.5, 50.0
+# Issue 27's goal, printed as a verdict beside the targets above (not yet met on the shared VM:
+# see docs/reliability.md, B1).
+GOAL_RATIO, GOAL_P99_MS = 0.8, 20.0
+FSYNC_PROBES = 30
 WRK_LUA = r"""
 local counter, threads = 0, {}
 function setup(thread)
@@ -192,6 +197,27 @@ async def _phase(port: int, requests: list[tuple[str, str, bytes | None]]):
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     return latencies, statuses, time.perf_counter() - start
+
+
+def _fsync_ms(directory: Path) -> tuple[float, float]:
+    """p50 and max of FSYNC_PROBES 4 KiB append + fsync on the database's disk, in ms.
+
+    Every webhook's 200 waits for a commit, and a commit for an fsync: when other processes keep the
+    disk busy, ingestion slows while /healthz does not. Probed before each phase, so a low ratio
+    can be told apart from a slow path."""
+    path = directory / "fsync-probe"
+    times = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for _ in range(FSYNC_PROBES):
+            os.write(fd, b"x" * 4096)
+            t0 = time.perf_counter()
+            os.fsync(fd)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return statistics.median(times), max(times)
 
 
 def _server_cpu(pid: int) -> float | None:
@@ -348,13 +374,16 @@ async def _measure(generator: str, proc, port: int, tmp: Path, total: int, secon
     if statuses != [200] * WARM_UP:
         raise SystemExit(f"warm-up webhooks refused: {sorted(set(statuses))}")
     if generator == "python":
+        disk = [_fsync_ms(tmp)]
         health = await _python_phase("GET /healthz", proc.pid, port, [("GET", "/healthz", None)] * total)
         bodies = [_payload(i, now) for i in range(total)]
+        disk.append(_fsync_ms(tmp))
         ingest = await _python_phase(
             "POST /webhooks/zoom", proc.pid, port, [("POST", "/webhooks/zoom", b) for b in bodies]
         )
-        return health, ingest, warm[0], WARM_UP
+        return health, ingest, warm[0], WARM_UP, disk
     url = f"http://127.0.0.1:{port}"
+    disk = [_fsync_ms(tmp)]
     health = _wrk_phase("GET /healthz", proc.pid, f"{url}/healthz", seconds, [])
     # Enough distinct signed bodies for the whole phase even at twice the healthz rate.
     bodies = [_payload(i, now) for i in range(int(health.rps * seconds * 2) + 1000)]
@@ -365,6 +394,7 @@ async def _measure(generator: str, proc, port: int, tmp: Path, total: int, secon
             out.write(f"{head['x-zm-request-timestamp']}\t{head['x-zm-signature']}\t")
             out.write(body.decode() + "\n")
     script.write_text(WRK_LUA)
+    disk.append(_fsync_ms(tmp))
     ingest = _wrk_phase(
         "POST /webhooks/zoom",
         proc.pid,
@@ -374,7 +404,7 @@ async def _measure(generator: str, proc, port: int, tmp: Path, total: int, secon
     )
     # The duplicate probe re-sends a warm-up body: it was certainly sent and stored, whereas wrk
     # calls request() once to inspect it, so the first line of the file may never go out.
-    return health, ingest, warm[0], WARM_UP
+    return health, ingest, warm[0], WARM_UP, disk
 
 
 def _bound(phase: Phase) -> str:
@@ -393,7 +423,7 @@ async def run(total: int, seconds: float, generator: str) -> int:
     proc = _server(port, db_file)
     try:
         await _wait_up(f"http://127.0.0.1:{port}", proc)
-        health, ingest, first_body, warm = await _measure(generator, proc, port, tmp, total, seconds)
+        health, ingest, first_body, warm, disk = await _measure(generator, proc, port, tmp, total, seconds)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             dup = [
                 (await client.post("/webhooks/zoom", content=first_body, headers=_signed(first_body))).json()
@@ -421,6 +451,8 @@ async def run(total: int, seconds: float, generator: str) -> int:
     for p in (health, ingest):
         srv = "?" if p.server_cpu is None else f"{p.server_cpu:.0%}"
         print(f"{p.name:<22}{p.rps:>12.0f}{p.p50:>10.1f}{p.p99:>10.1f}{srv:>12}{p.generator_cpu:>9.0%}   {_bound(p)}")
+    probes = ", ".join(f"{n} {a:.1f} / {b:.1f} ms" for n, (a, b) in zip(("healthz", "ingest"), disk, strict=True))
+    print(f"disk fsync (4 KiB) before each phase, p50 / max: {probes}")
     ratio = ingest.rps / health.rps
     if generator == "wrk":  # wrk stops at its deadline with requests in flight
         cut = stored - ingest.accepted
@@ -452,6 +484,11 @@ async def run(total: int, seconds: float, generator: str) -> int:
     ]
     for text, ok in checks:
         print(f"{'ok  ' if ok else 'MISS'} {text}")
+    goal = ratio >= GOAL_RATIO and ingest.p99 < GOAL_P99_MS
+    print(
+        f"issue 27 goal (ratio >= {GOAL_RATIO}, p99 < {GOAL_P99_MS:.0f} ms): {'met' if goal else 'not met'} "
+        f"in this run (ratio {ratio:.2f}, p99 {ingest.p99:.1f} ms); not part of the exit status"
+    )
     return 0 if all(ok for _, ok in checks) else 1
 
 
