@@ -3,14 +3,17 @@ and the flat deck object (values, ETag/304, ?field=)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 
+import httpx
 import pytest
 
 from app.store import tokens_repo
 from app.views.deck import clock
 from tests.conftest import bangkok
-from tests.fixtures import Service
+from tests.fixtures import LoopbackServer, Service
 from tests.stage.conftest import EVENT, mekong_named
 
 URL = f"/api/events/{EVENT}/deck"
@@ -55,7 +58,7 @@ async def test_deck_token_gets_403_on_every_route_outside_the_deck(deck):
     routes = _routes_with_tokens(deck.app)
     ours = [r for r in routes if r[1].startswith("/api/events/{event_id}/deck")]
     others = [r for r in routes if r not in ours]
-    assert len(ours) == 9 and len(others) >= 20, routes
+    assert len(ours) == 10 and len(others) >= 20, routes
     for method, path in others:
         url = re.sub(r"\{(\w+)\}", lambda m: EVENT if m.group(1) == "event_id" else "x1", path)
         answer = await deck.client.request(method, url, headers=deck.auth("deck"), json={})
@@ -198,3 +201,68 @@ def test_clock_text():
         "",
     ]
     assert (clock(180, signed=True), clock(-120, signed=True), clock(0, signed=True)) == ("+03:00", "-02:00", "+00:00")
+
+
+async def _frame(ws) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout=20))
+
+
+async def test_deck_websocket_pushes_the_object_on_every_change(deck):
+    """Over a real server: the object on connect and after a change; a bearer header or a single-use
+    ticket; refusals say why in a frame and a 44xx close code."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from app.api.sse import StreamClosing
+    from app.main import create_app
+
+    closing = StreamClosing()  # what `serve` switches on SIGTERM
+    server = LoopbackServer(create_app(deck.settings, services=deck.runtime, stream_closing=closing), lifespan="on")
+    await server.start()
+    ws_url = f"ws://127.0.0.1:{server.port}{URL}/ws"
+    try:
+        async with httpx.AsyncClient(base_url=server.base, timeout=20) as http:
+            async with connect(ws_url, additional_headers=deck.auth("deck"), open_timeout=20) as ws:
+                first = await _frame(ws)
+                assert (first["current_id"], first["held"], first["seq"]) == ("session-1", "false", "0")
+                pressed = await http.post(f"{URL}/hold/toggle", headers=deck.auth("deck"), params={"seq": 0})
+                assert pressed.status_code == 200
+                pushed = await _frame(ws)
+                assert (pushed["held"], pushed["seq"]) == ("true", "1")
+
+            ticket = (await http.post(f"{URL}/ticket", headers=deck.auth("deck"))).json()["ticket"]
+            async with connect(f"{ws_url}?ticket={ticket}", open_timeout=20) as ws:
+                assert (await _frame(ws))["held"] == "true"
+            async with connect(f"{ws_url}?ticket={ticket}", open_timeout=20) as ws:  # used up
+                refused = await _frame(ws)
+                assert refused["error"] == "unauthorized" and "ticket" in refused["reason"]
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), timeout=20)
+                assert ws.close_code == 4401
+            async with connect(ws_url, additional_headers=deck.auth("stage"), open_timeout=20) as ws:
+                assert (await _frame(ws))["error"] == "forbidden"
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), timeout=20)
+                assert ws.close_code == 4403
+            # A revoked deck token's socket closes (4403) as soon as the stream guard checks it.
+            token = await deck.token("deck", "deck-to-revoke")
+            async with connect(ws_url, additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+                await _frame(ws)
+                async with deck.runtime.db.begin() as conn:
+                    row = await tokens_repo.find_token(conn, token)
+                    await tokens_repo.revoke_token(conn, row.id, deck.clock.now())
+                deck.runtime.streams.kick()  # what the change notice does
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), timeout=20)
+                assert ws.close_code == 4403
+            # A stopping service closes the socket with 1012 (service restart): clients reconnect.
+            async with connect(ws_url, additional_headers=deck.auth("deck")) as ws:
+                await _frame(ws)
+                closing.close_all()
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), timeout=20)
+                assert ws.close_code == 1012
+        assert deck.runtime.streams.streams() == []
+        assert deck.runtime.broadcaster.total("deck") == 0
+    finally:
+        await server.stop()
