@@ -147,7 +147,7 @@ EventId = Annotated[str, Depends(valid_event)]
 def _for_event(caller: Caller, event_id: str) -> Caller:
     """A token made for one event (a presenter link) opens only that event."""
     if caller.event_id is not None and caller.event_id != event_id:
-        raise Forbidden(f"this stage token '{caller.name}' opens only the event '{caller.event_id}'")
+        raise Forbidden(f"this {caller.role} token '{caller.name}' opens only the event '{caller.event_id}'")
     return caller
 
 
