@@ -19,9 +19,6 @@ from schedules.model import Schedule
 from schedules.resolve import zone
 from schedules.timeline import Timeline
 
-# The run log's last number is what a key echoes as ?seq= (app/run/deck_rules.py).
-PHASES = ("normal", "warning", "danger", "over")
-
 
 def clock(seconds: float | None, *, signed: bool = False) -> str:
     """A countdown as a key shows it: 04:59, 1:04:59, -00:12 once over ("" for none).
@@ -93,6 +90,7 @@ def deck_json(schedule: Schedule, timeline: Timeline, actions: list, now: dateti
         "delay": clock(state["delay"] or 0, signed=True),
         "projected_end": local(state["projected_end"]),
         "message": message["text"] if message else "",
+        # The run log's last number: what a key echoes as ?seq= (app/run/deck_rules.py).
         "seq": str(max((a.seq for a in actions), default=0)),
         "server_time_ms": _ms(now),
         "segment_ends_ms": _iso_ms(current["end"]) if current else None,
