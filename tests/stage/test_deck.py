@@ -244,17 +244,22 @@ async def test_deck_websocket_pushes_the_object_on_every_change(deck):
                 with pytest.raises(ConnectionClosed):
                     await asyncio.wait_for(ws.recv(), timeout=20)
                 assert ws.close_code == 4403
-            # A revoked deck token's socket closes (4403) as soon as the stream guard checks it.
-            token = await deck.token("deck", "deck-to-revoke")
-            async with connect(ws_url, additional_headers={"Authorization": f"Bearer {token}"}) as ws:
-                await _frame(ws)
-                async with deck.runtime.db.begin() as conn:
-                    row = await tokens_repo.find_token(conn, token)
-                    await tokens_repo.revoke_token(conn, row.id, deck.clock.now())
-                deck.runtime.streams.kick()  # what the change notice does
-                with pytest.raises(ConnectionClosed):
-                    await asyncio.wait_for(ws.recv(), timeout=20)
-                assert ws.close_code == 4403
+            # A revoked deck token's socket, or one whose token became a stage token, closes (4403)
+            # as soon as the stream guard checks it.
+            for change in ("revoke", "role"):
+                token = await deck.token("deck", f"deck-{change}")
+                async with connect(ws_url, additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+                    await _frame(ws)
+                    async with deck.runtime.db.begin() as conn:
+                        row = await tokens_repo.find_token(conn, token)
+                        if change == "role":
+                            assert await tokens_repo.change_role(conn, row.id, "stage")
+                        else:
+                            await tokens_repo.revoke_token(conn, row.id, deck.clock.now())
+                    deck.runtime.streams.kick()  # what the change notice does
+                    with pytest.raises(ConnectionClosed):
+                        await asyncio.wait_for(ws.recv(), timeout=20)
+                    assert ws.close_code == 4403, change
             # A stopping service closes the socket with 1012 (service restart): clients reconnect.
             async with connect(ws_url, additional_headers=deck.auth("deck")) as ws:
                 await _frame(ws)
