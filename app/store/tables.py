@@ -207,7 +207,7 @@ api_tokens = Table(
     metadata,
     Column("id", String(32), primary_key=True),
     Column("name", String(limits.TOKEN_NAME), nullable=False),
-    Column("role", String(16), nullable=False, doc="organiser | host | viewer | stage"),
+    Column("role", String(16), nullable=False, doc="organiser | host | viewer | stage | deck"),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", TS, nullable=False),
     Column("last_used_at", TS, nullable=True),
