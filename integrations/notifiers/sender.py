@@ -64,6 +64,7 @@ async def send(
             target.url.get_secret_value(),
             content=request.body,
             headers=headers,
+            params=request.params or None,
             timeout=timeout,
             follow_redirects=False,
         ) as response:
