@@ -3,6 +3,7 @@ acts), used once by POST through the run service with the same `from` guard as t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.logs import RedactSecrets
+from app.store.action_links_repo import hash_secret
 from app.store.tables import action_links
 from tests.conftest import bangkok
 from tests.fixtures import EVENT, Recorder
@@ -207,3 +209,18 @@ async def test_no_secret_in_access_log_lines(links, caplog):
     # The service's own lines (the test's HTTP client logs the URL it was given: it is the browser here).
     own = [r for r in caplog.records if not r.name.startswith("httpx")]
     assert all(secret not in r.getMessage() for r in own)
+
+
+async def test_stored_hashed_and_two_presses_at_once_act_once(links):
+    await advance_by_api(links)
+    url = path_of(find(buttons_of(links), "Next"))
+    secret = url.rsplit("/", 1)[1]
+    async with links.runtime.db.begin() as conn:
+        rows = [tuple(row) for row in (await conn.execute(select(action_links))).all()]
+    assert rows and not any(secret in str(value) for row in rows for value in row)  # only its hash is kept
+    assert any(hash_secret(secret) in row for row in rows)
+
+    entries = await links.log()
+    answers = await asyncio.wait_for(asyncio.gather(links.api.post(url), links.api.post(url)), timeout=60)
+    assert sorted(a.status_code for a in answers) == [200, 410]
+    assert len(await links.log()) == len(entries) + 1
