@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
-from integrations.notifiers import render
+from integrations.notifiers import render, send
 from integrations.notifiers.render import discord, slack, teams, zoom_chat
 from integrations.receivers import shapes
 
-from .conftest import ZOOM_TOKEN, make_notification
+from .conftest import DISCORD_URL, ZOOM_TOKEN, fixed_clock, make_notification, make_target
 
 ACT = "https://show.example.org/act/mekong-2022/sca_" + "x" * 43
 BUTTONS = [("Next: Session 2: Food Security", ACT + "1"), ("+5 min", ACT + "2"), ("Undo: advance", ACT + "3")]
@@ -113,3 +114,22 @@ def test_zoom_chat_links_each_action_in_the_message():
 def test_buttons_must_be_http_links():
     with pytest.raises(ValueError, match="must be an http"):
         make_notification(buttons=[("Next", "javascript:alert(1)")])
+
+
+async def test_discord_is_called_with_components_and_its_own_query_kept():
+    """send() adds with_components=true to the webhook URL (keeping a thread_id already there)."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    target = make_target("discord", url=DISCORD_URL + "?thread_id=42")
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        outcome = await send(http, target, _with_buttons(), clock=fixed_clock)
+        assert outcome.ok
+        await send(http, target, make_notification(), clock=fixed_clock)
+    with_buttons, without = seen
+    assert dict(with_buttons.url.params) == {"thread_id": "42", "with_components": "true"}
+    assert dict(without.url.params) == {"thread_id": "42"}  # unchanged when there is nothing to show
+    assert with_buttons.url.path == httpx.URL(DISCORD_URL).path
