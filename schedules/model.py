@@ -359,6 +359,14 @@ class TargetKind(StrEnum):
     webhook = "webhook"
 
 
+class ButtonVerb(StrEnum):
+    """A host action a chat message can offer as a link button (targets[].buttons)."""
+
+    advance = "advance"  # start the next segment, only if the one named in the message still runs
+    delay_5 = "delay_5"  # delay the rest of the event by 5 minutes, only if the same segment still runs
+    undo = "undo"  # undo the host action the message was about, only if it is still the last one
+
+
 class TargetFilter(Strict):
     kinds: list[CueKind] = Field(default_factory=list, description="empty = every kind")
     segments: list[Ident] = Field(default_factory=list, description="empty = every segment")
@@ -377,6 +385,11 @@ class Target(Strict):
     filter: TargetFilter = Field(default_factory=TargetFilter)
     template: str | None = Field(None, description="Jinja2 template for the message text")
     hosts: bool = Field(False, description="receives readiness alerts and failures meant for hosts")
+    buttons: list[ButtonVerb] = Field(
+        default_factory=list,
+        description="hosts targets: host actions offered as single-use link buttons in each message "
+        "(needs SHOWCALLER_PUBLIC_URL); default none",
+    )
 
 
 class Timers(Strict):

@@ -132,9 +132,23 @@ class RunService:
         return await self._act(event_id, actor, intent, rules.resume)
 
     async def delay(
-        self, event_id: str, actor: str | None, seconds: int, mode: str | None = None, intent: Intent | None = None
+        self,
+        event_id: str,
+        actor: str | None,
+        seconds: int,
+        mode: str | None = None,
+        intent: Intent | None = None,
+        *,
+        expected: Any = UNSET,
     ) -> Answer:
-        return await self._act(event_id, actor, intent, lambda txn: rules.delay(txn, seconds, mode))
+        """`expected`: the segment the caller saw running (a chat button's), checked like advance's `from`."""
+
+        def rule(txn: Txn) -> Adjustment:
+            if expected is not UNSET:
+                rules.expect_current(txn, rules.not_ended(txn), expected)
+            return rules.delay(txn, seconds, mode)
+
+        return await self._act(event_id, actor, intent, rule)
 
     async def end(self, event_id: str, actor: str | None, intent: Intent | None = None) -> Answer:
         return await self._act(event_id, actor, intent, rules.end)
