@@ -101,9 +101,11 @@ def state_lines(state: dict) -> list[str]:
         )
     if upcoming:
         lines.append(f"next:  {upcoming['title']} [{upcoming['id']}] at {_clock(upcoming['start'], tz)}")
+    budget = f" ({state['ahead_behind']})" if state.get("ahead_behind") else ""
+    against = f", {state['end_vs_plan']}" if state.get("end_vs_plan") else ""
     lines.append(
-        f"delay: {_duration(state.get('delay'))}   projected end: {_clock(state.get('projected_end'), tz)} "
-        f"(planned {_clock(state.get('planned_end'), tz)})"
+        f"delay: {_duration(state.get('delay'))}{budget}   projected end: {_clock(state.get('projected_end'), tz)} "
+        f"(planned {_clock(state.get('planned_end'), tz)}{against})"
     )
     for timer in state.get("timers", []):
         lines.append(f"timer {timer['id']}: {timer['label']} {timer['status']}, {_duration(timer['remaining'])} left")

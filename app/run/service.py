@@ -17,7 +17,7 @@ from app.core.errors import AppError, Conflict, Invalid, error_body
 from app.engine.service import RunEngine, Txn
 from app.run import rules, stage_rules, undo
 from app.store import idempotency_repo
-from app.views.state import state_json
+from app.views.state import end_effect, state_json
 from app.views.times import iso_utc
 from schedules.adjustments import Adjustment, Undo
 from schedules.model import Schedule
@@ -225,7 +225,8 @@ class RunService:
         return await self._act(event_id, actor, intent, rule)
 
     async def preview(self, event_id: str, action: str, to: str | None = None, expected: Any = UNSET) -> dict[str, Any]:
-        """What `action` (advance, jump or end) would post now, per cue; nothing is recorded."""
+        """What `action` (advance, jump or end) would post now, per cue, and what it does to the
+        projected end (`end`: before and after); nothing is recorded."""
 
         async def work(txn: Txn) -> dict[str, Any]:
             if action == "end":
@@ -235,8 +236,9 @@ class RunService:
             else:
                 planned = rules.advance(txn, to, expected)
             numbered = type(planned)(**{**planned.__dict__, "seq": max((a.seq for a in txn.actions), default=0) + 1})
-            before = {c.id: c for c in txn.timeline().cues}
-            after = txn.timeline(numbered).cues
+            was, will = txn.timeline(), txn.timeline(numbered)
+            before = {c.id: c for c in was.cues}
+            after = will.cues
             posted = [
                 c
                 for c in after
@@ -246,6 +248,7 @@ class RunService:
             ]
             return {
                 "action": action,
+                "end": end_effect(was.state_at(txn.now), will.state_at(txn.now)),
                 "messages": [
                     {
                         "cue_id": c.id,

@@ -112,7 +112,7 @@ async def test_hold_delay_jump_and_sign_out(browser, make_server, shot):
     try:
         host = await sign_in(browser, server, "host")
         await host.get_by_role("button", name="+5 min late").click()
-        await expect(host.get_by_test_id("delay")).to_have_text("5 min late")
+        await expect(host.get_by_test_id("delay")).to_have_text("Behind by 5 min")
         await host.get_by_role("button", name="Hold", exact=True).click()
         await expect(host.get_by_test_id("run-status")).to_have_text("ON HOLD")
         await host.get_by_role("button", name="Resume").click()
@@ -182,7 +182,7 @@ async def test_console_reconnects_after_a_restart(browser, make_server, shot):
         await expect(host.get_by_test_id("current-title")).to_have_text(DISCUSSION_1)
         # Controls work against the new process.
         await host.get_by_role("button", name="+1 min late").click()
-        await expect(host.get_by_test_id("delay")).to_have_text("1 min late")
+        await expect(host.get_by_test_id("delay")).to_have_text("Behind by 1 min")
         assert server.page_errors == []
     finally:
         await server.stop()
