@@ -181,6 +181,9 @@ class TimerIn(BaseModel):
     person: str | None = Field(None, description="a person id (label and readiness)")
     seconds: int | None = Field(None, ge=1, le=4 * 3600)
     label: str | None = Field(None, max_length=120)
+    keep: bool = Field(
+        False, description="a respondent's timer: keep counting after the show leaves the segment (default: it stops)"
+    )
 
 
 class TimerAddIn(BaseModel):

@@ -42,12 +42,14 @@ ACTIONS: dict[str, Action] = {
     "resume": Action("resume"),
     "delay": Action("delay", ("minutes", "seconds", "mode")),
     "end": Action("end"),
-    "timer_start": Action("timers", ("segment", "slot", "person", "seconds", "label")),
+    "timer_start": Action("timers", ("segment", "slot", "person", "seconds", "label", "keep")),
     "timer_pause": Action("timers/{timer_id}/pause"),
     "timer_resume": Action("timers/{timer_id}/resume"),
     "timer_add": Action("timers/{timer_id}/add", ("seconds",)),
     "timer_stop": Action("timers/{timer_id}/stop"),
     "announce": Action("announcements", ("message", "targets")),
+    "stage": Action("stage", ("message", "flash", "blackout", "until_cleared", "expires_after")),
+    "stage_clear": Action("stage/clear"),
 }
 
 

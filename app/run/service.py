@@ -147,10 +147,13 @@ class RunService:
         person: str | None = None,
         seconds: int | None = None,
         label: str | None = None,
+        keep: bool = False,
         intent: Intent | None = None,
     ) -> Answer:
         def rule(txn: Txn):
-            started = rules.start_timer(txn, segment=segment, slot=slot, person=person, seconds=seconds, label=label)
+            started = rules.start_timer(
+                txn, segment=segment, slot=slot, person=person, seconds=seconds, label=label, keep=keep
+            )
             return started, {"timer_id": started.timer_id}
 
         return await self._act(event_id, actor, intent, rule, status=201)
@@ -190,11 +193,18 @@ class RunService:
         *,
         flash: bool = False,
         blackout: bool = False,
+        until_cleared: bool = False,
+        expires_after: int | None = None,
         intent: Intent | None = None,
     ) -> Answer:
-        """Show a message on the presenter view until cleared (recorded, never posted to chat targets)."""
+        """Show a message on the presenter view (recorded, never posted to chat targets) until its
+        segment ends, or until cleared (`until_cleared`), or for `expires_after` seconds."""
         return await self._act(
-            event_id, actor, intent, lambda txn: stage_rules.show(txn, text, flash, blackout), status=201
+            event_id,
+            actor,
+            intent,
+            lambda txn: stage_rules.show(txn, text, flash, blackout, until_cleared, expires_after),
+            status=201,
         )
 
     async def stage_clear(self, event_id: str, actor: str | None, intent: Intent | None = None) -> Answer:

@@ -480,6 +480,7 @@ EXAMPLES = [
         segment="session-1",
         slot=1,
         person="x",
+        keep=True,
     ),
     TimerPause(bangkok(14, 40), timer_id="t1"),
     TimerResume(bangkok(14, 41), timer_id="t1"),
@@ -492,7 +493,8 @@ EXAMPLES = [
         target=11,
         corrections=(("x", "Correction: S1 is still running", "Correction: ...; please disregard 'Hi'."),),
     ),
-    StageMessage(bangkok(15, 2), text="Please wrap up", flash=True, blackout=False),
+    StageMessage(bangkok(15, 2), text="Please wrap up", flash=True, blackout=False, until_cleared=True),
+    StageMessage(bangkok(15, 2), seq=3, text="30 seconds", expires_after=30),
     StageClear(bangkok(15, 3)),
 ]
 
