@@ -230,3 +230,15 @@ async def test_timer_start_keep(server):
     timers = {t.id: t for t in server.runtime.engine.timeline(EVENT).timers}
     assert timers["t1"].keep and timers["t1"].status.value == "running"
     assert timers["t2"].status.value == "stopped"  # the show left its segment
+
+
+async def test_state_and_watch_say_how_far_ahead_and_when_it_ends(server):
+    jumped = await cli(server, "advance", "--to", "discussion-1")  # at 14:20, 25 min before its plan
+    assert jumped.exit_code == 0, jumped.output
+    state = await cli(server, "state")
+    assert "(ahead by 25 min)" in state.stdout and "projected end: 17:05:00 (planned 17:30:00, 25 min early)" in (
+        state.stdout
+    )
+    once = await cli(server, "watch", "--once")
+    assert once.exit_code == 0, once.output
+    assert "ahead by 25 min" in once.stdout and "17:05:00 (planned 17:30:00, 25 min early)" in once.stdout
