@@ -224,3 +224,26 @@ async def test_agenda_shows_the_viewers_time_zone_and_follows_the_run(browser, m
         assert server.page_errors == []
     finally:
         await server.stop()
+
+
+async def test_a_kept_respondent_timer_counts_on_into_the_next_segment(browser, make_server):
+    server = make_server(bangkok(14, 40))
+    await server.start()
+    try:
+        host = await sign_in(browser, server, "host")
+        await expect(host.get_by_test_id("current-title")).to_have_text(SESSION_1)
+        await host.get_by_label("Keep counting after the segment").check()
+        await host.get_by_role("button", name="Respondent 1 (to be invited) 3:00").click()
+        await host.get_by_label("Keep counting after the segment").uncheck()
+        await host.get_by_role("button", name="Respondent 2 (to be invited) 3:00").click()
+        first = host.locator("li.timer", has_text="Respondent 1 (to be invited)")
+        second = host.locator("li.timer", has_text="Respondent 2 (to be invited)")
+        await expect(first).to_be_visible()
+        await expect(second).to_be_visible()
+        await host.get_by_role("button", name=f"Next segment: {DISCUSSION_1}").click()
+        await expect(host.get_by_test_id("current-title")).to_have_text(DISCUSSION_1)
+        await expect(second).to_have_count(0)  # stopped with Session 1
+        await expect(first).to_be_visible()  # kept: counts on
+        assert server.page_errors == []
+    finally:
+        await server.stop()

@@ -121,7 +121,8 @@ function renderRespondents(s) {
       const button = h('button', { type: 'button', class: g.running.includes(slot) ? 'started' : '',
                                    title: g.running.includes(slot) ? 'A timer for this slot is running' : null },
         text);
-      button.addEventListener('click', () => act(button, 'timers', { segment: g.id, slot, label }, `${label} started`));
+      button.addEventListener('click', () => act(button, 'timers',
+        { segment: g.id, slot, label, keep: $('respondent-keep').checked }, `${label} started`));
       return button;
     })))));
 }
