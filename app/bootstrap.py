@@ -222,6 +222,7 @@ async def started(
             on_outcome=delivered,
             prepare=engine.ensure_loaded,
             dispatch=dispatch,
+            stop_grace=settings.shutdown_grace_seconds,
         )
         run = RunService(
             engine,

@@ -14,6 +14,7 @@ from app import __version__, bootstrap
 from app.api import attendance, control, deliveries, events, openapi, ops, webhooks, zoom
 from app.api import stage as stage_api
 from app.api.input_gate import InputGate, Limits
+from app.api.sse import StreamClosing as StreamClosing  # (re-exported: what a server built outside app.cli uses)
 from app.api.stream_tickets import StreamTickets
 from app.core import errors
 from app.core.config import Settings, get_settings
@@ -39,14 +40,15 @@ class State(TypedDict):
     services: Services
     stream_tickets: StreamTickets
     agenda_hub: AgendaHub
+    stream_closing: StreamClosing
 
 
-def state_of(services: Services) -> State:
-    """What the routes get: the started service, and the web app's own stream tickets and public
-    agenda streams (counted by the service's metrics)."""
+def state_of(services: Services, closing: StreamClosing) -> State:
+    """What the routes get: the started service, and the web app's own stream tickets, public
+    agenda streams (counted by the service's metrics) and the switch that ends every stream."""
     hub = AgendaHub()
     services.metrics.watch_streams(services.broadcaster, lambda: hub)
-    return State(services=services, stream_tickets=StreamTickets(), agenda_hub=hub)
+    return State(services=services, stream_tickets=StreamTickets(), agenda_hub=hub, stream_closing=closing)
 
 
 def create_app(
@@ -57,17 +59,22 @@ def create_app(
     services: Services | None = None,
     run_timer: bool = True,
     run_worker: bool = True,
+    stream_closing: StreamClosing | None = None,
 ) -> FastAPI:
     """Build the app; its lifespan builds the service (app/bootstrap.py) unless given started
-    `services` (tests, the rehearsal), and hands it to the routes as the lifespan state."""
+    `services` (tests, the rehearsal), and hands it to the routes as the lifespan state.
+    `stream_closing`: the server's switch that ends every open event stream when it stops
+    (`serve` sets it on SIGINT/SIGTERM); by default one of the app's own, closed at shutdown."""
     settings = settings or get_settings()
     metrics = services.metrics if services is not None else Metrics()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
         install_log_redaction()  # again: uvicorn may have configured its loggers since create_app
+        closing = stream_closing if stream_closing is not None else StreamClosing()  # (one per lifespan)
         if services is not None:
-            yield state_of(services)
+            yield state_of(services, closing)
+            closing.close_all()
             return
         async with bootstrap.started(
             settings,
@@ -81,7 +88,10 @@ def create_app(
             # What start-up built lives as long as the process: keep it out of the cyclic
             # collector, whose full passes over it stalled the event loop for ~50 ms at a time.
             gc.freeze()
-            yield state_of(started)
+            yield state_of(started, closing)
+            # (Reached after the server closed the connections; streams served without `serve`'s
+            # signal hook, e.g. over ASGI in tests, end here before the services stop under them.)
+            closing.close_all()
 
     app = FastAPI(
         title="Showcaller",

@@ -98,6 +98,7 @@ class CueKind(StrEnum):
     timer_up = "timer_up"
     announcement = "announcement"
     correction = "correction"
+    delay = "delay"  # a host added (or took off) time: host targets only, filterable like any kind
 
 
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from schedules.adjustments import Adjustment, Announce, Resume, Undo, effective
+from schedules.adjustments import Adjustment, Announce, Delay, Resume, Undo, effective
 from schedules.limits import TITLE, fit
 from schedules.messages_cues import people_line, respondent_label, segment_start_text
 from schedules.model import CueKind, Schedule
@@ -29,6 +29,7 @@ _ORDER = {
             CueKind.correction,
             CueKind.segment_start,
             CueKind.announcement,
+            CueKind.delay,
             CueKind.reminder,
             CueKind.respondent_slot,
             CueKind.timer_start,
@@ -42,6 +43,8 @@ _ORDER = {
 }
 _END_BOUND = {CueKind.segment_end, CueKind.segment_ending_soon, CueKind.respondent_slot}
 HOST_KINDS = {CueKind.readiness_check}
+# Posted only to targets with `hosts: true`, and only where their filter lets the kind through.
+HOSTS_ONLY_KINDS = {CueKind.delay}
 # How long a timer shows OVER after time-up before it stops by itself (the service's setting overrides).
 TIMER_OVER_GRACE = timedelta(seconds=30)
 
@@ -162,6 +165,9 @@ def build_timeline(
     cues += _reminder_cues(schedule, rows, held_index)
     cues += _timer_cues(schedule, timers, now, leaves)
     cues += [_announcement(schedule, a) for a in adjustments if isinstance(a, Announce)]
+    # A delay's notice exists only where a host target takes it (no host target: nothing to post).
+    notices = [_delay_notice(schedule, rows, a) for a in adjustments if isinstance(a, Delay) and a.seconds]
+    cues += [n for n in notices if n.targets]
     if ended_at is not None:
         cues = [c for c in cues if c.held is False and c.at <= ended_at]
     cues += [_correction(schedule, u, *c) for u in undos for c in u.corrections]
@@ -224,6 +230,8 @@ def targets_for(
         return hosts or tuple(t.id for t in schedule.targets)
     out = []
     for target in schedule.targets:
+        if kind in HOSTS_ONLY_KINDS and not target.hosts:
+            continue
         f = target.filter
         if f.kinds and kind not in f.kinds:
             continue
@@ -445,6 +453,34 @@ def _announcement(schedule: Schedule, a: Announce) -> Cue:
         "Announcement",
         a.message,
         explicit=a.targets,
+    )
+
+
+def _delay_notice(schedule: Schedule, rows: list[SegmentTiming], d: Delay) -> Cue:
+    """The hosts' short notice of a delay. Its text names only what the action did (not the new end
+    time), so a later action never rewrites a notice already posted."""
+    row = next((r for r in rows if not r.skipped and r.start <= d.at < r.end), None)
+    title = schedule.segments[row.index].title if row is not None else "The agenda"
+    amount = _mmss(abs(d.seconds))
+    mode = d.mode or schedule.run.delay_mode
+    if d.seconds > 0:
+        head = f"Delay: {title} +{amount}"
+        after = "the segments after it absorb it" if mode == "absorb" else "everything after it moves later"
+        text = f"A host added {amount} to {title}; {after}."
+    else:
+        head = f"Brought forward: {title} -{amount}"
+        text = f"A host took {amount} off {title}."
+    return _cue(
+        schedule,
+        f"delay/{d.seq}",
+        d.at,
+        CueKind.delay,
+        row.id if row is not None else None,
+        head,
+        text,
+        severity="warning",
+        seconds=d.seconds,
+        mode=mode,
     )
 
 

@@ -233,6 +233,31 @@ def test_sql_is_built_only_in_the_store():
     assert _stale(KNOWN_SQL_OUTSIDE_STORE, found) == [], "fixed: take these off KNOWN_SQL_OUTSIDE_STORE"
 
 
+def app_errors_defined_outside_core(root: Path) -> list[str]:
+    """Classes under app/ that derive (by name) from an AppError subclass but live outside app/core/errors.py."""
+    from app.core import errors
+
+    def names(cls: type) -> set[str]:
+        return {cls.__name__}.union(*(names(sub) for sub in cls.__subclasses__()))
+
+    error_names = names(errors.AppError)
+    found = []
+    for path in sorted((root / "app").rglob("*.py")):
+        if path == root / "app" / "core" / "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases = {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases}
+                if bases & error_names:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {node.name}")
+    return found
+
+
+def test_every_app_error_is_defined_in_core_errors():
+    """One place lists every error the API can answer with (status, code): app/core/errors.py."""
+    assert app_errors_defined_outside_core(ROOT) == [], "move these AppError subclasses into app/core/errors.py"
+
+
 def test_no_package_cycles_in_app():
     """The packages of app/ import each other without cycles (function-level imports count), once
     the listed cycle-closing imports are set aside; each listed one still exists."""

@@ -20,7 +20,7 @@ from app.api.deps import (
 )
 from app.api.openapi import NOT_RECORDED, error, event_stream
 from app.api.schemas import CueOut, EventOut, StateOut
-from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
+from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response, stream_closing
 from app.store import events_repo, outbox_repo
 from app.views.schedule import plan_json
 from app.views.times import iso_utc
@@ -168,17 +168,23 @@ async def stream(event_id: EventId, runtime: RuntimeDep, caller: StreamViewer, r
         state = runtime.run.state(event_id)
         return f"event: state\ndata: {json.dumps({'reason': reason, **state})}\n\n"
 
+    closing = stream_closing(request)
+
     async def events():
         access = runtime.streams.open(caller.token_id, event_id, "viewer", queue)
+        closing.join(queue)  # a stopping server ends the stream with `event: reconnect`
         try:
             yield "retry: 2000\n\n" + frame("connected")
             # aclosing: a client that leaves closes this generator, and with it the subscription, at once.
-            async with aclosing(changes(runtime.broadcaster, event_id, queue, request, access)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
+            async with aclosing(changes(runtime.broadcaster, event_id, queue, request, access, closing)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
                 async for reason in reasons:
                     yield frame(reason) if reason is not None else KEEPALIVE
-            if access.ended:
+            if closing.closed:
+                yield closing.farewell()
+            elif access.ended:
                 yield ACCESS_ENDED
         finally:
+            closing.leave(queue)
             runtime.streams.close(access)
 
     return sse_response(events())

@@ -240,4 +240,6 @@ class ActionOut(BaseModel):
     seq: int = Field(description="this action's own number in the run log")
     state: StateOut
     timer_id: str | None = None
-    undone: dict[str, Any] | None = Field(None, description="undo only: the action reverted, {seq, kind}")
+    undone: dict[str, Any] | None = Field(
+        None, description="undo only: the action reverted, {seq, kind, summary, actor}"
+    )

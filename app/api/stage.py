@@ -25,9 +25,9 @@ from app.api.deps import (
 )
 from app.api.openapi import error, event_stream
 from app.api.schemas import ActionOut
-from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response
+from app.api.sse import ACCESS_ENDED, KEEPALIVE, changes, sse_response, stream_closing
 from app.cluster.writes import announce_access
-from app.core.errors import AppError, NotFound
+from app.core.errors import NotFound, PublicUrlUnset
 from app.core.public_url import PublicUrlMissing, required
 from app.stage.links import StageLink, ensure_links, rotate_link, stage_people
 from app.stage.presence import PRESENCE_REASONS, Connection
@@ -95,21 +95,27 @@ async def stage_stream(
     def frame() -> str:
         return f"event: stage\ndata: {json.dumps(_view(runtime, event_id, who))}\n\n"
 
+    closing = stream_closing(request)
+
     async def events():
         access = runtime.streams.open(caller.token_id, event_id, "stage", queue)
+        closing.join(queue)  # a stopping server ends the stream with `event: reconnect`
         key = seen.join(event_id, Connection(caller.token_id, caller.name, caller.role, who, runtime.clock.now()))
         runtime.broadcaster.publish(event_id, "stage_connected")
         try:
             yield "retry: 2000\n\n" + frame()
-            async with aclosing(changes(runtime.broadcaster, event_id, queue, request, access)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
+            async with aclosing(changes(runtime.broadcaster, event_id, queue, request, access, closing)) as reasons:  # type: ignore[type-var]  # an async generator has aclose
                 async for reason in reasons:
                     if reason is None:
                         yield KEEPALIVE
                     elif reason not in PRESENCE_REASONS:
                         yield frame()
-            if access.ended:
+            if closing.closed:
+                yield closing.farewell()
+            elif access.ended:
                 yield ACCESS_ENDED
         finally:
+            closing.leave(queue)
             # (no await here: a client that left cancels this generator; the table is written after)
             runtime.streams.close(access)
             seen.leave(key)
@@ -174,10 +180,6 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, _: Viewer):
         "people": people,
         "others": others,
     }
-
-
-class PublicUrlUnset(AppError):
-    status, code = 409, "public_url_unset"
 
 
 def _public_url(runtime) -> str:

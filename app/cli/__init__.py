@@ -44,18 +44,75 @@ def root(
     ctx.obj = {"server": server, "token": token}
 
 
+# Which module defines each command. `main` imports only the module of the command a command line
+# names, so `showcaller --version` and the remote commands a host types during a show start without
+# loading what the others need (SQLAlchemy, the schedule model, the report, the Zoom client): about
+# a second on every key press otherwise. tests/cli/test_startup.py keeps this table complete.
+COMMAND_MODULES = {
+    "config": "config_cmds",
+    "events": "event_cmds",
+    **dict.fromkeys(
+        (
+            "advance",
+            "announce",
+            "cues",
+            "delay",
+            "deliveries",
+            "hold",
+            "load",
+            "resend",
+            "resume",
+            "stage",
+            "state",
+            "timer",
+            "undo",
+            "watch",
+        ),
+        "remote_cmds",
+    ),
+    "report": "report_cmds",
+    **dict.fromkeys(("demo", "receiver", "rehearse", "serve", "token"), "run_cmds"),
+    **dict.fromkeys(("plan", "schema", "validate"), "schedule_cmds"),
+    **dict.fromkeys(("invites", "runsheet", "stage-links"), "stage_cmds"),
+    **dict.fromkeys(("apply", "doctor", "status", "zoom-emulator"), "zoom_cmds"),
+}
+_OPTIONS_WITH_VALUES = ("--server", "--token")
+
+
+def command_name(argv: list[str]) -> str | None:
+    """The command a command line names (its first word that is not a root option), if any."""
+    args = iter(argv)
+    for arg in args:
+        if arg in _OPTIONS_WITH_VALUES:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def load_commands(argv: list[str]) -> list[str]:
+    """Register the commands `argv` needs: its command's module, none for `--version`, or every
+    module (for help, shell completion, or a name that is not a command, so the error lists them
+    all). Returns the modules."""
+    import importlib
+    import os
+
+    name = command_name(argv)
+    completing = any(key.endswith("_COMPLETE") for key in os.environ)
+    if name in COMMAND_MODULES and not completing:
+        modules = [COMMAND_MODULES[name]]
+    elif name is None and "--version" in argv and not completing:
+        modules = []  # answered by the root's eager option alone
+    else:
+        modules = sorted(set(COMMAND_MODULES.values()))
+    for module in modules:
+        importlib.import_module(f"app.cli.{module}")
+    return modules
+
+
 def main() -> None:
     """Entry point of the `showcaller` script."""
-    # Importing the command modules registers their commands on `app`.
-    from app.cli import (  # noqa: F401
-        config_cmds,
-        event_cmds,
-        remote_cmds,
-        report_cmds,
-        run_cmds,
-        schedule_cmds,
-        stage_cmds,
-        zoom_cmds,
-    )
+    import sys
 
+    load_commands(sys.argv[1:])
     app()

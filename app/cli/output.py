@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from schedules.load import MAX_BYTES, load_file
-from schedules.model import Schedule
-from schedules.problems import ScheduleError
+if TYPE_CHECKING:
+    from schedules.model import Schedule
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -22,6 +22,7 @@ def max_schedule_bytes() -> int:
     from pydantic import ValidationError
 
     from app.core.config import get_settings
+    from schedules.load import MAX_BYTES
 
     try:
         return get_settings().max_schedule_bytes
@@ -52,6 +53,11 @@ def require_file(path: str | Path) -> None:
 
 def load_or_exit(path: str) -> Schedule:
     """Load a schedule or print every problem and exit with status 2 (3 if the file is missing)."""
+    # Imported here: the remote commands use this module but never read a schedule, and the schedule
+    # model (pydantic) is a third of a remote command's start-up.
+    from schedules.load import load_file
+    from schedules.problems import ScheduleError
+
     require_file(path)
     try:
         return load_file(path, max_schedule_bytes())

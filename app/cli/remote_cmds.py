@@ -119,6 +119,11 @@ def state_lines(state: dict) -> list[str]:
 def _show_action(answer: dict) -> None:
     extra = f" timer {answer['timer_id']}" if answer.get("timer_id") else ""
     console.print(f"{answer['kind']}{extra} recorded (seq {answer['seq']})", markup=False)
+    if undone := answer.get("undone"):
+        # Say what was taken back: "undo recorded" alone leaves the host guessing which action it was.
+        by = f", by {undone['actor']}" if undone.get("actor") else ""
+        what = undone.get("summary") or undone["kind"]
+        console.print(f"undid #{undone['seq']} {undone['kind']}: {what}{by}", markup=False)
     for line in state_lines(answer["state"]):
         console.print(line, markup=False)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import shlex
 import threading
 from datetime import UTC, datetime
@@ -94,6 +96,7 @@ def _serve_locked(
     """Load the files and serve, with the database's instance lock held."""
     import uvicorn
 
+    from app.api.sse import StreamClosing
     from app.core.logs import log_config
 
     try:
@@ -126,18 +129,67 @@ def _serve_locked(
     )
     for event_id in loaded:
         console.print(f"  console: {public}/console/{event_id}")
+    closing = StreamClosing()
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, stream_closing=closing),
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
         log_config=log_config(log_format.value, settings.log_level),
+        # A backstop only: the streams end themselves on the signal (_closing_server); a request
+        # still running after the grace is cancelled rather than holding the restart.
+        timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_grace_seconds)),
     )
     tune_collector()
-    server = uvicorn.Server(config)
+    server = _closing_server(config, closing)
     if not settings.sandbox:  # (the sandbox's emulator delivers its events itself)
         threading.Thread(target=_report_webhook, args=(server, settings), name="webhook-check", daemon=True).start()
     server.run(sockets=[sock])
+
+
+def _closing_server(config, closing):
+    """A uvicorn server that ends every event stream as soon as it starts to stop.
+
+    On SIGINT/SIGTERM uvicorn stops accepting connections, then waits for the open ones to close,
+    and only then runs the app's lifespan shutdown. An event stream never closes by itself, so that
+    wait lasted as long as any console, presenter view or agenda page stayed open (30-70 s and more,
+    exactly when a restart mid-event should be quick). Ending them from the lifespan is too late, and
+    uvicorn's `timeout_graceful_shutdown` alone would cut them without a word; so the first step of
+    the shutdown tells every stream to send `event: reconnect` (with a `retry:` hint) and end
+    (app/api/sse.py StreamClosing). The connections then close within a moment, the lifespan stops
+    the service (in-flight deliveries get SHOWCALLER_SHUTDOWN_GRACE_SECONDS), and the process exits 0.
+    """
+    import contextlib
+    import signal
+
+    import uvicorn  # (imported here, as in _serve_locked: the other commands start faster without it)
+
+    class _ClosingServer(uvicorn.Server):
+        async def shutdown(self, sockets=None) -> None:
+            told = closing.close_all()
+            if told:
+                logging.getLogger("showcaller.streams").info("stopping: told %d event stream(s) to reconnect", told)
+            await super().shutdown(sockets)
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            # After a graceful stop uvicorn raises the signal again under the handler it found, so
+            # with the default one a clean SIGTERM ended the process "killed by SIGTERM" (143) and a
+            # Ctrl-C with a KeyboardInterrupt. Under this no-op one `serve` returns: exit status 0,
+            # which tells a supervisor the stop was clean.
+            if threading.current_thread() is not threading.main_thread():
+                with super().capture_signals():
+                    yield
+                return
+            found = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                with super().capture_signals():
+                    yield
+            finally:
+                for sig, handler in found.items():
+                    signal.signal(sig, handler)
+
+    return _ClosingServer(config)
 
 
 def _report_webhook(server, settings, wait_seconds: float = 60.0) -> None:

@@ -6,6 +6,7 @@ server's clock rate (a rehearsal's event time runs N times faster).
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -26,6 +27,14 @@ def _duration(seconds: float | None) -> str:
     whole = int(abs(seconds))
     hours, rest = divmod(whole, 3600)
     return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{sign}{rest // 60}:{rest % 60:02d}"
+
+
+def _countdown(remaining: float) -> str:
+    """A countdown as the console shows it (common.js countdownText): seconds rounded up while counting
+    down, then "+m:ss OVER" once past zero, never a negative number."""
+    if remaining > 0:
+        return _duration(math.ceil(remaining - 1e-6))
+    return f"+{_duration(-remaining)} OVER" if remaining <= -1 else "0:00 OVER"
 
 
 def _level(remaining: float, thresholds: dict) -> str:
@@ -55,7 +64,7 @@ def render(state: dict, real_seconds: float) -> Panel:
     if current:
         remaining = (state.get("remaining") or 0.0) - (0.0 if state.get("held") else passed)
         rows.add_row("now", Text(current["title"], style="bold"))
-        rows.add_row("left", Text(_duration(remaining), style=LEVEL_STYLES[_level(remaining, thresholds)]))
+        rows.add_row("left", Text(_countdown(remaining), style=LEVEL_STYLES[_level(remaining, thresholds)]))
     if upcoming:
         rows.add_row("next", Text(f"{upcoming['title']} at {_clock(upcoming['start'], tz)}"))
     rows.add_row("plan", state.get("ahead_behind") or _duration(state.get("delay")))
@@ -67,7 +76,7 @@ def render(state: dict, real_seconds: float) -> Panel:
         left = timer["remaining"] - (passed if timer["status"] == "running" else 0.0)
         style = LEVEL_STYLES[_level(left, thresholds)] if timer["status"] != "stopped" else "dim"
         rows.add_row(
-            f"timer {timer['id']}", Text(f"{timer['label']}: {_duration(left)} ({timer['status']})", style=style)
+            f"timer {timer['id']}", Text(f"{timer['label']}: {_countdown(left)} ({timer['status']})", style=style)
         )
     title = Text(f"{state['event']['title']}  ({state['event']['timezone']})", style="bold")
     return Panel(Group(rows), title=title, title_align="left")

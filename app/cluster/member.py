@@ -25,7 +25,7 @@ from app.core.metrics import Metrics
 from app.core.tasks import cancel_and_wait
 from app.core.vocabulary import InstanceRole
 from app.engine.broadcast import Broadcaster
-from app.engine.delivery import STOP_GRACE, DeliveryWorker
+from app.engine.delivery import DeliveryWorker
 from app.engine.dispatch import Dispatch
 from app.engine.lookups import Lookups
 from app.engine.service import RunEngine
@@ -201,6 +201,6 @@ class Member:
         self.worker.request_stop()
         workers = {task for task in self._tasks if task.get_name() == WORKER_TASK and not task.done()}
         if workers:
-            await asyncio.wait(workers, timeout=STOP_GRACE + 5.0)
+            await asyncio.wait(workers, timeout=self.worker.stop_grace + 5.0)
         for task in self._tasks:
             await cancel_and_wait(task)

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         ge=0,
         description="open public agenda streams per process; past it 503 too_many_streams (pages poll)",
     )
+    shutdown_grace_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="on SIGINT/SIGTERM: how long deliveries under way may finish (the rest go after the restart)",
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL (any case)")
     chromium: str = Field("chromium", description="the Chromium that prints run sheets as PDF (name or path)")
     server: str | None = Field(None, description="the service the remote commands talk to (showcaller --server)")

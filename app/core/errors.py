@@ -51,6 +51,31 @@ class NotYetLoaded(AppError):
     retry_after = 1
 
 
+class UnknownEvent(NotFound, LookupError):
+    """No event with that id is loaded."""
+
+    def __init__(self, event_id: str):
+        super().__init__(f"no event '{event_id}' is loaded")
+
+
+class EventLoading(NotYetLoaded, LookupError):
+    """The event is stored but start-up has not loaded it yet (503 with Retry-After)."""
+
+    def __init__(self, event_id: str, loaded: int, total: int):
+        super().__init__(
+            f"event '{event_id}' is still loading after a restart ({loaded} of {total} events in memory); "
+            "try again in a moment",
+            loaded=loaded,
+            total=total,
+        )
+
+
+class PublicUrlUnset(AppError):
+    """Presenter links need SHOWCALLER_PUBLIC_URL (or `serve --local`)."""
+
+    status, code = 409, "public_url_unset"
+
+
 class Unauthorized(AppError):
     status, code = 401, "unauthorized"
 

@@ -25,7 +25,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import __version__
-from app.core.errors import NotFound, NotYetLoaded
+from app.core.errors import EventLoading, UnknownEvent
 from app.engine.clock import Clock
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
@@ -43,25 +43,6 @@ log = logging.getLogger("showcaller.engine")
 # 3: the early/late budget (an early show ends early unless run.early: absorb, up to max_duration),
 #    and a respondent's timer plans nothing past the end of its segment.
 PLAN_VERSION = "3"
-
-
-class UnknownEvent(NotFound, LookupError):
-    """No event with that id is loaded."""
-
-    def __init__(self, event_id: str):
-        super().__init__(f"no event '{event_id}' is loaded")
-
-
-class EventLoading(NotYetLoaded, LookupError):
-    """The event is stored but start-up has not loaded it yet (503 with Retry-After)."""
-
-    def __init__(self, event_id: str, loaded: int, total: int):
-        super().__init__(
-            f"event '{event_id}' is still loading after a restart ({loaded} of {total} events in memory); "
-            "try again in a moment",
-            loaded=loaded,
-            total=total,
-        )
 
 
 @dataclass

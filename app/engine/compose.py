@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from integrations.notifiers.message import Notification
+from app.engine.lateness import late_line
+from integrations.notifiers.message import Notification, format_local
 from schedules.model import Schedule
 
 
@@ -29,6 +30,11 @@ def compose(
             fields.append(("Next starts", _when(data["next_start"])))
     if cue.kind.startswith("timer_") and _when(data.get("ends")):
         fields.append(("Time up at", _when(data["ends"])))
+    text, when = cue.message, cue.due_at or cue.fired_at
+    # A transition is news even when late, but people must not take it for "now" (README, lateness policy).
+    due = format_local(when, target_tz or schedule.event.timezone) if when is not None else "its time"
+    if late := late_line(cue.kind, getattr(cue, "note", None), getattr(cue, "late_ms", None), due):
+        text = f"{late}\n{text}" if text else late
     return Notification(
         delivery_id=delivery_id,
         event_id=schedule.event.id,
@@ -36,7 +42,7 @@ def compose(
         cue_id=cue.cue_id,
         kind=cue.kind,
         title=cue.title,
-        text=cue.message,
+        text=text,
         at=cue.due_at or cue.fired_at,
         timezone=target_tz or schedule.event.timezone,
         segment_title=segment.title if segment else None,

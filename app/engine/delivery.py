@@ -43,7 +43,9 @@ log = logging.getLogger("showcaller.delivery")
 LEASE = timedelta(seconds=60)
 CLAIM_BATCH = 50
 LINGER = 0.02  # seconds an outcome may wait for others to share its commit
-STOP_GRACE = 5.0  # seconds a stopping worker waits for the sends under way (each holds its lease)
+# Seconds a stopping worker waits for the sends under way (SHOWCALLER_SHUTDOWN_GRACE_SECONDS); a send
+# still going after it is cut short and goes again after the restart, under its id.
+STOP_GRACE = 5.0
 
 
 def _explain(outcome) -> str:
@@ -119,9 +121,14 @@ class DeliveryWorker:
     # Called with each event that has deliveries to send, before they are sent: loads an event
     # still catching up after a restart (RunEngine.ensure_loaded).
     prepare: Callable[[str], Awaitable[None]] | None = None
+    stop_grace: float = STOP_GRACE
     _kick: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _direct: set[asyncio.Task] = field(default_factory=set)
+    # The sends under way, each inside its own asyncio.timeout: a stop past its grace expires them
+    # (no task per send, and only the HTTP call is cut, never a database call).
+    _sending: set[asyncio.Timeout] = field(default_factory=set)
+    _cutter: asyncio.TimerHandle | None = None
 
     def kick(self) -> None:
         """Something may be due now."""
@@ -133,9 +140,21 @@ class DeliveryWorker:
         Stopping by cancelling instead cut database calls in half. On SQLite that made SQLAlchemy
         close the connection in a shielded task, and a second cancel during that close left
         aiosqlite waiting for a thread that had already ended: a shutdown that never finished
-        (seen in CI as a 120 s teardown timeout)."""
+        (seen in CI as a 120 s teardown timeout).
+
+        The sends under way get `stop_grace` seconds; then each is cut short (its HTTP call only),
+        put back as pending, and goes again after the restart under the same id (receivers dedupe).
+        The lanes take no message after the stop, so the pass ends within the grace."""
         self._stopping.set()
         self._kick.set()
+        if self._cutter is None:
+            with contextlib.suppress(RuntimeError):  # no loop: nothing can be under way
+                self._cutter = asyncio.get_running_loop().call_later(self.stop_grace, self._cut_short)
+
+    def _cut_short(self) -> None:
+        now = asyncio.get_running_loop().time()
+        for deadline in list(self._sending):
+            deadline.reschedule(now)
 
     def lease_until(self, now, count: int):
         """The lease for `count` deliveries claimed at `now`: long enough for each to time out once.
@@ -187,18 +206,21 @@ class DeliveryWorker:
             log.warning("released %d delivery lease(s) left by a previous process", released)
         return released
 
-    async def run(self, grace_seconds: float = STOP_GRACE) -> None:
+    async def run(self) -> None:
         """Serve until `request_stop()`: recover leases, then a pass and sleep until the next retry
-        or a kick. Stopped, it lets the sends under way finish for up to `grace_seconds`."""
+        or a kick. Stopped, it lets the sends under way finish for up to `stop_grace` seconds."""
         self._stopping.clear()  # a dispatcher that lost its lease and won it back runs again
+        if self._cutter is not None:
+            self._cutter.cancel()
+            self._cutter = None
         try:
             await self.recover()
         except Exception:  # a lease left behind only delays its lane until it times out
             log.exception("could not release leases left by a previous process")
         try:
             await self._serve()
-            if self._direct:
-                await asyncio.wait(set(self._direct), timeout=grace_seconds)
+            if self._direct:  # (cut short at the grace like the rest: this wait is a backstop)
+                await asyncio.wait(set(self._direct), timeout=self.stop_grace + 1.0)
         finally:
             for task in list(self._direct):  # cut short: their leases make them go again after a restart
                 task.cancel()
@@ -257,7 +279,10 @@ class DeliveryWorker:
                 cues = await outbox_repo.cues_of(conn, chunk)
             for position, row in enumerate(chunk):
                 go_on = row.id in claimed  # unclaimed: someone else holds it; keep the order
-                if go_on:
+                if go_on and self._stopping.is_set():  # stopping: this one and the rest wait for the next start
+                    recorder.add(row, status=DeliveryStatus.PENDING, attempts=row.attempts)
+                    go_on = False
+                elif go_on:
                     attempts += 1
                     go_on = await self._attempt(row, cues.get((row.event_id, row.cue_id)), recorder)
                 if not go_on:
@@ -266,6 +291,23 @@ class DeliveryWorker:
                             recorder.add(later, status=DeliveryStatus.PENDING, attempts=later.attempts)
                     return attempts
         return attempts
+
+    async def _send_cuttable(self, target, notification, template):
+        """`send`, or None when a stop's grace ran out while it was under way."""
+        deadline = asyncio.timeout(None)
+        try:
+            async with deadline:
+                self._sending.add(deadline)
+                try:
+                    return await send(
+                        self.http, target, notification, template=template, timeout=self.timeout, pacer=self.pacer
+                    )
+                finally:
+                    self._sending.discard(deadline)
+        except TimeoutError:
+            if not deadline.expired():  # not ours
+                raise
+            return None
 
     def _expired(self, row, at) -> bool:
         # Two real seconds of queueing are not a reason to give up, however fast a rehearsal runs.
@@ -316,7 +358,15 @@ class DeliveryWorker:
         notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id))  # type: ignore[union-attr]  # target is set when problem is empty
         template = next((t.template for t in schedule.targets if t.id == row.target_id), None)
         # Signatures and Retry-After dates are about real time, even in a rehearsal's fast clock.
-        outcome = await send(self.http, target, notification, template=template, timeout=self.timeout, pacer=self.pacer)  # type: ignore[arg-type]  # target is set when problem is empty
+        outcome = await self._send_cuttable(target, notification, template)  # (target is set: no problem)
+        if outcome is None:  # cut short by a stop: it may have arrived, so it goes again under its id
+            recorder.add(
+                row,
+                status=DeliveryStatus.PENDING,
+                attempts=row.attempts + 1,
+                last_error="cut short by a shutdown; sent again after the restart under the same id",
+            )
+            return False
         if outcome.result is DeliveryResult.ok:
             recorder.add(
                 row,

@@ -23,7 +23,7 @@ from app.engine.broadcast import Broadcaster
 from app.engine.cache import EventCache, moves_with_time
 from app.engine.clock import Clock
 from app.engine.dispatch import Dispatch
-from app.engine.lateness import Decision, decide
+from app.engine.lateness import Decision, decide, late_note
 from app.engine.writer import Writer
 from app.store import outbox_repo
 from schedules.model import Schedule
@@ -163,7 +163,7 @@ class Firing:
             return FireOutcome.SKIPPED
         if getattr(row, "rewritten", False):
             await outbox_repo.set_cue_text(conn, row)
-        note = f"late by {late_ms / 1000:.1f} s" if decision.late else ""
+        note = late_note(late_ms) if decision.late else ""
         if not await outbox_repo.mark_cue(conn, row, CueStatus.FIRED, now, late_ms, note):
             return FireOutcome.SKIPPED
         item = self.cache.get(row.event_id)

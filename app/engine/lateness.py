@@ -13,6 +13,23 @@ from typing import Any
 LATE_AFTER = timedelta(seconds=2)
 WARNING_TOLERANCE = timedelta(seconds=5)
 ALWAYS_DELIVER = {"segment_start", "segment_end", "announcement"}
+# A transition posted late says so in its text (app/engine/compose.py), from the cue's fired note.
+TRANSITIONS = {"segment_start", "segment_end"}
+LATE_NOTE = "late by"
+
+
+def late_note(late_ms: int) -> str:
+    """The note a cue fired late keeps in the cue log ("late by 95.0 s")."""
+    return f"{LATE_NOTE} {late_ms / 1000:.1f} s"
+
+
+def late_line(kind: str, note: str | None, late_ms: int | None, due: str) -> str:
+    """The line a transition fired late adds to its message ('' if it was on time or is not a transition)."""
+    if kind not in TRANSITIONS or not (note or "").startswith(LATE_NOTE) or not late_ms:
+        return ""
+    seconds = late_ms // 1000
+    size = f"{seconds} s" if seconds < 60 else f"{round(seconds / 60)} min"
+    return f"(Posted {size} late: it was due at {due}.)"
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,15 @@ def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tu
     return moves, schedule.person(late).name if late else None  # type: ignore[union-attr]  # refs come from the schedule's people
 
 
+def webhook_count(moves: list[Move]) -> int:
+    """How many webhooks `run_meeting` delivers for `moves`: one per move but registrations.
+
+    A registration is written into the sandbox Zoom directly (as a registrant's form would be), so it
+    sends nothing; counting it as a "join or leave" made the demo's opening and closing figures differ.
+    """
+    return sum(1 for m in moves if m.action != "register")
+
+
 async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move], clock: Clock, seed: int = 7) -> int:
     """Play the moves at their moments on `clock`; returns how many webhooks were delivered.
 

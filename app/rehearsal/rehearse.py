@@ -33,8 +33,8 @@ from app.core.failures import ExitCode, Failure
 from app.core.metrics import Metrics
 from app.core.vocabulary import DeliveryStatus, FireOutcome, HostRole, InstanceRole
 from app.engine.clock import ScaledClock
-from app.main import create_app
-from app.rehearsal.meeting import plan_meeting, run_meeting
+from app.main import StreamClosing, create_app
+from app.rehearsal.meeting import plan_meeting, run_meeting, webhook_count
 from app.rehearsal.transcript import Transcript
 from app.report.attendance import attendance_json
 from app.services import Services
@@ -229,9 +229,9 @@ async def rehearse(
         summary.late += outcome == FireOutcome.LATE
         if auto_timers and row.kind == "respondent_slot":
             summary.timers += 1
-            asyncio.get_running_loop().create_task(_respond(runtime, event_id, row, rng))
+            asyncio.get_running_loop().create_task(_respond(runtime, event_id, row, rng, transcript))
         if auto_timers and row.kind == "segment_start" and row.segment == overrun_segment:
-            asyncio.get_running_loop().create_task(_run_over(runtime, event_id, row))
+            asyncio.get_running_loop().create_task(_run_over(runtime, event_id, row, transcript))
 
     # The host lets one session run over, as happens on the day: the pack shows it and the note.
     sessions = [seg.id for seg in schedule.segments if seg.kind.value == "session"]
@@ -247,7 +247,8 @@ async def rehearse(
             zoom_client_factory=zoom_clients,
             observers=observers,
         ) as runtime:
-            app = create_app(settings, services=runtime)
+            closing = StreamClosing()  # the console's streams end at the stop, as with `serve`
+            app = create_app(settings, services=runtime, stream_closing=closing)
             if runtime.role == InstanceRole.STANDBY:
                 raise Failure(
                     "another `showcaller serve` dispatches on this database, and a rehearsal replays its event on a "
@@ -272,8 +273,8 @@ async def rehearse(
             if emulator is not None:
                 meeting_task = asyncio.create_task(run_meeting(emulator, applied.id, moves, clock))  # type: ignore[arg-type]  # apply created it
                 console.print(
-                    f"Sandbox Zoom meeting {applied.id}: {len(moves)} joins and leaves will arrive as "
-                    f"signed webhooks ({late} joins late, to show a readiness alert)"
+                    f"Sandbox Zoom meeting {applied.id}: {webhook_count(moves)} signed webhooks will arrive "
+                    f"(start, joins, leaves, end; {late} joins late, to show a readiness alert)"
                 )
             console.print(
                 f"[bold]Rehearsal of {schedule.event.title}[/] at {speed:g}x: "
@@ -332,6 +333,9 @@ async def rehearse(
                 on_done(summary, console_line)
             if keep_open:
                 await _wait(keep_open, server, stop or asyncio.Event())
+            # uvicorn waits for open connections before it stops: an open console's stream would
+            # hold the end of the rehearsal until the browser left, so tell it to go first.
+            closing.close_all()
             server.should_exit = True
             await server_task
     finally:
@@ -365,27 +369,31 @@ async def _write_pack(runtime: Services, schedule: Schedule, pack_to: Path, cons
 OVERRUN = timedelta(minutes=4)
 
 
-async def _run_over(runtime: Services, event_id: str, row) -> None:
+async def _run_over(runtime: Services, event_id: str, row, transcript: Transcript) -> None:
     """Halfway through a session the host adds four minutes and tells everyone."""
     try:
         await asyncio.sleep(runtime.clock.real_delay(runtime.clock.now() + timedelta(minutes=10)))
         seconds = int(OVERRUN.total_seconds())
-        await runtime.run.delay(event_id, "rehearsal", seconds)
         segment = runtime.schedule(event_id).segment(row.segment)
         title = segment.title if segment else "This session"
+        transcript.action(runtime.clock.now(), "rehearsal", f"delay {title} by {seconds // 60} minutes")
+        await runtime.run.delay(event_id, "rehearsal", seconds)
         message = f"{title} runs {seconds // 60} minutes over; the discussion after it is shorter"
+        transcript.action(runtime.clock.now(), "rehearsal", f"announce to every target: {message}")
         await runtime.run.announce(event_id, "rehearsal", message, [])
     except AppError as exc:
         log.info("rehearsal delay: %s", exc.reason)
 
 
-async def _respond(runtime: Services, event_id: str, row, rng: random.Random) -> None:
+async def _respond(runtime: Services, event_id: str, row, rng: random.Random, transcript: Transcript) -> None:
     """A host starts the respondent's timer; the respondent speaks a bit less or a bit more."""
     try:
         started = await runtime.run.start_timer(event_id, "rehearsal", segment=row.segment, slot=row.data.get("slot"))
         timer_id, seconds = started.body["timer_id"], round(float(row.data.get("minutes", 3)) * 60)
         spoke = timedelta(seconds=seconds * rng.uniform(0.8, 1.15))
         await asyncio.sleep(runtime.clock.real_delay(runtime.clock.now() + spoke))
+        used = int(spoke.total_seconds())
+        transcript.action(runtime.clock.now(), "rehearsal", f"stop timer {timer_id} after {used // 60}:{used % 60:02d}")
         await runtime.run.timer(event_id, "rehearsal", timer_id, "stop")
     except AppError as exc:  # e.g. the timer already stopped by itself, or the host moved on
         log.info("rehearsal timer for %s: %s", row.cue_id, exc.reason)

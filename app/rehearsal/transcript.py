@@ -8,7 +8,7 @@ failed, with the receiver's answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from rich.console import Console
 from rich.markup import escape
@@ -17,6 +17,14 @@ from app.core.vocabulary import DELIVERY_FAILED, DeliveryStatus, FireOutcome
 
 FINAL = (DeliveryStatus.SENT, *DELIVERY_FAILED)
 KIND_WIDTH = 20
+SAYS = {"announcement", "correction"}  # cue kinds whose title alone says nothing of what was posted
+MESSAGE_WIDTH = 160
+
+
+def _line(message: str) -> str:
+    """A message on one transcript line: newlines folded, cut at MESSAGE_WIDTH."""
+    text = " ".join(message.split())
+    return text if len(text) <= MESSAGE_WIDTH else text[: MESSAGE_WIDTH - 1] + "…"
 
 
 @dataclass
@@ -48,6 +56,9 @@ class Transcript:
             note = f" ({escape(row.note)})" if row.note else ""
             self._print(f"[dim]{stamp} skipped {row.kind}: {title}{note}[/]")
             return
+        if row.kind in SAYS and row.message:
+            # An announcement's title is the bare word: what the hosts (or the readiness follow-up) said is the message.
+            title = f"{title}: {escape(_line(row.message))}"
         flag = " [yellow](late)[/]" if outcome == FireOutcome.LATE else ""
         targets = len(row.targets)
         self._print(
@@ -56,6 +67,11 @@ class Transcript:
         )
         if targets:
             self._groups[(event_id, row.cue_id)] = _Group(stamp, row.kind, targets)
+
+    def action(self, at: datetime, actor: str, text: str) -> None:
+        """A host action (from the run log's point of view: who did what), printed as it is made."""
+        stamp = at.astimezone(self.tz).strftime("%H:%M:%S")
+        self._print(f"[bold magenta]{stamp}[/] {'host action':<{KIND_WIDTH}} {escape(text)} [dim]({escape(actor)})[/]")
 
     def delivery(self, row, values: dict) -> None:
         """A delivery-worker hook: collects final outcomes and prints the group once it is complete."""

@@ -10,7 +10,7 @@ from app.attendance.people import check_segment, expected_people, match_people, 
 from app.report.units import iso as _iso
 from app.report.units import minutes as _minutes
 from app.views.times import iso_utc
-from schedules.model import Schedule
+from schedules.model import Schedule, Segment
 from schedules.timeline import Timeline
 
 
@@ -45,14 +45,27 @@ def _readiness(schedule: Schedule, timeline: Timeline, attendance: Attendance, n
             continue
         check = check_segment(schedule, segment, attendance)
         entry = lambda e: {"id": e.id, "name": e.name, "role": e.role}  # noqa: E731
+        # The window is the readiness check's (schedule readiness.before): before it, nobody is late
+        # yet, and a console showing MISSING eight days early teaches hosts to ignore it.
+        checks_at = row.start - schedule.readiness.before
         return {
             "segment": segment.id,
             "title": segment.title,
             "starts_at": _iso(row.start),
+            "checks_at": _iso(checks_at),
+            "open": now >= checks_at,
             "missing": [entry(e) for e in check.missing],
             "present": [entry(e) for e in check.present],
         }
-    return {"segment": None, "title": None, "starts_at": None, "missing": [], "present": []}
+    return {
+        "segment": None,
+        "title": None,
+        "starts_at": None,
+        "checks_at": None,
+        "open": False,
+        "missing": [],
+        "present": [],
+    }
 
 
 def _who(schedule: Schedule, attendance: Attendance) -> dict[str, str]:
@@ -111,6 +124,14 @@ def _count_at(series: list[tuple[datetime, int]], moment: datetime) -> int:
     return count
 
 
+def _slot_person(segment: Segment | None, slot: int | None) -> str | None:
+    """The person the schedule names for respondent slot `slot` (1-based), if any."""
+    if segment is None or segment.respondents is None or slot is None:
+        return None
+    slots = segment.respondents.slots
+    return slots[slot - 1].person if 0 < slot <= len(slots) else None
+
+
 def _timers(schedule: Schedule, timeline: Timeline, now: datetime) -> list[dict[str, Any]]:
     out = []
     segment_end = {s.id: s.end for s in timeline.segments}
@@ -119,13 +140,15 @@ def _timers(schedule: Schedule, timeline: Timeline, now: datetime) -> list[dict[
         # have spoken beyond it, and "now" may be days later when the report is made.
         cutoff = min(now, segment_end.get(timer.segment, now)) if timer.stopped_at is None else now  # type: ignore[arg-type]  # guarded: timers without a segment get now
         remaining = timer.remaining_at(max(cutoff, timer.started_at)).total_seconds()
-        person = schedule.person(timer.person) if timer.person else None
+        segment = schedule.segment(timer.segment) if timer.segment else None
+        person = schedule.person(timer.person or _slot_person(segment, timer.slot) or "")
         out.append(
             {
                 "id": timer.id,
                 "label": timer.label,
                 "segment": timer.segment,
                 "slot": timer.slot,
+                "session": segment.title if segment else None,
                 "person": person.name if person else timer.person,
                 "allotted_seconds": timer.seconds,
                 "used_seconds": round(timer.seconds - remaining),

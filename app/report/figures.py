@@ -147,23 +147,33 @@ def _notes(schedule: Schedule, timeline: Timeline, actions: list[Adjustment]) ->
     titles = {s.id: s.title for s in schedule.segments}
     out = []
 
-    def running(at: datetime) -> str:
+    def running(at: datetime, before: bool = False) -> str | None:
+        # An advance ends the segment at its own instant, so the timeline (replayed with it) already
+        # shows the next one from `at`: the segment that was left is the one running just before.
         for row in timeline.segments:
-            if not row.skipped and row.start <= at < row.end:
+            inside = row.start < at <= row.end if before else row.start <= at < row.end
+            if not row.skipped and inside:
                 return titles.get(row.id, row.id)
-        return "the event"
+        return None
 
     for a in actions:
         if a.seq in undone and a.seq:
             continue
-        where = running(a.at)
+        where = running(a.at) or "the event"
         if a.kind == "delay":
             seconds = getattr(a, "seconds", 0)
             verb = "ran late by" if seconds >= 0 else "was brought forward by"
             text = f"{where} {verb} {mmss(abs(seconds))}"
         elif a.kind == "advance":
             to = getattr(a, "to", None)
-            text = f"{where} ended early; moved on to {titles.get(to, to) if to else 'the next segment'}"
+            left = running(a.at, before=True)
+            entered = titles.get(to, to) if to else running(a.at) or "the next segment"
+            if left:
+                text = f"{left} ended early; moved on to {entered}"
+            elif any(not row.skipped and row.end <= a.at for row in timeline.segments):
+                text = f"Moved on early to {entered}"  # from a gap between segments
+            else:
+                text = f"The event started early with {entered}"
         elif a.kind == "hold":
             text = f"{where} was held (no automatic advance) until resumed"
         elif a.kind == "resume":
@@ -299,7 +309,10 @@ def build_pack(
         ],
         "series": att["series"],
         "timers": [
-            {k: t[k] for k in ("label", "segment", "person", "allotted_seconds", "used_seconds", "over_seconds")}
+            {
+                k: t[k]
+                for k in ("label", "segment", "session", "person", "allotted_seconds", "used_seconds", "over_seconds")
+            }
             for t in base["timers"]
         ],
         "breakdowns": breakdowns,

@@ -229,7 +229,14 @@ class RunService:
             corrections = await undo.withdraw(txn, target, number)
             return (
                 Undo(txn.now, number, target=target.seq, corrections=corrections),
-                {"undone": {"seq": target.seq, "kind": target.kind}},
+                {
+                    "undone": {
+                        "seq": target.seq,
+                        "kind": target.kind,
+                        "summary": undo.summary(txn.schedule, txn.actions, target),  # what the CLI prints
+                        "actor": txn.actors.get(target.seq),
+                    }
+                },
             )
 
         return await self._act(event_id, actor, intent, rule)

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from app.api.deps import EventId, RuntimeDep
 from app.api.openapi import error, event_stream
+from app.api.sse import RESTARTING, stream_closing
 from app.core.errors import TooManyStreams
 from app.views.agenda import agenda_json
 from app.web.agenda_hub import AgendaHub, frame
@@ -51,9 +52,12 @@ async def public_stream(event_id: EventId, runtime: RuntimeDep, request: Request
     if hub.clients() >= runtime.settings.public_streams_max:
         raise TooManyStreams("too many open agenda streams; poll /agenda every few seconds instead")
 
+    closing = stream_closing(request)
+
     async def events():
         # Joined here, not in the handler, so a stream that never starts is never counted.
         queue = hub.join(runtime.broadcaster, event_id, lambda: _agenda(runtime, event_id))
+        closing.join(queue)  # a stopping server ends the stream with `event: reconnect`
         try:
             yield "retry: 3000\n\n" + frame(_agenda(runtime, event_id))
             while True:
@@ -62,12 +66,16 @@ async def public_stream(event_id: EventId, runtime: RuntimeDep, request: Request
                     # thousands of viewers receiving the same change.
                     async with asyncio.timeout(KEEPALIVE_SECONDS):
                         item = await queue.get()
+                    if item == RESTARTING or closing.closed:  # (the flag: a newer frame may replace the notice)
+                        yield closing.farewell()
+                        return
                     yield item
                 except TimeoutError:
                     if await request.is_disconnected():
                         return
                     yield ": keep-alive\n\n"
         finally:
+            closing.leave(queue)
             hub.leave(event_id, queue)
 
     return StreamingResponse(

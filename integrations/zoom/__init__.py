@@ -26,6 +26,12 @@ from integrations.zoom.errors import (
     ZoomTransportError,
     ZoomValidationError,
 )
+from integrations.zoom.live_client import (
+    RecordingProbe,
+    RecordingState,
+    ambiguous,
+    recording_state_from_events,
+)
 from integrations.zoom.retry import RetryPolicy
 from integrations.zoom.spec import (
     BreakoutRoom,
@@ -46,6 +52,10 @@ from integrations.zoom.webhooks import (
 )
 
 __all__ = [
+    "RecordingProbe",
+    "RecordingState",
+    "ambiguous",
+    "recording_state_from_events",
     "AccessToken",
     "ApplyResult",
     "BreakoutRoom",

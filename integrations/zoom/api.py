@@ -121,8 +121,12 @@ class ZoomApi:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
-        """Perform `method path`, retrying per policy; returns the 2xx response or raises."""
+        """Perform `method path`, retrying per policy; returns the 2xx response or raises.
+
+        `idempotent=False` makes a PATCH/PUT as cautious as a POST (see `may_retry`).
+        """
         method = method.upper()
         attempt = 0
         replayed_401 = False
@@ -151,7 +155,7 @@ class ZoomApi:
                 error = error_from_response(result, method, path, self._clock())
             else:
                 error = result
-            await self._wait_or_raise(method, error, attempt)
+            await self._wait_or_raise(method, error, attempt, idempotent)
 
     async def _send(
         self, method: str, path: str, params: Any, json: Any, token: str
@@ -169,8 +173,8 @@ class ZoomApi:
                 path=path,
             )
 
-    async def _wait_or_raise(self, method: str, error: ZoomError, attempt: int) -> None:
-        if attempt >= self._policy.max_attempts or not may_retry(method, error):
+    async def _wait_or_raise(self, method: str, error: ZoomError, attempt: int, idempotent: bool | None) -> None:
+        if attempt >= self._policy.max_attempts or not may_retry(method, error, idempotent=idempotent):
             raise error
         delay = self._policy.backoff(attempt, self._rand)
         if isinstance(error, ZoomRateLimited) and error.retry_after is not None:

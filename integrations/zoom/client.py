@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from integrations.zoom.api import ZoomApi, encode_meeting_ref
 from integrations.zoom.auth import Clock, S2STokenProvider, utc_now
 from integrations.zoom.errors import ZoomProtocolError
+from integrations.zoom.live_client import LiveControls
 from integrations.zoom.models import (
     Panelist,
     PanelistsAdded,
@@ -46,8 +47,12 @@ def _model(cls: type[M], data: Any, what: str) -> M:
         raise ZoomProtocolError(f"unexpected {what} shape from Zoom: {exc.error_count()} errors") from exc
 
 
-class ZoomClient:
-    """Async Zoom REST client for meetings, webinars, panelists, registrants and attendance."""
+class ZoomClient(LiveControls):
+    """Async Zoom REST client for meetings, webinars, panelists, registrants and attendance.
+
+    In-meeting controls, live streaming, polls, surveys and recordings come from LiveControls
+    (integrations/zoom/live_client.py).
+    """
 
     def __init__(
         self,

@@ -167,3 +167,123 @@ class PastParticipant(_ZoomModel):
     status: str | None = None
     bo_mtg_id: str | None = None
     participant_user_id: str | None = None
+
+
+# --- in-meeting controls, polls, surveys, recordings ---------------------------------
+
+
+class PollQuestion(_ZoomModel):
+    """One poll question (type single, multiple, rating_scale, short_answer …)."""
+
+    name: str = ""
+    type: str = "single"
+    answers: list[str] = Field(default_factory=list)
+    right_answers: list[str] = Field(default_factory=list)
+    answer_required: bool | None = None
+
+
+class Poll(_ZoomModel):
+    """A meeting/webinar poll (POST 201, GET, or one row of the list).
+
+    `status` is Zoom's: notstart, started, ended, sharing (deactivated in lists).
+    """
+
+    id: str
+    title: str = ""
+    status: str | None = None
+    anonymous: bool | None = None
+    poll_type: int | None = None
+    questions: list[PollQuestion] = Field(default_factory=list)
+
+
+class LiveStream(_ZoomModel):
+    """GET /meetings|webinars/{id}/livestream: the custom streaming target."""
+
+    stream_url: str | None = None
+    stream_key: str | None = None
+    page_url: str | None = None
+    resolution: str | None = None
+
+
+class RecordingFile(_ZoomModel):
+    """One file of a cloud recording; `recording_start`/`recording_end` bound what it covers."""
+
+    id: str | None = None
+    meeting_id: str | None = None
+    recording_start: datetime | None = None
+    recording_end: datetime | None = None
+    file_type: str | None = None
+    file_extension: str | None = None
+    file_size: float | None = None
+    recording_type: str | None = None
+    status: str | None = None
+    download_url: str | None = None
+    play_url: str | None = None
+
+
+class MeetingRecordings(_ZoomModel):
+    """GET /meetings/{meetingId}/recordings (one instance's cloud recording and its files)."""
+
+    id: int | None = None
+    uuid: str | None = None
+    host_id: str | None = None
+    topic: str | None = None
+    start_time: datetime | None = None
+    duration: int | None = None
+    total_size: int | None = None
+    recording_count: int | None = None
+    recording_files: list[RecordingFile] = Field(default_factory=list)
+
+
+class PollAnswer(_ZoomModel):
+    """One answer in a poll result: `polling_id` names the poll, `question` its text."""
+
+    polling_id: str | None = None
+    question: str = ""
+    answer: str = ""
+    date_time: str | None = None
+
+
+class PollRespondent(_ZoomModel):
+    """One person's answers (past_* or report/* polls)."""
+
+    name: str = ""
+    email: str | None = None
+    question_details: list[PollAnswer] = Field(default_factory=list)
+
+
+class PollResults(_ZoomModel):
+    """GET /past_meetings|past_webinars/{id}/polls or /report/meetings|webinars/{id}/polls."""
+
+    id: int | None = None
+    uuid: str | None = None
+    start_time: datetime | None = None
+    questions: list[PollRespondent] = Field(default_factory=list)
+
+
+class SurveyAnswer(_ZoomModel):
+    """One answer in a survey report."""
+
+    question: str = ""
+    question_id: str | None = None
+    answer: str = ""
+    date_time: str | None = None
+
+
+class SurveyRespondent(_ZoomModel):
+    """One person's survey answers."""
+
+    name: str = ""
+    email: str | None = None
+    answer_details: list[SurveyAnswer] = Field(default_factory=list)
+
+
+class SurveyReport(_ZoomModel):
+    """GET /report/meetings|webinars/{id}/survey."""
+
+    meeting_id: int | None = None
+    meeting_uuid: str | None = None
+    start_time: datetime | None = None
+    survey_id: str | None = None
+    survey_name: str | None = None
+    survey_answers: list[SurveyRespondent] = Field(default_factory=list)

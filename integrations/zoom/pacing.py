@@ -32,6 +32,8 @@ _RULES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", r"^/webinars/[^/]+/panelists$", MEDIUM),
         ("POST", r"^/webinars/[^/]+/panelists$", MEDIUM),
         ("GET", r"^/past_(meetings|webinars)/.+/participants$", MEDIUM),
+        ("GET", r"^/past_(meetings|webinars)/.+/polls$", MEDIUM),
+        ("PATCH", r"^/live_meetings/[^/]+/events$", MEDIUM),
         ("GET", r"^/report/", HEAVY),
     )
 )

@@ -78,7 +78,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def may_retry(method: str, error: ZoomError) -> bool:
+def may_retry(method: str, error: ZoomError, *, idempotent: bool | None = None) -> bool:
     """Whether repeating `method` after `error` is both useful and safe.
 
     A create (POST) is repeated only when Zoom provably did not act on it: the connection was
@@ -86,8 +86,11 @@ def may_retry(method: str, error: ZoomError) -> bool:
     meeting may already exist, so a blind repeat could create a duplicate.
     A write of any method whose answer was lost in transit (read timeout, reset) is not repeated
     either: Zoom may have applied it, and convergence re-reads Zoom and plans only what is left.
+    `idempotent=False` marks a PATCH/PUT that acts like a create (e.g. `recording.start` on
+    /live_meetings/{id}/events): it is then repeated only where a POST would be.
     """
-    idempotent = method.upper() in IDEMPOTENT_METHODS
+    if idempotent is None:
+        idempotent = method.upper() in IDEMPOTENT_METHODS
     if isinstance(error, ZoomRateLimited):
         return not error.daily
     if isinstance(error, ZoomTransportError):

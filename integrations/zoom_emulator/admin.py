@@ -148,3 +148,43 @@ async def crowd(request: Request, meeting_id: int, body: CrowdIn) -> dict[str, A
     report["uuid"] = sim.meeting.uuid
     report["truth_seconds"] = {k: t.total_seconds for k, t in sim.truth.items()}
     return report
+
+
+# --- issue 29: what only the host's Zoom client can do, and the live state to look at ------------
+
+
+class AnswersIn(BaseModel):
+    """How a crowd answers: a seed and the share of people who answer (0..1)."""
+
+    seed: int = 0
+    rate: float = 0.8
+
+
+@router.get("/meetings/{meeting_id}/live")
+async def live_state(request: Request, meeting_id: int) -> dict[str, Any]:
+    """The running meeting's recording state, live stream and waiting-room text."""
+    live = _emu(request).live
+    text = live.waiting_room_text(meeting_id)
+    return {
+        "recording": live.recording_state(meeting_id),
+        "streaming": live.streaming(meeting_id),
+        "waiting_room": {"title": text[0], "description": text[1]} if text else None,
+    }
+
+
+@router.post("/meetings/{meeting_id}/polls/{poll_id}/run")
+async def run_poll(request: Request, meeting_id: int, poll_id: str, body: AnswersIn) -> dict[str, Any]:
+    """The host launches a stored poll (no REST call can) and the people present answer it."""
+    if not 0.0 <= body.rate <= 1.0:
+        raise EmuError(400, 300, "rate must be within 0..1")
+    rows = _emu(request).live.run_poll(meeting_id, poll_id, seed=body.seed, rate=body.rate)
+    return {"respondents": len(rows)}
+
+
+@router.post("/meetings/{meeting_id}/survey/answers")
+async def answer_survey(request: Request, meeting_id: int, body: AnswersIn) -> dict[str, Any]:
+    """The last instance's attendees answer the meeting's survey."""
+    if not 0.0 <= body.rate <= 1.0:
+        raise EmuError(400, 300, "rate must be within 0..1")
+    rows = _emu(request).live.answer_survey(meeting_id, seed=body.seed, rate=body.rate)
+    return {"respondents": len(rows)}

@@ -12,7 +12,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from integrations.zoom_emulator import admin, oauth, rest_meetings, rest_people
+from integrations.zoom_emulator import admin, oauth, rest_live, rest_meetings, rest_people
 from integrations.zoom_emulator.delivery import ZOOM_RETRY_DELAYS, Sleep, WebhookSender
 from integrations.zoom_emulator.errors import EmuError, emu_error_handler
 from integrations.zoom_emulator.guard import Fault, check_bearer, check_per_second
@@ -92,6 +92,7 @@ class ZoomEmulator:
         app.include_router(oauth.router)
         app.include_router(rest_meetings.router, prefix="/v2")
         app.include_router(rest_people.router, prefix="/v2")
+        app.include_router(rest_live.router, prefix="/v2")
         app.include_router(admin.router)
         app.middleware("http")(self._middleware)
         return app

@@ -283,3 +283,75 @@ def _duplicate(rng: random.Random, events: list[dict[str, Any]], rate: float):
             out.insert(min(pos, len(out) - 1), copy.deepcopy(payload))
             count += 1
     return out, count
+
+
+# --- answering polls and surveys (issue 29) ----------------------------------------------
+
+
+def _answer(rng: random.Random, question: dict[str, Any], name: str) -> str:
+    kind = question.get("type", "single")
+    answers = [str(a) for a in question.get("answers") or []]
+    if kind == "multiple" and answers:
+        # Zoom joins the chosen options of a multiple-choice question with ";".
+        return ";".join(sorted(rng.sample(answers, rng.randint(1, len(answers))), key=answers.index))
+    if kind == "rating_scale":
+        low, high = int(question.get("rating_min_value", 1)), int(question.get("rating_max_value", 5))
+        return str(rng.randint(low, max(low, high)))
+    if kind in ("short_answer", "long_answer"):
+        return f"Answer from {name}"
+    if answers:
+        return rng.choice(answers)
+    return f"Answer from {name}"
+
+
+def answer_poll(
+    people: list[Person], poll: dict[str, Any], rng: random.Random, at: datetime, rate: float = 0.8
+) -> dict[str, dict[str, Any]]:
+    """Who of `people` answers `poll` (probability `rate` each) and what: person key -> result row.
+
+    Rows are shaped as /past_meetings/{id}/polls lists them; an anonymous poll hides who answered.
+    """
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError("rate must be within 0..1")
+    out: dict[str, dict[str, Any]] = {}
+    for n, person in enumerate(people):
+        if rng.random() >= rate:
+            continue
+        details = [
+            {
+                "answer": _answer(rng, q, person.name),
+                "date_time": zoom_time(at),
+                "polling_id": poll["id"],
+                "question": q["name"],
+            }
+            for q in poll.get("questions") or []
+        ]
+        if poll.get("anonymous"):
+            out[f"anonymous-{n}"] = {"name": "Anonymous", "email": "", "question_details": details}
+        else:
+            out[person.key] = {"name": person.name, "email": person.email, "question_details": details}
+    return out
+
+
+def answer_survey(
+    people: list[tuple[str, tuple[str, str]]], survey: dict[str, Any], rng: random.Random, at: datetime, rate: float
+) -> dict[str, dict[str, Any]]:
+    """Who answers the end-of-meeting survey and what: key -> /report/…/survey row."""
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError("rate must be within 0..1")
+    questions = (survey.get("custom_survey") or {}).get("questions") or []
+    out: dict[str, dict[str, Any]] = {}
+    for key, (name, email) in people:
+        if rng.random() >= rate:
+            continue
+        details = [
+            {
+                "question": q["name"],
+                "question_id": f"q{i + 1}",
+                "answer": _answer(rng, q, name),
+                "date_time": zoom_time(at),
+            }
+            for i, q in enumerate(questions)
+        ]
+        out[key] = {"name": name, "email": email, "answer_details": details}
+    return out

@@ -14,12 +14,16 @@ from integrations.zoom_emulator.payloads import (
     Person,
     breakout_row,
     lifecycle_event,
+    live_streaming_event,
     participant_event,
     past_row,
+    recording_completed_event,
+    recording_event,
+    recording_files,
 )
 from integrations.zoom_emulator.registration import fill_form, register
 from integrations.zoom_emulator.render import zoom_time
-from integrations.zoom_emulator.state import PastInstance, StoredMeeting
+from integrations.zoom_emulator.state import USER_BASIC, PastInstance, RecordingRun, StoredMeeting
 
 if TYPE_CHECKING:
     from integrations.zoom_emulator.app import ZoomEmulator
@@ -41,6 +45,10 @@ class _Live:
     sessions: dict[str, _Session] = field(default_factory=dict)
     waiting: dict[str, tuple[Person, str]] = field(default_factory=dict)
     rooms: dict[str, str] = field(default_factory=dict)
+    recording: str = "stopped"  # stopped | recording | paused
+    run: RecordingRun | None = None
+    streaming: bool = False
+    waiting_room_text: tuple[str, str] | None = None
 
 
 class LiveSimulator:
@@ -119,6 +127,13 @@ class LiveSimulator:
         at = at or self._emu.clock()
         live = self._running(meeting_id)
         payloads = []
+        # Ending stops the live stream and the recording first (Zoom's order), then everyone leaves.
+        if live.streaming and live.ref.kind == "meeting":
+            # The events spec has live_streaming events for meetings only.
+            payloads.append(self._stream_event(live, "stopped", at))
+        live.streaming = False
+        if live.recording != "stopped":
+            payloads.append(self._stop_run(live, at))
         for key in list(live.sessions):
             payloads += self._leave(live, key, at, "Host ended the meeting.")
         live.waiting.clear()
@@ -128,7 +143,179 @@ class LiveSimulator:
         if m is not None:
             m.live_instance, m.status = None, "waiting"
         del self._live[int(meeting_id)]
+        if live.instance.recording_runs and m is not None:
+            # Processing is instant here; real Zoom sends recording.completed minutes to hours later.
+            payloads.append(self._complete_recording(live, m, at))
         return await self._send(payloads)
+
+    # --- cloud recording, live stream, waiting room (issue 29) -------------------------
+    def _live_meeting(self, meeting_id: int | str) -> _Live:
+        live = self._live.get(int(meeting_id))
+        if live is None:
+            # What /live_meetings answers for a meeting that is not running (spec: 404/3001).
+            raise EmuError(404, 3001, f"Meeting {meeting_id} is not found or has expired.")
+        return live
+
+    def recording_state(self, meeting_id: int | str) -> str:
+        """stopped, recording or paused (stopped when the meeting is not running)."""
+        live = self._live.get(int(meeting_id))
+        return live.recording if live else "stopped"
+
+    def _stop_run(self, live: _Live, at: datetime) -> dict[str, Any]:
+        run = live.run
+        assert run is not None
+        if run.pauses and run.pauses[-1][1] is None:
+            run.pauses[-1] = (run.pauses[-1][0], at)
+        run.stopped = at
+        live.recording, live.run = "stopped", None
+        return recording_event(live.ref, "stopped", at, run.started, at)
+
+    async def recording(self, meeting_id: int | str, action: str, at: datetime | None = None) -> list[DeliveryRecord]:
+        """The host (or the API) starts, pauses, resumes or stops the cloud recording.
+
+        Only in a running meeting whose host may record to the cloud; a move the state does not
+        allow (pause while stopped …) is refused with 400/3000.
+        """
+        at = at or self._emu.clock()
+        live = self._live_meeting(meeting_id)
+        m = self._meeting(meeting_id)
+        if not self._emu.state.account.cloud_recording or m.host.type == USER_BASIC:
+            raise EmuError(400, 300, "No permission.")
+        allowed = {
+            "start": ("stopped",),
+            "stop": ("recording", "paused"),
+            "pause": ("recording",),
+            "resume": ("paused",),
+        }
+        if action not in allowed:
+            raise EmuError(400, 300, "Validation Failed.", errors=[{"field": "method", "message": "Invalid field."}])
+        if action == "start" and self._emu.state.account.cloud_storage_full:
+            raise EmuError(
+                400,
+                3309,
+                "Not enough cloud storage available. Either purchase additional storage or delete cloud "
+                "recordings to free up storage.",
+            )
+        if live.recording not in allowed[action]:
+            raise EmuError(400, 3000, f"Cannot {action} the recording: it is {live.recording}.")
+        if action == "start":
+            live.run = RecordingRun(started=at)
+            live.instance.recording_runs.append(live.run)
+            live.recording = "recording"
+            payload = recording_event(live.ref, "started", at, at)
+        elif action == "stop":
+            payload = self._stop_run(live, at)
+        else:
+            run = live.run
+            assert run is not None
+            if action == "pause":
+                run.pauses.append((at, None))
+                live.recording = "paused"
+            else:
+                run.pauses[-1] = (run.pauses[-1][0], at)
+                live.recording = "recording"
+            payload = recording_event(live.ref, f"{action}d", at, run.started)
+        return await self._send([payload])
+
+    def _complete_recording(self, live: _Live, m: StoredMeeting, at: datetime) -> dict[str, Any]:
+        ids = self._emu.state.ids
+        runs = [
+            (ids.user_id(), r.started, r.stopped, r.recorded_seconds)
+            for r in live.instance.recording_runs
+            if r.stopped is not None
+        ]
+        files = recording_files(live.ref.uuid, runs, "https://zoom.emulator")
+        live.instance.recording_files = files
+        return recording_completed_event(live.ref, at, files, m.password, ids.token(64))
+
+    def _stream_event(self, live: _Live, what: str, at: datetime) -> dict[str, Any]:
+        m = self._meeting(live.ref.id)
+        return live_streaming_event(live.ref, what, at, m.livestream or {}, (m.host.email, m.host.id))
+
+    async def livestream(self, meeting_id: int | str, action: str, at: datetime | None = None) -> list[DeliveryRecord]:
+        """Start or stop the custom live stream (meetings emit meeting.live_streaming_*; webinars nothing)."""
+        at = at or self._emu.clock()
+        m = self._meeting(meeting_id)
+        live = self._live.get(m.id)
+        if live is None:
+            noun = "Meeting" if m.kind == "meeting" else "Webinar"
+            raise EmuError(400, 4927, f"{noun} {m.id} has not started.")
+        if action == "start":
+            if not (m.livestream or {}).get("stream_url"):
+                raise EmuError(400, 3000, "Live streaming is not configured: PATCH …/livestream first.")
+            if live.streaming:
+                raise EmuError(400, 3000, "The live stream is already running.")
+        elif action == "stop":
+            if not live.streaming:
+                raise EmuError(400, 3000, "The live stream is not running.")
+        else:  # "mode" changes the layout only
+            return []
+        live.streaming = action == "start"
+        if m.kind != "meeting":
+            return []
+        return await self._send([self._stream_event(live, "started" if action == "start" else "stopped", at)])
+
+    def streaming(self, meeting_id: int | str) -> bool:
+        """Whether the meeting's live stream is running."""
+        live = self._live.get(int(meeting_id))
+        return bool(live and live.streaming)
+
+    def update_waiting_room(self, meeting_id: int | str, title: str, description: str) -> None:
+        """waiting_room.update: the title and text people in the waiting room see."""
+        self._live_meeting(meeting_id).waiting_room_text = (title, description)
+
+    def waiting_room_text(self, meeting_id: int | str) -> tuple[str, str] | None:
+        """What waiting_room.update last set for the running meeting."""
+        live = self._live.get(int(meeting_id))
+        return live.waiting_room_text if live else None
+
+    # --- polls and survey answers ------------------------------------------------------
+    def run_poll(
+        self, meeting_id: int | str, poll_id: str, *, seed: int = 0, rate: float = 0.8, at: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """The host launches a stored poll in the meeting (only the Zoom client can) and ends it.
+
+        Each person in the meeting answers with probability `rate` (seeded); the answers go to the
+        instance's poll results. Returns the respondents of this poll.
+        """
+        from integrations.zoom_emulator.crowd import answer_poll
+
+        at = at or self._emu.clock()
+        live = self._running(meeting_id)
+        m = self._meeting(meeting_id)
+        poll = next((p for p in m.polls if p["id"] == poll_id), None)
+        if poll is None:
+            raise EmuError(404, 404, "Meeting Poll not found.")
+        people = [s.person for s in live.sessions.values()]
+        rows = answer_poll(people, poll, random.Random(seed), at, rate)
+        for key, row in rows.items():
+            have = live.instance.poll_answers.setdefault(key, {**row, "question_details": []})
+            have["question_details"].extend(row["question_details"])
+        poll["status"] = "ended"
+        return list(rows.values())
+
+    def answer_survey(
+        self, meeting_id: int | str, *, seed: int = 0, rate: float = 0.6, at: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """People who attended the latest ended instance answer the meeting's survey (seeded)."""
+        from integrations.zoom_emulator.crowd import answer_survey
+
+        m = self._meeting(meeting_id)
+        survey = m.survey or {}
+        if not survey.get("custom_survey"):
+            raise EmuError(400, 3000, "The meeting has no survey.")
+        ended = [self._emu.state.instances[u] for u in self._emu.state.instance_order.get(m.id, [])]
+        ended = [i for i in ended if i.ended_at is not None]
+        if not ended:
+            raise EmuError(400, 3000, f"Meeting {m.id} has not ended yet.")
+        inst = ended[-1]
+        people: dict[str, tuple[str, str]] = {}
+        for row in inst.rows:
+            people.setdefault((row.get("user_email") or row["name"]).lower(), (row["name"], row.get("user_email", "")))
+        when = at or inst.ended_at or self._emu.clock()
+        rows = answer_survey(list(people.items()), survey, random.Random(seed), when, rate)
+        inst.survey_answers.update(rows)
+        return list(rows.values())
 
     def register(self, meeting_id: int | str, body: dict[str, Any], at: datetime | None = None) -> dict[str, Any]:
         """Someone fills in the registration form (checked like POST …/registrants); the stored registrant."""

@@ -160,3 +160,102 @@ def breakout_row(person: Person, user_id: str, room_uuid: str, joined: datetime,
     row.pop("internal_user")
     row["bo_mtg_id"] = room_uuid
     return row
+
+
+# --- recording and live streaming (issue 29) -------------------------------------------
+
+
+def _recording_object(ref: MeetingRef) -> dict[str, Any]:
+    # The recording.* and live_streaming events type `id` as an integer (participant events: string).
+    return {
+        "id": int(ref.id),
+        "uuid": ref.uuid,
+        "host_id": ref.host_id,
+        "topic": ref.topic,
+        "type": ref.type,
+        "start_time": ref.start_time,
+        "timezone": ref.timezone,
+        "duration": ref.duration,
+    }
+
+
+def recording_event(
+    ref: MeetingRef, what: str, at: datetime, run_start: datetime, run_end: datetime | None = None
+) -> dict[str, Any]:
+    """`recording.started|paused|resumed|stopped`: `recording_file` bounds the current run so far."""
+    obj = _recording_object(ref)
+    obj["recording_file"] = {
+        "recording_start": zoom_time(run_start),
+        "recording_end": zoom_time(run_end) if run_end is not None else "",
+    }
+    return envelope(f"recording.{what}", at, ref, obj)
+
+
+def live_streaming_event(
+    ref: MeetingRef, what: str, at: datetime, stream: dict[str, Any], operator: tuple[str, str]
+) -> dict[str, Any]:
+    """`meeting.live_streaming_started|stopped` (the events spec has no webinar variant)."""
+    obj = _recording_object(ref)
+    settings = {k: stream[k] for k in ("stream_url", "stream_key", "page_url", "resolution") if stream.get(k)}
+    obj["live_streaming"] = {
+        "service": "Custom_Live_Streaming_Service",
+        "custom_live_streaming_settings": settings,
+        "date_time": zoom_time(at),
+    }
+    payload = envelope(f"meeting.live_streaming_{what}", at, ref, obj)
+    payload["payload"] = {
+        "account_id": ref.account_id,
+        "operator": operator[0],
+        "operator_id": operator[1],
+        "object": obj,
+    }
+    return payload
+
+
+# Per run, Zoom's default cloud recording makes a speaker-view video and an audio-only file.
+RECORDING_KINDS = (("MP4", "MP4", "shared_screen_with_speaker_view", 180_000), ("M4A", "M4A", "audio_only", 16_000))
+
+
+def recording_files(
+    instance_uuid: str, runs: list[tuple[str, datetime, datetime, int]], base_url: str
+) -> list[dict[str, Any]]:
+    """The files of an instance's cloud recording: per (file-id stem, start, stop, seconds) run."""
+    files = []
+    for stem, start, stop, seconds in runs:
+        for i, (ftype, ext, rtype, per_second) in enumerate(RECORDING_KINDS):
+            file_id = f"{stem}-{i}"
+            files.append(
+                {
+                    "id": file_id,
+                    "meeting_id": instance_uuid,
+                    "recording_start": zoom_time(start),
+                    "recording_end": zoom_time(stop),
+                    "file_type": ftype,
+                    "file_extension": ext,
+                    "file_size": max(1, seconds) * per_second,
+                    "play_url": f"{base_url}/rec/play/{file_id}",
+                    "download_url": f"{base_url}/rec/download/{file_id}",
+                    "status": "completed",
+                    "recording_type": rtype,
+                }
+            )
+    return files
+
+
+def recording_completed_event(
+    ref: MeetingRef, at: datetime, files: list[dict[str, Any]], password: str, download_token: str
+) -> dict[str, Any]:
+    """`recording.completed`: every file of the instance, once processing finished."""
+    obj = _recording_object(ref)
+    obj.update(
+        account_id=ref.account_id,
+        password=password,
+        host_email=ref.host_email,
+        share_url=f"https://zoom.emulator/rec/share/{ref.id}",
+        total_size=sum(int(f["file_size"]) for f in files),
+        recording_count=len(files),
+        recording_files=[dict(f) for f in files],
+    )
+    payload = envelope("recording.completed", at, ref, obj)
+    payload["download_token"] = download_token
+    return payload

@@ -80,6 +80,7 @@ class AccountSettings:
     breakout_pre_assign: bool = True
     cloud_recording: bool = True
     local_recording: bool = True
+    cloud_storage_full: bool = False  # recording.start then answers 400/3309
     scopes: str = DEFAULT_SCOPES
 
 
@@ -103,6 +104,10 @@ class StoredMeeting:
     questions: dict[str, Any] = field(default_factory=lambda: {"questions": [], "custom_questions": []})
     live_instance: str | None = None
     next_uuid: str | None = None
+    # In-meeting features set up ahead (issue 29): polls, the end survey, the custom live stream.
+    polls: list[dict[str, Any]] = field(default_factory=list)
+    survey: dict[str, Any] | None = None
+    livestream: dict[str, Any] | None = None
 
 
 @dataclass
@@ -116,6 +121,29 @@ class PastInstance:
     ended_at: datetime | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)
     breakout_rows: list[dict[str, Any]] = field(default_factory=list)
+    # Cloud recording runs (start..stop, with their pauses), the files made from them once the
+    # instance ended, and what people answered to polls and the survey.
+    recording_runs: list[RecordingRun] = field(default_factory=list)
+    recording_files: list[dict[str, Any]] = field(default_factory=list)
+    poll_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    survey_answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class RecordingRun:
+    """One stretch of cloud recording: started, stopped, and the spans it was paused for."""
+
+    started: datetime
+    stopped: datetime | None = None
+    pauses: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+
+    @property
+    def recorded_seconds(self) -> int:
+        """Seconds of content in the files (paused spans are not in them)."""
+        if self.stopped is None:
+            return 0
+        paused = sum(((b or self.stopped) - a).total_seconds() for a, b in self.pauses)
+        return max(0, int((self.stopped - self.started).total_seconds() - paused))
 
 
 @dataclass

@@ -149,3 +149,121 @@ def validate_registrant(body: Any) -> dict[str, Any]:
     if bad:
         raise validation_failed(*bad)
     return body
+
+
+# --- polls, surveys, live stream (issue 29; limits from the meetings spec) ----------------
+
+QUESTION_TYPES = {
+    "single",
+    "multiple",
+    "matching",
+    "rank_order",
+    "short_answer",
+    "long_answer",
+    "fill_in_the_blank",
+    "rating_scale",
+}
+_CHOICE_TYPES = {"single", "multiple"}
+MAX_POLL_TITLE = 64
+MAX_QUESTION_NAME = 1024
+MAX_SURVEY_QUESTIONS = 100
+
+
+def _check_question(q: Any, where: str, bad: list[str], *, quiz: bool, answer_len: int | None) -> None:
+    if not isinstance(q, dict):
+        bad.append(where)
+        return
+    name = q.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_QUESTION_NAME:
+        bad.append(f"{where}.name")
+    kind = q.get("type", "single")
+    if kind not in QUESTION_TYPES:
+        bad.append(f"{where}.type")
+        return
+    answers = q.get("answers")
+    if kind in _CHOICE_TYPES:
+        if (
+            not isinstance(answers, list)
+            or len(answers) < 2
+            or not all(isinstance(a, str) and a and (answer_len is None or len(a) <= answer_len) for a in answers)
+        ):
+            bad.append(f"{where}.answers")
+        elif quiz:
+            right = q.get("right_answers")
+            if not isinstance(right, list) or not right or not set(right) <= set(answers):
+                bad.append(f"{where}.right_answers")
+    if kind == "rating_scale":
+        low, high = q.get("rating_min_value", 1), q.get("rating_max_value", 5)
+        if not (isinstance(low, int) and isinstance(high, int) and 0 <= low < high <= 10):
+            bad.append(f"{where}.rating_min_value")
+
+
+def validate_poll(body: Any) -> dict[str, Any]:
+    """POST/PUT …/polls: title 1..64 chars, poll_type 1|2|3 (3 = quiz, needs right answers), questions."""
+    body = require_object(body)
+    bad: list[str] = []
+    title = body.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > MAX_POLL_TITLE:
+        bad.append("title")
+    poll_type = body.get("poll_type", 1)
+    if poll_type not in (1, 2, 3) or isinstance(poll_type, bool):
+        bad.append("poll_type")
+    if "anonymous" in body and not isinstance(body["anonymous"], bool):
+        bad.append("anonymous")
+    questions = body.get("questions")
+    if not isinstance(questions, list) or not questions:
+        bad.append("questions")
+    else:
+        for i, q in enumerate(questions):
+            _check_question(q, f"questions[{i}]", bad, quiz=poll_type == 3, answer_len=None)
+    if bad:
+        raise validation_failed(*bad)
+    return body
+
+
+def validate_survey(body: Any) -> dict[str, Any]:
+    """PATCH …/survey: a custom survey (1..100 questions) and/or a third-party survey link."""
+    body = require_object(body)
+    bad: list[str] = []
+    custom = body.get("custom_survey")
+    if custom is not None:
+        if not isinstance(custom, dict):
+            bad.append("custom_survey")
+        else:
+            title = custom.get("title", "")
+            if not isinstance(title, str) or len(title) > MAX_POLL_TITLE:
+                bad.append("custom_survey.title")
+            if not isinstance(custom.get("feedback", ""), str) or len(custom.get("feedback", "")) > 320:
+                bad.append("custom_survey.feedback")
+            questions = custom.get("questions")
+            if not isinstance(questions, list) or not 1 <= len(questions) <= MAX_SURVEY_QUESTIONS:
+                bad.append("custom_survey.questions")
+            else:
+                for i, q in enumerate(questions):
+                    _check_question(q, f"custom_survey.questions[{i}]", bad, quiz=False, answer_len=200)
+    if "show_in_the_browser" in body and not isinstance(body["show_in_the_browser"], bool):
+        bad.append("show_in_the_browser")
+    if bad:
+        raise validation_failed(*bad)
+    link = body.get("third_party_survey")
+    if link is not None and (not isinstance(link, str) or len(link) > 64 or not link.startswith("https://")):
+        raise EmuError(400, 300, f"Invalid third party survey: {link}.")
+    return body
+
+
+def validate_livestream(body: Any) -> dict[str, Any]:
+    """PATCH …/livestream: stream_url, stream_key and page_url are required; resolution 720p|1080p."""
+    body = require_object(body)
+    bad: list[str] = []
+    for name, limit in (("stream_url", 1024), ("stream_key", 512), ("page_url", 1024)):
+        value = body.get(name)
+        if not isinstance(value, str) or not value or len(value) > limit:
+            bad.append(name)
+    page = body.get("page_url")
+    if isinstance(page, str) and not page.startswith(("http://", "https://")):
+        bad.append("page_url")
+    if "resolution" in body and body["resolution"] not in ("720p", "1080p"):
+        bad.append("resolution")
+    if bad:
+        raise validation_failed(*bad)
+    return body

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import threading
 from dataclasses import dataclass
 from io import StringIO
@@ -88,6 +89,21 @@ def test_rehearsal_posts_to_every_kind_of_receiver(rehearsal):
     # Compact: one line per cue and one per cue's deliveries, never a panel per message.
     assert "[Slack #hosts-slack]" not in text and "╭" not in text
     assert "segment_start delivered 5/5 hosts-slack, hosts-zoom-chat, ops-webhook, speakers-discord, team-teams" in text
+
+
+def test_the_transcript_shows_host_actions_what_was_announced_and_agreeing_webhook_counts(rehearsal):
+    text = rehearsal.transcript
+    session = "Session 2: Promoting healthy labour mobility"
+    assert f"host action          delay {session} by 4 minutes (rehearsal)" in text
+    assert re.search(r"host action +stop timer t1 after \d+:\d\d \(rehearsal\)", text)
+    # An announcement's line carries what it said, not the bare word.
+    assert f"announcement         Announcement: {session} runs 4 minutes over; the discussion" in text
+    # The delay's own notice, to the host targets only.
+    assert f"delay                Delay: {session} +4:00" in text
+    assert re.search(r"-> \S+ delay delivered 2/2 hosts-slack, hosts-zoom-chat", text)
+    # The opening says how many webhooks the sandbox meeting will send; the closing counts those sent.
+    opening = re.search(r"Sandbox Zoom meeting \d+: (\d+) signed webhooks will arrive", text)
+    assert opening is not None and int(opening.group(1)) == rehearsal.summary.webhooks > 0
 
 
 def test_metrics_during_a_rehearsal_count_cues_and_deliveries(rehearsal):

@@ -54,8 +54,10 @@ async def test_attendance_contract(harness, viewer_token):
     }
     assert all(set(p) == {"id", "name", "roles", "present", "since"} for p in body["people"])
     readiness = body["readiness"]
-    assert set(readiness) == {"segment", "title", "starts_at", "missing", "present"}
+    assert set(readiness) == {"segment", "title", "starts_at", "checks_at", "open", "missing", "present"}
     assert readiness["segment"] == "discussion-1" and readiness["starts_at"] == "2022-05-30T07:45:00Z"
+    # The readiness check (readiness.before: 10m) is at 14:35; the missing are listed, not yet due.
+    assert (readiness["checks_at"], readiness["open"]) == ("2022-05-30T07:35:00Z", False)
     assert {
         "id": "pinsuda-alexander",
         "name": "Pinsuda Alexander",

@@ -12,8 +12,9 @@ from app.report.figures import PackOptions, build_pack, cell
 from app.report.join import join
 from app.report.render import to_csv, to_html
 from app.store.registrants_repo import RegistrantRow
-from schedules.adjustments import Announce, Delay, Hold, Resume, Undo
+from schedules.adjustments import Advance, Announce, Delay, Hold, Resume, TimerStart, TimerStop, Undo
 from schedules.load import load_text
+from schedules.model import RespondentSlot
 from schedules.timeline import build_timeline
 from tests.conftest import MEKONG, bangkok
 
@@ -109,6 +110,72 @@ def test_notes_come_from_the_run_log_and_leave_undone_actions_out() -> None:
     html = to_html(_pack(actions))
     assert "Readiness" not in html
     assert "ran late by 3:00" in html and "Session 2 starts at 15:20" in html
+
+
+def test_an_early_advance_names_the_segment_left_and_the_one_entered() -> None:
+    # The timeline replayed with the advance already shows the next segment from its instant.
+    actions = [
+        Advance(bangkok(14, 10), seq=1),  # Opening remarks (14:00-14:15) ends five minutes early
+        Advance(bangkok(14, 40), seq=2, to="session-2"),
+    ]
+    notes = _pack(actions)["notes"]
+    assert [n["text"] for n in notes] == [
+        "Opening remarks ended early; moved on to Session 1: Preparing for safe migration",
+        "Session 1: Preparing for safe migration ended early; moved on to Session 2: Promoting healthy labour mobility",
+    ]
+
+
+def test_an_advance_before_the_first_segment_is_an_early_start() -> None:
+    notes = _pack([Advance(bangkok(13, 20), seq=1)])["notes"]
+    assert notes[0]["text"] == "The event started early with Technical set up and registration"
+
+
+NAMED = SCHEDULE.model_copy(
+    update={
+        "segments": [
+            s.model_copy(
+                update={
+                    "respondents": s.respondents.model_copy(
+                        update={"slots": [RespondentSlot(person="pinsuda-alexander"), RespondentSlot(country="LA")]}
+                    )
+                }
+            )
+            if s.id == "session-1" and s.respondents
+            else s
+            for s in SCHEDULE.segments
+        ]
+    }
+)
+
+
+def test_the_timer_table_names_the_session_and_the_respondent_of_a_slot() -> None:
+    at = bangkok(14, 30)
+    actions = [
+        TimerStart(at, seq=1, timer_id="t1", seconds=180, label="Respondent 1", segment="session-1", slot=1),
+        TimerStop(at + timedelta(seconds=200), seq=2, timer_id="t1"),
+        TimerStart(
+            at + timedelta(minutes=5),
+            seq=3,
+            timer_id="t2",
+            seconds=180,
+            label="Respondent 2",
+            segment="session-1",
+            slot=2,
+        ),
+        TimerStop(at + timedelta(minutes=7), seq=4, timer_id="t2"),
+    ]
+    now = bangkok(18, 0)
+    timeline = build_timeline(NAMED, actions, now)
+    attendance = Attendance([], {}, {})
+    pack = build_pack(NAMED, build_report(NAMED, timeline, attendance, now), attendance, [], actions, timeline, now)
+    rows = [(t["label"], t["session"], t["person"], t["over_seconds"]) for t in pack["timers"]]
+    assert rows == [
+        ("Respondent 1", "Session 1: Preparing for safe migration", "Pinsuda Alexander", 20),
+        ("Respondent 2", "Session 1: Preparing for safe migration", None, 0),  # a country, nobody named yet
+    ]
+    html = to_html(pack)
+    assert '<td data-label="Session">Session 1: Preparing for safe migration</td>' in html
+    assert '<td data-label="Respondent">Pinsuda Alexander</td>' in html
 
 
 def test_the_annex_is_only_in_the_personal_pack_and_marked() -> None:

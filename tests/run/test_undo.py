@@ -23,7 +23,12 @@ async def test_a_mis_clicked_next_is_undone_with_one_correction_per_target(host)
     undone = await host.post("/undo", {"seq": advance["seq"]})
     assert undone.status_code == 200, undone.text
     body = undone.json()
-    assert body["kind"] == "undo" and body["undone"] == {"seq": advance["seq"], "kind": "advance"}
+    assert body["kind"] == "undo" and body["undone"] == {
+        "seq": advance["seq"],
+        "kind": "advance",
+        "summary": "Next segment: Open discussion (Session 1)",
+        "actor": "Hana",
+    }
     assert body["seq"] == advance["seq"] + 1 and body["state"]["current"]["id"] == "session-1"
     assert body["state"]["undo"] is None  # nothing before the advance to undo
     await host.at(bangkok(14, 40, 30))
@@ -65,7 +70,10 @@ async def test_undo_twice_undoes_the_action_before(host):
     assert (await host.post("/undo", {"seq": delay["seq"]})).status_code == 409  # not the last one
     assert (await host.post("/undo")).json()["undone"]["seq"] == advance["seq"]
     second = (await host.post("/undo")).json()
-    assert second["undone"] == {"seq": delay["seq"], "kind": "delay"} and second["state"]["delay"] == 0
+    assert (
+        second["undone"] == {"seq": delay["seq"], "kind": "delay", "summary": "Delay +5 min", "actor": "Hana"}
+        and second["state"]["delay"] == 0
+    )
     third = await host.post("/undo")
     assert third.status_code == 409 and third.json()["reason"] == "nothing to undo: no host action is in effect"
     log = (await host.api.get("/api/events/mekong-dialogue-2022/log")).json()

@@ -159,7 +159,12 @@ async def test_undo_takes_a_stage_message_back(live):
     state = sent.json()["state"]
     assert state["undo"]["seq"] == sent.json()["seq"] and state["undo"]["summary"] == "Stage message: 30 seconds"
     undone = await live.client.post(f"{url}/undo", headers=live.auth("host"), json={"seq": sent.json()["seq"]})
-    assert undone.status_code == 200 and undone.json()["undone"] == {"seq": sent.json()["seq"], "kind": "stage_message"}
+    assert undone.status_code == 200 and undone.json()["undone"] == {
+        "seq": sent.json()["seq"],
+        "kind": "stage_message",
+        "summary": "Stage message: 30 seconds",
+        "actor": "host token",
+    }
     view = (await live.client.get(f"{url}/stage", headers=live.auth("stage"))).json()
     assert view["message"] is None
     refused = await live.client.post(f"{url}/stage/clear", headers=live.auth("host"))

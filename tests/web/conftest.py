@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.api.sse import StreamClosing
 from app.engine.clock import ManualClock
 from app.main import create_app
 from app.store import tokens_repo
@@ -81,13 +82,21 @@ class LiveServer:
                     ("viewer", "Vic (viewer)", "viewer"),
                 ):
                     _, self.tokens[key] = await tokens_repo.create_token(conn, name, role, self.clock.now())
-        app = create_app(self.settings, services=self.runtime.services)
+        self.closing = StreamClosing()  # what `serve` sets on SIGTERM (stop_gracefully)
+        app = create_app(self.settings, services=self.runtime.services, stream_closing=self.closing)
         self._server = LoopbackServer(app, self.port, lifespan="on", timeout_graceful_shutdown=1)
         await self._server.start()
 
     async def stop(self) -> None:
         """Stop like a killed process: open streams are cut, not drained."""
         await self._server.stop(abort=True)
+        await self.runtime.stop()
+
+    async def stop_gracefully(self) -> None:
+        """Stop like `serve` on SIGTERM: every stream says `event: reconnect` and ends, then the
+        server drains and the service stops."""
+        self.closing.close_all()
+        await self._server.stop()
         await self.runtime.stop()
 
     async def record_zoom_meeting(self) -> None:

@@ -193,7 +193,7 @@ async def test_jump_list_follows_the_show_across_three_advances(browser, make_se
 @pytest.mark.parametrize("size", [(1366, 768), (390, 844)], ids=["laptop", "phone"])
 async def test_readiness_and_timer_are_visible_without_scrolling(browser, make_server, shot, size):
     width, height = size
-    server = make_server(bangkok(14, 20))
+    server = make_server(bangkok(14, 36))  # inside the readiness window of Open discussion (14:35-14:45)
     await server.start()
     try:
         phone = width < 500
@@ -307,9 +307,10 @@ async def test_countdown_follows_the_servers_clock_rate(browser, make_server):
         await expect(value).to_have_text("25:00")
         await page.evaluate("window.__t += 1000")
         await expect(value).to_have_text("24:00")
-        await expect(page.locator("#clock")).to_have_text("14:21 GMT+7")
+        await expect(page.locator("#clock")).to_have_text("14:21:00 GMT+7")  # with seconds: cues fire on them
         await page.evaluate("window.__t += 500")
         await expect(value).to_have_text("23:30")
+        await expect(page.locator("#clock")).to_have_text("14:21:30 GMT+7")
         assert server.page_errors == []
     finally:
         await server.stop()

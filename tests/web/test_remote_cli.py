@@ -172,6 +172,8 @@ async def test_advance_from_a_segment_already_left_is_refused_and_undo_takes_a_m
     assert [a.kind for a in log] == ["advance"]
     undone = await cli(server, "undo")
     assert undone.exit_code == 0, undone.output
+    # It says what it took back, and whose action it was.
+    assert "undid #1 advance: Next segment: Open discussion (Session 1), by " in undone.stdout
     assert server.runtime.engine.timeline(EVENT).state_at(server.clock.now()).current.id == "session-1"
 
 

@@ -131,6 +131,25 @@ async def test_presenter_view_reconnects_and_refuses_a_revoked_link(browser, mak
         await server.stop()
 
 
+async def test_presenter_view_comes_back_by_itself_after_a_graceful_restart(browser, make_server):
+    """SIGTERM's path (the server says `event: reconnect` before it goes): the view says it is
+    reconnecting, fetches a fresh ticket at the server's pace, and shows the live segment again."""
+    server = make_server(bangkok(14, 36))
+    await server.start()
+    try:
+        page = await _open(browser, server, await _stage_token(server), "phone")
+        await expect(page.get_by_test_id("stage-segment")).to_have_text("Session 1: Preparing for safe migration")
+        await server.stop_gracefully()
+        await expect(page.locator("#conn")).to_have_text("Reconnecting…", timeout=5000)
+        server.clock.advance(minutes=10)
+        await server.start()
+        await expect(page.get_by_test_id("stage-segment")).to_have_text("Open discussion (Session 1)", timeout=15000)
+        await expect(page.locator("#conn")).to_be_hidden()
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
 async def test_console_sends_a_preset_and_lists_connected_presenter_links(browser, make_server, shot):
     from tests.web.test_console_browser import sign_in
 

@@ -82,11 +82,17 @@ export function browserZone() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
+/** Tries at the server's pace after a restart notice (about a minute at 2-3 s) before backing off. */
+const RESTART_TRIES = 30;
+
 /**
  * Follow a server-sent-event stream and keep following it.
  * EventSource retries by itself after a dropped connection; when the server refuses (401, 404, 503)
  * it gives up, so we reopen it ourselves with backoff. onData(payload, resynced) gets resynced=true
  * on the first frame after a loss, so callers can reload what the stream does not carry.
+ * A server that is stopping (a restart) ends every stream with `event: reconnect` and its `retry_ms`:
+ * the page says "Reconnecting…" and tries again every retry_ms (jittered by the server) for a while,
+ * rather than backing off, so it is live again as soon as the restarted service answers.
  */
 export function followStream(url, eventName, { onData, onStatus = () => {}, onRefused = () => {} }) {
   let source = null;
@@ -94,12 +100,19 @@ export function followStream(url, eventName, { onData, onStatus = () => {}, onRe
   let stopped = false;
   let lost = false;
   let attempt = 0;
+  let quick = 0; // tries left at the server's restart pace (`retry_ms`) before the usual backoff
+  let pace = 2000;
 
   // A function URL may be async and single-use (a stream ticket): EventSource's own retry would
   // reuse it, so every reconnect goes through open() for a fresh one.
   const singleUse = typeof url === 'function';
 
   function retry() {
+    if (quick > 0) {
+      quick -= 1; // (not "refused": the service is restarting and said so)
+      timer = setTimeout(open, pace);
+      return;
+    }
     attempt += 1;
     onRefused(attempt);
     timer = setTimeout(open, Math.min(30000, 1000 * 2 ** Math.min(attempt, 5)));
@@ -123,10 +136,29 @@ export function followStream(url, eventName, { onData, onStatus = () => {}, onRe
     source = new EventSource(target);
     source.addEventListener(eventName, (message) => {
       attempt = 0;
+      quick = 0;
       const resynced = lost;
       lost = false;
       onStatus('live');
       onData(JSON.parse(message.data), resynced);
+    });
+    source.addEventListener('reconnect', (message) => {
+      // The service is stopping: it closes this stream next. Reopen it ourselves, at its pace, so a
+      // single-use ticket is fresh and the backoff does not grow while the service restarts.
+      let hint = 2000;
+      try {
+        hint = Number(JSON.parse(message.data).retry_ms) || hint;
+      } catch {
+        /* an older server: keep the default */
+      }
+      pace = Math.min(10000, Math.max(500, hint));
+      quick = RESTART_TRIES;
+      attempt = 0;
+      lost = true;
+      onStatus('reconnecting');
+      source.close();
+      clearTimeout(timer);
+      timer = setTimeout(open, pace);
     });
     source.addEventListener('error', () => {
       if (stopped) return;

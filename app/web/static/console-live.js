@@ -2,6 +2,7 @@
 import { clockText, countdownText, h, minutesText, zoneFormat } from './common.js';
 import { $, act, app, changed } from './console-core.js';
 import { loadAttendance, loadCues } from './console-panels.js';
+import { RAW_COUNTDOWN_SECONDS, startValue, startsInText, tabTitle } from './time-words.js';
 
 export function applyState(state) {
   const before = app.state;
@@ -12,8 +13,9 @@ export function applyState(state) {
   tick();
   clearTimeout(app.cueReload);
   app.cueReload = setTimeout(loadCues, 400); // a change usually means new cues or deliveries
-  // Readiness is about the next segment: check it again as soon as the show moves.
-  if (before && (before.current?.id !== state.current?.id || before.status !== state.status)) loadAttendance();
+  // Readiness is about the next segment: check it again as soon as the show moves (and on the first
+  // state: an answer that came before it had no time zone to show its times in).
+  if (!before || before.current?.id !== state.current?.id || before.status !== state.status) loadAttendance();
 }
 
 function peopleLine(segment) {
@@ -37,6 +39,11 @@ function rangeText(segment) {
   return text;
 }
 
+/** "Mon 30 May " when the start is not today in the event's zone, else nothing. */
+function startDay(s) {
+  return app.fmt.day(s.next.start) === app.fmt.day(s.now) ? '' : `${app.fmt.day(s.next.start)} `;
+}
+
 function renderState(s) {
   const f = app.fmt;
   const status = $('run-status');
@@ -47,7 +54,7 @@ function renderState(s) {
   $('current-title').textContent = current ? current.title
     : s.status === 'ended' ? 'The event has ended' : 'Not started yet';
   $('current-times').textContent = current ? rangeText(current)
-    : s.status === 'scheduled' && s.next ? `Starts at ${f.label(s.next.start)}` : '';
+    : s.status === 'scheduled' && s.next ? `Starts ${startDay(s)}at ${f.label(s.next.start)}` : '';
   $('current-people').textContent = peopleLine(current);
 
   $('next-title').textContent = s.next ? s.next.title : 'Nothing after this';
@@ -255,6 +262,26 @@ function eventNowMs() {
   return Date.parse(app.state.now) + sinceState() * 1000;
 }
 
+/** Before the start: the raw countdown only in the last hour, "8 days" before that (time-words.js). */
+function showBeforeStart(el, seconds) {
+  setCountdown(el, seconds, 'ok', 'TO START');
+  if (seconds > RAW_COUNTDOWN_SECONDS) el.querySelector('.value').textContent = startValue(seconds);
+}
+
+function nextTimesText(s, since, nowMs) {
+  if (!s.next) return '';
+  const seconds = s.next.starts_in - since;
+  if (seconds > RAW_COUNTDOWN_SECONDS) return startsInText(seconds, s.next.start, app.fmt, nowMs);
+  return `at ${app.fmt.label(s.next.start)} · in ${countdownText(seconds)}`;
+}
+
+/** "4:59 · Session 1 — Showcaller" while a segment runs; the page's own title otherwise. */
+function consoleTabTitle(s, since) {
+  app.pageTitle ??= document.title;
+  if (!s.current || s.remaining === null) return app.pageTitle;
+  return tabTitle(s.remaining - since, s.current.title, app.pageTitle);
+}
+
 function setCountdown(el, remaining, level, words) {
   el.className = `${el.className.replace(/\blvl-\w+/g, '').trim()} lvl-${level}`;
   el.dataset.level = level;
@@ -284,9 +311,13 @@ function timerRemaining(t, since) {
 
 export function tick() {
   const s = app.state;
-  if (!s) return;
+  if (!s) {
+    if (app.pageTitle) document.title = app.pageTitle; // signed out: no countdown in the tab
+    return;
+  }
   const since = sinceState();
-  $('clock').textContent = app.fmt.label(eventNowMs());
+  const nowMs = eventNowMs();
+  $('clock').textContent = `${app.fmt.seconds(nowMs)} ${app.fmt.zone(nowMs)}`; // seconds: cues fire on them
 
   const segmentBox = $('segment-countdown');
   if (s.current && s.remaining !== null) {
@@ -297,14 +328,14 @@ export function tick() {
     const total = (s.elapsed || 0) + s.remaining;
     $('progress-bar').style.width = `${total > 0 ? Math.min(100, (100 * ((s.elapsed || 0) + since)) / total) : 0}%`;
   } else if (s.status === 'scheduled' && s.next) {
-    setCountdown(segmentBox, s.next.starts_in - since, 'ok', 'TO START');
+    showBeforeStart(segmentBox, s.next.starts_in - since);
     $('progress-bar').style.width = '0%';
   } else {
     setCountdown(segmentBox, null, 'ok', s.status === 'ended' ? 'ENDED' : '');
   }
 
-  $('next-times').textContent = s.next
-    ? `at ${app.fmt.label(s.next.start)} · in ${countdownText(s.next.starts_in - since)}` : '';
+  $('next-times').textContent = nextTimesText(s, since, nowMs);
+  document.title = consoleTabTitle(s, since);
 
   for (const row of app.timerRows.values()) {
     const remaining = timerRemaining(row.timer, since);

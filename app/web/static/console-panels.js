@@ -228,6 +228,10 @@ function renderAttendance(a) {
   }
   const when = r.starts_at && app.fmt ? ` at ${app.fmt.label(r.starts_at)}` : '';
   const who = (p) => (p.role ? `${p.name} (${p.role})` : p.name);
+  if (r.open === false) {
+    box.replaceChildren(readinessNotYet(r, when, who));
+    return;
+  }
   box.replaceChildren(...[
     h('p', {}, `Readiness for ${r.title || r.segment}${when}`),
     r.missing?.length
@@ -235,6 +239,17 @@ function renderAttendance(a) {
       : h('p', { class: 'all-here' }, '✓ Everyone expected is here'),
     r.present?.length ? h('p', { class: 'muted' }, `Here: ${r.present.map(who).join(', ')}`) : null,
   ].filter(Boolean));
+}
+
+/** Before the readiness check's window (schedule readiness.before) nobody is missing yet: say when it opens. */
+function readinessNotYet(r, when, who) {
+  const f = app.fmt;
+  const today = f && app.state && f.day(app.state.now) === f.day(r.checks_at);
+  const opens = f ? `${today ? '' : `${f.day(r.checks_at)} `}${f.label(r.checks_at)}` : r.checks_at;
+  return h('div', { class: 'readiness-later', dataset: { testid: 'readiness-later' } },
+    h('p', {}, `Readiness for ${r.title || r.segment}${when}`),
+    h('p', { class: 'muted' }, `Checked from ${opens}; who is missing shows then.`),
+    r.present?.length ? h('p', { class: 'muted' }, `Here: ${r.present.map(who).join(', ')}`) : null);
 }
 
 function safeUrl(url) {

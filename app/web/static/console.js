@@ -165,10 +165,24 @@ function shownCurrent() {
   return app.state?.current?.id ?? null;
 }
 
-function advance() {
+async function advance() {
   const button = $('btn-advance');
   if (button.disabled) return;
+  if (app.state?.status === 'scheduled' && !(await confirmEarlyStart())) return;
   act(button, 'advance', { to: null, from: shownCurrent() }, nowTitle);
+}
+
+/** Next before the start begins the event early: a misclick days ahead must not start it unasked. */
+function confirmEarlyStart() {
+  const next = app.state.next;
+  const planned = next ? `${app.fmt.day(next.start)} ${app.fmt.label(next.start)}` : 'later';
+  return confirmAction({
+    title: `Start the event now, before ${planned}?`,
+    lead: `“${next?.title || 'The first segment'}” starts now and the agenda moves earlier. Undo takes it back while its bar shows.`,
+    details: previewNodes({ action: 'advance' }),
+    ok: 'Start now',
+    danger: true,
+  });
 }
 
 async function jump() {

@@ -1,6 +1,7 @@
 // The presenter view: the running timer (or the segment countdown) as large as the screen allows,
 // the next segment, and messages from the hosts. Read-only; opened by a stage link.
 import { countdownText, followStream, reopenWhenVisible, showConnection, zoneFormat } from './common.js';
+import { startValue, tabTitle } from './time-words.js';
 
 const EVENT = document.body.dataset.event;
 const PERSON = new URLSearchParams(location.search).get('person');
@@ -13,6 +14,7 @@ const SEGMENT_WORDS = { ok: '', warning: 'ENDING SOON', danger: 'ENDING SOON', o
 let frame = null; // the last presenter JSON
 let receivedAt = 0; // performance.now() when it came
 let lastMessageSeq = null;
+let pageTitle = null; // the page's own title, shown when no segment counts down
 
 /** The stage link's token: taken from the link's #token=, then kept for this tab only and wiped from the
  * address bar (a shared screen must never show it). */
@@ -80,7 +82,7 @@ function renderClock() {
     word = frame.held ? SEGMENT_WORDS.held : SEGMENT_WORDS[level];
     label = 'Time left in this segment';
   } else if (frame.status === 'scheduled' && frame.next) {
-    text = countdownText(frame.next.starts_in - sinceFrame());
+    text = startValue(frame.next.starts_in - sinceFrame()); // "8 days" until the last hour
     level = 'ok';
     label = 'Starts in';
   } else if (frame.status === 'ended') {
@@ -93,6 +95,16 @@ function renderClock() {
   $('level-word').textContent = word;
   $('clock-label').textContent = label;
   renderYou();
+  renderTabTitle();
+}
+
+/** The segment's time left in the tab's title, as on the console: "4:59 · Session 1 — Showcaller". */
+function renderTabTitle() {
+  pageTitle ??= document.title;
+  const { current } = frame;
+  const remaining = current ? current.remaining - (frame.held ? 0 : sinceFrame()) : null;
+  const title = tabTitle(remaining, current?.title, pageTitle);
+  if (document.title !== title) document.title = title;
 }
 
 function renderYou() {

@@ -1,0 +1,85 @@
+"""Commands start at once: `showcaller --version` and the remote commands a host types during a show
+import only their own module, never SQLAlchemy, the report or the Zoom client (each run of the CLI
+used to import every command module: about a second before anything happened)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from app.cli import COMMAND_MODULES, command_name
+from tests.fixtures import ROOT
+
+HEAVY = ("sqlalchemy", "app.report", "integrations.zoom", "app.zoom", "fastapi", "schedules.model")
+
+
+def _run(code: str) -> object:
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_table_names_every_command_where_it_is_defined():
+    """COMMAND_MODULES is what the modules register: a new command missing from it would not run."""
+    found = _run(
+        "import importlib, json\n"
+        "from app.cli import app, COMMAND_MODULES\n"
+        "from typer.main import get_command_name\n"
+        "seen, out = set(), {}\n"
+        "for module in sorted(set(COMMAND_MODULES.values())):\n"
+        "    importlib.import_module('app.cli.' + module)\n"
+        "    names = {c.name or get_command_name(c.callback.__name__) for c in app.registered_commands}\n"
+        "    names |= {g.name for g in app.registered_groups}\n"
+        "    out.update(dict.fromkeys(names - seen, module)); seen |= names\n"
+        "print(json.dumps(out))"
+    )
+    assert found == COMMAND_MODULES
+
+
+@pytest.mark.parametrize(
+    ("argv", "modules"),
+    [
+        (["--version"], []),
+        (["state", "mekong"], ["remote_cmds"]),
+        (["--server", "http://h", "--token", "t", "advance", "mekong"], ["remote_cmds"]),
+        (["watch", "mekong"], ["remote_cmds"]),
+    ],
+)
+def test_a_command_line_imports_only_what_it_runs(argv, modules):
+    loaded = _run(
+        "import json, sys\n"
+        "from app.cli import load_commands\n"
+        f"modules = load_commands({argv!r})\n"
+        f"print(json.dumps([modules, sorted(m for m in {HEAVY!r} if m in sys.modules)]))"
+    )
+    assert loaded == [modules, []]
+
+
+def test_help_and_unknown_names_load_every_command():
+    loaded = _run(
+        "import json\nfrom app.cli import load_commands\n"
+        "print(json.dumps([load_commands(['--help']), load_commands(['no-such-command'])]))"
+    )
+    everything = sorted(set(COMMAND_MODULES.values()))
+    assert loaded == [everything, everything]
+
+
+def test_the_command_name_skips_the_root_options():
+    assert command_name(["--server", "http://h", "--token", "t", "state"]) == "state"
+    assert command_name(["--server=http://h", "hold", "x"]) == "hold"
+    assert command_name(["--version"]) is None
+    assert command_name([]) is None
+
+
+def test_the_script_prints_its_version():
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.argv = ['showcaller', '--version']; from app.cli import main; main()"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("showcaller "), done.stderr
