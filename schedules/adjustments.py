@@ -139,6 +139,65 @@ class StageClear(Adjustment):
     kind: ClassVar[str] = "stage_clear"
 
 
+# -- live rundown edits (schedules/rundown.py applies them to the plan before the replay) --------
+SegmentPlace = Literal["before", "after"]
+
+
+@dataclass(frozen=True)
+class InsertSegment(Adjustment):
+    """Add segment `segment` (a break or a session) before or after the upcoming `anchor`; the
+    segments after it move later by its length."""
+
+    segment: str = ""
+    title: str = ""
+    segment_kind: str = "break"
+    seconds: int = 300
+    speakers: tuple[str, ...] = field(default_factory=tuple)
+    anchor: str = ""
+    place: SegmentPlace = "before"
+    kind: ClassVar[str] = "insert_segment"
+
+
+@dataclass(frozen=True)
+class RetimeSegment(Adjustment):
+    """Give the upcoming `segment` a new length; the segments after it move by the difference."""
+
+    segment: str = ""
+    seconds: int = 0
+    kind: ClassVar[str] = "retime_segment"
+
+
+@dataclass(frozen=True)
+class AmendSegment(Adjustment):
+    """Change the title and/or the speakers of the upcoming `segment` (None: unchanged)."""
+
+    segment: str = ""
+    title: str | None = None
+    speakers: tuple[str, ...] | None = None
+    kind: ClassVar[str] = "amend_segment"
+
+
+@dataclass(frozen=True)
+class MoveSegment(Adjustment):
+    """Move the upcoming `segment` before or after the upcoming `anchor` (the rundown closes up behind it)."""
+
+    segment: str = ""
+    anchor: str = ""
+    place: SegmentPlace = "before"
+    kind: ClassVar[str] = "move_segment"
+
+
+@dataclass(frozen=True)
+class RemoveSegment(Adjustment):
+    """Take the upcoming `segment` out of the rundown; the segments after it move earlier by its length."""
+
+    segment: str = ""
+    kind: ClassVar[str] = "remove_segment"
+
+
+RUNDOWN_EDITS = (InsertSegment, RetimeSegment, AmendSegment, MoveSegment, RemoveSegment)
+
+
 @dataclass(frozen=True)
 class Undo(Adjustment):
     """Cancel the host action numbered `target`; `corrections` are (target id, title, message) to post."""
@@ -165,6 +224,7 @@ KINDS: dict[str, type[Adjustment]] = {
         Undo,
         StageMessage,
         StageClear,
+        *RUNDOWN_EDITS,
     )
 }
 
@@ -182,6 +242,8 @@ def from_dict(data: dict[str, Any]) -> Adjustment:
     values["at"] = datetime.fromisoformat(values["at"])
     if "targets" in values:
         values["targets"] = tuple(values["targets"])
+    if values.get("speakers") is not None:
+        values["speakers"] = tuple(values["speakers"])
     if "corrections" in values:
         values["corrections"] = tuple(tuple(c) for c in values["corrections"])
     return cls(**values)

@@ -18,6 +18,7 @@ from schedules.messages_cues import people_line, respondent_label, segment_start
 from schedules.model import CueKind, Schedule
 from schedules.plan import SegmentStatus, SegmentTiming, _Replay, replay
 from schedules.resolve import planned_segments
+from schedules.rundown import edited
 from schedules.timers import Timer, TimerStatus, replay_timers
 
 # Within one instant: close what ends before announcing what starts.
@@ -92,6 +93,14 @@ class Timeline:
     timers: list[Timer]
     held_segment: str | None
     ended_at: datetime | None
+    # The rundown it was built from: the schedule file with the live edits applied
+    # (schedules/rundown.py); `segments[k].index` indexes its segments.
+    schedule: Schedule | None = field(default=None, compare=False)
+
+    @property
+    def rundown(self) -> Schedule:
+        assert self.schedule is not None, "built by build_timeline"
+        return self.schedule
 
     def segment(self, segment_id: str) -> SegmentTiming:
         """Timing of one segment by id."""
@@ -150,6 +159,7 @@ def build_timeline(
     """
     undos = [a for a in adjustments if isinstance(a, Undo)]
     adjustments = effective(adjustments)
+    schedule = edited(schedule, adjustments)  # live rundown edits change the plan itself
     rows, held, ended_at = replay(schedule, adjustments)
     held_index = None
     if held is not None:
@@ -173,7 +183,13 @@ def build_timeline(
     cues += [_correction(schedule, u, *c) for u in undos for c in u.corrections]
     cues.sort(key=lambda c: (c.at, _ORDER[c.kind], c.id))
     return Timeline(
-        schedule.event.id, rows, cues, timers, rows[held_index].id if held_index is not None else None, ended_at
+        schedule.event.id,
+        rows,
+        cues,
+        timers,
+        rows[held_index].id if held_index is not None else None,
+        ended_at,
+        schedule,
     )
 
 

@@ -63,7 +63,8 @@ def _person(runtime, event_id: str, caller: Caller, asked: str | None) -> str | 
 
 def _view(runtime, event_id: str, person: str | None) -> dict:
     loaded = runtime.engine.loaded(event_id)
-    return stage_json(loaded.schedule, runtime.engine.timeline(event_id), loaded.actions, runtime.clock.now(), person)
+    timeline = runtime.engine.timeline(event_id)
+    return stage_json(timeline.rundown, timeline, loaded.actions, runtime.clock.now(), person)
 
 
 @router.get(
@@ -138,7 +139,7 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     """Everyone who takes the stage, whether they have a presenter link (and since when: a link is
     shown only once, when made) and whether it is open right now."""
     loaded = runtime.engine.loaded(event_id)
-    schedule = loaded.schedule
+    schedule = loaded.rundown  # a speaker added by a live edit takes the stage too
     timeline, now = runtime.engine.timeline(event_id), runtime.clock.now()
     shown = stage_message(loaded.actions, timeline, now)
     open_now = await runtime.presence.connected(event_id)

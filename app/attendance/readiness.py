@@ -73,7 +73,7 @@ class Readiness:
 
     async def hook(self, event_id: str, row: Any) -> dict[str, Any] | None:
         """Rewrite a readiness cue just before delivery (None: leave the planned text)."""
-        schedule = self.engine.loaded(event_id).schedule
+        schedule = self.engine.loaded(event_id).rundown  # with the live edits: an inserted session too
         segment = schedule.segment(row.segment or "")
         if segment is None or not await self.service.linked(event_id):
             return None
@@ -97,7 +97,7 @@ class Readiness:
         if not waiting:
             return []
         now = self.engine.clock.now()
-        schedule, segments = loaded.schedule, self.engine.timeline(event_id).segments
+        schedule, segments = loaded.rundown, self.engine.timeline(event_id).segments
         attendance = await self.service.attendance(event_id)
         announced = {a.announcement_id for a in loaded.actions if isinstance(a, Announce)}
         posted = []

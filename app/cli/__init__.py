@@ -71,6 +71,7 @@ COMMAND_MODULES = {
         "remote_cmds",
     ),
     "report": "report_cmds",
+    **dict.fromkeys(("export", "rundown"), "rundown_cmds"),
     **dict.fromkeys(("demo", "receiver", "rehearse", "serve", "token"), "run_cmds"),
     **dict.fromkeys(("plan", "schema", "validate"), "schedule_cmds"),
     **dict.fromkeys(("invites", "runsheet", "stage-links"), "stage_cmds"),

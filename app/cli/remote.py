@@ -50,6 +50,12 @@ ACTIONS: dict[str, Action] = {
     "announce": Action("announcements", ("message", "targets")),
     "stage": Action("stage", ("message", "flash", "blackout", "until_cleared", "expires_after")),
     "stage_clear": Action("stage/clear"),
+    # Live rundown edits (app/api/rundown.py).
+    "insert": Action("rundown/insert", ("title", "kind", "minutes", "speakers", "before", "after")),
+    "retime": Action("rundown/{segment}/retime", ("minutes",)),
+    "amend": Action("rundown/{segment}/amend", ("title", "speakers")),
+    "move": Action("rundown/{segment}/move", ("before", "after")),
+    "remove": Action("rundown/{segment}/remove"),
 }
 
 
@@ -95,6 +101,16 @@ class Remote:
                 body,
             )
         return answer.json() if answer.content else None
+
+    def text(self, path: str) -> str:
+        """A GET whose answer is text (the exported rundown's YAML); errors as `call`."""
+        try:
+            answer = self.http.get(path)
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+        if answer.status_code >= 400:
+            self.call("GET", path)  # raises the RemoteError with the API's reason
+        return answer.text
 
     def events(self) -> list[dict]:
         return self.call("GET", "/api/events")

@@ -32,6 +32,7 @@ from schedules.adjustments import Adjustment
 from schedules.load import MAX_BYTES, load_text
 from schedules.model import Schedule
 from schedules.problems import ScheduleError
+from schedules.rundown import edited
 from schedules.timeline import TIMER_OVER_GRACE, Timeline, build_timeline
 from schedules.timers import TimerStatus
 
@@ -54,6 +55,16 @@ class Loaded:
     timeline: Timeline | None = None
     actors: dict[int, str | None] = field(default_factory=dict)
     schedule_hash: str = ""  # of the stored schedule text: the plan fingerprint and the cluster version
+    _rundown: tuple[tuple, Schedule] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def rundown(self) -> Schedule:
+        """The schedule with the live rundown edits applied (the same object when there are none):
+        what the timeline's segment rows index and what views show."""
+        key = (id(self.schedule), len(self.actions), self.actions[-1].seq if self.actions else 0)
+        if self._rundown is None or self._rundown[0] != key:
+            self._rundown = (key, edited(self.schedule, self.actions))
+        return self._rundown[1]
 
     @property
     def version(self) -> tuple[str | None, int]:

@@ -26,7 +26,8 @@ class Lookups:
         self._targets: dict[str, Resolved] = {}
 
     def schedule(self, event_id: str) -> Schedule:
-        return self.engine.loaded(event_id).schedule
+        """The event's rundown: its schedule file with the live edits (schedules/rundown.py) applied."""
+        return self.engine.loaded(event_id).rundown
 
     def targets(self, event_id: str) -> Resolved:
         """Resolved targets of an event (env read once per load of its schedule)."""

@@ -32,6 +32,7 @@ from schedules.adjustments import Adjustment
 from schedules.iso_names import country_code, country_label, country_name, language_name
 from schedules.model import QuestionType, Registration, Schedule
 from schedules.resolve import zone
+from schedules.rundown import describe
 from schedules.timeline import Timeline
 
 DEFAULT_THRESHOLD = 5
@@ -180,6 +181,8 @@ def _notes(schedule: Schedule, timeline: Timeline, actions: list[Adjustment]) ->
             text = f"Resumed automatic timing during {where}"
         elif a.kind == "end_event":
             text = "The event was ended early; the remaining segments were skipped"
+        elif edit := describe(schedule, a):  # a live rundown edit, as the undo offer words it
+            text = f"Rundown edited: {edit[0].lower()}{edit[1:]}"
         elif a.kind == "announce" and not getattr(a, "announcement_id", "").startswith("readiness-"):
             # Hosts' announcements only: readiness follow-ups are for the hosts on the day.
             text = f"Announcement: {getattr(a, 'message', '')}"

@@ -59,7 +59,8 @@ async def load(
         people: list[RegistrantRow] = []
         if registrants and (meeting_id := await attendance_repo.meeting_of_event(conn, event_id)):
             people = await registrants_repo.registrants_for_meeting(conn, meeting_id)
-    return Sources(schedule, actions, timeline, attendance, people)
+    # The rundown as edited live (inserted, moved or removed segments), which the timeline indexes.
+    return Sources(timeline.schedule or schedule, actions, timeline, attendance, people)
 
 
 # -- the report ----------------------------------------------------------------------------------

@@ -48,8 +48,9 @@ def not_ended(txn: Txn) -> RunState:
 
 
 def _segment(txn: Txn, segment_id: str) -> None:
-    if txn.schedule.segment(segment_id) is None:
-        known = ", ".join(s.id for s in txn.schedule.segments)
+    rundown = txn.timeline().rundown  # with the live edits: a segment inserted live can be jumped to
+    if rundown.segment(segment_id) is None:
+        known = ", ".join(s.id for s in rundown.segments)
         raise NotFound(f"no segment '{segment_id}' in {txn.event_id} (known: {known})")
 
 
@@ -133,7 +134,7 @@ def start_timer(
 ) -> TimerStart:
     """A respondent slot takes its minutes from the schedule; any other timer needs seconds. A
     respondent's timer stops when the show leaves its segment unless `keep`."""
-    schedule = txn.schedule
+    schedule = txn.timeline().rundown  # with the live edits: a timer in an inserted session too
     now = not_ended(txn)
     segment_id = segment or (now.current.id if now.current else None)
     seg = schedule.segment(segment_id) if segment_id else None

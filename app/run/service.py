@@ -15,7 +15,7 @@ from typing import Any
 
 from app.core.errors import AppError, Conflict, Invalid, error_body
 from app.engine.service import RunEngine, Txn
-from app.run import rules, stage_rules, undo
+from app.run import rules, rundown_rules, stage_rules, undo
 from app.store import idempotency_repo
 from app.views.state import end_effect, state_json
 from app.views.times import iso_utc
@@ -70,7 +70,8 @@ class RunService:
         """The live state JSON: what the console, the API and the event stream show."""
         item = self.engine.loaded(event_id)
         now = self.engine.clock.now()
-        return self._state(event_id, item.schedule, self.engine.timeline(event_id), item.actions, item.actors, now)
+        timeline = self.engine.timeline(event_id)
+        return self._state(event_id, timeline.rundown, timeline, item.actions, item.actors, now)
 
     def _state(
         self,
@@ -98,7 +99,8 @@ class RunService:
         return state_json(schedule, timeline, now, clock_rate=rate, undo=offer, timer_grace=self.engine.timer_grace)
 
     def _txn_state(self, txn: Txn) -> dict[str, Any]:
-        return self._state(txn.event_id, txn.schedule, txn.timeline(), txn.actions, txn.actors, txn.now)
+        timeline = txn.timeline()
+        return self._state(txn.event_id, timeline.rundown, timeline, txn.actions, txn.actors, txn.now)
 
     # --- loading -------------------------------------------------------------------------------
 
@@ -222,7 +224,7 @@ class RunService:
             if seq is not None and seq != target.seq:
                 raise Conflict(
                     f"action #{seq} is not the last one that can be undone; that is #{target.seq} "
-                    f"({undo.summary(txn.schedule, txn.actions, target)})"
+                    f"({undo.summary(txn.timeline().rundown, txn.actions, target)})"
                 )
             # The undo's own number names what it withdraws; the lock makes it the next one.
             number = max((a.seq for a in txn.actions), default=0) + 1
@@ -240,6 +242,84 @@ class RunService:
             )
 
         return await self._act(event_id, actor, intent, rule)
+
+    # --- live rundown edits (rules in app/run/rundown_rules.py, replay in schedules/rundown.py) --------
+
+    def _edit_rule(self, edit: str, segment: str | None, fields: dict[str, Any]) -> Callable[[Txn], Adjustment]:
+        """The rule of one rundown edit: insert, retime, amend, move or remove."""
+        if edit != "insert" and not segment:
+            raise Invalid(f"segment: give the upcoming segment to {edit}")
+        sid: str = segment or ""
+        rulebook: dict[str, Callable[[Txn], Adjustment]] = {
+            "insert": lambda txn: rundown_rules.insert(
+                txn,
+                title=fields.get("title"),
+                kind=fields.get("kind") or "break",
+                seconds=int(fields.get("seconds") or 0),
+                speakers=list(fields.get("speakers") or []),
+                before=fields.get("before"),
+                after=fields.get("after"),
+            ),
+            "retime": lambda txn: rundown_rules.retime(txn, sid, int(fields.get("seconds") or 0)),
+            "amend": lambda txn: rundown_rules.amend(txn, sid, fields.get("title"), fields.get("speakers")),
+            "move": lambda txn: rundown_rules.move(txn, sid, fields.get("before"), fields.get("after")),
+            "remove": lambda txn: rundown_rules.remove(txn, sid),
+        }
+        if edit not in rulebook:
+            raise Invalid(f"edit: '{edit}' is not a rundown edit (use one of: {', '.join(rulebook)})")
+        return rulebook[edit]
+
+    async def edit_rundown(
+        self,
+        event_id: str,
+        actor: str | None,
+        edit: str,
+        segment: str | None = None,
+        intent: Intent | None = None,
+        **fields: Any,
+    ) -> Answer:
+        """Insert, retime, amend (title, speakers), move or remove an upcoming segment: a host action
+        like any other (run log, cue re-plan, undo with corrections)."""
+        rule = self._edit_rule(edit, segment, fields)
+
+        def made(txn: Txn):
+            adjustment = rule(txn)
+            return adjustment, {"segment": getattr(adjustment, "segment", segment)}
+
+        return await self._act(event_id, actor, intent, made, status=201 if edit == "insert" else 200)
+
+    async def preview_edit(self, event_id: str, edit: str, segment: str | None = None, **fields: Any) -> dict[str, Any]:
+        """What a rundown edit would change (the running order, the projected end, the cues that move);
+        nothing is recorded."""
+        rule = self._edit_rule(edit, segment, fields)
+
+        async def work(txn: Txn) -> dict[str, Any]:
+            planned = rule(txn)
+            numbered = type(planned)(**{**planned.__dict__, "seq": max((a.seq for a in txn.actions), default=0) + 1})
+            before, after = txn.timeline(), txn.timeline(numbered)
+            was, will = before.state_at(txn.now), after.state_at(txn.now)
+            old = {c.id: c for c in before.cues if not c.held}
+            new = {c.id: c for c in after.cues if not c.held}
+            moved = [i for i in new if i in old and new[i].at != old[i].at]
+            return {
+                "edit": edit,
+                "summary": rundown_rules.summary(after.rundown, numbered) or edit,
+                "segment": getattr(numbered, "segment", segment),
+                "projected_end": {"before": iso_utc(was.projected_end), "after": iso_utc(will.projected_end)},
+                "end_shift_seconds": int((will.projected_end - was.projected_end).total_seconds()),
+                "cues": {
+                    "added": sorted(i for i in new if i not in old),
+                    "removed": sorted(i for i in old if i not in new and old[i].at > txn.now),
+                    "moved": len(moved),
+                },
+                "order": [
+                    {"id": s.id, "title": after.rundown.segments[s.index].title, "start": iso_utc(s.start)}
+                    for s in after.segments
+                    if not s.skipped and s.start > txn.now
+                ],
+            }
+
+        return await self.engine.transact(event_id, work)
 
     async def preview(self, event_id: str, action: str, to: str | None = None, expected: Any = UNSET) -> dict[str, Any]:
         """What `action` (advance, jump or end) would post now, per cue, and what it does to the

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.core.errors import Conflict
 from app.core.vocabulary import DeliveryStatus
 from app.engine.service import Txn
+from app.run import rundown_rules
 from app.store import outbox_repo
 from schedules.adjustments import (
     Adjustment,
@@ -69,10 +70,14 @@ def _title(schedule: Schedule, segment_id: str | None) -> str:
 
 def summary(schedule: Schedule, actions: list[Adjustment], action: Adjustment) -> str:
     """One line a host recognises: 'Next segment: Open discussion', 'Delay +5 min', ..."""
+    edit = rundown_rules.summary(schedule, action)
+    if edit is not None:
+        return edit
     if isinstance(action, Advance):
         before = [a for a in effective(actions) if a.seq <= action.seq]
-        state = build_timeline(schedule, before, action.at).state_at(action.at)
-        landed = _title(schedule, state.current.id) if state.current else "the end"
+        then = build_timeline(schedule, before, action.at)
+        state = then.state_at(action.at)
+        landed = _title(then.rundown, state.current.id) if state.current else "the end"
         return f"Jump to {landed}" if action.to else f"Next segment: {landed}"
     if isinstance(action, Delay):
         minutes = action.seconds / 60
@@ -142,7 +147,7 @@ async def withdraw(txn: Txn, target: Adjustment, undo_seq: int) -> tuple[tuple[s
     if not received:
         return ()
     after = txn.timeline(Undo(txn.now, undo_seq, target=target.seq)).state_at(txn.now)
-    where = situation(txn.schedule, after)
+    where = situation(txn.timeline().rundown, after)
     order = [t.id for t in txn.schedule.targets]
     return tuple(
         (target_id, f"Correction: {where}", f"Correction: {where}; please disregard {_listed(titles)}.")

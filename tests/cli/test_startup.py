@@ -46,6 +46,7 @@ def test_the_table_names_every_command_where_it_is_defined():
         (["state", "mekong"], ["remote_cmds"]),
         (["--server", "http://h", "--token", "t", "advance", "mekong"], ["remote_cmds"]),
         (["watch", "mekong"], ["remote_cmds"]),
+        (["rundown", "insert", "--minutes", "5", "--before", "session-2"], ["rundown_cmds"]),
     ],
 )
 def test_a_command_line_imports_only_what_it_runs(argv, modules):

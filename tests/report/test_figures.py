@@ -12,7 +12,17 @@ from app.report.figures import PackOptions, build_pack, cell
 from app.report.join import join
 from app.report.render import to_csv, to_html
 from app.store.registrants_repo import RegistrantRow
-from schedules.adjustments import Advance, Announce, Delay, Hold, Resume, TimerStart, TimerStop, Undo
+from schedules.adjustments import (
+    Advance,
+    Announce,
+    Delay,
+    Hold,
+    InsertSegment,
+    Resume,
+    TimerStart,
+    TimerStop,
+    Undo,
+)
 from schedules.load import load_text
 from schedules.model import RespondentSlot
 from schedules.timeline import build_timeline
@@ -110,6 +120,21 @@ def test_notes_come_from_the_run_log_and_leave_undone_actions_out() -> None:
     html = to_html(_pack(actions))
     assert "Readiness" not in html
     assert "ran late by 3:00" in html and "Session 2 starts at 15:20" in html
+
+
+def test_rundown_edits_are_notes_and_the_pack_shows_the_edited_agenda() -> None:
+    at = bangkok(14, 50)
+    actions = [InsertSegment(at, seq=1, segment="break-1", title="Break", seconds=300, anchor="session-2")]
+    now = bangkok(18, 0)
+    timeline = build_timeline(SCHEDULE, actions, now)
+    rundown = timeline.rundown  # what the service passes: the rows index the edited rundown
+    attendance = Attendance([], {}, {})
+    base = build_report(rundown, timeline, attendance, now)
+    pack = build_pack(rundown, base, attendance, [], actions, timeline, now, PackOptions())
+    assert [n["text"] for n in pack["notes"]] == [
+        "Rundown edited: insert Break (5 min) before Session 2: Promoting healthy labour mobility"
+    ]
+    assert "Break" in to_html(pack)
 
 
 def test_an_early_advance_names_the_segment_left_and_the_one_entered() -> None:

@@ -7,6 +7,8 @@ on SQLite and PostgreSQL, with the issue's invariants checked after every step:
 - nothing but corrections is posted after an early end;
 - every target that received a message an undone action caused gets exactly one correction;
 - a restart (rebuilding from the database) gives the same state.
+
+Live rundown edits (insert, retime, move, remove) are among the actions, under the same invariants.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ def machine(service: Service):
             self.act(self.run.end(EVENT, "host"))
 
         @rule(
-            what=st.sampled_from(["next", "jump", "announce", "end"]),
+            what=st.sampled_from(["next", "jump", "announce", "end", "insert"]),
             to=st.sampled_from(SEGMENTS),
             wait=st.sampled_from([0, 30]),
         )
@@ -158,10 +160,42 @@ def machine(service: Service):
                 "jump": lambda: self.run.advance(EVENT, "host", to=to),
                 "announce": lambda: self.run.announce(EVENT, "host", "Wrong room!", []),
                 "end": lambda: self.run.end(EVENT, "host"),
+                # A break before the next segment, just as the current one ends: its start goes out.
+                "insert": lambda: self.run.edit_rundown(EVENT, "host", "insert", seconds=300, before=self.pick(0)),
             }[what]
             if self.act(act()) is not None:
                 self.time_passes(0, wait)
                 self.act(self.run.undo(EVENT, "host"))
+
+        # --- live rundown edits: `pick` chooses among the upcoming segments (beyond: a refused id) ---
+
+        def upcoming(self) -> list[str]:
+            now = self.s.clock.now()
+            timeline = self.s.runtime.engine.timeline(EVENT)
+            state = timeline.state_at(now)
+            position = {t.id: k for k, t in enumerate(timeline.segments)}
+            after = position[state.current.id] if state.current else -1
+            return [t.id for t in timeline.segments if not t.skipped and t.start > now and position[t.id] > after]
+
+        def pick(self, index: int) -> str:
+            ahead = self.upcoming()
+            return ahead[index] if index < len(ahead) else SEGMENTS[index % len(SEGMENTS)]
+
+        @rule(at=st.integers(0, 4), place=st.sampled_from(["before", "after"]), minutes=st.sampled_from([5, 15]))
+        def insert_break(self, at, place, minutes):
+            self.act(self.run.edit_rundown(EVENT, "host", "insert", seconds=minutes * 60, **{place: self.pick(at)}))
+
+        @rule(at=st.integers(0, 4), minutes=st.sampled_from([6, 10, 45]))
+        def retime(self, at, minutes):
+            self.act(self.run.edit_rundown(EVENT, "host", "retime", self.pick(at), seconds=minutes * 60))
+
+        @rule(at=st.integers(0, 4), to=st.integers(0, 4), place=st.sampled_from(["before", "after"]))
+        def move(self, at, to, place):
+            self.act(self.run.edit_rundown(EVENT, "host", "move", self.pick(at), **{place: self.pick(to)}))
+
+        @rule(at=st.integers(0, 4))
+        def remove(self, at):
+            self.act(self.run.edit_rundown(EVENT, "host", "remove", self.pick(at)))
 
         @rule()
         def undo(self):

@@ -496,6 +496,14 @@ EXAMPLES = [
     StageMessage(bangkok(15, 2), text="Please wrap up", flash=True, blackout=False, until_cleared=True),
     StageMessage(bangkok(15, 2), seq=3, text="30 seconds", expires_after=30),
     StageClear(bangkok(15, 3)),
+    adj.InsertSegment(
+        bangkok(15, 4), segment="break-1", title="Break", seconds=300, speakers=("x",), anchor="s2", place="after"
+    ),
+    adj.RetimeSegment(bangkok(15, 5), segment="s2", seconds=1200),
+    adj.AmendSegment(bangkok(15, 6), segment="s2", title="S2", speakers=("x", "y")),
+    adj.AmendSegment(bangkok(15, 6), segment="s2", title=None, speakers=None),
+    adj.MoveSegment(bangkok(15, 7), segment="s2", anchor="s3", place="before"),
+    adj.RemoveSegment(bangkok(15, 8), segment="s3"),
 ]
 
 

@@ -2,6 +2,7 @@
 import { clockText, countdownText, h, minutesText, zoneFormat } from './common.js';
 import { $, act, app, changed } from './console-core.js';
 import { loadAttendance, loadCues } from './console-panels.js';
+import { renderRundownChoices } from './console-rundown.js';
 import { RAW_COUNTDOWN_SECONDS, startValue, startsInText, tabTitle } from './time-words.js';
 
 export function applyState(state) {
@@ -10,6 +11,7 @@ export function applyState(state) {
   app.receivedAt = performance.now();
   if (!app.fmt || app.fmt.timeZone !== state.event.timezone) app.fmt = zoneFormat(state.event.timezone);
   renderState(state);
+  renderRundownChoices(state);
   tick();
   clearTimeout(app.cueReload);
   app.cueReload = setTimeout(loadCues, 400); // a change usually means new cues or deliveries
@@ -209,7 +211,8 @@ function renderSegments(s) {
 
 const CONTROLS = ['#controls-card button:not(#notice-close)', '#controls-card select', '#respondent-buttons button',
   '#timers .buttons button', '#timer-form input', '#timer-form button', '#announce-form textarea',
-  '#announce-form input', '#announce-form button', '#btn-undo'].join(', ');
+  '#announce-form input', '#announce-form button', '#btn-undo', '#rundown-form select', '#rundown-form input',
+  '#rundown-form button'].join(', ');
 
 /**
  * Enable what the state allows: after the end every control is off except Undo (within its window);

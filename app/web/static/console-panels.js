@@ -72,6 +72,12 @@ const ACTION_WORDS = {
   timer_start: (d) => `Timer started: ${d.label || d.timer_id}`, timer_pause: (d) => `Timer paused: ${d.timer_id}`,
   timer_resume: (d) => `Timer resumed: ${d.timer_id}`, timer_add: (d) => `Timer ${d.timer_id} +${d.seconds} s`,
   timer_stop: (d) => `Timer stopped: ${d.timer_id}`, announce: () => 'Announcement',
+  // Rundown edits (console-rundown.js); a removed segment is no longer in the state: its id stands in.
+  insert_segment: (d) => `Inserted ${d.title} (${Math.round(d.seconds / 60)} min) ${d.place} ${segmentTitle(d.anchor)}`,
+  retime_segment: (d) => `${segmentTitle(d.segment)} now lasts ${Math.round(d.seconds / 60)} min`,
+  amend_segment: (d) => `Edited ${segmentTitle(d.segment)}`,
+  move_segment: (d) => `Moved ${segmentTitle(d.segment)} ${d.place} ${segmentTitle(d.anchor)}`,
+  remove_segment: (d) => `Removed ${segmentTitle(d.segment)}`,
 };
 
 function segmentTitle(id) {

@@ -5,6 +5,7 @@ import { applyState, rate, tick, undoLeft } from './console-live.js';
 import {
   loadAttendance, loadCues, loadPlan, loadZoom, renderAnnouncePreview, resetTargets,
 } from './console-panels.js';
+import { wireRundown } from './console-rundown.js';
 import { loadStage, stageChanged, wireStage } from './console-stage.js';
 
 // ---- sign-in ----------------------------------------------------------------------------------
@@ -313,6 +314,7 @@ function wire() {
     }
   });
   wireStage();
+  wireRundown(confirmAction);
   document.addEventListener('keydown', onKey);
   reopenWhenVisible(() => app.stream);
   loop();
