@@ -40,6 +40,7 @@ from app.engine.lookups import Lookups
 from app.engine.service import RunEngine
 from app.engine.timer import CueTimer
 from app.engine.writer import Writer
+from app.run.action_links import ActionLinks
 from app.run.schedule_worker import BoundedParser
 from app.run.service import RunService
 from app.services import Services
@@ -208,6 +209,9 @@ async def started(
             for observe in on_delivery:
                 observe(row, values)
 
+        async def action_buttons(event_id: str, target_id: str, delivery_id: str) -> list[tuple[str, str]]:
+            return await action_links.buttons(event_id, target_id, delivery_id)  # built below, with the run service
+
         worker = DeliveryWorker(
             db,
             http,
@@ -215,6 +219,7 @@ async def started(
             schedules=lookups.schedule,
             targets=lookups.targets,
             links=lookups.event_links,
+            buttons=action_buttons,
             pacer=SlackPacer(enabled=settings.slack_pacing),
             timeout=settings.http_timeout_seconds,
             on_change=changed,
@@ -228,6 +233,9 @@ async def started(
             engine,
             undo_window=timedelta(seconds=settings.undo_window_seconds),
             forget_targets=lookups.forget_targets,
+        )
+        action_links = ActionLinks(
+            db, run, public_url=settings.public_url, lifetime=timedelta(minutes=settings.action_link_minutes)
         )
         timer = CueTimer(engine, worker, clock)
         stack.push_async_callback(timer.stop)
@@ -304,6 +312,7 @@ async def started(
             quarantined=quarantined,
             changed=changed,
             zoom_client_factory=zoom_clients,
+            action_links=action_links,
         )
 
 

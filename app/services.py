@@ -27,6 +27,7 @@ from app.engine.lookups import Lookups
 from app.engine.service import RunEngine
 from app.engine.targets import Resolved
 from app.engine.timer import CueTimer
+from app.run.action_links import ActionLinks
 from app.run.schedule_worker import BoundedParser
 from app.run.service import RunService
 from app.stage.presence import StagePresence
@@ -67,6 +68,8 @@ class Services:
     changed: Callable[[str, str], None]
     # Builds a Zoom client (reconciliation, apply); None in the sandbox, where each use makes its own.
     zoom_client_factory: Callable[[], ZoomClient] | None
+    # The action buttons of host chat messages: made as a message is composed, pressed on /act/.
+    action_links: ActionLinks
 
     @property
     def role(self) -> InstanceRole:

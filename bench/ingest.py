@@ -4,10 +4,11 @@ Starts the real app with uvicorn on 127.0.0.1 (one worker, SQLite file in a temp
 httptools when installed), warms both endpoints up, then drives both with the same load generator
 (32 keep-alive connections) against the same server: `wrk` when installed (its Lua script sends
 pre-signed, all-distinct webhooks), else a pure-Python asyncio generator. It prints which one ran
-and the CPU each side used, so a generator-bound figure is visible as such. Checks:
+and the CPU each side used, so a generator-bound figure is visible as such, and the disk's fsync
+time before each phase (every acknowledged webhook waits for one). Checks:
 
 - ingestion throughput >= 0.5 x healthz throughput,
-- ingestion p99 latency < 50 ms,
+- ingestion p99 latency < 50 ms (issue 27's goal, 0.8 and 20 ms, is printed as a verdict too),
 - every accepted response is a stored row (exactly, with the Python generator; with wrk, requests
   it cuts off at its deadline may be stored unanswered: at most one per connection), a duplicate
   is stored once, and the background processor catches up with the inbox afterwards.
@@ -50,6 +51,11 @@ PHASE_SECONDS = 20.0
 CATCH_UP_SECONDS = 60.0
 WARM_UP = 300
 TARGET_RATIO, TARGET_P99_MS = 0.5, 50.0
+# Issue 27's goal, printed as a verdict beside the targets above (not yet met on the shared VM:
+# see docs/reliability.md, B1).
+GOAL_RATIO, GOAL_P99_MS = 0.8, 20.0
+FSYNC_PROBES = 30
+ROUNDS = 3  # Python generator: healthz and ingest alternate this many times
 WRK_LUA = r"""
 local counter, threads = 0, {}
 function setup(thread)
@@ -194,6 +200,27 @@ async def _phase(port: int, requests: list[tuple[str, str, bytes | None]]):
     return latencies, statuses, time.perf_counter() - start
 
 
+def _fsync_ms(directory: Path) -> tuple[float, float]:
+    """p50 and max of FSYNC_PROBES 4 KiB append + fsync on the database's disk, in ms.
+
+    Every webhook's 200 waits for a commit, and a commit for an fsync: when other processes keep the
+    disk busy, ingestion slows while /healthz does not. Probed before each phase, so a low ratio
+    can be told apart from a slow path."""
+    path = directory / "fsync-probe"
+    times = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for _ in range(FSYNC_PROBES):
+            os.write(fd, b"x" * 4096)
+            t0 = time.perf_counter()
+            os.fsync(fd)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        path.unlink()
+    return statistics.median(times), max(times)
+
+
 def _server_cpu(pid: int) -> float | None:
     """CPU seconds (user + system, all threads) the server has used so far; None off Linux."""
     try:
@@ -217,19 +244,27 @@ class Phase:
         self.accepted = self.duplicate = self.other = self.wrapped = 0
 
 
-async def _python_phase(name: str, pid: int, port: int, requests) -> Phase:
+async def _python_part(pid: int, port: int, requests) -> tuple[list[float], list[int], float, float, float | None]:
+    """One stretch of a phase: (latencies, statuses, elapsed s, generator CPU s, server CPU s)."""
     cpu, srv = time.process_time(), _server_cpu(pid)
     latencies, statuses, elapsed = await _phase(port, requests)
-    gen = (time.process_time() - cpu) / elapsed
-    srv_after = _server_cpu(pid)
-    ordered = sorted(latencies)
+    gen, srv_after = time.process_time() - cpu, _server_cpu(pid)
+    return latencies, statuses, elapsed, gen, None if srv is None or srv_after is None else srv_after - srv
+
+
+def _python_phase(name: str, parts) -> Phase:
+    """A phase measured in several stretches (rounds interleaved with the other endpoint's)."""
+    latencies = sorted(x for part in parts for x in part[0])
+    statuses = [x for part in parts for x in part[1]]
+    elapsed = sum(part[2] for part in parts)
+    srv = None if any(part[4] is None for part in parts) else sum(part[4] for part in parts) / elapsed
     phase = Phase(
         name,
         len(latencies) / elapsed,
-        statistics.median(ordered) * 1000,
-        ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
-        gen,
-        None if srv is None or srv_after is None else (srv_after - srv) / elapsed,
+        statistics.median(latencies) * 1000,
+        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        sum(part[3] for part in parts) / elapsed,
+        srv,
     )
     phase.accepted = sum(1 for s in statuses if s == 200)
     phase.other = len(statuses) - phase.accepted
@@ -348,13 +383,24 @@ async def _measure(generator: str, proc, port: int, tmp: Path, total: int, secon
     if statuses != [200] * WARM_UP:
         raise SystemExit(f"warm-up webhooks refused: {sorted(set(statuses))}")
     if generator == "python":
-        health = await _python_phase("GET /healthz", proc.pid, port, [("GET", "/healthz", None)] * total)
-        bodies = [_payload(i, now) for i in range(total)]
-        ingest = await _python_phase(
-            "POST /webhooks/zoom", proc.pid, port, [("POST", "/webhooks/zoom", b) for b in bodies]
-        )
-        return health, ingest, warm[0], WARM_UP
+        # Rounds, healthz then ingest in each, so that both endpoints see the same machine load
+        # (other processes come and go on a shared VM); the median of the rounds' ratios is judged.
+        per = max(1, total // ROUNDS)
+        disk, health_parts, ingest_parts, ratios = [], [], [], []
+        for r in range(ROUNDS):
+            disk.append((f"healthz {r + 1}", _fsync_ms(tmp)))
+            health_parts.append(await _python_part(proc.pid, port, [("GET", "/healthz", None)] * per))
+            bodies = [_payload(r * per + i, now) for i in range(per)]
+            disk.append((f"ingest {r + 1}", _fsync_ms(tmp)))
+            ingest_parts.append(await _python_part(proc.pid, port, [("POST", "/webhooks/zoom", b) for b in bodies]))
+            ratios.append(
+                (len(ingest_parts[-1][0]) / ingest_parts[-1][2]) / (len(health_parts[-1][0]) / health_parts[-1][2])
+            )
+        health = _python_phase("GET /healthz", health_parts)
+        ingest = _python_phase("POST /webhooks/zoom", ingest_parts)
+        return health, ingest, warm[0], WARM_UP, disk, ratios
     url = f"http://127.0.0.1:{port}"
+    disk = [("healthz", _fsync_ms(tmp))]
     health = _wrk_phase("GET /healthz", proc.pid, f"{url}/healthz", seconds, [])
     # Enough distinct signed bodies for the whole phase even at twice the healthz rate.
     bodies = [_payload(i, now) for i in range(int(health.rps * seconds * 2) + 1000)]
@@ -365,6 +411,7 @@ async def _measure(generator: str, proc, port: int, tmp: Path, total: int, secon
             out.write(f"{head['x-zm-request-timestamp']}\t{head['x-zm-signature']}\t")
             out.write(body.decode() + "\n")
     script.write_text(WRK_LUA)
+    disk.append(("ingest", _fsync_ms(tmp)))
     ingest = _wrk_phase(
         "POST /webhooks/zoom",
         proc.pid,
@@ -374,7 +421,7 @@ async def _measure(generator: str, proc, port: int, tmp: Path, total: int, secon
     )
     # The duplicate probe re-sends a warm-up body: it was certainly sent and stored, whereas wrk
     # calls request() once to inspect it, so the first line of the file may never go out.
-    return health, ingest, warm[0], WARM_UP
+    return health, ingest, warm[0], WARM_UP, disk, [ingest.rps / health.rps]
 
 
 def _bound(phase: Phase) -> str:
@@ -393,7 +440,7 @@ async def run(total: int, seconds: float, generator: str) -> int:
     proc = _server(port, db_file)
     try:
         await _wait_up(f"http://127.0.0.1:{port}", proc)
-        health, ingest, first_body, warm = await _measure(generator, proc, port, tmp, total, seconds)
+        health, ingest, first_body, warm, disk, ratios = await _measure(generator, proc, port, tmp, total, seconds)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             dup = [
                 (await client.post("/webhooks/zoom", content=first_body, headers=_signed(first_body))).json()
@@ -417,11 +464,24 @@ async def run(total: int, seconds: float, generator: str) -> int:
         f"machine: {os.cpu_count()} CPUs shared by server and generator; both endpoints warmed "
         f"up with {WARM_UP} requests"
     )
-    print(f"{'endpoint':<22}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'server CPU':>12}{'gen CPU':>9}")
+    print(
+        f"{'endpoint':<22}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'server CPU':>12}{'us/req':>8}{'gen CPU':>9}"
+    )
     for p in (health, ingest):
         srv = "?" if p.server_cpu is None else f"{p.server_cpu:.0%}"
-        print(f"{p.name:<22}{p.rps:>12.0f}{p.p50:>10.1f}{p.p99:>10.1f}{srv:>12}{p.generator_cpu:>9.0%}   {_bound(p)}")
-    ratio = ingest.rps / health.rps
+        # Server CPU per request: what the path costs, whatever else the machine is doing.
+        per = "?" if p.server_cpu is None else f"{p.server_cpu / p.rps * 1e6:.0f}"
+        print(
+            f"{p.name:<22}{p.rps:>12.0f}{p.p50:>10.1f}{p.p99:>10.1f}{srv:>12}{per:>8}"
+            f"{p.generator_cpu:>9.0%}   {_bound(p)}"
+        )
+    print(
+        "disk fsync (4 KiB) before each phase, p50 / max: "
+        + ", ".join(f"{n} {a:.1f} / {b:.1f} ms" for n, (a, b) in disk)
+    )
+    ratio = statistics.median(ratios)
+    if len(ratios) > 1:
+        print(f"ratio by round: {', '.join(f'{r:.2f}' for r in ratios)} (median judged)")
     if generator == "wrk":  # wrk stops at its deadline with requests in flight
         cut = stored - ingest.accepted
         stored_ok = 0 <= cut <= CONCURRENCY and ingest.wrapped == 0 and ingest.duplicate == 0
@@ -452,6 +512,11 @@ async def run(total: int, seconds: float, generator: str) -> int:
     ]
     for text, ok in checks:
         print(f"{'ok  ' if ok else 'MISS'} {text}")
+    goal = ratio >= GOAL_RATIO and ingest.p99 < GOAL_P99_MS
+    print(
+        f"issue 27 goal (ratio >= {GOAL_RATIO}, p99 < {GOAL_P99_MS:.0f} ms): {'met' if goal else 'not met'} "
+        f"in this run (ratio {ratio:.2f}, p99 {ingest.p99:.1f} ms); not part of the exit status"
+    )
     return 0 if all(ok for _, ok in checks) else 1
 
 

@@ -328,7 +328,7 @@ class Registration(Strict):
 
 
 # `registration: true` or a mapping: the tag picks the branch, so an error names only the one meant.
-UNION_TAGS = frozenset({"on-off", "form"})
+UNION_TAGS = frozenset({"on-off", "form", "message-list", "message-ids"})
 RegistrationSetting = Annotated[
     Annotated[bool, Tag("on-off")] | Annotated[Registration, Tag("form")],
     Discriminator(lambda v: "form" if isinstance(v, dict | Registration) else "on-off"),
@@ -366,6 +366,14 @@ class TargetKind(StrEnum):
     webhook = "webhook"
 
 
+class ButtonVerb(StrEnum):
+    """A host action a chat message can offer as a link button (targets[].buttons)."""
+
+    advance = "advance"  # start the next segment, only if the one named in the message still runs
+    delay_5 = "delay_5"  # delay the rest of the event by 5 minutes, only if the same segment still runs
+    undo = "undo"  # undo the host action the message was about, only if it is still the last one
+
+
 class TargetFilter(Strict):
     kinds: list[CueKind] = Field(default_factory=list, description="empty = every kind")
     segments: list[Ident] = Field(default_factory=list, description="empty = every segment")
@@ -384,6 +392,11 @@ class Target(Strict):
     filter: TargetFilter = Field(default_factory=TargetFilter)
     template: str | None = Field(None, description="Jinja2 template for the message text")
     hosts: bool = Field(False, description="receives readiness alerts and failures meant for hosts")
+    buttons: list[ButtonVerb] = Field(
+        default_factory=list,
+        description="hosts targets: host actions offered as single-use link buttons in each message "
+        "(needs SHOWCALLER_PUBLIC_URL); default none",
+    )
 
 
 class Timers(Strict):
@@ -417,18 +430,36 @@ DEFAULT_CALL_BEFORE: dict[Role, timedelta] = {
 MAX_CALL_BEFORE = timedelta(hours=4)
 
 
+StageText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class StageSettings(Strict):
     """The presenter view: preset messages for the stage, and when each role is called before its slot."""
 
-    messages: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+    messages: Annotated[
+        Annotated[list[StageText], Tag("message-list")] | Annotated[dict[Ident, StageText], Tag("message-ids")],
+        Discriminator(lambda v: "message-ids" if isinstance(v, dict) else "message-list"),
+    ] = Field(
         default_factory=lambda: ["Please wrap up", "30 seconds", "Time is up"],
-        description="preset stage messages the console offers",
+        description="preset stage messages the console offers: a list, or a mapping of ids to texts "
+        "(a Stream Deck key shows one by id: POST .../deck/stage/messages/{id})",
     )
     call_before: dict[Role, Duration] = Field(
         default_factory=dict,
         description="per role, how long before their slot people are called (invites, run sheets); "
         "defaults: moderator 30m, speaker 20m, respondent 15m, other roles 0m",
     )
+
+    @property
+    def presets(self) -> list[str]:
+        """The preset texts, in the file's order (the console's buttons)."""
+        return list(self.messages.values()) if isinstance(self.messages, dict) else list(self.messages)
+
+    def preset_ids(self) -> dict[str, str]:
+        """Each preset by id: a mapping's keys, or a list's positions from 1 ("1", "2", ...)."""
+        if isinstance(self.messages, dict):
+            return dict(self.messages)
+        return {str(n): text for n, text in enumerate(self.messages, start=1)}
 
     def call_for(self, role: Role) -> timedelta:
         """How long before a slot in `role` its person is called: the schedule's value, else the default."""

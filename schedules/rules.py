@@ -10,7 +10,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from schedules.clock import change_between, read_local, utc_label, utc_offset, wall
 from schedules.durations import combine_local, format_clock, format_duration
-from schedules.model import MAX_CALL_BEFORE, Role, Schedule, ZoomSettings
+from schedules.model import MAX_CALL_BEFORE, Role, Schedule, Target, ZoomSettings
 from schedules.problems import Path
 from schedules.resolve import event_window, planned_segments, to_utc, zone
 from schedules.roster import panelist_refs
@@ -390,12 +390,36 @@ def _targets(schedule: Schedule) -> Iterator[Finding]:
                     f"unknown segment '{seg}'",
                     f"{did_you_mean(seg, segment_ids)}use one of: {known_list(sorted(segment_ids))}",
                 )
+        yield from _buttons(i, target)
         if target.kind == "zoom_chat" and not target.token_env:
             yield (
                 ("targets", i),
                 "a zoom_chat target needs token_env (the verification token)",
                 "add token_env: NAME_OF_THE_VARIABLE",
             )
+
+
+def _buttons(i: int, target: Target) -> Iterator[Finding]:
+    """Action buttons go only where hosts read, on chat kinds that can show a link."""
+    if not target.buttons:
+        return
+    if not target.hosts:
+        yield (
+            ("targets", i, "buttons"),
+            "action buttons act on the live event, so only a hosts target may carry them",
+            "add hosts: true to this target, or remove buttons",
+        )
+    if target.kind == "webhook":
+        yield (
+            ("targets", i, "buttons"),
+            "a webhook target carries no buttons (only slack, teams, discord and zoom_chat show them)",
+            "remove buttons from this target",
+        )
+    seen: set[str] = set()
+    for j, verb in enumerate(target.buttons):
+        if verb in seen:
+            yield (("targets", i, "buttons", j), f"'{verb}' is listed twice", "list each button once")
+        seen.add(verb)
 
 
 def _unknown_zone(name: str) -> tuple[str, str]:

@@ -147,7 +147,7 @@ EventId = Annotated[str, Depends(valid_event)]
 def _for_event(caller: Caller, event_id: str) -> Caller:
     """A token made for one event (a presenter link) opens only that event."""
     if caller.event_id is not None and caller.event_id != event_id:
-        raise Forbidden(f"this stage token '{caller.name}' opens only the event '{caller.event_id}'")
+        raise Forbidden(f"this {caller.role} token '{caller.name}' opens only the event '{caller.event_id}'")
     return caller
 
 
@@ -190,3 +190,24 @@ def stream_caller(role: HostRole):
 
 StreamViewer = Annotated[Caller, Depends(stream_caller(HostRole.VIEWER))]
 StageStreamReader = Annotated[Caller, Depends(stream_caller(HostRole.STAGE))]
+
+
+def deck_caller(role: HostRole):
+    """A deck token, or a caller with at least `role` (the deck routes: run control for keys, read by
+    viewers too); a deck token made for one event opens only that event."""
+
+    async def _check(event_id: EventId, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        if caller.role != HostRole.DECK and RANK[caller.role] < RANK[role]:
+            raise Forbidden(
+                f"this needs a '{HostRole.DECK}' token or the '{role}' role; "
+                f"your token '{caller.name}' is '{caller.role}'"
+            )
+        return _for_event(caller, event_id)
+
+    return _check
+
+
+# The deck surface (app/api/deck.py): its actions take a deck token or a host; its state a deck token
+# or a viewer. Every other route refuses a deck token (its rank is below every other role's).
+DeckHost = Annotated[Caller, Depends(deck_caller(HostRole.HOST))]
+DeckReader = Annotated[Caller, Depends(deck_caller(HostRole.VIEWER))]

@@ -167,7 +167,7 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, _: Viewer):
         if c.token_id not in linked
     ]
     return {
-        "presets": schedule.stage.messages,
+        "presets": schedule.stage.presets,
         "message": None
         if shown is None
         else {

@@ -261,7 +261,8 @@ def token_create(
     role: Annotated[
         HostRole,
         typer.Option(
-            help="organiser: everything; host: run controls; viewer: read only; stage: the presenter view only"
+            help="organiser: everything; host: run controls; viewer: read only; stage: the presenter view only; "
+            "deck: run control from a Stream Deck (the deck routes only)"
         ),
     ],
     name: Annotated[str, typer.Option(help="who or what uses it")] = "token",

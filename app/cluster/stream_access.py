@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.tasks import cancel_and_wait
-from app.core.vocabulary import ROLE_RANK
+from app.core.vocabulary import ROLE_RANK, HostRole
 from app.store import tokens_repo
 
 log = logging.getLogger("showcaller.streams")
@@ -33,7 +33,10 @@ def allows(row, role: str, event_id: str) -> bool:
     """Whether a token row (None: revoked or gone) still opens a stream of `event_id` needing `role`."""
     if row is None:
         return False
-    if ROLE_RANK[row.role] < ROLE_RANK[role]:
+    if role == HostRole.DECK:  # the deck's stream: a deck token or a viewer and up (not a stage token)
+        if row.role != HostRole.DECK and ROLE_RANK[row.role] < ROLE_RANK[HostRole.VIEWER]:
+            return False
+    elif ROLE_RANK[row.role] < ROLE_RANK[role]:
         return False
     return row.event_id is None or row.event_id == event_id
 

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     )
     slack_pacing: bool = Field(True, description="at most one message per second per Slack URL")
     readiness_grace_seconds: int = 0
+    # Short on purpose: a chat message lives on, and its button must stop working once the moment passed.
+    action_link_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="how long a chat message's action button (single-use link) works"
+    )
     undo_window_seconds: int = Field(120, ge=0, le=3600, description="how long after a host action it can be undone")
     timer_over_grace_seconds: int = Field(
         30, ge=0, le=3600, description="how long a timer shows OVER before it stops by itself"

@@ -2,7 +2,8 @@
 
 Records about a cue or a delivery carry `event_id`, `cue_id` and `delivery_id` (passed as
 `extra=`); both formats show them, so a line can be traced to the run log and the outbox.
-Secrets in URLs (`?token=`, `?ticket=`, `?access_token=`) are redacted from uvicorn's lines.
+Secrets in URLs (`?token=`, `?ticket=`, `?access_token=`, and the secret in the path of a chat
+message's action link, `/act/<event>/<secret>`) are redacted from uvicorn's lines.
 """
 
 from __future__ import annotations
@@ -105,9 +106,16 @@ def _secret(param: str) -> str | None:
     return f"{name}=[redacted]" if has_value and "=" not in plain else "[redacted]"
 
 
+# An action link carries its secret as the last path segment (app/run/action_links.py): everything
+# after `/act/<event>/` up to the end of the path is the secret, whatever it looks like.
+_ACTION_PATH = re.compile(r"(/act/[^/\s?#]+/)[^\s?#]+", re.IGNORECASE)
+
+
 def redact(text: str) -> str:
     """`/stream?ticket=abc&x=1` -> `/stream?ticket=[redacted]&x=1`, whatever the name's spelling:
-    any case, percent- or `+`-encoded (`?%74oken=`, `%54OKEN`), after `?`, `&` or `;`."""
+    any case, percent- or `+`-encoded (`?%74oken=`, `%54OKEN`), after `?`, `&` or `;`; and
+    `/act/<event>/<secret>` -> `/act/<event>/[redacted]`."""
+    text = _ACTION_PATH.sub(r"\1[redacted]", text)
     pieces = _SEPARATOR.split(text)
     if len(pieces) == 1:
         return text

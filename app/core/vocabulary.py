@@ -59,12 +59,14 @@ class FireOutcome(StrEnum):
 class HostRole(StrEnum):
     """What an API token may do (api_tokens.role), most first (the order `token create --role`
     lists them): each role can do all the ones after it, except that a stage token opens only the
-    presenter view."""
+    presenter view and a deck token only the deck surface (/api/events/{id}/deck: run control from
+    a Stream Deck or a simple client, and the flat state it shows)."""
 
     ORGANISER = "organiser"
     HOST = "host"
     VIEWER = "viewer"
     STAGE = "stage"
+    DECK = "deck"
 
     @property
     def rank(self) -> int:
@@ -72,7 +74,14 @@ class HostRole(StrEnum):
 
 
 # Compared, never stored: a caller passes a check for `role` when its rank is at least role's.
-ROLE_RANK: dict[str, int] = {HostRole.STAGE: -1, HostRole.VIEWER: 0, HostRole.HOST: 1, HostRole.ORGANISER: 2}
+# A deck token ranks lowest, so every other guard refuses it; the deck routes let it in by name.
+ROLE_RANK: dict[str, int] = {
+    HostRole.DECK: -2,
+    HostRole.STAGE: -1,
+    HostRole.VIEWER: 0,
+    HostRole.HOST: 1,
+    HostRole.ORGANISER: 2,
+}
 
 
 class InstanceRole(StrEnum):

@@ -14,7 +14,12 @@ def _when(value: str | None) -> datetime | None:
 
 
 def compose(
-    schedule: Schedule, cue, delivery_id: str, target_tz: str | None, links: list[tuple[str, str]]
+    schedule: Schedule,
+    cue,
+    delivery_id: str,
+    target_tz: str | None,
+    links: list[tuple[str, str]],
+    buttons: list[tuple[str, str]] | None = None,
 ) -> Notification:
     """The message a person sees for this cue: headline, text, time fields and useful links."""
     data = cue.data or {}
@@ -48,5 +53,6 @@ def compose(
         segment_title=segment.title if segment else None,
         fields=tuple(fields),
         links=tuple(links),
+        buttons=tuple(buttons or ()),
         severity=cue.severity,
     )

@@ -108,6 +108,9 @@ class DeliveryWorker:
     schedules: Callable[[str], Schedule]
     targets: Callable[[str], Resolved]
     links: Callable[[str], list[tuple[str, str]]] = lambda event_id: []
+    # (event id, target id, delivery id) -> the message's action buttons, made as it is composed
+    # (app/run/action_links.py); a failure there sends the message without them.
+    buttons: Callable[[str, str, str], Awaitable[list[tuple[str, str]]]] | None = None
     pacer: SlackPacer | None = None
     timeout: float = 10.0
     rng: random.Random = field(default_factory=random.Random)
@@ -327,6 +330,15 @@ class DeliveryWorker:
     def _speed(self) -> float:
         return float(getattr(self.clock, "speed", 1.0))
 
+    async def _buttons(self, row) -> list[tuple[str, str]]:
+        if self.buttons is None:
+            return []
+        try:
+            return await self.buttons(row.event_id, row.target_id, row.id)
+        except Exception:  # the message matters more than its buttons
+            log.exception("could not make the action buttons of a message; it goes without them")
+            return []
+
     async def _attempt(self, row, cue, recorder: _Recorder) -> bool:
         """Try one claimed delivery; True when the lane may go on to the next message."""
         if self._expired(row, self.clock.now()):
@@ -355,7 +367,8 @@ class DeliveryWorker:
             )
             return True
         schedule = self.schedules(row.event_id)
-        notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id))  # type: ignore[union-attr]  # target is set when problem is empty
+        buttons = await self._buttons(row)
+        notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id), buttons)  # type: ignore[union-attr]  # target is set when problem is empty
         template = next((t.template for t in schedule.targets if t.id == row.target_id), None)
         # Signatures and Retry-After dates are about real time, even in a rehearsal's fast clock.
         outcome = await self._send_cuttable(target, notification, template)  # (target is set: no problem)

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.core.errors import AppError, Conflict, Invalid, error_body
 from app.engine.service import RunEngine, Txn
-from app.run import rules, rundown_rules, stage_rules, undo
+from app.run import deck_rules, rules, rundown_rules, stage_rules, undo
 from app.store import idempotency_repo
 from app.views.state import end_effect, state_json
 from app.views.times import iso_utc
@@ -132,9 +132,23 @@ class RunService:
         return await self._act(event_id, actor, intent, rules.resume)
 
     async def delay(
-        self, event_id: str, actor: str | None, seconds: int, mode: str | None = None, intent: Intent | None = None
+        self,
+        event_id: str,
+        actor: str | None,
+        seconds: int,
+        mode: str | None = None,
+        intent: Intent | None = None,
+        *,
+        expected: Any = UNSET,
     ) -> Answer:
-        return await self._act(event_id, actor, intent, lambda txn: rules.delay(txn, seconds, mode))
+        """`expected`: the segment the caller saw running (a chat button's), checked like advance's `from`."""
+
+        def rule(txn: Txn) -> Adjustment:
+            if expected is not UNSET:
+                rules.expect_current(txn, rules.not_ended(txn), expected)
+            return rules.delay(txn, seconds, mode)
+
+        return await self._act(event_id, actor, intent, rule)
 
     async def end(self, event_id: str, actor: str | None, intent: Intent | None = None) -> Answer:
         return await self._act(event_id, actor, intent, rules.end)
@@ -216,7 +230,9 @@ class RunService:
         self, event_id: str, actor: str | None, seq: int | None = None, intent: Intent | None = None
     ) -> Answer:
         """Revert the last host action within the undo window (`seq`: the one the caller means)."""
+        return await self._act(event_id, actor, intent, self._undo_rule(seq))
 
+    def _undo_rule(self, seq: int | None):
         async def rule(txn: Txn):
             target = undo.last_undoable(txn.actions, txn.actors, txn.now, self.undo_window)
             if target is None:
@@ -241,7 +257,23 @@ class RunService:
                 },
             )
 
-        return await self._act(event_id, actor, intent, rule)
+        return rule
+
+    async def deck(
+        self, event_id: str, actor: str | None, verb: str, *, seen: int | None = None, **args: Any
+    ) -> Answer:
+        """A deck key's relative verb (app/run/deck_rules.py) or "undo". `seen` is the run log's last
+        number the key showed (advance checks its `from` instead): a double press finds the log moved
+        on and is refused, so keys need no Idempotency-Key."""
+        act, status = (self._undo_rule(None), 200) if verb == "undo" else deck_rules.VERBS[verb]
+
+        async def rule(txn: Txn):
+            if verb != "advance":
+                deck_rules.expect_seq(txn, seen)
+            made = act(txn, **args)
+            return await made if isinstance(made, Awaitable) else made
+
+        return await self._act(event_id, actor, None, rule, status=status)
 
     # --- live rundown edits (rules in app/run/rundown_rules.py, replay in schedules/rundown.py) --------
 

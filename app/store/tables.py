@@ -207,7 +207,7 @@ api_tokens = Table(
     metadata,
     Column("id", String(32), primary_key=True),
     Column("name", String(limits.TOKEN_NAME), nullable=False),
-    Column("role", String(16), nullable=False, doc="organiser | host | viewer | stage"),
+    Column("role", String(16), nullable=False, doc="organiser | host | viewer | stage | deck"),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", TS, nullable=False),
     Column("last_used_at", TS, nullable=True),
@@ -328,4 +328,25 @@ stage_presence = Table(
     Column("expires_at", TS, nullable=False),
     Index("ix_stage_presence_event", "event_id"),
     Index("ix_stage_presence_instance", "instance_id"),
+)
+
+# Single-use action links behind the buttons of host chat messages (app/run/action_links.py). Only
+# the SHA-256 of the link's secret is kept; what it does (event, verb, the state it expects, who it
+# acts as) lives here, so nothing in the URL can be edited to make it do something else.
+action_links = Table(
+    "action_links",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("event_id", String(limits.ID), nullable=False),
+    Column("verb", String(16), nullable=False, doc="advance | delay_5 | undo (schedules.model.ButtonVerb)"),
+    Column("expected", String(limits.ID), nullable=True, doc="the segment id (advance, delay_5) or run-log seq (undo)"),
+    Column("expected_title", String(200), nullable=True, doc="what the page names: the segment or the action"),
+    Column("target_id", String(limits.ID), nullable=False, doc="the hosts target whose message carried it"),
+    Column("delivery_id", String(200), nullable=True),
+    Column("created_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=False),
+    Column("used_at", TS, nullable=True),
+    Column("result", Text, nullable=True, doc="what pressing it did, shown again to a second press"),
+    Index("ix_action_links_expires", "expires_at"),
 )

@@ -29,7 +29,7 @@ def _timer_person(schedule: Schedule, timer: Timer) -> str | None:
     return None
 
 
-def _pick_timer(schedule: Schedule, timers: list[Timer], person: str | None) -> Timer | None:
+def pick_timer(schedule: Schedule, timers: list[Timer], person: str | None) -> Timer | None:
     """The timer the stage should see: the person's own, else the one started last."""
     live = [t for t in timers if t.status is not TimerStatus.stopped]
     own = [t for t in live if person and _timer_person(schedule, t) == person]
@@ -57,7 +57,7 @@ def stage_json(
     warning = schedule.timers.warning.total_seconds()
     danger = schedule.timers.danger.total_seconds()
     current = state.current
-    timer = _pick_timer(schedule, state.timers, person)
+    timer = pick_timer(schedule, state.timers, person)
     timer_out = None
     if timer is not None:
         remaining = timer.remaining_at(now).total_seconds()

@@ -83,9 +83,11 @@ class Notification(BaseModel):
     segment_title: str | None = None
     fields: tuple[tuple[str, FieldValue], ...] = ()
     links: tuple[tuple[str, str], ...] = ()
+    # Host action buttons (label, single-use link): rendered as each platform's link buttons.
+    buttons: tuple[tuple[str, str], ...] = ()
     severity: Severity = Severity.info
 
-    @field_validator("links")
+    @field_validator("links", "buttons")
     @classmethod
     def _http_links(cls, links: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
         for label, url in links:

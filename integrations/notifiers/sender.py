@@ -61,7 +61,7 @@ async def send(
     try:
         async with http.stream(
             "POST",
-            target.url.get_secret_value(),
+            _url(target.url.get_secret_value(), request.params),
             content=request.body,
             headers=headers,
             timeout=timeout,
@@ -79,6 +79,12 @@ async def send(
     if is_slack and pacer is not None and status == 429 and outcome.retry_after:
         pacer.defer(target.url_key, outcome.retry_after)
     return _logged(target, outcome)
+
+
+def _url(url: str, params: dict[str, str]) -> str | httpx.URL:
+    """The target's URL with the parameters its body needs added (httpx's `params=` would replace
+    a query the URL already has, such as Discord's `?thread_id=`)."""
+    return httpx.URL(url).copy_merge_params(params) if params else url
 
 
 async def _read_capped(response: httpx.Response) -> bytes:

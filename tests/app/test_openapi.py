@@ -182,7 +182,7 @@ def served(database_templates, tmp_path_factory):
     with asyncio.Runner() as runner:
         url = runner.run(fresh_sqlite(database_templates, tmp_path_factory.mktemp("openapi")))
         settings = make_settings(url, chromium="/nonexistent/chromium")
-        roles = ["organiser", "host", "viewer", "stage"]
+        roles = ["organiser", "host", "viewer", "stage", "deck"]
         service = runner.run(start_service(settings, bangkok(13, 29), transport=Recorder(), tokens=roles))
         runner.run(service.at(bangkok(14, 20)))
         known = runner.run(_known_ids(service))
@@ -221,7 +221,9 @@ def test_every_answer_of_the_operation_is_documented(served, operation):
         for name, values in known.items():
             if name in (case.path_parameters or {}) and data.draw(st.booleans(), label=f"known {name}"):
                 case.path_parameters[name] = data.draw(st.sampled_from(values))
-        role = data.draw(st.sampled_from(["organiser", "organiser", "host", "viewer", "stage", None]), label="token")
+        role = data.draw(
+            st.sampled_from(["organiser", "organiser", "host", "viewer", "stage", "deck", None]), label="token"
+        )
         response = runner.run(call(service.asgi, build(case, service.auth(role) if role else {})))
         case.validate_response(response, checks=CHECKS)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -167,3 +168,55 @@ async def test_any_tampering_is_refused_with_4xx_and_never_stored(harness, mutat
     assert 400 <= response.status_code < 500, response.text
     assert {"error", "reason"} <= set(response.json())
     assert await stored(harness) == before
+
+
+async def test_the_webhook_route_answers_other_methods_405_in_the_error_shape(harness):
+    # POST is served by a plain ASGI route ahead of the documented one; a GET still meets the 405.
+    response = await harness.client.get("/webhooks/zoom")
+    refused(response, 405)
+    assert response.json()["error"] == "method_not_allowed"
+
+
+async def test_a_delivery_sent_in_chunks_is_read_whole_and_stored_once(harness):
+    body = body_of(harness.join(ANA, "1001", bangkok(13, 31)))
+
+    async def chunks():
+        for i in range(0, len(body), 7):
+            yield body[i : i + 7]
+
+    headers = signed_headers(body, harness.clock.now())
+    first = await harness.client.post("/webhooks/zoom", content=chunks(), headers=headers)
+    again = await harness.client.post("/webhooks/zoom", content=body, headers=headers)
+    assert (first.json(), again.json()) == ({"status": "accepted"}, {"status": "duplicate"})
+    assert first.headers["content-type"] == "application/json"
+    assert await stored(harness) == 1
+
+
+async def test_the_documented_route_answers_exactly_as_the_served_one(harness):
+    """`router` alone (the FastAPI route, as OpenAPI documents it) runs the same handler as the plain
+    ASGI route an app built by create_app serves: same statuses, same bodies, one stored row."""
+    from fastapi import FastAPI
+
+    from app.api.webhooks import router
+    from app.core import errors
+
+    documented = FastAPI()
+    errors.install(documented)
+    documented.include_router(router)
+
+    async def with_state(scope, receive, send):  # what the lifespan gives every request
+        await documented({**scope, "state": {"services": harness.runtime}}, receive, send)
+
+    body = body_of(harness.join(ANA, "1001", bangkok(13, 31)))
+    headers = signed_headers(body, harness.clock.now())
+    bad = {**headers, "x-zm-signature": "v0=" + "0" * 64}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=with_state), base_url="http://test") as other:
+        answers = []
+        for client in (other, harness.client):
+            for h in (bad, headers):
+                response = await client.post("/webhooks/zoom", content=body, headers=h)
+                answers.append((response.status_code, response.headers["content-type"], response.json()))
+    assert answers[0] == answers[2] and answers[0][0] == 401
+    assert answers[1][2] == {"status": "accepted"} and answers[3][2] == {"status": "duplicate"}
+    assert answers[1][:2] == answers[3][:2] == (200, "application/json")
+    assert await stored(harness) == 1

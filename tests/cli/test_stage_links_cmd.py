@@ -134,3 +134,22 @@ def _opens_any(url: str) -> bool:
             await db.dispose()
 
     return asyncio.run(find())
+
+
+def test_token_create_makes_a_deck_token(cli):
+    """`--role deck` is offered and stored as the deck role (a Stream Deck's token)."""
+    made = cli("token", "create", "--role", "deck", "--name", "stream deck 1")
+    assert made.exit_code == 0, made.output
+    assert "created deck token 'stream deck 1'" in made.stderr
+    token = made.stdout.strip().splitlines()[-1]
+
+    async def role():
+        db = create_engine(cli.url)
+        try:
+            async with db.begin() as conn:
+                return (await tokens_repo.find_token(conn, token)).role
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(role()) == "deck"
+    assert "deck" in cli("token", "create", "--help").output

@@ -51,7 +51,10 @@ def render(
     if kind is TargetKind.teams:
         return json_request(teams.build(notification, text))
     if kind is TargetKind.discord:
-        return json_request(discord.build(notification, text))
+        request = json_request(discord.build(notification, text))
+        if "components" in request.payload:  # Discord ignores a webhook's components without it
+            return RenderedRequest(request.body, request.headers, request.payload, {"with_components": "true"})
+        return request
     if kind is TargetKind.zoom_chat:
         auth = {"authorization": token} if token else {}
         if zoom_format in zoom_chat.STRUCTURED_FORMATS:

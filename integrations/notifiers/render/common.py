@@ -23,6 +23,8 @@ class RenderedRequest:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     payload: Any = None
+    # Query parameters the target's URL needs for this body (Discord: with_components=true).
+    params: dict[str, str] = field(default_factory=dict)
 
     @property
     def content_type(self) -> str:
@@ -107,6 +109,6 @@ def plain_text(n: Notification, text: str) -> str:
     if text:
         lines.append(text)
     lines.extend(f"{label}: {value}" for label, value in n.display_fields())
-    lines.extend(f"{label}: {url}" for label, url in n.links)
+    lines.extend(f"{label}: {url}" for label, url in (*n.buttons, *n.links))
     lines.append(context_line(n))
     return "\n".join(lines)

@@ -17,6 +17,12 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000
 INLINE_UNDER = 40
+# https://discord.com/developers/docs/components/reference#button: link buttons (type 2, style 5) go in
+# action rows (type 1) of at most 5; a message holds at most 5 rows; label <= 80, url <= 512 characters.
+BUTTON_LABEL_MAX = 80
+BUTTON_URL_MAX = 512
+BUTTONS_PER_ROW = 5
+ROWS_MAX = 5
 EMPTY = "\u200b"  # Discord refuses empty field names and values.
 
 COLORS = {Severity.info: 0x5865F2, Severity.warning: 0xF1C40F, Severity.danger: 0xE74C3C}
@@ -53,11 +59,28 @@ def build(n: Notification, text: str) -> dict[str, Any]:
         embed["description"] = description
     if not embed["fields"]:
         del embed["fields"]
-    return {
+    payload: dict[str, Any] = {
         "content": truncate(headline(n), CONTENT_MAX),
         "embeds": [embed],
         "allowed_mentions": {"parse": []},
     }
+    if rows := components(n):
+        payload["components"] = rows
+    return payload
+
+
+def components(n: Notification) -> list[dict[str, Any]]:
+    """The action buttons as link buttons in action rows (a webhook sends them only with
+    `?with_components=true`, which the renderer adds to the request)."""
+    buttons = [
+        {"type": 2, "style": 5, "label": truncate(label, BUTTON_LABEL_MAX), "url": url}
+        for label, url in n.buttons
+        if len(url) <= BUTTON_URL_MAX
+    ][: BUTTONS_PER_ROW * ROWS_MAX]
+    return [
+        {"type": 1, "components": buttons[start : start + BUTTONS_PER_ROW]}
+        for start in range(0, len(buttons), BUTTONS_PER_ROW)
+    ]
 
 
 def _description(text: str, links: list[str], budget: int) -> str:

@@ -15,6 +15,10 @@ FIELDS_PER_SECTION = 10
 CONTEXT_TEXT_MAX = 3000
 MAX_BLOCKS = 50
 FALLBACK_MAX = 3000
+# https://api.slack.com/reference/block-kit/block-elements#button
+BUTTON_TEXT_MAX = 75
+BUTTON_URL_MAX = 3000
+ACTIONS_MAX = 25  # elements in one actions block
 
 
 def escape(text: str) -> str:
@@ -42,6 +46,15 @@ def _field(label: str, value: str) -> str:
     return head + truncate(value, FIELD_TEXT_MAX - units(head), escape)
 
 
+def _buttons(n: Notification) -> list[dict[str, Any]]:
+    """Link buttons: pressing one only opens its URL (no interactivity endpoint is needed)."""
+    return [
+        {"type": "button", "text": _plain(truncate(label, BUTTON_TEXT_MAX)), "url": url, "action_id": f"showcaller-{i}"}
+        for i, (label, url) in enumerate(n.buttons)
+        if len(url) <= BUTTON_URL_MAX
+    ][:ACTIONS_MAX]
+
+
 def build(n: Notification, text: str) -> dict[str, Any]:
     """The incoming-webhook JSON for `n` with body `text`; every text is cut before it is escaped."""
     blocks: list[dict[str, Any]] = [
@@ -56,6 +69,8 @@ def build(n: Notification, text: str) -> dict[str, Any]:
     if n.links:
         links = [_link(truncate(label, 200), url) for label, url in n.links]
         blocks.append({"type": "section", "text": _mrkdwn(joined_whole(links, "  ·  ", SECTION_TEXT_MAX))})
+    if buttons := _buttons(n):
+        blocks.append({"type": "actions", "elements": buttons})
     context = {"type": "mrkdwn", "text": truncate(context_line(n), CONTEXT_TEXT_MAX, escape)}
     blocks = blocks[: MAX_BLOCKS - 1] + [{"type": "context", "elements": [context]}]
     fallback = f"{headline(n)}: {text}" if text else headline(n)

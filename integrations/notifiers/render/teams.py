@@ -74,9 +74,11 @@ def _card(n: Notification, text: str, facts_in: list[tuple[str, str]], fact_max:
         "body": body,
         "msteams": {"width": "Full"},
     }
-    if n.links:
+    if n.links or n.buttons:
+        # Action buttons first: when more than MAX_ACTIONS are offered, the plain links give way.
         card["actions"] = [
-            {"type": "Action.OpenUrl", "title": truncate(label, 60), "url": url} for label, url in n.links[:MAX_ACTIONS]
+            {"type": "Action.OpenUrl", "title": truncate(label, 60), "url": url}
+            for label, url in (*n.buttons, *n.links)[:MAX_ACTIONS]
         ]
     return {
         "type": "message",

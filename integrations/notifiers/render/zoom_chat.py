@@ -26,7 +26,10 @@ def build(n: Notification, text: str) -> dict[str, Any]:
     ]
     if items:
         body.append({"type": "fields", "items": items})
-    body.extend({"type": "message", "text": truncate(label, HEAD_MAX), "link": url} for label, url in n.links)
+    # Zoom's incoming webhook has no buttons: each action is a linked line, before the plain links.
+    body.extend(
+        {"type": "message", "text": truncate(label, HEAD_MAX), "link": url} for label, url in (*n.buttons, *n.links)
+    )
     return {
         "content": {
             "settings": {"default_sidebar_color": _SIDEBAR[n.severity]},

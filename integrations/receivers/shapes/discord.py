@@ -56,4 +56,28 @@ def discord(body: bytes) -> tuple[Any, str]:
         lines.extend(f"{f['name']}: {f['value']}" for f in fields)
         if footer:
             lines.append(footer)
+    lines.extend(_components(data.get("components") or []))
     return data, "\n".join(lines)
+
+
+def _components(rows: Any) -> list[str]:
+    """Link buttons as Discord checks them: rows (type 1) of 1-5 buttons (type 2), at most 5 rows;
+    a link button (style 5) has a url of at most 512 characters; a label at most 80."""
+    if not isinstance(rows, list) or len(rows) > 5:
+        raise _discord_form_error("components", "Must be 5 or fewer in length.")
+    shown = []
+    for i, row in enumerate(rows):
+        buttons = row.get("components") if isinstance(row, dict) and row.get("type") == 1 else None
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 5:
+            raise _discord_form_error(f"components.{i}", "An action row holds 1 to 5 components.")
+        for j, button in enumerate(buttons):
+            where = f"components.{i}.components.{j}"
+            if not isinstance(button, dict) or button.get("type") != 2:
+                raise _discord_form_error(where, "Must be a button.")
+            url, label = button.get("url") or "", button.get("label") or ""
+            if button.get("style") == 5 and (not url.startswith(("https://", "http://")) or len(url) > 512):
+                raise _discord_form_error(f"{where}.url", "A link button needs an http(s) url of 512 or fewer.")
+            if len(label) > 80:
+                raise _discord_form_error(f"{where}.label", "Must be 80 or fewer in length.")
+            shown.append(f"[{label}]({url})")
+    return shown

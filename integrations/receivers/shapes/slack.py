@@ -72,6 +72,19 @@ def _slack_block(block: Any, where: str) -> list[str]:
         if not isinstance(elements, list) or not 1 <= len(elements) <= 10:
             raise _slack_error("invalid_blocks", f"{where}.elements: 1 to 10 elements")
         return [" ".join(_slack_text(e, f"{where}.elements", 3000) for e in elements)]
-    if kind in ("divider", "actions", "image", "rich_text", "input", "file", "video"):
+    if kind == "actions":
+        elements = block.get("elements")
+        if not isinstance(elements, list) or not 1 <= len(elements) <= 25:
+            raise _slack_error("invalid_blocks", f"{where}.elements: 1 to 25 elements")
+        out = []
+        for k, element in enumerate(elements):
+            if isinstance(element, dict) and element.get("type") == "button":
+                label = _slack_text(element.get("text"), f"{where}.elements[{k}].text", 75)
+                url = element.get("url") or ""
+                if url and (not url.startswith(("https://", "http://")) or len(url) > 3000):
+                    raise _slack_error("invalid_blocks", f"{where}.elements[{k}].url: an http(s) URL of at most 3000")
+                out.append(f"[{label}]({url})")
+        return out
+    if kind in ("divider", "image", "rich_text", "input", "file", "video"):
         return []
     raise _slack_error("invalid_blocks", f"{where}: unknown block type {kind!r}")

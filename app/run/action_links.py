@@ -1,0 +1,215 @@
+"""Action buttons in host chat messages: single-use links that act through the run service.
+
+A target with `buttons: [advance, delay_5, undo]` (and `hosts: true`) gets, in each message, one
+link per verb that makes sense at that moment. Each link is made when the message is composed and
+is bound, in its stored row, to the event, the verb, the state it expects (the running segment, or
+the run-log number of the action to undo) and the target whose message carried it; the URL holds
+only a random secret, stored as its SHA-256, so nothing in the URL can be edited to make it do more.
+
+Opening a link (GET) never acts: chat tools fetch links for previews. Pressing the page's button
+(POST) uses the link (one conditional UPDATE, committed first, so a link acts at most once even
+when two people press at once), then acts through `RunService` with the same `from` guard as the
+console: a link for "advance from Session 1" after the show moved on does nothing, and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.errors import AppError
+from app.core.public_url import base
+from app.run.service import RunService
+from app.store import action_links_repo
+from app.store.action_links_repo import ActionLinkRow
+from schedules.model import ButtonVerb
+
+log = logging.getLogger("showcaller.action_links")
+DELAY_STEP = 5 * 60  # seconds: the `delay_5` button
+
+DELAY_LABEL = "+5 min"
+
+
+def actor_of(target_id: str) -> str:
+    """Who the run log names for a pressed link: the hosts' channel whose message carried it."""
+    return f"chat button ({target_id})"
+
+
+def link_path(event_id: str, token: str) -> str:
+    return f"/act/{quote(event_id, safe='')}/{token}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the link's page shows: `status` is the HTTP status, `state` one of ready, done,
+    refused, used, expired, unknown; `can_press` whether the form is shown."""
+
+    status: int
+    state: str
+    heading: str
+    detail: str
+    can_press: bool = False
+    press: str = ""  # the form's button text, when it can be pressed
+
+
+class ActionLinks:
+    """Makes the buttons of a message, shows a link's page, and carries out a press."""
+
+    def __init__(
+        self,
+        db: AsyncEngine,
+        run: RunService,
+        *,
+        public_url: str | None,
+        lifetime: timedelta,
+    ) -> None:
+        self.db, self.run, self.public_url, self.lifetime = db, run, public_url, lifetime
+        self._told_no_url = False
+
+    @property
+    def clock(self):
+        return self.run.engine.clock
+
+    # --- at compose time ---------------------------------------------------------------------
+
+    async def buttons(self, event_id: str, target_id: str, delivery_id: str | None) -> list[tuple[str, str]]:
+        """The (label, URL) buttons of one message to `target_id`: none unless the target asks for
+        them, a public URL is set, and the verb makes sense now (a segment runs; an action can be undone)."""
+        schedule = self.run.engine.loaded(event_id).schedule
+        target = next((t for t in schedule.targets if t.id == target_id), None)
+        if target is None or not target.buttons or not target.hosts:
+            return []
+        if not self.public_url:
+            if not self._told_no_url:  # once per process: every message would say it again
+                self._told_no_url = True
+                log.warning(
+                    "targets ask for action buttons, but SHOWCALLER_PUBLIC_URL is not set: messages go "
+                    "without them. Fix: set SHOWCALLER_PUBLIC_URL to the address people reach this service at"
+                )
+            return []
+        state = self.run.state(event_id)
+        if state["status"] != "live":
+            return []
+        current, upcoming, offer = state["current"], state.get("next"), state.get("undo")
+        wanted: list[tuple[ButtonVerb, str | None, str | None, str]] = []
+        for verb in target.buttons:
+            if verb is ButtonVerb.advance and current is not None:
+                label = f"Next: {upcoming['title']}" if upcoming else "End the last segment"
+                wanted.append((verb, current["id"], current["title"], label))
+            elif verb is ButtonVerb.delay_5 and current is not None:
+                wanted.append((verb, current["id"], current["title"], DELAY_LABEL))
+            elif verb is ButtonVerb.undo and offer is not None:
+                wanted.append((verb, str(offer["seq"]), offer["summary"], f"Undo: {offer['summary']}"))
+        if not wanted:
+            return []
+        now = self.clock.now()
+        out = []
+        async with self.db.begin() as conn:
+            for verb, expected, title, label in wanted:
+                token = await action_links_repo.create(
+                    conn,
+                    event_id=event_id,
+                    verb=verb.value,
+                    expected=expected,
+                    expected_title=title,
+                    target_id=target_id,
+                    delivery_id=delivery_id,
+                    now=now,
+                    expires_at=now + self.lifetime,
+                )
+                out.append((label, base(self.public_url) + link_path(event_id, token)))
+        return out
+
+    # --- the page ------------------------------------------------------------------------------
+
+    async def _find(self, event_id: str, token: str) -> tuple[ActionLinkRow | None, Page | None]:
+        async with self.db.begin() as conn:
+            row = await action_links_repo.find(conn, token)
+        if row is None or row.event_id != event_id:  # forged, changed, or another event's: the same answer
+            return None, Page(
+                404,
+                "unknown",
+                "This link does not work",
+                "It is not a button Showcaller made for this event (it may have been cut or changed). "
+                "Use the host console instead.",
+            )
+        if row.used_at is not None:
+            done = f" It did: {row.result}" if row.result else ""
+            return row, Page(410, "used", "This button was already used", f"Each button works once.{done}")
+        if row.expires_at <= self.clock.now():
+            minutes = int(self.lifetime.total_seconds() // 60)
+            return row, Page(
+                410,
+                "expired",
+                "This button has expired",
+                f"Buttons work for {minutes} min after their message was posted, so an old message cannot "
+                "move the show. Use the buttons of a newer message, or the host console.",
+            )
+        return row, None
+
+    async def view(self, event_id: str, token: str) -> Page:
+        """What a GET shows: what pressing would do, and the state now. Never acts."""
+        row, refused = await self._find(event_id, token)
+        if refused is not None or row is None:
+            return refused  # type: ignore[return-value]  # one of the two is set
+        press = {"advance": "Yes, move on", "delay_5": "Yes, delay 5 min", "undo": "Yes, undo"}.get(row.verb, "Yes")
+        return Page(200, "ready", self._question(row), self._now_line(event_id), can_press=True, press=press)
+
+    async def press(self, event_id: str, token: str) -> Page:
+        """A POST: use the link (at most once), then act as the host it was given to."""
+        row, refused = await self._find(event_id, token)
+        if refused is not None or row is None:
+            return refused  # type: ignore[return-value]
+        async with self.db.begin() as conn:
+            used = await action_links_repo.use(conn, row.id, self.clock.now())
+        if not used:  # pressed meanwhile (another tab, another person), or it just expired
+            _, page = await self._find(event_id, token)
+            return page or Page(410, "used", "This button was already used", "Each button works once.")
+        page = await self._act(event_id, row)
+        async with self.db.begin() as conn:
+            await action_links_repo.record_result(conn, row.id, page.heading)
+        return page
+
+    async def _act(self, event_id: str, row: ActionLinkRow) -> Page:
+        actor = actor_of(row.target_id)
+        try:
+            if row.verb == ButtonVerb.advance:
+                answer = await self.run.advance(event_id, actor, expected=row.expected)
+                current = answer.body["state"]["current"]
+                heading = f"Advanced to {current['title']}" if current else "Ended the last segment"
+            elif row.verb == ButtonVerb.delay_5:
+                answer = await self.run.delay(event_id, actor, DELAY_STEP, expected=row.expected)
+                heading = f"Delayed by 5 min during {row.expected_title}"
+            elif row.verb == ButtonVerb.undo:
+                answer = await self.run.undo(event_id, actor, seq=int(row.expected or 0))
+                heading = f"Undone: {answer.body['undone']['summary']}"
+            else:  # a verb this version does not know (stored by a newer one)
+                return Page(409, "refused", "Nothing done", f"this version cannot do '{row.verb}'")
+        except AppError as exc:
+            if exc.status == 409 and row.verb != ButtonVerb.undo:
+                return Page(409, "refused", "Already moved on: nothing done", exc.reason)
+            return Page(exc.status if exc.status < 500 else 409, "refused", "Nothing done", exc.reason)
+        return Page(200, "done", heading, self._now_line(event_id))
+
+    def _question(self, row: ActionLinkRow) -> str:
+        if row.verb == ButtonVerb.advance:
+            return f"Move on from {row.expected_title}?"
+        if row.verb == ButtonVerb.delay_5:
+            return f"Delay by 5 minutes, during {row.expected_title}?"
+        if row.verb == ButtonVerb.undo:
+            return f"Undo {row.expected_title}?"
+        return f"{row.verb}?"
+
+    def _now_line(self, event_id: str) -> str:
+        try:
+            state = self.run.state(event_id)
+        except AppError:  # the event was removed meanwhile
+            return ""
+        current = state.get("current")
+        if state["status"] == "ended":
+            return "The event has ended."
+        return f"Now: {current['title']}." if current else "No segment is running."
