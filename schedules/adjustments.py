@@ -66,7 +66,9 @@ class EndEvent(Adjustment):
 
 @dataclass(frozen=True)
 class TimerStart(Adjustment):
-    """Start a countdown (a respondent's slot or any named timer)."""
+    """Start a countdown (a respondent's slot or any named timer).
+
+    A respondent slot's timer stops when the show leaves its segment, unless `keep`."""
 
     timer_id: str = ""
     seconds: int = 180
@@ -74,6 +76,7 @@ class TimerStart(Adjustment):
     segment: str | None = None
     slot: int | None = None
     person: str | None = None
+    keep: bool = False
     kind: ClassVar[str] = "timer_start"
 
 
@@ -116,11 +119,16 @@ class Announce(Adjustment):
 
 @dataclass(frozen=True)
 class StageMessage(Adjustment):
-    """A message shown on the presenter view until cleared; never posted to chat targets."""
+    """A message on the presenter view; never posted to chat targets.
+
+    It goes when its segment ends (the show moves on) unless `until_cleared`, and by itself
+    `expires_after` seconds after it was sent when that is set; a host may clear it sooner."""
 
     text: str = ""
     flash: bool = False
     blackout: bool = False
+    until_cleared: bool = False
+    expires_after: int | None = None
     kind: ClassVar[str] = "stage_message"
 
 

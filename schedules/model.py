@@ -190,7 +190,14 @@ class Segment(Strict):
     speakers: list[Ident] = Field(default_factory=list)
     respondents: Respondents | None = None
     flexible: bool = Field(False, description="may shrink or grow to absorb a delay")
-    min_duration: Duration | None = Field(None, description="flexible segments never shrink below this")
+    min_duration: Duration | None = Field(
+        None, description="a late show shrinks this flexible segment no further (default: half its length)"
+    )
+    max_duration: Duration | None = Field(
+        None,
+        description="with run.early: absorb, an early show grows this flexible segment no further "
+        "(default: its planned length)",
+    )
     notes: str | None = None
 
     @model_validator(mode="after")
@@ -405,6 +412,11 @@ class Readiness(Strict):
 class RunRules(Strict):
     ending_soon: Duration = Field(timedelta(minutes=5), description="warn this long before a segment ends")
     delay_mode: Literal["absorb", "shift"] = "absorb"
+    early: Literal["end_early", "absorb"] = Field(
+        "end_early",
+        description="when the show runs ahead: end_early keeps every segment's length so the event ends "
+        "early; absorb lets flexible segments grow, each up to its max_duration",
+    )
 
 
 # People on stage join before their slot for a sound and video check; the one who runs a segment

@@ -1,8 +1,9 @@
 """Replay live adjustments over the planned agenda: projected and actual segment times.
 
 The model is Ontime's running offset: a late start or a reported delay pushes every later segment
-back, unless flexible segments (open discussions) absorb it by shrinking, or grow to absorb an
-early finish, so the event still closes on time when it can.
+back, unless flexible segments (open discussions) absorb it by shrinking (not below min_duration),
+so the event still closes on time when it can. An early show ends early by default (run.early:
+end_early); with run.early: absorb flexible segments grow, each up to its max_duration.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from schedules.adjustments import Adjustment, Advance, Delay, EndEvent, Hold, Resume
-from schedules.model import Schedule
+from schedules.model import Schedule, Segment
 from schedules.resolve import planned_segments
 
 
@@ -49,6 +50,35 @@ class SegmentTiming:
         return SegmentStatus.live if now < self.end else SegmentStatus.done
 
 
+def flexible_floor(segment: Segment, row: SegmentTiming) -> timedelta:
+    """The shortest a late show makes a flexible segment: its min_duration, else half its planned length."""
+    return segment.min_duration or (row.planned_end - row.planned_start) / 2
+
+
+def flexible_ceiling(segment: Segment, row: SegmentTiming) -> timedelta:
+    """The longest an early show makes a flexible segment (run.early: absorb): its max_duration, else
+    its planned length (it may win back what a delay took, never more than planned)."""
+    return segment.max_duration or (row.planned_end - row.planned_start)
+
+
+def absorbed_duration(
+    segment: Segment, row: SegmentTiming, duration: timedelta, offset: timedelta, early: str
+) -> timedelta:
+    """The new length of a flexible segment of length `duration` when the show is `offset` late
+    (negative: early), within the early/late budget.
+
+    Late: it shrinks, not below its floor (nor grows if it is already below it). Early: with
+    run.early `end_early` it keeps its length, so the rest moves up and the event ends early; with
+    `absorb` it grows, not beyond its ceiling (nor shrinks if it is already above it). Whatever is not
+    absorbed moves every later segment, so an early or late show is never hidden in one segment.
+    """
+    if offset > timedelta(0):
+        return min(duration, max(flexible_floor(segment, row), duration - offset))
+    if early != "absorb":
+        return duration
+    return max(duration, min(flexible_ceiling(segment, row), duration - offset))
+
+
 @dataclass
 class _Replay:
     """Rows in time order; `held` and every `i`/`k` here are positions in `rows`, not file indexes."""
@@ -78,8 +108,7 @@ class _Replay:
             duration = row.duration
             segment = self.schedule.segments[row.index]
             if mode == "absorb" and segment.flexible and offset:
-                floor = segment.min_duration or (row.planned_end - row.planned_start) / 2
-                new_duration = max(floor, duration - offset)
+                new_duration = absorbed_duration(segment, row, duration, offset, self.schedule.run.early)
                 offset -= duration - new_duration
                 duration = new_duration
             self.rows[k] = replace(row, start=start, end=start + duration)

@@ -471,12 +471,7 @@ def _times(schedule: Schedule) -> Iterator[Finding]:
                     f"do not fit in a {p.duration.total_seconds() / 60:g} min segment",
                     "lengthen the segment or reduce count/minutes",
                 )
-        if seg.min_duration is not None and seg.min_duration > p.duration:
-            yield (
-                ("segments", p.index, "min_duration"),
-                "min_duration is longer than the segment",
-                "make it shorter than the segment",
-            )
+        yield from _duration_bounds(seg, p.index, p.duration)
     starts = {p.id: p for p in planned}
     for i, cue in enumerate(schedule.cues):
         if cue.at is not None:
@@ -499,6 +494,38 @@ def _times(schedule: Schedule) -> Iterator[Finding]:
                     f"{_hm(schedule, closes)})",
                     "use an offset that lands between a day before the start and the end",
                 )
+
+
+def _duration_bounds(seg, index: int, planned: timedelta):
+    """A flexible segment's min_duration <= its planned length <= its max_duration (the early/late
+    budget in schedules/plan.py), and the bounds only on a flexible segment, where they mean something."""
+    low, high = seg.min_duration, seg.max_duration
+    length = format_duration(planned)
+    for field, bound in (("min_duration", low), ("max_duration", high)):
+        if bound is not None and not seg.flexible:
+            yield (
+                ("segments", index, field),
+                f"{field} is set but the segment is not flexible, so it never changes length",
+                f"add flexible: true, or remove {field}",
+            )
+    if low is not None and high is not None and low > high:
+        yield (
+            ("segments", index, "min_duration"),
+            f"min_duration {format_duration(low)} is longer than max_duration {format_duration(high)}",
+            "make min_duration at most max_duration",
+        )
+    elif low is not None and low > planned:
+        yield (
+            ("segments", index, "min_duration"),
+            f"min_duration {format_duration(low)} is longer than the segment ({length})",
+            f"make it at most {length}, or lengthen the segment",
+        )
+    elif high is not None and high < planned:
+        yield (
+            ("segments", index, "max_duration"),
+            f"max_duration {format_duration(high)} is shorter than the segment ({length})",
+            f"make it at least {length}, or shorten the segment",
+        )
 
 
 def _hm(schedule: Schedule, moment) -> str:

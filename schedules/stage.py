@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from schedules.adjustments import Adjustment, StageClear, StageMessage, effective
 from schedules.model import Role, Schedule
 from schedules.plan import SegmentTiming
+from schedules.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,48 @@ def call_before(schedule: Schedule, person_id: str, role: Role) -> timedelta:
     return schedule.stage.call_for(role)
 
 
-def stage_message(adjustments: list[Adjustment] | tuple) -> StageMessage | None:
-    """The message on the presenter view after these host actions (None once cleared; undo counts)."""
+def stage_message(
+    adjustments: list[Adjustment] | tuple, timeline: Timeline | None = None, now: datetime | None = None
+) -> StageMessage | None:
+    """The message on the presenter view after these host actions, at `now` (None once cleared;
+    undo counts).
+
+    With the timeline and `now` it is also None once the message has gone by itself (its segment
+    ended, or its `expires_after` passed: see message_until) and whenever the event has ended, so
+    the END screen never shows an old message. A pure function of schedule, run log and now."""
     shown = None
     for adj in sorted(effective(adjustments), key=lambda a: (a.at, a.seq)):
         if isinstance(adj, StageMessage):
             shown = adj
         elif isinstance(adj, StageClear):
             shown = None
-    return shown
+    if shown is None or timeline is None or now is None:
+        return shown
+    if timeline.state_at(now).status == "ended":
+        return None
+    until = message_until(shown, timeline)
+    return shown if until is None or now < until else None
+
+
+def message_until(message: StageMessage, timeline: Timeline) -> datetime | None:
+    """When a stage message goes by itself (None: only when a host clears it or the event ends).
+
+    The earliest of: `expires_after` seconds after it was sent, and, unless `until_cleared`, the
+    end of the segment live when it was sent (never while that segment is held) or, sent outside
+    any segment, the start of the next one."""
+    ends = []
+    if message.expires_after is not None:
+        ends.append(message.at + timedelta(seconds=message.expires_after))
+    if not message.until_cleared:
+        active = [r for r in timeline.segments if not r.skipped]
+        live = next((r for r in active if r.start <= message.at < r.end), None)
+        if live is None and timeline.held_segment is not None:
+            live = next((r for r in active if r.id == timeline.held_segment and r.start <= message.at), None)
+        if live is not None:
+            if live.id != timeline.held_segment:
+                ends.append(live.end)
+        else:
+            later = [r.start for r in active if r.start > message.at]
+            if later:
+                ends.append(min(later))
+    return min(ends, default=None)

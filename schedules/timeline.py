@@ -168,10 +168,12 @@ def build_timeline(
         projection = _Replay(schedule, list(rows), held=held)
         projection.apply(Resume(max(clock, rows[held_index].end)))
         rows = projection.rows
-    timers = list(replay_timers(adjustments, timer_grace, now).values())
+    held_id = rows[held_index].id if held_index is not None else None
+    leaves = segment_exits(rows, held_id)
+    timers = stop_timers_left_behind(list(replay_timers(adjustments, timer_grace, now).values()), leaves, now)
     cues = list(_segment_cues(schedule, rows, held_index))
     cues += _reminder_cues(schedule, rows, held_index)
-    cues += _timer_cues(schedule, timers, now)
+    cues += _timer_cues(schedule, timers, now, leaves)
     cues += [_announcement(schedule, a) for a in adjustments if isinstance(a, Announce)]
     # A delay's notice exists only where a host target takes it (no host target: nothing to post).
     notices = [_delay_notice(schedule, rows, a) for a in adjustments if isinstance(a, Delay) and a.seconds]
@@ -189,6 +191,40 @@ def build_timeline(
         ended_at,
         schedule,
     )
+
+
+def segment_exits(rows: list[SegmentTiming], held: str | None) -> dict[str, list[tuple[datetime, datetime]]]:
+    """When the show leaves each segment: (start, end) of every run of it that is not skipped, by id.
+    A held segment has no known end, so it is left out: nothing that follows it is ever cut."""
+    exits: dict[str, list[tuple[datetime, datetime]]] = {}
+    for row in rows:
+        if not row.skipped and row.id != held:
+            exits.setdefault(row.id, []).append((row.start, row.end))
+    return exits
+
+
+def timer_leaves_at(timer: Timer, exits: dict[str, list[tuple[datetime, datetime]]]) -> datetime | None:
+    """When the show leaves the segment a respondent's timer belongs to (None: it runs on): the first
+    end of that segment at or after the timer started (started as the show left it, it stops at
+    once). A timer the host chose to keep, and any timer that is not a respondent slot's (a panel's,
+    a break's: it is about the clock, not the turn), never leaves."""
+    if timer.keep or timer.segment is None or timer.slot is None:
+        return None
+    return min((end for _, end in exits.get(timer.segment, ()) if end >= timer.started_at), default=None)
+
+
+def stop_timers_left_behind(
+    timers: list[Timer], exits: dict[str, list[tuple[datetime, datetime]]], now: datetime | None
+) -> list[Timer]:
+    """A respondent's timer stops with its segment: once the show has left the segment at `now`, the
+    timer is stopped at the moment it left (unless already stopped sooner)."""
+    out = []
+    for timer in timers:
+        leaves = timer_leaves_at(timer, exits)
+        if leaves is not None and now is not None and leaves <= now and timer.status is not TimerStatus.stopped:
+            timer = replace(timer, stopped_at=max(leaves, timer.started_at))
+        out.append(timer)
+    return out
 
 
 def plan_cues(schedule: Schedule) -> list[Cue]:
@@ -366,55 +402,61 @@ def _reminder_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | No
         )
 
 
-def _timer_cues(schedule: Schedule, timers: list[Timer], now: datetime | None):
+def _timer_cues(schedule: Schedule, timers: list[Timer], now: datetime | None, exits: dict | None = None):
+    for timer in timers:
+        if timer.status is TimerStatus.stopped:
+            continue
+        leaves = timer_leaves_at(timer, exits or {})
+        # Nothing of a timer is planned once the show has left its segment: it stops there.
+        yield from (c for c in _one_timer_cues(schedule, timer, now) if leaves is None or c.at < leaves)
+
+
+def _one_timer_cues(schedule: Schedule, timer: Timer, now: datetime | None):
     thresholds: list[tuple[CueKind, timedelta, str]] = [
         (CueKind.timer_warning, schedule.timers.warning, "warning"),
         (CueKind.timer_danger, schedule.timers.danger, "danger"),
     ]
-    for timer in timers:
-        if timer.status is TimerStatus.stopped:
-            continue
-        paused = timer.status is TimerStatus.paused
-        # A running timer has ends_at; a paused one has paused_at.
-        ends: datetime = timer.ends_at or ((now or timer.paused_at) + timer.remaining_at(now or timer.paused_at))  # type: ignore[operator, arg-type, assignment]
-        label = timer.label or timer.id
-        data: dict[str, Any] = {"timer": timer.id, "seconds": timer.seconds, "ends": ends.isoformat()}
-        yield _cue(
-            schedule,
-            f"timer_start/{timer.id}",
-            timer.started_at,
-            CueKind.timer_start,
-            timer.segment,
-            f"{label}: {_mmss(timer.seconds)} starts now",
-            f"{label} has {_mmss(timer.seconds)}.",
-            **data,
-        )
-        for kind, before, severity in thresholds:
-            if timedelta(seconds=timer.seconds) > before:
-                yield _cue(
-                    schedule,
-                    f"{kind.value}/{timer.id}",
-                    ends - before,
-                    kind,
-                    timer.segment,
-                    f"{label}: {_mmss(int(before.total_seconds()))} left",
-                    f"{label} has {_mmss(int(before.total_seconds()))} left.",
-                    held=paused,
-                    severity=severity,
-                    **data,
-                )
-        yield _cue(
-            schedule,
-            f"timer_up/{timer.id}",
-            ends,
-            CueKind.timer_up,
-            timer.segment,
-            f"{label}: time is up",
-            f"{label}: time is up.",
-            held=paused,
-            severity="danger",
-            **data,
-        )
+    paused = timer.status is TimerStatus.paused
+    # A running timer has ends_at; a paused one has paused_at.
+    ends: datetime = timer.ends_at or ((now or timer.paused_at) + timer.remaining_at(now or timer.paused_at))  # type: ignore[operator, arg-type, assignment]
+    label = timer.label or timer.id
+    data: dict[str, Any] = {"timer": timer.id, "seconds": timer.seconds, "ends": ends.isoformat()}
+    yield _cue(
+        schedule,
+        f"timer_start/{timer.id}",
+        timer.started_at,
+        CueKind.timer_start,
+        timer.segment,
+        f"{label}: {_mmss(timer.seconds)} starts now",
+        f"{label} has {_mmss(timer.seconds)}.",
+        **data,
+    )
+    for kind, before, severity in thresholds:
+        if timedelta(seconds=timer.seconds) > before:
+            yield _cue(
+                schedule,
+                f"{kind.value}/{timer.id}",
+                ends - before,
+                kind,
+                timer.segment,
+                f"{label}: {_mmss(int(before.total_seconds()))} left",
+                f"{label} has {_mmss(int(before.total_seconds()))} left.",
+                held=paused,
+                severity=severity,
+                **data,
+            )
+    yield _cue(
+        schedule,
+        f"timer_up/{timer.id}",
+        ends,
+        CueKind.timer_up,
+        timer.segment,
+        f"{label}: time is up",
+        f"{label}: time is up.",
+        held=paused,
+        severity="danger",
+        **data,
+    )
 
 
 def _announcement(schedule: Schedule, a: Announce) -> Cue:

@@ -37,6 +37,7 @@ class Timer:
     paused_total: timedelta = timedelta(0)
     paused_at: datetime | None = None
     stopped_at: datetime | None = None
+    keep: bool = False  # runs on after the show leaves its segment (see timeline.stop_timers_left_behind)
 
     @property
     def status(self) -> TimerStatus:
@@ -91,7 +92,7 @@ def replay_timers(
             changed[adj.timer_id] = adj.at
         if isinstance(adj, TimerStart):
             timers[adj.timer_id] = Timer(
-                adj.timer_id, adj.label, adj.at, adj.seconds, adj.segment, adj.slot, adj.person
+                adj.timer_id, adj.label, adj.at, adj.seconds, adj.segment, adj.slot, adj.person, keep=adj.keep
             )
             continue
         timer = timers.get(getattr(adj, "timer_id", ""))

@@ -85,7 +85,7 @@ async def preview(event_id: EventId, body: PreviewIn, run: RunDep, _: Host):
 )
 async def start_timer(event_id: EventId, body: TimerIn, run: RunDep, caller: Host, intent: IdempotencyKey):
     """A respondent slot takes its minutes from the schedule (409 if its timer already runs); any other
-    timer needs seconds."""
+    timer needs seconds. A respondent's timer stops when the show leaves its segment, unless `keep`."""
     return respond(
         await run.start_timer(
             event_id,
@@ -95,6 +95,7 @@ async def start_timer(event_id: EventId, body: TimerIn, run: RunDep, caller: Hos
             person=body.person,
             seconds=body.seconds,
             label=body.label,
+            keep=body.keep,
             intent=intent,
         )
     )

@@ -56,6 +56,8 @@ class StateOut(BaseModel):
     projected_end: str
     planned_end: str
     overrun: float
+    ahead_behind: str = Field(description="against the plan: 'on time', 'ahead by 12 min' or 'behind by 4 min'")
+    end_vs_plan: str = Field(description="the projected end against the planned one: 'as planned', '18 min early'")
     thresholds: dict[str, float]
     timers: list[dict[str, Any]]
     undo: dict[str, Any] | None = Field(
@@ -133,8 +135,21 @@ class PreviewMessage(BaseModel):
     targets: list[str]
 
 
+class PreviewEnd(BaseModel):
+    """What the move does to the end of the event (times in UTC)."""
+
+    planned: str = Field(description="the planned end")
+    before: str = Field(description="the projected end now")
+    after: str = Field(description="the projected end after the move")
+    change: float = Field(description="seconds: negative when the event would end earlier")
+    text: str = Field(description="e.g. 'the projected end moves 18 min earlier'")
+    ahead_behind: str = Field(description="after the move: 'on time', 'ahead by 12 min' or 'behind by 4 min'")
+    end_vs_plan: str = Field(description="after the move: 'as planned', '18 min early' or '4 min late'")
+
+
 class PreviewOut(BaseModel):
     action: str
+    end: PreviewEnd
     messages: list[PreviewMessage]
 
 
@@ -166,6 +181,9 @@ class TimerIn(BaseModel):
     person: str | None = Field(None, description="a person id (label and readiness)")
     seconds: int | None = Field(None, ge=1, le=4 * 3600)
     label: str | None = Field(None, max_length=120)
+    keep: bool = Field(
+        False, description="a respondent's timer: keep counting after the show leaves the segment (default: it stops)"
+    )
 
 
 class TimerAddIn(BaseModel):

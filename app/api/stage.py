@@ -32,7 +32,7 @@ from app.core.public_url import PublicUrlMissing, required
 from app.stage.links import StageLink, ensure_links, rotate_link, stage_people
 from app.stage.presence import PRESENCE_REASONS, Connection
 from app.store import tokens_repo
-from app.views.stage import stage_json
+from app.views.stage import message_lifetime, stage_json
 from app.views.times import iso_utc
 from schedules.stage import stage_message
 
@@ -46,9 +46,11 @@ class StageIn(BaseModel):
         "extra": "forbid",
         "json_schema_extra": {"examples": [{"message": "Please wrap up", "flash": True}]},
     }
-    message: str = Field(min_length=1, max_length=200, description="shown until cleared")
+    message: str = Field(min_length=1, max_length=200, description="shown until its segment ends or it is cleared")
     flash: bool = Field(False, description="flash the screen a few times to catch the speaker's eye")
     blackout: bool = Field(False, description="black out the presenter view, showing only this message")
+    until_cleared: bool = Field(False, description="stay when the segment ends, until a host clears it")
+    expires_after: int | None = Field(None, ge=1, le=3600, description="go by itself after this many seconds")
 
 
 def _person(runtime, event_id: str, caller: Caller, asked: str | None) -> str | None:
@@ -138,7 +140,8 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, _: Viewer):
     shown only once, when made) and whether it is open right now."""
     loaded = runtime.engine.loaded(event_id)
     schedule = loaded.rundown  # a speaker added by a live edit takes the stage too
-    shown = stage_message(loaded.actions)
+    timeline, now = runtime.engine.timeline(event_id), runtime.clock.now()
+    shown = stage_message(loaded.actions, timeline, now)
     open_now = await runtime.presence.connected(event_id)
     async with runtime.db.begin() as conn:
         tokens = await tokens_repo.stage_links(conn, event_id)
@@ -173,6 +176,7 @@ async def stage_panel(event_id: EventId, runtime: RuntimeDep, _: Viewer):
             "blackout": shown.blackout,
             "at": iso_utc(shown.at),
             "seq": shown.seq,
+            **message_lifetime(shown, timeline, now),
         },
         "people": people,
         "others": others,
@@ -252,10 +256,19 @@ async def stage_revoke_link(event_id: EventId, person: str, runtime: RuntimeDep,
     summary="Show a message on the presenter view (recorded; never posted to chat)",
 )
 async def stage_post(event_id: EventId, body: StageIn, run: RunDep, caller: Host, intent: IdempotencyKey):
-    """Shown until cleared or replaced; `flash` catches the speaker's eye, `blackout` leaves only the message."""
+    """Shown until its segment ends (or, with `until_cleared`, until a host clears it), for at most
+    `expires_after` seconds when given, or until replaced; never on the END screen. `flash` catches
+    the speaker's eye, `blackout` leaves only the message."""
     return respond(
         await run.stage_message(
-            event_id, caller.name, body.message, flash=body.flash, blackout=body.blackout, intent=intent
+            event_id,
+            caller.name,
+            body.message,
+            flash=body.flash,
+            blackout=body.blackout,
+            until_cleared=body.until_cleared,
+            expires_after=body.expires_after,
+            intent=intent,
         )
     )
 

@@ -62,6 +62,7 @@ COMMAND_MODULES = {
             "load",
             "resend",
             "resume",
+            "stage",
             "state",
             "timer",
             "undo",

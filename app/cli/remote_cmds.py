@@ -28,6 +28,10 @@ timer_app = typer.Typer(
     help="Control countdowns on a running service: start, pause, resume, add, stop.", no_args_is_help=True
 )
 app.add_typer(timer_app, name="timer")
+stage_app = typer.Typer(
+    help="The presenter view's message (hosts): message, flash, blackout, clear.", no_args_is_help=True
+)
+app.add_typer(stage_app, name="stage")
 STATUS_CODES = {401: ExitCode.AUTH, 403: ExitCode.AUTH, 404: ExitCode.NOT_FOUND, 409: ExitCode.CONFLICT}
 
 EventArg = Annotated[
@@ -101,9 +105,11 @@ def state_lines(state: dict) -> list[str]:
         )
     if upcoming:
         lines.append(f"next:  {upcoming['title']} [{upcoming['id']}] at {_clock(upcoming['start'], tz)}")
+    budget = f" ({state['ahead_behind']})" if state.get("ahead_behind") else ""
+    against = f", {state['end_vs_plan']}" if state.get("end_vs_plan") else ""
     lines.append(
-        f"delay: {_duration(state.get('delay'))}   projected end: {_clock(state.get('projected_end'), tz)} "
-        f"(planned {_clock(state.get('planned_end'), tz)})"
+        f"delay: {_duration(state.get('delay'))}{budget}   projected end: {_clock(state.get('projected_end'), tz)} "
+        f"(planned {_clock(state.get('planned_end'), tz)}{against})"
     )
     for timer in state.get("timers", []):
         lines.append(f"timer {timer['id']}: {timer['label']} {timer['status']}, {_duration(timer['remaining'])} left")
@@ -209,6 +215,48 @@ def _split(args: list[str], names: tuple[str, ...], optional: int = 0) -> tuple[
     raise Failure(f"expected {usage}, got {len(args)} argument(s). Fix: quote a message with spaces", ExitCode.INVALID)
 
 
+UntilCleared = Annotated[bool, typer.Option("--until-cleared", help="stay when the segment ends, until `stage clear`")]
+Expires = Annotated[int | None, typer.Option("--expires", min=1, max=3600, help="go by itself after this many seconds")]
+
+
+def _stage(ctx: typer.Context, args: list[str], until_cleared: bool, expires: int | None, **style: bool) -> None:
+    event, (text,) = _split(args, ("message",))
+    _act(ctx, event, "stage", message=text, until_cleared=until_cleared or None, expires_after=expires, **style)
+
+
+StageText = Annotated[list[str], typer.Argument(help="[EVENT] MESSAGE (quote the message)", metavar="[EVENT] MESSAGE")]
+
+
+@stage_app.command("message")
+def stage_show(
+    ctx: typer.Context, args: StageText, until_cleared: UntilCleared = False, expires: Expires = None
+) -> None:
+    """(remote) Show a message on the presenter view; it goes when the segment ends (or --until-cleared)."""
+    _stage(ctx, args, until_cleared, expires)
+
+
+@stage_app.command("flash")
+def stage_flash(
+    ctx: typer.Context, args: StageText, until_cleared: UntilCleared = False, expires: Expires = None
+) -> None:
+    """(remote) Show a message and flash the presenter view to catch the speaker's eye."""
+    _stage(ctx, args, until_cleared, expires, flash=True)
+
+
+@stage_app.command("blackout")
+def stage_blackout(
+    ctx: typer.Context, args: StageText, until_cleared: UntilCleared = False, expires: Expires = None
+) -> None:
+    """(remote) Black out the presenter view, showing only this message."""
+    _stage(ctx, args, until_cleared, expires, blackout=True)
+
+
+@stage_app.command("clear")
+def stage_clear(ctx: typer.Context, event: EventArg = None) -> None:
+    """(remote) Clear the presenter view's message (and blackout)."""
+    _act(ctx, event, "stage_clear")
+
+
 @app.command()
 def announce(
     ctx: typer.Context,
@@ -236,9 +284,13 @@ def timer_start(
     segment: Annotated[str | None, typer.Option(help="segment id (default: the current one)")] = None,
     seconds: Annotated[int | None, typer.Option(help="duration, for a timer that is not a slot")] = None,
     label: Annotated[str | None, typer.Option(help="what the countdown is for")] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="a respondent's timer: keep counting after the show leaves the segment")
+    ] = False,
 ) -> None:
-    """(remote) Start a countdown: a respondent slot, or any timer with --seconds and --label."""
-    _act(ctx, event, "timer_start", slot=slot, segment=segment, seconds=seconds, label=label)
+    """(remote) Start a countdown: a respondent slot, or any timer with --seconds and --label. A
+    respondent's timer stops when the show leaves its segment, unless --keep."""
+    _act(ctx, event, "timer_start", slot=slot, segment=segment, seconds=seconds, label=label, keep=keep or None)
 
 
 def _timer_command(name: str, doc: str):

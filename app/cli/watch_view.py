@@ -67,8 +67,11 @@ def render(state: dict, real_seconds: float) -> Panel:
         rows.add_row("left", Text(_countdown(remaining), style=LEVEL_STYLES[_level(remaining, thresholds)]))
     if upcoming:
         rows.add_row("next", Text(f"{upcoming['title']} at {_clock(upcoming['start'], tz)}"))
-    rows.add_row("delay", _duration(state.get("delay")))
-    rows.add_row("ends", f"{_clock(state.get('projected_end'), tz)} (planned {_clock(state.get('planned_end'), tz)})")
+    rows.add_row("plan", state.get("ahead_behind") or _duration(state.get("delay")))
+    against = f", {state['end_vs_plan']}" if state.get("end_vs_plan") else ""
+    rows.add_row(
+        "ends", f"{_clock(state.get('projected_end'), tz)} (planned {_clock(state.get('planned_end'), tz)}{against})"
+    )
     for timer in state.get("timers", []):
         left = timer["remaining"] - (passed if timer["status"] == "running" else 0.0)
         style = LEVEL_STYLES[_level(left, thresholds)] if timer["status"] != "stopped" else "dim"

@@ -41,7 +41,9 @@ log = logging.getLogger("showcaller.engine")
 # Bump when the planner (build_timeline, sync_cues) would plan differently from the same schedule
 # and run log: every stored event is then re-planned once at the next start.
 # 2: a cue's named targets are a set (an announcement stored with a target twice posts it once).
-PLAN_VERSION = "2"
+# 3: the early/late budget (an early show ends early unless run.early: absorb, up to max_duration),
+#    and a respondent's timer plans nothing past the end of its segment.
+PLAN_VERSION = "3"
 
 
 @dataclass

@@ -123,9 +123,17 @@ def end(txn: Txn) -> Adjustment:
 
 
 def start_timer(
-    txn: Txn, *, segment: str | None, slot: int | None, person: str | None, seconds: int | None, label: str | None
+    txn: Txn,
+    *,
+    segment: str | None,
+    slot: int | None,
+    person: str | None,
+    seconds: int | None,
+    label: str | None,
+    keep: bool = False,
 ) -> TimerStart:
-    """A respondent slot takes its minutes from the schedule; any other timer needs seconds."""
+    """A respondent slot takes its minutes from the schedule; any other timer needs seconds. A
+    respondent's timer stops when the show leaves its segment unless `keep`."""
     schedule = txn.timeline().rundown  # with the live edits: a timer in an inserted session too
     now = not_ended(txn)
     segment_id = segment or (now.current.id if now.current else None)
@@ -170,6 +178,7 @@ def start_timer(
         segment=segment_id,
         slot=slot,
         person=person,
+        keep=keep,
     )
 
 

@@ -17,7 +17,7 @@ from app.core.errors import AppError, Conflict, Invalid, error_body
 from app.engine.service import RunEngine, Txn
 from app.run import deck_rules, rules, rundown_rules, stage_rules, undo
 from app.store import idempotency_repo
-from app.views.state import state_json
+from app.views.state import end_effect, state_json
 from app.views.times import iso_utc
 from schedules.adjustments import Adjustment, Undo
 from schedules.model import Schedule
@@ -163,10 +163,13 @@ class RunService:
         person: str | None = None,
         seconds: int | None = None,
         label: str | None = None,
+        keep: bool = False,
         intent: Intent | None = None,
     ) -> Answer:
         def rule(txn: Txn):
-            started = rules.start_timer(txn, segment=segment, slot=slot, person=person, seconds=seconds, label=label)
+            started = rules.start_timer(
+                txn, segment=segment, slot=slot, person=person, seconds=seconds, label=label, keep=keep
+            )
             return started, {"timer_id": started.timer_id}
 
         return await self._act(event_id, actor, intent, rule, status=201)
@@ -206,11 +209,18 @@ class RunService:
         *,
         flash: bool = False,
         blackout: bool = False,
+        until_cleared: bool = False,
+        expires_after: int | None = None,
         intent: Intent | None = None,
     ) -> Answer:
-        """Show a message on the presenter view until cleared (recorded, never posted to chat targets)."""
+        """Show a message on the presenter view (recorded, never posted to chat targets) until its
+        segment ends, or until cleared (`until_cleared`), or for `expires_after` seconds."""
         return await self._act(
-            event_id, actor, intent, lambda txn: stage_rules.show(txn, text, flash, blackout), status=201
+            event_id,
+            actor,
+            intent,
+            lambda txn: stage_rules.show(txn, text, flash, blackout, until_cleared, expires_after),
+            status=201,
         )
 
     async def stage_clear(self, event_id: str, actor: str | None, intent: Intent | None = None) -> Answer:
@@ -344,7 +354,8 @@ class RunService:
         return await self.engine.transact(event_id, work)
 
     async def preview(self, event_id: str, action: str, to: str | None = None, expected: Any = UNSET) -> dict[str, Any]:
-        """What `action` (advance, jump or end) would post now, per cue; nothing is recorded."""
+        """What `action` (advance, jump or end) would post now, per cue, and what it does to the
+        projected end (`end`: before and after); nothing is recorded."""
 
         async def work(txn: Txn) -> dict[str, Any]:
             if action == "end":
@@ -354,8 +365,9 @@ class RunService:
             else:
                 planned = rules.advance(txn, to, expected)
             numbered = type(planned)(**{**planned.__dict__, "seq": max((a.seq for a in txn.actions), default=0) + 1})
-            before = {c.id: c for c in txn.timeline().cues}
-            after = txn.timeline(numbered).cues
+            was, will = txn.timeline(), txn.timeline(numbered)
+            before = {c.id: c for c in was.cues}
+            after = will.cues
             posted = [
                 c
                 for c in after
@@ -365,6 +377,7 @@ class RunService:
             ]
             return {
                 "action": action,
+                "end": end_effect(was.state_at(txn.now), will.state_at(txn.now)),
                 "messages": [
                     {
                         "cue_id": c.id,

@@ -8,8 +8,9 @@ from typing import Any
 from app.views.segments import public_people, segment_view
 from app.views.state import timer_level
 from app.views.times import iso_utc
+from schedules.adjustments import StageMessage
 from schedules.model import Schedule
-from schedules.stage import person_slots, stage_message
+from schedules.stage import message_until, person_slots, stage_message
 from schedules.timeline import Timeline
 from schedules.timers import Timer, TimerStatus
 
@@ -36,6 +37,18 @@ def pick_timer(schedule: Schedule, timers: list[Timer], person: str | None) -> T
     return max(pool, key=lambda t: t.started_at) if pool else None
 
 
+def message_lifetime(message: StageMessage, timeline: Timeline, now: datetime) -> dict[str, Any]:
+    """How a shown message goes: `until_cleared`, `expires_after`, and `until` (UTC) with `goes_in`
+    (seconds from `now`) when it goes by itself, so a page hides it on time between two frames."""
+    until = message_until(message, timeline)
+    return {
+        "until_cleared": message.until_cleared,
+        "expires_after": message.expires_after,
+        "until": iso_utc(until) if until is not None else None,
+        "goes_in": _seconds(until - now) if until is not None else None,
+    }
+
+
 def stage_json(
     schedule: Schedule, timeline: Timeline, actions: list, now: datetime, person: str | None = None
 ) -> dict[str, Any]:
@@ -56,7 +69,7 @@ def stage_json(
             "remaining": round(remaining, 3),
             "level": timer_level(remaining, warning, danger),
         }
-    message = stage_message(actions)
+    message = stage_message(actions, timeline, now)
     you = None
     if person and (who := schedule.person(person)):
         upcoming = [s for s in person_slots(schedule, timeline.segments, person) if s.end > now]
@@ -101,6 +114,7 @@ def stage_json(
             "blackout": message.blackout,
             "at": iso_utc(message.at),
             "seq": message.seq,
+            **message_lifetime(message, timeline, now),
         },
         "person": you,
     }

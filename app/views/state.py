@@ -10,7 +10,7 @@ from app.views.segments import host_people, segment_view
 from app.views.times import iso_utc
 from schedules.model import Schedule
 from schedules.plan import SegmentTiming
-from schedules.timeline import Timeline
+from schedules.timeline import RunState, Timeline
 
 
 def _seconds(delta) -> float | None:
@@ -22,6 +22,43 @@ def _segment(schedule: Schedule, row: SegmentTiming | None, now: datetime) -> di
     if row is None:
         return None
     return {**segment_view(schedule, row, host_people), "starts_in": _seconds(row.start - now)}
+
+
+def ahead_behind(delta: timedelta) -> str:
+    """Where the show stands against the plan, to the minute: 'on time', 'ahead by 12 min' or
+    'behind by 4 min' (a negative delay is ahead). One wording for the console, the CLI and previews."""
+    minutes = round(delta.total_seconds() / 60)
+    if minutes == 0:
+        return "on time"
+    return f"behind by {minutes} min" if minutes > 0 else f"ahead by {-minutes} min"
+
+
+def end_vs_plan(projected: datetime, planned: datetime) -> str:
+    """The projected end against the planned one: 'as planned', '18 min early' or '4 min late'."""
+    minutes = round((projected - planned).total_seconds() / 60)
+    if minutes == 0:
+        return "as planned"
+    return f"{minutes} min late" if minutes > 0 else f"{-minutes} min early"
+
+
+def end_effect(before: RunState, after: RunState) -> dict[str, Any]:
+    """What a move does to the end of the event, for its confirmation: the projected end before and
+    after (UTC), the change in seconds and in words, and where the show would stand against the plan."""
+    change = round((after.projected_end - before.projected_end).total_seconds() / 60)
+    moves = (
+        "the projected end does not move"
+        if change == 0
+        else f"the projected end moves {abs(change)} min {'later' if change > 0 else 'earlier'}"
+    )
+    return {
+        "planned": iso_utc(before.planned_end),
+        "before": iso_utc(before.projected_end),
+        "after": iso_utc(after.projected_end),
+        "change": _seconds(after.projected_end - before.projected_end),
+        "text": moves,
+        "ahead_behind": ahead_behind(after.delay),
+        "end_vs_plan": end_vs_plan(after.projected_end, after.planned_end),
+    }
 
 
 def timer_level(remaining: float, warning: float, danger: float) -> str:
@@ -91,6 +128,9 @@ def state_json(
         "projected_end": iso_utc(state.projected_end),
         "planned_end": iso_utc(state.planned_end),
         "overrun": _seconds(state.projected_end - state.planned_end),
+        # The early/late budget in words, so a flexible segment never hides how far off the plan the show is.
+        "ahead_behind": ahead_behind(state.delay),
+        "end_vs_plan": end_vs_plan(state.projected_end, state.planned_end),
         "thresholds": {"warning": warning, "danger": danger, "ending_soon": schedule.run.ending_soon.total_seconds()},
         "timers": timers,
         "undo": undo,

@@ -65,6 +65,8 @@ def segment_list(draw) -> list[dict]:
             seg["flexible"] = True
             if draw(st.booleans()):
                 seg["min_duration"] = f"{draw(st.integers(1, minutes))}m"
+            if draw(st.booleans()):
+                seg["max_duration"] = f"{draw(st.integers(minutes, 3 * minutes))}m"
         seg["speakers"] = draw(st.lists(st.sampled_from(PEOPLE), max_size=2, unique=True))
         seg["moderators"] = draw(st.lists(st.sampled_from(PEOPLE), max_size=1))
         if minutes >= 2 and draw(st.integers(0, 3)) == 0:
@@ -146,6 +148,7 @@ def schedule_data(draw) -> dict:
         "run": {
             "ending_soon": f"{draw(st.integers(1, 10))}m",
             "delay_mode": draw(st.sampled_from(["absorb", "shift"])),
+            "early": draw(st.sampled_from(["end_early", "absorb"])),
         },
     }
 

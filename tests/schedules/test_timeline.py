@@ -164,11 +164,63 @@ def test_delay_before_the_event_moves_the_start(mekong):
     assert state.status == "scheduled" and state.delay == 5 * MIN
 
 
-def test_negative_delay_lets_a_flexible_discussion_grow(mekong):
+def budget(schedule, early: str = "end_early", **bounds):
+    """The Mekong agenda with run.early set and discussion-1's min/max_duration replaced."""
+    segments = [s.model_copy(update=bounds) if s.id == "discussion-1" else s for s in schedule.segments]
+    run = schedule.run.model_copy(update={"early": early})
+    return schedule.model_copy(update={"segments": segments, "run": run})
+
+
+def test_an_early_show_ends_early_by_default(mekong):
     timeline = build_timeline(mekong, [Delay(bangkok(14, 30), seconds=-300)])
     assert local(timeline.segment("session-1").end) == "14:40:00"
-    assert timeline.segment("discussion-1").duration == 35 * MIN
-    assert starts(timeline)["session-2"] == "15:15:00"
+    assert timeline.segment("discussion-1").duration == 30 * MIN  # the flexible one keeps its length
+    assert starts(timeline)["session-2"] == "15:10:00"
+    state = timeline.state_at(bangkok(14, 50))
+    assert state.delay == -5 * MIN and state.projected_end == bangkok(17, 25) and state.planned_end == bangkok(17, 30)
+
+
+def test_absorb_lets_a_flexible_discussion_grow_up_to_its_max_duration(mekong):
+    grows = budget(mekong, "absorb", max_duration=33 * MIN)
+    timeline = build_timeline(grows, [Delay(bangkok(14, 30), seconds=-300)])
+    assert timeline.segment("discussion-1").duration == 33 * MIN  # not 35: the rest moves up
+    assert starts(timeline)["session-2"] == "15:13:00"
+    assert timeline.state_at(bangkok(14, 50)).projected_end == bangkok(17, 28)
+    roomy = build_timeline(budget(mekong, "absorb", max_duration=60 * MIN), [Delay(bangkok(14, 30), seconds=-300)])
+    assert roomy.segment("discussion-1").duration == 35 * MIN and starts(roomy)["session-2"] == "15:15:00"
+
+
+def test_absorb_without_max_duration_wins_back_only_what_a_delay_took(mekong):
+    grows = budget(mekong, "absorb")
+    late_then_early = [Delay(bangkok(14, 20), seconds=600), Delay(bangkok(14, 30), seconds=-900)]
+    timeline = build_timeline(grows, late_then_early)
+    # +10 min shrank the discussion to 20 min; -15 min gives it its planned 30 back, no more.
+    assert timeline.segment("discussion-1").duration == 30 * MIN
+    assert starts(timeline)["session-2"] == "15:10:00"
+
+
+def test_a_late_show_shrinks_a_flexible_segment_not_below_min_duration(mekong):
+    capped = budget(mekong, min_duration=25 * MIN)
+    timeline = build_timeline(capped, [Delay(bangkok(14, 30), seconds=600)])
+    assert timeline.segment("discussion-1").duration == 25 * MIN
+    assert starts(timeline)["session-2"] == "15:20:00"  # the 5 min it could not absorb move on
+    # Without min_duration the floor is half the planned length.
+    half = build_timeline(budget(mekong, min_duration=None), [Delay(bangkok(14, 30), seconds=1800)])
+    assert half.segment("discussion-1").duration == 15 * MIN and starts(half)["session-2"] == "15:30:00"
+
+
+def test_jumping_ahead_to_a_discussion_never_hides_the_earliness(mekong):
+    # The technical host's report: about 18 min ahead, then a jump to the open discussion made it
+    # grow by everything skipped while the running order said "On time".
+    moves = [Advance(bangkok(13, 42)), Advance(bangkok(13, 57), to="discussion-1")]
+    absorb = build_timeline(budget(mekong, "absorb", max_duration=60 * MIN), moves)
+    assert absorb.segment("discussion-1").duration == 60 * MIN
+    state = absorb.state_at(bangkok(14, 0))
+    assert state.current.id == "discussion-1" and state.next.start == bangkok(14, 57)
+    assert state.delay == -18 * MIN and state.projected_end == bangkok(17, 12)
+    ends_early = build_timeline(mekong, moves)
+    assert ends_early.segment("discussion-1").duration == 30 * MIN
+    assert ends_early.state_at(bangkok(14, 0)).projected_end == bangkok(16, 42)
 
 
 # -- hold, resume, advance ------------------------------------------------------------------------
@@ -428,6 +480,7 @@ EXAMPLES = [
         segment="session-1",
         slot=1,
         person="x",
+        keep=True,
     ),
     TimerPause(bangkok(14, 40), timer_id="t1"),
     TimerResume(bangkok(14, 41), timer_id="t1"),
@@ -440,7 +493,8 @@ EXAMPLES = [
         target=11,
         corrections=(("x", "Correction: S1 is still running", "Correction: ...; please disregard 'Hi'."),),
     ),
-    StageMessage(bangkok(15, 2), text="Please wrap up", flash=True, blackout=False),
+    StageMessage(bangkok(15, 2), text="Please wrap up", flash=True, blackout=False, until_cleared=True),
+    StageMessage(bangkok(15, 2), seq=3, text="30 seconds", expires_after=30),
     StageClear(bangkok(15, 3)),
     adj.InsertSegment(
         bangkok(15, 4), segment="break-1", title="Break", seconds=300, speakers=("x",), anchor="s2", place="after"

@@ -107,6 +107,25 @@ def test_flexible_segments_never_shrink_below_their_floor(case):
 
 
 @PROFILE
+@given(scenario(("delay", "advance", "jump")))
+def test_flexible_segments_never_grow_beyond_their_ceiling(case):
+    # The early/late budget: an early show ends early (run.early: end_early) or grows a flexible
+    # segment up to its max_duration (absorb), never by whatever was skipped. One move, so that
+    # the segments after it are many and untouched.
+    schedule, actions = case
+    actions = sorted(actions, key=lambda a: (a.at, a.seq))[:1]
+    timeline = build_timeline(schedule, actions)
+    last_action = max((a.at for a in actions), default=None)
+    for row in timeline.segments:
+        segment = schedule.segments[row.index]
+        if row.skipped or not segment.flexible or (last_action is not None and row.start <= last_action):
+            continue
+        planned = row.planned_end - row.planned_start
+        ceiling = (segment.max_duration or planned) if schedule.run.early == "absorb" else planned
+        assert row.duration <= ceiling, (row, schedule.run.early, segment.max_duration)
+
+
+@PROFILE
 @given(scenario())
 def test_state_at_is_consistent_with_the_segments(case):
     schedule, actions = case

@@ -99,7 +99,9 @@ async def test_host_runs_timers_and_advance_while_viewer_follows(browser, make_s
         assert "Sign out" in buttons and set(buttons) <= {"Sign out", "Copy join link"}, buttons
         for name in ("Pause", "Re-send", "Next segment", "Hold", "Send announcement"):
             await expect(viewer.get_by_role("button", name=re.compile(name))).to_have_count(0)
-        await expect(viewer_timer).to_be_visible()
+        # The respondent's timer stopped with Session 1: it does not count on into the discussion.
+        for timer in (host_timer, viewer_timer):
+            await expect(timer).to_have_count(0)
         await shot(viewer, "console-viewer-after-advance", full_page=False)
         assert server.page_errors == []
     finally:
@@ -112,7 +114,7 @@ async def test_hold_delay_jump_and_sign_out(browser, make_server, shot):
     try:
         host = await sign_in(browser, server, "host")
         await host.get_by_role("button", name="+5 min late").click()
-        await expect(host.get_by_test_id("delay")).to_have_text("5 min late")
+        await expect(host.get_by_test_id("delay")).to_have_text("Behind by 5 min")
         await host.get_by_role("button", name="Hold", exact=True).click()
         await expect(host.get_by_test_id("run-status")).to_have_text("ON HOLD")
         await host.get_by_role("button", name="Resume").click()
@@ -182,7 +184,7 @@ async def test_console_reconnects_after_a_restart(browser, make_server, shot):
         await expect(host.get_by_test_id("current-title")).to_have_text(DISCUSSION_1)
         # Controls work against the new process.
         await host.get_by_role("button", name="+1 min late").click()
-        await expect(host.get_by_test_id("delay")).to_have_text("1 min late")
+        await expect(host.get_by_test_id("delay")).to_have_text("Behind by 1 min")
         assert server.page_errors == []
     finally:
         await server.stop()
@@ -205,7 +207,7 @@ async def test_console_reconnects_by_itself_after_a_graceful_restart(browser, ma
         await expect(badge).to_be_hidden(timeout=15000)
         await expect(host.get_by_test_id("current-title")).to_have_text(DISCUSSION_1)
         await host.get_by_role("button", name="+1 min late").click()
-        await expect(host.get_by_test_id("delay")).to_have_text("1 min late")
+        await expect(host.get_by_test_id("delay")).to_have_text("Behind by 1 min")
         assert server.page_errors == []
     finally:
         await server.stop()
@@ -242,6 +244,29 @@ async def test_agenda_shows_the_viewers_time_zone_and_follows_the_run(browser, m
         assert answer.status_code == 200
         await expect(page.get_by_test_id("hero-title")).to_have_text("Technical set up and registration", timeout=1000)
         await expect(page.locator("li[data-segment=setup] .item-flag")).to_have_text("NOW")
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
+async def test_a_kept_respondent_timer_counts_on_into_the_next_segment(browser, make_server):
+    server = make_server(bangkok(14, 40))
+    await server.start()
+    try:
+        host = await sign_in(browser, server, "host")
+        await expect(host.get_by_test_id("current-title")).to_have_text(SESSION_1)
+        await host.get_by_label("Keep counting after the segment").check()
+        await host.get_by_role("button", name="Respondent 1 (to be invited) 3:00").click()
+        await host.get_by_label("Keep counting after the segment").uncheck()
+        await host.get_by_role("button", name="Respondent 2 (to be invited) 3:00").click()
+        first = host.locator("li.timer", has_text="Respondent 1 (to be invited)")
+        second = host.locator("li.timer", has_text="Respondent 2 (to be invited)")
+        await expect(first).to_be_visible()
+        await expect(second).to_be_visible()
+        await host.get_by_role("button", name=f"Next segment: {DISCUSSION_1}").click()
+        await expect(host.get_by_test_id("current-title")).to_have_text(DISCUSSION_1)
+        await expect(second).to_have_count(0)  # stopped with Session 1
+        await expect(first).to_be_visible()  # kept: counts on
         assert server.page_errors == []
     finally:
         await server.stop()

@@ -94,6 +94,10 @@ async def test_jump_and_end_ask_first_and_the_end_turns_the_controls_off(browser
         messages = dialog.get_by_test_id("confirm-messages")
         await expect(messages).to_contain_text(SESSION_2)  # what will be posted ...
         await expect(messages).to_contain_text("hosts-slack")  # ... and to which targets
+        # ... and what it does to the end: skipping 55 minutes of the agenda ends the event 55 min early.
+        end = dialog.get_by_test_id("confirm-end")
+        await expect(end).to_contain_text(re.compile(r"Projected end 17:30\b.* → 16:35\b.*55 min earlier"))
+        await expect(end).to_contain_text("ahead by 55 min")
         await shot(host, "console-jump-confirm", full_page=False)
         await dialog.get_by_role("button", name="Cancel").click()
         await expect(dialog).to_be_hidden()

@@ -175,3 +175,72 @@ async def test_advance_from_a_segment_already_left_is_refused_and_undo_takes_a_m
     # It says what it took back, and whose action it was.
     assert "undid #1 advance: Next segment: Open discussion (Session 1), by " in undone.stdout
     assert server.runtime.engine.timeline(EVENT).state_at(server.clock.now()).current.id == "session-1"
+
+
+async def test_stage_message_flash_blackout_and_clear(server):
+    stage = server.runtime.engine
+
+    def shown():
+        from schedules.stage import stage_message
+
+        now = server.clock.now()
+        return stage_message(stage.loaded(EVENT).actions, stage.timeline(EVENT), now)
+
+    said = await cli(server, "stage", "message", "Please wrap up")
+    assert said.exit_code == 0, said.output
+    assert said.stdout.startswith("stage_message recorded (seq ")
+    assert (shown().text, shown().flash, shown().blackout, shown().until_cleared) == (
+        "Please wrap up",
+        False,
+        False,
+        False,
+    )
+
+    flashed = await cli(server, "stage", "flash", EVENT, "30 seconds", "--expires", "30")
+    assert flashed.exit_code == 0, flashed.output
+    assert (shown().text, shown().flash, shown().expires_after) == ("30 seconds", True, 30)
+    await server.advance(seconds=30)
+    assert shown() is None  # expired by itself
+    gone = await cli(server, "stage", "clear")
+    assert gone.exit_code == ExitCode.CONFLICT and one_line(gone) == "no stage message is shown (HTTP 409 conflict)"
+
+    dark = await cli(server, "stage", "blackout", "Back in 2 minutes", "--until-cleared")
+    assert dark.exit_code == 0, dark.output
+    assert (shown().blackout, shown().until_cleared) == (True, True)
+    await server.advance(minutes=30)  # Session 1 ends: a message kept until cleared stays
+    assert shown() is not None and shown().text == "Back in 2 minutes"
+    cleared = await cli(server, "stage", "clear", EVENT)
+    assert cleared.exit_code == 0, cleared.output
+    assert cleared.stdout.startswith("stage_clear recorded")
+    assert shown() is None
+
+    long = await cli(server, "stage", "message", "x", "--expires", "7200")
+    assert long.exit_code == 2 and "less than or equal to 3600" in long.output  # the option's own bound
+    empty = await cli(server, "stage", "message", "   ")
+    assert empty.exit_code == ExitCode.REFUSED
+    assert one_line(empty) == "message: write the words the stage should see (HTTP 422 invalid_request)"
+    kinds = [a.kind for a in stage.loaded(EVENT).actions]
+    assert kinds == ["stage_message", "stage_message", "stage_message", "stage_clear"]
+
+
+async def test_timer_start_keep(server):
+    kept = await cli(server, "timer", "start", "--segment", "session-1", "--slot", "1", "--keep")
+    assert kept.exit_code == 0, kept.output
+    plain = await cli(server, "timer", "start", "--segment", "session-1", "--slot", "2")
+    assert plain.exit_code == 0, plain.output
+    assert (await cli(server, "advance", "--to", "discussion-1")).exit_code == 0
+    timers = {t.id: t for t in server.runtime.engine.timeline(EVENT).timers}
+    assert timers["t1"].keep and timers["t1"].status.value == "running"
+    assert timers["t2"].status.value == "stopped"  # the show left its segment
+
+
+async def test_state_and_watch_say_how_far_ahead_and_when_it_ends(server):
+    jumped = await cli(server, "advance", "--to", "discussion-1")  # at 14:20, 25 min before its plan
+    assert jumped.exit_code == 0, jumped.output
+    state = await cli(server, "state")
+    assert "(ahead by 25 min)" in state.stdout and "projected end: 17:05:00 (planned 17:30:00, 25 min early)" in (
+        state.stdout
+    )
+    once = await cli(server, "watch", "--once")
+    assert once.exit_code == 0, once.output
+    assert "ahead by 25 min" in once.stdout and "17:05:00 (planned 17:30:00, 25 min early)" in once.stdout

@@ -185,7 +185,9 @@ async def test_console_sends_a_preset_and_lists_connected_presenter_links(browse
         await host.get_by_role("button", name="Use the preset: Please wrap up").click()
         await host.get_by_label("Flash").check()
         await host.get_by_role("button", name="Show on stage").click()
-        await expect(host.get_by_test_id("stage-shown")).to_have_text("On stage now: “Please wrap up” (flash)")
+        await expect(host.get_by_test_id("stage-shown")).to_have_text(
+            "On stage now: “Please wrap up” (flash, until 14:45 GMT+7)"
+        )
         message = stage.get_by_test_id("stage-message")
         await expect(message).to_have_text("Please wrap up", timeout=2000)
         await expect(message).to_have_class("stage-message flash")
@@ -220,6 +222,40 @@ async def test_console_sends_a_preset_and_lists_connected_presenter_links(browse
             for url, status in ((link, 401), (renewed, 200)):
                 bearer = {"Authorization": f"Bearer {url.split('#token=', 1)[1]}"}
                 assert (await api.get(f"/api/events/{EVENT}/stage", headers=bearer)).status_code == status
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
+async def test_a_stage_message_goes_at_the_next_segment_and_the_end_screen_stays_clean(browser, make_server, shot):
+    server = make_server(bangkok(14, 43))
+    await server.start()
+    try:
+        token = await _stage_token(server)
+        page = await _open(browser, server, token, "laptop")
+        segment = page.get_by_test_id("stage-segment")
+        await expect(segment).to_have_text("Session 1: Preparing for safe migration")
+        message = page.get_by_test_id("stage-message")
+        host = {"Authorization": f"Bearer {server.tokens['host']}"}
+        async with httpx.AsyncClient(base_url=server.url, headers=host) as api:
+            sent = await api.post(f"/api/events/{EVENT}/stage", json={"message": "Please wrap up"})
+            assert sent.status_code == 201
+            await expect(message).to_have_text("Please wrap up", timeout=2000)
+
+            await server.advance(minutes=2)  # 14:45: the open discussion starts
+            await expect(segment).to_have_text("Open discussion (Session 1)", timeout=2000)
+            await expect(message).to_be_hidden()  # "Please wrap up" was for Session 1
+
+            kept = await api.post(
+                f"/api/events/{EVENT}/stage", json={"message": "Mics on mute", "blackout": True, "until_cleared": True}
+            )
+            assert kept.status_code == 201
+            await expect(message).to_have_text("Mics on mute", timeout=2000)
+            assert (await api.post(f"/api/events/{EVENT}/end")).status_code == 200
+            await expect(page.get_by_test_id("stage-digits")).to_have_text("END", timeout=2000)
+            await expect(message).to_be_hidden()  # the END screen never shows an old message
+            await expect(page.get_by_test_id("stage")).to_be_visible()  # nor stays blacked out
+            await shot(page, "stage-laptop-end", full_page=False)
         assert server.page_errors == []
     finally:
         await server.stop()

@@ -62,10 +62,12 @@ function renderState(s) {
   $('next-title').textContent = s.next ? s.next.title : 'Nothing after this';
   $('next-people').textContent = peopleLine(s.next);
 
+  // The server words the early/late budget ("ahead by 12 min", "behind by 4 min"): one wording everywhere.
   const delay = s.delay || 0;
-  $('delay').textContent = Math.abs(delay) < 1 ? 'On time'
-    : delay > 0 ? `${minutesText(delay)} late` : `${minutesText(delay)} early`;
-  $('delay').className = delay >= 60 ? 'late' : '';
+  const budget = s.ahead_behind || (Math.abs(delay) < 1 ? 'on time'
+    : delay > 0 ? `behind by ${minutesText(delay)}` : `ahead by ${minutesText(delay)}`);
+  $('delay').textContent = budget.charAt(0).toUpperCase() + budget.slice(1);
+  $('delay').className = delay >= 60 ? 'late' : delay <= -60 ? 'early' : '';
   const over = s.overrun || 0;
   $('projected-end').textContent = f.label(s.projected_end)
     + (over >= 60 ? ` (${minutesText(over)} over)` : over <= -60 ? ` (${minutesText(over)} early)` : '');
@@ -128,7 +130,8 @@ function renderRespondents(s) {
       const button = h('button', { type: 'button', class: g.running.includes(slot) ? 'started' : '',
                                    title: g.running.includes(slot) ? 'A timer for this slot is running' : null },
         text);
-      button.addEventListener('click', () => act(button, 'timers', { segment: g.id, slot, label }, `${label} started`));
+      button.addEventListener('click', () => act(button, 'timers',
+        { segment: g.id, slot, label, keep: $('respondent-keep').checked }, `${label} started`));
       return button;
     })))));
 }

@@ -11,7 +11,9 @@ function renderMessage(message) {
     shown.textContent = 'No message on the presenter view.';
     return;
   }
-  const extras = [message.flash && 'flash', message.blackout && 'blackout'].filter(Boolean);
+  const lasts = message.until_cleared ? 'until cleared'
+    : message.until && app.fmt ? `until ${app.fmt.label(message.until)}` : '';
+  const extras = [message.flash && 'flash', message.blackout && 'blackout', lasts].filter(Boolean);
   shown.textContent = `On stage now: “${message.text}”${extras.length ? ` (${extras.join(', ')})` : ''}`;
 }
 
@@ -100,7 +102,12 @@ export function wireStage() {
     e.preventDefault();
     const message = $('stage-text').value.trim();
     if (!message) return;
-    const body = { message, flash: $('stage-flash').checked, blackout: $('stage-blackout').checked };
+    const body = {
+      message,
+      flash: $('stage-flash').checked,
+      blackout: $('stage-blackout').checked,
+      until_cleared: $('stage-until-cleared').checked,
+    };
     const result = await act(e.submitter, 'stage', body, 'Shown on the presenter view');
     if (result) {
       $('stage-text').value = '';
@@ -123,5 +130,6 @@ export function wireStage() {
 
 /** The state stream names what changed: stage actions and presenter views coming and going. */
 export function stageChanged(reason) {
-  return typeof reason === 'string' && (reason.startsWith('stage') || reason === 'undo');
+  // A cue (a segment starting or ending) may take a message off the stage by itself.
+  return typeof reason === 'string' && (reason.startsWith('stage') || reason === 'undo' || reason === 'cue');
 }

@@ -129,17 +129,29 @@ function confirmAction({ title, lead = '', details = null, ok = 'Confirm', dange
   });
 }
 
+/** What a move does to the end of the event: "Projected end 17:30 → 17:12 (18 min earlier; ahead by 18 min)". */
+function endEffect(end) {
+  if (!end) return null;
+  const f = app.fmt;
+  const change = Math.round((end.change || 0) / 60);
+  const moves = change === 0 ? 'unchanged' : `${Math.abs(change)} min ${change > 0 ? 'later' : 'earlier'}`;
+  return h('p', { class: 'preview-end', dataset: { testid: 'confirm-end' } },
+    `Projected end ${f.label(end.before)} → ${f.label(end.after)} (${moves}; then ${end.ahead_behind}, `
+    + `${end.end_vs_plan} against the planned ${f.label(end.planned)}).`);
+}
+
 /** What an action would post now, and to whom (POST /preview: nothing is recorded). */
 async function previewNodes(body) {
   try {
     const answer = await api(`${base}/preview`, { method: 'POST', body });
     const messages = answer?.messages || [];
-    if (!messages.length) return h('p', { class: 'muted' }, 'Nothing will be posted to any channel.');
-    return [h('p', {}, `Will post ${messages.length} message${messages.length > 1 ? 's' : ''}:`),
+    const end = endEffect(answer?.end);
+    if (!messages.length) return [end, h('p', { class: 'muted' }, 'Nothing will be posted to any channel.')].filter(Boolean);
+    return [end, h('p', {}, `Will post ${messages.length} message${messages.length > 1 ? 's' : ''}:`),
       h('ul', { class: 'preview-list', dataset: { testid: 'confirm-messages' } }, messages.map((m) => h('li',
         { class: 'preview-item', dataset: { cue: m.cue_id || '' } },
         h('span', { class: 'preview-text' }, m.text),
-        h('span', { class: 'preview-target' }, `to ${(m.targets || []).join(', ') || 'no target'}`))))];
+        h('span', { class: 'preview-target' }, `to ${(m.targets || []).join(', ') || 'no target'}`))))].filter(Boolean);
   } catch (error) {
     return h('p', { class: 'error-text' }, `Could not load the preview (${error.message}); the action can still be confirmed.`);
   }

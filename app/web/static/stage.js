@@ -59,6 +59,9 @@ function sinceFrame() {
 
 function renderClock() {
   if (!frame) return;
+  // A message that goes by itself (its segment ended, or it expired) goes on time between frames.
+  const going = frame.message?.goes_in;
+  if (going !== null && going !== undefined && sinceFrame() >= going && !$('message').hidden) renderMessage(null);
   const stage = $('stage');
   const digits = $('digits');
   let text = '--:--';
