@@ -73,3 +73,36 @@ async def test_host_inserts_a_break_then_undoes_it(browser, make_server, shot):
         assert server.page_errors == []
     finally:
         await server.stop()
+
+
+async def test_host_inserts_a_session_and_renames_a_segment(browser, make_server):
+    server = make_server(bangkok(15, 14))
+    await server.start()
+    try:
+        host = await sign_in(browser, server, "host")
+        form = host.get_by_test_id("rundown-form")
+        await form.get_by_label("Upcoming segment").select_option("session-2")
+        await form.get_by_label("Change").select_option("insert-session-after")
+        await form.get_by_label("Length in minutes").fill("10")
+        await form.get_by_label("Title").fill("Lightning talks")
+        await form.get_by_role("button", name="Apply…").click()
+        dialog = host.get_by_role("dialog")
+        await expect(dialog).to_contain_text(f"Insert the 10 min session “Lightning talks” after {SESSION_2}?")
+        await expect(dialog.get_by_test_id("confirm-end")).to_have_text("Projected end: 17:30 → 17:40 (+10 min)")
+        await dialog.get_by_role("button", name="Apply", exact=True).click()
+        agenda = host.locator("#segments li")
+        await expect(agenda.filter(has_text="Lightning talks")).to_contain_text("15:45–15:55")
+
+        await form.get_by_label("Upcoming segment").select_option("session-3")
+        await form.get_by_label("Change").select_option("rename")
+        await expect(form.get_by_label("Length in minutes")).to_be_hidden()  # a title change has no length
+        await form.get_by_label("Title").fill("Session 3: Return and reintegration")
+        await form.get_by_role("button", name="Apply…").click()
+        await expect(dialog).to_contain_text("Rename Session 3")
+        assert await axe_violations(host, {"include": [["#confirm"], ["#rundown-form"]]}) == []
+        await dialog.get_by_role("button", name="Apply", exact=True).click()
+        await expect(agenda.filter(has_text="Session 3: Return and reintegration")).to_have_count(1)
+        await expect(host.get_by_test_id("undo-bar")).to_contain_text("Session 3")
+        assert server.page_errors == []
+    finally:
+        await server.stop()

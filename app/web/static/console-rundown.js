@@ -1,12 +1,16 @@
-// The console's rundown editor: insert a break before/after an upcoming segment, change its length, move
-// it or remove it; each asks first, showing the new running order and the effect on the projected end.
+// The console's rundown editor: insert a break or a session before/after an upcoming segment, change its
+// length or title, move it or remove it; each asks first, showing the new running order and the effect
+// on the projected end. (Speakers of a segment change over the API and the CLI: `rundown amend`.)
 import { h, minutesText } from './common.js';
 import { $, ApiError, act, api, app, base, changed } from './console-core.js';
 
 const EDITS = {
   'insert-before': { label: 'Insert a break before it', minutes: true },
   'insert-after': { label: 'Insert a break after it', minutes: true },
+  'insert-session-before': { label: 'Insert a session before it', minutes: true, title: true },
+  'insert-session-after': { label: 'Insert a session after it', minutes: true, title: true },
   retime: { label: 'Change its length', minutes: true },
+  rename: { label: 'Change its title', title: true },
   'move-before': { label: 'Move it before…', anchor: true },
   'move-after': { label: 'Move it after…', anchor: true },
   remove: { label: 'Remove it' },
@@ -41,6 +45,7 @@ function showFields() {
   const edit = EDITS[$('rundown-edit').value];
   $('rundown-minutes-row').hidden = !edit.minutes;
   $('rundown-anchor-row').hidden = !edit.anchor;
+  $('rundown-title-row').hidden = !edit.title;
 }
 
 /** What the edit would change (POST /rundown/preview: nothing is recorded). */
@@ -79,15 +84,30 @@ async function submit(confirmAction) {
     $('rundown-minutes').focus();
     return;
   }
+  const named = $('rundown-title').value.trim();
+  if (kind === 'rename' && !named) {
+    $('rundown-title').focus();
+    return;
+  }
   const anchor = $('rundown-anchor').value;
   const place = kind.endsWith('-after') ? 'after' : 'before';
   let preview; let path; let body; let ask; let done;
   if (kind.startsWith('insert')) {
-    body = { title: 'Break', kind: 'break', minutes, [place]: segment };
+    const session = kind.startsWith('insert-session');
+    const what = session ? (named || 'Session') : 'Break';
+    body = { title: what, kind: session ? 'session' : 'break', minutes, [place]: segment };
     preview = { edit: 'insert', ...body };
     path = 'rundown/insert';
-    ask = `Insert a ${minutesText(minutes * 60)} break ${place} ${title(segment)}?`;
-    done = `Break inserted ${place} ${title(segment)}`;
+    ask = session
+      ? `Insert the ${minutesText(minutes * 60)} session “${what}” ${place} ${title(segment)}?`
+      : `Insert a ${minutesText(minutes * 60)} break ${place} ${title(segment)}?`;
+    done = `${what} inserted ${place} ${title(segment)}`;
+  } else if (kind === 'rename') {
+    body = { title: named };
+    preview = { edit: 'amend', segment, title: named };
+    path = `rundown/${encodeURIComponent(segment)}/amend`;
+    ask = `Rename ${title(segment)} to “${named}”?`;
+    done = `${title(segment)} is now “${named}”`;
   } else if (kind === 'retime') {
     body = { minutes };
     preview = { edit: 'retime', segment, minutes };
