@@ -16,7 +16,7 @@ from app.engine.clock import ManualClock
 from app.main import create_app
 from app.store import tokens_repo
 from app.store.tables import zoom_objects
-from tests.conftest import IN_CI, MEKONG, ROOT
+from tests.conftest import IN_CI, MEKONG, ROOT, bangkok
 from tests.fixtures import UNREACHABLE, LoopbackServer, build_runtime, free_port, mekong_text
 from tests.fixtures.service import Runtime
 
@@ -158,6 +158,19 @@ def make_server(tmp_path, settings_for, receiver_env, database_templates):
         return LiveServer(settings, ManualClock(start))
 
     return make
+
+
+@pytest.fixture
+async def server(make_server):
+    """A served Mekong event with Session 1 running (14:20) and an organiser token, for the remote CLI."""
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    async with server.runtime.db.begin() as conn:
+        _, server.tokens["organiser"] = await tokens_repo.create_token(conn, "Olga", "organiser", server.clock.now())
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 @pytest.fixture

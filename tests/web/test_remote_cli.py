@@ -5,27 +5,13 @@ from __future__ import annotations
 import asyncio
 import socket
 
-import pytest
 from typer.testing import CliRunner
 
 import app.cli.remote_cmds  # noqa: F401  (registers the commands, as app.cli.main does)
 from app.cli import app
 from app.core.failures import ExitCode
-from app.store import tokens_repo
-from tests.conftest import MEKONG, bangkok
+from tests.conftest import MEKONG
 from tests.web.conftest import EVENT
-
-
-@pytest.fixture
-async def server(make_server):
-    server = make_server(bangkok(14, 20))  # Session 1 is running
-    await server.start()
-    async with server.runtime.db.begin() as conn:
-        _, server.tokens["organiser"] = await tokens_repo.create_token(conn, "Olga", "organiser", server.clock.now())
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def cli(server, *args: str, role: str = "host", url: str | None = None):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 import yaml
 from sqlalchemy import delete
@@ -19,10 +18,11 @@ from sqlalchemy import delete
 from app.store.tables import zoom_creates, zoom_objects
 from app.zoom.mapping import spec_from_schedule
 from app.zoom.service import ZoomSetup
-from integrations.zoom import RetryPolicy, ZoomClient, ZoomError, fetch_state, plan_changes
+from integrations.zoom import ZoomError, fetch_state, plan_changes
 from integrations.zoom_emulator import Fault, create_emulator
 from tests.conftest import MEKONG, ROOT
 from tests.fixtures.service import Runtime
+from tests.zoom.emulated import EmulatedZoom
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 WEBINAR = ROOT / "schedules" / "events" / "examples" / "webinar-with-interpreters.yaml"
@@ -74,33 +74,18 @@ FAULTS = {
 }
 
 
-class Case:
+class Case(EmulatedZoom):
     """One fresh emulator reached through a transport that can lose answers."""
 
     def __init__(self) -> None:
-        self.emu = create_emulator(
-            clock=lambda: NOW,
-            seed=5,
-            users=["pinsuda.alexander@example.org", "geertrui.lanneau@example.org", "somchai.phan@example.org"],
-        )
-        self.transport = self.emu.transport()
-        self.http = httpx.AsyncClient(transport=self.transport, base_url=BASE)
-        self.sleeps: list[float] = []
-
-        async def sleep(seconds: float) -> None:
-            self.sleeps.append(seconds)
-
-        state = self.emu.state
-        self.client = ZoomClient(
-            self.http,
-            api_base=f"{BASE}/v2",
-            oauth_base=BASE,
-            account_id=state.account_id,
-            client_id=state.client_id,
-            client_secret=state.client_secret,
-            sleep=sleep,
-            policy=RetryPolicy(max_attempts=4, base=0.5, cap=4, jitter=0.0),
-            clock=lambda: NOW,
+        super().__init__(
+            create_emulator(
+                clock=lambda: NOW,
+                seed=5,
+                users=["pinsuda.alexander@example.org", "geertrui.lanneau@example.org", "somchai.phan@example.org"],
+            ),
+            BASE,
+            lambda: NOW,
         )
 
     def writes(self) -> list[tuple[str, str]]:

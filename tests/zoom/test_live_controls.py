@@ -17,7 +17,6 @@ import httpx
 import pytest
 
 from integrations.zoom import (
-    RetryPolicy,
     ZoomClient,
     ZoomError,
     ZoomNotFound,
@@ -26,6 +25,7 @@ from integrations.zoom import (
     recording_state_from_events,
 )
 from integrations.zoom_emulator import Fault, create_emulator
+from tests.zoom.emulated import EmulatedZoom
 from tests.zoom.openapi_contract import validate_webhook
 
 HOST = "host@example.org"
@@ -374,30 +374,11 @@ FAULTS = {
 }
 
 
-class Case:
+class Case(EmulatedZoom):
     """A fresh emulator behind a transport that can lose answers after Zoom applied the call."""
 
     def __init__(self) -> None:
-        self.emu = create_emulator(clock=lambda: NOW, seed=9)
-        self.transport = self.emu.transport()
-        self.http = httpx.AsyncClient(transport=self.transport, base_url=BASE)
-        self.sleeps: list[float] = []
-
-        async def sleep(seconds: float) -> None:
-            self.sleeps.append(seconds)
-
-        state = self.emu.state
-        self.client = ZoomClient(
-            self.http,
-            api_base=f"{BASE}/v2",
-            oauth_base=BASE,
-            account_id=state.account_id,
-            client_id=state.client_id,
-            client_secret=state.client_secret,
-            sleep=sleep,
-            policy=RetryPolicy(max_attempts=4, base=0.5, cap=4, jitter=0.0),
-            clock=lambda: NOW,
-        )
+        super().__init__(create_emulator(clock=lambda: NOW, seed=9), BASE, lambda: NOW)
 
     def applied(self, method: str, fragment: str) -> list[bytes]:
         return [
