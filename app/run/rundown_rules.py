@@ -164,6 +164,14 @@ def retime(txn: Txn, segment_id: str, seconds: int) -> RetimeSegment:
             "(its respondents' minutes or its min_duration)",
             details=[{"field": "body.minutes", "message": f"at least {floor.total_seconds() / 60:g} min"}],
         )
+    # The schedule file refuses a max_duration below a segment's length; a live retime keeps that rule,
+    # or the cap on what the segment absorbs would sit below its own plan.
+    if seg.max_duration is not None and timedelta(seconds=length) > seg.max_duration:
+        cap = seg.max_duration.total_seconds() / 60
+        raise Invalid(
+            f"minutes: '{segment_id}' may last at most {cap:g} min (its max_duration)",
+            details=[{"field": "body.minutes", "message": f"at most {cap:g} min"}],
+        )
     return RetimeSegment(txn.now, segment=segment_id, seconds=length)
 
 

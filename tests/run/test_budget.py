@@ -94,3 +94,14 @@ async def test_the_end_preview_moves_the_end_to_now(database_url, service_for):
     end = (await host.post("/preview", {"action": "end"})).json()["end"]
     assert end["before"] == "2022-05-30T10:30:00Z" and end["after"] == "2022-05-30T09:50:00Z"
     assert end["text"] == "the projected end moves 40 min earlier" and end["end_vs_plan"] == "40 min early"
+
+
+async def test_a_live_retime_keeps_within_max_duration(database_url, service_for):
+    """As the schedule file refuses a max_duration below a segment's length, a live retime may not
+    lengthen a flexible segment past it (its cap on absorbing earliness would sit below its plan)."""
+    host = await start(service_for, database_url, budget_text("absorb", "60m"))
+    refused = await host.post("/rundown/discussion-1/retime", {"minutes": 61})
+    assert refused.status_code == 422, refused.text
+    assert "at most 60 min (its max_duration)" in refused.json()["reason"]
+    assert [r.kind for r in await host.log()] == []
+    assert (await host.post("/rundown/discussion-1/retime", {"minutes": 60})).status_code == 200
