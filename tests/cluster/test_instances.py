@@ -22,30 +22,18 @@ from sqlalchemy import func, select
 
 from app.cluster.lease import LEASE_KEY, asyncpg_dsn
 from app.engine.lateness import decide
-from app.store import tokens_repo
-from app.store.db import create_engine, migrate
+from app.store.db import create_engine
 from app.store.tables import inbox
 from integrations.zoom.webhooks import sign
 from integrations.zoom_emulator.payloads import MeetingRef, Person, participant_event
 from integrations.zoom_emulator.render import zoom_time
-from tests.engine.helpers import Drill, ServiceProcess, holding_receiver, settled
+from tests.engine.helpers import Drill, ServiceProcess, holding_receiver, organiser_token, settled
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 GIVE_UP = timedelta(minutes=15)  # Settings.delivery_give_up_minutes default
 JITTER = timedelta(seconds=0.5)  # the engine's wake-up grace at real speed
 ZOOM_SECRET = "cluster-webhook-secret"
-
-
-async def _host_token(database_url: str) -> str:
-    await migrate(database_url)
-    db = create_engine(database_url)
-    try:
-        async with db.begin() as conn:
-            _, token = await tokens_repo.create_token(conn, "cluster", "organiser", datetime.now(UTC))
-    finally:
-        await db.dispose()
-    return token
 
 
 async def _poll(check, what: str, limit: float = 30.0):
@@ -104,7 +92,7 @@ def _webhook(now: datetime) -> tuple[bytes, dict[str, str]]:
 
 
 async def test_any_instance_serves_hosts_streams_and_webhooks(shared_database, tmp_path):
-    token = await _host_token(shared_database)
+    token = await organiser_token(shared_database, "cluster")
     auth = {"authorization": f"Bearer {token}"}
     env = {"SHOWCALLER_ZOOM_WEBHOOK_SECRET_TOKEN": ZOOM_SECRET}
     first = ServiceProcess(None, shared_database, env, tmp_path / "first.log")
@@ -214,7 +202,7 @@ def _drill() -> Drill:
 async def test_kill_9_of_the_dispatcher_loses_and_repeats_nothing(shared_database, tmp_path):
     receiver, stall, release, held = holding_receiver()  # holds one answer around the kill
     await receiver.start()
-    token = await _host_token(shared_database)
+    token = await organiser_token(shared_database, "cluster")
     env = _drill().env(receiver.base)
     services = [ServiceProcess(None, shared_database, env, tmp_path / f"instance-{n}.log") for n in (1, 2)]
     try:

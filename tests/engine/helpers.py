@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +220,18 @@ async def settled(database_url: str, event_id: str, limit: float):
             await asyncio.sleep(0.1)
     finally:
         await db.dispose()
+
+
+async def organiser_token(database_url: str, name: str) -> str:
+    """An organiser token made in a fresh (migrated) database, before any `serve` process starts."""
+    from app.store import tokens_repo
+    from app.store.db import create_engine, migrate
+
+    await migrate(database_url)
+    db = create_engine(database_url)
+    try:
+        async with db.begin() as conn:
+            _, token = await tokens_repo.create_token(conn, name, "organiser", datetime.now(UTC))
+    finally:
+        await db.dispose()
+    return token

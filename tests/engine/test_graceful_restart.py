@@ -17,26 +17,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.store import tokens_repo
-from app.store.db import create_engine, migrate
-from tests.engine.helpers import SECRET, Drill, ReceiverServer, ServiceProcess, settled
+from tests.engine.helpers import SECRET, Drill, ReceiverServer, ServiceProcess, organiser_token, settled
 
 pytestmark = pytest.mark.slow
 
 EVENT = "restart-drill"
 KINDS = ("console", "presenter", "agenda")
 STREAMS = 50
-
-
-async def _organiser_token(database_url: str) -> str:
-    await migrate(database_url)
-    db = create_engine(database_url)
-    try:
-        async with db.begin() as conn:
-            _, token = await tokens_repo.create_token(conn, "restart", "organiser", datetime.now(UTC))
-    finally:
-        await db.dispose()
-    return token
 
 
 def _drill() -> Drill:
@@ -104,7 +91,7 @@ async def _close_after(client: httpx.AsyncClient, tasks: list[asyncio.Task]) -> 
 async def test_sigterm_with_50_streams_open_says_reconnect_exits_0_and_loses_nothing(database_url, tmp_path):
     receiver = ReceiverServer(webhook_secret=SECRET)
     await receiver.start()
-    token = await _organiser_token(database_url)
+    token = await organiser_token(database_url, "restart")
     drill = _drill()
     service = ServiceProcess(None, database_url, drill.env(receiver.base), tmp_path / "service.log")
     try:

@@ -19,12 +19,10 @@ import httpx
 import pytest
 
 from app.engine.lateness import decide
-from app.store import tokens_repo
-from app.store.db import create_engine, migrate
 from schedules.adjustments import from_dict
 from schedules.load import load_text
 from schedules.timeline import build_timeline
-from tests.engine.helpers import Drill, ServiceProcess, holding_receiver, settled
+from tests.engine.helpers import Drill, ServiceProcess, holding_receiver, organiser_token, settled
 
 pytestmark = pytest.mark.slow
 
@@ -47,17 +45,6 @@ async def _wait_for(condition, what: str, limit: float = 30.0) -> None:
         if loop.time() > deadline:
             raise TimeoutError(f"no {what} within {limit} s")
         await asyncio.sleep(0.01)
-
-
-async def _host_token(database_url: str) -> str:
-    await migrate(database_url)
-    db = create_engine(database_url)
-    try:
-        async with db.begin() as conn:
-            _, token = await tokens_repo.create_token(conn, "drill", "organiser", datetime.now(UTC))
-    finally:
-        await db.dispose()
-    return token
 
 
 def _drill() -> Drill:
@@ -100,7 +87,7 @@ def _expected_state(schedule, log: list[dict], now: datetime):
 async def test_kill_9_mid_event_loses_nothing_and_repeats_nothing(database_url, tmp_path):
     receiver, stall, release, held = holding_receiver()  # holds one answer around the kill
     await receiver.start()
-    token = await _host_token(database_url)
+    token = await organiser_token(database_url, "drill")
     # The service starts empty and the drill is loaded over REST once it answers (it is stored,
     # so the restart below brings it back from the database alone).
     service = ServiceProcess(None, database_url, _drill().env(receiver.base), tmp_path / "service.log")
