@@ -16,8 +16,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.cluster.test_instances import _host_token, _poll, _start, _stop
-from tests.engine.helpers import Drill, ServiceProcess
+from tests.cluster.test_instances import _poll, _start, _stop
+from tests.engine.helpers import Drill, ServiceProcess, organiser_token
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -39,7 +39,7 @@ async def _first_frame(lines) -> str:
 
 
 async def test_a_ticket_opens_the_other_instance_and_a_revoke_there_ends_it(shared_database, tmp_path):
-    organiser = {"authorization": f"Bearer {await _host_token(shared_database)}"}
+    organiser = {"authorization": f"Bearer {await organiser_token(shared_database, 'cluster')}"}
     first = ServiceProcess(None, shared_database, {}, tmp_path / "first.log")
     second = ServiceProcess(None, shared_database, {}, tmp_path / "second.log")
     drill = Drill("cluster-stage", datetime.now(UTC) - timedelta(seconds=5), segments=[("opening", 900)])
