@@ -7,15 +7,14 @@ Each returns {UID: (start, end)} in UTC; vobject and ical.js resolve a TZID from
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 import vobject
 from icalendar import Calendar
+
+from tests.fixtures.node import node_with
 
 JS = Path(__file__).resolve().parents[1] / "js"
 
@@ -42,17 +41,7 @@ def read_vobject(path: Path) -> dict[str, tuple[datetime, datetime]]:
 
 def _node() -> str:
     """The node binary, with ical.js installed from tests/js/package-lock.json on first use."""
-    node = shutil.which("node")
-    if node is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI reads every invite with ical.js: install Node (.ci/run does: apt-get install nodejs npm)")
-        pytest.skip("node is not installed, so ical.js cannot read the invites (apt-get install nodejs npm)")
-    if not (JS / "node_modules" / "ical.js" / "package.json").exists():
-        npm = shutil.which("npm")
-        assert npm, "node is installed without npm: apt-get install npm"
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS, capture_output=True, text=True)
-        assert done.returncode == 0, f"npm ci in tests/js failed:\n{done.stdout}\n{done.stderr}"
-    return node
+    return node_with(JS, "ical.js")
 
 
 def read_ical_js(paths: list[Path]) -> dict[str, dict]:
