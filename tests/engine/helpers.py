@@ -235,3 +235,27 @@ async def organiser_token(database_url: str, name: str) -> str:
     finally:
         await db.dispose()
     return token
+
+
+def sent_or_given_up(deliveries) -> list:
+    """The sent deliveries, after checking that every other one was given up by the lateness policy.
+
+    A drill runs at real speed with cues 150 ms apart; on a loaded machine a message can reach its
+    turn after its cue stopped mattering (its `expires_at`, plus the worker's grace), and the worker
+    then records it as expired with the reason. That is an outcome the policy decided and stored,
+    not a loss; whether it happens is timing, so the drills accept it and check it is one."""
+    for d in deliveries:
+        if d.status != "sent":
+            assert d.status == "expired", (d.cue_id, d.status, d.last_error)
+            assert d.expires_at is not None and (d.last_error or "").startswith("gave up"), (d.cue_id, d.last_error)
+    return [d for d in deliveries if d.status == "sent"]
+
+
+def assert_received_once_in_order(received: list[str], deliveries) -> None:
+    """Every sent delivery reached the receiver, each id once, in creation order (a message given up
+    after an attempt that was cut short may have arrived too: then it is in its place in the order)."""
+    sent = {d.id for d in sent_or_given_up(deliveries)}
+    seen = set(received)
+    assert len(received) == len(seen), "a message arrived twice under different ids"
+    assert sent <= seen, sorted(sent - seen)
+    assert received == [d.id for d in sorted(deliveries, key=lambda d: d.seq) if d.id in seen]

@@ -115,7 +115,7 @@ async def test_presenter_view_reconnects_and_refuses_a_revoked_link(browser, mak
         server.clock.advance(minutes=10)  # the server comes back during the open discussion
         await server.start()
         await expect(page.get_by_test_id("stage-segment")).to_have_text("Open discussion (Session 1)", timeout=10000)
-        await expect(page.locator("#conn")).to_be_hidden()
+        await expect(page.locator("#conn")).to_be_hidden(timeout=10000)  # the stream may open after the first state
         # Revoked while the page is open, from another process (as `showcaller token revoke` does on
         # SQLite, where nothing tells the server): the stream ends and the page says why.
         async with server.runtime.db.begin() as conn:
