@@ -25,8 +25,9 @@ export class DeckClient extends EventEmitter {
 	 * @param {typeof globalThis.fetch} [options.fetch]
 	 * @param {() => number} [options.now] this machine's clock in ms
 	 * @param {object} [options.backoff] see clock.js `backoff`
+	 * @param {{set: typeof setTimeout, clear: typeof clearTimeout}} [options.timers] the reconnect's timers (tests)
 	 */
-	constructor({ url, eventId, token, timeoutMs = DEFAULT_TIMEOUT_MS, WebSocket, fetch, now, backoff: retry } = {}) {
+	constructor({ url, eventId, token, timeoutMs = DEFAULT_TIMEOUT_MS, WebSocket, fetch, now, backoff: retry, timers } = {}) {
 		super()
 		if (!url || !eventId || !token) throw new Error('the service URL, the event id and a deck token are all needed')
 		this.base = `${String(url).replace(/\/+$/, '')}/api/events/${encodeURIComponent(eventId)}/deck`
@@ -36,6 +37,7 @@ export class DeckClient extends EventEmitter {
 		this.fetch = fetch ?? globalThis.fetch
 		this.now = now ?? Date.now
 		this.retry = retry ?? {}
+		this.timers = timers ?? { set: setTimeout, clear: clearTimeout }
 		/** @type {Record<string, any> | null} the last frame */
 		this.deck = null
 		this.receivedAt = 0
@@ -56,7 +58,7 @@ export class DeckClient extends EventEmitter {
 	/** Close the socket and stop reconnecting. */
 	stop() {
 		this.stopped = true
-		clearTimeout(this.reconnectTimer)
+		this.timers.clear(this.reconnectTimer)
 		this.reconnectTimer = null
 		const socket = this.socket
 		this.socket = null
@@ -220,8 +222,8 @@ export class DeckClient extends EventEmitter {
 		this.#status(false, reason)
 		if (this.stopped) return
 		const wait = backoff(this.attempt++, this.retry)
-		clearTimeout(this.reconnectTimer)
-		this.reconnectTimer = setTimeout(() => this.#connect(), wait)
+		this.timers.clear(this.reconnectTimer)
+		this.reconnectTimer = this.timers.set(() => this.#connect(), wait)
 	}
 
 	#status(connected, reason) {
