@@ -6,12 +6,12 @@ For hosts who cannot install the Showcaller module (integrations/companion/): on
 second. Keys POST the deck verbs with no body and echo what they showed (`from=$(custom:...current_id)`,
 `seq=$(custom:...seq)`), so a double press acts once (docs/stream-deck.md).
 
-The format is Companion's export file version 9: a `type: "full"` export as Companion 4.1 and 4.2
-write it (pages -> controls by row and column, each button's steps of action entities, triggers with
-interval events, custom variables, connections as `instances`), which Companion 4.1 and later import and
-upgrade (companion/lib/Data/Upgrades in bitfocus/companion). The Generic HTTP actions are those of
-bitfocus/companion-module-generic-http (`get`, `post`: url, header, body, contenttype,
-jsonResultDataVariable, result_stringify).
+The format is Companion's export file version 9: a `type: "full"` export as Companion 4.1 writes it
+(pages -> controls by row and column, each button's steps of action entities, triggers with interval
+events, custom variables, connections as `instances`), which Companion 4.1 imports as it is and later
+versions upgrade on import (companion/lib/Data/Upgrades in bitfocus/companion: v9tov10 is 4.2). The
+Generic HTTP actions are those of bitfocus/companion-module-generic-http 2.x and 3.x (`get`, `post`:
+url, header, body, contenttype, jsonResultDataVariable, result_stringify, statusCodeVariable).
 
 The deck token is never in the file: every request's header reads it from the custom variable
 `showcaller_deck_token`, which is empty until the user pastes the token in Companion.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 FILE_VERSION = 9
-COMPANION_BUILD = "4.2.0 (export format 9, written by showcaller companion-page)"
+COMPANION_BUILD = "4.1.0 (export format 9, written by showcaller companion-page)"
 CONNECTION_ID = "showcaller_deck"
 CONNECTION_LABEL = "showcaller_deck"
 # generic-http's upgrade scripts that need not run on import: v1_1_4 and v1_1_6 (2.x has these two; 3.1's
