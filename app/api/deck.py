@@ -167,9 +167,7 @@ async def stage_message(
     blackout: Annotated[bool, Query(description="black out the presenter view, showing only this message")] = False,
 ):
     return respond(
-        await run.deck(
-            event_id, caller.name, "stage", seen=seq, message_id=message_id, flash=flash, blackout=blackout
-        )
+        await run.deck(event_id, caller.name, "stage", seen=seq, message_id=message_id, flash=flash, blackout=blackout)
     )
 
 
