@@ -50,8 +50,7 @@ export function ticked(deck, receivedAt, localNow) {
 		out.timer_remaining = clock(left)
 		if (left <= 0) out.timer_phase = 'over'
 	}
-	out.server_time_ms = serverNow
-	return out
+	return out // server_time_ms stays the frame's: a variable that changed every tick would re-check every feedback
 }
 
 /**

@@ -41,7 +41,7 @@ export const DECK_FIELDS = {
 	projected_end: 'Projected end',
 	message: 'Stage message shown',
 	seq: 'Run log sequence (echoed by the actions)',
-	server_time_ms: 'Server time (Unix ms)',
+	server_time_ms: "Server's time at the last update (Unix ms)",
 	segment_ends_ms: 'Segment deadline (Unix ms)',
 	next_starts_ms: 'Next start (Unix ms)',
 	timer_ends_ms: 'Timer deadline (Unix ms)',

@@ -4,25 +4,13 @@
 import { InstanceBase, InstanceStatus, runEntrypoint } from '@companion-module/base'
 import WebSocket from 'ws'
 import { DeckClient } from './deck.js'
-import {
-	actionDefinitions,
-	changedValues,
-	CONFIG_FIELDS,
-	feedbackDefinitions,
-	presetDefinitions,
-	variableValues,
-	VARIABLES,
-} from './definitions.js'
-
-// Variables and feedbacks follow the local countdown four times a second: a key's remaining time
-// moves within 250 ms of the second it shows changing.
-export const TICK_MS = 250
+import { actionDefinitions, CONFIG_FIELDS, feedbackDefinitions, presetDefinitions, VARIABLES } from './definitions.js'
+import { VariableSync } from './sync.js'
 
 class ShowcallerInstance extends InstanceBase {
 	async init(config, _isFirstInit, secrets) {
-		this.values = {}
 		this.client = null
-		this.ticker = null
+		this.sync = null
 		await this.configUpdated(config, secrets)
 	}
 
@@ -47,12 +35,11 @@ class ShowcallerInstance extends InstanceBase {
 		this.setPresetDefinitions(presetDefinitions(this.label, config))
 		this.client.on('status', ({ connected, reason }) => {
 			this.updateStatus(connected ? InstanceStatus.Ok : InstanceStatus.Connecting, reason || null)
-			this.#refresh()
 		})
-		this.client.on('deck', () => this.#refresh())
+		this.sync = new VariableSync(this.client, this)
 		this.updateStatus(InstanceStatus.Connecting)
+		this.sync.start()
 		this.client.start()
-		this.ticker = setInterval(() => this.#refresh(), TICK_MS)
 	}
 
 	getConfigFields() {
@@ -63,18 +50,9 @@ class ShowcallerInstance extends InstanceBase {
 		this.#disconnect()
 	}
 
-	#refresh() {
-		const values = variableValues(this.client?.view() ?? null, Boolean(this.client?.connected))
-		const changed = changedValues(this.values, values)
-		if (Object.keys(changed).length === 0) return
-		this.values = values
-		this.setVariableValues(changed)
-		this.checkFeedbacks()
-	}
-
 	#disconnect() {
-		clearInterval(this.ticker)
-		this.ticker = null
+		this.sync?.stop()
+		this.sync = null
 		this.client?.stop()
 		this.client = null
 	}

@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'
 import { DeckClient } from '../src/deck.js'
-import { actionDefinitions, presetDefinitions, variableValues } from '../src/definitions.js'
+import { actionDefinitions, presetDefinitions } from '../src/definitions.js'
+import { VariableSync } from '../src/sync.js'
 
 const { SHOWCALLER_URL: url, SHOWCALLER_EVENT: eventId, SHOWCALLER_DECK_TOKEN: token } = process.env
 const FRAME_MS = 5000 // a pushed frame arrives well within this; the wait ends at the frame, not the limit
@@ -17,6 +18,18 @@ const FRAME_MS = 5000 // a pushed frame arrives well within this; the wait ends 
 let client
 let actions
 let presets
+let sync
+// What Companion's host receives: the module's variables, as setVariableValues sends them.
+const host = {
+	variables: {},
+	checks: 0,
+	setVariableValues(values) {
+		Object.assign(this.variables, values)
+	},
+	checkFeedbacks() {
+		this.checks += 1
+	},
+}
 
 before(async () => {
 	assert.ok(
@@ -27,11 +40,16 @@ before(async () => {
 	client = new DeckClient({ url, eventId, token, WebSocket })
 	actions = actionDefinitions(client)
 	presets = presetDefinitions('showcaller', { wrap_up_id: 'wrap_up', blackout_id: 'blackout' })
+	sync = new VariableSync(client, host)
+	sync.start()
 	client.start()
 	await client.waitFor(() => client.connected, FRAME_MS)
 })
 
-after(() => client?.stop())
+after(() => {
+	sync?.stop()
+	client?.stop()
+})
 
 /** Press a preset's key as Companion does (its down actions, in order), then wait for the frame it causes. */
 async function press(name) {
@@ -42,10 +60,10 @@ async function press(name) {
 	for (const step of preset.steps[0].down) answers.push(await actions[step.actionId].callback({ options: step.options }))
 	for (const answer of answers) assert.ok(answer.ok, `${name}: ${answer.status} ${answer.reason}`)
 	await client.waitFor((deck) => deck.seq !== seq, FRAME_MS)
-	return variableValues(client.view(), client.connected)
+	return values() // the frame has reached the host (the sync hears each frame first)
 }
 
-const values = () => variableValues(client.view(), client.connected)
+const values = () => ({ ...host.variables })
 
 test('the keys that only show: current title, remaining (ticking locally), timer remaining', () => {
 	const now = values()
@@ -57,12 +75,17 @@ test('the keys that only show: current title, remaining (ticking locally), timer
 	assert.equal(now.timer_remaining, '')
 	assert.match(presets.remaining.style.text, /\$\(showcaller:remaining\)/)
 	assert.match(presets.current_title.style.text, /\$\(showcaller:current_title\)/)
-	// The key's remaining time moves with the clock between frames: two seconds on, two seconds less.
+	// The key's remaining time moves with the clock between frames: two seconds on, two seconds less,
+	// sent to the host as a changed variable (the sync refreshes every 250 ms on its own).
 	const at = Date.now()
 	const seconds = (text) => text.split(':').reduce((total, part) => total * 60 + Number(part), 0)
-	const a = seconds(variableValues(client.view(at), true).remaining)
-	const b = seconds(variableValues(client.view(at + 2000), true).remaining)
-	assert.equal(a - b, 2)
+	sync.refresh(at)
+	const a = seconds(host.variables.remaining)
+	const checks = host.checks
+	assert.deepEqual(Object.keys(sync.refresh(at + 2000)).includes('remaining'), true)
+	assert.equal(a - seconds(host.variables.remaining), 2)
+	assert.ok(host.checks > checks)
+	sync.refresh()
 })
 
 test('Timer 1..4 start each respondent slot; Stop timer stops the one shown', async () => {
@@ -72,6 +95,9 @@ test('Timer 1..4 start each respondent slot; Stop timer stops the one shown', as
 		assert.equal(shown.timer_status, 'running')
 		assert.match(shown.timer_remaining, /^0[12]:\d\d$/) // two-minute slots
 		assert.notEqual(client.view(client.receivedAt + 1500).timer_remaining, shown.timer_remaining)
+		sync.refresh(client.receivedAt + 1500)
+		assert.notEqual(host.variables.timer_remaining, shown.timer_remaining)
+		sync.refresh()
 	}
 	const last = client.deck.timer_id
 	const stopped = await press('stop_timer')

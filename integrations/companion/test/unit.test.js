@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { backoff, clock, ticked } from '../src/clock.js'
+import { TICK_MS, VariableSync } from '../src/sync.js'
 import { DeckClient } from '../src/deck.js'
 import {
 	actionDefinitions,
@@ -47,7 +48,7 @@ test('the view counts down from the deadlines against the server time, not this 
 	const later = ticked(FRAME, 50, 1_550)
 	assert.equal(later.remaining, '08:59') // 538.5 s, rounded up
 	assert.equal(later.timer_remaining, '00:04')
-	assert.equal(later.server_time_ms, 1_001_500)
+	assert.equal(later.server_time_ms, 1_000_000) // the frame's, not ticked
 	// ... and at each whole second the text changes (a key updates within a second).
 	const texts = [0, 250, 500, 750, 1000, 1250].map((ms) => ticked(FRAME, 0, ms).remaining)
 	assert.deepEqual(texts, ['09:00', '09:00', '09:00', '09:00', '08:59', '08:59'])
@@ -256,4 +257,42 @@ test('the Companion entry point parses, and base exports what it uses', async ()
 	assert.ok(base.InstanceStatus.BadConfig && base.InstanceStatus.Connecting && base.InstanceStatus.Ok)
 	const ws = await import('ws')
 	assert.equal(typeof ws.default, 'function')
+})
+
+test('the variable sync sends only what changed: on a frame, on the connection, and as the countdown ticks', () => {
+	const client = new EventEmitter()
+	let localNow = 0
+	client.connected = false
+	client.view = (at = localNow) => ticked(client.deck, 0, at)
+	client.deck = { ...FRAME, held: 'false' }
+	const sent = []
+	let checks = 0
+	const host = { setVariableValues: (v) => sent.push(v), checkFeedbacks: () => (checks += 1) }
+	let tick = null
+	const timers = { every: (fn, ms) => (tick = { fn, ms }), cancel: () => (tick = null) }
+	const sync = new VariableSync(client, host, { timers })
+	sync.start()
+	assert.equal(tick.ms, TICK_MS)
+	assert.ok(TICK_MS <= 1000 / 2) // a key's seconds change well within a second
+	assert.equal(sent.length, 1)
+	assert.deepEqual([sent[0].remaining, sent[0].connected], ['09:00', 'false'])
+	// Ticks within the same second send nothing; the next second sends the countdowns only.
+	localNow = 750
+	tick.fn()
+	assert.equal(sent.length, 1)
+	localNow = 1000
+	tick.fn()
+	assert.deepEqual(sent[1], { remaining: '08:59', timer_remaining: '00:04' })
+	// A connection change and a frame are sent at once, without waiting for a tick.
+	client.connected = true
+	client.emit('status', { connected: true })
+	assert.deepEqual(sent[2], { connected: 'true' })
+	client.deck = { ...client.deck, held: 'true', seq: '5' }
+	client.emit('deck', client.deck)
+	assert.deepEqual([sent[3].held, sent[3].seq], ['true', '5'])
+	assert.equal(checks, 4)
+	sync.stop()
+	assert.equal(tick, null)
+	client.emit('deck', { ...client.deck, seq: '6' })
+	assert.equal(sent.length, 4)
 })
