@@ -45,7 +45,7 @@ def npm() -> str:
 
 
 def drill_schedule(now: datetime) -> str:
-    """Session 1 began a minute ago (40 minutes, four 2-minute respondent slots), Session 2 follows."""
+    """Session 1 began a minute ago; it and Session 2 have four 2-minute respondent slots; Session 3 ends it."""
     start = now.replace(microsecond=0) - timedelta(minutes=1)
     at = lambda minutes: (start + timedelta(minutes=minutes)).isoformat()  # noqa: E731
     doc = {
@@ -56,7 +56,7 @@ def drill_schedule(now: datetime) -> str:
             "date": start.date().isoformat(),
             "timezone": "UTC",
             "start": at(0),
-            "end": at(80),
+            "end": at(120),
         },
         "segments": [
             {
@@ -66,7 +66,14 @@ def drill_schedule(now: datetime) -> str:
                 "end": at(40),
                 "respondents": {"count": 4, "minutes": 2},
             },
-            {"id": "session-2", "title": "Session 2", "start": at(40), "end": at(80)},
+            {
+                "id": "session-2",
+                "title": "Session 2",
+                "start": at(40),
+                "end": at(80),
+                "respondents": {"count": 4, "minutes": 2},
+            },
+            {"id": "session-3", "title": "Session 3", "start": at(80), "end": at(120)},
         ],
         "stage": {"messages": {"wrap_up": "Please wrap up", "blackout": "Back in two minutes"}},
         "readiness": {"enabled": False},

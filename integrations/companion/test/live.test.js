@@ -11,6 +11,7 @@ import WebSocket from 'ws'
 import { DeckClient } from '../src/deck.js'
 import { actionDefinitions, presetDefinitions } from '../src/definitions.js'
 import { VariableSync } from '../src/sync.js'
+import { ModuleHost } from './host.js'
 
 const { SHOWCALLER_URL: url, SHOWCALLER_EVENT: eventId, SHOWCALLER_DECK_TOKEN: token } = process.env
 const FRAME_MS = 5000 // a pushed frame arrives well within this; the wait ends at the frame, not the limit
@@ -132,4 +133,56 @@ test('Hold holds and resumes; Next advances from the segment the key shows', asy
 	const stale = await client.press('advance', { from: 'session-1' }, false)
 	assert.equal(stale.status, 409)
 	assert.equal(values().current_id, next)
+})
+
+test('through Companion\'s own host protocol, the entry point runs the rehearsal keys: timer 1, +1 min, Undo, Wrap up, Next', async () => {
+	// src/main.js in a child process, as Companion runs a module: registered, initialised with the
+	// connection's config and secrets, its presets' actions executed over IPC, its variables read back.
+	sync.stop()
+	client.stop()
+	const companion = new ModuleHost()
+	try {
+		await companion.start()
+		const init = await companion.call('init', {
+			label: 'showcaller',
+			isFirstInit: false,
+			lastUpgradeIndex: -1,
+			config: { url, event_id: eventId, wrap_up_id: 'wrap_up', blackout_id: 'blackout' },
+			secrets: { token },
+		})
+		assert.ok(init && 'newUpgradeIndex' in init, JSON.stringify(init))
+		await companion.until(() => companion.variables.connected === 'true' && companion.variables.seq)
+		assert.equal(companion.status.status, 'ok')
+		assert.equal(Object.keys(companion.presets).length, 15)
+		assert.equal(companion.variables.current_id, 'session-2')
+
+		let n = 0
+		const press = async (name) => {
+			const seq = companion.variables.seq
+			for (const step of companion.presets[name].steps[0].down) {
+				const answer = await companion.call('executeAction', {
+					action: { id: `press-${(n += 1)}`, controlId: `bank:${name}`, actionId: step.actionId, options: step.options },
+					surfaceId: undefined,
+				})
+				assert.equal(answer.success, true, JSON.stringify(answer))
+			}
+			await companion.until(() => companion.variables.seq !== seq)
+			return companion.variables
+		}
+		assert.match((await press('timer_1')).timer_label, /^Respondent 1 /)
+		// The show runs early since Next (delay "-37:40"): +1 min moves it a minute, Undo moves it back.
+		const signed = (text) => (text.startsWith('-') ? -1 : 1) * text.replace(/^[+-]/, '').split(':').reduce((t, p) => t * 60 + Number(p), 0)
+		const delay = companion.variables.delay
+		assert.equal(signed((await press('delay_1')).delay) - signed(delay), 60)
+		assert.equal((await press('undo')).delay, delay)
+		assert.equal((await press('wrap_up')).message, 'Please wrap up')
+		// The remaining time on its key moves by itself between frames (the module's own tick).
+		const shown = companion.variables.remaining
+		await companion.until(() => companion.variables.remaining !== shown)
+		assert.equal((await press('next')).current_id, 'session-3')
+		// No press was refused, so the module logged no warning.
+		assert.deepEqual(companion.logs.filter((l) => l.level === 'warn'), [])
+	} finally {
+		await companion.stop()
+	}
 })
