@@ -164,8 +164,11 @@ async def stage_message(
     message_id: Annotated[str, Path(max_length=64, description="a key of stage.messages (or 1, 2, ... for a list)")],
     seq: Seq = None,
     flash: Annotated[bool, Query(description="flash the presenter view")] = False,
+    blackout: Annotated[bool, Query(description="black out the presenter view, showing only this message")] = False,
 ):
-    return respond(await run.deck(event_id, caller.name, "stage", seen=seq, message_id=message_id, flash=flash))
+    return respond(
+        await run.deck(event_id, caller.name, "stage", seen=seq, message_id=message_id, flash=flash, blackout=blackout)
+    )
 
 
 @router.post("/stage/clear", response_model=ActionOut, responses=REFUSALS, summary="Clear the stage message")

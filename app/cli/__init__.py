@@ -49,6 +49,7 @@ def root(
 # loading what the others need (SQLAlchemy, the schedule model, the report, the Zoom client): about
 # a second on every key press otherwise. tests/cli/test_startup.py keeps this table complete.
 COMMAND_MODULES = {
+    "companion-page": "companion_cmds",
     "config": "config_cmds",
     "events": "event_cmds",
     **dict.fromkeys(

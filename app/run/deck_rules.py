@@ -87,13 +87,14 @@ def start_slot(txn: Txn, slot: int) -> tuple[Adjustment, dict[str, Any]]:
     return started, {"timer_id": started.timer_id}
 
 
-def stage_message(txn: Txn, message_id: str, flash: bool) -> Adjustment:
-    """Show the schedule's stage message `message_id` (stage.messages) on the presenter view."""
+def stage_message(txn: Txn, message_id: str, flash: bool, blackout: bool = False) -> Adjustment:
+    """Show the schedule's stage message `message_id` (stage.messages) on the presenter view
+    (`blackout`: alone on a black screen)."""
     presets = txn.schedule.stage.preset_ids()
     if message_id not in presets:
         known = ", ".join(presets) or "none: add stage.messages to the schedule"
         raise NotFound(f"no stage message '{message_id}' in {txn.event_id} (known: {known})")
-    return stage_rules.show(txn, presets[message_id], flash, False)
+    return stage_rules.show(txn, presets[message_id], flash, blackout)
 
 
 def delay(txn: Txn, minutes: int) -> Adjustment:

@@ -124,6 +124,19 @@ async def test_every_seq_guarded_verb_acts_once_on_a_double_press(deck):
     assert len(log) == 11 and {e["actor"] for e in log} == {"deck token"}
 
 
+async def test_a_stage_message_by_id_may_black_out_the_presenter_view(deck):
+    """The deck's Blackout key: a schedule message alone on a black screen, cleared like any other."""
+    status, _ = await _press(deck, "stage/messages/time_up", seq=0, blackout="true")
+    assert status == 201
+    shown = (await deck.client.get(f"/api/events/{EVENT}/stage", headers=deck.auth("stage"))).json()["message"]
+    assert (shown["text"], shown["blackout"]) == ("Time is up", True)
+    assert (await _state(deck))["message"] == "Time is up"
+    assert (await _press(deck, "stage/clear", seq=1))[0] == 200
+    status, _ = await _press(deck, "stage/messages/wrap_up", seq=2)  # without: no blackout
+    shown = (await deck.client.get(f"/api/events/{EVENT}/stage", headers=deck.auth("stage"))).json()["message"]
+    assert (shown["text"], shown["blackout"]) == ("Please wrap up", False)
+
+
 async def test_relative_verbs_refuse_clearly(deck):
     seq = 0
     status, body = await _press(deck, "timers/current/pause", seq=seq)
