@@ -10,6 +10,7 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from schedules.clock import change_between, read_local, utc_label, utc_offset, wall
 from schedules.durations import combine_local, format_clock, format_duration
+from schedules.locales import has_native_digits, locale_id
 from schedules.model import MAX_CALL_BEFORE, Role, Schedule, Target, ZoomSettings
 from schedules.problems import Path
 from schedules.resolve import event_window, planned_segments, to_utc, zone
@@ -43,6 +44,7 @@ def check_rules(schedule: Schedule) -> list[Finding]:
         *_targets(schedule),
         *_people_zones(schedule),
         *_call_times(schedule),
+        *_locales(schedule),
     ]
     if zone(schedule.event.timezone) is None:
         findings.append((("event", "timezone"), *_unknown_zone(schedule.event.timezone)))
@@ -420,6 +422,49 @@ def _buttons(i: int, target: Target) -> Iterator[Finding]:
         if verb in seen:
             yield (("targets", i, "buttons", j), f"'{verb}' is listed twice", "list each button once")
         seen.add(verb)
+
+
+def _locales(schedule: Schedule) -> Iterator[Finding]:
+    """Every locale the file names is one CLDR knows; native digits only where this product writes them."""
+
+    def known(path: Path, value: str) -> Iterator[Finding]:
+        try:
+            locale_id(value)
+        except ValueError as exc:
+            message, fix = str(exc).split("; ", 1)
+            yield path, message, fix
+
+    yield from known(("event", "language"), schedule.event.language)
+    for key in schedule.event.titles:
+        yield from known(("event", "titles", key), key)
+    for i, person in enumerate(schedule.people):
+        if person.locale:
+            yield from known(("people", i, "locale"), person.locale)
+    for i, seg in enumerate(schedule.segments):
+        for key in seg.titles:
+            yield from known(("segments", i, "titles", key), key)
+    for i, cue in enumerate(schedule.cues):
+        for field in ("titles", "messages"):
+            for key in getattr(cue, field):
+                yield from known(("cues", i, field, key), key)
+    for i, target in enumerate(schedule.targets):
+        if target.locale:
+            found = list(known(("targets", i, "locale"), target.locale))
+            yield from found
+            if found:
+                continue
+        locale = locale_id(target.locale) if target.locale else None
+        if target.digits == "native":
+            try:
+                locale = locale or locale_id(schedule.event.language)
+            except ValueError:
+                continue  # reported under event.language
+            if not has_native_digits(locale):
+                yield (
+                    ("targets", i, "digits"),
+                    f"locale '{locale}' has no native digits Showcaller writes (km, lo, my and th have)",
+                    "remove digits: native, or set locale: to km, lo, my or th",
+                )
 
 
 def _unknown_zone(name: str) -> tuple[str, str]:

@@ -1,0 +1,71 @@
+"""Who reads what in which locale: the event's default, each target's, each person's (issue 30).
+
+`event.language` is everyone's default; a target, a person or an agenda viewer may have its own
+locale. Event-specific text (titles, reminder messages) has per-locale overrides in the schedule
+file (`titles: {fr: ...}`): the reader's locale, else its language, else the file's own text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from schedules.locales import ENGLISH, Reader, language_of, locale_id
+from schedules.model import Person, Schedule, Target
+
+
+def event_locale(schedule: Schedule) -> str:
+    """The event's default locale id ('en' for the default `language: English`)."""
+    try:
+        return locale_id(schedule.event.language)
+    except ValueError:  # refused by the schedule rules; a hand-built schedule reads as English
+        return "en"
+
+
+def _reader(locale: str) -> Reader:
+    return ENGLISH if language_of(locale) == "en" else Reader(locale)
+
+
+def target_reader(schedule: Schedule, target: Target | None) -> Reader:
+    """How `target`'s messages are written: its locale (default: the event's), digits, calendar."""
+    if target is None:
+        return _reader(event_locale(schedule))
+    locale = locale_id(target.locale) if target.locale else event_locale(schedule)
+    if language_of(locale) == "en" and target.digits == "latin" and target.calendar == "gregorian":
+        return ENGLISH
+    return Reader(locale, target.digits, target.calendar)
+
+
+def person_reader(schedule: Schedule, person: Person | None) -> Reader:
+    """How `person`'s invites, run sheet and presenter view are written."""
+    if person is not None and person.locale:
+        return _reader(locale_id(person.locale))
+    return _reader(event_locale(schedule))
+
+
+def translated(text: str, translations: Mapping[str, str], reader: Reader) -> str:
+    """`text` for `reader`: the override for its locale, else for its language, else `text`."""
+    if reader.locale is None or not translations:
+        return text
+    by_id = {_safe_id(k): v for k, v in translations.items()}
+    return by_id.get(reader.locale) or by_id.get(language_of(reader.locale)) or text
+
+
+def _safe_id(value: str) -> str:
+    try:
+        return locale_id(value)
+    except ValueError:
+        return value
+
+
+def locales_used(schedule: Schedule) -> dict[str, list[str]]:
+    """Every locale the event writes in other than English, with who reads it ('target slack-fr',
+    'person pottler'); the event's own default counts for everyone without one."""
+    used: dict[str, list[str]] = {}
+    default = event_locale(schedule)
+    for target in schedule.targets:
+        locale = locale_id(target.locale) if target.locale else default
+        used.setdefault(locale, []).append(f"target {target.id}")
+    for person in schedule.people:
+        if person.locale:
+            used.setdefault(locale_id(person.locale), []).append(f"person {person.id}")
+    return {k: v for k, v in used.items() if language_of(k) != "en"}
