@@ -51,6 +51,7 @@ def root(
 COMMAND_MODULES = {
     "config": "config_cmds",
     "events": "event_cmds",
+    "locale": "locale_cmds",
     **dict.fromkeys(
         (
             "advance",

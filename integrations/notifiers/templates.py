@@ -90,7 +90,7 @@ def template_context(n: Notification) -> dict[str, Any]:
         "links": list(n.links),
         "severity": n.severity.value,
         "time": n.local(),
-        "date": format_local(n.at, n.timezone, with_date=True),
+        "date": format_local(n.at, n.timezone, with_date=True, reader=n.reader),
     }
 
 

@@ -35,7 +35,7 @@ def problems(text: str) -> list[str]:
     return caught.value.render().splitlines()[:-1]
 
 
-def test_locales_load_from_ids_and_english_names():
+def test_locales_load_from_ids_and_english_names(catalogs):
     schedule = load_text(
         HEAD.format(language="French")
         + "    titles: {th: หนึ่ง, fr: Un}\n"
@@ -43,6 +43,7 @@ def test_locales_load_from_ids_and_english_names():
         + "targets:\n  - {id: a, kind: slack, url_env: A, locale: th, digits: native, calendar: buddhist}\n"
         + "  - {id: b, kind: slack, url_env: B}\n",
         "f.yaml",
+        catalogs=catalogs,
     )
     assert event_locale(schedule) == "fr"
     assert target_reader(schedule, schedule.targets[0]) == Reader("th", "native", "buddhist")
