@@ -37,23 +37,33 @@ def visible_length(text: str) -> int:
     return sum(1 for c in clusters(text) if c.strip(ZERO_WIDTH))
 
 
-def cut(text: str, limit: int, measure: Callable[[str], int] = len, ellipsis: str = ELLIPSIS) -> str:
+def prefix(text: str, limit: int, measure: Callable[[str], int] = len) -> str:
+    """The longest start of `text` within `limit` (as `measure` counts) that ends between clusters."""
+    if measure(text) <= limit:
+        return text
+    kept, used = [], 0
+    for cluster in clusters(text):
+        size = measure(cluster)
+        if used + size > limit:
+            break
+        kept.append(cluster)
+        used += size
+    return "".join(kept)
+
+
+def cut(
+    text: str, limit: int, measure: Callable[[str], int] = len, ellipsis: str = ELLIPSIS, *, trim: bool = True
+) -> str:
     """`text` within `limit` as `measure` counts it (code points by default), cut between grapheme
-    clusters and ending in `ellipsis` when cut; whitespace and zero-width characters before the
-    ellipsis are dropped. Text that fits is returned unchanged."""
+    clusters and ending in `ellipsis` when cut; with `trim`, whitespace and zero-width spaces before
+    the ellipsis are dropped. Text that fits is returned unchanged."""
     if measure(text) <= limit:
         return text
     room = limit - measure(ellipsis)
     if room < 0:
         return ""
-    kept, used = [], 0
-    for cluster in clusters(text):
-        size = measure(cluster)
-        if used + size > room:
-            break
-        kept.append(cluster)
-        used += size
-    return _trim("".join(kept)) + ellipsis
+    kept = prefix(text, room, measure)
+    return (_trim(kept) if trim else kept) + ellipsis
 
 
 def _trim(text: str) -> str:

@@ -48,8 +48,8 @@ class Assets(StaticFiles):
 def asset_version() -> str:
     """A short hash of the static files, added to their URLs so browsers never run stale code."""
     digest = hashlib.sha256()
-    for path in sorted(STATIC_DIR.iterdir()):
-        digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted(p for p in STATIC_DIR.rglob("*") if p.is_file()):  # fonts/ too
+        digest.update(path.relative_to(STATIC_DIR).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()[:10]
 
 

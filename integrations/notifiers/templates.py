@@ -11,6 +11,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from integrations.notifiers.errors import TemplateError
 from integrations.notifiers.message import Notification, format_local
+from schedules.graphemes import prefix
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class MessageTemplate:
             # send the default text and leave a trace.
             log.warning("template failed for %s (%s); sent default text", notification.cue_id, exc)
             return notification.text
-        return out[:MAX_OUTPUT_CHARS]
+        return prefix(out, MAX_OUTPUT_CHARS)  # between grapheme clusters
 
     def __repr__(self) -> str:
         return f"MessageTemplate({self.source[:40]!r}{'…' if len(self.source) > 40 else ''})"
