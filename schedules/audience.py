@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from schedules.locales import ENGLISH, Reader, language_of, locale_id
+from schedules.locales import ENGLISH, Reader, has_native_digits, language_of, locale_id
 from schedules.model import Person, Schedule, Target
 
 
@@ -55,6 +55,59 @@ def _safe_id(value: str) -> str:
         return locale_id(value)
     except ValueError:
         return value
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    """The tags of an Accept-Language header, most wanted first ('*' and q=0 left out)."""
+    ranked = []
+    for n, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, n, tag.strip()))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def agenda_reader(
+    schedule: Schedule,
+    lang: str | None,
+    accept_language: str | None,
+    catalogs: list[str],
+    digits: str | None = None,
+    calendar: str | None = None,
+) -> Reader:
+    """How one viewer of the public agenda reads it: `?lang=` when it names a locale CLDR knows,
+    else the first of Accept-Language the event can serve (its language, a title override, a
+    catalog), else the event's language. `digits=native` and `calendar=buddhist` apply when asked."""
+    default = event_locale(schedule)
+    served = {default, *catalogs, *(_safe_id(k) for k in schedule.event.titles)}
+    served |= {_safe_id(k) for seg in schedule.segments for k in seg.titles}
+    chosen = default
+    try:
+        # Asked for by name: any locale CLDR knows (the browser formats times in it).
+        chosen = locale_id(lang) if lang else default
+    except ValueError:
+        lang = None
+    for tag in [] if lang else parse_accept_language(accept_language):
+        try:
+            code = locale_id(tag)
+        except ValueError:
+            continue
+        if code in served or language_of(code) in {language_of(x) for x in served}:
+            chosen = code if code in served else next(x for x in served if language_of(x) == language_of(code))
+            break
+    native = "native" if digits == "native" and has_native_digits(chosen) else "latin"
+    era = "buddhist" if calendar == "buddhist" else "gregorian"
+    if language_of(chosen) == "en" and native == "latin" and era == "gregorian":
+        return ENGLISH
+    return Reader(chosen, native, era)  # type: ignore[arg-type]  # checked just above
 
 
 def locales_used(schedule: Schedule) -> dict[str, list[str]]:

@@ -30,6 +30,8 @@ NATIVE_DIGITS = {
     "my": "၀၁၂၃၄၅၆၇၈၉",
     "th": "๐๑๒๓๔๕๖๗๘๙",
 }
+# The Unicode extension a browser's Intl takes for those digits (th-u-nu-thai).
+INTL_NUMBERING = {"km": "khmr", "lo": "laoo", "my": "mymr", "th": "thai"}
 BUDDHIST_YEAR_OFFSET = 543  # 2022 CE is 2565 BE
 # CLDR's abbreviated era of the Buddhist calendar (root: "BE").
 BUDDHIST_ERA = {"th": "พ.ศ.", "lo": "ພ.ສ.", "km": "ព.ស."}
@@ -99,6 +101,14 @@ class Reader:
     def tag(self) -> str:
         """The BCP 47 tag for `lang=` attributes: 'pt-BR', 'th'."""
         return (self.locale or DEFAULT_LOCALE).replace("_", "-")
+
+    @property
+    def intl(self) -> str:
+        """The BCP 47 tag a browser's Intl formats with for this reader, calendar and digits spelled
+        out (Intl's Thai would otherwise pick the Buddhist calendar by itself): 'th-u-ca-buddhist-nu-thai'."""
+        calendar = "buddhist" if self.calendar == "buddhist" else "gregory"
+        numbering = INTL_NUMBERING.get(language_of(self.locale or DEFAULT_LOCALE), "latn")
+        return f"{self.tag}-u-ca-{calendar}-nu-{numbering if self.digits == 'native' else 'latn'}"
 
     def _babel(self) -> Locale:
         return Locale.parse(self.locale or DEFAULT_LOCALE)

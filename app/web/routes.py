@@ -15,6 +15,8 @@ from app.api.deps import get_runtime
 from app.api.openapi import HTML_NOT_FOUND
 from app.core.vocabulary import DELIVERY_FAILED, ROLE_RANK
 from app.web import public_api
+from schedules.audience import agenda_reader
+from schedules.i18n import available
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -60,12 +62,26 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
         return templates.TemplateResponse(
             request, "missing.html", {"event_id": event_id}, status_code=404, headers=PAGE_HEADERS
         )
-    event = runtime.schedule(event_id).event
+    schedule = runtime.schedule(event_id)
+    event = schedule.event
+    # Issue 30: who reads this page in which locale (?lang=, else Accept-Language); the page sets
+    # lang= on each text it shows and formats times with `intl` (digits, calendar when asked).
+    query = request.query_params
+    reader = agenda_reader(
+        schedule,
+        query.get("lang"),
+        request.headers.get("accept-language"),
+        available(),
+        query.get("digits"),
+        query.get("calendar"),
+    )
     context = {
         "event_id": event_id,
         "title": event.title,
         "static": STATIC_PREFIX,
         "version": asset_version(),
+        "lang": reader.tag,
+        "intl": reader.intl if not reader.english else "en-GB",
         # The console's scripts read roles and failed statuses from the page instead of spelling them.
         "role_rank": ROLE_RANK,
         "failed_statuses": list(DELIVERY_FAILED),
