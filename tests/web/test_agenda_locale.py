@@ -4,6 +4,7 @@ digits and the Buddhist era when asked. In Chromium at 390x844, in French and Th
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -104,6 +105,43 @@ async def test_agenda_in_french_and_thai_on_a_phone(browser, make_server, shot):
         await expect(time).to_have_text(re.compile("^๑๔:๑๕"))
         await _no_overflow(thai)
         await shot(thai, "agenda-th-phone")
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
+async def test_the_presenter_view_gets_its_words_in_the_readers_locale(sqlite_url, service_for):
+    service = await service_for(sqlite_url, bangkok(14, 20), transport=receivers, base_url="http://sc.test")
+    french = (await service.client.get(f"/stage/{EVENT}?lang=fr")).text
+    words = json.loads(re.search(r"data-words='([^']*)'", french).group(1))
+    assert words["time_left"] == "Temps restant pour cette séquence" and words["lang"] == "fr"
+    assert 'lang="fr">Plein écran</button>' in french
+    english = (await service.client.get(f"/stage/{EVENT}?person=nilim-baruah")).text
+    assert 'lang="en">Full screen</button>' in english and 'data-text-lang="en"' in english
+
+
+@pytest.mark.browser
+async def test_presenter_view_in_french_on_a_phone(browser, make_server, shot):
+    from app.store import tokens_repo
+
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    try:
+        async with server.runtime.db.begin() as conn:
+            _, token = await tokens_repo.create_token(conn, "Presenter", "stage", server.clock.now(), event_id=EVENT)
+        context = await browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, timezone_id="Asia/Bangkok"
+        )
+        page = await context.new_page()
+        page.on("pageerror", lambda error: server.page_errors.append(str(error)))
+        await page.goto(f"{server.url}/stage/{EVENT}?lang=fr#token={token}")
+        await expect(page.get_by_test_id("stage-clock-label")).to_have_text("Temps restant pour cette séquence")
+        await expect(page.get_by_test_id("stage-clock-label")).to_have_attribute("lang", "fr")
+        await expect(page.get_by_test_id("stage-next")).to_have_text(re.compile("^Ensuite\u00a0: Open discussion"))
+        await expect(page.get_by_test_id("stage-segment")).to_have_attribute("lang", "en")  # the file's own title
+        await expect(page.get_by_role("button", name="Plein écran")).to_be_visible()
+        await _no_overflow(page)
+        await shot(page, "stage-fr-phone", full_page=False)
         assert server.page_errors == []
     finally:
         await server.stop()
