@@ -108,17 +108,3 @@ def agenda_reader(
     if language_of(chosen) == "en" and native == "latin" and era == "gregorian":
         return ENGLISH
     return Reader(chosen, native, era)  # type: ignore[arg-type]  # checked just above
-
-
-def locales_used(schedule: Schedule) -> dict[str, list[str]]:
-    """Every locale the event writes in other than English, with who reads it ('target slack-fr',
-    'person pottler'); the event's own default counts for everyone without one."""
-    used: dict[str, list[str]] = {}
-    default = event_locale(schedule)
-    for target in schedule.targets:
-        locale = locale_id(target.locale) if target.locale else default
-        used.setdefault(locale, []).append(f"target {target.id}")
-    for person in schedule.people:
-        if person.locale:
-            used.setdefault(locale_id(person.locale), []).append(f"person {person.id}")
-    return {k: v for k, v in used.items() if language_of(k) != "en"}

@@ -71,9 +71,9 @@ def bodies(recorder: Recorder, path: str) -> list[dict]:
 
 
 @pytest.fixture
-async def both(service_for, sqlite_url, monkeypatch):
-    french = await run_event(service_for, sqlite_url, monkeypatch, (french_mekong(), "mekong-fr.yaml"))
-    return french
+async def both(service_for, database_url, monkeypatch):
+    """The French run, on SQLite and on PostgreSQL."""
+    return await run_event(service_for, database_url, monkeypatch, (french_mekong(), "mekong-fr.yaml"))
 
 
 async def test_every_message_to_the_french_target_is_french(both):
@@ -96,7 +96,7 @@ async def test_every_message_to_the_french_target_is_french(both):
     assert ANNOUNCEMENT not in everything
 
 
-async def test_the_english_targets_are_unchanged(both, service_for, sqlite_url, monkeypatch, tmp_path):
+async def test_the_english_targets_are_unchanged(both, service_for, monkeypatch, tmp_path):
     english = await run_event(
         service_for, f"sqlite+aiosqlite:///{tmp_path / 'en.db'}", monkeypatch, (mekong_text(), "mekong.yaml")
     )
