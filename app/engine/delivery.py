@@ -421,7 +421,8 @@ def _words(schedule: Schedule, spec: Any, target_id: str) -> Words:
     """The words of target `target_id`: its locale's catalog (English when it has none). A string
     the catalog lacks goes out in English and says so in the log; the schedule's load refuses an
     event whose targets' locales lack a string it needs (schedules/catalog_check.py), so this is
-    only for what changed since (a catalog edited under a running service)."""
+    only for what that check did not foresee. Catalogs are read once per process (restart after
+    editing one)."""
 
     def missing(msgid: str) -> None:
         log.warning("target %s: no %s translation of %r; sent in English", target_id, words.reader.locale, msgid)
