@@ -6,7 +6,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 _DURATION = re.compile(
-    r"^\s*(?P<sign>[-+])?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m(?:in)?)?\s*(?:(?P<s>\d+)\s*s)?\s*$"
+    r"^\s*(?P<sign>[-+])?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m(?:in)?)?\s*(?:(?P<s>\d+)\s*s)?\s*$",
+    re.ASCII,  # ASCII digits only: "๓m" (Thai three) is refused, never read as 3 minutes
 )
 
 
@@ -97,7 +98,7 @@ def parse_clock(value: object) -> time | datetime:
             return time(whole_hours, whole_minutes)
     if isinstance(value, str):
         text = value.strip()
-        if re.match(TIME_PATTERN, text):
+        if re.match(TIME_PATTERN, text, re.ASCII):  # ASCII digits only, as for durations
             # "02:30+01:00": a wall time with the offset that picks one reading on a clock-change day.
             hours, rest = text.split(":", 1)
             offset = rest[2:]

@@ -21,8 +21,11 @@ ELLIPSIS = "…"
 
 
 def fit(text: str, limit: int) -> str:
-    """Composed text cut to `limit` characters, marked with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
+    """Composed text cut to `limit` characters, marked with an ellipsis when cut; the cut falls
+    between grapheme clusters (a Thai syllable, a flag, an accented letter stays whole)."""
+    from schedules.graphemes import cut
+
+    return cut(text, limit, ellipsis=ELLIPSIS, trim=False)
 
 
 def too_long(value: str, limit: int) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from schedules.i18n import CATALOGS
 from schedules.limits import SOURCE, fit, too_long
 from schedules.model import UNION_TAGS, Schedule
 from schedules.problems import Path, Problem, ScheduleError
@@ -40,8 +41,9 @@ def check_source(file: str) -> None:
         raise ScheduleError(shown, [Problem(1, 1, (), f"the file's name {problem}", fix, shown)])
 
 
-def load_text(text: str, file: str = "<schedule>", max_bytes: int = MAX_BYTES) -> Schedule:
-    """Parse and fully validate schedule text; raise ScheduleError listing every problem."""
+def load_text(text: str, file: str = "<schedule>", max_bytes: int = MAX_BYTES, catalogs: FsPath = CATALOGS) -> Schedule:
+    """Parse and fully validate schedule text; raise ScheduleError listing every problem. A target
+    in another locale must find every string it needs translated and reviewed in `catalogs`."""
     data, marks = parse_yaml(text, file, max_bytes)
     if not isinstance(data, dict):
         raise ScheduleError(file, [Problem(1, 1, (), "the top level must be a mapping", "start with `event:`", file)])
@@ -51,9 +53,9 @@ def load_text(text: str, file: str = "<schedule>", max_bytes: int = MAX_BYTES) -
         problems = _pydantic_problems(exc, marks, file)
         repaired, dropped, index_map = _repair(data, exc)
         if repaired is not None:
-            problems += _rule_problems(repaired, marks, file, skip=dropped, index_map=index_map)
+            problems += _rule_problems(repaired, marks, file, skip=dropped, index_map=index_map, catalogs=catalogs)
         raise ScheduleError(file, problems) from None
-    problems = _rule_problems(schedule, marks, file)
+    problems = _rule_problems(schedule, marks, file, catalogs=catalogs)
     if problems:
         raise ScheduleError(file, problems)
     return schedule
@@ -152,10 +154,15 @@ def _delete(data: Any, path: Path) -> bool:
 
 
 def _rule_problems(
-    schedule: Schedule, marks: Marks, file: str, skip: Sequence[Path] = (), index_map: dict | None = None
+    schedule: Schedule,
+    marks: Marks,
+    file: str,
+    skip: Sequence[Path] = (),
+    index_map: dict | None = None,
+    catalogs: FsPath = CATALOGS,
 ) -> list[Problem]:
     problems = []
-    for path, message, fix in check_rules(schedule):
+    for path, message, fix in check_rules(schedule, catalogs):
         path = _remap(path, index_map or {})
         if any(path[: len(d)] == d for d in skip):
             continue
@@ -164,7 +171,7 @@ def _rule_problems(
     return problems
 
 
-def load_file(path: str | FsPath, max_bytes: int = MAX_BYTES) -> Schedule:
+def load_file(path: str | FsPath, max_bytes: int = MAX_BYTES, catalogs: FsPath = CATALOGS) -> Schedule:
     """Read and validate a schedule file from disk (never more than `max_bytes` of it)."""
     file = str(path)
     try:
@@ -179,7 +186,7 @@ def load_file(path: str | FsPath, max_bytes: int = MAX_BYTES) -> Schedule:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ScheduleError(file, [Problem(0, 0, (), f"cannot read: {reason}", "check the path", file)]) from None
-    return load_text(decode_schedule(raw, file), file, max_bytes)
+    return load_text(decode_schedule(raw, file), file, max_bytes, catalogs)
 
 
 def decode_schedule(raw: bytes, file: str) -> str:

@@ -52,6 +52,21 @@ Ident = Annotated[
     str, Field(pattern=rf"^[a-z0-9][a-z0-9_-]{{0,{limits.ID - 1}}}$", description="lower-case id: a-z 0-9 - _")
 ]
 Title = Annotated[str, Field(min_length=1, max_length=limits.TITLE)]
+LocaleName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=limits.ID,
+        description="a CLDR locale (fr, th, my, km, lo, vi, pt-BR) or a language's English name (French)",
+    ),
+]
+# Event-specific text in other languages: {fr: "Dialogue du Mékong", th: "..."} (schedule rules check the keys).
+Translations = Annotated[
+    dict[LocaleName, Title],
+    Field(description="this text per locale, for readers in that locale (keys: CLDR locales such as fr, th)"),
+]
+Digits = Literal["native", "latin"]
+Calendar = Literal["gregorian", "buddhist"]
 
 
 class Strict(BaseModel):
@@ -111,7 +126,11 @@ class Event(Strict):
     timezone: Annotated[str, Field(max_length=limits.ID)] = Field(description="IANA time zone, e.g. Asia/Bangkok")
     start: Clock | None = Field(None, description="when the event opens (default: first segment)")
     end: Clock | None = Field(None, description="when the event closes (default: last segment)")
-    language: str = "English"
+    language: str = Field(
+        "English",
+        description="everyone's default locale: a CLDR locale (fr, th) or a language's English name (English)",
+    )
+    titles: Translations = Field(default_factory=dict)
     host_country: str | None = None
     organisers: list[str] = Field(default_factory=list)
     description: str | None = None
@@ -128,6 +147,9 @@ class Person(Strict):
     roles: list[Role] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list, description="interpreters: e.g. [Khmer, English]")
     timezone: str | None = Field(None, description="their own IANA zone: invites and run sheets show it too")
+    locale: LocaleName | None = Field(
+        None, description="their invites, run sheet and presenter link in this locale (default: event.language)"
+    )
     prepare: str | None = Field(None, description="what they should prepare (on their run sheet)")
     call_before: Duration | None = Field(
         None, description="this person's own call time before each of their slots (overrides their role's)"
@@ -181,6 +203,7 @@ class Respondents(Strict):
 class Segment(Strict):
     id: Ident
     title: Title
+    titles: Translations = Field(default_factory=dict)
     kind: SegmentKind = SegmentKind.other
     start: Clock
     end: Clock | None = None
@@ -225,6 +248,10 @@ class CueSpec(Strict):
     offset: Duration = timedelta(0)
     targets: list[Ident] = Field(default_factory=list, description="target ids; empty = every target")
     title: Title | None = None
+    titles: Translations = Field(default_factory=dict)
+    messages: dict[LocaleName, Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+        default_factory=dict, description="the message per locale, for targets in that locale"
+    )
 
     @model_validator(mode="after")
     def _at_or_segment(self) -> CueSpec:
@@ -389,6 +416,9 @@ class Target(Strict):
     token_env: EnvName | None = Field(None, description="zoom_chat: the verification token")
     secret_env: EnvName | None = Field(None, description="webhook: the Standard Webhooks signing secret")
     timezone: str | None = Field(None, description="show times in this zone instead of the event's")
+    locale: LocaleName | None = Field(None, description="write its messages in this locale (default: event.language)")
+    digits: Digits = Field("latin", description="native: Khmer, Lao, Myanmar or Thai digits in its messages")
+    calendar: Calendar = Field("gregorian", description="buddhist: Buddhist-era years (2565 for 2022), era printed")
     filter: TargetFilter = Field(default_factory=TargetFilter)
     template: str | None = Field(None, description="Jinja2 template for the message text")
     hosts: bool = Field(False, description="receives readiness alerts and failures meant for hosts")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path as FilePath
 from typing import Any
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from schedules.clock import change_between, read_local, utc_label, utc_offset, wall
 from schedules.durations import combine_local, format_clock, format_duration
+from schedules.i18n import CATALOGS
+from schedules.locales import has_native_digits, locale_id
 from schedules.model import MAX_CALL_BEFORE, Role, Schedule, Target, ZoomSettings
 from schedules.problems import Path
 from schedules.resolve import event_window, planned_segments, to_utc, zone
@@ -34,8 +37,9 @@ def is_email(value: str) -> bool:
     return True
 
 
-def check_rules(schedule: Schedule) -> list[Finding]:
-    """Every cross-field problem in a schedule that already passed the model."""
+def check_rules(schedule: Schedule, catalogs: FilePath = CATALOGS) -> list[Finding]:
+    """Every cross-field problem in a schedule that already passed the model (a target in another
+    locale is checked against the catalogs in `catalogs`)."""
     findings = [
         *_duplicates(schedule),
         *_references(schedule),
@@ -43,7 +47,10 @@ def check_rules(schedule: Schedule) -> list[Finding]:
         *_targets(schedule),
         *_people_zones(schedule),
         *_call_times(schedule),
+        *_locales(schedule),
     ]
+    if not any(f[0][:1] in (("event",), ("targets",)) and "locale" in f[1] for f in findings):
+        findings.extend(_catalogs(schedule, catalogs))
     if zone(schedule.event.timezone) is None:
         findings.append((("event", "timezone"), *_unknown_zone(schedule.event.timezone)))
     else:
@@ -420,6 +427,85 @@ def _buttons(i: int, target: Target) -> Iterator[Finding]:
         if verb in seen:
             yield (("targets", i, "buttons", j), f"'{verb}' is listed twice", "list each button once")
         seen.add(verb)
+
+
+def _locales(schedule: Schedule) -> Iterator[Finding]:
+    """Every locale the file names is one CLDR knows; native digits only where this product writes them."""
+
+    def known(path: Path, value: str) -> Iterator[Finding]:
+        try:
+            locale_id(value)
+        except ValueError as exc:
+            message, fix = str(exc).split("; ", 1)
+            yield path, message, fix
+
+    yield from known(("event", "language"), schedule.event.language)
+    for key in schedule.event.titles:
+        yield from known(("event", "titles", key), key)
+    for i, person in enumerate(schedule.people):
+        if person.locale:
+            yield from known(("people", i, "locale"), person.locale)
+    for i, seg in enumerate(schedule.segments):
+        for key in seg.titles:
+            yield from known(("segments", i, "titles", key), key)
+    for i, cue in enumerate(schedule.cues):
+        for field in ("titles", "messages"):
+            for key in getattr(cue, field):
+                yield from known(("cues", i, field, key), key)
+    for i, target in enumerate(schedule.targets):
+        if target.locale:
+            found = list(known(("targets", i, "locale"), target.locale))
+            yield from found
+            if found:
+                continue
+        locale = locale_id(target.locale) if target.locale else None
+        if target.digits == "native":
+            try:
+                locale = locale or locale_id(schedule.event.language)
+            except ValueError:
+                continue  # reported under event.language
+            if not has_native_digits(locale):
+                yield (
+                    ("targets", i, "digits"),
+                    f"locale '{locale}' has no native digits Showcaller writes (km, lo, my and th have)",
+                    "remove digits: native, or set locale: to km, lo, my or th",
+                )
+
+
+def _catalogs(schedule: Schedule, root: FilePath) -> Iterator[Finding]:
+    """Drafts never reach a live channel: a target whose locale's catalog lacks (or has only as a
+    fuzzy draft) a string this event would send it is refused, naming the strings; so is a
+    reminder without a message in the locale of a target it goes to."""
+    from schedules.audience import target_reader, translated
+    from schedules.catalog_check import untranslated_for
+    from schedules.model import CueKind
+    from schedules.timeline import targets_for
+
+    for i, target in enumerate(schedule.targets):
+        reader = target_reader(schedule, target)
+        if reader.english:
+            continue
+        where: Path = ("targets", i, "locale") if target.locale else ("event", "language")
+        lacking = untranslated_for(schedule, target, reader, root)
+        if lacking:
+            shown = "; ".join(f"{msgid!r} ({why})" for msgid, why in list(lacking.items())[:6])
+            more = f" and {len(lacking) - 6} more" if len(lacking) > 6 else ""
+            yield (
+                where,
+                f"target '{target.id}' would be sent {len(lacking)} string(s) the {reader.locale} catalog "
+                f"cannot write (a draft is never sent): {shown}{more}",
+                f"translate and review them (`showcaller locale check {reader.locale}` lists them all), "
+                "or remove this target's locale",
+            )
+        for j, spec in enumerate(schedule.cues):
+            sent = target.id in targets_for(schedule, CueKind.reminder, spec.segment, spec.targets)
+            if sent and translated(spec.message, spec.messages, reader) is spec.message:
+                yield (
+                    ("cues", j, "message"),
+                    f"reminder '{spec.id}' goes to target '{target.id}' ({reader.locale}) but has no message "
+                    f"in {reader.locale}",
+                    f"add messages: {{{reader.locale}: ...}} to this cue, or leave the target out of its targets",
+                )
 
 
 def _unknown_zone(name: str) -> tuple[str, str]:

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from schedules import cue_words as words
 from schedules.adjustments import Adjustment, Announce, Delay, Resume, Undo, effective
+from schedules.i18n import ENGLISH_WORDS as EN
 from schedules.limits import TITLE, fit
-from schedules.messages_cues import people_line, respondent_label, segment_start_text
 from schedules.model import CueKind, Schedule
 from schedules.plan import SegmentStatus, SegmentTiming, _Replay, replay
 from schedules.resolve import planned_segments
@@ -305,36 +306,31 @@ def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | Non
             row.start,
             CueKind.segment_start,
             sid,
-            f"Now: {seg.title}",
-            segment_start_text(schedule, seg),
+            *words.segment_start(EN, schedule, seg),
             held=later,
             **times,
         )
         if row.duration > ending_soon:
             minutes = int(ending_soon.total_seconds() // 60)
-            upnext = f" Next: {schedule.segments[nxt.index].title}." if nxt else " It is the last segment."
             yield _cue(
                 schedule,
                 f"segment_ending_soon/{sid}{sfx}",
                 row.end - ending_soon,
                 CueKind.segment_ending_soon,
                 sid,
-                f"{seg.title}: {minutes} min left",
-                f"{seg.title} ends in {minutes} minutes.{upnext}",
+                *words.ending_soon(EN, seg, minutes, schedule.segments[nxt.index].title if nxt else None),
                 held=at_end,
                 severity="warning",
                 **times,
             )
         if nxt is None or nxt.start > row.end:
-            closing = " The event has ended." if nxt is None else ""
             yield _cue(
                 schedule,
                 f"segment_end/{sid}{sfx}",
                 row.end,
                 CueKind.segment_end,
                 sid,
-                f"Ended: {seg.title}",
-                f"{seg.title} has ended.{closing}",
+                *words.segment_end(EN, seg, last=nxt is None),
                 held=at_end,
                 **times,
             )
@@ -344,15 +340,14 @@ def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | Non
             for slot in range(r.count):
                 later_minutes = sum(r.slot_minutes(n) for n in range(slot + 1, r.count + 1))
                 at = row.end - timedelta(minutes=later_minutes)
-                who, minutes = respondent_label(schedule, seg, slot), r.slot_minutes(slot + 1)  # type: ignore[assignment]  # minutes: a float here
+                minutes = r.slot_minutes(slot + 1)  # type: ignore[assignment]  # minutes: a float here
                 yield _cue(
                     schedule,
                     f"respondent_slot/{sid}/{slot + 1}{sfx}",
                     at,
                     CueKind.respondent_slot,
                     sid,
-                    f"Respondent {slot + 1} of {r.count}: {seg.title}",
-                    f"Respondent {slot + 1} of {r.count} ({who}) has {minutes:g} minutes. Start their timer.",
+                    *words.respondent_slot(EN, schedule, seg, slot + 1, minutes),
                     held=at_end,
                     slot=slot + 1,
                     minutes=minutes,
@@ -368,8 +363,7 @@ def _segment_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | Non
                 row.start - schedule.readiness.before,
                 CueKind.readiness_check,
                 sid,
-                f"Readiness: {seg.title} in {before} min",
-                f"{seg.title} starts in {before} minutes. Expected: {people_line(schedule, expected)}.",
+                *words.readiness_planned(EN, schedule, seg, before, expected),
                 held=later,
                 people=expected,
                 **times,
@@ -395,7 +389,7 @@ def _reminder_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | No
             base + spec.offset,
             CueKind.reminder,
             spec.segment,
-            spec.title or "Reminder",
+            spec.title or words.REMINDER,
             spec.message,
             held=is_held,
             explicit=tuple(spec.targets),
@@ -420,15 +414,15 @@ def _one_timer_cues(schedule: Schedule, timer: Timer, now: datetime | None):
     # A running timer has ends_at; a paused one has paused_at.
     ends: datetime = timer.ends_at or ((now or timer.paused_at) + timer.remaining_at(now or timer.paused_at))  # type: ignore[operator, arg-type, assignment]
     label = timer.label or timer.id
-    data: dict[str, Any] = {"timer": timer.id, "seconds": timer.seconds, "ends": ends.isoformat()}
+    # The label rides along so a target in another locale can write the cue again (cue_words.render_cue).
+    data: dict[str, Any] = {"timer": timer.id, "seconds": timer.seconds, "ends": ends.isoformat(), "label": label}
     yield _cue(
         schedule,
         f"timer_start/{timer.id}",
         timer.started_at,
         CueKind.timer_start,
         timer.segment,
-        f"{label}: {_mmss(timer.seconds)} starts now",
-        f"{label} has {_mmss(timer.seconds)}.",
+        *words.timer_start(EN, label, timer.seconds),
         **data,
     )
     for kind, before, severity in thresholds:
@@ -439,8 +433,7 @@ def _one_timer_cues(schedule: Schedule, timer: Timer, now: datetime | None):
                 ends - before,
                 kind,
                 timer.segment,
-                f"{label}: {_mmss(int(before.total_seconds()))} left",
-                f"{label} has {_mmss(int(before.total_seconds()))} left.",
+                *words.timer_left(EN, label, int(before.total_seconds())),
                 held=paused,
                 severity=severity,
                 **data,
@@ -451,8 +444,7 @@ def _one_timer_cues(schedule: Schedule, timer: Timer, now: datetime | None):
         ends,
         CueKind.timer_up,
         timer.segment,
-        f"{label}: time is up",
-        f"{label}: time is up.",
+        *words.timer_up(EN, label),
         held=paused,
         severity="danger",
         **data,
@@ -466,7 +458,7 @@ def _announcement(schedule: Schedule, a: Announce) -> Cue:
         a.at,
         CueKind.announcement,
         None,
-        "Announcement",
+        words.ANNOUNCEMENT,
         a.message,
         explicit=a.targets,
     )
@@ -476,16 +468,9 @@ def _delay_notice(schedule: Schedule, rows: list[SegmentTiming], d: Delay) -> Cu
     """The hosts' short notice of a delay. Its text names only what the action did (not the new end
     time), so a later action never rewrites a notice already posted."""
     row = next((r for r in rows if not r.skipped and r.start <= d.at < r.end), None)
-    title = schedule.segments[row.index].title if row is not None else "The agenda"
-    amount = _mmss(abs(d.seconds))
     mode = d.mode or schedule.run.delay_mode
-    if d.seconds > 0:
-        head = f"Delay: {title} +{amount}"
-        after = "the segments after it absorb it" if mode == "absorb" else "everything after it moves later"
-        text = f"A host added {amount} to {title}; {after}."
-    else:
-        head = f"Brought forward: {title} -{amount}"
-        text = f"A host took {amount} off {title}."
+    title = schedule.segments[row.index].title if row is not None else None
+    head, text = words.delay_notice(EN, title, d.seconds, mode)
     return _cue(
         schedule,
         f"delay/{d.seq}",
@@ -514,10 +499,6 @@ def _correction(schedule: Schedule, undo: Undo, target: str, title: str, message
         severity="warning",
         undone=undo.target,
     )
-
-
-def _mmss(seconds: int) -> str:
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 __all__ = ["Cue", "RunState", "Timeline", "build_timeline", "plan_cues", "planned_segments", "replace"]

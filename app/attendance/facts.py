@@ -8,6 +8,7 @@ from typing import Any
 from app.core.text_rules import neutralise
 from app.store.attendance_rows import Fact
 from integrations.zoom.webhooks import ZoomEvent
+from schedules.graphemes import prefix
 
 # Zoom event suffix -> our fact kind.
 KINDS = {
@@ -46,7 +47,7 @@ def _clean(value: str | None, limit: int) -> str | None:
     # The text rule (app/core/text_rules.py): kept, not refused (a join must count), but with NUL,
     # control characters and lone surrogates replaced by U+FFFD so every store accepts it.
     value = neutralise(value)
-    return value[:limit] or None
+    return prefix(value, limit) or None  # between grapheme clusters
 
 
 def fact_from_event(event: ZoomEvent) -> Fact:

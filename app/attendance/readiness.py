@@ -10,6 +10,7 @@ from app.attendance.service import AttendanceService
 from app.engine.service import RunEngine
 from app.store import attendance_repo
 from schedules.adjustments import Announce
+from schedules.graphemes import cut
 from schedules.limits import TITLE, fit
 from schedules.model import Schedule
 from schedules.plan import SegmentTiming
@@ -37,8 +38,7 @@ def render(title: str, start: datetime, now: datetime, check: Check) -> tuple[st
     present = [e.label for e in check.present]
     head = f"Readiness: {title} in {minutes} min"
     summary = f"{head} — missing: {', '.join(missing)}" if missing else f"{head} — all present"
-    if len(summary) > TITLE_MAX:
-        summary = summary[: TITLE_MAX - 1] + "…"
+    summary = cut(summary, TITLE_MAX, trim=False)  # between grapheme clusters
     parts = [f"{title} starts in {minutes} minutes."]
     parts.append(f"Missing: {'; '.join(missing)}." if missing else "All expected people are present.")
     if present and missing:

@@ -52,6 +52,7 @@ COMMAND_MODULES = {
     "companion-page": "companion_cmds",
     "config": "config_cmds",
     "events": "event_cmds",
+    "locale": "locale_cmds",
     **dict.fromkeys(
         (
             "advance",

@@ -1,4 +1,5 @@
-"""Build the neutral Notification for one delivery from a fired cue, in the target's time zone."""
+"""Build the neutral Notification for one delivery from a fired cue, in the target's time zone and
+locale (issue 30: a target with its own locale gets the cue written again in its words)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ from datetime import datetime
 
 from app.engine.lateness import late_line
 from integrations.notifiers.message import Notification, format_local
+from schedules.cue_words import event_title, render_cue, segment_title
+from schedules.i18n import ENGLISH_WORDS, N_, Words
 from schedules.model import Schedule
+
+# The labels of a message's time fields, as people read them.
+ENDS, STARTS, NEXT, NEXT_STARTS, TIME_UP_AT = N_("Ends"), N_("Starts"), N_("Next"), N_("Next starts"), N_("Time up at")
+ITS_TIME = N_("its time")
 
 
 def _when(value: str | None) -> datetime | None:
@@ -20,39 +27,50 @@ def compose(
     target_tz: str | None,
     links: list[tuple[str, str]],
     buttons: list[tuple[str, str]] | None = None,
+    words: Words = ENGLISH_WORDS,
 ) -> Notification:
-    """The message a person sees for this cue: headline, text, time fields and useful links."""
+    """The message a person sees for this cue: headline, text, time fields and useful links, in
+    the words of `words`' reader (English: the cue's own text, as stored)."""
     data = cue.data or {}
     segment = schedule.segment(cue.segment) if cue.segment else None
+    w, reader = words, words.reader
     fields: list[tuple[str, object]] = []
     if cue.kind in ("segment_start", "segment_ending_soon", "respondent_slot") and _when(data.get("end")):
-        fields.append(("Ends", _when(data["end"])))
+        fields.append((w._(ENDS), _when(data["end"])))
     if cue.kind == "readiness_check" and _when(data.get("start")):
-        fields.append(("Starts", _when(data["start"])))
+        fields.append((w._(STARTS), _when(data["start"])))
     if data.get("next_title") and cue.kind in ("segment_start", "segment_ending_soon", "segment_end"):
-        fields.append(("Next", f"{data['next_title']}"))
+        following = schedule.segment(data["next"]) if data.get("next") else None
+        fields.append(
+            (w._(NEXT), segment_title(w, following, f"{data['next_title']}") if following else f"{data['next_title']}")
+        )
         if _when(data.get("next_start")):
-            fields.append(("Next starts", _when(data["next_start"])))
+            fields.append((w._(NEXT_STARTS), _when(data["next_start"])))
     if cue.kind.startswith("timer_") and _when(data.get("ends")):
-        fields.append(("Time up at", _when(data["ends"])))
-    text, when = cue.message, cue.due_at or cue.fired_at
+        fields.append((w._(TIME_UP_AT), _when(data["ends"])))
+    title, text = render_cue(w, schedule, cue.kind, cue.cue_id, cue.segment, data, cue.title, cue.message)
+    when = cue.due_at or cue.fired_at
     # A transition is news even when late, but people must not take it for "now" (README, lateness policy).
-    due = format_local(when, target_tz or schedule.event.timezone) if when is not None else "its time"
-    if late := late_line(cue.kind, getattr(cue, "note", None), getattr(cue, "late_ms", None), due):
+    zone_name = target_tz or schedule.event.timezone
+    due = format_local(when, zone_name, reader=reader) if when is not None else w._(ITS_TIME)
+    if late := late_line(cue.kind, getattr(cue, "note", None), getattr(cue, "late_ms", None), due, w):
         text = f"{late}\n{text}" if text else late
     return Notification(
         delivery_id=delivery_id,
         event_id=schedule.event.id,
-        event_title=schedule.event.title,
+        event_title=event_title(w, schedule),
         cue_id=cue.cue_id,
         kind=cue.kind,
-        title=cue.title,
+        title=title,
         text=text,
         at=cue.due_at or cue.fired_at,
-        timezone=target_tz or schedule.event.timezone,
-        segment_title=segment.title if segment else None,
+        timezone=zone_name,
+        segment_title=segment_title(w, segment) if segment else None,
         fields=tuple(fields),
         links=tuple(links),
         buttons=tuple(buttons or ()),
         severity=cue.severity,
+        locale=None if reader.english else reader.locale,
+        digits=reader.digits,
+        calendar=reader.calendar,
     )

@@ -37,6 +37,8 @@ from integrations.notifiers.kinds import TargetKind
 from integrations.notifiers.outcome import DeliveryResult
 from integrations.notifiers.pacing import SlackPacer
 from integrations.notifiers.sender import send
+from schedules.audience import target_reader
+from schedules.i18n import Words, words_for
 from schedules.model import Schedule
 
 log = logging.getLogger("showcaller.delivery")
@@ -368,8 +370,10 @@ class DeliveryWorker:
             return True
         schedule = self.schedules(row.event_id)
         buttons = await self._buttons(row)
-        notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id), buttons)  # type: ignore[union-attr]  # target is set when problem is empty
-        template = next((t.template for t in schedule.targets if t.id == row.target_id), None)
+        spec = next((t for t in schedule.targets if t.id == row.target_id), None)
+        words = _words(schedule, spec, row.target_id)
+        notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id), buttons, words)  # type: ignore[union-attr]  # target is set when problem is empty
+        template = spec.template if spec is not None else None
         # Signatures and Retry-After dates are about real time, even in a rehearsal's fast clock.
         outcome = await self._send_cuttable(target, notification, template)  # (target is set: no problem)
         if outcome is None:  # cut short by a stop: it may have arrived, so it goes again under its id
@@ -411,3 +415,17 @@ class DeliveryWorker:
             last_error=error,
         )
         return False
+
+
+def _words(schedule: Schedule, spec: Any, target_id: str) -> Words:
+    """The words of target `target_id`: its locale's catalog (English when it has none). A string
+    the catalog lacks goes out in English and says so in the log; the schedule's load refuses an
+    event whose targets' locales lack a string it needs (schedules/catalog_check.py), so this is
+    only for what that check did not foresee. Catalogs are read once per process (restart after
+    editing one)."""
+
+    def missing(msgid: str) -> None:
+        log.warning("target %s: no %s translation of %r; sent in English", target_id, words.reader.locale, msgid)
+
+    words = words_for(target_reader(schedule, spec), on_missing=missing)
+    return words

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from schedules.i18n import ENGLISH_WORDS, Words
+
 LATE_AFTER = timedelta(seconds=2)
 WARNING_TOLERANCE = timedelta(seconds=5)
 ALWAYS_DELIVER = {"segment_start", "segment_end", "announcement"}
@@ -23,13 +25,17 @@ def late_note(late_ms: int) -> str:
     return f"{LATE_NOTE} {late_ms / 1000:.1f} s"
 
 
-def late_line(kind: str, note: str | None, late_ms: int | None, due: str) -> str:
-    """The line a transition fired late adds to its message ('' if it was on time or is not a transition)."""
+def late_line(kind: str, note: str | None, late_ms: int | None, due: str, words: Words = ENGLISH_WORDS) -> str:
+    """The line a transition fired late adds to its message ('' if it was on time or is not a
+    transition), in the reader's words."""
     if kind not in TRANSITIONS or not (note or "").startswith(LATE_NOTE) or not late_ms:
         return ""
     seconds = late_ms // 1000
-    size = f"{seconds} s" if seconds < 60 else f"{round(seconds / 60)} min"
-    return f"(Posted {size} late: it was due at {due}.)"
+    if seconds < 60:
+        size = words._("{seconds} s", seconds=words.number(seconds))
+    else:
+        size = words._("{minutes} min", minutes=words.number(round(seconds / 60)))
+    return words._("(Posted {size} late: it was due at {due}.)", size=size, due=due)
 
 
 @dataclass(frozen=True)

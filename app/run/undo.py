@@ -17,6 +17,7 @@ from app.core.vocabulary import DeliveryStatus
 from app.engine.service import Txn
 from app.run import rundown_rules
 from app.store import outbox_repo
+from schedules import graphemes
 from schedules.adjustments import (
     Adjustment,
     Advance,
@@ -35,6 +36,7 @@ from schedules.adjustments import (
     Undo,
     effective,
 )
+from schedules.graphemes import prefix
 from schedules.model import Schedule
 from schedules.timeline import RunState, build_timeline
 
@@ -85,7 +87,7 @@ def summary(schedule: Schedule, actions: list[Adjustment], action: Adjustment) -
     if isinstance(action, TimerStart):
         return f"Start timer: {action.label}"
     if isinstance(action, Announce):
-        text = action.message if len(action.message) <= 60 else action.message[:57] + "..."
+        text = graphemes.cut(action.message, 60, ellipsis="...", trim=False)
         return f"Announcement: {text}"
     if isinstance(action, StageMessage):
         return f"Stage message: {action.text}"
@@ -128,8 +130,9 @@ def withdrawn_label(schedule: Schedule, row) -> str:
         return f"'{row.title}'"
     text = " ".join(row.message.split())
     if len(text) > QUOTE_CHARS:  # cut at a word, so the quote reads as the channel shows it
-        cut = text[: QUOTE_CHARS - 2]
-        text = (cut.rsplit(" ", 1)[0] if " " in cut else cut[:-1]).rstrip() + "..."
+        # Between grapheme clusters where there is no space (Thai, Khmer, Burmese write none).
+        cut = prefix(text, QUOTE_CHARS - 2)
+        text = (cut.rsplit(" ", 1)[0] if " " in cut else prefix(cut, len(cut) - 1)).rstrip() + "..."
     at = row.fired_at.astimezone(ZoneInfo(schedule.event.timezone)) if row.fired_at else None
     return f"the announcement{f' of {at:%H:%M}' if at else ''} '{text}'"
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from app.views.segments import public_people, segment_view
 from app.views.times import iso_utc
+from schedules.audience import event_locale
+from schedules.locales import Reader, locale_id
 from schedules.model import Schedule
 from schedules.timeline import Timeline
 
@@ -16,6 +18,17 @@ def iso_ms(moment: datetime) -> str:
     return iso_utc(moment)[:-1] + f".{moment.microsecond // 1000:03d}Z"
 
 
+def tags_of(translations: dict[str, str]) -> dict[str, str]:
+    """Per-locale texts keyed by BCP 47 tag ('pt-BR'), as a page's `lang=` attribute takes them."""
+    out = {}
+    for key, text in translations.items():
+        try:
+            out[Reader(locale_id(key)).tag] = text
+        except ValueError:
+            continue
+    return out
+
+
 def agenda_json(schedule: Schedule, timeline: Timeline, now: datetime) -> dict[str, Any]:
     """Event, run status, current/next ids, and every segment with projected/planned UTC times."""
     state = timeline.state_at(now)
@@ -23,7 +36,7 @@ def agenda_json(schedule: Schedule, timeline: Timeline, now: datetime) -> dict[s
     for row in timeline.segments:
         seg = schedule.segments[row.index]
         view = segment_view(schedule, row, public_people)
-        segments.append({**view, "skipped": row.skipped, "description": seg.description})
+        segments.append({**view, "skipped": row.skipped, "description": seg.description, "titles": tags_of(seg.titles)})
     active = [row for row in timeline.segments if not row.skipped]
     starts_at = active[0].start if active else state.planned_end
     event = schedule.event
@@ -34,6 +47,9 @@ def agenda_json(schedule: Schedule, timeline: Timeline, now: datetime) -> dict[s
             "date": event.date.isoformat(),
             "timezone": event.timezone,
             "language": event.language,
+            # The file's own text is in the event's language; `titles` gives it per locale (issue 30).
+            "lang": Reader(event_locale(schedule)).tag,
+            "titles": tags_of(event.titles),
             "organisers": list(event.organisers),
             "description": event.description,
         },

@@ -15,6 +15,10 @@ from app.api.deps import get_runtime
 from app.api.openapi import HTML_NOT_FOUND
 from app.core.vocabulary import DELIVERY_FAILED, ROLE_RANK
 from app.web import public_api
+from schedules.audience import agenda_reader, event_locale, person_reader
+from schedules.i18n import available, words_for
+from schedules.locales import ENGLISH, Reader, locale_id
+from schedules.stage_words import stage_words
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -48,8 +52,8 @@ class Assets(StaticFiles):
 def asset_version() -> str:
     """A short hash of the static files, added to their URLs so browsers never run stale code."""
     digest = hashlib.sha256()
-    for path in sorted(STATIC_DIR.iterdir()):
-        digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted(p for p in STATIC_DIR.rglob("*") if p.is_file()):  # fonts/ too
+        digest.update(path.relative_to(STATIC_DIR).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()[:10]
 
 
@@ -60,17 +64,46 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
         return templates.TemplateResponse(
             request, "missing.html", {"event_id": event_id}, status_code=404, headers=PAGE_HEADERS
         )
-    event = runtime.schedule(event_id).event
+    schedule = runtime.schedule(event_id)
+    event = schedule.event
+    # Issue 30: who reads this page in which locale (?lang=, else Accept-Language); the page sets
+    # lang= on each text it shows and formats times with `intl` (digits, calendar when asked).
+    query = request.query_params
+    reader = agenda_reader(
+        schedule,
+        query.get("lang"),
+        request.headers.get("accept-language"),
+        available(),
+        query.get("digits"),
+        query.get("calendar"),
+    )
+    person = schedule.person(query.get("person") or "") if template == "stage.html" else None
+    page_words = stage_words(words_for(_page_reader(schedule, person, query.get("lang"))))
     context = {
         "event_id": event_id,
         "title": event.title,
         "static": STATIC_PREFIX,
         "version": asset_version(),
+        "lang": reader.tag,
+        # The presenter view's words in its reader's locale, and the language of the file's own text.
+        "words": page_words,
+        "text_lang": Reader(event_locale(schedule)).tag,
+        "intl": reader.intl if not reader.english else "en-GB",
         # The console's scripts read roles and failed statuses from the page instead of spelling them.
         "role_rank": ROLE_RANK,
         "failed_statuses": list(DELIVERY_FAILED),
     }
     return templates.TemplateResponse(request, template, context, headers=PAGE_HEADERS)
+
+
+def _page_reader(schedule, person, lang: str | None) -> Reader:
+    """Who reads the presenter view: `?lang=` when it names a locale, else the person of the link."""
+    if lang:
+        try:
+            return Reader(locale_id(lang)) if not locale_id(lang).startswith("en") else ENGLISH
+        except ValueError:
+            pass
+    return person_reader(schedule, person)
 
 
 def include(app: FastAPI) -> None:

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from schedules.locales import ENGLISH, Calendar, Digits, Reader
+
 
 class Severity(StrEnum):
     """How loudly a target should show a notification."""
@@ -54,8 +56,12 @@ def gmt_offset(at: datetime, tz: str) -> str:
     return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def format_local(at: datetime, tz: str, *, with_date: bool = False) -> str:
-    """Show an aware instant in zone `tz`: "14:15 (GMT+7)", or "Tue 14 Jan 14:15 (GMT+7)"."""
+def format_local(at: datetime, tz: str, *, with_date: bool = False, reader: Reader = ENGLISH) -> str:
+    """Show an aware instant in zone `tz`: "14:15 (GMT+7)", or "Tue 14 Jan 14:15 (GMT+7)"; a reader
+    in another locale reads it its way ("14:15 (heure d’Indochine)", schedules/locales.py)."""
+    if not reader.english:
+        zone(tz)
+        return reader.time(at, tz, with_date=with_date)
     local = _aware_utc(at).astimezone(zone(tz))
     clock = local.strftime("%H:%M")
     if with_date:
@@ -86,6 +92,15 @@ class Notification(BaseModel):
     # Host action buttons (label, single-use link): rendered as each platform's link buttons.
     buttons: tuple[tuple[str, str], ...] = ()
     severity: Severity = Severity.info
+    # Who reads it (issue 30): None is the product's English, as it always was.
+    locale: str | None = None
+    digits: Digits = "latin"
+    calendar: Calendar = "gregorian"
+
+    @property
+    def reader(self) -> Reader:
+        """How times in this notification are shown."""
+        return Reader(self.locale, self.digits, self.calendar) if self.locale else ENGLISH
 
     @field_validator("links", "buttons")
     @classmethod
@@ -97,13 +112,13 @@ class Notification(BaseModel):
 
     def local(self, at: datetime | None = None, *, tz: str | None = None) -> str:
         """`at` (default: this notification's time) shown in `tz` (default: its timezone)."""
-        return format_local(at or self.at, tz or self.timezone)
+        return format_local(at or self.at, tz or self.timezone, reader=self.reader)
 
     def display_fields(self, tz: str | None = None) -> list[tuple[str, str]]:
         """Fields as text; datetime values are shown in `tz` (default: the notification's zone)."""
         zone_name = tz or self.timezone
         return [
-            (label, format_local(value, zone_name) if isinstance(value, datetime) else value)
+            (label, format_local(value, zone_name, reader=self.reader) if isinstance(value, datetime) else value)
             for label, value in self.fields
         ]
 

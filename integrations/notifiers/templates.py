@@ -11,6 +11,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from integrations.notifiers.errors import TemplateError
 from integrations.notifiers.message import Notification, format_local
+from schedules.graphemes import prefix
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class MessageTemplate:
             # send the default text and leave a trace.
             log.warning("template failed for %s (%s); sent default text", notification.cue_id, exc)
             return notification.text
-        return out[:MAX_OUTPUT_CHARS]
+        return prefix(out, MAX_OUTPUT_CHARS)  # between grapheme clusters
 
     def __repr__(self) -> str:
         return f"MessageTemplate({self.source[:40]!r}{'…' if len(self.source) > 40 else ''})"
@@ -90,7 +91,7 @@ def template_context(n: Notification) -> dict[str, Any]:
         "links": list(n.links),
         "severity": n.severity.value,
         "time": n.local(),
-        "date": format_local(n.at, n.timezone, with_date=True),
+        "date": format_local(n.at, n.timezone, with_date=True, reader=n.reader),
     }
 
 

@@ -8,7 +8,10 @@ const EVENT = encodeURIComponent(document.body.dataset.event);
 const API = `/api/public/events/${EVENT}`;
 const POLL_MS = 5000;
 const $ = (id) => document.getElementById(id);
-const fmt = zoneFormat(browserZone());
+// The viewer's locale (?lang=, else Accept-Language, chosen by the server): titles the schedule gives
+// in it are shown with lang= set, and times use its Intl tag (digits and calendar when asked).
+const LANG = document.body.dataset.lang || 'en';
+const fmt = zoneFormat(browserZone(), document.body.dataset.intl || 'en-GB');
 
 const page = { agenda: null, receivedAt: 0, stream: null, poller: null, signature: '' };
 
@@ -16,6 +19,19 @@ function person(p) {
   const name = p.honorific ? `${p.honorific} ${p.name}` : p.name;
   const about = [p.title, p.organisation].filter(Boolean).join(', ');
   return about ? `${name} — ${about}` : name;
+}
+
+/** The text of `item` for this viewer and the language it is in: its `titles` override, else its own. */
+function titled(item, fallbackLang) {
+  const titles = item.titles || {};
+  const key = titles[LANG] !== undefined ? LANG : Object.keys(titles).find((k) => k.split('-')[0] === LANG.split('-')[0]);
+  return key ? { text: titles[key], lang: key } : { text: item.title, lang: fallbackLang };
+}
+
+/** Set `element`'s text and its lang= (what a screen reader and the font stack read it as). */
+function say(element, { text, lang }) {
+  element.textContent = text;
+  element.lang = lang;
 }
 
 function apply(agenda) {
@@ -37,6 +53,8 @@ function render(a) {
   $('zone-note').textContent = `Times are in your time zone: ${fmt.zoneName(start)}, ${fmt.zone(start)} `
     + `(${fmt.timeZone})`;
   $('event-date').textContent = fmt.fullDate(start);
+  say($('event-title'), titled(a.event, a.event.lang));
+  const title = (seg) => titled(seg, a.event.lang);
   $('organisers').textContent = a.event.organisers?.length ? `Organised by ${a.event.organisers.join(' · ')}` : '';
 
   const current = a.segments.find((s) => s.id === a.current);
@@ -44,19 +62,19 @@ function render(a) {
   const late = a.delay >= 60 ? `Running about ${minutesText(a.delay)} late. ` : '';
   if (a.status === 'scheduled') {
     $('hero-h').textContent = 'Starts in';
-    $('hero-title').textContent = `Starts at ${fmt.label(start)}`;
-    $('hero-detail').textContent = next ? `${late}First: ${next.title}` : late;
+    say($('hero-title'), { text: `Starts at ${fmt.label(start)}`, lang: 'en' });
+    $('hero-detail').textContent = next ? `${late}First: ${title(next).text}` : late;
   } else if (a.status === 'live' && current) {
     $('hero-h').textContent = 'Now';
-    $('hero-title').textContent = current.title;
-    $('hero-detail').textContent = `${late}${next ? `Next: ${next.title} at ${fmt.label(next.start)}` : ''}`;
+    say($('hero-title'), title(current));
+    $('hero-detail').textContent = `${late}${next ? `Next: ${title(next).text} at ${fmt.label(next.start)}` : ''}`;
   } else if (a.status === 'live') {
     $('hero-h').textContent = 'Next';
-    $('hero-title').textContent = next ? next.title : 'Starting soon';
+    say($('hero-title'), next ? title(next) : { text: 'Starting soon', lang: 'en' });
     $('hero-detail').textContent = next ? `at ${fmt.label(next.start)}` : '';
   } else {
     $('hero-h').textContent = 'Finished';
-    $('hero-title').textContent = 'This event has ended. Thank you for joining.';
+    say($('hero-title'), { text: 'This event has ended. Thank you for joining.', lang: 'en' });
     $('hero-detail').textContent = '';
   }
 
@@ -80,7 +98,7 @@ function render(a) {
       h('div', { class: 'item-time' }, `${fmt.time(s.start)}–${fmt.time(s.end)}${day}`,
         moved ? h('span', { class: 'was' }, `planned ${fmt.time(s.planned_start)}`) : null),
       h('div', {},
-        h('p', { class: 'item-title' }, s.title,
+        h('p', { class: 'item-title', lang: title(s).lang }, title(s).text,
           words[s.status] ? h('span', { class: `item-flag ${s.status}` }, words[s.status]) : null),
         people.length ? h('ul', { class: 'item-people' }, people) : null,
         s.description ? h('details', { class: 'item-desc' }, h('summary', {}, 'About this session'),
@@ -138,3 +156,9 @@ if ('EventSource' in window) {
   startPolling();
 }
 setInterval(tick, 250);
+// A script font (Thai, Khmer, ...) is fetched only when its text first shows; Chromium may keep the
+// first row drawn as missing glyphs, so the list is drawn again once a font has loaded.
+document.fonts?.addEventListener('loadingdone', () => {
+  page.signature = '';
+  if (page.agenda) render(page.agenda);
+});

@@ -52,15 +52,18 @@ export function minutesText(seconds) {
  * Formatters for one IANA zone: time "14:15", zone "GMT+7", zoneName "Indochina Time",
  * label "14:15 GMT+7", day "Mon 30 May".
  */
-export function zoneFormat(timeZone) {
+export function zoneFormat(timeZone, locale = 'en-GB') {
+  // `locale` may carry the reader's calendar and digits (th-u-ca-buddhist-nu-thai, issue 30); a
+  // Buddhist-era date always prints its era, so nobody reads 2565 as a Gregorian year.
   const opts = { timeZone, hourCycle: 'h23' };
-  const hm = new Intl.DateTimeFormat('en-GB', { ...opts, hour: '2-digit', minute: '2-digit' });
-  const hms = new Intl.DateTimeFormat('en-GB', { ...opts, hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  const off = new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'shortOffset' });
-  const long = new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'long' });
-  const day = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short' });
-  const full = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long',
-                                                  year: 'numeric' });
+  const era = locale.includes('-ca-buddhist') ? { era: 'short' } : {};
+  const hm = new Intl.DateTimeFormat(locale, { ...opts, hour: '2-digit', minute: '2-digit' });
+  const hms = new Intl.DateTimeFormat(locale, { ...opts, hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const off = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'shortOffset' });
+  const long = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'long' });
+  const day = new Intl.DateTimeFormat(locale, { timeZone, weekday: 'short', day: 'numeric', month: 'short' });
+  const full = new Intl.DateTimeFormat(locale, { timeZone, weekday: 'long', day: 'numeric', month: 'long',
+                                                 year: 'numeric', ...era });
   const asDate = (value) => (value instanceof Date ? value : new Date(value));
   const part = (formatter, value) => formatter.formatToParts(asDate(value)).find((p) => p.type === 'timeZoneName')
     ?.value || timeZone;

@@ -8,8 +8,14 @@ const PERSON = new URLSearchParams(location.search).get('person');
 const TOKEN_KEY = `showcaller.stage.${EVENT}`;
 const $ = (id) => document.getElementById(id);
 
-const TIMER_WORDS = { ok: '', warning: 'WARNING', danger: 'DANGER', over: 'TIME UP' };
-const SEGMENT_WORDS = { ok: '', warning: 'ENDING SOON', danger: 'ENDING SOON', over: 'OVER', held: 'ON HOLD' };
+// The page's words in its reader's locale (the person of the presenter link: issue 30), from the
+// catalogs; English where the page was given none.
+const GIVEN = JSON.parse(document.body.dataset.words || '{}');
+const t = (key, english) => GIVEN[key] ?? english;
+const TIMER_WORDS = { ok: '', warning: t('warning', 'WARNING'), danger: t('danger', 'DANGER'),
+  over: t('time_up', 'TIME UP') };
+const SEGMENT_WORDS = { ok: '', warning: t('ending_soon', 'ENDING SOON'), danger: t('ending_soon', 'ENDING SOON'),
+  over: t('over', 'OVER'), held: t('on_hold', 'ON HOLD') };
 
 let frame = null; // the last presenter JSON
 let receivedAt = 0; // performance.now() when it came
@@ -73,21 +79,21 @@ function renderClock() {
     const remaining = timer.status === 'running' ? timer.remaining - sinceFrame() : timer.remaining;
     text = countdownText(remaining);
     level = timerLevel(remaining, thresholds);
-    word = timer.status === 'paused' ? 'PAUSED' : TIMER_WORDS[level];
+    word = timer.status === 'paused' ? t('paused', 'PAUSED') : TIMER_WORDS[level];
     label = timer.label;
   } else if (current) {
     const remaining = frame.held ? current.remaining : current.remaining - sinceFrame();
     text = countdownText(remaining);
     level = frame.held ? 'ok' : segmentLevel(remaining, thresholds);
     word = frame.held ? SEGMENT_WORDS.held : SEGMENT_WORDS[level];
-    label = 'Time left in this segment';
+    label = t('time_left', 'Time left in this segment');
   } else if (frame.status === 'scheduled' && frame.next) {
     text = startValue(frame.next.starts_in - sinceFrame()); // "8 days" until the last hour
     level = 'ok';
-    label = 'Starts in';
+    label = t('starts_in', 'Starts in');
   } else if (frame.status === 'ended') {
-    text = 'END';
-    label = 'The event has ended';
+    text = t('end', 'END');
+    label = t('ended', 'The event has ended');
   }
   if (digits.textContent !== text) digits.textContent = text;
   digits.toggleAttribute('data-long', text.length > 6);
@@ -130,7 +136,10 @@ function renderYou() {
 function renderFrame() {
   const zone = zoneFormat(frame.event.timezone);
   $('segment-title').textContent = frame.current ? frame.current.title : frame.event.title;
-  $('next').textContent = frame.next ? `Next: ${frame.next.title} · ${zone.label(frame.next.start)}` : '';
+  $('next').textContent = frame.next
+    ? t('next', 'Next: {title} · {time}').replace('{title}', () => frame.next.title)
+      .replace('{time}', () => zone.label(frame.next.start))
+    : '';
   renderMessage(frame.message);
   renderClock();
 }

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import regex
-
 from integrations.notifiers.message import Notification, Severity
+from schedules import graphemes
 
 ELLIPSIS = "…"
 
@@ -40,8 +39,9 @@ def json_request(payload: Any, extra_headers: dict[str, str] | None = None) -> R
 
 
 # One user-perceived character (extended grapheme cluster, UAX #29): a flag, a family emoji, a letter with
-# its accents. `regex` follows each new Unicode version; the stdlib `re` has no \X.
-GRAPHEME = regex.compile(r"\X")
+# its accents. `regex` follows each new Unicode version; the stdlib `re` has no \X. One pattern for
+# every cut Showcaller makes (schedules/graphemes.py).
+GRAPHEME = graphemes.GRAPHEME
 
 
 def units(text: str) -> int:

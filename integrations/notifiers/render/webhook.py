@@ -17,7 +17,7 @@ def build(n: Notification, text: str) -> dict[str, Any]:
     fields = [
         {
             "label": label,
-            "value": format_local(value, n.timezone) if isinstance(value, datetime) else value,
+            "value": format_local(value, n.timezone, reader=n.reader) if isinstance(value, datetime) else value,
             "at": _iso(value) if isinstance(value, datetime) else None,
         }
         for label, value in n.fields
@@ -40,5 +40,7 @@ def build(n: Notification, text: str) -> dict[str, Any]:
             "severity": n.severity.value,
             "fields": fields,
             "links": [{"label": label, "url": url} for label, url in n.links],
+            # Only a target with its own locale says which (an English payload is unchanged).
+            **({"locale": n.reader.tag} if n.locale else {}),
         },
     }

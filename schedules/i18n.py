@@ -1,0 +1,126 @@
+"""Gettext catalogs through Babel: the words Showcaller writes to people, per locale (issue 30).
+
+The catalogs are `catalogs/<locale>/LC_MESSAGES/showcaller.po`, extracted from the code and the
+Jinja templates with `pybabel extract` (babel.cfg at the repository root; `showcaller locale`
+wraps the steps). No `.mo` is committed: a catalog is compiled in memory the first time it is used
+(Babel's `read_po` then `write_mo`), so the `.po` reviewed in a pull request is the only source and
+no stale binary can ship. Drafts never reach a live channel: `#, fuzzy` entries are left out of the
+compiled catalog (a fuzzy entry reads as missing), and `showcaller locale check` counts them.
+
+Messages use named `{placeholders}` (str.format), so a translation may reorder them; `Words._`
+formats, `Words.n_` picks the plural form the catalog's Plural-Forms gives.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from schedules.locales import ENGLISH, Reader, language_of
+
+DOMAIN = "showcaller"
+CATALOGS = Path(__file__).with_name("catalogs")
+TEMPLATE = CATALOGS / f"{DOMAIN}.pot"
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for "mark for extraction, translate later")
+    """Mark `message` for extraction without translating it here (it is translated where shown)."""
+    return message
+
+
+def po_path(locale: str, root: Path = CATALOGS) -> Path:
+    """Where the catalog of `locale` lives under `root`."""
+    return root / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_catalog(path: Path, locale: str | None = None) -> Catalog:
+    """The catalog in the .po file at `path`."""
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale, domain=DOMAIN)
+
+
+def available(root: Path = CATALOGS) -> list[str]:
+    """Locales with a catalog under `root`, sorted."""
+    return sorted(p.parent.parent.name for p in root.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+def find_catalog(locale: str, root: Path = CATALOGS) -> Path | None:
+    """The catalog that serves `locale`: its own, else its language's (pt_BR falls back to pt)."""
+    for candidate in (locale, language_of(locale)):
+        path = po_path(candidate, root)
+        if path.exists():
+            return path
+    return None
+
+
+def compile_catalog(catalog: Catalog) -> gettext.GNUTranslations:
+    """`catalog` compiled in memory, its fuzzy entries left out (they read as missing)."""
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@lru_cache(maxsize=64)
+def translations(locale: str, root: Path = CATALOGS) -> gettext.NullTranslations:
+    """The compiled catalog for `locale`; English (the msgids themselves) when there is none."""
+    if language_of(locale) == "en":
+        return gettext.NullTranslations()
+    path = find_catalog(locale, root)
+    return compile_catalog(read_catalog(path, locale)) if path else gettext.NullTranslations()
+
+
+def placeholders(text: str) -> set[str]:
+    """The named fields of a str.format message: {'title', 'minutes'}."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    except ValueError:  # an unbalanced brace: no usable fields
+        return {"(unbalanced brace)"}
+
+
+@dataclass(frozen=True)
+class Words:
+    """The product's words for one reader: `_` and `n_` translate and format, numbers in its digits."""
+
+    reader: Reader = ENGLISH
+    catalog: gettext.NullTranslations = field(default_factory=gettext.NullTranslations, compare=False)
+    # Called with each msgid the catalog does not have (a missing translation is never silent).
+    on_missing: Callable[[str], None] | None = field(default=None, compare=False)
+
+    def _(self, message: str, /, **values: object) -> str:
+        """`message` in this reader's language, with `values` filled in."""
+        text = self.catalog.gettext(message)
+        if text is message and not self.reader.english and self.on_missing is not None:
+            self.on_missing(message)
+        return text.format(**values) if values else text
+
+    def n_(self, singular: str, plural: str, n: float, /, **values: object) -> str:
+        """The singular or plural form for the number `n`, with `values` filled in."""
+        whole = int(n) if float(n).is_integer() else 2  # a fraction reads as a plural
+        text = self.catalog.ngettext(singular, plural, whole)
+        if text in (singular, plural) and not self.reader.english and self.on_missing is not None:
+            self.on_missing(singular)
+        return text.format(**values)
+
+    def number(self, value: float) -> str:
+        """A count in this reader's digits."""
+        return self.reader.number(value)
+
+
+def words_for(reader: Reader, root: Path = CATALOGS, on_missing: Callable[[str], None] | None = None) -> Words:
+    """The words for `reader` from the catalogs under `root`."""
+    if reader.english:
+        return Words(reader)
+    return Words(reader, translations(reader.locale or "en", root), on_missing)
+
+
+ENGLISH_WORDS = Words()

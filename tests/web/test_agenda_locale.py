@@ -1,0 +1,147 @@
+"""The public agenda per viewer (issue 30): `?lang=`, else Accept-Language among what the event can
+serve; titles in the viewer's locale with lang= on each; times in its Intl locale with native
+digits and the Buddhist era when asked. In Chromium at 390x844, in French and Thai."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.async_api import expect
+
+from app.views.agenda import agenda_json
+from schedules.audience import agenda_reader, parse_accept_language
+from schedules.load import load_text
+from schedules.locales import ENGLISH, Reader
+from schedules.timeline import build_timeline
+from tests.conftest import bangkok
+from tests.fixtures import mekong_text
+from tests.web.conftest import EVENT, receivers
+
+SESSION_1 = '    title: "Session 1: Preparing for safe migration"\n'
+TITLED = mekong_text().replace(
+    SESSION_1,
+    SESSION_1
+    + '    titles: {fr: "Séance 1 : se préparer à une migration sûre", th: "ช่วงที่ 1: เตรียมพร้อมย้ายถิ่นอย่างปลอดภัย"}\n',
+)
+SCHEDULE = load_text(TITLED, "mekong.yaml")
+
+
+def test_accept_language_is_read_in_order_of_quality():
+    assert parse_accept_language("th;q=0.5, fr-FR, fr;q=0.9, *;q=0.1, de;q=0") == ["fr-FR", "fr", "th"]
+    assert parse_accept_language(None) == []
+
+
+def test_the_viewer_locale_is_asked_for_or_negotiated():
+    catalogs = ["en", "fr"]
+    assert agenda_reader(SCHEDULE, None, None, catalogs) is ENGLISH
+    assert agenda_reader(SCHEDULE, "th", None, catalogs, "native", "buddhist") == Reader("th", "native", "buddhist")
+    assert agenda_reader(SCHEDULE, "fr", None, catalogs, "native") == Reader("fr")  # French has no native digits
+    assert agenda_reader(SCHEDULE, None, "de-DE, fr;q=0.8", catalogs) == Reader("fr")
+    assert agenda_reader(SCHEDULE, None, "th-TH, en;q=0.5", catalogs) == Reader("th")  # a title in Thai
+    assert agenda_reader(SCHEDULE, None, "de-DE", catalogs) is ENGLISH  # nothing served in German
+    assert agenda_reader(SCHEDULE, "xx-nonsense", "fr", catalogs) == Reader("fr")  # a bad ?lang= is ignored
+    assert Reader("th", "native", "buddhist").intl == "th-u-ca-buddhist-nu-thai"
+    assert Reader("fr").intl == "fr-u-ca-gregory-nu-latn"
+
+
+def test_the_agenda_json_carries_each_titles_locale():
+    agenda = agenda_json(SCHEDULE, build_timeline(SCHEDULE), bangkok(14, 0))
+    assert agenda["event"]["lang"] == "en" and agenda["event"]["titles"] == {}
+    session = next(s for s in agenda["segments"] if s["id"] == "session-1")
+    assert session["titles"]["fr"].startswith("Séance 1") and session["titles"]["th"].startswith("ช่วงที่ 1")
+
+
+@pytest.mark.parametrize(
+    ("query", "headers", "lang", "intl"),
+    [
+        ("", {}, "en", "en-GB"),
+        ("", {"accept-language": "fr-FR,fr;q=0.9"}, "fr", "fr-u-ca-gregory-nu-latn"),
+        ("?lang=th&digits=native&calendar=buddhist", {}, "th", "th-u-ca-buddhist-nu-thai"),
+    ],
+)
+async def test_the_page_says_who_reads_it(sqlite_url, service_for, query, headers, lang, intl):
+    service = await service_for(sqlite_url, bangkok(14, 20), transport=receivers, base_url="http://sc.test")
+    answer = await service.client.get(f"/agenda/{EVENT}{query}", headers=headers)
+    assert answer.status_code == 200
+    assert f'data-lang="{lang}" data-intl="{intl}"' in answer.text
+
+
+async def _no_overflow(page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+
+
+@pytest.mark.browser
+async def test_agenda_in_french_and_thai_on_a_phone(browser, make_server, shot):
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    try:
+        await server.runtime.engine.load_schedule(TITLED, "mekong.yaml")
+        phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "timezone_id": "Asia/Bangkok"}
+
+        french = await (await browser.new_context(locale="fr-FR", **phone)).new_page()  # Accept-Language: fr-FR
+        french.on("pageerror", lambda error: server.page_errors.append(str(error)))
+        await french.goto(f"{server.url}/agenda/{EVENT}")
+        title = french.locator("li[data-segment=session-1] .item-title")
+        await expect(title).to_contain_text("Séance 1 : se préparer")
+        await expect(title).to_have_attribute("lang", "fr")
+        await expect(french.locator("li[data-segment=opening] .item-title")).to_have_attribute("lang", "en")
+        await expect(french.locator("#event-date")).to_have_text("lundi 30 mai 2022")
+        await _no_overflow(french)
+        await shot(french, "agenda-fr-phone")
+
+        thai = await (await browser.new_context(locale="th-TH", **phone)).new_page()
+        thai.on("pageerror", lambda error: server.page_errors.append(str(error)))
+        await thai.goto(f"{server.url}/agenda/{EVENT}?lang=th&digits=native&calendar=buddhist")
+        title = thai.locator("li[data-segment=session-1] .item-title")
+        await expect(title).to_contain_text("ช่วงที่ 1")
+        await expect(title).to_have_attribute("lang", "th")
+        date = thai.locator("#event-date")
+        await expect(date).to_contain_text("๒๕๖๕")  # 2022 + 543, in Thai digits
+        await expect(date).to_contain_text("พ.ศ.")  # the era, always printed
+        time = thai.locator("li[data-segment=session-1] .item-time")
+        await expect(time).to_have_text(re.compile("^๑๔:๑๕"))
+        await _no_overflow(thai)
+        await shot(thai, "agenda-th-phone")
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
+async def test_the_presenter_view_gets_its_words_in_the_readers_locale(sqlite_url, service_for):
+    service = await service_for(sqlite_url, bangkok(14, 20), transport=receivers, base_url="http://sc.test")
+    french = (await service.client.get(f"/stage/{EVENT}?lang=fr")).text
+    words = json.loads(re.search(r"data-words='([^']*)'", french).group(1))
+    assert words["time_left"] == "Temps restant pour cette séquence" and words["lang"] == "fr"
+    assert 'lang="fr">Plein écran</button>' in french
+    english = (await service.client.get(f"/stage/{EVENT}?person=nilim-baruah")).text
+    assert 'lang="en">Full screen</button>' in english and 'data-text-lang="en"' in english
+
+
+@pytest.mark.browser
+async def test_presenter_view_in_french_on_a_phone(browser, make_server, shot):
+    from app.store import tokens_repo
+
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    try:
+        async with server.runtime.db.begin() as conn:
+            _, token = await tokens_repo.create_token(conn, "Presenter", "stage", server.clock.now(), event_id=EVENT)
+        context = await browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, timezone_id="Asia/Bangkok"
+        )
+        page = await context.new_page()
+        page.on("pageerror", lambda error: server.page_errors.append(str(error)))
+        await page.goto(f"{server.url}/stage/{EVENT}?lang=fr#token={token}")
+        await expect(page.get_by_test_id("stage-clock-label")).to_have_text("Temps restant pour cette séquence")
+        await expect(page.get_by_test_id("stage-clock-label")).to_have_attribute("lang", "fr")
+        await expect(page.get_by_test_id("stage-next")).to_have_text(re.compile("^Ensuite\u00a0: Open discussion"))
+        await expect(page.get_by_test_id("stage-segment")).to_have_attribute("lang", "en")  # the file's own title
+        await expect(page.get_by_role("button", name="Plein écran")).to_be_visible()
+        await _no_overflow(page)
+        await shot(page, "stage-fr-phone", full_page=False)
+        assert server.page_errors == []
+    finally:
+        await server.stop()
