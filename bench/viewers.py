@@ -82,8 +82,8 @@ def _raise_file_limit() -> None:
 class _Viewer(asyncio.Protocol):
     """One SSE client: the status line, then only the arrival time of each agenda frame."""
 
-    def __init__(self, request: bytes, answered: asyncio.Future, port: int) -> None:
-        self.request, self.answered, self.port = request, answered, port
+    def __init__(self, request: bytes, answered: asyncio.Future, server: int) -> None:
+        self.request, self.answered, self.server = request, answered, server
         self.head, self.status, self.body, self.tail = b"", 0, b"", b""
         self.frames: list[float] = []
         self.transport: asyncio.Transport | None = None
@@ -121,11 +121,11 @@ async def _generator(pipe, targets: list[tuple[str, int, str]]) -> None:
     viewers: list[_Viewer] = []
     gate = asyncio.Semaphore(CONNECTING_AT_ONCE)
 
-    async def open_one(host: str, port: int, path: str) -> None:
+    async def open_one(host: str, port: int, path: str, server: int) -> None:
         async with gate:
             answered = loop.create_future()
             request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode()
-            viewer = _Viewer(request, answered, port)
+            viewer = _Viewer(request, answered, server)
             viewers.append(viewer)
             with contextlib.suppress(OSError, TimeoutError):
                 await loop.create_connection(lambda: viewer, host, port)
@@ -136,13 +136,13 @@ async def _generator(pipe, targets: list[tuple[str, int, str]]) -> None:
         if command == "connect":
             await asyncio.gather(*(open_one(*target) for target in targets))
             refused = [(v.status, v.body[:300].decode(errors="replace")) for v in viewers if v.status != 200]
-            pipe.send((Counter(v.port for v in viewers if v.status == 200), refused))
+            pipe.send((Counter(v.server for v in viewers if v.status == 200), refused))
         elif command == "mark":
             for viewer in viewers:
                 viewer.frames.clear()
             pipe.send("marked")
         elif command == "report":
-            pipe.send([(v.port, v.frames) for v in viewers if v.status == 200])
+            pipe.send([(v.server, v.frames) for v in viewers if v.status == 200])
         else:
             for viewer in viewers:
                 if viewer.transport is not None:
@@ -156,13 +156,13 @@ def _generator_main(pipe, targets) -> None:
     asyncio.run(_generator(pipe, targets))
 
 
-def spread_clients(servers: list[str], event_id: str, count: int) -> list[tuple[str, int, str]]:
-    """(host, port, path) of each of `count` clients, round-robin over `servers`."""
+def spread_clients(servers: list[str], event_id: str, count: int) -> list[tuple[str, int, str, int]]:
+    """(host, port, path, index in `servers`) of each of `count` clients, round-robin over `servers`."""
     path = f"/api/public/events/{event_id}/stream"
     targets = []
     for i in range(count):
         url = urlsplit(servers[i % len(servers)])
-        targets.append((url.hostname or "127.0.0.1", url.port or 80, path))
+        targets.append((url.hostname or "127.0.0.1", url.port or 80, path, i % len(servers)))
     return targets
 
 
@@ -234,7 +234,7 @@ def _latencies(frames: list[list[float]], sent: list[float]) -> tuple[list[float
 @dataclass
 class Phase:
     """One phase's figures: per action the last client's delay, every client's delay, frames missed,
-    and per instance (by port) the clients connected and the last client's delay there."""
+    and per instance (by its index in the servers) the clients connected and the last client's delay there."""
 
     last: list[float]
     every: list[float]
@@ -262,7 +262,7 @@ async def _phase(name, servers, event_id, token, count, args, while_open=None) -
         sent = await _actions(servers[0], event_id, token, args.actions, args.gap)
         frames = [pair for part in await generators.ask("report") for pair in part]
         last, every, missed = _latencies([f for _, f in frames], sent)
-        last_on = {port: _latencies([f for p, f in frames if p == port], sent)[0] for port in sorted(connected_on)}
+        last_on = {n: _latencies([f for on, f in frames if on == n], sent)[0] for n in sorted(connected_on)}
         if while_open is not None:
             await while_open(connected_on)
         return Phase(last, every, missed, connected, connected_on, last_on)
@@ -319,11 +319,11 @@ async def _start_instances(stack: contextlib.AsyncExitStack, args) -> tuple[list
     return services, token
 
 
-def _instance(services: list[ServiceProcess], n: int) -> str:
+def _instance(servers: list[str], n: int) -> str:
     """How an output line names instance `n` ("" with one instance: the one-instance lines stay)."""
-    if len(services) == 1:
+    if len(servers) == 1:
         return ""
-    return f" of instance {n + 1} (:{services[n].port}{', the host actions' if n == 0 else ''})"
+    return f" of instance {n + 1} ({servers[n]}{', the host actions' if n == 0 else ''})"
 
 
 async def run(args) -> int:
@@ -349,21 +349,21 @@ async def run(args) -> int:
 
         async def while_open(connected_on: Counter) -> None:
             if services:
-                await _past_the_cap(servers[0], event_id, connected_on, services)
+                await _past_the_cap(servers, event_id, connected_on, services)
 
         phase = await _phase("viewers", servers, event_id, token, args.clients, args, while_open)
         last = phase.last
         print(f"    {phase.connected} clients: {_figures(last, phase.every)}")
         print("    each action, last client (ms): " + " ".join(f"{x * 1000:.0f}" for x in last))
         if len(phase.last_on) > 1:
-            for port, on in phase.last_on.items():
-                print(f"    on :{port} ({phase.connected_on[port]} clients): {_figures(on, [])}")
+            for n, on in phase.last_on.items():
+                print(f"    clients{_instance(servers, n)}: {phase.connected_on[n]}, {_figures(on, [])}")
         if base.last and last:
             ratio = percentile(last, 99) / max(percentile(base.last, 99), 1e-6)
             print(f"    last-client p99 against the baseline: x{ratio:.1f}")
         for n, service in enumerate(services):
             after = service.rss_mb()
-            print(f"  RSS{_instance(services, n)}: {idle[n]:.0f} MB before the clients; {after:.0f} MB after they left")
+            print(f"  RSS{_instance(servers, n)}: {idle[n]:.0f} MB before the clients; {after:.0f} MB after they left")
         connected = phase.connected
         report.check(connected == args.clients, f"{connected}/{args.clients} clients connected")
         report.check(phase.missed == 0 and base.missed == 0, f"frames missed: {phase.missed} (baseline {base.missed})")
@@ -373,13 +373,14 @@ async def run(args) -> int:
     return report.finish()
 
 
-async def _past_the_cap(server: str, event_id: str, connected_on: Counter, services: list[ServiceProcess]) -> None:
+async def _past_the_cap(
+    servers: list[str], event_id: str, connected_on: Counter, services: list[ServiceProcess]
+) -> None:
     """With every client still connected: each instance's RSS, and what one more client of the
     first instance gets (its cap is its share of --clients)."""
     for n, service in enumerate(services):
-        open_here = connected_on[service.port]
-        print(f"  RSS{_instance(services, n)} with {open_here} streams open: {service.rss_mb():.0f} MB")
-    async with httpx.AsyncClient(base_url=server, timeout=10) as client:
+        print(f"  RSS{_instance(servers, n)} with {connected_on[n]} streams open: {service.rss_mb():.0f} MB")
+    async with httpx.AsyncClient(base_url=servers[0], timeout=10) as client:
         answer = await client.get(f"/api/public/events/{event_id}/stream")
     print(f"  past the cap, one more client gets: {answer.status_code} {answer.text[:200]}")
 

@@ -54,11 +54,13 @@ def test_one_instance_on_sqlite_stays_the_default():
 def test_each_instance_holds_its_round_robin_share_and_the_first_is_full(clients, instances):
     args = viewers.parse_args(["--clients", str(clients), "--instances", str(instances), "--postgres", PG])
     servers = [f"http://127.0.0.1:{8001 + n}" for n in range(instances)]
-    shares = Counter(port for _, port, _ in viewers.spread_clients(servers, "ev", clients))
+    targets = viewers.spread_clients(servers, "ev", clients)
+    assert all(servers[n].endswith(f":{port}") for _, port, _, n in targets)  # each names its server
+    shares = Counter(n for *_, n in targets)
     cap = viewers.stream_cap(args)
     assert sum(shares.values()) == clients
     assert max(shares.values()) <= cap  # every client fits under its instance's cap
-    assert shares[8001] == cap  # so one more client on the first instance is past the cap
+    assert shares[0] == cap  # so one more client on the first instance is past the cap
 
 
 def test_an_explicit_cap_wins():
