@@ -33,6 +33,7 @@ from app.core.vocabulary import FireOutcome, InstanceRole
 from app.engine.broadcast import Broadcaster
 from app.engine.cache import EventCache, Loaded
 from app.engine.clock import Clock, SystemClock
+from app.engine.compose import Buttons
 from app.engine.delivery import DeliveryWorker
 from app.engine.dispatch import Dispatch
 from app.engine.firing import FireListener, Firing
@@ -41,6 +42,7 @@ from app.engine.service import RunEngine
 from app.engine.timer import CueTimer
 from app.engine.writer import Writer
 from app.run.action_links import ActionLinks
+from app.run.chat_clicks import ChatClicks
 from app.run.schedule_worker import BoundedParser
 from app.run.service import RunService
 from app.services import Services
@@ -209,7 +211,7 @@ async def started(
             for observe in on_delivery:
                 observe(row, values)
 
-        async def action_buttons(event_id: str, target_id: str, delivery_id: str) -> list[tuple[str, str]]:
+        async def action_buttons(event_id: str, target_id: str, delivery_id: str) -> Buttons:
             return await action_links.buttons(event_id, target_id, delivery_id)  # built below, with the run service
 
         worker = DeliveryWorker(
@@ -237,6 +239,8 @@ async def started(
         action_links = ActionLinks(
             db, run, public_url=settings.public_url, lifetime=timedelta(minutes=settings.action_link_minutes)
         )
+        chat_clicks = ChatClicks(action_links, lookups, http)
+        stack.push_async_callback(chat_clicks.stop)  # clicks under way finish before the database closes
         timer = CueTimer(engine, worker, clock)
         stack.push_async_callback(timer.stop)
 
@@ -313,6 +317,7 @@ async def started(
             changed=changed,
             zoom_client_factory=zoom_clients,
             action_links=action_links,
+            chat_clicks=chat_clicks,
         )
 
 

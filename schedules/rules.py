@@ -391,6 +391,7 @@ def _targets(schedule: Schedule) -> Iterator[Finding]:
                     f"{did_you_mean(seg, segment_ids)}use one of: {known_list(sorted(segment_ids))}",
                 )
         yield from _buttons(i, target)
+        yield from _app_mode(i, target)
         if target.kind == "zoom_chat" and not target.token_env:
             yield (
                 ("targets", i),
@@ -420,6 +421,62 @@ def _buttons(i: int, target: Target) -> Iterator[Finding]:
         if verb in seen:
             yield (("targets", i, "buttons", j), f"'{verb}' is listed twice", "list each button once")
         seen.add(verb)
+
+
+APP_KINDS = ("slack", "discord", "zoom_chat")
+
+
+def _app_mode(i: int, target: Target) -> Iterator[Finding]:
+    """A target in mode app posts as the team's chat app and answers its button clicks: it needs the
+    app's credentials by variable name (docs/notifications.md, "Native buttons")."""
+    if target.mode != "app":
+        for name in ("channel", "allow"):
+            if getattr(target, name):
+                yield (
+                    ("targets", i, name),
+                    f"{name} is for a target in mode app (native chat buttons)",
+                    f"add mode: app (slack or discord), or remove {name}",
+                )
+        return
+    if target.kind not in APP_KINDS:
+        yield (
+            ("targets", i, "mode"),
+            f"a {target.kind} target cannot post as an app (mode app is for slack, discord and zoom_chat)",
+            "remove mode: app; the target keeps single-use link buttons",
+        )
+        return
+    needs: tuple[tuple[str, str | None, str], ...]
+    if target.kind == "slack":
+        needs = (
+            ("channel", target.channel, "add channel: C0123ABCD (the channel's ID: channel name → About)"),
+            ("token_env", target.token_env, "add token_env: NAME_OF_THE_VARIABLE holding the bot token (xoxb-…)"),
+            ("secret_env", target.secret_env, "add secret_env: NAME_OF_THE_VARIABLE holding the signing secret"),
+        )
+    elif target.kind == "discord":
+        needs = (
+            (
+                "secret_env",
+                target.secret_env,
+                "add secret_env: NAME_OF_THE_VARIABLE holding the application's public key",
+            ),
+        )
+    else:
+        needs = (
+            (
+                "secret_env",
+                target.secret_env,
+                "add secret_env: NAME_OF_THE_VARIABLE holding the chatbot's secret token",
+            ),
+        )
+    for name, value, fix in needs:
+        if not value:
+            yield (("targets", i), f"a {target.kind} target in mode app needs {name}", fix)
+    if target.kind != "slack" and target.channel:
+        yield (
+            ("targets", i, "channel"),
+            f"a {target.kind} target posts through its webhook's channel; it takes no channel",
+            "remove channel",
+        )
 
 
 def _unknown_zone(name: str) -> tuple[str, str]:
