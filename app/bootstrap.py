@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -84,9 +85,13 @@ async def started(
     run_worker: bool = True,
     freeze_loaded: bool = False,
     instance_id: str | None = None,
+    wall: Callable[[], float] = time.time,
 ) -> AsyncIterator[Services]:
     """Migrate the database, build and start every part, restore every event and (when asked)
     arm the timer and run the delivery worker; stop them all on exit.
+
+    `wall` is real time in Unix seconds, for the chat tools' signature windows (a rehearsal's fast
+    clock would make five minutes a fraction of a second); tests pass their own.
 
     `run_timer`/`run_worker` False (the CLI, tests): nothing fires or sends unless asked. With
     both on a PostgreSQL database, this instance joins the others there and dispatches only while
@@ -239,7 +244,7 @@ async def started(
         action_links = ActionLinks(
             db, run, public_url=settings.public_url, lifetime=timedelta(minutes=settings.action_link_minutes)
         )
-        chat_clicks = ChatClicks(action_links, lookups, http)
+        chat_clicks = ChatClicks(action_links, lookups, http, wall=wall)
         stack.push_async_callback(chat_clicks.stop)  # clicks under way finish before the database closes
         timer = CueTimer(engine, worker, clock)
         stack.push_async_callback(timer.stop)

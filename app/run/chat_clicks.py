@@ -69,8 +69,10 @@ Verify = Callable[[str, dict[str, str], bytes, float], None]
 class ChatClicks:
     """Verifies callbacks against the app targets' secrets and carries clicks out once."""
 
-    def __init__(self, action_links: ActionLinks, lookups: Lookups, http: httpx.AsyncClient) -> None:
-        self.links, self.lookups, self.http = action_links, lookups, http
+    def __init__(
+        self, action_links: ActionLinks, lookups: Lookups, http: httpx.AsyncClient, *, wall: Callable[[], float]
+    ) -> None:
+        self.links, self.lookups, self.http, self.wall = action_links, lookups, http, wall
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task] = set()
 
@@ -79,8 +81,8 @@ class ChatClicks:
         return self.links.clock
 
     def now(self) -> float:
-        """Unix seconds for signature windows (the service's clock: a rehearsal's simulators sign with it)."""
-        return self.clock.now().timestamp()
+        """Real Unix seconds, for the platforms' signature windows (they sign with real time)."""
+        return self.wall()
 
     # --- verification (called by the route, before it answers) ---------------------------------
 

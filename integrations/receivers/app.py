@@ -152,6 +152,7 @@ def create_receivers(
     console: Console | None = None,
     clock: Callable[[], datetime] = _utc_now,
     slack_bot_token: str | None = None,
+    on_chat_post: Callable[[Any], None] | None = None,
 ) -> FastAPI:
     """Build the receivers app.
 
@@ -160,14 +161,15 @@ def create_receivers(
     with no credential accepts unauthenticated requests (recorded with verified=False).
     `sink` (sync or async) is called with each accepted ReceivedMessage; `console`, when given,
     prints each one as a panel. The chat apps' fakes (`/slack-api/...`, `/discord-api/...`) are
-    `app.state.chat_apps`; `slack_bot_token`, when given, is the bot token the Slack fake requires.
+    `app.state.chat_apps`; `slack_bot_token`, when given, is the bot token the Slack fake requires;
+    `on_chat_post` is called with each message posted to them.
     """
     state = _Receivers(secrets or {}, zoom_chat_token, webhook_secret, sink, console, clock)
     app = FastAPI(title="Showcaller local receivers", docs_url=None, redoc_url=None)
     app.state.receivers = state
     app.state.inbox = state.inbox.messages
     app.state.faults = state.faults
-    app.state.chat_apps = ChatApps(state.inbox, clock, slack_bot_token=slack_bot_token)
+    app.state.chat_apps = ChatApps(state.inbox, clock, slack_bot_token=slack_bot_token, on_post=on_chat_post)
     mount(app, app.state.chat_apps)
 
     for kind in KINDS:

@@ -45,6 +45,7 @@ class ChatApps:
     inbox: Inbox
     clock: Callable[[], datetime]
     slack_bot_token: str | None = None
+    on_post: Callable[[Posted], None] | None = None  # called as each message is posted (the demo's press)
     posted: list[Posted] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     replies: list[dict[str, Any]] = field(default_factory=list)
@@ -95,6 +96,8 @@ class ChatApps:
         if method == "chat.postMessage":
             posted = Posted("slack", channel, self._ts(), data)
             self.posted.append(posted)
+            if self.on_post is not None:
+                self.on_post(posted)
             self._record("slack", channel, request, data, text, posted.ref)
             return JSONResponse({"ok": True, "channel": channel, "ts": posted.ref, "message": data})
         # chat.update

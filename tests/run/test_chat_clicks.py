@@ -12,6 +12,7 @@ import logging
 import httpx
 import pytest
 
+from app.engine.clock import ManualClock
 from integrations.receivers import create_receivers
 from integrations.receivers.chat_apps import ChatApps, Posted
 from integrations.receivers.clicks import (
@@ -145,9 +146,11 @@ def _has_buttons(posted: Posted) -> bool:
 @pytest.fixture
 async def chat(database_url, service_for):
     receivers = create_receivers(slack_bot_token=BOT_TOKEN, zoom_chat_token="zoom-chat-verification-token")
+    clock = ManualClock(bangkok(14, 30))
     service = await service_for(
         database_url,
-        bangkok(14, 30),
+        clock,
+        wall=lambda: clock.now().timestamp(),  # the platforms sign with real time: here, the test's
         transport=httpx.ASGITransport(app=receivers),
         tokens={"host": "Hana"},
         login="host",
