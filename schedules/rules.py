@@ -41,6 +41,7 @@ def check_rules(schedule: Schedule) -> list[Finding]:
         *_references(schedule),
         *_zoom(schedule),
         *_targets(schedule),
+        *_chat_ids(schedule),
         *_people_zones(schedule),
         *_call_times(schedule),
     ]
@@ -424,6 +425,22 @@ def _buttons(i: int, target: Target) -> Iterator[Finding]:
 
 
 APP_KINDS = ("slack", "discord", "zoom_chat")
+
+
+def _chat_ids(schedule: Schedule) -> Iterator[Finding]:
+    """A chat user id names one person: a click acts as them, so two would be a guess."""
+    seen: dict[tuple[str, str], str] = {}
+    for i, person in enumerate(schedule.people):
+        if person.chat_ids is None:
+            continue
+        for platform, user in person.chat_ids.model_dump(exclude_none=True).items():
+            earlier = seen.setdefault((platform, user), person.id)
+            if earlier != person.id:
+                yield (
+                    ("people", i, "chat_ids", platform),
+                    f"{platform} id '{user}' is already {earlier}'s",
+                    "give each person their own chat id",
+                )
 
 
 def _app_mode(i: int, target: Target) -> Iterator[Finding]:

@@ -8,11 +8,11 @@ of its own, in this order:
 
 1. the reference must be one of this target's buttons (a valid signature from another app is not
    enough);
-2. the clicker must be allowed: a person whose `chat_ids` name them on this platform (the run log
+2. a retry of the same click (same platform request id) does nothing more: it was seen already
+   (remembered in this process; across instances the single-use link still acts once);
+3. the clicker must be allowed: a person whose `chat_ids` name them on this platform (the run log
    names that person), or a user id on the target's `allow` list; anyone else is told so, only they
    see it, and the refusal is logged;
-3. a retry of the same click (same platform request id) does nothing more: it was seen already
-   (remembered in this process; across instances the single-use link still acts once);
 4. the link is used (one conditional UPDATE: of two clicks on the same "Next", one acts), then the
    action goes through `RunService` with the same `from` guard as the console;
 5. the message is updated with what happened ("Advanced to Session 2 by Somchai, 14:05") and its

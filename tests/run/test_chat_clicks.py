@@ -327,6 +327,11 @@ async def test_a_discord_ping_is_ponged_and_a_click_defers_then_edits(chat):
     assert edited is not None and edited.payload["components"] == []
     assert f"Advanced to {upcoming['title']} by Pinsuda Alexander" in edited.payload["content"]
 
+    # Discord re-sending the same signed interaction (a replay within the window) does nothing more.
+    entries = await chat.host.log()
+    assert (await chat.settled(await chat.post("/chat/discord/interactions", body, headers))).status_code == 200
+    assert await chat.host.log() == entries and len(chat.apps.updates) == 1 and chat.apps.replies == []
+
     again = discord_component(chat.apps, card, button["custom_id"], user_id="81", user_name="p", application_id=APP_ID)
     body, headers = discord_request(DISCORD_KEY, again, chat.now())
     await chat.settled(await chat.post("/chat/discord/interactions", body, headers))

@@ -90,3 +90,9 @@ def test_a_slack_app_target_and_chat_ids_load():
 def test_a_target_in_mode_app_is_checked_with_file_and_line(target, expected):
     found = problems(HEAD + f"  - {target}\n")
     assert any(line.startswith("f.yaml:") and expected in line for line in found), found
+
+
+def test_a_chat_id_names_one_person():
+    people = "people:\n  - {id: p, name: P, chat_ids: {slack: U0P}}\n  - {id: q, name: Q, chat_ids: {slack: U0P}}\n"
+    found = problems(HEAD.replace("segments:", people + "segments:") + "  - {id: a, kind: slack, url_env: A}\n")
+    assert any("slack id 'U0P' is already p's" in line and line.startswith("f.yaml:") for line in found), found
