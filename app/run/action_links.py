@@ -140,7 +140,10 @@ class ActionLinks:
     async def _find(self, event_id: str, token: str) -> tuple[ActionLinkRow | None, Page | None]:
         async with self.db.begin() as conn:
             row = await action_links_repo.find(conn, token)
-        if row is None or row.event_id != event_id:  # forged, changed, or another event's: the same answer
+        # Forged, changed, or another event's: the same answer. So is a native button's reference (a
+        # target in mode app): its click is checked for who pressed (app/run/chat_clicks.py), and
+        # anyone in the channel can read a button's value, so it never opens as a link.
+        if row is None or row.event_id != event_id or self._native(row):
             return None, Page(
                 404,
                 "unknown",
@@ -161,6 +164,14 @@ class ActionLinks:
                 "move the show. Use the buttons of a newer message, or the host console.",
             )
         return row, None
+
+    def _native(self, row: ActionLinkRow) -> bool:
+        try:
+            targets = self.run.engine.loaded(row.event_id).schedule.targets
+        except AppError:  # the event is not loaded: the link's page says so elsewhere
+            return False
+        target = next((t for t in targets if t.id == row.target_id), None)
+        return target is not None and target.mode is TargetMode.app
 
     async def view(self, event_id: str, token: str) -> Page:
         """What a GET shows: what pressing would do, and the state now. Never acts."""

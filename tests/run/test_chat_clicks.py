@@ -378,3 +378,18 @@ async def test_no_click_verifies_when_no_app_target_is_loaded(database_url, serv
     body, headers = slack_request(SIGNING_SECRET, {"type": "block_actions"}, int(service.clock.now().timestamp()))
     answer = await service.client.post("/chat/slack/interactions", content=body, headers=headers)
     assert answer.status_code == 401 and "no target in mode app" in answer.json()["reason"]
+
+
+async def test_a_native_buttons_reference_never_opens_as_a_link(chat):
+    """Anyone in the channel can read a button's value: as an /act/ link it would skip the check of
+    who pressed, so it answers like a forged link and does nothing."""
+    card = chat.last_card("slack")
+    value = slack_block_actions(card, "advance", PINSUDA, "p")["actions"][0]["value"]
+    entries = await chat.host.log()
+    for method in ("GET", "POST"):
+        path = f"/act/mekong-dialogue-2022/{value}"
+        answer = await chat.host.api.request(method, path, headers={"Authorization": ""})
+        assert answer.status_code == 404 and "does not work" in answer.text
+    assert await chat.host.log() == entries
+    await chat.settled(await chat.slack(card, "advance", PINSUDA))  # the button itself still works
+    assert len(await chat.host.log()) == len(entries) + 1
