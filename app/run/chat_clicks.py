@@ -16,7 +16,8 @@ of its own, in this order:
 4. the link is used (one conditional UPDATE: of two clicks on the same "Next", one acts), then the
    action goes through `RunService` with the same `from` guard as the console;
 5. the message is updated with what happened ("Advanced to Session 2 by Somchai, 14:05") and its
-   stale buttons removed; a click that lost (already used, already moved) is told so.
+   stale buttons removed; a click that lost (already used, already moved) is told so (Zoom Team
+   Chat: both said in the channel through its Incoming Webhook).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from app.store import action_links_repo
 from integrations.chat import Click, ClickRejected
 from integrations.chat import discord as discord_api
 from integrations.chat import slack as slack_api
+from integrations.chat import zoom_chat as zoom_chat_api
+from integrations.notifiers.render.zoom_chat import STRUCTURED_FORMATS
 from integrations.notifiers.target import TargetConfig
 from schedules.model import Schedule, TargetMode
 from schedules.resolve import zone
@@ -244,8 +247,15 @@ class ChatClicks:
             if stale:
                 shown = result.text if result.state == "done" else _stale_line(result)
                 await discord_api.edit_original(self.http, api, click, shown)
-        else:  # Zoom Team Chat: the chatbot's answer is the log line (docs/notifications.md)
-            log.info("zoom_chat click by %s: %s", click.user_id, result.text)
+        else:  # Zoom Team Chat: said in the channel through its Incoming Webhook (docs/notifications.md)
+            text = result.text if result.state == "done" else f"{click.user_name}: {result.text}"
+            structured = target.zoom_format in STRUCTURED_FORMATS
+            token = target.token.get_secret_value() if target.token else ""  # (a zoom_chat target has one)
+            told = await zoom_chat_api.tell(
+                self.http, target.url.get_secret_value(), token, text, structured=structured
+            )
+            if not told:
+                log.warning("could not post the answer to a zoom_chat click to target %s", target.id)
 
 
 def _stale_line(result: Result) -> str:

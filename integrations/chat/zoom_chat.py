@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from integrations.chat import Click, ClickRejected
 from integrations.zoom.webhooks import WebhookRejected
 from integrations.zoom.webhooks import verify as verify_zoom
@@ -72,3 +74,17 @@ def click_of(event: dict[str, Any]) -> Click | None:
             "message_id": payload.get("messageId"),
         },
     )
+
+
+async def tell(http: httpx.AsyncClient, url: str, token: str, text: str, *, structured: bool) -> bool:
+    """Post `text` to the channel through its Incoming Webhook (the target's own URL and verification
+    token): the whole channel sees it, as Incoming Webhook messages cannot be shown to one user."""
+    headers = {"authorization": token}
+    try:
+        if structured:
+            response = await http.post(url, json={"content": {"head": {"text": text[:200]}}}, headers=headers)
+        else:
+            response = await http.post(url, content=text[:4000].encode(), headers=headers)
+    except httpx.HTTPError:
+        return False
+    return response.is_success

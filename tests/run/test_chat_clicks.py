@@ -371,6 +371,15 @@ async def test_a_zoom_chatbot_click_is_verified_like_meeting_webhooks_and_acts_o
         assert answer.status_code == 200
     log = await chat.host.log()
     assert len(log) == len(entries) + 1 and "Pinsuda Alexander" in repr(log[-1])
+    # Said in the channel through its Incoming Webhook (verified by the receiver with its token).
+    said = [m for m in chat.apps.inbox.messages if m.kind == "zoom_chat" and m.channel == "bot"][-1]
+    assert said.verified and said.text.startswith("Advanced to ") and "by Pinsuda Alexander" in said.text
+    stranger = zoom_chat_action(value, user_id="zstranger", user_name="Stranger", message_id="m2")
+    body, headers = zoom_chat_request(ZOOM_SECRET, stranger, chat.now())
+    await chat.settled(await chat.post("/chat/zoom_chat/interactions", body, headers))
+    said = [m for m in chat.apps.inbox.messages if m.kind == "zoom_chat" and m.channel == "bot"][-1]
+    assert said.text.startswith("Stranger: You may not steer this show from here")
+    assert len(await chat.host.log()) == len(entries) + 1
 
 
 async def test_no_click_verifies_when_no_app_target_is_loaded(database_url, service_for):
