@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from app.core.vocabulary import FireOutcome, InstanceRole
 from app.engine.broadcast import Broadcaster
 from app.engine.cache import EventCache, Loaded
 from app.engine.clock import Clock, SystemClock
+from app.engine.compose import Buttons
 from app.engine.delivery import DeliveryWorker
 from app.engine.dispatch import Dispatch
 from app.engine.firing import FireListener, Firing
@@ -41,6 +43,7 @@ from app.engine.service import RunEngine
 from app.engine.timer import CueTimer
 from app.engine.writer import Writer
 from app.run.action_links import ActionLinks
+from app.run.chat_clicks import ChatClicks
 from app.run.schedule_worker import BoundedParser
 from app.run.service import RunService
 from app.services import Services
@@ -82,9 +85,13 @@ async def started(
     run_worker: bool = True,
     freeze_loaded: bool = False,
     instance_id: str | None = None,
+    wall: Callable[[], float] = time.time,
 ) -> AsyncIterator[Services]:
     """Migrate the database, build and start every part, restore every event and (when asked)
     arm the timer and run the delivery worker; stop them all on exit.
+
+    `wall` is real time in Unix seconds, for the chat tools' signature windows (a rehearsal's fast
+    clock would make five minutes a fraction of a second); tests pass their own.
 
     `run_timer`/`run_worker` False (the CLI, tests): nothing fires or sends unless asked. With
     both on a PostgreSQL database, this instance joins the others there and dispatches only while
@@ -209,7 +216,7 @@ async def started(
             for observe in on_delivery:
                 observe(row, values)
 
-        async def action_buttons(event_id: str, target_id: str, delivery_id: str) -> list[tuple[str, str]]:
+        async def action_buttons(event_id: str, target_id: str, delivery_id: str) -> Buttons:
             return await action_links.buttons(event_id, target_id, delivery_id)  # built below, with the run service
 
         worker = DeliveryWorker(
@@ -237,6 +244,8 @@ async def started(
         action_links = ActionLinks(
             db, run, public_url=settings.public_url, lifetime=timedelta(minutes=settings.action_link_minutes)
         )
+        chat_clicks = ChatClicks(action_links, lookups, http, wall=wall)
+        stack.push_async_callback(chat_clicks.stop)  # clicks under way finish before the database closes
         timer = CueTimer(engine, worker, clock)
         stack.push_async_callback(timer.stop)
 
@@ -313,6 +322,7 @@ async def started(
             changed=changed,
             zoom_client_factory=zoom_clients,
             action_links=action_links,
+            chat_clicks=chat_clicks,
         )
 
 

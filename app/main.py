@@ -11,7 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from app import __version__, bootstrap
-from app.api import attendance, control, deck, deliveries, events, openapi, ops, rundown, webhooks, zoom
+from app.api import attendance, chat, control, deck, deliveries, events, openapi, ops, rundown, webhooks, zoom
 from app.api import stage as stage_api
 from app.api.input_gate import InputGate, Limits
 from app.api.sse import StreamClosing as StreamClosing  # (re-exported: what a server built outside app.cli uses)
@@ -110,7 +110,10 @@ def create_app(
     # One way to mount every transport: its include(app). Routes match in order, so the hot and the
     # cheap ones go first: the webhook route (put first by its include), then ops' /healthz, /readyz
     # and /metrics (probes every few seconds; after the ~50 others, /healthz served half as many a second).
-    transports = (webhooks, ops, events, control, rundown, deck, deliveries, stage_api, zoom, attendance, web_routes)
+    transports = (
+        *(webhooks, ops, events, control, rundown, deck, deliveries),
+        *(stage_api, zoom, attendance, chat, web_routes),
+    )
     for module in (*transports, action_pages):
         module.include(app)
     openapi.install(app)  # after every route: documents the statuses they answer

@@ -28,6 +28,7 @@ from app.engine.service import RunEngine
 from app.engine.targets import Resolved
 from app.engine.timer import CueTimer
 from app.run.action_links import ActionLinks
+from app.run.chat_clicks import ChatClicks
 from app.run.schedule_worker import BoundedParser
 from app.run.service import RunService
 from app.stage.presence import StagePresence
@@ -70,6 +71,8 @@ class Services:
     zoom_client_factory: Callable[[], ZoomClient] | None
     # The action buttons of host chat messages: made as a message is composed, pressed on /act/.
     action_links: ActionLinks
+    # Native buttons of targets in mode app: their callbacks (/chat/.../interactions) carried out once.
+    chat_clicks: ChatClicks
 
     @property
     def role(self) -> InstanceRole:

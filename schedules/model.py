@@ -136,6 +136,17 @@ class Event(Strict):
     description: str | None = None
 
 
+ChatUserId = Annotated[str, Field(min_length=1, max_length=limits.ID, pattern=r"^[A-Za-z0-9_.@:-]+$")]
+
+
+class ChatIds(Strict):
+    """A person's user ids in the chat tools whose native buttons Showcaller answers (targets in mode: app)."""
+
+    slack: ChatUserId | None = Field(None, description="Slack member ID, e.g. U0123ABCD (profile → ⋮ → Copy member ID)")
+    discord: ChatUserId | None = Field(None, description='Discord user ID (a snowflake, e.g. "80351110224678912")')
+    zoom_chat: ChatUserId | None = Field(None, description="Zoom user ID (or JID) as Zoom Team Chat sends it")
+
+
 class Person(Strict):
     id: Ident
     name: Title
@@ -153,6 +164,9 @@ class Person(Strict):
     prepare: str | None = Field(None, description="what they should prepare (on their run sheet)")
     call_before: Duration | None = Field(
         None, description="this person's own call time before each of their slots (overrides their role's)"
+    )
+    chat_ids: ChatIds | None = Field(
+        None, description="their user ids in chat tools: clicks on native chat buttons act as this person"
     )
 
 
@@ -393,6 +407,13 @@ class TargetKind(StrEnum):
     webhook = "webhook"
 
 
+class TargetMode(StrEnum):
+    """How a chat target posts: an incoming webhook (link buttons), or as an app whose buttons call back."""
+
+    webhook = "webhook"
+    app = "app"
+
+
 class ButtonVerb(StrEnum):
     """A host action a chat message can offer as a link button (targets[].buttons)."""
 
@@ -426,6 +447,16 @@ class Target(Strict):
         default_factory=list,
         description="hosts targets: host actions offered as single-use link buttons in each message "
         "(needs SHOWCALLER_PUBLIC_URL); default none",
+    )
+    mode: TargetMode = Field(
+        TargetMode.webhook,
+        description="slack and discord: 'app' posts as your chat app, whose buttons act here when "
+        "pressed (docs/notifications.md); default 'webhook'",
+    )
+    channel: ChatUserId | None = Field(None, description="slack, mode app: the channel ID to post in (C0123ABCD)")
+    allow: list[ChatUserId] = Field(
+        default_factory=list,
+        description="mode app: chat user ids that may press buttons besides the people whose chat_ids name them",
     )
 
 

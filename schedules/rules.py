@@ -45,6 +45,7 @@ def check_rules(schedule: Schedule, catalogs: FilePath = CATALOGS) -> list[Findi
         *_references(schedule),
         *_zoom(schedule),
         *_targets(schedule),
+        *_chat_ids(schedule),
         *_people_zones(schedule),
         *_call_times(schedule),
         *_locales(schedule),
@@ -398,6 +399,7 @@ def _targets(schedule: Schedule) -> Iterator[Finding]:
                     f"{did_you_mean(seg, segment_ids)}use one of: {known_list(sorted(segment_ids))}",
                 )
         yield from _buttons(i, target)
+        yield from _app_mode(i, target)
         if target.kind == "zoom_chat" and not target.token_env:
             yield (
                 ("targets", i),
@@ -506,6 +508,78 @@ def _catalogs(schedule: Schedule, root: FilePath) -> Iterator[Finding]:
                     f"in {reader.locale}",
                     f"add messages: {{{reader.locale}: ...}} to this cue, or leave the target out of its targets",
                 )
+
+
+APP_KINDS = ("slack", "discord", "zoom_chat")
+
+
+def _chat_ids(schedule: Schedule) -> Iterator[Finding]:
+    """A chat user id names one person: a click acts as them, so two would be a guess."""
+    seen: dict[tuple[str, str], str] = {}
+    for i, person in enumerate(schedule.people):
+        if person.chat_ids is None:
+            continue
+        for platform, user in person.chat_ids.model_dump(exclude_none=True).items():
+            earlier = seen.setdefault((platform, user), person.id)
+            if earlier != person.id:
+                yield (
+                    ("people", i, "chat_ids", platform),
+                    f"{platform} id '{user}' is already {earlier}'s",
+                    "give each person their own chat id",
+                )
+
+
+def _app_mode(i: int, target: Target) -> Iterator[Finding]:
+    """A target in mode app posts as the team's chat app and answers its button clicks: it needs the
+    app's credentials by variable name (docs/notifications.md, "Native buttons")."""
+    if target.mode != "app":
+        for name in ("channel", "allow"):
+            if getattr(target, name):
+                yield (
+                    ("targets", i, name),
+                    f"{name} is for a target in mode app (native chat buttons)",
+                    f"add mode: app (slack or discord), or remove {name}",
+                )
+        return
+    if target.kind not in APP_KINDS:
+        yield (
+            ("targets", i, "mode"),
+            f"a {target.kind} target cannot post as an app (mode app is for slack, discord and zoom_chat)",
+            "remove mode: app; the target keeps single-use link buttons",
+        )
+        return
+    needs: tuple[tuple[str, str | None, str], ...]
+    if target.kind == "slack":
+        needs = (
+            ("channel", target.channel, "add channel: C0123ABCD (the channel's ID: channel name → About)"),
+            ("token_env", target.token_env, "add token_env: NAME_OF_THE_VARIABLE holding the bot token (xoxb-…)"),
+            ("secret_env", target.secret_env, "add secret_env: NAME_OF_THE_VARIABLE holding the signing secret"),
+        )
+    elif target.kind == "discord":
+        needs = (
+            (
+                "secret_env",
+                target.secret_env,
+                "add secret_env: NAME_OF_THE_VARIABLE holding the application's public key",
+            ),
+        )
+    else:
+        needs = (
+            (
+                "secret_env",
+                target.secret_env,
+                "add secret_env: NAME_OF_THE_VARIABLE holding the chatbot's secret token",
+            ),
+        )
+    for name, value, fix in needs:
+        if not value:
+            yield (("targets", i), f"a {target.kind} target in mode app needs {name}", fix)
+    if target.kind != "slack" and target.channel:
+        yield (
+            ("targets", i, "channel"),
+            f"a {target.kind} target posts through its webhook's channel; it takes no channel",
+            "remove channel",
+        )
 
 
 def _unknown_zone(name: str) -> tuple[str, str]:

@@ -17,7 +17,8 @@ It does three things, in this order, for every path (unknown ones included):
 Classes: schedule uploads (`SHOWCALLER_MAX_SCHEDULE_BYTES`; the schedule loader applies the text
 rule to the YAML itself), Zoom webhooks under /webhooks/ (`SHOWCALLER_MAX_WEBHOOK_BODY_BYTES`; exempt
 from the text rule: they are signed, stored verbatim and neutralised later in app/attendance,
-because refusing a participant's join would lose attendance), JSON actions, the routes whose
+because refusing a participant's join would lose attendance; the chat tools' signed button
+callbacks under /chat/ are in the same class), JSON actions, the routes whose
 OpenAPI operation has a JSON body (`SHOWCALLER_MAX_JSON_BODY_BYTES`), and everything else, unknown
 paths included (`SHOWCALLER_MAX_OTHER_BODY_BYTES`, small). The table of routes comes from the app's
 OpenAPI description, built once on the first request.
@@ -43,6 +44,7 @@ from app.core.config import Settings
 from app.core.text_rules import dotted, first_forbidden, problems
 
 WEBHOOKS = "/webhooks/"
+CHAT_CALLBACKS = "/chat/"  # Slack, Discord and Zoom Chat button callbacks: signed like webhooks
 UPLOADS = {("POST", "/api/events")}  # the body is a schedule file (YAML), parsed in a child process
 UPLOAD, WEBHOOK, JSON_ACTION, OTHER = "upload", "webhook", "json", "other"
 # Past a body's limit, what the server still reads and drops so that the client sees the 413 on a
@@ -145,7 +147,7 @@ class InputGate:
 
     def _classify(self, method: str, path: str) -> tuple[str, dict[str, str]]:
         """The route class of a request and its path parameters (none for an unknown path)."""
-        if path.startswith(WEBHOOKS):
+        if path.startswith((WEBHOOKS, CHAT_CALLBACKS)):
             return WEBHOOK, {}
         if self._routes is None:
             self._routes = route_table(self.api.openapi())

@@ -366,6 +366,9 @@ def rehearse(
     pack: Annotated[
         Path | None, typer.Option(help="at the end, write the post-event pack as PACK.html (and PACK.pdf)")
     ] = None,
+    chat_click: Annotated[
+        bool, typer.Option(help="add a Slack app card (local fake) and press its Next, as a producer would")
+    ] = False,
 ) -> None:
     """Run the whole agenda at N times speed against the sandbox Zoom and local receivers."""
     import logging
@@ -384,6 +387,7 @@ def rehearse(
     url = database_url or "sqlite:///showcaller-rehearsal.db"
     # The transcript already shows every cue and delivery; their log lines would say it twice.
     logging.getLogger("showcaller.run").setLevel(logging.ERROR)
+    logging.getLogger("showcaller.chat_clicks").setLevel(logging.ERROR)  # (the demo's forged click, too)
 
     def done(summary: Summary, console_line: str) -> None:
         _print_summary(summary)
@@ -414,6 +418,7 @@ def rehearse(
                 summary=summary,
                 on_done=done,
                 pack_to=pack,
+                chat_click=chat_click,
             )
         )
     except KeyboardInterrupt:
@@ -488,6 +493,7 @@ def demo(
         messages=messages,
         database_url=database_url,
         pack=Path("rehearsal-report"),
+        chat_click=True,
     )
 
 

@@ -117,6 +117,18 @@ class WebhookUnauthorized(AppError):
     status, code = 401, "webhook_rejected"
 
 
+class ChatCallbackRejected(AppError):
+    """A chat tool's button callback whose signature, timestamp or app does not verify: nothing is done."""
+
+    status, code = 401, "callback_rejected"
+
+
+class ChatCallbackInvalid(AppError):
+    """A verified chat callback that is not a button press this service answers."""
+
+    status, code = 400, "invalid_callback"
+
+
 class InvalidWebhook(AppError):
     """A Zoom webhook body that is not a webhook."""
 

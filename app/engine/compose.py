@@ -3,6 +3,7 @@ locale (issue 30: a target with its own locale gets the cue written again in its
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.engine.lateness import late_line
@@ -20,13 +21,22 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+@dataclass(frozen=True)
+class Buttons:
+    """The host action buttons of one message: single-use links (any chat tool), or, for a target in
+    mode app, native buttons (label, verb, single-use reference, confirm question or "")."""
+
+    links: list[tuple[str, str]] = field(default_factory=list)
+    actions: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
 def compose(
     schedule: Schedule,
     cue,
     delivery_id: str,
     target_tz: str | None,
     links: list[tuple[str, str]],
-    buttons: list[tuple[str, str]] | None = None,
+    buttons: Buttons | None = None,
     words: Words = ENGLISH_WORDS,
 ) -> Notification:
     """The message a person sees for this cue: headline, text, time fields and useful links, in
@@ -68,7 +78,8 @@ def compose(
         segment_title=segment_title(w, segment) if segment else None,
         fields=tuple(fields),
         links=tuple(links),
-        buttons=tuple(buttons or ()),
+        buttons=tuple(buttons.links) if buttons else (),
+        actions=tuple(buttons.actions) if buttons else (),
         severity=cue.severity,
         locale=None if reader.english else reader.locale,
         digits=reader.digits,

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.vocabulary import DeliveryStatus
 from app.engine.clock import Clock
-from app.engine.compose import compose
+from app.engine.compose import Buttons, compose
 from app.engine.dispatch import Dispatch
 from app.engine.targets import Resolved
 from app.store import outbox_repo
@@ -112,7 +112,7 @@ class DeliveryWorker:
     links: Callable[[str], list[tuple[str, str]]] = lambda event_id: []
     # (event id, target id, delivery id) -> the message's action buttons, made as it is composed
     # (app/run/action_links.py); a failure there sends the message without them.
-    buttons: Callable[[str, str, str], Awaitable[list[tuple[str, str]]]] | None = None
+    buttons: Callable[[str, str, str], Awaitable[Buttons]] | None = None
     pacer: SlackPacer | None = None
     timeout: float = 10.0
     rng: random.Random = field(default_factory=random.Random)
@@ -332,14 +332,14 @@ class DeliveryWorker:
     def _speed(self) -> float:
         return float(getattr(self.clock, "speed", 1.0))
 
-    async def _buttons(self, row) -> list[tuple[str, str]]:
+    async def _buttons(self, row) -> Buttons | None:
         if self.buttons is None:
-            return []
+            return None
         try:
             return await self.buttons(row.event_id, row.target_id, row.id)
         except Exception:  # the message matters more than its buttons
             log.exception("could not make the action buttons of a message; it goes without them")
-            return []
+            return None
 
     async def _attempt(self, row, cue, recorder: _Recorder) -> bool:
         """Try one claimed delivery; True when the lane may go on to the next message."""

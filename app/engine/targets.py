@@ -26,7 +26,14 @@ def _one(target: Target, env: Lookup) -> TargetConfig:
     url = env(target.url_env)
     if url is None:
         raise NotifierError(f"environment variable {target.url_env} is not set (the URL of target '{target.id}')")
-    values: dict = {"id": target.id, "kind": target.kind.value, "url": url, "timezone": target.timezone}
+    values: dict = {
+        "id": target.id,
+        "kind": target.kind.value,
+        "url": url,
+        "timezone": target.timezone,
+        "mode": target.mode.value,
+        "channel": target.channel,
+    }
     for field, name in (("token", target.token_env), ("secret", target.secret_env)):
         if name:
             value = env(name)

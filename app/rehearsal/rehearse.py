@@ -34,6 +34,7 @@ from app.core.metrics import Metrics
 from app.core.vocabulary import DeliveryStatus, FireOutcome, HostRole, InstanceRole
 from app.engine.clock import ScaledClock
 from app.main import StreamClosing, create_app
+from app.rehearsal.chat_press import ChatPress, press_next, with_demo_chat_app
 from app.rehearsal.meeting import plan_meeting, run_meeting, webhook_count
 from app.rehearsal.transcript import Transcript
 from app.report.attendance import attendance_json
@@ -86,6 +87,7 @@ class RehearsalClock(ScaledClock):
     def __init__(self, start, speed: float):
         super().__init__(start, speed)
         self.going = False
+        self.held = False
 
     def now(self):
         return super().now() if self.going else self.start
@@ -93,11 +95,19 @@ class RehearsalClock(ScaledClock):
     def real_delay(self, until) -> float:
         if self.going:
             return super().real_delay(until)
+        if self.held:  # a moment's hold: whoever waits wakes as if the clock ran on
+            return max(0.0, (until - self.start).total_seconds() / self.speed)
         return 0.0 if until <= self.start else 3600.0  # re-armed by go()
 
     def go(self) -> None:
         self._t0 = time.monotonic()
-        self.going = True
+        self.going, self.held = True, False
+
+    def hold(self) -> None:
+        """Stand still at the present moment until `go()` again, for a moment (a button press at
+        180x would otherwise take minutes of the agenda); re-arm the timer after `go()`."""
+        if self.going:
+            self.start, self.going, self.held = self.now(), False, True
 
 
 @dataclass
@@ -119,6 +129,7 @@ class Summary:
     # The sandbox Zoom's own record (ground truth for tests): registrants and past-participant rows.
     zoom_registrants: list[dict] = field(default_factory=list)
     zoom_rows: list[dict] = field(default_factory=list)
+    chat_clicks: list[str] = field(default_factory=list)  # the demo's Slack button press, as the transcript says it
 
 
 async def _wait(seconds: float, server: uvicorn.Server, stop: asyncio.Event) -> None:
@@ -165,6 +176,7 @@ async def rehearse(
     on_done: Callable[[Summary, str], None] | None = None,
     stop: asyncio.Event | None = None,
     pack_to: Path | None = None,
+    chat_click: bool = False,
 ) -> Summary:
     """Run the agenda of `path` from just before its start to its end at `speed`, then summarise.
 
@@ -172,8 +184,12 @@ async def rehearse(
     open for `keep_open` seconds (math.inf: until interrupted or `stop` is set); pass `summary`
     to see the figures even when the wait is interrupted. With `pack_to` (a file name without
     suffix), the post-event pack is written there as .html, and as .pdf when Chromium is installed.
+    With `chat_click`, a Slack app card is posted and its Next pressed (app/rehearsal/chat_press.py).
     """
     text = Path(path).read_text(encoding="utf-8")
+    press = None
+    if chat_click:
+        text, press = with_demo_chat_app(text)
     schedule = load_text(text, path)
     tz = zone(schedule.event.timezone)
     opens, closes = event_window(schedule)
@@ -182,7 +198,11 @@ async def rehearse(
     token = secrets.token_urlsafe(16)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     receivers = create_receivers(
-        zoom_chat_token=token, webhook_secret=secret, console=console if show_messages else None
+        zoom_chat_token=token,
+        webhook_secret=secret,
+        console=console if show_messages else None,
+        slack_bot_token=press.bot_token if press else None,
+        on_chat_post=lambda posted: on_chat_post(posted),
     )
     emulator = None
     settings = Settings(
@@ -217,10 +237,35 @@ async def rehearse(
         if watching:
             transcript.delivery(row, values)
 
+    pressing: list[asyncio.Task] = []
+
+    def on_chat_post(posted) -> None:
+        if press is None or press.started or not press.is_card(posted):
+            return
+        # The card is in the (fake) Slack channel and a producer presses its Next within seconds: at a
+        # rehearsal's speed seconds are minutes of the agenda, so the show's clock waits for the press.
+        press.started = True
+        clock.hold()
+        pressing.append(asyncio.get_running_loop().create_task(_press(press, posted)))
+
+    async def _press(press: ChatPress, card) -> None:
+        def say(text: str, actor: str) -> None:
+            transcript.action(clock.now(), actor, text)
+            summary.chat_clicks.append(text)
+
+        try:
+            await press_next(press, receivers.state.chat_apps, card, f"http://127.0.0.1:{port}", say)
+        except Exception:  # the rehearsal goes on: the press is a show, not a dependency
+            log.exception("the demo's Slack button press failed")
+        finally:
+            clock.go()
+            runtime.timer.request_rearm()
+
     def on_fire(event_id: str, row, outcome: FireOutcome) -> None:
         if not watching:  # (a cue left from an earlier run on this database, before the replay)
             return
         transcript.cue(event_id, row, outcome)
+
         if outcome == FireOutcome.SKIPPED:
             summary.skipped += 1
             summary.skipped_kinds[row.kind] = summary.skipped_kinds.get(row.kind, 0) + 1
@@ -238,6 +283,8 @@ async def rehearse(
     overrun_segment = sessions[1] if len(sessions) > 1 else None
     observers = bootstrap.Observers(on_fire=(on_fire,), on_delivery=(on_delivery,))
     env = receiver_env(schedule, f"http://127.0.0.1:{receivers_port}", token, secret)
+    if press is not None:
+        env.update(press.env(f"http://127.0.0.1:{receivers_port}"))
     try:
         async with bootstrap.started(
             settings,
@@ -259,6 +306,10 @@ async def rehearse(
             # A rehearsal replays from scratch: a previous run's log and cues would make it a resumption.
             await runtime.engine.forget(schedule.event.id)
             await runtime.run.load_schedule(text, path)
+            if press is not None:  # the card to press is the one whose headline is this cue's title
+                async with runtime.db.begin() as conn:
+                    cues = await outbox_repo.list_cues(conn, schedule.event.id)
+                press.title = next((c.title for c in cues if press.is_cue(c)), "")
             async with runtime.db.begin() as conn:
                 _, host_token = await tokens_repo.create_token(conn, "rehearsal", HostRole.HOST, clock.now())
             meeting_task = None
@@ -267,6 +318,9 @@ async def rehearse(
                 await runtime.refresh_links()
                 moves, late = plan_meeting(schedule, audience=audience)
             server, server_task = await _serve(app, port, host)
+            if press is not None:  # the first request builds the input gate's route table: not during the press
+                async with httpx.AsyncClient() as warm:
+                    await warm.get(f"http://127.0.0.1:{port}/healthz")
             watching = True
             clock.go()
             runtime.timer.request_rearm()
@@ -321,6 +375,9 @@ async def rehearse(
                     for row in emulator.state.instances[uuid].rows
                 ]
             await _drain(runtime, schedule.event.id)
+            if pressing:
+                await asyncio.wait(pressing, timeout=20.0)
+                await runtime.chat_clicks.settle()
             async with runtime.db.begin() as conn:
                 for row in await outbox_repo.list_deliveries(conn, schedule.event.id):
                     summary.deliveries[row.status] = summary.deliveries.get(row.status, 0) + 1

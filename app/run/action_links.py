@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.errors import AppError
 from app.core.public_url import base
+from app.engine.compose import Buttons
 from app.run.service import RunService
 from app.store import action_links_repo
 from app.store.action_links_repo import ActionLinkRow
-from schedules.model import ButtonVerb
+from schedules.model import ButtonVerb, TargetMode
 
 log = logging.getLogger("showcaller.action_links")
 DELAY_STEP = 5 * 60  # seconds: the `delay_5` button
@@ -76,40 +77,47 @@ class ActionLinks:
 
     # --- at compose time ---------------------------------------------------------------------
 
-    async def buttons(self, event_id: str, target_id: str, delivery_id: str | None) -> list[tuple[str, str]]:
-        """The (label, URL) buttons of one message to `target_id`: none unless the target asks for
-        them, a public URL is set, and the verb makes sense now (a segment runs; an action can be undone)."""
+    async def buttons(self, event_id: str, target_id: str, delivery_id: str | None) -> Buttons:
+        """The buttons of one message to `target_id`: none unless the target asks for them and the
+        verb makes sense now (a segment runs; an action can be undone). A target in mode app gets
+        native buttons carrying the single-use reference (app/run/chat_clicks.py); any other gets
+        link buttons, which need a public URL."""
         schedule = self.run.engine.loaded(event_id).schedule
         target = next((t for t in schedule.targets if t.id == target_id), None)
         if target is None or not target.buttons or not target.hosts:
-            return []
-        if not self.public_url:
+            return Buttons()
+        native = target.mode is TargetMode.app
+        if not native and not self.public_url:
             if not self._told_no_url:  # once per process: every message would say it again
                 self._told_no_url = True
                 log.warning(
                     "targets ask for action buttons, but SHOWCALLER_PUBLIC_URL is not set: messages go "
                     "without them. Fix: set SHOWCALLER_PUBLIC_URL to the address people reach this service at"
                 )
-            return []
+            return Buttons()
         state = self.run.state(event_id)
         if state["status"] != "live":
-            return []
+            return Buttons()
         current, upcoming, offer = state["current"], state.get("next"), state.get("undo")
-        wanted: list[tuple[ButtonVerb, str | None, str | None, str]] = []
+        wanted: list[tuple[ButtonVerb, str | None, str | None, str, str]] = []  # verb, expected, title, label, confirm
         for verb in target.buttons:
             if verb is ButtonVerb.advance and current is not None:
-                label = f"Next: {upcoming['title']}" if upcoming else "End the last segment"
-                wanted.append((verb, current["id"], current["title"], label))
+                if upcoming:
+                    wanted.append((verb, current["id"], current["title"], f"Next: {upcoming['title']}", ""))
+                else:
+                    ask = f"End {current['title']}, the last segment? The show ends."
+                    wanted.append((verb, current["id"], current["title"], "End the last segment", ask))
             elif verb is ButtonVerb.delay_5 and current is not None:
-                wanted.append((verb, current["id"], current["title"], DELAY_LABEL))
+                wanted.append((verb, current["id"], current["title"], DELAY_LABEL, ""))
             elif verb is ButtonVerb.undo and offer is not None:
-                wanted.append((verb, str(offer["seq"]), offer["summary"], f"Undo: {offer['summary']}"))
+                ask = f"Undo {offer['summary']}?"
+                wanted.append((verb, str(offer["seq"]), offer["summary"], f"Undo: {offer['summary']}", ask))
         if not wanted:
-            return []
+            return Buttons()
         now = self.clock.now()
-        out = []
+        out = Buttons()
         async with self.db.begin() as conn:
-            for verb, expected, title, label in wanted:
+            for verb, expected, title, label, confirm in wanted:
                 token = await action_links_repo.create(
                     conn,
                     event_id=event_id,
@@ -121,7 +129,10 @@ class ActionLinks:
                     now=now,
                     expires_at=now + self.lifetime,
                 )
-                out.append((label, base(self.public_url) + link_path(event_id, token)))
+                if native:
+                    out.actions.append((label, verb.value, token, confirm))
+                else:
+                    out.links.append((label, base(self.public_url) + link_path(event_id, token)))  # type: ignore[arg-type]  # checked above
         return out
 
     # --- the page ------------------------------------------------------------------------------
@@ -129,7 +140,10 @@ class ActionLinks:
     async def _find(self, event_id: str, token: str) -> tuple[ActionLinkRow | None, Page | None]:
         async with self.db.begin() as conn:
             row = await action_links_repo.find(conn, token)
-        if row is None or row.event_id != event_id:  # forged, changed, or another event's: the same answer
+        # Forged, changed, or another event's: the same answer. So is a native button's reference (a
+        # target in mode app): its click is checked for who pressed (app/run/chat_clicks.py), and
+        # anyone in the channel can read a button's value, so it never opens as a link.
+        if row is None or row.event_id != event_id or self._native(row):
             return None, Page(
                 404,
                 "unknown",
@@ -151,6 +165,14 @@ class ActionLinks:
             )
         return row, None
 
+    def _native(self, row: ActionLinkRow) -> bool:
+        try:
+            targets = self.run.engine.loaded(row.event_id).schedule.targets
+        except AppError:  # the event is not loaded: the link's page says so elsewhere
+            return False
+        target = next((t for t in targets if t.id == row.target_id), None)
+        return target is not None and target.mode is TargetMode.app
+
     async def view(self, event_id: str, token: str) -> Page:
         """What a GET shows: what pressing would do, and the state now. Never acts."""
         row, refused = await self._find(event_id, token)
@@ -169,13 +191,14 @@ class ActionLinks:
         if not used:  # pressed meanwhile (another tab, another person), or it just expired
             _, page = await self._find(event_id, token)
             return page or Page(410, "used", "This button was already used", "Each button works once.")
-        page = await self._act(event_id, row)
+        page = await self.act(event_id, row, actor_of(row.target_id))
         async with self.db.begin() as conn:
             await action_links_repo.record_result(conn, row.id, page.heading)
         return page
 
-    async def _act(self, event_id: str, row: ActionLinkRow) -> Page:
-        actor = actor_of(row.target_id)
+    async def act(self, event_id: str, row: ActionLinkRow, actor: str) -> Page:
+        """Carry out a link already used (`use` returned True) as `actor`, through the run service
+        with the same `from` guard as the console; a refusal is a Page, never an exception."""
         try:
             if row.verb == ButtonVerb.advance:
                 answer = await self.run.advance(event_id, actor, expected=row.expected)

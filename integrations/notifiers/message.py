@@ -91,6 +91,9 @@ class Notification(BaseModel):
     links: tuple[tuple[str, str], ...] = ()
     # Host action buttons (label, single-use link): rendered as each platform's link buttons.
     buttons: tuple[tuple[str, str], ...] = ()
+    # Native buttons of a target in mode app (label, verb, reference, confirm question or ""): pressing
+    # one calls this service back with the single-use reference (app/run/chat_clicks.py).
+    actions: tuple[tuple[str, str, str, str], ...] = ()
     severity: Severity = Severity.info
     # Who reads it (issue 30): None is the product's English, as it always was.
     locale: str | None = None

@@ -124,6 +124,25 @@ def vendor_code(answer: str) -> str | None:
     return None
 
 
+# https://api.slack.com/methods/chat.postMessage#errors: the ones that may pass on a later try.
+SLACK_WEB_API_RETRY = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+)
+
+
+def _web_api_ok(answer: str) -> bool:
+    """Slack's `{"ok": true, ...}`; the answer may be cut to ANSWER_MAX (it echoes the message), so a
+    cut one counts by how it begins."""
+    try:
+        data = json.loads(answer)
+    except ValueError:
+        return _OK_START.match(answer) is not None
+    return isinstance(data, dict) and data.get("ok") is True
+
+
+_OK_START = re.compile(r'\s*\{\s*"ok"\s*:\s*true\b')
+
+
 def _body_retry_after(answer: str) -> float | None:
     # Discord puts a float `retry_after` (seconds) in its 429 JSON.
     try:
@@ -143,9 +162,22 @@ def classify(
     *,
     now: datetime,
     slack: bool = False,
+    web_api: bool = False,
 ) -> DeliveryOutcome:
-    """Map an HTTP answer to an outcome (`answer` must already be masked and truncated)."""
+    """Map an HTTP answer to an outcome (`answer` must already be masked and truncated).
+
+    `web_api`: Slack's Web API (a target in mode app) answers 200 with `{"ok": false, "error": ...}`
+    when it refuses; its server-side errors are tried again, any other refusal is permanent."""
     code = vendor_code(answer)
+    if web_api and 200 <= status < 300 and not _web_api_ok(answer):
+        retry = code in SLACK_WEB_API_RETRY
+        return DeliveryOutcome(
+            DeliveryResult.retry if retry else DeliveryResult.permanent,
+            status,
+            answer,
+            vendor_code=code,
+            error=f"Slack refused the message: {code or 'no ok in its answer'}" + ("; will retry" if retry else ""),
+        )
     if slack and code in SLACK_PERMANENT:
         return DeliveryOutcome(
             DeliveryResult.permanent,

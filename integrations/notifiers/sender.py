@@ -61,7 +61,7 @@ async def send(
     try:
         async with http.stream(
             "POST",
-            _url(target.url.get_secret_value(), request.params),
+            _url(_base(target) + request.path, request.params),
             content=request.body,
             headers=headers,
             timeout=timeout,
@@ -74,11 +74,17 @@ async def send(
     except httpx.HTTPError as exc:
         return _logged(target, _transport_outcome(exc, timeout, secrets, ids))
     answer = redact(raw.decode(encoding, errors="replace"), secrets)[:ANSWER_MAX]
-    outcome = classify(status, answer, retry_after, now=clock(), slack=is_slack)
+    outcome = classify(status, answer, retry_after, now=clock(), slack=is_slack, web_api=is_slack and target.app)
     outcome = replace(outcome, **ids)
     if is_slack and pacer is not None and status == 429 and outcome.retry_after:
         pacer.defer(target.url_key, outcome.retry_after)
     return _logged(target, outcome)
+
+
+def _base(target: TargetConfig) -> str:
+    """The target's URL; a Slack app's is the Web API's root, the method's name is appended to it."""
+    url = target.url.get_secret_value()
+    return url.rstrip("/") if target.app else url
 
 
 def _url(url: str, params: dict[str, str]) -> str | httpx.URL:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import (
@@ -49,6 +50,11 @@ class TargetConfig(BaseModel):
     token: SecretStr | None = None
     secret: SecretStr | None = None
     timezone: str | None = None
+    # "app": slack posts with the app's bot token (`token`) to `channel` through the Web API at `url`
+    # and its clicks are verified with the signing secret (`secret`); discord posts through an
+    # application-owned webhook and its clicks are verified with the application's public key (`secret`).
+    mode: Literal["webhook", "app"] = "webhook"
+    channel: str | None = None
 
     @field_validator("url", "token", "secret", mode="before")
     @classmethod
@@ -66,14 +72,22 @@ class TargetConfig(BaseModel):
     @model_validator(mode="after")
     def _fits_kind(self) -> TargetConfig:
         try:
-            check_url(self.kind, self.url.get_secret_value())
+            check_url(self.kind, self.url.get_secret_value(), app=self.app)
         except ValueError as exc:
             raise TargetConfigError(str(exc), target_id=self.id) from None
         self._check_credentials()
         return self
 
+    @property
+    def app(self) -> bool:
+        """True when this target posts as a chat app whose buttons call back (mode: app)."""
+        return self.mode == "app"
+
     def _check_credentials(self) -> None:
         kind, tid = self.kind, self.id
+        if self.app:
+            self._check_app()
+            return
         if kind is TargetKind.zoom_chat and not _present(self.token):
             raise TargetConfigError(
                 "zoom_chat needs the verification token that `/inc connect` printed (token_env)",
@@ -95,6 +109,42 @@ class TargetConfig(BaseModel):
                 raise TargetConfigError(str(exc), target_id=tid) from None
         elif _present(self.secret):
             raise TargetConfigError(f"{kind.value} takes no signing secret", target_id=tid)
+
+    def _check_app(self) -> None:
+        kind, tid = self.kind, self.id
+        if kind is TargetKind.slack:
+            if not _present(self.token):
+                raise TargetConfigError("slack in mode app needs the bot token (token_env, xoxb-…)", target_id=tid)
+            if not _present(self.secret):
+                raise TargetConfigError("slack in mode app needs the app's signing secret (secret_env)", target_id=tid)
+            if not self.channel:
+                raise TargetConfigError("slack in mode app needs the channel ID to post in", target_id=tid)
+        elif kind is TargetKind.discord:
+            if _present(self.token):
+                raise TargetConfigError("discord takes no token; remove it", target_id=tid)
+            try:
+                key = bytes.fromhex(self.secret.get_secret_value()) if self.secret else b""
+            except ValueError:
+                key = b""
+            if len(key) != 32:
+                raise TargetConfigError(
+                    "discord in mode app needs the application's public key (secret_env): 64 hex digits, "
+                    "from the Developer Portal → your application → General Information",
+                    target_id=tid,
+                )
+        elif kind is TargetKind.zoom_chat:
+            if not _present(self.token):
+                raise TargetConfigError(
+                    "zoom_chat needs the verification token that `/inc connect` printed (token_env)", target_id=tid
+                )
+            if not _present(self.secret):
+                raise TargetConfigError(
+                    "zoom_chat in mode app needs the chatbot's secret token (secret_env)", target_id=tid
+                )
+        else:
+            raise TargetConfigError(
+                f"{kind.value} cannot post as an app (mode app is for slack, discord and zoom_chat)", target_id=tid
+            )
 
     @classmethod
     def build(cls, **values: object) -> TargetConfig:

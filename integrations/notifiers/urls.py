@@ -40,8 +40,16 @@ def _host_matches(host: str, exact: tuple[str, ...], suffixes: tuple[str, ...] =
     return host in exact or any(host.endswith(s) for s in suffixes)
 
 
-def check_url(kind: TargetKind, url: str) -> None:
-    """Raise ValueError (URL masked) unless `url` is one `kind` can post to."""
+SLACK_API_HOWTO = (
+    "A slack target in mode app posts through Slack's Web API: set the variable to https://slack.com/api "
+    "(and the bot token and signing secret in theirs; docs/notifications.md)."
+)
+_SLACK_API_HOSTS = ("slack.com", "slack-gov.com")
+
+
+def check_url(kind: TargetKind, url: str, *, app: bool = False) -> None:
+    """Raise ValueError (URL masked) unless `url` is one `kind` can post to (`app`: a target in mode
+    app; for Slack that is the Web API's base URL)."""
     shown = mask_url(url)
     try:
         parts = urlsplit(url)
@@ -58,6 +66,9 @@ def check_url(kind: TargetKind, url: str) -> None:
         raise ValueError(f"{shown}: {kind.value} URLs must use https")
     if kind is TargetKind.teams:
         _check_teams(host, parts.path, shown)
+    elif kind is TargetKind.slack and app:
+        if not _host_matches(host, _SLACK_API_HOSTS) or not parts.path.rstrip("/") == "/api":
+            raise ValueError(f"{shown} is not Slack's Web API. {SLACK_API_HOWTO}")
     elif kind is TargetKind.slack:
         if not _host_matches(host, _SLACK_HOSTS):
             raise ValueError(f"{shown} is not a Slack incoming-webhook URL. {SLACK_HOWTO}")

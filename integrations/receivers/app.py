@@ -19,6 +19,7 @@ from rich.console import Console
 from integrations.notifiers.errors import SignatureError
 from integrations.notifiers.signing import verify_signature
 from integrations.receivers import shapes
+from integrations.receivers.chat_apps import ChatApps, mount
 from integrations.receivers.display import show
 from integrations.receivers.faults import FaultBook, FaultRequest
 from integrations.receivers.inbox import Inbox, ReceivedMessage, shown_headers
@@ -150,6 +151,8 @@ def create_receivers(
     sink: Sink | None = None,
     console: Console | None = None,
     clock: Callable[[], datetime] = _utc_now,
+    slack_bot_token: str | None = None,
+    on_chat_post: Callable[[Any], None] | None = None,
 ) -> FastAPI:
     """Build the receivers app.
 
@@ -157,13 +160,17 @@ def create_receivers(
     verification token; `zoom_chat_token` / `webhook_secret` apply to paths not listed. A path
     with no credential accepts unauthenticated requests (recorded with verified=False).
     `sink` (sync or async) is called with each accepted ReceivedMessage; `console`, when given,
-    prints each one as a panel.
+    prints each one as a panel. The chat apps' fakes (`/slack-api/...`, `/discord-api/...`) are
+    `app.state.chat_apps`; `slack_bot_token`, when given, is the bot token the Slack fake requires;
+    `on_chat_post` is called with each message posted to them.
     """
     state = _Receivers(secrets or {}, zoom_chat_token, webhook_secret, sink, console, clock)
     app = FastAPI(title="Showcaller local receivers", docs_url=None, redoc_url=None)
     app.state.receivers = state
     app.state.inbox = state.inbox.messages
     app.state.faults = state.faults
+    app.state.chat_apps = ChatApps(state.inbox, clock, slack_bot_token=slack_bot_token, on_post=on_chat_post)
+    mount(app, app.state.chat_apps)
 
     for kind in KINDS:
         app.add_api_route(f"/{kind}/{{channel}}", _route(state, kind), methods=["POST"], name=f"receive_{kind}")

@@ -133,3 +133,39 @@ async def test_discord_is_called_with_components_and_its_own_query_kept():
     assert dict(with_buttons.url.params) == {"thread_id": "42", "with_components": "true"}
     assert dict(without.url.params) == {"thread_id": "42"}  # unchanged when there is nothing to show
     assert with_buttons.url.path == httpx.URL(DISCORD_URL).path
+
+
+# -- native buttons (a target in mode app) --------------------------------------------------------
+
+
+def test_a_slack_app_posts_through_chat_post_message_with_native_buttons_and_confirms():
+    from datetime import UTC, datetime
+
+    from integrations.notifiers.outcome import DeliveryResult, classify
+    from integrations.notifiers.render import render as render_kind
+
+    n = make_notification(
+        actions=[("Next: Two", "advance", "sca_next", ""), ("Undo: advance", "undo", "sca_undo", "Undo advance?")]
+    )
+    request = render_kind("slack", n, token="xoxb-1", channel="C0A")
+    assert request.path == "/chat.postMessage" and request.headers["authorization"] == "Bearer xoxb-1"
+    payload = json.loads(request.body)
+    assert payload["channel"] == "C0A"
+    elements = next(b for b in payload["blocks"] if b["type"] == "actions")["elements"]
+    assert [(e["action_id"], e["value"]) for e in elements] == [("advance", "sca_next"), ("undo", "sca_undo")]
+    assert "confirm" not in elements[0] and elements[1]["confirm"]["text"]["text"] == "Undo advance?"
+    now = datetime.now(UTC)
+    refused = classify(200, '{"ok":false,"error":"channel_not_found"}', None, now=now, slack=True, web_api=True)
+    assert refused.result is DeliveryResult.permanent and refused.vendor_code == "channel_not_found"
+    busy = classify(200, '{"ok":false,"error":"ratelimited"}', None, now=now, slack=True, web_api=True)
+    assert busy.result is DeliveryResult.retry
+    cut = classify(200, '{"ok":true,"channel":"C0A","message":{"text":"' + "x" * 3000, None, now=now, web_api=True)
+    assert cut.ok  # Slack echoes the message: an answer cut to ANSWER_MAX still counts by how it begins
+
+
+def test_discord_native_buttons_carry_the_reference_as_custom_id():
+    n = make_notification(actions=[("Next: Two", "advance", "sca_next", ""), ("Undo: x", "undo", "sca_undo", "?")])
+    rows = discord.components(n)
+    buttons = rows[0]["components"]
+    assert [(b["style"], b["custom_id"]) for b in buttons] == [(1, "sca_next"), (4, "sca_undo")]
+    assert all("url" not in b for b in buttons)

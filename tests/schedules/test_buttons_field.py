@@ -58,3 +58,41 @@ def test_an_unknown_verb_names_the_line_and_the_choices():
     lines = problems(HEAD + "  - id: a\n    kind: slack\n    url_env: A\n    hosts: true\n    buttons: [next]\n")
     text = "\n".join(lines)
     assert "f.yaml:17:" in text and "advance" in text and "delay_5" in text, text
+
+
+# -- mode: app (native chat buttons) --------------------------------------------------------------
+
+
+def test_a_slack_app_target_and_chat_ids_load():
+    text = HEAD.replace("segments:", "people:\n  - {id: p, name: P, chat_ids: {slack: U0P, discord: '81'}}\nsegments:")
+    schedule = load_text(
+        text + "  - {id: a, kind: slack, mode: app, url_env: A, token_env: T, secret_env: S, channel: C0A,"
+        " hosts: true, buttons: [advance], allow: [U0X]}\n",
+        "f.yaml",
+    )
+    target = schedule.targets[0]
+    assert target.mode == "app" and target.channel == "C0A" and target.allow == ["U0X"]
+    assert schedule.people[0].chat_ids is not None and schedule.people[0].chat_ids.slack == "U0P"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("{id: a, kind: slack, mode: app, url_env: A, secret_env: S, channel: C0A}", "needs token_env"),
+        ("{id: a, kind: slack, mode: app, url_env: A, token_env: T, secret_env: S}", "needs channel"),
+        ("{id: a, kind: discord, mode: app, url_env: A}", "needs secret_env"),
+        ("{id: a, kind: teams, mode: app, url_env: A}", "cannot post as an app"),
+        ("{id: a, kind: slack, url_env: A, channel: C0A}", "channel is for a target in mode app"),
+        ("{id: a, kind: slack, url_env: A, allow: [U0X]}", "allow is for a target in mode app"),
+        ("{id: a, kind: discord, mode: app, url_env: A, secret_env: S, channel: C0A}", "takes no channel"),
+    ],
+)
+def test_a_target_in_mode_app_is_checked_with_file_and_line(target, expected):
+    found = problems(HEAD + f"  - {target}\n")
+    assert any(line.startswith("f.yaml:") and expected in line for line in found), found
+
+
+def test_a_chat_id_names_one_person():
+    people = "people:\n  - {id: p, name: P, chat_ids: {slack: U0P}}\n  - {id: q, name: Q, chat_ids: {slack: U0P}}\n"
+    found = problems(HEAD.replace("segments:", people + "segments:") + "  - {id: a, kind: slack, url_env: A}\n")
+    assert any("slack id 'U0P' is already p's" in line and line.startswith("f.yaml:") for line in found), found

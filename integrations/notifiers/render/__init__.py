@@ -38,14 +38,20 @@ def render(
     secret: str | None = None,
     zoom_format: str = "full",
     clock: Callable[[], datetime] = _utc_now,
+    channel: str | None = None,
 ) -> RenderedRequest:
-    """The request for `kind`. zoom_chat needs `token`; webhook needs `secret` to sign.
+    """The request for `kind`. zoom_chat needs `token`; webhook needs `secret` to sign; a Slack app
+    (mode app) posts to `channel` with its bot `token` through `chat.postMessage`.
 
     `zoom_format` is the endpoint's `format` query: "full"/"fields" give structured JSON, anything
     else plain text. A webhook is signed at `clock()` with `webhook-id` = the delivery id.
     """
     kind = TargetKind(kind)
     text = message_text(notification, template)
+    if kind is TargetKind.slack and channel:
+        payload = {"channel": channel, **slack.build(notification, text), "unfurl_links": False}
+        request = json_request(payload, {"authorization": f"Bearer {token}"} if token else {})
+        return RenderedRequest(request.body, request.headers, request.payload, path="/chat.postMessage")
     if kind is TargetKind.slack:
         return json_request(slack.build(notification, text))
     if kind is TargetKind.teams:
@@ -84,4 +90,5 @@ def render_for(
         secret=target.secret.get_secret_value() if target.secret else None,
         zoom_format=target.zoom_format,
         clock=clock,
+        channel=target.channel if target.app else None,
     )

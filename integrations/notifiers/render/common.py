@@ -24,6 +24,8 @@ class RenderedRequest:
     payload: Any = None
     # Query parameters the target's URL needs for this body (Discord: with_components=true).
     params: dict[str, str] = field(default_factory=dict)
+    # Appended to the target's URL (a Slack app posts to `<Web API>/chat.postMessage`).
+    path: str = ""
 
     @property
     def content_type(self) -> str:

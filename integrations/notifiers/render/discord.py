@@ -69,6 +69,10 @@ def build(n: Notification, text: str) -> dict[str, Any]:
     return payload
 
 
+CUSTOM_ID_MAX = 100
+NATIVE_STYLE = {"advance": 1, "undo": 4}  # primary, danger; others secondary
+
+
 def components(n: Notification) -> list[dict[str, Any]]:
     """The action buttons as link buttons in action rows (a webhook sends them only with
     `?with_components=true`, which the renderer adds to the request)."""
@@ -76,7 +80,15 @@ def components(n: Notification) -> list[dict[str, Any]]:
         {"type": 2, "style": 5, "label": truncate(label, BUTTON_LABEL_MAX), "url": url}
         for label, url in n.buttons
         if len(url) <= BUTTON_URL_MAX
-    ][: BUTTONS_PER_ROW * ROWS_MAX]
+    ]
+    # Native buttons (an application-owned webhook): a click sends the interaction to the app's
+    # Interactions Endpoint with `custom_id`, the single-use reference.
+    buttons += [
+        {"type": 2, "style": NATIVE_STYLE.get(verb, 2), "label": truncate(label, BUTTON_LABEL_MAX), "custom_id": ref}
+        for label, verb, ref, _confirm in n.actions
+        if len(ref) <= CUSTOM_ID_MAX
+    ]
+    buttons = buttons[: BUTTONS_PER_ROW * ROWS_MAX]
     return [
         {"type": 1, "components": buttons[start : start + BUTTONS_PER_ROW]}
         for start in range(0, len(buttons), BUTTONS_PER_ROW)

@@ -55,6 +55,36 @@ def _buttons(n: Notification) -> list[dict[str, Any]]:
     ][:ACTIONS_MAX]
 
 
+def _native(n: Notification) -> list[dict[str, Any]]:
+    """Interactive buttons (a target in mode app): `action_id` is the verb, `value` the single-use
+    reference; End and Undo ask first with a Block Kit confirm dialog."""
+    out = []
+    for label, verb, ref, confirm in n.actions:
+        button: dict[str, Any] = {
+            "type": "button",
+            "text": _plain(truncate(label, BUTTON_TEXT_MAX)),
+            "action_id": verb,
+            "value": ref,
+        }
+        if verb == "advance":
+            button["style"] = "primary"
+        if confirm:
+            button["confirm"] = {
+                "title": _plain(truncate(label, CONFIRM_TITLE_MAX)),
+                "text": _plain(truncate(confirm, CONFIRM_TEXT_MAX)),
+                "confirm": _plain("Yes"),
+                "deny": _plain("Cancel"),
+                "style": "danger",
+            }
+        out.append(button)
+    return out
+
+
+ACTIONS_BLOCK_ID = "showcaller-actions"
+CONFIRM_TITLE_MAX = 100
+CONFIRM_TEXT_MAX = 300
+
+
 def build(n: Notification, text: str) -> dict[str, Any]:
     """The incoming-webhook JSON for `n` with body `text`; every text is cut before it is escaped."""
     blocks: list[dict[str, Any]] = [
@@ -69,8 +99,8 @@ def build(n: Notification, text: str) -> dict[str, Any]:
     if n.links:
         links = [_link(truncate(label, 200), url) for label, url in n.links]
         blocks.append({"type": "section", "text": _mrkdwn(joined_whole(links, "  ·  ", SECTION_TEXT_MAX))})
-    if buttons := _buttons(n):
-        blocks.append({"type": "actions", "elements": buttons})
+    if buttons := (_native(n) + _buttons(n))[:ACTIONS_MAX]:
+        blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK_ID, "elements": buttons})
     context = {"type": "mrkdwn", "text": truncate(context_line(n), CONTEXT_TEXT_MAX, escape)}
     blocks = blocks[: MAX_BLOCKS - 1] + [{"type": "context", "elements": [context]}]
     fallback = f"{headline(n)}: {text}" if text else headline(n)

@@ -11,6 +11,7 @@ HEAD_MAX = 200
 TEXT_MAX = 4000
 PLAIN_MAX = 4000
 STRUCTURED_FORMATS = ("full", "fields")
+ACTION_TEXT_MAX = 100
 
 _SIDEBAR = {Severity.info: "#2D8CFF", Severity.warning: "#F1C40F", Severity.danger: "#E74C3C"}
 
@@ -30,6 +31,16 @@ def build(n: Notification, text: str) -> dict[str, Any]:
     body.extend(
         {"type": "message", "text": truncate(label, HEAD_MAX), "link": url} for label, url in (*n.buttons, *n.links)
     )
+    if n.actions:  # a target in mode app: chatbot buttons, whose click Zoom sends as interactive_message_actions
+        items = [
+            {
+                "text": truncate(label, ACTION_TEXT_MAX),
+                "value": ref,
+                "style": "Primary" if verb == "advance" else "Default",
+            }
+            for label, verb, ref, _confirm in n.actions
+        ]
+        body.append({"type": "actions", "items": items, "limit": len(items)})
     return {
         "content": {
             "settings": {"default_sidebar_color": _SIDEBAR[n.severity]},
