@@ -127,17 +127,17 @@ async def test_an_upload_with_invalid_utf8_gets_the_answer_validate_gives_and_no
 
 
 async def test_an_upload_is_planned_in_a_thread_before_the_lock_and_again_under_it_when_held(api, monkeypatch):
-    import app.engine.writer as engine_service
+    import app.engine.cache as engine_cache  # every timeline the engine builds goes through EventCache.build
 
     planned: list[tuple[bool, bool]] = []
-    plan = engine_service.build_timeline
+    plan = engine_cache.build_timeline
     loop_thread = threading.current_thread()
 
     def recording(*args, **kwargs):
         planned.append((threading.current_thread() is loop_thread, api.runtime.engine.lock.locked()))
         return plan(*args, **kwargs)
 
-    monkeypatch.setattr(engine_service, "build_timeline", recording)
+    monkeypatch.setattr(engine_cache, "build_timeline", recording)
     edited = GOOD_TEXT.replace("title: Mekong Dialogue on Labour Mobility", "title: Mekong Dialogue, edited", 1)
     answer = await api.client.post("/api/events", content=edited.encode(), headers={"content-type": "text/yaml"})
     assert answer.status_code == 201, answer.text
