@@ -84,6 +84,7 @@ async def sync_cues(
         if index % YIELD_EVERY == YIELD_EVERY - 1:  # decoding a large plan's rows is CPU work: let the loop run
             await asyncio.sleep(0)
     seen, changed, queued = set(), 0, 0
+    added: list[dict[str, Any]] = []
     for number, cue in enumerate(planned, 1):
         seen.add(cue.id)
         if number % YIELD_EVERY == 0:
@@ -103,11 +104,12 @@ async def sync_cues(
         row = existing.get(cue.id)
         overtaken = action is not None and not cue.held and (cue.at < now or cue.id in stale)
         if row is None:
+            values.update(event_id=event_id, cue_id=cue.id, caused_by=action, superseded_by=None)
             if overtaken:
                 values.update(status=CueStatus.SUPERSEDED, superseded_by=action)
             else:
                 queued += len(set(cue.targets))
-            await conn.execute(insert(cues).values(event_id=event_id, cue_id=cue.id, caused_by=action, **values))
+            added.append(values)  # inserted together below: one statement, not one per cue
             changed += 1
             continue
         if row.status not in CUE_OPEN and row.status not in CUE_REOPENABLE:
@@ -133,6 +135,8 @@ async def sync_cues(
         changed += 1
     if budget is not None and queued > budget:
         raise OverBudget(queued, budget)
+    if added:
+        await conn.execute(insert(cues), added)
     gone = [cid for cid, row in existing.items() if cid not in seen and row.status in CUE_OPEN]
     if gone:
         retired = (
