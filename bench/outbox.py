@@ -129,6 +129,9 @@ async def run() -> int:
             report.check(
                 median(ratios) >= MIN_RATIO,
                 f"median ratio {median(ratios):.2f} (target >= {MIN_RATIO})",
+                measured=median(ratios),
+                target=f">= {MIN_RATIO}",
+                key="worker / bare POST loop, median ratio",
             )
         finally:
             await stack.aclose()
