@@ -29,8 +29,17 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
 
+# Every benchmark, then one table of every judged figure (measured, target, verdict), saved as
+# bench-run.json for `python bench/compare.py OLD.json bench-run.json`. A benchmark that fails
+# does not stop the others; the table's exit status says whether everything passed.
+BENCH_RESULTS ?= bench-results.jsonl
+BENCH_RUN ?= bench-run.json
+BENCHMARKS = $(filter-out bench/table.py bench/compare.py bench/fire_profile.py,$(wildcard bench/[!_]*.py))
+
 bench: $(STAMP)
-	for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	rm -f $(BENCH_RESULTS)
+	for b in $(BENCHMARKS); do echo "== $$b"; SHOWCALLER_BENCH_RESULTS=$(BENCH_RESULTS) $(BIN)/python $$b; done
+	$(BIN)/python bench/table.py $(BENCH_RESULTS) --save $(BENCH_RUN)
 
 # The container smoke tests (not part of `make test`: they need podman or docker and build the image):
 # deploy/container-smoke.sh for one container, then with --compose for PostgreSQL, two instances and
@@ -48,4 +57,4 @@ smoke:
 	nice deploy/container-smoke.sh && nice deploy/container-smoke.sh --compose
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache showcaller.db
+	rm -rf $(VENV) .pytest_cache .mypy_cache showcaller.db bench-results.jsonl bench-run.json

@@ -289,6 +289,12 @@ async def started(
             lambda: ((t.id, t.kind.value) for e in engine.event_ids() for t in lookups.schedule(e).targets)
         )
 
+        # Uploads are parsed in warm child processes (started on the first upload), stopped at exit.
+        schedule_parser = BoundedParser(
+            settings.schedule_parse_seconds, settings.schedule_parse_memory_mb, settings.schedule_parse_workers
+        )
+        stack.callback(schedule_parser.close)
+
         # -- start: restore every event, then fire and send (or stand by) --
         await engine.start()
         await lookups.refresh_links()
@@ -315,9 +321,7 @@ async def started(
             member=member,
             streams=streams,
             presence=presence,
-            schedule_parser=BoundedParser(
-                settings.schedule_parse_seconds, settings.schedule_parse_memory_mb, settings.schedule_parse_workers
-            ),
+            schedule_parser=schedule_parser,
             quarantined=quarantined,
             changed=changed,
             zoom_client_factory=zoom_clients,

@@ -63,6 +63,41 @@ def spread(values_ms: list[float]) -> dict[str, float]:
     }
 
 
+# `make bench` sets it: every judged figure of the run is appended there (JSON lines), and
+# bench/table.py prints them as one table and saves it for bench/compare.py.
+RESULTS_ENV = "SHOWCALLER_BENCH_RESULTS"
+
+
+def record(
+    benchmark: str, figure: str, ok: bool, measured: float | None = None, target: str = "", key: str = ""
+) -> None:
+    """Append one judged figure to the run's results, when `make bench` asks for them.
+
+    `measured` is the figure judged (a ratio to the baseline taken in the same run where the
+    benchmark has one), `target` what it must meet, `key` a name that stays the same from run to
+    run (default: the figure's text with its numbers taken out) so that two runs can be compared."""
+    path = os.environ.get(RESULTS_ENV)
+    if not path:
+        return
+    row = {
+        "benchmark": benchmark,
+        "key": key or figure_key(figure),
+        "figure": figure,
+        "measured": measured,
+        "target": target,
+        "verdict": "pass" if ok else "FAIL",
+    }
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(row) + "\n")
+
+
+def figure_key(text: str) -> str:
+    """A figure's text without its numbers: the same figure in two runs has the same key."""
+    import re
+
+    return " ".join(re.sub(r"[-+]?\d[\d,]*(\.\d+)?", "#", text).split())
+
+
 @dataclass
 class Report:
     """Collects checks against targets; `finish()` prints PASS/FAIL and gives the exit status."""
@@ -70,8 +105,9 @@ class Report:
     name: str
     failures: list[str] = field(default_factory=list)
 
-    def check(self, ok: bool, what: str) -> None:
+    def check(self, ok: bool, what: str, *, measured: float | None = None, target: str = "", key: str = "") -> None:
         print(f"  [{'ok' if ok else 'MISSED'}] {what}")
+        record(self.name, what, ok, measured, target, key)
         if not ok:
             self.failures.append(what)
 

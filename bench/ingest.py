@@ -43,6 +43,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._common import record  # noqa: E402
 from integrations.zoom.webhooks import sign  # noqa: E402
 
 SECRET = "bench-webhook-secret"
@@ -510,8 +511,14 @@ async def run(total: int, seconds: float, generator: str) -> int:
             catch_up is not None,
         ),
     ]
-    for text, ok in checks:
+    measured = {
+        0: (ratio, f">= {TARGET_RATIO}", "ingest / healthz throughput ratio"),
+        1: (ingest.p99, f"< {TARGET_P99_MS:.0f} ms", "ingest p99 (ms)"),
+    }
+    for number, (text, ok) in enumerate(checks):
         print(f"{'ok  ' if ok else 'MISS'} {text}")
+        value, target, key = measured.get(number, (None, "", ""))
+        record("B1 webhook ingestion", text, ok, value, target, key)
     goal = ratio >= GOAL_RATIO and ingest.p99 < GOAL_P99_MS
     print(
         f"issue 27 goal (ratio >= {GOAL_RATIO}, p99 < {GOAL_P99_MS:.0f} ms): {'met' if goal else 'not met'} "

@@ -82,10 +82,17 @@ async def _round(runtime, receiver: ReceiverProcess, body: bytes, headers: dict,
         f"round {n}: bare POST loop {N / bare:,.0f} msg/s, whole path {N / whole:,.0f} msg/s, "
         f"ratio {ratio:.2f}; whole path: {received} of {N} received"
     )
-    report.check(count["paths"].get("/webhook/bare") == N, f"round {n}: baseline {N} of {N} received")
+    report.check(
+        count["paths"].get("/webhook/bare") == N,
+        f"round {n}: baseline {N} of {N} received",
+        key=f"round {n}: baseline all received",
+    )
     report.check(
         received == N and count["redelivered"] == 0,
         f"round {n}: {received} of {N} received, {count['redelivered']} more than once (target: {N} exactly once)",
+        measured=received / N,
+        target="1.0, none twice",
+        key=f"round {n}: whole path received / sent, exactly once",
     )
     return ratio
 
@@ -129,6 +136,9 @@ async def run() -> int:
             report.check(
                 median(ratios) >= MIN_RATIO,
                 f"median ratio {median(ratios):.2f} (target >= {MIN_RATIO})",
+                measured=median(ratios),
+                target=f">= {MIN_RATIO}",
+                key="worker / bare POST loop, median ratio",
             )
         finally:
             await stack.aclose()

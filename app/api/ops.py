@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -15,17 +14,9 @@ from app.api.openapi import error
 from app.core.metrics import CONTENT_TYPE
 from app.core.vocabulary import InstanceRole
 from app.services import Services
-from app.store.db import alembic_config, applied_migrations
+from app.store.db import applied_migrations, migration_heads
 
 DOCS_STATIC = "/docs-static"
-
-
-@lru_cache
-def migration_heads() -> frozenset[str]:
-    """The newest migration revisions this code knows."""
-    from alembic.script import ScriptDirectory
-
-    return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
 async def readiness(runtime: Services) -> tuple[bool, dict]:

@@ -30,6 +30,21 @@ app.add_typer(token_app, name="token")
 MEKONG = Path("schedules/events/mekong-dialogue-2022.yaml")
 
 
+async def _stored_events(url: str) -> bool:
+    """Whether the database may hold events (True when it cannot tell, e.g. a new one not migrated yet)."""
+    from app.store import events_repo
+    from app.store.db import create_engine
+
+    db = create_engine(url)
+    try:
+        async with db.connect() as conn:
+            return await events_repo.any_stored(conn)
+    except Exception:
+        return True
+    finally:
+        await db.dispose()
+
+
 async def _with_runtime(action):
     """Run `action(services)` against the configured database with no timer or worker running."""
     from app import bootstrap
@@ -85,13 +100,21 @@ def serve(
             ExitCode.ALREADY_RUNNING,
         ) from None
     try:
-        _serve_locked(settings, sock, host, port, log_format, allow_missing_targets, preload, create_app)
+        _serve_locked(settings, sock, host, port, log_format, allow_missing_targets, preload, create_app, bool(texts))
     finally:
         lock.release()
 
 
 def _serve_locked(
-    settings, sock, host: str, port: int, log_format: LogFormat, allow_missing_targets: bool, preload, create_app
+    settings,
+    sock,
+    host: str,
+    port: int,
+    log_format: LogFormat,
+    allow_missing_targets: bool,
+    preload,
+    create_app,
+    files: bool = True,
 ) -> None:
     """Load the files and serve, with the database's instance lock held."""
     import uvicorn
@@ -100,7 +123,14 @@ def _serve_locked(
     from app.core.logs import log_config
 
     try:
-        loaded = asyncio.run(_with_runtime(preload))
+        # Files to load, or stored events whose targets must be checked before answering: the
+        # service is started once for that, then again under uvicorn. With neither (a new or empty
+        # database) that first start checks nothing, and is skipped (issue 27: /healthz sooner).
+        if files or asyncio.run(_stored_events(settings.database_url)):
+            loaded = asyncio.run(_with_runtime(preload))
+        else:
+            check_sqlite_folder(settings.database_url)
+            loaded = {}
     except BaseException:
         sock.close()
         raise

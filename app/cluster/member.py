@@ -81,8 +81,13 @@ class Member:
             self.worker.kick()
         if run_timer and run_worker and self.db.dialect.name == "sqlite":
             # A local `apply` or `load` is another process: look for its changes (app/cluster/poll.py).
-            self._poll = ChangePoll(self.db, self.follow_other_process)
+            self._poll = ChangePoll(self.db, self.follow_other_process, known=self._schedule_mark)
             await self._poll.start()
+
+    def _schedule_mark(self, event_id: str) -> tuple | None:
+        """The change marker of the schedule this process has in memory for `event_id` (None: none)."""
+        item = self.engine.cache.get(event_id)
+        return (item.schedule_hash,) if item is not None else None
 
     async def follow_other_process(self, event_id: str, reason: str) -> None:
         """What a SQLite `serve` does with another process's change: what it does with a PostgreSQL

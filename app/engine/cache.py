@@ -20,7 +20,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -56,6 +56,13 @@ class Loaded:
     actors: dict[int, str | None] = field(default_factory=dict)
     schedule_hash: str = ""  # of the stored schedule text: the plan fingerprint and the cluster version
     _rundown: tuple[tuple, Schedule] | None = field(default=None, repr=False, compare=False)
+    # Each planned cue's place in `timeline` (plan_order), worked out once per plan.
+    _order: tuple[Timeline, dict[str, int]] | None = field(default=None, repr=False, compare=False)
+    # The last projection of a timeline that depends on `now` (a hold, a timer): (actions, how
+    # many, now, the timeline).
+    _projection: tuple[list[Adjustment], int, datetime, Timeline] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def rundown(self) -> Schedule:
@@ -65,6 +72,17 @@ class Loaded:
         if self._rundown is None or self._rundown[0] != key:
             self._rundown = (key, edited(self.schedule, self.actions))
         return self._rundown[1]
+
+    def plan_order(self) -> dict[str, int]:
+        """Each planned cue's place in the timeline (what ends before what starts), by cue id:
+        worked out once per plan change, so a tick orders the cues due at one instant without
+        walking the whole plan."""
+        timeline = self.timeline
+        if timeline is None:
+            return {}
+        if self._order is None or self._order[0] is not timeline:
+            self._order = (timeline, {cue.id: index for index, cue in enumerate(timeline.cues)})
+        return self._order[1]
 
     @property
     def version(self) -> tuple[str | None, int]:
@@ -102,6 +120,13 @@ def plan_fingerprint(schedule_hash: str, last_seq: int, grace: timedelta | None)
     seconds = grace.total_seconds() if grace is not None else None
     text = f"{PLAN_VERSION}|{__version__}|{schedule_hash}|{last_seq}|{seconds}"
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def independent_of_now(timeline: Timeline) -> bool:
+    """Whether building this timeline again later, from the same schedule and run log, gives the
+    same one: only a hold and timers (running ones stop by themselves, paused ones project from the
+    present) read `now` in build_timeline. Such a timeline is kept until the plan changes."""
+    return timeline.held_segment is None and not timeline.timers
 
 
 def _timeline_moves(timeline: Timeline | None) -> bool:
@@ -158,6 +183,14 @@ class EventCache:
         self._loads: dict[str, asyncio.Task] = {}
         self._catch_up: asyncio.Task | None = None
         self._halt = False
+        # How many timelines the engine built (start-up, writes, projections): each write builds
+        # one, a read or a tick with no plan change none (tests assert it; see `build`).
+        self.builds = 0
+
+    def build(self, schedule: Schedule, actions: list[Adjustment], now: datetime | None) -> Timeline:
+        """Build a timeline (pure CPU work); every build the engine does goes through here and is counted."""
+        self.builds += 1
+        return build_timeline(schedule, actions, now, self.timer_grace)
 
     async def start(self) -> None:
         """(Re)load every stored event and bring its outbox up to date, without blocking start-up.
@@ -401,7 +434,7 @@ class EventCache:
                 continue
             fresh = Loaded(schedule, [a for a, _ in log_rows], actors={a.seq: who for a, who in log_rows})
             fresh.schedule_hash = row.schedule_hash
-            fresh.timeline = build_timeline(schedule, fresh.actions, self.clock.now(), self.timer_grace)
+            fresh.timeline = self.build(schedule, fresh.actions, self.clock.now())
             self._events[event_id] = fresh
             self.quarantined.pop(event_id, None)
             changed.add(event_id)
@@ -421,6 +454,34 @@ class EventCache:
             raise UnknownEvent(event_id) from None
 
     def timeline(self, event_id: str) -> Timeline:
-        """The current timeline (recomputed so holds and timers project against the present)."""
-        item = self.loaded(event_id)
-        return build_timeline(item.schedule, item.actions, self.clock.now(), self.timer_grace)
+        """The current timeline: the one the last plan change built, unless it depends on `now`
+        (a hold, a timer), which is projected against the present (once per distinct `now`)."""
+        return self.current(self.loaded(event_id))
+
+    def current(self, item: Loaded, now: datetime | None = None) -> Timeline:
+        """`item`'s timeline at `now` (default: the clock's), built only when it must be."""
+        now = now or self.clock.now()
+        known = self.known(item, now)
+        if known is not None:
+            return known
+        projected = self.build(item.schedule, item.actions, now)
+        self.remember(item, now, projected)
+        return projected
+
+    @staticmethod
+    def known(item: Loaded, now: datetime) -> Timeline | None:
+        """`item`'s timeline at `now` if it is already built: the plan's own when it does not depend
+        on `now`, else the last projection if it was made at this very `now` (None: build it)."""
+        planned = item.timeline
+        if planned is not None and independent_of_now(planned):
+            return planned
+        seen = item._projection
+        if seen is not None and seen[0] is item.actions and seen[1] == len(item.actions) and seen[2] == now:
+            return seen[3]
+        return None
+
+    @staticmethod
+    def remember(item: Loaded, now: datetime, timeline: Timeline) -> None:
+        """Keep a timeline of `item.actions` projected at `now` (one that depends on `now`)."""
+        if not independent_of_now(timeline):
+            item._projection = (item.actions, len(item.actions), now, timeline)

@@ -112,8 +112,10 @@ class Firing:
                     await self.writer.refresh_shared(conn, sorted({row.event_id for row in rows}))
                 rows = self._in_plan_order(rows)
                 hand_off = self.dispatch.hand_off
-                if rows and hand_off is not None:
-                    self._busy = await outbox_repo.busy_lanes(conn, {row.event_id for row in rows})
+                if rows:  # one round trip: the last delivery number and, when handing off, the busy lanes
+                    lanes = {row.event_id for row in rows} if hand_off is not None else None
+                    last, self._busy = await outbox_repo.firing_context(conn, lanes)
+                    self._next_seq = last + 1
                 due = [await self._prepare(row, now) for row in rows]
                 for row, decision in due:
                     results.append(Fired(row.event_id, row, await self._record(conn, row, decision, now)))
@@ -135,14 +137,13 @@ class Firing:
 
     def _in_plan_order(self, rows: list) -> list:
         """Cues due at one instant fire in the timeline's order (what ends before what starts),
-        not in whatever order the database returns ties."""
-        ranks: dict[tuple[str, str], int] = {}
+        not in whatever order the database returns ties (the order is prepared with the plan)."""
+        orders: dict[str, dict[str, int]] = {}
         for event_id in {row.event_id for row in rows}:
             item = self.cache.get(event_id)
-            for index, cue in enumerate(item.timeline.cues if item and item.timeline else ()):
-                ranks[(event_id, cue.id)] = index
-        last = len(ranks)
-        return sorted(rows, key=lambda r: (r.due_at, ranks.get((r.event_id, r.cue_id), last), r.cue_id))
+            orders[event_id] = item.plan_order() if item is not None else {}
+        last = max((len(order) for order in orders.values()), default=0)
+        return sorted(rows, key=lambda r: (r.due_at, orders[r.event_id].get(r.cue_id, last), r.cue_id))
 
     async def _prepare(self, row, now: datetime) -> tuple[Any, Decision]:
         # Half a real second of wake-up jitter is not lateness, however fast a rehearsal runs.
@@ -168,8 +169,7 @@ class Firing:
             return FireOutcome.SKIPPED
         item = self.cache.get(row.event_id)
         parked = self.resolve_targets(item.schedule) if item else {}
-        if self._next_seq is None:
-            self._next_seq = await outbox_repo.last_delivery_seq(conn) + 1
+        assert self._next_seq is not None  # read with the due cues, in this transaction (tick)
         targets = list(dict.fromkeys(row.targets))  # one message per target, even from an older plan
         hand_off = self.dispatch.hand_off
         lease_until = hand_off.lease_until(now, len(targets)) if hand_off is not None else None

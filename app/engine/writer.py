@@ -56,10 +56,27 @@ class Txn:
     actors: dict[int, str | None]
     timer_grace: timedelta | None
     appended: list[Adjustment] = field(default_factory=list)
+    # Builds a timeline at `now` (EventCache.build, which counts them); the plain planner by default.
+    build: Callable[[Schedule, list[Adjustment], datetime | None], Timeline] | None = None
+    # The timeline of `actions` as they are (how many, the last one): rules ask for it many times
+    # per action, and it is built once per change of the run log (seeded with the cached one).
+    known: tuple[int, Adjustment | None, Timeline] | None = None
 
     def timeline(self, extra: Adjustment | None = None) -> Timeline:
-        """The timeline with what is appended so far (plus `extra`, to preview an action)."""
-        actions = self.actions if extra is None else [*self.actions, extra]
+        """The timeline with what is appended so far (plus `extra`, to preview an action); built
+        once per change of the run log, however often the rules ask."""
+        if extra is not None:
+            return self._build([*self.actions, extra])
+        last = self.actions[-1] if self.actions else None
+        if self.known is not None and self.known[0] == len(self.actions) and self.known[1] is last:
+            return self.known[2]
+        timeline = self._build(self.actions)
+        self.known = (len(self.actions), last, timeline)
+        return timeline
+
+    def _build(self, actions: list[Adjustment]) -> Timeline:
+        if self.build is not None:
+            return self.build(self.schedule, actions, self.now)
         return build_timeline(self.schedule, actions, self.now, self.timer_grace)
 
     async def append(self, adjustment: Adjustment, actor: str | None) -> Adjustment:
@@ -142,14 +159,13 @@ class Writer:
         check_source(source)  # before the store, which keeps SOURCE characters (SQLite would keep more)
         schedule = schedule or load_text(text, source, self.cache.max_schedule_bytes)
         event_id = schedule.event.id
-        grace = self.timer_grace
         # Planning a large schedule is pure CPU work: done in a thread (as parsing is in a child) and
         # before taking the lock, so the loop and the timer go on firing other events' cues. The
         # draft is kept when nothing it depends on moved meanwhile: the same run log, and no hold or
         # timer (the only parts of a plan that depend on `now`); otherwise it is planned again below.
         async with self.db.begin() as conn:
             ahead = [a for a, _ in await events_repo.load_log(conn, event_id)]
-        draft = await asyncio.to_thread(build_timeline, schedule, ahead, self.clock.now(), grace)
+        draft = await asyncio.to_thread(self.cache.build, schedule, ahead, self.clock.now())
         async with self._lock:
             async with _recording(), self.db.begin() as conn:
                 await self.enter(conn)
@@ -164,7 +180,7 @@ class Writer:
                 )
                 moved = [a.seq for a in ahead] != [a.seq for a in item.actions]
                 if moved or draft.held_segment is not None or draft.timers:
-                    draft = await asyncio.to_thread(build_timeline, schedule, item.actions, now, grace)
+                    draft = await asyncio.to_thread(self.cache.build, schedule, item.actions, now)
                 item.timeline = draft
                 await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now)
                 await events_repo.set_plan_fingerprint(conn, event_id, self.cache.fingerprint(item))
@@ -194,7 +210,19 @@ class Writer:
                 await self.enter(conn, [event_id])
                 item = self.cache.loaded(event_id)
                 now = self.clock.now()
-                txn = Txn(event_id, item.schedule, now, conn, list(item.actions), dict(item.actors), self.timer_grace)
+                txn = Txn(
+                    event_id,
+                    item.schedule,
+                    now,
+                    conn,
+                    list(item.actions),
+                    dict(item.actors),
+                    self.timer_grace,
+                    build=self.cache.build,
+                )
+                cached = self.cache.known(item, now)
+                if cached is not None:  # the rules read the cached plan: no build unless they append
+                    txn.known = (len(txn.actions), txn.actions[-1] if txn.actions else None, cached)
                 result = await work(txn)
                 if txn.appended:
                     timeline = txn.timeline()
@@ -222,7 +250,9 @@ class Writer:
                     await events_repo.set_plan_fingerprint(conn, event_id, self.cache.fingerprint(planned))
                     await self.announce(conn, event_id, txn.appended[-1].kind)
             if txn.appended:
+                assert timeline is not None  # built above, with what was appended
                 item.actions, item.actors, item.timeline = txn.actions, txn.actors, timeline
+                self.cache.remember(item, now, timeline)
                 self.cache.settle(event_id, item)
         if txn.appended:
             self._on_change()
@@ -244,7 +274,7 @@ class Writer:
             item = self.cache.get(event_id)
             if item is None:  # removed by another instance meanwhile
                 return
-            item.timeline = self.cache.timeline(event_id)
+            item.timeline = self.cache.current(item)
             await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, self.clock.now())
             await events_repo.set_plan_fingerprint(conn, event_id, self.cache.fingerprint(item))
         self._on_change()
@@ -258,7 +288,7 @@ class Writer:
             if not self.cache.is_pending(event_id):  # a new schedule or an action replaced it meanwhile
                 return None
             now = self.clock.now()
-            item.timeline = build_timeline(item.schedule, item.actions, now, self.timer_grace)
+            item.timeline = self.cache.build(item.schedule, item.actions, now)
             fingerprint = self.cache.fingerprint(item)
             if fingerprint is None or fingerprint != stored_fingerprint:
                 async with self.db.begin() as conn:
@@ -268,7 +298,7 @@ class Writer:
                         # Another instance may have changed it since it was read: plan the
                         # copy just refreshed under the writer lock, never an older one.
                         item = current
-                        item.timeline = build_timeline(item.schedule, item.actions, now, self.timer_grace)
+                        item.timeline = self.cache.build(item.schedule, item.actions, now)
                         fingerprint = self.cache.fingerprint(item)
                     assert item.timeline is not None  # built just above
                     changed = await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now) > 0

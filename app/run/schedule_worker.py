@@ -4,12 +4,14 @@ Parsing YAML is CPU work in pure Python: on the event loop (or a thread, which s
 hostile or merely huge upload delays every live event's timer. A process of its own keeps the loop
 free, and it can be killed: a YAML alias bomb or a deeply nested file costs the child its time or
 memory budget, never the service. Children fork from a small preloaded server (forkserver), so
-none inherits the service's threads, sockets or database connections.
+none inherits the service's threads, sockets or database connections; each is kept warm for the
+uploads that follow (starting one per upload cost more than parsing a 20-cue file).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import resource
@@ -25,50 +27,100 @@ _context = multiprocessing.get_context("forkserver")
 _context.set_forkserver_preload(["schedules.load"])
 
 
-def _child(send: Connection, text: str, source: str, memory_mb: int) -> None:
-    """In the child: parse, and send back ('ok', schedule) or why not (never raises)."""
+# A parser child serves this many uploads, then is replaced (memory it kept from one large file
+# does not pile up); one that failed an upload (time, memory, recursion) is replaced at once.
+PARSES_PER_CHILD = 200
+
+
+def _parse(text: str, source: str, memory_mb: int) -> tuple[Any, ...]:
+    """In the child: ('ok', schedule), ('invalid', file, problems) or ('failed', why); never raises."""
+    from schedules.load import load_text
+
+    try:
+        return ("ok", load_text(text, source))
+    except ScheduleError as exc:
+        return ("invalid", exc.file, exc.problems)
+    except MemoryError:
+        return ("failed", f"parsing it needed more than {memory_mb} MB of memory")
+    except RecursionError:
+        return ("failed", "it is nested too deeply to parse")
+    except Exception as exc:  # whatever a hostile file provokes becomes a refusal, not a crash
+        return ("failed", f"the parser failed: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _child(requests: Connection, answers: Connection, memory_mb: int) -> None:
+    """In the child: parse one upload after another, until the service closes the pipe or an
+    upload fails (a child that ran out of memory is not trusted with the next one)."""
     # Below the service in the CPU queue: on a busy machine the timer and the API go first.
     os.nice(NICE)
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from schedules.load import load_text
-
-    outcome: tuple[Any, ...]
-    try:
-        outcome = ("ok", load_text(text, source))
-    except ScheduleError as exc:
-        outcome = ("invalid", exc.file, exc.problems)
-    except MemoryError:
-        outcome = ("failed", f"parsing it needed more than {memory_mb} MB of memory")
-    except RecursionError:
-        outcome = ("failed", "it is nested too deeply to parse")
-    except Exception as exc:  # whatever a hostile file provokes becomes a refusal, not a crash
-        outcome = ("failed", f"the parser failed: {type(exc).__name__}: {str(exc)[:200]}")
-    try:
-        send.send(outcome)
-    except MemoryError:
-        send.send(("failed", f"parsing it needed more than {memory_mb} MB of memory"))
-
-
-def _run(text: str, source: str, seconds: float, memory_mb: int) -> tuple:
-    """In a thread of the service: start a child, wait at most `seconds`, kill it if it overstays."""
-    receive, send = _context.Pipe(duplex=False)
-    child = _context.Process(target=_child, args=(send, text, source, memory_mb), daemon=True, name="schedule-parser")
-    child.start()
-    send.close()
-    try:
-        if not receive.poll(seconds):
-            return ("failed", f"parsing it took longer than {seconds:g} s")
+    while True:
         try:
-            return receive.recv()
+            text, source = requests.recv()
         except (EOFError, OSError):
-            return ("failed", f"the parser stopped without an answer (more than {memory_mb} MB of memory?)")
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join(5)
-        receive.close()
+            return
+        outcome = _parse(text, source, memory_mb)
+        try:
+            answers.send(outcome)
+        except MemoryError:
+            answers.send(("failed", f"parsing it needed more than {memory_mb} MB of memory"))
+            return
+        if outcome[0] == "failed":
+            return
+
+
+@dataclass
+class _Warm:
+    """A parser child kept running between uploads, and the service's ends of its two pipes."""
+
+    process: Any
+    requests: Connection
+    answers: Connection
+    served: int = 0
+
+    @classmethod
+    def start(cls, memory_mb: int) -> _Warm:
+        receive_requests, requests = _context.Pipe(duplex=False)
+        answers, send_answers = _context.Pipe(duplex=False)
+        child = _context.Process(
+            target=_child, args=(receive_requests, send_answers, memory_mb), daemon=True, name="schedule-parser"
+        )
+        child.start()
+        receive_requests.close()
+        send_answers.close()
+        return cls(child, requests, answers)
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.requests.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.answers.close()
+
+
+def _run(warm: _Warm | None, text: str, source: str, seconds: float, memory_mb: int) -> tuple[tuple, _Warm | None]:
+    """In a thread of the service: hand the upload to a warm child (started if there is none), wait
+    at most `seconds`, kill the child if it overstays. Returns the outcome and the child if it may
+    serve the next upload (None: it was stopped)."""
+    if warm is None:
+        warm = _Warm.start(memory_mb)
+    outcome: tuple
+    try:
+        warm.requests.send((text, source))
+        if not warm.answers.poll(seconds):
+            outcome = ("failed", f"parsing it took longer than {seconds:g} s")
+        else:
+            outcome = warm.answers.recv()
+    except (EOFError, OSError):
+        outcome = ("failed", f"the parser stopped without an answer (more than {memory_mb} MB of memory?)")
+    warm.served += 1
+    if outcome[0] == "failed" or warm.served >= PARSES_PER_CHILD or not warm.process.is_alive():
+        warm.stop()
+        return outcome, None
+    return outcome, warm
 
 
 FIX = (
@@ -79,21 +131,36 @@ FIX = (
 
 @dataclass
 class BoundedParser:
-    """Parses schedule uploads off the event loop: at most `workers` at once, each within bounds."""
+    """Parses schedule uploads off the event loop: at most `workers` at once, each within bounds.
+
+    The children stay up between uploads (a pool of at most `workers`, started on first use), so an
+    upload costs its parse and two pipe messages, not a process start; the bounds are per upload as
+    before: a child that overstays `seconds` is killed, one over `memory_mb` fails its parse and is
+    replaced."""
 
     seconds: float = 10.0
     memory_mb: int = 512
     workers: int = 1
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
+    _idle: list[_Warm] = field(default_factory=list, repr=False)
 
     async def parse(self, text: str, source: str) -> Schedule:
         """The validated schedule, or ScheduleError (located problems, or why it was given up)."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.workers)
         async with self._slots:
-            outcome = await asyncio.to_thread(_run, text, source, self.seconds, self.memory_mb)
+            warm = self._idle.pop() if self._idle else None
+            outcome, warm = await asyncio.to_thread(_run, warm, text, source, self.seconds, self.memory_mb)
+            if warm is not None:
+                self._idle.append(warm)
         if outcome[0] == "ok":
             return outcome[1]
         if outcome[0] == "invalid":
             raise ScheduleError(outcome[1], outcome[2])
         raise ScheduleError(source, [Problem(1, 1, (), f"not accepted: {outcome[1]}", FIX, source)])
+
+    def close(self) -> None:
+        """Stop the idle children (at shutdown; they are daemons, so they end with the service anyway)."""
+        idle, self._idle = self._idle, []
+        for warm in idle:
+            warm.stop()

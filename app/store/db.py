@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -54,6 +58,8 @@ def insert_ignoring_duplicates(conn: AsyncConnection, table: Table):
 
 def alembic_config(url: str) -> Config:
     """Alembic configured in code (no alembic.ini needed)."""
+    from alembic.config import Config  # (Alembic takes ~0.5 s to import: only when migrating)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
@@ -61,7 +67,41 @@ def alembic_config(url: str) -> Config:
 
 
 def _upgrade(url: str) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
+
+
+@cache
+def migration_heads() -> frozenset[str]:
+    """The newest migration revision(s), read from the scripts' `revision` and `down_revision`
+    assignments without importing Alembic (tests/cli/test_serve_startup.py checks that this is what
+    Alembic itself says)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                name, value = node.targets[0].id, node.value
+                if name == "revision":
+                    revisions.add(ast.literal_eval(value))
+                elif name == "down_revision":
+                    down = ast.literal_eval(value)
+                    parents.update(down if isinstance(down, tuple | list) else [down] if down else [])
+    return frozenset(revisions - parents)
+
+
+async def _at_head(url: str) -> bool:
+    """Whether the database is already at the newest migration (one small read; False when it
+    cannot tell, e.g. a database never migrated)."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await applied_migrations(conn) == migration_heads()
+    except Exception:
+        return False
+    finally:
+        await engine.dispose()
 
 
 MIGRATION_KEY = 0x5C0_11E7  # PostgreSQL advisory lock: one instance migrates at a time
@@ -73,6 +113,8 @@ async def migrate(url: str) -> None:
     On PostgreSQL several instances may start together: they take turns under an advisory lock,
     so the first migrates and the others find the schema current."""
     url = normalise_url(url)
+    if await _at_head(url):  # the usual restart: nothing to do, and Alembic is not even imported
+        return
     if not url.startswith("postgresql"):
         await asyncio.to_thread(_upgrade, url)
         return

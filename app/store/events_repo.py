@@ -52,6 +52,11 @@ async def get_event(conn: AsyncConnection, event_id: str):
     return (await conn.execute(select(events).where(events.c.id == event_id))).first()
 
 
+async def any_stored(conn: AsyncConnection) -> bool:
+    """Whether at least one event is stored."""
+    return (await conn.execute(select(events.c.id).limit(1))).first() is not None
+
+
 async def list_events(conn: AsyncConnection) -> list:
     """All loaded events, by id."""
     return list((await conn.execute(select(events).order_by(events.c.id))).all())

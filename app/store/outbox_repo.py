@@ -8,7 +8,21 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.core.vocabulary import (
@@ -70,6 +84,7 @@ async def sync_cues(
         if index % YIELD_EVERY == YIELD_EVERY - 1:  # decoding a large plan's rows is CPU work: let the loop run
             await asyncio.sleep(0)
     seen, changed, queued = set(), 0, 0
+    added: list[dict[str, Any]] = []
     for number, cue in enumerate(planned, 1):
         seen.add(cue.id)
         if number % YIELD_EVERY == 0:
@@ -89,11 +104,12 @@ async def sync_cues(
         row = existing.get(cue.id)
         overtaken = action is not None and not cue.held and (cue.at < now or cue.id in stale)
         if row is None:
+            values.update(event_id=event_id, cue_id=cue.id, caused_by=action, superseded_by=None)
             if overtaken:
                 values.update(status=CueStatus.SUPERSEDED, superseded_by=action)
             else:
                 queued += len(set(cue.targets))
-            await conn.execute(insert(cues).values(event_id=event_id, cue_id=cue.id, caused_by=action, **values))
+            added.append(values)  # inserted together below: one statement, not one per cue
             changed += 1
             continue
         if row.status not in CUE_OPEN and row.status not in CUE_REOPENABLE:
@@ -119,6 +135,8 @@ async def sync_cues(
         changed += 1
     if budget is not None and queued > budget:
         raise OverBudget(queued, budget)
+    if added:
+        await conn.execute(insert(cues), added)
     gone = [cid for cid, row in existing.items() if cid not in seen and row.status in CUE_OPEN]
     if gone:
         retired = (
@@ -302,15 +320,32 @@ async def add_deliveries(
     return first_seq + len(values)
 
 
-async def busy_lanes(conn: AsyncConnection, event_ids: Iterable[str]) -> set[tuple[str, str]]:
-    """(event, target) lanes of these events with an unfinished message (pending or being sent):
-    a new message there must queue behind it to keep the target's order."""
-    query = (
-        select(deliveries.c.event_id, deliveries.c.target_id)
+async def firing_context(
+    conn: AsyncConnection, event_ids: Iterable[str] | None
+) -> tuple[int, set[tuple[str, str]] | None]:
+    """What a firing transaction needs before it inserts deliveries, in one round trip: the highest
+    delivery sequence number so far (0 for an empty table) and, for `event_ids` (None: not asked),
+    their busy lanes: (event, target) lanes with an unfinished message (pending or being sent), where
+    a new message must queue behind it to keep the target's order."""
+    top = select(
+        cast(null(), String).label("event_id"),
+        cast(null(), String).label("target_id"),
+        func.max(deliveries.c.seq).label("seq"),
+    )
+    if event_ids is None:
+        return (await conn.execute(top)).one().seq or 0, None
+    lanes = (
+        select(deliveries.c.event_id, deliveries.c.target_id, cast(null(), Integer).label("seq"))
         .where(deliveries.c.status.in_(DELIVERY_UNFINISHED), deliveries.c.event_id.in_(list(event_ids)))
         .distinct()
     )
-    return {(r.event_id, r.target_id) for r in await conn.execute(query)}
+    last, busy = 0, set()
+    for row in await conn.execute(union_all(top, lanes)):
+        if row.event_id is None:
+            last = row.seq or 0
+        else:
+            busy.add((row.event_id, row.target_id))
+    return last, busy
 
 
 async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:

@@ -11,14 +11,16 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from app.core.config import Settings
 from integrations.zoom import ZoomClient, make_http_client
 from integrations.zoom.pacing import Pacer, RateLimits
-from integrations.zoom_emulator import ZoomEmulator, create_emulator
-from integrations.zoom_emulator.persist import restore, snapshot
+
+if TYPE_CHECKING:
+    from integrations.zoom_emulator import ZoomEmulator
 
 SANDBOX_BASE = "http://zoom-emulator.local"
 
@@ -69,6 +71,10 @@ async def zoom_access(
         async with make_http_client(event_hooks=hooks) as http:
             yield ZoomAccess(real_zoom_client(settings, http), False)
         return
+    # The emulator is imported only when the sandbox is used (it is an app of its own: ~0.25 s).
+    from integrations.zoom_emulator import create_emulator
+    from integrations.zoom_emulator.persist import restore, snapshot
+
     path = Path(settings.sandbox_state_path)
     emulator = create_emulator(users=users)
     if path.exists():

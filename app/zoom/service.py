@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -48,8 +48,10 @@ from integrations.zoom import (
 )
 from integrations.zoom.errors import explain
 from integrations.zoom.preflight import preflight
-from integrations.zoom_emulator import ZoomEmulator
 from schedules.model import Schedule
+
+if TYPE_CHECKING:  # (the emulator is imported where the sandbox is used: app/zoom/access.py)
+    from integrations.zoom_emulator import ZoomEmulator
 
 log = logging.getLogger(__name__)
 

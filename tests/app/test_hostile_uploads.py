@@ -103,6 +103,29 @@ async def test_the_time_bound_gives_up_on_a_slow_parse():
     assert "took longer than" in str(caught.value)
 
 
+async def test_uploads_are_parsed_by_a_warm_child_and_one_that_overstays_is_replaced():
+    parser = BoundedParser(seconds=30, memory_mb=0, workers=1)
+    try:
+        first = await parser.parse(GOOD_TEXT, "a.yaml")
+        [warm] = parser._idle
+        again = await parser.parse(GOOD_TEXT, "b.yaml")
+        assert parser._idle == [warm] and warm.process.is_alive() and warm.served == 2  # no process per upload
+        assert first.event.id == again.event.id == EVENT
+        with pytest.raises(ScheduleError) as refused:  # a located problem: the child serves on
+            await parser.parse("version: 1\nevent: [\n", "bad.yaml")
+        assert "not valid YAML" in str(refused.value) and parser._idle == [warm]
+        parser.seconds = 0  # no answer in no time: given up, and that child is not used again
+        with pytest.raises(ScheduleError, match="took longer than"):
+            await parser.parse(GOOD_TEXT, "slow.yaml")
+        assert parser._idle == [] and not warm.process.is_alive()
+        parser.seconds = 30
+        assert (await parser.parse(GOOD_TEXT, "c.yaml")).event.id == EVENT  # a fresh child
+        assert len(parser._idle) == 1 and parser._idle[0] is not warm
+    finally:
+        parser.close()
+    assert parser._idle == []
+
+
 async def test_an_upload_with_invalid_utf8_gets_the_answer_validate_gives_and_nothing_is_stored(api, tmp_path):
     raw = GOOD_TEXT.encode().replace(b"Mekong Dialogue on Labour Mobility", b"Mekong Dialogue \xff on Labour", 1)
     path = tmp_path / "latin.yaml"
@@ -127,17 +150,17 @@ async def test_an_upload_with_invalid_utf8_gets_the_answer_validate_gives_and_no
 
 
 async def test_an_upload_is_planned_in_a_thread_before_the_lock_and_again_under_it_when_held(api, monkeypatch):
-    import app.engine.writer as engine_service
+    import app.engine.cache as engine_cache  # every timeline the engine builds goes through EventCache.build
 
     planned: list[tuple[bool, bool]] = []
-    plan = engine_service.build_timeline
+    plan = engine_cache.build_timeline
     loop_thread = threading.current_thread()
 
     def recording(*args, **kwargs):
         planned.append((threading.current_thread() is loop_thread, api.runtime.engine.lock.locked()))
         return plan(*args, **kwargs)
 
-    monkeypatch.setattr(engine_service, "build_timeline", recording)
+    monkeypatch.setattr(engine_cache, "build_timeline", recording)
     edited = GOOD_TEXT.replace("title: Mekong Dialogue on Labour Mobility", "title: Mekong Dialogue, edited", 1)
     answer = await api.client.post("/api/events", content=edited.encode(), headers={"content-type": "text/yaml"})
     assert answer.status_code == 201, answer.text

@@ -16,7 +16,7 @@ from app.cluster.notify import ChangeListener
 from app.cluster.poll import ChangePoll
 from app.core.config import Settings
 from app.core.public_url import for_serve
-from app.store import tokens_repo
+from app.store import events_repo, tokens_repo
 from app.store.db import create_engine
 from app.zoom.service import ZoomSetup
 from schedules.load import load_text
@@ -138,7 +138,7 @@ async def test_messages_carry_the_join_link_of_an_apply_made_elsewhere(database_
         listener = ChangeListener(database_url, runtime.instance_id, runtime.member._followed, runtime.member._resync)
         await listener.start()
     else:  # as `serve` on SQLite: its poll (one look driven here instead of every 0.5 s)
-        poll = ChangePoll(runtime.db, runtime.member.follow_other_process)
+        poll = ChangePoll(runtime.db, runtime.member.follow_other_process, known=runtime.member._schedule_mark)
         await poll.look()
     try:
         join = await _local_apply(_settings(database_url, tmp_path))
@@ -155,6 +155,24 @@ async def test_messages_carry_the_join_link_of_an_apply_made_elsewhere(database_
     finally:
         if listener is not None:
             await listener.stop()
+
+
+async def test_the_sqlite_poll_follows_other_processes_not_the_services_own_loads(sqlite_url, service_for):
+    service = await service_for(sqlite_url, bangkok(13, 0), transport=Recorder(), schedule=None)
+    runtime = service.runtime
+    followed: list[tuple[str, str]] = []
+
+    async def follow(event_id: str, reason: str) -> None:
+        followed.append((event_id, reason))
+
+    poll = ChangePoll(runtime.db, follow, known=runtime.member._schedule_mark)
+    await poll.look()
+    await runtime.run.load_schedule(MEKONG.read_text(), str(MEKONG))  # the service's own write
+    assert await poll.check() == set() and followed == []
+    async with runtime.db.begin() as conn:  # another process stores an edited schedule
+        edited = MEKONG.read_text().replace("Mekong Dialogue on Labour Mobility", "Mekong Dialogue, edited", 1)
+        await events_repo.upsert_event(conn, load_text(edited, "other.yaml"), "other.yaml", edited, bangkok(13, 0))
+    assert await poll.check() == {EVENT} and followed == [(EVENT, "schedule")]
 
 
 def test_serve_derives_its_url_from_where_it_listens():
