@@ -20,6 +20,7 @@ from schedules.plan import SegmentStatus, SegmentTiming, _Replay, replay
 from schedules.resolve import planned_segments
 from schedules.rundown import edited
 from schedules.timers import Timer, TimerStatus, replay_timers
+from schedules.zoom_actions import LOCAL_RECORDING_TEXT, POLL_OPEN, ZOOM_TARGET, ZoomMoment, zoom_moments
 
 # Within one instant: close what ends before announcing what starts.
 _ORDER = {
@@ -31,6 +32,7 @@ _ORDER = {
             CueKind.segment_start,
             CueKind.announcement,
             CueKind.delay,
+            CueKind.zoom_action,
             CueKind.reminder,
             CueKind.respondent_slot,
             CueKind.timer_start,
@@ -173,6 +175,7 @@ def build_timeline(
     timers = stop_timers_left_behind(list(replay_timers(adjustments, timer_grace, now).values()), leaves, now)
     cues = list(_segment_cues(schedule, rows, held_index))
     cues += _reminder_cues(schedule, rows, held_index)
+    cues += _zoom_cues(schedule, zoom_moments(schedule, rows, held_index))
     cues += _timer_cues(schedule, timers, now, leaves)
     cues += [_announcement(schedule, a) for a in adjustments if isinstance(a, Announce)]
     # A delay's notice exists only where a host target takes it (no host target: nothing to post).
@@ -399,6 +402,54 @@ def _reminder_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | No
             spec.message,
             held=is_held,
             explicit=tuple(spec.targets),
+        )
+
+
+def _zoom_cues(schedule: Schedule, moments: list[ZoomMoment]):
+    """Each Zoom action as a cue for the Zoom pseudo-target; a local recording's moments as reminders
+    to the hosts instead (Zoom's API controls only the cloud recording)."""
+    local = schedule.zoom.recording is not None and schedule.zoom.recording.mode == "local"
+    hosts = tuple(t.id for t in schedule.targets if t.hosts) or tuple(t.id for t in schedule.targets)
+    for m in moments:
+        if m.action == POLL_OPEN:
+            yield _cue(
+                schedule,
+                "reminder/" + m.id.removeprefix("zoom_action/"),
+                m.at,
+                CueKind.reminder,
+                m.segment,
+                m.title,
+                m.message,
+                held=m.held,
+                explicit=hosts,
+                **m.data,
+            )
+            continue
+        if local and m.action in LOCAL_RECORDING_TEXT:
+            yield _cue(
+                schedule,
+                "reminder/" + m.id.removeprefix("zoom_action/"),
+                m.at,
+                CueKind.reminder,
+                m.segment,
+                m.title.replace("Recording", "Local recording", 1),
+                LOCAL_RECORDING_TEXT[m.action],
+                held=m.held,
+                explicit=hosts,
+                **m.data,
+            )
+            continue
+        yield _cue(
+            schedule,
+            m.id,
+            m.at,
+            CueKind.zoom_action,
+            m.segment,
+            m.title,
+            m.message,
+            held=m.held,
+            explicit=(ZOOM_TARGET,),
+            **m.data,
         )
 
 
