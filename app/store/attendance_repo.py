@@ -341,3 +341,26 @@ async def unprocessed_bodies(conn: AsyncConnection, meeting_id: str) -> list:
     """The bodies of a meeting's webhooks committed but not processed yet."""
     query = select(inbox.c.body).where(inbox.c.processed_at.is_(None), inbox.c.meeting_id == meeting_id)
     return [row.body for row in await conn.execute(query)]
+
+
+RECORDING_STATE_EVENTS = (
+    "recording.started",
+    "recording.paused",
+    "recording.resumed",
+    "recording.stopped",
+    "meeting.started",
+    "meeting.ended",
+    "webinar.started",
+    "webinar.ended",
+)
+
+
+async def recording_webhooks(conn: AsyncConnection, meeting_id: str) -> list[str]:
+    """The raw bodies of a meeting's webhooks that tell its recording state (recording.started,
+    paused, resumed, stopped, and the meeting's start and end), in arrival order."""
+    query = (
+        select(inbox.c.body)
+        .where(inbox.c.meeting_id == meeting_id, inbox.c.event_name.in_(RECORDING_STATE_EVENTS))
+        .order_by(inbox.c.id)
+    )
+    return [row.body for row in await conn.execute(query)]
