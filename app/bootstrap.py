@@ -46,7 +46,7 @@ from app.run.service import RunService
 from app.services import Services
 from app.stage.presence import StagePresence
 from app.store.db import create_engine, migrate, normalise_url
-from app.zoom.actions import ZoomActions
+from app.zoom.actions import ZoomActions, tell_hosts
 from app.zoom.service import ZoomSetup
 from integrations.notifiers.outcome import DeliveryOutcome
 from integrations.notifiers.pacing import SlackPacer
@@ -251,8 +251,12 @@ async def started(
         zoom_clients = zoom_client_factory or (None if settings.sandbox else _zoom_client_factory(settings, http))
         # The @zoom pseudo-target: fired Zoom actions go to the event's meeting through these clients.
         zoom_setup = ZoomSetup(db, settings, clock.now, client_factory=zoom_clients, http=http, event_hooks=zoom_hooks)
+
+        async def zoom_failed(event_id: str, cue: Any, reason: str) -> None:
+            await tell_hosts(engine, event_id, cue, reason)  # their targets, and the console through the run log
+
         zoom_actions = ZoomActions.in_database(
-            db, zoom_setup.access, lambda name: (env_overrides or {}).get(name) or env_value(name)
+            db, zoom_setup.access, lambda name: (env_overrides or {}).get(name) or env_value(name), zoom_failed
         )
 
         async def attendance_changed(event_id: str) -> None:

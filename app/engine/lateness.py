@@ -16,6 +16,9 @@ LATE_AFTER = timedelta(seconds=2)
 # or a waiting-room text is about its segment, so it is dropped once that segment has ended.
 ZOOM_UNTIL_STOP = {"recording.start", "recording.resume", "livestream.start"}
 ZOOM_ABOUT_SEGMENT = {"recording.pause", "waiting_room.update"}
+# A recording or stream left running records or streams for nothing: its stop runs however late.
+ZOOM_STOPS = {"recording.stop", "livestream.stop"}
+STOP_LATE_FOR = timedelta(hours=24)
 WARNING_TOLERANCE = timedelta(seconds=5)
 ALWAYS_DELIVER = {"segment_start", "segment_end", "announcement"}
 # A transition posted late says so in its text (app/engine/compose.py), from the cue's fired note.
@@ -77,6 +80,8 @@ def deadline(kind: str, due: datetime, data: dict[str, Any], give_up: timedelta)
             return max(_when(data, "until") or due + give_up, due)
         if action in ZOOM_ABOUT_SEGMENT:
             return max(segment_end or due + give_up, due)
+        if action in ZOOM_STOPS:
+            return due + STOP_LATE_FOR
     return due + give_up
 
 

@@ -20,10 +20,12 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.engine.service import RunEngine
 from app.store import attendance_repo
 from app.zoom.access import ZoomAccess
 from app.zoom.journal import stored
@@ -31,10 +33,36 @@ from integrations.notifiers.outcome import DeliveryOutcome, DeliveryResult
 from integrations.zoom import ZoomError, ZoomNotFound, ZoomRateLimited
 from integrations.zoom.errors import ZoomServerError, ZoomTransportError, explain
 from integrations.zoom.live_client import RECORDING_MOVES, RecordingState, ambiguous, recording_state_from_events
+from schedules.adjustments import Announce
 from schedules.model import Schedule
 
 NOT_IDEMPOTENT = {"recording.start", "recording.stop", "recording.pause", "recording.resume"}
 NOT_IDEMPOTENT |= {"livestream.start", "livestream.stop"}
+NOT_STARTED = "the meeting has not started"
+ACTOR = "zoom"  # who the run log says posted a failure notice
+
+
+async def tell_hosts(engine: RunEngine, event_id: str, cue: Any, reason: str) -> bool:
+    """Post the failure notice of a Zoom action to the hosts' targets, once per action (False: it
+    was posted already). It is an announcement in the run log, as the readiness follow-up is."""
+    loaded = engine.loaded(event_id)
+    schedule = loaded.rundown
+    hosts = tuple(t.id for t in schedule.targets if t.hosts)
+    notice = failure_notice(cue, reason, hosts)
+    ident = notice(engine.clock.now()).announcement_id
+    if any(isinstance(a, Announce) and a.announcement_id == ident for a in loaded.actions):
+        return False
+    await engine.act(event_id, notice, actor=ACTOR)
+    return True
+
+
+def failure_notice(cue: Any, reason: str, hosts: tuple[str, ...]) -> Callable[[datetime], Announce]:
+    """The hosts' notice that a Zoom action failed: one per action (its id names the cue), so a
+    retry that fails again does not post it twice."""
+    ident = "zoom-failed-" + str(cue.cue_id).removeprefix("zoom_action/").replace("/", "-")
+    title = str(getattr(cue, "title", "") or cue.cue_id)
+    message = f"Zoom action failed: {title}. {reason}. Do it by hand in Zoom if it is still needed."
+    return lambda at: Announce(at, announcement_id=ident[:64], message=message, targets=hosts)
 
 
 def _ok(note: str = "") -> DeliveryOutcome:
@@ -63,8 +91,12 @@ class ZoomActions:
         webhooks: Callable[[str], Awaitable[list[Mapping[str, Any]]]],
         access: Callable[[Schedule], AbstractAsyncContextManager[ZoomAccess]],
         env: Callable[[str], str | None],
+        report: Callable[[str, Any, str], Awaitable[None]] | None = None,
     ) -> None:
         self.meeting, self.webhooks, self.access, self.env = meeting, webhooks, access, env
+        # (event id, cue row, reason): tells the hosts an action failed (a failure that will not
+        # mend by itself: parked; or the meeting not started, which the hosts must fix).
+        self.report = report
 
     @classmethod
     def in_database(
@@ -72,6 +104,7 @@ class ZoomActions:
         db: AsyncEngine,
         access: Callable[[Schedule], AbstractAsyncContextManager[ZoomAccess]],
         env: Callable[[str], str | None],
+        report: Callable[[str, Any, str], Awaitable[None]] | None = None,
     ) -> ZoomActions:
         """The sender for a running service: the meeting `apply` recorded, the webhooks in the inbox."""
 
@@ -90,14 +123,24 @@ class ZoomActions:
                     continue
             return events
 
-        return cls(meeting, webhooks, access, env)
+        return cls(meeting, webhooks, access, env, report)
 
     async def recording_state(self, meeting_id: int | str) -> RecordingState | None:
         """What the `recording.*` webhooks tell of the meeting's recording (None: nothing yet)."""
         return recording_state_from_events(await self.webhooks(str(meeting_id)), meeting_id)
 
     async def send(self, event_id: str, schedule: Schedule, cue: Any) -> DeliveryOutcome:
-        """Do the cue's action in Zoom (see the module's docstring for what each answer means)."""
+        """Do the cue's action in Zoom (see the module's docstring for what each answer means); a
+        failure the hosts must act on is reported to them with its reason."""
+        outcome = await self._send(event_id, schedule, cue)
+        must_act = outcome.result is DeliveryResult.permanent or (
+            outcome.result is DeliveryResult.retry and NOT_STARTED in (outcome.error or "")
+        )
+        if must_act and self.report is not None:
+            await self.report(event_id, cue, outcome.error or "failed")
+        return outcome
+
+    async def _send(self, event_id: str, schedule: Schedule, cue: Any) -> DeliveryOutcome:
         data = cue.data or {}
         action = str(data.get("action", ""))
         found = await self.meeting(event_id)
@@ -117,7 +160,7 @@ class ZoomActions:
         except ZoomNotFound as exc:
             return _failed(
                 DeliveryResult.retry,
-                f"{action}: the meeting has not started or was not found in Zoom ({exc.message}); "
+                f"{action}: {NOT_STARTED} or was not found in Zoom ({exc.message}); "
                 "tried again until the action no longer matters",
                 exc,
             )
