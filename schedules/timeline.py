@@ -20,7 +20,14 @@ from schedules.plan import SegmentStatus, SegmentTiming, _Replay, replay
 from schedules.resolve import planned_segments
 from schedules.rundown import edited
 from schedules.timers import Timer, TimerStatus, replay_timers
-from schedules.zoom_actions import LOCAL_RECORDING_TEXT, POLL_OPEN, ZOOM_TARGET, ZoomMoment, zoom_moments
+from schedules.zoom_actions import (
+    LOCAL_RECORDING_TEXT,
+    POLL_OPEN,
+    UNDONE_TEXT,
+    ZOOM_TARGET,
+    ZoomMoment,
+    zoom_moments,
+)
 
 # Within one instant: close what ends before announcing what starts.
 _ORDER = {
@@ -553,6 +560,20 @@ def _delay_notice(schedule: Schedule, rows: list[SegmentTiming], d: Delay) -> Cu
 
 def _correction(schedule: Schedule, undo: Undo, target: str, title: str, message: str) -> Cue:
     # One per target and undo: the id names both, so a retry is never a second correction.
+    if target == ZOOM_TARGET:  # the undone action's Zoom action, reversed: `message` names the inverse
+        return _cue(
+            schedule,
+            f"correction/{undo.seq}/{target}",
+            undo.at,
+            CueKind.zoom_action,
+            None,
+            title,
+            f"Undone: {UNDONE_TEXT.get(message, message)}.",
+            explicit=(target,),
+            severity="warning",
+            action=message,
+            undone=undo.target,
+        )
     return _cue(
         schedule,
         f"correction/{undo.seq}/{target}",

@@ -30,6 +30,24 @@ END = "end"  # stop_at: the event's end
 # Zoom's API cannot launch a poll in a running meeting (docs/zoom-api-notes.md section 9): the hosts
 # are reminded to open it, a reminder to their targets rather than an action.
 POLL_OPEN = "poll.open"
+# What undoing a host action does in Zoom when that action caused one of these (a waiting-room text
+# has no inverse: the next segment sets its own). The undo's correction to @zoom carries it.
+ZOOM_INVERSE = {
+    "recording.start": "recording.stop",
+    "recording.pause": "recording.resume",
+    "recording.resume": "recording.pause",
+    "recording.stop": "recording.start",
+    "livestream.start": "livestream.stop",
+    "livestream.stop": "livestream.start",
+}
+UNDONE_TEXT = {
+    "recording.stop": "the recording stops",
+    "recording.resume": "the recording resumes",
+    "recording.pause": "the recording pauses",
+    "recording.start": "the recording starts again",
+    "livestream.stop": "the live stream stops",
+    "livestream.start": "the live stream starts again",
+}
 # What the waiting-room template may name, with what each stands for.
 WAITING_ROOM_FIELDS = {
     "event": "the event's title",

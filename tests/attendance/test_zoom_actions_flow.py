@@ -103,3 +103,29 @@ async def test_a_meeting_not_started_is_told_to_the_hosts_with_the_reason(databa
         await h.client.aclose()
         await h.runtime.stop()
         await case.http.aclose()
+
+
+async def test_undo_of_an_early_start_stops_the_recording_and_the_correction_says_so(
+    database_url, settings_for, receiver_env
+):
+    case = Case()
+    h, meeting_id = await _start(database_url, settings_for, receiver_env, case, meeting_started=True)
+    try:
+        await at(h, bangkok(13, 50))
+        await h.runtime.run.advance(EVENT, "host")  # the opening, ten minutes early: the recording starts
+        await h.settle()
+        assert case.emu.live.recording_state(meeting_id) == "recording"
+        await at(h, bangkok(13, 51))
+        await h.runtime.run.undo(EVENT, "host")  # a mistake: back to the set-up
+        await h.settle()
+        assert case.emu.live.recording_state(meeting_id) == "stopped"
+        texts = [str(body) for body in h.recorder.bodies("slack")]
+        assert any("Correction: " in t and "In Zoom, the recording stops." in t for t in texts), texts
+        await at(h, bangkok(14, 0))  # the opening as planned: the recording starts again, once
+        assert case.emu.live.recording_state(meeting_id) == "recording"
+        moves = [e["event"] for e in case.emu.state.events if e["event"].startswith("recording.")]
+        assert moves == ["recording.started", "recording.stopped", "recording.started"]
+    finally:
+        await h.client.aclose()
+        await h.runtime.stop()
+        await case.http.aclose()
