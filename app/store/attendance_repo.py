@@ -355,12 +355,12 @@ RECORDING_STATE_EVENTS = (
 )
 
 
-async def recording_webhooks(conn: AsyncConnection, meeting_id: str) -> list[str]:
+async def recording_webhooks(
+    conn: AsyncConnection, meeting_id: str, names: tuple[str, ...] = RECORDING_STATE_EVENTS
+) -> list[str]:
     """The raw bodies of a meeting's webhooks that tell its recording state (recording.started,
-    paused, resumed, stopped, and the meeting's start and end), in arrival order."""
+    paused, resumed, stopped, and the meeting's start and end; `names`: others too), in arrival order."""
     query = (
-        select(inbox.c.body)
-        .where(inbox.c.meeting_id == meeting_id, inbox.c.event_name.in_(RECORDING_STATE_EVENTS))
-        .order_by(inbox.c.id)
+        select(inbox.c.body).where(inbox.c.meeting_id == meeting_id, inbox.c.event_name.in_(names)).order_by(inbox.c.id)
     )
     return [row.body for row in await conn.execute(query)]
