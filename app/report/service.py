@@ -2,7 +2,8 @@
 
     load (run log, attendance, registrants)  ->  the report (app/report/attendance.py)
                                              ->  the pack, built on the report (app/report/figures.py),
-                                                 with the Recording section (app/report/recording.py)
+                                                 with the Recording and Polls sections (app/report/recording.py,
+                                                 app/report/polls.py)
     either  ->  a format: JSON, CSV, HTML (attendance_render.py, render.py), PDF (Chromium prints the HTML)
 
 The report is the organisers' working document (per person, per segment, with names and emails);
@@ -26,6 +27,7 @@ from app.report import attendance_render, render
 from app.report.attendance import build_report
 from app.report.figures import PackOptions, build_pack
 from app.report.pdf import html_to_pdf
+from app.report.polls import polls_section
 from app.report.recording import COMPLETED, ENDS, RECORDING_KINDS, recording_section
 from app.store import attendance_repo, events_repo, registrants_repo
 from app.store.registrants_repo import RegistrantRow
@@ -46,6 +48,8 @@ class Sources:
     # The meeting's recording webhooks (recording.*, its end, recording.completed), parsed: the
     # pack's Recording section (app/report/recording.py).
     recording_events: list[dict[str, Any]] = field(default_factory=list)
+    # Poll counts per meeting instance (app/attendance/polls.py): the pack's Polls section.
+    poll_results: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
 async def load(
@@ -63,12 +67,14 @@ async def load(
         attendance = await load_attendance(conn, event_id)
         people: list[RegistrantRow] = []
         recorded: list[dict[str, Any]] = []
+        polls: list[list[dict[str, Any]]] = []
         if registrants and (meeting_id := await attendance_repo.meeting_of_event(conn, event_id)):
             people = await registrants_repo.registrants_for_meeting(conn, meeting_id)
             bodies = await attendance_repo.recording_webhooks(conn, meeting_id, RECORDING_WEBHOOKS)
             recorded = [event for event in map(_parsed, bodies) if event is not None]
+            polls = await attendance_repo.poll_results(conn, meeting_id)
     # The rundown as edited live (inserted, moved or removed segments), which the timeline indexes.
-    return Sources(timeline.schedule or schedule, actions, timeline, attendance, people, recorded)
+    return Sources(timeline.schedule or schedule, actions, timeline, attendance, people, recorded, polls)
 
 
 RECORDING_WEBHOOKS = (*RECORDING_KINDS, *ENDS, COMPLETED)
@@ -147,6 +153,9 @@ async def pack_from_db(
     recording = recording_section(s.schedule, s.timeline, s.recording_events, now)
     if recording is not None:
         pack["recording"] = recording
+    polls = polls_section(s.schedule, s.poll_results, pack["small_group_threshold"])
+    if polls is not None:
+        pack["polls"] = polls
     return pack
 
 

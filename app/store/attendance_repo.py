@@ -364,3 +364,29 @@ async def recording_webhooks(
         select(inbox.c.body).where(inbox.c.meeting_id == meeting_id, inbox.c.event_name.in_(names)).order_by(inbox.c.id)
     )
     return [row.body for row in await conn.execute(query)]
+
+
+async def replace_poll_results(
+    conn: AsyncConnection, meeting_id: str, meeting_uuid: str, questions: list[dict], now: datetime
+) -> None:
+    """Store one instance's poll counts, replacing what an earlier fetch stored."""
+    from app.store.tables import zoom_poll_results
+
+    await conn.execute(delete(zoom_poll_results).where(zoom_poll_results.c.meeting_uuid == meeting_uuid))
+    await conn.execute(
+        insert(zoom_poll_results).values(
+            meeting_uuid=meeting_uuid, meeting_id=meeting_id, questions=questions, fetched_at=now
+        )
+    )
+
+
+async def poll_results(conn: AsyncConnection, meeting_id: str) -> list[list[dict]]:
+    """The stored poll counts of each instance of a meeting, oldest fetch first."""
+    from app.store.tables import zoom_poll_results
+
+    query = (
+        select(zoom_poll_results.c.questions)
+        .where(zoom_poll_results.c.meeting_id == meeting_id)
+        .order_by(zoom_poll_results.c.fetched_at, zoom_poll_results.c.meeting_uuid)
+    )
+    return [list(row.questions or []) for row in await conn.execute(query)]
