@@ -282,12 +282,13 @@ class ZoomSetup:
         checks to leave out ("webhook-endpoint").
         """
         spec = spec_from_schedule(schedule)
+        recording = schedule.zoom.recording.mode if schedule.zoom.recording else None
         if access is None:
             async with self.access(None) as opened:
-                checks = await preflight(opened.client, spec)
+                checks = await preflight(opened.client, spec, recording)
                 sandbox = opened.sandbox
         else:
-            checks = await preflight(access.client, spec)
+            checks = await preflight(access.client, spec, recording)
             sandbox = access.sandbox
         checks.append(check_stage_panelists(schedule))
         checks.append(check_date(spec, self.now()))
