@@ -123,8 +123,8 @@ def chapters(take: Take, runs: Sequence[Run]) -> list[Chapter]:
 
 
 def stamp(offset: timedelta, long: bool) -> str:
-    """'12:41', or '1:02:03' when the video runs an hour or more (`long`)."""
-    seconds = int(offset.total_seconds())
+    """'12:41', or '1:02:03' when the video runs an hour or more (`long`), to the nearest second."""
+    seconds = round(offset.total_seconds())
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if long else f"{m:02d}:{s:02d}"

@@ -100,17 +100,19 @@ class _Rows:
     def __init__(self, schedule: Schedule, rows: list[SegmentTiming], held: int | None):
         self.schedule, self.rows, self.held = schedule, rows, held
         self.active = [(k, r) for k, r in enumerate(rows) if not r.skipped]
-        self.position = {s.id: i for i, s in enumerate(schedule.segments)}
+        # Agenda order: the planned times (a file need not list segments in time order).
+        planned = sorted({r.id: r.planned_start for r in reversed(rows)}.items(), key=lambda item: item[1])
+        self.position = {segment_id: i for i, (segment_id, _) in enumerate(planned)}
 
     def first_from(self, segment_id: str) -> tuple[int, SegmentTiming] | None:
         """The first segment that runs at or after `segment_id` in agenda order."""
         floor = self.position[segment_id]
-        return next(((k, r) for k, r in self.active if r.index >= floor), None)
+        return next(((k, r) for k, r in self.active if self.position[r.id] >= floor), None)
 
     def last_to(self, segment_id: str) -> tuple[int, SegmentTiming] | None:
         """The last segment that runs at or before `segment_id` in agenda order (`end`: the last of all)."""
-        ceiling = len(self.schedule.segments) if segment_id == END else self.position[segment_id]
-        return next(((k, r) for k, r in reversed(self.active) if r.index <= ceiling), None)
+        ceiling = len(self.position) if segment_id == END else self.position[segment_id]
+        return next(((k, r) for k, r in reversed(self.active) if self.position[r.id] <= ceiling), None)
 
     def held_at_start(self, k: int) -> bool:
         return self.held is not None and k > self.held

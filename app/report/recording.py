@@ -63,15 +63,15 @@ def recording_section(
             {
                 "started": iso_utc(take.started),
                 "stopped": iso_utc(take.stopped),
-                "length_seconds": int(take.length.total_seconds()),
-                "paused_seconds": int(take.paused.total_seconds()),
+                "length_seconds": round(take.length.total_seconds()),
+                "paused_seconds": round(take.paused.total_seconds()),
                 "chapters": [
                     {
                         "segment": c.segment,
                         "title": c.title,
-                        "offset_seconds": int(c.offset.total_seconds()),
+                        "offset_seconds": round(c.offset.total_seconds()),
                         "offset": stamp(c.offset, long),
-                        "length_seconds": int(c.length.total_seconds()),
+                        "length_seconds": round(c.length.total_seconds()),
                     }
                     for c in found
                 ],

@@ -39,6 +39,7 @@ from schedules.model import Schedule
 NOT_IDEMPOTENT = {"recording.start", "recording.stop", "recording.pause", "recording.resume"}
 NOT_IDEMPOTENT |= {"livestream.start", "livestream.stop"}
 NOT_STARTED = "the meeting has not started"
+NO_MEETING = "the event has no Zoom meeting yet"
 ACTOR = "zoom"  # who the run log says posted a failure notice
 
 
@@ -133,7 +134,9 @@ class ZoomActions:
         """Do the cue's action in Zoom (see the module's docstring for what each answer means); a
         failure the hosts must act on is reported to them with its reason."""
         outcome = await self._send(event_id, schedule, cue)
-        must_act = outcome.result is DeliveryResult.permanent or (
+        # No meeting applied: the Zoom side is not set up at all (doctor and apply say so before the
+        # day); the parked delivery shows it in the console, with no notice per action.
+        must_act = (outcome.result is DeliveryResult.permanent and NO_MEETING not in (outcome.error or "")) or (
             outcome.result is DeliveryResult.retry and NOT_STARTED in (outcome.error or "")
         )
         if must_act and self.report is not None:
@@ -147,7 +150,7 @@ class ZoomActions:
         if found is None:
             return _failed(
                 DeliveryResult.permanent,
-                f"{action}: the event has no Zoom meeting yet; run `showcaller apply` before the day",
+                f"{action}: {NO_MEETING}; run `showcaller apply` before the day",
             )
         meeting_id, webinar = found[0], found[1] == "webinar"
         try:

@@ -9,9 +9,10 @@ from datetime import timedelta
 from app.report.render import to_csv, to_html
 from app.report.service import pack_from_db
 from integrations.zoom_emulator.payloads import lifecycle_event, recording_completed_event, recording_event
-from schedules.load import load_file
+from schedules.load import load_file, load_text
 from tests.attendance.conftest import EVENT, MEKONG
 from tests.conftest import bangkok
+from tests.schedules.test_zoom_actions import without_zoom_actions
 
 
 async def _post(h, payload, at):
@@ -71,6 +72,10 @@ async def test_chapters_follow_the_jump_and_skip_the_paused_break(harness):
 
 
 async def test_no_recording_section_without_a_plan_or_a_recording(harness):
-    schedule = load_file(MEKONG)
-    pack = await pack_from_db(harness.runtime.db, schedule, harness.clock.now())
-    assert "recording" not in pack
+    text = without_zoom_actions(MEKONG.read_text(encoding="utf-8")).replace(
+        "auto_recording: none", "auto_recording: cloud"
+    )
+    pack = await pack_from_db(harness.runtime.db, load_text(text, "mekong.yaml"), harness.clock.now())
+    assert "recording" not in pack and "polls" not in pack
+    planned = await pack_from_db(harness.runtime.db, load_file(MEKONG), harness.clock.now())
+    assert planned["recording"] == {"planned": True, "mode": "cloud", "takes": [], "share_url": None, "files": []}
