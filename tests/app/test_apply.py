@@ -55,7 +55,8 @@ async def test_mekong_created_with_alternative_hosts_then_no_writes(tmp_path, da
         "pinsuda.alexander@example.org",
         "geertrui.lanneau@example.org",
     }
-    assert settings["waiting_room"] is True and settings["auto_recording"] == "cloud"
+    # zoom.recording starts the recording at the opening: Zoom must not record the set-up (issue 29).
+    assert settings["waiting_room"] is True and settings["auto_recording"] == "none"
     assert meeting["topic"] == "Mekong Dialogue on Labour Mobility" and meeting["duration"] == 240
     plan, again = await _apply(runtime, schedule)
     assert plan.is_empty and again.write_calls == 0 and again.id == result.id
