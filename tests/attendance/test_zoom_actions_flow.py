@@ -129,3 +129,44 @@ async def test_undo_of_an_early_start_stops_the_recording_and_the_correction_say
         await h.client.aclose()
         await h.runtime.stop()
         await case.http.aclose()
+
+
+async def test_a_parked_action_resent_after_the_fix_reads_zoom_first_and_acts_once(
+    database_url, settings_for, receiver_env
+):
+    """No cloud recording on the account: the start parks with Zoom's reason and the hosts are told;
+    once the licence is fixed, the console's Resend (the same queueing the route does) starts it."""
+    from datetime import timedelta
+
+    from app.store import outbox_repo
+
+    case = Case()
+    h, meeting_id = await _start(database_url, settings_for, receiver_env, case, meeting_started=True)
+    try:
+        case.emu.state.account.cloud_recording = False
+        await at(h, bangkok(14, 0))
+        _, sent = await _zoom_rows(h)
+        start = next(r for r in sent if r.cue_id == "zoom_action/recording.start")
+        assert start.status == DeliveryStatus.PARKED and "Zoom refused it" in (start.last_error or ""), start
+        await h.settle()
+        assert any("Zoom action failed: Recording: start" in str(b) for b in h.recorder.bodies("slack"))
+        case.emu.state.account.cloud_recording = True  # the organiser fixes the account
+        now = h.clock.now()
+        async with h.runtime.engine.writing() as conn:
+            await outbox_repo.resend(conn, start.id, now, now + timedelta(minutes=15))
+        await h.runtime.worker.drain()
+        assert case.emu.live.recording_state(meeting_id) == "recording"
+        for event in [e for e in case.emu.state.events if e["event"] == "recording.started"]:
+            assert (await h.post(event)).status_code < 300  # Zoom's webhook reaches the inbox
+        patches = case.sent("PATCH", "/live_meetings/")
+        async with h.runtime.engine.writing() as conn:  # sent again by mistake: Zoom's state is read first
+            await outbox_repo.resend_again(conn, await outbox_repo.get_delivery(conn, start.id), now, now)
+        await h.runtime.worker.drain()
+        assert case.sent("PATCH", "/live_meetings/") == patches, "a recording already started was started again"
+        assert [e["event"] for e in case.emu.state.events if e["event"].startswith("recording.")] == [
+            "recording.started"
+        ]
+    finally:
+        await h.client.aclose()
+        await h.runtime.stop()
+        await case.http.aclose()
