@@ -28,7 +28,7 @@ from app.cluster.member import INBOX_NOTICE, Member
 from app.cluster.notify import Announcer
 from app.cluster.stream_access import StreamGuard
 from app.cluster.writes import SharedWrites
-from app.core.config import Settings
+from app.core.config import Settings, env_value
 from app.core.metrics import Metrics
 from app.core.vocabulary import FireOutcome, InstanceRole
 from app.engine.broadcast import Broadcaster
@@ -49,6 +49,9 @@ from app.run.service import RunService
 from app.services import Services
 from app.stage.presence import StagePresence
 from app.store.db import create_engine, migrate, normalise_url
+from app.zoom.actions import ZoomActions, tell_hosts
+from app.zoom.service import ZoomSetup
+from integrations.notifiers.outcome import DeliveryOutcome
 from integrations.notifiers.pacing import SlackPacer
 from integrations.zoom import ZoomClient
 from schedules.model import Schedule
@@ -219,6 +222,9 @@ async def started(
         async def action_buttons(event_id: str, target_id: str, delivery_id: str) -> Buttons:
             return await action_links.buttons(event_id, target_id, delivery_id)  # built below, with the run service
 
+        async def zoom_action(event_id: str, schedule: Schedule, cue: Any) -> DeliveryOutcome:
+            return await zoom_actions.send(event_id, schedule, cue)  # built with the Zoom clients, below
+
         worker = DeliveryWorker(
             db,
             http,
@@ -235,6 +241,7 @@ async def started(
             prepare=engine.ensure_loaded,
             dispatch=dispatch,
             stop_grace=settings.shutdown_grace_seconds,
+            zoom=zoom_action,
         )
         run = RunService(
             engine,
@@ -251,6 +258,15 @@ async def started(
 
         # -- attendance: webhooks stored, the inbox processed, readiness follow-ups posted --
         zoom_clients = zoom_client_factory or (None if settings.sandbox else _zoom_client_factory(settings, http))
+        # The @zoom pseudo-target: fired Zoom actions go to the event's meeting through these clients.
+        zoom_setup = ZoomSetup(db, settings, clock.now, client_factory=zoom_clients, http=http, event_hooks=zoom_hooks)
+
+        async def zoom_failed(event_id: str, cue: Any, reason: str) -> None:
+            await tell_hosts(engine, event_id, cue, reason)  # their targets, and the console through the run log
+
+        zoom_actions = ZoomActions.in_database(
+            db, zoom_setup.access, lambda name: (env_overrides or {}).get(name) or env_value(name), zoom_failed
+        )
 
         async def attendance_changed(event_id: str) -> None:
             changed(event_id, "attendance")  # this instance's streams and the other instances'

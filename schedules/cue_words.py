@@ -221,6 +221,27 @@ def delay_notice(w: Words, title: str | None, seconds: int, mode: str) -> tuple[
 
 ANNOUNCEMENT = N_("Announcement")
 REMINDER = N_("Reminder")
+# The hosts' reminders that stand in for what Zoom's API cannot do (schedules/zoom_actions.py writes
+# the same English): open a poll, and move a local recording.
+POLL = (N_("Poll: {poll}"), N_("Open poll '{poll}' now."))
+LOCAL_RECORDING = {
+    "recording.start": (N_("Local recording: start"), N_("Start the local recording now.")),
+    "recording.pause": (N_("Local recording: pause for {segment}"), N_("Pause the local recording now.")),
+    "recording.resume": (N_("Local recording: resume after {segment}"), N_("Resume the local recording now.")),
+    "recording.stop": (N_("Local recording: stop"), N_("Stop the local recording now.")),
+}
+
+
+def zoom_reminder(w: Words, segment: Segment | None, data: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A poll's or a local recording's reminder to the hosts in the reader's words (None: not one)."""
+    action = str(data.get("action") or "")
+    if action == "poll.open" and data.get("poll"):
+        return w._(POLL[0], poll=data["poll"]), w._(POLL[1], poll=data["poll"])
+    if action in LOCAL_RECORDING:
+        title, text = LOCAL_RECORDING[action]
+        shown = segment_title(w, segment, "") if segment is not None else ""
+        return w._(title, segment=shown) if "{segment}" in title else w._(title), w._(text)
+    return None
 
 
 def _when(value: str | None) -> datetime | None:
@@ -274,6 +295,8 @@ def render_cue(
     if kind == "delay" and "seconds" in data:
         shown = segment_title(w, segment, "") if segment else None
         return delay_notice(w, shown, int(data["seconds"]), str(data.get("mode") or schedule.run.delay_mode))
+    if kind == "reminder" and (zoom := zoom_reminder(w, segment, data)) is not None:
+        return zoom
     if kind == "reminder":
         spec = next((c for c in schedule.cues if f"reminder/{c.id}" == cue_id), None)
         if spec is not None:

@@ -67,6 +67,7 @@ Translations = Annotated[
 ]
 Digits = Literal["native", "latin"]
 Calendar = Literal["gregorian", "buddhist"]
+EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="an environment variable name")]
 
 
 class Strict(BaseModel):
@@ -114,6 +115,9 @@ class CueKind(StrEnum):
     announcement = "announcement"
     correction = "correction"
     delay = "delay"  # a host added (or took off) time: host targets only, filterable like any kind
+    # An action Showcaller takes in Zoom itself (recording, waiting room, live stream): it goes to the
+    # built-in "zoom" pseudo-target, never to a chat target (schedules/zoom_actions.py).
+    zoom_action = "zoom_action"
 
 
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
@@ -376,6 +380,89 @@ RegistrationSetting = Annotated[
 ]
 
 
+class ZoomRecording(Strict):
+    """When Zoom records: started, paused and stopped by Showcaller at the agenda's moments."""
+
+    mode: Literal["cloud", "local"] = Field(
+        "cloud",
+        description="cloud: Showcaller starts, pauses and stops Zoom's cloud recording; local: Zoom's API "
+        "cannot control a local recording, so the hosts are reminded at each moment instead",
+    )
+    start_at: Ident = Field(description="a segment id: the recording starts when this segment starts")
+    pause_during: list[Ident] = Field(
+        default_factory=list, description="segment ids (breaks): paused when each starts, resumed when it ends"
+    )
+    stop_at: Ident = Field(
+        "end", description="a segment id: the recording stops when this segment ends; end (default): the event's end"
+    )
+
+
+class PollQuestionType(StrEnum):
+    single = "single"
+    multiple = "multiple"
+
+
+class PollQuestion(Strict):
+    """One question of a poll or of Zoom's own survey: one answer (single) or several (multiple)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=1024)]
+    type: PollQuestionType = PollQuestionType.single
+    answers: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        description="the answers to choose from (at least two)"
+    )
+
+    @model_validator(mode="after")
+    def _answers(self) -> PollQuestion:
+        if len(self.answers) < 2:
+            raise ValueError(
+                f"question {self.name!r} has {len(self.answers)} answer(s); Zoom needs at least two under answers:"
+            )
+        if len(set(self.answers)) != len(self.answers):
+            raise ValueError(f"question {self.name!r} lists an answer twice; keep each answer once")
+        return self
+
+
+class ZoomPoll(Strict):
+    """A poll created in the meeting ahead (by `apply`); the hosts are reminded to open it at `open_at`."""
+
+    title: Annotated[str, Field(min_length=1, max_length=64)]
+    anonymous: bool = Field(True, description="Zoom hides who answered what")
+    questions: list[PollQuestion] = Field(min_length=1)
+    open_at: Ident = Field(description="a segment id: hosts are reminded to open the poll when it starts")
+
+
+class ZoomSurvey(Strict):
+    """The survey Zoom shows when the meeting ends: a link to your own, or Zoom's own questions."""
+
+    link: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^https://")] | None = Field(
+        None, description="a third-party survey (https, at most 64 characters)"
+    )
+    title: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(None, description="Zoom's own survey")
+    anonymous: bool = True
+    questions: list[PollQuestion] = Field(default_factory=list, description="Zoom's own survey: its questions")
+
+    @model_validator(mode="after")
+    def _link_or_questions(self) -> ZoomSurvey:
+        if (self.link is None) == (not self.questions):
+            which = "neither" if self.link is None else "both"
+            raise ValueError(f"the survey has {which} link and questions; give link: https://... or questions:")
+        return self
+
+
+class ZoomLivestream(Strict):
+    """A custom live stream (YouTube, Vimeo, any RTMP service), started and stopped on the agenda."""
+
+    url_env: EnvName = Field(description="the variable holding the stream URL (rtmp://...)")
+    key_env: EnvName = Field(description="the variable holding the stream key")
+    page_url: Annotated[str, Field(max_length=1024, pattern=r"^https?://")] = Field(
+        description="the page where people watch it"
+    )
+    start_at: Ident = Field(description="a segment id: the stream starts when this segment starts")
+    stop_at: Ident = Field(
+        "end", description="a segment id: the stream stops when this segment ends; end (default): the event's end"
+    )
+
+
 class ZoomSettings(Strict):
     kind: Literal["meeting", "webinar"] = "meeting"
     host: Annotated[EmailStr, Field(max_length=limits.ZOOM_HOST)] | None = Field(
@@ -397,6 +484,17 @@ class ZoomSettings(Strict):
     breakout_rooms: list[BreakoutRoom] = Field(default_factory=list)
     invitees: list[str] = Field(default_factory=list, description="person ids or emails")
     lead_time: Duration = Field(timedelta(minutes=30), description="open this long before the first segment")
+    recording: ZoomRecording | None = Field(
+        None, description="start, pause and stop the recording on the agenda (README: Zoom actions)"
+    )
+    waiting_room_message: Annotated[str, Field(min_length=1, max_length=400)] | None = Field(
+        None,
+        description="the waiting-room text, set again as each segment starts; may use {event}, {segment}, "
+        "{start}, {next}, {next_start}, {zone} (e.g. 'The dialogue resumes at {next_start} {zone} with {next}')",
+    )
+    livestream: ZoomLivestream | None = None
+    polls: list[ZoomPoll] = Field(default_factory=list, description="created by apply; hosts open each at open_at")
+    survey: ZoomSurvey | None = Field(None, description="shown to participants when the meeting ends")
 
 
 class TargetKind(StrEnum):
@@ -425,9 +523,6 @@ class ButtonVerb(StrEnum):
 class TargetFilter(Strict):
     kinds: list[CueKind] = Field(default_factory=list, description="empty = every kind")
     segments: list[Ident] = Field(default_factory=list, description="empty = every segment")
-
-
-EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", description="an environment variable name")]
 
 
 class Target(Strict):

@@ -18,6 +18,7 @@ from schedules.problems import Path
 from schedules.resolve import event_window, planned_segments, to_utc, zone
 from schedules.roster import panelist_refs
 from schedules.suggest import did_you_mean, known_list, time_zones
+from schedules.zoom_actions import END, WAITING_ROOM_FIELDS, template_fields
 
 Finding = tuple[Path, str, str]
 ZOOM_MAX_ROOMS = 100
@@ -44,6 +45,7 @@ def check_rules(schedule: Schedule, catalogs: FilePath = CATALOGS) -> list[Findi
         *_duplicates(schedule),
         *_references(schedule),
         *_zoom(schedule),
+        *_zoom_actions(schedule),
         *_targets(schedule),
         *_chat_ids(schedule),
         *_people_zones(schedule),
@@ -303,6 +305,97 @@ def _zoom(schedule: Schedule) -> Iterator[Finding]:
                     "panelists only exist in webinars",
                     "set zoom.kind: webinar or remove the panelist role",
                 )
+
+
+def _segment_ref(schedule: Schedule, path: Path, ref: str, *, end_ok: bool = False) -> Iterator[Finding]:
+    ids = [s.id for s in schedule.segments]
+    if ref in ids or (end_ok and ref == END):
+        return
+    choices = [*ids, END] if end_ok else ids
+    yield (path, f"unknown segment '{ref}'", f"{did_you_mean(ref, choices)}use one of: {known_list(choices)}")
+
+
+def _span(schedule: Schedule, path: Path, start_at: str, stop_at: str, what: str) -> Iterator[Finding]:
+    """start_at and stop_at name segments (stop_at may be `end`) in agenda order."""
+    bad = [*_segment_ref(schedule, (*path, "start_at"), start_at)]
+    bad += _segment_ref(schedule, (*path, "stop_at"), stop_at, end_ok=True)
+    yield from bad
+    if bad or stop_at == END:
+        return
+    ids = [s.id for s in schedule.segments]
+    if ids.index(stop_at) < ids.index(start_at):
+        yield (
+            (*path, "stop_at"),
+            f"the {what} would stop after '{stop_at}', which comes before '{start_at}', where it starts",
+            f"name '{start_at}' or a later segment, or write stop_at: end",
+        )
+
+
+def _zoom_actions(schedule: Schedule) -> Iterator[Finding]:
+    """Recording, live stream, waiting room and polls name segments that exist, in a sensible order."""
+    zoom = schedule.zoom
+    ids = [s.id for s in schedule.segments]
+    rec = zoom.recording
+    if rec is not None:
+        yield from _span(schedule, ("zoom", "recording"), rec.start_at, rec.stop_at, "recording")
+        first = ids.index(rec.start_at) if rec.start_at in ids else None
+        last = ids.index(rec.stop_at) if rec.stop_at in ids else len(ids) - 1
+        for j, ref in enumerate(rec.pause_during):
+            path: Path = ("zoom", "recording", "pause_during", j)
+            found = list(_segment_ref(schedule, path, ref))
+            yield from found
+            if found or first is None:
+                continue
+            if not first < ids.index(ref) <= last:
+                yield (
+                    path,
+                    f"'{ref}' is not while the recording runs (from '{rec.start_at}' to '{rec.stop_at}')",
+                    "pause only during a segment after start_at and up to stop_at, or remove it",
+                )
+            elif ref in rec.pause_during[:j]:
+                yield (path, f"'{ref}' is listed twice", "list each segment once")
+        if zoom.auto_recording != "none":
+            yield (
+                ("zoom", "auto_recording"),
+                f"auto_recording: {zoom.auto_recording} has Zoom record from the moment the meeting starts, "
+                f"before '{rec.start_at}', where zoom.recording starts it",
+                "set auto_recording: none (zoom.recording starts and stops the recording), or remove zoom.recording",
+            )
+    if zoom.livestream is not None:
+        yield from _span(
+            schedule, ("zoom", "livestream"), zoom.livestream.start_at, zoom.livestream.stop_at, "live stream"
+        )
+    if zoom.waiting_room_message is not None:
+        path = ("zoom", "waiting_room_message")
+        try:
+            names = template_fields(zoom.waiting_room_message)
+        except ValueError as exc:
+            yield (path, f"the template is malformed ({exc})", "write placeholders as {segment}; {{ for a brace")
+        else:
+            for name in dict.fromkeys(n for n in names if n not in WAITING_ROOM_FIELDS):
+                yield (
+                    path,
+                    f"unknown placeholder {{{name}}}",
+                    f"{did_you_mean(name, WAITING_ROOM_FIELDS)}use one of: "
+                    + ", ".join(f"{{{n}}}" for n in WAITING_ROOM_FIELDS),
+                )
+        if not zoom.waiting_room:
+            yield (
+                path,
+                "a waiting-room message is set but the waiting room is off",
+                "set waiting_room: true, or remove waiting_room_message",
+            )
+    titles: dict[str, int] = {}
+    for i, poll in enumerate(zoom.polls):
+        yield from _segment_ref(schedule, ("zoom", "polls", i, "open_at"), poll.open_at)
+        key = poll.title.strip().casefold()
+        if key in titles:
+            yield (
+                ("zoom", "polls", i, "title"),
+                f"duplicate poll title '{poll.title}' (first used at zoom.polls[{titles[key]}])",
+                "give every poll its own title: apply finds a poll in Zoom by it",
+            )
+        titles.setdefault(key, i)
 
 
 def _zoom_duration(schedule: Schedule) -> Iterator[Finding]:

@@ -21,6 +21,14 @@ from schedules.plan import SegmentStatus, SegmentTiming, _Replay, replay
 from schedules.resolve import planned_segments
 from schedules.rundown import edited
 from schedules.timers import Timer, TimerStatus, replay_timers
+from schedules.zoom_actions import (
+    LOCAL_RECORDING_TEXT,
+    POLL_OPEN,
+    UNDONE_TEXT,
+    ZOOM_TARGET,
+    ZoomMoment,
+    zoom_moments,
+)
 
 # Within one instant: close what ends before announcing what starts.
 _ORDER = {
@@ -32,6 +40,7 @@ _ORDER = {
             CueKind.segment_start,
             CueKind.announcement,
             CueKind.delay,
+            CueKind.zoom_action,
             CueKind.reminder,
             CueKind.respondent_slot,
             CueKind.timer_start,
@@ -174,6 +183,7 @@ def build_timeline(
     timers = stop_timers_left_behind(list(replay_timers(adjustments, timer_grace, now).values()), leaves, now)
     cues = list(_segment_cues(schedule, rows, held_index))
     cues += _reminder_cues(schedule, rows, held_index)
+    cues += _zoom_cues(schedule, zoom_moments(schedule, rows, held_index))
     cues += _timer_cues(schedule, timers, now, leaves)
     cues += [_announcement(schedule, a) for a in adjustments if isinstance(a, Announce)]
     # A delay's notice exists only where a host target takes it (no host target: nothing to post).
@@ -396,6 +406,54 @@ def _reminder_cues(schedule: Schedule, rows: list[SegmentTiming], held: int | No
         )
 
 
+def _zoom_cues(schedule: Schedule, moments: list[ZoomMoment]):
+    """Each Zoom action as a cue for the Zoom pseudo-target; a local recording's moments as reminders
+    to the hosts instead (Zoom's API controls only the cloud recording)."""
+    local = schedule.zoom.recording is not None and schedule.zoom.recording.mode == "local"
+    hosts = tuple(t.id for t in schedule.targets if t.hosts) or tuple(t.id for t in schedule.targets)
+    for m in moments:
+        if m.action == POLL_OPEN:
+            yield _cue(
+                schedule,
+                "reminder/" + m.id.removeprefix("zoom_action/"),
+                m.at,
+                CueKind.reminder,
+                m.segment,
+                m.title,
+                m.message,
+                held=m.held,
+                explicit=hosts,
+                **m.data,
+            )
+            continue
+        if local and m.action in LOCAL_RECORDING_TEXT:
+            yield _cue(
+                schedule,
+                "reminder/" + m.id.removeprefix("zoom_action/"),
+                m.at,
+                CueKind.reminder,
+                m.segment,
+                m.title.replace("Recording", "Local recording", 1),
+                LOCAL_RECORDING_TEXT[m.action],
+                held=m.held,
+                explicit=hosts,
+                **m.data,
+            )
+            continue
+        yield _cue(
+            schedule,
+            m.id,
+            m.at,
+            CueKind.zoom_action,
+            m.segment,
+            m.title,
+            m.message,
+            held=m.held,
+            explicit=(ZOOM_TARGET,),
+            **m.data,
+        )
+
+
 def _timer_cues(schedule: Schedule, timers: list[Timer], now: datetime | None, exits: dict | None = None):
     for timer in timers:
         if timer.status is TimerStatus.stopped:
@@ -487,6 +545,20 @@ def _delay_notice(schedule: Schedule, rows: list[SegmentTiming], d: Delay) -> Cu
 
 def _correction(schedule: Schedule, undo: Undo, target: str, title: str, message: str) -> Cue:
     # One per target and undo: the id names both, so a retry is never a second correction.
+    if target == ZOOM_TARGET:  # the undone action's Zoom action, reversed: `message` names the inverse
+        return _cue(
+            schedule,
+            f"correction/{undo.seq}/{target}",
+            undo.at,
+            CueKind.zoom_action,
+            None,
+            title,
+            f"Undone: {UNDONE_TEXT.get(message, message)}.",
+            explicit=(target,),
+            severity="warning",
+            action=message,
+            undone=undo.target,
+        )
     return _cue(
         schedule,
         f"correction/{undo.seq}/{target}",

@@ -108,6 +108,8 @@ def _sample(name: str) -> Any:
         "body": {},
         "panelists": [{"name": "Pat", "email": "pat@example.org"}],
         "panelist_id": "pan-1",
+        "action": "start",  # a recording move or a live stream's start (issue 29's live controls)
+        "poll_id": "poll-1",
     }.get(name, 81234567890)
 
 

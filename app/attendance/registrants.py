@@ -14,9 +14,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.attendance.polls import count_answers
 from app.attendance.reconcile import past_rows
 from app.store import attendance_repo, registrants_repo
 from app.store.registrants_repo import RegistrantRow
+from integrations.zoom.errors import ZoomError
 from integrations.zoom.spec import STANDARD_FIELDS
 
 log = logging.getLogger("showcaller.attendance")
@@ -60,6 +62,7 @@ class Fetched:
     registrants: int = 0
     instances: int = 0
     participant_rows: int = 0
+    poll_answers: int = 0  # people who answered a poll, over every instance
 
 
 async def fetch_records(db: AsyncEngine, client: Any, event_id: str, now: datetime) -> Fetched | None:
@@ -82,7 +85,22 @@ async def fetch_records(db: AsyncEngine, client: Any, event_id: str, now: dateti
         async with db.begin() as conn:
             out.participant_rows += await attendance_repo.replace_past_rows(conn, meeting_id, inst.meeting_uuid, rows)
         out.instances += 1
+        out.poll_answers += await fetch_poll_results(db, client, meeting_id, inst.meeting_uuid, row.kind, now)
     return out
+
+
+async def fetch_poll_results(db: AsyncEngine, client: Any, meeting_id: str, uuid: str, kind: str, now: datetime) -> int:
+    """Store an ended instance's poll counts (app/attendance/polls.py); how many people answered.
+    Polls are an extra: a meeting without them (404) or an account with polls off stores nothing
+    and does not fail the fetch."""
+    try:
+        results = await client.past_poll_results(uuid, webinar=kind == "webinar")
+    except ZoomError as exc:
+        log.info("no poll results for %s: %s", uuid, exc)
+        return 0
+    async with db.begin() as conn:
+        await attendance_repo.replace_poll_results(conn, meeting_id, uuid, count_answers(results.questions), now)
+    return len(results.questions)
 
 
 async def fetch_now(setup: Any, schedule: Any, now: datetime) -> Fetched | None:

@@ -34,12 +34,13 @@ from app.engine.targets import Resolved
 from app.store import outbox_repo
 from integrations.notifiers.backoff import retry_delay
 from integrations.notifiers.kinds import TargetKind
-from integrations.notifiers.outcome import DeliveryResult
+from integrations.notifiers.outcome import DeliveryOutcome, DeliveryResult
 from integrations.notifiers.pacing import SlackPacer
 from integrations.notifiers.sender import send
 from schedules.audience import target_reader
 from schedules.i18n import Words, words_for
 from schedules.model import Schedule
+from schedules.zoom_actions import ZOOM_TARGET
 
 log = logging.getLogger("showcaller.delivery")
 LEASE = timedelta(seconds=60)
@@ -127,6 +128,9 @@ class DeliveryWorker:
     # still catching up after a restart (RunEngine.ensure_loaded).
     prepare: Callable[[str], Awaitable[None]] | None = None
     stop_grace: float = STOP_GRACE
+    # The sender of the @zoom pseudo-target (schedules/zoom_actions.py): (event id, schedule, cue row)
+    # -> the outcome of doing the cue's Zoom action (app/zoom/actions.py). None: those deliveries park.
+    zoom: Callable[[str, Schedule, Any], Awaitable[DeliveryOutcome]] | None = None
     _kick: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _direct: set[asyncio.Task] = field(default_factory=set)
@@ -351,6 +355,8 @@ class DeliveryWorker:
                 last_error="gave up: the cue no longer matters",
             )
             return True
+        if row.target_id == ZOOM_TARGET:
+            return await self._zoom_attempt(row, cue, recorder)
         resolved = self.targets(row.event_id)
         target = resolved.configs.get(row.target_id)
         problem = None if cue is not None else f"cue '{row.cue_id}' no longer exists"
@@ -384,6 +390,22 @@ class DeliveryWorker:
                 last_error="cut short by a shutdown; sent again after the restart under the same id",
             )
             return False
+        return self._record(row, outcome, recorder)
+
+    async def _zoom_attempt(self, row, cue, recorder: _Recorder) -> bool:
+        """A Zoom action: the Zoom sender does it; its outcome is stored like a message's."""
+        problem = None if cue is not None else f"cue '{row.cue_id}' no longer exists"
+        if problem is None and self.zoom is None:
+            problem = "no Zoom sender is configured on this instance"
+        if problem:
+            recorder.add(row, status=DeliveryStatus.PARKED, attempts=row.attempts, last_error=problem)
+            return True
+        outcome = await self.zoom(row.event_id, self.schedules(row.event_id), cue)  # type: ignore[misc]  # checked above
+        return self._record(row, outcome, recorder)
+
+    def _record(self, row, outcome: DeliveryOutcome, recorder: _Recorder) -> bool:
+        """Store an attempt's outcome: sent, parked, expired or pending its retry; True when the lane
+        may go on to the next message."""
         if outcome.result is DeliveryResult.ok:
             recorder.add(
                 row,

@@ -13,6 +13,14 @@ from typing import Any
 from schedules.i18n import ENGLISH_WORDS, Words
 
 LATE_AFTER = timedelta(seconds=2)
+# Zoom actions (schedules/zoom_actions.py), by the `action` in the cue's data: a start or resume is
+# still worth doing late, until the moment its span would stop anyway; a stop is always done; a pause
+# or a waiting-room text is about its segment, so it is dropped once that segment has ended.
+ZOOM_UNTIL_STOP = {"recording.start", "recording.resume", "livestream.start"}
+ZOOM_ABOUT_SEGMENT = {"recording.pause", "waiting_room.update"}
+# A recording or stream left running records or streams for nothing: its stop runs however late.
+ZOOM_STOPS = {"recording.stop", "livestream.stop"}
+STOP_LATE_FOR = timedelta(hours=24)
 WARNING_TOLERANCE = timedelta(seconds=5)
 ALWAYS_DELIVER = {"segment_start", "segment_end", "announcement"}
 # A transition posted late says so in its text (app/engine/compose.py), from the cue's fired note.
@@ -72,18 +80,33 @@ def deadline(kind: str, due: datetime, data: dict[str, Any], give_up: timedelta)
         return segment_start or due
     if kind in ("segment_ending_soon", "reminder"):
         return max(segment_end or due + give_up, due)
+    if kind == "zoom_action":
+        action = data.get("action")
+        if action in ZOOM_UNTIL_STOP:
+            return max(_when(data, "until") or due + give_up, due)
+        if action in ZOOM_ABOUT_SEGMENT:
+            return max(segment_end or due + give_up, due)
+        if action in ZOOM_STOPS:
+            return due + STOP_LATE_FOR
     return due + give_up
 
 
 def stale(kind: str, moment: datetime, data: dict[str, Any]) -> str:
     """Why a cue about a segment must not be posted at `moment` at all ('' if it may be): a
     readiness check once its segment has started, a start, "ending soon" or respondent slot once
-    its segment has ended."""
+    its segment has ended; a Zoom pause or waiting-room text once its segment has ended."""
     segment_end, segment_start = _when(data, "end"), _when(data, "start")
     if kind == "readiness_check" and segment_start is not None and moment >= segment_start:
         return "its segment has already started"
     if (
         kind in ("segment_start", "segment_ending_soon", "respondent_slot")
+        and segment_end is not None
+        and moment >= segment_end
+    ):
+        return "its segment has already ended"
+    if (
+        kind == "zoom_action"
+        and data.get("action") in ZOOM_ABOUT_SEGMENT
         and segment_end is not None
         and moment >= segment_end
     ):

@@ -31,7 +31,7 @@ class Move:
     """One thing that happens in the meeting at one moment."""
 
     at: datetime
-    action: str  # start | register | join | leave | end
+    action: str  # start | register | join | leave | poll (name: its title) | end
     name: str = ""
     email: str = ""
     via: str = "link"  # join: "link" (registrant id), "email" (signed in) or "name" (neither)
@@ -84,19 +84,25 @@ def plan_meeting(schedule: Schedule, *, audience: int = 40, seed: int = 7) -> tu
             via = "email"
         shown = "" if via == "name" else email
         moves += [Move(arrive, "join", name, shown, via), Move(leave, "leave", name, shown, via)]
+    for poll in schedule.zoom.polls:  # a host launches it in the Zoom client two minutes after the reminder
+        if poll.open_at in planned:
+            moves.append(Move(planned[poll.open_at].start + timedelta(minutes=2), "poll", poll.title))
     moves.append(Move(closes, "end"))
-    order = {"register": -1, "start": 0, "join": 1, "leave": 2, "end": 3}
+    order = {"register": -1, "start": 0, "join": 1, "poll": 2, "leave": 3, "end": 4}
     moves.sort(key=lambda m: (m.at, order[m.action]))
     return moves, schedule.person(late).name if late else None  # type: ignore[union-attr]  # refs come from the schedule's people
 
 
 def webhook_count(moves: list[Move]) -> int:
-    """How many webhooks `run_meeting` delivers for `moves`: one per move but registrations.
+    """How many webhooks `run_meeting` delivers for `moves`: one per move but registrations and polls.
 
     A registration is written into the sandbox Zoom directly (as a registrant's form would be), so it
     sends nothing; counting it as a "join or leave" made the demo's opening and closing figures differ.
+    A poll has no webhook in Zoom's events spec. The `recording.*` webhooks are not counted: they
+    follow Showcaller's own Zoom actions, not the meeting's moves (an end may stop the recording if
+    the stop action has not come first, which would make the count a race).
     """
-    return sum(1 for m in moves if m.action != "register")
+    return sum(1 for m in moves if m.action not in ("register", "poll"))
 
 
 async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move], clock: Clock, seed: int = 7) -> int:
@@ -114,6 +120,12 @@ async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move]
             stored = emulator.live.register_person(meeting_id, move.name, move.email, answers, at=move.at)
             registered[move.name] = stored["id"]
             continue
+        if move.action == "poll":  # the host launches the poll in the Zoom client (the API cannot)
+            stored_polls = emulator.state.meetings[meeting_id].polls
+            found = next((p for p in stored_polls if p.get("title") == move.name), None)
+            if found is not None:
+                emulator.live.run_poll(meeting_id, found["id"], seed=seed, rate=0.8, at=move.at)
+            continue
         if move.action == "start":
             records = await emulator.live.start(meeting_id, at=move.at)
         elif move.action == "end":
@@ -128,5 +140,5 @@ async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move]
                 records = await emulator.live.join(meeting_id, who, at=move.at)
             else:
                 records = await emulator.live.leave(meeting_id, who, at=move.at)
-        sent += len(records)
+        sent += sum(1 for r in records if not r.event.startswith("recording."))  # see webhook_count
     return sent

@@ -90,6 +90,16 @@ def to_csv(p: dict[str, Any]) -> str:
             w.writerow(["timer", t["label"], key, t[key]])
     for n in p["notes"]:
         w.writerow(["note", n["at"], n["kind"], n["text"]])
+    for number, take in enumerate((p.get("recording") or {}).get("takes", []), start=1):
+        for key in ("started", "stopped", "length_seconds", "paused_seconds"):
+            w.writerow([f"recording {number}", "", key, take[key]])
+        for c in take["chapters"]:
+            w.writerow([f"recording {number}", c["title"], "offset_seconds", c["offset_seconds"]])
+    for poll in (p.get("polls") or {}).get("polls", []):
+        for q in poll["questions"]:
+            w.writerow([f"poll: {poll['title']}", q["question"], "answered", q["answered"]])
+            for a in q["answers"]:
+                w.writerow([f"poll: {poll['title']}", q["question"], a["answer"], a["count"]])
     for a in p.get("annex", []):
         for key in ("email", "registered", "country", "organisation", "minutes"):
             w.writerow(["annex (personal data)", a["name"], key, "" if a[key] is None else a[key]])

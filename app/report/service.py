@@ -1,7 +1,9 @@
 """The one report pipeline, shared by the REST API, the CLI and the rehearsal.
 
     load (run log, attendance, registrants)  ->  the report (app/report/attendance.py)
-                                             ->  the pack, built on the report (app/report/figures.py)
+                                             ->  the pack, built on the report (app/report/figures.py),
+                                                 with the Recording and Polls sections (app/report/recording.py,
+                                                 app/report/polls.py)
     either  ->  a format: JSON, CSV, HTML (attendance_render.py, render.py), PDF (Chromium prints the HTML)
 
 The report is the organisers' working document (per person, per segment, with names and emails);
@@ -12,7 +14,7 @@ personal data only on request). Both read one consistent snapshot of the databas
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -25,6 +27,8 @@ from app.report import attendance_render, render
 from app.report.attendance import build_report
 from app.report.figures import PackOptions, build_pack
 from app.report.pdf import html_to_pdf
+from app.report.polls import polls_section
+from app.report.recording import COMPLETED, ENDS, RECORDING_KINDS, recording_section
 from app.store import attendance_repo, events_repo, registrants_repo
 from app.store.registrants_repo import RegistrantRow
 from schedules.adjustments import Adjustment
@@ -41,6 +45,11 @@ class Sources:
     timeline: Timeline
     attendance: Attendance
     registrants: list[RegistrantRow]
+    # The meeting's recording webhooks (recording.*, its end, recording.completed), parsed: the
+    # pack's Recording section (app/report/recording.py).
+    recording_events: list[dict[str, Any]] = field(default_factory=list)
+    # Poll counts per meeting instance (app/attendance/polls.py): the pack's Polls section.
+    poll_results: list[list[dict[str, Any]]] = field(default_factory=list)
 
 
 async def load(
@@ -57,10 +66,26 @@ async def load(
             timeline = build_timeline(schedule, actions, now)
         attendance = await load_attendance(conn, event_id)
         people: list[RegistrantRow] = []
+        recorded: list[dict[str, Any]] = []
+        polls: list[list[dict[str, Any]]] = []
         if registrants and (meeting_id := await attendance_repo.meeting_of_event(conn, event_id)):
             people = await registrants_repo.registrants_for_meeting(conn, meeting_id)
+            bodies = await attendance_repo.recording_webhooks(conn, meeting_id, RECORDING_WEBHOOKS)
+            recorded = [event for event in map(_parsed, bodies) if event is not None]
+            polls = await attendance_repo.poll_results(conn, meeting_id)
     # The rundown as edited live (inserted, moved or removed segments), which the timeline indexes.
-    return Sources(timeline.schedule or schedule, actions, timeline, attendance, people)
+    return Sources(timeline.schedule or schedule, actions, timeline, attendance, people, recorded, polls)
+
+
+RECORDING_WEBHOOKS = (*RECORDING_KINDS, *ENDS, COMPLETED)
+
+
+def _parsed(body: str) -> dict[str, Any] | None:
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -124,7 +149,14 @@ async def pack_from_db(
 ) -> dict[str, Any]:
     """The pack's data, built on the report of the same snapshot."""
     s = await load(db, schedule, now, timeline)
-    return build_pack(s.schedule, report_of(s, now), s.attendance, s.registrants, s.actions, s.timeline, now, options)
+    pack = build_pack(s.schedule, report_of(s, now), s.attendance, s.registrants, s.actions, s.timeline, now, options)
+    recording = recording_section(s.schedule, s.timeline, s.recording_events, now)
+    if recording is not None:
+        pack["recording"] = recording
+    polls = polls_section(s.schedule, s.poll_results, pack["small_group_threshold"])
+    if polls is not None:
+        pack["polls"] = polls
+    return pack
 
 
 async def render_pack(pack: dict[str, Any], fmt: PackFormat, chromium: str | None = None) -> bytes:

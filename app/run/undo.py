@@ -39,9 +39,10 @@ from schedules.adjustments import (
 from schedules.graphemes import prefix
 from schedules.model import Schedule
 from schedules.timeline import RunState, build_timeline
+from schedules.zoom_actions import UNDONE_TEXT, ZOOM_INVERSE, ZOOM_TARGET
 
 # Actions taken by the service itself (readiness follow-ups) are not what a host means to undo.
-SYSTEM_ACTORS = frozenset({"readiness"})
+SYSTEM_ACTORS = frozenset({"readiness", "zoom"})
 RECEIVED = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
 
 
@@ -139,23 +140,36 @@ def withdrawn_label(schedule: Schedule, row) -> str:
 
 async def withdraw(txn: Txn, target: Adjustment, undo_seq: int) -> tuple[tuple[str, str, str], ...]:
     """Withdraw what `target` caused and return one correction (target id, title, message) per
-    target that received any of it."""
+    target that received any of it. Zoom (the @zoom pseudo-target) gets the reverse of the last
+    Zoom action it carried out (a recording started is stopped), named in the message, and the
+    other corrections say so."""
     conn: AsyncConnection = txn.conn
     received: dict[str, list[str]] = {}
+    in_zoom: list[str] = []
     for row in await outbox_repo.caused_cues(conn, txn.event_id, target.seq):
         statuses = await outbox_repo.withdraw_firing(conn, row, undo_seq, txn.now)
         for target_id, status in statuses.items():
-            if status in RECEIVED:
-                received.setdefault(target_id, []).append(withdrawn_label(txn.schedule, row))
-    if not received:
+            if status not in RECEIVED:
+                continue
+            if target_id == ZOOM_TARGET:
+                inverse = ZOOM_INVERSE.get(str((row.data or {}).get("action")))
+                if inverse:
+                    in_zoom.append(inverse)
+                continue
+            received.setdefault(target_id, []).append(withdrawn_label(txn.schedule, row))
+    if not received and not in_zoom:
         return ()
     after = txn.timeline(Undo(txn.now, undo_seq, target=target.seq)).state_at(txn.now)
     where = situation(txn.timeline().rundown, after)
+    zoom_note = f" In Zoom, {UNDONE_TEXT[in_zoom[-1]]}." if in_zoom else ""
     order = [t.id for t in txn.schedule.targets]
-    return tuple(
-        (target_id, f"Correction: {where}", f"Correction: {where}; please disregard {_listed(titles)}.")
+    corrections = tuple(
+        (target_id, f"Correction: {where}", f"Correction: {where}; please disregard {_listed(titles)}.{zoom_note}")
         for target_id, titles in sorted(received.items(), key=lambda kv: _rank(order, kv[0]))
     )
+    if in_zoom:
+        corrections += ((ZOOM_TARGET, f"Correction: {where}", in_zoom[-1]),)
+    return corrections
 
 
 def _rank(order: list[str], target_id: str) -> int:

@@ -341,3 +341,52 @@ async def unprocessed_bodies(conn: AsyncConnection, meeting_id: str) -> list:
     """The bodies of a meeting's webhooks committed but not processed yet."""
     query = select(inbox.c.body).where(inbox.c.processed_at.is_(None), inbox.c.meeting_id == meeting_id)
     return [row.body for row in await conn.execute(query)]
+
+
+RECORDING_STATE_EVENTS = (
+    "recording.started",
+    "recording.paused",
+    "recording.resumed",
+    "recording.stopped",
+    "meeting.started",
+    "meeting.ended",
+    "webinar.started",
+    "webinar.ended",
+)
+
+
+async def recording_webhooks(
+    conn: AsyncConnection, meeting_id: str, names: tuple[str, ...] = RECORDING_STATE_EVENTS
+) -> list[str]:
+    """The raw bodies of a meeting's webhooks that tell its recording state (recording.started,
+    paused, resumed, stopped, and the meeting's start and end; `names`: others too), in arrival order."""
+    query = (
+        select(inbox.c.body).where(inbox.c.meeting_id == meeting_id, inbox.c.event_name.in_(names)).order_by(inbox.c.id)
+    )
+    return [row.body for row in await conn.execute(query)]
+
+
+async def replace_poll_results(
+    conn: AsyncConnection, meeting_id: str, meeting_uuid: str, questions: list[dict], now: datetime
+) -> None:
+    """Store one instance's poll counts, replacing what an earlier fetch stored."""
+    from app.store.tables import zoom_poll_results
+
+    await conn.execute(delete(zoom_poll_results).where(zoom_poll_results.c.meeting_uuid == meeting_uuid))
+    await conn.execute(
+        insert(zoom_poll_results).values(
+            meeting_uuid=meeting_uuid, meeting_id=meeting_id, questions=questions, fetched_at=now
+        )
+    )
+
+
+async def poll_results(conn: AsyncConnection, meeting_id: str) -> list[list[dict]]:
+    """The stored poll counts of each instance of a meeting, oldest fetch first."""
+    from app.store.tables import zoom_poll_results
+
+    query = (
+        select(zoom_poll_results.c.questions)
+        .where(zoom_poll_results.c.meeting_id == meeting_id)
+        .order_by(zoom_poll_results.c.fetched_at, zoom_poll_results.c.meeting_uuid)
+    )
+    return [list(row.questions or []) for row in await conn.execute(query)]

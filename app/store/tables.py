@@ -282,6 +282,18 @@ zoom_registrants = Table(
     Column("fetched_at", TS, nullable=False),
 )
 
+# Poll results of an ended meeting instance as counts only (who answered what is never stored):
+# per question, how many answered and how many chose each answer.
+zoom_poll_results = Table(
+    "zoom_poll_results",
+    metadata,
+    Column("meeting_uuid", String(64), primary_key=True),
+    Column("meeting_id", String(64), nullable=False),
+    Column("questions", JSON, nullable=False, doc="[{question, answered, answers: {answer: count}}]"),
+    Column("fetched_at", TS, nullable=False),
+    Index("ix_zoom_poll_results_meeting", "meeting_id"),
+)
+
 attendance_reconciliations = Table(
     "attendance_reconciliations",
     metadata,

@@ -23,6 +23,7 @@ from app.core.config import Settings
 from app.engine.targets import resolve_targets
 from app.zoom.access import SANDBOX_BASE, ZoomAccess, zoom_access
 from app.zoom.doctor import DoctorReport, check_date, check_stage_panelists, check_targets, check_webhook, slug
+from app.zoom.extras import converge_polls, converge_survey
 from app.zoom.journal import (
     db_journal,
     forget_pending_create,
@@ -221,6 +222,11 @@ class ZoomSetup:
         result.notes[:0] = notes
         if result.id is not None:
             await record_object(self.db, event_id, spec.kind, links_of(result), spec, access.sandbox, now)
+            # Polls and the survey, like the registration form: read, compare, write what differs.
+            for extra in (converge_polls, converge_survey):
+                done, writes = await extra(access.client, result.id, spec.kind == "webinar", schedule)
+                result.notes += done
+                result.write_calls += writes
         return Applied(plan, result, access.sandbox, report)
 
     async def apply_many(
@@ -284,12 +290,13 @@ class ZoomSetup:
         checks to leave out ("webhook-endpoint").
         """
         spec = spec_from_schedule(schedule)
+        recording = schedule.zoom.recording.mode if schedule.zoom.recording else None
         if access is None:
             async with self.access(None) as opened:
-                checks = await preflight(opened.client, spec)
+                checks = await preflight(opened.client, spec, recording)
                 sandbox = opened.sandbox
         else:
-            checks = await preflight(access.client, spec)
+            checks = await preflight(access.client, spec, recording)
             sandbox = access.sandbox
         checks.append(check_stage_panelists(schedule))
         checks.append(check_date(spec, self.now()))

@@ -217,22 +217,41 @@ def check_breakout(spec: MeetingSpec, settings: dict[str, Any]) -> Check:
     return Check(name, "pass", f"enabled; {len(spec.breakout_rooms)} rooms")
 
 
-def check_recording(spec: MeetingSpec, settings: dict[str, Any]) -> Check:
-    """The automatic recording asked for is available to the host."""
+def check_recording(
+    spec: MeetingSpec, settings: dict[str, Any], controlled: str | None = None, host: ZoomUser | None = None
+) -> Check:
+    """The recording asked for is available to the host: the automatic one, and the one the schedule
+    starts and stops on cue (`controlled`: zoom.recording's mode), which for the cloud also needs a
+    Licensed host (Zoom answers recording.start of a Basic host with "No permission")."""
     name = "recording"
-    if spec.auto_recording in (None, "none"):
-        return Check(name, "pass", "no automatic recording")
+    wanted: list[tuple[str, str]] = []
+    if spec.auto_recording not in (None, "none"):
+        wanted.append((str(spec.auto_recording), "zoom.auto_recording"))
+    if controlled is not None:
+        wanted.append((controlled, "zoom.recording"))
+    if not wanted:
+        return Check(name, "pass", "no recording")
     rec = settings.get("recording") or {}
-    key = "cloud_recording" if spec.auto_recording == "cloud" else "local_recording"
-    if rec.get(key):
-        return Check(name, "pass", f"{spec.auto_recording} recording available")
-    return Check(
-        name,
-        "fail",
-        f"{spec.auto_recording} recording is not available to the host",
-        f"enable {key.replace('_', ' ')} in Zoom (Settings > Recording; cloud needs a Pro or higher "
-        "licence), or change zoom.auto_recording",
-    )
+    for mode, field in wanted:
+        key = "cloud_recording" if mode == "cloud" else "local_recording"
+        if field == "zoom.recording" and mode == "cloud" and host is not None and host.type != LICENSED:
+            return Check(
+                name,
+                "fail",
+                f"the host {spec.host_user} is not Licensed, so Zoom refuses to start its cloud recording",
+                "make the host a Licensed user in Zoom, or set zoom.recording.mode: local",
+            )
+        if not rec.get(key):
+            return Check(
+                name,
+                "fail",
+                f"{mode} recording is not available to the host, and {field} asks for it",
+                f"enable {key.replace('_', ' ')} in Zoom (Settings > Recording; cloud needs a Pro or higher "
+                f"licence), or change {field}"
+                + (" (mode: local, and the hosts are reminded to record)" if field == "zoom.recording" else ""),
+            )
+    shown = " and ".join(f"{mode} ({field})" for mode, field in wanted)
+    return Check(name, "pass", f"{shown} recording available")
 
 
 def check_registration(spec: MeetingSpec, host: ZoomUser | None) -> Check:
@@ -250,8 +269,9 @@ def check_registration(spec: MeetingSpec, host: ZoomUser | None) -> Check:
     )
 
 
-async def preflight(client: ZoomClient, spec: MeetingSpec) -> list[Check]:
-    """Every Zoom-side check for `spec`, read-only, in a fixed order."""
+async def preflight(client: ZoomClient, spec: MeetingSpec, recording: str | None = None) -> list[Check]:
+    """Every Zoom-side check for `spec`, read-only, in a fixed order; `recording`: the mode of the
+    recording the schedule starts and stops on cue (zoom.recording), if any."""
     checks = [await check_credentials(client, spec)]
     if checks[0].status == "fail":
         return checks  # nothing else can be read without a token
@@ -281,6 +301,6 @@ async def preflight(client: ZoomClient, spec: MeetingSpec) -> list[Check]:
     checks.append(await check_alternative_hosts(client, spec))
     checks.append(check_interpretation(spec, settings))
     checks.append(check_breakout(spec, settings))
-    checks.append(check_recording(spec, settings))
+    checks.append(check_recording(spec, settings, recording, host))
     checks.append(check_registration(spec, host))
     return checks

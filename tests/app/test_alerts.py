@@ -17,6 +17,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.store import outbox_repo
+from schedules.zoom_actions import ZOOM_TARGET
 from tests.app.promql import Scrapes, fires
 from tests.fixtures import EVENT, Recorder, bangkok
 from tests.fixtures.databases import drop_postgres, fresh_postgres
@@ -144,17 +145,21 @@ async def test_a_target_whose_variable_is_unset_fires_the_parked_alert(database_
     last = await scrape(service)
     scrapes.add(SCRAPE_INTERVAL, last)
     async with service.runtime.db.begin() as conn:
-        parked = await outbox_repo.list_deliveries(conn, EVENT, "parked")
+        every = await outbox_repo.list_deliveries(conn, EVENT, "parked")
+    # The recording's start (zoom.recording, issue 29) may park too (this service has no Zoom meeting),
+    # depending on when the worker reaches it: this test is about chat targets, so @zoom is left out.
+    parked = [row for row in every if row.target_id != ZOOM_TARGET]
     assert parked and all(row.attempts == 0 for row in parked)
     counted = samples(last, "showcaller_deliveries_parked_total")
     for target in {row.target_id for row in parked}:
         mine = sum(v for k, v in counted.items() if ("target", target) in k and ("reason", "unset") in k)
         assert mine == sum(1 for row in parked if row.target_id == target), target
     total = samples(last, "showcaller_deliveries_total")
-    assert sum(v for k, v in total.items() if ("status", "parked") in k) == len(parked)
+    chat = {k: v for k, v in total.items() if ("target_kind", "unknown") not in k}  # @zoom is no schedule target
+    assert sum(v for k, v in chat.items() if ("status", "parked") in k) == len(parked)
     alerts = firing(scrapes)
     assert set(alerts) == {"ShowcallerTargetParked"}, alerts
-    assert {(a["target"], a["reason"]) for a in alerts["ShowcallerTargetParked"]} == {
+    assert {(a["target"], a["reason"]) for a in alerts["ShowcallerTargetParked"] if a["target"] != ZOOM_TARGET} == {
         (target, "unset") for target in {row.target_id for row in parked}
     }
 

@@ -55,7 +55,8 @@ async def test_mekong_created_with_alternative_hosts_then_no_writes(tmp_path, da
         "pinsuda.alexander@example.org",
         "geertrui.lanneau@example.org",
     }
-    assert settings["waiting_room"] is True and settings["auto_recording"] == "cloud"
+    # zoom.recording starts the recording at the opening: Zoom must not record the set-up (issue 29).
+    assert settings["waiting_room"] is True and settings["auto_recording"] == "none"
     assert meeting["topic"] == "Mekong Dialogue on Labour Mobility" and meeting["duration"] == 240
     plan, again = await _apply(runtime, schedule)
     assert plan.is_empty and again.write_calls == 0 and again.id == result.id
@@ -215,3 +216,28 @@ async def test_dry_run_of_a_first_create_lists_everything_it_would_send(tmp_path
     assert len(rooms) == len(meeting.zoom.breakout_rooms) and "dara.keo@example.org" in rooms[0]
     assert "settings.waiting_room: True" in text
     assert not _emulator_state(tmp_path).meetings  # a dry run writes nothing
+
+
+async def test_polls_and_the_survey_are_created_then_converged_like_the_form(tmp_path, database_url, service_for):
+    """Issue 29: zoom.polls are created by apply, found again by title (no second poll), replaced
+    when their questions change; zoom.survey is set once; a second apply writes nothing."""
+    from tests.schedules.test_zoom_actions import with_zoom
+
+    text = with_zoom()
+    runtime, schedule = await _runtime(service_for, tmp_path, database_url, text)
+    _, result = await _apply(runtime, schedule)
+    assert "+ poll 'Priorities' (2 questions)" in result.notes and "~ survey link" in result.notes
+    meeting = next(iter(_emulator_state(tmp_path).meetings.values()))
+    [poll] = meeting.polls
+    assert poll["title"] == "Priorities" and [q["type"] for q in poll["questions"]] == ["single", "multiple"]
+    assert meeting.survey["third_party_survey"] == "https://forms.example.org/mekong"
+    _, again = await _apply(runtime, schedule)
+    assert again.write_calls == 0 and not [n for n in again.notes if "poll" in n or "survey" in n]
+    changed = await runtime.engine.load_schedule(
+        text.replace("answers: [Speakers, Respondents, Open discussion]", "answers: [Speakers, Respondents]"),
+        "test.yaml",
+    )
+    _, third = await _apply(runtime, changed)
+    assert "~ poll 'Priorities' (questions or anonymity changed)" in third.notes and third.write_calls == 1
+    [poll] = next(iter(_emulator_state(tmp_path).meetings.values())).polls
+    assert poll["questions"][1]["answers"] == ["Speakers", "Respondents"]

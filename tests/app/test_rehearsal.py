@@ -79,8 +79,10 @@ def rehearsal(tmp_path_factory) -> Rehearsal:
 def test_rehearsal_posts_to_every_kind_of_receiver(rehearsal):
     summary, text = rehearsal.summary, rehearsal.transcript
     assert set(summary.received) == {"slack", "teams", "zoom_chat", "discord", "webhook"}
-    # Everything planned went out and was accepted (signatures and tokens verified by the receivers).
-    assert summary.deliveries == {"sent": sum(summary.received.values())}
+    # Everything planned went out and was accepted (signatures and tokens verified by the receivers),
+    # and the recording's start and stop reached the sandbox Zoom (its @zoom deliveries, issue 29).
+    assert summary.deliveries == {"sent": sum(summary.received.values()) + 2}
+    assert "zoom_action" in text and "@zoom" in text
     # A respondent's timer starts when the slot's cue fires; at 2400x a loaded machine's stall can make
     # the lateness policy skip a slot whose moment has passed. Every slot is one or the other.
     assert summary.fired + summary.skipped >= 35

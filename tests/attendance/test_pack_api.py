@@ -13,6 +13,7 @@ from app.attendance.reconcile import Reconciler
 from app.store import registrants_repo, tokens_repo
 from app.store.registrants_repo import RegistrantRow
 from app.store.tables import zoom_objects
+from integrations.zoom import ZoomNotFound
 from integrations.zoom.models import PastParticipant, Registrant
 from integrations.zoom_emulator.payloads import Person
 from tests.attendance.conftest import EVENT, MEETING_ID, UUID, start_harness
@@ -58,6 +59,10 @@ class FakeZoom:
                 duration=3600,
             )
         ]
+
+    async def past_poll_results(self, uuid, webinar=False):
+        self.calls.append(f"polls {uuid}")
+        raise ZoomNotFound("Meeting Poll not found.", status=404, code=404)  # this meeting ran no poll
 
     async def list_registrants(self, meeting_id, webinar=False, status="approved"):
         self.calls.append(f"registrants {status}")

@@ -82,7 +82,7 @@ def test_plan_json_acceptance(run):
     }
     assert segments["session-1"]["duration_seconds"] == 30 * 60
     assert segments["session-1"]["clock_change"] is None
-    assert len(plan["cues"]) == 35
+    assert len(plan["cues"]) == 38
     assert [c["at"] for c in plan["cues"]] == sorted(c["at"] for c in plan["cues"])
 
 
@@ -100,7 +100,7 @@ def test_plan_table_in_yangon_shows_the_opening_at_13_30(run):
     assert "times in Asia/Yangon" in lines[0]
     assert any("13:30-13:45" in line and "Opening remarks" in line for line in lines)
     assert any("13:00-13:30" in line and "Technical set up" in line for line in lines)
-    assert "35 planned cues" in result.stdout
+    assert "38 planned cues" in result.stdout
 
 
 def test_plan_table_defaults_to_the_event_zone(run):

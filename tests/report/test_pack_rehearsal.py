@@ -341,3 +341,26 @@ def test_cli_pdf_goes_to_a_named_file(rehearsed, tmp_path, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     written = tmp_path / "mekong-dialogue-2022-report.pdf"
     assert result.stdout.strip() == f"wrote {written.name}" and written.read_bytes().startswith(b"%PDF")
+
+
+def test_the_recording_runs_from_the_opening_and_the_pack_lists_its_8_chapters(rehearsed) -> None:
+    """Acceptance (issue 29): the Mekong rehearsal records from the opening (not the set-up) to the
+    end, nothing paused; the pack lists 8 chapters, the opening to the closing, whose offsets are
+    the run log's segment starts minus the recording's real start (from its webhook), to the second;
+    the poll was created and the hosts reminded to open it."""
+    pack = asyncio.run(_pack(rehearsed))
+    [take] = pack["recording"]["takes"]
+    started = _t(take["started"])
+    segments = {g["id"]: g for g in pack["segments"]}
+    assert _t(segments["opening"]["start"]) <= started < _t(segments["session-1"]["start"])  # not at 13:30
+    assert take["paused_seconds"] == 0
+    chapters = take["chapters"]
+    assert [c["segment"] for c in chapters] == [g["id"] for g in pack["segments"] if g["id"] != "setup"]
+    assert len(chapters) == 8 and chapters[0]["offset_seconds"] == 0
+    for chapter in chapters[1:]:
+        expected = (_t(segments[chapter["segment"]]["start"]) - started).total_seconds()
+        # The pack writes both instants to the second (truncated) and the chapter rounds the exact
+        # difference, so the two agree within one second.
+        assert abs(chapter["offset_seconds"] - expected) <= 1, chapter
+    assert take["youtube"].splitlines()[0].endswith(" Opening remarks")
+    assert pack["recording"]["files"] and pack["polls"]["polls"][0]["title"] == "Priorities"

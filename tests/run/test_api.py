@@ -78,7 +78,8 @@ async def test_nothing_is_posted_after_the_end(host):
     await host.post("/timers", {"label": "Q&A", "seconds": 600})
     await host.post("/end")
     fired = await host.at(host.clock.now())
-    assert [f.cue.cue_id for f in fired] == ["segment_end/session-1"]  # the end itself
+    # The end itself, and the recording (zoom.recording: stop_at end) stops with it.
+    assert [f.cue.cue_id for f in fired] == ["segment_end/session-1", "zoom_action/recording.stop"]
     assert [f.cue.cue_id for f in await host.at(bangkok(18, 0))] == []
     state = await host.state()
     assert state["status"] == "ended" and state["timers"] == []  # the end stopped the timer
@@ -173,11 +174,12 @@ async def test_preview_names_what_a_jump_would_post(host):
     answer = await host.post("/preview", {"action": "jump", "to": "closing"})
     assert answer.status_code == 200
     messages = answer.json()["messages"]
-    assert [m["cue_id"] for m in messages] == ["segment_start/closing"]
+    # The jump lands on the closing, where the hosts are reminded to open the poll (zoom.polls).
+    assert [m["cue_id"] for m in messages] == ["segment_start/closing", "reminder/poll.open/1"]
     assert messages[0]["title"] == "Now: Closing remarks" and "speakers-discord" in messages[0]["targets"]
     assert await host.log() == []
     end = (await host.post("/preview", {"action": "end"})).json()["messages"]
-    assert [m["cue_id"] for m in end] == ["segment_end/session-1"]
+    assert [m["cue_id"] for m in end] == ["segment_end/session-1", "zoom_action/recording.stop"]
 
 
 async def test_text_the_database_refuses_records_nothing_and_later_actions_work(host):

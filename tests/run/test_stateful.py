@@ -1,7 +1,8 @@
 """Random sequences of host actions and clock steps against the run service, on a manual clock,
 on SQLite and PostgreSQL, with the issue's invariants checked after every step:
 
-- no message is posted twice (each webhook id reaches the receiver once);
+- no message is posted twice (each webhook id reaches the receiver once), and no Zoom action is
+  handed to Zoom twice (one @zoom delivery per firing);
 - no cue about a segment is posted unless that segment is current or upcoming at that moment, and
   no "ending soon" once its segment has ended;
 - nothing but corrections is posted after an early end;
@@ -29,6 +30,7 @@ from app.store import events_repo, outbox_repo
 from schedules.adjustments import EndEvent, Undo, effective
 from schedules.load import load_text
 from schedules.timeline import build_timeline
+from schedules.zoom_actions import ZOOM_TARGET
 from tests.conftest import MEKONG, bangkok
 from tests.engine.test_engine_flow import Recorder
 from tests.fixtures.service import Runtime
@@ -244,6 +246,11 @@ def machine(service: Service):
             # Nothing posted twice: every webhook id reached the receiver once.
             ids = Counter(r.headers["webhook-id"] for r in webhook)
             assert not [i for i, n in ids.items() if n > 1]
+
+            # A Zoom action (the recording's start and stop, issue 29) has one delivery per firing:
+            # however the host moves the show, Zoom is never asked twice for the same action.
+            zoom = Counter(d.cue_id for d in deliveries if d.target_id == ZOOM_TARGET)
+            assert all(n == 1 for n in zoom.values()), zoom
 
             # Every target that received a message caused by an undone action got one correction.
             for undo in (a for a in item.actions if isinstance(a, Undo)):

@@ -63,9 +63,11 @@ def test_planned_cues_of_the_mekong_agenda(mekong):
     assert len(by_kind[CueKind.respondent_slot]) == 6
     assert sorted(by_kind[CueKind.reminder]) == [
         "reminder/group-photo",
+        "reminder/poll.open/1",  # zoom.polls: Zoom's API cannot launch a poll, the hosts are reminded
         "reminder/registration-open",
     ]
-    assert len(cues) == 35
+    assert by_kind[CueKind.zoom_action] == ["zoom_action/recording.start", "zoom_action/recording.stop"]
+    assert len(cues) == 38
     assert not any(c.held for c in cues)
 
 

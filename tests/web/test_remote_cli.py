@@ -105,6 +105,10 @@ async def test_cues_failed_deliveries_and_resend(server):
     failed = await cli(server, "deliveries", "--failed")
     assert failed.exit_code == 0, failed.output
     rows = failed.stdout.splitlines()
+    # The recording's start (zoom.recording, issue 29) parks too: this served event has no Zoom meeting.
+    zoom = [row for row in rows if " @zoom " in row]
+    assert len(zoom) == 1 and "recording.start" in zoom[0] and "no Zoom meeting yet" in zoom[0], zoom
+    rows = [row for row in rows if row not in zoom]
     assert rows and all(" parked " in row and "speakers-discord" in row for row in rows)
     assert "Unknown Webhook" in rows[0]  # the receiver's own answer
     delivery_id = rows[0].split()[0]

@@ -35,7 +35,7 @@ def spec_of(path: Path) -> MeetingSpec:
     return spec_from_schedule(load_text(path.read_text(), str(path)))
 
 
-async def run(spec: MeetingSpec, emu=None, *, contract=None, secret: str | None = None):
+async def run(spec: MeetingSpec, emu=None, *, contract=None, secret: str | None = None, recording: str | None = None):
     emu = emu or create_emulator(clock=lambda: NOW, seed=2)
     pairs = []
 
@@ -56,7 +56,7 @@ async def run(spec: MeetingSpec, emu=None, *, contract=None, secret: str | None 
             client_secret=secret or state.client_secret,
             clock=lambda: NOW,
         )
-        checks = await preflight(client, spec)
+        checks = await preflight(client, spec, recording)
     if contract is not None:
         for request, response in pairs:
             path = api_path(request)
@@ -389,3 +389,23 @@ def test_a_webinar_speaker_left_out_of_the_panel_is_a_warning_naming_them_and_th
     assert "dara-keo (speaker in session-1), lina-marsh (speaker in session-1)" in check.detail
     assert "attendees" in check.detail
     assert check.fix == "add dara-keo, lina-marsh to zoom.panelists (or give them roles: [panelist])"
+
+
+@pytest.mark.parametrize(
+    ("mode", "emu", "status", "words"),
+    [
+        ("cloud", emu_with(), "pass", "cloud (zoom.recording)"),
+        ("cloud", emu_with(cloud_recording=False), "fail", "change zoom.recording"),
+        ("cloud", emu_with(_user("host@example.org", type=1)), "fail", "set zoom.recording.mode: local"),
+        ("local", emu_with(_account(local_recording=False)), "fail", "enable local recording"),
+        ("local", emu_with(_user("host@example.org", type=1)), "pass", "local (zoom.recording)"),
+    ],
+    ids=["cloud-pass", "cloud-no-licence", "cloud-basic-host", "local-off", "local-basic-host"],
+)
+async def test_the_recording_the_schedule_starts_on_cue_is_checked(mode, emu, status, words, contract) -> None:
+    """zoom.recording (auto_recording none): the recording check reads the host's recording
+    settings and, for the cloud, that the host is Licensed (issue 29)."""
+    checks, _ = await run(meeting(auto_recording="none"), emu, contract=contract, recording=mode)
+    check = checks["recording"]
+    assert check.status == status, check
+    assert words in (check.fix if status == "fail" else check.detail), check

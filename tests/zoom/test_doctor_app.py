@@ -125,3 +125,48 @@ async def test_rest_doctor_for_organisers(tmp_path, database_url, service_for) -
             "language interpretation",
             "target variables",
         ]
+
+
+async def test_apply_says_before_the_day_that_the_account_cannot_record_in_the_cloud(tmp_path, database_url) -> None:
+    """Acceptance (issue 29): an account without cloud recording fails the recording check with the
+    fix, and apply stops on it, writing nothing to Zoom, long before the day."""
+    from tests.schedules.test_zoom_actions import with_zoom
+
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        zoom_account_id="emulated-account",
+        zoom_client_id="emulated-client",
+        zoom_client_secret="emulated-secret",
+        zoom_webhook_secret_token="whs-real",
+        public_url="https://showcaller.example.org",
+    )
+    runtime = Runtime(settings, clock=ManualClock(NOW))
+    await runtime.start(run_timer=False, run_worker=False)
+    emu = create_emulator(clock=lambda: NOW, seed=1, cloud_recording=False)
+    zoom_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=emu), base_url="http://z")
+    probe = httpx.AsyncClient(transport=Probe("whs-real"))
+    try:
+        client = ZoomClient(
+            zoom_http,
+            api_base="http://z/v2",
+            oauth_base="http://z",
+            account_id="emulated-account",
+            client_id="emulated-client",
+            client_secret="emulated-secret",
+            clock=lambda: NOW,
+        )
+        service = ZoomSetup(runtime.db, settings, lambda: NOW, client_factory=lambda: client, http=probe)
+        schedule = await runtime.engine.load_schedule(with_zoom(), "mekong.yaml")
+        report = await service.doctor(schedule)
+        [recording] = [c for c in report.checks if c.name == "recording"]
+        assert recording.status == "fail" and "zoom.recording asks for it" in recording.detail
+        assert "enable cloud recording in Zoom" in recording.fix
+        with pytest.raises(DoctorFailed) as info:
+            await service.apply(schedule)
+        assert [c.name for c in info.value.report.failures] == ["recording"]
+        assert not emu.state.meetings and emu.state.write_calls == 0
+    finally:
+        await probe.aclose()
+        await zoom_http.aclose()
+        await runtime.stop()
