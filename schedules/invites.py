@@ -55,6 +55,7 @@ class InvitePart:
     introduced_by: list[str]
     join: JoinLink | None
     presenter: PresenterLink | None
+    locale: str = "en"  # the BCP 47 tag the invite is written in (people[].locale, else event.language)
 
     def fingerprint(self) -> str:
         """A hash of the content: equal for an unchanged part, so SEQUENCE only rises on a real change."""
@@ -71,6 +72,8 @@ class InvitePart:
             "join": self.join and [self.join.url, self.join.label],
             "presenter": self.presenter and self.presenter.id,
         }
+        if self.locale != "en":  # English invites keep the hash (and SEQUENCE) they had before locales
+            data["locale"] = self.locale
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -115,6 +118,7 @@ def invite_part(
         hosts,
         join,
         presenter,
+        person_reader(schedule, person).tag,
     )
 
 
