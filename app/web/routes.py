@@ -15,6 +15,7 @@ from app.api.deps import get_runtime
 from app.api.openapi import HTML_NOT_FOUND
 from app.core.vocabulary import DELIVERY_FAILED, ROLE_RANK
 from app.web import public_api
+from schedules.agenda_words import agenda_words
 from schedules.audience import agenda_reader, event_locale, person_reader
 from schedules.i18n import available, words_for
 from schedules.locales import ENGLISH, Reader, locale_id
@@ -88,6 +89,8 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
         # The presenter view's words in its reader's locale, and the language of the file's own text.
         "words": page_words,
         "text_lang": Reader(event_locale(schedule)).tag,
+        # The public agenda's own words (Now, Next, Agenda...) in its viewer's negotiated locale.
+        "agenda_words": agenda_words(words_for(reader)) if template == "agenda.html" else {},
         "intl": reader.intl if not reader.english else "en-GB",
         # The console's scripts read roles and failed statuses from the page instead of spelling them.
         "role_rank": ROLE_RANK,
