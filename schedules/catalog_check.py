@@ -157,6 +157,11 @@ def needed_strings(schedule: Schedule, target: Target, reader: Reader) -> set[st
 
         for late in (N_("{seconds} s"), N_("{minutes} min"), N_("(Posted {size} late: it was due at {due}.)")):
             words._(late)
+    # Any target that was sent something may get an undo's correction, written in its words.
+    for status, held in (("ended", False), ("scheduled", False), ("live", True), ("live", False)):
+        situation = cue_words.correction_situation(words, schedule, status, first, held)
+        labels = [cue_words.withdrawn_cue(words, "t"), cue_words.withdrawn_announcement(words, "14:00", "x")]
+        cue_words.correction(words, situation, [*labels, cue_words.withdrawn_announcement(words, None, "x")])
     asked |= set(FIELD_LABELS)
     return asked
 
