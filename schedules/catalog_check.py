@@ -141,6 +141,7 @@ def needed_strings(schedule: Schedule, target: Target, reader: Reader) -> set[st
         cue_words.readiness_checked(
             words, first, 1, [{"id": "a", "name": "A", "role": r} for r in cue_words.ROLE_WORDS], [{"id": None}]
         )
+        cue_words.readiness_checked(words, first, 1, [{"id": "a", "name": "A", "role": "speaker", "waiting": True}], [])
         cue_words.readiness_checked(words, first, 2, [], [])
     if gets & {CueKind.timer_start, CueKind.timer_warning, CueKind.timer_danger, CueKind.timer_up}:
         cue_words.timer_start(words, "t", 180)

@@ -157,7 +157,10 @@ def readiness_checked(
         if entry.get("id") is None:
             return w._("{name} not joined", name=entry.get("name", ""))
         role = ROLE_WORDS.get(str(entry.get("role")))
-        return f"{entry.get('name', '')} ({w._(role) if role else entry.get('role')})"
+        shown = w._(role) if role else str(entry.get("role"))
+        if entry.get("waiting"):  # seen in Zoom's waiting room, not yet admitted
+            return w._("{name} ({role}, in the waiting room)", name=entry.get("name", ""), role=shown)
+        return f"{entry.get('name', '')} ({shown})"
 
     absent, here = [label(e) for e in missing], [label(e) for e in present]
     head = w._("Readiness: {title} in {minutes} min", title=title, minutes=count)
