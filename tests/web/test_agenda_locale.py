@@ -160,6 +160,59 @@ async def test_the_presenter_view_gets_its_words_in_the_readers_locale(sqlite_ur
     assert 'lang="en">Full screen</button>' in english and 'data-text-lang="en"' in english
 
 
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+NATIVE_PERSON = mekong_text().replace(
+    "  - id: nilim-baruah\n", "  - id: nilim-baruah\n    locale: th\n    digits: native\n", 1
+)
+
+
+async def test_the_presenter_view_is_given_native_digits_only_when_asked(sqlite_url, service_for):
+    service = await service_for(
+        sqlite_url,
+        bangkok(14, 20),
+        transport=receivers,
+        schedule=(NATIVE_PERSON, "mekong.yaml"),
+        base_url="http://sc.test",
+    )
+    pages = {
+        query: (await service.client.get(f"/stage/{EVENT}{query}")).text
+        for query in (
+            "",
+            "?lang=th&digits=native",
+            "?lang=fr&digits=native",
+            "?person=nilim-baruah",
+            "?person=nilim-baruah&digits=latin",
+        )
+    }
+    assert f'data-digits="{THAI_DIGITS}"' in pages["?lang=th&digits=native"]
+    assert f'data-digits="{THAI_DIGITS}"' in pages["?person=nilim-baruah"]  # their digits: native
+    for query in ("", "?lang=fr&digits=native", "?person=nilim-baruah&digits=latin"):
+        assert "data-digits" not in pages[query], query  # French has none; ASCII when not asked
+
+
+@pytest.mark.browser
+async def test_presenter_view_countdown_in_thai_digits(browser, make_server, shot):
+    from app.store import tokens_repo
+
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    try:
+        async with server.runtime.db.begin() as conn:
+            _, token = await tokens_repo.create_token(conn, "Presenter", "stage", server.clock.now(), event_id=EVENT)
+        context = await browser.new_context(viewport={"width": 390, "height": 844}, timezone_id="Asia/Bangkok")
+        page = await context.new_page()
+        page.on("pageerror", lambda error: server.page_errors.append(str(error)))
+        await page.goto(f"{server.url}/stage/{EVENT}?lang=th&digits=native#token={token}")
+        # Session 1 runs to 14:45: 25 minutes left, counting down in Thai digits.
+        await expect(page.get_by_test_id("stage-digits")).to_have_text(
+            re.compile(f"^[{THAI_DIGITS}]+:[{THAI_DIGITS}]+$")
+        )
+        await _no_overflow(page)
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
 @pytest.mark.browser
 async def test_presenter_view_in_french_on_a_phone(browser, make_server, shot):
     from app.store import tokens_repo
