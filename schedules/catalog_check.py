@@ -141,6 +141,7 @@ def needed_strings(schedule: Schedule, target: Target, reader: Reader) -> set[st
         cue_words.readiness_checked(
             words, first, 1, [{"id": "a", "name": "A", "role": r} for r in cue_words.ROLE_WORDS], [{"id": None}]
         )
+        cue_words.readiness_checked(words, first, 1, [{"id": "a", "name": "A", "role": "speaker", "waiting": True}], [])
         cue_words.readiness_checked(words, first, 2, [], [])
     if gets & {CueKind.timer_start, CueKind.timer_warning, CueKind.timer_danger, CueKind.timer_up}:
         cue_words.timer_start(words, "t", 180)
@@ -157,6 +158,11 @@ def needed_strings(schedule: Schedule, target: Target, reader: Reader) -> set[st
 
         for late in (N_("{seconds} s"), N_("{minutes} min"), N_("(Posted {size} late: it was due at {due}.)")):
             words._(late)
+    # Any target that was sent something may get an undo's correction, written in its words.
+    for status, held in (("ended", False), ("scheduled", False), ("live", True), ("live", False)):
+        situation = cue_words.correction_situation(words, schedule, status, first, held)
+        labels = [cue_words.withdrawn_cue(words, "t"), cue_words.withdrawn_announcement(words, "14:00", "x")]
+        cue_words.correction(words, situation, [*labels, cue_words.withdrawn_announcement(words, None, "x")])
     asked |= set(FIELD_LABELS)
     return asked
 

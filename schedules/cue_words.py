@@ -157,7 +157,10 @@ def readiness_checked(
         if entry.get("id") is None:
             return w._("{name} not joined", name=entry.get("name", ""))
         role = ROLE_WORDS.get(str(entry.get("role")))
-        return f"{entry.get('name', '')} ({w._(role) if role else entry.get('role')})"
+        shown = w._(role) if role else str(entry.get("role"))
+        if entry.get("waiting"):  # seen in Zoom's waiting room, not yet admitted
+            return w._("{name} ({role}, in the waiting room)", name=entry.get("name", ""), role=shown)
+        return f"{entry.get('name', '')} ({shown})"
 
     absent, here = [label(e) for e in missing], [label(e) for e in present]
     head = w._("Readiness: {title} in {minutes} min", title=title, minutes=count)
@@ -248,6 +251,56 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def listed(w: Words, labels: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c': English as corrections always wrote it, other locales by CLDR."""
+    if not w.reader.english:
+        return w.reader.join(labels)
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def correction_situation(
+    w: Words, schedule: Schedule, status: str, segment: Segment | None, held: bool, fallback: str = ""
+) -> str:
+    """Where the event stands after an undo, for a correction: 'Session 1 is still running'."""
+    if status == "ended":
+        return w._("{title} has ended", title=event_title(w, schedule))
+    if status == "scheduled" or (segment is None and not fallback):
+        return w._("{title} has not started yet", title=event_title(w, schedule))
+    title = segment_title(w, segment, fallback)
+    return w._("{title} is on hold", title=title) if held else w._("{title} is still running", title=title)
+
+
+def withdrawn_cue(w: Words, title: str) -> str:
+    """A withdrawn cue, named by the title its reader saw: "'Now: Session 1'"."""
+    return w._("'{title}'", title=title)
+
+
+def withdrawn_announcement(w: Words, at: str | None, text: str) -> str:
+    """A withdrawn announcement, named by when it was posted (the event's clock) and how it began."""
+    if at:
+        return w._("the announcement of {time} '{text}'", time=at, text=text)
+    return w._("the announcement '{text}'", text=text)
+
+
+# What Zoom does when an undo reverses a Zoom action (the inverse action, schedules/zoom_actions.py).
+UNDONE_IN_ZOOM = {
+    "recording.stop": N_("In Zoom, the recording stops."),
+    "recording.resume": N_("In Zoom, the recording resumes."),
+    "recording.pause": N_("In Zoom, the recording pauses."),
+    "recording.start": N_("In Zoom, the recording starts again."),
+    "livestream.stop": N_("In Zoom, the live stream stops."),
+    "livestream.start": N_("In Zoom, the live stream starts again."),
+}
+
+
+def correction(w: Words, situation: str, labels: list[str], undone_in_zoom: str | None = None) -> tuple[str, str]:
+    """An undo's correction: where the event stands, what to disregard, and what Zoom does about it."""
+    text = w._("Correction: {situation}; please disregard {what}.", situation=situation, what=listed(w, labels))
+    if undone_in_zoom in UNDONE_IN_ZOOM:
+        text += " " + w._(UNDONE_IN_ZOOM[undone_in_zoom])
+    return w._("Correction: {situation}", situation=situation), text
+
+
 def render_cue(
     w: Words,
     schedule: Schedule,
@@ -304,6 +357,8 @@ def render_cue(
             return head, translated(spec.message, spec.messages, w.reader)
     if kind == "announcement":
         return w._(ANNOUNCEMENT), message  # the host's own words
+    if kind == "correction":
+        return title, message  # written in its one target's words when the undo was taken (app/run/undo.py)
     log.warning("cue %s (%s) has no words in %s; sent as written", cue_id, kind, w.reader.locale)
     return title, message
 

@@ -14,13 +14,18 @@ from datetime import UTC, datetime
 from icalendar import Calendar, vCalAddress, vText
 from icalendar import Event as VEvent
 
+from schedules.audience import person_reader
+from schedules.cue_words import event_title, segment_title
+from schedules.i18n import N_, Words, words_for
 from schedules.messages_cues import people_line, person_line
-from schedules.model import Person, Schedule
+from schedules.model import Person, Role, Schedule
 from schedules.plan import SegmentTiming
 from schedules.resolve import event_window, zone
 from schedules.stage import Slot, call_time, person_slots
 from schedules.vtimezone import in_zone_or_utc, vtimezone
 
+# Person fields added after invites were first stored, with their defaults (see fingerprint).
+ADDED_LATER: dict[str, object] = {"digits": "latin", "chat_ids": None}
 
 @dataclass(frozen=True)
 class JoinLink:
@@ -52,11 +57,16 @@ class InvitePart:
     introduced_by: list[str]
     join: JoinLink | None
     presenter: PresenterLink | None
+    locale: str = "en"  # the BCP 47 tag the invite is written in (people[].locale, else event.language)
 
     def fingerprint(self) -> str:
         """A hash of the content: equal for an unchanged part, so SEQUENCE only rises on a real change."""
+        person = self.person.model_dump(mode="json")
+        for field, default in ADDED_LATER.items():  # at their defaults they leave stored hashes as they were
+            if field in person and person[field] == default:
+                del person[field]
         data = {
-            "person": self.person.model_dump(mode="json"),
+            "person": person,
             "zone": self.zone,
             "call": self.call.isoformat(),
             "end": self.end.isoformat(),
@@ -68,6 +78,8 @@ class InvitePart:
             "join": self.join and [self.join.url, self.join.label],
             "presenter": self.presenter and self.presenter.id,
         }
+        if self.locale != "en":  # English invites keep the hash (and SEQUENCE) they had before locales
+            data["locale"] = self.locale
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -112,45 +124,105 @@ def invite_part(
         hosts,
         join,
         presenter,
+        person_reader(schedule, person).tag,
     )
 
 
-def _role_text(slot: Slot) -> str:
+# Each role as people read it in an invite or on a run sheet (issue 30).
+ROLE_NAMES = {
+    Role.moderator: N_("moderator"),
+    Role.speaker: N_("speaker"),
+    Role.respondent: N_("respondent"),
+    Role.interpreter: N_("interpreter"),
+    Role.technical_host: N_("technical host"),
+    Role.host: N_("host"),
+    Role.alternative_host: N_("alternative host"),
+    Role.panelist: N_("panelist"),
+    Role.organiser: N_("organiser"),
+}
+
+
+def person_words(schedule: Schedule, person: Person) -> Words:
+    """The words of `person`'s invite and run sheet: their locale, else the event's (English when neither)."""
+    return words_for(person_reader(schedule, person))
+
+
+def role_name(w: Words, role: Role) -> str:
+    """'technical host', 'modérateur' or 'modératrice'... as the reader's catalog names the role."""
+    return w._(ROLE_NAMES.get(role, role.value.replace("_", " ")))
+
+
+def slot_part(w: Words, slot: Slot) -> str:
+    """'respondent 1', 'speaker': the person's part in a slot, without the country."""
     if slot.number is not None:
-        return f"respondent {slot.number}" + (f" ({slot.country})" if slot.country else "")
-    return slot.role.value.replace("_", " ")
+        return w._("{role} {number}", role=role_name(w, slot.role), number=w.number(slot.number))
+    return role_name(w, slot.role)
 
 
-def _times(moment: datetime, zones: list[str]) -> str:
+def _role_text(slot: Slot, w: Words | None = None) -> str:
+    w = w or Words()
+    text = slot_part(w, slot)
+    if slot.country and slot.number is not None:
+        return w._("{part} ({country})", part=text, country=slot.country)
+    return text
+
+
+def slot_title(w: Words, schedule: Schedule, slot: Slot) -> str:
+    """The slot's segment title in the reader's locale (the event's title for a whole-event slot)."""
+    if not slot.segment:
+        return event_title(w, schedule)
+    return segment_title(w, schedule.segment(slot.segment), slot.title)
+
+
+def _times(moment: datetime, zones: list[str], w: Words | None = None) -> str:
     parts = []
     for name in zones:
+        if w is not None and not w.reader.english:
+            parts.append(w.reader.time(moment, name))  # "14:00 (heure d’Indochine)"
+            continue
         local = moment.astimezone(zone(name))
         parts.append(f"{local:%H:%M} {local.tzname()} ({name})")
     return " / ".join(parts)
 
 
 def invite_text(schedule: Schedule, part: InvitePart) -> str:
-    """The invite's description: call time, each slot, who introduces them, links, the time zones."""
+    """The invite's description in the person's locale: call time, each slot, who introduces them,
+    links, the time zones. English (no locale anywhere) reads exactly as it always did."""
+    w = person_words(schedule, part.person)
     zones = list(dict.fromkeys([part.zone, schedule.event.timezone]))
-    lines = [f"Please join at {_times(part.call, zones)}."]
+    lines = [w._("Please join at {time}.", time=_times(part.call, zones, w))]
     for slot in part.slots:
         lines.append(
-            f"- {slot.title}: {_role_text(slot)}, {_times(slot.start, zones)} to "
-            f"{slot.end.astimezone(zone(part.zone)):%H:%M}"
+            w._(
+                "- {title}: {part}, {start} to {end}",
+                title=slot_title(w, schedule, slot),
+                part=_role_text(slot, w),
+                start=_times(slot.start, zones, w),
+                end=w.reader.clock(slot.end, part.zone),
+            )
         )
     if part.introduced_by:
-        lines.append(f"Moderators: {people_line(schedule, part.introduced_by)}")
+        lines.append(w._("Moderators: {people}", people=people_line(schedule, part.introduced_by)))
     if part.join:
-        lines.append(f"{part.join.label}: {part.join.url}")
+        lines.append(w._("{label}: {url}", label=w._(part.join.label), url=part.join.url))
     if part.presenter and part.presenter.url:
-        lines.append(f"Your presenter view (timer and messages from the hosts): {part.presenter.url}")
+        lines.append(w._("Your presenter view (timer and messages from the hosts): {url}", url=part.presenter.url))
     elif part.presenter:
         lines.append(
-            "Your presenter view (timer and messages from the hosts): open the personal link you were sent "
-            "earlier; ask the organisers for a new one if it is lost."
+            w._(
+                "Your presenter view (timer and messages from the hosts): open the personal link you were sent "
+                "earlier; ask the organisers for a new one if it is lost."
+            )
         )
-    lines.append(f"Event time zone: {schedule.event.timezone}.")
+    lines.append(w._("Event time zone: {zone}.", zone=schedule.event.timezone))
     return "\n".join(lines)
+
+
+def invite_summary(schedule: Schedule, part: InvitePart) -> str:
+    """The invite's SUMMARY: 'Mekong Dialogue: speaker, respondent 2 (Lao PDR)', in the person's locale."""
+    w = person_words(schedule, part.person)
+    roles = ", ".join(dict.fromkeys(_role_text(s, w) for s in part.slots))
+    return w._("{event}: {roles}", event=event_title(w, schedule), roles=roles)
 
 
 def invite_ics(schedule: Schedule, part: InvitePart, sequence: int, stamp: datetime) -> bytes:
@@ -172,8 +244,7 @@ def invite_ics(schedule: Schedule, part: InvitePart, sequence: int, stamp: datet
     item.add("dtstamp", stamp.astimezone(UTC))
     item.add("dtstart", start)
     item.add("dtend", end)
-    roles = ", ".join(dict.fromkeys(_role_text(s) for s in part.slots))
-    item.add("summary", f"{schedule.event.title}: {roles}")
+    item.add("summary", invite_summary(schedule, part))
     item.add("description", invite_text(schedule, part))
     if part.join:
         item.add("location", part.join.url)

@@ -165,6 +165,9 @@ class Person(Strict):
     locale: LocaleName | None = Field(
         None, description="their invites, run sheet and presenter link in this locale (default: event.language)"
     )
+    digits: Digits = Field(
+        "latin", description="native: their presenter view's countdown in Khmer, Lao, Myanmar or Thai digits"
+    )
     prepare: str | None = Field(None, description="what they should prepare (on their run sheet)")
     call_before: Duration | None = Field(
         None, description="this person's own call time before each of their slots (overrides their role's)"

@@ -539,7 +539,21 @@ def _locales(schedule: Schedule) -> Iterator[Finding]:
         yield from known(("event", "titles", key), key)
     for i, person in enumerate(schedule.people):
         if person.locale:
-            yield from known(("people", i, "locale"), person.locale)
+            found = list(known(("people", i, "locale"), person.locale))
+            yield from found
+            if found:
+                continue
+        if person.digits == "native":
+            try:
+                theirs = locale_id(person.locale or schedule.event.language)
+            except ValueError:
+                continue  # reported under event.language
+            if not has_native_digits(theirs):
+                yield (
+                    ("people", i, "digits"),
+                    f"locale '{theirs}' has no native digits Showcaller writes (km, lo, my and th have)",
+                    "remove digits: native, or set this person's locale: to km, lo, my or th",
+                )
     for i, seg in enumerate(schedule.segments):
         for key in seg.titles:
             yield from known(("segments", i, "titles", key), key)

@@ -44,15 +44,17 @@ def render(title: str, start: datetime, now: datetime, check: Check) -> tuple[st
     if present and missing:
         parts.append(f"Present: {'; '.join(present)}.")
     data = {
-        "missing": [_entry(e) for e in check.missing],
+        # Who waits in the waiting room is a fact of the entry, so a translation can say it too.
+        "missing": [_entry(e, waiting=e.id is not None and e.key in check.waiting) for e in check.missing],
         "present": [_entry(e) for e in check.present],
         "checked_at": now.isoformat(),
     }
     return summary, " ".join(parts), data
 
 
-def _entry(exp: Expected) -> dict[str, Any]:
-    return {"key": exp.key, "id": exp.id, "name": exp.name, "role": exp.role}
+def _entry(exp: Expected, waiting: bool = False) -> dict[str, Any]:
+    entry = {"key": exp.key, "id": exp.id, "name": exp.name, "role": exp.role}
+    return {**entry, "waiting": True} if waiting else entry
 
 
 def upcoming_timing(segments: list[SegmentTiming], segment_id: str, now: datetime) -> SegmentTiming | None:

@@ -7,8 +7,8 @@ sent, and each target that did receive one gets a single correction naming what 
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,7 +17,7 @@ from app.core.vocabulary import DeliveryStatus
 from app.engine.service import Txn
 from app.run import rundown_rules
 from app.store import outbox_repo
-from schedules import graphemes
+from schedules import cue_words, graphemes
 from schedules.adjustments import (
     Adjustment,
     Advance,
@@ -36,10 +36,14 @@ from schedules.adjustments import (
     Undo,
     effective,
 )
+from schedules.audience import target_reader
 from schedules.graphemes import prefix
+from schedules.i18n import ENGLISH_WORDS, Words, words_for
 from schedules.model import Schedule
 from schedules.timeline import RunState, build_timeline
-from schedules.zoom_actions import UNDONE_TEXT, ZOOM_INVERSE, ZOOM_TARGET
+from schedules.zoom_actions import ZOOM_INVERSE, ZOOM_TARGET
+
+log = logging.getLogger("showcaller.undo")
 
 # Actions taken by the service itself (readiness follow-ups) are not what a host means to undo.
 SYSTEM_ACTORS = frozenset({"readiness", "zoom"})
@@ -107,44 +111,47 @@ def summary(schedule: Schedule, actions: list[Adjustment], action: Adjustment) -
     return f"{words} {timer}".strip()
 
 
-def situation(schedule: Schedule, state: RunState) -> str:
-    """Where the event stands after the undo, in words for a correction."""
-    if state.status == "ended":
-        return f"{schedule.event.title} has ended"
-    if state.status == "scheduled" or state.current is None:
-        return f"{schedule.event.title} has not started yet"
-    title = _title(schedule, state.current.id)
-    return f"{title} is on hold" if state.held else f"{title} is still running"
+def situation(schedule: Schedule, state: RunState, w: Words = ENGLISH_WORDS) -> str:
+    """Where the event stands after the undo, in words for a correction (in `w`'s locale)."""
+    current = state.current.id if state.current is not None else None
+    segment = schedule.segment(current) if current else None
+    return cue_words.correction_situation(w, schedule, state.status, segment, state.held, str(current or ""))
 
 
 def _listed(labels: list[str]) -> str:
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return cue_words.listed(ENGLISH_WORDS, labels)
 
 
 QUOTE_CHARS = 60  # enough of an announcement to recognise it in the channel
 
 
-def withdrawn_label(schedule: Schedule, row) -> str:
+def withdrawn_label(schedule: Schedule, row, w: Words = ENGLISH_WORDS) -> str:
     """What a reader should disregard. Every announcement has the same title, so one is named by
-    when it was posted (the event's clock) and how it began; other cues by their own title."""
+    when it was posted (the event's clock) and how it began; other cues by their own title, as
+    this reader was sent it."""
     if row.kind != "announcement":
-        return f"'{row.title}'"
+        title = row.title
+        if not w.reader.english:
+            title = cue_words.render_cue(
+                w, schedule, row.kind, row.cue_id, row.segment, row.data or {}, row.title, row.message
+            )[0]
+        return cue_words.withdrawn_cue(w, title)
     text = " ".join(row.message.split())
     if len(text) > QUOTE_CHARS:  # cut at a word, so the quote reads as the channel shows it
         # Between grapheme clusters where there is no space (Thai, Khmer, Burmese write none).
         cut = prefix(text, QUOTE_CHARS - 2)
         text = (cut.rsplit(" ", 1)[0] if " " in cut else prefix(cut, len(cut) - 1)).rstrip() + "..."
-    at = row.fired_at.astimezone(ZoneInfo(schedule.event.timezone)) if row.fired_at else None
-    return f"the announcement{f' of {at:%H:%M}' if at else ''} '{text}'"
+    at = w.reader.clock(row.fired_at, schedule.event.timezone) if row.fired_at else None
+    return cue_words.withdrawn_announcement(w, at, text)
 
 
 async def withdraw(txn: Txn, target: Adjustment, undo_seq: int) -> tuple[tuple[str, str, str], ...]:
     """Withdraw what `target` caused and return one correction (target id, title, message) per
-    target that received any of it. Zoom (the @zoom pseudo-target) gets the reverse of the last
-    Zoom action it carried out (a recording started is stopped), named in the message, and the
-    other corrections say so."""
+    target that received any of it, in that target's locale (English targets: as always). Zoom (the
+    @zoom pseudo-target) gets the reverse of the last Zoom action it carried out (a recording started
+    is stopped), named in the message, and the other corrections say so."""
     conn: AsyncConnection = txn.conn
-    received: dict[str, list[str]] = {}
+    received: dict[str, list] = {}
     in_zoom: list[str] = []
     for row in await outbox_repo.caused_cues(conn, txn.event_id, target.seq):
         statuses = await outbox_repo.withdraw_firing(conn, row, undo_seq, txn.now)
@@ -156,20 +163,29 @@ async def withdraw(txn: Txn, target: Adjustment, undo_seq: int) -> tuple[tuple[s
                 if inverse:
                     in_zoom.append(inverse)
                 continue
-            received.setdefault(target_id, []).append(withdrawn_label(txn.schedule, row))
+            received.setdefault(target_id, []).append(row)
     if not received and not in_zoom:
         return ()
     after = txn.timeline(Undo(txn.now, undo_seq, target=target.seq)).state_at(txn.now)
-    where = situation(txn.timeline().rundown, after)
-    zoom_note = f" In Zoom, {UNDONE_TEXT[in_zoom[-1]]}." if in_zoom else ""
+    rundown = txn.timeline().rundown
+    specs = {t.id: t for t in txn.schedule.targets}
     order = [t.id for t in txn.schedule.targets]
-    corrections = tuple(
-        (target_id, f"Correction: {where}", f"Correction: {where}; please disregard {_listed(titles)}.{zoom_note}")
-        for target_id, titles in sorted(received.items(), key=lambda kv: _rank(order, kv[0]))
-    )
-    if in_zoom:
-        corrections += ((ZOOM_TARGET, f"Correction: {where}", in_zoom[-1]),)
-    return corrections
+    undone_in_zoom = in_zoom[-1] if in_zoom else None
+    out = []
+    for target_id, rows in sorted(received.items(), key=lambda kv: _rank(order, kv[0])):
+        w = words_for(target_reader(txn.schedule, specs.get(target_id)), on_missing=_missing(target_id))
+        labels = [withdrawn_label(txn.schedule, row, w) for row in rows]
+        out.append((target_id, *cue_words.correction(w, situation(rundown, after, w), labels, undone_in_zoom)))
+    if undone_in_zoom:
+        out.append((ZOOM_TARGET, f"Correction: {situation(rundown, after)}", undone_in_zoom))
+    return tuple(out)
+
+
+def _missing(target_id: str):
+    def note(message: str) -> None:
+        log.warning("no translation of %r for target %s's correction; sent in English", message, target_id)
+
+    return note
 
 
 def _rank(order: list[str], target_id: str) -> int:

@@ -21,6 +21,7 @@ from app.core.public_url import required
 from app.stage.links import ensure_links, rotate_link, stage_people
 from app.store import invites_repo, zoom_repo
 from integrations.zoom.errors import ZoomError
+from schedules.i18n import N_
 from schedules.invites import InvitePart, JoinLink, PresenterLink, invite_ics, invite_part
 from schedules.model import Person, Schedule
 from schedules.timeline import build_timeline
@@ -55,8 +56,8 @@ def join_link(schedule: Schedule, person: Person, row, personal: dict[str, JoinL
     if row.kind == "webinar" and email in _panelists(schedule):
         return None  # the attendee link would seat a panelist in the audience; Zoom emails theirs
     if schedule.zoom.registration and row.registration_url:
-        return JoinLink(row.registration_url, "Register for Zoom (Zoom then emails you your own join link)")
-    return JoinLink(row.join_url, "Join Zoom") if row.join_url else None
+        return JoinLink(row.registration_url, N_("Register for Zoom (Zoom then emails you your own join link)"))
+    return JoinLink(row.join_url, N_("Join Zoom")) if row.join_url else None
 
 
 def _panelists(schedule: Schedule) -> set[str]:
@@ -79,11 +80,11 @@ async def personal_links(settings: Settings, schedule: Schedule, row) -> dict[st
             if webinar:
                 for p in await access.client.list_panelists(row.zoom_id):
                     if p.join_url:
-                        links[p.email.lower()] = JoinLink(p.join_url, "Your panelist link")
+                        links[p.email.lower()] = JoinLink(p.join_url, N_("Your panelist link"))
             if schedule.zoom.registration:
                 for r in await access.client.list_registrants(row.zoom_id, webinar=webinar):
                     if r.join_url and r.email:
-                        links.setdefault(r.email.lower(), JoinLink(r.join_url, "Your registrant join link"))
+                        links.setdefault(r.email.lower(), JoinLink(r.join_url, N_("Your registrant join link")))
     except ZoomError as exc:
         log.warning("could not read personal Zoom links (%s); invites use the shared links", exc)
     return links

@@ -12,8 +12,12 @@ from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
-from schedules.invites import invite_slots
+from schedules.cue_words import event_title, segment_title
+from schedules.i18n import Words
+from schedules.invites import invite_slots, person_words, role_name, slot_part, slot_title
+from schedules.locales import Reader
 from schedules.messages_cues import person_line
 from schedules.model import Role, Schedule
 from schedules.resolve import zone
@@ -45,12 +49,17 @@ class SheetRow:
     question: str | None
 
 
-def _clock(moment: datetime, zone_name: str) -> str:
+def _clock(moment: datetime, zone_name: str, reader: Reader | None = None) -> str:
+    if reader is not None and not reader.english:
+        return reader.clock(moment, zone_name)
     local = moment.astimezone(zone(zone_name))
     return f"{local:%H:%M}"
 
 
-def _offset(moment: datetime, zone_name: str) -> str:
+def _offset(moment: datetime, zone_name: str, reader: Reader | None = None) -> str:
+    """English 'GMT+6:30'; for any other reader the zone's CLDR name ('heure du Myanmar')."""
+    if reader is not None and not reader.english:
+        return reader.zone_name(moment, zone_name)
     local = moment.astimezone(zone(zone_name))
     minutes = int(local.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]  # validated schedule: known zone, call time set
     sign = "+" if minutes >= 0 else "-"
@@ -58,25 +67,40 @@ def _offset(moment: datetime, zone_name: str) -> str:
     return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def _advice(schedule: Schedule, slot: Slot) -> str:
+def _advice(schedule: Schedule, slot: Slot, w: Words | None = None) -> str:
+    w = w or Words()
     warning = int(schedule.timers.warning.total_seconds())
     danger = int(schedule.timers.danger.total_seconds())
     if slot.role is Role.respondent:
-        return (
-            f"You have {(slot.end - slot.start).total_seconds() / 60:g} minutes. Your presenter view turns "
-            f"amber with WARNING at {warning} s left and red with DANGER at {danger} s left."
+        return w._(
+            "You have {minutes} minutes. Your presenter view turns amber with {warning_word} at {warning} s left "
+            "and red with {danger_word} at {danger} s left.",
+            minutes=w.number((slot.end - slot.start).total_seconds() / 60),
+            warning_word=w._("WARNING"),
+            warning=w.number(warning),
+            danger_word=w._("DANGER"),
+            danger=w.number(danger),
         )
     if slot.role is Role.speaker:
-        return "Share slides from your own computer if you use any; test screen sharing at your call time."
+        return w._("Share slides from your own computer if you use any; test screen sharing at your call time.")
     if slot.role is Role.moderator:
-        return "Introduce each speaker and respondent by name and organisation, and keep the segment on time."
-    return "Join at your call time; the technical hosts will brief you."
+        return w._("Introduce each speaker and respondent by name and organisation, and keep the segment on time.")
+    return w._("Join at your call time; the technical hosts will brief you.")
 
 
-def _part(slot: Slot) -> str:
+def _part(slot: Slot, w: Words | None = None) -> str:
     """'respondent 1', 'moderator', 'speaker'."""
-    role = slot.role.value.replace("_", " ")
-    return f"{role} {slot.number}" if slot.number else role
+    return slot_part(w or Words(), slot)
+
+
+def _html_words(w: Words):
+    """The template's `_`: a catalog string is trusted markup (as with Jinja's i18n extension); the
+    values put into it are escaped."""
+
+    def translate(message: str, /, **values: object) -> Markup:
+        return Markup(w._(message)).format(**values) if values else Markup(w._(message))
+
+    return translate
 
 
 def runsheet_html(schedule: Schedule, person_id: str) -> str:
@@ -91,6 +115,8 @@ def runsheet_html(schedule: Schedule, person_id: str) -> str:
         raise RunSheetError(f"'{person_id}' has no slot in {schedule.event.id}; nothing to put on a run sheet")
     theirs = person.timezone or schedule.event.timezone
     event_zone = schedule.event.timezone
+    w = person_words(schedule, person)
+    reader = w.reader
     sheet = []
     introducers: dict[str, str] = {}  # each introducer's full line once: a moderator's sheet fits one page
     for slot in slots:
@@ -104,8 +130,8 @@ def runsheet_html(schedule: Schedule, person_id: str) -> str:
         sheet.append(
             SheetRow(
                 slot,
-                f"{_clock(slot.start, theirs)}–{_clock(slot.end, theirs)}",
-                f"{_clock(slot.start, event_zone)}–{_clock(slot.end, event_zone)}",
+                f"{_clock(slot.start, theirs, reader)}–{_clock(slot.end, theirs, reader)}",
+                f"{_clock(slot.start, event_zone, reader)}–{_clock(slot.end, event_zone, reader)}",
                 (slot.end - slot.start).total_seconds() / 60,
                 intro,
                 question,
@@ -114,18 +140,28 @@ def runsheet_html(schedule: Schedule, person_id: str) -> str:
     call = call_time(schedule, slots)
     parts: dict[str, list[str]] = {}  # the person's part in each segment, said in words (not only bold)
     for row in sheet:
-        parts.setdefault(row.slot.segment, []).append(_part(row.slot))
+        parts.setdefault(row.slot.segment, []).append(_part(row.slot, w))
     agenda = [
         (
-            schedule.segments[r.index],
-            f"{_clock(r.start, theirs)}–{_clock(r.end, theirs)}",
+            segment_title(w, schedule.segments[r.index]),
+            f"{_clock(r.start, theirs, reader)}–{_clock(r.end, theirs, reader)}",
             ", ".join(dict.fromkeys(parts.get(r.id, []))),
         )
         for r in rows
         if not r.skipped
     ]
-    advice = list(dict.fromkeys(_advice(schedule, s) for s in slots))
+    advice = list(dict.fromkeys(_advice(schedule, s, w) for s in slots))
+    day = call.astimezone(zone(theirs)).date()  # type: ignore[union-attr]  # validated schedule: known zone, call time set
     return _env.get_template("runsheet.html").render(
+        _=_html_words(w),
+        lang=reader.tag,
+        n=w.number,
+        event_title=event_title(w, schedule),
+        slot_titles=[slot_title(w, schedule, row.slot) for row in sheet],
+        slot_parts=[_part(row.slot, w) for row in sheet],
+        colon=w._("{label}: {url}", label="", url=""),  # ': ' or, in French, ' : ' with a no-break space
+        strong=lambda value: Markup("<strong>{}</strong>").format(value),
+        zoom_name=person.name + (f" ({person.organisation})" if person.organisation else ""),
         schedule=schedule,
         person=person,
         who=person_line(person),
@@ -136,12 +172,12 @@ def runsheet_html(schedule: Schedule, person_id: str) -> str:
         theirs=theirs,
         event_zone=event_zone,
         same_zone=theirs == event_zone,
-        their_offset=_offset(call, theirs),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
-        event_offset=_offset(call, event_zone),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
-        call_theirs=_clock(call, theirs),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
-        call_event=_clock(call, event_zone),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
-        date=call.astimezone(zone(theirs)).strftime("%A %d %B %Y"),  # type: ignore[union-attr]  # validated schedule: known zone, call time set
-        roles=", ".join(dict.fromkeys(s.role.value.replace("_", " ") for s in slots)),
+        their_offset=_offset(call, theirs, reader),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
+        event_offset=_offset(call, event_zone, reader),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
+        call_theirs=_clock(call, theirs, reader),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
+        call_event=_clock(call, event_zone, reader),  # type: ignore[arg-type]  # validated schedule: known zone, call time set
+        date=day.strftime("%A %d %B %Y") if reader.english else reader.date(day, "full"),
+        roles=", ".join(dict.fromkeys(role_name(w, s.role) for s in slots)),
     )
 
 

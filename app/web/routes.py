@@ -15,9 +15,10 @@ from app.api.deps import get_runtime
 from app.api.openapi import HTML_NOT_FOUND
 from app.core.vocabulary import DELIVERY_FAILED, ROLE_RANK
 from app.web import public_api
+from schedules.agenda_words import agenda_words
 from schedules.audience import agenda_reader, event_locale, person_reader
 from schedules.i18n import available, words_for
-from schedules.locales import ENGLISH, Reader, locale_id
+from schedules.locales import ENGLISH, NATIVE_DIGITS, Reader, has_native_digits, language_of, locale_id
 from schedules.stage_words import stage_words
 
 HERE = Path(__file__).resolve().parent
@@ -78,7 +79,8 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
         query.get("calendar"),
     )
     person = schedule.person(query.get("person") or "") if template == "stage.html" else None
-    page_words = stage_words(words_for(_page_reader(schedule, person, query.get("lang"))))
+    stage_reader = _page_reader(schedule, person, query.get("lang"), query.get("digits"))
+    page_words = stage_words(words_for(stage_reader))
     context = {
         "event_id": event_id,
         "title": event.title,
@@ -88,6 +90,10 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
         # The presenter view's words in its reader's locale, and the language of the file's own text.
         "words": page_words,
         "text_lang": Reader(event_locale(schedule)).tag,
+        # The public agenda's own words (Now, Next, Agenda...) in its viewer's negotiated locale.
+        "agenda_words": agenda_words(words_for(reader)) if template == "agenda.html" else {},
+        # The presenter view's countdown in native digits (km, lo, my, th) when its reader asks: '' otherwise.
+        "stage_digits": native_digits(stage_reader),
         "intl": reader.intl if not reader.english else "en-GB",
         # The console's scripts read roles and failed statuses from the page instead of spelling them.
         "role_rank": ROLE_RANK,
@@ -96,14 +102,26 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
     return templates.TemplateResponse(request, template, context, headers=PAGE_HEADERS)
 
 
-def _page_reader(schedule, person, lang: str | None) -> Reader:
-    """Who reads the presenter view: `?lang=` when it names a locale, else the person of the link."""
+def _page_reader(schedule, person, lang: str | None, digits: str | None = None) -> Reader:
+    """Who reads the presenter view: `?lang=` when it names a locale, else the person of the link;
+    native digits when `?digits=native` or the person's `digits: native` asks and the locale has them."""
+    reader = person_reader(schedule, person)
     if lang:
         try:
-            return Reader(locale_id(lang)) if not locale_id(lang).startswith("en") else ENGLISH
+            reader = Reader(locale_id(lang)) if not locale_id(lang).startswith("en") else ENGLISH
         except ValueError:
             pass
-    return person_reader(schedule, person)
+    wanted = digits == "native" or (digits is None and person is not None and person.digits == "native")
+    if wanted and reader.locale and has_native_digits(reader.locale):
+        return Reader(reader.locale, "native", reader.calendar)
+    return reader
+
+
+def native_digits(reader: Reader) -> str:
+    """The ten digits the presenter view writes its countdown with: '' for ASCII."""
+    if reader.digits != "native" or not reader.locale:
+        return ""
+    return NATIVE_DIGITS.get(language_of(reader.locale), "")
 
 
 def include(app: FastAPI) -> None:

@@ -80,7 +80,8 @@ def _check(root: Path, *locale: str):
 def test_locale_check_passes_on_the_shipped_catalogs():
     result = _check(CATALOGS)
     assert result.exit_code == 0, result.output
-    assert "fr: 66 entries, 0 fuzzy, 0 missing, 0 placeholder mismatches" in result.output
+    entries = len(_ids(TEMPLATE))  # every string of the template, each reviewed
+    assert f"fr: {entries} entries, 0 fuzzy, 0 missing, 0 placeholder mismatches" in result.output
 
 
 def test_locale_check_fails_on_a_fuzzy_entry(tmp_path):

@@ -85,6 +85,14 @@ def test_native_digits_need_a_script_that_has_them():
     assert any("targets[0].digits" in x and "no native digits" in x for x in lines), lines
 
 
+def test_a_persons_native_digits_need_a_script_that_has_them():
+    tail = "people:\n  - {id: ann, name: Ann, locale: fr, digits: native}\n"
+    lines = problems(HEAD.format(language="English") + tail)
+    assert any("people[0].digits" in x and "no native digits" in x and "Fix:" in x for x in lines), lines
+    thai = load_text(HEAD.format(language="Thai") + "people:\n  - {id: ann, name: Ann, digits: native}\n", "f.yaml")
+    assert thai.people[0].digits == "native"  # the event's Thai has digits of its own
+
+
 def test_times_use_cldr_zone_names_and_24_hour_skeletons():
     assert ENGLISH.time(AT, "Asia/Bangkok") == "14:15 (GMT+7)"  # unchanged English
     assert Reader("fr").time(AT, "Asia/Bangkok") == "14:15 (heure d’Indochine)"

@@ -11,7 +11,9 @@ import pytest
 from playwright.async_api import expect
 
 from app.views.agenda import agenda_json
+from schedules.agenda_words import AGENDA_WORDS, agenda_words
 from schedules.audience import agenda_reader, parse_accept_language
+from schedules.i18n import words_for
 from schedules.load import load_text
 from schedules.locales import ENGLISH, Reader
 from schedules.timeline import build_timeline
@@ -44,6 +46,35 @@ def test_the_viewer_locale_is_asked_for_or_negotiated():
     assert agenda_reader(SCHEDULE, "xx-nonsense", "fr", catalogs) == Reader("fr")  # a bad ?lang= is ignored
     assert Reader("th", "native", "buddhist").intl == "th-u-ca-buddhist-nu-thai"
     assert Reader("fr").intl == "fr-u-ca-gregory-nu-latn"
+
+
+def test_the_agenda_words_come_from_the_catalogs():
+    english = agenda_words(words_for(ENGLISH))
+    assert english == {**AGENDA_WORDS, "lang": "en"}  # the msgids are the English words
+    french = agenda_words(words_for(Reader("fr")))
+    assert french["lang"] == "fr" and french["now"] == "En ce moment" and french["flag_live"] == "EN COURS"
+    untranslated = [key for key in AGENDA_WORDS if french[key] == AGENDA_WORDS[key]]
+    assert untranslated == [], untranslated  # every word is written in French, none falls back silently
+    german = agenda_words(words_for(Reader("de")))  # no German catalog: English, said to be English
+    assert german == english
+
+
+@pytest.mark.parametrize(
+    ("query", "html_lang", "heading", "title"),
+    [("", "en", "Agenda", "Mekong Dialogue on Labour Mobility · Agenda"), ("?lang=fr", "fr", "Programme", None)],
+)
+async def test_the_page_writes_its_own_words_in_the_viewers_locale(
+    sqlite_url, service_for, query, html_lang, heading, title
+):
+    service = await service_for(sqlite_url, bangkok(14, 20), transport=receivers, base_url="http://sc.test")
+    answer = await service.client.get(f"/agenda/{EVENT}{query}")
+    assert answer.status_code == 200
+    assert f'<html lang="{html_lang}">' in answer.text
+    assert f'<h2 id="agenda-h">{heading}</h2>' in answer.text
+    if title:
+        assert f"<title>{title}</title>" in answer.text  # English as it always was
+    else:
+        assert "Chargement du programme…" in answer.text and "Loading" not in answer.text
 
 
 def test_the_agenda_json_carries_each_titles_locale():
@@ -89,6 +120,15 @@ async def test_agenda_in_french_and_thai_on_a_phone(browser, make_server, shot):
         await expect(title).to_have_attribute("lang", "fr")
         await expect(french.locator("li[data-segment=opening] .item-title")).to_have_attribute("lang", "en")
         await expect(french.locator("#event-date")).to_have_text("lundi 30 mai 2022")
+        # The page's own words in French too, with lang= on them (the catalogs; issue 30).
+        await expect(french.locator("#agenda-h")).to_have_text("Programme")
+        await expect(french.locator("#hero-h")).to_have_text("En ce moment")
+        await expect(french.locator("#hero-h")).to_have_attribute("lang", "fr")
+        await expect(french.locator("#hero-detail")).to_contain_text("Ensuite\u00a0: Open discussion (Session 1) à ")
+        await expect(french.locator("#hero-countdown .level-text")).to_have_text("restant dans cette séquence")
+        await expect(french.locator("li[data-segment=session-1] .item-flag")).to_have_text("EN COURS")
+        await expect(french.locator("#zone-note")).to_contain_text("Les heures sont celles de votre fuseau horaire")
+        assert await french.title() == "Mekong Dialogue on Labour Mobility · Programme"
         await _no_overflow(french)
         await shot(french, "agenda-fr-phone")
 
@@ -118,6 +158,59 @@ async def test_the_presenter_view_gets_its_words_in_the_readers_locale(sqlite_ur
     assert 'lang="fr">Plein écran</button>' in french
     english = (await service.client.get(f"/stage/{EVENT}?person=nilim-baruah")).text
     assert 'lang="en">Full screen</button>' in english and 'data-text-lang="en"' in english
+
+
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+NATIVE_PERSON = mekong_text().replace(
+    "  - id: nilim-baruah\n", "  - id: nilim-baruah\n    locale: th\n    digits: native\n", 1
+)
+
+
+async def test_the_presenter_view_is_given_native_digits_only_when_asked(sqlite_url, service_for):
+    service = await service_for(
+        sqlite_url,
+        bangkok(14, 20),
+        transport=receivers,
+        schedule=(NATIVE_PERSON, "mekong.yaml"),
+        base_url="http://sc.test",
+    )
+    pages = {
+        query: (await service.client.get(f"/stage/{EVENT}{query}")).text
+        for query in (
+            "",
+            "?lang=th&digits=native",
+            "?lang=fr&digits=native",
+            "?person=nilim-baruah",
+            "?person=nilim-baruah&digits=latin",
+        )
+    }
+    assert f'data-digits="{THAI_DIGITS}"' in pages["?lang=th&digits=native"]
+    assert f'data-digits="{THAI_DIGITS}"' in pages["?person=nilim-baruah"]  # their digits: native
+    for query in ("", "?lang=fr&digits=native", "?person=nilim-baruah&digits=latin"):
+        assert "data-digits" not in pages[query], query  # French has none; ASCII when not asked
+
+
+@pytest.mark.browser
+async def test_presenter_view_countdown_in_thai_digits(browser, make_server, shot):
+    from app.store import tokens_repo
+
+    server = make_server(bangkok(14, 20))
+    await server.start()
+    try:
+        async with server.runtime.db.begin() as conn:
+            _, token = await tokens_repo.create_token(conn, "Presenter", "stage", server.clock.now(), event_id=EVENT)
+        context = await browser.new_context(viewport={"width": 390, "height": 844}, timezone_id="Asia/Bangkok")
+        page = await context.new_page()
+        page.on("pageerror", lambda error: server.page_errors.append(str(error)))
+        await page.goto(f"{server.url}/stage/{EVENT}?lang=th&digits=native#token={token}")
+        # Session 1 runs to 14:45: 25 minutes left, counting down in Thai digits.
+        await expect(page.get_by_test_id("stage-digits")).to_have_text(
+            re.compile(f"^[{THAI_DIGITS}]+:[{THAI_DIGITS}]+$")
+        )
+        await _no_overflow(page)
+        assert server.page_errors == []
+    finally:
+        await server.stop()
 
 
 @pytest.mark.browser

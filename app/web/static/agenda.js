@@ -12,6 +12,18 @@ const $ = (id) => document.getElementById(id);
 // in it are shown with lang= set, and times use its Intl tag (digits and calendar when asked).
 const LANG = document.body.dataset.lang || 'en';
 const fmt = zoneFormat(browserZone(), document.body.dataset.intl || 'en-GB');
+// The page's own words in the viewer's locale, from the catalogs (issue 30); English where none is given.
+const WORDS = JSON.parse(document.body.dataset.words || '{}');
+const WORDS_LANG = WORDS.lang || 'en';
+/** The word `key` (English `fallback` when the page was not given it), its {placeholders} filled in. */
+function t(key, fallback, values = {}) {
+  return (WORDS[key] ?? fallback).replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
+}
+/** Set `element`'s text to the page's own words, with their lang=. */
+function word(element, text) {
+  element.textContent = text;
+  element.lang = WORDS_LANG;
+}
 
 const page = { agenda: null, receivedAt: 0, stream: null, poller: null, signature: '' };
 
@@ -50,32 +62,34 @@ function statusOf(agenda, seg) {
 
 function render(a) {
   const start = a.starts_at;
-  $('zone-note').textContent = `Times are in your time zone: ${fmt.zoneName(start)}, ${fmt.zone(start)} `
-    + `(${fmt.timeZone})`;
+  word($('zone-note'), t('zone_note', 'Times are in your time zone: {name}, {offset} ({zone})',
+    { name: fmt.zoneName(start), offset: fmt.zone(start), zone: fmt.timeZone }));
   $('event-date').textContent = fmt.fullDate(start);
   say($('event-title'), titled(a.event, a.event.lang));
   const title = (seg) => titled(seg, a.event.lang);
-  $('organisers').textContent = a.event.organisers?.length ? `Organised by ${a.event.organisers.join(' · ')}` : '';
+  word($('organisers'), a.event.organisers?.length
+    ? t('organised_by', 'Organised by {names}', { names: a.event.organisers.join(' · ') }) : '');
 
   const current = a.segments.find((s) => s.id === a.current);
   const next = a.segments.find((s) => s.id === a.next);
-  const late = a.delay >= 60 ? `Running about ${minutesText(a.delay)} late. ` : '';
+  const late = a.delay >= 60 ? `${t('late', 'Running about {minutes} late.', { minutes: minutesText(a.delay) })} ` : '';
   if (a.status === 'scheduled') {
-    $('hero-h').textContent = 'Starts in';
-    say($('hero-title'), { text: `Starts at ${fmt.label(start)}`, lang: 'en' });
-    $('hero-detail').textContent = next ? `${late}First: ${title(next).text}` : late;
+    word($('hero-h'), t('starts_in', 'Starts in'));
+    say($('hero-title'), { text: t('starts_at', 'Starts at {time}', { time: fmt.label(start) }), lang: WORDS_LANG });
+    word($('hero-detail'), next ? `${late}${t('first', 'First: {title}', { title: title(next).text })}` : late);
   } else if (a.status === 'live' && current) {
-    $('hero-h').textContent = 'Now';
+    word($('hero-h'), t('now', 'Now'));
     say($('hero-title'), title(current));
-    $('hero-detail').textContent = `${late}${next ? `Next: ${title(next).text} at ${fmt.label(next.start)}` : ''}`;
+    word($('hero-detail'), `${late}${next
+      ? t('next_at', 'Next: {title} at {time}', { title: title(next).text, time: fmt.label(next.start) }) : ''}`);
   } else if (a.status === 'live') {
-    $('hero-h').textContent = 'Next';
-    say($('hero-title'), next ? title(next) : { text: 'Starting soon', lang: 'en' });
-    $('hero-detail').textContent = next ? `at ${fmt.label(next.start)}` : '';
+    word($('hero-h'), t('next', 'Next'));
+    say($('hero-title'), next ? title(next) : { text: t('starting_soon', 'Starting soon'), lang: WORDS_LANG });
+    word($('hero-detail'), next ? t('at', 'at {time}', { time: fmt.label(next.start) }) : '');
   } else {
-    $('hero-h').textContent = 'Finished';
-    say($('hero-title'), { text: 'This event has ended. Thank you for joining.', lang: 'en' });
-    $('hero-detail').textContent = '';
+    word($('hero-h'), t('finished', 'Finished'));
+    say($('hero-title'), { text: t('ended', 'This event has ended. Thank you for joining.'), lang: WORDS_LANG });
+    word($('hero-detail'), '');
   }
 
   const rows = a.segments.map((s) => ({ ...s, status: statusOf(a, s) }));
@@ -83,25 +97,27 @@ function render(a) {
   if (signature === page.signature) return;
   page.signature = signature;
   const firstDay = fmt.day(start);
-  const words = { live: 'NOW', next: 'NEXT', done: 'DONE', skipped: 'SKIPPED', upcoming: '' };
+  const words = { live: t('flag_live', 'NOW'), next: t('flag_next', 'NEXT'), done: t('flag_done', 'DONE'),
+    skipped: t('flag_skipped', 'SKIPPED'), upcoming: '' };
   $('segments').replaceChildren(...rows.map((s) => {
     const day = fmt.day(s.start) !== firstDay ? ` (${fmt.day(s.start)})` : '';
     const moved = s.start !== s.planned_start && !s.skipped;
     const people = [
       ...s.speakers.map((p) => h('li', {}, person(p))),
-      s.moderators.length ? h('li', {}, h('span', { class: 'role' }, 'Moderators: '),
+      s.moderators.length ? h('li', {}, h('span', { class: 'role', lang: WORDS_LANG }, t('moderators', 'Moderators: ')),
         s.moderators.map((p) => (p.organisation ? `${p.name} (${p.organisation})` : p.name)).join(', ')) : null,
-      s.respondents ? h('li', { class: 'role' },
-        `+ ${s.respondents.count} respondents × ${s.respondents.minutes} min`) : null,
+      s.respondents ? h('li', { class: 'role', lang: WORDS_LANG }, t('respondents', '+ {count} respondents × {minutes} min',
+        { count: s.respondents.count, minutes: s.respondents.minutes })) : null,
     ].filter(Boolean);
     return h('li', { class: `item ${s.status}`, dataset: { segment: s.id } },
       h('div', { class: 'item-time' }, `${fmt.time(s.start)}–${fmt.time(s.end)}${day}`,
-        moved ? h('span', { class: 'was' }, `planned ${fmt.time(s.planned_start)}`) : null),
+        moved ? h('span', { class: 'was', lang: WORDS_LANG },
+          t('planned', 'planned {time}', { time: fmt.time(s.planned_start) })) : null),
       h('div', {},
         h('p', { class: 'item-title', lang: title(s).lang }, title(s).text,
-          words[s.status] ? h('span', { class: `item-flag ${s.status}` }, words[s.status]) : null),
+          words[s.status] ? h('span', { class: `item-flag ${s.status}`, lang: WORDS_LANG }, words[s.status]) : null),
         people.length ? h('ul', { class: 'item-people' }, people) : null,
-        s.description ? h('details', { class: 'item-desc' }, h('summary', {}, 'About this session'),
+        s.description ? h('details', { class: 'item-desc' }, h('summary', { lang: WORDS_LANG }, t('about', 'About this session')),
           s.description) : null));
   }));
 }
@@ -115,15 +131,15 @@ function tick() {
   let words = '';
   if (a.status === 'scheduled') {
     seconds = a.starts_in - since;
-    words = seconds > 0 ? 'to go' : 'starting now';
+    words = seconds > 0 ? t('to_go', 'to go') : t('starting_now', 'starting now');
   } else if (a.status === 'live' && a.remaining !== null) {
     seconds = a.remaining - since;
-    words = seconds > 0 ? 'left in this segment' : 'running a little over';
+    words = seconds > 0 ? t('left', 'left in this segment') : t('over', 'running a little over');
   }
   box.hidden = seconds === null;
   if (seconds !== null) {
     box.querySelector('.value').textContent = seconds > 0 ? longCountdownText(seconds) : countdownText(0);
-    box.querySelector('.level-text').textContent = words;
+    word(box.querySelector('.level-text'), words);
   }
 }
 

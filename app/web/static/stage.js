@@ -58,6 +58,13 @@ function segmentLevel(remaining, thresholds) {
   return remaining <= thresholds.ending_soon ? 'warning' : 'ok';
 }
 
+// The countdown in its reader's native digits (Khmer, Lao, Myanmar, Thai) when asked: the ten
+// digits come from the page (data-digits); ASCII when it has none.
+const NATIVE = [...(document.body.dataset.digits || '')];
+function nativeDigits(text) {
+  return NATIVE.length === 10 ? text.replace(/[0-9]/g, (d) => NATIVE[Number(d)]) : text;
+}
+
 /** Seconds since the last frame; countdowns run in the browser between frames, never by polling. */
 function sinceFrame() {
   return (performance.now() - receivedAt) / 1000;
@@ -95,6 +102,7 @@ function renderClock() {
     text = t('end', 'END');
     label = t('ended', 'The event has ended');
   }
+  text = nativeDigits(text);
   if (digits.textContent !== text) digits.textContent = text;
   digits.toggleAttribute('data-long', text.length > 6);
   stage.dataset.level = level;
