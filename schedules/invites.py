@@ -27,6 +27,7 @@ from schedules.vtimezone import in_zone_or_utc, vtimezone
 # Person fields added after invites were first stored, with their defaults (see fingerprint).
 ADDED_LATER: dict[str, object] = {"digits": "latin", "chat_ids": None}
 
+
 @dataclass(frozen=True)
 class JoinLink:
     """The Zoom link that fits one person, and what it is (never the host's start link)."""
