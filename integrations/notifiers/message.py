@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from schedules.locales import ENGLISH, Calendar, Digits, Reader
+from schedules.locales import ENGLISH, Calendar, Digits, Reader, gmt_offset
 
 
 class Severity(StrEnum):
@@ -43,17 +43,6 @@ def _known_zone(name: str) -> str:
 
 AwareUTC = Annotated[datetime, AfterValidator(_aware_utc)]
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
-
-
-def gmt_offset(at: datetime, tz: str) -> str:
-    """The offset of `tz` at instant `at` as people read it: GMT+7, GMT+5:30, GMT-3, GMT."""
-    offset = _aware_utc(at).astimezone(zone(tz)).utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset else 0
-    if minutes == 0:
-        return "GMT"
-    sign = "+" if minutes > 0 else "-"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 def format_local(at: datetime, tz: str, *, with_date: bool = False, reader: Reader = ENGLISH) -> str:
