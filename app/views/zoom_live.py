@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.core.vocabulary import DELIVERY_FAILED
+from app.core.vocabulary import DELIVERY_FAILED, DeliveryStatus
 from app.views.times import iso_local, iso_utc
 from schedules.adjustments import ZoomControl, effective
 from schedules.model import CueKind, Schedule
@@ -105,6 +105,18 @@ def refusal(family: str, move: str, state: str) -> str | None:
     return f"{noun} is {STATE_WORDS[state]}: it cannot {move} (only when {allowed})"
 
 
+def _last_failure(deliveries: Iterable[Any]) -> Any:
+    """The newest failed (parked or expired) delivery whose action was not carried out since (a
+    resend that went through, newer in the list, clears it). `deliveries`: newest first."""
+    done: set[str] = set()
+    for d in deliveries:
+        if d.status in DELIVERY_FAILED and d.cue_id not in done:
+            return d
+        if d.status == DeliveryStatus.SENT:
+            done.add(d.cue_id)
+    return None
+
+
 def zoom_card(
     schedule: Schedule,
     meeting: tuple[int, str] | None,
@@ -140,7 +152,7 @@ def zoom_card(
         (c for c in cues if c.kind == CueKind.zoom_action and not c.held and c.at > now), key=lambda c: c.at
     )
     nxt = upcoming[0] if upcoming else None
-    failed = next((d for d in deliveries if d.status in DELIVERY_FAILED), None)
+    failed = _last_failure(deliveries)
     return {
         "meeting_id": meeting_id,
         "recording": part(RECORDING_EVENTS, "recording", RECORDING_MOVES),

@@ -168,6 +168,9 @@ def test_the_card_shows_the_last_failure_with_its_reason_and_nothing_without_zoo
     card = zoom_card(schedule, (123, "meeting"), [], [], cues, [sent, parked], now)
     assert card is not None and card["last_failure"]["reason"].endswith("no cloud recording")
     assert card["livestream"]["state"] == "not_started"
+    # Resent after the fix and sent: the failure is over.
+    resent = SimpleNamespace(**{**sent.__dict__, "id": "d11", "cue_id": parked.cue_id})
+    assert zoom_card(schedule, (123, "meeting"), [], [], cues, [resent, sent, parked], now)["last_failure"] is None
     plain = load_text(with_zoom(block=""), "mekong.yaml")
     assert zoom_card(plain, None, [], [], build_timeline(plain).cues, [], now) is None
     # What hosts asked after the last webhook counts; what Zoom already answered does not.
