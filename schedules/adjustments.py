@@ -139,6 +139,16 @@ class StageClear(Adjustment):
     kind: ClassVar[str] = "stage_clear"
 
 
+@dataclass(frozen=True)
+class ZoomControl(Adjustment):
+    """A Zoom action a host asked for by hand (`recording.pause`, `livestream.start`...): planned as a
+    `zoom_action` cue for the @zoom pseudo-target at `at`, carried out through the outbox like the
+    schedule's own; undoing it sends the inverse action."""
+
+    action: str = ""
+    kind: ClassVar[str] = "zoom_control"
+
+
 # -- live rundown edits (schedules/rundown.py applies them to the plan before the replay) --------
 SegmentPlace = Literal["before", "after"]
 
@@ -224,6 +234,7 @@ KINDS: dict[str, type[Adjustment]] = {
         Undo,
         StageMessage,
         StageClear,
+        ZoomControl,
         *RUNDOWN_EDITS,
     )
 }

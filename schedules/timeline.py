@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schedules import cue_words as words
-from schedules.adjustments import Adjustment, Announce, Delay, Resume, Undo, effective
+from schedules.adjustments import Adjustment, Announce, Delay, Resume, Undo, ZoomControl, effective
 from schedules.i18n import ENGLISH_WORDS as EN
 from schedules.limits import TITLE, fit
 from schedules.model import CueKind, Schedule
@@ -192,6 +192,8 @@ def build_timeline(
     if ended_at is not None:
         cues = [c for c in cues if c.held is False and c.at <= ended_at]
     cues += [_correction(schedule, u, *c) for u in undos for c in u.corrections]
+    # A Zoom action by hand is planned even after the end (the recording may be stopped then).
+    cues += [_zoom_by_hand(schedule, a) for a in adjustments if isinstance(a, ZoomControl)]
     cues.sort(key=lambda c: (c.at, _ORDER[c.kind], c.id))
     return Timeline(
         schedule.event.id,
@@ -540,6 +542,22 @@ def _delay_notice(schedule: Schedule, rows: list[SegmentTiming], d: Delay) -> Cu
         severity="warning",
         seconds=d.seconds,
         mode=mode,
+    )
+
+
+def _zoom_by_hand(schedule: Schedule, a: ZoomControl) -> Cue:
+    """A host's Zoom action: one cue per run-log entry, for @zoom only, due when it was asked."""
+    return _cue(
+        schedule,
+        f"zoom_action/hand/{a.seq}",
+        a.at,
+        CueKind.zoom_action,
+        None,
+        f"Zoom by hand: {a.action}",
+        f"A host asked Zoom for {a.action}.",
+        explicit=(ZOOM_TARGET,),
+        action=a.action,
+        by_hand=True,
     )
 
 

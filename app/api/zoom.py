@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, Query
 
-from app.api.deps import RANK, EventId, Organiser, RuntimeDep, Viewer
-from app.api.openapi import BAD_GATEWAY, error
+from app.api.deps import RANK, EventId, Host, IdempotencyKey, Organiser, RunDep, RuntimeDep, Viewer, respond
+from app.api.openapi import ACTION_REFUSALS, BAD_GATEWAY, error
+from app.api.schemas import ActionOut
 from app.core.errors import AppError, Conflict, NotFound, PreflightFailed, ZoomFailed
 from app.core.vocabulary import HostRole
 from app.views.times import iso_utc
@@ -59,6 +60,46 @@ async def _stored(service: ZoomSetup, event_id: str):
     from app.zoom.journal import stored
 
     return await stored(service.db, event_id)
+
+
+@router.get("/zoom/live", summary="Zoom's live state for the console's Zoom card (recording, stream, next, failure)")
+async def get_zoom_live(event_id: EventId, run: RunDep, _: Viewer):
+    """Recording and stream states from Zoom's webhooks, the next planned Zoom action and the last
+    failed one with its reason; `{"zoom": null}` when the event has nothing to do with Zoom."""
+    return {"zoom": await run.zoom_live(event_id)}
+
+
+@router.post(
+    "/zoom/recording/{move}",
+    response_model=ActionOut,
+    status_code=202,
+    responses=ACTION_REFUSALS,
+    summary="Start, pause, resume or stop Zoom's cloud recording by hand (through the @zoom outbox)",
+)
+async def post_zoom_recording(
+    event_id: EventId,
+    move: Literal["start", "pause", "resume", "stop"],
+    run: RunDep,
+    caller: Host,
+    intent: IdempotencyKey,
+):
+    """409 with the reason when Zoom's state (from its webhooks) does not allow it ("the recording is
+    already paused"); undo sends the inverse action."""
+    return respond(await run.zoom(event_id, caller.name, "recording", move, intent=intent))
+
+
+@router.post(
+    "/zoom/livestream/{move}",
+    response_model=ActionOut,
+    status_code=202,
+    responses=ACTION_REFUSALS,
+    summary="Start or stop the schedule's live stream by hand (through the @zoom outbox)",
+)
+async def post_zoom_livestream(
+    event_id: EventId, move: Literal["start", "stop"], run: RunDep, caller: Host, intent: IdempotencyKey
+):
+    """409 when the schedule has no zoom.livestream or the stream already is in that state."""
+    return respond(await run.zoom(event_id, caller.name, "livestream", move, intent=intent))
 
 
 @router.post(

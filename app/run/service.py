@@ -15,10 +15,11 @@ from typing import Any
 
 from app.core.errors import AppError, Conflict, Invalid, error_body
 from app.engine.service import RunEngine, Txn
-from app.run import deck_rules, rules, rundown_rules, stage_rules, undo
-from app.store import idempotency_repo
+from app.run import deck_rules, rules, rundown_rules, stage_rules, undo, zoom_rules
+from app.store import idempotency_repo, outbox_repo, zoom_repo
 from app.views.state import end_effect, state_json
 from app.views.times import iso_utc
+from app.views.zoom_live import zoom_card
 from schedules.adjustments import Adjustment, Undo
 from schedules.model import Schedule
 from schedules.timeline import Timeline
@@ -225,6 +226,28 @@ class RunService:
 
     async def stage_clear(self, event_id: str, actor: str | None, intent: Intent | None = None) -> Answer:
         return await self._act(event_id, actor, intent, stage_rules.clear)
+
+    async def zoom(
+        self, event_id: str, actor: str | None, family: str, move: str, intent: Intent | None = None
+    ) -> Answer:
+        """A Zoom action by hand (`recording` start/pause/resume/stop, `livestream` start/stop), checked
+        against Zoom's state from its webhooks and carried out by the @zoom outbox path (app/run/zoom_rules.py)."""
+        return await self._act(event_id, actor, intent, lambda txn: zoom_rules.control(txn, family, move), status=202)
+
+    async def zoom_live(self, event_id: str) -> dict[str, Any] | None:
+        """The console's Zoom card (app/views/zoom_live.py): None when the event has nothing to do with Zoom."""
+        from schedules.zoom_actions import ZOOM_TARGET
+
+        item = self.engine.loaded(event_id)
+        timeline = self.engine.timeline(event_id)
+        async with self.engine.writer.db.begin() as conn:
+            found = await zoom_repo.stored(conn, event_id)
+            meeting = None if found is None else (int(found.zoom_id), str(found.kind))
+            events = [] if found is None else await zoom_rules.read_webhooks(conn, found.zoom_id)
+            sent = await outbox_repo.target_deliveries(conn, event_id, ZOOM_TARGET)
+        return zoom_card(
+            timeline.rundown, meeting, events, list(item.actions), timeline.cues, sent, self.engine.clock.now()
+        )
 
     async def undo(
         self, event_id: str, actor: str | None, seq: int | None = None, intent: Intent | None = None

@@ -34,6 +34,7 @@ from schedules.adjustments import (
     TimerStart,
     TimerStop,
     Undo,
+    ZoomControl,
     effective,
 )
 from schedules.audience import target_reader
@@ -96,6 +97,8 @@ def summary(schedule: Schedule, actions: list[Adjustment], action: Adjustment) -
         return f"Announcement: {text}"
     if isinstance(action, StageMessage):
         return f"Stage message: {action.text}"
+    if isinstance(action, ZoomControl):
+        return f"Zoom: {action.action.replace('.', ' ')}"
     simple = {
         StageClear: "Clear the stage message",
         Hold: "Hold",

@@ -390,3 +390,16 @@ async def poll_results(conn: AsyncConnection, meeting_id: str) -> list[list[dict
         .order_by(zoom_poll_results.c.fetched_at, zoom_poll_results.c.meeting_uuid)
     )
     return [list(row.questions or []) for row in await conn.execute(query)]
+
+
+LIVE_STREAM_EVENTS = ("meeting.live_streaming_started", "meeting.live_streaming_stopped")
+
+
+async def state_webhooks(conn: AsyncConnection, meeting_id: str, names: tuple[str, ...]) -> list[tuple[str, datetime]]:
+    """(raw body, when it arrived) of a meeting's webhooks named `names`, in arrival order."""
+    query = (
+        select(inbox.c.body, inbox.c.received_at)
+        .where(inbox.c.meeting_id == meeting_id, inbox.c.event_name.in_(names))
+        .order_by(inbox.c.id)
+    )
+    return [(row.body, row.received_at) for row in await conn.execute(query)]

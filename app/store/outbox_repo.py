@@ -508,3 +508,9 @@ async def resend_again(conn: AsyncConnection, original, now: datetime, until: da
         )
     )
     return did
+
+
+async def target_deliveries(conn: AsyncConnection, event_id: str, target_id: str, limit: int = 50) -> list:
+    """The newest deliveries of one target of an event (the @zoom card's last failure), newest first."""
+    query = select(deliveries).where(deliveries.c.event_id == event_id, deliveries.c.target_id == target_id)
+    return list((await conn.execute(query.order_by(deliveries.c.seq.desc()).limit(limit))).all())

@@ -506,6 +506,7 @@ EXAMPLES = [
     adj.AmendSegment(bangkok(15, 6), segment="s2", title=None, speakers=None),
     adj.MoveSegment(bangkok(15, 7), segment="s2", anchor="s3", place="before"),
     adj.RemoveSegment(bangkok(15, 8), segment="s3"),
+    adj.ZoomControl(bangkok(15, 9), action="recording.pause"),
 ]
 
 

@@ -67,13 +67,15 @@ class LiveServer:
         self.received: list[tuple[str, str]] = []  # (path, body) the receivers accepted
         self.page_errors: list = []  # uncaught errors of pages opened against this server
         self._server: LoopbackServer | None = None
+        self.schedule_text: str | None = None  # default: the Mekong schedule
+        self.runtime_kw: dict = {}  # e.g. zoom_client_factory: an emulated Zoom
 
     async def start(self) -> None:
         """Start the runtime (timer and worker are driven by the test) and serve it."""
-        self.runtime = build_runtime(self.settings, self.clock, recording(self.received))
+        self.runtime = build_runtime(self.settings, self.clock, recording(self.received), **self.runtime_kw)
         await self.runtime.start(run_timer=False, run_worker=False)
         if EVENT not in self.runtime.engine.event_ids():
-            await self.runtime.engine.load_schedule(mekong_text(), str(MEKONG))
+            await self.runtime.engine.load_schedule(self.schedule_text or mekong_text(), str(MEKONG))
         if not self.tokens:
             async with self.runtime.db.begin() as conn:
                 for key, name, role in (

@@ -117,7 +117,7 @@ async def test_hold_delay_jump_and_sign_out(browser, make_server, shot):
         await expect(host.get_by_test_id("delay")).to_have_text("Behind by 5 min")
         await host.get_by_role("button", name="Hold", exact=True).click()
         await expect(host.get_by_test_id("run-status")).to_have_text("ON HOLD")
-        await host.get_by_role("button", name="Resume").click()
+        await host.get_by_role("button", name="Resume", exact=True).click()
         await expect(host.get_by_test_id("run-status")).to_have_text("LIVE")
         await host.get_by_label("Jump to").select_option("session-2")
         await host.get_by_role("button", name="Jump…", exact=True).click()

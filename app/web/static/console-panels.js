@@ -273,7 +273,7 @@ export async function loadZoom() {
     renderZoom(await api(`${base}/zoom`));
     $('zoom-card').hidden = false;
   } catch (error) {
-    if (error.status === 404) $('zoom-card').hidden = true;
+    if (error.status === 404) $('zoom-card').hidden = $('zoom-live').hidden; // the live part may show without a meeting
   }
 }
 

@@ -6,6 +6,7 @@ import {
   loadAttendance, loadCues, loadPlan, loadZoom, renderAnnouncePreview, resetTargets,
 } from './console-panels.js';
 import { wireRundown } from './console-rundown.js';
+import { loadZoomLive, wireZoom } from './console-zoom.js';
 import { loadStage, stageChanged, wireStage } from './console-stage.js';
 
 // ---- sign-in ----------------------------------------------------------------------------------
@@ -44,6 +45,7 @@ async function signIn(token) {
   app.stream = followStream(streamUrl, 'state', {
     onData: (state, resynced) => {
       applyState(state);
+      loadZoomLive(); // a Zoom action's cue fired or its delivery changed: the card may too
       if (resynced) resync();
       else if (stageChanged(state.reason)) loadStage();
     },
@@ -52,6 +54,7 @@ async function signIn(token) {
   });
   resync();
   app.polls.push(setInterval(loadAttendance, 10000), setInterval(loadCues, 30000), setInterval(loadZoom, 60000),
+                 setInterval(loadZoomLive, 5000),
                  setInterval(loadStage, 30000));
 }
 
@@ -96,6 +99,7 @@ function resync() {
   loadCues();
   loadAttendance();
   loadZoom();
+  loadZoomLive();
   loadStage();
 }
 
@@ -315,6 +319,7 @@ function wire() {
   });
   wireStage();
   wireRundown(confirmAction);
+  wireZoom(confirmAction);
   document.addEventListener('keydown', onKey);
   reopenWhenVisible(() => app.stream);
   loop();
