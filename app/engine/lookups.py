@@ -12,6 +12,7 @@ from app.engine.service import RunEngine
 from app.engine.targets import Resolved, resolve_targets
 from app.store import events_repo
 from schedules.model import Schedule
+from schedules.zoom_actions import ZOOM_TARGET
 
 
 class Lookups:
@@ -37,7 +38,10 @@ class Lookups:
         return self._targets[event_id]
 
     def target_kind(self, event_id: str, target_id: str) -> str:
-        """A target's kind (slack, teams, ...) for metrics; "unknown" if the event no longer has it."""
+        """A target's kind (slack, teams, ...) for metrics; "zoom" for Zoom's live controls (the @zoom
+        pseudo-target); "unknown" if the event no longer has it."""
+        if target_id == ZOOM_TARGET:
+            return "zoom"
         try:
             target = next((t for t in self.schedule(event_id).targets if t.id == target_id), None)
         except Exception:  # the event was removed meanwhile
