@@ -108,3 +108,26 @@ def agenda_reader(
     if language_of(chosen) == "en" and native == "latin" and era == "gregorian":
         return ENGLISH
     return Reader(chosen, native, era)  # type: ignore[arg-type]  # checked just above
+
+
+def pack_reader(schedule: Schedule, locale: str | None, catalogs: list[str]) -> Reader:
+    """Who reads the post-event pack: `locale` when given, else the event's language.
+
+    A locale asked for by name must be one CLDR knows and a catalog serves (English, or a locale
+    or its language among `catalogs`), else ValueError says which and how to fix it; the event's
+    language without a catalog gives the English pack (its words would be English anyway)."""
+
+    def served(code: str) -> bool:
+        return language_of(code) == "en" or code in catalogs or language_of(code) in catalogs
+
+    if locale:
+        code = locale_id(locale)  # ValueError: CLDR does not know it
+        if not served(code):
+            known = ", ".join(["en", *catalogs])
+            raise ValueError(
+                f"no catalog writes the pack in '{locale}' (catalogs: {known}). "
+                f"Fix: pick one of them, or add one (`showcaller locale init {code}`)"
+            )
+        return _reader(code)
+    default = event_locale(schedule)
+    return _reader(default) if served(default) else ENGLISH

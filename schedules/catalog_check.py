@@ -164,6 +164,7 @@ def needed_strings(schedule: Schedule, target: Target, reader: Reader) -> set[st
         labels = [cue_words.withdrawn_cue(words, "t"), cue_words.withdrawn_announcement(words, "14:00", "x")]
         cue_words.correction(words, situation, [*labels, cue_words.withdrawn_announcement(words, None, "x")])
     asked |= set(FIELD_LABELS)
+    asked |= {cue_words.HOST_CONSOLE, cue_words.JOIN_ZOOM}  # the links a message may carry
     return asked
 
 

@@ -223,6 +223,9 @@ def delay_notice(w: Words, title: str | None, seconds: int, mode: str) -> tuple[
 
 
 ANNOUNCEMENT = N_("Announcement")
+# The labels of the links a message carries (app/core/public_url.py, app/engine/lookups.py), written
+# in each target's words by compose().
+HOST_CONSOLE, JOIN_ZOOM = N_("Host console"), N_("Join Zoom")
 REMINDER = N_("Reminder")
 # The hosts' reminders that stand in for what Zoom's API cannot do (schedules/zoom_actions.py writes
 # the same English): open a poll, and move a local recording.

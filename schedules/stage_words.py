@@ -5,6 +5,7 @@ event's language) and falls back to these English words for any it is not given.
 from __future__ import annotations
 
 from schedules.i18n import N_, Words
+from schedules.invites import ROLE_NAMES
 
 STAGE_WORDS = {
     "warning": N_("WARNING"),
@@ -20,6 +21,14 @@ STAGE_WORDS = {
     "ended": N_("The event has ended"),
     "next": N_("Next: {title} · {time}"),
     "full_screen": N_("Full screen"),
+    # The line for the person of the presenter link: their next slot and when it starts.
+    "your_slot": N_("{name}, your slot ({part}): {time}, {when}"),
+    "in": N_("in {countdown}"),
+    "now": N_("now"),
+    "no_more_slots": N_("{name}: no more slots today"),
+    "respondent_number": N_("Respondent {number}"),
+    # A slot's role by its value ('speaker', 'moderator'...), as invites and run sheets name it.
+    **{f"role_{role.value}": name for role, name in ROLE_NAMES.items()},
 }
 
 

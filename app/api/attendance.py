@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from app.api.deps import EventId, Host, RuntimeDep, Viewer
 from app.api.openapi import BAD_GATEWAY, error
-from app.core.errors import NotFound, PdfUnavailable, ZoomUnavailable
+from app.core.errors import Invalid, NotFound, PdfUnavailable, ZoomUnavailable
 from app.report import service as reports
 from app.report.attendance import attendance_json
 from app.report.figures import DEFAULT_THRESHOLD, PackOptions
@@ -63,8 +63,13 @@ async def get_pack(
     format: reports.PackFormat = reports.PackFormat.pdf,
     personal: bool = Query(False, description="add the per-person annex (names, emails); marked on every page"),
     threshold: int = Query(DEFAULT_THRESHOLD, ge=1, le=100, description='breakdown counts below this show "< N"'),
+    lang: str | None = Query(None, description="the headings and labels in this locale (default: event.language)"),
 ):
     """Summary, attendance, the agenda as it ran, audience breakdowns, timers and notes (see README)."""
+    try:
+        words = reports.pack_words(runtime.schedule(event_id), lang)
+    except ValueError as exc:
+        raise Invalid(f"lang: {exc}") from None
     pack = await reports.pack_from_db(
         runtime.db,
         runtime.schedule(event_id),
@@ -73,7 +78,7 @@ async def get_pack(
         PackOptions(threshold=threshold, personal=personal),
     )
     try:
-        body = await reports.render_pack(pack, format, runtime.settings.chromium)
+        body = await reports.render_pack(pack, format, runtime.settings.chromium, words)
     except PdfError as exc:
         raise PdfUnavailable(f"{exc}; download the html format and print it from a browser") from None
     suffix = "-personal" if personal else ""

@@ -14,7 +14,15 @@ from app.cli.failures import check_sqlite_folder
 from app.cli.output import console, errors, load_or_exit, safe_url
 from app.core.failures import ExitCode, Failure
 from app.report.figures import DEFAULT_THRESHOLD, PackOptions
-from app.report.service import PackFormat, ReportFormat, pack_from_db, render_pack, render_report, report_from_db
+from app.report.service import (
+    PackFormat,
+    ReportFormat,
+    pack_from_db,
+    pack_words,
+    render_pack,
+    render_report,
+    report_from_db,
+)
 from app.store.db import create_engine, normalise_url
 
 
@@ -32,7 +40,9 @@ async def _fetch(db, schedule, settings) -> str:
     )
 
 
-async def _report(url: str, schedule, fmt: PackFormat, options: PackOptions, internal: bool, fetch: bool) -> bytes:
+async def _report(
+    url: str, schedule, fmt: PackFormat, options: PackOptions, internal: bool, fetch: bool, words
+) -> bytes:
     from app.core.config import get_settings
 
     settings = get_settings()
@@ -47,7 +57,7 @@ async def _report(url: str, schedule, fmt: PackFormat, options: PackOptions, int
         pack = await pack_from_db(db, schedule, now, options=options)
     finally:
         await db.dispose()
-    return await render_pack(pack, fmt, settings.chromium)
+    return await render_pack(pack, fmt, settings.chromium, words)
 
 
 @app.command()
@@ -69,6 +79,10 @@ def report(
     internal: Annotated[
         bool, typer.Option("--internal", help="the internal record instead: every participant with email (not pdf)")
     ] = False,
+    locale: Annotated[
+        str | None,
+        typer.Option("--locale", help="the pack's headings and labels in this locale (default: event.language)"),
+    ] = None,
 ) -> None:
     """The post-event pack: summary, attendance, agenda as it ran, audience breakdowns, timers and notes.
 
@@ -83,6 +97,10 @@ def report(
     schedule = load_or_exit(str(file))
     if internal and fmt is PackFormat.pdf:
         raise Failure("--internal has no pdf format. Fix: use --format html, json or csv", ExitCode.INVALID)
+    try:
+        words = pack_words(schedule, locale)
+    except ValueError as exc:
+        raise Failure(f"--locale: {exc}", ExitCode.INVALID) from None
     url = normalise_url(database_url or get_settings().database_url)
     check_sqlite_folder(url)
     sqlite_file = url.removeprefix("sqlite+aiosqlite:///") if url.startswith("sqlite+aiosqlite:///") else None
@@ -96,7 +114,7 @@ def report(
         output = Path(f"{schedule.event.id}-report.pdf")
     options = PackOptions(threshold=small_group_threshold, personal=include_personal_data)
     try:
-        data = asyncio.run(_report(url, schedule, fmt, options, internal, fetch))
+        data = asyncio.run(_report(url, schedule, fmt, options, internal, fetch, words))
     except (SQLAlchemyError, OSError) as exc:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise Failure(

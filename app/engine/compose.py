@@ -40,7 +40,7 @@ def compose(
     words: Words = ENGLISH_WORDS,
 ) -> Notification:
     """The message a person sees for this cue: headline, text, time fields and useful links, in
-    the words of `words`' reader (English: the cue's own text, as stored)."""
+    the words of `words`' reader (English: the cue's own text, as stored), the links' labels too."""
     data = cue.data or {}
     segment = schedule.segment(cue.segment) if cue.segment else None
     w, reader = words, words.reader
@@ -77,7 +77,7 @@ def compose(
         timezone=zone_name,
         segment_title=segment_title(w, segment) if segment else None,
         fields=tuple(fields),
-        links=tuple(links),
+        links=tuple((w._(label), url) for label, url in links),  # "Host console", "Join Zoom": msgids
         buttons=tuple(buttons.links) if buttons else (),
         actions=tuple(buttons.actions) if buttons else (),
         severity=cue.severity,

@@ -11,6 +11,7 @@ from app.core.public_url import console_links
 from app.engine.service import RunEngine
 from app.engine.targets import Resolved, resolve_targets
 from app.store import events_repo
+from schedules.cue_words import JOIN_ZOOM
 from schedules.model import Schedule
 from schedules.zoom_actions import ZOOM_TARGET
 
@@ -58,4 +59,4 @@ class Lookups:
         """Cache each event's Zoom join link for messages."""
         async with self.db.begin() as conn:
             joins = await events_repo.join_links(conn)
-        self.links = {event_id: [("Join Zoom", url)] for event_id, url in joins.items()}
+        self.links = {event_id: [(JOIN_ZOOM, url)] for event_id, url in joins.items()}

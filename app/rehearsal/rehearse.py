@@ -408,14 +408,15 @@ async def rehearse(
 async def _write_pack(runtime: Services, schedule: Schedule, pack_to: Path, console: Console) -> list[str]:
     """The shareable pack of the rehearsal: HTML always, PDF when Chromium can print it."""
     from app.report.pdf import PdfError
-    from app.report.service import PackFormat, pack_from_db, render_pack
+    from app.report.service import PackFormat, pack_from_db, pack_words, render_pack
 
     pack = await pack_from_db(runtime.db, schedule, runtime.clock.now(), runtime.engine.timeline(schedule.event.id))
+    words = pack_words(schedule)  # the event's language (English when no catalog serves it)
     written = []
     for fmt in (PackFormat.html, PackFormat.pdf):
         path = pack_to.with_suffix(f".{fmt.value}")
         try:
-            path.write_bytes(await render_pack(pack, fmt, runtime.settings.chromium))
+            path.write_bytes(await render_pack(pack, fmt, runtime.settings.chromium, words))
         except PdfError as exc:
             console.print(f"(no PDF of the pack: {exc})", markup=False)
             continue

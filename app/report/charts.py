@@ -10,6 +10,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from schedules.i18n import ENGLISH_WORDS, N_, Words
 from schedules.resolve import zone
 
 INK, MUTED, ACCENT, LATE, EARLY = "#1f2933", "#7b8794", "#2563eb", "#c2410c", "#15803d"
@@ -37,21 +38,22 @@ def _hours(t0: datetime, t1: datetime, tz) -> list[datetime]:
     return [datetime.fromtimestamp(s, tz) for s in range(first, int(t1.timestamp()) + 1, step)]
 
 
-def attendance_chart(pack: dict[str, Any], width: int = 860, height: int = 300) -> str:
-    """People in the meeting over time (a step line), with the agenda's segments drawn under it."""
+def attendance_chart(pack: dict[str, Any], width: int = 860, height: int = 300, w: Words = ENGLISH_WORDS) -> str:
+    """People in the meeting over time (a step line), with the agenda's segments drawn under it; its
+    words in `w`'s (English by default)."""
     tz = zone(pack["event"]["timezone"])
     series = [(_t(t), c) for t, c in pack["series"]]
     segs = [s for s in pack["segments"] if not s["skipped"]]
     peak = pack["summary"]["peak_concurrent"]
-    title = "People in the meeting over time"
+    title = w._("People in the meeting over time")
     if not series or not segs:
         return _svg(
             "attendance",
             width,
             60,
             title,
-            "No attendance was recorded.",
-            ['<text x="10" y="30">No attendance recorded.</text>'],
+            w._("No attendance was recorded."),
+            ['<text x="10" y="30">' + escape(w._("No attendance recorded.")) + "</text>"],
         )
     t0 = min([series[0][0], *(_t(s["start"]) for s in segs)])
     t1 = max([series[-1][0], *(_t(s["end"]) for s in segs)])
@@ -89,17 +91,23 @@ def attendance_chart(pack: dict[str, Any], width: int = 860, height: int = 300) 
             f'<text x="{x(t):.1f}" y="{bottom + 14}" text-anchor="middle" fill="{MUTED}">'
             f"{t.astimezone(tz):%H:%M}</text>"
         )
-    body.append(f'<text x="{left}" y="{height - 30}" fill="{MUTED}">Segments of the agenda as they ran</text>')
-    desc = (
-        f"Step chart of people in the meeting from {t0.astimezone(tz):%H:%M} to {t1.astimezone(tz):%H:%M} "
-        f"({pack['event']['timezone']}); peak {peak}. The bar below shows the {len(segs)} segments as they ran. "
-        "The table after the chart lists each segment's attendance."
+    below = escape(w._("Segments of the agenda as they ran"))
+    body.append(f'<text x="{left}" y="{height - 30}" fill="{MUTED}">{below}</text>')
+    desc = w._(
+        "Step chart of people in the meeting from {start} to {end} ({zone}); peak {peak}. The bar below shows "
+        "the {segments} segments as they ran. The table after the chart lists each segment's attendance.",
+        start=t0.astimezone(tz).strftime("%H:%M"),
+        end=t1.astimezone(tz).strftime("%H:%M"),
+        zone=pack["event"]["timezone"],
+        peak=peak,
+        segments=len(segs),
     )
     return _svg("attendance", width, height, title, desc, body)
 
 
-def agenda_chart(pack: dict[str, Any], width: int = 860) -> str:
-    """Planned (grey) against actual (blue) times of each segment; late running shown in orange."""
+def agenda_chart(pack: dict[str, Any], width: int = 860, w: Words = ENGLISH_WORDS) -> str:
+    """Planned (grey) against actual (blue) times of each segment; late running shown in orange; its
+    words in `w`'s (English by default)."""
     tz = zone(pack["event"]["timezone"])
     segs = pack["segments"]
     row_h, left, right, top = 30, 230, width - 24, 22
@@ -108,12 +116,14 @@ def agenda_chart(pack: dict[str, Any], width: int = 860) -> str:
     t0, t1 = min(times), max(times)
     span = max((t1 - t0).total_seconds(), 1.0)
     x = lambda t: left + (right - left) * (t - t0).total_seconds() / span  # noqa: E731
+    planned, actual, beyond = (escape(w._(k)) for k in (N_("planned"), N_("actual"), N_("beyond the planned end")))
+    skipped = escape(w._("skipped"))
     body = [
-        f'<rect x="{left}" y="4" width="14" height="8" fill="#cbd5e1"/><text x="{left + 18}" y="12">planned</text>',
+        f'<rect x="{left}" y="4" width="14" height="8" fill="#cbd5e1"/><text x="{left + 18}" y="12">{planned}</text>',
         f'<rect x="{left + 80}" y="4" width="14" height="8" fill="{ACCENT}"/>'
-        f'<text x="{left + 98}" y="12">actual</text>',
+        f'<text x="{left + 98}" y="12">{actual}</text>',
         f'<rect x="{left + 150}" y="4" width="14" height="8" fill="{LATE}"/>'
-        f'<text x="{left + 168}" y="12">beyond the planned end</text>',
+        f'<text x="{left + 168}" y="12">{beyond}</text>',
     ]
     overruns = 0
     for i, s in enumerate(segs):
@@ -123,26 +133,30 @@ def agenda_chart(pack: dict[str, Any], width: int = 860) -> str:
         pa, pb = x(_t(s["planned_start"])), x(_t(s["planned_end"]))
         body.append(f'<rect x="{pa:.1f}" y="{y0 + 4}" width="{max(pb - pa, 1):.1f}" height="9" fill="#cbd5e1"/>')
         if s["skipped"]:
-            body.append(f'<text x="{pa:.1f}" y="{y0 + 25}" fill="{MUTED}">skipped</text>')
+            body.append(f'<text x="{pa:.1f}" y="{y0 + 25}" fill="{MUTED}">{skipped}</text>')
             continue
         aa, ab = x(_t(s["start"])), x(_t(s["end"]))
         body.append(f'<rect x="{aa:.1f}" y="{y0 + 14}" width="{max(ab - aa, 1):.1f}" height="9" fill="{ACCENT}"/>')
         if s["overrun_seconds"] > 0:
             overruns += 1
             late_from = max(pb, aa)
+            by = "{}:{:02d}".format(s["overrun_seconds"] // 60, s["overrun_seconds"] % 60)
+            late = escape(w._("ended {late} late", late=by))
             body.append(
                 f'<rect x="{late_from:.1f}" y="{y0 + 14}" width="{max(ab - late_from, 1):.1f}" height="9" '
                 f'fill="{LATE}">'
-                f"<title>ended {s['overrun_seconds'] // 60}:{s['overrun_seconds'] % 60:02d} late</title></rect>"
+                f"<title>{late}</title></rect>"
             )
     for t in _hours(t0, t1, tz):
         body.append(
             f'<text x="{x(t):.1f}" y="{height - 10}" text-anchor="middle" fill="{MUTED}">'
             f"{t.astimezone(tz):%H:%M}</text>"
         )
-    desc = (
-        f"For each of the {len(segs)} segments, a grey bar for the planned time and a blue bar for the time it "
-        f"actually ran; {overruns} segment(s) ended after their planned end, drawn in orange. "
-        "The table after the chart gives the times."
+    desc = w._(
+        "For each of the {segments} segments, a grey bar for the planned time and a blue bar for the time it "
+        "actually ran; {overruns} segment(s) ended after their planned end, drawn in orange. "
+        "The table after the chart gives the times.",
+        segments=len(segs),
+        overruns=overruns,
     )
-    return _svg("agenda", width, height, "Agenda: planned and actual times", desc, body)
+    return _svg("agenda", width, height, w._("Agenda: planned and actual times"), desc, body)

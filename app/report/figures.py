@@ -29,6 +29,7 @@ from app.store.registrants_repo import RegistrantRow
 from app.views.times import iso_utc
 from app.zoom.mapping import zoom_field
 from schedules.adjustments import Adjustment
+from schedules.i18n import N_
 from schedules.iso_names import country_code, country_label, country_name, language_name
 from schedules.model import QuestionType, Registration, Schedule
 from schedules.resolve import zone
@@ -37,17 +38,18 @@ from schedules.timeline import Timeline
 
 DEFAULT_THRESHOLD = 5
 # Standard fields that are broken down; address, phone, zip, city and comments could identify someone.
+# Their titles (and NOT_ANSWERED) are translated where the pack is written (render.py).
 BROKEN_DOWN = {
-    "country": "Country or region",
-    "org": "Organisation",
-    "job_title": "Job title",
-    "industry": "Industry",
-    "state": "State or province",
-    "no_of_employees": "Number of employees",
-    "purchasing_time_frame": "Purchasing time frame",
-    "role_in_purchase_process": "Role in purchase process",
+    "country": N_("Country or region"),
+    "org": N_("Organisation"),
+    "job_title": N_("Job title"),
+    "industry": N_("Industry"),
+    "state": N_("State or province"),
+    "no_of_employees": N_("Number of employees"),
+    "purchasing_time_frame": N_("Purchasing time frame"),
+    "role_in_purchase_process": N_("Role in purchase process"),
 }
-NOT_ANSWERED = "(not answered)"
+NOT_ANSWERED = N_("(not answered)")
 MATCH_ORDER = ["registrant_id", "email", "name"]
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.report.figures import cell
+from schedules.i18n import N_
 from schedules.model import Schedule
 
-OTHER = "Other polls"
+OTHER = N_("Other polls")  # translated where the pack is written (render.py)
 
 
 def _merged(stored: list[list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,10 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from app.report.charts import agenda_chart, attendance_chart
+from app.report.figures import BROKEN_DOWN, NOT_ANSWERED
+from app.report.polls import OTHER
 from app.report.units import mmss
+from schedules.i18n import ENGLISH_WORDS, N_, Words
 from schedules.resolve import zone
 
 # Templates ship beside this module (package data).
@@ -22,40 +25,93 @@ _env = Environment(
 )
 
 
-def headline(p: dict[str, Any]) -> str:
-    """One sentence a donor reads first."""
+# How an attendee was matched to a registration (figures.py's `matched_by`, "_" read as a space).
+MATCHED_BY = (N_("registrant id"), N_("email"), N_("name"))
+
+
+def _rate(s: dict[str, Any], w: Words) -> str:
+    if s["attendance_rate"] is None:
+        return "—"
+    if w.reader.english:
+        return f"{s['attendance_rate'] * 100:.0f}%"
+    return w._("{percent}%", percent=w.number(round(s["attendance_rate"] * 100)))
+
+
+def headline(p: dict[str, Any], w: Words = ENGLISH_WORDS) -> str:
+    """One sentence a donor reads first (in `w`'s words: English by default)."""
     s = p["summary"]
+    n = str if w.reader.english else w.number  # English exactly as before, whatever the size
     parts = []
     if s["registration"] and s["registered"]:
-        rate = f"{s['attendance_rate'] * 100:.0f}%" if s["attendance_rate"] is not None else "—"
-        parts.append(f"{s['registered']} people registered and {s['attended']} of them attended ({rate})")
+        parts.append(
+            w._(
+                "{registered} people registered and {attended} of them attended ({rate})",
+                registered=n(s["registered"]),
+                attended=n(s["attended"]),
+                rate=_rate(s, w),
+            )
+        )
         if s["countries_represented"]:
-            parts.append(f"from {s['countries_represented']} countries")
+            parts.append(w._("from {countries} countries", countries=n(s["countries_represented"])))
     else:
-        parts.append(f"{s['participants']} people took part")
+        parts.append(w._("{participants} people took part", participants=n(s["participants"])))
     ran = [g for g in p["segments"] if not g["skipped"]]
     late = [g for g in ran if g["overrun_seconds"] > 60]
-    agenda = f"{len(ran)} of {len(p['segments'])} agenda segments ran"
-    agenda += f", {len(late)} of them over time" if late else ", all on time"
-    return f"{' '.join(parts)}; at most {s['peak_concurrent']} were in the meeting at one time. {agenda}."
+    agenda = w._("{ran} of {planned} agenda segments ran", ran=n(len(ran)), planned=n(len(p["segments"])))
+    agenda += w._(", {late} of them over time", late=n(len(late))) if late else w._(", all on time")
+    return w._(
+        "{who}; at most {peak} were in the meeting at one time. {agenda}.",
+        who=" ".join(parts),
+        peak=n(s["peak_concurrent"]),
+        agenda=agenda,
+    )
 
 
-def to_html(p: dict[str, Any]) -> str:
-    """A page with no script and no external resource: it opens offline and prints as the PDF."""
-    tz = zone(p["event"]["timezone"])
+def _made(p: dict[str, Any], w: Words) -> str:
+    """When the pack was made, in the event's zone as `w`'s reader writes a date and a time."""
+    tz = p["event"]["timezone"]
+    at = datetime.fromisoformat(p["generated_at"].replace("Z", "+00:00")).astimezone(zone(tz))
+    return w._("{date} at {time}", date=w.reader.date(at.date(), "long"), time=w.reader.clock(at, tz))
+
+
+def _html_words(w: Words):
+    """The template's `_`: a catalog string is trusted markup (as with Jinja's i18n extension); the
+    values put into it are escaped."""
+
+    def translate(message: str, /, **values: object) -> Markup:
+        return Markup(w._(message)).format(**values) if values else Markup(w._(message))
+
+    return translate
+
+
+def to_html(p: dict[str, Any], w: Words = ENGLISH_WORDS) -> str:
+    """A page with no script and no external resource: it opens offline and prints as the PDF.
+
+    Its headings, labels and sentences are in `w`'s words, its dates and times in that reader's
+    formats (CLDR through schedules/locales.py); English (the default) is the page as it always was."""
+    reader = w.reader
+    tz_name = p["event"]["timezone"]
+    tz = zone(tz_name)
     parse = lambda v: datetime.fromisoformat(v.replace("Z", "+00:00")).astimezone(tz)  # noqa: E731
-    local = lambda v: parse(v).strftime("%H:%M") if v else ""  # noqa: E731
+    local = lambda v: reader.clock(parse(v), tz_name) if v else ""  # noqa: E731
     signed = lambda s: ("+" if s > 0 else "-" if s < 0 else "±") + mmss(abs(s))  # noqa: E731
     s = p["summary"]
+    day = date.fromisoformat(p["event"]["date"])
     return _env.get_template("pack.html").render(
         p=p,
         s=s,
-        date=date.fromisoformat(p["event"]["date"]).strftime("%A %d %B %Y"),
-        rate=f"{s['attendance_rate'] * 100:.0f}%" if s["attendance_rate"] is not None else "—",
+        _=_html_words(w),
+        lang=reader.tag,
+        date=day.strftime("%A %d %B %Y") if reader.english else reader.date(day, "full"),
+        rate=_rate(s, w),
         peak_at=local(s["peak_at"]),
-        headline=headline(p),
-        attendance_chart=Markup(attendance_chart(p)),
-        agenda_chart=Markup(agenda_chart(p)),
+        headline=headline(p, w),
+        made=p["generated_local"] if reader.english else _made(p, w),
+        other_polls=OTHER,
+        attendance_chart=Markup(attendance_chart(p, w=w)),
+        agenda_chart=Markup(agenda_chart(p, w=w)),
+        standard_titles=set(BROKEN_DOWN.values()),
+        not_answered=NOT_ANSWERED,
         local=local,
         signed=signed,
         mmss=mmss,

@@ -14,6 +14,7 @@ personal data only on request). Both read one consistent snapshot of the databas
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -32,8 +33,12 @@ from app.report.recording import COMPLETED, ENDS, RECORDING_KINDS, recording_sec
 from app.store import attendance_repo, events_repo, registrants_repo
 from app.store.registrants_repo import RegistrantRow
 from schedules.adjustments import Adjustment
+from schedules.audience import pack_reader
+from schedules.i18n import ENGLISH_WORDS, Words, available, words_for
 from schedules.model import Schedule
 from schedules.timeline import Timeline, build_timeline
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -159,12 +164,26 @@ async def pack_from_db(
     return pack
 
 
-async def render_pack(pack: dict[str, Any], fmt: PackFormat, chromium: str | None = None) -> bytes:
-    """The pack in one format (PDF: printed by Chromium from the HTML)."""
+def pack_words(schedule: Schedule, locale: str | None = None) -> Words:
+    """The words of the pack's HTML and PDF: `locale` when given (ValueError when no catalog serves
+    it), else the event's language; a string its catalog lacks is written in English and logged."""
+    reader = pack_reader(schedule, locale, available())
+
+    def missing(message: str) -> None:
+        log.warning("no %s translation of %r in the pack; written in English", reader.locale, message)
+
+    return words_for(reader, on_missing=missing)
+
+
+async def render_pack(
+    pack: dict[str, Any], fmt: PackFormat, chromium: str | None = None, words: Words = ENGLISH_WORDS
+) -> bytes:
+    """The pack in one format (PDF: printed by Chromium from the HTML); the HTML and the PDF in
+    `words` (English by default; JSON and CSV are data and keep their English keys)."""
     if fmt is PackFormat.pdf:
-        return await html_to_pdf(render.to_html(pack), chromium)
+        return await html_to_pdf(render.to_html(pack, words), chromium)
     if fmt is PackFormat.html:
-        return render.to_html(pack).encode("utf-8")
+        return render.to_html(pack, words).encode("utf-8")
     if fmt is PackFormat.csv:
         return render.to_csv(pack).encode("utf-8")
     return render.to_json(pack).encode("utf-8")

@@ -149,6 +149,15 @@ async def test_hosts_download_the_pack_viewers_cannot(harness) -> None:
     assert personal.headers["content-disposition"].endswith('-report-personal.html"')
     bad = await h.client.get(url, params={"format": "docx"}, headers=auth)
     assert bad.status_code == 422
+    # ?lang= writes the page's headings and labels in that locale (issue 30); the data stays as it is.
+    french = await h.client.get(url, params={"format": "html", "lang": "fr"}, headers=auth)
+    assert french.status_code == 200 and '<html lang="fr">' in french.text
+    assert '<h2 id="summary">Synthèse</h2>' in french.text and "Summary" not in french.text
+    english = await h.client.get(url, params={"format": "html"}, headers=auth)
+    assert '<html lang="en">' in english.text and '<h2 id="summary">Summary</h2>' in english.text
+    for lang in ("xx-nowhere", "de"):  # not a locale CLDR knows; no catalog writes German
+        refused = await h.client.get(url, params={"format": "html", "lang": lang}, headers=auth)
+        assert refused.status_code == 422 and refused.json()["reason"].startswith("lang: "), refused.text
 
 
 async def test_on_demand_fetch_reads_registrants_and_every_ended_instance(harness) -> None:

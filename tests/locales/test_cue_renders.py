@@ -189,3 +189,31 @@ def _strings(value):
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
+
+
+def test_link_labels_are_written_in_the_targets_locale(schedule, catalogs):
+    """The "Host console" and "Join Zoom" links a message carries are labelled in its target's words
+    (the URLs stay as they are); English targets keep the labels they always had."""
+    from app.core.public_url import console_links
+
+    links = [*console_links("https://sc.example", schedule.event.id), ("Join Zoom", "https://zoom.example/j/1")]
+    cue = next(c for c in every_kind(schedule) if c.kind == "segment_start")
+    english = compose(schedule, _row(cue), "d1", None, links, None, words_for(Reader(), catalogs))
+    assert english.links == (
+        ("Host console", f"https://sc.example/console/{schedule.event.id}"),
+        ("Join Zoom", "https://zoom.example/j/1"),
+    )
+    french = compose(schedule, _row(cue), "d1", None, links, None, words_for(Reader("fr"), catalogs))
+    assert french.links == (
+        ("Console des hôtes", f"https://sc.example/console/{schedule.event.id}"),
+        ("Rejoindre la réunion Zoom", "https://zoom.example/j/1"),
+    )
+    thai = compose(schedule, _row(cue), "d1", None, links, None, words_for(Reader("th"), catalogs))
+    assert [label for label, _ in thai.links] == ["ทดสอบ Host console", "ทดสอบ Join Zoom"]  # placeholder catalog
+
+
+def test_a_target_needs_its_link_labels_translated(schedule):
+    from schedules.catalog_check import needed_strings
+
+    target = Target.model_validate({"id": "fr", "kind": "slack", "url_env": "X", "locale": "fr"})
+    assert {"Host console", "Join Zoom"} <= needed_strings(schedule, target, Reader("fr"))

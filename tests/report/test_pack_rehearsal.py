@@ -329,6 +329,13 @@ def test_cli_csv_threshold_and_one_line_errors(rehearsed, truth, tmp_path, monke
     refused = run("--internal", "--format", "pdf")
     assert refused.exit_code == 2 and "Traceback" not in refused.output
     assert refused.output.count("\n") == 1 and "Fix:" in refused.output
+    # --locale: the page's headings in French (issue 30); a locale no catalog writes is refused in one line.
+    french = run("--format", "html", "--locale", "fr")
+    assert french.exit_code == 0 and '<html lang="fr">' in french.stdout and "Inscrits et présents" in french.stdout
+    assert '<html lang="en">' in run("--format", "html").stdout  # the Mekong event's language: English
+    german = run("--format", "html", "--locale", "de")
+    assert german.exit_code == 2 and german.output.count("\n") == 1
+    assert "--locale: no catalog writes the pack in 'de'" in german.output and "Fix:" in german.output
 
 
 @pytest.mark.browser

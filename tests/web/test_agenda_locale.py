@@ -156,6 +156,10 @@ async def test_the_presenter_view_gets_its_words_in_the_readers_locale(sqlite_ur
     words = json.loads(re.search(r"data-words='([^']*)'", french).group(1))
     assert words["time_left"] == "Temps restant pour cette séquence" and words["lang"] == "fr"
     assert 'lang="fr">Plein écran</button>' in french
+    # The person's line ("your slot ... in N"): its words and each role's name come from the catalogs too.
+    assert words["your_slot"] == "{name}, votre intervention ({part})\u00a0: {time}, {when}"
+    assert (words["in"], words["now"], words["role_moderator"]) == ("dans {countdown}", "maintenant", "modérateur")
+    assert words["respondent_number"] == "Répondant {number}" and 'data-testid="stage-you" lang="fr"' in french
     english = (await service.client.get(f"/stage/{EVENT}?person=nilim-baruah")).text
     assert 'lang="en">Full screen</button>' in english and 'data-text-lang="en"' in english
 

@@ -12,6 +12,9 @@ const $ = (id) => document.getElementById(id);
 // catalogs; English where the page was given none.
 const GIVEN = JSON.parse(document.body.dataset.words || '{}');
 const t = (key, english) => GIVEN[key] ?? english;
+// A catalog message with its {placeholders} filled in (a value is never read as a pattern).
+const fill = (message, values) =>
+  message.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
 const TIMER_WORDS = { ok: '', warning: t('warning', 'WARNING'), danger: t('danger', 'DANGER'),
   over: t('time_up', 'TIME UP') };
 const SEGMENT_WORDS = { ok: '', warning: t('ending_soon', 'ENDING SOON'), danger: t('ending_soon', 'ENDING SOON'),
@@ -132,12 +135,17 @@ function renderYou() {
   const zone = zoneFormat(person.timezone);
   you.hidden = false;
   if (!slot) {
-    you.textContent = `${person.name}: no more slots today`;
+    you.textContent = fill(t('no_more_slots', '{name}: no more slots today'), { name: person.name });
   } else {
-    const part = slot.role === 'respondent' ? `Respondent ${slot.number ?? ''}`.trim() : slot.role;
+    const part = slot.role === 'respondent'
+      ? fill(t('respondent_number', 'Respondent {number}'), { number: slot.number ?? '' }).trim()
+      : t(`role_${slot.role}`, slot.role);
     const startsIn = slot.starts_in - sinceFrame();
-    const when = startsIn > 0 ? `in ${countdownText(startsIn)}` : 'now';
-    you.textContent = `${person.name}, your slot (${part}): ${zone.label(slot.start)}, ${when}`;
+    const when = startsIn > 0
+      ? fill(t('in', 'in {countdown}'), { countdown: countdownText(startsIn) })
+      : t('now', 'now');
+    you.textContent = fill(t('your_slot', '{name}, your slot ({part}): {time}, {when}'),
+      { name: person.name, part, time: zone.label(slot.start), when });
   }
 }
 
