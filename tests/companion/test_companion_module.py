@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,30 +16,12 @@ import httpx
 import pytest
 import yaml
 
-from app.store import tokens_repo
-from app.store.db import create_engine, migrate
 from tests.conftest import ROOT
-from tests.engine.helpers import ServiceProcess
+from tests.engine.helpers import ServiceProcess, stored_token
+from tests.fixtures.node import node_with, npm
 
 MODULE = ROOT / "integrations" / "companion"
 EVENT = "companion-drill"
-
-
-def npm() -> str:
-    """npm, with the module's dependencies installed from its package-lock.json (again when it changed)."""
-    node, npm_bin = shutil.which("node"), shutil.which("npm")
-    if node is None or npm_bin is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI tests the Companion module: install Node (.ci/run does: apt-get install nodejs npm)")
-        pytest.skip("node and npm are not installed: the Companion module is not tested (apt-get install nodejs npm)")
-    installed = MODULE / "node_modules" / ".package-lock.json"
-    lock = MODULE / "package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
-        done = subprocess.run(
-            [npm_bin, "ci", "--no-audit", "--no-fund"], cwd=MODULE, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, f"npm ci in integrations/companion failed:\n{done.stdout}\n{done.stderr}"
-    return npm_bin
 
 
 def drill_schedule(now: datetime) -> str:
@@ -81,17 +61,6 @@ def drill_schedule(now: datetime) -> str:
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-async def deck_token(database_url: str) -> str:
-    await migrate(database_url)
-    db = create_engine(database_url)
-    try:
-        async with db.begin() as conn:
-            _, token = await tokens_repo.create_token(conn, "stream deck", "deck", datetime.now(UTC), event_id=EVENT)
-    finally:
-        await db.dispose()
-    return token
-
-
 async def deck_ready(base: str, token: str, limit: float = 60.0) -> None:
     """Until GET .../deck answers 200 (the schedule loaded), failing after `limit` seconds."""
     loop = asyncio.get_running_loop()
@@ -107,9 +76,10 @@ async def deck_ready(base: str, token: str, limit: float = 60.0) -> None:
 
 @pytest.mark.timeout(300)
 async def test_the_companion_module_presses_every_preset_against_a_live_service(tmp_path: Path):
+    node_with(MODULE)
     npm_bin = npm()
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'companion.db'}"
-    token = await deck_token(database_url)
+    token = await stored_token(database_url, "stream deck", "deck", event_id=EVENT)
     schedule = tmp_path / "companion-drill.yaml"
     schedule.write_text(drill_schedule(datetime.now(UTC)))
     log = tmp_path / "serve.log"

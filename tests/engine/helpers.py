@@ -224,6 +224,11 @@ async def settled(database_url: str, event_id: str, limit: float):
 
 async def organiser_token(database_url: str, name: str) -> str:
     """An organiser token made in a fresh (migrated) database, before any `serve` process starts."""
+    return await stored_token(database_url, name, "organiser")
+
+
+async def stored_token(database_url: str, name: str, role: str, event_id: str | None = None) -> str:
+    """A token of `role` (for one event when `event_id` is given) made in a fresh (migrated) database."""
     from app.store import tokens_repo
     from app.store.db import create_engine, migrate
 
@@ -231,7 +236,7 @@ async def organiser_token(database_url: str, name: str) -> str:
     db = create_engine(database_url)
     try:
         async with db.begin() as conn:
-            _, token = await tokens_repo.create_token(conn, name, "organiser", datetime.now(UTC))
+            _, token = await tokens_repo.create_token(conn, name, role, datetime.now(UTC), event_id=event_id)
     finally:
         await db.dispose()
     return token

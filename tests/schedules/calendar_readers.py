@@ -41,7 +41,7 @@ def read_vobject(path: Path) -> dict[str, tuple[datetime, datetime]]:
 
 def _node() -> str:
     """The node binary, with ical.js installed from tests/js/package-lock.json on first use."""
-    return node_with(JS, "ical.js")
+    return node_with(JS)
 
 
 def read_ical_js(paths: list[Path]) -> dict[str, dict]:
