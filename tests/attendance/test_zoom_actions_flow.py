@@ -17,7 +17,8 @@ from tests.schedules.test_zoom_actions import with_zoom
 from tests.zoom.test_live_controls import Case, _meeting
 
 
-async def _start(database_url, settings_for, receiver_env, case: Case, *, meeting_started: bool):
+async def _start(database_url, settings_for, receiver_env, case: Case, *, meeting_started: bool, **harness):
+    """The service with Zoom emulated and the meeting applied (`harness`: more start_harness options)."""
     meeting_id = await _meeting(case.client)
     if meeting_started:
         await case.emu.live.start(meeting_id)
@@ -28,6 +29,7 @@ async def _start(database_url, settings_for, receiver_env, case: Case, *, meetin
         bangkok(13, 30),
         schedule_text=with_zoom(),
         zoom_client_factory=lambda: case.client,
+        **harness,
     )
     async with h.runtime.db.begin() as conn:
         await conn.execute(update(zoom_objects).where(zoom_objects.c.event_id == EVENT).values(zoom_id=meeting_id))

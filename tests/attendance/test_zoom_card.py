@@ -9,42 +9,36 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.core.vocabulary import DeliveryStatus
-from app.store.tables import deliveries, zoom_objects
+from app.store.tables import deliveries
 from app.views.zoom_live import zoom_card
 from schedules.adjustments import ZoomControl
 from schedules.load import load_text
 from schedules.timeline import build_timeline
 from schedules.zoom_actions import ZOOM_TARGET
-from tests.attendance.conftest import EVENT, start_harness
+from tests.attendance.conftest import EVENT
+from tests.attendance.test_zoom_actions_flow import _start as start_flow
 from tests.attendance.test_zoom_actions_flow import at
 from tests.conftest import bangkok
 from tests.schedules.test_zoom_actions import with_zoom
-from tests.zoom.test_live_controls import Case, _meeting
+from tests.zoom.test_live_controls import Case
 
 URL = f"/api/events/{EVENT}/zoom"
 
 
 async def _start(database_url, settings_for, receiver_env, case: Case, *, meeting_started: bool):
     """The flow test's service (Zoom emulated, the meeting applied), with the host logged in."""
-    meeting_id = await _meeting(case.client)
-    if meeting_started:
-        await case.emu.live.start(meeting_id)
-    h = await start_harness(
+    return await start_flow(
         database_url,
         settings_for,
         receiver_env,
-        bangkok(13, 30),
-        schedule_text=with_zoom(),
-        zoom_client_factory=lambda: case.client,
+        case,
+        meeting_started=meeting_started,
         tokens=("host", "viewer"),
         login="host",
     )
-    async with h.runtime.db.begin() as conn:
-        await conn.execute(update(zoom_objects).where(zoom_objects.c.event_id == EVENT).values(zoom_id=meeting_id))
-    return h, meeting_id
 
 
 class Webhooks:
