@@ -7,8 +7,8 @@ pre-signed, all-distinct webhooks), else a pure-Python asyncio generator. It pri
 and the CPU each side used, so a generator-bound figure is visible as such, and the disk's fsync
 time before each phase (every acknowledged webhook waits for one). Checks:
 
-- ingestion throughput >= 0.5 x healthz throughput,
-- ingestion p99 latency < 50 ms (issue 27's goal, 0.8 and 20 ms, is printed as a verdict too),
+- ingestion throughput >= 0.8 x healthz throughput (issue 27; 0.5 before),
+- ingestion p99 latency < 20 ms at 32 connections (issue 27; 50 ms before),
 - every accepted response is a stored row (exactly, with the Python generator; with wrk, requests
   it cuts off at its deadline may be stored unanswered: at most one per connection), a duplicate
   is stored once, and the background processor catches up with the inbox afterwards.
@@ -51,10 +51,7 @@ CONCURRENCY = 32
 PHASE_SECONDS = 20.0
 CATCH_UP_SECONDS = 60.0
 WARM_UP = 300
-TARGET_RATIO, TARGET_P99_MS = 0.5, 50.0
-# Issue 27's goal, printed as a verdict beside the targets above (not yet met on the shared VM:
-# see docs/reliability.md, B1).
-GOAL_RATIO, GOAL_P99_MS = 0.8, 20.0
+TARGET_RATIO, TARGET_P99_MS = 0.8, 20.0  # issue 27's targets (see docs/reliability.md, B1)
 FSYNC_PROBES = 30
 ROUNDS = 3  # Python generator: healthz and ingest alternate this many times
 WRK_LUA = r"""
@@ -519,11 +516,6 @@ async def run(total: int, seconds: float, generator: str) -> int:
         print(f"{'ok  ' if ok else 'MISS'} {text}")
         value, target, key = measured.get(number, (None, "", ""))
         record("B1 webhook ingestion", text, ok, value, target, key)
-    goal = ratio >= GOAL_RATIO and ingest.p99 < GOAL_P99_MS
-    print(
-        f"issue 27 goal (ratio >= {GOAL_RATIO}, p99 < {GOAL_P99_MS:.0f} ms): {'met' if goal else 'not met'} "
-        f"in this run (ratio {ratio:.2f}, p99 {ingest.p99:.1f} ms); not part of the exit status"
-    )
     return 0 if all(ok for _, ok in checks) else 1
 
 
