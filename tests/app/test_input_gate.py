@@ -105,7 +105,7 @@ async def test_30_mb_is_413_before_the_body_is_read_past_the_limit(served, path,
     else:  # refused from Content-Length alone, before a byte of the body was read
         assert consumed == 0
     # The service is fine afterwards.
-    async with httpx.AsyncClient(base_url=server.base) as http:
+    async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
         assert (await http.get("/healthz")).status_code == 200
 
 
@@ -113,7 +113,7 @@ async def test_a_body_a_little_over_the_limit_gets_its_413_on_a_kept_connection(
     service, counting, server = served
     limit = Limits.of(service.settings).json
     headers = {"authorization": f"Bearer {service.tokens['host']}", "content-type": "application/json"}
-    async with httpx.AsyncClient(base_url=server.base) as http:
+    async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
         over = await http.post(EXISTING, content=b"x" * (limit + 100_000), headers=headers)
         assert over.status_code == 413 and over.json()["limit"] == limit
         assert over.headers.get("connection") != "close"
@@ -124,7 +124,7 @@ async def test_a_body_a_little_over_the_limit_gets_its_413_on_a_kept_connection(
 async def test_a_body_under_the_limit_still_reaches_the_route_and_an_unknown_path_is_404(served):
     service, counting, server = served
     headers = {"authorization": f"Bearer {service.tokens['host']}"}
-    async with httpx.AsyncClient(base_url=server.base) as http:
+    async with httpx.AsyncClient(base_url=server.base, timeout=30) as http:
         ok = await http.post(
             EXISTING,
             content=_chunks(len(json.dumps({"message": "hello"}))),

@@ -57,7 +57,7 @@ class Rig:
 
     async def fault(self, **body) -> None:
         """Install a fault on the receiver through its HTTP interface."""
-        async with httpx.AsyncClient(base_url=self.receiver.base) as client:
+        async with httpx.AsyncClient(base_url=self.receiver.base, timeout=30) as client:
             (await client.post("/_faults", json=body)).raise_for_status()
 
     def sent_ids(self, target: str) -> list[str]:
@@ -212,7 +212,7 @@ async def test_a_delivery_whose_cue_no_longer_matters_expires(make_rig):
     rows = {(d.cue_id, d.target_id): d for d in await rig.deliveries()}
     assert rows[("segment_ending_soon/first", "ops")].attempts == warning.attempts
     assert rows[("segment_start/second", "ops")].attempts >= start.attempts + 3
-    async with httpx.AsyncClient(base_url=rig.receiver.base) as client:
+    async with httpx.AsyncClient(base_url=rig.receiver.base, timeout=30) as client:
         await client.delete("/_faults")
     await rig.later(seconds=130)
     assert rig.receiver.ids("/webhook/ops")[-1] == start.id

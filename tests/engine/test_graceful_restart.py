@@ -105,7 +105,9 @@ async def test_sigterm_with_50_streams_open_says_reconnect_exits_0_and_loses_not
     try:
         await service.start()
         await service.wait_healthy()
-        async with httpx.AsyncClient(base_url=service.base, headers={"authorization": f"Bearer {token}"}) as api:
+        async with httpx.AsyncClient(
+            base_url=service.base, timeout=30, headers={"authorization": f"Bearer {token}"}
+        ) as api:
             drill = _drill()  # made once the service answers, so the stop lands while cues come due
             loaded = await api.post("/api/events", content=drill.yaml(), headers={"x-schedule-name": "drill.yaml"})
             assert loaded.status_code == 201, loaded.text

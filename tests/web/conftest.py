@@ -86,7 +86,11 @@ class LiveServer:
                     _, self.tokens[key] = await tokens_repo.create_token(conn, name, role, self.clock.now())
         self.closing = StreamClosing()  # what `serve` sets on SIGTERM (stop_gracefully)
         app = create_app(self.settings, services=self.runtime.services, stream_closing=self.closing)
-        self._server = LoopbackServer(app, self.port, lifespan="on", timeout_graceful_shutdown=1)
+        # A request in flight when the test stops the server (a console page polls every few seconds)
+        # finishes on its own: on a loaded machine one took over the 1 s this used to allow, and uvicorn
+        # then cancelled it in the middle of an SQLite call (see tests/fixtures/plugin.py). Streams end at
+        # once when their connection is aborted, so this bounds only a request that hangs.
+        self._server = LoopbackServer(app, self.port, lifespan="on", timeout_graceful_shutdown=15)
         await self._server.start()
 
     async def stop(self) -> None:

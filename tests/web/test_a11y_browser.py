@@ -99,7 +99,7 @@ async def test_console_agenda_and_presenter_view_pass_axe_at_both_sizes(browser,
         words = ("Please keep to your time: " * 10)[:LONGEST]
         for text in ("Please wrap up", words):
             if text == words:
-                async with httpx.AsyncClient(base_url=server.url, headers=auth) as api:
+                async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=auth) as api:
                     answer = await api.post(f"/api/events/{EVENT}/stage", json={"message": text})
                 assert answer.status_code == 201
             await expect(stage.get_by_test_id("stage-message")).to_have_text(text.strip(), timeout=5000)

@@ -21,7 +21,7 @@ SESSION_1 = "Session 1: Preparing for safe migration"
 
 
 async def run_log(server) -> list[str]:
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         answer = await client.get(
             f"/api/events/{EVENT}/log", headers={"Authorization": f"Bearer {server.tokens['host']}"}
         )

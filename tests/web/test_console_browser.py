@@ -138,7 +138,7 @@ async def test_hold_delay_jump_and_sign_out(browser, make_server, shot):
             await host.get_by_role("button", name="Send announcement").click()
         assert (await answer.value).status == 201
         await expect(host.locator("#announce-text")).to_have_value("")
-        async with httpx.AsyncClient(base_url=server.url) as client:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             auth = {"Authorization": f"Bearer {server.tokens['host']}"}
             cues = (await client.get(f"/api/events/{EVENT}/cues", headers=auth)).json()
         announced = [c for c in cues if c["kind"] == "announcement"]
@@ -237,7 +237,7 @@ async def test_agenda_shows_the_viewers_time_zone_and_follows_the_run(browser, m
         assert "example.org" not in await page.content()
         await shot(page, "agenda-yangon-phone")
 
-        async with httpx.AsyncClient(base_url=server.url) as client:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             answer = await client.post(
                 f"/api/events/{EVENT}/advance", json={}, headers={"Authorization": f"Bearer {server.tokens['host']}"}
             )
@@ -303,7 +303,7 @@ async def test_agenda_and_a_plain_event_source_come_back_after_a_graceful_restar
         back = "() => plain.opens >= 2 && plain.source.readyState === EventSource.OPEN"
         await page.wait_for_function(back, timeout=15000)
 
-        async with httpx.AsyncClient(base_url=server.url) as client:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             answer = await client.post(
                 f"/api/events/{EVENT}/advance", json={}, headers={"Authorization": f"Bearer {server.tokens['host']}"}
             )

@@ -24,7 +24,7 @@ DISCUSSION_2 = "Open discussion (Session 2)"
 
 async def run_log(server, kind: str | None = None) -> list[dict]:
     """The event's run log over REST (what was recorded, by whom)."""
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         answer = await client.get(
             f"/api/events/{EVENT}/log", headers={"Authorization": f"Bearer {server.tokens['host']}"}
         )
@@ -173,7 +173,7 @@ async def test_jump_list_follows_the_show_across_three_advances(browser, make_se
         await expect(current).to_have_text(SESSION_2)
         await expect(select).to_have_value("discussion-2")
 
-        async with httpx.AsyncClient(base_url=server.url) as client:  # another host moves the show
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:  # another host moves the show
             answer = await client.post(
                 f"/api/events/{EVENT}/advance",
                 json={"from": "session-2"},
@@ -201,7 +201,7 @@ async def test_readiness_and_timer_are_visible_without_scrolling(browser, make_s
             browser, server, "host", viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone
         )
         assert await host.locator("#attendance-card").count() == 1  # the test server runs attendance
-        async with httpx.AsyncClient(base_url=server.url) as client:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             answer = await client.post(
                 f"/api/events/{EVENT}/timers",
                 json={"segment": "session-1", "slot": 1},
@@ -283,7 +283,7 @@ async def test_countdown_follows_the_servers_clock_rate(browser, make_server):
     server = make_server(bangkok(14, 20))
     await server.start()
     try:
-        async with httpx.AsyncClient(base_url=server.url) as client:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             answer = await client.get(
                 f"/api/events/{EVENT}/state", headers={"Authorization": f"Bearer {server.tokens['viewer']}"}
             )

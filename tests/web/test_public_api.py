@@ -133,7 +133,7 @@ async def test_public_stream_sends_the_agenda_on_connect_and_after_each_change(m
     await server.start()
     try:
         async with (
-            httpx.AsyncClient(base_url=server.url) as client,
+            httpx.AsyncClient(base_url=server.url, timeout=30) as client,
             client.stream("GET", f"/api/public/events/{EVENT}/stream") as stream,
         ):
             assert stream.headers["content-type"].startswith("text/event-stream")

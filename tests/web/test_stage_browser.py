@@ -56,7 +56,7 @@ async def test_presenter_view_follows_a_respondent_timer_and_a_message(browser, 
         await expect(page.get_by_test_id("stage")).to_have_attribute("data-level", "ok")
 
         host = {"Authorization": f"Bearer {server.tokens['host']}"}
-        async with httpx.AsyncClient(base_url=server.url, headers=host) as api:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=host) as api:
             started = await api.post(f"/api/events/{EVENT}/timers", json={"segment": "session-1", "slot": 1})
             assert started.status_code == 201
             stage, digits, word = (page.get_by_test_id(t) for t in ("stage", "stage-digits", "stage-level"))
@@ -218,7 +218,7 @@ async def test_console_sends_a_preset_and_lists_connected_presenter_links(browse
         await copy.click()
         renewed = await organiser.evaluate("window.copied")
         assert "#token=sc_" in renewed and renewed != link
-        async with httpx.AsyncClient(base_url=server.url) as api:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as api:
             for url, status in ((link, 401), (renewed, 200)):
                 bearer = {"Authorization": f"Bearer {url.split('#token=', 1)[1]}"}
                 assert (await api.get(f"/api/events/{EVENT}/stage", headers=bearer)).status_code == status
@@ -237,7 +237,7 @@ async def test_a_stage_message_goes_at_the_next_segment_and_the_end_screen_stays
         await expect(segment).to_have_text("Session 1: Preparing for safe migration")
         message = page.get_by_test_id("stage-message")
         host = {"Authorization": f"Bearer {server.tokens['host']}"}
-        async with httpx.AsyncClient(base_url=server.url, headers=host) as api:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=host) as api:
             sent = await api.post(f"/api/events/{EVENT}/stage", json={"message": "Please wrap up"})
             assert sent.status_code == 201
             await expect(message).to_have_text("Please wrap up", timeout=2000)

@@ -23,7 +23,7 @@ ZOOM_WAIT = 15_000  # ms: the card reloads every 5 s; a webhook triggers no stat
 async def forward(server, case: Case, sent: int) -> int:
     """Post the emulated Zoom's new webhooks to the server, signed, as Zoom would; process the inbox."""
     events = list(case.emu.state.events)
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         for event in events[sent:]:
             body = body_of(event)
             answer = await client.post("/webhooks/zoom", content=body, headers=signed_headers(body, server.clock.now()))
