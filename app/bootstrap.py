@@ -89,6 +89,7 @@ async def started(
     freeze_loaded: bool = False,
     instance_id: str | None = None,
     wall: Callable[[], float] = time.time,
+    drafts: bool = False,
 ) -> AsyncIterator[Services]:
     """Migrate the database, build and start every part, restore every event and (when asked)
     arm the timer and run the delivery worker; stop them all on exit.
@@ -98,8 +99,13 @@ async def started(
 
     `run_timer`/`run_worker` False (the CLI, tests): nothing fires or sends unless asked. With
     both on a PostgreSQL database, this instance joins the others there and dispatches only while
-    it holds the lease."""
+    it holds the lease.
+
+    `drafts` (only `showcaller rehearse --drafts`; never `serve`) loads an event whose targets'
+    catalogs still have drafts and writes each draft marked as one: the catalog search every part
+    below gets says so, and the live one (drafts False) cannot read a draft at all."""
     clock = clock or SystemClock()
+    catalogs = settings.catalog_search(drafts=drafts)
     metrics = metrics or Metrics()
     instance_id = instance_id or new_instance_id()
     quarantined: dict[str, str] = {}  # filled by the engine at start-up; /readyz lists it
@@ -185,6 +191,7 @@ async def started(
             max_schedule_bytes=settings.max_schedule_bytes,
             freeze_loaded=freeze_loaded,
             inline_events=settings.startup_inline_events,
+            catalogs=catalogs,
         )
         writer = Writer(
             db,
@@ -242,11 +249,13 @@ async def started(
             dispatch=dispatch,
             stop_grace=settings.shutdown_grace_seconds,
             zoom=zoom_action,
+            catalogs=catalogs,
         )
         run = RunService(
             engine,
             undo_window=timedelta(seconds=settings.undo_window_seconds),
             forget_targets=lookups.forget_targets,
+            catalogs=catalogs,
         )
         action_links = ActionLinks(
             db, run, public_url=settings.public_url, lifetime=timedelta(minutes=settings.action_link_minutes)
@@ -307,7 +316,10 @@ async def started(
 
         # Uploads are parsed in warm child processes (started on the first upload), stopped at exit.
         schedule_parser = BoundedParser(
-            settings.schedule_parse_seconds, settings.schedule_parse_memory_mb, settings.schedule_parse_workers
+            settings.schedule_parse_seconds,
+            settings.schedule_parse_memory_mb,
+            settings.schedule_parse_workers,
+            catalogs=catalogs,
         )
         stack.callback(schedule_parser.close)
 
@@ -343,6 +355,7 @@ async def started(
             zoom_client_factory=zoom_clients,
             action_links=action_links,
             chat_clicks=chat_clicks,
+            catalogs=catalogs,
         )
 
 

@@ -33,6 +33,7 @@ from app.run.schedule_worker import BoundedParser
 from app.run.service import RunService
 from app.stage.presence import StagePresence
 from integrations.zoom import ZoomClient
+from schedules.i18n import CatalogSearch
 from schedules.model import Schedule
 
 
@@ -73,6 +74,9 @@ class Services:
     action_links: ActionLinks
     # Native buttons of targets in mode app: their callbacks (/chat/.../interactions) carried out once.
     chat_clicks: ChatClicks
+    # Where every reader of catalogs finds a locale's words: SHOWCALLER_CATALOGS, then the shipped
+    # catalogs; with drafts only in a rehearsal's preview (`showcaller rehearse --drafts`).
+    catalogs: CatalogSearch
 
     @property
     def role(self) -> InstanceRole:

@@ -17,7 +17,7 @@ from typing import Any
 
 from babel.messages.catalog import Catalog, Message
 
-from schedules.i18n import CATALOGS, Words, find_catalog, placeholders, read_catalog, translations
+from schedules.i18n import SHIPPED, Catalogs, Words, as_search, placeholders, read_catalog, translations
 from schedules.locales import Reader, language_of
 from schedules.model import CueKind, Schedule, Target
 
@@ -100,9 +100,9 @@ def check_catalog(catalog: Catalog, locale: str, path: Path | None, template: Ca
     return report
 
 
-def check_locale(locale: str, root: Path = CATALOGS, template: Catalog | None = None) -> CatalogReport:
-    """The report of `locale`'s catalog under `root` (no catalog: everything is missing)."""
-    path = find_catalog(locale, root)
+def check_locale(locale: str, catalogs: Catalogs = SHIPPED, template: Catalog | None = None) -> CatalogReport:
+    """The report of the catalog `catalogs` finds for `locale` (no catalog: everything is missing)."""
+    path = as_search(catalogs).find(locale)
     if path is None:
         report = CatalogReport(locale, None)
         if template is not None:
@@ -172,11 +172,15 @@ def needed_strings(schedule: Schedule, target: Target, reader: Reader) -> set[st
 FIELD_LABELS = ("Ends", "Starts", "Next", "Next starts", "Time up at", "its time")
 
 
-def untranslated_for(schedule: Schedule, target: Target, reader: Reader, root: Path = CATALOGS) -> dict[str, str]:
-    """The strings target `target` needs that its locale's catalog cannot write, each with why:
-    'missing' (no catalog, no entry, or an empty one) or 'draft' (fuzzy, never sent)."""
-    catalog = translations(reader.locale or "en", root)
-    path = find_catalog(reader.locale or "en", root)
+def untranslated_for(
+    schedule: Schedule, target: Target, reader: Reader, catalogs: Catalogs = SHIPPED
+) -> dict[str, str]:
+    """The strings target `target` needs that its locale's catalog cannot write on the day, each
+    with why: 'missing' (no catalog, no entry, or an empty one) or 'draft' (fuzzy, never sent live;
+    a search with drafts still counts them: they are what a preview marks)."""
+    search = as_search(catalogs).live()
+    catalog = translations(reader.locale or "en", search)
+    path = search.find(reader.locale or "en")
     drafts: set[str] = set()
     if path is not None:
         drafts = {_ids(m)[0] for m in read_catalog(path, reader.locale) if m.id and m.fuzzy}

@@ -5,7 +5,12 @@ Jinja templates with `pybabel extract` (babel.cfg at the repository root; `showc
 wraps the steps). No `.mo` is committed: a catalog is compiled in memory the first time it is used
 (Babel's `read_po` then `write_mo`), so the `.po` reviewed in a pull request is the only source and
 no stale binary can ship. Drafts never reach a live channel: `#, fuzzy` entries are left out of the
-compiled catalog (a fuzzy entry reads as missing), and `showcaller locale check` counts them.
+compiled catalog (a fuzzy entry reads as missing), and `showcaller locale check` counts them. Only a
+rehearsal's preview (`showcaller rehearse --drafts`) compiles them in, each marked `[DRAFT] `.
+
+Catalogs are looked up in a `CatalogSearch`: the organiser's folder (SHOWCALLER_CATALOGS) before the
+shipped one, and whether drafts may be read. It is passed as a value to every reader, never kept in
+a global, so the compiled catalogs (cached per search) of a preview and of a live service never mix.
 
 Messages use named `{placeholders}` (str.format), so a translation may reorder them; `Words._`
 formats, `Words.n_` picks the plural form the catalog's Plural-Forms gives.
@@ -17,7 +22,7 @@ import gettext
 import io
 import string
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,29 +59,90 @@ def available(root: Path = CATALOGS) -> list[str]:
 
 
 def find_catalog(locale: str, root: Path = CATALOGS) -> Path | None:
-    """The catalog that serves `locale`: its own, else its language's (pt_BR falls back to pt)."""
-    for candidate in (locale, language_of(locale)):
-        path = po_path(candidate, root)
-        if path.exists():
-            return path
-    return None
+    """The catalog that serves `locale` under `root`: its own, else its language's (pt_BR falls back to pt)."""
+    return CatalogSearch((root,)).find(locale)
 
 
-def compile_catalog(catalog: Catalog) -> gettext.GNUTranslations:
-    """`catalog` compiled in memory, its fuzzy entries left out (they read as missing)."""
+# A rehearsal's preview marks what nobody reviewed yet, so nobody takes it for the real thing. Not in
+# the catalogs: it says the words are not (yet) the translation.
+DRAFT_MARK = "[DRAFT] "
+DRAFT_ENGLISH_MARK = "[DRAFT: English] "
+
+
+@dataclass(frozen=True)
+class CatalogSearch:
+    """Where catalogs are read, in order (the first folder with a locale's catalog wins), and
+    whether drafts may be read (only a rehearsal's preview: `showcaller rehearse --drafts`)."""
+
+    roots: tuple[Path, ...] = (CATALOGS,)
+    drafts: bool = False
+
+    @classmethod
+    def of(cls, organiser: Path | None = None, *, drafts: bool = False) -> CatalogSearch:
+        """The organiser's folder (when given) before the shipped catalogs."""
+        roots = (organiser, CATALOGS) if organiser is not None and organiser != CATALOGS else (CATALOGS,)
+        return cls(roots, drafts)
+
+    def live(self) -> CatalogSearch:
+        """The same folders, drafts left out: what a live channel may be sent."""
+        return replace(self, drafts=False)
+
+    def find(self, locale: str) -> Path | None:
+        """The catalog that serves `locale`: its own in any folder, else its language's."""
+        for candidate in (locale, language_of(locale)):
+            for root in self.roots:
+                path = po_path(candidate, root)
+                if path.exists():
+                    return path
+        return None
+
+    def available(self) -> list[str]:
+        """Locales with a catalog in any of the folders, sorted."""
+        return sorted({code for root in self.roots for code in available(root)})
+
+
+SHIPPED = CatalogSearch()
+Catalogs = CatalogSearch | Path  # a bare folder is a search of that folder alone
+
+
+def as_search(catalogs: Catalogs) -> CatalogSearch:
+    """`catalogs` as a search (a bare folder: that folder alone, no drafts)."""
+    return catalogs if isinstance(catalogs, CatalogSearch) else CatalogSearch((catalogs,))
+
+
+def compile_catalog(catalog: Catalog, drafts: bool = False) -> gettext.GNUTranslations:
+    """`catalog` compiled in memory, its fuzzy entries left out (they read as missing); with
+    `drafts` (a rehearsal's preview only), put in with their text prefixed by DRAFT_MARK."""
+    if drafts:
+        for message in catalog:
+            if message.id and message.fuzzy and _filled(message.string):
+                message.string = (
+                    tuple(DRAFT_MARK + str(s) for s in message.string)
+                    if isinstance(message.string, tuple | list)
+                    else DRAFT_MARK + str(message.string)
+                )
     buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
+    write_mo(buffer, catalog, use_fuzzy=drafts)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 
 
+def _filled(string: object) -> bool:
+    return all(string) if isinstance(string, tuple | list) else bool(string)
+
+
 @lru_cache(maxsize=64)
-def translations(locale: str, root: Path = CATALOGS) -> gettext.NullTranslations:
-    """The compiled catalog for `locale`; English (the msgids themselves) when there is none."""
+def _compiled(locale: str, search: CatalogSearch) -> gettext.NullTranslations:
     if language_of(locale) == "en":
         return gettext.NullTranslations()
-    path = find_catalog(locale, root)
-    return compile_catalog(read_catalog(path, locale)) if path else gettext.NullTranslations()
+    path = search.find(locale)
+    return compile_catalog(read_catalog(path, locale), search.drafts) if path else gettext.NullTranslations()
+
+
+def translations(locale: str, catalogs: Catalogs = SHIPPED) -> gettext.NullTranslations:
+    """The compiled catalog for `locale` (cached per search: a preview's drafts never reach a live
+    search's catalog); English (the msgids themselves) when there is none."""
+    return _compiled(locale, as_search(catalogs))
 
 
 def placeholders(text: str) -> set[str]:
@@ -95,20 +161,26 @@ class Words:
     catalog: gettext.NullTranslations = field(default_factory=gettext.NullTranslations, compare=False)
     # Called with each msgid the catalog does not have (a missing translation is never silent).
     on_missing: Callable[[str], None] | None = field(default=None, compare=False)
+    # Put before the English of a missing string (a rehearsal's preview of drafts: DRAFT_ENGLISH_MARK).
+    missing_mark: str = ""
 
     def _(self, message: str, /, **values: object) -> str:
         """`message` in this reader's language, with `values` filled in."""
         text = self.catalog.gettext(message)
-        if text is message and not self.reader.english and self.on_missing is not None:
-            self.on_missing(message)
+        if text is message and not self.reader.english:
+            if self.on_missing is not None:
+                self.on_missing(message)
+            text = self.missing_mark + text
         return text.format(**values) if values else text
 
     def n_(self, singular: str, plural: str, n: float, /, **values: object) -> str:
         """The singular or plural form for the number `n`, with `values` filled in."""
         whole = int(n) if float(n).is_integer() else 2  # a fraction reads as a plural
         text = self.catalog.ngettext(singular, plural, whole)
-        if text in (singular, plural) and not self.reader.english and self.on_missing is not None:
-            self.on_missing(singular)
+        if text in (singular, plural) and not self.reader.english:
+            if self.on_missing is not None:
+                self.on_missing(singular)
+            text = self.missing_mark + text
         return text.format(**values)
 
     def number(self, value: float) -> str:
@@ -116,11 +188,14 @@ class Words:
         return self.reader.number(value)
 
 
-def words_for(reader: Reader, root: Path = CATALOGS, on_missing: Callable[[str], None] | None = None) -> Words:
-    """The words for `reader` from the catalogs under `root`."""
+def words_for(reader: Reader, catalogs: Catalogs = SHIPPED, on_missing: Callable[[str], None] | None = None) -> Words:
+    """The words for `reader` from the catalogs `catalogs` finds (a search with drafts: each draft
+    marked DRAFT_MARK, each missing string's English DRAFT_ENGLISH_MARK)."""
     if reader.english:
         return Words(reader)
-    return Words(reader, translations(reader.locale or "en", root), on_missing)
+    search = as_search(catalogs)
+    mark = DRAFT_ENGLISH_MARK if search.drafts else ""
+    return Words(reader, translations(reader.locale or "en", search), on_missing, mark)
 
 
 ENGLISH_WORDS = Words()

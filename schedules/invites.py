@@ -16,7 +16,7 @@ from icalendar import Event as VEvent
 
 from schedules.audience import person_reader
 from schedules.cue_words import event_title, segment_title
-from schedules.i18n import N_, Words, words_for
+from schedules.i18n import N_, SHIPPED, Catalogs, Words, words_for
 from schedules.messages_cues import people_line, person_line
 from schedules.model import Person, Role, Schedule
 from schedules.plan import SegmentTiming
@@ -143,9 +143,10 @@ ROLE_NAMES = {
 }
 
 
-def person_words(schedule: Schedule, person: Person) -> Words:
-    """The words of `person`'s invite and run sheet: their locale, else the event's (English when neither)."""
-    return words_for(person_reader(schedule, person))
+def person_words(schedule: Schedule, person: Person, catalogs: Catalogs = SHIPPED) -> Words:
+    """The words of `person`'s invite and run sheet: their locale, else the event's (English when
+    neither), from the catalogs `catalogs` finds."""
+    return words_for(person_reader(schedule, person), catalogs)
 
 
 def role_name(w: Words, role: Role) -> str:
@@ -186,10 +187,10 @@ def _times(moment: datetime, zones: list[str], w: Words | None = None) -> str:
     return " / ".join(parts)
 
 
-def invite_text(schedule: Schedule, part: InvitePart) -> str:
+def invite_text(schedule: Schedule, part: InvitePart, catalogs: Catalogs = SHIPPED) -> str:
     """The invite's description in the person's locale: call time, each slot, who introduces them,
     links, the time zones. English (no locale anywhere) reads exactly as it always did."""
-    w = person_words(schedule, part.person)
+    w = person_words(schedule, part.person, catalogs)
     zones = list(dict.fromkeys([part.zone, schedule.event.timezone]))
     lines = [w._("Please join at {time}.", time=_times(part.call, zones, w))]
     for slot in part.slots:
@@ -219,14 +220,16 @@ def invite_text(schedule: Schedule, part: InvitePart) -> str:
     return "\n".join(lines)
 
 
-def invite_summary(schedule: Schedule, part: InvitePart) -> str:
+def invite_summary(schedule: Schedule, part: InvitePart, catalogs: Catalogs = SHIPPED) -> str:
     """The invite's SUMMARY: 'Mekong Dialogue: speaker, respondent 2 (Lao PDR)', in the person's locale."""
-    w = person_words(schedule, part.person)
+    w = person_words(schedule, part.person, catalogs)
     roles = ", ".join(dict.fromkeys(_role_text(s, w) for s in part.slots))
     return w._("{event}: {roles}", event=event_title(w, schedule), roles=roles)
 
 
-def invite_ics(schedule: Schedule, part: InvitePart, sequence: int, stamp: datetime) -> bytes:
+def invite_ics(
+    schedule: Schedule, part: InvitePart, sequence: int, stamp: datetime, catalogs: Catalogs = SHIPPED
+) -> bytes:
     """A METHOD:REQUEST calendar with the person's one event (times in their zone, with its VTIMEZONE).
 
     A time in the repeated hour of a fall-back night is written in UTC instead (see `in_zone_or_utc`).
@@ -245,8 +248,8 @@ def invite_ics(schedule: Schedule, part: InvitePart, sequence: int, stamp: datet
     item.add("dtstamp", stamp.astimezone(UTC))
     item.add("dtstart", start)
     item.add("dtend", end)
-    item.add("summary", invite_summary(schedule, part))
-    item.add("description", invite_text(schedule, part))
+    item.add("summary", invite_summary(schedule, part, catalogs))
+    item.add("description", invite_text(schedule, part, catalogs))
     if part.join:
         item.add("location", part.join.url)
         item.add("url", part.join.url)

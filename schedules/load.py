@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path as FsPath
 from typing import Any
 
 from pydantic import ValidationError
 
-from schedules.i18n import CATALOGS
+from schedules.i18n import SHIPPED, Catalogs
 from schedules.limits import SOURCE, fit, too_long
 from schedules.model import UNION_TAGS, Schedule
 from schedules.problems import Path, Problem, ScheduleError
-from schedules.rules import check_rules
+from schedules.rules import catalog_warnings, check_rules
 from schedules.source import MAX_BYTES, Marks, locate, parse_yaml, too_large
 
 __all__ = ["MAX_BYTES", "Marks", "load_file", "load_text", "locate", "parse_yaml"]
@@ -41,9 +41,16 @@ def check_source(file: str) -> None:
         raise ScheduleError(shown, [Problem(1, 1, (), f"the file's name {problem}", fix, shown)])
 
 
-def load_text(text: str, file: str = "<schedule>", max_bytes: int = MAX_BYTES, catalogs: FsPath = CATALOGS) -> Schedule:
+def load_text(
+    text: str,
+    file: str = "<schedule>",
+    max_bytes: int = MAX_BYTES,
+    catalogs: Catalogs = SHIPPED,
+    on_warning: Callable[[Problem], None] | None = None,
+) -> Schedule:
     """Parse and fully validate schedule text; raise ScheduleError listing every problem. A target
-    in another locale must find every string it needs translated and reviewed in `catalogs`."""
+    in another locale must find every string it needs translated and reviewed in `catalogs`; a
+    search with drafts (a rehearsal's preview) lets them through, each told to `on_warning`."""
     data, marks = parse_yaml(text, file, max_bytes)
     if not isinstance(data, dict):
         raise ScheduleError(file, [Problem(1, 1, (), "the top level must be a mapping", "start with `event:`", file)])
@@ -58,6 +65,10 @@ def load_text(text: str, file: str = "<schedule>", max_bytes: int = MAX_BYTES, c
     problems = _rule_problems(schedule, marks, file, catalogs=catalogs)
     if problems:
         raise ScheduleError(file, problems)
+    if on_warning is not None:
+        for path, message, fix in catalog_warnings(schedule, catalogs):
+            line, col = locate(marks, path)
+            on_warning(Problem(line, col, path, message, fix, file))
     return schedule
 
 
@@ -159,7 +170,7 @@ def _rule_problems(
     file: str,
     skip: Sequence[Path] = (),
     index_map: dict | None = None,
-    catalogs: FsPath = CATALOGS,
+    catalogs: Catalogs = SHIPPED,
 ) -> list[Problem]:
     problems = []
     for path, message, fix in check_rules(schedule, catalogs):
@@ -171,7 +182,7 @@ def _rule_problems(
     return problems
 
 
-def load_file(path: str | FsPath, max_bytes: int = MAX_BYTES, catalogs: FsPath = CATALOGS) -> Schedule:
+def load_file(path: str | FsPath, max_bytes: int = MAX_BYTES, catalogs: Catalogs = SHIPPED) -> Schedule:
     """Read and validate a schedule file from disk (never more than `max_bytes` of it)."""
     file = str(path)
     try:

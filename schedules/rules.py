@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path as FilePath
 from typing import Any
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 from schedules.clock import change_between, read_local, utc_label, utc_offset, wall
 from schedules.durations import combine_local, format_clock, format_duration
-from schedules.i18n import CATALOGS
+from schedules.i18n import SHIPPED, Catalogs, as_search
 from schedules.locales import has_native_digits, locale_id
 from schedules.model import MAX_CALL_BEFORE, Role, Schedule, Target, ZoomSettings
 from schedules.problems import Path
@@ -38,9 +37,10 @@ def is_email(value: str) -> bool:
     return True
 
 
-def check_rules(schedule: Schedule, catalogs: FilePath = CATALOGS) -> list[Finding]:
+def check_rules(schedule: Schedule, catalogs: Catalogs = SHIPPED) -> list[Finding]:
     """Every cross-field problem in a schedule that already passed the model (a target in another
-    locale is checked against the catalogs in `catalogs`)."""
+    locale is checked against the catalogs `catalogs` finds; a search with drafts, a rehearsal's
+    preview, lets drafts and missing strings through: `catalog_warnings` names them)."""
     findings = [
         *_duplicates(schedule),
         *_references(schedule),
@@ -581,29 +581,67 @@ def _locales(schedule: Schedule) -> Iterator[Finding]:
                 )
 
 
-def _catalogs(schedule: Schedule, root: FilePath) -> Iterator[Finding]:
-    """Drafts never reach a live channel: a target whose locale's catalog lacks (or has only as a
-    fuzzy draft) a string this event would send it is refused, naming the strings; so is a
-    reminder without a message in the locale of a target it goes to."""
-    from schedules.audience import target_reader, translated
+def _lacking(schedule: Schedule, catalogs: Catalogs) -> Iterator[tuple[Path, Target, str, dict[str, str]]]:
+    """Each target in another locale whose catalog cannot write (on the day) a string this event
+    would send it: where its locale is set, the target, the locale and the strings with why."""
+    from schedules.audience import target_reader
     from schedules.catalog_check import untranslated_for
-    from schedules.model import CueKind
-    from schedules.timeline import targets_for
 
     for i, target in enumerate(schedule.targets):
         reader = target_reader(schedule, target)
         if reader.english:
             continue
         where: Path = ("targets", i, "locale") if target.locale else ("event", "language")
-        lacking = untranslated_for(schedule, target, reader, root)
+        lacking = untranslated_for(schedule, target, reader, catalogs)
         if lacking:
-            shown = "; ".join(f"{msgid!r} ({why})" for msgid, why in list(lacking.items())[:6])
-            more = f" and {len(lacking) - 6} more" if len(lacking) > 6 else ""
+            yield where, target, reader.locale or "", lacking
+
+
+def _named(lacking: dict[str, str]) -> str:
+    shown = "; ".join(f"{msgid!r} ({why})" for msgid, why in list(lacking.items())[:6])
+    return shown + (f" and {len(lacking) - 6} more" if len(lacking) > 6 else "")
+
+
+def catalog_warnings(schedule: Schedule, catalogs: Catalogs) -> list[Finding]:
+    """What a rehearsal's preview of drafts lets through, per target (none without drafts: there
+    `check_rules` refuses them). Each draft is written marked `[DRAFT] `, each missing string in
+    English marked `[DRAFT: English] `."""
+    if not as_search(catalogs).drafts:
+        return []
+    return [
+        (
+            where,
+            f"target '{target.id}' is sent {len(lacking)} string(s) the {locale} catalog cannot write on the day, "
+            f"marked as drafts in this rehearsal: {_named(lacking)}",
+            f"translate and review them before the event (`showcaller locale check {locale}` lists them all); "
+            "`serve` refuses this file until then",
+        )
+        for where, target, locale, lacking in _lacking(schedule, catalogs)
+    ]
+
+
+def _catalogs(schedule: Schedule, catalogs: Catalogs) -> Iterator[Finding]:
+    """Drafts never reach a live channel: a target whose locale's catalog lacks (or has only as a
+    fuzzy draft) a string this event would send it is refused, naming the strings (unless the
+    search allows drafts: a rehearsal's preview, warned by `catalog_warnings`); so is a reminder
+    without a message in the locale of a target it goes to."""
+    from schedules.audience import target_reader, translated
+    from schedules.model import CueKind
+    from schedules.timeline import targets_for
+
+    found = [] if as_search(catalogs).drafts else _lacking(schedule, catalogs)
+    refused = {id(t): (where, locale, strings) for where, t, locale, strings in found}
+    for target in schedule.targets:
+        reader = target_reader(schedule, target)
+        if reader.english:
+            continue
+        if id(target) in refused:
+            where, locale, lacking = refused[id(target)]
             yield (
                 where,
-                f"target '{target.id}' would be sent {len(lacking)} string(s) the {reader.locale} catalog "
-                f"cannot write (a draft is never sent): {shown}{more}",
-                f"translate and review them (`showcaller locale check {reader.locale}` lists them all), "
+                f"target '{target.id}' would be sent {len(lacking)} string(s) the {locale} catalog "
+                f"cannot write (a draft is never sent): {_named(lacking)}",
+                f"translate and review them (`showcaller locale check {locale}` lists them all), "
                 "or remove this target's locale",
             )
         for j, spec in enumerate(schedule.cues):

@@ -67,7 +67,7 @@ async def get_pack(
 ):
     """Summary, attendance, the agenda as it ran, audience breakdowns, timers and notes (see README)."""
     try:
-        words = reports.pack_words(runtime.schedule(event_id), lang)
+        words = reports.pack_words(runtime.schedule(event_id), lang, runtime.catalogs)
     except ValueError as exc:
         raise Invalid(f"lang: {exc}") from None
     pack = await reports.pack_from_db(

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from app.cli import app
-from app.cli.output import INVALID, console, errors
+from app.cli.output import INVALID, catalog_search, console, errors
 from app.core.config import get_settings
 
 events_app = typer.Typer(
@@ -54,6 +54,7 @@ def repair(
                 str(file) if file else None,
                 datetime.now(UTC),
                 drop_unreadable=drop_unreadable_actions,
+                catalogs=catalog_search(),
             )
 
     try:

@@ -23,14 +23,20 @@ KEYWORDS = ("n_:1,2", "N_")
 
 CatalogDir = Annotated[
     Path | None,
+    typer.Option("--dir", help="the catalogs' folder (default: SHOWCALLER_CATALOGS, else the product's)"),
+]
+TemplateDir = Annotated[
+    Path | None,
     typer.Option("--dir", help="the catalogs' folder (default: the product's, schedules/catalogs)"),
 ]
 
 
 def _root(folder: Path | None) -> Path:
+    """`--dir`, else the organiser's folder (SHOWCALLER_CATALOGS), else the product's."""
+    from app.core.config import get_settings
     from schedules.i18n import CATALOGS
 
-    return folder or CATALOGS
+    return folder or get_settings().catalogs or CATALOGS
 
 
 def extract_template(output: Path) -> None:
@@ -45,14 +51,14 @@ def extract_template(output: Path) -> None:
 
 @locale_app.command("extract")
 def extract(
-    folder: CatalogDir = None,
+    folder: TemplateDir = None,
     update: Annotated[bool, typer.Option(help="also bring each locale's catalog up to date")] = True,
 ) -> None:
     """Extract every string Showcaller writes to people into showcaller.pot, and update each
     catalog: new strings arrive empty, changed ones as fuzzy drafts (never sent until reviewed)."""
-    from schedules.i18n import TEMPLATE, available, po_path
+    from schedules.i18n import CATALOGS, TEMPLATE, available, po_path
 
-    root = _root(folder)
+    root = folder or CATALOGS  # the product's template, whatever SHOWCALLER_CATALOGS says
     template = root / TEMPLATE.name
     extract_template(template)
     console.print(f"wrote {template}", markup=False)
@@ -111,22 +117,27 @@ def check(
     folder: CatalogDir = None,
 ) -> None:
     """Count fuzzy (drafts), missing and placeholder-mismatched entries per locale, and Zawgyi-encoded
-    Burmese; exit 1 when any locale has one (a draft is never sent, so it must not be on the day)."""
+    Burmese; exit 1 when any locale has one (a draft is never sent, so it must not be on the day).
+    Without --dir, the catalog checked is the one the service uses: SHOWCALLER_CATALOGS's, else the
+    product's."""
+    from app.core.config import get_settings
     from schedules.catalog_check import check_locale
-    from schedules.i18n import TEMPLATE, available, read_catalog
+    from schedules.i18n import TEMPLATE, CatalogSearch, read_catalog
     from schedules.locales import locale_id
 
     root = _root(folder)
+    search = CatalogSearch((folder,)) if folder else get_settings().catalog_search()
     template_path = root / TEMPLATE.name if (root / TEMPLATE.name).exists() else TEMPLATE
     template = read_catalog(template_path)
-    locales = [locale_id(locale)] if locale else [x for x in available(root) if x != "en"]
+    locales = [locale_id(locale)] if locale else [x for x in search.available() if x != "en"]
+    shown = ", ".join(str(r) for r in search.roots)
     if not locales:
-        errors.print(f"no catalogs in {root}; start one with `showcaller locale init LOCALE`", markup=False)
+        errors.print(f"no catalogs in {shown}; start one with `showcaller locale init LOCALE`", markup=False)
         raise typer.Exit(1)
     failed = False
     for code in locales:
-        report = check_locale(code, root, template)
-        where = report.path or f"no catalog for {code} in {root}"
+        report = check_locale(code, search, template)
+        where = report.path or f"no catalog for {code} in {shown}"
         console.print(
             f"{code}: {report.total} entries, {len(report.fuzzy)} fuzzy, {len(report.missing)} missing, "
             f"{len(report.mismatched)} placeholder mismatches"

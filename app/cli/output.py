@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from schedules.i18n import CatalogSearch
     from schedules.model import Schedule
 
 console = Console(highlight=False, soft_wrap=True)
@@ -28,6 +29,21 @@ def max_schedule_bytes() -> int:
         return get_settings().max_schedule_bytes
     except ValidationError:
         return MAX_BYTES  # validate must still work; commands that need the settings report them
+
+
+def catalog_search() -> CatalogSearch:
+    """Where a target's locale finds its catalog: SHOWCALLER_CATALOGS, then the shipped catalogs
+    (only those when the settings themselves are invalid, as for the size limit). Never drafts:
+    only `showcaller rehearse --drafts` reads those."""
+    from pydantic import ValidationError
+
+    from app.core.config import get_settings
+    from schedules.i18n import SHIPPED
+
+    try:
+        return get_settings().catalog_search()
+    except ValidationError:
+        return SHIPPED
 
 
 def require_file(path: str | Path) -> None:
@@ -51,8 +67,9 @@ def require_file(path: str | Path) -> None:
         ) from None
 
 
-def load_or_exit(path: str) -> Schedule:
-    """Load a schedule or print every problem and exit with status 2 (3 if the file is missing)."""
+def load_or_exit(path: str, catalogs: CatalogSearch | None = None) -> Schedule:
+    """Load a schedule or print every problem and exit with status 2 (3 if the file is missing);
+    a target's locale finds its catalog with `catalogs` (default: `catalog_search()`, no drafts)."""
     # Imported here: the remote commands use this module but never read a schedule, and the schedule
     # model (pydantic) is a third of a remote command's start-up.
     from schedules.load import load_file
@@ -60,7 +77,7 @@ def load_or_exit(path: str) -> Schedule:
 
     require_file(path)
     try:
-        return load_file(path, max_schedule_bytes())
+        return load_file(path, max_schedule_bytes(), catalogs or catalog_search())
     except ScheduleError as exc:
         for line in exc.render().splitlines():
             errors.print(line, markup=False)

@@ -98,7 +98,7 @@ def report(
     if internal and fmt is PackFormat.pdf:
         raise Failure("--internal has no pdf format. Fix: use --format html, json or csv", ExitCode.INVALID)
     try:
-        words = pack_words(schedule, locale)
+        words = pack_words(schedule, locale, get_settings().catalog_search())
     except ValueError as exc:
         raise Failure(f"--locale: {exc}", ExitCode.INVALID) from None
     url = normalise_url(database_url or get_settings().database_url)

@@ -399,15 +399,24 @@ def rehearse(
     chat_click: Annotated[
         bool, typer.Option(help="add a Slack app card (local fake) and press its Next, as a producer would")
     ] = False,
+    drafts: Annotated[
+        bool,
+        typer.Option(
+            "--drafts",
+            help="preview catalogs still in draft: each draft marked [DRAFT], a missing string [DRAFT: English] "
+            "(serve refuses them)",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole agenda at N times speed against the sandbox Zoom and local receivers."""
     import logging
     import math
 
+    from app.core.config import get_settings
     from app.rehearsal.rehearse import Summary
     from app.rehearsal.rehearse import rehearse as run
 
-    load_or_exit(str(file))
+    load_or_exit(str(file), get_settings().catalog_search(drafts=drafts))
     if speed <= 0 or speed > 3600:
         errors.print("--speed must be between 0 and 3600")
         raise typer.Exit(INVALID)
@@ -449,6 +458,7 @@ def rehearse(
                 on_done=done,
                 pack_to=pack,
                 chat_click=chat_click,
+                drafts=drafts,
             )
         )
     except KeyboardInterrupt:
@@ -503,12 +513,16 @@ def demo(
     keep_open: Annotated[bool, typer.Option(help="keep the console up after the end, until Ctrl-C")] = True,
     messages: Annotated[bool, typer.Option(help="print every received message in full")] = False,
     database_url: Annotated[str | None, typer.Option(help="default: sqlite:///showcaller-rehearsal.db")] = None,
+    drafts: Annotated[
+        bool, typer.Option("--drafts", help="preview catalogs still in draft, marked [DRAFT] (as rehearse --drafts)")
+    ] = False,
 ) -> None:
     """The quick-start demo: validate and plan the schedule, rehearse it at high speed, write the pack."""
     from app.cli.schedule_cmds import _print_tables
+    from app.core.config import get_settings
     from schedules.timeline import build_timeline
 
-    schedule = load_or_exit(str(file))
+    schedule = load_or_exit(str(file), get_settings().catalog_search(drafts=drafts))
     console.print(f"{file}: valid. Its agenda:", markup=False)
     # The agenda only: each cue appears in the transcript as it fires.
     _print_tables(schedule, build_timeline(schedule), schedule.event.timezone, cues_table=False)
@@ -524,6 +538,7 @@ def demo(
         database_url=database_url,
         pack=Path("rehearsal-report"),
         chat_click=True,
+        drafts=drafts,
     )
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from app.cli import app
-from app.cli.output import console, errors
+from app.cli.output import catalog_search, console, errors
 from app.cli.remote_cmds import _act, _split, remote
 from app.core.failures import ExitCode, Failure
 
@@ -48,7 +48,7 @@ def export(event_id: Annotated[str, typer.Argument(help="the event id")], output
     if row is None:
         errors.print(f"no event '{event_id}' is stored. Fix: `showcaller load FILE` first", markup=False)
         raise typer.Exit(NOT_FOUND)
-    schedule = load_text(row.schedule_text, row.source)
+    schedule = load_text(row.schedule_text, row.source, catalogs=catalog_search())
     _write(export_yaml(schedule, actions, f"Exported from {row.source}."), output)
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from app.cli import app
-from app.cli.output import INVALID, console, errors, load_or_exit, max_schedule_bytes, write_bytes
+from app.cli.output import INVALID, catalog_search, console, errors, load_or_exit, max_schedule_bytes, write_bytes
 from app.views.schedule import panelists_json, plan_json, segment_people
 from schedules.clock import change_between, describe_change, utc_label, wall
 from schedules.durations import format_duration
@@ -35,10 +35,10 @@ class PlanFormat(StrEnum):
 @app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="schedule files to check")]) -> None:
     """Check schedule files; print every problem with file, line, field and fix. Exit 2 if any is invalid."""
-    bad, limit = 0, max_schedule_bytes()
+    bad, limit, catalogs = 0, max_schedule_bytes(), catalog_search()
     for path in files:
         try:
-            schedule = load_file(path, limit)
+            schedule = load_file(path, limit, catalogs)
         except ScheduleError as exc:
             bad += 1
             for line in exc.render().splitlines():

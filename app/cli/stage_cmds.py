@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from app.cli import app
-from app.cli.output import console, errors, load_or_exit
+from app.cli.output import catalog_search, console, errors, load_or_exit
 from app.cli.run_cmds import _with_runtime
 from app.core.public_url import LOCAL_URL, PublicUrlMissing, required
 
@@ -158,7 +158,7 @@ def runsheet(
     schedule = load_or_exit(str(file))
     target = out or Path(f"{person}-runsheet.{format}")
     try:
-        html = runsheet_html(schedule, person)
+        html = runsheet_html(schedule, person, catalog_search())
         if format == "pdf":
             print_pdf(html, target, get_settings().chromium)
         else:

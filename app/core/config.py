@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from schedules.i18n import CatalogSearch
 
 PLACEHOLDERS = {"changethis", "change-me", "secret", "xxx"}
 
@@ -95,6 +99,11 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR or CRITICAL (any case)")
     chromium: str = Field("chromium", description="the Chromium that prints run sheets as PDF (name or path)")
+    # Outside the installed package, so a pip-installed or containerised service takes an organiser's
+    # Thai catalog without anyone editing site-packages (docs/localisation.md).
+    catalogs: Path | None = Field(
+        None, description="a folder of the organiser's translation catalogs, read before the shipped ones"
+    )
     server: str | None = Field(None, description="the service the remote commands talk to (showcaller --server)")
     token: SecretStr | None = Field(None, description="the API token the remote commands send (--token)")
 
@@ -105,6 +114,21 @@ class Settings(BaseSettings):
         if value.upper() not in LOG_LEVELS:
             raise ValueError(f"not a log level; use one of {', '.join(LOG_LEVELS)}")
         return value
+
+    @field_validator("catalogs")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        # It may not exist yet (`showcaller locale init th` creates it), but a file is a mistake.
+        if value is not None and value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder of catalogs (<locale>/LC_MESSAGES/showcaller.po)")
+        return value
+
+    def catalog_search(self, drafts: bool = False) -> CatalogSearch:
+        """Where catalogs are read: the organiser's folder first, then the shipped ones; `drafts`
+        only for a rehearsal's preview."""
+        from schedules.i18n import CatalogSearch  # Babel, only when catalogs are read
+
+        return CatalogSearch.of(self.catalogs, drafts=drafts)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets(self) -> Settings:

@@ -29,6 +29,7 @@ from app.core.errors import EventLoading, UnknownEvent
 from app.engine.clock import Clock
 from app.store import events_repo, outbox_repo
 from schedules.adjustments import Adjustment
+from schedules.i18n import SHIPPED, CatalogSearch
 from schedules.load import MAX_BYTES, load_text
 from schedules.model import Schedule
 from schedules.problems import ScheduleError
@@ -153,6 +154,7 @@ class EventCache:
         max_schedule_bytes: int = MAX_BYTES,
         freeze_loaded: bool = False,
         inline_events: int = 10,
+        catalogs: CatalogSearch = SHIPPED,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -166,6 +168,8 @@ class EventCache:
         # Shared with Services.quarantined; their cues are neither fired nor re-planned.
         self.quarantined: dict[str, str] = quarantined if quarantined is not None else {}
         self.max_schedule_bytes = max_schedule_bytes
+        # Where a target's locale finds its catalog when a schedule is loaded (drafts: a rehearsal's preview).
+        self.catalogs = catalogs
         # Move loaded schedules and timelines out of the cyclic collector's reach once they are
         # loaded (`serve` sets it; see freeze). Off by default: tests build many engines in one process.
         self.freeze_loaded = freeze_loaded
@@ -313,7 +317,7 @@ class EventCache:
                 log_rows = await events_repo.load_log(conn, event_id) if row is not None else []
             if row is None:  # removed since the list was read
                 return
-            schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes)
+            schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes, self.catalogs)
             item = Loaded(
                 schedule,
                 [a for a, _ in log_rows],
@@ -426,7 +430,7 @@ class EventCache:
                 if item is not None and item.schedule_hash == row.schedule_hash:
                     schedule = item.schedule  # only the run log changed: no need to parse again
                 else:
-                    schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes)
+                    schedule = load_text(row.schedule_text, row.source, self.max_schedule_bytes, self.catalogs)
             except Exception as exc:  # as at start-up: a bad stored schedule stops only its own event
                 if event_id not in self.quarantined:
                     self.quarantine(event_id, exc)

@@ -38,7 +38,7 @@ from integrations.notifiers.outcome import DeliveryOutcome, DeliveryResult
 from integrations.notifiers.pacing import SlackPacer
 from integrations.notifiers.sender import send
 from schedules.audience import target_reader
-from schedules.i18n import Words, words_for
+from schedules.i18n import SHIPPED, CatalogSearch, Words, words_for
 from schedules.model import Schedule
 from schedules.zoom_actions import ZOOM_TARGET
 
@@ -131,6 +131,9 @@ class DeliveryWorker:
     # The sender of the @zoom pseudo-target (schedules/zoom_actions.py): (event id, schedule, cue row)
     # -> the outcome of doing the cue's Zoom action (app/zoom/actions.py). None: those deliveries park.
     zoom: Callable[[str, Schedule, Any], Awaitable[DeliveryOutcome]] | None = None
+    # Where each target's words come from: the organiser's catalogs, then the shipped ones; drafts
+    # only in a rehearsal's preview (bootstrap.started(drafts=True)), each marked as a draft.
+    catalogs: CatalogSearch = SHIPPED
     _kick: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _direct: set[asyncio.Task] = field(default_factory=set)
@@ -377,7 +380,7 @@ class DeliveryWorker:
         schedule = self.schedules(row.event_id)
         buttons = await self._buttons(row)
         spec = next((t for t in schedule.targets if t.id == row.target_id), None)
-        words = _words(schedule, spec, row.target_id)
+        words = _words(schedule, spec, row.target_id, self.catalogs)
         notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id), buttons, words)  # type: ignore[union-attr]  # target is set when problem is empty
         template = spec.template if spec is not None else None
         # Signatures and Retry-After dates are about real time, even in a rehearsal's fast clock.
@@ -439,7 +442,7 @@ class DeliveryWorker:
         return False
 
 
-def _words(schedule: Schedule, spec: Any, target_id: str) -> Words:
+def _words(schedule: Schedule, spec: Any, target_id: str, catalogs: CatalogSearch = SHIPPED) -> Words:
     """The words of target `target_id`: its locale's catalog (English when it has none). A string
     the catalog lacks goes out in English and says so in the log; the schedule's load refuses an
     event whose targets' locales lack a string it needs (schedules/catalog_check.py), so this is
@@ -449,5 +452,5 @@ def _words(schedule: Schedule, spec: Any, target_id: str) -> Words:
     def missing(msgid: str) -> None:
         log.warning("target %s: no %s translation of %r; sent in English", target_id, words.reader.locale, msgid)
 
-    words = words_for(target_reader(schedule, spec), on_missing=missing)
+    words = words_for(target_reader(schedule, spec), catalogs, on_missing=missing)
     return words

@@ -157,7 +157,7 @@ class Writer:
         """Validate and store a schedule (new or edited) and plan its cues; raises ScheduleError.
         `schedule` is the text already parsed (off the event loop, for uploads)."""
         check_source(source)  # before the store, which keeps SOURCE characters (SQLite would keep more)
-        schedule = schedule or load_text(text, source, self.cache.max_schedule_bytes)
+        schedule = schedule or load_text(text, source, self.cache.max_schedule_bytes, self.cache.catalogs)
         event_id = schedule.event.id
         # Planning a large schedule is pure CPU work: done in a thread (as parsing is in a child) and
         # before taking the lock, so the loop and the timer go on firing other events' cues. The

@@ -177,6 +177,7 @@ async def rehearse(
     stop: asyncio.Event | None = None,
     pack_to: Path | None = None,
     chat_click: bool = False,
+    drafts: bool = False,
 ) -> Summary:
     """Run the agenda of `path` from just before its start to its end at `speed`, then summarise.
 
@@ -185,16 +186,30 @@ async def rehearse(
     to see the figures even when the wait is interrupted. With `pack_to` (a file name without
     suffix), the post-event pack is written there as .html, and as .pdf when Chromium is installed.
     With `chat_click`, a Slack app card is posted and its Next pressed (app/rehearsal/chat_press.py).
+    With `drafts`, a target whose catalog still has drafts (or lacks a string) is rehearsed instead of
+    refused: each draft is written marked `[DRAFT] `, each missing string in English marked
+    `[DRAFT: English] `, and the console lists them first (`serve` would refuse the file).
     """
     text = Path(path).read_text(encoding="utf-8")
     press = None
     if chat_click:
         text, press = with_demo_chat_app(text)
-    schedule = load_text(text, path)
-    tz = zone(schedule.event.timezone)
-    opens, closes = event_window(schedule)
     port, receivers_port = free_port(port, host), free_port(receivers_port)
     shown = shown_host(host)
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url or DEFAULT_DATABASE,
+        public_url=f"http://{shown}:{port}",
+        slack_pacing=False,
+    )
+    schedule = load_text(
+        text,
+        path,
+        catalogs=settings.catalog_search(drafts=drafts),
+        on_warning=lambda problem: console.print(f"Draft preview: {problem.render()}", markup=False),
+    )
+    tz = zone(schedule.event.timezone)
+    opens, closes = event_window(schedule)
     token = secrets.token_urlsafe(16)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     receivers = create_receivers(
@@ -205,12 +220,6 @@ async def rehearse(
         on_chat_post=lambda posted: on_chat_post(posted),
     )
     emulator = None
-    settings = Settings(
-        _env_file=None,
-        database_url=database_url or DEFAULT_DATABASE,
-        public_url=f"http://{shown}:{port}",
-        slack_pacing=False,
-    )
     clock = RehearsalClock(opens - lead, speed)
     metrics = Metrics()  # the service's own, built before it: the sandbox Zoom's client reports to it too
     zoom_clients = None
@@ -293,6 +302,7 @@ async def rehearse(
             env_overrides=env,
             zoom_client_factory=zoom_clients,
             observers=observers,
+            drafts=drafts,
         ) as runtime:
             closing = StreamClosing()  # the console's streams end at the stop, as with `serve`
             app = create_app(settings, services=runtime, stream_closing=closing)
@@ -411,7 +421,7 @@ async def _write_pack(runtime: Services, schedule: Schedule, pack_to: Path, cons
     from app.report.service import PackFormat, pack_from_db, pack_words, render_pack
 
     pack = await pack_from_db(runtime.db, schedule, runtime.clock.now(), runtime.engine.timeline(schedule.event.id))
-    words = pack_words(schedule)  # the event's language (English when no catalog serves it)
+    words = pack_words(schedule, catalogs=runtime.catalogs)  # the event's language (else English)
     written = []
     for fmt in (PackFormat.html, PackFormat.pdf):
         path = pack_to.with_suffix(f".{fmt.value}")

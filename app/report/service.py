@@ -34,7 +34,7 @@ from app.store import attendance_repo, events_repo, registrants_repo
 from app.store.registrants_repo import RegistrantRow
 from schedules.adjustments import Adjustment
 from schedules.audience import pack_reader
-from schedules.i18n import ENGLISH_WORDS, Words, available, words_for
+from schedules.i18n import ENGLISH_WORDS, SHIPPED, CatalogSearch, Words, words_for
 from schedules.model import Schedule
 from schedules.timeline import Timeline, build_timeline
 
@@ -164,15 +164,16 @@ async def pack_from_db(
     return pack
 
 
-def pack_words(schedule: Schedule, locale: str | None = None) -> Words:
-    """The words of the pack's HTML and PDF: `locale` when given (ValueError when no catalog serves
-    it), else the event's language; a string its catalog lacks is written in English and logged."""
-    reader = pack_reader(schedule, locale, available())
+def pack_words(schedule: Schedule, locale: str | None = None, catalogs: CatalogSearch = SHIPPED) -> Words:
+    """The words of the pack's HTML and PDF: `locale` when given (ValueError when no catalog
+    `catalogs` finds serves it), else the event's language; a string its catalog lacks is written
+    in English and logged."""
+    reader = pack_reader(schedule, locale, catalogs.available())
 
     def missing(message: str) -> None:
         log.warning("no %s translation of %r in the pack; written in English", reader.locale, message)
 
-    return words_for(reader, on_missing=missing)
+    return words_for(reader, catalogs, on_missing=missing)
 
 
 async def render_pack(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from schedules.i18n import SHIPPED, CatalogSearch
 from schedules.model import Schedule
 from schedules.problems import Problem, ScheduleError
 
@@ -32,12 +33,12 @@ _context.set_forkserver_preload(["schedules.load"])
 PARSES_PER_CHILD = 200
 
 
-def _parse(text: str, source: str, memory_mb: int) -> tuple[Any, ...]:
+def _parse(text: str, source: str, memory_mb: int, catalogs: CatalogSearch = SHIPPED) -> tuple[Any, ...]:
     """In the child: ('ok', schedule), ('invalid', file, problems) or ('failed', why); never raises."""
     from schedules.load import load_text
 
     try:
-        return ("ok", load_text(text, source))
+        return ("ok", load_text(text, source, catalogs=catalogs))
     except ScheduleError as exc:
         return ("invalid", exc.file, exc.problems)
     except MemoryError:
@@ -58,10 +59,10 @@ def _child(requests: Connection, answers: Connection, memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     while True:
         try:
-            text, source = requests.recv()
+            text, source, catalogs = requests.recv()
         except (EOFError, OSError):
             return
-        outcome = _parse(text, source, memory_mb)
+        outcome = _parse(text, source, memory_mb, catalogs)
         try:
             answers.send(outcome)
         except MemoryError:
@@ -101,7 +102,9 @@ class _Warm:
         self.answers.close()
 
 
-def _run(warm: _Warm | None, text: str, source: str, seconds: float, memory_mb: int) -> tuple[tuple, _Warm | None]:
+def _run(
+    warm: _Warm | None, text: str, source: str, seconds: float, memory_mb: int, catalogs: CatalogSearch = SHIPPED
+) -> tuple[tuple, _Warm | None]:
     """In a thread of the service: hand the upload to a warm child (started if there is none), wait
     at most `seconds`, kill the child if it overstays. Returns the outcome and the child if it may
     serve the next upload (None: it was stopped)."""
@@ -109,7 +112,7 @@ def _run(warm: _Warm | None, text: str, source: str, seconds: float, memory_mb: 
         warm = _Warm.start(memory_mb)
     outcome: tuple
     try:
-        warm.requests.send((text, source))
+        warm.requests.send((text, source, catalogs))
         if not warm.answers.poll(seconds):
             outcome = ("failed", f"parsing it took longer than {seconds:g} s")
         else:
@@ -141,6 +144,7 @@ class BoundedParser:
     seconds: float = 10.0
     memory_mb: int = 512
     workers: int = 1
+    catalogs: CatalogSearch = SHIPPED  # where a target's locale finds its catalog
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
     _idle: list[_Warm] = field(default_factory=list, repr=False)
 
@@ -150,7 +154,9 @@ class BoundedParser:
             self._slots = asyncio.Semaphore(self.workers)
         async with self._slots:
             warm = self._idle.pop() if self._idle else None
-            outcome, warm = await asyncio.to_thread(_run, warm, text, source, self.seconds, self.memory_mb)
+            outcome, warm = await asyncio.to_thread(
+                _run, warm, text, source, self.seconds, self.memory_mb, self.catalogs
+            )
             if warm is not None:
                 self._idle.append(warm)
         if outcome[0] == "ok":

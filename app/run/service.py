@@ -21,6 +21,7 @@ from app.views.state import end_effect, state_json
 from app.views.times import iso_utc
 from app.views.zoom_live import zoom_card
 from schedules.adjustments import Adjustment, Undo
+from schedules.i18n import SHIPPED, CatalogSearch
 from schedules.model import Schedule
 from schedules.timeline import Timeline
 
@@ -61,8 +62,10 @@ class RunService:
         engine: RunEngine,
         undo_window: timedelta = timedelta(minutes=2),
         forget_targets: Callable[[str], None] = lambda event_id: None,
+        catalogs: CatalogSearch = SHIPPED,
     ):
         self.engine, self.undo_window, self.forget_targets = engine, undo_window, forget_targets
+        self.catalogs = catalogs  # where an undo's corrections find each target's words
         self._summaries: dict[tuple, str] = {}
 
     # --- reading -------------------------------------------------------------------------------
@@ -267,7 +270,7 @@ class RunService:
                 )
             # The undo's own number names what it withdraws; the lock makes it the next one.
             number = max((a.seq for a in txn.actions), default=0) + 1
-            corrections = await undo.withdraw(txn, target, number)
+            corrections = await undo.withdraw(txn, target, number, self.catalogs)
             return (
                 Undo(txn.now, number, target=target.seq, corrections=corrections),
                 {

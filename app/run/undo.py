@@ -39,7 +39,7 @@ from schedules.adjustments import (
 )
 from schedules.audience import target_reader
 from schedules.graphemes import prefix
-from schedules.i18n import ENGLISH_WORDS, Words, words_for
+from schedules.i18n import ENGLISH_WORDS, SHIPPED, CatalogSearch, Words, words_for
 from schedules.model import Schedule
 from schedules.timeline import RunState, build_timeline
 from schedules.zoom_actions import ZOOM_INVERSE, ZOOM_TARGET
@@ -148,9 +148,12 @@ def withdrawn_label(schedule: Schedule, row, w: Words = ENGLISH_WORDS) -> str:
     return cue_words.withdrawn_announcement(w, at, text)
 
 
-async def withdraw(txn: Txn, target: Adjustment, undo_seq: int) -> tuple[tuple[str, str, str], ...]:
+async def withdraw(
+    txn: Txn, target: Adjustment, undo_seq: int, catalogs: CatalogSearch = SHIPPED
+) -> tuple[tuple[str, str, str], ...]:
     """Withdraw what `target` caused and return one correction (target id, title, message) per
-    target that received any of it, in that target's locale (English targets: as always). Zoom (the
+    target that received any of it, in that target's locale (its catalog found by `catalogs`;
+    English targets: as always). Zoom (the
     @zoom pseudo-target) gets the reverse of the last Zoom action it carried out (a recording started
     is stopped), named in the message, and the other corrections say so."""
     conn: AsyncConnection = txn.conn
@@ -176,7 +179,7 @@ async def withdraw(txn: Txn, target: Adjustment, undo_seq: int) -> tuple[tuple[s
     undone_in_zoom = in_zoom[-1] if in_zoom else None
     out = []
     for target_id, rows in sorted(received.items(), key=lambda kv: _rank(order, kv[0])):
-        w = words_for(target_reader(txn.schedule, specs.get(target_id)), on_missing=_missing(target_id))
+        w = words_for(target_reader(txn.schedule, specs.get(target_id)), catalogs, on_missing=_missing(target_id))
         labels = [withdrawn_label(txn.schedule, row, w) for row in rows]
         out.append((target_id, *cue_words.correction(w, situation(rundown, after, w), labels, undone_in_zoom)))
     if undone_in_zoom:

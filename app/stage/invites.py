@@ -108,6 +108,7 @@ async def build_invites(
     public_url = public_url or required(settings)
     event_id = schedule.event.id
     rows = build_timeline(schedule).segments  # the plan, not the live run: invites go out before the day
+    catalogs = settings.catalog_search()  # the organiser's catalogs first; an invite is never a draft
     async with db.begin() as conn:
         zoom = await zoom_repo.stored(conn, event_id)
     personal = await personal_links(settings, schedule, zoom)
@@ -128,5 +129,5 @@ async def build_invites(
             if part is None:
                 continue
             sequence = await invites_repo.next_sequence(conn, event_id, person.id, part.fingerprint(), now)
-            out.append(Invite(person.id, part, sequence, invite_ics(schedule, part, sequence, now)))
+            out.append(Invite(person.id, part, sequence, invite_ics(schedule, part, sequence, now, catalogs)))
     return out

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from schedules.cue_words import event_title, segment_title
-from schedules.i18n import Words
+from schedules.i18n import SHIPPED, CatalogSearch, Words
 from schedules.invites import invite_slots, person_words, role_name, slot_part, slot_title
 from schedules.locales import Reader
 from schedules.messages_cues import person_line
@@ -103,8 +103,9 @@ def _html_words(w: Words):
     return translate
 
 
-def runsheet_html(schedule: Schedule, person_id: str) -> str:
-    """The run sheet of one person as a standalone HTML page (print-friendly, no external files)."""
+def runsheet_html(schedule: Schedule, person_id: str, catalogs: CatalogSearch = SHIPPED) -> str:
+    """The run sheet of one person as a standalone HTML page (print-friendly, no external files), in
+    their locale from the catalogs `catalogs` finds."""
     person = schedule.person(person_id)
     if person is None:
         known = ", ".join(p.id for p in schedule.people) or "none"
@@ -115,7 +116,7 @@ def runsheet_html(schedule: Schedule, person_id: str) -> str:
         raise RunSheetError(f"'{person_id}' has no slot in {schedule.event.id}; nothing to put on a run sheet")
     theirs = person.timezone or schedule.event.timezone
     event_zone = schedule.event.timezone
-    w = person_words(schedule, person)
+    w = person_words(schedule, person, catalogs)
     reader = w.reader
     sheet = []
     introducers: dict[str, str] = {}  # each introducer's full line once: a moderator's sheet fits one page

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.store import events_repo
 from app.store.tables import events, run_log
 from schedules.adjustments import from_dict
+from schedules.i18n import SHIPPED, CatalogSearch
 from schedules.load import load_text
 from schedules.problems import ScheduleError
 from schedules.timeline import build_timeline
@@ -30,6 +31,7 @@ async def repair_event(
     source: str | None,
     now: datetime,
     drop_unreadable: bool = False,
+    catalogs: CatalogSearch = SHIPPED,
 ) -> list[str]:
     """Check the event's schedule and run log; store the (new) text; returns what was done."""
     row = await events_repo.get_event(conn, event_id)
@@ -37,7 +39,7 @@ async def repair_event(
         raise RepairError(f"no event '{event_id}' in this database", missing=True)
     text, source = (text, source) if text is not None else (row.schedule_text, row.source)
     try:
-        schedule = load_text(text, source)  # type: ignore[arg-type]  # stored events keep their schedule text
+        schedule = load_text(text, source, catalogs=catalogs)  # type: ignore[arg-type]  # stored events keep their schedule text
     except ScheduleError as exc:
         raise RepairError(
             f"{exc.render()}\nfix the file and run `showcaller events repair {event_id} "

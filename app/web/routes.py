@@ -17,7 +17,7 @@ from app.core.vocabulary import DELIVERY_FAILED, ROLE_RANK
 from app.web import public_api
 from schedules.agenda_words import agenda_words
 from schedules.audience import agenda_reader, event_locale, person_reader
-from schedules.i18n import available, words_for
+from schedules.i18n import words_for
 from schedules.locales import ENGLISH, NATIVE_DIGITS, Reader, has_native_digits, language_of, locale_id
 from schedules.stage_words import stage_words
 
@@ -74,13 +74,13 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
         schedule,
         query.get("lang"),
         request.headers.get("accept-language"),
-        available(),
+        runtime.catalogs.available(),
         query.get("digits"),
         query.get("calendar"),
     )
     person = schedule.person(query.get("person") or "") if template == "stage.html" else None
     stage_reader = _page_reader(schedule, person, query.get("lang"), query.get("digits"))
-    page_words = stage_words(words_for(stage_reader))
+    page_words = stage_words(words_for(stage_reader, runtime.catalogs))
     context = {
         "event_id": event_id,
         "title": event.title,
@@ -91,7 +91,7 @@ async def _page(request: Request, template: str, event_id: str) -> HTMLResponse:
         "words": page_words,
         "text_lang": Reader(event_locale(schedule)).tag,
         # The public agenda's own words (Now, Next, Agenda...) in its viewer's negotiated locale.
-        "agenda_words": agenda_words(words_for(reader)) if template == "agenda.html" else {},
+        "agenda_words": agenda_words(words_for(reader, runtime.catalogs)) if template == "agenda.html" else {},
         # The presenter view's countdown in native digits (km, lo, my, th) when its reader asks: '' otherwise.
         "stage_digits": native_digits(stage_reader),
         "intl": reader.intl if not reader.english else "en-GB",
