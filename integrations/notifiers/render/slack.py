@@ -6,6 +6,8 @@ from typing import Any
 
 from integrations.notifiers.message import Notification
 from integrations.notifiers.render.common import context_line, headline, joined_whole, truncate, units
+from schedules import button_words
+from schedules.i18n import ENGLISH_WORDS, words_for
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 HEADER_MAX = 150
@@ -59,6 +61,7 @@ def _native(n: Notification) -> list[dict[str, Any]]:
     """Interactive buttons (a target in mode app): `action_id` is the verb, `value` the single-use
     reference; End and Undo ask first with a Block Kit confirm dialog."""
     out = []
+    w = words_for(n.reader) if n.actions else ENGLISH_WORDS  # the dialog's answers, in the target's words
     for label, verb, ref, confirm in n.actions:
         button: dict[str, Any] = {
             "type": "button",
@@ -72,8 +75,8 @@ def _native(n: Notification) -> list[dict[str, Any]]:
             button["confirm"] = {
                 "title": _plain(truncate(label, CONFIRM_TITLE_MAX)),
                 "text": _plain(truncate(confirm, CONFIRM_TEXT_MAX)),
-                "confirm": _plain("Yes"),
-                "deny": _plain("Cancel"),
+                "confirm": _plain(w._(button_words.YES)),
+                "deny": _plain(w._(button_words.CANCEL)),
                 "style": "danger",
             }
         out.append(button)
