@@ -258,7 +258,11 @@ async def started(
             catalogs=catalogs,
         )
         action_links = ActionLinks(
-            db, run, public_url=settings.public_url, lifetime=timedelta(minutes=settings.action_link_minutes)
+            db,
+            run,
+            public_url=settings.public_url,
+            lifetime=timedelta(minutes=settings.action_link_minutes),
+            catalogs=catalogs,
         )
         chat_clicks = ChatClicks(action_links, lookups, http, wall=wall)
         stack.push_async_callback(chat_clicks.stop)  # clicks under way finish before the database closes

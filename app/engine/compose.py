@@ -8,6 +8,7 @@ from datetime import datetime
 
 from app.engine.lateness import late_line
 from integrations.notifiers.message import Notification, format_local
+from schedules import button_words
 from schedules.cue_words import event_title, render_cue, segment_title
 from schedules.i18n import ENGLISH_WORDS, N_, Words
 from schedules.model import Schedule
@@ -80,6 +81,7 @@ def compose(
         links=tuple((w._(label), url) for label, url in links),  # "Host console", "Join Zoom": msgids
         buttons=tuple(buttons.links) if buttons else (),
         actions=tuple(buttons.actions) if buttons else (),
+        confirm_answers=(w._(button_words.YES), w._(button_words.CANCEL)),
         severity=cue.severity,
         locale=None if reader.english else reader.locale,
         digits=reader.digits,

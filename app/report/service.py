@@ -118,12 +118,13 @@ async def report_from_db(db: AsyncEngine, schedule: Schedule, now: datetime, tim
     return report_of(await load(db, schedule, now, timeline, registrants=False), now)
 
 
-def render_report(report: dict, fmt: ReportFormat) -> str:
-    """The report in one of its three formats."""
+def render_report(report: dict, fmt: ReportFormat, words: Words = ENGLISH_WORDS) -> str:
+    """The report in one of its three formats; the HTML page in `words` (English by default; JSON
+    and CSV are data and keep their English keys)."""
     if fmt is ReportFormat.csv:
         return attendance_render.to_csv(report)
     if fmt is ReportFormat.html:
-        return attendance_render.to_html(report)
+        return attendance_render.to_html(report, words)
     return json.dumps(report, indent=2, ensure_ascii=False)
 
 
@@ -165,9 +166,9 @@ async def pack_from_db(
 
 
 def pack_words(schedule: Schedule, locale: str | None = None, catalogs: CatalogSearch = SHIPPED) -> Words:
-    """The words of the pack's HTML and PDF: `locale` when given (ValueError when no catalog
-    `catalogs` finds serves it), else the event's language; a string its catalog lacks is written
-    in English and logged."""
+    """The words of the pack's HTML and PDF (and of the report's HTML page): `locale` when given
+    (ValueError when no catalog `catalogs` finds serves it), else the event's language; a string
+    its catalog lacks is written in English and logged."""
     reader = pack_reader(schedule, locale, catalogs.available())
 
     def missing(message: str) -> None:

@@ -15,8 +15,10 @@ console: a link for "advance from Session 1" after the show moved on does nothin
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,15 +26,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.core.errors import AppError
 from app.core.public_url import base
 from app.engine.compose import Buttons
+from app.run import undo
 from app.run.service import RunService
 from app.store import action_links_repo
 from app.store.action_links_repo import ActionLinkRow
-from schedules.model import ButtonVerb, TargetMode
+from schedules import button_words as words
+from schedules import cue_words
+from schedules.audience import target_reader
+from schedules.i18n import ENGLISH_WORDS, SHIPPED, CatalogSearch, Words, words_for
+from schedules.model import ButtonVerb, Schedule, TargetMode
 
 log = logging.getLogger("showcaller.action_links")
 DELAY_STEP = 5 * 60  # seconds: the `delay_5` button
-
-DELAY_LABEL = "+5 min"
 
 
 def actor_of(target_id: str) -> str:
@@ -67,8 +72,10 @@ class ActionLinks:
         *,
         public_url: str | None,
         lifetime: timedelta,
+        catalogs: CatalogSearch = SHIPPED,
     ) -> None:
         self.db, self.run, self.public_url, self.lifetime = db, run, public_url, lifetime
+        self.catalogs = catalogs  # the buttons' words: the organiser's catalogs too (SHOWCALLER_CATALOGS)
         self._told_no_url = False
 
     @property
@@ -98,20 +105,25 @@ class ActionLinks:
         state = self.run.state(event_id)
         if state["status"] != "live":
             return Buttons()
+        w = self.words(schedule, target_id)
+        name_of = self._titled(event_id, w)
         current, upcoming, offer = state["current"], state.get("next"), state.get("undo")
         wanted: list[tuple[ButtonVerb, str | None, str | None, str, str]] = []  # verb, expected, title, label, confirm
         for verb in target.buttons:
             if verb is ButtonVerb.advance and current is not None:
                 if upcoming:
-                    wanted.append((verb, current["id"], current["title"], f"Next: {upcoming['title']}", ""))
+                    label = w._(words.NEXT, title=name_of(upcoming))
+                    wanted.append((verb, current["id"], current["title"], label, ""))
                 else:
-                    ask = f"End {current['title']}, the last segment? The show ends."
-                    wanted.append((verb, current["id"], current["title"], "End the last segment", ask))
+                    ask = w._(words.END_LAST_ASK, title=name_of(current))
+                    wanted.append((verb, current["id"], current["title"], w._(words.END_LAST), ask))
             elif verb is ButtonVerb.delay_5 and current is not None:
-                wanted.append((verb, current["id"], current["title"], DELAY_LABEL, ""))
+                label = w._(words.DELAY, minutes=w.number(DELAY_STEP // 60))
+                wanted.append((verb, current["id"], current["title"], label, ""))
             elif verb is ButtonVerb.undo and offer is not None:
-                ask = f"Undo {offer['summary']}?"
-                wanted.append((verb, str(offer["seq"]), offer["summary"], f"Undo: {offer['summary']}", ask))
+                what = offer["summary"] if w.reader.english else self._summary(event_id, offer, w)
+                ask = w._(words.UNDO_ASK, summary=what)
+                wanted.append((verb, str(offer["seq"]), offer["summary"], w._(words.UNDO, summary=what), ask))
         if not wanted:
             return Buttons()
         now = self.clock.now()
@@ -134,6 +146,34 @@ class ActionLinks:
                 else:
                     out.links.append((label, base(self.public_url) + link_path(event_id, token)))  # type: ignore[arg-type]  # checked above
         return out
+
+    def words(self, schedule: Schedule, target_id: str) -> Words:
+        """The words of `target_id`'s buttons and of the lines its chat shows after a click: its
+        locale, digits and titles (English targets: as always)."""
+        target = next((t for t in schedule.targets if t.id == target_id), None)
+
+        def missing(message: str) -> None:
+            log.warning("no translation of %r for target %s's buttons; sent in English", message, target_id)
+
+        return words_for(target_reader(schedule, target), self.catalogs, on_missing=missing)
+
+    def _titled(self, event_id: str, w: Words) -> Callable[[dict[str, Any]], str]:
+        """A segment of the live state by its title for `w`'s reader (the file's `titles:` for its
+        locale); English: the state's own title."""
+        if w.reader.english:
+            return lambda row: str(row["title"])
+        rundown = self.run.engine.timeline(event_id).rundown
+        return lambda row: cue_words.segment_title(w, rundown.segment(row["id"]), str(row["title"]))
+
+    def _summary(self, event_id: str, offer: dict[str, Any], w: Words) -> str:
+        """The undo offer's line in `w`'s words (the state carries it in English, for the console)."""
+        seq = offer["seq"]
+        # Read as when it was offered: without the undo that may have just taken it back.
+        actions = [a for a in self.run.engine.loaded(event_id).actions if getattr(a, "target", None) != seq]
+        action = next((a for a in actions if a.seq == seq), None)
+        if action is None:  # (the offer is of the run log just read: not expected)
+            return str(offer["summary"])
+        return undo.summary(self.run.engine.timeline(event_id).rundown, actions, action, w)
 
     # --- the page ------------------------------------------------------------------------------
 
@@ -196,26 +236,35 @@ class ActionLinks:
             await action_links_repo.record_result(conn, row.id, page.heading)
         return page
 
-    async def act(self, event_id: str, row: ActionLinkRow, actor: str) -> Page:
+    async def act(self, event_id: str, row: ActionLinkRow, actor: str, w: Words = ENGLISH_WORDS) -> Page:
         """Carry out a link already used (`use` returned True) as `actor`, through the run service
-        with the same `from` guard as the console; a refusal is a Page, never an exception."""
+        with the same `from` guard as the console; a refusal is a Page, never an exception. Its
+        heading in `w`'s words: the line a chat's message is updated with (the link's page: English)."""
+        name_of = self._titled(event_id, w)
         try:
             if row.verb == ButtonVerb.advance:
                 answer = await self.run.advance(event_id, actor, expected=row.expected)
                 current = answer.body["state"]["current"]
-                heading = f"Advanced to {current['title']}" if current else "Ended the last segment"
+                if current:
+                    heading = w._(words.ADVANCED, title=name_of(current))
+                else:
+                    heading = w._(words.ENDED_LAST)
             elif row.verb == ButtonVerb.delay_5:
                 answer = await self.run.delay(event_id, actor, DELAY_STEP, expected=row.expected)
-                heading = f"Delayed by 5 min during {row.expected_title}"
+                during = name_of({"id": row.expected, "title": row.expected_title})
+                heading = w._(words.DELAYED, minutes=w.number(DELAY_STEP // 60), title=during)
             elif row.verb == ButtonVerb.undo:
                 answer = await self.run.undo(event_id, actor, seq=int(row.expected or 0))
-                heading = f"Undone: {answer.body['undone']['summary']}"
+                undone = answer.body["undone"]
+                what = undone["summary"] if w.reader.english else self._summary(event_id, undone, w)
+                heading = w._(words.UNDONE, summary=what)
             else:  # a verb this version does not know (stored by a newer one)
-                return Page(409, "refused", "Nothing done", f"this version cannot do '{row.verb}'")
+                return Page(409, "refused", w._(words.NOTHING_DONE), f"this version cannot do '{row.verb}'")
         except AppError as exc:
+            # The reason is the run service's (the API's words, English).
             if exc.status == 409 and row.verb != ButtonVerb.undo:
-                return Page(409, "refused", "Already moved on: nothing done", exc.reason)
-            return Page(exc.status if exc.status < 500 else 409, "refused", "Nothing done", exc.reason)
+                return Page(409, "refused", w._(words.ALREADY_MOVED_ON), exc.reason)
+            return Page(exc.status if exc.status < 500 else 409, "refused", w._(words.NOTHING_DONE), exc.reason)
         return Page(200, "done", heading, self._now_line(event_id))
 
     def _question(self, row: ActionLinkRow) -> str:

@@ -217,3 +217,15 @@ def test_a_target_needs_its_link_labels_translated(schedule):
 
     target = Target.model_validate({"id": "fr", "kind": "slack", "url_env": "X", "locale": "fr"})
     assert {"Host console", "Join Zoom"} <= needed_strings(schedule, target, Reader("fr"))
+
+
+def test_a_target_with_buttons_needs_their_words_translated(schedule):
+    from schedules import button_words
+    from schedules.catalog_check import needed_strings
+
+    spec = {"id": "fr", "kind": "slack", "url_env": "X", "locale": "fr", "hosts": True, "buttons": ["advance", "undo"]}
+    needed = needed_strings(schedule, Target.model_validate(spec), Reader("fr"))
+    assert {"Next: {title}", "Undo: {summary}", "Yes", "Cancel", "Advanced to {title}", "Remove {title}"} <= needed
+    assert button_words.ALL <= needed
+    without = Target.model_validate({**spec, "buttons": []})
+    assert not button_words.ALL & needed_strings(schedule, without, Reader("fr"))
