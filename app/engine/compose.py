@@ -16,6 +16,7 @@ from schedules.model import Schedule
 # The labels of a message's time fields, as people read them.
 ENDS, STARTS, NEXT, NEXT_STARTS, TIME_UP_AT = N_("Ends"), N_("Starts"), N_("Next"), N_("Next starts"), N_("Time up at")
 ITS_TIME = N_("its time")
+FIELD_LINE = N_("{label}: {value}")  # a field on its own line of a plain-text message
 
 
 def _when(value: str | None) -> datetime | None:
@@ -82,6 +83,7 @@ def compose(
         buttons=tuple(buttons.links) if buttons else (),
         actions=tuple(buttons.actions) if buttons else (),
         confirm_answers=(w._(button_words.YES), w._(button_words.CANCEL)),
+        field_line=w._(FIELD_LINE),  # a template: filled by the renderers
         severity=cue.severity,
         locale=None if reader.english else reader.locale,
         digits=reader.digits,
