@@ -7,7 +7,7 @@ Button values, action ids and URLs are machine values and never pass through her
 
 from __future__ import annotations
 
-from schedules.i18n import N_
+from schedules.i18n import N_, Words
 from schedules.rundown import EDIT_MESSAGES
 
 # The buttons (app/run/action_links.py) and their confirm dialogs.
@@ -38,6 +38,29 @@ USED = N_("Already moved: this button was already used, nothing done.")
 IT_DID = N_(" It did: {result}")
 STALE = N_("These buttons are out of date: the show has moved on.")
 
+# The page a link button opens (app/run/action_links.py, app/web/templates/action.html), in the
+# words of the target the link was made for. The run service's reasons for a refusal, shown under
+# "Nothing done", are the API's words and stay English.
+LINK_BROKEN = N_("This link does not work")
+LINK_BROKEN_DETAIL = N_(
+    "It is not a button Showcaller made for this event (it may have been cut or changed). Use the host console instead."
+)
+LINK_USED = N_("This button was already used")
+LINK_USED_DETAIL = N_("Each button works once.")  # then IT_DID, when the first press's result is kept
+LINK_EXPIRED = N_("This button has expired")
+LINK_EXPIRED_DETAIL = N_(
+    "Buttons work for {minutes} min after their message was posted, so an old message cannot move the show. "
+    "Use the buttons of a newer message, or the host console."
+)
+ASK_ADVANCE = N_("Move on from {title}?")
+ASK_DELAY = N_("Delay by {minutes} minutes, during {title}?")  # an undo asks UNDO_ASK, as its confirm dialog
+PRESS = {"advance": N_("Yes, move on"), "delay_5": N_("Yes, delay {minutes} min"), "undo": N_("Yes, undo")}
+PRESS_ONCE = N_("This button works once. Nothing happens until you press it.")
+OPEN_CONSOLE = N_("Open the host console")
+NOW_LINE = N_("Now: {title}.")
+NOTHING_RUNNING = N_("No segment is running.")
+EVENT_ENDED = N_("The event has ended.")
+
 # How an undo button names the action it takes back (app/run/undo.py `summary`); a rundown edit
 # reads as schedules/rundown.py words it.
 NEXT_SEGMENT = N_("Next segment: {title}")
@@ -64,6 +87,15 @@ ALL = (
         value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str) and name != "ALL"
     )
     | frozenset(DELAY_MODES.values())
+    | frozenset(PRESS.values())
     | frozenset(EDITS)
 )
-"""Every string a target with buttons may be sent because of them."""
+"""Every string a target with buttons may be sent (or shown on a link's page) because of them."""
+
+
+def page_words(w: Words) -> dict[str, str]:
+    """The link page's own words for `w`'s reader, with `lang`: the BCP 47 tag of the language they
+    are in (English where the catalog has none of them, as a target whose locale no catalog writes)."""
+    shown = {"once": w._(PRESS_ONCE), "console": w._(OPEN_CONSOLE)}
+    translated = shown != {"once": PRESS_ONCE, "console": OPEN_CONSOLE}
+    return {**shown, "lang": w.reader.tag if translated else "en"}

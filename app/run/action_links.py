@@ -10,13 +10,17 @@ Opening a link (GET) never acts: chat tools fetch links for previews. Pressing t
 (POST) uses the link (one conditional UPDATE, committed first, so a link acts at most once even
 when two people press at once), then acts through `RunService` with the same `from` guard as the
 console: a link for "advance from Session 1" after the show moved on does nothing, and says so.
+
+The page speaks the locale of the target the link was made for (its digits, its segment titles),
+as that target's buttons do; a link that matches no row of the event has no target, so its page is
+in the event's language. The run service's reasons for a refusal stay English (the API's words).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -60,6 +64,8 @@ class Page:
     detail: str
     can_press: bool = False
     press: str = ""  # the form's button text, when it can be pressed
+    # Whose words the page is in (its template's own lines, its `lang`, the event's title).
+    words: Words = field(default=ENGLISH_WORDS, compare=False)
 
 
 class ActionLinks:
@@ -147,13 +153,15 @@ class ActionLinks:
                     out.links.append((label, base(self.public_url) + link_path(event_id, token)))  # type: ignore[arg-type]  # checked above
         return out
 
-    def words(self, schedule: Schedule, target_id: str) -> Words:
-        """The words of `target_id`'s buttons and of the lines its chat shows after a click: its
-        locale, digits and titles (English targets: as always)."""
+    def words(self, schedule: Schedule, target_id: str | None) -> Words:
+        """The words of `target_id`'s buttons, of the lines its chat shows after a click and of its
+        links' pages: its locale, digits and titles (English targets: as always). No such target:
+        the event's language."""
         target = next((t for t in schedule.targets if t.id == target_id), None)
 
         def missing(message: str) -> None:
-            log.warning("no translation of %r for target %s's buttons; sent in English", message, target_id)
+            whose = f"target {target_id}'s buttons" if target is not None else "a link's page (the event's language)"
+            log.warning("no translation of %r for %s; sent in English", message, whose)
 
         return words_for(target_reader(schedule, target), self.catalogs, on_missing=missing)
 
@@ -177,33 +185,35 @@ class ActionLinks:
 
     # --- the page ------------------------------------------------------------------------------
 
-    async def _find(self, event_id: str, token: str) -> tuple[ActionLinkRow | None, Page | None]:
+    async def _find(self, event_id: str, token: str) -> tuple[ActionLinkRow | None, Words, Page | None]:
+        """The link's row, the words its page is in, and the page that refuses it (None: it may act)."""
         async with self.db.begin() as conn:
             row = await action_links_repo.find(conn, token)
         # Forged, changed, or another event's: the same answer. So is a native button's reference (a
         # target in mode app): its click is checked for who pressed (app/run/chat_clicks.py), and
         # anyone in the channel can read a button's value, so it never opens as a link.
         if row is None or row.event_id != event_id or self._native(row):
-            return None, Page(
-                404,
-                "unknown",
-                "This link does not work",
-                "It is not a button Showcaller made for this event (it may have been cut or changed). "
-                "Use the host console instead.",
-            )
+            w = self._page_words(event_id, None)  # no target: the event's language
+            return None, w, Page(404, "unknown", w._(words.LINK_BROKEN), w._(words.LINK_BROKEN_DETAIL), words=w)
+        w = self._page_words(event_id, row.target_id)
         if row.used_at is not None:
-            done = f" It did: {row.result}" if row.result else ""
-            return row, Page(410, "used", "This button was already used", f"Each button works once.{done}")
+            # The result is the heading its press showed, in this same target's words.
+            done = w._(words.IT_DID, result=row.result) if row.result else ""
+            return row, w, Page(410, "used", w._(words.LINK_USED), w._(words.LINK_USED_DETAIL) + done, words=w)
         if row.expires_at <= self.clock.now():
-            minutes = int(self.lifetime.total_seconds() // 60)
-            return row, Page(
-                410,
-                "expired",
-                "This button has expired",
-                f"Buttons work for {minutes} min after their message was posted, so an old message cannot "
-                "move the show. Use the buttons of a newer message, or the host console.",
-            )
-        return row, None
+            minutes = w.number(int(self.lifetime.total_seconds() // 60))
+            detail = w._(words.LINK_EXPIRED_DETAIL, minutes=minutes)
+            return row, w, Page(410, "expired", w._(words.LINK_EXPIRED), detail, words=w)
+        return row, w, None
+
+    def _page_words(self, event_id: str, target_id: str | None) -> Words:
+        """Whose words a link's page is in: the target it was made for, else the event's language;
+        English when the event is not loaded (no file says otherwise)."""
+        try:
+            schedule = self.run.engine.loaded(event_id).schedule
+        except AppError:
+            return ENGLISH_WORDS
+        return self.words(schedule, target_id)
 
     def _native(self, row: ActionLinkRow) -> bool:
         try:
@@ -215,23 +225,26 @@ class ActionLinks:
 
     async def view(self, event_id: str, token: str) -> Page:
         """What a GET shows: what pressing would do, and the state now. Never acts."""
-        row, refused = await self._find(event_id, token)
+        row, w, refused = await self._find(event_id, token)
         if refused is not None or row is None:
             return refused  # type: ignore[return-value]  # one of the two is set
-        press = {"advance": "Yes, move on", "delay_5": "Yes, delay 5 min", "undo": "Yes, undo"}.get(row.verb, "Yes")
-        return Page(200, "ready", self._question(row), self._now_line(event_id), can_press=True, press=press)
+        press = w._(words.PRESS.get(row.verb, words.YES), minutes=w.number(DELAY_STEP // 60))
+        question = self._question(event_id, row, w)
+        return Page(200, "ready", question, self._now_line(event_id, w), can_press=True, press=press, words=w)
 
     async def press(self, event_id: str, token: str) -> Page:
         """A POST: use the link (at most once), then act as the host it was given to."""
-        row, refused = await self._find(event_id, token)
+        row, w, refused = await self._find(event_id, token)
         if refused is not None or row is None:
             return refused  # type: ignore[return-value]
         async with self.db.begin() as conn:
             used = await action_links_repo.use(conn, row.id, self.clock.now())
         if not used:  # pressed meanwhile (another tab, another person), or it just expired
-            _, page = await self._find(event_id, token)
-            return page or Page(410, "used", "This button was already used", "Each button works once.")
-        page = await self.act(event_id, row, actor_of(row.target_id))
+            _, _, page = await self._find(event_id, token)
+            return page or Page(410, "used", w._(words.LINK_USED), w._(words.LINK_USED_DETAIL), words=w)
+        # In the target's words: the heading is also the result kept for the link ("It did: ..."),
+        # which only that target's readers see again.
+        page = await self.act(event_id, row, actor_of(row.target_id), w)
         async with self.db.begin() as conn:
             await action_links_repo.record_result(conn, row.id, page.heading)
         return page
@@ -239,7 +252,8 @@ class ActionLinks:
     async def act(self, event_id: str, row: ActionLinkRow, actor: str, w: Words = ENGLISH_WORDS) -> Page:
         """Carry out a link already used (`use` returned True) as `actor`, through the run service
         with the same `from` guard as the console; a refusal is a Page, never an exception. Its
-        heading in `w`'s words: the line a chat's message is updated with (the link's page: English)."""
+        heading in `w`'s words (the target's): the line a chat's message is updated with, or the
+        link's page. A refusal's detail is the run service's reason (the API's words, English)."""
         name_of = self._titled(event_id, w)
         try:
             if row.verb == ButtonVerb.advance:
@@ -259,29 +273,35 @@ class ActionLinks:
                 what = undone["summary"] if w.reader.english else self._summary(event_id, undone, w)
                 heading = w._(words.UNDONE, summary=what)
             else:  # a verb this version does not know (stored by a newer one)
-                return Page(409, "refused", w._(words.NOTHING_DONE), f"this version cannot do '{row.verb}'")
+                return Page(409, "refused", w._(words.NOTHING_DONE), f"this version cannot do '{row.verb}'", words=w)
         except AppError as exc:
             # The reason is the run service's (the API's words, English).
             if exc.status == 409 and row.verb != ButtonVerb.undo:
-                return Page(409, "refused", w._(words.ALREADY_MOVED_ON), exc.reason)
-            return Page(exc.status if exc.status < 500 else 409, "refused", w._(words.NOTHING_DONE), exc.reason)
-        return Page(200, "done", heading, self._now_line(event_id))
+                return Page(409, "refused", w._(words.ALREADY_MOVED_ON), exc.reason, words=w)
+            status = exc.status if exc.status < 500 else 409
+            return Page(status, "refused", w._(words.NOTHING_DONE), exc.reason, words=w)
+        return Page(200, "done", heading, self._now_line(event_id, w), words=w)
 
-    def _question(self, row: ActionLinkRow) -> str:
+    def _question(self, event_id: str, row: ActionLinkRow, w: Words) -> str:
+        """What pressing would do, asked in `w`'s words: the segment by its title for the reader,
+        the undone action as the undo button named it."""
+        title = self._titled(event_id, w)({"id": row.expected, "title": row.expected_title})
         if row.verb == ButtonVerb.advance:
-            return f"Move on from {row.expected_title}?"
+            return w._(words.ASK_ADVANCE, title=title)
         if row.verb == ButtonVerb.delay_5:
-            return f"Delay by 5 minutes, during {row.expected_title}?"
+            return w._(words.ASK_DELAY, minutes=w.number(DELAY_STEP // 60), title=title)
         if row.verb == ButtonVerb.undo:
-            return f"Undo {row.expected_title}?"
-        return f"{row.verb}?"
+            offer = {"seq": int(row.expected or 0), "summary": row.expected_title}
+            what = row.expected_title if w.reader.english else self._summary(event_id, offer, w)
+            return w._(words.UNDO_ASK, summary=what)
+        return f"{row.verb}?"  # a verb this version does not know: its machine name
 
-    def _now_line(self, event_id: str) -> str:
+    def _now_line(self, event_id: str, w: Words) -> str:
         try:
             state = self.run.state(event_id)
         except AppError:  # the event was removed meanwhile
             return ""
         current = state.get("current")
         if state["status"] == "ended":
-            return "The event has ended."
-        return f"Now: {current['title']}." if current else "No segment is running."
+            return w._(words.EVENT_ENDED)
+        return w._(words.NOW_LINE, title=self._titled(event_id, w)(current)) if current else w._(words.NOTHING_RUNNING)
