@@ -22,10 +22,11 @@ __all__ = ["MAX_BYTES", "Marks", "load_file", "load_small", "load_text", "locate
 # at most INLINE_MAX_VALUES YAML nodes, no alias, no problem of any kind. The composer stops at
 # the first node past the cap or the first alias, so the Python work is bounded by the node count
 # whatever the text holds (tests/schedules/test_inline_bounds.py counts it), and the C scanner's by
-# the size. The 20-cue event of bench B8 is about 2 KiB and 190 nodes, the Mekong example 10.5 KiB
-# and about 600.
+# the size. The 20-cue event of bench B8 is about 2 KiB and 190 nodes (1.5 ms of CPU to read), the
+# Mekong example 10.5 KiB and 577 nodes (about 6 ms, most of it its rules): the cap keeps a
+# schedule of that size in-process and the loop's stall at a few milliseconds (docs/reliability.md).
 INLINE_MAX_BYTES = 16 * 1024
-INLINE_MAX_VALUES = 1_000
+INLINE_MAX_VALUES = 600
 
 
 def _pydantic_problems(exc: ValidationError, marks: Marks, file: str) -> list[Problem]:
