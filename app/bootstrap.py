@@ -318,7 +318,8 @@ async def started(
             lambda: ((t.id, t.kind.value) for e in engine.event_ids() for t in lookups.schedule(e).targets)
         )
 
-        # Uploads are parsed in warm child processes (started on the first upload), stopped at exit.
+        # Small plain uploads are parsed on the loop, others in warm child processes (started on
+        # the first such upload), stopped at exit.
         schedule_parser = BoundedParser(
             settings.schedule_parse_seconds,
             settings.schedule_parse_memory_mb,
