@@ -59,6 +59,27 @@ def test_a_command_line_imports_only_what_it_runs(argv, modules):
     assert loaded == [modules, []]
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["state", "--help"],  # click's help ends in an exit the command group inspects
+        ["--server", "http://127.0.0.1:9", "--token", "t", "state", "mekong"],  # fails: nothing listens there
+    ],
+)
+def test_a_remote_command_that_exits_early_or_fails_imports_nothing_heavy(argv):
+    """Asking whether an exit is a database error must not import the database layer to ask."""
+    loaded = _run(
+        "import contextlib, io, json, sys\n"
+        f"sys.argv = ['showcaller', *{argv!r}]\n"
+        "from app.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "    with contextlib.suppress(SystemExit):\n"
+        "        main()\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
+    assert loaded == []
+
+
 def test_help_and_unknown_names_load_every_command():
     loaded = _run(
         "import json\nfrom app.cli import load_commands\n"
