@@ -60,7 +60,7 @@ def check_sqlite_folder(url: str) -> None:
     """Fail early, in one line, when a SQLite database's folder does not exist (SQLite cannot create it)."""
     from pathlib import Path
 
-    from app.store.db import normalise_url
+    from app.store.urls import normalise_url
 
     url = normalise_url(url)
     if not url.startswith("sqlite+aiosqlite:///"):
