@@ -14,15 +14,22 @@ from app.cli import run_cmds
 from app.store import db as store_db
 from tests.fixtures import ROOT, bangkok
 
-# Not needed to answer: Alembic (the schema is checked with one read; it is imported only to
-# migrate), the Zoom emulator (imported when the sandbox is used).
-DEFERRED = ("alembic", "integrations.zoom_emulator")
+# Not needed to start the service: Alembic (the schema is checked with one read; it is imported
+# only to migrate), the Zoom emulator (imported when the sandbox is used), the report's renderers
+# (Jinja templates and charts: imported when a report or pack is asked for).
+DEFERRED = (
+    "alembic",
+    "integrations.zoom_emulator",
+    "app.report.render",
+    "app.report.attendance_render",
+    "app.report.charts",
+)
 # Not imported before uvicorn listens: the application itself (app/cli/starting.py builds it behind
 # a /healthz that answers at once), nor what a SQLite file's "any event stored?" would cost with it.
 APPLICATION = ("app.main", "app.bootstrap", "fastapi", "sqlalchemy", "schedules.model", "alembic")
 
 
-def test_the_served_app_and_its_start_import_neither_alembic_nor_the_emulator():
+def test_the_served_app_and_its_start_import_neither_alembic_nor_the_emulator_nor_the_report_renderers():
     code = (
         "import json, sys\n"
         "import app.cli.run_cmds, app.main, app.bootstrap\n"
