@@ -198,7 +198,11 @@ def _serve_locked(
     tune_collector()
     server = _closing_server(config, closing)
     if not settings.sandbox:  # (the sandbox's emulator delivers its events itself)
-        threading.Thread(target=_report_webhook, args=(server, settings), name="webhook-check", daemon=True).start()
+
+        def up() -> bool:
+            return server.started and front.app is not None  # (the application answers, not just the front)
+
+        threading.Thread(target=_report_webhook, args=(server, settings, up), name="webhook-check", daemon=True).start()
     server.run(sockets=[sock])
     if front.failure is not None:
         raise front.failure  # (the command's one-line failure and exit status, as before the server ran)
@@ -249,20 +253,20 @@ def _closing_server(config, closing):
     return _ClosingServer(config)
 
 
-def _report_webhook(server, settings, wait_seconds: float = 60.0) -> None:
+def _report_webhook(server, settings, up, wait_seconds: float = 60.0) -> None:
     """The start-up report's day check: once this process answers, does Zoom's URL validation reach it
     through SHOWCALLER_PUBLIC_URL (HTTPS, the secret)? The week before it is only a warning (`apply`,
     `doctor`); a serving instance is the day itself, so it says FAIL. It reports and never stops the
     service: the balancer or TLS in front of it may come up a moment later (`doctor --for-the-day`)."""
     import time
 
-    from app.zoom.doctor import check_webhook
-
     deadline = time.monotonic() + wait_seconds
-    while not server.started:
+    while not up():
         if server.should_exit or time.monotonic() > deadline:
             return
         time.sleep(0.05)
+    from app.zoom.doctor import check_webhook  # (once the application is imported: not beside its import)
+
     check = asyncio.run(check_webhook(settings, None, datetime.now(UTC)))
     if check.status == "pass":
         console.print(f"start-up check: webhook endpoint: {check.detail}", markup=False, soft_wrap=True)
