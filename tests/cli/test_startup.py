@@ -80,6 +80,31 @@ def test_a_remote_command_that_exits_early_or_fails_imports_nothing_heavy(argv):
     assert loaded == []
 
 
+@pytest.mark.parametrize(
+    ("given", "reads_settings"),
+    [
+        (["--server", "http://127.0.0.1:9", "--token", "t"], False),
+        (["--server", "http://127.0.0.1:9"], True),  # the token from SHOWCALLER_TOKEN
+        ([], True),  # both from SHOWCALLER_SERVER and SHOWCALLER_TOKEN
+    ],
+)
+def test_a_remote_command_reads_the_settings_only_for_what_its_command_line_left_out(given, reads_settings):
+    """pydantic-settings is about a sixth of a remote command's start-up. Nothing listens on port 9,
+    so the command fails saying which server it tried."""
+    loaded = _run(
+        "import contextlib, io, json, os, sys\n"
+        "os.environ.update(SHOWCALLER_SERVER='http://127.0.0.1:9', SHOWCALLER_TOKEN='t')\n"
+        f"sys.argv = ['showcaller', *{given!r}, 'state', 'mekong']\n"
+        "from app.cli import main\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):\n"
+        "    with contextlib.suppress(SystemExit):\n"
+        "        main()\n"
+        "print(json.dumps(['app.core.config' in sys.modules, 'cannot reach http://127.0.0.1:9' in err.getvalue()]))"
+    )
+    assert loaded == [reads_settings, True]
+
+
 def test_help_and_unknown_names_load_every_command():
     loaded = _run(
         "import json\nfrom app.cli import load_commands\n"
