@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.attendance.intervals import Attendance
 from app.attendance.service import load_attendance
-from app.report import attendance_render, render
 from app.report.attendance import build_report
 from app.report.figures import PackOptions, build_pack
 from app.report.pdf import html_to_pdf
@@ -121,6 +120,8 @@ async def report_from_db(db: AsyncEngine, schedule: Schedule, now: datetime, tim
 def render_report(report: dict, fmt: ReportFormat, words: Words = ENGLISH_WORDS) -> str:
     """The report in one of its three formats; the HTML page in `words` (English by default; JSON
     and CSV are data and keep their English keys)."""
+    from app.report import attendance_render  # (with render_pack's: imported when a report is asked for)
+
     if fmt is ReportFormat.csv:
         return attendance_render.to_csv(report)
     if fmt is ReportFormat.html:
@@ -182,6 +183,10 @@ async def render_pack(
 ) -> bytes:
     """The pack in one format (PDF: printed by Chromium from the HTML); the HTML and the PDF in
     `words` (English by default; JSON and CSV are data and keep their English keys)."""
+    # The renderers (Jinja templates, the charts) are imported when a pack is asked for, not by
+    # every start of the service (tests/cli/test_serve_startup.py).
+    from app.report import render
+
     if fmt is PackFormat.pdf:
         return await html_to_pdf(render.to_html(pack, words), chromium)
     if fmt is PackFormat.html:
