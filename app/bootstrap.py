@@ -264,7 +264,11 @@ async def started(
             catalogs=catalogs,
         )
         action_links = ActionLinks(
-            db, run, public_url=settings.public_url, lifetime=timedelta(minutes=settings.action_link_minutes)
+            db,
+            run,
+            public_url=settings.public_url,
+            lifetime=timedelta(minutes=settings.action_link_minutes),
+            catalogs=catalogs,
         )
         chat_clicks = ChatClicks(action_links, lookups, http, wall=wall)
         stack.push_async_callback(chat_clicks.stop)  # clicks under way finish before the database closes
@@ -320,7 +324,8 @@ async def started(
             lambda: ((t.id, t.kind.value) for e in engine.event_ids() for t in lookups.schedule(e).targets)
         )
 
-        # Uploads are parsed in warm child processes (started on the first upload), stopped at exit.
+        # Small plain uploads are parsed on the loop, others in warm child processes (started on
+        # the first such upload), stopped at exit.
         schedule_parser = BoundedParser(
             settings.schedule_parse_seconds,
             settings.schedule_parse_memory_mb,

@@ -168,6 +168,7 @@ async def _one_database(name: str, database_url: str, args, tmp: Path, receiver:
         background = max(0, args.events - streaming)
         day = (datetime.now(UTC) + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
         texts = [_background(i, args.cues, day) for i in range(background)]
+        cpu_before = service.cpu_seconds()
         began = time.perf_counter()
         latencies = await _post_all(f"http://127.0.0.1:{service.port}", token, texts, args.concurrency)
         total = args.stream_seconds * args.rate
@@ -177,11 +178,12 @@ async def _one_database(name: str, database_url: str, args, tmp: Path, receiver:
             f"http://127.0.0.1:{service.port}", token, [t for _, t in stream], args.concurrency
         )
         took = time.perf_counter() - began
+        cpu = (service.cpu_seconds() - cpu_before) * 1000 / (background + streaming)
         rate = (background + streaming) / took
         print(
             f"  load: {background + streaming} events in {took:.1f} s = {rate:.1f} events/s; "
             f"POST p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms, "
-            f"max {max(latencies):.1f} ms ({args.concurrency} clients)"
+            f"max {max(latencies):.1f} ms ({args.concurrency} clients); service CPU {cpu:.1f} ms per event"
         )
         loaded_rss = service.rss_mb()
         report.check(

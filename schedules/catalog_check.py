@@ -165,6 +165,10 @@ def needed_strings(schedule: Schedule, target: Target, reader: Reader) -> set[st
         cue_words.correction(words, situation, [*labels, cue_words.withdrawn_announcement(words, None, "x")])
     asked |= set(FIELD_LABELS)
     asked |= {cue_words.HOST_CONSOLE, cue_words.JOIN_ZOOM}  # the links a message may carry
+    if target.buttons and target.hosts:  # its host action buttons, and what its chat shows after a click
+        from schedules import button_words
+
+        asked |= button_words.ALL
     return asked
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -199,3 +200,33 @@ def words_for(reader: Reader, catalogs: Catalogs = SHIPPED, on_missing: Callable
 
 
 ENGLISH_WORDS = Words()
+
+
+Phrase = dict[str, Any]
+"""A sentence kept as data until someone reads it (the pack's notes from the run log are built once
+and written in whichever locale the pack is asked for): {"message": msgid, "values": {...}}, each
+value the file's own text (a str, never translated), a number ({"number": 2.5}), a length of time
+({"mmss": 180}: "3:00") or a phrase of its own (its "lower": true starts it with a small letter)."""
+
+
+def phrase(message: str, /, **values: object) -> Phrase:
+    """A phrase of `message` (marked for extraction where it is written: `N_`) and `values`."""
+    return {"message": message, "values": values}
+
+
+def say(w: Words, said: Phrase) -> str:
+    """`said` in `w`'s words, its numbers and lengths of time in the reader's digits (English: ASCII)."""
+    values = {key: _said_value(w, value) for key, value in said.get("values", {}).items()}
+    text = w._(said["message"], **values)
+    return text[:1].lower() + text[1:] if said.get("lower") else text
+
+
+def _said_value(w: Words, value: object) -> str:
+    if isinstance(value, dict):
+        if "number" in value:
+            return w.number(value["number"])
+        if "mmss" in value:
+            seconds = int(value["mmss"])
+            return w.reader.digits_of(f"{seconds // 60}:{seconds % 60:02d}")
+        return say(w, value)
+    return str(value)

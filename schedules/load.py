@@ -9,14 +9,24 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schedules.i18n import SHIPPED, Catalogs
+from schedules.i18n import SHIPPED, Catalogs, CatalogSearch
 from schedules.limits import SOURCE, fit, too_long
 from schedules.model import UNION_TAGS, Schedule
 from schedules.problems import Path, Problem, ScheduleError
 from schedules.rules import catalog_warnings, check_rules
 from schedules.source import MAX_BYTES, Marks, locate, parse_yaml, too_large
 
-__all__ = ["MAX_BYTES", "Marks", "load_file", "load_text", "locate", "parse_yaml"]
+__all__ = ["MAX_BYTES", "Marks", "load_file", "load_small", "load_text", "locate", "parse_yaml"]
+
+# An upload this small is parsed where it arrives (the service's event loop) when it is plain:
+# at most INLINE_MAX_VALUES YAML nodes, no alias, no problem of any kind. The composer stops at
+# the first node past the cap or the first alias, so the Python work is bounded by the node count
+# whatever the text holds (tests/schedules/test_inline_bounds.py counts it), and the C scanner's by
+# the size. The 20-cue event of bench B8 is about 2 KiB and 190 nodes (1.5 ms of CPU to read), the
+# Mekong example 10.5 KiB and 577 nodes (about 6 ms, most of it its rules): the cap keeps a
+# schedule of that size in-process and the loop's stall at a few milliseconds (docs/reliability.md).
+INLINE_MAX_BYTES = 16 * 1024
+INLINE_MAX_VALUES = 600
 
 
 def _pydantic_problems(exc: ValidationError, marks: Marks, file: str) -> list[Problem]:
@@ -70,6 +80,32 @@ def load_text(
             line, col = locate(marks, path)
             on_warning(Problem(line, col, path, message, fix, file))
     return schedule
+
+
+def load_small(
+    text: str, file: str = "<schedule>", max_bytes: int = MAX_BYTES, catalogs: Catalogs = SHIPPED
+) -> Schedule | None:
+    """The schedule, if `text` is a small, plain and valid one, read within the inline bounds
+    (INLINE_MAX_BYTES, INLINE_MAX_VALUES, no alias); None otherwise, and the caller then reads it
+    with `load_text` in a bounded process, which gives every located problem. Never raises for
+    the text: whatever would need more work than the bounds allow (a syntax error re-read for its
+    message, the repair of an invalid file to find its other problems) is left to that process."""
+    limit = min(max_bytes, INLINE_MAX_BYTES)
+    if isinstance(catalogs, CatalogSearch) and catalogs.drafts:
+        return None  # a rehearsal's preview: the full reader tells each draft (load_text's on_warning)
+    if len(text) > limit or len(text.encode("utf-8", "surrogatepass")) > limit:
+        return None
+    try:
+        data, _ = parse_yaml(text, file, limit, max_values=INLINE_MAX_VALUES, aliases=False, explain=False)
+    except ScheduleError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        schedule = Schedule.model_validate(data)
+    except ValidationError:
+        return None
+    return None if check_rules(schedule, catalogs) else schedule
 
 
 def _repair(data: dict, exc: ValidationError, rounds: int = 5):

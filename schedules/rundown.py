@@ -32,6 +32,7 @@ from schedules.adjustments import (
     RetimeSegment,
     effective,
 )
+from schedules.i18n import ENGLISH_WORDS, N_, Phrase, Words, phrase, say
 from schedules.model import Schedule, Segment, SegmentKind
 from schedules.resolve import planned_segments, to_utc, zone
 
@@ -159,25 +160,54 @@ def _rebuild(schedule: Schedule, items: list[_Item]) -> Schedule:
     return schedule.model_copy(update={"segments": segments, "cues": cues, "event": event})
 
 
-def describe(schedule: Schedule, action: Adjustment) -> str | None:
-    """One line a host recognises ('Insert Break (5 min) before Session 2'); None: not a rundown edit.
-    Titles come from `schedule` (a removed segment is named by its id when it is no longer there)."""
+# How a live rundown edit reads (an undo offer, the pack's notes), in each reader's words.
+INSERT_AFTER = N_("Insert {title} ({minutes} min) after {anchor}")
+INSERT_BEFORE = N_("Insert {title} ({minutes} min) before {anchor}")
+RETIME = N_("Change length of {title} to {minutes} min")
+AMEND = N_("Edit {title}")
+MOVE_AFTER = N_("Move {title} after {anchor}")
+MOVE_BEFORE = N_("Move {title} before {anchor}")
+REMOVE = N_("Remove {title}")
+EDIT_MESSAGES = (INSERT_AFTER, INSERT_BEFORE, RETIME, AMEND, MOVE_AFTER, MOVE_BEFORE, REMOVE)
+
+
+def edit_phrase(schedule: Schedule, action: Adjustment) -> Phrase | None:
+    """How a live rundown edit reads, kept as data (schedules/i18n.py `say` writes it in a reader's
+    words); None: not a rundown edit. Titles are the file's own text, from `schedule` (a removed
+    segment is named by its id when it is no longer there)."""
 
     def title(segment_id: str) -> str:
         seg = schedule.segment(segment_id)
         return seg.title if seg else segment_id
 
     if isinstance(action, InsertSegment):
-        return f"Insert {action.title} ({action.seconds / 60:g} min) {action.place} {title(action.anchor)}"
+        minutes = {"number": action.seconds / 60}
+        anchor = title(action.anchor)
+        if action.place == "after":
+            return phrase(INSERT_AFTER, title=action.title, minutes=minutes, anchor=anchor)
+        return phrase(INSERT_BEFORE, title=action.title, minutes=minutes, anchor=anchor)
     if isinstance(action, RetimeSegment):
-        return f"Change length of {title(action.segment)} to {action.seconds / 60:g} min"
+        return phrase(
+            RETIME,
+            title=title(action.segment),
+            minutes={"number": action.seconds / 60},
+        )
     if isinstance(action, AmendSegment):
-        return f"Edit {title(action.segment)}"
+        return phrase(AMEND, title=title(action.segment))
     if isinstance(action, MoveSegment):
-        return f"Move {title(action.segment)} {action.place} {title(action.anchor)}"
+        if action.place == "after":
+            return phrase(MOVE_AFTER, title=title(action.segment), anchor=title(action.anchor))
+        return phrase(MOVE_BEFORE, title=title(action.segment), anchor=title(action.anchor))
     if isinstance(action, RemoveSegment):
-        return f"Remove {title(action.segment)}"
+        return phrase(REMOVE, title=title(action.segment))
     return None
 
 
-__all__ = ["describe", "edited", "edits_of"]
+def describe(schedule: Schedule, action: Adjustment, w: Words = ENGLISH_WORDS) -> str | None:
+    """One line a host recognises ('Insert Break (5 min) before Session 2'), in `w`'s words;
+    None: not a rundown edit."""
+    said = edit_phrase(schedule, action)
+    return say(w, said) if said is not None else None
+
+
+__all__ = ["describe", "edit_phrase", "edited", "edits_of"]

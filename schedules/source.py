@@ -49,16 +49,25 @@ class _BoundedComposer(yaml.composer.Composer):
 
     depth = 0
     count = 0
+    # Set per loader by `_compose`: the most nodes it composes, and whether an alias may be read.
+    max_values = MAX_VALUES
+    aliases = True
 
     def compose_node(self, parent, index):
         self.depth += 1
         self.count += 1
         try:
-            if self.count > MAX_VALUES:
+            if self.count > self.max_values:
                 raise _Limit(
                     self.peek_event().start_mark,  # type: ignore[attr-defined]  # PyYAML's mixin classes
-                    f"the file holds more than {MAX_VALUES:,} values",
+                    f"the file holds more than {self.max_values:,} values",
                     "a schedule is far smaller: is this the right file?",
+                )
+            if not self.aliases and self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]  # PyYAML's mixin classes
+                raise _Limit(
+                    self.peek_event().start_mark,  # type: ignore[attr-defined]  # PyYAML's mixin classes
+                    "an alias (*name) is not read here",
+                    "write the value out instead of repeating it with an alias",
                 )
             if self.depth > MAX_DEPTH:
                 raise _Limit(
@@ -93,16 +102,18 @@ else:  # pragma: no cover - libyaml ships in PyYAML's wheels
 _EXPLAIN_BELOW = 64 * 1024
 
 
-def _compose(text: str):
+def _compose(text: str, max_values: int = MAX_VALUES, aliases: bool = True, explain: bool = True):
     loader = _Fast(text)
+    loader.max_values, loader.aliases = max_values, aliases
     try:
         return loader.get_single_node()
     except yaml.MarkedYAMLError:
-        if len(text) > _EXPLAIN_BELOW or _Fast is _Slow:
+        if not explain or len(text) > _EXPLAIN_BELOW or _Fast is _Slow:
             raise
     finally:
         loader.dispose()
     slow = _Slow(text)
+    slow.max_values, slow.aliases = max_values, aliases
     try:
         return slow.get_single_node()
     finally:
@@ -268,11 +279,23 @@ def too_large(file: str, size: int, max_bytes: int) -> Problem:
     )
 
 
-def parse_yaml(text: str, file: str, max_bytes: int = MAX_BYTES) -> tuple[Any, Marks]:
-    """YAML text -> plain data plus a map from field path to (line, column), within bounded size and depth."""
+def parse_yaml(
+    text: str,
+    file: str,
+    max_bytes: int = MAX_BYTES,
+    *,
+    max_values: int = MAX_VALUES,
+    aliases: bool = True,
+    explain: bool = True,
+) -> tuple[Any, Marks]:
+    """YAML text -> plain data plus a map from field path to (line, column), within bounded size and depth.
+
+    `max_values` caps the nodes composed; without `aliases` the first alias is refused, so every
+    node is built once and the work after the C scanner is at most `max_values` nodes;
+    without `explain` a syntax error is not read again by the slower pure-Python parser."""
     check_text(text, file, max_bytes)
     try:
-        node = _compose(text)
+        node = _compose(text, max_values, aliases, explain)
     except _Limit as exc:
         raise ScheduleError(file, [Problem(exc.line, exc.column, (), exc.message, exc.fix, file)]) from None
     except yaml.MarkedYAMLError as exc:

@@ -19,3 +19,11 @@ from tests.fixtures.plugin import (  # noqa: F401
     settings_for,
     sqlite_url,
 )
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Longest files first (tests/fixtures/ordering.py): with `--no-loadscope-reorder` the xdist
+    workers take them in this order and finish together."""
+    from tests.fixtures.ordering import load_durations, longest_first
+
+    items[:] = longest_first(items, load_durations())

@@ -31,11 +31,23 @@ async def get_attendance(event_id: EventId, runtime: RuntimeDep, _: Viewer):
 
 @router.get(
     "/{event_id}/report",
-    summary="Post-event report (json, csv or html)",
+    summary="Post-event report (json, csv or html); the html page in the event's language or ?lang=",
     responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
 )
-async def get_report(event_id: EventId, runtime: RuntimeDep, _: Viewer, format: ReportFormat = ReportFormat.json):
+async def get_report(
+    event_id: EventId,
+    runtime: RuntimeDep,
+    _: Viewer,
+    format: ReportFormat = ReportFormat.json,
+    lang: str | None = Query(
+        None, description="the html page's headings and labels in this locale (default: event.language)"
+    ),
+):
     """Planned vs actual segments, timers, attendance per segment, over time, per person."""
+    try:
+        words = reports.pack_words(runtime.schedule(event_id), lang, runtime.catalogs)  # the pack's rule
+    except ValueError as exc:
+        raise Invalid(f"lang: {exc}") from None
     report = await report_from_db(
         runtime.db,
         runtime.schedule(event_id),
@@ -45,7 +57,7 @@ async def get_report(event_id: EventId, runtime: RuntimeDep, _: Viewer, format: 
     headers = {}
     if format is not ReportFormat.json:
         headers["content-disposition"] = f'inline; filename="{event_id}-report.{format.value}"'
-    return Response(render_report(report, format), media_type=MEDIA_TYPES[format], headers=headers)
+    return Response(render_report(report, format, words), media_type=MEDIA_TYPES[format], headers=headers)
 
 
 @router.get(

@@ -57,7 +57,10 @@ NO_STORE = {"Cache-Control": "no-cache"}
 
 def _deck(runtime: Services, event_id: str) -> dict[str, Any]:
     loaded = runtime.engine.loaded(event_id)
-    return deck_json(loaded.schedule, runtime.engine.timeline(event_id), loaded.actions, runtime.clock.now())
+    timeline = runtime.engine.timeline(event_id)
+    # The rundown (live edits applied), as the stage view reads it: the timeline's segment rows
+    # index it, and after an inserted segment the file's own list is shorter (an IndexError, 500).
+    return deck_json(timeline.rundown, timeline, loaded.actions, runtime.clock.now())
 
 
 def _etag(value: Any) -> str:

@@ -29,7 +29,13 @@ def get_runtime(request: Request) -> Services:
     return services
 
 
-RuntimeDep = Annotated[Services, Depends(get_runtime)]
+async def _runtime(request: Request) -> Services:
+    # The dependencies are coroutines because FastAPI runs a plain function in its thread pool:
+    # two thread hops per request (and the GIL handed over each way) for reading an attribute.
+    return get_runtime(request)
+
+
+RuntimeDep = Annotated[Services, Depends(_runtime)]
 
 
 def get_stream_tickets(request: Request) -> StreamTickets:
@@ -38,10 +44,14 @@ def get_stream_tickets(request: Request) -> StreamTickets:
     return tickets
 
 
-StreamTicketsDep = Annotated[StreamTickets, Depends(get_stream_tickets)]
+async def _stream_tickets(request: Request) -> StreamTickets:
+    return get_stream_tickets(request)
 
 
-def get_run(runtime: RuntimeDep) -> RunService:
+StreamTicketsDep = Annotated[StreamTickets, Depends(_stream_tickets)]
+
+
+async def get_run(runtime: RuntimeDep) -> RunService:
     return runtime.run
 
 

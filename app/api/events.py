@@ -65,20 +65,26 @@ async def list_events(runtime: RuntimeDep, _: Viewer):
 )
 async def load_event(request: Request, runtime: RuntimeDep, run: RunDep, _: Organiser):
     """Validate a schedule file and (re)plan it; a bad file answers 422 with every located problem,
-    one over `max_schedule_bytes` 413 (the input gate, before it is read whole). Parsing runs in a
-    bounded child process, off the event loop; so does planning it, in a thread."""
+    one over `max_schedule_bytes` 413 (the input gate, before it is read whole). Parsing is bounded:
+    a small plain file on the loop, any other in a bounded child process; planning runs in a thread."""
     source = request.headers.get("x-schedule-name", "api-upload.yaml")
     text = decode_schedule(await request.body(), source)  # invalid UTF-8: the answer `validate` gives
     parsed = await runtime.schedule_parser.parse(text, source)
     schedule = await run.load_schedule(text, source, schedule=parsed)
-    async with runtime.db.begin() as conn:
-        row = await events_repo.get_event(conn, schedule.event.id)
+    event = schedule.event
+    # The answer is what was just stored, kept by the writer: no transaction to read it back
+    # (unless the event was replaced in the cache meanwhile).
+    stored = runtime.engine.stored_as(event.id)
+    if stored is None:
+        async with runtime.db.begin() as conn:
+            row = await events_repo.get_event(conn, event.id)
+        stored = (row.source, row.loaded_at)
     return {
-        "id": row.id,
-        "title": row.title,
-        "timezone": row.timezone,
-        "source": row.source,
-        "loaded_at": iso_utc(row.loaded_at),
+        "id": event.id,
+        "title": event.title,
+        "timezone": event.timezone,
+        "source": stored[0],
+        "loaded_at": iso_utc(stored[1]),
     }
 
 

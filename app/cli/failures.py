@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
 
 import click
 import typer
@@ -59,7 +60,7 @@ def check_sqlite_folder(url: str) -> None:
     """Fail early, in one line, when a SQLite database's folder does not exist (SQLite cannot create it)."""
     from pathlib import Path
 
-    from app.store.db import normalise_url
+    from app.store.urls import normalise_url
 
     url = normalise_url(url)
     if not url.startswith("sqlite+aiosqlite:///"):
@@ -77,12 +78,18 @@ def check_sqlite_folder(url: str) -> None:
 
 
 def _is_database_error(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionError | socket.gaierror):
+        return True
+    if type(exc).__module__.startswith(("asyncpg", "sqlite3", "aiosqlite")):
+        return True
+    # Every exit passes here, `--help`'s and a remote command's `typer.Exit` included: importing
+    # SQLAlchemy to ask would add ~0.3 s to commands that never use it (tests/cli/test_startup.py).
+    # Its errors can only come from a command that has imported it already.
+    if "sqlalchemy" not in sys.modules:
+        return False
     from sqlalchemy.exc import SQLAlchemyError
 
-    if isinstance(exc, SQLAlchemyError | ConnectionError | socket.gaierror):
-        return True
-    module = type(exc).__module__
-    return module.startswith(("asyncpg", "sqlite3", "aiosqlite"))
+    return isinstance(exc, SQLAlchemyError)
 
 
 def listen(host: str, port: int) -> socket.socket:

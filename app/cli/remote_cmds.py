@@ -47,12 +47,16 @@ class DelayMode(StrEnum):
 @contextlib.contextmanager
 def remote(ctx: typer.Context) -> Iterator[Remote]:
     """A client for --server/--token (or SHOWCALLER_SERVER/SHOWCALLER_TOKEN); API errors become one line."""
-    from app.core.config import get_settings
-
     given = (ctx.find_root().obj or {}) if ctx is not None else {}
-    settings = get_settings()
-    server = given.get("server") or settings.server
-    token = given.get("token") or (settings.token.get_secret_value() if settings.token else None)
+    server, token = given.get("server"), given.get("token")
+    if not (server and token):  # the settings fill in what the command line left out
+        # (only then: reading them is pydantic-settings, about a sixth of a remote command's
+        # start-up, and a host types these during a show; issue 27)
+        from app.core.config import get_settings
+
+        settings = get_settings()
+        server = server or settings.server
+        token = token or (settings.token.get_secret_value() if settings.token else None)
     if not server:
         raise Failure(
             "no server given. Fix: pass --server URL before the command (showcaller --server "

@@ -53,7 +53,7 @@ async def _report(
         now = datetime.now(UTC)
         if internal:
             report = await report_from_db(db, schedule, now)
-            return render_report(report, ReportFormat(fmt.value)).encode("utf-8")
+            return render_report(report, ReportFormat(fmt.value), words).encode("utf-8")
         pack = await pack_from_db(db, schedule, now, options=options)
     finally:
         await db.dispose()
@@ -81,7 +81,10 @@ def report(
     ] = False,
     locale: Annotated[
         str | None,
-        typer.Option("--locale", help="the pack's headings and labels in this locale (default: event.language)"),
+        typer.Option(
+            "--locale",
+            help="the pack's (or --internal html's) headings and labels in this locale (default: event.language)",
+        ),
     ] = None,
 ) -> None:
     """The post-event pack: summary, attendance, agenda as it ran, audience breakdowns, timers and notes.

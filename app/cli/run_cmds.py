@@ -31,7 +31,13 @@ MEKONG = Path("schedules/events/mekong-dialogue-2022.yaml")
 
 
 async def _stored_events(url: str) -> bool:
-    """Whether the database may hold events (True when it cannot tell, e.g. a new one not migrated yet)."""
+    """Whether the database may hold events (True when it cannot tell, e.g. one not migrated yet;
+    False for a SQLite file that does not exist yet: a first start has nothing stored to check)."""
+    from app.store.urls import sqlite_file, sqlite_holds_events
+
+    path = sqlite_file(url)
+    if path is not None:  # (read without SQLAlchemy: serve's first answer should not wait for it)
+        return path.exists() and sqlite_holds_events(path) is not False
     from app.store import events_repo
     from app.store.db import create_engine
 
@@ -73,8 +79,6 @@ def serve(
     ] = False,
 ) -> None:
     """Run the service: REST API, console, Zoom webhooks, cue timer and deliveries."""
-    from app.main import create_app
-
     for path in files or []:
         load_or_exit(str(path))
     texts = [(str(path), path.read_text(encoding="utf-8")) for path in files or []]
@@ -100,9 +104,16 @@ def serve(
             ExitCode.ALREADY_RUNNING,
         ) from None
     try:
-        _serve_locked(settings, sock, host, port, log_format, allow_missing_targets, preload, create_app, bool(texts))
+        _serve_locked(settings, sock, host, port, log_format, allow_missing_targets, preload, _create_app, bool(texts))
     finally:
         lock.release()
+
+
+def _create_app(settings, stream_closing):
+    """The application (imported here, in `StartingApp`'s thread: it is most of `serve`'s start-up)."""
+    from app.main import create_app
+
+    return create_app(settings, stream_closing=stream_closing)
 
 
 def _serve_locked(
@@ -119,7 +130,7 @@ def _serve_locked(
     """Load the files and serve, with the database's instance lock held."""
     import uvicorn
 
-    from app.api.sse import StreamClosing
+    from app.cli.starting import LateClosing, StartingApp
     from app.core.logs import log_config
 
     try:
@@ -159,9 +170,23 @@ def _serve_locked(
     )
     for event_id in loaded:
         console.print(f"  console: {public}/console/{event_id}")
-    closing = StreamClosing()
+    closing = LateClosing()
+
+    def build():
+        from app.api.sse import StreamClosing
+
+        streams = StreamClosing()
+        closing.attach(streams)
+        return create_app(settings, streams)
+
+    def failed() -> None:
+        server.should_exit = True
+
+    # uvicorn answers from the first moment: /healthz at once, while the application is imported
+    # and started behind it (app/cli/starting.py); `server` is bound below, before anything runs.
+    front = StartingApp(build, on_failed=failed)
     config = uvicorn.Config(
-        create_app(settings, stream_closing=closing),
+        front,
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
@@ -173,8 +198,14 @@ def _serve_locked(
     tune_collector()
     server = _closing_server(config, closing)
     if not settings.sandbox:  # (the sandbox's emulator delivers its events itself)
-        threading.Thread(target=_report_webhook, args=(server, settings), name="webhook-check", daemon=True).start()
+
+        def up() -> bool:
+            return server.started and front.app is not None  # (the application answers, not just the front)
+
+        threading.Thread(target=_report_webhook, args=(server, settings, up), name="webhook-check", daemon=True).start()
     server.run(sockets=[sock])
+    if front.failure is not None:
+        raise front.failure  # (the command's one-line failure and exit status, as before the server ran)
 
 
 def _closing_server(config, closing):
@@ -222,20 +253,20 @@ def _closing_server(config, closing):
     return _ClosingServer(config)
 
 
-def _report_webhook(server, settings, wait_seconds: float = 60.0) -> None:
+def _report_webhook(server, settings, up, wait_seconds: float = 60.0) -> None:
     """The start-up report's day check: once this process answers, does Zoom's URL validation reach it
     through SHOWCALLER_PUBLIC_URL (HTTPS, the secret)? The week before it is only a warning (`apply`,
     `doctor`); a serving instance is the day itself, so it says FAIL. It reports and never stops the
     service: the balancer or TLS in front of it may come up a moment later (`doctor --for-the-day`)."""
     import time
 
-    from app.zoom.doctor import check_webhook
-
     deadline = time.monotonic() + wait_seconds
-    while not server.started:
+    while not up():
         if server.should_exit or time.monotonic() > deadline:
             return
         time.sleep(0.05)
+    from app.zoom.doctor import check_webhook  # (once the application is imported: not beside its import)
+
     check = asyncio.run(check_webhook(settings, None, datetime.now(UTC)))
     if check.status == "pass":
         console.print(f"start-up check: webhook endpoint: {check.detail}", markup=False, soft_wrap=True)

@@ -9,7 +9,6 @@ one from the address it listens on, and says that people elsewhere cannot use it
 from __future__ import annotations
 
 from app.core.config import Settings
-from schedules.cue_words import HOST_CONSOLE
 
 # `--local`: the address `showcaller serve` listens on by default.
 LOCAL_URL = "http://127.0.0.1:8000"
@@ -57,6 +56,8 @@ def for_serve(settings: Settings, host: str, port: int) -> tuple[str, str | None
 
 def console_links(public_url: str | None, event_id: str) -> list[tuple[str, str]]:
     """The "Host console" link of a message; none without a public URL (nothing reachable to link to)."""
+    from schedules.cue_words import HOST_CONSOLE  # (the schedule model: not before `serve` listens)
+
     if not public_url:
         return []
     return [(HOST_CONSOLE, f"{base(public_url)}/console/{event_id}")]

@@ -56,6 +56,8 @@ class Loaded:
     timeline: Timeline | None = None
     actors: dict[int, str | None] = field(default_factory=dict)
     schedule_hash: str = ""  # of the stored schedule text: the plan fingerprint and the cluster version
+    # The stored row's source name and loaded_at, if this process stored it (an upload's answer).
+    stored_as: tuple[str, datetime] | None = field(default=None, compare=False)
     _rundown: tuple[tuple, Schedule] | None = field(default=None, repr=False, compare=False)
     # Each planned cue's place in `timeline` (plan_order), worked out once per plan.
     _order: tuple[Timeline, dict[str, int]] | None = field(default=None, repr=False, compare=False)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from app.engine.lateness import late_line
 from integrations.notifiers.message import Notification, format_local
+from schedules import button_words
 from schedules.cue_words import event_title, render_cue, segment_title
 from schedules.i18n import ENGLISH_WORDS, N_, Words
 from schedules.model import Schedule
@@ -15,6 +16,7 @@ from schedules.model import Schedule
 # The labels of a message's time fields, as people read them.
 ENDS, STARTS, NEXT, NEXT_STARTS, TIME_UP_AT = N_("Ends"), N_("Starts"), N_("Next"), N_("Next starts"), N_("Time up at")
 ITS_TIME = N_("its time")
+FIELD_LINE = N_("{label}: {value}")  # a field on its own line of a plain-text message
 
 
 def _when(value: str | None) -> datetime | None:
@@ -80,6 +82,8 @@ def compose(
         links=tuple((w._(label), url) for label, url in links),  # "Host console", "Join Zoom": msgids
         buttons=tuple(buttons.links) if buttons else (),
         actions=tuple(buttons.actions) if buttons else (),
+        confirm_answers=(w._(button_words.YES), w._(button_words.CANCEL)),
+        field_line=w._(FIELD_LINE),  # a template: filled by the renderers
         severity=cue.severity,
         locale=None if reader.english else reader.locale,
         digits=reader.digits,

@@ -117,6 +117,12 @@ class RunEngine:
     def timeline(self, event_id: str) -> Timeline:
         return self.cache.timeline(event_id)
 
+    def stored_as(self, event_id: str) -> tuple[str, datetime] | None:
+        """The event's stored source name and loaded_at, if this process stored its schedule and
+        still holds that copy (None: read the store)."""
+        item = self.cache.get(event_id)
+        return item.stored_as if item is not None else None
+
     def event_ids(self) -> list[str]:
         return self.cache.event_ids()
 

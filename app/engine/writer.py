@@ -163,27 +163,43 @@ class Writer:
         # before taking the lock, so the loop and the timer go on firing other events' cues. The
         # draft is kept when nothing it depends on moved meanwhile: the same run log, and no hold or
         # timer (the only parts of a plan that depend on `now`); otherwise it is planned again below.
-        async with self.db.begin() as conn:
-            ahead = [a for a, _ in await events_repo.load_log(conn, event_id)]
+        # The draft's run log is the cached one (none for a new event): the log read under the lock
+        # below is the one that counts, so a transaction of its own to read it first was redundant.
+        cached = self.cache.get(event_id)
+        ahead = list(cached.actions) if cached is not None else []
         draft = await asyncio.to_thread(self.cache.build, schedule, ahead, self.clock.now())
+        digest = events_repo.text_hash(text)
+        # A new event's plan, if the draft is it (no run log, nothing that moves with time): stored
+        # with the event's row instead of by an UPDATE after it.
+        fresh = Loaded(schedule, [], draft, schedule_hash=digest)
+        fresh_fingerprint = self.cache.fingerprint(fresh) if not ahead else None
         async with self._lock:
             async with _recording(), self.db.begin() as conn:
                 await self.enter(conn)
                 now = self.clock.now()
-                await events_repo.upsert_event(conn, schedule, source, text, now)
-                log_rows = await events_repo.load_log(conn, event_id)
-                item = Loaded(
-                    schedule,
-                    [a for a, _ in log_rows],
-                    actors={a.seq: who for a, who in log_rows},
-                    schedule_hash=events_repo.text_hash(text),
+                stored = await events_repo.upsert_event(
+                    conn, schedule, source, text, now, plan_fingerprint=fresh_fingerprint
                 )
-                moved = [a.seq for a in ahead] != [a.seq for a in item.actions]
-                if moved or draft.held_segment is not None or draft.timers:
-                    draft = await asyncio.to_thread(self.cache.build, schedule, item.actions, now)
-                item.timeline = draft
-                await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now)
-                await events_repo.set_plan_fingerprint(conn, event_id, self.cache.fingerprint(item))
+                if stored.status == "new" and not ahead and draft.held_segment is None and not draft.timers:
+                    # Inserted just now: it has no run log and no cues (their foreign keys), so
+                    # neither is read; the plan is the draft, and its fingerprint went in with the row.
+                    item = fresh
+                    await outbox_repo.sync_cues(conn, event_id, draft.cues, now, new_event=True)
+                else:
+                    log_rows = await events_repo.load_log(conn, event_id)
+                    item = Loaded(
+                        schedule,
+                        [a for a, _ in log_rows],
+                        actors={a.seq: who for a, who in log_rows},
+                        schedule_hash=digest,
+                    )
+                    moved = ahead != item.actions  # by value: a stale cache may reuse seqs after a removal
+                    if moved or draft.held_segment is not None or draft.timers:
+                        draft = await asyncio.to_thread(self.cache.build, schedule, item.actions, now)
+                    item.timeline = draft
+                    await outbox_repo.sync_cues(conn, event_id, item.timeline.cues, now)
+                    await events_repo.set_plan_fingerprint(conn, event_id, self.cache.fingerprint(item))
+                item.stored_as = (stored.source, stored.loaded_at)
                 await self.announce(conn, event_id, "schedule")
             self.cache.install(event_id, item)
         self.cache.freeze()

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from app.report.render import html_words
 from app.report.units import mmss
+from schedules.i18n import ENGLISH_WORDS, Words
+from schedules.invites import role_name
+from schedules.model import Role
 from schedules.resolve import zone
+
+ROLES = {role.value for role in Role}
 
 _env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 _HERE = Path(__file__).parent
@@ -62,16 +69,18 @@ def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def chart_svg(report: dict[str, Any], width: int = 880, height: int = 240) -> str:
-    """Attendance over time as a step chart (inline SVG, no script), with segment boundaries."""
-    tz = zone(report["event"]["timezone"])
+def chart_svg(report: dict[str, Any], width: int = 880, height: int = 240, w: Words = ENGLISH_WORDS) -> str:
+    """Attendance over time as a step chart (inline SVG, no script), with segment boundaries; its
+    words and times for `w`'s reader."""
+    tz_name = report["event"]["timezone"]
+    n: Callable[[Any], str] = str if w.reader.english else w.number  # English exactly as it always was
     points = [(_parse(t), c) for t, c in report["attendance"]["series"]]
     bounds = [(_parse(s["start"]), s["title"]) for s in report["segments"] if not s["skipped"]]
     moments = [t for t, _ in points] + [t for t, _ in bounds]
     if not points:
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="60" role="img">'
-            '<text x="10" y="30">No attendance recorded.</text></svg>'
+            f'<text x="10" y="30">{escape(w._("No attendance recorded."))}</text></svg>'
         )
     # The axis spans the event (first join or segment to the last segment's end), not "now":
     # a report made days later must not squeeze the afternoon into one pixel.
@@ -95,17 +104,48 @@ def chart_svg(report: dict[str, Any], width: int = 880, height: int = 240) -> st
         top=pad_top,
         bottom=bottom,
         path=" ".join(path),
-        peak=top,
+        peak=n(top),
         peak_y=y(top),
-        lines=[(x(t), title, t.astimezone(tz).strftime("%H:%M")) for t, title in bounds],
+        lines=[(x(t), title, w.reader.clock(t, tz_name)) for t, title in bounds],
+        label=w._("Participants present over time"),
+        zero=n(0),
     )
 
 
-def to_html(report: dict[str, Any]) -> str:
-    """A self-contained page: no scripts, no external resources."""
-    tz = zone(report["event"]["timezone"])
-    local = lambda v: _parse(v).astimezone(tz).strftime("%H:%M") if v else ""  # noqa: E731
-    signed = lambda s: ("+" if s > 0 else "-" if s < 0 else "") + mmss(abs(s))  # noqa: E731
+def to_html(report: dict[str, Any], w: Words = ENGLISH_WORDS) -> str:
+    """A self-contained page: no scripts, no external resources. Its headings, labels and sentences
+    in `w`'s words, its dates, times and counts as that reader writes them (issue 30); English (the
+    default) is the page as it always was. Names, titles and the timers' labels are the file's and
+    the hosts' own text; roles are named as invites name them."""
+    reader = w.reader
+    tz_name = report["event"]["timezone"]
+    digits = reader.digits_of
+    local = lambda v: reader.clock(_parse(v), tz_name) if v else ""  # noqa: E731
+    signed = lambda s: digits(("+" if s > 0 else "-" if s < 0 else "") + mmss(abs(s)))  # noqa: E731
+    n: Callable[[Any], str] = str
+    role: Callable[[str], str] = str
+    if reader.english:
+        day, generated = report["event"]["date"], report["generated_at"]
+    else:
+        day = reader.date(date.fromisoformat(report["event"]["date"]), "full")
+        at = _parse(report["generated_at"])
+        generated = w._(
+            "{date} at {time}",
+            date=reader.date(at.astimezone(zone(tz_name)).date(), "long"),
+            time=local(report["generated_at"]),
+        )
+        n = w.number
+        role = lambda value: role_name(w, Role(value)) if value in ROLES else value  # noqa: E731
     return _env.from_string(_PAGE).render(
-        r=report, chart=Markup(chart_svg(report)), local=local, signed=signed, mmss=mmss
+        r=report,
+        _=html_words(w),
+        lang=reader.tag,
+        date=day,
+        generated=generated,
+        n=n,
+        role=role,
+        chart=Markup(chart_svg(report, w=w)),
+        local=local,
+        signed=signed,
+        mmss=lambda s: digits(mmss(s)),
     )

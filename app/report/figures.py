@@ -24,16 +24,16 @@ from typing import Any
 from app.attendance.intervals import Attendance, Participant
 from app.attendance.people import match_people
 from app.report.join import Joined, join
-from app.report.units import minutes, mmss
+from app.report.units import minutes
 from app.store.registrants_repo import RegistrantRow
 from app.views.times import iso_utc
 from app.zoom.mapping import zoom_field
 from schedules.adjustments import Adjustment
-from schedules.i18n import N_
+from schedules.i18n import ENGLISH_WORDS, N_, Phrase, phrase, say
 from schedules.iso_names import country_code, country_label, country_name, language_name
 from schedules.model import QuestionType, Registration, Schedule
 from schedules.resolve import zone
-from schedules.rundown import describe
+from schedules.rundown import edit_phrase
 from schedules.timeline import Timeline
 
 DEFAULT_THRESHOLD = 5
@@ -144,8 +144,16 @@ def _segment_people(schedule: Schedule, segment_id: str) -> list[str]:
     return names
 
 
+THE_EVENT = phrase(N_("the event"))
+THE_NEXT_SEGMENT = phrase(N_("the next segment"))
+
+
 def _notes(schedule: Schedule, timeline: Timeline, actions: list[Adjustment]) -> list[dict[str, Any]]:
-    """Delays, holds, early ends and hosts' announcements from the run log (undone actions left out)."""
+    """Delays, holds, early ends and hosts' announcements from the run log (undone actions left out).
+
+    Each note's `text` is its English sentence (the JSON and CSV packs are data, in English); its
+    `phrase` is the same sentence kept as data, so the HTML and PDF write it in the pack's locale
+    (render.py). A segment's title and a host's announcement are the file's and the host's own words."""
     undone = {getattr(a, "target", None) for a in actions if a.kind == "undo"}
     titles = {s.id: s.title for s in schedule.segments}
     out = []
@@ -162,35 +170,40 @@ def _notes(schedule: Schedule, timeline: Timeline, actions: list[Adjustment]) ->
     for a in actions:
         if a.seq in undone and a.seq:
             continue
-        where = running(a.at) or "the event"
+        where: str | Phrase = running(a.at) or THE_EVENT
+        said: Phrase
         if a.kind == "delay":
             seconds = getattr(a, "seconds", 0)
-            verb = "ran late by" if seconds >= 0 else "was brought forward by"
-            text = f"{where} {verb} {mmss(abs(seconds))}"
+            verb = (
+                N_("{where} ran late by {duration}")
+                if seconds >= 0
+                else N_("{where} was brought forward by {duration}")
+            )
+            said = phrase(verb, where=where, duration={"mmss": abs(seconds)})
         elif a.kind == "advance":
             to = getattr(a, "to", None)
             left = running(a.at, before=True)
-            entered = titles.get(to, to) if to else running(a.at) or "the next segment"
+            entered: str | Phrase = titles.get(to, to) if to else running(a.at) or THE_NEXT_SEGMENT
             if left:
-                text = f"{left} ended early; moved on to {entered}"
+                said = phrase(N_("{left} ended early; moved on to {entered}"), left=left, entered=entered)
             elif any(not row.skipped and row.end <= a.at for row in timeline.segments):
-                text = f"Moved on early to {entered}"  # from a gap between segments
+                said = phrase(N_("Moved on early to {entered}"), entered=entered)  # from a gap between segments
             else:
-                text = f"The event started early with {entered}"
+                said = phrase(N_("The event started early with {entered}"), entered=entered)
         elif a.kind == "hold":
-            text = f"{where} was held (no automatic advance) until resumed"
+            said = phrase(N_("{where} was held (no automatic advance) until resumed"), where=where)
         elif a.kind == "resume":
-            text = f"Resumed automatic timing during {where}"
+            said = phrase(N_("Resumed automatic timing during {where}"), where=where)
         elif a.kind == "end_event":
-            text = "The event was ended early; the remaining segments were skipped"
-        elif edit := describe(schedule, a):  # a live rundown edit, as the undo offer words it
-            text = f"Rundown edited: {edit[0].lower()}{edit[1:]}"
+            said = phrase(N_("The event was ended early; the remaining segments were skipped"))
+        elif edit := edit_phrase(schedule, a):  # a live rundown edit, as the undo offer words it
+            said = phrase(N_("Rundown edited: {edit}"), edit={**edit, "lower": True})
         elif a.kind == "announce" and not getattr(a, "announcement_id", "").startswith("readiness-"):
             # Hosts' announcements only: readiness follow-ups are for the hosts on the day.
-            text = f"Announcement: {getattr(a, 'message', '')}"
+            said = phrase(N_("Announcement: {message}"), message=getattr(a, "message", ""))
         else:
             continue
-        out.append({"at": iso_utc(a.at), "kind": a.kind, "text": text})
+        out.append({"at": iso_utc(a.at), "kind": a.kind, "text": say(ENGLISH_WORDS, said), "phrase": said})
     return out
 
 

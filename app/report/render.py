@@ -16,7 +16,7 @@ from app.report.charts import agenda_chart, attendance_chart
 from app.report.figures import BROKEN_DOWN, NOT_ANSWERED
 from app.report.polls import OTHER
 from app.report.units import mmss
-from schedules.i18n import ENGLISH_WORDS, N_, Words
+from schedules.i18n import ENGLISH_WORDS, N_, Words, say
 from schedules.resolve import zone
 
 # Templates ship beside this module (package data).
@@ -74,7 +74,15 @@ def _made(p: dict[str, Any], w: Words) -> str:
     return w._("{date} at {time}", date=w.reader.date(at.date(), "long"), time=w.reader.clock(at, tz))
 
 
-def _html_words(w: Words):
+def note_text(n: dict[str, Any], w: Words = ENGLISH_WORDS) -> str:
+    """A note from the run log as the pack's reader reads it: its phrase in `w`'s words (a host's
+    announcement quoted as posted); English, and a pack stored before notes had phrases, its text."""
+    if w.reader.english or "phrase" not in n:
+        return n["text"]
+    return say(w, n["phrase"])
+
+
+def html_words(w: Words):
     """The template's `_`: a catalog string is trusted markup (as with Jinja's i18n extension); the
     values put into it are escaped."""
 
@@ -100,7 +108,7 @@ def to_html(p: dict[str, Any], w: Words = ENGLISH_WORDS) -> str:
     return _env.get_template("pack.html").render(
         p=p,
         s=s,
-        _=_html_words(w),
+        _=html_words(w),
         lang=reader.tag,
         date=day.strftime("%A %d %B %Y") if reader.english else reader.date(day, "full"),
         rate=_rate(s, w),
@@ -115,6 +123,7 @@ def to_html(p: dict[str, Any], w: Words = ENGLISH_WORDS) -> str:
         local=local,
         signed=signed,
         mmss=mmss,
+        note=lambda n: note_text(n, w),
     )
 
 

@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.attendance.intervals import Attendance
 from app.attendance.service import load_attendance
-from app.report import attendance_render, render
 from app.report.attendance import build_report
 from app.report.figures import PackOptions, build_pack
 from app.report.pdf import html_to_pdf
@@ -118,12 +117,15 @@ async def report_from_db(db: AsyncEngine, schedule: Schedule, now: datetime, tim
     return report_of(await load(db, schedule, now, timeline, registrants=False), now)
 
 
-def render_report(report: dict, fmt: ReportFormat) -> str:
-    """The report in one of its three formats."""
+def render_report(report: dict, fmt: ReportFormat, words: Words = ENGLISH_WORDS) -> str:
+    """The report in one of its three formats; the HTML page in `words` (English by default; JSON
+    and CSV are data and keep their English keys)."""
+    from app.report import attendance_render  # (with render_pack's: imported when a report is asked for)
+
     if fmt is ReportFormat.csv:
         return attendance_render.to_csv(report)
     if fmt is ReportFormat.html:
-        return attendance_render.to_html(report)
+        return attendance_render.to_html(report, words)
     return json.dumps(report, indent=2, ensure_ascii=False)
 
 
@@ -165,9 +167,9 @@ async def pack_from_db(
 
 
 def pack_words(schedule: Schedule, locale: str | None = None, catalogs: CatalogSearch = SHIPPED) -> Words:
-    """The words of the pack's HTML and PDF: `locale` when given (ValueError when no catalog
-    `catalogs` finds serves it), else the event's language; a string its catalog lacks is written
-    in English and logged."""
+    """The words of the pack's HTML and PDF (and of the report's HTML page): `locale` when given
+    (ValueError when no catalog `catalogs` finds serves it), else the event's language; a string
+    its catalog lacks is written in English and logged."""
     reader = pack_reader(schedule, locale, catalogs.available())
 
     def missing(message: str) -> None:
@@ -181,6 +183,10 @@ async def render_pack(
 ) -> bytes:
     """The pack in one format (PDF: printed by Chromium from the HTML); the HTML and the PDF in
     `words` (English by default; JSON and CSV are data and keep their English keys)."""
+    # The renderers (Jinja templates, the charts) are imported when a pack is asked for, not by
+    # every start of the service (tests/cli/test_serve_startup.py).
+    from app.report import render
+
     if fmt is PackFormat.pdf:
         return await html_to_pdf(render.to_html(pack, words), chromium)
     if fmt is PackFormat.html:

@@ -42,8 +42,8 @@ from integrations.chat import slack as slack_api
 from integrations.chat import zoom_chat as zoom_chat_api
 from integrations.notifiers.render.zoom_chat import STRUCTURED_FORMATS
 from integrations.notifiers.target import TargetConfig
+from schedules import button_words as words
 from schedules.model import Schedule, TargetMode
-from schedules.resolve import zone
 
 log = logging.getLogger("showcaller.chat_clicks")
 SEEN_MAX = 10_000  # platform request ids remembered, so a retry acts once (the oldest forgotten first)
@@ -64,6 +64,8 @@ class Result:
 
     state: str
     text: str
+    # What a message whose buttons are out of date says instead (in its target's words).
+    stale: str = words.STALE
 
 
 Verify = Callable[[str, dict[str, str], bytes, float], None]
@@ -170,6 +172,8 @@ class ChatClicks:
             return Result("duplicate", ""), candidate.target
         self._remember(click.request_key)
         schedule = self.links.run.engine.loaded(row.event_id).schedule
+        w = self.links.words(schedule, row.target_id)  # what this channel reads, in its locale
+        stale = w._(words.STALE)
         actor = self.who(schedule, row.target_id, click)
         if actor is None:
             log.warning(
@@ -182,30 +186,32 @@ class ChatClicks:
             )
             return Result(
                 "forbidden",
-                f"You may not steer this show from here: your {click.platform} ID {click.user_id} is not on the "
-                "event's list. Ask the organiser to add it to your chat_ids in the schedule. Nothing done.",
+                w._(words.FORBIDDEN, platform=click.platform, user=click.user_id),
+                stale,
             ), candidate.target
         now = self.clock.now()
         if row.expires_at <= now:
-            return Result("expired", "This button has expired; use a newer message or the console. Nothing done."), (
-                candidate.target
-            )
+            expired = w._(words.EXPIRED)
+            return Result("expired", expired, stale), candidate.target
         async with self.links.db.begin() as conn:
             used = await action_links_repo.use(conn, row.id, now)
         if not used:
             async with self.links.db.begin() as conn:
                 again = await action_links_repo.find(conn, click.reference)
-            done = f" It did: {again.result}" if again is not None and again.result else ""
-            return Result("used", f"Already moved: this button was already used, nothing done.{done}"), candidate.target
-        page = await self.links.act(row.event_id, row, actor)
+            told = w._(words.USED)
+            if again is not None and again.result:
+                told += w._(words.IT_DID, result=again.result)
+            return Result("used", told, stale), candidate.target
+        page = await self.links.act(row.event_id, row, actor, w)
         if page.state == "done":
-            local = self.clock.now().astimezone(zone(schedule.event.timezone))
-            text = f"{page.heading} by {actor}, {local:%H:%M}"
+            # The card's update line: who pressed it and when, in the event's zone.
+            at = w.reader.clock(self.clock.now(), schedule.event.timezone)
+            text = w._(words.DONE_BY, done=page.heading, who=actor, time=at)
         else:
             text = f"{page.heading}. {page.detail}".strip()
         async with self.links.db.begin() as conn:
             await action_links_repo.record_result(conn, row.id, text)
-        return Result("done" if page.state == "done" else "refused", text), candidate.target
+        return Result("done" if page.state == "done" else "refused", text, stale), candidate.target
 
     def who(self, schedule: Schedule, target_id: str, click: Click) -> str | None:
         """The name the run log gives the clicker, or None when they may not press."""
@@ -259,7 +265,7 @@ class ChatClicks:
 
 
 def _stale_line(result: Result) -> str:
-    return "These buttons are out of date: the show has moved on." if result.state != "expired" else result.text
+    return result.stale if result.state != "expired" else result.text
 
 
 __all__ = ["ChatClicks", "ClickRejected", "Result"]

@@ -20,6 +20,7 @@ from schedules.adjustments import (
     RemoveSegment,
     RetimeSegment,
 )
+from schedules.i18n import ENGLISH_WORDS, Words
 from schedules.limits import TITLE
 from schedules.model import Schedule, SegmentKind
 from schedules.rundown import describe
@@ -202,6 +203,7 @@ def remove(txn: Txn, segment_id: str) -> RemoveSegment:
     return RemoveSegment(txn.now, segment=segment_id)
 
 
-def summary(schedule: Schedule, action: Adjustment) -> str | None:
-    """One line for the undo offer ('Insert Break (5 min) before Session 2'); None: not an edit."""
-    return describe(schedule, action)
+def summary(schedule: Schedule, action: Adjustment, w: Words = ENGLISH_WORDS) -> str | None:
+    """One line for the undo offer ('Insert Break (5 min) before Session 2'), in `w`'s words; None:
+    not an edit."""
+    return describe(schedule, action, w)

@@ -17,6 +17,7 @@ from app.core.vocabulary import DeliveryStatus
 from app.engine.service import Txn
 from app.run import rundown_rules
 from app.store import outbox_repo
+from schedules import button_words as words
 from schedules import cue_words, graphemes
 from schedules.adjustments import (
     Adjustment,
@@ -71,47 +72,51 @@ def refuse(actions: list[Adjustment], window: timedelta) -> Conflict:
     return Conflict(f"nothing to undo: the last action (#{last[-1].seq} {last[-1].kind}) is older than {minutes:g} min")
 
 
-def _title(schedule: Schedule, segment_id: str | None) -> str:
-    segment = schedule.segment(segment_id) if segment_id else None
-    return segment.title if segment else str(segment_id)
+# The words of the actions an undo offer names (translated where the offer is shown).
+SIMPLE = {
+    StageClear: words.CLEAR_STAGE,
+    Hold: words.HOLD,
+    Resume: words.RESUME,
+    EndEvent: words.END_EVENT,
+    TimerPause: words.PAUSE_TIMER,
+    TimerResume: words.RESUME_TIMER,
+    TimerAdd: words.ADD_TIME,
+    TimerStop: words.STOP_TIMER,
+}
 
 
-def summary(schedule: Schedule, actions: list[Adjustment], action: Adjustment) -> str:
-    """One line a host recognises: 'Next segment: Open discussion', 'Delay +5 min', ..."""
-    edit = rundown_rules.summary(schedule, action)
+def summary(schedule: Schedule, actions: list[Adjustment], action: Adjustment, w: Words = ENGLISH_WORDS) -> str:
+    """One line a host recognises: 'Next segment: Open discussion', 'Delay +5 min', ..., in `w`'s
+    words (English by default: the console's and the API's); titles for `w`'s reader."""
+    edit = rundown_rules.summary(schedule, action, w)
     if edit is not None:
         return edit
     if isinstance(action, Advance):
         before = [a for a in effective(actions) if a.seq <= action.seq]
         then = build_timeline(schedule, before, action.at)
         state = then.state_at(action.at)
-        landed = _title(then.rundown, state.current.id) if state.current else "the end"
-        return f"Jump to {landed}" if action.to else f"Next segment: {landed}"
+        if state.current:
+            landed = cue_words.segment_title(w, then.rundown.segment(state.current.id), str(state.current.id))
+        else:
+            landed = w._(words.THE_END)
+        return w._(words.JUMP_TO, title=landed) if action.to else w._(words.NEXT_SEGMENT, title=landed)
     if isinstance(action, Delay):
-        minutes = action.seconds / 60
-        return f"Delay {minutes:+g} min" + (f" ({action.mode})" if action.mode else "")
+        minutes = w.reader.digits_of(f"{action.seconds / 60:+g}")
+        mode = f" ({w._(words.DELAY_MODES.get(action.mode, action.mode))})" if action.mode else ""
+        return w._(words.DELAY_BY, minutes=minutes) + mode
     if isinstance(action, TimerStart):
-        return f"Start timer: {action.label}"
+        return w._(words.START_TIMER, label=action.label)
     if isinstance(action, Announce):
         text = graphemes.cut(action.message, 60, ellipsis="...", trim=False)
-        return f"Announcement: {text}"
+        return w._(words.ANNOUNCEMENT, text=text)
     if isinstance(action, StageMessage):
-        return f"Stage message: {action.text}"
+        return w._(words.STAGE_MESSAGE, text=action.text)
     if isinstance(action, ZoomControl):
-        return f"Zoom: {action.action.replace('.', ' ')}"
-    simple = {
-        StageClear: "Clear the stage message",
-        Hold: "Hold",
-        Resume: "Resume",
-        EndEvent: "End the event",
-        TimerPause: "Pause timer",
-        TimerResume: "Resume timer",
-        TimerAdd: "Add time to timer",
-        TimerStop: "Stop timer",
-    }
-    words = next((v for k, v in simple.items() if isinstance(action, k)), action.kind)
+        return w._(words.ZOOM, action=action.action.replace(".", " "))
+    kind = next((v for k, v in SIMPLE.items() if isinstance(action, k)), None)
+    named = w._(kind) if kind else action.kind
     timer = getattr(action, "timer_id", "")
-    return f"{words} {timer}".strip()
+    return f"{named} {timer}".strip()
 
 
 def situation(schedule: Schedule, state: RunState, w: Words = ENGLISH_WORDS) -> str:

@@ -16,20 +16,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from app.store.urls import normalise_url as normalise_url  # (re-exported: where the store's users find it)
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-def normalise_url(url: str) -> str:
-    """Accept plain sqlite:/// and postgresql:// URLs and pick the async drivers."""
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
-    if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+asyncpg://" + url.split("://", 1)[1]
-    return url
 
 
 SQLITE_BUSY_TIMEOUT = 30  # seconds a connection waits for another one's write lock

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Literal, NamedTuple
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,11 +19,30 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-async def upsert_event(conn: AsyncConnection, schedule: Schedule, source: str, text: str, now: datetime) -> bool:
-    """Store (or replace) an event's schedule; True if its text changed."""
+class Stored(NamedTuple):
+    """What `upsert_event` did: "new" (inserted), "changed" (its text replaced) or "same" (the same
+    text: the row kept as it was, its source name and loaded_at too), and the row's source and
+    loaded_at after it."""
+
+    status: Literal["new", "changed", "same"]
+    source: str
+    loaded_at: datetime
+
+
+async def upsert_event(
+    conn: AsyncConnection,
+    schedule: Schedule,
+    source: str,
+    text: str,
+    now: datetime,
+    plan_fingerprint: str | None = None,
+) -> Stored:
+    """Store (or replace) an event's schedule; a new row gets `plan_fingerprint` (the plan its
+    outbox is about to get), so no UPDATE has to follow."""
     event = schedule.event
     digest = text_hash(text)
-    row = (await conn.execute(select(events.c.schedule_hash).where(events.c.id == event.id))).first()
+    query = select(events.c.schedule_hash, events.c.source, events.c.loaded_at).where(events.c.id == event.id)
+    row = (await conn.execute(query)).first()
     values = {
         "title": event.title,
         "timezone": event.timezone,
@@ -32,12 +52,12 @@ async def upsert_event(conn: AsyncConnection, schedule: Schedule, source: str, t
         "loaded_at": now,
     }
     if row is None:
-        await conn.execute(insert(events).values(id=event.id, **values))
-        return True
+        await conn.execute(insert(events).values(id=event.id, plan_fingerprint=plan_fingerprint, **values))
+        return Stored("new", source, now)
     if row.schedule_hash != digest:
         await conn.execute(update(events).where(events.c.id == event.id).values(**values))
-        return True
-    return False
+        return Stored("changed", source, now)
+    return Stored("same", row.source, row.loaded_at)
 
 
 async def delete_event(conn: AsyncConnection, event_id: str) -> None:

@@ -11,18 +11,12 @@ themselves (app/cluster/lease.py), so no lock is taken here for it.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from app.store.db import normalise_url
+from app.store.urls import normalise_url, sqlite_file
 
 
 class AlreadyRunning(RuntimeError):
     """Another process holds the database's instance lock."""
-
-
-def _sqlite_path(url: str) -> Path | None:
-    rest = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
-    return None if rest in ("", ":memory:") else Path(rest)
 
 
 class InstanceLock:
@@ -39,7 +33,7 @@ class InstanceLock:
     def _lock_file(self) -> None:
         import fcntl
 
-        path = _sqlite_path(self.url)
+        path = sqlite_file(self.url)
         if path is None:
             return
         lock_path = path.with_name(path.name + ".lock")

@@ -65,6 +65,7 @@ async def sync_cues(
     action: int | None = None,
     stale: frozenset[str] | set[str] = frozenset(),
     budget: int | None = None,
+    new_event: bool = False,
 ) -> int:
     """Make the outbox match the timeline: add new cues, move open ones, retire vanished ones.
 
@@ -78,9 +79,13 @@ async def sync_cues(
     With `budget`, the messages the action queues (one per target of each cue it adds or
     re-opens, and per target it adds to an open cue; re-timed ones are already queued) may not
     exceed it: OverBudget, with the count, after which the caller must roll back.
+
+    `new_event`: the event's row was inserted in this transaction, so it has no cues yet (their
+    foreign key) and they are not read: loading a new event is one INSERT of its cues.
     """
     existing: dict[str, Any] = {}
-    for index, found in enumerate(await conn.execute(select(cues).where(cues.c.event_id == event_id))):
+    found_rows = () if new_event else await conn.execute(select(cues).where(cues.c.event_id == event_id))
+    for index, found in enumerate(found_rows):
         existing[found.cue_id] = found
         if index % YIELD_EVERY == YIELD_EVERY - 1:  # decoding a large plan's rows is CPU work: let the loop run
             await asyncio.sleep(0)

@@ -15,6 +15,9 @@ from app.core.errors import AppError
 from app.core.public_url import base
 from app.run.action_links import Page, link_path
 from app.web.routes import PAGE_HEADERS, STATIC_PREFIX, asset_version, templates
+from schedules import button_words
+from schedules.button_words import page_words
+from schedules.cue_words import event_title
 
 # A page that acts must never be cached or shown in a frame.
 HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}
@@ -23,12 +26,14 @@ HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-store"}
 async def _render(request: Request, event_id: str, token: str, page: Page) -> HTMLResponse:
     runtime = get_runtime(request)
     try:
-        title = runtime.schedule(event_id).event.title
+        title = event_title(page.words, runtime.schedule(event_id))  # the event's title for the page's reader
     except AppError:
         title = "Showcaller"
     public = runtime.settings.public_url
     context = {
         "page": page,
+        # The page's own lines and its `lang`, in the words its heading is in (the link's target's).
+        "words": page_words(page.words),
         "title": title,
         "action": link_path(event_id, token),
         "console": f"{base(public)}/console/{event_id}" if public else f"/console/{event_id}",
@@ -44,7 +49,8 @@ async def _loaded(request: Request, event_id: str) -> Page | None:
     except AppError:
         pass
     if event_id not in get_runtime(request).engine.event_ids():
-        return Page(404, "unknown", "This link does not work", "Its event is not loaded on this service.")
+        # No event: no file names a language, so English.
+        return Page(404, "unknown", button_words.LINK_BROKEN, "Its event is not loaded on this service.")
     return None
 
 

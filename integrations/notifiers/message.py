@@ -83,6 +83,11 @@ class Notification(BaseModel):
     # Native buttons of a target in mode app (label, verb, reference, confirm question or ""): pressing
     # one calls this service back with the single-use reference (app/run/chat_clicks.py).
     actions: tuple[tuple[str, str, str, str], ...] = ()
+    # A confirm dialog's two answers, in the reader's words (composed with the rest of the message:
+    # the renderers never look up a catalog themselves, so every catalog the service reads applies).
+    confirm_answers: tuple[str, str] = ("Yes", "Cancel")
+    # How a plain-text line writes a field, in the reader's typography ("Fin : 15:00" in French).
+    field_line: str = "{label}: {value}"
     severity: Severity = Severity.info
     # Who reads it (issue 30): None is the product's English, as it always was.
     locale: str | None = None

@@ -10,7 +10,7 @@ import pytest
 
 from app.run.schedule_worker import BoundedParser
 from app.store import events_repo, tokens_repo
-from schedules.load import load_file
+from schedules.load import INLINE_MAX_BYTES, load_file
 from schedules.problems import ScheduleError
 from tests.attendance.conftest import EVENT, start_harness
 from tests.conftest import MEKONG, bangkok
@@ -97,14 +97,15 @@ async def test_after_hostile_uploads_a_restart_starts_every_event(api, database_
 
 
 async def test_the_time_bound_gives_up_on_a_slow_parse():
-    parser = BoundedParser(seconds=0, memory_mb=0, workers=1)  # no child answers in no time
+    # no child answers in no time (and no upload is read on the loop, however small)
+    parser = BoundedParser(seconds=0, memory_mb=0, workers=1, inline_max_bytes=0)
     with pytest.raises(Exception) as caught:
         await parser.parse(GOOD_TEXT, "slow.yaml")
     assert "took longer than" in str(caught.value)
 
 
 async def test_uploads_are_parsed_by_a_warm_child_and_one_that_overstays_is_replaced():
-    parser = BoundedParser(seconds=30, memory_mb=0, workers=1)
+    parser = BoundedParser(seconds=30, memory_mb=0, workers=1, inline_max_bytes=0)  # every upload to a child
     try:
         first = await parser.parse(GOOD_TEXT, "a.yaml")
         [warm] = parser._idle
@@ -124,6 +125,26 @@ async def test_uploads_are_parsed_by_a_warm_child_and_one_that_overstays_is_repl
     finally:
         parser.close()
     assert parser._idle == []
+
+
+async def test_small_plain_uploads_are_read_in_process_and_every_other_by_a_child():
+    parser = BoundedParser(seconds=30, memory_mb=0, workers=1)
+    try:
+        assert len(GOOD_TEXT.encode()) <= INLINE_MAX_BYTES
+        assert (await parser.parse(GOOD_TEXT, "a.yaml")).event.id == EVENT
+        assert parser._idle == []  # no child was started for it
+        # A small file that is not plain and valid: the child's answer (with its clearer message).
+        with pytest.raises(ScheduleError, match="not valid YAML"):
+            await parser.parse("version: 1\nevent: [\n", "bad.yaml")
+        [warm] = parser._idle
+        # Over the in-process size: the child, even though the file is plain and valid.
+        padded = GOOD_TEXT + "# " + "x" * INLINE_MAX_BYTES + "\n"
+        assert (await parser.parse(padded, "large.yaml")).event.id == EVENT
+        assert parser._idle == [warm] and warm.served == 2
+    finally:
+        parser.close()
+    # The size is the parser's to lower (0: every upload to a child).
+    assert BoundedParser(inline_max_bytes=len(GOOD_TEXT) - 1).inline(GOOD_TEXT, "a.yaml") is None
 
 
 async def test_an_upload_with_invalid_utf8_gets_the_answer_validate_gives_and_nothing_is_stored(api, tmp_path):

@@ -108,6 +108,12 @@ async def test_report_formats(harness, viewer_token):
     assert "Respondent 1" in page.text and "Guest (Lao PDR)" in page.text
     bad = await h.client.get(f"/api/events/{EVENT}/report?format=pdf", headers=auth)
     assert bad.status_code == 422 and bad.json()["error"] == "invalid_request"
+    # The page in French on request (issue 30); a locale no catalog writes is refused with the reason.
+    french = await h.client.get(f"/api/events/{EVENT}/report?format=html&lang=fr", headers=auth)
+    assert french.status_code == 200 and '<html lang="fr">' in french.text and "<h2>Minuteurs</h2>" in french.text
+    assert "<h2>Timers</h2>" in page.text and '<html lang="en">' in page.text
+    german = await h.client.get(f"/api/events/{EVENT}/report?format=html&lang=de", headers=auth)
+    assert german.status_code == 422 and "no catalog writes the pack in 'de'" in german.json()["reason"]
 
 
 async def test_cli_report_reads_the_database(harness, database_url, tmp_path):

@@ -59,6 +59,52 @@ def test_a_command_line_imports_only_what_it_runs(argv, modules):
     assert loaded == [modules, []]
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["state", "--help"],  # click's help ends in an exit the command group inspects
+        ["--server", "http://127.0.0.1:9", "--token", "t", "state", "mekong"],  # fails: nothing listens there
+    ],
+)
+def test_a_remote_command_that_exits_early_or_fails_imports_nothing_heavy(argv):
+    """Asking whether an exit is a database error must not import the database layer to ask."""
+    loaded = _run(
+        "import contextlib, io, json, sys\n"
+        f"sys.argv = ['showcaller', *{argv!r}]\n"
+        "from app.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "    with contextlib.suppress(SystemExit):\n"
+        "        main()\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
+    assert loaded == []
+
+
+@pytest.mark.parametrize(
+    ("given", "reads_settings"),
+    [
+        (["--server", "http://127.0.0.1:9", "--token", "t"], False),
+        (["--server", "http://127.0.0.1:9"], True),  # the token from SHOWCALLER_TOKEN
+        ([], True),  # both from SHOWCALLER_SERVER and SHOWCALLER_TOKEN
+    ],
+)
+def test_a_remote_command_reads_the_settings_only_for_what_its_command_line_left_out(given, reads_settings):
+    """pydantic-settings is about a sixth of a remote command's start-up. Nothing listens on port 9,
+    so the command fails saying which server it tried."""
+    loaded = _run(
+        "import contextlib, io, json, os, sys\n"
+        "os.environ.update(SHOWCALLER_SERVER='http://127.0.0.1:9', SHOWCALLER_TOKEN='t')\n"
+        f"sys.argv = ['showcaller', *{given!r}, 'state', 'mekong']\n"
+        "from app.cli import main\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):\n"
+        "    with contextlib.suppress(SystemExit):\n"
+        "        main()\n"
+        "print(json.dumps(['app.core.config' in sys.modules, 'cannot reach http://127.0.0.1:9' in err.getvalue()]))"
+    )
+    assert loaded == [reads_settings, True]
+
+
 def test_help_and_unknown_names_load_every_command():
     loaded = _run(
         "import json\nfrom app.cli import load_commands\n"

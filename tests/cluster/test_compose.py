@@ -48,7 +48,7 @@ def test_the_balancer_reads_its_caddyfile_from_a_file_over_both_instances():
     caddyfile = (DEPLOY / "Caddyfile").read_text()
     upstreams = re.search(r"reverse_proxy ([^{]+)\{", caddyfile).group(1).split()
     assert sorted(upstreams) == sorted(f"{name}:8000" for name in _instances(compose))
-    assert "health_uri /healthz" in caddyfile
+    assert "health_uri /readyz" in caddyfile  # traffic on readiness; /healthz answers while starting
     assert "flush_interval -1" in caddyfile  # event streams are not buffered
     listen = re.search(r"^:(\d+) \{", caddyfile, re.M).group(1)
     assert balancer["ports"][0].endswith(f":{listen}")

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import yaml
 
+from app.cli.starting import STARTING
 from tests.fixtures import WEBHOOK_SECRET, ReceiverServer, free_port  # noqa: F401  (the harness holds them now)
 
 SECRET = WEBHOOK_SECRET
@@ -151,16 +152,21 @@ class ServiceProcess:
             )
 
     async def wait_healthy(self, limit: float = 60.0) -> None:
-        """Poll GET /healthz until it answers 200 (fails if the process dies or `limit` passes)."""
+        """Poll until GET /healthz answers 200 and the application behind it is built (/readyz no
+        longer says "starting": `serve` answers /healthz first and holds other requests meanwhile,
+        app/cli/starting.py; a test's first call should not spend its own timeout waiting there).
+        Fails if the process dies or `limit` passes."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
         async with httpx.AsyncClient(timeout=1.0) as client:
             while loop.time() < deadline:
                 if self.proc is not None and self.proc.returncode is not None:
                     raise RuntimeError(f"service exited with {self.proc.returncode}: {self.tail()}")
-                with contextlib.suppress(httpx.HTTPError):
+                with contextlib.suppress(httpx.HTTPError, ValueError):
                     if (await client.get(f"{self.base}/healthz")).status_code == 200:
-                        return
+                        ready = await client.get(f"{self.base}/readyz")
+                        if ready.status_code == 200 or ready.json().get("reason") != STARTING:
+                            return
                 await asyncio.sleep(0.05)
         raise TimeoutError(f"service not healthy within {limit} s: {self.tail()}")
 

@@ -217,3 +217,28 @@ def test_a_target_needs_its_link_labels_translated(schedule):
 
     target = Target.model_validate({"id": "fr", "kind": "slack", "url_env": "X", "locale": "fr"})
     assert {"Host console", "Join Zoom"} <= needed_strings(schedule, target, Reader("fr"))
+
+
+def test_a_target_with_buttons_needs_their_words_translated(schedule):
+    from schedules import button_words
+    from schedules.catalog_check import needed_strings
+
+    spec = {"id": "fr", "kind": "slack", "url_env": "X", "locale": "fr", "hosts": True, "buttons": ["advance", "undo"]}
+    needed = needed_strings(schedule, Target.model_validate(spec), Reader("fr"))
+    assert {"Next: {title}", "Undo: {summary}", "Yes", "Cancel", "Advanced to {title}", "Remove {title}"} <= needed
+    assert button_words.ALL <= needed
+    without = Target.model_validate({**spec, "buttons": []})
+    assert not button_words.ALL & needed_strings(schedule, without, Reader("fr"))
+
+
+def test_a_plain_text_message_writes_its_fields_in_the_readers_typography(schedule, catalogs):
+    """Zoom Chat's plain text (an endpoint without a structured format): "Fin\u00a0: 14:00" in French
+    (a no-break space before the colon, from the catalog), "Ends: 14:00" in English as always."""
+    from integrations.notifiers.render.zoom_chat import build_plain
+
+    cue = next(c for c in every_kind(schedule) if c.kind == "segment_start")
+    french = compose(schedule, _row(cue), "d1", None, [], None, words_for(Reader("fr"), catalogs))
+    english = compose(schedule, _row(cue), "d1", None, [], None, words_for(Reader(), catalogs))
+    assert "\nFin\u00a0: 14:00" in build_plain(french, french.text)
+    assert "Fin:" not in build_plain(french, french.text)
+    assert "\nEnds: 14:00" in build_plain(english, english.text)

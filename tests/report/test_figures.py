@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ from app.attendance.intervals import Attendance, Participant
 from app.report.attendance import build_report
 from app.report.figures import PackOptions, build_pack, cell
 from app.report.join import join
-from app.report.render import to_csv, to_html
+from app.report.render import note_text, to_csv, to_html
 from app.store.registrants_repo import RegistrantRow
 from schedules.adjustments import (
     Advance,
@@ -23,11 +24,14 @@ from schedules.adjustments import (
     TimerStop,
     Undo,
 )
+from schedules.i18n import words_for
 from schedules.load import load_text
+from schedules.locales import Reader
 from schedules.model import RespondentSlot
 from schedules.timeline import build_timeline
 from tests.conftest import MEKONG, bangkok
 
+NBSP = "\u00a0"
 SCHEDULE = load_text(MEKONG.read_text(encoding="utf-8"), str(MEKONG))
 
 
@@ -135,6 +139,9 @@ def test_rundown_edits_are_notes_and_the_pack_shows_the_edited_agenda() -> None:
         "Rundown edited: insert Break (5 min) before Session 2: Promoting healthy labour mobility"
     ]
     assert "Break" in to_html(pack)
+    assert note_text(pack["notes"][0], words_for(Reader("fr"))) == (
+        f"Déroulé modifié{NBSP}: insérer Break (5 min) avant Session 2: Promoting healthy labour mobility"
+    )
 
 
 def test_an_early_advance_names_the_segment_left_and_the_one_entered() -> None:
@@ -148,6 +155,43 @@ def test_an_early_advance_names_the_segment_left_and_the_one_entered() -> None:
         "Opening remarks ended early; moved on to Session 1: Preparing for safe migration",
         "Session 1: Preparing for safe migration ended early; moved on to Session 2: Promoting healthy labour mobility",
     ]
+
+
+def test_notes_from_the_run_log_are_written_in_the_packs_locale_and_quote_hosts_as_posted() -> None:
+    # Issue 30: the JSON keeps the English `text`; the HTML and PDF write each note's phrase in French.
+    at = bangkok(14, 20)
+    actions = [
+        Delay(at, seq=1, seconds=180),
+        Hold(at + timedelta(minutes=5), seq=2),
+        Resume(at + timedelta(minutes=9), seq=3),
+        Announce(at + timedelta(minutes=10), seq=4, announcement_id="a1", message="Session 2 starts at 15:20"),
+        Delay(bangkok(13, 10), seq=5, seconds=-120),  # before the first segment: "the event"
+        Advance(bangkok(14, 40), seq=7, to="session-2"),
+    ]
+    pack = _pack(actions)
+    french = [note_text(n, words_for(Reader("fr"))) for n in pack["notes"]]
+    session1 = "Session 1: Preparing for safe migration"  # the file's own title, as the pack's table shows it
+    assert french == [
+        f"Retard de 3:00 pendant {session1}",
+        f"Suspension pendant {session1} (sans passage automatique) jusqu’à la reprise",
+        f"Reprise du minutage automatique pendant {session1}",
+        f"Annonce{NBSP}: Session 2 starts at 15:20",  # the host's words, as posted
+        "Avance de 2:00 pendant l’événement",
+        f"Fin anticipée de {session1}{NBSP}; passage à Session 2: Promoting healthy labour mobility",
+    ]
+    html = to_html(pack, words_for(Reader("fr")))
+    assert f"Retard de 3:00 pendant {session1}" in html and "ran late" not in html
+    # English: each note's phrase reads exactly as its stored text (what the JSON and CSV carry).
+    assert [note_text(n) for n in pack["notes"]] == [n["text"] for n in pack["notes"]]
+    assert pack["notes"][4]["text"] == "the event was brought forward by 2:00"
+    # A pack stored before notes had phrases still renders: its English text.
+    assert note_text({"text": "x ran late by 1:00"}, words_for(Reader("fr"))) == "x ran late by 1:00"
+
+
+def test_a_note_in_native_digits_counts_in_them() -> None:
+    pack = _pack([Delay(bangkok(14, 20), seq=1, seconds=180)])
+    root = Path(__file__).parent.parent / "data" / "catalogs"  # placeholder catalogs (test data)
+    assert "๓:๐๐" in note_text(pack["notes"][0], words_for(Reader("th", "native"), root))
 
 
 def test_an_advance_before_the_first_segment_is_an_early_start() -> None:

@@ -62,6 +62,10 @@ def test_french_pack_has_no_english_heading_left_and_writes_french_typography() 
     assert f"«{NBSP}&lt; 5{NBSP}»" in html and " : " not in html.replace(f"{NBSP}:", "")  # no plain space before ':'
     assert "lundi 30 mai 2022" in html  # CLDR's full date, not strftime's English
     assert "oui (par identifiant d’inscription)" in html and "Autres sondages" in html
+    # The notes from the run log: the delay in French, the host's announcement quoted as posted.
+    assert "Retard de 4:00 pendant Session 2: Promoting healthy labour mobility</li>" in html
+    assert f"Annonce{NBSP}: Session 2: Promoting healthy labour mobility runs 4 minutes over;" in html
+    assert "ran late" not in html and "Announcement" not in html
 
 
 def test_thai_placeholders_and_native_digits_reach_the_headings() -> None:

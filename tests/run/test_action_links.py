@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -226,3 +227,120 @@ async def test_stored_hashed_and_two_presses_at_once_act_once(links):
     answers = await asyncio.wait_for(asyncio.gather(links.api.post(url), links.api.post(url)), timeout=60)
     assert sorted(a.status_code for a in answers) == [200, 410]
     assert len(await links.log()) == len(entries) + 1
+
+
+# -- the page in the link's target's locale (issue 30) ---------------------------------------------
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+TEST_CATALOGS = Path(__file__).resolve().parents[1] / "data" / "catalogs"  # th, my, km: placeholders
+THAI = "ทดสอบ "  # the Thai placeholder catalog's marker (tests/data/catalogs/make_placeholders.py)
+
+
+# The ends of the reminders' text: a target in another locale asks each for its text in that locale.
+REMINDERS = ("the screenshot right after the opening remarks.\n", "and check speakers' audio and video.\n")
+
+
+def reminders_in(text: str, locale: str, message: str) -> str:
+    for anchor in REMINDERS:
+        assert anchor in text
+        text = text.replace(anchor, f'{anchor}    messages: {{{locale}: "{message}"}}\n', 1)
+    return text
+
+
+def in_french(text: str) -> str:
+    """The event in French (so the hosts' Slack channel is), with a French title for every segment."""
+    text = text.replace("\n  language: English\n", "\n  language: French\n", 1)
+    text = reminders_in(text, "fr", "Rappel de la régie.")
+    return re.sub(
+        r"\n  - id: ([a-z0-9-]+)\n    title: (.+)\n", r'\n  - id: \1\n    title: \2\n    titles: {fr: "FR \1"}\n', text
+    )
+
+
+async def started(service_for, database_url, text: str, **settings) -> Host:
+    service = await service_for(
+        database_url,
+        bangkok(14, 30),
+        transport=Recorder(),
+        tokens={"host": "Hana"},
+        login="host",
+        schedule=(text, "mekong.yaml"),
+        settings={"public_url": PUBLIC, **settings},
+    )
+    harness = Host(service)
+    await harness.at(bangkok(14, 30))
+    return harness
+
+
+async def test_a_french_targets_link_page_is_french_from_question_to_answer(database_url, service_for):
+    assert "language: French" in in_french(WITH_BUTTONS)
+    host = await started(service_for, database_url, in_french(WITH_BUTTONS))
+    await advance_by_api(host)
+    state = await host.state()
+    running, upcoming = state["current"]["id"], state["next"]["id"]
+    buttons = buttons_of(host)
+    advance = path_of(buttons[f"Suivant{NBSP}: FR {upcoming}"])
+
+    page = await host.api.get(advance, headers={"Authorization": ""})
+    assert page.status_code == 200 and '<html lang="fr">' in page.text
+    for line in (
+        f"Terminer FR {running} et passer à la suite{NNBSP}?",
+        ">Oui, passer à la suite<",
+        "Ce bouton ne sert qu’une fois. Rien ne se passe tant que vous n’appuyez pas dessus.",
+        ">Ouvrir la console des hôtes<",
+        f"En cours{NBSP}: FR {running}.",
+    ):
+        assert line in page.text, line
+    delay = (await host.api.get(path_of(find(buttons, "+5 min")))).text
+    assert f"Ajouter un retard de 5{NBSP}minutes pendant FR {running}{NNBSP}?" in delay
+    assert f">Oui, retarder de 5{NBSP}min<" in delay
+    undo = (await host.api.get(path_of(find(buttons, "Annuler")))).text
+    assert f"Annuler «{NBSP}Séquence suivante{NBSP}: FR {running}{NBSP}»{NNBSP}?" in undo and ">Oui, annuler<" in undo
+
+    pressed = await host.api.post(advance, headers={"Authorization": ""})
+    assert pressed.status_code == 200 and '<html lang="fr">' in pressed.text
+    assert f">Passage à FR {upcoming}<" in pressed.text and f"En cours{NBSP}: FR {upcoming}." in pressed.text
+    again = await host.api.post(advance)  # what the first press did, kept in the same target's words
+    assert again.status_code == 410 and ">Ce bouton a déjà servi<" in again.text
+    assert f"Chaque bouton ne sert qu’une fois. Résultat{NBSP}: Passage à FR {upcoming}" in again.text
+    stale = await host.api.post(path_of(find(buttons, "+5 min")))
+    assert stale.status_code == 409 and f"Déjà passé à la suite{NBSP}: rien n’a été fait" in stale.text
+
+    # A link that matches no row has no target: the event's language.
+    forged = advance[:-1] + ("A" if advance[-1] != "A" else "B")
+    unknown = await host.api.get(forged)
+    assert (
+        unknown.status_code == 404
+        and '<html lang="fr">' in unknown.text
+        and "Ce lien ne fonctionne pas" in unknown.text
+    )
+    host.clock.advance(minutes=16)
+    expired = await host.api.get(path_of(find(buttons, "Annuler")))
+    assert expired.status_code == 410 and ">Ce bouton a expiré<" in expired.text
+    assert f"Les boutons fonctionnent pendant 15{NBSP}min" in expired.text
+    for answer in (page, pressed, again, unknown, expired):  # none of the page's English is left
+        assert not any(english in answer.text for english in ("This ", "Yes", "Now:", "Open the host console"))
+
+
+async def test_a_thai_targets_link_page_counts_in_thai_digits(database_url, service_for):
+    text = WITH_BUTTONS.replace(
+        "    buttons: [advance, delay_5, undo]\n",
+        "    buttons: [advance, delay_5, undo]\n    locale: th\n    digits: native\n",
+    )
+    host = await started(service_for, database_url, reminders_in(text, "th", THAI + "reminder"), catalogs=TEST_CATALOGS)
+    await advance_by_api(host)
+    delay = path_of(buttons_of(host)[THAI + "+๕ min"])
+    page = await host.api.get(delay)
+    assert page.status_code == 200 and '<html lang="th">' in page.text
+    assert THAI + "Delay by ๕ minutes, during " in page.text and f">{THAI}Yes, delay ๕ min<" in page.text
+    host.clock.advance(minutes=16)
+    assert THAI + "Buttons work for ๑๕ min" in (await host.api.get(delay)).text
+
+
+async def test_an_english_targets_link_page_keeps_its_english(links):
+    await advance_by_api(links)
+    running = (await links.state())["current"]["title"]
+    page = (await links.api.get(path_of(find(buttons_of(links), "Next")))).text
+    assert page.startswith('<!doctype html>\n<html lang="en">')
+    assert f"<title>Move on from {running}? · " in page
+    assert '<p class="muted">This button works once. Nothing happens until you press it.</p>' in page
+    assert ">Open the host console</a>" in page and f"Now: {running}." in page

@@ -8,6 +8,7 @@ webhooks (in process, over ASGI); every click is built and signed by `integratio
 from __future__ import annotations
 
 import logging
+import re
 
 import httpx
 import pytest
@@ -402,3 +403,85 @@ async def test_a_native_buttons_reference_never_opens_as_a_link(chat):
     assert await chat.host.log() == entries
     await chat.settled(await chat.slack(card, "advance", PINSUDA))  # the button itself still works
     assert len(await chat.host.log()) == len(entries) + 1
+
+
+# -- a hosts' channel in French (issue 30) --------------------------------------------------------
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+
+
+def in_french(text: str) -> str:
+    """The app schedule with its Slack channel in French and a French title for every segment."""
+    text = text.replace(f"    channel: {CHANNEL}\n", f"    channel: {CHANNEL}\n    locale: fr\n", 1)
+    return re.sub(
+        r"\n  - id: ([a-z0-9-]+)\n    title: (.+)\n", r'\n  - id: \1\n    title: \2\n    titles: {fr: "FR \1"}\n', text
+    )
+
+
+@pytest.fixture
+async def chat_fr(database_url, service_for):
+    receivers = create_receivers(slack_bot_token=BOT_TOKEN, zoom_chat_token="zoom-chat-verification-token")
+    clock = ManualClock(bangkok(14, 30))
+    service = await service_for(
+        database_url,
+        clock,
+        wall=lambda: clock.now().timestamp(),
+        transport=httpx.ASGITransport(app=receivers),
+        tokens={"host": "Hana"},
+        login="host",
+        schedule=(in_french(APP_SCHEDULE), "mekong.yaml"),
+        env_overrides=ENV,
+    )
+    host = Host(service)
+    await host.at(bangkok(14, 30))
+    harness = Chat(host, receivers)
+    await advance_by_api(harness)
+    return harness
+
+
+async def test_a_french_channels_buttons_confirm_and_update_line_are_french(chat_fr):
+    chat = chat_fr
+    state = await chat.host.state()
+    current, upcoming = state["current"]["id"], state["next"]["id"]
+    card = chat.last_card("slack")
+    actions = {a["action_id"]: a for a in next(b for b in card.payload["blocks"] if b["type"] == "actions")["elements"]}
+    assert actions["advance"]["text"]["text"] == f"Suivant{NBSP}: FR {upcoming}"
+    assert actions["delay_5"]["text"]["text"] == "+5 min"
+    # The undo offer is the host's advance into the running segment, named by its French title.
+    undo = actions["undo"]
+    assert undo["text"]["text"] == f"Annuler{NBSP}: Séquence suivante{NBSP}: FR {current}"
+    assert undo["confirm"]["text"]["text"] == f"Annuler «{NBSP}Séquence suivante{NBSP}: FR {current}{NBSP}»{NNBSP}?"
+    assert (undo["confirm"]["confirm"]["text"], undo["confirm"]["deny"]["text"]) == ("Oui", "Annuler")
+    # Machine values stay ASCII: the verb and the single-use reference.
+    assert all(a["value"].startswith("sca_") for a in actions.values())
+    # Two hosts saw the card: each click is built before either is carried out.
+    first, second = (
+        slack_request(SIGNING_SECRET, slack_block_actions(card, "advance", user, user.lower()), chat.now())
+        for user in (PINSUDA, GEERTRUI)
+    )
+    await chat.settled(await chat.post("/chat/slack/interactions", *first))
+    # (the updated card keeps its text; its last line says what was done, by whom and when)
+    assert chat.apps.updates[-1]["text"].splitlines()[-1] == f"Passage à FR {upcoming} par Pinsuda Alexander, 14:30"
+    await chat.settled(await chat.post("/chat/slack/interactions", *second))  # told, in French, it was used
+    told = [r for r in chat.apps.replies if r["user"] == GEERTRUI]
+    assert told and told[0]["text"].startswith(f"Déjà fait{NBSP}: ce bouton a déjà servi, rien n’a été fait.")
+    assert f"Résultat{NBSP}: Passage à FR {upcoming}" in told[0]["text"]
+
+
+async def test_a_french_channels_undo_button_says_what_it_undid_in_french(chat_fr):
+    chat = chat_fr
+    current = (await chat.host.state())["current"]["id"]
+    card = chat.last_card("slack")
+    await chat.settled(await chat.slack(card, "undo", PINSUDA))
+    done = chat.apps.updates[-1]["text"].splitlines()[-1]
+    assert done.startswith(f"Annulé{NBSP}: Séquence suivante{NBSP}: FR {current} par Pinsuda Alexander, ")
+
+
+async def test_an_english_channel_reads_its_buttons_as_before(chat):
+    state = await chat.host.state()
+    card = chat.last_card("slack")
+    actions = {a["action_id"]: a for a in next(b for b in card.payload["blocks"] if b["type"] == "actions")["elements"]}
+    assert actions["advance"]["text"]["text"] == f"Next: {state['next']['title']}"
+    assert actions["delay_5"]["text"]["text"] == "+5 min"
+    assert actions["undo"]["text"]["text"] == f"Undo: Next segment: {state['current']['title']}"
+    assert actions["undo"]["confirm"]["text"]["text"] == f"Undo Next segment: {state['current']['title']}?"

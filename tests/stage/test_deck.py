@@ -284,3 +284,12 @@ async def test_deck_websocket_pushes_the_object_on_every_change(deck):
         assert deck.runtime.broadcaster.total("deck") == 0
     finally:
         await server.stop()
+
+
+async def test_the_deck_shows_a_segment_inserted_live(deck):
+    # The timeline's rows index the rundown (live edits applied), not the file's list of segments.
+    insert = {"title": "Extra", "kind": "session", "minutes": 10, "after": "closing"}
+    answer = await deck.client.post(f"/api/events/{EVENT}/rundown/insert", json=insert, headers=deck.auth("host"))
+    assert answer.status_code == 201, answer.text
+    state = await _state(deck)
+    assert state["next_title"] or state["current_title"]

@@ -11,6 +11,8 @@ from playwright.async_api import expect
 from app.run.action_links import link_path
 from app.store import action_links_repo
 from tests.conftest import bangkok
+from tests.fixtures import mekong_text
+from tests.run.test_action_links import NBSP, NNBSP, in_french
 from tests.web.a11y import LAPTOP, PHONE, SIZES, axe_violations, sideways_scroll
 from tests.web.conftest import EVENT
 
@@ -65,6 +67,44 @@ async def test_the_action_page_is_accessible_and_works_without_script(browser, m
         await looker.reload()  # a second look: used, and what it did
         await expect(looker.get_by_test_id("action-heading")).to_have_text("This button was already used")
         found += await findings(looker, "action page (used)")
+        assert found == [], "\n".join(found)
+        assert server.page_errors == []
+    finally:
+        await server.stop()
+
+
+async def test_a_french_targets_action_page_reads_french_on_a_phone(browser, make_server):
+    server = make_server(bangkok(14, 20))
+    server.schedule_text = in_french(mekong_text())  # the event, so its hosts' Slack channel, in French
+    await server.start()
+    try:
+        state = server.runtime.run.state(EVENT)
+        running, upcoming = state["current"], state["next"]
+        now = server.clock.now()
+        async with server.runtime.db.begin() as conn:
+            token = await action_links_repo.create(
+                conn,
+                event_id=EVENT,
+                verb="advance",
+                expected=running["id"],
+                expected_title=running["title"],
+                target_id="hosts-slack",
+                delivery_id=None,
+                now=now,
+                expires_at=now + timedelta(minutes=15),
+            )
+        page = await (await browser.new_context(viewport=PHONE)).new_page()
+        page.on("pageerror", lambda error: server.page_errors.append(str(error)))
+        await page.goto(server.url + link_path(EVENT, token))
+        assert await page.get_attribute("html", "lang") == "fr"
+        heading = f"Terminer FR {running['id']} et passer à la suite{NNBSP}?"
+        await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        found = [f"French action page 390x844: {line}" for line in await axe_violations(page)]
+        if (wider := await sideways_scroll(page)) > 0:
+            found.append(f"French action page 390x844: {wider} px wider than the screen")
+        await page.get_by_role("button", name="Oui, passer à la suite").click()
+        await expect(page.get_by_test_id("action-heading")).to_have_text(f"Passage à FR {upcoming['id']}")
+        await expect(page.get_by_test_id("action-detail")).to_have_text(f"En cours{NBSP}: FR {upcoming['id']}.")
         assert found == [], "\n".join(found)
         assert server.page_errors == []
     finally:

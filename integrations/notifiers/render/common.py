@@ -110,7 +110,7 @@ def plain_text(n: Notification, text: str) -> str:
     lines = [headline(n)]
     if text:
         lines.append(text)
-    lines.extend(f"{label}: {value}" for label, value in n.display_fields())
-    lines.extend(f"{label}: {url}" for label, url in (*n.buttons, *n.links))
+    lines.extend(n.field_line.format(label=label, value=value) for label, value in n.display_fields())
+    lines.extend(n.field_line.format(label=label, value=url) for label, url in (*n.buttons, *n.links))
     lines.append(context_line(n))
     return "\n".join(lines)

@@ -59,6 +59,7 @@ def _native(n: Notification) -> list[dict[str, Any]]:
     """Interactive buttons (a target in mode app): `action_id` is the verb, `value` the single-use
     reference; End and Undo ask first with a Block Kit confirm dialog."""
     out = []
+    yes, cancel = n.confirm_answers  # in the target's words (app/engine/compose.py)
     for label, verb, ref, confirm in n.actions:
         button: dict[str, Any] = {
             "type": "button",
@@ -72,8 +73,8 @@ def _native(n: Notification) -> list[dict[str, Any]]:
             button["confirm"] = {
                 "title": _plain(truncate(label, CONFIRM_TITLE_MAX)),
                 "text": _plain(truncate(confirm, CONFIRM_TEXT_MAX)),
-                "confirm": _plain("Yes"),
-                "deny": _plain("Cancel"),
+                "confirm": _plain(yes),
+                "deny": _plain(cancel),
                 "style": "danger",
             }
         out.append(button)
