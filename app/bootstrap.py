@@ -48,7 +48,7 @@ from app.run.schedule_worker import BoundedParser
 from app.run.service import RunService
 from app.services import Services
 from app.stage.presence import StagePresence
-from app.store.db import create_engine, migrate, normalise_url
+from app.store.db import SerialSqlite, create_engine, is_sqlite, migrate, normalise_url
 from app.zoom.actions import ZoomActions, tell_hosts
 from app.zoom.service import ZoomSetup
 from integrations.notifiers.outcome import DeliveryOutcome
@@ -114,6 +114,11 @@ async def started(
         await migrate(settings.database_url)
         db = create_engine(settings.database_url)
         stack.push_async_callback(db.dispose)
+        # SQLite: the firing transaction runs on a thread of its own, a batch of statements per hop
+        # (app/engine/firing.py); stopped after the timer and the engine, once their calls are done.
+        serial = SerialSqlite(settings.database_url) if is_sqlite(settings.database_url) else None
+        if serial is not None:
+            stack.push_async_callback(serial.finish)
         zoom_hooks = metrics.zoom_hooks(settings.zoom_api_base, settings.zoom_oauth_base)
         http = httpx.AsyncClient(timeout=settings.http_timeout_seconds, transport=transport, event_hooks=zoom_hooks)
         stack.push_async_callback(http.aclose)
@@ -214,6 +219,7 @@ async def started(
             listeners=fire_listeners,
             on_change=plan_changed,
             dispatch=dispatch,
+            serial=serial,
         )
         engine = RunEngine(cache, writer, firing)  # the facade the run service, timer and routes call
         stack.push_async_callback(engine.stop)

@@ -44,6 +44,7 @@ class _KeepHandOff:
 
 async def run(cues: int, pending: int, profile: str | None, actions: bool) -> dict[str, float]:
     import httpx
+    from sqlalchemy import Engine
     from sqlalchemy import event as sa_event
 
     from app import bootstrap
@@ -80,7 +81,8 @@ async def run(cues: int, pending: int, profile: str | None, actions: bool) -> di
                 text = schedule_yaml(f"other-{n}", later, later + timedelta(hours=1), many, ["ops"])
                 await runtime.engine.load_schedule(text, f"o{n}.yaml")
             runtime.engine.dispatch.begin(_KeepHandOff())  # as the running worker takes them
-            sa_event.listen(runtime.db.sync_engine, "before_cursor_execute", count)
+            # Every engine's statements: the firing thread's own (SQLite) as well as the async engine's.
+            sa_event.listen(Engine, "before_cursor_execute", count)
             builds = 0
             import app.engine.cache as cache_module
             import app.engine.writer as writer_module
@@ -110,7 +112,7 @@ async def run(cues: int, pending: int, profile: str | None, actions: bool) -> di
                     profiler.disable()
                 cpu += time.process_time() - began
                 fired += len(result)
-            sa_event.remove(runtime.db.sync_engine, "before_cursor_execute", count)
+            sa_event.remove(Engine, "before_cursor_execute", count)
     if profiler and profile:
         profiler.dump_stats(profile)
     return {

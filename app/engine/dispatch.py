@@ -43,6 +43,11 @@ class Dispatch:
         """The running delivery worker, or None: deliveries wait for the worker's next pass."""
         return self._hand_off
 
+    @property
+    def fenced(self) -> bool:
+        """Whether every firing and claiming transaction must pass a fence (several instances)."""
+        return self._fence is not None
+
     async def check(self, conn: AsyncConnection) -> None:
         """Raise (through the fence) if this instance lost the dispatcher lease."""
         if self._fence is not None:

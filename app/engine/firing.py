@@ -6,17 +6,25 @@ before anything is written. With several instances, the dispatcher's fence is ch
 firing transaction, so a deposed dispatcher fires nothing. Deliveries the transaction inserted
 already claimed go to the running delivery worker right after the commit; then each listener
 hears the outcome, and an event whose plan moves with time is re-planned (app/engine/writer.py).
+
+The transaction's statements are synchronous functions over a Core `Connection`, in two batches:
+the due cues with the firing context, then (after the hooks and the lateness decisions, on the
+event loop) every mark, rewrite and delivery insert with the commit. On SQLite each batch is one hop
+to a thread of its own (app.store.db.SerialSqlite), not one hop per statement through aiosqlite; on
+PostgreSQL the same functions run through `AsyncConnection.run_sync` (asyncpg has no thread).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.core.vocabulary import CueStatus, FireOutcome
 from app.engine.broadcast import Broadcaster
@@ -26,10 +34,12 @@ from app.engine.dispatch import Dispatch
 from app.engine.lateness import Decision, decide, late_note
 from app.engine.writer import Writer
 from app.store import outbox_repo
+from app.store.db import SerialSqlite
 from schedules.model import Schedule
 
 FireHook = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
 FireListener = Callable[[str, Any, FireOutcome], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,154 @@ class Fired:
     event_id: str
     cue: Any
     outcome: FireOutcome
+
+
+@dataclass
+class _Due:
+    """What the first batch reads: the due cues and, when there are some, the last delivery number
+    and (when handing off) the busy lanes. Read in the firing transaction, never carried over to
+    another (a number cached across transactions collided with another writer's, and the
+    duplicate-tolerant insert then dropped deliveries)."""
+
+    rows: list
+    last_seq: int = 0
+    busy: set[tuple[str, str]] | None = None
+
+
+@dataclass
+class _Record:
+    """How one due cue is to be recorded, decided on the event loop before the second batch."""
+
+    row: Any
+    fire: bool
+    late: bool
+    late_ms: int
+    note: str
+    expires_at: datetime
+    rewritten: bool = False
+    targets: list[str] = field(default_factory=list)
+    parked: dict[str, str] = field(default_factory=dict)
+    lease_until: datetime | None = None
+
+
+def _read_due(conn: Connection, now: datetime, exclude: list[str], hand_off: bool) -> _Due:
+    """The first batch: the due cues, then the firing context in one round trip."""
+    rows = outbox_repo.due_cues_sync(conn, now, exclude)
+    if not rows:
+        return _Due(rows)
+    lanes = {row.event_id for row in rows} if hand_off else None  # (a superset if some are skipped as loading)
+    last, busy = outbox_repo.firing_context_sync(conn, lanes)
+    return _Due(rows, last, busy)
+
+
+def _write(
+    conn: Connection, records: list[_Record], now: datetime, next_seq: int, busy: set[tuple[str, str]] | None
+) -> tuple[list[bool], list[tuple[dict, Any]]]:
+    """The second batch: mark each cue (a fired one with its rewrite and its deliveries). Returns
+    whether each was recorded as the caller decided (False: another pass got there first, it counts
+    as skipped) and the deliveries inserted already claimed, with their cue rows."""
+    recorded: list[bool] = []
+    claimed: list[tuple[dict, Any]] = []
+    for record in records:
+        row = record.row
+        if not record.fire:
+            outbox_repo.mark_cue_sync(conn, row, CueStatus.SKIPPED, now, record.late_ms, record.note)
+            recorded.append(True)
+            continue
+        if record.rewritten:
+            outbox_repo.set_cue_text_sync(conn, row)
+        if not outbox_repo.mark_cue_sync(conn, row, CueStatus.FIRED, now, record.late_ms, record.note):
+            recorded.append(False)
+            continue
+        mine: list[dict] = []
+        next_seq = outbox_repo.add_deliveries_sync(
+            conn,
+            row,
+            record.targets,
+            now,
+            record.expires_at,
+            record.parked,
+            next_seq,
+            lease_until=record.lease_until,
+            busy=busy,
+            claimed=mine,
+        )
+        claimed += [(values, row) for values in mine]
+        recorded.append(True)
+    return recorded, claimed
+
+
+class _Transaction:
+    """The tick's one transaction: `read` is its first batch (it begins it), `write` its last (it
+    commits it). `conn` is the async connection on PostgreSQL (the writer's lock and the fence run
+    on it), None on SQLite."""
+
+    conn: AsyncConnection | None = None
+    ended = False
+
+    async def read(self, fn: Callable[..., T], *args: Any, done: Callable[[T], bool]) -> T:
+        raise NotImplementedError
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        raise NotImplementedError
+
+
+class _AsyncTransaction(_Transaction):
+    """PostgreSQL: the batches run through `run_sync` on the async connection; the caller's
+    `db.begin()` commits."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = self._conn = conn
+
+    async def read(self, fn: Callable[..., T], *args: Any, done: Callable[[T], bool]) -> T:
+        return await self._conn.run_sync(fn, *args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self._conn.run_sync(fn, *args)
+
+
+class _SerialTransaction(_Transaction):
+    """SQLite: each batch is one call on the firing thread; the first begins (BEGIN IMMEDIATE) and,
+    when `done` says there is nothing to write, ends it in the same call; the write commits in its call."""
+
+    def __init__(self, serial: SerialSqlite) -> None:
+        self.serial = serial
+
+    async def read(self, fn: Callable[..., T], *args: Any, done: Callable[[T], bool]) -> T:
+        serial = self.serial
+
+        def batch() -> tuple[T, bool]:
+            conn = serial.begin()
+            try:
+                result = fn(conn, *args)
+                finished = done(result)
+            except BaseException:
+                serial.end(commit=False)
+                raise
+            if finished:
+                serial.end(commit=False)  # nothing was written
+            return result, finished
+
+        result, self.ended = await serial.call(batch)
+        return result
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        serial = self.serial
+
+        def batch() -> T:
+            conn = serial.open()
+            try:
+                result = fn(conn, *args)
+            except BaseException:
+                serial.end(commit=False)
+                raise
+            serial.end(commit=True)
+            return result
+
+        try:
+            return await serial.call(batch)
+        finally:
+            self.ended = True  # committed, or rolled back on its thread
 
 
 class Firing:
@@ -59,6 +217,7 @@ class Firing:
         listeners: Sequence[FireListener] = (),
         on_change: Callable[[], None] = lambda: None,
         dispatch: Dispatch | None = None,
+        serial: SerialSqlite | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -78,17 +237,32 @@ class Firing:
         # commit (see outbox_repo.add_deliveries; otherwise they wait for the worker's next pass); with
         # several instances its fence, checked in every firing transaction, stops a deposed dispatcher.
         self.dispatch = dispatch if dispatch is not None else Dispatch()
-        self._busy: set[tuple[str, str]] | None = None
-        self._claimed: list[tuple[dict, Any]] = []
-        # The next delivery number, valid only inside the current tick's transaction: it is read from
-        # the database in that transaction, never carried over (a number cached across transactions
-        # collided with another writer's, and the duplicate-tolerant insert then dropped deliveries).
-        self._next_seq: int | None = None
+        # SQLite: the firing transaction runs on this thread of its own, in two calls (module docstring).
+        # It is the single-process store: no shared writes, no fence (they need the async connection).
+        if serial is not None and writer.shared is not None:
+            raise ValueError("the SQLite firing thread serves a single instance: no shared writes")
+        self.serial = serial
 
     async def next_wake(self) -> datetime | None:
         """When the next pending cue is due."""
         async with self.db.begin() as conn:
             return await outbox_repo.next_cue_due(conn, exclude=self.cache.quarantined)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[_Transaction]:
+        serial = self.serial
+        if serial is None:
+            async with self.db.begin() as conn:
+                yield _AsyncTransaction(conn)
+            return
+        if self.dispatch.fenced:
+            raise RuntimeError("a fenced dispatcher fires through the async connection (PostgreSQL), not SQLite's")
+        txn = _SerialTransaction(serial)
+        try:
+            yield txn
+        finally:
+            if not txn.ended:  # a hook raised, or a cancel: roll back on the thread, after its call
+                await serial.call(serial.end, False)
 
     async def tick(self) -> list[Fired]:
         """Fire (or skip) every due cue; returns what each did, in order."""
@@ -97,31 +271,33 @@ class Firing:
         async with self.writer.lock:
             # One transaction for every due cue: a cue counts as fired when it commits, and a
             # catch-up after a restart commits once, not once per cue. Hooks run first, before
-            # anything is written, so a hook reading through its own connection never waits.
-            async with self.db.begin() as conn:
-                await self.writer.enter(conn)
-                await self.dispatch.check(conn)
+            # anything is written (on SQLite the transaction holds the write lock from its first
+            # read, but a hook reading through its own connection never waits in WAL mode).
+            async with self._transaction() as txn:
+                if txn.conn is not None:
+                    await self.writer.enter(txn.conn)
+                    await self.dispatch.check(txn.conn)
                 now = self.clock.now()
-                self._next_seq, self._busy, self._claimed = None, None, []
-                rows = await outbox_repo.due_cues(conn, now, exclude=self.cache.quarantined)
+                hand_off = self.dispatch.hand_off
+                exclude = list(self.cache.quarantined)
+                due = await txn.read(_read_due, now, exclude, hand_off is not None, done=lambda d: not d.rows)
+                rows = due.rows
                 if any(self.cache.is_loading(row.event_id) for row in rows):
                     # Fell due since load_due looked: the re-arm wakes again at once and loads it.
                     rows = [row for row in rows if not self.cache.is_loading(row.event_id)]
                     self._on_change()
-                if rows:  # their schedules name the targets and the order
-                    await self.writer.refresh_shared(conn, sorted({row.event_id for row in rows}))
+                if rows and txn.conn is not None:  # their schedules name the targets and the order
+                    await self.writer.refresh_shared(txn.conn, sorted({row.event_id for row in rows}))
                 rows = self._in_plan_order(rows)
-                hand_off = self.dispatch.hand_off
-                if rows:  # one round trip: the last delivery number and, when handing off, the busy lanes
-                    lanes = {row.event_id for row in rows} if hand_off is not None else None
-                    last, self._busy = await outbox_repo.firing_context(conn, lanes)
-                    self._next_seq = last + 1
-                due = [await self._prepare(row, now) for row in rows]
-                for row, decision in due:
-                    results.append(Fired(row.event_id, row, await self._record(conn, row, decision, now)))
-                for event_id in sorted({fired.event_id for fired in results}):
-                    await self.writer.announce(conn, event_id, "cue")
-            claimed, self._claimed = self._claimed, []
+                records = [self._decide(*await self._prepare(row, now), now) for row in rows]
+                claimed: list[tuple[dict, Any]] = []
+                if not txn.ended:
+                    recorded, claimed = await txn.write(_write, records, now, due.last_seq + 1, due.busy)
+                    for record, done in zip(records, recorded, strict=True):
+                        results.append(Fired(record.row.event_id, record.row, self._outcome(record, done)))
+                if txn.conn is not None:
+                    for event_id in sorted({fired.event_id for fired in results}):
+                        await self.writer.announce(txn.conn, event_id, "cue")
         hand_off = self.dispatch.hand_off
         if claimed and hand_off is not None:  # committed as claimed: send now, before listeners and the re-plan
             hand_off.send_claimed(claimed)
@@ -157,34 +333,29 @@ class Firing:
             row = SimpleNamespace(**{**row._mapping, **changed}, rewritten=True)
         return row, decision
 
-    async def _record(self, conn, row, decision: Decision, now: datetime) -> FireOutcome:
+    def _decide(self, row, decision: Decision, now: datetime) -> _Record:
+        """How a due cue is recorded: skipped with the reason, or fired with its deliveries."""
         late_ms = int((now - row.due_at).total_seconds() * 1000)
         if not decision.fire:
-            await outbox_repo.mark_cue(conn, row, CueStatus.SKIPPED, now, late_ms, decision.reason)
-            return FireOutcome.SKIPPED
-        if getattr(row, "rewritten", False):
-            await outbox_repo.set_cue_text(conn, row)
-        note = late_note(late_ms) if decision.late else ""
-        if not await outbox_repo.mark_cue(conn, row, CueStatus.FIRED, now, late_ms, note):
-            return FireOutcome.SKIPPED
+            return _Record(row, False, False, late_ms, decision.reason, decision.expires_at)
         item = self.cache.get(row.event_id)
-        parked = self.resolve_targets(item.schedule) if item else {}
-        assert self._next_seq is not None  # read with the due cues, in this transaction (tick)
-        targets = list(dict.fromkeys(row.targets))  # one message per target, even from an older plan
         hand_off = self.dispatch.hand_off
-        lease_until = hand_off.lease_until(now, len(targets)) if hand_off is not None else None
-        claimed: list[dict] = []
-        self._next_seq = await outbox_repo.add_deliveries(
-            conn,
+        targets = list(dict.fromkeys(row.targets))  # one message per target, even from an older plan
+        return _Record(
             row,
-            targets,
-            now,
-            decision.expires_at,
-            parked,
-            self._next_seq,
-            lease_until=lease_until,
-            busy=self._busy,
-            claimed=claimed,
+            fire=True,
+            late=decision.late,
+            late_ms=late_ms,
+            note=late_note(late_ms) if decision.late else "",
+            rewritten=getattr(row, "rewritten", False),
+            targets=targets,
+            parked=self.resolve_targets(item.schedule) if item else {},
+            expires_at=decision.expires_at,
+            lease_until=hand_off.lease_until(now, len(targets)) if hand_off is not None else None,
         )
-        self._claimed += [(values, row) for values in claimed]
-        return FireOutcome.LATE if decision.late else FireOutcome.FIRED
+
+    @staticmethod
+    def _outcome(record: _Record, recorded: bool) -> FireOutcome:
+        if not record.fire or not recorded:  # not recorded: another pass got there first
+            return FireOutcome.SKIPPED
+        return FireOutcome.LATE if record.late else FireOutcome.FIRED

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import ast
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Table, event, text
+import sqlalchemy
+from sqlalchemy import Connection, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.store.urls import normalise_url as normalise_url  # (re-exported: where the store's users find it)
@@ -17,26 +21,116 @@ from app.store.urls import normalise_url as normalise_url  # (re-exported: where
 if TYPE_CHECKING:
     from alembic.config import Config
 
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+SQLITE_BUSY_TIMEOUT = 30  # seconds a connection waits for another one's write lock
+
+
+def _sqlite_pragmas(dbapi_connection: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: an acknowledged Zoom event or host action survives a power cut, not just a crash.
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, a busy timeout and foreign keys."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # FULL: an acknowledged Zoom event or host action survives a power cut, not just a crash.
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
+            _sqlite_pragmas(dbapi_connection)
 
         return engine
     return create_async_engine(url, pool_pre_ping=True)
+
+
+def is_sqlite(url: str) -> bool:
+    return normalise_url(url).startswith("sqlite")
+
+
+class SerialSqlite:
+    """A synchronous SQLite engine on the service's database file, driven from one thread of its own:
+    the firing path's transaction (app/engine/firing.py) in as few thread hops as possible.
+
+    Through the async engine every statement is a hop to aiosqlite's thread and back (plus
+    SQLAlchemy's async bookkeeping); here a whole batch of statements is one hop. A transaction
+    may span several calls (`begin`, then `call`s, the last one committing): they run in order on
+    the one thread, which alone ever touches the connection. Its transactions are BEGIN IMMEDIATE:
+    the write lock is taken with the first read, so the later write never has to upgrade a read
+    snapshot another connection wrote past (SQLITE_BUSY_SNAPSHOT); other connections wait for it
+    on their busy timeout. Same pragmas as the async engine (WAL, synchronous=FULL, foreign keys).
+    """
+
+    def __init__(self, url: str) -> None:
+        url = normalise_url(url)
+        if not url.startswith("sqlite"):
+            raise ValueError(f"not a SQLite URL: {url}")
+        self.engine = sqlalchemy.create_engine(
+            make_url(url).set(drivername="sqlite"), connect_args={"timeout": SQLITE_BUSY_TIMEOUT}
+        )
+
+        @event.listens_for(self.engine, "connect")
+        def _connect(dbapi_connection, _record):
+            _sqlite_pragmas(dbapi_connection)
+            # The driver's own transaction handling off: SQLAlchemy's BEGIN (just below) is the only one.
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(self.engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="showcaller-firing")
+        self._conn: Connection | None = None  # the open transaction's (touched on the thread only)
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` on the thread. A cancel of the caller does not cut it short: the call
+        runs to its end there (and whatever is queued after it, e.g. a rollback, runs after it)."""
+        # Shielded: a cancel must not withdraw a call still queued (a rollback that must run).
+        return await asyncio.shield(asyncio.wrap_future(self._executor.submit(fn, *args)))
+
+    def begin(self) -> Connection:
+        """(On the thread.) Open the transaction; its connection."""
+        self.end(commit=False)  # (none is open: every caller ends its own, even when cancelled)
+        conn = self.engine.connect()
+        try:
+            conn.begin()
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    def open(self) -> Connection:
+        """(On the thread.) The open transaction's connection."""
+        if self._conn is None:
+            raise RuntimeError("no firing transaction is open")
+        return self._conn
+
+    def end(self, commit: bool) -> None:
+        """(On the thread.) Commit or roll back the open transaction, if any, and release it."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if commit:
+                conn.commit()
+        finally:
+            conn.close()  # rolls back whatever was not committed
+
+    async def finish(self) -> None:
+        """Roll back an open transaction (if a caller left one), then stop: after the calls queued."""
+        try:
+            await self.call(self.end, False)
+            await self.call(self.engine.dispose)
+        finally:
+            self._executor.shutdown(wait=False)
 
 
 def insert_ignoring_duplicates(conn: AsyncConnection, table: Table):

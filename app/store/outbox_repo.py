@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Integer,
     String,
     and_,
@@ -208,21 +209,79 @@ async def withdraw_firing(conn: AsyncConnection, row, undo_seq: int, now: dateti
     return sent
 
 
-async def set_cue_text(conn: AsyncConnection, row) -> None:
-    """Store a fire hook's rewrite of a cue (e.g. a readiness check naming who is missing)."""
-    await conn.execute(
-        update(cues)
-        .where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id)
-        .values(title=row.title, message=row.message, data=row.data)
+# The firing path's statements (app/engine/firing.py) are synchronous functions over a Core
+# `Connection`: on SQLite they run in batches on a thread of their own (app.store.db.SerialSqlite),
+# one thread hop per batch instead of one per statement; on PostgreSQL through
+# `AsyncConnection.run_sync`. The async functions of the same name serve every other caller.
+
+
+# Built once, with bound parameters: building a statement costs more than running it (most of a
+# tick's time on its thread went to SQLAlchemy constructing the same expressions again).
+_SET_CUE_TEXT = (
+    update(cues)
+    .where(cues.c.event_id == bindparam("k_event"), cues.c.cue_id == bindparam("k_cue"))
+    .values(title=bindparam("v_title"), message=bindparam("v_message"), data=bindparam("v_data"))
+)
+_DUE_CUES = (
+    select(cues)
+    .where(cues.c.status == CueStatus.PENDING, cues.c.due_at <= bindparam("now", type_=cues.c.due_at.type))
+    .order_by(cues.c.due_at)
+)
+_DUE_CUES_EXCEPT = _DUE_CUES.where(cues.c.event_id.not_in(bindparam("exclude", expanding=True)))
+_MARK_CUE = (
+    update(cues)
+    .where(
+        cues.c.event_id == bindparam("k_event"),
+        cues.c.cue_id == bindparam("k_cue"),
+        cues.c.status == CueStatus.PENDING,
     )
+    .values(
+        status=bindparam("v_status"),
+        fired_at=bindparam("v_now", type_=cues.c.fired_at.type),
+        late_ms=bindparam("v_late_ms"),
+        note=bindparam("v_note"),
+        updated_at=bindparam("v_updated", type_=cues.c.updated_at.type),
+    )
+)
+_INSERT_DELIVERIES = insert(deliveries)
+_LAST_SEQ = select(
+    cast(null(), String).label("event_id"),
+    cast(null(), String).label("target_id"),
+    func.max(deliveries.c.seq).label("seq"),
+)
+_LAST_SEQ_AND_LANES = union_all(
+    _LAST_SEQ,
+    select(deliveries.c.event_id, deliveries.c.target_id, cast(null(), Integer).label("seq"))
+    .where(
+        deliveries.c.status.in_(DELIVERY_UNFINISHED),
+        deliveries.c.event_id.in_(bindparam("lanes", expanding=True)),
+    )
+    .distinct(),
+)
+
+
+def set_cue_text_sync(conn: Connection, row) -> None:
+    """Store a fire hook's rewrite of a cue (e.g. a readiness check naming who is missing)."""
+    keys = {"k_event": row.event_id, "k_cue": row.cue_id}
+    conn.execute(_SET_CUE_TEXT, {**keys, "v_title": row.title, "v_message": row.message, "v_data": row.data})
+
+
+async def set_cue_text(conn: AsyncConnection, row) -> None:
+    """Store a fire hook's rewrite of a cue (set_cue_text_sync)."""
+    await conn.run_sync(set_cue_text_sync, row)
+
+
+def due_cues_sync(conn: Connection, now: datetime, exclude: Iterable[str] = ()) -> list:
+    """Pending cues whose moment has come, oldest first (none of the `exclude`d events)."""
+    exclude = list(exclude)
+    if exclude:
+        return list(conn.execute(_DUE_CUES_EXCEPT, {"now": now, "exclude": exclude}).all())
+    return list(conn.execute(_DUE_CUES, {"now": now}).all())
 
 
 async def due_cues(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
-    """Pending cues whose moment has come, oldest first (none of the `exclude`d events)."""
-    query = select(cues).where(cues.c.status == CueStatus.PENDING, cues.c.due_at <= now).order_by(cues.c.due_at)
-    if exclude:
-        query = query.where(cues.c.event_id.not_in(list(exclude)))
-    return list((await conn.execute(query)).all())
+    """Pending cues whose moment has come, oldest first (due_cues_sync)."""
+    return await conn.run_sync(due_cues_sync, now, list(exclude))
 
 
 async def catch_up_order(conn: AsyncConnection) -> list[str]:
@@ -252,14 +311,26 @@ async def next_cue_due(conn: AsyncConnection, exclude: Iterable[str] = ()) -> da
     return (await conn.execute(query)).scalar()
 
 
-async def mark_cue(conn: AsyncConnection, row, status: CueStatus, now: datetime, late_ms: int, note: str = "") -> bool:
+def mark_cue_sync(conn: Connection, row, status: CueStatus, now: datetime, late_ms: int, note: str = "") -> bool:
     """Move a pending cue to fired/skipped; False if another pass got there first."""
-    result = await conn.execute(
-        update(cues)
-        .where(cues.c.event_id == row.event_id, cues.c.cue_id == row.cue_id, cues.c.status == CueStatus.PENDING)
-        .values(status=status, fired_at=now, late_ms=late_ms, note=note or None, updated_at=now)
+    result = conn.execute(
+        _MARK_CUE,
+        {
+            "k_event": row.event_id,
+            "k_cue": row.cue_id,
+            "v_status": status,
+            "v_now": now,
+            "v_late_ms": late_ms,
+            "v_note": note or None,
+            "v_updated": now,
+        },
     )
     return result.rowcount == 1
+
+
+async def mark_cue(conn: AsyncConnection, row, status: CueStatus, now: datetime, late_ms: int, note: str = "") -> bool:
+    """Move a pending cue to fired/skipped (mark_cue_sync)."""
+    return await conn.run_sync(mark_cue_sync, row, status, now, late_ms, note)
 
 
 async def last_delivery_seq(conn: AsyncConnection) -> int:
@@ -267,8 +338,8 @@ async def last_delivery_seq(conn: AsyncConnection) -> int:
     return (await conn.execute(select(func.max(deliveries.c.seq)))).scalar() or 0
 
 
-async def add_deliveries(
-    conn: AsyncConnection,
+def add_deliveries_sync(
+    conn: Connection,
     row,
     targets: list[str],
     now: datetime,
@@ -321,36 +392,49 @@ async def add_deliveries(
         elif not problem and busy is not None:
             busy.add(lane)
     if values:
-        await conn.execute(insert(deliveries), values)
+        conn.execute(_INSERT_DELIVERIES, values)
     return first_seq + len(values)
 
 
-async def firing_context(
-    conn: AsyncConnection, event_ids: Iterable[str] | None
-) -> tuple[int, set[tuple[str, str]] | None]:
+async def add_deliveries(
+    conn: AsyncConnection,
+    row,
+    targets: list[str],
+    now: datetime,
+    expires_at: datetime,
+    parked: dict[str, str],
+    first_seq: int,
+    lease_until: datetime | None = None,
+    busy: set[tuple[str, str]] | None = None,
+    claimed: list[dict] | None = None,
+) -> int:
+    """One delivery per target for a fired cue (add_deliveries_sync)."""
+    return await conn.run_sync(
+        add_deliveries_sync, row, targets, now, expires_at, parked, first_seq, lease_until, busy, claimed
+    )
+
+
+def firing_context_sync(conn: Connection, event_ids: Iterable[str] | None) -> tuple[int, set[tuple[str, str]] | None]:
     """What a firing transaction needs before it inserts deliveries, in one round trip: the highest
     delivery sequence number so far (0 for an empty table) and, for `event_ids` (None: not asked),
     their busy lanes: (event, target) lanes with an unfinished message (pending or being sent), where
     a new message must queue behind it to keep the target's order."""
-    top = select(
-        cast(null(), String).label("event_id"),
-        cast(null(), String).label("target_id"),
-        func.max(deliveries.c.seq).label("seq"),
-    )
     if event_ids is None:
-        return (await conn.execute(top)).one().seq or 0, None
-    lanes = (
-        select(deliveries.c.event_id, deliveries.c.target_id, cast(null(), Integer).label("seq"))
-        .where(deliveries.c.status.in_(DELIVERY_UNFINISHED), deliveries.c.event_id.in_(list(event_ids)))
-        .distinct()
-    )
+        return conn.execute(_LAST_SEQ).one().seq or 0, None
     last, busy = 0, set()
-    for row in await conn.execute(union_all(top, lanes)):
+    for row in conn.execute(_LAST_SEQ_AND_LANES, {"lanes": list(event_ids)}):
         if row.event_id is None:
             last = row.seq or 0
         else:
             busy.add((row.event_id, row.target_id))
     return last, busy
+
+
+async def firing_context(
+    conn: AsyncConnection, event_ids: Iterable[str] | None
+) -> tuple[int, set[tuple[str, str]] | None]:
+    """The last delivery number and the busy lanes (firing_context_sync)."""
+    return await conn.run_sync(firing_context_sync, None if event_ids is None else list(event_ids))
 
 
 async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
