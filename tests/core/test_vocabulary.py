@@ -91,12 +91,16 @@ async def test_rows_parameters_and_answers_carry_plain_strings(database_url, ser
         for row in rows:
             sent.extend(row.values() if isinstance(row, dict) else row)
 
-    engine = service.runtime.db.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
+    # On SQLite the firing transaction runs on a connection of its own (app/store/db.py SerialSqlite).
+    serial = service.runtime.engine.firing.serial
+    engines = [service.runtime.db.sync_engine, *([serial.engine] if serial is not None else [])]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         await service.at(bangkok(13, 31))  # the opening fires; its messages go out (Discord's is parked)
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
     enums = [p for p in sent if isinstance(p, Enum)]
     assert {CueStatus.FIRED, DeliveryStatus.SENT, DeliveryStatus.PARKED} <= set(enums)
