@@ -16,8 +16,9 @@ webhook ids: a copy a signed-webhook receiver cannot drop; copies under the same
 drops, are shown as "re-sent"), and each target's order at the receiver against creation order.
 
 Targets (exit 1 if missed): every resume gap <= 5 s, 0 lost, 0 duplicated, order kept on all 50
-targets. Needs PostgreSQL: SHOWCALLER_TEST_POSTGRES_URL (a database it may create others from);
-without it the benchmark says so and exits 0. `--kills N` for a shorter run.
+targets. Needs PostgreSQL: SHOWCALLER_TEST_POSTGRES_URL (a database it may create others from),
+else SHOWCALLER_BENCH_POSTGRES_URL's default, the machine's 127.0.0.1:5432/test; one that does not
+answer is a failed figure. `--kills N` for a shorter run.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 
 from bench._common import (  # noqa: E402
+    POSTGRES_ADMIN_URL,
     ReceiverProcess,
     Report,
     ServiceProcess,
+    postgres_reachable,
     run_bounded,
     schedule_yaml,
     target_env,
@@ -257,12 +260,15 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
     args = parser.parse_args()
-    admin = os.environ.get("SHOWCALLER_TEST_POSTGRES_URL")
+    # The machine's PostgreSQL by default (as B4, B8 and B9 use it), so `make bench` runs B7 too.
+    admin = os.environ.get("SHOWCALLER_TEST_POSTGRES_URL") or POSTGRES_ADMIN_URL
     banner = f"B7 failover: 3 instances, {RATE:g} cues/s across {EVENTS} events, {args.kills} x kill -9"
     banner += f" (seed {args.seed})"
-    if not admin:
-        print(f"{banner}\nSKIP: set SHOWCALLER_TEST_POSTGRES_URL to a PostgreSQL database to run B7")
-        return 0
+    if not asyncio.run(postgres_reachable(admin)):
+        print(banner)
+        report = Report("B7 failover")
+        report.check(False, f"PostgreSQL not reachable at {admin} (set SHOWCALLER_TEST_POSTGRES_URL)")
+        return report.finish()
     return run_bounded(banner, lambda: run_failover(admin, args.kills, args.seed), LIMIT_SECONDS)
 
 
