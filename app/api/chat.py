@@ -7,6 +7,9 @@ and leaves the click to `app/run/chat_clicks.py`, which carries it out after the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -25,8 +28,16 @@ _REFUSED: dict[int | str, dict] = {
 }
 
 
-def _headers(request: Request) -> dict[str, str]:
-    return dict(request.headers)
+async def _verified(
+    request: Request, platform: str, verify: Callable, parse: Callable[[bytes], Any]
+) -> tuple[Any, Any]:
+    """The request's signed identity and its parsed body, or 401 with the reason (nothing done)."""
+    body = await request.body()
+    try:
+        signed = get_runtime(request).chat_clicks.verify(platform, verify, dict(request.headers), body)
+        return signed, parse(body)
+    except ClickRejected as exc:
+        raise ChatCallbackRejected(exc.reason) from None
 
 
 def _header(name: str, text: str) -> dict:
@@ -54,16 +65,9 @@ def _header(name: str, text: str) -> dict:
     },
 )
 async def slack_interactions(request: Request) -> Response:
-    runtime = get_runtime(request)
-    body = await request.body()
-    clicks = runtime.chat_clicks
-    try:
-        signed = clicks.verify(slack_api.PLATFORM, slack_api.verify, _headers(request), body)
-        click = slack_api.parse(body)
-    except ClickRejected as exc:
-        raise ChatCallbackRejected(exc.reason) from None
+    signed, click = await _verified(request, slack_api.PLATFORM, slack_api.verify, slack_api.parse)
     if click is not None:
-        clicks.accept(click, signed)
+        get_runtime(request).chat_clicks.accept(click, signed)
     return Response(status_code=200)  # an empty 200: Slack's acknowledgement
 
 
@@ -84,20 +88,13 @@ async def slack_interactions(request: Request) -> Response:
     },
 )
 async def discord_interactions(request: Request) -> Response:
-    runtime = get_runtime(request)
-    body = await request.body()
-    clicks = runtime.chat_clicks
-    try:
-        signed = clicks.verify(discord_api.PLATFORM, discord_api.verify, _headers(request), body)
-        interaction = discord_api.parse(body)
-    except ClickRejected as exc:
-        raise ChatCallbackRejected(exc.reason) from None
+    signed, interaction = await _verified(request, discord_api.PLATFORM, discord_api.verify, discord_api.parse)
     if interaction["type"] == discord_api.PING:
         return JSONResponse({"type": discord_api.PONG})
     click = discord_api.click_of(interaction)
     if click is None:
         raise ChatCallbackInvalid("only PING and button interactions are answered here")
-    clicks.accept(click, signed)
+    get_runtime(request).chat_clicks.accept(click, signed)
     return JSONResponse({"type": discord_api.DEFERRED_UPDATE_MESSAGE})
 
 
@@ -114,17 +111,10 @@ async def discord_interactions(request: Request) -> Response:
     },
 )
 async def zoom_chat_interactions(request: Request) -> Response:
-    runtime = get_runtime(request)
-    body = await request.body()
-    clicks = runtime.chat_clicks
-    try:
-        signed = clicks.verify(zoom_chat_api.PLATFORM, zoom_chat_api.verify, _headers(request), body)
-        event = zoom_chat_api.parse(body)
-    except ClickRejected as exc:
-        raise ChatCallbackRejected(exc.reason) from None
+    signed, event = await _verified(request, zoom_chat_api.PLATFORM, zoom_chat_api.verify, zoom_chat_api.parse)
     click = zoom_chat_api.click_of(event)
     if click is not None:
-        clicks.accept(click, signed)
+        get_runtime(request).chat_clicks.accept(click, signed)
     return JSONResponse({"status": "accepted"})
 
 

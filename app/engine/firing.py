@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -127,27 +127,28 @@ def _write(
     return recorded, claimed
 
 
-class _Transaction:
+class _Transaction(Protocol):
     """The tick's one transaction: `read` is its first batch (it begins it), `write` its last (it
     commits it). `conn` is the async connection on PostgreSQL (the writer's lock and the fence run
     on it), None on SQLite."""
 
-    conn: AsyncConnection | None = None
-    ended = False
+    conn: AsyncConnection | None
+    ended: bool
 
-    async def read(self, fn: Callable[..., T], *args: Any, done: Callable[[T], bool]) -> T:
-        raise NotImplementedError
+    async def read(self, fn: Callable[..., T], *args: Any, done: Callable[[T], bool]) -> T: ...
 
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        raise NotImplementedError
+    async def write(self, fn: Callable[..., T], *args: Any) -> T: ...
 
 
-class _AsyncTransaction(_Transaction):
+class _AsyncTransaction:
     """PostgreSQL: the batches run through `run_sync` on the async connection; the caller's
     `db.begin()` commits."""
 
+    ended = False
+
     def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = self._conn = conn
+        self.conn: AsyncConnection | None = conn
+        self._conn = conn
 
     async def read(self, fn: Callable[..., T], *args: Any, done: Callable[[T], bool]) -> T:
         return await self._conn.run_sync(fn, *args)
@@ -156,9 +157,12 @@ class _AsyncTransaction(_Transaction):
         return await self._conn.run_sync(fn, *args)
 
 
-class _SerialTransaction(_Transaction):
+class _SerialTransaction:
     """SQLite: each batch is one call on the firing thread; the first begins (BEGIN IMMEDIATE) and,
     when `done` says there is nothing to write, ends it in the same call; the write commits in its call."""
+
+    conn: AsyncConnection | None = None
+    ended = False
 
     def __init__(self, serial: SerialSqlite) -> None:
         self.serial = serial
@@ -234,7 +238,7 @@ class Firing:
         self._on_change = on_change
         # Whether this instance dispatches: the running delivery worker, when there is one, gets a
         # fired cue's deliveries inserted already claimed in the firing transaction right after the
-        # commit (see outbox_repo.add_deliveries; otherwise they wait for the worker's next pass); with
+        # commit (see outbox_repo.add_deliveries_sync; otherwise they wait for the worker's next pass); with
         # several instances its fence, checked in every firing transaction, stops a deposed dispatcher.
         self.dispatch = dispatch if dispatch is not None else Dispatch()
         # SQLite: the firing transaction runs on this thread of its own, in two calls (module docstring).

@@ -266,11 +266,6 @@ def set_cue_text_sync(conn: Connection, row) -> None:
     conn.execute(_SET_CUE_TEXT, {**keys, "v_title": row.title, "v_message": row.message, "v_data": row.data})
 
 
-async def set_cue_text(conn: AsyncConnection, row) -> None:
-    """Store a fire hook's rewrite of a cue (set_cue_text_sync)."""
-    await conn.run_sync(set_cue_text_sync, row)
-
-
 def due_cues_sync(conn: Connection, now: datetime, exclude: Iterable[str] = ()) -> list:
     """Pending cues whose moment has come, oldest first (none of the `exclude`d events)."""
     exclude = list(exclude)
@@ -326,11 +321,6 @@ def mark_cue_sync(conn: Connection, row, status: CueStatus, now: datetime, late_
         },
     )
     return result.rowcount == 1
-
-
-async def mark_cue(conn: AsyncConnection, row, status: CueStatus, now: datetime, late_ms: int, note: str = "") -> bool:
-    """Move a pending cue to fired/skipped (mark_cue_sync)."""
-    return await conn.run_sync(mark_cue_sync, row, status, now, late_ms, note)
 
 
 async def last_delivery_seq(conn: AsyncConnection) -> int:
@@ -396,24 +386,6 @@ def add_deliveries_sync(
     return first_seq + len(values)
 
 
-async def add_deliveries(
-    conn: AsyncConnection,
-    row,
-    targets: list[str],
-    now: datetime,
-    expires_at: datetime,
-    parked: dict[str, str],
-    first_seq: int,
-    lease_until: datetime | None = None,
-    busy: set[tuple[str, str]] | None = None,
-    claimed: list[dict] | None = None,
-) -> int:
-    """One delivery per target for a fired cue (add_deliveries_sync)."""
-    return await conn.run_sync(
-        add_deliveries_sync, row, targets, now, expires_at, parked, first_seq, lease_until, busy, claimed
-    )
-
-
 def firing_context_sync(conn: Connection, event_ids: Iterable[str] | None) -> tuple[int, set[tuple[str, str]] | None]:
     """What a firing transaction needs before it inserts deliveries, in one round trip: the highest
     delivery sequence number so far (0 for an empty table) and, for `event_ids` (None: not asked),
@@ -428,13 +400,6 @@ def firing_context_sync(conn: Connection, event_ids: Iterable[str] | None) -> tu
         else:
             busy.add((row.event_id, row.target_id))
     return last, busy
-
-
-async def firing_context(
-    conn: AsyncConnection, event_ids: Iterable[str] | None
-) -> tuple[int, set[tuple[str, str]] | None]:
-    """The last delivery number and the busy lanes (firing_context_sync)."""
-    return await conn.run_sync(firing_context_sync, None if event_ids is None else list(event_ids))
 
 
 async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:

@@ -69,8 +69,8 @@ async def test_a_conflicting_delivery_insert_fails_and_the_cue_stays_pending(dat
         with pytest.raises(IntegrityError):
             async with runtime.db.begin() as conn:
                 row = (await outbox_repo.due_cues(conn, now))[0]
-                assert await outbox_repo.mark_cue(conn, row, "fired", now, 0)
-                await outbox_repo.add_deliveries(conn, row, list(row.targets), now, now, {}, first_seq=1)
+                assert await conn.run_sync(outbox_repo.mark_cue_sync, row, "fired", now, 0)
+                await conn.run_sync(outbox_repo.add_deliveries_sync, row, list(row.targets), now, now, {}, 1)
         async with runtime.db.begin() as conn:
             again = (
                 await conn.execute(
