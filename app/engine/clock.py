@@ -16,6 +16,10 @@ class Clock(Protocol):
     def real_delay(self, until: datetime) -> float:
         """Real seconds to wait until event time `until` (0 if already past)."""
 
+    def owe(self, who: str, at: datetime | None) -> None:
+        """`who` has something to do at event time `at` (None: nothing now). A paced clock (a
+        rehearsal's) does not run past `at` until `who` says otherwise; real time cannot wait."""
+
 
 class SystemClock:
     """Wall-clock time."""
@@ -27,6 +31,9 @@ class SystemClock:
 
     def real_delay(self, until: datetime) -> float:
         return max(0.0, (until - self.now()).total_seconds())
+
+    def owe(self, who: str, at: datetime | None) -> None:
+        pass  # the day itself does not wait for the service
 
 
 class ScaledClock:
@@ -43,6 +50,9 @@ class ScaledClock:
 
     def real_delay(self, until: datetime) -> float:
         return max(0.0, (until - self.now()).total_seconds() / self.speed)
+
+    def owe(self, who: str, at: datetime | None) -> None:
+        pass  # unpaced: see the rehearsal's clock (app/rehearsal/clock.py) for one that waits
 
 
 class ManualClock:
@@ -65,3 +75,6 @@ class ManualClock:
 
     def real_delay(self, until: datetime) -> float:
         return 0.0 if until <= self._now else 3600.0
+
+    def owe(self, who: str, at: datetime | None) -> None:
+        pass  # it only moves when the test moves it

@@ -185,7 +185,14 @@ class DeliveryWorker:
         lease, which the next start puts back, and the message goes again under the same id."""
         task = asyncio.get_running_loop().create_task(self._send_claimed(batch), name="delivery-direct")
         self._direct.add(task)
-        task.add_done_callback(self._direct.discard)
+        # A rehearsal's clock stands still while a fired cue's messages (and Zoom actions) go out.
+        self.clock.owe("sends", self.clock.now())
+        task.add_done_callback(self._sent_claimed)
+
+    def _sent_claimed(self, task: asyncio.Task) -> None:
+        self._direct.discard(task)
+        if not self._direct:
+            self.clock.owe("sends", None)
 
     async def _send_claimed(self, batch: list[tuple[dict[str, Any], Any]]) -> None:
         # The view of a row before its claim: attempts as stored before this first attempt.

@@ -79,6 +79,7 @@ class CueTimer:
         """Point the single job at the earliest pending cue."""
         wake = await self.engine.next_wake()
         self.armed_for = wake
+        self.clock.owe("timer", wake)  # a rehearsal's clock waits at it until its cues have fired
         if wake is None:
             if self.scheduler.get_job(JOB_ID):
                 self.scheduler.remove_job(JOB_ID)

@@ -14,13 +14,13 @@ report's join order (registrant id, then email, then name) is exercised on every
 
 from __future__ import annotations
 
-import asyncio
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from app.engine.clock import Clock
+from app.rehearsal.clock import at_moment
 from integrations.zoom_emulator import ZoomEmulator
 from schedules.model import Schedule
 from schedules.resolve import event_window, planned_segments
@@ -115,30 +115,43 @@ async def run_meeting(emulator: ZoomEmulator, meeting_id: int, moves: list[Move]
     people: dict[str, Any] = {}
     registered: dict[str, str] = {}
     for move in moves:
-        await asyncio.sleep(clock.real_delay(move.at))
-        if move.action == "register":
-            stored = emulator.live.register_person(meeting_id, move.name, move.email, answers, at=move.at)
-            registered[move.name] = stored["id"]
-            continue
-        if move.action == "poll":  # the host launches the poll in the Zoom client (the API cannot)
-            stored_polls = emulator.state.meetings[meeting_id].polls
-            found = next((p for p in stored_polls if p.get("title") == move.name), None)
-            if found is not None:
-                emulator.live.run_poll(meeting_id, found["id"], seed=seed, rate=0.8, at=move.at)
-            continue
-        if move.action == "start":
-            records = await emulator.live.start(meeting_id, at=move.at)
-        elif move.action == "end":
-            records = await emulator.live.end(meeting_id, at=move.at)
-        else:
-            registrant = registered.get(move.name) if move.via == "link" else None
-            key = move.email or move.name
-            if key not in people:
-                people[key] = emulator.person_for(meeting_id, move.name, move.email, registrant)
-            who = people[key]
-            if move.action == "join":
-                records = await emulator.live.join(meeting_id, who, at=move.at)
-            else:
-                records = await emulator.live.leave(meeting_id, who, at=move.at)
-        sent += sum(1 for r in records if not r.event.startswith("recording."))  # see webhook_count
+        async with at_moment(clock, "meeting", move.at):
+            sent += await _make(emulator, meeting_id, move, answers, people, registered, seed)
     return sent
+
+
+async def _make(
+    emulator: ZoomEmulator,
+    meeting_id: int,
+    move: Move,
+    answers: random.Random,
+    people: dict[str, Any],
+    registered: dict[str, str],
+    seed: int,
+) -> int:
+    """Make one move in the sandbox Zoom; returns how many webhooks it sent (see webhook_count)."""
+    if move.action == "register":
+        stored = emulator.live.register_person(meeting_id, move.name, move.email, answers, at=move.at)
+        registered[move.name] = stored["id"]
+        return 0
+    if move.action == "poll":  # the host launches the poll in the Zoom client (the API cannot)
+        stored_polls = emulator.state.meetings[meeting_id].polls
+        found = next((p for p in stored_polls if p.get("title") == move.name), None)
+        if found is not None:
+            emulator.live.run_poll(meeting_id, found["id"], seed=seed, rate=0.8, at=move.at)
+        return 0
+    if move.action == "start":
+        records = await emulator.live.start(meeting_id, at=move.at)
+    elif move.action == "end":
+        records = await emulator.live.end(meeting_id, at=move.at)
+    else:
+        registrant = registered.get(move.name) if move.via == "link" else None
+        key = move.email or move.name
+        if key not in people:
+            people[key] = emulator.person_for(meeting_id, move.name, move.email, registrant)
+        who = people[key]
+        if move.action == "join":
+            records = await emulator.live.join(meeting_id, who, at=move.at)
+        else:
+            records = await emulator.live.leave(meeting_id, who, at=move.at)
+    return sum(1 for r in records if not r.event.startswith("recording."))  # see webhook_count

@@ -15,7 +15,6 @@ import logging
 import random
 import secrets
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,9 +31,9 @@ from app.core.errors import AppError
 from app.core.failures import ExitCode, Failure
 from app.core.metrics import Metrics
 from app.core.vocabulary import DeliveryStatus, FireOutcome, HostRole, InstanceRole
-from app.engine.clock import ScaledClock
 from app.main import StreamClosing, create_app
 from app.rehearsal.chat_press import ChatPress, press_next, with_demo_chat_app
+from app.rehearsal.clock import RehearsalClock, at_moment
 from app.rehearsal.meeting import plan_meeting, run_meeting, webhook_count
 from app.rehearsal.transcript import Transcript
 from app.report.attendance import attendance_json
@@ -75,39 +74,6 @@ def receiver_env(schedule: Schedule, base: str, token: str, secret: str) -> dict
         if target.secret_env:
             env[target.secret_env] = secret
     return env
-
-
-class RehearsalClock(ScaledClock):
-    """A fast clock that stands still at the rehearsal's start until `go()`.
-
-    Setting up (database, Zoom sandbox, servers) takes real seconds, which at 180x are minutes of
-    the agenda: on a busy machine the first cues were skipped before anyone could watch them.
-    """
-
-    def __init__(self, start, speed: float):
-        super().__init__(start, speed)
-        self.going = False
-        self.held = False
-
-    def now(self):
-        return super().now() if self.going else self.start
-
-    def real_delay(self, until) -> float:
-        if self.going:
-            return super().real_delay(until)
-        if self.held:  # a moment's hold: whoever waits wakes as if the clock ran on
-            return max(0.0, (until - self.start).total_seconds() / self.speed)
-        return 0.0 if until <= self.start else 3600.0  # re-armed by go()
-
-    def go(self) -> None:
-        self._t0 = time.monotonic()
-        self.going, self.held = True, False
-
-    def hold(self) -> None:
-        """Stand still at the present moment until `go()` again, for a moment (a button press at
-        180x would otherwise take minutes of the agenda); re-arm the timer after `go()`."""
-        if self.going:
-            self.start, self.going, self.held = self.now(), False, True
 
 
 @dataclass
@@ -281,10 +247,14 @@ async def rehearse(
             return
         summary.fired += 1
         summary.late += outcome == FireOutcome.LATE
+        # The host reacts at the cue's moment: the paced clock waits for the task to take its own
+        # moment (app/rehearsal/clock.py), so a busy machine does not change when the host acted.
         if auto_timers and row.kind == "respondent_slot":
             summary.timers += 1
+            clock.owe(f"react {row.cue_id}", clock.now())
             asyncio.get_running_loop().create_task(_respond(runtime, event_id, row, rng, transcript))
         if auto_timers and row.kind == "segment_start" and row.segment == overrun_segment:
+            clock.owe(f"react {row.cue_id}", clock.now())
             asyncio.get_running_loop().create_task(_run_over(runtime, event_id, row, transcript))
 
     # The host lets one session run over, as happens on the day: the pack shows it and the note.
@@ -440,15 +410,17 @@ OVERRUN = timedelta(minutes=4)
 async def _run_over(runtime: Services, event_id: str, row, transcript: Transcript) -> None:
     """Halfway through a session the host adds four minutes and tells everyone."""
     try:
-        await asyncio.sleep(runtime.clock.real_delay(runtime.clock.now() + timedelta(minutes=10)))
-        seconds = int(OVERRUN.total_seconds())
-        segment = runtime.schedule(event_id).segment(row.segment)
-        title = segment.title if segment else "This session"
-        transcript.action(runtime.clock.now(), "rehearsal", f"delay {title} by {seconds // 60} minutes")
-        await runtime.run.delay(event_id, "rehearsal", seconds)
-        message = f"{title} runs {seconds // 60} minutes over; the discussion after it is shorter"
-        transcript.action(runtime.clock.now(), "rehearsal", f"announce to every target: {message}")
-        await runtime.run.announce(event_id, "rehearsal", message, [])
+        later = runtime.clock.now() + timedelta(minutes=10)
+        runtime.clock.owe(f"react {row.cue_id}", None)  # the moment is taken (see on_fire)
+        async with at_moment(runtime.clock, f"delay {row.cue_id}", later):
+            seconds = int(OVERRUN.total_seconds())
+            segment = runtime.schedule(event_id).segment(row.segment)
+            title = segment.title if segment else "This session"
+            transcript.action(runtime.clock.now(), "rehearsal", f"delay {title} by {seconds // 60} minutes")
+            await runtime.run.delay(event_id, "rehearsal", seconds)
+            message = f"{title} runs {seconds // 60} minutes over; the discussion after it is shorter"
+            transcript.action(runtime.clock.now(), "rehearsal", f"announce to every target: {message}")
+            await runtime.run.announce(event_id, "rehearsal", message, [])
     except AppError as exc:
         log.info("rehearsal delay: %s", exc.reason)
 
@@ -456,13 +428,21 @@ async def _run_over(runtime: Services, event_id: str, row, transcript: Transcrip
 async def _respond(runtime: Services, event_id: str, row, rng: random.Random, transcript: Transcript) -> None:
     """A host starts the respondent's timer; the respondent speaks a bit less or a bit more."""
     try:
-        started = await runtime.run.start_timer(event_id, "rehearsal", segment=row.segment, slot=row.data.get("slot"))
+        try:
+            started = await runtime.run.start_timer(
+                event_id, "rehearsal", segment=row.segment, slot=row.data.get("slot")
+            )
+            began = runtime.clock.now()
+        finally:
+            runtime.clock.owe(f"react {row.cue_id}", None)  # started at the slot's moment (see on_fire)
         timer_id, seconds = started.body["timer_id"], round(float(row.data.get("minutes", 3)) * 60)
         spoke = timedelta(seconds=seconds * rng.uniform(0.8, 1.15))
-        await asyncio.sleep(runtime.clock.real_delay(runtime.clock.now() + spoke))
-        used = int(spoke.total_seconds())
-        transcript.action(runtime.clock.now(), "rehearsal", f"stop timer {timer_id} after {used // 60}:{used % 60:02d}")
-        await runtime.run.timer(event_id, "rehearsal", timer_id, "stop")
+        async with at_moment(runtime.clock, f"stop {timer_id}", began + spoke):
+            used = int(spoke.total_seconds())
+            transcript.action(
+                runtime.clock.now(), "rehearsal", f"stop timer {timer_id} after {used // 60}:{used % 60:02d}"
+            )
+            await runtime.run.timer(event_id, "rehearsal", timer_id, "stop")
     except AppError as exc:  # e.g. the timer already stopped by itself, or the host moved on
         log.info("rehearsal timer for %s: %s", row.cue_id, exc.reason)
 

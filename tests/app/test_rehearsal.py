@@ -83,10 +83,10 @@ def test_rehearsal_posts_to_every_kind_of_receiver(rehearsal):
     # and the recording's start and stop reached the sandbox Zoom (its @zoom deliveries, issue 29).
     assert summary.deliveries == {"sent": sum(summary.received.values()) + 2}
     assert "zoom_action" in text and "@zoom" in text
-    # A respondent's timer starts when the slot's cue fires; at 2400x a loaded machine's stall can make
-    # the lateness policy skip a slot whose moment has passed. Every slot is one or the other.
-    assert summary.fired + summary.skipped >= 35
-    assert summary.timers + summary.skipped_kinds.get("respondent_slot", 0) == 6 and summary.timers >= 1
+    # The rehearsal's clock waits for the service (app/rehearsal/clock.py): at 2400x on a loaded
+    # machine nothing fires late or is skipped, and every respondent's timer starts on its slot's cue.
+    assert summary.fired >= 35 and summary.late == 0 and summary.skipped == 0
+    assert summary.timers == 6
     assert "Now: Opening remarks" in text and "Group photo" in text
     # Compact: one line per cue and one per cue's deliveries, never a panel per message.
     assert "[Slack #hosts-slack]" not in text and "╭" not in text
