@@ -14,7 +14,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -90,12 +90,17 @@ async def started(
     instance_id: str | None = None,
     wall: Callable[[], float] = time.time,
     drafts: bool = False,
+    before_serving: Callable[[Services], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Services]:
     """Migrate the database, build and start every part, restore every event and (when asked)
     arm the timer and run the delivery worker; stop them all on exit.
 
     `wall` is real time in Unix seconds, for the chat tools' signature windows (a rehearsal's fast
     clock would make five minutes a fraction of a second); tests pass their own.
+
+    `before_serving(services)` runs once every event is restored, before the timer, the worker or
+    the inbox start: nothing has fired or been sent yet (`serve` checks stored events' targets
+    there); if it raises, nothing starts and the error goes to the caller.
 
     `run_timer`/`run_worker` False (the CLI, tests): nothing fires or sends unless asked. With
     both on a PostgreSQL database, this instance joins the others there and dispatches only while
@@ -334,15 +339,7 @@ async def started(
         )
         stack.callback(schedule_parser.close)
 
-        # -- start: restore every event, then fire and send (or stand by) --
-        await engine.start()
-        await lookups.refresh_links()
-        if cluster:
-            await member.join()  # the dispatcher processes the inbox; a standby only stores webhooks
-        else:
-            await attendance.start()
-            await member.start_single(run_timer=run_timer, run_worker=run_worker)
-        yield Services(
+        services = Services(
             settings=settings,
             clock=clock,
             instance_id=instance_id,
@@ -368,6 +365,17 @@ async def started(
             chat_clicks=chat_clicks,
             catalogs=catalogs,
         )
+        # -- start: restore every event, then fire and send (or stand by) --
+        await engine.start()
+        await lookups.refresh_links()
+        if before_serving is not None:
+            await before_serving(services)
+        if cluster:
+            await member.join()  # the dispatcher processes the inbox; a standby only stores webhooks
+        else:
+            await attendance.start()
+            await member.start_single(run_timer=run_timer, run_worker=run_worker)
+        yield services
 
 
 def _zoom_client_factory(settings: Settings, http: httpx.AsyncClient) -> Callable[[], ZoomClient]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypedDict
 
@@ -61,11 +61,13 @@ def create_app(
     run_timer: bool = True,
     run_worker: bool = True,
     stream_closing: StreamClosing | None = None,
+    before_serving: Callable[[Services], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """Build the app; its lifespan builds the service (app/bootstrap.py) unless given started
     `services` (tests, the rehearsal), and hands it to the routes as the lifespan state.
     `stream_closing`: the server's switch that ends every open event stream when it stops
-    (`serve` sets it on SIGINT/SIGTERM); by default one of the app's own, closed at shutdown."""
+    (`serve` sets it on SIGINT/SIGTERM); by default one of the app's own, closed at shutdown.
+    `before_serving`: see bootstrap.started (`serve` checks the stored events' targets there)."""
     settings = settings or get_settings()
     metrics = services.metrics if services is not None else Metrics()
 
@@ -85,6 +87,7 @@ def create_app(
             run_timer=run_timer,
             run_worker=run_worker,
             freeze_loaded=True,  # and every event loaded from now on (a background catch-up)
+            before_serving=before_serving,
         ) as started:
             # What start-up built lives as long as the process: keep it out of the cyclic
             # collector, whose full passes over it stalled the event loop for ~50 ms at a time.

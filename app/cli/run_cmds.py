@@ -30,27 +30,6 @@ app.add_typer(token_app, name="token")
 MEKONG = Path("schedules/events/mekong-dialogue-2022.yaml")
 
 
-async def _stored_events(url: str) -> bool:
-    """Whether the database may hold events (True when it cannot tell, e.g. one not migrated yet;
-    False for a SQLite file that does not exist yet: a first start has nothing stored to check)."""
-    from app.store.urls import sqlite_file, sqlite_holds_events
-
-    path = sqlite_file(url)
-    if path is not None:  # (read without SQLAlchemy: serve's first answer should not wait for it)
-        return path.exists() and sqlite_holds_events(path) is not False
-    from app.store import events_repo
-    from app.store.db import create_engine
-
-    db = create_engine(url)
-    try:
-        async with db.connect() as conn:
-            return await events_repo.any_stored(conn)
-    except Exception:
-        return True
-    finally:
-        await db.dispose()
-
-
 async def _with_runtime(action):
     """Run `action(services)` against the configured database with no timer or worker running."""
     from app import bootstrap
@@ -85,12 +64,6 @@ def serve(
     settings = get_settings()
     # Listen first: a port in use is found before any database work, and nothing can take it after.
     sock = listen(host, port)
-
-    async def preload(runtime):
-        for path, text in texts:
-            await runtime.run.load_schedule(text, path)
-        return {event_id: runtime.targets(event_id).problems for event_id in runtime.engine.event_ids()}
-
     # SQLite: one process per database. PostgreSQL: any number of instances; they elect one
     # dispatcher among themselves (app/cluster/), so no lock is taken here.
     lock = InstanceLock(settings.database_url)
@@ -104,52 +77,28 @@ def serve(
             ExitCode.ALREADY_RUNNING,
         ) from None
     try:
-        _serve_locked(settings, sock, host, port, log_format, allow_missing_targets, preload, _create_app, bool(texts))
+        _serve_locked(settings, sock, host, port, log_format, allow_missing_targets, texts, _create_app)
     finally:
         lock.release()
 
 
-def _create_app(settings, stream_closing):
+def _create_app(settings, stream_closing, before_serving):
     """The application (imported here, in `StartingApp`'s thread: it is most of `serve`'s start-up)."""
     from app.main import create_app
 
-    return create_app(settings, stream_closing=stream_closing)
+    return create_app(settings, stream_closing=stream_closing, before_serving=before_serving)
 
 
-def _serve_locked(
-    settings,
-    sock,
-    host: str,
-    port: int,
-    log_format: LogFormat,
-    allow_missing_targets: bool,
-    preload,
-    create_app,
-    files: bool = True,
-) -> None:
-    """Load the files and serve, with the database's instance lock held."""
-    import uvicorn
+def _target_problems(runtime) -> dict[str, dict[str, str]]:
+    """Every stored event's targets that cannot be used (event id -> target id -> why)."""
+    return {event_id: runtime.targets(event_id).problems for event_id in runtime.engine.event_ids()}
 
-    from app.cli.starting import LateClosing, StartingApp
-    from app.core.logs import log_config
 
-    try:
-        # Files to load, or stored events whose targets must be checked before answering: the
-        # service is started once for that, then again under uvicorn. With neither (a new or empty
-        # database) that first start checks nothing, and is skipped (issue 27: /healthz sooner).
-        if files or asyncio.run(_stored_events(settings.database_url)):
-            loaded = asyncio.run(_with_runtime(preload))
-        else:
-            check_sqlite_folder(settings.database_url)
-            loaded = {}
-    except BaseException:
-        sock.close()
-        raise
-    missing = [
-        (event_id, target, problem) for event_id, problems in loaded.items() for target, problem in problems.items()
-    ]
+def _refuse_or_warn(problems: dict[str, dict[str, str]], allow_missing_targets: bool) -> None:
+    """A target that cannot be used stops `serve` with the variables to set, unless allowed: then
+    each is a warning and its messages are parked."""
+    missing = [(event_id, target, why) for event_id, found in problems.items() for target, why in found.items()]
     if missing and not allow_missing_targets:
-        sock.close()
         unset = sorted({name for _, _, problem in missing if (name := _variable(problem))})
         other = [f"target '{target}': {problem}" for _, target, problem in missing if not _variable(problem)]
         reasons = "; ".join(([f"{', '.join(unset)} not set"] if unset else []) + other)
@@ -161,6 +110,45 @@ def _serve_locked(
         )
     for event_id, target, problem in missing:
         errors.print(f"warning: {event_id}: target '{target}' cannot be used: {problem}", markup=False)
+
+
+def _serve_locked(
+    settings,
+    sock,
+    host: str,
+    port: int,
+    log_format: LogFormat,
+    allow_missing_targets: bool,
+    texts: list[tuple[str, str]],
+    create_app,
+) -> None:
+    """Load the files and serve, with the database's instance lock held.
+
+    Files to load are loaded, and every stored event's targets checked, before uvicorn serves: a
+    database that cannot be used or a target variable left unset ends the command with its one line
+    before anything answers. Without files (a restart) the same check runs inside the service's one
+    start, before anything fires or sends, behind a /healthz that answers at once: checking first
+    started the service twice, which with 1,000 events stored kept /healthz silent for 2-3 s (issue 27).
+    """
+    import uvicorn
+
+    from app.cli.starting import LateClosing, StartingApp
+    from app.core.logs import log_config
+
+    async def load_and_check(runtime) -> dict[str, dict[str, str]]:
+        for path, text in texts:
+            await runtime.run.load_schedule(text, path)
+        return _target_problems(runtime)
+
+    try:
+        if texts:
+            loaded = asyncio.run(_with_runtime(load_and_check))
+            _refuse_or_warn(loaded, allow_missing_targets)
+        else:
+            check_sqlite_folder(settings.database_url)
+    except BaseException:
+        sock.close()
+        raise
     mode = "SANDBOX (local Zoom emulator; no Zoom credentials set)" if settings.sandbox else "Zoom API"
     shown = _shown_host(host)
     settings, public = _public_settings(settings, host, port)  # links in messages start with `public`
@@ -168,8 +156,18 @@ def _serve_locked(
         f"Showcaller on http://{shown}:{port}  public URL: {public}  database: {safe_url(settings.database_url)}"
         f"  zoom: {mode}"
     )
-    for event_id in loaded:
-        console.print(f"  console: {public}/console/{event_id}")
+
+    def consoles(event_ids) -> None:
+        for event_id in event_ids:
+            console.print(f"  console: {public}/console/{event_id}")
+
+    async def check_stored(runtime) -> None:  # (a restart: every event restored, nothing fired yet)
+        problems = _target_problems(runtime)
+        _refuse_or_warn(problems, allow_missing_targets)
+        consoles(problems)
+
+    if texts:
+        consoles(loaded)
     closing = LateClosing()
 
     def build():
@@ -177,7 +175,7 @@ def _serve_locked(
 
         streams = StreamClosing()
         closing.attach(streams)
-        return create_app(settings, streams)
+        return create_app(settings, streams, None if texts else check_stored)
 
     def failed() -> None:
         server.should_exit = True

@@ -272,3 +272,28 @@ def test_token_role_changes_an_api_token_but_never_a_presenter_link(cli):
     result = cli("token", "role", "feedfacecafebeef", "--role", "organiser")
     assert result.exit_code == ExitCode.FAILED
     assert one_line(result).startswith("no active token with id 'feedfacecafebeef'")
+
+
+def test_a_restart_whose_stored_event_has_unset_targets_exits_7_with_the_same_line(cli, tmp_path):
+    """Without files, `serve` checks the stored events' targets inside its one start (behind a
+    /healthz that answers at once), before anything fires: the command still ends with the line."""
+    import asyncio
+
+    from app import bootstrap
+    from app.core.config import Settings
+
+    async def store() -> None:
+        settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'cli.db'}")
+        async with bootstrap.started(settings, run_timer=False, run_worker=False) as services:
+            await services.run.load_schedule((REPO / MEKONG).read_text(encoding="utf-8"), mekong())
+
+    asyncio.run(store())
+    result = cli("serve", "--port", str(_closed_port()))
+    assert result.exit_code == ExitCode.TARGETS
+    assert result.stderr.splitlines()[-1] == (
+        "5 target(s) cannot be used: SHOWCALLER_DISCORD_URL, SHOWCALLER_SLACK_HOSTS_URL, SHOWCALLER_TEAMS_URL, "
+        "SHOWCALLER_WEBHOOK_URL, SHOWCALLER_ZOOM_CHAT_URL not set. Fix: set them in the environment or .env "
+        "(`showcaller config FILE` lists them), or pass --allow-missing-targets to start anyway and park their "
+        "messages"
+    )
+    assert "Traceback" not in result.output
