@@ -7,12 +7,20 @@ endpoint is one line here and one small command. Errors keep the API's own `reas
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+# httpx's package imports its own command-line tool (httpx._main), and with it click, rich and
+# pygments, which are installed here: a tenth of a remote command's start-up (issue 27) for a tool
+# this process never runs. None in sys.modules makes that one import fail, which httpx allows for
+# (its `httpx.main` then says the tool is not installed); nothing else of httpx changes.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+import httpx  # noqa: E402
 
 
 class RemoteError(Exception):
