@@ -23,6 +23,19 @@ if "httpx" not in sys.modules:
 import httpx  # noqa: E402
 
 
+def _plain_http() -> httpx.BaseTransport:
+    """httpx's default transport for a plain-HTTP server, without the trust store it would load.
+
+    Every request goes to the server's own URL (paths under it; redirects are not followed), so no
+    TLS is ever negotiated on this transport, yet httpx loads certifi's certificates when it makes
+    one: a tenth of a remote command's start-up (issue 27). Its TLS context here trusts no one, so
+    a TLS connection could never succeed on it. A proxy from the environment keeps httpx's own
+    transport and trust, and an https:// server the default transport."""
+    import ssl
+
+    return httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+
+
 class RemoteError(Exception):
     """The API answered an error: its HTTP status, its `error` code and its `reason`."""
 
@@ -75,6 +88,8 @@ class Remote:
     ):
         self.server = server.rstrip("/")
         headers = {"authorization": f"Bearer {token}"} if token else {}
+        if transport is None and httpx.URL(self.server).scheme == "http":
+            transport = _plain_http()
         self.http = httpx.Client(base_url=self.server, headers=headers, timeout=timeout, transport=transport)
 
     def close(self) -> None:

@@ -192,3 +192,20 @@ def test_the_script_prints_its_version():
         timeout=120,
     )
     assert done.returncode == 0 and done.stdout.startswith("showcaller "), done.stderr
+
+
+@pytest.mark.parametrize(("server", "loads"), [("http://127.0.0.1:9", 0), ("https://127.0.0.1:9", 1)])
+def test_a_plain_http_server_needs_no_trust_store(monkeypatch, server, loads):
+    """Loading certifi's certificates was a tenth of a remote command's start-up; a server reached
+    over plain HTTP never needs them, one reached over HTTPS is verified as httpx does by default."""
+    import ssl
+
+    from app.cli.remote import Remote
+
+    loaded = []
+    load = ssl.SSLContext.load_verify_locations
+    monkeypatch.setattr(
+        ssl.SSLContext, "load_verify_locations", lambda ctx, *a, **k: loaded.append(a) or load(ctx, *a, **k)
+    )
+    Remote(server, "t").close()
+    assert len(loaded) == loads
