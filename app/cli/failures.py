@@ -126,8 +126,8 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def _is_settings_error(exc: BaseException) -> bool:
-    # As for SQLAlchemy: pydantic is not imported to ask (a remote command never needs it; about a
-    # tenth of its start-up), and a ValidationError can only come from code that imported it.
+    # As for SQLAlchemy: pydantic is not imported to ask (a remote command never needs it, and
+    # importing it took ~20 ms of its start-up); a ValidationError comes from code that imported it.
     pydantic = sys.modules.get("pydantic")
     return pydantic is not None and isinstance(exc, pydantic.ValidationError) and exc.title == "Settings"
 
