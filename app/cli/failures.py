@@ -10,12 +10,15 @@ from __future__ import annotations
 import errno
 import socket
 import sys
+from typing import TYPE_CHECKING
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from app.core.failures import ExitCode, Failure
+
+if TYPE_CHECKING:
+    import click
 
 
 def show(failure: Failure) -> None:
@@ -122,8 +125,32 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _is_settings_error(exc: BaseException) -> bool:
+    # As for SQLAlchemy: pydantic is not imported to ask (a remote command never needs it, and
+    # importing it took ~20 ms of its start-up); a ValidationError comes from code that imported it.
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(exc, pydantic.ValidationError) and exc.title == "Settings"
+
+
 class ShowcallerGroup(TyperGroup):
     """The command group: known start-up problems become a Failure instead of a traceback."""
+
+    # The values of the command line that is run need no pydantic (app/cli/plain_values.py): the
+    # group's own options (completion's included, added after the group is made) when they are
+    # parsed, and the command it runs, with any under it, once it is found.
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        from app.cli import plain_values
+
+        plain_values.install(self, ctx, subcommands=False)
+        return super().parse_args(ctx, args)  # type: ignore[arg-type]  # typer's vendored click types
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+        from app.cli import plain_values
+
+        name, command, rest = super().resolve_command(ctx, args)  # type: ignore[arg-type]
+        if command is not None:
+            plain_values.install(command, ctx)
+        return name, command, rest
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]  # typer's vendored click types
         try:
@@ -133,14 +160,8 @@ class ShowcallerGroup(TyperGroup):
             raise typer.Exit(failure.exit_code) from None
 
     def _invoke(self, ctx: click.Context):
-        from pydantic import ValidationError
-
         try:
             return super().invoke(ctx)  # type: ignore[arg-type]  # typer's vendored click types
-        except ValidationError as exc:
-            if exc.title == "Settings":
-                raise settings_failure(exc) from None
-            raise
         except ModuleNotFoundError as exc:
             if exc.name in ("MySQLdb", "psycopg2", "pymysql", "cx_Oracle", "pyodbc"):
                 raise Failure(
@@ -150,6 +171,8 @@ class ShowcallerGroup(TyperGroup):
                 ) from None
             raise
         except Exception as exc:
+            if _is_settings_error(exc):
+                raise settings_failure(exc) from None
             if _is_database_error(exc):
                 from app.core.config import get_settings
 

@@ -7,15 +7,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from schedules.i18n import CatalogSearch
     from schedules.model import Schedule
 
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    console: Console  # stdout
+    errors: Console  # stderr
+
 INVALID = 2  # exit status for a schedule file that does not validate
+
+
+def __getattr__(name: str) -> Console:
+    # The two consoles are made, and rich imported, when a command first prints: a remote command
+    # prints only once its request has been answered, and rich is a tenth of its start-up (issue
+    # 27). The remote commands ask for `output.console` when printing; `from app.cli.output import
+    # console` makes it at once.
+    if name not in ("console", "errors"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _console(name)
+
+
+def _console(name: str) -> Console:
+    from rich.console import Console
+
+    return globals().setdefault(name, Console(stderr=name == "errors", highlight=False, soft_wrap=True))
 
 
 def max_schedule_bytes() -> int:
@@ -80,7 +98,7 @@ def load_or_exit(path: str, catalogs: CatalogSearch | None = None) -> Schedule:
         return load_file(path, max_schedule_bytes(), catalogs or catalog_search())
     except ScheduleError as exc:
         for line in exc.render().splitlines():
-            errors.print(line, markup=False)
+            _console("errors").print(line, markup=False)
         raise typer.Exit(INVALID) from None
 
 

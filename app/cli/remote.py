@@ -7,12 +7,33 @@ endpoint is one line here and one small command. Errors keep the API's own `reas
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+# httpx's package imports its own command-line tool (httpx._main), and with it click, rich and
+# pygments, which are installed here: a tenth of a remote command's start-up (issue 27) for a tool
+# this process never runs. None in sys.modules makes that one import fail, which httpx allows for
+# (its `httpx.main` then says the tool is not installed); nothing else of httpx changes.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+import httpx  # noqa: E402
+
+
+def _plain_http() -> httpx.BaseTransport:
+    """httpx's default transport for a plain-HTTP server, without the trust store it would load.
+
+    Every request goes to the server's own URL (paths under it; redirects are not followed), so no
+    TLS is ever negotiated on this transport, yet httpx loads certifi's certificates when it makes
+    one: a tenth of a remote command's start-up (issue 27). Its TLS context here trusts no one, so
+    a TLS connection could never succeed on it. A proxy from the environment keeps httpx's own
+    transport and trust, and an https:// server the default transport."""
+    import ssl
+
+    return httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
 
 
 class RemoteError(Exception):
@@ -67,6 +88,8 @@ class Remote:
     ):
         self.server = server.rstrip("/")
         headers = {"authorization": f"Bearer {token}"} if token else {}
+        if transport is None and httpx.URL(self.server).scheme == "http":
+            transport = _plain_http()
         self.http = httpx.Client(base_url=self.server, headers=headers, timeout=timeout, transport=transport)
 
     def close(self) -> None:

@@ -10,17 +10,16 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from app.cli import app
-from app.cli.output import console, errors, require_file
+from app.cli import app, output
+from app.cli.output import require_file
 from app.cli.remote import Remote, RemoteError, Unreachable
-from app.cli.watch_view import _duration
+from app.cli.state_text import state_lines
 from app.core.failures import ExitCode, Failure
 from app.core.vocabulary import DELIVERY_FAILED, FAILED_FILTER, DeliveryStatus
 
@@ -86,50 +85,16 @@ def remote(ctx: typer.Context) -> Iterator[Remote]:
         client.close()
 
 
-def _clock(iso: str | None, tz) -> str:
-    if not iso:
-        return "-"
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(tz).strftime("%H:%M:%S")
-
-
-def state_lines(state: dict) -> list[str]:
-    """The live state as a few plain lines (times in the event's zone)."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(state["event"]["timezone"])
-    lines = [
-        f"{state['event']['title']} ({state['event']['id']}): {state['status']}"
-        + (" (on hold)" if state.get("held") else "")
-    ]
-    current, upcoming = state.get("current"), state.get("next")
-    if current:
-        lines.append(
-            f"now:   {current['title']} [{current['id']}] until {_clock(current['end'], tz)}, "
-            f"{_duration(state.get('remaining'))} left"
-        )
-    if upcoming:
-        lines.append(f"next:  {upcoming['title']} [{upcoming['id']}] at {_clock(upcoming['start'], tz)}")
-    budget = f" ({state['ahead_behind']})" if state.get("ahead_behind") else ""
-    against = f", {state['end_vs_plan']}" if state.get("end_vs_plan") else ""
-    lines.append(
-        f"delay: {_duration(state.get('delay'))}{budget}   projected end: {_clock(state.get('projected_end'), tz)} "
-        f"(planned {_clock(state.get('planned_end'), tz)}{against})"
-    )
-    for timer in state.get("timers", []):
-        lines.append(f"timer {timer['id']}: {timer['label']} {timer['status']}, {_duration(timer['remaining'])} left")
-    return lines
-
-
 def _show_action(answer: dict) -> None:
     extra = f" timer {answer['timer_id']}" if answer.get("timer_id") else ""
-    console.print(f"{answer['kind']}{extra} recorded (seq {answer['seq']})", markup=False)
+    output.console.print(f"{answer['kind']}{extra} recorded (seq {answer['seq']})", markup=False)
     if undone := answer.get("undone"):
         # Say what was taken back: "undo recorded" alone leaves the host guessing which action it was.
         by = f", by {undone['actor']}" if undone.get("actor") else ""
         what = undone.get("summary") or undone["kind"]
-        console.print(f"undid #{undone['seq']} {undone['kind']}: {what}{by}", markup=False)
+        output.console.print(f"undid #{undone['seq']} {undone['kind']}: {what}{by}", markup=False)
     for line in state_lines(answer["state"]):
-        console.print(line, markup=False)
+        output.console.print(line, markup=False)
 
 
 def _act(ctx: typer.Context, event: str | None, name: str, **values: Any) -> None:
@@ -147,10 +112,10 @@ def state(
     with remote(ctx) as client:
         answer = client.call("GET", f"/api/events/{client.event_id(event)}/state")
     if as_json:
-        console.print_json(json.dumps(answer))
+        output.console.print_json(json.dumps(answer))
         return
     for line in state_lines(answer):
-        console.print(line, markup=False)
+        output.console.print(line, markup=False)
 
 
 @app.command()
@@ -334,7 +299,7 @@ def cues(ctx: typer.Context, event: EventArg = None) -> None:
         sent = sum(d["status"] == DeliveryStatus.SENT for d in row["deliveries"])
         failed = [d for d in row["deliveries"] if d["status"] in DELIVERY_FAILED]
         flag = f", {len(failed)} failed" if failed else ""
-        console.print(
+        output.console.print(
             f"{(row['due_at'] or '-')[11:19]} {row['status']:<9} {row['kind']:<20} {row['title']} "
             f"({sent}/{len(row['deliveries'])} sent{flag})",
             markup=False,
@@ -356,9 +321,10 @@ def deliveries(
         )
     for row in rows:
         error = f"  {row['error']}" if row.get("error") else ""
-        console.print(f"{row['id']}  {row['status']:<8} {row['target']:<20} {row['cue_id']}{error}", markup=False)
+        line = f"{row['id']}  {row['status']:<8} {row['target']:<20} {row['cue_id']}{error}"
+        output.console.print(line, markup=False)
     if not rows:
-        console.print("no failed deliveries" if failed else "no deliveries yet")
+        output.console.print("no failed deliveries" if failed else "no deliveries yet")
 
 
 @app.command()
@@ -366,7 +332,7 @@ def resend(ctx: typer.Context, delivery_id: Annotated[str, typer.Argument(help="
     """(remote) Send a failed delivery again (same webhook id)."""
     with remote(ctx) as client:
         answer = client.call("POST", f"/api/deliveries/{delivery_id}/resend")
-    console.print(f"{answer['id']}: {answer['status']}", markup=False)
+    output.console.print(f"{answer['id']}: {answer['status']}", markup=False)
 
 
 def post_schedule(client: Remote, file: Path) -> dict:
@@ -383,7 +349,7 @@ def post_schedule(client: Remote, file: Path) -> dict:
         if exc.status != 422 or "problems" not in exc.body:
             raise
         for problem in exc.body["problems"]:
-            errors.print(
+            output.errors.print(
                 f"{file}:{problem['line']}:{problem['column']}: {problem['path']}: "
                 f"{problem['message']}. Fix: {problem['fix']}",
                 markup=False,
@@ -399,7 +365,7 @@ def load(
     require_file(file)
     with remote(ctx) as client:
         answer = post_schedule(client, file)
-    console.print(f"loaded {answer['id']}: {answer['title']} ({answer['timezone']})", markup=False)
+    output.console.print(f"loaded {answer['id']}: {answer['title']} ({answer['timezone']})", markup=False)
 
 
 @app.command()
@@ -414,4 +380,4 @@ def watch(
 
     with remote(ctx) as client:
         event_id = client.event_id(event)
-        follow(client.stream(event_id), console, once=once, until_ended=until_ended, now=time.monotonic)
+        follow(client.stream(event_id), output.console, once=once, until_ended=until_ended, now=time.monotonic)

@@ -17,24 +17,17 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from app.cli.state_text import clock, duration
+
 LEVEL_STYLES = {"ok": "bold green", "warning": "bold yellow", "danger": "bold red", "over": "bold white on red"}
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    sign = "-" if seconds < 0 else ""
-    whole = int(abs(seconds))
-    hours, rest = divmod(whole, 3600)
-    return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{sign}{rest // 60}:{rest % 60:02d}"
 
 
 def _countdown(remaining: float) -> str:
     """A countdown as the console shows it (common.js countdownText): seconds rounded up while counting
     down, then "+m:ss OVER" once past zero, never a negative number."""
     if remaining > 0:
-        return _duration(math.ceil(remaining - 1e-6))
-    return f"+{_duration(-remaining)} OVER" if remaining <= -1 else "0:00 OVER"
+        return duration(math.ceil(remaining - 1e-6))
+    return f"+{duration(-remaining)} OVER" if remaining <= -1 else "0:00 OVER"
 
 
 def _level(remaining: float, thresholds: dict) -> str:
@@ -48,8 +41,6 @@ def _level(remaining: float, thresholds: dict) -> str:
 def render(state: dict, real_seconds: float) -> Panel:
     """The view of `state`, `real_seconds` after it arrived."""
     from zoneinfo import ZoneInfo
-
-    from app.cli.remote_cmds import _clock
 
     rate = float(state.get("clock_rate") or 1.0)
     passed = real_seconds * rate
@@ -66,11 +57,11 @@ def render(state: dict, real_seconds: float) -> Panel:
         rows.add_row("now", Text(current["title"], style="bold"))
         rows.add_row("left", Text(_countdown(remaining), style=LEVEL_STYLES[_level(remaining, thresholds)]))
     if upcoming:
-        rows.add_row("next", Text(f"{upcoming['title']} at {_clock(upcoming['start'], tz)}"))
-    rows.add_row("plan", state.get("ahead_behind") or _duration(state.get("delay")))
+        rows.add_row("next", Text(f"{upcoming['title']} at {clock(upcoming['start'], tz)}"))
+    rows.add_row("plan", state.get("ahead_behind") or duration(state.get("delay")))
     against = f", {state['end_vs_plan']}" if state.get("end_vs_plan") else ""
     rows.add_row(
-        "ends", f"{_clock(state.get('projected_end'), tz)} (planned {_clock(state.get('planned_end'), tz)}{against})"
+        "ends", f"{clock(state.get('projected_end'), tz)} (planned {clock(state.get('planned_end'), tz)}{against})"
     )
     for timer in state.get("timers", []):
         left = timer["remaining"] - (passed if timer["status"] == "running" else 0.0)

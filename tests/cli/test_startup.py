@@ -1,6 +1,7 @@
 """Commands start at once: `showcaller --version` and the remote commands a host types during a show
 import only their own module, never SQLAlchemy, the report or the Zoom client (each run of the CLI
-used to import every command module: about a second before anything happened)."""
+used to import every command module: about a second before anything happened); a remote command
+imports neither pydantic nor, before its request, rich or click (issue 27)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from app.cli import COMMAND_MODULES, command_name
 from tests.fixtures import ROOT
 
 HEAVY = ("sqlalchemy", "app.report", "integrations.zoom", "app.zoom", "fastapi", "schedules.model")
+# Not before a remote command's request: typer's coercion (pydantic, app/cli/plain_values.py), the
+# settings, the consoles (rich, made when printing) and httpx's own command line (click, rich, pygments).
+BEFORE_THE_REQUEST = (*HEAVY, "pydantic", "pydantic_settings", "app.core.config", "rich", "click", "pygments")
 
 
 def _run(code: str) -> object:
@@ -67,7 +71,8 @@ def test_a_command_line_imports_only_what_it_runs(argv, modules):
     ],
 )
 def test_a_remote_command_that_exits_early_or_fails_imports_nothing_heavy(argv):
-    """Asking whether an exit is a database error must not import the database layer to ask."""
+    """Asking whether an exit is a database or a settings error must not import SQLAlchemy or
+    pydantic to ask."""
     loaded = _run(
         "import contextlib, io, json, sys\n"
         f"sys.argv = ['showcaller', *{argv!r}]\n"
@@ -75,7 +80,7 @@ def test_a_remote_command_that_exits_early_or_fails_imports_nothing_heavy(argv):
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
         "    with contextlib.suppress(SystemExit):\n"
         "        main()\n"
-        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+        f"print(json.dumps(sorted(m for m in {(*HEAVY, 'pydantic', 'app.core.config')!r} if m in sys.modules)))"
     )
     assert loaded == []
 
@@ -105,6 +110,64 @@ def test_a_remote_command_reads_the_settings_only_for_what_its_command_line_left
     assert loaded == [reads_settings, True]
 
 
+# A server in the command's own process that notes which of BEFORE_THE_REQUEST are loaded when each
+# request arrives, and answers as the API does: the state to a GET, an action's record to a POST.
+REMOTE = """
+import contextlib, http.server, io, json, sys, threading
+seen = []
+STATE = {"event": {"id": "mekong", "title": "Mekong", "timezone": "Asia/Bangkok"}, "status": "running",
+         "current": None, "next": None, "delay": 0, "projected_end": None, "planned_end": None, "timers": []}
+
+class Answer(http.server.BaseHTTPRequestHandler):
+    def answer(self, body):
+        seen.append([m for m in KEPT_OUT if sys.modules.get(m) is not None])
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.answer(STATE)
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["content-length"] or 0))
+        self.answer({"kind": self.path.rsplit("/", 1)[1], "seq": 7, "state": STATE})
+
+    def log_message(self, *args):
+        pass
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+sys.argv = ["showcaller", "--server", f"http://127.0.0.1:{server.server_port}", "--token", "t", *ARGV]
+from app.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+    main()
+print(json.dumps([seen, out.getvalue().splitlines()[0], [m for m in KEPT_OUT if sys.modules.get(m) is not None]]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "first_line"),
+    [
+        (["state", "mekong"], "Mekong (mekong): running"),
+        (["hold", "mekong"], "hold recorded (seq 7)"),
+        (["delay", "mekong", "--minutes", "2.5"], "delay recorded (seq 7)"),  # a float, from the text typed
+        (["undo", "mekong", "--seq", "6"], "undo recorded (seq 7)"),  # an int
+        (["announce", "mekong", "Doors open", "--to", "hosts"], "announcements recorded (seq 7)"),  # lists of text
+    ],
+)
+def test_a_remote_command_sends_its_request_before_importing_what_it_does_not_need(argv, first_line):
+    """pydantic (typer's coercion), rich and click were half of a remote command's start-up. rich
+    comes in to print the answer, after it arrived; pydantic not at all."""
+    seen, printed, at_exit = _run(f"KEPT_OUT = {BEFORE_THE_REQUEST!r}\nARGV = {argv!r}\n{REMOTE}")
+    assert seen == [[] for _ in seen] and seen, seen
+    assert printed == first_line
+    assert at_exit == ["rich"]
+
+
 def test_help_and_unknown_names_load_every_command():
     loaded = _run(
         "import json\nfrom app.cli import load_commands\n"
@@ -130,3 +193,20 @@ def test_the_script_prints_its_version():
         timeout=120,
     )
     assert done.returncode == 0 and done.stdout.startswith("showcaller "), done.stderr
+
+
+@pytest.mark.parametrize(("server", "loads"), [("http://127.0.0.1:9", 0), ("https://127.0.0.1:9", 1)])
+def test_a_plain_http_server_needs_no_trust_store(monkeypatch, server, loads):
+    """Loading certifi's certificates was a tenth of a remote command's start-up; a server reached
+    over plain HTTP never needs them, one reached over HTTPS is verified as httpx does by default."""
+    import ssl
+
+    from app.cli.remote import Remote
+
+    loaded = []
+    load = ssl.SSLContext.load_verify_locations
+    monkeypatch.setattr(
+        ssl.SSLContext, "load_verify_locations", lambda ctx, *a, **k: loaded.append(a) or load(ctx, *a, **k)
+    )
+    Remote(server, "t").close()
+    assert len(loaded) == loads
