@@ -116,6 +116,7 @@ async def engine(
 ) -> tuple[list[float], int, list[float], list[float]]:
     """Fire lateness (ms) through the engine, how many fired, wake and arrival lateness (ms)."""
     from app import bootstrap
+    from app.cli.run_cmds import tune_collector
     from app.core.config import Settings
     from app.engine.clock import SystemClock
     from app.store import outbox_repo
@@ -135,6 +136,8 @@ async def engine(
         if len(due_at) == N:
             done.set()
 
+    # As `serve` runs it: its collector thresholds, and what is loaded frozen out of the full passes.
+    tune_collector()
     stack = contextlib.AsyncExitStack()
     runtime = await stack.enter_async_context(
         bootstrap.started(
@@ -142,6 +145,7 @@ async def engine(
             clock=SystemClock(),
             env_overrides=target_env(receiver.base, ["ops"]),
             observers=bootstrap.Observers(on_fire=(fired,)),
+            freeze_loaded=True,
         )
     )
     try:

@@ -16,6 +16,7 @@ PostgreSQL the same functions run through `AsyncConnection.run_sync` (asyncpg ha
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ from app.store.db import SerialSqlite
 from schedules.model import Schedule
 
 FireHook = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
+# The most real time a tick waits for the moment it woke ahead of (AHEAD in app/engine/timer.py,
+# with room for a loop that woke it early): a wake far ahead reads only what is due now.
+AHEAD_MAX_SECONDS = 0.05
 FireListener = Callable[[str, Any, FireOutcome], None]
 T = TypeVar("T")
 
@@ -268,8 +272,19 @@ class Firing:
             if not txn.ended:  # a hook raised, or a cancel: roll back on the thread, after its call
                 await serial.call(serial.end, False)
 
-    async def tick(self) -> list[Fired]:
-        """Fire (or skip) every due cue; returns what each did, in order."""
+    async def tick(self, at: datetime | None = None) -> list[Fired]:
+        """Fire (or skip) every due cue; returns what each did, in order.
+
+        `at`: the moment the timer woke for, a few real milliseconds ahead of it (app/engine/timer.py
+        AHEAD). The cues due by then are read, their hooks run, and they are decided and committed as
+        of that moment (`fired_at` is the moment); then, still holding the lock, the tick waits for the
+        moment on the event loop before the deliveries are handed to the worker and the listeners hear
+        it. So a cue costs its wake-up jitter at its moment, not the read, the hooks, the writes and
+        the commit (issue 27: about 5 ms of every cue's lateness on SQLite). A crash inside those few
+        milliseconds leaves the cue fired with its deliveries leased, as a crash just after its
+        moment would: they go after the restart. Without `at`, or past it, the due cues are those due
+        now, decided and recorded now.
+        """
         results: list[Fired] = []
         await self.cache.load_due()
         async with self.writer.lock:
@@ -282,9 +297,11 @@ class Firing:
                     await self.writer.enter(txn.conn)
                     await self.dispatch.check(txn.conn)
                 now = self.clock.now()
+                ahead = at is not None and now < at and self.clock.real_delay(at) <= AHEAD_MAX_SECONDS
+                horizon = at if ahead and at is not None else now
                 hand_off = self.dispatch.hand_off
                 exclude = list(self.cache.quarantined)
-                due = await txn.read(_read_due, now, exclude, hand_off is not None, done=lambda d: not d.rows)
+                due = await txn.read(_read_due, horizon, exclude, hand_off is not None, done=lambda d: not d.rows)
                 rows = due.rows
                 if any(self.cache.is_loading(row.event_id) for row in rows):
                     # Fell due since load_due looked: the re-arm wakes again at once and loads it.
@@ -293,6 +310,8 @@ class Firing:
                 if rows and txn.conn is not None:  # their schedules name the targets and the order
                     await self.writer.refresh_shared(txn.conn, sorted({row.event_id for row in rows}))
                 rows = self._in_plan_order(rows)
+                # Ahead of the moment, everything is decided and recorded as of the moment itself.
+                now = horizon
                 records = [self._decide(*await self._prepare(row, now), now) for row in rows]
                 claimed: list[tuple[dict, Any]] = []
                 if not txn.ended:
@@ -302,6 +321,8 @@ class Firing:
                 if txn.conn is not None:
                     for event_id in sorted({fired.event_id for fired in results}):
                         await self.writer.announce(txn.conn, event_id, "cue")
+            if ahead and results:  # committed ahead: nothing leaves before the moment (as precise as call_at)
+                await asyncio.sleep(self.clock.real_delay(horizon))
         hand_off = self.dispatch.hand_off
         if claimed and hand_off is not None:  # committed as claimed: send now, before listeners and the re-plan
             hand_off.send_claimed(claimed)
@@ -325,10 +346,13 @@ class Firing:
         last = max((len(order) for order in orders.values()), default=0)
         return sorted(rows, key=lambda r: (r.due_at, orders[r.event_id].get(r.cue_id, last), r.cue_id))
 
-    async def _prepare(self, row, now: datetime) -> tuple[Any, Decision]:
+    def _decision(self, row, now: datetime) -> Decision:
         # Half a real second of wake-up jitter is not lateness, however fast a rehearsal runs.
         grace = timedelta(seconds=0.5 * getattr(self.clock, "speed", 1.0))
-        decision = decide(row.kind, row.due_at, now, row.data or {}, self.give_up, grace)
+        return decide(row.kind, row.due_at, now, row.data or {}, self.give_up, grace)
+
+    async def _prepare(self, row, now: datetime) -> tuple[Any, Decision]:
+        decision = self._decision(row, now)
         hook = self.hooks.get(row.kind)
         update = await hook(row.event_id, row) if hook and decision.fire else None
         if update is not None:

@@ -156,5 +156,5 @@ class RunEngine:
     async def next_wake(self) -> datetime | None:
         return await self.firing.next_wake()
 
-    async def tick(self) -> list[Fired]:
-        return await self.firing.tick()
+    async def tick(self, at: datetime | None = None) -> list[Fired]:
+        return await self.firing.tick(at)

@@ -21,6 +21,7 @@ from app.engine.service import RunEngine
 
 log = logging.getLogger("showcaller.timer")
 JOB_ID = "showcaller-wake"
+AHEAD = 0.012  # real seconds the timer wakes before a cue is due (see rearm)
 
 
 class CueTimer:
@@ -84,15 +85,18 @@ class CueTimer:
             if self.scheduler.get_job(JOB_ID):
                 self.scheduler.remove_job(JOB_ID)
             return
-        run_at = datetime.now(UTC) + timedelta(seconds=self.clock.real_delay(wake))
-        self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), id=JOB_ID, replace_existing=True)
+        # Woken a moment ahead: the tick reads the due cues and runs their hooks, then waits for the
+        # moment itself (RunEngine.tick's `at`), so only the writes and the commit come after it.
+        delay = max(0.0, self.clock.real_delay(wake) - AHEAD)
+        run_at = datetime.now(UTC) + timedelta(seconds=delay)
+        self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), args=(wake,), id=JOB_ID, replace_existing=True)
 
-    async def _wake(self) -> None:
+    async def _wake(self, at: datetime | None = None) -> None:
         task = asyncio.current_task()
         if task is not None:
             self._waking.add(task)
         try:
-            fired = await self.engine.tick()
+            fired = await self.engine.tick(at)
             if fired and self.worker is not None:
                 self.worker.kick()
             await self.rearm()
