@@ -158,3 +158,6 @@ class RunEngine:
 
     async def tick(self, at: datetime | None = None) -> list[Fired]:
         return await self.firing.tick(at)
+
+    def fire_lead(self) -> float:
+        return self.firing.lead()

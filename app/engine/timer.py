@@ -21,7 +21,6 @@ from app.engine.service import RunEngine
 
 log = logging.getLogger("showcaller.timer")
 JOB_ID = "showcaller-wake"
-AHEAD = 0.012  # real seconds the timer wakes before a cue is due (see rearm)
 
 
 class CueTimer:
@@ -85,9 +84,9 @@ class CueTimer:
             if self.scheduler.get_job(JOB_ID):
                 self.scheduler.remove_job(JOB_ID)
             return
-        # Woken a moment ahead: the tick reads the due cues and runs their hooks, then waits for the
-        # moment itself (RunEngine.tick's `at`), so only the writes and the commit come after it.
-        delay = max(0.0, self.clock.real_delay(wake) - AHEAD)
+        # Woken a moment ahead (as long as recent ticks took to be ready): the tick reads, decides and
+        # commits the due cues as of their moment, then waits for it (RunEngine.tick's `at`).
+        delay = max(0.0, self.clock.real_delay(wake) - self.engine.fire_lead())
         run_at = datetime.now(UTC) + timedelta(seconds=delay)
         self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), args=(wake,), id=JOB_ID, replace_existing=True)
 

@@ -1,5 +1,5 @@
-"""A tick woken a moment ahead of a cue (app/engine/timer.py AHEAD) reads, decides and commits it as of
-its moment, then waits for the moment before anything leaves: the deliveries are handed to the
+"""A tick woken a moment ahead of a cue (Firing.lead in app/engine/firing.py) reads, decides and
+commits it as of its moment, then waits for the moment before anything leaves: the deliveries are handed to the
 worker and the listeners hear the cue only then (issue 27: the cue costs its wake-up, not the tick).
 
 Real time is not slept here: the tick's wait moves the test's clock instead (see `waits`).
@@ -130,5 +130,32 @@ async def test_a_wake_far_ahead_or_without_a_moment_fires_only_what_is_due_now(d
         async with runtime.db.begin() as conn:
             [row] = [c for c in await outbox_repo.list_cues(conn, DRILL.event_id) if c.cue_id == "reminder/r001"]
         assert row.fired_at == due + timedelta(milliseconds=3)
+    finally:
+        await runtime.stop()
+
+
+async def test_the_lead_is_what_recent_ticks_needed_within_its_bounds(database_url, settings_for) -> None:
+    """The timer wakes a cue as far ahead as nine in ten of the last firing ticks needed to be
+    committed, with a quarter and 2 ms to spare: the default before any, within LEAD_MIN..LEAD_MAX."""
+    clock = RealTimeClock(DRILL.at(60))
+    runtime = Runtime(settings_for(database_url), clock=clock, env_overrides=DRILL.env("http://127.0.0.1:9"))
+    await runtime.start(run_timer=False, run_worker=False)
+    try:
+        engine = runtime.engine
+        assert engine.fire_lead() == firing.LEAD_DEFAULT
+        await engine.load_schedule(DRILL.yaml(), "ahead.yaml")
+        assert await engine.tick()  # fired: its own time to its commit is now known
+        assert firing.LEAD_MIN <= engine.fire_lead() <= firing.LEAD_MAX
+        ready = engine.firing._ready  # (the measured times, set here to known ones)
+        ready.clear()
+        ready.extend([0.002] * 9 + [0.5])  # one slow tick in ten does not move it
+        assert engine.fire_lead() == pytest.approx(0.002 * 1.25 + 0.002)
+        ready.extend([0.016] * 10)
+        assert engine.fire_lead() == pytest.approx(0.016 * 1.25 + 0.002)
+        ready.extend([0.2] * 32)
+        assert engine.fire_lead() == firing.LEAD_MAX
+        ready.clear()
+        ready.extend([0.0001] * 10)
+        assert engine.fire_lead() == firing.LEAD_MIN
     finally:
         await runtime.stop()

@@ -116,3 +116,35 @@ async def test_a_cancelled_caller_never_cuts_a_call_short_and_the_next_transacti
         assert await serial.call(read_again) == 0
     finally:
         await serial.finish()
+
+
+async def test_the_firing_thread_takes_the_write_lock_as_soon_as_another_connection_lets_it_go(sqlite_url, monkeypatch):
+    """SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries; the firing thread tries
+    every BUSY_STEP instead, and gives up with the driver's error after SQLITE_BUSY_TIMEOUT."""
+    from app.store import db as store_db
+
+    # Another connection holds the write lock (usable from the firing thread too, to let it go).
+    other = sqlite3.connect(_path(sqlite_url), isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # (on the firing thread) the other one commits after one try
+        waits.append(seconds)
+        if len(waits) == 1:
+            other.execute("COMMIT")
+
+    monkeypatch.setattr(store_db.time, "sleep", sleep)
+    serial = SerialSqlite(sqlite_url)
+    try:
+        await serial.call(serial.begin)
+        await serial.call(serial.end, False)
+        assert waits == [store_db.BUSY_STEP]
+
+        other.execute("BEGIN IMMEDIATE")  # now held for good, and no time to wait: the driver's error
+        monkeypatch.setattr(store_db, "SQLITE_BUSY_TIMEOUT", 0)
+        with pytest.raises(Exception, match="locked"):
+            await serial.call(serial.begin)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        await serial.finish()
