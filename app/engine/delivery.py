@@ -143,8 +143,12 @@ class DeliveryWorker:
     _cutter: asyncio.TimerHandle | None = None
 
     def kick(self) -> None:
-        """Something may be due now."""
-        self._kick.set()
+        """Something may be due now. While a fired cue's messages are being sent straight from the
+        firing (`send_claimed`), the pass waits for them: they end with one (below), and a pass
+        beside them (two queries and their bookkeeping on the event loop, at every fire) only
+        delayed them (issue 27, B4's arrival)."""
+        if not self._direct:
+            self._kick.set()
 
     def request_stop(self) -> None:
         """Finish the pass under way, store its outcomes, and end `run()`.
@@ -215,7 +219,7 @@ class DeliveryWorker:
                     log.error("sending a fired cue's deliveries failed: %r", result)
         finally:
             await recorder.flush()
-        self.kick()  # whatever queued behind them may go now
+        self._kick.set()  # whatever queued behind them (or was kicked meanwhile) may go now
 
     async def recover(self) -> int:
         """Release the leases a killed process left behind (call once, before serving)."""

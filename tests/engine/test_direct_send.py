@@ -136,3 +136,24 @@ async def test_a_claim_that_was_never_sent_goes_out_after_a_restart_under_the_sa
         assert sorted(receiver.seen) == sorted(d.id for d in claimed.values())  # the same ids, once each
     finally:
         await restarted.stop()
+
+
+async def test_a_pass_kicked_while_a_cue_is_sent_straight_waits_for_the_send_to_end(database_url, settings_for):
+    """The fire listener's kick comes while the fired cue's messages are being sent straight from the
+    firing: the worker's pass (its queries, on the event loop) waits for them, and they end with it."""
+    receiver = Receiver()
+    clock = ManualClock(DRILL.at(60))
+    runtime = await _runtime(database_url, settings_for, clock, receiver)
+    runtime.engine.dispatch.begin(runtime.worker)
+    worker = runtime.worker
+    try:
+        worker._kick.clear()
+        await runtime.engine.tick()  # hands the deliveries off, then its listeners kick the worker
+        assert worker._direct and not worker._kick.is_set()
+        await _direct_sends_done(runtime)
+        assert worker._kick.is_set() and len(receiver.seen) == 2  # (segment start and r001)
+        worker._kick.clear()
+        worker.kick()  # nothing under way: a pass at once
+        assert worker._kick.is_set()
+    finally:
+        await runtime.stop()
