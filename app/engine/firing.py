@@ -48,6 +48,7 @@ LEAD_DEFAULT, LEAD_MIN, LEAD_MAX = 0.012, 0.004, 0.04
 # The most real time a tick waits for the moment it woke ahead of (LEAD_MAX with room for a loop
 # that woke it early): a wake further ahead reads only what is due now.
 AHEAD_MAX_SECONDS = 0.05
+MIN_WAIT_SECONDS = 0.0002  # (a wall clock a hair behind the loop's: wait again, not spin)
 FireListener = Callable[[str, Any, FireOutcome], None]
 T = TypeVar("T")
 
@@ -294,8 +295,8 @@ class Firing:
 
         `at`: the moment the timer woke for, a few real milliseconds ahead of it (`lead`). The cues
         due by then are read, their hooks run, and they are decided and committed as of that moment
-        (`fired_at` is the moment); then, still holding the lock, the tick waits for the moment on
-        the event loop before the deliveries are handed to the worker and the listeners hear it. So
+        (`fired_at` is the moment); then, the lock released, the tick waits for the moment on the
+        event loop before the deliveries are handed to the worker and the listeners hear it. So
         a cue costs its wake-up jitter at its moment, not the read, the hooks, the writes and the
         commit (issue 27: about 5 ms of every cue's lateness on SQLite). A crash inside those few
         milliseconds leaves the cue fired with its deliveries leased, as a crash just after its
@@ -341,8 +342,8 @@ class Firing:
                         await self.writer.announce(txn.conn, event_id, "cue")
             if results:
                 self._ready.append(time.perf_counter() - began)
-            if ahead and results:  # committed ahead: nothing leaves before the moment (as precise as call_at)
-                await asyncio.sleep(self.clock.real_delay(horizon))
+        if ahead and results:
+            await self._until(horizon)
         hand_off = self.dispatch.hand_off
         if claimed and hand_off is not None:  # committed as claimed: send now, before listeners and the re-plan
             hand_off.send_claimed(claimed)
@@ -355,6 +356,14 @@ class Firing:
                 await self.writer.sync(event_id)
             self.broadcaster.publish(event_id, "cue")
         return results
+
+    async def _until(self, moment: datetime) -> None:
+        """Wait for `moment` on the clock (committed ahead: nothing leaves before it). One sleep on a
+        live clock, as precise as `loop.call_at`; a rehearsal's paced clock may stand still a while
+        behind it (app/rehearsal/clock.py), so the clock itself is asked again. Outside the engine's
+        lock: what holds a rehearsal's clock back may need the lock to let it go (a host's reaction)."""
+        while self.clock.now() < moment:
+            await asyncio.sleep(max(self.clock.real_delay(moment), MIN_WAIT_SECONDS))
 
     def _in_plan_order(self, rows: list) -> list:
         """Cues due at one instant fire in the timeline's order (what ends before what starts),

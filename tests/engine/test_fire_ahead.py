@@ -159,3 +159,37 @@ async def test_the_lead_is_what_recent_ticks_needed_within_its_bounds(database_u
         assert engine.fire_lead() == firing.LEAD_MIN
     finally:
         await runtime.stop()
+
+
+async def test_a_clock_that_stands_behind_the_moment_is_waited_for_before_anything_leaves(
+    database_url, settings_for, waits
+) -> None:
+    """A rehearsal's paced clock may stand still behind the moment (a host's reaction under way):
+    the tick, its commit done and the lock released, asks the clock again until it is there."""
+    due = DRILL.at(60)
+    clock = RealTimeClock(due - AHEAD)
+    heard: list[datetime] = []
+    runtime = Runtime(
+        settings_for(database_url),
+        clock=clock,
+        transport=httpx.MockTransport(lambda request: httpx.Response(204)),
+        env_overrides=DRILL.env("http://127.0.0.1:9"),
+        observers=bootstrap.Observers(on_fire=(lambda event_id, row, outcome: heard.append(clock.now()),)),
+    )
+    await runtime.start(run_timer=False, run_worker=False)
+    try:
+        await runtime.engine.load_schedule(DRILL.yaml(), "ahead.yaml")
+
+        async def standing_twice(delay: float) -> float:
+            if len(waits.seen) == 2:  # the third wait: the clock moves on to the moment
+                clock.set(clock.now() + timedelta(seconds=delay))
+            else:  # the lock is free meanwhile (what holds the clock back may need it)
+                assert not runtime.engine.lock.locked()
+            return delay
+
+        waits.hook = standing_twice
+        fired = await runtime.engine.tick(due)
+        assert "reminder/r001" in {f.cue.cue_id for f in fired}
+        assert len(waits.seen) == 3 and heard and set(heard) == {due}
+    finally:
+        await runtime.stop()
