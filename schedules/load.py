@@ -19,12 +19,14 @@ from schedules.source import MAX_BYTES, Marks, locate, parse_yaml, too_large
 __all__ = ["MAX_BYTES", "Marks", "load_file", "load_small", "load_text", "locate", "parse_yaml"]
 
 # An upload this small is parsed where it arrives (the service's event loop) when it is plain:
-# at most INLINE_MAX_VALUES YAML nodes, no alias, no problem of any kind. The composer stops at
-# the first node past the cap or the first alias, so the Python work is bounded by the node count
-# whatever the text holds (tests/schedules/test_inline_bounds.py counts it), and the C scanner's by
-# the size. The 20-cue event of bench B8 is about 2 KiB and 190 nodes (1.5 ms of CPU to read), the
-# Mekong example 10.5 KiB and 577 nodes (about 6 ms, most of it its rules): the cap keeps a
-# schedule of that size in-process and the loop's stall at a few milliseconds (docs/reliability.md).
+# at most INLINE_MAX_VALUES YAML nodes, no alias, no problem of any kind. The composer (or, for a
+# text that proves its nesting shallow and has no anchor or alias, the check of libyaml's tree)
+# stops at the first node past the cap or the first alias, so the Python work is bounded by the
+# node count whatever the text holds (tests/schedules/test_inline_bounds.py counts it), and the C
+# scanner's by the size. The 20-cue event of bench B8 is about 2 KiB and 190 nodes (1.1 ms of
+# CPU to read), the Mekong example 10.5 KiB and 577 nodes (about 6 ms, most of it its rules): the
+# cap keeps a schedule of that size in-process and the loop's stall at a few milliseconds
+# (docs/reliability.md).
 INLINE_MAX_BYTES = 16 * 1024
 INLINE_MAX_VALUES = 600
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -101,8 +102,88 @@ else:  # pragma: no cover - libyaml ships in PyYAML's wheels
 # Below this size a syntax error is re-read by the pure-Python parser for its clearer message.
 _EXPLAIN_BELOW = 64 * 1024
 
+# libyaml's own composer (yaml.CSafeLoader) makes the same tree in about 40% of the Python
+# composer's time, but it recurses in C with no cap and no node count. It is used only where the
+# text proves its bounds first (`_c_nesting_bound`): no anchor or alias (neither '&' nor '*'
+# anywhere), and nesting that cannot reach _C_NESTING_MAX; `_check_tree` then applies the node
+# count and MAX_DEPTH to the tree, in the composer's order and with its messages.
+_C_NESTING_MAX = 200
+# A block collection starts at a line's indicators and indentation (`- `, `? `, `: `) or at the
+# first character after them (a key); any YAML line break or BOM begins such a run.
+_LINE_LEAD = re.compile(r"(?:\A|(?<=[\n\r\x85\u2028\u2029]))[ \t?:\ufeff-]*")
+
+
+def _c_nesting_bound(text: str) -> int:
+    """An upper bound on how deep the nodes of `text` nest. A block collection nested in another
+    starts further right, except a list that is a mapping's value, which may start in the same
+    column: so block nesting is at most 2 x (the widest line lead + 1). Flow collections ('[', '{')
+    nest only flow ones, at most one per bracket. One more for the scalars, one for the document."""
+    lead = max(map(len, _LINE_LEAD.findall(text)), default=0)
+    return 2 * (lead + 1) + text.count("[") + text.count("{") + 2
+
+
+def _check_tree(node: yaml.Node, max_values: int) -> None:
+    """The bounded composer's checks on a composed tree, in its (depth-first) order: the first node
+    past `max_values` or nested past MAX_DEPTH is refused, and the walk stops there, so its work is
+    bounded by the count whatever the tree holds."""
+    stack = [iter((node,))]
+    count = 0
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
+        count += 1
+        if count > max_values:
+            raise _Limit(
+                child.start_mark,
+                f"the file holds more than {max_values:,} values",
+                "a schedule is far smaller: is this the right file?",
+            )
+        if len(stack) > MAX_DEPTH:
+            raise _Limit(
+                child.start_mark,
+                f"nested more than {MAX_DEPTH} levels deep",
+                "a schedule needs only a few levels; check the indentation and brackets",
+            )
+        if isinstance(child, yaml.SequenceNode):
+            stack.append(iter(child.value))
+        elif isinstance(child, yaml.MappingNode):
+            stack.append(itertools.chain.from_iterable(child.value))
+
+
+def _compose_c(text: str, max_values: int) -> yaml.Node | None:
+    """The tree by libyaml's composer, for a text whose bounds `_c_nesting_bound` proved."""
+    loader = yaml.CSafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    if node is not None:
+        _check_tree(node, max_values)
+    return node
+
+
+def _c_composable(text: str, aliases: bool, explain: bool) -> bool:
+    """Whether libyaml's composer may read `text`: only where no alias is read and a syntax error
+    is not explained (the in-process read, which hands every problem to the full reader), with no
+    anchor or alias in the text and its nesting bounded."""
+    return (
+        _C_COMPOSER
+        and not aliases
+        and not explain
+        and "&" not in text
+        and "*" not in text
+        and _c_nesting_bound(text) <= _C_NESTING_MAX
+    )
+
+
+_C_COMPOSER = bool(getattr(yaml, "__with_libyaml__", False))
+
 
 def _compose(text: str, max_values: int = MAX_VALUES, aliases: bool = True, explain: bool = True):
+    if _c_composable(text, aliases, explain):
+        return _compose_c(text, max_values)
     loader = _Fast(text)
     loader.max_values, loader.aliases = max_values, aliases
     try:

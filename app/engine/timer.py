@@ -37,6 +37,7 @@ class CueTimer:
         self._pending: asyncio.Task | None = None
         self._waking: set[asyncio.Task] = set()  # wakes under way (APScheduler runs each as a task)
         self.armed_for: datetime | None = None
+        self._changed = False  # a change was requested since the running re-arm began its read
 
     def start(self) -> None:
         self.scheduler.start()
@@ -71,9 +72,17 @@ class CueTimer:
         await self.settle()
 
     def request_rearm(self) -> None:
-        """Re-arm soon (coalesces bursts of changes into one database look-up)."""
+        """Re-arm soon (coalesces bursts of changes into one database look-up). A change while a
+        re-arm is under way gets one more after it: that one's read may have missed the change's
+        commit, which would leave the timer armed for a later cue than the change brought."""
+        self._changed = True
         if self._pending is None or self._pending.done():
-            self._pending = asyncio.get_running_loop().create_task(self.rearm())
+            self._pending = asyncio.get_running_loop().create_task(self._rearm_while_changed())
+
+    async def _rearm_while_changed(self) -> None:
+        while self._changed:
+            self._changed = False
+            await self.rearm()
 
     async def rearm(self) -> None:
         """Point the single job at the earliest pending cue."""

@@ -10,7 +10,7 @@ uploads that follow (starting one per upload cost more than parsing a 20-cue fil
 
 An upload of at most `inline_max_bytes` is first read on the loop by `schedules.load.load_small`,
 whose work is bounded by a node count (at most INLINE_MAX_VALUES nodes, no alias, no second
-parse; about 1.5 ms of CPU for a 20-cue event): the hop to the child, the pickling both ways and
+parse; about 1.1 ms of CPU for a 20-cue event): the hop to the child, the pickling both ways and
 the child's lowest CPU priority cost a busy machine far more than that. Anything it does not
 accept (too many values, an alias, any problem at all) goes to the child as before, so the answer
 to a bad file, hostile or not, is the child's.

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.store.tables import cues, deliveries, events, idempotency_keys, run_log, zoom_objects
@@ -29,6 +29,13 @@ class Stored(NamedTuple):
     loaded_at: datetime
 
 
+# Built once (each load runs them): building a statement with its values cost more than running it.
+_STORED_EVENT = select(events.c.schedule_hash, events.c.source, events.c.loaded_at).where(
+    events.c.id == bindparam("id")
+)
+_INSERT_EVENT = insert(events)
+
+
 async def upsert_event(
     conn: AsyncConnection,
     schedule: Schedule,
@@ -41,8 +48,7 @@ async def upsert_event(
     outbox is about to get), so no UPDATE has to follow."""
     event = schedule.event
     digest = text_hash(text)
-    query = select(events.c.schedule_hash, events.c.source, events.c.loaded_at).where(events.c.id == event.id)
-    row = (await conn.execute(query)).first()
+    row = (await conn.execute(_STORED_EVENT, {"id": event.id})).first()
     values = {
         "title": event.title,
         "timezone": event.timezone,
@@ -52,7 +58,7 @@ async def upsert_event(
         "loaded_at": now,
     }
     if row is None:
-        await conn.execute(insert(events).values(id=event.id, plan_fingerprint=plan_fingerprint, **values))
+        await conn.execute(_INSERT_EVENT, {"id": event.id, "plan_fingerprint": plan_fingerprint, **values})
         return Stored("new", source, now)
     if row.schedule_hash != digest:
         await conn.execute(update(events).where(events.c.id == event.id).values(**values))

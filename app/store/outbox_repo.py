@@ -298,12 +298,16 @@ async def catch_up_order(conn: AsyncConnection) -> list[str]:
     return sorted(ids, key=lambda event_id: (event_id not in soonest, soonest.get(event_id) or _EARLIEST, event_id))
 
 
+# Built once: the timer re-arms with it after every load and every fired cue.
+_NEXT_DUE = select(func.min(cues.c.due_at)).where(cues.c.status == CueStatus.PENDING)
+_NEXT_DUE_EXCEPT = _NEXT_DUE.where(cues.c.event_id.not_in(bindparam("exclude", expanding=True)))
+
+
 async def next_cue_due(conn: AsyncConnection, exclude: Iterable[str] = ()) -> datetime | None:
     """When the next pending cue is due (ignoring the `exclude`d events, e.g. quarantined ones)."""
-    query = select(func.min(cues.c.due_at)).where(cues.c.status == CueStatus.PENDING)
     if exclude:
-        query = query.where(cues.c.event_id.not_in(list(exclude)))
-    return (await conn.execute(query)).scalar()
+        return (await conn.execute(_NEXT_DUE_EXCEPT, {"exclude": list(exclude)})).scalar()
+    return (await conn.execute(_NEXT_DUE)).scalar()
 
 
 def mark_cue_sync(conn: Connection, row, status: CueStatus, now: datetime, late_ms: int, note: str = "") -> bool:

@@ -20,16 +20,26 @@ from tests.schedules.conftest import MEKONG, REPO
 
 @pytest.fixture
 def counted(monkeypatch):
-    """{'composed': nodes the composer made, 'built': values the builder made (keys are read with
-    their mapping), 'again': nodes built more than once, 'reread': pure-Python re-reads of a syntax
-    error}, for every read in the test."""
-    counts = {"composed": 0, "built": 0, "again": 0, "reread": 0}
+    """{'composed': nodes the Python composer made or the check of a tree libyaml composed walked
+    (the Python work before building), 'by_libyaml': trees libyaml's composer made, 'built': values
+    the builder made (keys are read with their mapping), 'again': nodes built more than once,
+    'reread': pure-Python re-reads of a syntax error}, for every read in the test."""
+    counts = {"composed": 0, "by_libyaml": 0, "built": 0, "again": 0, "reread": 0}
     seen: set[int] = set()
-    compose, build = source._BoundedComposer.compose_node, source._Builder._build
+    compose, build, compose_c = source._BoundedComposer.compose_node, source._Builder._build, source._compose_c
 
     def composing(self, parent, index):
         counts["composed"] += 1
         return compose(self, parent, index)
+
+    def walking(items, default):  # `_check_tree` takes each node with next()
+        item = next(items, default)
+        counts["composed"] += item is not None
+        return item
+
+    def composing_c(text, max_values):
+        counts["by_libyaml"] += 1
+        return compose_c(text, max_values)
 
     def building(self, node, path):
         counts["built"] += 1
@@ -43,6 +53,8 @@ def counted(monkeypatch):
             super().__init__(stream)
 
     monkeypatch.setattr(source._BoundedComposer, "compose_node", composing)
+    monkeypatch.setattr(source, "next", walking, raising=False)
+    monkeypatch.setattr(source, "_compose_c", composing_c)
     monkeypatch.setattr(source._Builder, "_build", building)
     monkeypatch.setattr(source, "_Slow", Reread)
     return counts
@@ -163,3 +175,75 @@ def test_an_invalid_small_schedule_is_left_to_the_full_reader(counted):
 def test_the_shipped_schedules_are_read_in_process_as_the_full_reader_reads_them(path):
     text = path.read_text(encoding="utf-8")
     assert load_small(text, path.name) == load_text(text, path.name)
+
+
+def test_a_plain_schedule_is_composed_by_libyaml_then_checked_node_by_node(counted):
+    text = schedule_with(20)  # the shape of bench B8's events: no anchor, no alias, shallow
+    assert load_small(text, "plain.yaml") == load_text(text, "plain.yaml")
+    # The in-process read: libyaml's composer, then the check walks each node once (the full
+    # reader's Python composer made the other count).
+    assert counted["by_libyaml"] == 1 and counted["composed"] == 2 * _nodes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        schedule_with(2).replace("- id: r0\n", "- &first\n  id: r0\n", 1),  # an anchor
+        schedule_with(2).replace("message: m", "message: '*m*'", 1),  # '*' anywhere, even quoted
+        "version: 1\nevent: " + "[" * 300 + "]" * 300 + "\n",  # flow nesting
+        "v:\r" + "".join(" " * i + f"k{i}:\r" for i in range(1, 120)),  # block nesting, CR line breaks
+        "\ufeff" + "- " * 120 + "x\n",  # compact lists after a byte order mark
+    ],
+    ids=["anchor", "star", "brackets", "cr indentation", "bom compact lists"],
+)
+def test_only_text_whose_bounds_are_proven_is_composed_by_libyaml(counted, text):
+    load_small(text, "other.yaml")
+    assert counted["by_libyaml"] == 0  # the Python composer, with its cap on nesting and aliases
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- - - - - - x\n",
+        "a:\n- b:\n  - c:\n    - d: [e, {f: [g]}]\n",
+        "a:\r  b:\r\n    c:\x85      d: 1\n",
+        "\ufeff? - a\n  - b\n: - c\n  - - d\n",
+        "a: |\n  - - - text, not nesting\n",
+        "x: " + "{a: " * 20 + "1" + "}" * 20 + "\n",
+    ],
+)
+def test_the_nesting_bound_holds(text):
+    node = yaml.CSafeLoader(text).get_single_node()
+
+    def depth(node):
+        if isinstance(node, yaml.SequenceNode):
+            return 1 + max(map(depth, node.value), default=0)
+        if isinstance(node, yaml.MappingNode):
+            return 1 + max((max(depth(k), depth(v)) for k, v in node.value), default=0)
+        return 1
+
+    assert depth(node) <= source._c_nesting_bound(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        densest("0,", "v: [", "0]"),
+        densest("a: 0\n"),
+        "v: " + "[" * 40 + "]" * 40 + "\n",
+        "".join(" " * i + f"k{i}:\n" for i in range(40)),
+    ],
+    ids=["flow numbers", "many keys", "deep brackets", "deep keys"],
+)
+def test_the_tree_check_refuses_what_the_composer_refuses_at_the_same_node(text):
+    with pytest.raises(source._Limit) as by_python:
+        source._compose(text, INLINE_MAX_VALUES, aliases=False, explain=True)  # the Python composer
+    with pytest.raises(source._Limit) as by_check:
+        source._compose_c(text, INLINE_MAX_VALUES)
+    python, check = by_python.value, by_check.value
+    assert (check.line, check.column, check.message, check.fix) == (
+        python.line,
+        python.column,
+        python.message,
+        python.fix,
+    )
