@@ -27,6 +27,9 @@ class _Engine:
         self.reads = 0
         self.go = asyncio.Event()
 
+    def fire_lead(self) -> float:
+        return 0.012
+
     async def next_wake(self):
         self.reads += 1
         seen = min(self.outbox)
