@@ -45,6 +45,20 @@ class _Limit(Exception):
         self.message, self.fix = message, fix
 
 
+def _too_many(mark: yaml.Mark | None, max_values: int) -> _Limit:
+    return _Limit(
+        mark, f"the file holds more than {max_values:,} values", "a schedule is far smaller: is this the right file?"
+    )
+
+
+def _too_deep(mark: yaml.Mark | None) -> _Limit:
+    return _Limit(
+        mark,
+        f"nested more than {MAX_DEPTH} levels deep",
+        "a schedule needs only a few levels; check the indentation and brackets",
+    )
+
+
 class _BoundedComposer(yaml.composer.Composer):
     """PyYAML's composer with a nesting cap (the recursive part; the scanner and parser are iterative)."""
 
@@ -59,11 +73,7 @@ class _BoundedComposer(yaml.composer.Composer):
         self.count += 1
         try:
             if self.count > self.max_values:
-                raise _Limit(
-                    self.peek_event().start_mark,  # type: ignore[attr-defined]  # PyYAML's mixin classes
-                    f"the file holds more than {self.max_values:,} values",
-                    "a schedule is far smaller: is this the right file?",
-                )
+                raise _too_many(self.peek_event().start_mark, self.max_values)  # type: ignore[attr-defined]  # PyYAML's mixin classes
             if not self.aliases and self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]  # PyYAML's mixin classes
                 raise _Limit(
                     self.peek_event().start_mark,  # type: ignore[attr-defined]  # PyYAML's mixin classes
@@ -71,11 +81,7 @@ class _BoundedComposer(yaml.composer.Composer):
                     "write the value out instead of repeating it with an alias",
                 )
             if self.depth > MAX_DEPTH:
-                raise _Limit(
-                    self.peek_event().start_mark,  # type: ignore[attr-defined]  # PyYAML's mixin classes
-                    f"nested more than {MAX_DEPTH} levels deep",
-                    "a schedule needs only a few levels; check the indentation and brackets",
-                )
+                raise _too_deep(self.peek_event().start_mark)  # type: ignore[attr-defined]  # PyYAML's mixin classes
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -135,17 +141,9 @@ def _check_tree(node: yaml.Node, max_values: int) -> None:
             continue
         count += 1
         if count > max_values:
-            raise _Limit(
-                child.start_mark,
-                f"the file holds more than {max_values:,} values",
-                "a schedule is far smaller: is this the right file?",
-            )
+            raise _too_many(child.start_mark, max_values)
         if len(stack) > MAX_DEPTH:
-            raise _Limit(
-                child.start_mark,
-                f"nested more than {MAX_DEPTH} levels deep",
-                "a schedule needs only a few levels; check the indentation and brackets",
-            )
+            raise _too_deep(child.start_mark)
         if isinstance(child, yaml.SequenceNode):
             stack.append(iter(child.value))
         elif isinstance(child, yaml.MappingNode):
@@ -258,11 +256,7 @@ class _Builder:
                     "write the values out instead of repeating them with aliases",
                 )
         if len(path) > MAX_DEPTH:
-            raise _Limit(
-                node.start_mark,
-                f"nested more than {MAX_DEPTH} levels deep",
-                "a schedule needs only a few levels; check the indentation and brackets",
-            )
+            raise _too_deep(node.start_mark)
         self.marks[path] = _mark(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
