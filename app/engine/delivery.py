@@ -144,7 +144,7 @@ class DeliveryWorker:
 
     def kick(self) -> None:
         """Something may be due now. While a fired cue's messages are being sent straight from the
-        firing (`send_claimed`), the pass waits for them: they end with one (below), and a pass
+        firing (`send_claimed`), the pass waits for them: the last of them ends with one (`_sent_claimed`), and a pass
         beside them (two queries and their bookkeeping on the event loop, at every fire) only
         delayed them (issue 27, B4's arrival)."""
         if not self._direct:
@@ -194,9 +194,12 @@ class DeliveryWorker:
         task.add_done_callback(self._sent_claimed)
 
     def _sent_claimed(self, task: asyncio.Task) -> None:
+        # However the sends ended: the last one lets the paced clock go and runs the pass the kicks
+        # meanwhile waited for (whatever queued behind them may go now).
         self._direct.discard(task)
         if not self._direct:
             self.clock.owe("sends", None)
+            self._kick.set()
 
     async def _send_claimed(self, batch: list[tuple[dict[str, Any], Any]]) -> None:
         # The view of a row before its claim: attempts as stored before this first attempt.
@@ -219,7 +222,6 @@ class DeliveryWorker:
                     log.error("sending a fired cue's deliveries failed: %r", result)
         finally:
             await recorder.flush()
-        self._kick.set()  # whatever queued behind them (or was kicked meanwhile) may go now
 
     async def recover(self) -> int:
         """Release the leases a killed process left behind (call once, before serving)."""

@@ -375,13 +375,10 @@ class Firing:
         last = max((len(order) for order in orders.values()), default=0)
         return sorted(rows, key=lambda r: (r.due_at, orders[r.event_id].get(r.cue_id, last), r.cue_id))
 
-    def _decision(self, row, now: datetime) -> Decision:
+    async def _prepare(self, row, now: datetime) -> tuple[Any, Decision]:
         # Half a real second of wake-up jitter is not lateness, however fast a rehearsal runs.
         grace = timedelta(seconds=0.5 * getattr(self.clock, "speed", 1.0))
-        return decide(row.kind, row.due_at, now, row.data or {}, self.give_up, grace)
-
-    async def _prepare(self, row, now: datetime) -> tuple[Any, Decision]:
-        decision = self._decision(row, now)
+        decision = decide(row.kind, row.due_at, now, row.data or {}, self.give_up, grace)
         hook = self.hooks.get(row.kind)
         update = await hook(row.event_id, row) if hook and decision.fire else None
         if update is not None:

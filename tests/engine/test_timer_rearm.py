@@ -4,19 +4,12 @@ the outbox is not lost: that read may have missed the change's commit, so one mo
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from app.engine.clock import ManualClock
 from app.engine.timer import CueTimer
 
 EARLY, LATE = datetime(2026, 12, 8, 8, tzinfo=UTC), datetime(2026, 12, 8, 9, tzinfo=UTC)
-
-
-class _Clock:
-    def owe(self, _name, _moment) -> None:
-        pass
-
-    def real_delay(self, _moment) -> float:
-        return 3600.0
 
 
 class _Engine:
@@ -39,7 +32,7 @@ class _Engine:
 
 async def test_a_change_during_a_rearm_read_is_read_again():
     engine = _Engine()
-    timer = CueTimer(engine, None, _Clock())  # type: ignore[arg-type]  # only next_wake is used
+    timer = CueTimer(engine, None, ManualClock(EARLY - timedelta(hours=1)))  # type: ignore[arg-type]  # only next_wake is used
     timer.request_rearm()
     await asyncio.sleep(0)  # the re-arm has begun its read
     assert engine.reads == 1
@@ -54,7 +47,7 @@ async def test_a_change_during_a_rearm_read_is_read_again():
 async def test_requests_before_the_read_begins_share_it():
     engine = _Engine()
     engine.go.set()
-    timer = CueTimer(engine, None, _Clock())  # type: ignore[arg-type]  # only next_wake is used
+    timer = CueTimer(engine, None, ManualClock(EARLY - timedelta(hours=1)))  # type: ignore[arg-type]  # only next_wake is used
     for _ in range(5):
         timer.request_rearm()
     await timer.settle()
