@@ -35,9 +35,10 @@ class CueTimer:
         )
         self.scheduler.add_listener(self._failed, EVENT_JOB_ERROR)
         self._pending: asyncio.Task | None = None
-        self._waking: set[asyncio.Task] = set()  # wakes under way (APScheduler runs each as a task)
+        self._waking: set[asyncio.Task] = set()  # wakes under way, each in a task of the timer's own (_wake)
         self.armed_for: datetime | None = None
         self._changed = False  # a change was requested since the running re-arm began its read
+        self._stopping = False
 
     def start(self) -> None:
         self.scheduler.start()
@@ -67,7 +68,9 @@ class CueTimer:
             self.scheduler.shutdown(wait=False)
 
     async def stop(self) -> None:
-        """Stop waking, then let a requested re-arm finish (before the database is closed)."""
+        """Stop waking, then let a wake under way and a requested re-arm finish (before the
+        database is closed). Nothing re-arms after this: the database is about to go."""
+        self._stopping = True
         self.shutdown()
         await self.settle()
 
@@ -75,6 +78,8 @@ class CueTimer:
         """Re-arm soon (coalesces bursts of changes into one database look-up). A change while a
         re-arm is under way gets one more after it: that one's read may have missed the change's
         commit, which would leave the timer armed for a later cue than the change brought."""
+        if self._stopping:
+            return
         self._changed = True
         if self._pending is None or self._pending.done():
             self._pending = asyncio.get_running_loop().create_task(self._rearm_while_changed())
@@ -100,17 +105,24 @@ class CueTimer:
         self.scheduler.add_job(self._wake, DateTrigger(run_date=run_at), args=(wake,), id=JOB_ID, replace_existing=True)
 
     async def _wake(self, at: datetime | None = None) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._waking.add(task)
+        """APScheduler's job. The wake runs in a task of the timer's own: the scheduler's shutdown
+        cancels the coroutine jobs it is running (AsyncIOExecutor.shutdown), which cut a tick's or a
+        re-arm's SQLite call in half when `serve` stopped mid-wake; stop() waits for it instead."""
+        task = asyncio.get_running_loop().create_task(self._wake_once(at))
+        self._waking.add(task)
+        task.add_done_callback(self._waking.discard)
         try:
-            fired = await self.engine.tick(at)
-            if fired and self.worker is not None:
-                self.worker.kick()
-            await self.rearm()
-        finally:
-            if task is not None:
-                self._waking.discard(task)
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # The shutdown's cancel, meant for the job only: the wake runs on and stop() waits for it.
+
+    async def _wake_once(self, at: datetime | None) -> None:
+        fired = await self.engine.tick(at)
+        if fired and self.worker is not None:
+            self.worker.kick()
+        await self.rearm()
 
     def _failed(self, event: JobExecutionEvent) -> None:
         # A failed wake must not leave the timer unarmed: report it and try again shortly.
