@@ -279,3 +279,74 @@ async def test_pacer_is_not_used_for_other_kinds():
     for _ in range(3):
         await _send("discord", pacer=pacer)
     assert fake.slept == []
+
+
+# -- the client's transport, not its browser-like layers (issue 27, B3) ------------------------------
+
+
+async def test_the_clients_mounts_choose_the_transport_and_its_hooks_see_the_post():
+    """A proxy from the environment or a test's transport is a mount of the client: a message goes
+    through the transport the client chose for its URL, and the client's event hooks (the service's
+    Zoom call metrics) see the request and its answer."""
+    seen: list[str] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        seen.append(f"receiver {request.url.host} timeout={request.extensions['timeout']['read']}")
+        return httpx.Response(204)
+
+    async def on_request(request: httpx.Request) -> None:
+        seen.append(f"hook request {request.method} {request.url.host}")
+
+    async def on_response(response: httpx.Response) -> None:
+        seen.append(f"hook response {response.status_code} {response.request.url.host}")
+
+    unmounted = httpx.MockTransport(lambda request: httpx.Response(500))
+    target = make_target("webhook", url="https://hooks.example.test/in")
+    async with httpx.AsyncClient(
+        transport=unmounted,
+        mounts={"https://hooks.example.test": httpx.MockTransport(receiver)},
+        event_hooks={"request": [on_request], "response": [on_response]},
+    ) as http:
+        outcome = await send(http, target, make_notification(), clock=fixed_clock, timeout=3.5)
+    assert outcome.ok
+    assert seen == [
+        "hook request POST hooks.example.test",
+        "receiver hooks.example.test timeout=3.5",
+        "hook response 204 hooks.example.test",
+    ]
+
+
+async def test_a_receivers_cookie_is_not_kept_nor_sent_back():
+    """A webhook is not a browser session: a Set-Cookie in an answer is not sent with the next message."""
+    cookies: list[str | None] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        cookies.append(request.headers.get("cookie"))
+        return httpx.Response(200, headers={"set-cookie": "session=abc; Path=/"}, text="ok")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
+        for _ in range(2):
+            assert (await send(http, make_target("webhook"), make_notification(), clock=fixed_clock)).ok
+        assert not http.cookies
+    assert cookies == [None, None]
+
+
+async def test_a_compressed_answer_is_read_decoded_and_its_charset_honoured():
+    """The receiver's refusal is shown to hosts as text: a gzip body is decoded and a declared
+    charset is used, as the client's own reading did."""
+    import gzip
+
+    text = "Ungültige Signatur"
+    body = gzip.compress(text.encode("latin-1"))
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            400,
+            content=body,
+            headers={"content-encoding": "gzip", "content-type": "text/plain; charset=latin-1"},
+        )
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as http:
+        outcome = await send(http, make_target("webhook"), make_notification(), clock=fixed_clock)
+    assert outcome.result is DeliveryResult.permanent and outcome.status_code == 400
+    assert outcome.answer == text
