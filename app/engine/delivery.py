@@ -49,6 +49,7 @@ LINGER = 0.02  # seconds an outcome may wait for others to share its commit
 # Seconds a stopping worker waits for the sends under way (SHOWCALLER_SHUTDOWN_GRACE_SECONDS); a send
 # still going after it is cut short and goes again after the restart, under its id.
 STOP_GRACE = 5.0
+VOICES_KEPT = 4096  # (event, target) voices cached; cleared whole when full
 
 
 def _explain(outcome) -> str:
@@ -101,6 +102,15 @@ class _Recorder:
             await self._task
 
 
+@dataclass(frozen=True)
+class _Voice:
+    """How one event's target is written to: its schedule as loaded, its spec and its words."""
+
+    schedule: Schedule
+    spec: Any
+    words: Words
+
+
 @dataclass
 class DeliveryWorker:
     """Drains the deliveries table; `kick()` after cues fire, `run()` as a background task."""
@@ -141,6 +151,7 @@ class DeliveryWorker:
     # (no task per send, and only the HTTP call is cut, never a database call).
     _sending: set[asyncio.Timeout] = field(default_factory=set)
     _cutter: asyncio.TimerHandle | None = None
+    _voices: dict[tuple[str, str], _Voice] = field(default_factory=dict)
 
     def kick(self) -> None:
         """Something may be due now. While a fired cue's messages are being sent straight from the
@@ -334,6 +345,20 @@ class DeliveryWorker:
                 raise
             return None
 
+    def _voice(self, event_id: str, target_id: str) -> _Voice:
+        """How this target's messages are written, worked out once per loaded schedule (not per
+        message: the catalog look-up and the target's spec were a tenth of a message's own work)."""
+        schedule = self.schedules(event_id)
+        voice = self._voices.get((event_id, target_id))
+        if voice is None or voice.schedule is not schedule:  # a reload gives a new schedule object
+            if len(self._voices) >= VOICES_KEPT:
+                self._voices.clear()
+            spec = next((t for t in schedule.targets if t.id == target_id), None)
+            voice = self._voices[(event_id, target_id)] = _Voice(
+                schedule, spec, _words(schedule, spec, target_id, self.catalogs)
+            )
+        return voice
+
     def _expired(self, row, at) -> bool:
         # Two real seconds of queueing are not a reason to give up, however fast a rehearsal runs.
         grace = timedelta(seconds=2 * getattr(self.clock, "speed", 1.0))
@@ -390,12 +415,11 @@ class DeliveryWorker:
                 "no longer matters",
             )
             return True
-        schedule = self.schedules(row.event_id)
+        voice = self._voice(row.event_id, row.target_id)
         buttons = await self._buttons(row)
-        spec = next((t for t in schedule.targets if t.id == row.target_id), None)
-        words = _words(schedule, spec, row.target_id, self.catalogs)
-        notification = compose(schedule, cue, row.id, target.timezone, self.links(row.event_id), buttons, words)  # type: ignore[union-attr]  # target is set when problem is empty
-        template = spec.template if spec is not None else None
+        links = self.links(row.event_id)
+        notification = compose(voice.schedule, cue, row.id, target.timezone, links, buttons, voice.words)  # type: ignore[union-attr]  # target is set when problem is empty
+        template = voice.spec.template if voice.spec is not None else None
         # Signatures and Retry-After dates are about real time, even in a rehearsal's fast clock.
         outcome = await self._send_cuttable(target, notification, template)  # (target is set: no problem)
         if outcome is None:  # cut short by a stop: it may have arrived, so it goes again under its id

@@ -45,6 +45,7 @@ AwareUTC = Annotated[datetime, AfterValidator(_aware_utc)]
 ZoneName = Annotated[str, AfterValidator(_known_zone)]
 
 
+@lru_cache(maxsize=4096)  # a cue's time is shown once per target and again in its payload
 def format_local(at: datetime, tz: str, *, with_date: bool = False, reader: Reader = ENGLISH) -> str:
     """Show an aware instant in zone `tz`: "14:15 (GMT+7)", or "Tue 14 Jan 14:15 (GMT+7)"; a reader
     in another locale reads it its way ("14:15 (heure d’Indochine)", schedules/locales.py)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from integrations.notifiers.errors import SignatureError
 DEFAULT_TOLERANCE = timedelta(minutes=5)
 
 
+@functools.lru_cache(maxsize=64)  # the package decodes the key on every construction
 def _webhook(secret: str | bytes) -> Webhook:
     try:
         return Webhook(secret)

@@ -88,7 +88,7 @@ def render_for(
         template,
         token=target.token.get_secret_value() if target.token else None,
         secret=target.secret.get_secret_value() if target.secret else None,
-        zoom_format=target.zoom_format,
+        zoom_format=target.zoom_format if target.kind is TargetKind.zoom_chat else "full",
         clock=clock,
         channel=target.channel if target.app else None,
     )
