@@ -73,7 +73,7 @@ async def send(
 
 
 async def post(
-    http: httpx.AsyncClient, url: str | httpx.URL, body: bytes, headers: dict[str, str], timeout: float
+    http: httpx.AsyncClient, url: httpx.URL, body: bytes, headers: dict[str, str], timeout: float
 ) -> tuple[int, bytes, str | None, str]:
     """POST through the client's transport for `url`: (status, answer's first bytes, Retry-After, encoding).
 
@@ -115,10 +115,16 @@ def _base(target: TargetConfig) -> str:
     return url.rstrip("/") if target.app else url
 
 
-def _url(url: str, params: dict[str, str]) -> str | httpx.URL:
+def _url(url: str, params: dict[str, str]) -> httpx.URL:
     """The target's URL with the parameters its body needs added (httpx's `params=` would replace
     a query the URL already has, such as Discord's `?thread_id=`)."""
-    return httpx.URL(url).copy_merge_params(params) if params else url
+    return _parsed(url, tuple(params.items()))
+
+
+@functools.lru_cache(maxsize=256)  # a target's URL is parsed once, not for every message
+def _parsed(url: str, params: tuple[tuple[str, str], ...]) -> httpx.URL:
+    parsed = httpx.URL(url)
+    return parsed.copy_merge_params(dict(params)) if params else parsed
 
 
 async def _read_capped(response: httpx.Response) -> bytes:
