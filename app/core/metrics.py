@@ -212,6 +212,8 @@ class Metrics:
                     seconds = (clock.now() - row.created_at).total_seconds() / speed
                     self.delivery_latency.labels(kind).observe(max(0.0, seconds))
                 level = logging.INFO if status == DeliveryStatus.SENT else logging.WARNING
+                if not log.isEnabledFor(level):
+                    return
                 log.log(
                     level,
                     "delivery %s to %s%s",

@@ -20,7 +20,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    tuple_,
     union_all,
     update,
 )
@@ -406,10 +405,17 @@ def firing_context_sync(conn: Connection, event_ids: Iterable[str] | None) -> tu
     return last, busy
 
 
+WORKER_COLUMNS = tuple(
+    deliveries.c[name]
+    for name in ("id", "seq", "event_id", "cue_id", "target_id", "status", "attempts", "expires_at", "created_at")
+)
+
+
 async def claimable(conn: AsyncConnection, now: datetime, exclude: Iterable[str] = ()) -> list:
-    """Deliveries that may be attempted now (pending and due, or a dead process's expired lease)."""
+    """Deliveries that may be attempted now (pending and due, or a dead process's expired lease):
+    the columns the worker reads (a SQLite timestamp costs a parse per row and column)."""
     query = (
-        select(deliveries)
+        select(*WORKER_COLUMNS)
         .where(
             or_(
                 and_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.next_attempt_at <= now),
@@ -468,11 +474,14 @@ async def claim(conn: AsyncConnection, ids: list[str], now: datetime, until: dat
 
 async def cues_of(conn: AsyncConnection, rows: Iterable) -> dict[tuple[str, str], object]:
     """The cue rows behind some deliveries, by (event id, cue id), in one query."""
-    keys = {(r.event_id, r.cue_id) for r in rows}
-    if not keys:
-        return {}
-    query = select(cues).where(tuple_(cues.c.event_id, cues.c.cue_id).in_(list(keys)))
-    return {(r.event_id, r.cue_id): r for r in await conn.execute(query)}
+    by_event: dict[str, set[str]] = {}
+    for r in rows:
+        by_event.setdefault(r.event_id, set()).add(r.cue_id)
+    found: dict[tuple[str, str], object] = {}
+    for event_id, cue_ids in by_event.items():  # (a row-value IN over both columns was a tenth of B3's time)
+        query = select(cues).where(cues.c.event_id == event_id, cues.c.cue_id.in_(list(cue_ids)))
+        found.update({(r.event_id, r.cue_id): r for r in await conn.execute(query)})
+    return found
 
 
 async def release_leases(conn: AsyncConnection) -> int:
