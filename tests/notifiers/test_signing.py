@@ -162,3 +162,16 @@ def test_headers_are_case_insensitive_and_naive_times_refused():
         sign_headers(secret, "m", b"{}", datetime(2025, 1, 1))
     with pytest.raises(SignatureError, match="invalid webhook secret"):
         sign_headers("whsec_", "m", b"{}", NOW)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", b"raw key bytes", "whsec_YWJj"],
+)
+def test_the_signature_is_the_packages_for_every_spelling_of_the_secret(secret):
+    """Signing uses OpenSSL's one-shot HMAC over the key it decodes itself: the same v1 signature as
+    the package's, for a prefixed, unprefixed, unpadded or raw-bytes secret and a non-ASCII body."""
+    body = '{"text":"Phiên 1 bắt đầu — ເລີ່ມ"}'.encode()
+    headers = sign_headers(secret, "dlv_1", body, NOW)
+    assert headers["webhook-signature"] == Webhook(secret).sign("dlv_1", NOW, body.decode())
+    assert headers["webhook-timestamp"] == str(int(NOW.timestamp()))

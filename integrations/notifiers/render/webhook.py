@@ -22,9 +22,10 @@ def build(n: Notification, text: str) -> dict[str, Any]:
         }
         for label, value in n.fields
     ]
+    at = _iso(n.at)
     return {
         "type": f"cue.{n.kind}",
-        "timestamp": _iso(n.at),
+        "timestamp": at,
         "data": {
             "delivery_id": n.delivery_id,
             "event_id": n.event_id,
@@ -33,7 +34,7 @@ def build(n: Notification, text: str) -> dict[str, Any]:
             "kind": n.kind,
             "title": n.title,
             "text": text,
-            "at": _iso(n.at),
+            "at": at,
             "local_time": n.local(),
             "timezone": n.timezone,
             "segment_title": n.segment_title,
