@@ -472,14 +472,19 @@ async def claim(conn: AsyncConnection, ids: list[str], now: datetime, until: dat
     return {r.id for r in result}
 
 
+# What composing a message or doing a Zoom action reads of a cue: not its target list (JSON) nor its
+# bookkeeping (updated_at, superseded_by, caused_by), parsed per row for nothing.
+SENDING_CUE_COLUMNS = tuple(c for c in cues.c if c.name not in ("targets", "updated_at", "superseded_by", "caused_by"))
+
+
 async def cues_of(conn: AsyncConnection, rows: Iterable) -> dict[tuple[str, str], object]:
-    """The cue rows behind some deliveries, by (event id, cue id), in one query."""
+    """The cue rows behind some deliveries, by (event id, cue id): one query per event."""
     by_event: dict[str, set[str]] = {}
     for r in rows:
         by_event.setdefault(r.event_id, set()).add(r.cue_id)
     found: dict[tuple[str, str], object] = {}
     for event_id, cue_ids in by_event.items():  # (a row-value IN over both columns was a tenth of B3's time)
-        query = select(cues).where(cues.c.event_id == event_id, cues.c.cue_id.in_(list(cue_ids)))
+        query = select(*SENDING_CUE_COLUMNS).where(cues.c.event_id == event_id, cues.c.cue_id.in_(list(cue_ids)))
         found.update({(r.event_id, r.cue_id): r for r in await conn.execute(query)})
     return found
 
