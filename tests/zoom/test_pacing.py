@@ -7,6 +7,7 @@ limits, and take no longer than 1.2x the minimum the limits allow for the calls 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -134,6 +135,37 @@ async def test_pacer_spaces_each_category_and_keeps_a_daily_budget() -> None:
     await pacer.acquire(HEAVY)  # not limited here
     day[0] = date(2026, 11, 27)
     await pacer.acquire(MEDIUM)  # a new UTC day, a new budget
+
+
+async def test_a_late_wake_pushes_the_next_slot_back_instead_of_bunching_calls() -> None:
+    """A sleeper that wakes late (the event loop was busy) is spaced from when it really woke: the
+    next call waits a whole interval after it, so late wakes never bunch calls into one second."""
+    ft = FakeTime()
+    stalls = [0.0, 0.1]  # the second sleep ends 100 ms late
+
+    async def late_sleep(seconds: float) -> None:
+        await ft.sleep(seconds + (stalls.pop() if stalls else 0.0))
+
+    pacer = Pacer(RateLimits({LIGHT: 4}), headroom=1.0, monotonic=ft.monotonic, sleep=late_sleep)
+    woke = []
+    for _ in range(4):
+        await pacer.acquire(LIGHT)
+        woke.append(ft.t)
+    assert woke == pytest.approx([0.0, 0.35, 0.6, 0.85])  # not 0.5 after the late wake at 0.35
+    assert min(b - a for a, b in zip(woke, woke[1:], strict=False)) >= 0.25 - 1e-9
+
+
+async def test_concurrent_callers_of_a_category_take_their_slots_one_after_another() -> None:
+    ft = FakeTime()
+    pacer = Pacer(RateLimits({LIGHT: 4}), headroom=1.0, monotonic=ft.monotonic, sleep=ft.sleep)
+    woke: list[float] = []
+
+    async def call() -> None:
+        await pacer.acquire(LIGHT)
+        woke.append(ft.t)
+
+    await asyncio.gather(*(call() for _ in range(5)))
+    assert woke == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
 
 
 def _variant(i: int) -> str:
