@@ -161,9 +161,9 @@ class DeliveryWorker:
 
     def kick(self) -> None:
         """Something may be due now. While a fired cue's messages are being sent straight from the
-        firing (`send_claimed`), the pass waits for them: the last of them ends with one (`_sent_claimed`), and a pass
-        beside them (two queries and their bookkeeping on the event loop, at every fire) only
-        delayed them (issue 27, B4's arrival)."""
+        firing (`send_claimed`), the pass waits for them: the last of them ends with one
+        (`_sent_claimed`), and a pass beside them (two queries and their bookkeeping on the event
+        loop, at every fire) only delayed them (issue 27, B4's arrival)."""
         if not self._direct:
             self._kick.set()
 
@@ -292,7 +292,7 @@ class DeliveryWorker:
             blocked = await outbox_repo.blocked_targets(conn, now) if rows else set()
         if not rows:
             return 0
-        if self.prepare is not None and rows:
+        if self.prepare is not None:
             for event_id in dict.fromkeys(row.event_id for row in rows):
                 await self.prepare(event_id)
             rows = [row for row in rows if row.event_id not in self.skip_events]  # quarantined while loading
